@@ -1,0 +1,41 @@
+import { Writable } from 'node:stream';
+import pino, { type Logger, type LevelWithSilent } from 'pino';
+import { redact } from './redact.js';
+
+export type { Logger };
+
+/** Paths pino blanks out in structured fields; `redact()` below also filters every serialized line. */
+export const REDACT_PATHS = [
+  'token', 'auth_token', 'authToken', 'api_key', 'authorization', 'password', 'secret',
+  '*.token', '*.auth_token', '*.authToken', '*.api_key', '*.authorization', '*.Authorization',
+  'headers.authorization', 'headers.Authorization', '*.headers.authorization', '*.headers.Authorization',
+];
+
+/** A stream that removes registered secrets from every line before it reaches the real destination. */
+export function redactingStream(target: NodeJS.WritableStream): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      target.write(redact(chunk.toString()));
+      cb();
+    },
+  });
+}
+
+let root: Logger | undefined;
+
+/** Logs go to stderr (stdout is for data), as JSON lines, with secrets removed. Level from SNAGSYNC_LOG_LEVEL. */
+export function getLogger(): Logger {
+  root ??= createLogger(process.stderr, (process.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'warn');
+  return root;
+}
+
+export function createLogger(target: NodeJS.WritableStream, level: LevelWithSilent = 'info'): Logger {
+  return pino(
+    { level, base: undefined, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } },
+    redactingStream(target),
+  );
+}
+
+export function setLogger(logger: Logger): void {
+  root = logger;
+}

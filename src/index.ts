@@ -1,0 +1,2 @@
+// The library face of snagsync. Each area re-exports its public pieces here as it lands.
+export * from './core/index.js';
