@@ -1,0 +1,24 @@
+import { SnagError } from '../core/errors.js';
+
+type Entity = 'credential' | 'source' | 'run';
+
+const LIST_COMMAND: Record<Entity, string> = {
+  credential: 'snagsync credentials list',
+  source: 'snagsync sources list',
+  run: 'snagsync runs list',
+};
+
+export function notFound(entity: Entity, ref: string): SnagError {
+  const by = entity === 'run' ? 'id' : 'name or id';
+  return new SnagError('missing', `No ${entity} with the ${by} "${ref}".`, {
+    hint: `Run \`${LIST_COMMAND[entity]}\` to see what exists.`,
+    details: { entity, ref },
+  });
+}
+
+export function nameTaken(entity: 'credential' | 'source', name: string, existing: { id: string; name: string }): SnagError {
+  return new SnagError('conflict', `A ${entity} named "${existing.name}" already exists (${existing.id}); names are unique regardless of case.`, {
+    hint: `Choose another name, or change the existing one with \`snagsync ${entity}s update ${existing.id} --name …\`.`,
+    details: { entity, name, existing_id: existing.id },
+  });
+}

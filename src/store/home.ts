@@ -1,0 +1,49 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { SnagError } from '../core/errors.js';
+
+export const HOME_ENV = 'SNAGSYNC_HOME';
+export const METADATA_DB_FILE = 'snagsync.db';
+
+/**
+ * The snagsync home folder: `SNAGSYNC_HOME` when set (a leading `~` is expanded, a relative path is taken from the
+ * current directory), else `~/.snagsync`. Only resolves; `ensureHome` creates it.
+ */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const raw = env[HOME_ENV]?.trim();
+  if (!raw) return join(homedir(), '.snagsync');
+  return expandPath(raw, cwd);
+}
+
+/** `~` and `~/x` → the user's home; relative → against `cwd`. */
+export function expandPath(path: string, cwd: string = process.cwd()): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
+}
+
+/**
+ * Create the home folder on first use, readable by its owner only (it holds the master key and the metadata store).
+ * An existing folder keeps the permissions its owner gave it.
+ */
+export function ensureHome(home: string): string {
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new SnagError('config', `Cannot create the snagsync home folder ${home}.`, {
+      cause: err,
+      hint: `Check the permissions of its parent folder, or point ${HOME_ENV} to a folder you can write.`,
+    });
+  }
+  if (!statSync(home).isDirectory()) {
+    throw new SnagError('config', `The snagsync home ${home} exists but is not a folder.`, {
+      hint: `Point ${HOME_ENV} to a folder.`,
+    });
+  }
+  return home;
+}
+
+export function metadataDbPath(home: string): string {
+  return join(home, METADATA_DB_FILE);
+}

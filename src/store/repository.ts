@@ -1,0 +1,123 @@
+import type {
+  Credential,
+  CredentialCreate,
+  CredentialUpdate,
+  Run,
+  RunCreate,
+  RunFinish,
+  RunStatus,
+  RunStream,
+  RunStreamUpsert,
+  RunTotals,
+  SealedTokenFields,
+  Source,
+  SourceCreate,
+  SourceStatus,
+  SourceUpdate,
+} from './models.js';
+
+/**
+ * The metadata store's contract, independent of the database behind it (SQLite now; PostgreSQL can implement the
+ * same interfaces later). Everything is async for that reason, even though better-sqlite3 is synchronous.
+ *
+ * Lookups by "NAME or ID" throw SnagError('missing') with a hint on how to list what exists; a taken name throws
+ * SnagError('conflict'); invalid input throws SnagError('config').
+ */
+export interface Store {
+  readonly kind: 'sqlite';
+  /** Where the store lives (a file path for SQLite). */
+  readonly location: string;
+  readonly credentials: CredentialRepository;
+  readonly sources: SourceRepository;
+  readonly runs: RunRepository;
+  /** The schema version after migrations. */
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface CredentialRemoval {
+  removed: Credential;
+  /** Sources that used the credential and were disabled (only with `force`). */
+  disabledSources: Source[];
+}
+
+export interface RekeyPlan {
+  /**
+   * Called for every credential inside the transaction; returns the re-sealed token, or null to leave the row as it
+   * is (already under the new key). Must be synchronous: the whole rekey is one transaction.
+   */
+  reseal(credential: Credential): SealedTokenFields | null;
+  /** Runs after every row is rewritten and before the commit (the vault installs the new key file here). */
+  beforeCommit?(): void;
+}
+
+export interface CredentialRepository {
+  /** Throws conflict when the name is taken (case-insensitively) or the id exists. */
+  create(input: CredentialCreate): Promise<Credential>;
+  get(id: string): Promise<Credential | null>;
+  /** By exact id first, then by name (case-insensitive). Unknown → SnagError('missing'). */
+  findByNameOrId(ref: string): Promise<Credential>;
+  list(): Promise<Credential[]>;
+  update(id: string, patch: CredentialUpdate): Promise<Credential>;
+  /** Refused (conflict) while sources use it, unless `force`, which disables those sources first. */
+  remove(id: string, options?: { force?: boolean }): Promise<CredentialRemoval>;
+  /** Distinct master-key ids of the stored envelopes (normally one; two after an interrupted rotation). */
+  keyIdsInUse(): Promise<string[]>;
+  /** Re-seal every envelope in one transaction; returns how many rows changed. Used by key rotation. */
+  rekey(plan: RekeyPlan): Promise<number>;
+}
+
+export interface SourceListFilter {
+  credentialId?: string;
+  status?: SourceStatus;
+}
+
+export interface SourceRepository {
+  /** Throws conflict when the name is taken, missing when the credential does not exist. */
+  create(input: SourceCreate): Promise<Source>;
+  get(id: string): Promise<Source | null>;
+  findByNameOrId(ref: string): Promise<Source>;
+  list(filter?: SourceListFilter): Promise<Source[]>;
+  update(id: string, patch: SourceUpdate): Promise<Source>;
+  /** Removes the source and its run history. Refused (conflict) while one of its runs is live. */
+  remove(id: string): Promise<Source>;
+  countByCredential(credentialId: string): Promise<number>;
+  /** Source counts per credential id, for listings. */
+  countsByCredential(): Promise<Map<string, number>>;
+  /** Active sources with a schedule whose next_run_at is at or before `now`. */
+  listDue(now?: Date): Promise<Source[]>;
+}
+
+export interface RunListFilter {
+  sourceId?: string;
+  status?: RunStatus;
+  /** Newest first; default 50. */
+  limit?: number;
+}
+
+export interface StaleRunOptions {
+  now?: Date;
+  /** A run whose heartbeat is older than this is stale even if its pid looks alive (default 120 000 ms). */
+  staleAfterMs?: number;
+}
+
+export interface RunRepository {
+  /**
+   * Starts a run: refused (conflict) while another live run of the same source exists; a stale one (killed process)
+   * is first marked failed. Sets the source's last_run_id in the same transaction.
+   */
+  create(input: RunCreate): Promise<Run>;
+  get(id: string): Promise<Run | null>;
+  /** Unknown → SnagError('missing') with a hint to `snagsync runs list`. */
+  findById(id: string): Promise<Run>;
+  list(filter?: RunListFilter): Promise<Run[]>;
+  /** Proves the run's process is alive; the engine calls it every few seconds. */
+  heartbeat(id: string, totals?: RunTotals): Promise<void>;
+  finish(id: string, result: RunFinish): Promise<Run>;
+  upsertStream(row: RunStreamUpsert): Promise<RunStream>;
+  listStreams(runId: string): Promise<RunStream[]>;
+  /** Runs still `running` whose process is gone (same host, pid dead) or whose heartbeat is too old. */
+  findStale(options?: StaleRunOptions): Promise<Run[]>;
+  /** Marks the stale runs failed (error code `aborted`) and returns them. */
+  failStale(options?: StaleRunOptions): Promise<Run[]>;
+}

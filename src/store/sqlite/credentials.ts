@@ -1,0 +1,218 @@
+import { SnagError } from '../../core/errors.js';
+import { toIso } from '../../core/time.js';
+import { nameTaken, notFound } from '../errors.js';
+import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
+import type { SealedTokenFields, Source } from '../models.js';
+import { nameKey, validateDescription, validateName } from '../names.js';
+import type { CredentialRemoval, CredentialRepository, RekeyPlan } from '../repository.js';
+import { parseInput, parseJsonColumn, parseRow } from '../validate.js';
+import type { Db } from './connection.js';
+import { SqliteRepo } from './base.js';
+import type { SourceRows } from './sources.js';
+
+interface CredentialRow {
+  id: string;
+  name: string;
+  description: string | null;
+  connector: string;
+  host: string;
+  token_envelope: string;
+  token_key_id: string;
+  token_last4: string;
+  verified_status: string;
+  verified_at: string | null;
+  verify_error: string | null;
+  organizations: string;
+  rate_limit: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const COLUMNS = `id, name, description, connector, host, token_envelope, token_key_id, token_last4, verified_status,
+  verified_at, verify_error, organizations, rate_limit, created_at, updated_at`;
+
+export class SqliteCredentials extends SqliteRepo implements CredentialRepository {
+  constructor(
+    db: Db,
+    location: string,
+    private readonly sources: SourceRows,
+  ) {
+    super(db, location);
+  }
+
+  async create(input: CredentialCreate): Promise<Credential> {
+    const c = parseInput(CredentialCreate, input, 'credential');
+    const name = validateName(c.name, 'credential');
+    const description = validateDescription(c.description, 'credential');
+    const now = toIso(Date.now());
+    this.tx(() => {
+      this.assertNameFree(name, null);
+      if (this.row(c.id)) {
+        throw new SnagError('conflict', `A credential with the id ${c.id} already exists.`, { hint: 'Use a new id (newCredentialId()).' });
+      }
+      this.assertSameKey(c.token_key_id, c.id);
+      this
+        .stmt(
+          `INSERT INTO credentials (${COLUMNS}, name_key) VALUES (@id, @name, @description, @connector, @host, @token_envelope,
+           @token_key_id, @token_last4, @verified_status, @verified_at, @verify_error, @organizations, @rate_limit,
+           @created_at, @updated_at, @name_key)`,
+        )
+        .run({
+          ...c,
+          name,
+          name_key: nameKey(name),
+          description,
+          organizations: JSON.stringify(c.organizations),
+          rate_limit: c.rate_limit === null ? null : JSON.stringify(c.rate_limit),
+          created_at: now,
+          updated_at: now,
+        });
+    });
+    return this.mustGet(c.id);
+  }
+
+  async get(id: string): Promise<Credential | null> {
+    const row = this.guard(() => this.row(id));
+    return row ? this.toCredential(row) : null;
+  }
+
+  async findByNameOrId(ref: string): Promise<Credential> {
+    const wanted = ref.trim();
+    const row = this.guard(
+      () =>
+        this.row(wanted) ??
+        (this.stmt(`SELECT ${COLUMNS} FROM credentials WHERE name_key = ?`).get(nameKey(wanted)) as CredentialRow | undefined),
+    );
+    if (!row) throw notFound('credential', wanted);
+    return this.toCredential(row);
+  }
+
+  async list(): Promise<Credential[]> {
+    const rows = this.guard(() => this.stmt(`SELECT ${COLUMNS} FROM credentials ORDER BY name_key`).all() as CredentialRow[]);
+    return rows.map((r) => this.toCredential(r));
+  }
+
+  async update(id: string, patch: CredentialUpdate): Promise<Credential> {
+    const p = parseInput(CredentialUpdate, patch, 'credential update');
+    this.tx(() => {
+      const current = this.row(id);
+      if (!current) throw notFound('credential', id);
+      const sets: string[] = [];
+      const params: Record<string, unknown> = { id, updated_at: toIso(Date.now()) };
+      const set = (column: string, value: unknown) => {
+        sets.push(`${column} = @${column}`);
+        params[column] = value;
+      };
+      if (p.name !== undefined) {
+        const name = validateName(p.name, 'credential');
+        this.assertNameFree(name, id);
+        set('name', name);
+        set('name_key', nameKey(name));
+      }
+      if (p.description !== undefined) set('description', validateDescription(p.description, 'credential'));
+      if (p.host !== undefined) set('host', p.host);
+      if (p.token_envelope !== undefined && p.token_key_id !== undefined && p.token_last4 !== undefined) {
+        this.assertSameKey(p.token_key_id, id);
+        set('token_envelope', p.token_envelope);
+        set('token_key_id', p.token_key_id);
+        set('token_last4', p.token_last4);
+      }
+      if (p.verified_status !== undefined) set('verified_status', p.verified_status);
+      if (p.verified_at !== undefined) set('verified_at', p.verified_at);
+      if (p.verify_error !== undefined) set('verify_error', p.verify_error);
+      if (p.organizations !== undefined) set('organizations', JSON.stringify(p.organizations));
+      if (p.rate_limit !== undefined) set('rate_limit', p.rate_limit === null ? null : JSON.stringify(p.rate_limit));
+      if (sets.length === 0) return;
+      sets.push('updated_at = @updated_at');
+      this.stmt(`UPDATE credentials SET ${sets.join(', ')} WHERE id = @id`).run(params);
+    });
+    return this.mustGet(id);
+  }
+
+  async remove(id: string, options: { force?: boolean } = {}): Promise<CredentialRemoval> {
+    return this.tx(() => {
+      const row = this.row(id);
+      if (!row) throw notFound('credential', id);
+      const removed = this.toCredential(row);
+      const users = this.sources.byCredential(id);
+      if (users.length > 0 && !options.force) {
+        const names = users.slice(0, 5).map((s) => `"${s.name}"`).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
+        throw new SnagError('conflict', `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`, {
+          hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
+          details: { sources: users.map((s) => s.id) },
+        });
+      }
+      const disabledSources: Source[] = users.length
+        ? this.sources.disableByCredential(id, `its credential "${removed.name}" was removed`)
+        : [];
+      this.stmt('DELETE FROM credentials WHERE id = ?').run(id);
+      return { removed, disabledSources };
+    });
+  }
+
+  async keyIdsInUse(): Promise<string[]> {
+    return this.guard(() =>
+      (this.stmt('SELECT DISTINCT token_key_id AS k FROM credentials ORDER BY k').all() as Array<{ k: string }>).map((r) => r.k),
+    );
+  }
+
+  async rekey(plan: RekeyPlan): Promise<number> {
+    return this.tx(() => {
+      const rows = this.stmt(`SELECT ${COLUMNS} FROM credentials ORDER BY id`).all() as CredentialRow[];
+      const update = this.stmt(
+        'UPDATE credentials SET token_envelope = @token_envelope, token_key_id = @token_key_id, token_last4 = @token_last4 WHERE id = @id',
+      );
+      let changed = 0;
+      for (const row of rows) {
+        const sealed: SealedTokenFields | null = plan.reseal(this.toCredential(row));
+        if (!sealed) continue;
+        update.run({ id: row.id, ...sealed });
+        changed++;
+      }
+      plan.beforeCommit?.();
+      return changed;
+    });
+  }
+
+  /**
+   * Refuses to store an envelope sealed with a different master key than the others: it happens only when the key
+   * was rotated (or replaced) between sealing and saving, and the row would become unreadable.
+   */
+  private assertSameKey(keyId: string, ownId: string): void {
+    const other = this.stmt('SELECT token_key_id AS k FROM credentials WHERE token_key_id <> ? AND id <> ? LIMIT 1').get(keyId, ownId) as
+      | { k: string }
+      | undefined;
+    if (other) {
+      throw new SnagError('vault', `The token was sealed with master key ${keyId}, but the stored credentials use key ${other.k}.`, {
+        hint: 'The master key was rotated or replaced while this command ran. Run the command again.',
+        details: { key_id: keyId, store_key_id: other.k },
+      });
+    }
+  }
+
+  private assertNameFree(name: string, ownId: string | null): void {
+    const existing = this.stmt('SELECT id, name FROM credentials WHERE name_key = ? OR name = ?').get(nameKey(name), name) as
+      | { id: string; name: string }
+      | undefined;
+    if (existing && existing.id !== ownId) throw nameTaken('credential', name, existing);
+  }
+
+  private row(id: string): CredentialRow | undefined {
+    return this.stmt(`SELECT ${COLUMNS} FROM credentials WHERE id = ?`).get(id) as CredentialRow | undefined;
+  }
+
+  private mustGet(id: string): Credential {
+    const row = this.guard(() => this.row(id));
+    if (!row) throw notFound('credential', id);
+    return this.toCredential(row);
+  }
+
+  private toCredential(row: CredentialRow): Credential {
+    return parseRow(
+      Credential,
+      { ...row, organizations: parseJsonColumn(row.organizations, 'organizations'), rate_limit: parseJsonColumn(row.rate_limit, 'rate_limit') },
+      'credential',
+      this.location,
+    );
+  }
+}

@@ -1,0 +1,124 @@
+import { SnagError } from '../../core/errors.js';
+import type { Db } from './connection.js';
+
+/**
+ * Schema migrations, applied in order on open. The version lives in `PRAGMA user_version` (in the database header,
+ * written in the same transaction as the DDL), so a migration is applied exactly once even when two processes open a
+ * new store at the same moment: the second waits for the first's IMMEDIATE transaction and then finds nothing to do.
+ * Never edit a published migration; append a new one.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; sql: string }> = [
+  {
+    version: 1,
+    description: 'credentials, sources, runs, run_streams',
+    sql: `
+      CREATE TABLE credentials (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL COLLATE NOCASE,
+        name_key        TEXT NOT NULL,            -- Unicode case-folded name (see names.ts)
+        description     TEXT,
+        connector       TEXT NOT NULL DEFAULT 'bugsnag',
+        host            TEXT NOT NULL,
+        token_envelope  TEXT NOT NULL,            -- vault envelope, never the token
+        token_key_id    TEXT NOT NULL,
+        token_last4     TEXT NOT NULL,
+        verified_status TEXT NOT NULL CHECK (verified_status IN ('VERIFIED', 'FAILED', 'UNVERIFIED')),
+        verified_at     TEXT,
+        verify_error    TEXT,
+        organizations   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(organizations)),
+        rate_limit      TEXT CHECK (rate_limit IS NULL OR json_valid(rate_limit)),
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX credentials_name_nocase ON credentials (name COLLATE NOCASE);
+      CREATE UNIQUE INDEX credentials_name_key ON credentials (name_key);
+
+      CREATE TABLE sources (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL COLLATE NOCASE,
+        name_key      TEXT NOT NULL,
+        credential_id TEXT REFERENCES credentials (id) ON DELETE SET NULL,
+        status        TEXT NOT NULL CHECK (status IN ('active', 'paused', 'disabled')),
+        status_reason TEXT,
+        config        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config)),
+        destination   TEXT NOT NULL,
+        schedule      TEXT,
+        next_run_at   TEXT,
+        last_run_id   TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX sources_name_nocase ON sources (name COLLATE NOCASE);
+      CREATE UNIQUE INDEX sources_name_key ON sources (name_key);
+      CREATE INDEX sources_credential ON sources (credential_id);
+      CREATE INDEX sources_due ON sources (next_run_at) WHERE status = 'active' AND schedule IS NOT NULL;
+
+      CREATE TABLE runs (
+        id                 TEXT PRIMARY KEY,
+        source_id          TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        status             TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'partial')),
+        trigger            TEXT NOT NULL CHECK (trigger IN ('cli', 'schedule', 'api')),
+        options            TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(options)),
+        started_at         TEXT NOT NULL,
+        finished_at        TEXT,
+        error              TEXT CHECK (error IS NULL OR json_valid(error)),
+        records_read       INTEGER NOT NULL DEFAULT 0,
+        records_written    INTEGER NOT NULL DEFAULT 0,
+        requests           INTEGER NOT NULL DEFAULT 0,
+        rate_limit_wait_ms INTEGER NOT NULL DEFAULT 0,
+        pid                INTEGER,
+        hostname           TEXT,
+        heartbeat_at       TEXT
+      );
+      CREATE INDEX runs_source ON runs (source_id, started_at DESC);
+      CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+      CREATE TABLE run_streams (
+        run_id          TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        stream          TEXT NOT NULL,
+        partition       TEXT NOT NULL DEFAULT '',
+        records_read    INTEGER NOT NULL DEFAULT 0,
+        records_written INTEGER NOT NULL DEFAULT 0,
+        pages           INTEGER NOT NULL DEFAULT 0,
+        requests        INTEGER NOT NULL DEFAULT 0,
+        retries         INTEGER NOT NULL DEFAULT 0,
+        wait_ms         INTEGER NOT NULL DEFAULT 0,
+        duration_ms     INTEGER NOT NULL DEFAULT 0,
+        outcome         TEXT CHECK (outcome IS NULL OR outcome IN ('ok', 'skipped', 'failed')),
+        message         TEXT,
+        started_at      TEXT NOT NULL,
+        finished_at     TEXT,
+        PRIMARY KEY (run_id, stream, partition)
+      );
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies the missing migrations in one IMMEDIATE transaction; returns the versions applied (often none). */
+export function migrate(db: Db, path: string): number[] {
+  // The common case (already migrated) takes no write lock, so opening the store never waits behind a writer.
+  if (schemaVersion(db) === LATEST_SCHEMA_VERSION) return [];
+  const run = db.transaction((): number[] => {
+    const current = schemaVersion(db);
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw new SnagError('config', `The metadata store ${path} was written by a newer snagsync (schema ${current}; this one knows up to ${LATEST_SCHEMA_VERSION}).`, {
+        hint: 'Upgrade snagsync (npm install -g snagsync@latest), or point SNAGSYNC_HOME to another folder.',
+      });
+    }
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+  return run.immediate();
+}

@@ -1,0 +1,224 @@
+import { SnagError } from '../../core/errors.js';
+import { toIso } from '../../core/time.js';
+import { nameTaken, notFound } from '../errors.js';
+import { Source, SourceCreate, SourceUpdate } from '../models.js';
+import { nameKey, validateName } from '../names.js';
+import { newId } from '../../core/ids.js';
+import type { SourceListFilter, SourceRepository } from '../repository.js';
+import { isStaleRun, type Liveness } from '../stale.js';
+import { parseInput, parseJsonColumn, parseRow } from '../validate.js';
+import { SqliteRepo } from './base.js';
+
+interface SourceRow {
+  id: string;
+  name: string;
+  credential_id: string | null;
+  status: string;
+  status_reason: string | null;
+  config: string;
+  destination: string;
+  schedule: string | null;
+  next_run_at: string | null;
+  last_run_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const COLUMNS = `id, name, credential_id, status, status_reason, config, destination, schedule, next_run_at, last_run_id,
+  created_at, updated_at`;
+
+/** What the credentials repository needs from sources inside its own transaction (synchronous on purpose). */
+export interface SourceRows {
+  byCredential(credentialId: string): Source[];
+  disableByCredential(credentialId: string, reason: string): Source[];
+}
+
+export class SqliteSources extends SqliteRepo implements SourceRepository, SourceRows {
+  async create(input: SourceCreate): Promise<Source> {
+    const s = parseInput(SourceCreate, input, 'source');
+    const name = validateName(s.name, 'source');
+    const id = s.id ?? newId('src');
+    const now = toIso(Date.now());
+    this.tx(() => {
+      this.assertNameFree(name, null);
+      this.assertCredential(s.credential_id);
+      this.stmt(
+        `INSERT INTO sources (${COLUMNS}, name_key) VALUES (@id, @name, @credential_id, @status, NULL, @config, @destination,
+         @schedule, @next_run_at, NULL, @created_at, @updated_at, @name_key)`,
+      ).run({
+        id,
+        name,
+        name_key: nameKey(name),
+        credential_id: s.credential_id,
+        status: s.status,
+        config: JSON.stringify(s.config),
+        destination: s.destination,
+        schedule: s.schedule,
+        next_run_at: s.next_run_at,
+        created_at: now,
+        updated_at: now,
+      });
+    });
+    return this.mustGet(id);
+  }
+
+  async get(id: string): Promise<Source | null> {
+    const row = this.guard(() => this.row(id));
+    return row ? this.toSource(row) : null;
+  }
+
+  async findByNameOrId(ref: string): Promise<Source> {
+    const wanted = ref.trim();
+    const row = this.guard(
+      () => this.row(wanted) ?? (this.stmt(`SELECT ${COLUMNS} FROM sources WHERE name_key = ?`).get(nameKey(wanted)) as SourceRow | undefined),
+    );
+    if (!row) throw notFound('source', wanted);
+    return this.toSource(row);
+  }
+
+  async list(filter: SourceListFilter = {}): Promise<Source[]> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.credentialId !== undefined) {
+      where.push('credential_id = @credentialId');
+      params.credentialId = filter.credentialId;
+    }
+    if (filter.status !== undefined) {
+      where.push('status = @status');
+      params.status = filter.status;
+    }
+    const sql = `SELECT ${COLUMNS} FROM sources ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name_key`;
+    return this.guard(() => this.stmt(sql).all(params) as SourceRow[]).map((r) => this.toSource(r));
+  }
+
+  async update(id: string, patch: SourceUpdate): Promise<Source> {
+    const p = parseInput(SourceUpdate, patch, 'source update');
+    this.tx(() => {
+      const current = this.row(id);
+      if (!current) throw notFound('source', id);
+      const sets: string[] = [];
+      const params: Record<string, unknown> = { id, updated_at: toIso(Date.now()) };
+      const set = (column: string, value: unknown) => {
+        sets.push(`${column} = @${column}`);
+        params[column] = value;
+      };
+      if (p.name !== undefined) {
+        const name = validateName(p.name, 'source');
+        this.assertNameFree(name, id);
+        set('name', name);
+        set('name_key', nameKey(name));
+      }
+      if (p.credential_id !== undefined) {
+        this.assertCredential(p.credential_id);
+        set('credential_id', p.credential_id);
+      }
+      if (p.status !== undefined) {
+        const credentialId = p.credential_id ?? current.credential_id;
+        if (p.status !== 'disabled' && credentialId === null) {
+          throw new SnagError('config', `The source "${current.name}" has no credential (it was removed), so it cannot be ${p.status}.`, {
+            hint: `Give it a credential first: snagsync sources update ${current.name} --credential NAME.`,
+          });
+        }
+        set('status', p.status);
+        // A reason written by snagsync (e.g. "credential removed") no longer applies once someone changes the status.
+        if (p.status_reason === undefined) set('status_reason', null);
+      }
+      if (p.status_reason !== undefined) set('status_reason', p.status_reason);
+      if (p.config !== undefined) set('config', JSON.stringify(p.config));
+      if (p.destination !== undefined) set('destination', p.destination);
+      if (p.schedule !== undefined) set('schedule', p.schedule);
+      if (p.next_run_at !== undefined) set('next_run_at', p.next_run_at);
+      if (sets.length === 0) return;
+      sets.push('updated_at = @updated_at');
+      this.stmt(`UPDATE sources SET ${sets.join(', ')} WHERE id = @id`).run(params);
+    });
+    return this.mustGet(id);
+  }
+
+  async remove(id: string): Promise<Source> {
+    return this.tx(() => {
+      const row = this.row(id);
+      if (!row) throw notFound('source', id);
+      const running = this.stmt(`SELECT id, status, pid, hostname, heartbeat_at, started_at FROM runs WHERE source_id = ? AND status = 'running'`).all(
+        id,
+      ) as Array<Liveness & { id: string }>;
+      const live = running.find((r) => !isStaleRun(r));
+      if (live) {
+        throw new SnagError('conflict', `The source "${row.name}" is being synced right now (run ${live.id}).`, {
+          hint: 'Wait for the run to finish (or stop it), then remove the source.',
+        });
+      }
+      this.stmt('DELETE FROM sources WHERE id = ?').run(id);
+      return this.toSource(row);
+    });
+  }
+
+  async countByCredential(credentialId: string): Promise<number> {
+    return this.guard(() => (this.stmt('SELECT count(*) AS n FROM sources WHERE credential_id = ?').get(credentialId) as { n: number }).n);
+  }
+
+  async countsByCredential(): Promise<Map<string, number>> {
+    const rows = this.guard(
+      () =>
+        this.stmt('SELECT credential_id AS c, count(*) AS n FROM sources WHERE credential_id IS NOT NULL GROUP BY credential_id').all() as Array<{
+          c: string;
+          n: number;
+        }>,
+    );
+    return new Map(rows.map((r) => [r.c, r.n]));
+  }
+
+  async listDue(now: Date = new Date()): Promise<Source[]> {
+    const rows = this.guard(
+      () =>
+        this.stmt(
+          `SELECT ${COLUMNS} FROM sources WHERE status = 'active' AND schedule IS NOT NULL AND next_run_at IS NOT NULL
+           AND next_run_at <= ? ORDER BY next_run_at`,
+        ).all(toIso(now)) as SourceRow[],
+    );
+    return rows.map((r) => this.toSource(r));
+  }
+
+  byCredential(credentialId: string): Source[] {
+    const rows = this.stmt(`SELECT ${COLUMNS} FROM sources WHERE credential_id = ? ORDER BY name_key`).all(credentialId) as SourceRow[];
+    return rows.map((r) => this.toSource(r));
+  }
+
+  /** Disables the credential's sources and detaches them from it (the credential is about to be deleted). */
+  disableByCredential(credentialId: string, reason: string): Source[] {
+    return this.tx(() => {
+      const ids = this.byCredential(credentialId).map((s) => s.id);
+      this.stmt(`UPDATE sources SET status = 'disabled', status_reason = ?, credential_id = NULL, updated_at = ? WHERE credential_id = ?`).run(
+        reason,
+        toIso(Date.now()),
+        credentialId,
+      );
+      return ids.map((id) => this.mustGet(id));
+    });
+  }
+
+  private assertCredential(credentialId: string): void {
+    if (!this.stmt('SELECT 1 FROM credentials WHERE id = ?').get(credentialId)) throw notFound('credential', credentialId);
+  }
+
+  private assertNameFree(name: string, ownId: string | null): void {
+    const existing = this.stmt('SELECT id, name FROM sources WHERE name_key = ? OR name = ?').get(nameKey(name), name) as
+      | { id: string; name: string }
+      | undefined;
+    if (existing && existing.id !== ownId) throw nameTaken('source', name, existing);
+  }
+
+  private row(id: string): SourceRow | undefined {
+    return this.stmt(`SELECT ${COLUMNS} FROM sources WHERE id = ?`).get(id) as SourceRow | undefined;
+  }
+
+  private mustGet(id: string): Source {
+    const row = this.guard(() => this.row(id));
+    if (!row) throw notFound('source', id);
+    return this.toSource(row);
+  }
+
+  private toSource(row: SourceRow): Source {
+    return parseRow(Source, { ...row, config: parseJsonColumn(row.config, 'config') }, 'source', this.location);
+  }
+}

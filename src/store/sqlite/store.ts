@@ -1,0 +1,31 @@
+import type { Store } from '../repository.js';
+import { openMetadataDb, storeError } from './connection.js';
+import { SqliteCredentials } from './credentials.js';
+import { migrate, schemaVersion } from './migrations.js';
+import { SqliteRuns } from './runs.js';
+import { SqliteSources } from './sources.js';
+
+/** Opens (creating and migrating as needed) a SQLite metadata store at `path`. */
+export function openSqliteStore(path: string): Store {
+  const db = openMetadataDb(path);
+  try {
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    throw storeError(err, path);
+  }
+  const sources = new SqliteSources(db, path);
+  const credentials = new SqliteCredentials(db, path, sources);
+  const runs = new SqliteRuns(db, path);
+  return {
+    kind: 'sqlite',
+    location: path,
+    credentials,
+    sources,
+    runs,
+    schemaVersion: async () => schemaVersion(db),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
