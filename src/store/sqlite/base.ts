@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { storeError, type Db } from './connection.js';
+import { sqliteCode, storeError, type Db } from './connection.js';
 
 /** What every SQLite repository shares: a statement cache, IMMEDIATE transactions, and error mapping. */
 export abstract class SqliteRepo {
@@ -28,10 +28,15 @@ export abstract class SqliteRepo {
     return this.guard(() => (this.db.inTransaction ? this.db.transaction(fn)() : this.db.transaction(fn).immediate()));
   }
 
+  /**
+   * Database and file-system failures (they carry a `code`) become SnagErrors that say what to do; anything else —
+   * a SnagError, or an error thrown by a caller's callback inside a transaction — passes through untouched.
+   */
   protected guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (err) {
+      if (sqliteCode(err) === undefined) throw err;
       throw storeError(err, this.location);
     }
   }
