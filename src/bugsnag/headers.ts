@@ -1,0 +1,13 @@
+import { USER_AGENT } from '../core/version.js';
+
+/** The headers every Data Access API request carries (API.md §1.2). The token goes here and nowhere else. */
+export function bugsnagHeaders(token: string, hasBody: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    Authorization: `token ${token}`,
+    'X-Version': '2',
+    Accept: 'application/json',
+    'User-Agent': USER_AGENT,
+  };
+  if (hasBody) headers['Content-Type'] = 'application/json';
+  return headers;
+}
