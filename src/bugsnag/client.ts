@@ -264,9 +264,7 @@ export class BugsnagClient implements ApiContext {
       if (allowEmpty) return null;
       throw notBugsnag(res, model.name);
     }
-    const json = this.#json(res, model);
-    if (Array.isArray(json)) throw notBugsnag(res, model.name, 'a list where one record was expected');
-    const parsed = model.parse(json);
+    const parsed = model.parse(this.#json(res, model));
     if (!parsed.ok) throw notBugsnag(res, model.name, parsed.problem);
     return parsed.value;
   }

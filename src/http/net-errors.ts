@@ -12,7 +12,8 @@ export interface TransportFailure {
   reason: string;
 }
 
-const TLS_CODE = /CERT|TLS|SSL|EPROTO|HOSTNAME_MISMATCH|ERR_TLS/i;
+// OpenSSL verify codes (CERT_*, UNABLE_TO_*, *SELF_SIGNED*…), Node TLS codes (ERR_TLS_*, ERR_SSL_*), handshake EPROTO.
+const TLS_CODE = /CERT|TLS|SSL|EPROTO|HOSTNAME_MISMATCH|UNABLE_TO_|SIGNATURE|SELF_SIGNED|ISSUER/i;
 
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
