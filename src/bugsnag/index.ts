@@ -1,19 +1,36 @@
-export * from './client.js';
-export * from './context.js';
-export * from './hosts.js';
-export * from './headers.js';
-export * from './filters.js';
-export * from './query.js';
-export * from './page-sizes.js';
-export * from './paginator.js';
-export * from './errors.js';
-export * from './params.js';
+// The public face of the Data Access API client (re-exported by src/index.ts). Internals stay unexported.
+export { createBugsnagClient, BugsnagClient, DEFAULT_TIMEOUT_MS } from './client.js';
+export type { BugsnagClientOptions, RawRequest } from './client.js';
+export type { CallOptions, ListOptions } from './context.js';
+export {
+  normalizeHost,
+  isLoopbackHostname,
+  sameOrigin,
+  DEFAULT_API_BASE_URL,
+  KNOWN_API_HOSTS,
+  type NormalizedHost,
+  type HostKind,
+} from './hosts.js';
+export {
+  filterPairs,
+  filterTime,
+  type Filters,
+  type FilterInput,
+  type FilterComparison,
+  type FilterType,
+  type FilterScalar,
+} from './filters.js';
+export { PAGE_SIZE } from './page-sizes.js';
+export { Paginator, MAX_NEXT_LINK_LENGTH, type Page } from './paginator.js';
+export { readErrorBody, type BugsnagErrorBody } from './errors.js';
+export type { WindowOptions } from './params.js';
 export * from './models/index.js';
-export * from './resources/index.js';
+export type * from './resources/index.js';
+
 // The HTTP layer's public pieces, so that library users need one import.
 export { fetchTransport, type Transport, type TransportRequest, type TransportResponse, type HttpMethod } from '../http/transport.js';
 export { systemClock, type Clock } from '../http/clock.js';
-export { type ClientEvent, type ClientEventListener, type ClientStats } from '../http/events.js';
+export type { ClientEvent, ClientEventListener, ClientStats } from '../http/events.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry.js';
 export {
   RateLimiter,
