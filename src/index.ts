@@ -1,3 +1,4 @@
 // The library face of snagsync. Each area re-exports its public pieces here as it lands.
 export * from './core/index.js';
+export * from './sim/index.js';
 export * from './bugsnag/index.js';

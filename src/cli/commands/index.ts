@@ -1,5 +1,6 @@
 import type { CommandGroup } from '../context.js';
 import { registerDemo } from './demo.js';
+import { registerSim } from './sim.js';
 
 /** One entry per command group, one file each. */
-export const COMMAND_GROUPS: CommandGroup[] = [registerDemo];
+export const COMMAND_GROUPS: CommandGroup[] = [registerDemo, registerSim];

@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { SnagError } from '../../core/errors.js';
+import { startSimulator, type Simulator } from '../../sim/index.js';
+import { FaultSpecError } from '../../sim/http/faults.js';
+import type { CommandGroup } from '../context.js';
+
+interface SimFlags {
+  port: string;
+  host: string;
+  seed: string;
+  orgs: string;
+  projects: string;
+  errors: string;
+  events: string;
+  releases: string;
+  rateLimit: string;
+  rateWindowMs: string;
+  faults: string;
+  anchor?: string;
+  json?: boolean;
+}
+
+const int = (name: string) => z.coerce.number({ error: `--${name} must be a whole number` }).int(`--${name} must be a whole number`);
+
+export const registerSim: CommandGroup = ({ program, io }) => {
+  program
+    .command('sim')
+    .description('serve a simulator of the Bugsnag Data Access API on 127.0.0.1 (no account or network needed)')
+    .option('--port <n>', 'port to listen on (0 = any free port)', '0')
+    .option('--host <address>', 'address to listen on (control endpoints /__sim/… only answer on loopback)', '127.0.0.1')
+    .option('--seed <n>', 'seed: the same seed gives the same data', '1')
+    .option('--orgs <n>', 'organizations', '2')
+    .option('--projects <n>', 'projects per organization', '3')
+    .option('--errors <n>', 'errors per project', '50')
+    .option('--events <n>', 'events per project', '2000')
+    .option('--releases <n>', 'releases per project', '20')
+    .option('--rate-limit <n>', 'requests per token per window (the real API was seen at 30)', '30')
+    .option('--rate-window-ms <ms>', 'rate-limit window in milliseconds', '60000')
+    .option('--faults <spec>', 'faults to inject, e.g. 500:0.1,reset:0.05,truncate:0.05,slow:200ms@0.1,429storm:5s', '')
+    .option('--anchor <time>', 'where generated history ends (ISO 8601; default: start of the current UTC day)')
+    .option('--json', 'print one JSON line {"url","tokens",…} on stdout, then serve until SIGINT/SIGTERM')
+    .action(async function (this: Command) {
+      const flags = this.opts<SimFlags>();
+      // Listen for signals before announcing the URL: a caller may send SIGTERM the moment it reads the line.
+      const stopped = untilSignal();
+      let sim: Simulator;
+      try {
+        sim = await start(flags);
+      } catch (err) {
+        stopped.cancel();
+        throw err;
+      }
+      // Simulator tokens are fake and printing them is the point, so they bypass the redacting printers.
+      if (flags.json) io.stdout.write(`${JSON.stringify({ url: sim.url, tokens: sim.tokens, fixtures: sim.fixtures })}\n`);
+      else io.stdout.write(summary(sim));
+      await stopped.done;
+      await sim.close();
+      if (!flags.json) io.stderr.write('snagsync sim: stopped\n');
+    });
+};
+
+async function start(flags: SimFlags): Promise<Simulator> {
+  const parsed = z
+    .object({
+      port: int('port'),
+      seed: int('seed'),
+      orgs: int('orgs'),
+      projects: int('projects'),
+      errors: int('errors'),
+      events: int('events'),
+      releases: int('releases'),
+      rateLimit: int('rate-limit'),
+      rateWindowMs: int('rate-window-ms'),
+    })
+    .safeParse(flags);
+  if (!parsed.success) throw new SnagError('usage', parsed.error.issues[0]?.message ?? 'invalid option');
+  try {
+    return await startSimulator({ ...parsed.data, host: flags.host, faults: flags.faults, anchor: flags.anchor });
+  } catch (err) {
+    if (err instanceof FaultSpecError) throw new SnagError('usage', `--faults: ${err.message}`);
+    if (err instanceof z.ZodError) {
+      const issue = err.issues[0];
+      throw new SnagError('usage', `--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid'}`);
+    }
+    if (err instanceof Error && /EADDRINUSE|EACCES|EADDRNOTAVAIL/.test((err as NodeJS.ErrnoException).code ?? '')) {
+      throw new SnagError('config', `Cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code}.`, {
+        hint: 'Pick another --port, or --port 0 for any free port.',
+      });
+    }
+    if (err instanceof Error && /anchor/.test(err.message)) throw new SnagError('usage', `--anchor: ${err.message}`);
+    throw err;
+  }
+}
+
+function untilSignal(): { done: Promise<void>; cancel(): void } {
+  let stop = () => {};
+  const done = new Promise<void>((resolve) => {
+    stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+  });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return { done, cancel: stop };
+}
+
+function summary(sim: Simulator): string {
+  const admin = sim.tokens.find((t) => t.role === 'admin') ?? sim.tokens[0]!;
+  const lines = [
+    `Bugsnag Data Access API simulator listening on ${sim.url}`,
+    '',
+    'Personal auth tokens:',
+    ...sim.tokens.map((t) => `  ${t.role.padEnd(10)} ${t.token}  ${t.user} <${t.email}>  orgs: ${t.organizations.join(', ')}${t.admin ? '  (org admin)' : ''}`),
+    '',
+    'Try it:',
+    `  curl -H 'Authorization: token ${admin.token}' -H 'X-Version: 2' ${sim.url}/user/organizations`,
+    '',
+    'Special cases:',
+    `  project without sessions (stability_trend → 204):          ${sim.fixtures.projectWithoutSessions ?? '-'}`,
+    `  project without primary release stage (stability → 404):   ${sim.fixtures.projectWithoutPrimaryStage ?? '-'}`,
+    `  project hidden from the member token (→ 404):              ${sim.fixtures.projectHiddenFromMember ?? '-'}`,
+    `  organization without saved searches (→ 403):               ${sim.fixtures.orgWithoutSavedSearches ?? '-'}`,
+    `  a project notifier API key (refused as a token, → 401):    ${sim.fixtures.projectApiKey}`,
+    '',
+    `Control: GET ${sim.url}/__sim (info), /__sim/stats; POST /__sim/events {"count":10} adds events now.`,
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  return lines.join('\n');
+}
+

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { Simulator } from './simulator.js';
+import type { Reply } from './http/reply.js';
+import { FaultSpecError } from './http/faults.js';
+
+/**
+ * `/__sim/…`: the simulator's own control API, for tests, demos and anyone driving it from another process. No
+ * Bugsnag token is needed, so it only exists when the simulator listens on a loopback address.
+ *
+ *   GET    /__sim                 url, tokens, fixtures, organizations and projects
+ *   GET    /__sim/stats           request statistics          POST /__sim/stats/reset
+ *   POST   /__sim/events          {project_id?, error_id?, count?}         add events now (newest first in lists)
+ *   POST   /__sim/errors          {project_id?, count?, events_per_error?} add new errors (with their events) now
+ *   POST   /__sim/tokens/revoke   {token}                    POST /__sim/tokens/restore {token}
+ *   GET    /__sim/faults          current fault spec          PUT|POST /__sim/faults {spec}   DELETE /__sim/faults
+ */
+const AddEvents = z.object({ project_id: z.string().optional(), error_id: z.string().optional(), count: z.number().int().min(1).max(100_000).default(1) });
+const AddErrors = z.object({ project_id: z.string().optional(), count: z.number().int().min(1).max(10_000).default(1), events_per_error: z.number().int().min(1).max(10_000).default(1) });
+const TokenBody = z.object({ token: z.string().min(1) });
+const FaultsBody = z.object({ spec: z.string() });
+
+export async function handleControl(sim: Simulator, method: string, path: string, body: unknown): Promise<Reply> {
+  const route = `${method} ${path.replace(/\/+$/, '')}`;
+  try {
+    switch (route) {
+      case 'GET /__sim':
+        return ok(sim.info());
+      case 'GET /__sim/stats':
+        return ok(sim.stats());
+      case 'POST /__sim/stats/reset':
+        sim.resetStats();
+        return ok(sim.stats());
+      case 'POST /__sim/events': {
+        const b = AddEvents.parse(body ?? {});
+        return ok({ events: sim.addEvents({ projectId: b.project_id, errorId: b.error_id, count: b.count }) });
+      }
+      case 'POST /__sim/errors': {
+        const b = AddErrors.parse(body ?? {});
+        return ok({ errors: sim.addErrors({ projectId: b.project_id, count: b.count, eventsPerError: b.events_per_error }) });
+      }
+      case 'POST /__sim/tokens/revoke':
+        sim.revokeToken(TokenBody.parse(body).token);
+        return ok({ revoked: true });
+      case 'POST /__sim/tokens/restore':
+        sim.restoreToken(TokenBody.parse(body).token);
+        return ok({ revoked: false });
+      case 'GET /__sim/faults':
+        return ok({ spec: sim.faults() });
+      case 'PUT /__sim/faults':
+      case 'POST /__sim/faults':
+        sim.setFaults(FaultsBody.parse(body).spec);
+        return ok({ spec: sim.faults() });
+      case 'DELETE /__sim/faults':
+        sim.setFaults('');
+        return ok({ spec: '' });
+      default:
+        return { status: 404, body: { error: `no control endpoint ${route}` } };
+    }
+  } catch (err) {
+    if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid body', issues: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
+    if (err instanceof FaultSpecError || err instanceof ControlError) return { status: 400, body: { error: err.message } };
+    throw err;
+  }
+}
+
+export class ControlError extends Error {}
+
+const ok = (body: unknown): Reply => ({ status: 200, body });

@@ -1,0 +1,101 @@
+/**
+ * What the simulator saw, for tests and benchmarks: per token (by role) and per endpoint (route template), rows
+ * served, 429s sent, and the highest number of requests a token had in flight at once (clients promise to stay
+ * sequential per token; this is how a test checks it).
+ */
+export interface TokenStats {
+  token: string;
+  requests: number;
+  rows: number;
+  rateLimited: number;
+  maxConcurrent: number;
+  endpoints: Record<string, number>;
+}
+
+export interface SimStats {
+  requests: number;
+  rows: number;
+  rateLimited: number;
+  unauthorized: number;
+  unrouted: number;
+  /** Requests that carried neither `X-Version: 2` nor `Accept: …; version=2`. */
+  withoutVersion: number;
+  faults: Record<string, number>;
+  byStatus: Record<string, number>;
+  endpoints: Record<string, number>;
+  byToken: Record<string, TokenStats>;
+}
+
+export class StatsCollector {
+  private s: SimStats = empty();
+  private readonly inFlight = new Map<string, number>();
+
+  snapshot(): SimStats {
+    return structuredClone(this.s);
+  }
+
+  reset(): void {
+    this.s = empty();
+  }
+
+  private tokenStats(role: string, masked: string): TokenStats {
+    let t = this.s.byToken[role];
+    if (!t) {
+      t = { token: masked, requests: 0, rows: 0, rateLimited: 0, maxConcurrent: 0, endpoints: {} };
+      this.s.byToken[role] = t;
+    }
+    return t;
+  }
+
+  /** A request from a known token reached an endpoint; returns the function to call when it is answered. */
+  begin(role: string, masked: string, endpoint: string): () => void {
+    this.s.requests++;
+    this.s.endpoints[endpoint] = (this.s.endpoints[endpoint] ?? 0) + 1;
+    const t = this.tokenStats(role, masked);
+    t.requests++;
+    t.endpoints[endpoint] = (t.endpoints[endpoint] ?? 0) + 1;
+    const now = (this.inFlight.get(role) ?? 0) + 1;
+    this.inFlight.set(role, now);
+    if (now > t.maxConcurrent) t.maxConcurrent = now;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight.set(role, (this.inFlight.get(role) ?? 1) - 1);
+    };
+  }
+
+  anonymous(kind: 'unauthorized' | 'unrouted'): void {
+    this.s.requests++;
+    this.s[kind]++;
+  }
+
+  status(code: number): void {
+    this.s.byStatus[code] = (this.s.byStatus[code] ?? 0) + 1;
+  }
+
+  rows(role: string | null, n: number): void {
+    this.s.rows += n;
+    if (role) {
+      const t = this.s.byToken[role];
+      if (t) t.rows += n;
+    }
+  }
+
+  rateLimited(role: string, masked: string): void {
+    this.s.rateLimited++;
+    this.tokenStats(role, masked).rateLimited++;
+  }
+
+  fault(kind: string): void {
+    this.s.faults[kind] = (this.s.faults[kind] ?? 0) + 1;
+  }
+
+  withoutVersion(): void {
+    this.s.withoutVersion++;
+  }
+}
+
+function empty(): SimStats {
+  return { requests: 0, rows: 0, rateLimited: 0, unauthorized: 0, unrouted: 0, withoutVersion: 0, faults: {}, byStatus: {}, endpoints: {}, byToken: {} };
+}

@@ -1,0 +1,224 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
+import { resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
+import { SimState, type AddedEvent } from './state.js';
+import { Router } from './http/router.js';
+import { RateLimiter } from './http/ratelimit.js';
+import { FaultInjector, parseFaultSpec } from './http/faults.js';
+import { StatsCollector, type SimStats } from './http/stats.js';
+import { requestListener } from './server.js';
+import { ControlError, handleControl } from './control.js';
+import type { Ctx } from './routes/context.js';
+import { accountRoutes } from './routes/account.js';
+import { errorRoutes } from './routes/errors.js';
+import { eventRoutes } from './routes/events.js';
+import { writeRoutes } from './routes/writes.js';
+import { releaseRoutes } from './routes/releases.js';
+import { insightRoutes } from './routes/insights.js';
+import { json } from './http/reply.js';
+import type { SimFixtures, TokenRole } from './data/world.js';
+
+export interface SimToken {
+  token: string;
+  /** Display name of the user the token acts as. */
+  user: string;
+  user_id: string;
+  email: string;
+  role: TokenRole;
+  /** Organization ids the token reaches (what `/user/organizations` lists). */
+  organizations: string[];
+  /** Org admin in every organization it reaches. */
+  admin: boolean;
+  admin_organizations: string[];
+}
+
+export interface SimInfo {
+  url: string;
+  tokens: SimToken[];
+  fixtures: SimFixtures;
+  organizations: Array<{ id: string; name: string; projects: Array<{ id: string; name: string; api_key: string }> }>;
+  options: Omit<ResolvedOptions, 'anchorSec'> & { anchor: string };
+}
+
+export interface AddEventsOptions {
+  /** Default: the first project (or the error's project). */
+  projectId?: string;
+  /** Default: existing errors, in proportion to their traffic. */
+  errorId?: string;
+  count?: number;
+}
+
+export interface AddErrorsOptions {
+  projectId?: string;
+  count?: number;
+  eventsPerError?: number;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  tokens: SimToken[];
+  fixtures: SimFixtures;
+  info(): SimInfo;
+  stats(): SimStats;
+  resetStats(): void;
+  addEvents(opts?: AddEventsOptions): AddedEvent[];
+  addErrors(opts?: AddErrorsOptions): Array<{ id: string; events: AddedEvent[] }>;
+  revokeToken(token: string): void;
+  restoreToken(token: string): void;
+  /** Replace the fault spec (see http/faults.ts); '' clears it. Throws FaultSpecError on a bad spec. */
+  setFaults(spec: string): void;
+  faults(): string;
+  close(): Promise<void>;
+}
+
+/** Start a simulator of the Bugsnag Data Access API on `host:port` (default 127.0.0.1, a free port). */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const startMs = Date.now();
+  const opts = resolveOptions(options, startMs);
+  const state = new SimState(opts, startMs);
+  const limiter = new RateLimiter(opts.rateLimit, opts.rateWindowMs, startMs);
+  const faults = new FaultInjector(opts.seed);
+  faults.set(parseFaultSpec(opts.faults), startMs);
+  const stats = new StatsCollector();
+  const router = buildRouter();
+  const loopback = isLoopback(opts.host);
+  let origin = '';
+
+  const server: Server = createServer({ keepAlive: true });
+  const sim: Simulator = {
+    url: '',
+    port: 0,
+    tokens: [],
+    fixtures: state.world.fixtures(),
+    info: () => info(state, sim),
+    stats: () => stats.snapshot(),
+    resetStats: () => {
+      stats.reset();
+      limiter.reset();
+    },
+    addEvents: (o = {}) => {
+      const { gi, error } = target(state, o.projectId, o.errorId);
+      return state.addEvents(gi, o.count ?? 1, error, Date.now());
+    },
+    addErrors: (o = {}) => {
+      const { gi } = target(state, o.projectId, undefined);
+      return state.addErrors(gi, o.count ?? 1, o.eventsPerError ?? 1, Date.now());
+    },
+    revokeToken: (t) => {
+      if (!state.world.token(t)) throw new ControlError('unknown token');
+      state.revoked.add(t);
+    },
+    restoreToken: (t) => {
+      if (!state.world.token(t)) throw new ControlError('unknown token');
+      state.revoked.delete(t);
+    },
+    setFaults: (spec) => faults.set(parseFaultSpec(spec), Date.now()),
+    faults: () => faults.current.text,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+
+  server.on(
+    'request',
+    requestListener({
+      sim: state,
+      router,
+      limiter,
+      faults,
+      stats,
+      origin: () => origin,
+      control: loopback ? (method, path, body) => handleControl(sim, method, path, body) : null,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  origin = `http://${host}:${addr.port}`;
+  sim.url = origin;
+  sim.port = addr.port;
+  sim.tokens = tokenList(state);
+  return sim;
+}
+
+function buildRouter(): Router<Ctx> {
+  const r = new Router<Ctx>();
+  r.add('GET', '/', (ctx) => json({ organizations_url: `${ctx.origin}/user/organizations` }));
+  accountRoutes(r);
+  errorRoutes(r);
+  eventRoutes(r);
+  writeRoutes(r);
+  releaseRoutes(r);
+  insightRoutes(r);
+  return r;
+}
+
+function tokenList(state: SimState): SimToken[] {
+  const w = state.world;
+  return w.tokens.map((t) => {
+    const u = w.users[t.user]!;
+    const orgs = w.tokenOrgs(t);
+    const adminOrgs = orgs.filter((o) => w.isOrgAdmin(t, o.index));
+    return {
+      token: t.token,
+      user: u.name ?? u.email,
+      user_id: u.id,
+      email: u.email,
+      role: t.role,
+      organizations: orgs.map((o) => o.id),
+      admin: adminOrgs.length === orgs.length,
+      admin_organizations: adminOrgs.map((o) => o.id),
+    };
+  });
+}
+
+function info(state: SimState, sim: Simulator): SimInfo {
+  const { anchorSec, ...rest } = state.opts;
+  return {
+    url: sim.url,
+    tokens: sim.tokens,
+    fixtures: sim.fixtures,
+    organizations: state.world.orgs.map((o) => ({
+      id: o.id,
+      name: o.name,
+      projects: o.projects.map((gi) => {
+        const p = state.world.projects[gi]!;
+        return { id: p.id, name: p.name, api_key: p.apiKey };
+      }),
+    })),
+    options: { ...rest, anchor: new Date(anchorSec * 1000).toISOString() },
+  };
+}
+
+function target(state: SimState, projectId: string | undefined, errorId: string | undefined): { gi: number; error: number | null } {
+  const ids = state.world.ids;
+  if (errorId) {
+    const d = ids.decodeAs('error', errorId);
+    if (!d) throw new ControlError(`unknown error ${errorId}`);
+    const e = state.project(d.parent).errorIndex(errorId);
+    if (e === null) throw new ControlError(`unknown or deleted error ${errorId}`);
+    return { gi: d.parent, error: e };
+  }
+  if (projectId) {
+    const d = ids.decodeAs('project', projectId);
+    if (!d || d.index >= state.world.projects.length) throw new ControlError(`unknown project ${projectId}`);
+    return { gi: d.index, error: null };
+  }
+  return { gi: 0, error: null };
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}

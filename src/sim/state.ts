@@ -1,0 +1,119 @@
+import { ProjectData } from './data/project.js';
+import { hash } from './prng.js';
+import { World, type TokenSeed } from './data/world.js';
+import type { ResolvedOptions } from './options.js';
+
+/** A small LRU for computed lists (sorted errors of a project under one filter), keyed by everything they depend on. */
+export class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, v: V): void {
+    this.map.delete(key);
+    this.map.set(key, v);
+    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+}
+
+export interface AddedEvent {
+  id: string;
+  project_id: string;
+  error_id: string;
+  received_at: string;
+}
+
+/**
+ * Everything a running simulator knows: the generated world, per-project data (created on first use), the overlay of
+ * run-time changes, and the clock rules for data added while clients page.
+ *
+ * Clock rule: a paging walk fixes `base` (exclusive, whole seconds) on its first request and only sees events before
+ * it. Data added at run time is stamped no earlier than any base already handed out, so a walk in progress never sees
+ * it (pages do not shift), while a new walk (whose default base is past every added event) always does. Under rapid
+ * add/list interleaving this can stamp added events up to a few seconds ahead of the wall clock.
+ */
+export class SimState {
+  readonly world: World;
+  private readonly data: Array<ProjectData | undefined>;
+  readonly revoked = new Set<string>();
+  readonly cache = new Lru<unknown>(256);
+  private maxIssuedBaseSec = 0;
+  private maxAddedSec = 0;
+  readonly startMs: number;
+
+  constructor(readonly opts: ResolvedOptions, nowMs: number) {
+    this.world = new World(opts);
+    this.data = new Array<ProjectData | undefined>(this.world.projects.length);
+    this.startMs = nowMs;
+  }
+
+  project(gi: number): ProjectData {
+    let d = this.data[gi];
+    if (!d) {
+      d = new ProjectData(this.world, this.world.projects[gi]!, this.opts.errors, this.opts.events, this.opts.releases);
+      this.data[gi] = d;
+    }
+    return d;
+  }
+
+  tokenValid(t: TokenSeed): boolean {
+    return !this.revoked.has(t.token);
+  }
+
+  /** The base a request without one gets: just past now, and past every event added so far. */
+  defaultBaseSec(nowMs: number): number {
+    return Math.max(Math.floor(nowMs / 1000) + 1, this.maxAddedSec + 1);
+  }
+
+  /** Remember a base a walk uses (bases far in the future are ignored: they cannot be protecting a walk). */
+  noteBase(sec: number, nowMs: number): void {
+    if (sec <= Math.floor(nowMs / 1000) + 5 || sec <= this.maxAddedSec + 1) this.maxIssuedBaseSec = Math.max(this.maxIssuedBaseSec, sec);
+  }
+
+  /** Second to stamp a run-time event with. */
+  stampSec(nowMs: number): number {
+    const sec = Math.max(Math.floor(nowMs / 1000), this.maxIssuedBaseSec, this.maxAddedSec);
+    this.maxAddedSec = sec;
+    return sec;
+  }
+
+  addEvents(gi: number, count: number, error: number | null, nowMs: number): AddedEvent[] {
+    const pd = this.project(gi);
+    const out: AddedEvent[] = [];
+    for (let n = 0; n < count; n++) {
+      const sec = this.stampSec(nowMs);
+      // Without a chosen error, new events go to existing errors in proportion to their weight, like real traffic.
+      const e = error ?? pickLiveError(pd, pd.totalEvents);
+      const i = pd.addEvent(e, sec);
+      out.push({ id: pd.eventId(i), project_id: pd.project.id, error_id: pd.errorSeed(e).id, received_at: new Date(sec * 1000).toISOString() });
+    }
+    return out;
+  }
+
+  addErrors(gi: number, count: number, eventsPerError: number, nowMs: number): Array<{ id: string; events: AddedEvent[] }> {
+    const pd = this.project(gi);
+    const out: Array<{ id: string; events: AddedEvent[] }> = [];
+    for (let n = 0; n < count; n++) {
+      const e = pd.addError(this.stampSec(nowMs));
+      out.push({ id: pd.errorSeed(e).id, events: this.addEvents(gi, Math.max(1, eventsPerError), e, nowMs) });
+    }
+    return out;
+  }
+}
+
+function pickLiveError(pd: ProjectData, salt: number): number {
+  for (let tries = 0; tries < 64; tries++) {
+    const e = pd.pattern.errorAt(hash(pd.seed, salt, tries) % pd.pattern.period);
+    if (!pd.isDeleted(e)) return e;
+  }
+  for (let e = 0; e < pd.errorCount; e++) if (!pd.isDeleted(e)) return e;
+  return pd.addError(0);
+}
