@@ -4,7 +4,7 @@ import { registerSecret } from '../core/redact.js';
 import { systemClock, type Clock } from '../http/clock.js';
 import { applyEvent, emptyStats, type ClientEvent, type ClientStats, type ClientEventListener } from '../http/events.js';
 import { send, type PipelineConfig, type PipelineResponse } from '../http/pipeline.js';
-import { RateLimiter, sharedRateLimiter } from '../http/rate-limiter.js';
+import { RateLimiter, sharedRateLimiter, type RateLimiterState } from '../http/rate-limiter.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../http/retry.js';
 import { fetchTransport, type HttpMethod, type Transport } from '../http/transport.js';
 import type { ApiContext, CallOptions, ListOptions, Pairs } from './context.js';
@@ -14,18 +14,33 @@ import { DEFAULT_API_BASE_URL, normalizeHost, type NormalizedHost } from './host
 import type { Model } from './models/common.js';
 import { acceptNextLink, Paginator } from './paginator.js';
 import { buildUrl, queryPairs, type QueryValue } from './query.js';
-import { collaboratorsResource, teamsResource } from './resources/collaborators.js';
-import { commentsResource } from './resources/comments.js';
-import { errorsResource } from './resources/errors.js';
-import { eventsResource } from './resources/events.js';
-import { eventFieldsResource, traceFieldsResource } from './resources/fields.js';
-import { integrationsResource } from './resources/integrations.js';
-import { organizationsResource } from './resources/organizations.js';
-import { pivotsResource } from './resources/pivots.js';
-import { projectsResource } from './resources/projects.js';
-import { releaseGroupsResource, releasesResource } from './resources/releases.js';
-import { savedSearchesResource } from './resources/saved-searches.js';
-import { stabilityResource, trendsResource } from './resources/trends.js';
+import { collaboratorsResource, teamsResource, type CollaboratorsResource, type TeamsResource } from './resources/collaborators.js';
+import { commentsResource, type CommentsResource } from './resources/comments.js';
+import { errorsResource, type ErrorsResource } from './resources/errors.js';
+import { eventsResource, type EventsResource } from './resources/events.js';
+import {
+  eventFieldsResource,
+  traceFieldsResource,
+  type EventFieldsResource,
+  type TraceFieldsResource,
+} from './resources/fields.js';
+import { integrationsResource, type IntegrationsResource } from './resources/integrations.js';
+import { organizationsResource, type OrganizationsResource } from './resources/organizations.js';
+import { pivotsResource, type PivotsResource } from './resources/pivots.js';
+import { projectsResource, type ProjectsResource } from './resources/projects.js';
+import {
+  releaseGroupsResource,
+  releasesResource,
+  type ReleaseGroupsResource,
+  type ReleasesResource,
+} from './resources/releases.js';
+import { savedSearchesResource, type SavedSearchesResource } from './resources/saved-searches.js';
+import {
+  stabilityResource,
+  trendsResource,
+  type StabilityResource,
+  type TrendsResource,
+} from './resources/trends.js';
 
 export interface BugsnagClientOptions {
   /** A Bugsnag Personal Auth Token. Registered as a secret at once, so no output of the process can show it. */
@@ -69,22 +84,22 @@ export class BugsnagClient implements ApiContext {
   readonly origin: string;
   readonly host: NormalizedHost;
 
-  readonly organizations;
-  readonly projects;
-  readonly errors;
-  readonly events;
-  readonly releases;
-  readonly releaseGroups;
-  readonly collaborators;
-  readonly teams;
-  readonly comments;
-  readonly eventFields;
-  readonly traceFields;
-  readonly pivots;
-  readonly savedSearches;
-  readonly integrations;
-  readonly trends;
-  readonly stability;
+  readonly organizations: OrganizationsResource;
+  readonly projects: ProjectsResource;
+  readonly errors: ErrorsResource;
+  readonly events: EventsResource;
+  readonly releases: ReleasesResource;
+  readonly releaseGroups: ReleaseGroupsResource;
+  readonly collaborators: CollaboratorsResource;
+  readonly teams: TeamsResource;
+  readonly comments: CommentsResource;
+  readonly eventFields: EventFieldsResource;
+  readonly traceFields: TraceFieldsResource;
+  readonly pivots: PivotsResource;
+  readonly savedSearches: SavedSearchesResource;
+  readonly integrations: IntegrationsResource;
+  readonly trends: TrendsResource;
+  readonly stability: StabilityResource;
 
   // Private (#) so that inspecting or serialising a client can never show the token.
   readonly #token: string;
@@ -172,7 +187,7 @@ export class BugsnagClient implements ApiContext {
   }
 
   /** The shared limiter's view of the token's budget (for displays). */
-  rateLimitState() {
+  rateLimitState(): RateLimiterState {
     return this.#pipeline.limiter.state();
   }
 
@@ -246,6 +261,11 @@ export class BugsnagClient implements ApiContext {
   // ---- internals -----------------------------------------------------------------------------------------------
 
   async #send(method: HttpMethod, url: string, body: unknown, options?: CallOptions): Promise<PipelineResponse> {
+    if (new URL(url).searchParams.has('auth_token')) {
+      throw new SnagError('config', 'Refusing to send a token in a URL (auth_token query parameter).', {
+        hint: 'snagsync sends the token in the Authorization header; remove auth_token from the parameters.',
+      });
+    }
     const hasBody = body !== undefined;
     const res = await send(this.#pipeline, {
       method,

@@ -60,8 +60,20 @@ export interface PipelineResponse {
 }
 
 export async function send(config: PipelineConfig, request: PipelineRequest): Promise<PipelineResponse> {
+  const linked = linkSignals(config.signal, request.signal);
+  try {
+    return await sendLinked(config, request, linked.signal);
+  } finally {
+    linked.dispose();
+  }
+}
+
+async function sendLinked(
+  config: PipelineConfig,
+  request: PipelineRequest,
+  signal: AbortSignal | undefined,
+): Promise<PipelineResponse> {
   const { clock, retry: policy, emit } = config;
-  const signal = combineSignals(config.signal, request.signal);
   const idempotent = isIdempotent(request.method);
   const safeUrl = redact(request.url);
   let retries = 0;
@@ -231,10 +243,31 @@ export function inspectBody(response: TransportResponse): { kind: BodyKind; json
   }
 }
 
-function combineSignals(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return AbortSignal.any([a, b]);
+/**
+ * One signal for "the client or this call was aborted". Done by hand rather than with AbortSignal.any, so that the
+ * listener on the long-lived client signal is removed after every request (a sync makes thousands).
+ */
+function linkSignals(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!a || !b) return { signal: a ?? b, dispose: () => undefined };
+  const controller = new AbortController();
+  const onA = () => controller.abort(a.reason);
+  const onB = () => controller.abort(b.reason);
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  else {
+    a.addEventListener('abort', onA, { once: true });
+    b.addEventListener('abort', onB, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      a.removeEventListener('abort', onA);
+      b.removeEventListener('abort', onB);
+    },
+  };
 }
 
 function abortedError(err: unknown): SnagError {

@@ -121,6 +121,14 @@ describe('read endpoints: exact requests', () => {
     );
   });
 
+  it('promise-returning methods reject (not throw) on a bad id', async () => {
+    const h = harness([]);
+    const p = h.client.projects.get('a/b');
+    await expect(p).rejects.toMatchObject({ code: 'config', message: '"a/b" is not a valid project id.' });
+    await expect(h.client.events.latest('')).rejects.toMatchObject({ code: 'config' });
+    expect(h.script.calls).toHaveLength(0);
+  });
+
   it('refuses a time given twice, a bad base, and release groups without a stage, before any request', () => {
     const h = harness([]);
     expect(() => h.client.errors.list(P, { since: '7d', filters: { 'event.since': '1d' } })).toThrow(SnagError);
@@ -282,5 +290,9 @@ describe('raw requests for endpoints without a typed method', () => {
     expect(await h.client.request({ method: 'DELETE', path: '/comments/cm1', model: Root })).toBeNull();
     expect(h.script.lines()).toEqual([`GET ${API}/?foo=bar`, `DELETE ${API}/comments/cm1`]);
     await expect(h.client.request({ method: 'GET', path: 'x', model: Root })).rejects.toMatchObject({ code: 'config' });
+    await expect(
+      h.client.request({ method: 'GET', path: '/user/organizations', query: { auth_token: 'abcdef123456' }, model: Root }),
+    ).rejects.toMatchObject({ code: 'config', message: expect.stringContaining('Refusing to send a token in a URL') });
+    expect(h.script.calls).toHaveLength(2);
   });
 });

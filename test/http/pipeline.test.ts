@@ -200,6 +200,32 @@ describe('timeouts and aborts', () => {
     expect(h.script.calls[0]!.signal.aborted).toBe(true);
   });
 
+  it('a call signal aborts one call while the client also has a signal, and listeners are cleaned up', async () => {
+    const clientSignal = new AbortController();
+    let listeners = 0;
+    const add = clientSignal.signal.addEventListener.bind(clientSignal.signal);
+    const remove = clientSignal.signal.removeEventListener.bind(clientSignal.signal);
+    clientSignal.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      listeners++;
+      return add(...args);
+    }) as typeof add;
+    clientSignal.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      listeners--;
+      return remove(...args);
+    }) as typeof remove;
+    const h = harness([{ hang: true }, ok(org), ok(org)], { signal: clientSignal.signal });
+    const call = new AbortController();
+    const p = h.client.organizations.get('o1', { signal: call.signal });
+    await new Promise((r) => setImmediate(r));
+    call.abort();
+    expect((await failure(p)).code).toBe('aborted');
+    // The client is still usable, and no listener stays on its long-lived signal.
+    await h.client.organizations.get('o1', { signal: new AbortController().signal });
+    await h.client.organizations.get('o1');
+    expect(h.script.calls).toHaveLength(3);
+    expect(listeners).toBe(0);
+  });
+
   it('a call signal that is already aborted sends nothing', async () => {
     const h = harness([ok(org)]);
     const err = await failure(h.client.organizations.get('o1', { signal: AbortSignal.abort() }));
