@@ -1,0 +1,142 @@
+import { SnagError } from '../core/errors.js';
+import { parseTimestamp } from '../core/time.js';
+import type { ColumnSpec, ColumnType, DestinationRecord, StreamDescriptor } from './types.js';
+
+/** Columns every stream table gets besides its typed ones. */
+export const SYSTEM_COLUMNS = ['_record', '_synced_at', '_source_id'] as const;
+
+const STREAM_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+const TYPES: readonly ColumnType[] = ['text', 'integer', 'real', 'boolean', 'timestamp', 'json'];
+
+/** A value better-sqlite3 can bind (booleans are not among them). */
+export type SqlValue = string | number | bigint | null;
+
+export interface CompiledColumn {
+  name: string;
+  type: ColumnType;
+  path: readonly string[];
+  /** Reads the column's value out of a record and converts it for storage. */
+  read(record: DestinationRecord): SqlValue;
+}
+
+export interface CompiledStream {
+  descriptor: StreamDescriptor;
+  columns: CompiledColumn[];
+  keyColumns: CompiledColumn[];
+  /** The record's key as one string (JSON array of the key values), for indexes and messages. */
+  keyOf(record: DestinationRecord): string;
+}
+
+/** Checks a descriptor (names safe to use as SQL identifiers and file names, key columns declared) and compiles it. */
+export function compileStream(d: StreamDescriptor): CompiledStream {
+  const bad = (why: string) =>
+    new SnagError('internal', `Stream descriptor "${String(d?.name)}" is invalid: ${why}.`, {
+      hint: 'This is a bug in snagsync (a stream definition); please report it.',
+    });
+  if (typeof d?.name !== 'string' || !STREAM_NAME.test(d.name)) throw bad('the name must be snake_case (a-z, 0-9, _), at most 63 characters');
+  if (!Array.isArray(d.columns) || d.columns.length === 0) throw bad('it has no columns');
+  const seen = new Set<string>();
+  const columns = d.columns.map((c: ColumnSpec) => {
+    if (typeof c?.name !== 'string' || !COLUMN_NAME.test(c.name)) throw bad(`column "${String(c?.name)}" must be letters, digits and _ (not starting with _ or a digit)`);
+    if (seen.has(c.name.toLowerCase())) throw bad(`column "${c.name}" appears twice`);
+    seen.add(c.name.toLowerCase());
+    if (!TYPES.includes(c.type)) throw bad(`column "${c.name}" has unknown type "${String(c.type)}"`);
+    const path = c.path ?? [c.name];
+    if (!Array.isArray(path) || path.length === 0 || path.some((p) => typeof p !== 'string' || p === '')) throw bad(`column "${c.name}" has an empty path`);
+    return compileColumn(c.name, c.type, path);
+  });
+  if (!Array.isArray(d.primaryKey) || d.primaryKey.length === 0) throw bad('it has no primary key');
+  const keyColumns = d.primaryKey.map((k) => {
+    const col = columns.find((c) => c.name === k);
+    if (!col) throw bad(`primary key column "${k}" is not among its columns`);
+    return col;
+  });
+  if (new Set(d.primaryKey).size !== d.primaryKey.length) throw bad('a primary key column is repeated');
+  return {
+    descriptor: d,
+    columns,
+    keyColumns,
+    keyOf(record) {
+      return JSON.stringify(keyColumns.map((c) => requireKey(d.name, c, record)));
+    },
+  };
+}
+
+/** Key values are never null: a NULL in a composite key would defeat the upsert and duplicate the record. */
+export function requireKey(stream: string, column: CompiledColumn, record: DestinationRecord): SqlValue {
+  const v = column.read(record);
+  if (v === null) {
+    throw new SnagError('internal', `A record of stream "${stream}" has no value for its key column "${column.name}".`, {
+      hint: 'This is a bug in snagsync or an unexpected API answer; please report it with the stream name.',
+      details: { stream, column: column.name },
+    });
+  }
+  return v;
+}
+
+function compileColumn(name: string, type: ColumnType, path: readonly string[]): CompiledColumn {
+  const convert = CONVERTERS[type];
+  const first = path[0]!;
+  const read =
+    path.length === 1
+      ? (r: DestinationRecord) => convert(r[first])
+      : (r: DestinationRecord) => {
+          let v: unknown = r;
+          for (const p of path) {
+            if (v === null || typeof v !== 'object') return null;
+            v = (v as Record<string, unknown>)[p];
+          }
+          return convert(v);
+        };
+  return { name, type, path, read };
+}
+
+/**
+ * How a JSON value is stored in a typed column. Nothing is ever dropped: a value of an unexpected shape is stored
+ * as text (the whole record is in `_record` anyway).
+ */
+export const CONVERTERS: Record<ColumnType, (v: unknown) => SqlValue> = {
+  text: (v) => (v === undefined || v === null ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)),
+  integer: numeric,
+  real: numeric,
+  boolean: (v) => {
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if (typeof v === 'number') return v ? 1 : 0;
+    if (v === 'true') return 1;
+    if (v === 'false') return 0;
+    return fallback(v);
+  },
+  timestamp: (v) => {
+    if (v === undefined || v === null || v === '') return null;
+    // Fast path for the usual UTC shapes, without a Date per value (this runs for every record written).
+    if (typeof v === 'string') {
+      const m = UTC.exec(v);
+      if (m) return `${m[1]}T${m[2]}${m[3] ?? '.000'}Z`;
+    }
+    const d = typeof v === 'string' || typeof v === 'number' ? parseTimestamp(v) : null;
+    // Bugsnag writes times in four formats (API.md §6.13); stored as one sortable form, or as-is if unparseable.
+    return d ? d.toISOString() : fallback(v);
+  },
+  json: (v) => (v === undefined ? null : JSON.stringify(v)),
+};
+
+const UTC = /^(\d{4}-[01]\d-[0-3]\d)T([0-2]\d:[0-5]\d:[0-5]\d)(\.\d{3})?(?:Z|\+00:?00)$/;
+
+function numeric(v: unknown): SqlValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return fallback(v);
+}
+
+function fallback(v: unknown): SqlValue {
+  return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** JSON path for SQLite's `->`/`->>` operators, quoting keys that are not plain identifiers. */
+export function jsonPath(path: readonly string[]): string {
+  return '$' + path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `."${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join('');
+}

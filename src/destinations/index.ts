@@ -1,0 +1,48 @@
+import { SnagError } from '../core/errors.js';
+import { openJsonlDestination } from './jsonl/destination.js';
+import { openSqliteDestination } from './sqlite/destination.js';
+import type { Destination } from './types.js';
+import { parseDestinationUrl } from './url.js';
+
+export type * from './types.js';
+export { SYSTEM_COLUMNS, compileStream } from './descriptor.js';
+export { destinationError } from './errors.js';
+export {
+  parseDestinationUrl,
+  formatDestinationUrl,
+  normalizeDestinationUrl,
+  defaultDestinationUrl,
+  DEFAULT_SQLITE_FILE,
+  type DestinationTarget,
+} from './url.js';
+export { SqliteDestination, openSqliteDestination, type SqliteDestinationOptions } from './sqlite/destination.js';
+export { JsonlDestination, openJsonlDestination, type JsonlDestinationOptions } from './jsonl/destination.js';
+export { STATE_TABLE } from './sqlite/schema.js';
+export { STATE_FILE } from './jsonl/state.js';
+
+export interface OpenDestinationOptions {
+  /** Against which relative paths are resolved (default: the current directory). */
+  cwd?: string;
+  /** SQLite: how long a write waits for another writer (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** JSONL: fsync every page (default true). */
+  durable?: boolean;
+  /** JSONL: read without the folder lock while a sync may be writing; writes are refused. SQLite: no effect. */
+  readOnly?: boolean;
+}
+
+/** Opens the destination a URL names (`sqlite:PATH`, `jsonl:FOLDER`); a bad URL is SnagError('config'). */
+export async function openDestination(url: string, options: OpenDestinationOptions = {}): Promise<Destination> {
+  const target = parseDestinationUrl(url, { cwd: options.cwd });
+  switch (target.kind) {
+    case 'sqlite':
+      return openSqliteDestination(target.path, { busyTimeoutMs: options.busyTimeoutMs });
+    case 'jsonl':
+      return openJsonlDestination(target.dir, { durable: options.durable, readOnly: options.readOnly });
+    case 'postgres':
+      throw new SnagError('config', 'PostgreSQL destinations are not available yet in this version of snagsync.', {
+        hint: 'Use sqlite:PATH or jsonl:FOLDER for now.',
+        details: { field: 'destination' },
+      });
+  }
+}

@@ -1,0 +1,413 @@
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { SnagError } from '../../core/errors.js';
+import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
+import { compileStream, type CompiledStream } from '../descriptor.js';
+import { destinationError } from '../errors.js';
+import type {
+  CheckpointWrite,
+  Destination,
+  DestinationRecord,
+  DestinationSchema,
+  PrepareResult,
+  StoredCheckpoint,
+  StreamDescriptor,
+  WriteResult,
+} from '../types.js';
+import { entryOf, ENTRY_BYTES, KeyIndex, writeEntry } from './key-index.js';
+import { lockFolder } from './lock.js';
+import { emptyState, readState, STATE_FILE, writeState, type JsonlState, type StreamState } from './state.js';
+
+export interface JsonlDestinationOptions {
+  /**
+   * fsync data and state on every page (default true): safe against power loss too. With false, a killed process
+   * still loses nothing (the kernel has the bytes), but a power cut may leave the state ahead of the data.
+   */
+  durable?: boolean;
+  /** Read without taking the folder lock or repairing anything (a sync may be writing); writes are refused. */
+  readOnly?: boolean;
+}
+
+interface OpenStream {
+  compiled: CompiledStream;
+  index: KeyIndex | null;
+  dataFd: number | null;
+  keysFd: number | null;
+}
+
+/**
+ * JSONL destination: one append-only `<stream>.jsonl` per stream, a line per record — the record's own JSON with
+ * `_synced_at` and `_source_id` added at the end. `_state.json` records, per stream, how many bytes are committed;
+ * the checkpoints live in the same file, so data and checkpoint are committed by one atomic rename.
+ *
+ * Crash safety: a page is appended (and fsynced) past the committed length, then the state is replaced. A kill at
+ * any moment leaves either the old state (the page's bytes are beyond the committed length) or the new one. On open,
+ * every file is truncated back to its committed length, so a replayed page is written once. A `.keys` file per
+ * stream (12 bytes a line, see key-index.ts) follows the same rule and lets an unchanged record be skipped.
+ */
+export class JsonlDestination implements Destination {
+  readonly kind = 'jsonl' as const;
+  private state: JsonlState;
+  private readonly streams = new Map<string, OpenStream>();
+  private readonly release: () => void;
+  private readonly durable: boolean;
+  private readonly readOnly: boolean;
+  /** A write failed midway: files may hold bytes past the committed length, to cut before the next append. */
+  private dirty = false;
+
+  constructor(
+    readonly location: string,
+    options: JsonlDestinationOptions = {},
+  ) {
+    this.durable = options.durable ?? true;
+    this.readOnly = options.readOnly ?? false;
+    if (this.readOnly) {
+      this.release = () => undefined;
+      this.state = this.guard(() => readState(location)) ?? emptyState();
+    } else {
+      this.guard(() => mkdirSync(location, { recursive: true }));
+      this.release = lockFolder(location);
+      try {
+        this.state = this.guard(() => this.openState());
+        this.guard(() => this.truncateToCommitted());
+      } catch (err) {
+        this.release();
+        throw err;
+      }
+    }
+    for (const [name, s] of Object.entries(this.state.streams)) {
+      this.streams.set(name, { compiled: compileStream(s.descriptor), index: null, dataFd: null, keysFd: null });
+    }
+  }
+
+  private openState(): JsonlState {
+    const existing = readState(this.location);
+    if (existing) return existing;
+    const strays = readdirSync(this.location).filter((f) => f.endsWith('.jsonl'));
+    if (strays.length > 0) {
+      throw new SnagError('destination', `The folder ${this.location} holds JSONL files (${strays.slice(0, 3).join(', ')}) but no ${STATE_FILE}: it was not written by snagsync, or its state was lost.`, {
+        hint: 'Use an empty folder (or a new one) as the destination. snagsync will not append to files whose committed length it does not know.',
+      });
+    }
+    const fresh = emptyState();
+    writeState(this.location, fresh, this.durable);
+    return fresh;
+  }
+
+  /** Cuts every file back to the length the state committed: whatever a killed sync wrote after that goes. */
+  private truncateToCommitted(): void {
+    for (const s of Object.values(this.state.streams)) {
+      cutTo(join(this.location, s.file), s.bytes, this.location);
+      cutTo(join(this.location, keysFile(s.file)), s.keys_bytes, this.location);
+    }
+  }
+
+  async prepare(descriptors: readonly StreamDescriptor[]): Promise<PrepareResult> {
+    this.assertWritable();
+    const result: PrepareResult = { created: [], addedColumns: [] };
+    const compiled = descriptors.map(compileStream);
+    const next = cloneState(this.state);
+    for (const c of compiled) {
+      const d = c.descriptor;
+      const known = next.streams[d.name];
+      if (known) {
+        if (known.descriptor.primaryKey.join(',') !== d.primaryKey.join(',')) {
+          throw new SnagError('destination', `The stream "${d.name}" in ${this.location} was written with the key (${known.descriptor.primaryKey.join(', ')}), but this snagsync keys it by (${d.primaryKey.join(', ')}).`, {
+            hint: 'Use a new folder as the destination and sync with --full-refresh.',
+          });
+        }
+        const had = new Set(known.descriptor.columns.map((x) => x.name));
+        for (const col of d.columns) if (!had.has(col.name)) result.addedColumns.push({ stream: d.name, column: col.name });
+        known.descriptor = plainDescriptor(d);
+        continue;
+      }
+      const file = `${d.name}.jsonl`;
+      for (const f of [file, keysFile(file)]) {
+        const p = join(this.location, f);
+        if (existsSync(p) && statSync(p).size > 0) {
+          throw new SnagError('destination', `${p} already exists and was not written by snagsync.`, { hint: 'Move it away or use another folder.' });
+        }
+      }
+      next.streams[d.name] = { file, bytes: 0, lines: 0, keys_bytes: 0, descriptor: plainDescriptor(d) };
+      result.created.push(d.name);
+    }
+    // The state names the streams before their files exist: a file the state does not know is never truncated.
+    this.commit(next);
+    for (const c of compiled) {
+      const open = this.streams.get(c.descriptor.name);
+      if (open) open.compiled = c;
+      else this.streams.set(c.descriptor.name, { compiled: c, index: null, dataFd: null, keysFd: null });
+      const s = this.state.streams[c.descriptor.name]!;
+      this.guard(() => {
+        for (const f of [s.file, keysFile(s.file)]) closeSync(openSync(join(this.location, f), 'a'));
+      });
+    }
+    return result;
+  }
+
+  async writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult> {
+    this.assertWritable();
+    const open = this.streams.get(stream);
+    const committed = this.state.streams[stream];
+    if (!open || !committed) throw unknownStream(stream);
+    assertRecords(stream, records);
+    assertCheckpoint(checkpoint);
+    const state = stateJson(checkpoint.state);
+    const index = this.index(stream, open, committed);
+    const now = new Date().toISOString();
+    const suffix = `"_synced_at":${JSON.stringify(now)},"_source_id":${JSON.stringify(checkpoint.sourceId)}}\n`;
+
+    // Build the page in memory: one write per file, and the key index is updated only after the commit.
+    const lines: string[] = [];
+    const keys = Buffer.allocUnsafe(records.length * ENTRY_BYTES);
+    const pending = new Map<string, number>();
+    let appended = 0;
+    for (const record of records) {
+      const json = JSON.stringify(record);
+      const e = entryOf(open.compiled.keyOf(record), json);
+      const id = `${e.hi}:${e.lo}`;
+      if ((pending.get(id) ?? index.get(e.hi, e.lo)) === e.content) continue;
+      pending.set(id, e.content);
+      lines.push(json.length > 2 ? `${json.slice(0, -1)},${suffix}` : `{${suffix}`);
+      writeEntry(keys, appended * ENTRY_BYTES, e);
+      appended++;
+    }
+    const data = Buffer.from(lines.join(''), 'utf8');
+
+    const next = cloneState(this.state);
+    const s = next.streams[stream]!;
+    s.bytes += data.length;
+    s.lines += appended;
+    s.keys_bytes += appended * ENTRY_BYTES;
+    setCheckpoint(next, checkpoint, stream, JSON.parse(state), now);
+
+    this.guard(() => {
+      try {
+        const fds = this.fds(open, committed);
+        if (this.dirty) {
+          ftruncateSync(fds.data, committed.bytes);
+          ftruncateSync(fds.keys, committed.keys_bytes);
+          this.dirty = false;
+        }
+        if (appended > 0) {
+          writeAll(fds.data, data, committed.bytes);
+          writeAll(fds.keys, keys.subarray(0, appended * ENTRY_BYTES), committed.keys_bytes);
+          if (this.durable) {
+            fdatasyncSync(fds.data);
+            fdatasyncSync(fds.keys);
+          }
+        }
+        writeState(this.location, next, this.durable);
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
+    this.state = next;
+    for (const [id, content] of pending) {
+      const [hi, lo] = id.split(':');
+      index.set(Number(hi), Number(lo), content);
+    }
+    return { written: appended, unchanged: records.length - appended };
+  }
+
+  async readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown> {
+    const entry = this.state.checkpoints[sourceId]?.[stream]?.[partition];
+    return entry ? structuredClone(entry.state) : null;
+  }
+
+  async readCheckpoints(sourceId: string): Promise<StoredCheckpoint[]> {
+    const out: StoredCheckpoint[] = [];
+    for (const [stream, partitions] of Object.entries(this.state.checkpoints[sourceId] ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+      for (const [partition, entry] of Object.entries(partitions).sort(([a], [b]) => a.localeCompare(b))) {
+        out.push({ sourceId, stream, partition, state: structuredClone(entry.state), updatedAt: entry.updated_at });
+      }
+    }
+    return out;
+  }
+
+  async resetCheckpoints(sourceId: string, streams?: readonly string[]): Promise<number> {
+    this.assertWritable();
+    const next = cloneState(this.state);
+    const bySource = next.checkpoints[sourceId];
+    if (!bySource) return 0;
+    let removed = 0;
+    for (const stream of streams ?? Object.keys(bySource)) {
+      removed += Object.keys(bySource[stream] ?? {}).length;
+      delete bySource[stream];
+    }
+    if (Object.keys(bySource).length === 0) delete next.checkpoints[sourceId];
+    this.commit(next);
+    return removed;
+  }
+
+  async countRecords(stream: string): Promise<number> {
+    const open = this.streams.get(stream);
+    const committed = this.state.streams[stream];
+    if (!open || !committed) return 0;
+    return this.index(stream, open, committed).size;
+  }
+
+  async listRecords(stream: string, options: { limit?: number } = {}): Promise<Array<Record<string, unknown>>> {
+    const open = this.streams.get(stream);
+    const committed = this.state.streams[stream];
+    if (!open || !committed) return [];
+    const latest = new Map<string, Record<string, unknown>>();
+    for (const line of readCommittedLines(join(this.location, committed.file), committed.bytes)) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      delete record._synced_at;
+      delete record._source_id;
+      latest.set(open.compiled.keyOf(record), record);
+    }
+    const all = [...latest.values()];
+    return options.limit === undefined ? all : all.slice(0, options.limit);
+  }
+
+  async describe(): Promise<DestinationSchema> {
+    const streams = [];
+    for (const [name, s] of Object.entries(this.state.streams).sort(([a], [b]) => a.localeCompare(b))) {
+      const keys = new Set(s.descriptor.primaryKey);
+      streams.push({
+        name,
+        records: await this.countRecords(name),
+        columns: s.descriptor.columns.map((c) => ({ name: c.name, type: c.type, primaryKey: keys.has(c.name) })),
+        definition: join(this.location, s.file),
+      });
+    }
+    return { kind: this.kind, location: this.location, streams };
+  }
+
+  async close(): Promise<void> {
+    for (const open of this.streams.values()) {
+      for (const fd of [open.dataFd, open.keysFd]) if (fd !== null) closeSync(fd);
+      open.dataFd = open.keysFd = null;
+    }
+    this.release();
+  }
+
+  /** The stream's key index, loaded from its `.keys` file on first use. */
+  private index(stream: string, open: OpenStream, committed: StreamState): KeyIndex {
+    if (open.index) return open.index;
+    const index = new KeyIndex(committed.lines);
+    const path = join(this.location, keysFile(committed.file));
+    this.guard(() => {
+      if (committed.keys_bytes > 0) index.load(readFileSync(path).subarray(0, committed.keys_bytes));
+    });
+    if (committed.keys_bytes !== committed.lines * ENTRY_BYTES) {
+      throw new SnagError('destination', `The key file of stream "${stream}" in ${this.location} does not match its data.`, {
+        hint: 'Move the folder away and sync into a new one with --full-refresh.',
+      });
+    }
+    open.index = index;
+    return index;
+  }
+
+  private fds(open: OpenStream, committed: StreamState): { data: number; keys: number } {
+    open.dataFd ??= openSync(join(this.location, committed.file), 'r+');
+    open.keysFd ??= openSync(join(this.location, keysFile(committed.file)), 'r+');
+    return { data: open.dataFd, keys: open.keysFd };
+  }
+
+  private commit(next: JsonlState): void {
+    next.updated_at = new Date().toISOString();
+    this.guard(() => writeState(this.location, next, this.durable));
+    this.state = next;
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new SnagError('internal', `The JSONL destination ${this.location} was opened read-only.`);
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw destinationError(err, this.location);
+    }
+  }
+}
+
+export function openJsonlDestination(dir: string, options: JsonlDestinationOptions = {}): JsonlDestination {
+  return new JsonlDestination(dir, options);
+}
+
+function keysFile(dataFile: string): string {
+  return dataFile.replace(/\.jsonl$/, '.keys');
+}
+
+function cloneState(s: JsonlState): JsonlState {
+  return structuredClone(s);
+}
+
+function plainDescriptor(d: StreamDescriptor): StreamState['descriptor'] {
+  return {
+    name: d.name,
+    primaryKey: [...d.primaryKey],
+    columns: d.columns.map((c) => (c.path ? { name: c.name, type: c.type, path: [...c.path] } : { name: c.name, type: c.type })),
+  };
+}
+
+function setCheckpoint(state: JsonlState, cp: CheckpointWrite, stream: string, value: unknown, now: string): void {
+  const bySource = (state.checkpoints[cp.sourceId] ??= {});
+  const byStream = (bySource[stream] ??= {});
+  byStream[cp.partition] = { state: value, updated_at: now };
+}
+
+function cutTo(path: string, length: number, dir: string): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (length === 0) return;
+    throw lost(path, dir, 'is missing');
+  }
+  if (size < length) throw lost(path, dir, `is shorter (${size} bytes) than its committed length (${length} bytes)`);
+  if (size > length) {
+    const fd = openSync(path, 'r+');
+    try {
+      ftruncateSync(fd, length);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function lost(path: string, dir: string, what: string): SnagError {
+  return new SnagError('destination', `${path} ${what}: committed data was removed or the file was replaced.`, {
+    hint: `Restore it from a backup, or move ${dir} away and sync into a new folder with --full-refresh.`,
+  });
+}
+
+function writeAll(fd: number, buf: Buffer, position: number): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
+}
+
+/** The committed lines of a file (bytes past `length` belong to no commit and are ignored). */
+function* readCommittedLines(path: string, length: number): Generator<string> {
+  if (length === 0) return;
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    // A chunk can end inside a multi-byte character; the decoder keeps the partial bytes for the next one.
+    const decoder = new StringDecoder('utf8');
+    let pos = 0;
+    let rest = '';
+    while (pos < length) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, length - pos), pos);
+      if (n === 0) break;
+      pos += n;
+      const text = rest + decoder.write(chunk.subarray(0, n));
+      const parts = text.split('\n');
+      rest = parts.pop() ?? '';
+      for (const p of parts) if (p) yield p;
+    }
+    rest += decoder.end();
+    if (rest) yield rest;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,104 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SnagError } from '../../core/errors.js';
+
+/**
+ * `_state.json`: what is committed in a JSONL folder. Replaced atomically (temp file, fsync, rename, fsync of the
+ * folder) after each page's lines are on disk, so it only ever names bytes that were fully written:
+ *
+ *   {
+ *     "format": "snagsync-jsonl", "version": 1, "updated_at": "…",
+ *     "streams": { "events": { "file": "events.jsonl", "bytes": 81234, "lines": 60, "keys_bytes": 720,
+ *                               "descriptor": { "name": "events", "primaryKey": [...], "columns": [...] } } },
+ *     "checkpoints": { "<source id>": { "<stream>": { "<partition>": { "state": {…}, "updated_at": "…" } } } }
+ *   }
+ */
+export const STATE_FILE = '_state.json';
+
+const Column = z.object({
+  name: z.string(),
+  type: z.enum(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
+  path: z.array(z.string()).optional(),
+});
+
+const StreamState = z.object({
+  file: z.string(),
+  bytes: z.number().int().nonnegative(),
+  lines: z.number().int().nonnegative(),
+  keys_bytes: z.number().int().nonnegative(),
+  descriptor: z.object({ name: z.string(), primaryKey: z.array(z.string()), columns: z.array(Column) }),
+});
+export type StreamState = z.infer<typeof StreamState>;
+
+const CheckpointEntry = z.object({ state: z.unknown(), updated_at: z.string() });
+
+export const JsonlState = z.object({
+  format: z.literal('snagsync-jsonl'),
+  version: z.literal(1),
+  updated_at: z.string(),
+  streams: z.record(z.string(), StreamState),
+  checkpoints: z.record(z.string(), z.record(z.string(), z.record(z.string(), CheckpointEntry))),
+});
+export type JsonlState = z.infer<typeof JsonlState>;
+
+export function emptyState(): JsonlState {
+  return { format: 'snagsync-jsonl', version: 1, updated_at: new Date().toISOString(), streams: {}, checkpoints: {} };
+}
+
+/** The committed state, or null when the folder has none yet. */
+export function readState(dir: string): JsonlState | null {
+  const path = join(dir, STATE_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw damaged(path, 'it is not valid JSON');
+  }
+  const result = JsonlState.safeParse(parsed);
+  if (!result.success) throw damaged(path, result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return result.data;
+}
+
+/** Atomic replace: a reader (or a restart after kill -9) sees the old state or the new one, never a mix. */
+export function writeState(dir: string, state: JsonlState, durable: boolean): void {
+  const path = join(dir, STATE_FILE);
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    const buf = Buffer.from(`${JSON.stringify(state, null, 1)}\n`, 'utf8');
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    if (durable) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  if (durable) fsyncDirectory(dir);
+}
+
+export function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not supported everywhere; the rename is atomic regardless.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function damaged(path: string, why: string): SnagError {
+  return new SnagError('destination', `The JSONL state file ${path} is damaged: ${why}.`, {
+    hint: 'Restore it from a backup, or move the folder away and sync into a new one with --full-refresh.',
+    details: { location: path },
+  });
+}

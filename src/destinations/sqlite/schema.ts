@@ -1,0 +1,64 @@
+import type { ColumnType } from '../types.js';
+import { jsonPath, type CompiledColumn, type CompiledStream } from '../descriptor.js';
+
+/** SQLite storage class per column type. Types without one of their own are named in a comment kept by `.schema`. */
+const AFFINITY: Record<ColumnType, string> = {
+  text: 'TEXT',
+  integer: 'INTEGER',
+  real: 'REAL',
+  boolean: 'INTEGER /* boolean: 0 or 1 */',
+  timestamp: 'TEXT /* timestamp: ISO 8601 UTC */',
+  json: 'TEXT /* json */',
+};
+
+export const STATE_TABLE = '_snagsync_state';
+
+export const STATE_DDL = `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
+  source_id  TEXT NOT NULL,
+  stream     TEXT NOT NULL,
+  partition  TEXT NOT NULL,
+  state      TEXT NOT NULL /* json: the engine's checkpoint, committed with the records */,
+  updated_at TEXT NOT NULL /* timestamp */,
+  PRIMARY KEY (source_id, stream, partition)
+)`;
+
+export function quoteId(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function createTableSql(s: CompiledStream): string {
+  const keys = new Set(s.descriptor.primaryKey);
+  const cols = s.columns.map((c) => `  ${quoteId(c.name)} ${AFFINITY[c.type]}${keys.has(c.name) ? ' NOT NULL' : ''}`);
+  cols.push(
+    `  "_record" TEXT NOT NULL /* json: the full record as read */`,
+    `  "_synced_at" TEXT NOT NULL /* timestamp: when a sync last wrote this row */`,
+    `  "_source_id" TEXT /* the snagsync source that wrote it */`,
+    `  PRIMARY KEY (${s.descriptor.primaryKey.map(quoteId).join(', ')})`,
+  );
+  return `CREATE TABLE ${quoteId(s.descriptor.name)} (\n${cols.join(',\n')}\n)`;
+}
+
+export function addColumnSql(table: string, c: CompiledColumn): string {
+  return `ALTER TABLE ${quoteId(table)} ADD COLUMN ${quoteId(c.name)} ${AFFINITY[c.type]}`;
+}
+
+/**
+ * Fills a column added to an existing table from the records already stored, with the same conversion as new writes
+ * (through the `snagsync_value` SQL function the destination registers).
+ */
+export function backfillSql(table: string, c: CompiledColumn): string {
+  const path = `'${jsonPath(c.path).replace(/'/g, "''")}'`;
+  const value = c.type === 'json' ? `"_record" -> ${path}` : `snagsync_value("_record" ->> ${path}, '${c.type}')`;
+  return `UPDATE ${quoteId(table)} SET ${quoteId(c.name)} = ${value}`;
+}
+
+/** One upsert per stream, with positional parameters: the typed columns, then _record, _synced_at, _source_id. */
+export function upsertSql(s: CompiledStream): string {
+  const names = [...s.columns.map((c) => c.name), '_record', '_synced_at', '_source_id'];
+  const keys = new Set(s.descriptor.primaryKey);
+  const updates = names.filter((n) => !keys.has(n)).map((n) => `${quoteId(n)} = excluded.${quoteId(n)}`);
+  return (
+    `INSERT INTO ${quoteId(s.descriptor.name)} (${names.map(quoteId).join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
+    `ON CONFLICT (${s.descriptor.primaryKey.map(quoteId).join(', ')}) DO UPDATE SET ${updates.join(', ')}`
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The destination contract the sync engine writes through. A destination knows nothing about Bugsnag or the engine:
+ * streams are described to it as plain descriptors, records are plain JSON objects, checkpoints are opaque JSON.
+ *
+ * Guarantee every implementation gives: `writePage` stores the page's records AND the checkpoint atomically — after a
+ * crash (even kill -9) at any moment, either both are there or neither is — and writing the same page again (the
+ * engine replays from the last checkpoint) creates no duplicates.
+ */
+
+export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json';
+
+export interface ColumnSpec {
+  /** Column name: letters, digits and `_`, not starting with a digit; names starting with `_` are reserved. */
+  name: string;
+  type: ColumnType;
+  /** Where the value is in the record; default `[name]`. */
+  path?: readonly string[];
+}
+
+export interface StreamDescriptor {
+  /** Table or file name: snake_case (`events`, `release_groups`). */
+  name: string;
+  /** Column names (all in `columns`) that identify a record; composite where ids are unique only per parent. */
+  primaryKey: readonly string[];
+  /** Typed columns for the documented fields; the whole record is always kept too (`_record`). */
+  columns: readonly ColumnSpec[];
+}
+
+/** A record as the engine read it: a JSON object. */
+export type DestinationRecord = Readonly<Record<string, unknown>>;
+
+export interface CheckpointWrite {
+  sourceId: string;
+  /** `project:<id>`, `organization:<id>`, or '' for global streams. */
+  partition: string;
+  /** Opaque, JSON-serialisable state; what `readCheckpoint` returns afterwards. */
+  state: unknown;
+}
+
+export interface StoredCheckpoint {
+  sourceId: string;
+  stream: string;
+  partition: string;
+  state: unknown;
+  updatedAt: string;
+}
+
+export interface WriteResult {
+  /** Records stored by this page (inserted, updated, or appended). */
+  written: number;
+  /** Records that were already stored exactly as they are (JSONL skips them; SQLite always upserts: 0). */
+  unchanged: number;
+}
+
+export interface PrepareResult {
+  /** Tables (or files) created. */
+  created: string[];
+  /** Columns added to existing tables because the descriptor gained fields. */
+  addedColumns: Array<{ stream: string; column: string }>;
+}
+
+export interface DestinationSchema {
+  kind: DestinationKind;
+  location: string;
+  streams: Array<{
+    name: string;
+    records: number;
+    /** SQLite: the table's columns as created (declared type, part of the key). JSONL: none. */
+    columns: Array<{ name: string; type: string; primaryKey: boolean }>;
+    /** SQLite: the CREATE TABLE statement; JSONL: the file. */
+    definition: string;
+  }>;
+}
+
+export type DestinationKind = 'sqlite' | 'jsonl';
+
+export interface Destination {
+  readonly kind: DestinationKind;
+  /** Absolute path of the file (SQLite) or folder (JSONL). */
+  readonly location: string;
+  /** Creates the stream's table/file, or adds the columns it lacks (never drops or rewrites data). */
+  prepare(streams: readonly StreamDescriptor[]): Promise<PrepareResult>;
+  /** Upserts (SQLite) or appends (JSONL) the records and stores the checkpoint, atomically. */
+  writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult>;
+  readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown>;
+  readCheckpoints(sourceId: string): Promise<StoredCheckpoint[]>;
+  /** Forgets the checkpoints of a source (all streams, or the ones given) — for `--full-refresh`. Returns how many. */
+  resetCheckpoints(sourceId: string, streams?: readonly string[]): Promise<number>;
+  /** Records currently stored for the stream (JSONL: distinct keys). */
+  countRecords(stream: string): Promise<number>;
+  /** The stored records (latest version per key), oldest first; for tests, previews and the demo. */
+  listRecords(stream: string, options?: { limit?: number }): Promise<Array<Record<string, unknown>>>;
+  describe(): Promise<DestinationSchema>;
+  close(): Promise<void>;
+}
