@@ -285,6 +285,7 @@ function transportError(
   const details = {
     method: request.method,
     path: url.pathname,
+    host: url.origin,
     attempts,
     ...(failure.code ? { errorCode: failure.code } : {}),
   };
