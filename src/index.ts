@@ -2,3 +2,6 @@
 export * from './core/index.js';
 export * from './sim/index.js';
 export * from './bugsnag/index.js';
+export * from './store/index.js';
+export * from './destinations/index.js';
+export * from './credentials/vault.js';

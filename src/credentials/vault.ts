@@ -17,6 +17,7 @@ import { openEnvelope, parseEnvelope, sealEnvelope } from './vault-envelope.js';
 
 export { ENVELOPE_PREFIX, ENVELOPE_VERSION } from './vault-envelope.js';
 export { MASTER_KEY_ENV, KEY_FILE, generateMasterKey, encodeMasterKey, keyIdOf, parseMasterKey } from './keyfile.js';
+export { rotateMasterKey, type RotateMasterKeyOptions, type RotateMasterKeyResult } from './vault-rotate.js';
 
 /**
  * The vault seals credential tokens for the metadata store and opens them again (see vault-envelope.ts for the

@@ -26,12 +26,12 @@ export const RunId = idOf('run');
 export const VerifiedStatus = z.enum(['VERIFIED', 'FAILED', 'UNVERIFIED']);
 export type VerifiedStatus = z.infer<typeof VerifiedStatus>;
 
-export const Organization = z.object({
+export const CredentialOrganization = z.object({
   id: z.string(),
   name: z.string(),
   slug: z.string().nullable().default(null),
 });
-export type Organization = z.infer<typeof Organization>;
+export type CredentialOrganization = z.infer<typeof CredentialOrganization>;
 
 /** The rate limit seen on the last probe (`X-RateLimit-Limit` / `-Remaining`), and when. */
 export const RateLimitSeen = z.object({
@@ -55,7 +55,7 @@ export const Credential = z.object({
   verified_status: VerifiedStatus,
   verified_at: isoTime.nullable(),
   verify_error: z.string().nullable(),
-  organizations: z.array(Organization),
+  organizations: z.array(CredentialOrganization),
   rate_limit: RateLimitSeen.nullable(),
   created_at: isoTime,
   updated_at: isoTime,
@@ -80,7 +80,7 @@ export const CredentialCreate = SealedTokenFields.extend({
   verified_status: VerifiedStatus,
   verified_at: isoInput.nullable().default(null),
   verify_error: z.string().nullable().default(null),
-  organizations: z.array(Organization).default([]),
+  organizations: z.array(CredentialOrganization).default([]),
   rate_limit: RateLimitSeen.nullable().default(null),
 });
 export type CredentialCreate = z.input<typeof CredentialCreate>;
@@ -93,7 +93,7 @@ export const CredentialUpdate = z
     verified_status: VerifiedStatus,
     verified_at: isoInput.nullable(),
     verify_error: z.string().nullable(),
-    organizations: z.array(Organization),
+    organizations: z.array(CredentialOrganization),
     rate_limit: RateLimitSeen.nullable(),
   })
   .extend(SealedTokenFields.shape)
