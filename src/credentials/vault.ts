@@ -1,5 +1,6 @@
 import { SnagError } from '../core/errors.js';
 import { last4, registerSecret } from '../core/redact.js';
+import { ensureHome } from '../store/home.js';
 import type { SealedTokenFields } from '../store/models.js';
 import type { CredentialRepository } from '../store/repository.js';
 import {
@@ -75,6 +76,7 @@ export class Vault {
     let ring = loadKeyring(this.home, this.env);
     if (!ring.primary) {
       if (inUse.length > 0) throw this.missingKey(inUse);
+      ensureHome(this.home);
       writeKeyFileExclusive(keyFilePath(this.home), generateMasterKey());
       ring = loadKeyring(this.home, this.env);
     }

@@ -111,8 +111,11 @@ export interface RunRepository {
   /** Unknown → SnagError('missing') with a hint to `snagsync runs list`. */
   findById(id: string): Promise<Run>;
   list(filter?: RunListFilter): Promise<Run[]>;
-  /** Proves the run's process is alive; the engine calls it every few seconds. */
-  heartbeat(id: string, totals?: RunTotals): Promise<void>;
+  /**
+   * Proves the run's process is alive; the engine calls it every few seconds (well under the stale threshold).
+   * Returns false when the run is no longer `running` (another process judged it stale): the engine should stop.
+   */
+  heartbeat(id: string, totals?: RunTotals): Promise<boolean>;
   finish(id: string, result: RunFinish): Promise<Run>;
   upsertStream(row: RunStreamUpsert): Promise<RunStream>;
   listStreams(runId: string): Promise<RunStream[]>;

@@ -188,3 +188,17 @@ describe('vault', () => {
     }
   });
 });
+
+describe('vault home', () => {
+  it('creates the home folder (0700) when it seals the first token there', async () => {
+    const t = tempDir();
+    try {
+      const home = join(t.dir, 'new-home');
+      await createVault({ home, env: {} }).seal(newCredentialId(), TOKEN);
+      expect(statSync(home).mode & 0o777).toBe(0o700);
+      expect(statSync(join(home, 'master.key')).mode & 0o777).toBe(0o600);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

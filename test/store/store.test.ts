@@ -326,9 +326,13 @@ describe('metadata store', () => {
       const later = new Date(Date.now() + 10 * 60_000);
       expect((await store.runs.findStale({ now: later })).map((r) => r.id)).toEqual([run.id]);
       expect(await store.runs.findStale({ now: later, staleAfterMs: 60 * 60_000 })).toEqual([]);
+      expect(await store.runs.heartbeat(run.id, { records_read: 3, records_written: 3, requests: 1, rate_limit_wait_ms: 0 })).toBe(true);
+      expect((await store.runs.findById(run.id)).totals.records_read).toBe(3);
       const [failed] = await store.runs.failStale({ now: later });
       expect(failed).toMatchObject({ id: run.id, status: 'failed', error: { error: 'aborted' } });
       expect(await store.runs.failStale({ now: later })).toEqual([]);
+      // The process that was judged stale learns it at its next heartbeat.
+      expect(await store.runs.heartbeat(run.id)).toBe(false);
     });
   });
 });

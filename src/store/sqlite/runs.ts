@@ -97,17 +97,17 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
     return this.guard(() => this.stmt(sql).all(params) as RunRow[]).map((r) => this.toRun(r));
   }
 
-  async heartbeat(id: string, totals?: RunTotals): Promise<void> {
+  async heartbeat(id: string, totals?: RunTotals): Promise<boolean> {
     const t = totals === undefined ? undefined : parseInput(RunTotals, totals, 'run totals');
-    this.guard(() => {
-      if (t) {
-        this.stmt(
-          `UPDATE runs SET heartbeat_at = @now, records_read = @records_read, records_written = @records_written,
-           requests = @requests, rate_limit_wait_ms = @rate_limit_wait_ms WHERE id = @id`,
-        ).run({ id, now: toIso(Date.now()), ...t });
-      } else {
-        this.stmt('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(toIso(Date.now()), id);
-      }
+    return this.guard(() => {
+      const now = toIso(Date.now());
+      const result = t
+        ? this.stmt(
+            `UPDATE runs SET heartbeat_at = @now, records_read = @records_read, records_written = @records_written,
+             requests = @requests, rate_limit_wait_ms = @rate_limit_wait_ms WHERE id = @id AND status = 'running'`,
+          ).run({ id, now, ...t })
+        : this.stmt(`UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`).run(now, id);
+      return result.changes === 1;
     });
   }
 
