@@ -23,6 +23,8 @@ export const EXIT_CODES = {
   network: 18, // host unreachable, connection reset, timeout
   tls: 19, // TLS/certificate failure
   not_bugsnag: 20, // the host answered, but not like the Bugsnag Data Access API
+  auth_project_key: 21, // 401 for a value that looks like a project notifier API key, not a personal auth token
+  auth_revoked: 22, // 401 for a token that was verified before: revoked, expired, or its user removed
   aborted: 130, // interrupted (Ctrl-C / AbortSignal)
 } as const;
 
