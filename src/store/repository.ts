@@ -82,6 +82,11 @@ export interface SourceRepository {
   /** Removes the source and its run history. Refused (conflict) while one of its runs is live. */
   remove(id: string): Promise<Source>;
   countByCredential(credentialId: string): Promise<number>;
+  /**
+   * Disables every source of the credential and detaches them from it (credential_id → null, status_reason set);
+   * returns them. `credentials.remove(id, { force: true })` does this in its own transaction.
+   */
+  disableByCredential(credentialId: string, reason: string): Promise<Source[]>;
   /** Source counts per credential id, for listings. */
   countsByCredential(): Promise<Map<string, number>>;
   /** Active sources with a schedule whose next_run_at is at or before `now`. */

@@ -254,6 +254,13 @@ describe('metadata store', () => {
       expect(await store.sources.listDue(new Date('2025-01-01T00:00:00Z'))).toEqual([]);
       expect((await store.sources.list({ status: 'paused' })).map((x) => x.id)).toEqual([s.id]);
       expect(await store.sources.list({ credentialId: 'cred_other' })).toEqual([]);
+
+      const [disabled] = await store.sources.disableByCredential(c.id, 'token revoked');
+      expect(disabled).toMatchObject({ id: s.id, status: 'disabled', status_reason: 'token revoked', credential_id: null });
+      expect(await store.sources.countByCredential(c.id)).toBe(0);
+      // Re-activating needs a credential again; with one, the reason snagsync wrote is cleared.
+      const back = await store.sources.update(s.id, { credential_id: c.id, status: 'active' });
+      expect(back).toMatchObject({ status: 'active', status_reason: null, credential_id: c.id });
     });
   });
 

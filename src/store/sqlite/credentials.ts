@@ -134,7 +134,7 @@ export class SqliteCredentials extends SqliteRepo implements CredentialRepositor
       const row = this.row(id);
       if (!row) throw notFound('credential', id);
       const removed = this.toCredential(row);
-      const users = this.sources.byCredential(id);
+      const users = this.sources.byCredentialNow(id);
       if (users.length > 0 && !options.force) {
         const names = users.slice(0, 5).map((s) => `"${s.name}"`).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
         throw new SnagError('conflict', `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`, {
@@ -143,7 +143,7 @@ export class SqliteCredentials extends SqliteRepo implements CredentialRepositor
         });
       }
       const disabledSources: Source[] = users.length
-        ? this.sources.disableByCredential(id, `its credential "${removed.name}" was removed`)
+        ? this.sources.disableByCredentialNow(id, `its credential "${removed.name}" was removed`)
         : [];
       this.stmt('DELETE FROM credentials WHERE id = ?').run(id);
       return { removed, disabledSources };

@@ -29,8 +29,8 @@ const COLUMNS = `id, name, credential_id, status, status_reason, config, destina
 
 /** What the credentials repository needs from sources inside its own transaction (synchronous on purpose). */
 export interface SourceRows {
-  byCredential(credentialId: string): Source[];
-  disableByCredential(credentialId: string, reason: string): Source[];
+  byCredentialNow(credentialId: string): Source[];
+  disableByCredentialNow(credentialId: string, reason: string): Source[];
 }
 
 export class SqliteSources extends SqliteRepo implements SourceRepository, SourceRows {
@@ -179,15 +179,19 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
     return rows.map((r) => this.toSource(r));
   }
 
-  byCredential(credentialId: string): Source[] {
+  async disableByCredential(credentialId: string, reason: string): Promise<Source[]> {
+    return this.disableByCredentialNow(credentialId, reason);
+  }
+
+  byCredentialNow(credentialId: string): Source[] {
     const rows = this.stmt(`SELECT ${COLUMNS} FROM sources WHERE credential_id = ? ORDER BY name_key`).all(credentialId) as SourceRow[];
     return rows.map((r) => this.toSource(r));
   }
 
   /** Disables the credential's sources and detaches them from it (the credential is about to be deleted). */
-  disableByCredential(credentialId: string, reason: string): Source[] {
+  disableByCredentialNow(credentialId: string, reason: string): Source[] {
     return this.tx(() => {
-      const ids = this.byCredential(credentialId).map((s) => s.id);
+      const ids = this.byCredentialNow(credentialId).map((s) => s.id);
       this.stmt(`UPDATE sources SET status = 'disabled', status_reason = ?, credential_id = NULL, updated_at = ? WHERE credential_id = ?`).run(
         reason,
         toIso(Date.now()),
