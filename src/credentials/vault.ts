@@ -4,7 +4,6 @@ import { ensureHome } from '../store/home.js';
 import type { SealedTokenFields } from '../store/models.js';
 import type { CredentialRepository } from '../store/repository.js';
 import {
-  GENERATE_HINT,
   generateMasterKey,
   keyFilePath,
   listKeyFiles,
@@ -143,7 +142,7 @@ export class Vault {
       hint:
         current.source === 'env'
           ? `Set ${MASTER_KEY_ENV} to the key these tokens were sealed with. If you just ran \`snagsync credentials rotate-key\`, use the new key it wrote out.`
-          : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. ${GENERATE_HINT} only for a new, empty store.`,
+          : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. If that key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`,
       details: { key_id: current.id, key_ids_in_use: keyIds },
     });
   }
