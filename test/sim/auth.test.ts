@@ -107,7 +107,7 @@ describe('what each token reaches', () => {
 
 describe('routing', () => {
   it('answers unrouted paths with Rails\' 404 envelope, even without a token', async () => {
-    for (const headers of [{}, { Authorization: `token ${token('admin').token}` }]) {
+    for (const headers of [{}, { Authorization: `token ${token('admin').token}` }] as Array<Record<string, string>>) {
       const r = await fetch(`${sim.url}/no/such/path`, { headers });
       expect(r.status).toBe(404);
       expect(await r.json()).toEqual({ status: 404, error: 'Not Found' });

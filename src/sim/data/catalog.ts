@@ -55,7 +55,7 @@ export function eventFieldViews(): Array<Record<string, unknown>> {
       match_types: f.id === 'event.since' || f.id === 'event.before' ? ['eq'] : ['eq', 'ne'],
       ...(f.values ? { values: f.values } : {}),
     },
-    pivot_options: f.pivot ? { name: f.name, summary: true, values: true, cardinality: true, average: false } : {},
+    pivot_options: f.pivot ? pivotOptions(f.name) : {},
     reindex_in_progress: false,
     reindex_percentage: 100,
   }));
@@ -64,11 +64,25 @@ export function eventFieldViews(): Array<Record<string, unknown>> {
     display_id: f.id,
     path: f.path,
     filter_options: { name: f.name, description: `Custom field from ${f.path}`, aliases: [], hint_text: '', hint_url: '', match_types: ['eq', 'ne'] },
-    pivot_options: { name: f.name, summary: true, values: true, cardinality: true, average: false },
+    pivot_options: pivotOptions(f.name),
     reindex_in_progress: false,
     reindex_percentage: 100,
   }));
   return [...builtIn, ...custom];
+}
+
+function pivotOptions(name: string): Record<string, unknown> {
+  return {
+    name,
+    fields: [{ id: 'events', name: 'Events' }, { id: 'users', name: 'Users' }],
+    aggregates: [{ id: 'count', name: 'Count' }],
+    summary: true,
+    values: true,
+    cardinality: true,
+    average: false,
+    child_values: false,
+    filterable: true,
+  };
 }
 
 export function traceFieldViews(): Array<Record<string, unknown>> {
@@ -91,6 +105,7 @@ export function traceFieldViews(): Array<Record<string, unknown>> {
       match_types: type === 'number' ? ['eq', 'ne', 'lt', 'gt', 'empty'] : ['eq', 'ne', 'empty'],
       searchable: type === 'string',
     },
+    auto_complete: type === 'string',
     metadata_key: key,
     metadata_location: location,
     field_type: type,

@@ -17,6 +17,7 @@ export function orgView(sim: SimState, origin: string, o: OrgSeed): Record<strin
     upgrade_url: `${origin}/settings/${o.slug}/plans-billing?plansBilling%5Bstep%5D=collaborators-and-events`,
     can_start_pro_trial: false,
     pro_trial_ends_at: null,
+    pro_trial_feature: false,
     billing_emails: [creator.email],
     api_key: o.apiKey,
     collaborators_url: `${origin}/organizations/${o.id}/collaborators`,
@@ -63,6 +64,7 @@ export function projectView(sim: SimState, origin: string, p: ProjectSeed, count
     url_whitelist: [],
     ignore_old_browsers: false,
     ignored_browser_versions: {},
+    default_performance_percentile: 'p75',
     performance_display_type: p.kind.platform === 'mobile' ? 'mobile' : p.kind.platform === 'browser' ? 'js' : 'server',
   };
 }

@@ -44,7 +44,9 @@ export function errorView(pd: ProjectData, origin: string, e: number, win: Error
     grouping_fields:
       seed.groupingReason === 'context-inner'
         ? { context: seed.context, errorClass: seed.errorClass }
-        : { file: seed.file, lineNumber: seed.line, errorClass: seed.errorClass },
+        : seed.groupingReason === 'frame-code'
+          ? { file: seed.file, method: seed.method, lineNumber: seed.line, errorClass: seed.errorClass }
+          : { file: seed.file, lineNumber: seed.line, errorClass: seed.errorClass },
     url: `${origin}/projects/${pid}/errors/${seed.id}`,
     project_url: `${origin}/projects/${pid}`,
     events_url: `${origin}/projects/${pid}/errors/${seed.id}/events`,
