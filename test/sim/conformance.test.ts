@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
-import { ANCHOR, api, start, type Api, type Res } from './helpers.js';
+import { ANCHOR, api, REFERENCE_DIR, start, type Api, type Res } from './helpers.js';
 import { describeErrors, responseValidator } from './openapi.js';
 import { keyPaths, loadCassettes } from './cassettes.js';
 
@@ -236,4 +238,50 @@ async function rawHeaderNames(path: string): Promise<string[]> {
     req.on('error', reject);
     req.end();
   });
+}
+
+describe('every field Airbyte saw in live responses is present (airbyte/*.json)', () => {
+  const summary = JSON.parse(readFileSync(join(REFERENCE_DIR, 'airbyte/streams-summary.json'), 'utf8')) as {
+    streams: Record<string, { added_fields?: Record<string, string> }>;
+  };
+  const streams: Array<[string, () => Promise<unknown[]>]> = [
+    ['organizations', async () => rows(await multi.get('/user/organizations'))],
+    ['projects', async () => rows(await admin.get(`/organizations/${id.org}/projects`))],
+    ['errors', async () => (await Promise.all(id.projects.map((p) => admin.get(`/projects/${p}/errors?per_page=100`)))).flatMap(rows)],
+    ['events', async () => (await Promise.all(id.projects.map((p) => admin.get(`/projects/${p}/events`)))).flatMap(rows)],
+    ['releases', async () => rows(await admin.get(`/projects/${id.project}/releases?per_page=10`))],
+    ['collaborators', async () => rows(await admin.get(`/organizations/${id.org}/collaborators`))],
+    ['teams', async () => rows(await admin.get(`/organizations/${id.org}/teams`))],
+    ['event_fields', async () => rows(await admin.get(`/projects/${id.project}/event_fields`))],
+    ['trace_fields', async () => rows(await admin.get(`/projects/${id.project}/trace_fields`))],
+    ['pivots', async () => rows(await admin.get(`/projects/${id.project}/pivots`))],
+    ['saved_searches', async () => rows(await admin.get(`/projects/${id.project}/saved_searches`))],
+    ['saved_searches_usage_summary', async () => [(await admin.get(`/saved_searches/${id.search}/usage_summary`)).body]],
+    ['supported_integrations', async () => rows(await admin.get('/integrations'))],
+  ];
+
+  it.each(streams)('%s', async (stream, fetchRows) => {
+    const schema = JSON.parse(readFileSync(join(REFERENCE_DIR, `airbyte/${stream}.json`), 'utf8')) as Row;
+    // Fields Airbyte adds itself (partition ids) are not API fields.
+    const added = new Set(Object.keys(summary.streams[stream]?.added_fields ?? {}));
+    const expected = [...schemaPaths(schema)].filter((p) => !added.has(p.split('.')[0]!));
+    const simPaths = new Set<string>();
+    for (const r of await fetchRows()) keyPaths(r, '', simPaths);
+    expect(expected.filter((p) => !simPaths.has(p))).toEqual([]);
+  });
+});
+
+const rows = (r: Res): unknown[] => (Array.isArray(r.body) ? r.body : []);
+
+/** Property paths of a JSON Schema, in keyPaths' notation (`a.b`, `list[].c`, id-keyed maps as `{}`). */
+function schemaPaths(schema: Row, prefix = '', out = new Set<string>()): Set<string> {
+  for (const [k, v] of Object.entries((schema.properties ?? {}) as Record<string, Row>)) {
+    const key = /^[0-9a-f]{24}$/.test(k) ? '{}' : k;
+    const path = prefix ? `${prefix}.${key}` : key;
+    out.add(path);
+    if (v.properties) schemaPaths(v, path, out);
+    const items = v.items as Row | undefined;
+    if (items?.properties) schemaPaths(items, `${path}[]`, out);
+  }
+  return out;
 }
