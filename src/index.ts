@@ -5,3 +5,4 @@ export * from './bugsnag/index.js';
 export * from './store/index.js';
 export * from './destinations/index.js';
 export * from './credentials/vault.js';
+export * from './credentials/index.js';
