@@ -159,6 +159,19 @@ describe('errors: sort=unsorted with its own cursor', () => {
   });
 });
 
+describe('cursors a client makes up', () => {
+  it('are refused where the real API refuses them', async () => {
+    expect((await admin.get(`/projects/${project}/errors?sort=unsorted&offset=30`)).body).toEqual({ errors: ['Pagination Offset is invalid'] });
+    expect((await admin.get(`/projects/${project}/errors?offset=abc`)).status).toBe(400);
+    expect((await admin.get(`/projects/${project}/events?offset=5`)).body).toEqual({ errors: ['Pagination Offset is invalid'] });
+    expect((await admin.get(`/organizations/${org}/projects?sort=favorite&direction=desc`)).body).toEqual({ errors: ['favorites cannot be sorted descending'] });
+    // An offset that is no id of the list is ignored on keyset lists (CORSAIR saw offset=9999 ignored on projects).
+    expect((await admin.get<Row[]>(`/organizations/${org}/projects?offset=9999`)).body.length).toBeGreaterThan(0);
+    // Past the end (but under the sorted limit): an empty page.
+    expect((await admin.get<Row[]>(`/projects/${project}/errors?offset=900`)).body).toEqual([]);
+  });
+});
+
 describe('events: base + compound offset[count]/offset[timestamp]/offset[total_count]', () => {
   it('walks every event once, newest first, in the recorded link shape', async () => {
     const fresh = await start({ seed: 12, anchor: ANCHOR, events: 700 });
