@@ -99,7 +99,11 @@ export class ProjectData {
 
   /** Second at which event i was received. */
   timeOf(i: number): number {
-    if (i < this.generated) return this.startSec + Math.floor((i * this.historySec) / this.generated);
+    if (i < this.generated) {
+      // With one event per second the history is exactly N seconds long; skipping the product keeps huge N exact.
+      if (this.historySec === this.generated) return this.startSec + i;
+      return this.startSec + Math.floor((i * this.historySec) / this.generated);
+    }
     return this.addedSec[i - this.generated]!;
   }
 

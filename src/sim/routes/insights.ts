@@ -56,9 +56,7 @@ export function insightRoutes(r: Router<Ctx>): void {
   });
 
   r.add('GET', '/saved_searches/{id}', (ctx, p) => {
-    const { pd, search } = requireSavedSearch(ctx, p.id);
-    void pd;
-    return json(search);
+    return json(requireSavedSearch(ctx, p.id).search);
   });
 
   r.add('GET', '/saved_searches/{id}/usage_summary', (ctx, p) => {
