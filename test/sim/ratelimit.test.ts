@@ -6,7 +6,8 @@ import { ANCHOR, api, start } from './helpers.js';
 let sim: Simulator;
 
 beforeAll(async () => {
-  sim = await start({ seed: 31, anchor: ANCHOR, events: 100, rateLimit: 3, rateWindowMs: 400 });
+  // A long window, so no window boundary can fall inside a test; resetStats() starts every test with a fresh budget.
+  sim = await start({ seed: 31, anchor: ANCHOR, events: 100, rateLimit: 3, rateWindowMs: 60_000 });
 });
 afterAll(() => sim.close());
 
@@ -47,17 +48,22 @@ describe('rate limits', () => {
   });
 
   it('gives a fresh budget when the (scaled-down) window ends', async () => {
-    sim.resetStats();
-    const c = api(sim, sim.tokens[2]!.token);
-    let r = await c.get('/user/organizations');
-    while (r.status !== 429) r = await c.get('/user/organizations');
-    // Poll until the next 400 ms window starts (bounded); the first answer of a window has 2 left.
-    const deadline = Date.now() + 3000;
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      r = await c.get('/user/organizations');
-    } while (r.status === 429 && Date.now() < deadline);
-    expect(r.status).toBe(200);
-    expect(r.headers.get('x-ratelimit-remaining')).toBe('2');
+    const fast = await start({ seed: 32, anchor: ANCHOR, events: 100, rateLimit: 3, rateWindowMs: 300 });
+    try {
+      const c = api(fast, fast.tokens[2]!.token);
+      let r = await c.get('/user/organizations');
+      while (r.status !== 429) r = await c.get('/user/organizations');
+      // Poll until the next 300 ms window starts (bounded); the first answer of a window has 2 left.
+      const deadline = Date.now() + 3000;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        r = await c.get('/user/organizations');
+      } while (r.status === 429 && Date.now() < deadline);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-ratelimit-remaining')).toBe('2');
+      expect(fast.stats().rateLimited).toBeGreaterThanOrEqual(1);
+    } finally {
+      await fast.close();
+    }
   });
 });
