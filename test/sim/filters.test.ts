@@ -71,6 +71,7 @@ describe('comparisons', () => {
     const all = await count(`/projects/${project}/errors`);
     expect(await count(`/projects/${project}/errors?${f('error.severity', 'eq', 'error')}`)).toBe(all);
     expect(await count(`/projects/${project}/errors?${f('totally.made.up', 'eq', 'x')}`)).toBe(all);
+    expect(await count(`/projects/${project}/errors?filters[totally.made.up]=x`)).toBe(all);
   });
 });
 

@@ -114,6 +114,8 @@ export function compileFilters(raw: QValue | undefined, env: FilterEnv): Compile
   let before: number | null = null;
   const keyParts: string[] = [];
   for (const [field, value] of Object.entries(raw ?? {})) {
+    // Unknown fields are ignored whatever their shape, exactly like the real API (checked before parsing them).
+    if (!TIME_FIELDS.has(field) && field !== 'error.assigned_to' && !FIELDS[field]) continue;
     const cmps = comparisons(field, value);
     if (TIME_FIELDS.has(field)) {
       const sec = timeBound(field, cmps, env.nowMs);
@@ -127,8 +129,7 @@ export function compileFilters(raw: QValue | undefined, env: FilterEnv): Compile
       keyParts.push(`${field}=${JSON.stringify(cmps)}`);
       continue;
     }
-    const def = FIELDS[field];
-    if (!def) continue; // unknown field: ignored, exactly like the real API
+    const def = FIELDS[field]!;
     keyParts.push(`${field}=${JSON.stringify(cmps)}`);
     if (def.error) {
       const get = def.error;
