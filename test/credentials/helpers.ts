@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { isSnagError, type SnagError } from '../../src/core/errors.js';
 import { createCredentialService, type CredentialService } from '../../src/credentials/index.js';
@@ -93,4 +98,33 @@ export async function rejection(p: Promise<unknown>): Promise<SnagError> {
     throw err;
   }
   throw new Error('expected a SnagError, but the call succeeded');
+}
+
+/**
+ * An HTTPS server with a throwaway self-signed certificate (made with the openssl CLI; null when it is missing), to
+ * see a certificate the client must refuse.
+ */
+export async function selfSignedServer(): Promise<FakeServer | null> {
+  const dir = mkdtempSync(join(tmpdir(), 'snagsync-cert-'));
+  try {
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    if (made.status !== 0) return null;
+    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[]');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `https://127.0.0.1:${port}`,
+      requests: [],
+      close: () => new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { last4 } from '../../src/core/redact.js';
 import type { Simulator } from '../../src/sim/index.js';
-import { closedPort, fakeServer, harness, notifierKey, rejection, startSmallSim, type Harness } from './helpers.js';
+import { closedPort, fakeServer, harness, notifierKey, rejection, selfSignedServer, startSmallSim, type Harness } from './helpers.js';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -93,6 +93,21 @@ describe('createCredential', () => {
     expect(e.message).toContain('Host unreachable');
     expect(e.message).toContain(host);
     expect(e.message).toContain('connection refused');
+  });
+
+  it('reports a certificate the client cannot trust (tls, on the host field)', async (t) => {
+    const server = await selfSignedServer();
+    if (!server) return t.skip('the openssl CLI is not installed');
+    try {
+      const e = await rejection(h.service.createCredential({ name: 'x', token: admin().token, host: server.url }));
+      expect(e.code).toBe('tls');
+      expect(e.exitCode).toBe(19);
+      expect(e.details.field).toBe('host');
+      expect(e.message).toContain('self-signed');
+      expect(e.hint).toContain('NODE_EXTRA_CA_CERTS');
+    } finally {
+      await server.close();
+    }
   });
 
   it('reports a host that is not the Bugsnag API: an HTML page, JSON of another shape, an unrouted 404', async () => {
