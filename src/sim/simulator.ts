@@ -15,7 +15,9 @@ import { errorRoutes } from './routes/errors.js';
 import { eventRoutes } from './routes/events.js';
 import { writeRoutes } from './routes/writes.js';
 import { releaseRoutes } from './routes/releases.js';
-import { insightRoutes } from './routes/insights.js';
+import { trendRoutes } from './routes/trends.js';
+import { pivotRoutes } from './routes/pivots.js';
+import { catalogRoutes } from './routes/catalog.js';
 import { json } from './http/reply.js';
 import type { SimFixtures, TokenRole } from './data/world.js';
 
@@ -159,7 +161,9 @@ function buildRouter(): Router<Ctx> {
   eventRoutes(r);
   writeRoutes(r);
   releaseRoutes(r);
-  insightRoutes(r);
+  trendRoutes(r);
+  pivotRoutes(r);
+  catalogRoutes(r);
   return r;
 }
 
