@@ -77,8 +77,17 @@ export function promptHidden(question: string, input: TtyInput, output: NodeJS.W
 /** Asks for a plain (visible) value on a terminal. */
 export async function promptVisible(question: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string> {
   const rl = createInterface({ input, output, terminal: true });
+  // Ctrl-C reaches readline, not the process, while it owns the terminal: turn it into a cancellation.
+  const cancel = new AbortController();
+  rl.on('SIGINT', () => cancel.abort());
   try {
-    return await rl.question(question);
+    return await rl.question(question, { signal: cancel.signal });
+  } catch (err) {
+    if (cancel.signal.aborted) {
+      output.write('\n');
+      throw new SnagError('aborted', 'Cancelled: nothing was saved.');
+    }
+    throw err;
   } finally {
     rl.close();
   }

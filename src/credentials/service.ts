@@ -97,10 +97,11 @@ export class CredentialService {
   async createCredential(raw: CredentialInput, options: SaveOptions = {}): Promise<SaveResult> {
     const { input, notes } = parseBugsnagCreate(raw);
     await this.assertNameFree(input.name, null);
-    const verification =
-      options.verify === false ? null : await this.verify(input.token, input.host.baseUrl, {}, options.signal);
+    // Sealed first: a missing or wrong master key is reported before the token is sent anywhere.
     const id = newCredentialId();
     const sealed = await this.vault.seal(id, input.token);
+    const verification =
+      options.verify === false ? null : await this.verify(input.token, input.host.baseUrl, {}, options.signal);
     let saved: Credential;
     try {
       saved = await this.store.credentials.create({
@@ -197,13 +198,13 @@ export class CredentialService {
     let verification: Verification | null = null;
     if (changed.includes('token') || changed.includes('host')) {
       const token = input.token ?? (await this.vault.unseal(current));
+      if (input.token !== undefined) Object.assign(patch, await this.vault.seal(current.id, input.token));
       if (options.verify !== false) {
         verification = await this.verify(token, host, { credentialName: current.name }, options.signal);
         Object.assign(patch, verifiedFields(verification));
       } else {
         Object.assign(patch, unverifiedFields());
       }
-      if (input.token !== undefined) Object.assign(patch, await this.vault.seal(current.id, input.token));
     }
     let saved: Credential;
     try {

@@ -23,9 +23,9 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** A fresh snagsync home (real SQLite file, real key file) and a service over it. */
-export function harness(env: NodeJS.ProcessEnv = {}): Harness {
-  const t = tempDir('snagsync-cred-');
+/** A fresh snagsync home (real SQLite file, real key file), or a second view of an existing one, and a service over it. */
+export function harness(env: NodeJS.ProcessEnv = {}, existingHome?: string): Harness {
+  const t = existingHome ? { dir: existingHome, cleanup: () => undefined } : tempDir('snagsync-cred-');
   const runtime = openRuntime({ home: t.dir, env });
   const service = createCredentialService({
     store: runtime.store,

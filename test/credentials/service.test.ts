@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { last4 } from '../../src/core/redact.js';
+import { encodeMasterKey, generateMasterKey } from '../../src/credentials/vault.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { closedPort, fakeServer, harness, notifierKey, rejection, selfSignedServer, startSmallSim, type Harness } from './helpers.js';
 
@@ -217,6 +218,21 @@ describe('createCredential', () => {
     expect((await h.service.createCredential({ name: 'x'.repeat(100), token: admin().token, host: sim.url }, { verify: false })).credential.name).toHaveLength(100);
     const long = await rejection(h.service.createCredential({ name: 'ok', description: 'd'.repeat(1001), token: 'tok-1234567' }, { verify: false }));
     expect(long.details.field).toBe('description');
+  });
+
+  it('a wrong master key is reported (vault, exit 6) before the token is sent anywhere', async () => {
+    await h.service.createCredential({ name: 'first', token: 'tok-first-1111' }, { verify: false });
+    const other = harness({ SNAGSYNC_MASTER_KEY: encodeMasterKey(generateMasterKey()) }, h.home);
+    try {
+      const before = sim.stats().requests;
+      const e = await rejection(other.service.createCredential({ name: 'second', token: admin().token, host: sim.url }));
+      expect(e.code).toBe('vault');
+      expect(e.exitCode).toBe(6);
+      expect(sim.stats().requests).toBe(before);
+      expect((await h.service.listCredentials()).map((c) => c.name)).toEqual(['first']);
+    } finally {
+      await other.runtime.close();
+    }
   });
 
   it('reports every field problem at once, for a form to show them inline', async () => {

@@ -229,6 +229,14 @@ describe('snagsync credentials (CLI)', () => {
     expect(r.output).not.toContain(token.slice(0, 8));
   });
 
+  it.skipIf(!scriptAvailable())('Ctrl-C at the name prompt cancels (exit 130)', async () => {
+    const r = await runInPty(['credentials', 'add', '--host', sim.url], [{ waitFor: 'Credential Name: ', type: 'half\u0003' }], {
+      SNAGSYNC_HOME: home.dir,
+    });
+    expect(r.code, r.output).toBe(130);
+    expect(r.output).toContain('Cancelled');
+  });
+
   it.skipIf(!scriptAvailable())('Ctrl-C at the hidden prompt cancels (exit 130) and saves nothing', async () => {
     const r = await runInPty(
       ['credentials', 'add', '--name', 'x', '--host', sim.url],
