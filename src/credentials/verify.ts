@@ -1,4 +1,5 @@
 import { createBugsnagClient } from '../bugsnag/client.js';
+import { normalizeHost } from '../bugsnag/hosts.js';
 import { SnagError, toSnagError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { toIso } from '../core/time.js';
@@ -97,7 +98,7 @@ export function verifyError(err: unknown, token: string, host: string, context: 
   if (!failure) return e;
   const spec = bugsnagCredentialType.failures[failure];
   const d = e.details;
-  const ctx: FailureContext = { host: typeof d.host === 'string' ? d.host : host };
+  const ctx: FailureContext = { host: baseUrlOf(host) };
   if (e.status !== undefined) ctx.status = e.status;
   const said = Array.isArray(d.bugsnagErrors) ? d.bugsnagErrors.filter((t) => typeof t === 'string').join('; ') : '';
   if (said) ctx.said = said;
@@ -181,6 +182,15 @@ function gotOf(e: SnagError): string | undefined {
       return 'it sent JSON that is not a list of organizations';
     default:
       return undefined;
+  }
+}
+
+/** The base URL as the user will recognise it (an on-premise path prefix included); the input if it cannot be read. */
+function baseUrlOf(host: string): string {
+  try {
+    return normalizeHost(host).baseUrl;
+  } catch {
+    return host;
   }
 }
 

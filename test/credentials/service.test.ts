@@ -94,6 +94,9 @@ describe('createCredential', () => {
     expect(e.message).toContain('Host unreachable');
     expect(e.message).toContain(host);
     expect(e.message).toContain('connection refused');
+    // An on-premise API under a path is named with its path.
+    const prefixed = await rejection(h.service.createCredential({ name: 'x', token: admin().token, host: `${host}/bugsnag-api/` }));
+    expect(prefixed.message).toContain(`${host}/bugsnag-api`);
   });
 
   it('reports a certificate the client cannot trust (tls, on the host field)', async (t) => {
