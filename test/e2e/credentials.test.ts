@@ -78,6 +78,17 @@ describe('snagsync credentials (CLI)', () => {
     expect(human.stdout).toMatch(/Member: VERIFIED in \d+ ms/);
   });
 
+  it('says which API host it chose for a pasted dashboard URL, and what it removed from the token', async () => {
+    const r = await cli(['add', '--name', 'dash', '--host', 'https://app.bugsnag.com/acme/web/errors?x=1', '--no-verify', '--token-stdin', '--json'], {
+      stdin: '"token some-token-abcd"\n',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('That is the dashboard address; using its API host https://api.bugsnag.com.');
+    expect(r.stderr).toContain('Removed the quotes around it and the "token " prefix from the token you gave.');
+    expect(r.stderr).toContain('Saved without checking');
+    expect(json<CredentialView>(r)).toMatchObject({ host: 'https://api.bugsnag.com', token_last4: 'abcd', verified_status: 'UNVERIFIED' });
+  });
+
   it('refuses --token VALUE with exit 2, saying why and what to use instead, without echoing the value', async () => {
     const secret = 'typed-on-the-command-line-0001';
     for (const args of [['--token', secret], [`--token=${secret}`]]) {
