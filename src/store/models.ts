@@ -119,8 +119,13 @@ export const SourceConfig = z.looseObject({
   streams: z.array(z.string()).optional(),
   start_date: z.string().nullable().optional(),
   full_reports: z.boolean().optional(),
-  /** Bugsnag filters, field → values (`event.since` style names). */
-  filters: z.record(z.string(), z.array(z.string())).optional(),
+  /**
+   * Bugsnag filters, field → values (`event.since` style names). A bare string means `eq`; `{type, value}` carries
+   * another comparison (`ne` from `--filter FIELD!=VALUE`).
+   */
+  filters: z
+    .record(z.string(), z.array(z.union([z.string(), z.object({ type: z.enum(['eq', 'ne', 'empty']), value: z.string() })])))
+    .optional(),
   /** How often errors get a full pass besides the incremental one (`1d`). */
   errors_full_pass_interval: z.string().optional(),
 });
