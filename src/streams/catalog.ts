@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { StreamDescriptor } from '../destinations/types.js';
+import { collaborators } from './collaborators.js';
+import { comments } from './comments.js';
+import { errors } from './errors.js';
+import { eventFields } from './event-fields.js';
+import { events } from './events.js';
+import { organizations } from './organizations.js';
+import { pivots } from './pivots.js';
+import { projects } from './projects.js';
+import { releaseGroups } from './release-groups.js';
+import { releases } from './releases.js';
+import { savedSearches } from './saved-searches.js';
+import { stabilityTrend } from './stability-trend.js';
+import { supportedIntegrations } from './supported-integrations.js';
+import { teams } from './teams.js';
+import { traceFields } from './trace-fields.js';
+import { trends } from './trends.js';
+import type { StreamDefinition } from './types.js';
+
+/** Every stream, in the order a sync reads them within a partition. */
+export const STREAMS: readonly StreamDefinition[] = [
+  organizations,
+  supportedIntegrations,
+  projects,
+  collaborators,
+  teams,
+  errors,
+  comments,
+  events,
+  releases,
+  releaseGroups,
+  eventFields,
+  traceFields,
+  savedSearches,
+  stabilityTrend,
+  trends,
+  pivots,
+];
+
+export const STREAM_NAMES: readonly string[] = STREAMS.map((s) => s.name);
+
+/** What a source reads when it names no streams: everything but the heavy ones. */
+export const DEFAULT_STREAMS: readonly string[] = STREAMS.filter((s) => !s.heavy).map((s) => s.name);
+
+export function findStream(name: string): StreamDefinition | undefined {
+  return STREAMS.find((s) => s.name === name);
+}
+
+export function getStream(name: string): StreamDefinition {
+  const s = findStream(name);
+  if (!s) throw new Error(`unknown stream ${name}`);
+  return s;
+}
+
+/** The destination's view of a stream: table name, key and typed columns. */
+export function descriptorOf(stream: StreamDefinition): StreamDescriptor {
+  return { name: stream.name, primaryKey: stream.primaryKey, columns: stream.columns };
+}
+
+export function jsonSchemaOf(stream: StreamDefinition): Record<string, unknown> {
+  return z.toJSONSchema(stream.schema, { unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+/** One catalog entry as `snagsync streams --json` and the HTTP API show it. */
+export interface CatalogEntry {
+  name: string;
+  description: string;
+  endpoint: string;
+  partition: StreamDefinition['partition'];
+  parent: string | null;
+  primary_key: string[];
+  sync_modes: string[];
+  cursor: { field: string; type: 'timestamp'; order: 'newest-first'; server_filter: string | null; note: string | null } | null;
+  heavy: boolean;
+  default: boolean;
+  columns: Array<{ name: string; type: string }>;
+  json_schema: Record<string, unknown>;
+}
+
+export function catalogEntry(s: StreamDefinition): CatalogEntry {
+  return {
+    name: s.name,
+    description: s.description,
+    endpoint: s.endpoint,
+    partition: s.partition,
+    parent: s.parent ?? null,
+    primary_key: [...s.primaryKey],
+    sync_modes: [...s.syncModes],
+    cursor: s.cursor
+      ? { field: s.cursor.field, type: 'timestamp', order: s.cursor.order, server_filter: s.cursor.serverFilter ?? null, note: s.cursor.note ?? null }
+      : null,
+    heavy: s.heavy,
+    default: DEFAULT_STREAMS.includes(s.name),
+    columns: s.columns.map((c) => ({ name: c.name, type: c.type })),
+    json_schema: jsonSchemaOf(s),
+  };
+}
+
+export function catalog(): CatalogEntry[] {
+  return STREAMS.map(catalogEntry);
+}

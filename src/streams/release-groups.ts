@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { ReleaseGroupSchema, type ReleaseGroup } from '../bugsnag/models/release.js';
+import { refreshSteps, type RefreshStep } from './refresh.js';
+import { defineStream } from './types.js';
+import { projectPartition, withParents } from './util.js';
+
+/** Bugsnag lists release groups per release stage only (400 without one), so a pass reads one list per stage. */
+export const releaseGroups = defineStream({
+  name: 'release_groups',
+  description: "The project's release groups (app versions), for each of its release stages.",
+  endpoint: 'GET /projects/{project_id}/release_groups?release_stage_name=…',
+  schema: ReleaseGroupSchema.extend({ project_id: z.string() }),
+  primaryKey: ['project_id', 'id'],
+  partition: 'project',
+  syncModes: ['full_refresh'],
+  heavy: false,
+  columns: [
+    { name: 'project_id', type: 'text' },
+    { name: 'id', type: 'text' },
+    { name: 'release_stage_name', type: 'text' },
+    { name: 'app_version', type: 'text' },
+    { name: 'first_released_at', type: 'timestamp' },
+    { name: 'first_release_id', type: 'text' },
+    { name: 'releases_count', type: 'integer' },
+    { name: 'top_release_group', type: 'boolean' },
+    { name: 'visible', type: 'boolean' },
+    { name: 'total_sessions_count', type: 'integer' },
+    { name: 'unhandled_sessions_count', type: 'integer' },
+  ],
+  read: (ctx) => {
+    const { project } = projectPartition(ctx, 'release_groups');
+    const stages = [...new Set(project.release_stages ?? [])];
+    return refreshSteps(
+      ctx,
+      stages.map((stage): RefreshStep<ReleaseGroup> => ({
+        open: (resumeFrom?: string) =>
+          ctx.api.releaseGroups.list(project.id, resumeFrom ? { resumeFrom, releaseStageName: stage } : { releaseStageName: stage }),
+        toRecords: (items) => items.map((g) => withParents({ release_stage_name: stage, ...g }, { project_id: project.id })),
+      })),
+      // A saved position is a stage index: only valid for the same list of stages.
+      { mode: `stages:${stages.join('|')}` },
+    );
+  },
+});

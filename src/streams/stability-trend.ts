@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { StabilityPointSchema } from '../bugsnag/models/trend.js';
+import { snapshot } from './refresh.js';
+import { defineStream } from './types.js';
+import { projectPartition } from './util.js';
+
+/**
+ * One row per project and UTC day (the last 30 days, primary release stage). Bugsnag answers 204 without sessions
+ * and 404 without a primary release stage: both mean "no data", not a failure (API.md §6.16).
+ */
+export const stabilityTrend = defineStream({
+  name: 'stability_trend',
+  description: 'Daily crash-free session figures of the primary release stage (last 30 days).',
+  endpoint: 'GET /projects/{project_id}/stability_trend',
+  schema: StabilityPointSchema.extend({ project_id: z.string(), release_stage_name: z.string().nullish() }),
+  primaryKey: ['project_id', 'bucket_start'],
+  partition: 'project',
+  syncModes: ['full_refresh'],
+  heavy: false,
+  columns: [
+    { name: 'project_id', type: 'text' },
+    { name: 'bucket_start', type: 'timestamp' },
+    { name: 'bucket_end', type: 'timestamp' },
+    { name: 'release_stage_name', type: 'text' },
+    { name: 'total_sessions_count', type: 'integer' },
+    { name: 'unhandled_sessions_count', type: 'integer' },
+    { name: 'unhandled_rate', type: 'real' },
+    { name: 'users_seen', type: 'integer' },
+    { name: 'users_with_unhandled', type: 'integer' },
+    { name: 'unhandled_user_rate', type: 'real' },
+  ],
+  read: (ctx) => {
+    const { project } = projectPartition(ctx, 'stability_trend');
+    return snapshot(ctx, async () => {
+      const trend = await ctx.api.stability.trend(project.id);
+      if (!trend) return [];
+      return (trend.timeline_points ?? [])
+        .filter((p) => typeof p.bucket_start === 'string')
+        .map((p) => ({ project_id: project.id, release_stage_name: trend.release_stage_name ?? null, ...p }));
+    });
+  },
+});

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { TrendBucketSchema } from '../bugsnag/models/trend.js';
+import { snapshot } from './refresh.js';
+import { defineStream } from './types.js';
+import { projectPartition, seconds } from './util.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Event counts per time bucket (within the source's filters) over the last `trends_days` days, at a fixed
+ * resolution. Buckets are aligned on the resolution, so the same bucket keeps its key from one sync to the next and
+ * the current, still-growing bucket is simply updated.
+ */
+export const trends = defineStream({
+  name: 'trends',
+  description: 'Events per time bucket (12 h by default) over the last 30 days, within the source filters.',
+  endpoint: 'GET /projects/{project_id}/trends (falls back to /trend)',
+  schema: TrendBucketSchema.extend({ project_id: z.string(), resolution: z.string() }),
+  primaryKey: ['project_id', 'from'],
+  partition: 'project',
+  syncModes: ['full_refresh'],
+  heavy: false,
+  columns: [
+    { name: 'project_id', type: 'text' },
+    { name: 'from', type: 'timestamp' },
+    { name: 'to', type: 'timestamp' },
+    { name: 'events_count', type: 'integer' },
+    { name: 'resolution', type: 'text' },
+  ],
+  read: (ctx) => {
+    const { project } = projectPartition(ctx, 'trends');
+    const { trendsResolution: resolution, trendsDays, startDate, filters } = ctx.options;
+    const windowStart = ctx.now.getTime() - trendsDays * DAY_MS;
+    const since = seconds(Math.max(windowStart, startDate?.getTime() ?? 0));
+    return snapshot(ctx, async () => {
+      const buckets = await ctx.api.trends.forProject(project.id, { resolution, filters: { ...filters, 'event.since': since } });
+      return buckets.filter((b) => typeof b.from === 'string').map((b) => ({ ...b, project_id: project.id, resolution }));
+    });
+  },
+});

@@ -1,0 +1,125 @@
+import type { z } from 'zod';
+import type { BugsnagClient } from '../bugsnag/client.js';
+import type { Filters } from '../bugsnag/filters.js';
+import type { Organization } from '../bugsnag/models/organization.js';
+import type { Project } from '../bugsnag/models/project.js';
+import type { ColumnSpec } from '../destinations/types.js';
+
+/**
+ * What a stream is: a declaration (name, model, key, partition kind, sync modes, cursor, typed columns) and one
+ * `read` function that turns a partition and its stored state into batches. A batch is what the engine commits in
+ * one destination transaction: the page's records AND the state that says how far the stream got.
+ */
+export type PartitionKind = 'global' | 'organization' | 'project';
+export type SyncMode = 'full_refresh' | 'incremental';
+
+export type StreamRecord = Record<string, unknown>;
+
+/** One org or project a stream is read for (or the whole account, for global streams). */
+export type Partition =
+  | { kind: 'global'; key: '' }
+  | { kind: 'organization'; key: string; organization: Organization; projects: readonly Project[] }
+  | { kind: 'project'; key: string; organization: Organization; project: Project };
+
+export const partitionKey = {
+  organization: (id: string) => `organization:${id}`,
+  project: (id: string) => `project:${id}`,
+};
+
+/** Options resolved once per run from the source's config (times are absolute by then). */
+export interface SyncOptions {
+  /** Oldest data wanted (`--start-date`); null: all history. */
+  startDate: Date | null;
+  /** The source's own Bugsnag filters (never event.since / event.before: the engine owns the time window). */
+  filters: Filters;
+  fullReports: boolean;
+  /** How far each incremental pass reaches back before the cursor, for late arrivals. */
+  lookbackMs: number;
+  /** Errors get a full pass (not just the incremental window) when the last one is older than this. */
+  errorsFullPassMs: number;
+  /** Trend buckets: resolution and how many days back. */
+  trendsResolution: '1m' | '5m' | '30m' | '2h' | '12h';
+  trendsDays: number;
+}
+
+export interface ReadContext {
+  api: BugsnagClient;
+  partition: Partition;
+  options: SyncOptions;
+  /** The stored checkpoint for (source, stream, partition), or null. Streams validate it (a bad one restarts). */
+  state: unknown;
+  /** When the run started: passes take their upper bound from it, so one run has one notion of "now". */
+  now: Date;
+  signal: AbortSignal;
+  /** A non-fatal problem worth recording in the run history (skipped fallback, narrowed window…). */
+  warn(code: string, message: string): void;
+  /**
+   * Child streams enabled in this run (e.g. comments under errors): their stored checkpoint, and the client to read
+   * them with (their own, so the run history counts their requests where they belong).
+   */
+  children: ReadonlyMap<string, ChildContext>;
+}
+
+export interface ChildContext {
+  state: unknown;
+  api: BugsnagClient;
+}
+
+/** Records of a child stream to commit before the parent's batch (see comments.ts for why that order). */
+export interface ChildBatch {
+  stream: string;
+  records: StreamRecord[];
+  state: unknown;
+}
+
+export interface Batch {
+  records: StreamRecord[];
+  /** The checkpoint after this batch: JSON, stored with the records in one transaction. */
+  state: unknown;
+  /** `X-Total-Count` of the list being read (an estimate for progress bars). */
+  total?: number;
+  children?: ChildBatch[];
+}
+
+export interface CursorSpec {
+  /** The record field that orders the list and that the checkpoint's cursor follows. */
+  field: string;
+  /** Bugsnag lists are read newest first. */
+  order: 'newest-first';
+  /** The server-side filter that cuts the list to the window (never walking old pages), when there is one. */
+  serverFilter?: 'event.since';
+  /** Note for the catalog, e.g. errors' periodic full pass. */
+  note?: string;
+}
+
+export interface StreamDefinition {
+  /** snake_case plural, as users see it in tables and files. */
+  name: string;
+  description: string;
+  /** The stored record's schema (the API model plus the parent ids). JSON Schema comes from it. */
+  schema: z.ZodType;
+  primaryKey: readonly string[];
+  partition: PartitionKind;
+  syncModes: readonly SyncMode[];
+  cursor?: CursorSpec;
+  /** Typed destination columns for the documented fields (the full record is always kept too). */
+  columns: readonly ColumnSpec[];
+  /** Off unless asked for: large or costly. */
+  heavy: boolean;
+  /** Read through another stream of the same partition in the same pass (comments through errors). */
+  parent?: string;
+  /** The API endpoint(s), for the catalog. */
+  endpoint: string;
+  read(ctx: ReadContext): AsyncIterable<Batch>;
+}
+
+export function defineStream(def: StreamDefinition): StreamDefinition {
+  for (const k of def.primaryKey) {
+    if (!def.columns.some((c) => c.name === k)) throw new Error(`stream ${def.name}: key column ${k} is not a column`);
+  }
+  const shape = (def.schema as { shape?: Record<string, unknown> }).shape;
+  if (def.cursor && !(shape && def.cursor.field in shape)) {
+    throw new Error(`stream ${def.name}: cursor ${def.cursor.field} is not a field of its schema`);
+  }
+  return Object.freeze(def);
+}

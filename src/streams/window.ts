@@ -1,0 +1,154 @@
+import type { Paginator } from '../bugsnag/paginator.js';
+import { SnagError } from '../core/errors.js';
+import { toIso } from '../core/time.js';
+import { loadState, WindowState, type WindowPass } from './state.js';
+import type { Batch, ChildBatch, ReadContext, StreamRecord } from './types.js';
+import { isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, justAfter, seconds, shiftIso } from './util.js';
+
+/**
+ * Passes over a time window of a newest-first list (events by `received_at`, errors by `last_seen`).
+ *
+ * State per (source, partition, stream): the **cursor**, the upper bound of the last completed pass, and while a
+ * pass runs, the **pass**: its window (`since` … `upperBound`, sent as `filters[event.since]` and `base`, so the
+ * server cuts the list and pages do not shift as new data arrives), the saved next link and the lowest cursor value
+ * committed so far. Every page is committed with the pass as it stands after that page; the cursor moves to the
+ * upper bound only when the last page is committed. The next pass starts at cursor − look-back, so late arrivals
+ * are read again and upserted by key, never missed.
+ *
+ * Resume: follow the saved next link. If Bugsnag refuses it (expired, malformed, too long, another host), the pass
+ * restarts narrowed to `event.before` = just after the lowest value committed: what is above it is stored already.
+ * A sorted errors list past its depth limit (422, code 60000) is read again with `sort=unsorted`.
+ */
+export interface Window {
+  since: string | null;
+  before: string | null;
+  base: string;
+  unsorted: boolean;
+}
+
+export interface WindowSpec<T> {
+  /** The value that orders the list (the cursor field), per item. */
+  cursorOf(item: T): string | null | undefined;
+  open(window: Window, resumeFrom?: string): Paginator<T>;
+  toRecord(item: T): StreamRecord;
+  /** Errors: how old the last full pass may be before the next pass is a full one (status changes, §6.7). */
+  fullPassMs?: number;
+  /** Errors: sorted lists stop at this depth; a first page announcing more goes unsorted at once. */
+  sortedLimit?: number;
+  /** Records of child streams to commit before each page (comments of the page's errors). */
+  children?(items: T[]): Promise<ChildBatch[]>;
+}
+
+/** How many times one pass may restart (narrowed or unsorted) before the failure is reported instead. */
+const MAX_RESTARTS = 50;
+/** Of which restarts of the whole window (nothing to narrow to): each one re-reads it, so very few. */
+const MAX_WINDOW_RESTARTS = 2;
+
+export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): AsyncGenerator<Batch> {
+  const loaded = loadState(WindowState, ctx.state, ctx.warn);
+  const cursor = loaded?.cursor;
+  const lastFullPassAt = loaded?.lastFullPassAt;
+  let pass: WindowPass = loaded?.pass ?? newPass(ctx, spec, cursor, lastFullPassAt);
+  let resumeFrom = pass.nextUrl;
+  let restarts = 0;
+  let windowRestarts = 0;
+  const carried = { ...(cursor !== undefined ? { cursor } : {}), ...(lastFullPassAt !== undefined ? { lastFullPassAt } : {}) };
+
+  for (;;) {
+    const fromSaved = resumeFrom !== undefined;
+    const window: Window = { since: pass.since, before: pass.before, base: pass.upperBound, unsorted: pass.unsorted };
+    const paginator = spec.open(window, resumeFrom);
+    resumeFrom = undefined;
+    let pagesThisAttempt = 0;
+    try {
+      for await (const page of paginator.pages()) {
+        if (
+          spec.sortedLimit !== undefined &&
+          !pass.unsorted &&
+          !fromSaved &&
+          page.index === 0 &&
+          page.totalCount !== undefined &&
+          page.totalCount > spec.sortedLimit
+        ) {
+          // Reading the sorted list would stop at the limit with 422; going unsorted now wastes one request, not ten.
+          pass = { ...pass, unsorted: true, nextUrl: undefined, lowestSeen: undefined };
+          ctx.warn('unsorted', `${page.totalCount} rows exceed Bugsnag's sorted-list depth (${spec.sortedLimit}); reading this window unsorted.`);
+          throw new Restart();
+        }
+        pagesThisAttempt++;
+        let low = pass.lowestSeen;
+        for (const item of page.items) low = minIso(low, spec.cursorOf(item));
+        const records = page.items.map((i) => spec.toRecord(i));
+        const children = spec.children ? await spec.children(page.items) : [];
+        const batch: Batch = { records, state: null };
+        if (children.length) batch.children = children;
+        if (page.totalCount !== undefined) batch.total = page.totalCount;
+        if (page.nextUrl === undefined) {
+          batch.state = {
+            cursor: maxIso(cursor, pass.upperBound) ?? pass.upperBound,
+            ...(pass.full ? { lastFullPassAt: pass.startedAt } : lastFullPassAt !== undefined ? { lastFullPassAt } : {}),
+          };
+          yield batch;
+          return;
+        }
+        pass = { ...pass, nextUrl: page.nextUrl, pages: pass.pages + 1 };
+        if (!pass.unsorted && low !== undefined) pass.lowestSeen = low;
+        batch.state = { ...carried, pass };
+        yield batch;
+      }
+      return;
+    } catch (err) {
+      if (err instanceof Restart) continue;
+      if (++restarts > MAX_RESTARTS) throw err;
+      if (spec.sortedLimit !== undefined && !pass.unsorted && isDeepPagingLimit(err)) {
+        pass = { ...pass, unsorted: true, nextUrl: undefined, lowestSeen: undefined };
+        ctx.warn('unsorted', 'Bugsnag cannot page this sorted list any deeper (422, code 60000); reading this window unsorted.');
+        continue;
+      }
+      if (!isRejectedLink(err) || (!fromSaved && pagesThisAttempt === 0)) throw err;
+      const next = narrowed(ctx, pass, err);
+      if (next.before === pass.before && ++windowRestarts > MAX_WINDOW_RESTARTS) throw err;
+      pass = next;
+    }
+  }
+}
+
+class Restart extends Error {}
+
+function newPass<T>(ctx: ReadContext, spec: WindowSpec<T>, cursor: string | undefined, lastFullPassAt: string | undefined): WindowPass {
+  const now = ctx.now.getTime();
+  const start = ctx.options.startDate ? seconds(ctx.options.startDate) : null;
+  const fullDue = spec.fullPassMs !== undefined && (lastFullPassAt === undefined || now - (ms(lastFullPassAt) ?? 0) >= spec.fullPassMs);
+  const full = cursor === undefined || fullDue;
+  let since = start;
+  if (!full) {
+    const from = shiftIso(cursor, -ctx.options.lookbackMs);
+    since = start !== null && (ms(start) ?? 0) > (ms(from) ?? 0) ? start : from;
+  }
+  return {
+    since,
+    upperBound: seconds(now),
+    before: null,
+    unsorted: false,
+    full,
+    startedAt: toIso(now),
+    pages: 0,
+  };
+}
+
+/**
+ * The server refused a next link (saved or just received). What is above the lowest committed value is stored, so
+ * the pass goes on below it. Without such a value (nothing committed yet, or an unsorted list) the window is read
+ * again from its start; a narrowing that gets no further than the previous one is reported as the failure it is.
+ */
+function narrowed(ctx: ReadContext, pass: WindowPass, err: unknown): WindowPass {
+  const why = err instanceof SnagError ? err.message : String(err);
+  if (pass.unsorted || pass.lowestSeen === undefined) {
+    ctx.warn('window-restarted', `A page link was refused (${why}); this window is read again from its first page.`);
+    return { ...pass, nextUrl: undefined };
+  }
+  if (pass.narrowedAt !== undefined && (ms(pass.lowestSeen) ?? 0) >= (ms(pass.narrowedAt) ?? 0)) throw err;
+  const before = justAfter(pass.lowestSeen);
+  ctx.warn('window-narrowed', `A page link was refused (${why}); continuing with event.before=${before}.`);
+  return { ...pass, nextUrl: undefined, before, narrowedAt: pass.lowestSeen };
+}
