@@ -6,3 +6,4 @@ export * from './store/index.js';
 export * from './destinations/index.js';
 export * from './credentials/vault.js';
 export * from './credentials/index.js';
+export * from './engine/index.js';

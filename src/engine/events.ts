@@ -1,0 +1,194 @@
+/**
+ * Progress of a run as typed events: what the CLI draws bars from, what the run history summarises, and what the
+ * HTTP server forwards over SSE. Every event carries the run id, a sequence number (so a client reconnecting can say
+ * where it was) and the time. Nothing here ever holds a token.
+ */
+export type StreamOutcome = 'ok' | 'skipped' | 'failed';
+export type FinalStatus = 'succeeded' | 'failed' | 'cancelled' | 'partial';
+
+/** A SnagError as `toJSON()` gives it (already redacted). */
+export interface ErrorJson {
+  error: string;
+  message: string;
+  hint?: string;
+  status?: number;
+  details?: Record<string, unknown>;
+  exit_code: number;
+}
+
+export interface RunTotalsJson {
+  records_read: number;
+  records_written: number;
+  pages: number;
+  requests: number;
+  retries: number;
+  /** 429 answers received (the limiter paces requests so that there are none while Bugsnag sends limit headers). */
+  rate_limited: number;
+  rate_limit_waits: number;
+  rate_limit_wait_ms: number;
+}
+
+export interface StreamSummary {
+  stream: string;
+  partitions: number;
+  records_read: number;
+  records_written: number;
+  pages: number;
+  requests: number;
+  wait_ms: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface RunWarning {
+  stream: string;
+  partition: string;
+  code: string;
+  message: string;
+}
+
+export interface RunSummary {
+  run_id: string;
+  source_id: string;
+  source_name: string;
+  status: FinalStatus;
+  trigger: string;
+  full_refresh: boolean;
+  destination: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  error: ErrorJson | null;
+  totals: RunTotalsJson;
+  streams: StreamSummary[];
+  warnings: RunWarning[];
+}
+
+export type RunEventBody =
+  | {
+      type: 'run-start';
+      sourceId: string;
+      sourceName: string;
+      streams: string[];
+      fullRefresh: boolean;
+      trigger: string;
+      destination: string;
+    }
+  | { type: 'plan'; organizations: number; projects: number }
+  | { type: 'stream-start'; stream: string; partition: string; mode: 'full_refresh' | 'incremental'; resumed: boolean }
+  | {
+      type: 'page';
+      stream: string;
+      partition: string;
+      /** Records in this page. */
+      records: number;
+      /** Records read so far for this stream and partition. */
+      recordsRead: number;
+      pages: number;
+      /** `X-Total-Count` of the list being read, when Bugsnag sends it: an estimate. */
+      estimate?: number;
+    }
+  | {
+      type: 'rate-limit-wait';
+      stream?: string;
+      partition?: string;
+      ms: number;
+      reason: 'limit-reached' | 'retry-after';
+      limit?: number;
+      remaining?: number;
+    }
+  | { type: 'retry'; stream?: string; partition?: string; attempt: number; status?: number; error?: string; waitMs: number }
+  | { type: 'warning'; stream: string; partition: string; code: string; message: string }
+  | {
+      type: 'stream-done';
+      stream: string;
+      partition: string;
+      outcome: StreamOutcome;
+      recordsRead: number;
+      recordsWritten: number;
+      pages: number;
+      requests: number;
+      retries: number;
+      waitMs: number;
+      durationMs: number;
+      message?: string;
+      error?: ErrorJson;
+    }
+  | { type: 'run-done'; status: FinalStatus; error: ErrorJson | null; summary: RunSummary };
+
+export type RunEvent = RunEventBody & { runId: string; seq: number; at: string };
+export type RunEventListener = (event: RunEvent) => void;
+
+/** Events kept for late subscribers (an SSE client connecting mid-run gets the history, then live events). */
+const HISTORY_LIMIT = 5000;
+
+export class RunEvents implements AsyncIterable<RunEvent> {
+  private readonly listeners = new Set<RunEventListener>();
+  private readonly kept: RunEvent[] = [];
+  private seq = 0;
+  private finished = false;
+
+  constructor(readonly runId: string) {}
+
+  /** Live events from now on; returns the unsubscribe function. A listener that throws is dropped, not fatal. */
+  subscribe(listener: RunEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** What happened so far (page events may be thinned out on very long runs; the others are all kept). */
+  history(afterSeq = 0): RunEvent[] {
+    return this.kept.filter((e) => e.seq > afterSeq);
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  emit(body: RunEventBody): RunEvent {
+    const event = { ...body, runId: this.runId, seq: ++this.seq, at: new Date().toISOString() } as RunEvent;
+    this.keep(event);
+    if (event.type === 'run-done') this.finished = true;
+    for (const l of [...this.listeners]) {
+      try {
+        l(event);
+      } catch {
+        this.listeners.delete(l);
+      }
+    }
+    return event;
+  }
+
+  /** History first, then live events, ending after `run-done`. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
+    const queue: RunEvent[] = [...this.kept];
+    let wake: (() => void) | undefined;
+    const off = this.subscribe((e) => {
+      queue.push(e);
+      wake?.();
+    });
+    try {
+      for (;;) {
+        const e = queue.shift();
+        if (e) {
+          yield e;
+          if (e.type === 'run-done') return;
+          continue;
+        }
+        if (this.finished) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      off();
+    }
+  }
+
+  private keep(event: RunEvent): void {
+    this.kept.push(event);
+    if (this.kept.length <= HISTORY_LIMIT) return;
+    // Drop the oldest page event: the stream-start/-done events around it still tell the story.
+    const i = this.kept.findIndex((e) => e.type === 'page');
+    this.kept.splice(i >= 0 ? i : 0, 1);
+  }
+}

@@ -1,0 +1,41 @@
+import { SnagError, toSnagError, type ErrorCode } from '../core/errors.js';
+import type { Credential } from '../store/models.js';
+import type { ErrorJson } from './events.js';
+
+/**
+ * What a failure while reading one (stream, partition) means for the run:
+ *  - skip: this stream cannot be read here (org-admin only, not on the plan, the project is gone) — a warning;
+ *  - fail: this stream failed here (server errors past the retry budget, an unexpected answer) — the others go on;
+ *  - fatal: nothing else can succeed either (token refused, rate limited past the budget, network down, the
+ *    destination unwritable, cancelled) — the run stops, everything committed so far stays.
+ */
+export type Disposition = 'skip' | 'fail' | 'fatal';
+
+const SKIP: readonly ErrorCode[] = ['forbidden', 'plan_feature', 'not_found'];
+const FAIL: readonly ErrorCode[] = ['server_error', 'validation', 'not_bugsnag', 'result_too_large', 'internal'];
+
+export function disposition(err: SnagError): Disposition {
+  if (SKIP.includes(err.code)) return 'skip';
+  if (FAIL.includes(err.code)) return 'fail';
+  return 'fatal';
+}
+
+/**
+ * A 401 for a credential that was verified before is a token that stopped working (revoked, expired, user removed):
+ * say so, and how to fix it without losing progress.
+ */
+export function explainAuthFailure(err: SnagError, credential: Credential): SnagError {
+  if (err.code !== 'auth_invalid') return err;
+  const worked = credential.verified_status === 'VERIFIED' || credential.verified_at !== null;
+  const fix = `Update it with \`snagsync credentials update ${credential.name} --token-stdin\` (a new Personal Auth Token), then sync again: the sync resumes where it stopped.`;
+  if (!worked) return new SnagError('auth_invalid', err.message, { hint: `${err.hint ?? ''} ${fix}`.trim(), status: 401, details: err.details, cause: err });
+  return new SnagError(
+    'auth_revoked',
+    `Bugsnag now refuses the token of credential "${credential.name}" (…${credential.token_last4}), which worked before: it was revoked or expired, or its user was removed.`,
+    { hint: `Everything synced so far is kept. ${fix}`, status: 401, details: err.details, cause: err },
+  );
+}
+
+export function errorJson(err: unknown): ErrorJson {
+  return toSnagError(err).toJSON() as unknown as ErrorJson;
+}

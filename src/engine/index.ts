@@ -1,0 +1,44 @@
+// The sync engine's public face: runs, their progress events, previews, sources and schedules.
+export { startRun, type StartRunOptions, type RunHandle } from './run.js';
+export {
+  RunEvents,
+  type RunEvent,
+  type RunEventBody,
+  type RunEventListener,
+  type RunSummary,
+  type RunTotalsJson,
+  type StreamSummary,
+  type RunWarning,
+  type FinalStatus,
+  type ErrorJson,
+} from './events.js';
+export { previewStream, type PreviewOptions, type PreviewResult, type PreviewTarget } from './preview.js';
+export {
+  createSource,
+  updateSource,
+  removeSource,
+  sourceDraft,
+  describeSource,
+  SourceInputSchema,
+  type SourceInput,
+  type SourceResult,
+  type SourceServiceOptions,
+} from './sources.js';
+export { parseSchedule, nextRunAfter, isNoSchedule, type Schedule } from './schedule.js';
+export { runDue, startScheduler, type DueResult, type RunDueOptions, type SchedulerOptions, type SchedulerHandle } from './scheduler.js';
+export { clientOptionsFromEnv, type EngineClientOptions } from './client.js';
+export { resolveSyncOptions, selectStreams, parseFilterArgs, DEFAULT_LOOKBACK, DEFAULT_ERRORS_FULL_PASS } from './config.js';
+export { exitCodeOf } from './exit.js';
+// The stream catalog (what a source can read), for the CLI's `streams` and the server's wizard.
+export {
+  STREAMS,
+  STREAM_NAMES,
+  DEFAULT_STREAMS,
+  catalog,
+  catalogEntry,
+  findStream,
+  descriptorOf,
+  jsonSchemaOf,
+  type CatalogEntry,
+} from '../streams/catalog.js';
+export type { StreamDefinition, PartitionKind, SyncMode } from '../streams/types.js';

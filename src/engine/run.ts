@@ -1,0 +1,323 @@
+import type { Organization } from '../bugsnag/models/organization.js';
+import type { Project } from '../bugsnag/models/project.js';
+import { SnagError, toSnagError } from '../core/errors.js';
+import { openDestination } from '../destinations/index.js';
+import type { Destination } from '../destinations/types.js';
+import { DEFAULT_MAX_IN_FLIGHT } from '../http/rate-limiter.js';
+import type { Runtime } from '../runtime.js';
+import type { Credential, RunError, RunTrigger, Source } from '../store/models.js';
+import { descriptorOf, getStream } from '../streams/catalog.js';
+import type { Partition } from '../streams/types.js';
+import { clientOptionsFromEnv, engineClient, type EngineClientOptions } from './client.js';
+import { configError, resolveSyncOptions, selectStreams } from './config.js';
+import { RunEvents, type FinalStatus, type RunSummary, type RunWarning } from './events.js';
+import { errorJson, explainAuthFailure } from './failures.js';
+import { streamSummaries, totalsOf, type StreamRow } from './history.js';
+import {
+  chooseOrganizations,
+  chooseProjects,
+  childrenOf,
+  GLOBAL,
+  missingProjects,
+  orgPartition,
+  planningStream,
+  pool,
+  projectPartition,
+  streamsFor,
+} from './planner.js';
+import { runJob, type Job, type JobResult, type RunContext } from './runner.js';
+import { nextRunAfter } from './schedule.js';
+
+export interface StartRunOptions {
+  /** Forget the checkpoints of the selected streams first: every stream reads its whole history again (upserted). */
+  fullRefresh?: boolean;
+  /** Only these streams (their parents are added: comments need errors). Default: the source's streams. */
+  streams?: readonly string[];
+  trigger?: RunTrigger;
+  /** Cancels the run: the page in flight is abandoned, everything committed stays, the run ends `cancelled`. */
+  signal?: AbortSignal;
+  /** Default: from the environment (SNAGSYNC_RATE_WINDOW_MS…), see client.ts. */
+  client?: EngineClientOptions;
+  /** Projects read at once (default: the source's `concurrency`, else 1); never above the token's in-flight cap. */
+  concurrency?: number;
+  /** How often the run proves it is alive (default 5 s). */
+  heartbeatMs?: number;
+}
+
+export interface RunHandle {
+  runId: string;
+  sourceId: string;
+  sourceName: string;
+  /** Progress events (subscribe, history, or `for await`). */
+  events: RunEvents;
+  /** Settles when the run has ended and is recorded; never rejects (a failed run is a summary with an error). */
+  done: Promise<RunSummary>;
+  cancel(reason?: string): void;
+}
+
+/**
+ * Starts a sync of a source now. Resolves once the run exists (its id is known and it shows in `runs list`); the
+ * work goes on in the background until `done` settles. Rejects only when the run cannot start: unknown source,
+ * one already running, no credential, a vault or config problem.
+ */
+export async function startRun(runtime: Runtime, sourceRef: string, options: StartRunOptions = {}): Promise<RunHandle> {
+  const { store } = runtime;
+  const source = await store.sources.findByNameOrId(sourceRef);
+  if (source.status === 'disabled') {
+    throw configError('status', `The source "${source.name}" is disabled${source.status_reason ? ` (${source.status_reason})` : ''}.`, `Give it a credential and activate it: \`snagsync sources update ${source.name} --credential NAME --status active\`.`);
+  }
+  if (!source.credential_id) {
+    throw configError('credential', `The source "${source.name}" has no credential.`, `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`);
+  }
+  const credential = await store.credentials.findByNameOrId(source.credential_id);
+  const now = new Date();
+  const selected = selectStreams(source.config, options.streams);
+  const sync = resolveSyncOptions(source.config, now);
+  const clientOptions = options.client ?? clientOptionsFromEnv(runtime.env);
+  const token = await runtime.vault.unseal(credential);
+  const fullRefresh = options.fullRefresh === true;
+  const run = await store.runs.create({
+    source_id: source.id,
+    trigger: options.trigger ?? 'cli',
+    options: { full_refresh: fullRefresh, streams: options.streams?.length ? [...options.streams] : null },
+  });
+  const events = new RunEvents(run.id);
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onOuterAbort = () =>
+    controller.abort(new SnagError('aborted', 'The sync was cancelled; everything committed so far is kept and the next sync resumes from there.'));
+  if (outer?.aborted) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? sync.concurrency, clientOptions.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
+  const done = execute({
+    runtime,
+    source,
+    credential,
+    runId: run.id,
+    trigger: options.trigger ?? 'cli',
+    selected,
+    sync,
+    fullRefresh,
+    now,
+    token,
+    clientOptions,
+    controller,
+    events,
+    concurrency,
+    heartbeatMs: options.heartbeatMs ?? 5000,
+  }).finally(() => outer?.removeEventListener('abort', onOuterAbort));
+  return { runId: run.id, sourceId: source.id, sourceName: source.name, events, done, cancel: () => onOuterAbort() };
+}
+
+interface Execution {
+  runtime: Runtime;
+  source: Source;
+  credential: Credential;
+  runId: string;
+  trigger: string;
+  selected: string[];
+  sync: ReturnType<typeof resolveSyncOptions>;
+  fullRefresh: boolean;
+  now: Date;
+  token: string;
+  clientOptions: EngineClientOptions;
+  controller: AbortController;
+  events: RunEvents;
+  concurrency: number;
+  heartbeatMs: number;
+}
+
+async function execute(x: Execution): Promise<RunSummary> {
+  const { runtime, source, runId, events, controller } = x;
+  const store = runtime.store;
+  const started = Date.now();
+  const rows: StreamRow[] = [];
+  const warnings: RunWarning[] = [];
+  let fatal: SnagError | undefined;
+  let firstFailure: SnagError | undefined;
+  let dest: Destination | undefined;
+
+  events.emit({
+    type: 'run-start',
+    sourceId: source.id,
+    sourceName: source.name,
+    streams: x.selected,
+    fullRefresh: x.fullRefresh,
+    trigger: x.trigger,
+    destination: source.destination,
+  });
+  const heartbeat = setInterval(() => {
+    store.runs.heartbeat(runId, storeTotals(rows)).then(
+      (alive) => {
+        if (!alive) controller.abort(new SnagError('aborted', 'Another snagsync process judged this run stale and marked it failed; it stopped.'));
+      },
+      () => undefined,
+    );
+  }, x.heartbeatMs);
+  heartbeat.unref();
+
+  const fail = (err: SnagError) => {
+    fatal ??= err;
+    firstFailure ??= err;
+    if (!controller.signal.aborted) controller.abort(err);
+  };
+
+  try {
+    dest = await openDestination(source.destination);
+    await dest.prepare(x.selected.map((n) => descriptorOf(getStream(n))));
+    if (x.fullRefresh) await dest.resetCheckpoints(source.id, x.selected);
+    const rc: RunContext = {
+      runId,
+      sourceId: source.id,
+      dest,
+      store,
+      events,
+      signal: controller.signal,
+      options: x.sync,
+      fullRefresh: x.fullRefresh,
+      now: x.now,
+      rows,
+      warnings,
+      newClient: (stream, partition) =>
+        engineClient(
+          x.token,
+          x.credential.host,
+          x.clientOptions,
+          (e) => {
+            if (e.type === 'rate-limit-wait') {
+              events.emit({ type: 'rate-limit-wait', stream, partition, ms: Math.round(e.ms), reason: e.reason, ...(e.limit !== undefined ? { limit: e.limit } : {}), ...(e.remaining !== undefined ? { remaining: e.remaining } : {}) });
+            } else if (e.type === 'retry') {
+              events.emit({ type: 'retry', stream, partition, attempt: e.attempt, waitMs: Math.round(e.waitMs), ...(e.status !== undefined ? { status: e.status } : {}), ...(e.error !== undefined ? { error: e.error } : {}) });
+            }
+          },
+          controller.signal,
+        ),
+    };
+    const runOne = async (job: Job): Promise<JobResult> => {
+      const r = await runJob(rc, job);
+      if (r.error && r.outcome === 'failed') {
+        const e = explainAuthFailure(r.error, x.credential);
+        if (r.fatal) fail(e);
+        else firstFailure ??= e;
+      }
+      return r;
+    };
+    await plan(x, rc, runOne, () => controller.signal.aborted);
+    if (controller.signal.aborted) fail(toSnagError(controller.signal.reason));
+  } catch (err) {
+    fail(explainAuthFailure(toSnagError(err), x.credential));
+  } finally {
+    clearInterval(heartbeat);
+  }
+
+  const status: FinalStatus = fatal
+    ? fatal.code === 'aborted'
+      ? 'cancelled'
+      : 'failed'
+    : rows.some((r) => r.outcome === 'failed')
+      ? rows.some((r) => r.listed && r.outcome === 'ok')
+        ? 'partial'
+        : 'failed'
+      : 'succeeded';
+  const error = status === 'succeeded' ? null : errorJson(fatal ?? firstFailure ?? new SnagError('internal', 'The run failed.'));
+  const totals = totalsOf(rows);
+  const finishedAt = new Date();
+  const summary: RunSummary = {
+    run_id: runId,
+    source_id: source.id,
+    source_name: source.name,
+    status,
+    trigger: x.trigger,
+    full_refresh: x.fullRefresh,
+    destination: source.destination,
+    started_at: new Date(started).toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_ms: finishedAt.getTime() - started,
+    error,
+    totals,
+    streams: streamSummaries(rows),
+    warnings,
+  };
+  try {
+    await store.runs.finish(runId, { status, error: error as RunError | null, totals: storeTotals(rows) });
+    const fresh = await store.sources.get(source.id);
+    if (fresh?.schedule) await store.sources.update(source.id, { next_run_at: nextRunAfter(fresh.schedule, finishedAt) });
+  } catch (err) {
+    summary.error ??= errorJson(err);
+  }
+  await dest?.close().catch(() => undefined);
+  events.emit({ type: 'run-done', status, error: summary.error, summary });
+  return summary;
+}
+
+function storeTotals(rows: readonly StreamRow[]) {
+  const t = totalsOf(rows);
+  return { records_read: t.records_read, records_written: t.records_written, requests: t.requests, rate_limit_wait_ms: t.rate_limit_wait_ms };
+}
+
+/**
+ * The order of a sync: organizations (always listed: they are how the rest is found), global streams, then per
+ * organization its projects (always listed) and organization streams, then every chosen project's streams — the
+ * projects `concurrency` at a time, each project's streams one after the other.
+ */
+async function plan(x: Execution, rc: RunContext, runOne: (job: Job) => Promise<JobResult>, stopped: () => boolean): Promise<void> {
+  const { selected, source } = x;
+  const config = source.config;
+  const orgs: Organization[] = [];
+  const orgRead = await runOne({
+    stream: planningStream('organizations'),
+    partition: GLOBAL,
+    children: [],
+    write: selected.includes('organizations'),
+    collect: (records) => orgs.push(...(records as Organization[])),
+  });
+  if (orgRead.outcome !== 'ok') {
+    throw orgRead.error ?? new SnagError('internal', 'The organizations could not be listed.');
+  }
+  const { chosen, missing } = chooseOrganizations(orgs, config);
+  for (const id of missing) warnRun(rc, 'organizations', '', 'organization-not-found', `The source names organization ${id}, which the token does not reach; it is left out.`);
+
+  for (const s of streamsFor('global', selected)) {
+    if (s.name === 'organizations' || stopped()) continue;
+    await runOne({ stream: s, partition: GLOBAL, children: [], write: true });
+  }
+
+  const projectParts: Partition[] = [];
+  const found: Project[] = [];
+  for (const org of chosen) {
+    if (stopped()) return;
+    const all: Project[] = [];
+    const listed = await runOne({
+      stream: planningStream('projects'),
+      partition: orgPartition(org, []),
+      children: [],
+      write: selected.includes('projects'),
+      collect: (records) => all.push(...(records as Project[])),
+    });
+    if (listed.outcome !== 'ok') continue;
+    found.push(...all);
+    for (const s of streamsFor('organization', selected)) {
+      if (s.name === 'projects' || stopped()) continue;
+      await runOne({ stream: s, partition: orgPartition(org, all), children: [], write: true });
+    }
+    for (const p of chooseProjects(all, config)) projectParts.push(projectPartition(org, p));
+  }
+  for (const id of missingProjects(found, config)) {
+    warnRun(rc, 'projects', '', 'project-not-found', `The source names project ${id}, which is not among the projects the token sees; it is left out.`);
+  }
+  rc.events.emit({ type: 'plan', organizations: chosen.length, projects: projectParts.length });
+
+  const projectStreams = streamsFor('project', selected);
+  await pool(projectParts, x.concurrency, stopped, async (partition) => {
+    for (const s of projectStreams) {
+      if (stopped()) return;
+      await runOne({ stream: s, partition, children: childrenOf(s, selected), write: true });
+    }
+  });
+}
+
+function warnRun(rc: RunContext, stream: string, partition: string, code: string, message: string): void {
+  rc.warnings.push({ stream, partition, code, message });
+  rc.events.emit({ type: 'warning', stream, partition, code, message });
+}

@@ -1,0 +1,102 @@
+import { isSnagError, toSnagError } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
+import type { Runtime } from '../runtime.js';
+import type { EngineClientOptions } from './client.js';
+import type { ErrorJson, FinalStatus } from './events.js';
+import { errorJson } from './failures.js';
+import { startRun, type RunHandle } from './run.js';
+import { nextRunAfter } from './schedule.js';
+
+/**
+ * Runs scheduled sources when they are due. `runDue` is one sweep (what `snagsync schedule run-due` does, e.g. from
+ * cron); `startScheduler` loops (`snagsync schedule daemon`, and the web server embeds it). Due sources run one
+ * after the other: they usually share a token, and its rate limit is the bottleneck anyway.
+ */
+export interface DueResult {
+  source_id: string;
+  source_name: string;
+  run_id: string | null;
+  status: FinalStatus | 'not-started';
+  error: ErrorJson | null;
+}
+
+export interface RunDueOptions {
+  now?: Date;
+  signal?: AbortSignal;
+  client?: EngineClientOptions;
+  /** Called as each run starts (to show or forward its progress). */
+  onStart?: (handle: RunHandle) => void;
+}
+
+export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Promise<DueResult[]> {
+  const { store } = runtime;
+  // Runs left `running` by a killed process would block their source forever.
+  await store.runs.failStale();
+  const due = await store.sources.listDue(options.now ?? new Date());
+  const results: DueResult[] = [];
+  for (const source of due) {
+    if (options.signal?.aborted) break;
+    try {
+      const handle = await startRun(runtime, source.id, {
+        trigger: 'schedule',
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.client ? { client: options.client } : {}),
+      });
+      options.onStart?.(handle);
+      const summary = await handle.done;
+      results.push({ source_id: source.id, source_name: source.name, run_id: summary.run_id, status: summary.status, error: summary.error });
+    } catch (err) {
+      const e = toSnagError(err);
+      results.push({ source_id: source.id, source_name: source.name, run_id: null, status: 'not-started', error: errorJson(e) });
+      // Not started (already running, no credential…): try again one interval later rather than on every sweep.
+      if (!isSnagError(e, 'conflict') && source.schedule) {
+        await store.sources.update(source.id, { next_run_at: nextRunAfter(source.schedule, new Date()) }).catch(() => undefined);
+      }
+    }
+  }
+  return results;
+}
+
+export interface SchedulerOptions extends Omit<RunDueOptions, 'now'> {
+  /** Longest sleep between sweeps (default 30 s); the loop wakes earlier when a source falls due. */
+  tickMs?: number;
+  onResults?: (results: DueResult[]) => void;
+  onError?: (err: unknown) => void;
+}
+
+export interface SchedulerHandle {
+  stop(): void;
+  /** Settles after `stop()` (or the signal) once the sweep in progress has ended. */
+  done: Promise<void>;
+}
+
+export function startScheduler(runtime: Runtime, options: SchedulerOptions = {}): SchedulerHandle {
+  const controller = new AbortController();
+  const outer = options.signal;
+  const stop = () => controller.abort();
+  if (outer?.aborted) stop();
+  else outer?.addEventListener('abort', stop, { once: true });
+  const tickMs = options.tickMs ?? 30_000;
+  const loop = async () => {
+    while (!controller.signal.aborted) {
+      try {
+        const results = await runDue(runtime, { ...options, signal: controller.signal });
+        if (results.length) options.onResults?.(results);
+      } catch (err) {
+        options.onError?.(err);
+      }
+      if (controller.signal.aborted) break;
+      const wait = await untilNextDue(runtime, tickMs);
+      await sleep(wait, controller.signal).catch(() => undefined);
+    }
+    outer?.removeEventListener('abort', stop);
+  };
+  return { stop, done: loop() };
+}
+
+async function untilNextDue(runtime: Runtime, tickMs: number): Promise<number> {
+  const sources = await runtime.store.sources.list({ status: 'active' }).catch(() => []);
+  let next = Infinity;
+  for (const s of sources) if (s.schedule && s.next_run_at) next = Math.min(next, Date.parse(s.next_run_at));
+  return Math.max(250, Math.min(tickMs, next - Date.now()));
+}
