@@ -1,7 +1,21 @@
 import type { CommandGroup } from '../context.js';
 import { registerCredentials } from './credentials.js';
 import { registerDemo } from './demo.js';
+import { registerRuns } from './runs.js';
+import { registerSchedule } from './schedule.js';
 import { registerSim } from './sim.js';
+import { registerSources } from './sources.js';
+import { registerStreams } from './streams.js';
+import { registerSync } from './sync.js';
 
 /** One entry per command group, one file each. */
-export const COMMAND_GROUPS: CommandGroup[] = [registerDemo, registerSim, registerCredentials];
+export const COMMAND_GROUPS: CommandGroup[] = [
+  registerDemo,
+  registerSim,
+  registerCredentials,
+  registerSources,
+  registerStreams,
+  registerSync,
+  registerRuns,
+  registerSchedule,
+];

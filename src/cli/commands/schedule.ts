@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../core/time.js';
+import { SnagError } from '../../core/errors.js';
+import { runDue, startScheduler, type DueResult } from '../../engine/index.js';
+import type { CommandGroup } from '../context.js';
+import { notice, printJson, printLine } from '../output.js';
+import { attachProgress } from '../progress.js';
+import { withRuntime } from './sources.js';
+
+/**
+ * `snagsync schedule run-due` runs every scheduled source that is due, once (for cron or a systemd timer);
+ * `snagsync schedule daemon` keeps doing so until stopped (Ctrl-C or SIGTERM finish the sync in progress cleanly).
+ */
+export const registerSchedule: CommandGroup = ({ program, io, setExitCode }) => {
+  const group = program.command('schedule').description('run scheduled sources when they are due');
+
+  group
+    .command('run-due')
+    .description('run every active source whose schedule is due, one after the other, then exit')
+    .option('--json', 'print the results as JSON')
+    .action(async function (this: Command) {
+      const flags = this.opts<{ json?: boolean }>();
+      await withRuntime(io, async (rt) => {
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        try {
+          const results = await runDue(rt, { signal: controller.signal, onStart: (h) => attachProgress(io, h.events, 'none') });
+          report(results, flags.json === true);
+          if (results.some((r) => r.status !== 'succeeded')) setExitCode(results.find((r) => r.error)?.error?.exit_code ?? 1);
+        } finally {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        }
+      });
+    });
+
+  group
+    .command('daemon')
+    .description('keep running scheduled sources as they fall due, until stopped')
+    .option('--tick <duration>', 'longest sleep between checks (default 30s)', '30s')
+    .action(async function (this: Command) {
+      const flags = this.opts<{ tick: string }>();
+      const tickMs = parseDuration(flags.tick);
+      if (tickMs === null || tickMs < 1000) throw new SnagError('usage', '--tick must be a duration of at least 1s (e.g. 30s, 1m).');
+      await withRuntime(io, async (rt) => {
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        notice(io, 'snagsync scheduler: running due sources; Ctrl-C to stop.');
+        const handle = startScheduler(rt, {
+          tickMs,
+          signal: controller.signal,
+          onStart: (h) => notice(io, `${new Date().toISOString()} sync ${h.sourceName} (run ${h.runId})`),
+          onResults: (results) => report(results, false),
+          onError: (err) => notice(io, `scheduler: ${err instanceof Error ? err.message : String(err)}`),
+        });
+        await handle.done;
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        notice(io, 'snagsync scheduler: stopped');
+      });
+    });
+
+  function report(results: DueResult[], json: boolean): void {
+    if (json) return printJson(io, results);
+    if (results.length === 0) return notice(io, 'No source is due.');
+    for (const r of results) {
+      printLine(io, `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`);
+    }
+  }
+};

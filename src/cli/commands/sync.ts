@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import { formatDuration } from '../../core/time.js';
+import { exitCodeOf, startRun, type RunHandle, type RunSummary } from '../../engine/index.js';
+import type { CommandGroup } from '../context.js';
+import { notice, printJson, printLine, table, type Io } from '../output.js';
+import { attachProgress } from '../progress.js';
+import { withRuntime } from './sources.js';
+
+/**
+ * `snagsync sync SOURCE`: run a source now. Progress on stderr (bars on a terminal, JSON lines otherwise), the
+ * summary on stdout (JSON with --json), the exit code from the run's error. Ctrl-C stops cleanly: the page in
+ * flight is abandoned, everything committed stays, the run is recorded as cancelled (a second Ctrl-C quits at once).
+ */
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+export const registerSync: CommandGroup = ({ program, io, setExitCode }) => {
+  program
+    .command('sync')
+    .description('sync a source now: every selected stream, incrementally, resuming where the last run stopped')
+    .argument('<source>', 'source name or id')
+    .option('--full-refresh', 'forget the checkpoints and read every stream\'s whole history again (records are upserted)')
+    .option('--stream <stream>', 'only this stream (repeatable or comma-separated; comments bring errors along)', collect)
+    .option('--json', 'print the run summary as JSON')
+    .action(async function (this: Command, ref: string) {
+      const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean }>();
+      await withRuntime(io, async (rt) => {
+        const controller = new AbortController();
+        const stopSignals = onInterrupt(io, controller);
+        let handle: RunHandle;
+        try {
+          handle = await startRun(rt, ref, {
+            trigger: 'cli',
+            signal: controller.signal,
+            ...(flags.fullRefresh ? { fullRefresh: true } : {}),
+            ...(flags.stream?.length ? { streams: flags.stream } : {}),
+          });
+        } catch (err) {
+          stopSignals();
+          throw err;
+        }
+        const progress = attachProgress(io, handle.events);
+        const summary = await handle.done;
+        progress.stop();
+        stopSignals();
+        if (flags.json) printJson(io, summary);
+        else printLine(io, formatSummary(summary));
+        if (summary.error && !flags.json) notice(io, `snagsync: ${summary.error.message}${summary.error.hint ? `\n${summary.error.hint}` : ''}`);
+        setExitCode(exitCodeOf(summary));
+      });
+    });
+};
+
+export function onInterrupt(io: Io, controller: AbortController): () => void {
+  let count = 0;
+  const handler = () => {
+    count++;
+    if (count === 1) {
+      notice(io, '\nStopping after the current page… (Ctrl-C again to quit at once)');
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+export function formatSummary(s: RunSummary): string {
+  const rows = s.streams.map((x) => ({
+    stream: x.stream,
+    partitions: String(x.partitions),
+    records: String(x.records_read),
+    written: String(x.records_written),
+    pages: String(x.pages),
+    requests: String(x.requests),
+    'rate-limit wait': x.wait_ms ? formatDuration(x.wait_ms) : '-',
+    notes: [x.skipped ? `${x.skipped} skipped` : '', x.failed ? `${x.failed} failed` : ''].filter(Boolean).join(', '),
+  }));
+  const t = s.totals;
+  rows.push({
+    stream: 'total',
+    partitions: '',
+    records: String(t.records_read),
+    written: String(t.records_written),
+    pages: String(t.pages),
+    requests: String(t.requests),
+    'rate-limit wait': t.rate_limit_wait_ms ? formatDuration(t.rate_limit_wait_ms) : '-',
+    notes: t.rate_limited ? `${t.rate_limited} × 429` : '',
+  });
+  const lines = [
+    `Run ${s.run_id} of "${s.source_name}": ${s.status} in ${formatDuration(s.duration_ms)}${s.full_refresh ? ' (full refresh)' : ''}`,
+    table(rows, ['stream', 'partitions', 'records', 'written', 'pages', 'requests', 'rate-limit wait', 'notes']),
+    `Destination: ${s.destination}`,
+  ];
+  if (s.warnings.length) lines.push(`Warnings:\n${s.warnings.map((w) => `  ${w.stream}${w.partition ? ` ${w.partition}` : ''}: ${w.message}`).join('\n')}`);
+  return lines.join('\n');
+}
