@@ -42,6 +42,8 @@ export interface StartRunOptions {
   concurrency?: number;
   /** How often the run proves it is alive (default 5 s). */
   heartbeatMs?: number;
+  /** The run's notion of "now" (pass upper bounds, due full passes). Default: the clock. For tests. */
+  now?: Date;
 }
 
 export interface RunHandle {
@@ -70,7 +72,7 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
     throw configError('credential', `The source "${source.name}" has no credential.`, `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`);
   }
   const credential = await store.credentials.findByNameOrId(source.credential_id);
-  const now = new Date();
+  const now = options.now ?? new Date();
   const selected = selectStreams(source.config, options.streams);
   const sync = resolveSyncOptions(source.config, now);
   const clientOptions = options.client ?? clientOptionsFromEnv(runtime.env);

@@ -51,10 +51,10 @@ async function* readReleases(ctx: ReadContext): AsyncGenerator<Batch> {
   let resumeFrom = pass.nextUrl;
   for (;;) {
     const fromSaved = resumeFrom !== undefined;
-    const list = ctx.api.releases.list(project.id, resumeFrom ? { resumeFrom } : { base: pass.base });
+    const saved = resumeFrom;
     resumeFrom = undefined;
     try {
-      for await (const page of list.pages()) {
+      for await (const page of ctx.api.releases.list(project.id, saved ? { resumeFrom: saved } : { base: pass.base }).pages()) {
         let maxSeen = pass.maxSeen;
         let oldest = Infinity;
         for (const r of page.items) {

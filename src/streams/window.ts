@@ -57,11 +57,12 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
   for (;;) {
     const fromSaved = resumeFrom !== undefined;
     const window: Window = { since: pass.since, before: pass.before, base: pass.upperBound, unsorted: pass.unsorted };
-    const paginator = spec.open(window, resumeFrom);
+    const savedLink = resumeFrom;
     resumeFrom = undefined;
     let pagesThisAttempt = 0;
     try {
-      for await (const page of paginator.pages()) {
+      // Opening validates a saved link (host, length): a refusal there is handled like one from the server.
+      for await (const page of spec.open(window, savedLink).pages()) {
         if (
           spec.sortedLimit !== undefined &&
           !pass.unsorted &&

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Simulator } from '../../src/sim/index.js';
+import { exitCodeOf, startRun } from '../../src/engine/index.js';
+import { makeHome, startSim, type Home } from './helpers.js';
+import { diffKeys, keyOf, simTruth, stored } from './truth.js';
+
+/**
+ * Failures during a run keep everything committed and say what to do: a token revoked mid-sync (auth_revoked, exit
+ * 22; the rerun resumes once the token works again), server errors past the retry budget on one stream (the run is
+ * partial, the other streams are stored), a run already in progress (conflict).
+ */
+let sim: Simulator;
+let h: Home;
+
+beforeAll(async () => {
+  sim = await startSim({ orgs: 1, projects: 2, errors: 30, events: 1500, releases: 5 });
+  h = await makeHome(sim);
+});
+
+afterAll(async () => {
+  await h.cleanup();
+  await sim.close();
+});
+
+describe('a token revoked in the middle of a sync', () => {
+  it('fails the run with auth_revoked, keeps what was committed, and the rerun resumes after the token is restored', async () => {
+    const dest = `sqlite:${join(h.home, 'revoked.db')}`;
+    const source = await h.source({ destination: dest, streams: ['events'] });
+    const token = sim.tokens.find((t) => t.role === 'admin')!.token;
+    const run = await startRun(h.runtime, source.name);
+    let pages = 0;
+    run.events.subscribe((e) => {
+      if (e.type === 'page' && ++pages === 15) sim.revokeToken(token);
+    });
+    const failed = await run.done;
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.error).toBe('auth_revoked');
+    expect(exitCodeOf(failed)).toBe(22);
+    expect(failed.error?.message).toMatch(/sim-admin/);
+    expect(failed.error?.hint).toMatch(/credentials update sim-admin --token-stdin/);
+    expect(JSON.stringify(failed)).not.toContain(token);
+    const kept = await stored(dest, 'events', keyOf.events);
+    expect(kept.rows).toBeGreaterThanOrEqual(14 * 30);
+    const record = await h.runtime.store.runs.findById(failed.run_id);
+    expect(record.status).toBe('failed');
+    expect(record.error?.error).toBe('auth_revoked');
+
+    sim.restoreToken(token);
+    sim.resetStats();
+    const rerun = await (await startRun(h.runtime, source.name)).done;
+    expect(rerun.status, JSON.stringify(rerun.error)).toBe('succeeded');
+    const eventsRequests = sim.stats().byToken.admin!.endpoints['GET /projects/{project_id}/events']!;
+    const truth = await simTruth(sim);
+    const got = await stored(dest, 'events', keyOf.events);
+    expect(diffKeys(truth.events, got.byKey)).toEqual({ missing: [], extra: [] });
+    // Resumed, not restarted: the 14 or more pages committed before the 401 are not read again.
+    expect(eventsRequests).toBeLessThanOrEqual(Math.ceil(truth.events.size / 30) - 14);
+  });
+});
+
+describe('server errors past the retry budget on one stream', () => {
+  it('fail that stream (the run is partial, exit 17), the others are stored, and the rerun completes it', async () => {
+    const dest = `sqlite:${join(h.home, 'partial.db')}`;
+    const source = await h.source({ destination: dest, streams: ['releases', 'event_fields'] });
+    sim.setFaults('500:1~/releases');
+    const partial = await (await startRun(h.runtime, source.name)).done;
+    sim.setFaults('');
+    expect(partial.status).toBe('partial');
+    expect(partial.error?.error).toBe('server_error');
+    expect(exitCodeOf(partial)).toBe(17);
+    const rows = await h.runtime.store.runs.listStreams(partial.run_id);
+    expect(rows.filter((r) => r.stream === 'releases').every((r) => r.outcome === 'failed')).toBe(true);
+    expect(rows.filter((r) => r.stream === 'event_fields').every((r) => r.outcome === 'ok')).toBe(true);
+    expect((await stored(dest, 'event_fields', (r) => `${r.project_id as string}|${r.display_id as string}`)).rows).toBeGreaterThan(0);
+    const again = await (await startRun(h.runtime, source.name)).done;
+    expect(again.status).toBe('succeeded');
+    expect((await stored(dest, 'releases', keyOf.releases)).rows).toBe(10);
+  });
+});
+
+describe('a second sync of the same source while one runs', () => {
+  it('is refused with conflict', async () => {
+    const source = await h.source({ destination: `sqlite:${join(h.home, 'busy.db')}`, streams: ['events'] });
+    const first = await startRun(h.runtime, source.name);
+    await expect(startRun(h.runtime, source.name)).rejects.toMatchObject({ code: 'conflict' });
+    first.cancel();
+    expect((await first.done).status).toBe('cancelled');
+  });
+});

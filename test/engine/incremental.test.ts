@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { createBugsnagClient } from '../../src/bugsnag/index.js';
+import type { Simulator } from '../../src/sim/index.js';
+import { startRun, type RunSummary } from '../../src/engine/index.js';
+import { makeHome, startSim, type Home } from './helpers.js';
+import { keyOf, stored } from './truth.js';
+
+/**
+ * Errors change status without their last_seen moving (API.md §6.7), so incremental errors passes cannot see it:
+ * the periodic full pass (daily by default) does. Comments arrive when their error is read: in the incremental
+ * window when it gets new events, and at the full pass otherwise — one comments request per changed error only.
+ */
+let sim: Simulator;
+let h: Home;
+let dest: string;
+let source: string;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  sim = await startSim({ orgs: 1, projects: 1, errors: 40, events: 400, releases: 12 });
+  h = await makeHome(sim);
+  dest = `sqlite:${join(h.home, 'inc.db')}`;
+  source = (await h.source({ destination: dest, streams: ['errors', 'comments', 'releases'] })).name;
+});
+
+afterAll(async () => {
+  await h.cleanup();
+  await sim.close();
+});
+
+async function sync(now?: Date): Promise<RunSummary> {
+  const s = await (await startRun(h.runtime, source, now ? { now } : {})).done;
+  expect(s.status, JSON.stringify(s.error)).toBe('succeeded');
+  return s;
+}
+
+function requests(endpoint: string): number {
+  return sim.stats().byToken.admin?.endpoints[endpoint] ?? 0;
+}
+
+describe('errors and comments', () => {
+  it('a status change and a new comment without new events are picked up by the daily full pass, not before', async () => {
+    await sync();
+    const api = createBugsnagClient({ token: sim.tokens[0]!.token, host: sim.url, logger: false });
+    const pid = sim.info().organizations[0]!.projects[0]!.id;
+    const errors = await stored(dest, 'errors', keyOf.errors);
+    const target = [...errors.byKey.values()].find((e) => e.status === 'open')!;
+    await api.errors.update(pid, target.id as string, { operation: 'fix' });
+    await api.comments.create(pid, target.id as string, 'fixed in 1.2.3');
+
+    // Incremental (the window has no new events): neither is seen, and no comments are listed.
+    sim.resetStats();
+    await sync();
+    expect(requests('GET /projects/{project_id}/errors')).toBe(1);
+    expect(requests('GET /projects/{project_id}/errors/{error_id}/comments')).toBe(0);
+    expect((await stored(dest, 'errors', keyOf.errors)).byKey.get(keyOf.errors(target))!.status).toBe('open');
+
+    // A day later the full pass reads every error again: the new status, and the one changed error's comments.
+    sim.resetStats();
+    const later = await sync(new Date(Date.now() + DAY + 60_000));
+    expect((await stored(dest, 'errors', keyOf.errors)).byKey.get(keyOf.errors(target))!.status).toBe('fixed');
+    expect(requests('GET /projects/{project_id}/errors/{error_id}/comments')).toBe(1);
+    const comments = await stored(dest, 'comments', keyOf.comments);
+    expect([...comments.byKey.values()].some((c) => c.error_id === target.id && c.message === 'fixed in 1.2.3')).toBe(true);
+    expect(later.streams.find((s) => s.stream === 'comments')!.records_written).toBeGreaterThan(0);
+  });
+
+  it('an error that gets new events is read in the incremental window, with its new comments', async () => {
+    // A source of its own: the one above has travelled a day ahead.
+    const dest2 = `sqlite:${join(h.home, 'inc2.db')}`;
+    const own = (await h.source({ destination: dest2, streams: ['errors', 'comments'] })).name;
+    const first = await (await startRun(h.runtime, own)).done;
+    expect(first.status).toBe('succeeded');
+    const api = createBugsnagClient({ token: sim.tokens[0]!.token, host: sim.url, logger: false });
+    const pid = sim.info().organizations[0]!.projects[0]!.id;
+    const errors = await stored(dest2, 'errors', keyOf.errors);
+    const target = [...errors.byKey.values()].find((e) => (e.comment_count as number) === 0) ?? [...errors.byKey.values()][0]!;
+    await api.comments.create(pid, target.id as string, 'looking into it');
+    const added = sim.addEvents({ errorId: target.id as string, count: 3 });
+    sim.resetStats();
+    const second = await (await startRun(h.runtime, own, { now: new Date(Date.parse(added.at(-1)!.received_at) + 2000) })).done;
+    expect(second.status).toBe('succeeded');
+    expect(requests('GET /projects/{project_id}/errors')).toBe(1);
+    const comments = await stored(dest2, 'comments', keyOf.comments);
+    expect([...comments.byKey.values()].some((c) => c.error_id === target.id && c.message === 'looking into it')).toBe(true);
+    expect(requests('GET /projects/{project_id}/errors/{error_id}/comments')).toBe(1);
+  });
+});
+
+describe('releases', () => {
+  it('stop at the first page older than the cursor on an incremental pass', async () => {
+    sim.resetStats();
+    await sync(new Date(Date.now() + 3 * DAY));
+    expect(requests('GET /projects/{project_id}/releases')).toBe(1);
+    expect((await stored(dest, 'releases', keyOf.releases)).rows).toBe(12);
+  });
+});
