@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createBugsnagClient, type BugsnagClient } from '../../src/bugsnag/index.js';
 import type { Organization, Project } from '../../src/bugsnag/index.js';
 import { compileStream } from '../../src/destinations/descriptor.js';
