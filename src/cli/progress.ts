@@ -24,8 +24,8 @@ export interface ProgressHandle {
 export function attachProgress(io: Io, events: RunEvents, mode: ProgressMode = progressMode(io)): ProgressHandle {
   if (mode === 'none') return { stop: () => undefined };
   if (mode === 'json') {
-    const off = events.subscribe((e) => io.stderr.write(`${redact(JSON.stringify(jsonLine(e)))}\n`));
-    return { stop: off };
+    const write = (e: RunEvent) => io.stderr.write(`${redact(JSON.stringify(jsonLine(e)))}\n`);
+    return { stop: follow(events, write) };
   }
   return bars(io, events);
 }
@@ -35,6 +35,12 @@ function jsonLine(e: RunEvent): RunEvent | Omit<RunEvent, 'summary'> {
   if (e.type !== 'run-done') return e;
   const { summary, ...rest } = e;
   return { ...rest, totals: summary.totals } as Omit<RunEvent, 'summary'>;
+}
+
+/** What happened before the display was attached (the run starts before its handle is returned), then live. */
+function follow(events: RunEvents, listener: (e: RunEvent) => void): () => void {
+  for (const e of events.history()) listener(e);
+  return events.subscribe(listener);
 }
 
 interface StreamBar {
@@ -89,7 +95,7 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
   };
   const say = (message: string) => status.update(0, { message });
 
-  const off = events.subscribe((e) => {
+  const off = follow(events, (e) => {
     switch (e.type) {
       case 'run-start':
         say(`syncing ${e.sourceName} → ${e.destination}`);

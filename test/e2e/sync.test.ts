@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Simulator } from '../../src/sim/index.js';
+import { runCli } from '../helpers/cli.js';
+import { makeHome, startSim, type Home } from '../engine/helpers.js';
+import { diffKeys, keyOf, simTruth, stored } from '../engine/truth.js';
+import { watchCli } from '../engine/watch-cli.js';
+
+/** `snagsync sync`, `runs list|show` as a user runs them, including a token revoked mid-sync and replaced. */
+let sim: Simulator;
+let h: Home;
+
+beforeAll(async () => {
+  sim = await startSim({ orgs: 1, projects: 2, errors: 40, events: 1500, releases: 8 });
+  h = await makeHome(sim);
+  await h.credential('admin');
+});
+
+afterAll(async () => {
+  await h.cleanup();
+  await sim.close();
+});
+
+const cli = (args: string[], stdin?: string) => runCli(args, { env: h.env, cwd: h.home, ...(stdin !== undefined ? { stdin } : {}) });
+
+describe('snagsync sync', () => {
+  it('syncs with JSON progress lines on stderr and the summary on stdout; runs list/show tell what it did', async () => {
+    expect((await cli(['sources', 'create', '--name', 'app', '--credential', 'sim-admin', '--destination', 'sqlite:app.db'])).code).toBe(0);
+    const run = await watchCli(['sync', 'app', '--json'], { env: h.env, cwd: h.home });
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { run_id: string; status: string; totals: { records_written: number; rate_limited: number } };
+    expect(summary.status).toBe('succeeded');
+    expect(summary.totals.records_written).toBeGreaterThan(3000);
+    const types = new Set(run.lines.map((l) => l.type));
+    for (const t of ['run-start', 'plan', 'stream-start', 'page', 'stream-done', 'run-done']) expect(types).toContain(t);
+    const page = run.lines.find((l) => l.type === 'page' && l.stream === 'events')!;
+    expect(page).toMatchObject({ records: expect.any(Number), recordsRead: expect.any(Number), pages: 1, estimate: 1500 });
+
+    const list = await cli(['runs', 'list', '--source', 'app']);
+    expect(list.stdout).toMatch(new RegExp(`${summary.run_id}\\s+app\\s+succeeded\\s+cli`));
+    const show = await cli(['runs', 'show', summary.run_id, '--json']);
+    const detail = JSON.parse(show.stdout) as { streams: Array<{ stream: string; partition: string; records_read: number; requests: number; outcome: string; duration_ms: number }> };
+    const events = detail.streams.filter((s) => s.stream === 'events');
+    expect(events).toHaveLength(2);
+    for (const e of events) expect(e).toMatchObject({ records_read: 1500, outcome: 'ok', partition: expect.stringMatching(/^project:/) });
+    const text = await cli(['runs', 'show', summary.run_id]);
+    expect(text.stdout).toMatch(/events\s+project:\S+\s+1500\s+1500\s+50\s+50/);
+
+    const again = await cli(['sync', 'app']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/succeeded/);
+    expect(again.stdout).toMatch(/events\s+2\s+0\s+0\s+2\s+2/);
+  });
+
+  it('an unknown source is exit 4; --stream with an unknown stream is exit 3', async () => {
+    expect((await cli(['sync', 'nope'])).code).toBe(4);
+    const r = await cli(['sync', 'app', '--stream', 'crashes', '--json']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: 'config' });
+  });
+
+  it('a token revoked mid-sync: exit 22 with what to do, data kept; after `credentials update --token-stdin` the sync resumes and completes', async () => {
+    expect((await cli(['sources', 'create', '--name', 'rev', '--credential', 'sim-admin', '--destination', 'sqlite:rev.db', '--streams', 'events'])).code).toBe(0);
+    const token = sim.tokens.find((t) => t.role === 'admin')!.token;
+    let pages = 0;
+    const run = await watchCli(['sync', 'rev'], {
+      env: h.env,
+      cwd: h.home,
+      onLine: (l) => {
+        if (l.type === 'page' && ++pages === 12) sim.revokeToken(token);
+      },
+    });
+    expect(run.code).toBe(22);
+    expect(run.stderr).toMatch(/now refuses the token of credential "sim-admin"/);
+    expect(run.stderr).toMatch(/snagsync credentials update sim-admin --token-stdin/);
+    expect(run.stdout + run.stderr).not.toContain(token);
+    const dest = `sqlite:${join(h.home, 'rev.db')}`;
+    const kept = (await stored(dest, 'events', keyOf.events)).rows;
+    expect(kept).toBeGreaterThan(300);
+
+    sim.restoreToken(token);
+    const update = await cli(['credentials', 'update', 'sim-admin', '--token-stdin'], `${token}\n`);
+    expect(update.code, update.stderr).toBe(0);
+    const rerun = await cli(['sync', 'rev', '--json']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const s = JSON.parse(rerun.stdout) as { streams: Array<{ records_read: number }> };
+    expect(s.streams[0]!.records_read).toBeLessThanOrEqual(3000 - kept + 60);
+    const truth = await simTruth(sim);
+    expect(diffKeys(truth.events, (await stored(dest, 'events', keyOf.events)).byKey)).toEqual({ missing: [], extra: [] });
+  });
+});
