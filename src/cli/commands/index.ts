@@ -3,6 +3,7 @@ import { registerCredentials } from './credentials.js';
 import { registerDemo } from './demo.js';
 import { registerRuns } from './runs.js';
 import { registerSchedule } from './schedule.js';
+import { registerServe } from './serve.js';
 import { registerSim } from './sim.js';
 import { registerSources } from './sources.js';
 import { registerStreams } from './streams.js';
@@ -18,4 +19,5 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   registerSync,
   registerRuns,
   registerSchedule,
+  registerServe,
 ];

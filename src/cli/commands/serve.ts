@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { SnagError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
+import type { LevelWithSilent } from 'pino';
+import { openRuntime } from '../../runtime.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer, type StartedServer } from '../../server/start.js';
+import type { CommandGroup } from '../context.js';
+
+/**
+ * `snagsync serve`: the HTTP API and the web UI. Prints where it listens and how to authenticate; a key generated
+ * now is printed this once (it is kept in <home>/server.key, mode 0600). Logs (JSON, secrets redacted) go to stderr.
+ */
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  json?: boolean;
+}
+
+export const registerServe: CommandGroup = ({ program, io }) => {
+  program
+    .command('serve')
+    .description('serve the HTTP API and the web UI (credentials now; sources and runs next) on 127.0.0.1')
+    .option('--host <address>', 'address to listen on; anything but loopback needs --tls-cert/--tls-key and a key set beforehand', DEFAULT_HOST)
+    .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--json', 'print one JSON line {"url","key_source","key_file",…} on stdout, then serve until SIGINT/SIGTERM')
+    .action(async function (this: Command) {
+      const flags = this.opts<ServeFlags>();
+      const port = z.coerce.number().int().min(0).max(65535).safeParse(flags.port);
+      if (!port.success) throw new SnagError('usage', '--port must be a whole number from 0 to 65535.');
+      const stopped = untilSignal();
+      const runtime = openRuntime({ env: io.env });
+      const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
+      let server: StartedServer;
+      try {
+        server = await startServer({
+          runtime,
+          host: flags.host,
+          port: port.data,
+          ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
+          ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
+          logger,
+        });
+      } catch (err) {
+        stopped.cancel();
+        await runtime.close();
+        throw err;
+      }
+      const k = server.key;
+      // The key is printed on purpose, once, when it was just generated: it bypasses the redacting printers.
+      if (flags.json) {
+        io.stdout.write(
+          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
+        );
+      } else {
+        const keyLine =
+          k.source === 'generated'
+            ? `Server key (shown only this once; kept in ${k.file}, mode 0600):\n  ${k.key}`
+            : k.source === 'env'
+              ? 'Server key: the value of SNAGSYNC_SERVER_KEY.'
+              : `Server key: in ${k.file}.`;
+        io.stdout.write(
+          [
+            `snagsync web UI and HTTP API on ${server.url}`,
+            '',
+            keyLine,
+            '',
+            `Browser: open ${server.url}/login and enter the key.`,
+            `Scripts: curl -H "Authorization: Bearer $KEY" ${server.url}/api/data_credentials`,
+            `API description: ${server.url}/api/openapi.json`,
+            'Press Ctrl-C to stop.',
+            '',
+          ].join('\n'),
+        );
+      }
+      await stopped.done;
+      await server.close();
+      await runtime.close();
+      if (!flags.json) io.stderr.write('snagsync serve: stopped\n');
+    });
+};
+
+function untilSignal(): { done: Promise<void>; cancel(): void } {
+  let stop = () => {};
+  const done = new Promise<void>((resolve) => {
+    stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+  });
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return { done, cancel: stop };
+}

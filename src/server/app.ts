@@ -1,0 +1,128 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { getLogger, type Logger } from '../core/log.js';
+import { createCredentialService } from '../credentials/service.js';
+import type { VerifyOptions } from '../credentials/verify.js';
+import type { Runtime } from '../runtime.js';
+import { API_MODULES } from './api/index.js';
+import { registerAuth, wantsJson } from './auth.js';
+import { registerCsrf } from './csrf.js';
+import { toErrorResponse, HttpProblem, type ApiErrorBody } from './errors.js';
+import { html } from './html.js';
+import { registerOpenApiRoute } from './openapi.js';
+import { PAGE_MODULES } from './pages/index.js';
+import { pageHeading } from './pages/layout.js';
+import { sendPage } from './pages/respond.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import { SessionStore, type SessionOptions } from './sessions.js';
+import { loadAssets, registerStaticRoutes } from './static-files.js';
+import type { ServerDeps } from './types.js';
+
+/**
+ * The Fastify app of `snagsync serve`: security headers, authentication (key or session), CSRF, the REST API, the
+ * pages and the static files, over the same services the CLI uses. Returned unstarted, so tests drive it with
+ * `inject` and start.ts makes it listen.
+ */
+
+export interface BuildServerOptions {
+  runtime: Runtime;
+  /** The server key scripts send and people log in with (see api-key.ts). */
+  apiKey: string;
+  /** Defaults to the process logger (stderr, secrets redacted). */
+  logger?: Logger;
+  /** The server speaks TLS, or sits behind a TLS proxy: cookies get `Secure`, responses HSTS. */
+  secure?: boolean;
+  /** Passed to Fastify to serve HTTPS itself. */
+  https?: { cert: Buffer | string; key: Buffer | string };
+  sessions?: SessionOptions;
+  /** How credential checks are made (tests pass their own). */
+  verify?: VerifyOptions;
+  now?: () => number;
+  /** Largest request body accepted (default 64 KiB: credential fields are short). */
+  bodyLimit?: number;
+}
+
+export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
+  const logger = options.logger ?? getLogger();
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    ...(options.https ? { https: options.https } : {}),
+    // Request ids in logs, never client-supplied ones.
+    requestIdHeader: false,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  const deps: ServerDeps = {
+    runtime: options.runtime,
+    credentials: createCredentialService({
+      store: options.runtime.store,
+      vault: options.runtime.vault,
+      home: options.runtime.home,
+      env: options.runtime.env,
+      logger,
+      verify: { logger, ...options.verify },
+    }),
+    sessions: new SessionStore({ now, ...options.sessions }),
+    assets: loadAssets(),
+    apiKey: options.apiKey,
+    secureCookies: options.secure === true || options.https !== undefined,
+    logger,
+    now,
+    routes: [],
+  };
+  app.decorate('snag', deps);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method !== 'HEAD') deps.routes.push({ method, url: route.url, public: route.config?.public === true });
+    }
+  });
+
+  registerSecurityHeaders(app, { tls: deps.secureCookies });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: options.bodyLimit ?? 64 * 1024 });
+  registerAuth(app);
+  registerCsrf(app);
+
+  app.setErrorHandler(async (err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(request, reply, new HttpProblem(404, 'not_found', `Nothing at ${request.method} ${request.url.split('?')[0]}.`, 'The API is described at /api/openapi.json.')),
+  );
+
+  registerStaticRoutes(app);
+  for (const m of API_MODULES) m.register(app);
+  registerOpenApiRoute(app, API_MODULES.map((m) => m.openapi));
+  for (const register of PAGE_MODULES) register(app);
+  return app;
+}
+
+async function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): Promise<FastifyReply> {
+  const { status, body, snag } = toErrorResponse(err);
+  if (status >= 500) request.log.error({ err: snag ?? err, status }, 'request failed');
+  else request.log.info({ error: body.error, status }, 'request refused');
+  if (status === 429 && snag && typeof snag.details.retryAfterSeconds === 'number') {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(snag.details.retryAfterSeconds))));
+  }
+  if (wantsJson(request) || request.auth === null || request.auth === undefined) {
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
+  }
+  return sendPage(request, reply, {
+    status,
+    title: status === 404 ? 'Not found' : 'Error',
+    active: null,
+    bare: request.auth.kind !== 'session',
+    body: () => errorBody(body),
+  });
+}
+
+function errorBody(body: ApiErrorBody) {
+  return html`<section class="error-page" aria-labelledby="page-title">
+${pageHeading(body.status === 404 ? 'Not found' : 'Something went wrong')}
+<p><strong>${body.message}</strong></p>
+${body.hint ? html`<p>${body.hint}</p>` : ''}
+<p><a href="/credentials">Back to the credentials</a></p>
+</section>`;
+}

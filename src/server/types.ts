@@ -1,0 +1,39 @@
+import type { Logger } from '../core/log.js';
+import type { CredentialService } from '../credentials/service.js';
+import type { Runtime } from '../runtime.js';
+import type { Assets } from './static-files.js';
+import type { Session, SessionStore } from './sessions.js';
+
+/** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
+export type AuthState =
+  | { kind: 'key' }
+  | { kind: 'session'; session: Session; sessionId: string }
+  | { kind: 'none' };
+
+/** What every route module reaches through `app.snag`: the runtime and the services over it. */
+export interface ServerDeps {
+  runtime: Runtime;
+  credentials: CredentialService;
+  sessions: SessionStore;
+  assets: Assets;
+  apiKey: string;
+  /** Cookies get `Secure` (the server speaks TLS, or is told it sits behind a TLS proxy). */
+  secureCookies: boolean;
+  logger: Logger;
+  now: () => number;
+  /** Every route registered (HEAD twins left out): for the tests that check auth and the OpenAPI document cover all. */
+  routes: Array<{ method: string; url: string; public: boolean }>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    snag: ServerDeps;
+  }
+  interface FastifyRequest {
+    auth: AuthState;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without authentication (the login page, static files). Everything else needs the key or a session. */
+    public?: boolean;
+  }
+}
