@@ -84,6 +84,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   registerSecurityHeaders(app, { tls: deps.secureCookies });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: options.bodyLimit ?? 64 * 1024 });
+  // JSON (API) and urlencoded forms (pages) only: anything else is a 415, not a string the handlers must judge.
+  app.removeContentTypeParser('text/plain');
   registerAuth(app);
   registerCsrf(app);
 
