@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { SnagError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Runtime } from '../runtime.js';
-import { resolveServerKey, SERVER_KEY_ENV, type ServerKey } from './api-key.js';
+import { resolveServerKey, type ServerKey } from './api-key.js';
 import { buildServer, type BuildServerOptions } from './app.js';
 
 /**
@@ -53,12 +53,8 @@ export async function startServer(options: StartOptions): Promise<StartedServer>
       hint: 'Give --tls-cert FILE --tls-key FILE (PEM), or keep the default --host 127.0.0.1 and put a TLS reverse proxy in front.',
     });
   }
+  // A key is generated only for loopback; elsewhere it must exist already (resolveServerKey says how to set one).
   const key = resolveServerKey({ env: options.runtime.env, home: options.runtime.home, generate: loopback });
-  if (!loopback && key.source === 'generated') {
-    throw new SnagError('config', `Refusing to listen on ${host} without a server key chosen beforehand.`, {
-      hint: `Set ${SERVER_KEY_ENV} to a long random value (e.g. openssl rand -base64 32), or start once on 127.0.0.1 to generate ${key.file}.`,
-    });
-  }
   const https = tls ? { cert: readPem(options.tlsCert!, '--tls-cert'), key: readPem(options.tlsKey!, '--tls-key') } : undefined;
   const app = await buildServer({
     runtime: options.runtime,
