@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { closedPort, notifierKey, startSmallSim } from '../credentials/helpers.js';
-import { loginInBrowser, startWebServer, useBrowserSuite, type TrackedPage, type WebServer } from '../helpers/browser.js';
+import { activeId, loginInBrowser, startWebServer, useBrowserSuite, type TrackedPage, type WebServer } from '../helpers/browser.js';
 import { requireService } from '../helpers/services.js';
 
 /**
@@ -67,7 +67,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
   }
 
   const invalid = (page: TrackedPage, id: string) =>
-    page.waitForFunction((el) => document.getElementById(el)?.getAttribute('aria-invalid') === 'true', id);
+    page.locator(`#${id}[aria-invalid="true"]`).waitFor();
 
   it('logs in with the key, then adds a credential through the overlay: the new tile shows VERIFIED and is selected', async () => {
     const page = await loggedIn();
@@ -83,7 +83,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     expect(await tile.textContent()).toContain('hourly errors');
     expect(await tile.locator('time').textContent()).toMatch(/just now \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
     const [stored] = await server.runtime.store.credentials.list();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`cred-${stored!.id}`);
+    expect(await activeId(page)).toBe(`cred-${stored!.id}`);
     expect(await page.locator('[data-flash-region]').textContent()).toContain('VERIFIED');
     expect(await page.content()).not.toContain(admin().token);
     expect(realProblems(page)).toEqual([]);
@@ -99,7 +99,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     expect(await token.getAttribute('aria-describedby')).toContain('credential-create-token-error');
     expect(await dialog.locator('#credential-create-token-error').textContent()).toMatch(/Bugsnag rejected the token.*Generate New Token/s);
     expect(await dialog.locator('#credential-create-token-error').isVisible()).toBe(true);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('credential-create-token');
+    expect(await activeId(page)).toBe('credential-create-token');
     expect(await dialog.getByLabel('Credential Name').inputValue()).toBe('Prod');
     expect(await dialog.getByLabel('Credential Description').inputValue()).toBe('kept text');
     expect(await dialog.locator('#credential-create-host').inputValue()).toBe('custom');
@@ -139,13 +139,13 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('heading', { name: 'Add New Credential' }).waitFor();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('credential-create-name');
-    const inside = () => page.evaluate(() => document.getElementById('dialog')!.contains(document.activeElement));
+    expect(await activeId(page)).toBe('credential-create-name');
+    const inside = () => page.evaluate<boolean>("document.getElementById('dialog').contains(document.activeElement)");
     const seen = new Set<string>();
     for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
       expect(await inside(), `after ${i + 1} Tab presses`).toBe(true);
-      seen.add(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ''));
+      seen.add(await page.evaluate<string>("document.activeElement.id || document.activeElement.textContent.trim()"));
     }
     expect(seen.has('Save')).toBe(true);
     expect(seen.has('Close') || seen.has('×')).toBe(true);
@@ -155,7 +155,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect(await page.evaluate(() => document.activeElement?.textContent?.includes('Add Credential'))).toBe(true);
+    expect(await page.evaluate<boolean>("document.activeElement.textContent.includes('Add Credential')")).toBe(true);
   });
 
   it('tile actions: test (FAILED after a revoke, VERIFIED again), edit, delete with the warning about sources', async () => {
@@ -169,7 +169,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     await tile.getByRole('button', { name: 'Test Prod' }).click();
     await page.locator(`#cred-${id} [data-status="FAILED"]`).waitFor();
     expect(await page.locator(`#cred-${id} .tile-error`).textContent()).toContain('now rejects this token');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`cred-${id}`);
+    expect(await activeId(page)).toBe(`cred-${id}`);
     sim.restoreToken(admin().token);
     await page.locator(`#cred-${id}`).getByRole('button', { name: 'Test Prod' }).click();
     await page.locator(`#cred-${id} [data-status="VERIFIED"]`).waitFor();
@@ -197,7 +197,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
   it('a narrow window: no horizontal scrolling, the overlay fits', async () => {
     await createViaApi('A credential with a rather long name to wrap on a phone');
     const page = await loggedIn({ viewport: { width: 375, height: 740 } });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.getByRole('link', { name: 'Add Credential' }).click();
     const box = await page.getByRole('dialog').boundingBox();

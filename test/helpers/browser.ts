@@ -128,3 +128,8 @@ export async function loginInBrowser(page: Page, url: string, key: string, next 
   await page.getByLabel('Server key').fill(key);
   await Promise.all([page.waitForURL(`${url}${next}`), page.getByRole('button', { name: 'Log in' }).click()]);
 }
+
+/** The id of the focused element ('' when it has none). Evaluated in the page (a string: these files have no DOM types). */
+export function activeId(page: Page): Promise<string> {
+  return page.evaluate<string>("document.activeElement ? document.activeElement.id : ''");
+}
