@@ -7,3 +7,4 @@ export * from './destinations/index.js';
 export * from './credentials/vault.js';
 export * from './credentials/index.js';
 export * from './engine/index.js';
+export * from './server/index.js';
