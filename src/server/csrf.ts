@@ -17,6 +17,8 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function registerCsrf(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     if (SAFE.has(request.method) || request.auth.kind !== 'session') return;
+    // Public routes (the login form) carry their own pre-session token; a tab left open on /login must still work.
+    if (request.routeOptions.config?.public === true) return;
     if (request.headers['sec-fetch-site'] === 'cross-site') {
       throw new HttpProblem(403, 'csrf', 'Refused a request from another site.', 'Use the snagsync web UI itself.');
     }

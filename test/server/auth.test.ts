@@ -138,6 +138,23 @@ describe('login page and session cookie', () => {
     expect(setCookies(res).has('snagsync_session')).toBe(false);
   });
 
+  it('a login form left open in a tab still works after logging in elsewhere (no session CSRF on /login)', async () => {
+    const page = await s.app.inject({ method: 'GET', url: '/login' });
+    const nonce = /name="_login" value="([^"]+)"/.exec(page.body)![1]!;
+    const pre = setCookies(page).get('snagsync_login')!.value;
+    const other = await login(s.app);
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `snagsync_login=${pre}; ${other.cookie}` },
+      payload: new URLSearchParams({ key: TEST_KEY, _login: nonce }).toString(),
+    });
+    expect(res.statusCode).toBe(303);
+    // The old session was replaced by a new one.
+    expect(setCookies(res).get('snagsync_session')!.value).not.toBe(other.cookie.split('=')[1]);
+    expect((await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: other.cookie } })).statusCode).toBe(303);
+  });
+
   it('slows down repeated wrong keys from one address (429 after 10)', async () => {
     let last = 0;
     for (let i = 0; i < 11; i++) {
