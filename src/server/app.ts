@@ -41,6 +41,8 @@ export interface BuildServerOptions {
   now?: () => number;
   /** Largest request body accepted (default 64 KiB: credential fields are short). */
   bodyLimit?: number;
+  /** More route modules, registered last with the same auth, CSRF and headers (an embedding app's pages; tests). */
+  routes?: ReadonlyArray<(app: FastifyInstance) => void>;
 }
 
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
@@ -98,6 +100,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   for (const m of API_MODULES) m.register(app);
   registerOpenApiRoute(app, API_MODULES.map((m) => m.openapi));
   for (const register of PAGE_MODULES) register(app);
+  for (const register of options.routes ?? []) register(app);
   return app;
 }
 

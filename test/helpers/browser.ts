@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createLogger } from '../../src/core/log.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { BuildServerOptions } from '../../src/server/app.js';
 import { startServer, type StartedServer } from '../../src/server/start.js';
 import { CHROMIUM_PATH } from './services.js';
 
@@ -98,7 +99,7 @@ export interface WebServer {
 }
 
 /** `snagsync serve` for real (listening on a free loopback port) over a fresh home, with a known key. */
-export async function startWebServer(options: { verifyTimeoutMs?: number } = {}): Promise<WebServer> {
+export async function startWebServer(options: { verifyTimeoutMs?: number; routes?: BuildServerOptions['routes'] } = {}): Promise<WebServer> {
   const home = mkdtempSync(join(tmpdir(), 'snagsync-web-'));
   const key = 'browser-test-key-0123456789abcdef';
   const runtime = openRuntime({ home, env: { SNAGSYNC_SERVER_KEY: key } });
@@ -106,7 +107,7 @@ export async function startWebServer(options: { verifyTimeoutMs?: number } = {})
     runtime,
     port: 0,
     logger: createLogger(process.stderr, 'warn'),
-    app: { verify: { logger: false, timeoutMs: options.verifyTimeoutMs ?? 5000 } },
+    app: { verify: { logger: false, timeoutMs: options.verifyTimeoutMs ?? 5000 }, ...(options.routes ? { routes: options.routes } : {}) },
   });
   return {
     url: server.url,
