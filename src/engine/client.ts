@@ -5,6 +5,7 @@ import type { RetryPolicy } from '../http/retry.js';
 import type { Transport } from '../http/transport.js';
 import type { Runtime } from '../runtime.js';
 import type { Credential } from '../store/models.js';
+import { nodeTransport } from './transport.js';
 
 /**
  * How the engine talks to Bugsnag for a run. One client per (stream, partition) being read, so that requests and
@@ -17,7 +18,7 @@ export interface EngineClientOptions {
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   maxInFlight?: number;
-  /** Tests only: a transport that scripts or alters answers. */
+  /** Default: node:http(s) with keep-alive (see transport.ts). Tests pass one that scripts or alters answers. */
   transport?: Transport;
 }
 
@@ -43,6 +44,8 @@ export function clientOptionsFromEnv(env: NodeJS.ProcessEnv): EngineClientOption
   return out;
 }
 
+const defaultTransport = nodeTransport();
+
 export async function credentialToken(runtime: Runtime, credential: Credential): Promise<string> {
   return runtime.vault.unseal(credential);
 }
@@ -63,6 +66,6 @@ export function engineClient(
     ...(options.retry !== undefined ? { retry: options.retry } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
-    ...(options.transport !== undefined ? { transport: options.transport } : {}),
+    transport: options.transport ?? defaultTransport,
   });
 }

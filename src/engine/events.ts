@@ -119,12 +119,17 @@ export type RunEventBody =
 export type RunEvent = RunEventBody & { runId: string; seq: number; at: string };
 export type RunEventListener = (event: RunEvent) => void;
 
-/** Events kept for late subscribers (an SSE client connecting mid-run gets the history, then live events). */
-const HISTORY_LIMIT = 5000;
+const HISTORY_LIMIT = 2000;
 
 export class RunEvents implements AsyncIterable<RunEvent> {
   private readonly listeners = new Set<RunEventListener>();
+  /**
+   * Kept for late subscribers (an SSE client connecting mid-run gets the history, then live events): every event but
+   * pages, and of the pages only the latest per stream and partition (it carries the running totals). So a run of a
+   * million events keeps a few hundred events, not thirty thousand.
+   */
   private readonly kept: RunEvent[] = [];
+  private readonly lastPage = new Map<string, RunEvent>();
   private seq = 0;
   private finished = false;
 
@@ -136,9 +141,9 @@ export class RunEvents implements AsyncIterable<RunEvent> {
     return () => this.listeners.delete(listener);
   }
 
-  /** What happened so far (page events may be thinned out on very long runs; the others are all kept). */
+  /** What happened so far, in order: every event except superseded page events. */
   history(afterSeq = 0): RunEvent[] {
-    return this.kept.filter((e) => e.seq > afterSeq);
+    return [...this.kept, ...this.lastPage.values()].filter((e) => e.seq > afterSeq).sort((a, b) => a.seq - b.seq);
   }
 
   get done(): boolean {
@@ -161,7 +166,7 @@ export class RunEvents implements AsyncIterable<RunEvent> {
 
   /** History first, then live events, ending after `run-done`. */
   async *[Symbol.asyncIterator](): AsyncGenerator<RunEvent> {
-    const queue: RunEvent[] = [...this.kept];
+    const queue: RunEvent[] = this.history();
     let wake: (() => void) | undefined;
     const off = this.subscribe((e) => {
       queue.push(e);
@@ -185,10 +190,14 @@ export class RunEvents implements AsyncIterable<RunEvent> {
   }
 
   private keep(event: RunEvent): void {
-    this.kept.push(event);
-    if (this.kept.length <= HISTORY_LIMIT) return;
-    // Drop the oldest page event: the stream-start/-done events around it still tell the story.
-    const i = this.kept.findIndex((e) => e.type === 'page');
-    this.kept.splice(i >= 0 ? i : 0, 1);
+    if (event.type === 'page') this.lastPage.set(`${event.stream}\u0000${event.partition}`, event);
+    else {
+      this.kept.push(event);
+      // Waits and retries grow with the length of a run: past a bound, the oldest of them go first.
+      if (this.kept.length > HISTORY_LIMIT) {
+        const i = this.kept.findIndex((e) => e.type === 'rate-limit-wait' || e.type === 'retry');
+        if (i >= 0) this.kept.splice(i, 1);
+      }
+    }
   }
 }
