@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { getLogger, type Logger } from '../core/log.js';
 import { createCredentialService } from '../credentials/service.js';
+import { startScheduler, type SchedulerHandle } from '../engine/index.js';
 import type { VerifyOptions } from '../credentials/verify.js';
 import type { Runtime } from '../runtime.js';
 import { API_MODULES } from './api/index.js';
@@ -14,8 +15,10 @@ import { registerOpenApiRoute } from './openapi.js';
 import { PAGE_MODULES } from './pages/index.js';
 import { pageHeading } from './pages/layout.js';
 import { sendPage } from './pages/respond.js';
+import { RunRegistry } from './runs/registry.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
+import { closeAllStreams, type SseStream } from './sse.js';
 import { loadAssets, registerStaticRoutes } from './static-files.js';
 import type { ServerDeps } from './types.js';
 
@@ -43,6 +46,13 @@ export interface BuildServerOptions {
   bodyLimit?: number;
   /** More route modules, registered last with the same auth, CSRF and headers (an embedding app's pages; tests). */
   routes?: ReadonlyArray<(app: FastifyInstance) => void>;
+  /**
+   * Run scheduled sources in this process (`snagsync serve` does, unless `--no-scheduler`). Off by default, so an
+   * app built for tests or embedded elsewhere never starts syncs on its own.
+   */
+  scheduler?: boolean | { tickMs?: number };
+  /** Server-sent events: heartbeat comment interval (default 15 s), store polling for other processes' runs (1 s). */
+  sse?: { heartbeatMs?: number; pollMs?: number };
 }
 
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
@@ -74,8 +84,13 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     logger,
     now,
     routes: [],
+    runs: new RunRegistry(options.runtime, logger),
+    eventStreams: new Set<SseStream>(),
+    sse: { heartbeatMs: options.sse?.heartbeatMs ?? 15_000, pollMs: options.sse?.pollMs ?? 1000 },
+    scheduler: { enabled: options.scheduler !== undefined && options.scheduler !== false },
   };
   app.decorate('snag', deps);
+  registerLifecycle(app, deps, options.scheduler);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
@@ -104,6 +119,32 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   return app;
 }
 
+/**
+ * The embedded scheduler starts with the server and stops before it; runs still going when the server closes are
+ * cancelled and awaited (recorded `cancelled`, never left `running`), then every event stream is ended — an open
+ * stream would keep the server from closing.
+ */
+function registerLifecycle(app: FastifyInstance, deps: ServerDeps, scheduler: BuildServerOptions['scheduler']): void {
+  let handle: SchedulerHandle | undefined;
+  if (deps.scheduler.enabled) {
+    const tickMs = typeof scheduler === 'object' ? scheduler.tickMs : undefined;
+    app.addHook('onReady', async () => {
+      handle = startScheduler(deps.runtime, {
+        ...(tickMs !== undefined ? { tickMs } : {}),
+        onStart: (run) => deps.runs.adopt(run, 'schedule'),
+        onResults: (results) => deps.logger.info({ results: results.map((r) => ({ source: r.source_name, run_id: r.run_id, status: r.status })) }, 'scheduled runs done'),
+        onError: (err) => deps.logger.error({ err }, 'scheduler sweep failed'),
+      });
+    });
+  }
+  app.addHook('preClose', async () => {
+    handle?.stop();
+    await deps.runs.shutdown();
+    await handle?.done;
+    closeAllStreams(deps.eventStreams);
+  });
+}
+
 async function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): Promise<FastifyReply> {
   const { status, body, snag } = toErrorResponse(err);
   if (status >= 500) request.log.error({ err: snag ?? err, status }, 'request failed');
@@ -128,6 +169,6 @@ function errorBody(body: ApiErrorBody) {
 ${pageHeading(body.status === 404 ? 'Not found' : 'Something went wrong')}
 <p><strong>${body.message}</strong></p>
 ${body.hint ? html`<p>${body.hint}</p>` : ''}
-<p><a href="/credentials">Back to the credentials</a></p>
+<p><a href="/">Back to the overview</a> · <a href="/sources">Sources</a> · <a href="/credentials">Credentials</a></p>
 </section>`;
 }

@@ -2,7 +2,9 @@ import type { Logger } from '../core/log.js';
 import type { CredentialService } from '../credentials/service.js';
 import type { Runtime } from '../runtime.js';
 import type { Assets } from './static-files.js';
+import type { RunRegistry } from './runs/registry.js';
 import type { Session, SessionStore } from './sessions.js';
+import type { SseStream } from './sse.js';
 
 /** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
 export type AuthState =
@@ -21,6 +23,13 @@ export interface ServerDeps {
   secureCookies: boolean;
   logger: Logger;
   now: () => number;
+  /** The runs this process executes (UI, API, embedded scheduler): their live events and cancellation. */
+  runs: RunRegistry;
+  /** Open server-sent event streams, closed before the server stops. */
+  eventStreams: Set<SseStream>;
+  sse: { heartbeatMs: number; pollMs: number };
+  /** Whether this server runs scheduled sources itself (`snagsync serve --no-scheduler` turns it off). */
+  scheduler: { enabled: boolean };
   /** Every route registered (HEAD twins left out): for the tests that check auth and the OpenAPI document cover all. */
   routes: Array<{ method: string; url: string; public: boolean }>;
 }

@@ -1,0 +1,83 @@
+import { isSnagError, SnagError } from '../../core/errors.js';
+import { createSource, updateSource, type SourceInput, type SourceResult } from '../../engine/index.js';
+import type { Runtime } from '../../runtime.js';
+import type { Source } from '../../store/models.js';
+import { validateDescription } from '../../store/names.js';
+import type { FieldProblem } from '../errors.js';
+import { problemsError, sourceProblems } from './validate.js';
+
+/**
+ * Saving a source from the server's faces (API and wizard) through the engine's source service. Adds what the
+ * server offers on top: every field checked at once, an unknown credential reported on its field (a 400 to fix the
+ * input, not a 404 for the URL), a description (kept in the source's config, which the store keeps as it is), and
+ * relative destination paths taken from the snagsync home (the server's working directory means nothing to a user
+ * of the web UI).
+ */
+
+export interface SourceRequest {
+  input: SourceInput;
+  /** undefined: unchanged; null or '': none. */
+  description?: string | null;
+}
+
+/** `extra`: problems the caller found already (the API's envelope), reported together with the values' own. */
+export async function createSourceFrom(runtime: Runtime, req: SourceRequest, extra: Record<string, FieldProblem> = {}): Promise<SourceResult> {
+  const problems: Record<string, FieldProblem> = { ...extra, ...sourceProblems(req.input, req.description, { creating: true, cwd: runtime.home }) };
+  if (!problems.credential && req.input.credential) {
+    const known = await credentialExists(runtime, req.input.credential);
+    if (!known) problems.credential = unknownCredential(req.input.credential);
+  }
+  const err = problemsError(problems);
+  if (err) throw err;
+  const result = await createSource(runtime, req.input, { cwd: runtime.home });
+  const description = validateDescription(req.description ?? null, 'source');
+  if (description === null) return result;
+  return { ...result, source: await runtime.store.sources.update(result.source.id, { config: { ...result.source.config, description } }) };
+}
+
+export async function updateSourceFrom(runtime: Runtime, ref: string, req: SourceRequest, extra: Record<string, FieldProblem> = {}): Promise<SourceResult> {
+  const current = await runtime.store.sources.findByNameOrId(ref);
+  const problems: Record<string, FieldProblem> = { ...extra, ...sourceProblems(req.input, req.description, { creating: false, cwd: runtime.home }) };
+  if (!problems.credential && req.input.credential !== undefined) {
+    const known = req.input.credential.trim() !== '' && (await credentialExists(runtime, req.input.credential));
+    if (!known) problems.credential = unknownCredential(req.input.credential);
+  }
+  const err = problemsError(problems);
+  if (err) throw err;
+  const result = await updateSource(runtime, current.id, req.input, { cwd: runtime.home });
+  if (req.description === undefined) return result;
+  const description = validateDescription(req.description, 'source');
+  const { description: _old, ...config } = result.source.config;
+  return {
+    ...result,
+    source: await runtime.store.sources.update(current.id, { config: description === null ? config : { ...config, description } }),
+  };
+}
+
+/** The description a source was given (kept in its config). */
+export function descriptionOf(source: Source): string | null {
+  const d = source.config.description;
+  return typeof d === 'string' && d !== '' ? d : null;
+}
+
+async function credentialExists(runtime: Runtime, ref: string): Promise<boolean> {
+  try {
+    await runtime.store.credentials.findByNameOrId(ref.trim());
+    return true;
+  } catch (err) {
+    if (isSnagError(err, 'missing')) return false;
+    throw err;
+  }
+}
+
+function unknownCredential(ref: string) {
+  return { message: `There is no credential "${ref}".`, hint: 'Give the id (cred_…) or the name of a credential; GET /api/data_credentials lists them.' };
+}
+
+/** Starting a run refused because of the source's state (disabled, no credential): a conflict with its state, not bad input. */
+export function asStateConflict(err: unknown): unknown {
+  if (isSnagError(err, 'config') && (err.details.field === 'status' || err.details.field === 'credential')) {
+    return new SnagError('conflict', err.message, { ...(err.hint ? { hint: err.hint } : {}), details: { field: 'status' }, cause: err });
+  }
+  return err;
+}

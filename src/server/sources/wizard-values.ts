@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import { parseDestinationUrl } from '../../destinations/url.js';
+import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
+import type { Source } from '../../store/models.js';
+import { descriptionOf, type SourceRequest } from './save.js';
+
+/**
+ * The source wizard's form: what it holds (`WizardValues`, re-rendered after a failed step), how a POSTed body
+ * becomes those values, and how they become the source service's input. One form for every step, so the wizard
+ * works as one long page without JavaScript; app.js shows it one step at a time.
+ */
+
+export type ProjectMode = 'all' | 'include' | 'exclude';
+export type DestinationKind = 'sqlite' | 'jsonl';
+export const SCHEDULE_PRESETS = ['', 'every 15m', 'hourly', 'daily'] as const;
+export const CUSTOM_SCHEDULE = 'custom';
+
+export interface WizardValues {
+  connector: string;
+  name: string;
+  description: string;
+  credential_id: string;
+  organizations: string[];
+  project_mode: ProjectMode;
+  project_ids: string[];
+  streams: string[];
+  start_date: string;
+  full_reports: boolean;
+  filters: string;
+  /** The filters as first rendered: unchanged text leaves the stored filters as they are. */
+  filters_original: string;
+  destination_kind: DestinationKind;
+  destination_path: string;
+  schedule_preset: string;
+  schedule_custom: string;
+  test_stream: string;
+  run_now: boolean;
+}
+
+export function defaultWizardValues(): WizardValues {
+  return {
+    connector: 'bugsnag',
+    name: '',
+    description: '',
+    credential_id: '',
+    organizations: [],
+    project_mode: 'all',
+    project_ids: [],
+    streams: [...DEFAULT_STREAMS],
+    start_date: '',
+    full_reports: false,
+    filters: '',
+    filters_original: '',
+    destination_kind: 'sqlite',
+    destination_path: '',
+    schedule_preset: 'hourly',
+    schedule_custom: '',
+    test_stream: 'errors',
+    run_now: false,
+  };
+}
+
+type Body = Record<string, unknown>;
+
+const one = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
+const many = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+export function wizardValuesFromBody(body: Body): WizardValues {
+  const mode = one(body.project_mode);
+  const kind = one(body.destination_kind);
+  return {
+    connector: one(body.connector) || 'bugsnag',
+    name: one(body.name),
+    description: one(body.description),
+    credential_id: one(body.credential_id),
+    organizations: many(body.organizations),
+    project_mode: mode === 'include' || mode === 'exclude' ? mode : 'all',
+    project_ids: many(body.project_ids),
+    streams: many(body.streams),
+    start_date: one(body.start_date),
+    full_reports: one(body.full_reports) !== '',
+    filters: one(body.filters),
+    filters_original: one(body.filters_original),
+    destination_kind: kind === 'jsonl' ? 'jsonl' : 'sqlite',
+    destination_path: one(body.destination_path),
+    schedule_preset: one(body.schedule_preset),
+    schedule_custom: one(body.schedule_custom),
+    test_stream: one(body.test_stream) || 'errors',
+    run_now: one(body.run_now) !== '',
+  };
+}
+
+export function wizardValuesFromSource(s: Source, home: string): WizardValues {
+  const c = s.config;
+  const dest = destinationParts(s.destination, home);
+  const filters = filterLines(c.filters);
+  const presets: readonly string[] = SCHEDULE_PRESETS;
+  return {
+    ...defaultWizardValues(),
+    name: s.name,
+    description: descriptionOf(s) ?? '',
+    credential_id: s.credential_id ?? '',
+    organizations: c.organizations ?? [],
+    project_mode: c.projects?.length ? 'include' : c.exclude_projects?.length ? 'exclude' : 'all',
+    project_ids: c.projects?.length ? c.projects : (c.exclude_projects ?? []),
+    streams: c.streams?.length ? c.streams : [...DEFAULT_STREAMS],
+    start_date: c.start_date ?? '',
+    full_reports: c.full_reports === true,
+    filters,
+    filters_original: filters,
+    destination_kind: dest.kind,
+    destination_path: dest.path,
+    schedule_preset: s.schedule === null ? '' : presets.includes(s.schedule) ? s.schedule : CUSTOM_SCHEDULE,
+    schedule_custom: s.schedule !== null && !presets.includes(s.schedule) ? s.schedule : '',
+  };
+}
+
+function destinationParts(url: string, home: string): { kind: DestinationKind; path: string } {
+  try {
+    const t = parseDestinationUrl(url, { cwd: home });
+    if (t.kind === 'jsonl') return { kind: 'jsonl', path: t.dir };
+    if (t.kind === 'sqlite') return { kind: 'sqlite', path: t.path };
+  } catch {
+    // A stored URL snagsync cannot read any more: shown as it is, for the user to fix.
+  }
+  return { kind: 'sqlite', path: url.replace(/^sqlite:/, '') };
+}
+
+export function defaultSqlitePath(home: string): string {
+  return join(home, 'bugsnag.db');
+}
+
+function filterLines(filters: Source['config']['filters']): string {
+  const lines: string[] = [];
+  for (const [field, values] of Object.entries(filters ?? {})) {
+    for (const v of values) {
+      if (typeof v === 'string') lines.push(`${field}=${v}`);
+      else if (v.type === 'ne') lines.push(`${field}!=${v.value}`);
+      else if (v.type === 'eq') lines.push(`${field}=${v.value}`);
+      else lines.push(`${field} empty=${v.value}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The source service's input. `editing`: values the form cannot express are left as they are when unchanged. */
+export function sourceRequestFromWizard(v: WizardValues, editing: boolean): SourceRequest {
+  const input: SourceInput = {
+    name: v.name,
+    credential: v.credential_id,
+    organizations: v.organizations,
+    projects: v.project_mode === 'include' ? v.project_ids : [],
+    exclude_projects: v.project_mode === 'exclude' ? v.project_ids : [],
+    streams: v.streams,
+    start_date: v.start_date.trim() === '' ? null : v.start_date,
+    full_reports: v.full_reports,
+    schedule: scheduleOf(v),
+  };
+  const filtersChanged = !editing || normalizeLines(v.filters) !== normalizeLines(v.filters_original);
+  if (filtersChanged) input.filters = v.filters.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const path = v.destination_path.trim();
+  // An empty SQLite path is the default file in the home (when creating); on edit the form always holds a path.
+  if (path !== '' || v.destination_kind === 'jsonl') input.destination = `${v.destination_kind}:${path}`;
+  return { input, description: v.description };
+}
+
+export function scheduleOf(v: WizardValues): string | null {
+  if (v.schedule_preset === CUSTOM_SCHEDULE) return v.schedule_custom.trim() === '' ? 'custom' : v.schedule_custom;
+  return v.schedule_preset === '' ? null : v.schedule_preset;
+}
+
+function normalizeLines(text: string): string {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('\n');
+}

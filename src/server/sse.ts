@@ -1,0 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * A server-sent events response (`text/event-stream`). Fastify is told to step aside (`hijack`) and the stream is
+ * written on the raw response, keeping the headers every answer gets (CSP, no-store…). A comment line goes out every
+ * `heartbeatMs` so that proxies and browsers do not drop a quiet connection (a sync waiting a minute for the rate
+ * limit sends nothing else). The server closes every open stream before it stops (`closeAll`), or it would wait
+ * for them forever.
+ */
+
+export interface SseEvent {
+  id?: number;
+  event: string;
+  data: unknown;
+}
+
+export interface SseOptions {
+  heartbeatMs: number;
+  /** Tells EventSource how long to wait before reconnecting after a dropped connection. */
+  retryMs?: number;
+}
+
+export class SseStream {
+  private ended = false;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    request: FastifyRequest,
+    private readonly reply: FastifyReply,
+    options: SseOptions,
+    private readonly registry: Set<SseStream>,
+  ) {
+    reply.hijack();
+    const raw = reply.raw;
+    const headers: Record<string, string | number | string[]> = {};
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
+    raw.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // Reverse proxies (nginx) would otherwise buffer the stream and deliver it all at the end.
+      'x-accel-buffering': 'no',
+    });
+    raw.write(`retry: ${options.retryMs ?? 2000}\n\n`);
+    this.heartbeat = setInterval(() => this.comment('heartbeat'), options.heartbeatMs);
+    this.heartbeat.unref();
+    registry.add(this);
+    // The client went away (tab closed, EventSource.close()): stop everything that feeds this stream.
+    request.raw.on('close', () => this.finish());
+    raw.on('close', () => this.finish());
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  send(e: SseEvent): void {
+    if (this.ended) return;
+    const data = JSON.stringify(e.data);
+    // JSON.stringify never emits a raw newline, so one data line is always enough.
+    this.reply.raw.write(`${e.id !== undefined ? `id: ${e.id}\n` : ''}event: ${e.event}\ndata: ${data}\n\n`);
+  }
+
+  comment(text: string): void {
+    if (this.ended) return;
+    this.reply.raw.write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
+  }
+
+  onClose(listener: () => void): void {
+    if (this.ended) listener();
+    else this.closeListeners.push(listener);
+  }
+
+  /** Ends the stream (the run is over, or the server stops). */
+  close(): void {
+    if (!this.ended) this.reply.raw.end();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.heartbeat);
+    this.registry.delete(this);
+    if (!this.reply.raw.writableEnded) this.reply.raw.end();
+    for (const l of this.closeListeners.splice(0)) {
+      try {
+        l();
+      } catch {
+        // A listener's failure must not keep the others from cleaning up.
+      }
+    }
+  }
+}
+
+export function closeAllStreams(registry: Set<SseStream>): void {
+  for (const s of [...registry]) s.close();
+}
