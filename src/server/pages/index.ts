@@ -1,11 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { registerCredentialPages } from './credentials.js';
 import { registerLoginPages } from './login.js';
-import { registerPlaceholderPages } from './placeholders.js';
+import { registerOverviewPage } from './overview.js';
+import { registerRunPages } from './runs.js';
+import { registerSourceWizardPages } from './source-wizard.js';
+import { registerSourcePages } from './sources.js';
 
 /** One module per area, each registering its own routes. Add a line for a new area. */
 export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
   registerLoginPages,
-  registerPlaceholderPages,
+  registerOverviewPage,
+  // The wizard's static paths (/sources/new) before the source pages' /sources/:id, for readers: Fastify routes either order.
+  registerSourceWizardPages,
+  registerSourcePages,
+  registerRunPages,
   registerCredentialPages,
 ];

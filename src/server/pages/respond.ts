@@ -46,6 +46,10 @@ export type FormResult =
       removeTile?: string;
       /** Keep the overlay open (e.g. a test result shown in it). */
       keepOpen?: boolean;
+      /** Markup to put in place: the inside of the element with this id (`inner`, default) or the element itself. */
+      panels?: Array<{ id: string; html: string; replace?: 'inner' | 'outer' }>;
+      /** The id of the element to focus afterwards. */
+      focus?: string;
     }
   | {
       ok: false;
@@ -88,4 +92,10 @@ export function formFailureResult(err: SnagError, state: FormState, clear: strin
 export function redirectWithFlash(request: FastifyRequest, reply: FastifyReply, to: string, message?: string): FastifyReply {
   if (message && request.auth.kind === 'session') pushFlash(request.auth.session, 'success', message);
   return reply.redirect(to, 303);
+}
+
+/** A fetch whose answer is "go there": the message is kept as a flash, so the next page shows it. */
+export function redirectByFetch(request: FastifyRequest, reply: FastifyReply, status: number, to: string, message?: string): FastifyReply {
+  if (message && request.auth.kind === 'session') pushFlash(request.auth.session, 'success', message);
+  return sendFormResult(reply, status, { ok: true, redirect: to, ...(message ? { message } : {}) });
 }

@@ -5,7 +5,10 @@
 //  - forms marked data-enhance are submitted by fetch (CSRF token in the X-CSRF-Token header, from the csrf-token
 //    meta tag) and the JSON answer is applied in place: inline errors on the fields (what was typed stays, a
 //    rejected token is emptied), or a new/updated tile (selected and focused), or a removed tile, or a redirect;
-//  - a select with data-custom-toggle shows its "own value" input only while that option is chosen.
+//  - a select with data-custom-toggle shows its "own value" input only while that option is chosen;
+//  - the source wizard ([data-wizard]) shows one step at a time, lists the projects of the credential picked, and
+//    shows Test results in its panel (answers with `panels`);
+//  - a running sync's page ([data-live-run]) follows the run's server-sent events and shows the summary at the end.
 (() => {
   'use strict';
 
@@ -32,6 +35,12 @@
   }
   function enhance(root) {
     root.querySelectorAll('select[data-custom-toggle]').forEach(syncCustomToggle);
+    // Controls only needed without JS (a "List the projects" button, a "Refresh" link) step aside.
+    root.querySelectorAll('[data-js-hidden]').forEach((el) => {
+      el.hidden = true;
+    });
+    root.querySelectorAll('form[data-wizard]').forEach(setupWizard);
+    root.querySelectorAll('[data-live-run]').forEach(followRun);
   }
   document.addEventListener('change', (e) => {
     const t = e.target;
@@ -194,6 +203,7 @@
       if (el && 'value' in el) el.value = '';
     }
     const first = form.querySelector('[aria-invalid="true"]');
+    if (first) wizardReveal(first);
     if (first) first.focus();
     else {
       const region = form.querySelector('[data-form-error]');
@@ -247,10 +257,34 @@
     return node;
   }
 
+  function applyPanels(panels) {
+    let last = null;
+    for (const p of panels || []) {
+      const target = document.getElementById(p.id);
+      if (!target) continue;
+      if (p.replace === 'outer') {
+        const template = document.createElement('template');
+        template.innerHTML = p.html.trim();
+        const node = template.content.firstElementChild;
+        if (!node) continue;
+        target.replaceWith(node);
+        enhance(node);
+        last = node;
+      } else {
+        target.innerHTML = p.html;
+        enhance(target);
+        last = target;
+      }
+    }
+    return last;
+  }
+
   function applySuccess(form, result) {
     if (result.redirect) return location.assign(result.redirect);
     const inDialog = dialog?.contains(form);
     let focusTarget = null;
+    if (result.panels) applyPanels(result.panels);
+    if (result.focus) focusTarget = document.getElementById(result.focus);
     if (result.removeTile) {
       const gone = document.getElementById(result.removeTile);
       const next = gone?.nextElementSibling;
@@ -272,7 +306,7 @@
     const body = new URLSearchParams(new FormData(form, e.submitter || undefined));
     setBusy(form, button, true);
     try {
-      const res = await fetch(form.action, {
+      const res = await fetch(form.getAttribute('action') || location.href, {
         method: 'POST',
         headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrfToken() },
         body,
@@ -294,6 +328,305 @@
       if (document.contains(form)) setBusy(form, button, false);
     }
   });
+
+
+  // ---- the source wizard: one step at a time --------------------------------------------------------------------
+  function wizardOf(el) {
+    return el?.closest?.('form[data-wizard]') || null;
+  }
+
+  function wizardShow(form, index, focus) {
+    const steps = [...form.querySelectorAll('[data-step]')];
+    const i = Math.max(0, Math.min(index, steps.length - 1));
+    steps.forEach((s, j) => {
+      s.hidden = j !== i;
+    });
+    form.querySelectorAll('[data-step-link]').forEach((a) => {
+      const j = Number(a.dataset.stepLink);
+      if (j === i) a.setAttribute('aria-current', 'step');
+      else a.removeAttribute('aria-current');
+      a.classList.toggle('is-done', j < i);
+    });
+    form.dataset.currentStep = String(i);
+    if (focus) steps[i]?.querySelector('.wizard-step-title')?.focus();
+  }
+
+  /** The step holding an element (a field in error) is shown before the element is focused. */
+  function wizardReveal(el) {
+    const form = wizardOf(el);
+    const step = el.closest('[data-step]');
+    if (form && step && form.classList.contains('is-stepped')) wizardShow(form, Number(step.dataset.step), false);
+  }
+
+  function setupWizard(form) {
+    if (form.classList.contains('is-stepped')) return;
+    form.classList.add('is-stepped');
+    form.querySelectorAll('[data-wizard-buttons]').forEach((b) => {
+      b.hidden = false;
+    });
+    const invalid = form.querySelector('[aria-invalid="true"]');
+    const start = invalid?.closest('[data-step]')?.dataset.step ?? form.dataset.initialStep ?? '0';
+    wizardShow(form, Number(start), false);
+    if (invalid) invalid.focus();
+  }
+
+  document.addEventListener('click', (e) => {
+    const target = e.target instanceof Element ? e.target : null;
+    const form = wizardOf(target);
+    if (!form || !form.classList.contains('is-stepped')) return;
+    const current = Number(form.dataset.currentStep || '0');
+    const link = target.closest('[data-step-link]');
+    if (link) {
+      e.preventDefault();
+      wizardShow(form, Number(link.dataset.stepLink), true);
+    } else if (target.closest('[data-wizard-next]')) {
+      wizardShow(form, current + 1, true);
+    } else if (target.closest('[data-wizard-back]')) {
+      wizardShow(form, current - 1, true);
+    }
+  });
+
+  // Enter in a field of a step before the last goes to the next step instead of saving half a source.
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.isComposing) return;
+    const t = e.target;
+    if (!(t instanceof HTMLInputElement) || ['checkbox', 'radio', 'submit', 'button'].includes(t.type)) return;
+    const form = wizardOf(t);
+    if (!form || !form.classList.contains('is-stepped')) return;
+    const steps = form.querySelectorAll('[data-step]');
+    const current = Number(form.dataset.currentStep || '0');
+    if (current < steps.length - 1) {
+      e.preventDefault();
+      wizardShow(form, current + 1, true);
+    }
+  });
+
+  // Picking a credential lists its organizations and projects (the no-JS "List" button, pressed for you).
+  document.addEventListener('change', (e) => {
+    const t = e.target;
+    if (!(t instanceof HTMLInputElement) || t.type !== 'radio' || t.name !== 'credential_id') return;
+    const form = wizardOf(t);
+    const load = form?.querySelector('button[name="intent"][value="load"]');
+    if (form && load) form.requestSubmit(load);
+  });
+
+  // ---- the live view of a running sync (server-sent events) -----------------------------------------------------
+  const number = (n) => Number(n || 0).toLocaleString('en-US');
+  const partitionLabel = (key) => {
+    if (!key) return '—';
+    const i = key.indexOf(':');
+    return i > 0 ? `${key.slice(0, i)} ${key.slice(i + 1)}` : key;
+  };
+
+  function cellOf(row, name) {
+    return row.querySelector(`[data-cell="${name}"]`);
+  }
+
+  /** The same markup as streamRow in src/server/components/run-live.ts. */
+  function streamRow(tbody, stream, partition) {
+    const key = `${stream}|${partition}`;
+    const found = [...tbody.querySelectorAll('tr[data-key]')].find((r) => r.dataset.key === key);
+    if (found) return found;
+    const tr = document.createElement('tr');
+    tr.dataset.key = key;
+    tr.dataset.outcome = '';
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.dataset.label = 'Stream';
+    th.textContent = stream;
+    tr.append(th);
+    const cells = [
+      ['Partition', null, partitionLabel(partition)],
+      ['Records', 'records', '0'],
+      ['Progress', 'progress', ''],
+      ['Pages', 'pages', '0'],
+      ['State', 'state', 'reading'],
+    ];
+    for (const [label, name, text] of cells) {
+      const td = document.createElement('td');
+      td.dataset.label = label;
+      if (name) td.dataset.cell = name;
+      if (name === 'records' || name === 'pages') td.className = 'num';
+      td.textContent = text;
+      tr.append(td);
+    }
+    const progress = document.createElement('progress');
+    progress.setAttribute('aria-label', `${stream}, ${partitionLabel(partition)}`);
+    progress.textContent = 'reading';
+    cellOf(tr, 'progress').append(progress);
+    tbody.append(tr);
+    return tr;
+  }
+
+  function setProgress(row, records, estimate, done) {
+    const cell = cellOf(row, 'progress');
+    const bar = cell.querySelector('progress');
+    cell.querySelector('.estimate')?.remove();
+    if (done) {
+      bar.max = Math.max(1, records);
+      bar.value = Math.max(1, records);
+    } else if (estimate !== undefined && estimate !== null) {
+      bar.max = Math.max(estimate, records, 1);
+      bar.value = records;
+      const span = document.createElement('span');
+      span.className = 'muted estimate';
+      span.textContent = ` of ~${number(estimate)}`;
+      cell.append(span);
+    } else {
+      bar.removeAttribute('value');
+    }
+    row.dataset.estimate = estimate ?? row.dataset.estimate ?? '';
+  }
+
+  function addProblem(view, kind, text) {
+    const list = view.querySelector('[data-live-problems]');
+    if (!list) return;
+    const li = document.createElement('li');
+    li.className = kind === 'error' ? 'error-item' : 'warning-item';
+    li.dataset.kind = kind;
+    li.textContent = text;
+    list.append(li);
+    const none = view.querySelector('[data-live-problems-empty]');
+    if (none) none.hidden = true;
+  }
+
+  function updateTotals(view) {
+    let records = 0;
+    let pages = 0;
+    view.querySelectorAll('tr[data-key]').forEach((r) => {
+      records += Number(r.dataset.records || 0);
+      pages += Number(r.dataset.pages || 0);
+    });
+    const set = (name, text) => {
+      const dd = view.querySelector(`[data-total="${name}"]`);
+      if (dd) dd.textContent = text;
+    };
+    set('records', number(records));
+    set('pages', number(pages));
+    return records;
+  }
+
+  function setStatus(view, text) {
+    const line = view.querySelector('[data-live-status]');
+    if (line && line.textContent !== text) line.textContent = text;
+  }
+
+  function applyRunEvent(view, e) {
+    const tbody = view.querySelector('[data-live-streams]');
+    const plan = view.dataset.plan ? ` ${view.dataset.plan}` : '';
+    switch (e.type) {
+      case 'plan':
+        view.dataset.plan = `${e.organizations} ${e.organizations === 1 ? 'organization' : 'organizations'}, ${e.projects} ${e.projects === 1 ? 'project' : 'projects'}.`;
+        break;
+      case 'stream-start': {
+        const row = streamRow(tbody, e.stream, e.partition);
+        cellOf(row, 'state').textContent = e.resumed ? 'resuming' : 'reading';
+        break;
+      }
+      case 'page': {
+        const row = streamRow(tbody, e.stream, e.partition);
+        row.dataset.records = String(e.recordsRead);
+        row.dataset.pages = String(e.pages);
+        cellOf(row, 'records').textContent = number(e.recordsRead);
+        cellOf(row, 'pages').textContent = number(e.pages);
+        setProgress(row, e.recordsRead, e.estimate, false);
+        const total = updateTotals(view);
+        setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
+        break;
+      }
+      case 'rate-limit-wait': {
+        view.dataset.waits = String(Number(view.dataset.waits || 0) + 1);
+        view.dataset.waitMs = String(Number(view.dataset.waitMs || 0) + e.ms);
+        const dd = view.querySelector('[data-total="waits"]');
+        if (dd) dd.textContent = `${number(view.dataset.waits)} (${(Number(view.dataset.waitMs) / 1000).toFixed(1)} s)`;
+        setStatus(view, `Waiting ${Math.max(1, Math.round(e.ms / 1000))} s for the rate limit.${plan}`);
+        break;
+      }
+      case 'retry': {
+        view.dataset.retries = String(Number(view.dataset.retries || 0) + 1);
+        const dd = view.querySelector('[data-total="retries"]');
+        if (dd) dd.textContent = number(view.dataset.retries);
+        break;
+      }
+      case 'warning':
+        addProblem(view, 'warning', `${e.stream}${e.partition ? ` ${partitionLabel(e.partition)}` : ''}: ${e.message}`);
+        break;
+      case 'stream-done': {
+        const row = streamRow(tbody, e.stream, e.partition);
+        row.dataset.outcome = e.outcome;
+        row.dataset.records = String(e.recordsRead);
+        row.dataset.pages = String(e.pages);
+        cellOf(row, 'records').textContent = number(e.recordsRead);
+        cellOf(row, 'pages').textContent = number(e.pages);
+        setProgress(row, e.recordsRead, null, true);
+        const message = e.error?.message || e.message;
+        cellOf(row, 'state').textContent =
+          e.outcome === 'ok' ? '✓ done' : e.outcome === 'skipped' ? `skipped${message ? `: ${message}` : ''}` : `✕ failed${message ? `: ${message}` : ''}`;
+        if (e.outcome === 'failed') addProblem(view, 'error', `${e.stream} ${partitionLabel(e.partition)}: ${message || 'failed'}`);
+        updateTotals(view);
+        break;
+      }
+      case 'snapshot': {
+        const t = e.run?.totals;
+        if (t) setStatus(view, `Syncing (in another process)… ${number(t.records_read)} records read so far.`);
+        break;
+      }
+      case 'run-done':
+        view.dataset.status = e.status;
+        setStatus(view, `Finished: ${e.status}.`);
+        break;
+      default:
+        break;
+    }
+    view.dataset.applied = String(Number(view.dataset.applied || 0) + 1);
+    view.dataset.lastSeq = String(e.seq ?? view.dataset.lastSeq);
+  }
+
+  const RUN_EVENTS = ['run-start', 'plan', 'stream-start', 'page', 'rate-limit-wait', 'retry', 'warning', 'stream-done', 'run-done', 'snapshot'];
+
+  /** The run has ended: the page is rendered again by the server (the summary, per stream and partition). */
+  async function showFinishedRun(view, status) {
+    const main = document.getElementById('main');
+    const runId = view.dataset.runId;
+    try {
+      const res = await fetch(`/runs/${encodeURIComponent(runId)}`, { headers: { 'X-Snagsync-Fragment': '1', Accept: 'text/html' }, credentials: 'same-origin' });
+      if (!res.ok) throw new Error(String(res.status));
+      main.innerHTML = await res.text();
+      enhance(main);
+    } catch {
+      setStatus(view, `Finished: ${status}. Reload the page for the summary.`);
+    }
+    const announcer = document.getElementById('announcer');
+    if (announcer) announcer.textContent = `The run has finished: ${status}.`;
+  }
+
+  function followRun(view) {
+    if (typeof EventSource !== 'function' || view.dataset.following) return;
+    view.dataset.following = 'true';
+    const url = `${view.dataset.eventsUrl}?last_event_id=${encodeURIComponent(view.dataset.lastSeq || '0')}`;
+    const source = new EventSource(url, { withCredentials: true });
+    let done = false;
+    const onEvent = (message) => {
+      let e;
+      try {
+        e = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (!document.contains(view)) return source.close();
+      applyRunEvent(view, e);
+      if (e.type === 'run-done' && !done) {
+        done = true;
+        source.close();
+        showFinishedRun(view, e.status);
+      }
+    };
+    for (const type of RUN_EVENTS) source.addEventListener(type, onEvent);
+    // EventSource reconnects by itself (sending Last-Event-ID); once the run is over the server answers 204 and it stops.
+    source.addEventListener('error', () => {
+      if (source.readyState === EventSource.CLOSED && !done) setStatus(view, 'Lost the connection to snagsync. Reload the page to follow the run.');
+    });
+  }
 
   // ---- on load ------------------------------------------------------------------------------------------------
   enhance(document);

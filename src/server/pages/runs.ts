@@ -1,0 +1,130 @@
+import type { FastifyInstance } from 'fastify';
+import { csrfInput, formError, submitButton } from '../components/form.js';
+import { liveRun } from '../components/run-live.js';
+import { runsTable } from '../components/runs-table.js';
+import { count, duration, partitionLabel, runStatusBadge, TRIGGER_TEXT } from '../components/status.js';
+import { timeElement } from '../components/time.js';
+import { html, type SafeHtml } from '../html.js';
+import { reduceRunEvents } from '../runs/live-state.js';
+import { runView, type RunView } from '../runs/view.js';
+import { pageHeading, type PageContext } from './layout.js';
+import { isFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
+
+/**
+ * The Runs area: the history of every source's runs, and one run's page — live while this server runs it (progress
+ * per stream over SSE, a Cancel button), the summary once it has ended (per stream and partition: records, requests,
+ * waits, duration, outcome; warnings; the error).
+ */
+
+type IdParams = { Params: { id: string } };
+
+export function registerRunPages(app: FastifyInstance): void {
+  const deps = () => app.snag;
+  const store = () => app.snag.runtime.store;
+
+  app.get<{ Querystring: { source?: string } }>('/runs', async (request, reply) => {
+    const source = request.query.source ? await store().sources.findByNameOrId(request.query.source) : null;
+    await store().runs.failStale();
+    const runs = await store().runs.list({ limit: 100, ...(source ? { sourceId: source.id } : {}) });
+    const names = new Map((await store().sources.list()).map((s) => [s.id, s.name]));
+    return sendPage(request, reply, {
+      title: 'Runs',
+      active: 'runs',
+      body: (ctx) => html`<section aria-labelledby="page-title">
+${pageHeading(source ? `Runs of ${source.name}` : 'Runs')}
+<p class="lede">Every sync, newest first: how it ended, what it read and wrote, what it cost in requests and rate-limit waits.${source ? html` <a href="/runs">All sources</a>` : ''}</p>
+${runs.length === 0 ? html`<div class="empty-state" data-empty="runs"><p><strong>No runs yet.</strong> Run a source from the Sources page, or wait for its schedule.</p><p><a class="button primary" href="/sources">Sources</a></p></div>` : runsTable({ runs, sourceNames: names, now: ctx.now, caption: 'Runs, newest first' })}
+</section>`,
+    });
+  });
+
+  app.get<IdParams>('/runs/:id', async (request, reply) => {
+    const run = await store().runs.findById(request.params.id);
+    const view = await runView(deps(), run);
+    const tracked = deps().runs.get(run.id);
+    const live = view.live && tracked ? reduceRunEvents(tracked.handle.events.history()) : null;
+    return sendPage(request, reply, {
+      title: `Run of ${view.source_name ?? run.source_id}`,
+      active: 'runs',
+      body: (ctx) => runBody(ctx, view, live),
+    });
+  });
+
+  app.post<IdParams>('/runs/:id/cancel', async (request, reply) => {
+    const run = await store().runs.findById(request.params.id);
+    const ok = run.status === 'running' && deps().runs.cancel(run.id);
+    const message = ok
+      ? 'Cancelling: the page being read is abandoned, everything committed stays.'
+      : run.status === 'running'
+        ? 'This run belongs to another process (the command line or a cron job): stop it there.'
+        : `The run has already ended (${run.status}).`;
+    if (isFetch(request)) {
+      return ok
+        ? sendFormResult(reply, 202, { ok: true, message })
+        : sendFormResult(reply, 409, { ok: false, error: 'conflict', fields: {}, formError: { message }, clear: [] });
+    }
+    return redirectWithFlash(request, reply, `/runs/${run.id}`, message);
+  });
+}
+
+function runBody(ctx: PageContext, v: RunView, live: ReturnType<typeof reduceRunEvents> | null): SafeHtml {
+  const title = `Run of ${v.source_name ?? v.source_id}`;
+  return html`<section aria-labelledby="page-title" class="run-page" data-run-page data-run-id="${v.id}" data-run-status="${v.status}">
+<div class="page-head">${pageHeading(title)} ${runStatusBadge(v.status)}</div>
+<dl class="facts">
+<div><dt>Source</dt><dd><a href="/sources/${v.source_id}">${v.source_name ?? v.source_id}</a></dd></div>
+<div><dt>Started</dt><dd>${timeElement(v.started_at, ctx.now)} by ${TRIGGER_TEXT[v.trigger] ?? v.trigger}</dd></div>
+<div><dt>${v.finished_at ? 'Duration' : 'Running for'}</dt><dd>${duration(v.duration_ms)}</dd></div>
+${v.full_refresh ? html`<div><dt>Full refresh</dt><dd>yes: checkpoints were reset</dd></div>` : ''}
+${v.streams_requested ? html`<div><dt>Streams asked for</dt><dd>${v.streams_requested.join(', ')}</dd></div>` : ''}
+</dl>
+${live
+    ? html`${liveRun(v.id, live)}
+<form method="post" action="/runs/${v.id}/cancel" data-enhance class="cancel-form">${csrfInput(ctx.csrf ?? '')}${formError(null)}${submitButton('Cancel the run', { className: 'button danger', busyLabel: 'Cancelling…' })}</form>
+<p data-js-hidden class="muted"><a href="/runs/${v.id}">Refresh</a> to see the latest progress (with JavaScript it updates by itself).</p>`
+    : v.status === 'running'
+      ? html`<p class="warning" role="note" data-external-run>This run is being made by another process (the command line, or <code>snagsync schedule daemon</code>): its progress below is saved about once a second. <a href="/runs/${v.id}">Refresh</a></p>
+<section class="live-run" data-live-run data-external data-run-id="${v.id}" data-events-url="/api/runs/${v.id}/events" data-last-seq="0" data-status="running" data-applied="0" aria-label="Progress"></section>
+${summary(v)}`
+      : summary(v)}
+</section>`;
+}
+
+function summary(v: RunView): SafeHtml {
+  const t = v.totals;
+  return html`${v.error ? html`<div class="form-error" role="alert" data-run-error><p><strong>${v.error.message}</strong>${v.error.hint ? html` ${v.error.hint}` : ''}</p></div>` : ''}
+<h2>Totals</h2>
+<dl class="live-totals totals" data-run-totals>
+<div><dt>Records read</dt><dd data-total="records">${count(t.records_read)}</dd></div>
+<div><dt>Records written</dt><dd data-total="written">${count(t.records_written)}</dd></div>
+<div><dt>Requests</dt><dd data-total="requests">${count(t.requests)}</dd></div>
+<div><dt>Pages</dt><dd data-total="pages">${count(t.pages)}</dd></div>
+<div><dt>Retries</dt><dd data-total="retries">${count(t.retries)}</dd></div>
+<div><dt>Rate-limit waits</dt><dd data-total="waits">${t.rate_limit_waits === null ? '' : `${count(t.rate_limit_waits)} · `}${duration(t.rate_limit_wait_ms)}</dd></div>
+</dl>
+${v.warnings.length ? html`<h2>Warnings</h2><ul class="event-list" data-run-warnings>${v.warnings.map((w) => html`<li class="warning-item"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition)}</span>` : ''}: ${w.message}</li>`)}</ul>` : ''}
+<h2>Streams and partitions</h2>
+${v.streams.length === 0
+    ? html`<p class="empty">No stream was read.</p>`
+    : html`<div class="table-scroll"><table class="data-table responsive run-streams" data-run-streams>
+<caption class="visually-hidden">Per stream and partition</caption>
+<thead><tr><th scope="col">Stream</th><th scope="col">Partition</th><th scope="col" class="num">Read</th><th scope="col" class="num">Written</th><th scope="col" class="num">Pages</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Waits</th><th scope="col">Duration</th><th scope="col">Outcome</th></tr></thead>
+<tbody>${v.streams.map(
+        (s) => html`<tr data-stream="${s.stream}" data-partition="${s.partition}" data-outcome="${s.outcome ?? 'running'}">
+<th scope="row" data-label="Stream">${s.stream}</th>
+<td data-label="Partition">${partitionLabel(s.partition)}</td>
+<td data-label="Read" class="num">${count(s.records_read)}</td>
+<td data-label="Written" class="num">${count(s.records_written)}</td>
+<td data-label="Pages" class="num">${count(s.pages)}</td>
+<td data-label="Requests" class="num">${count(s.requests)}</td>
+<td data-label="Waits" class="num">${s.wait_ms ? duration(s.wait_ms) : '–'}</td>
+<td data-label="Duration">${duration(s.duration_ms)}</td>
+<td data-label="Outcome">${outcomeText(s.outcome)}${s.message ? html`<span class="muted outcome-message">${s.message}</span>` : ''}</td>
+</tr>`,
+      )}</tbody>
+</table></div>`}`;
+}
+
+function outcomeText(o: RunView['streams'][number]['outcome']): string {
+  return o === 'ok' ? '✓ ok' : o === 'skipped' ? '– skipped' : o === 'failed' ? '✕ failed' : '… running';
+}
