@@ -18,16 +18,19 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   json?: boolean;
+  /** commander's `--no-scheduler`: true unless it is given. */
+  scheduler: boolean;
 }
 
 export const registerServe: CommandGroup = ({ program, io }) => {
   program
     .command('serve')
-    .description('serve the HTTP API and the web UI (credentials now; sources and runs next) on 127.0.0.1')
+    .description('serve the HTTP API and the web UI (credentials, sources, runs, overview) on 127.0.0.1, and run scheduled sources')
     .option('--host <address>', 'address to listen on; anything but loopback needs --tls-cert/--tls-key and a key set beforehand', DEFAULT_HOST)
     .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--no-scheduler', 'do not run scheduled sources in this process (e.g. when snagsync schedule daemon or cron does)')
     .option('--json', 'print one JSON line {"url","key_source","key_file",…} on stdout, then serve until SIGINT/SIGTERM')
     .action(async function (this: Command) {
       const flags = this.opts<ServeFlags>();
@@ -45,6 +48,7 @@ export const registerServe: CommandGroup = ({ program, io }) => {
           ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
           ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
           logger,
+          app: { scheduler: flags.scheduler },
         });
       } catch (err) {
         stopped.cancel();
@@ -55,7 +59,7 @@ export const registerServe: CommandGroup = ({ program, io }) => {
       // The key is printed on purpose, once, when it was just generated: it bypasses the redacting printers.
       if (flags.json) {
         io.stdout.write(
-          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
+          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, scheduler: flags.scheduler, ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
         );
       } else {
         const keyLine =
@@ -73,6 +77,9 @@ export const registerServe: CommandGroup = ({ program, io }) => {
             `Browser: open ${server.url}/login and enter the key.`,
             `Scripts: curl -H "Authorization: Bearer $KEY" ${server.url}/api/data_credentials`,
             `API description: ${server.url}/api/openapi.json`,
+            flags.scheduler
+              ? 'Scheduler: on — scheduled sources run in this process (--no-scheduler turns it off).'
+              : 'Scheduler: off — scheduled sources run only from snagsync schedule daemon, cron (schedule run-due) or by hand.',
             'Press Ctrl-C to stop.',
             '',
           ].join('\n'),
