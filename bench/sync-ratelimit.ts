@@ -1,0 +1,44 @@
+// Pacing against a rate limit: the simulator allows L requests per window (the real API: a one-minute window, 30
+// requests seen; scaled down to 1 s here). A sync that needs R requests should take at most 1.15 × (R / L) windows
+// and get no 429 at all, since Bugsnag announces the limit in X-RateLimit-* headers.
+// Run: npm run build && npx tsx bench/sync-ratelimit.ts [--window-ms 1000] [--limits 30,100]
+import { join } from 'node:path';
+import { startRun } from '../src/engine/index.js';
+import { benchHome, startSimProcess, verdict } from './sync-common.js';
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+};
+const WINDOW_MS = Number(arg('window-ms', '1000'));
+const LIMITS = arg('limits', '30,100').split(',').map(Number);
+
+const results: Array<Record<string, unknown>> = [];
+let allOk = true;
+for (const limit of LIMITS) {
+  // About 12 windows' worth of requests whatever the limit.
+  const events = Math.round((limit * 12 * 30) / 2);
+  const sim = await startSimProcess({ orgs: 1, projects: 2, errors: 40, events, releases: 10, 'rate-limit': limit, 'rate-window-ms': WINDOW_MS });
+  const h = await benchHome(sim);
+  const source = await h.source({ name: `rl-${limit}`, streams: ['events', 'errors', 'releases'], destination: `sqlite:${join(h.home, 'rl.db')}` });
+  await sim.resetStats();
+  const started = performance.now();
+  const s = await (await startRun(h.runtime, source, { client: { rateWindowMs: WINDOW_MS } })).done;
+  const ms = performance.now() - started;
+  const stats = await sim.stats();
+  const r = stats.requests;
+  const windows = ms / WINDOW_MS;
+  const ideal = r / limit;
+  const ratio = windows / ideal;
+  const ok = s.status === 'succeeded' && stats.rateLimited === 0 && ratio <= 1.15;
+  allOk &&= ok;
+  console.log(
+    `L=${limit}/window (${WINDOW_MS} ms): R=${r} requests in ${windows.toFixed(2)} windows = ${ratio.toFixed(3)} × R/L (target ≤ 1.15), ` +
+      `429s: ${stats.rateLimited} (target 0), waits: ${s.totals.rate_limit_waits} ${verdict(ok)}`,
+  );
+  results.push({ limit, window_ms: WINDOW_MS, requests: r, windows: Number(windows.toFixed(2)), ratio: Number(ratio.toFixed(3)), rate_limited: stats.rateLimited, status: s.status });
+  await h.cleanup();
+  await sim.close();
+}
+console.log(JSON.stringify(results));
+process.exitCode = allOk ? 0 : 1;
