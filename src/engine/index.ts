@@ -42,3 +42,5 @@ export {
   type CatalogEntry,
 } from '../streams/catalog.js';
 export type { StreamDefinition, PartitionKind, SyncMode } from '../streams/types.js';
+// What startRun and friends take: the snagsync home, store and vault, opened once per process.
+export { openRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
