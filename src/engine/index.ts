@@ -1,5 +1,5 @@
 // The sync engine's public face: runs, their progress events, previews, sources and schedules.
-export { startRun, type StartRunOptions, type RunHandle } from './run.js';
+export { startRun, activeRun, activeRuns, type StartRunOptions, type RunHandle } from './run.js';
 export {
   RunEvents,
   type RunEvent,

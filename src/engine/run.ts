@@ -108,8 +108,25 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
     events,
     concurrency,
     heartbeatMs: options.heartbeatMs ?? 5000,
-  }).finally(() => outer?.removeEventListener('abort', onOuterAbort));
-  return { runId: run.id, sourceId: source.id, sourceName: source.name, events, done, cancel: () => onOuterAbort() };
+  }).finally(() => {
+    outer?.removeEventListener('abort', onOuterAbort);
+    active.delete(run.id);
+  });
+  const handle: RunHandle = { runId: run.id, sourceId: source.id, sourceName: source.name, events, done, cancel: () => onOuterAbort() };
+  active.set(run.id, handle);
+  return handle;
+}
+
+/** Runs in progress in this process, by id: what a server needs to stream a run's events or cancel it. */
+const active = new Map<string, RunHandle>();
+
+/** The handle of a run in progress in this process (undefined once it has ended: read `store.runs` then). */
+export function activeRun(runId: string): RunHandle | undefined {
+  return active.get(runId);
+}
+
+export function activeRuns(): RunHandle[] {
+  return [...active.values()];
 }
 
 interface Execution {

@@ -88,4 +88,39 @@ describe('snagsync sync', () => {
     const truth = await simTruth(sim);
     expect(diffKeys(truth.events, (await stored(dest, 'events', keyOf.events)).byKey)).toEqual({ missing: [], extra: [] });
   });
+
+  it('Ctrl-C stops cleanly: exit 130, the run is recorded cancelled, the next sync completes the data', async () => {
+    expect((await cli(['sources', 'create', '--name', 'int', '--credential', 'sim-admin', '--destination', 'sqlite:int.db', '--streams', 'events'])).code).toBe(0);
+    let pages = 0;
+    let child: { kill(signal: NodeJS.Signals): void } | undefined;
+    const run = await watchCli(['sync', 'int'], {
+      env: h.env,
+      cwd: h.home,
+      onSpawn: (c) => (child = c),
+      onLine: (l) => {
+        if (l.type === 'page' && ++pages === 10) child!.kill('SIGINT');
+      },
+    });
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/Stopping after the current page/);
+    const done = run.lines.find((l) => l.type === 'run-done')!;
+    expect(done.status).toBe('cancelled');
+    const runs = JSON.parse((await cli(['runs', 'list', '--source', 'int', '--json'])).stdout) as Array<{ status: string }>;
+    expect(runs[0]!.status).toBe('cancelled');
+    const again = await cli(['sync', 'int']);
+    expect(again.code).toBe(0);
+    const truth = await simTruth(sim);
+    expect(diffKeys(truth.events, (await stored(`sqlite:${join(h.home, 'int.db')}`, 'events', keyOf.events)).byKey)).toEqual({ missing: [], extra: [] });
+  });
+});
+
+describe('snagsync schedule run-due', () => {
+  it('runs the due sources once and reports them', async () => {
+    expect((await cli(['sources', 'create', '--name', 'hourly', '--credential', 'sim-admin', '--destination', 'sqlite:hourly.db', '--streams', 'organizations', '--schedule', 'hourly'])).code).toBe(0);
+    const r = await cli(['schedule', 'run-due', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout) as Array<{ source_name: string; status: string }>;
+    expect(results).toEqual([expect.objectContaining({ source_name: 'hourly', status: 'succeeded' })]);
+    expect(JSON.parse((await cli(['schedule', 'run-due', '--json'])).stdout)).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN } from '../helpers/cli.js';
 
 /**
@@ -23,6 +23,8 @@ export interface WatchOptions {
   env: NodeJS.ProcessEnv;
   cwd?: string;
   stdin?: string;
+  /** The child, as soon as it is spawned (to send it signals). */
+  onSpawn?: (child: ChildProcess) => void;
   /** Called for every progress line; return 'kill' to send SIGKILL at once. */
   onLine?: (line: ProgressLine, index: number) => 'kill' | void;
   timeoutMs?: number;
@@ -35,6 +37,7 @@ export function watchCli(args: string[], options: WatchOptions): Promise<Watched
       env: { ...process.env, NO_COLOR: '1', SNAGSYNC_PROGRESS: 'json', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let pending = '';
