@@ -73,18 +73,19 @@ export class SseStream {
     else this.closeListeners.push(listener);
   }
 
-  /** Ends the stream (the run is over, or the server stops). */
-  close(): void {
+  /** Ends the stream (the run is over); `hard`: the server stops, so the connection goes too once flushed. */
+  close(hard = false): void {
     if (!this.ended) this.reply.raw.end();
-    this.finish();
+    this.finish(hard);
   }
 
-  private finish(): void {
+  private finish(dropSocket = false): void {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.heartbeat);
     this.registry.delete(this);
     if (!this.reply.raw.writableEnded) this.reply.raw.end();
+    if (dropSocket) this.reply.raw.socket?.destroySoon();
     for (const l of this.closeListeners.splice(0)) {
       try {
         l();
@@ -96,5 +97,5 @@ export class SseStream {
 }
 
 export function closeAllStreams(registry: Set<SseStream>): void {
-  for (const s of [...registry]) s.close();
+  for (const s of [...registry]) s.close(true);
 }
