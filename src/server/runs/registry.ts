@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import { startRun, type RunHandle, type RunSummary } from '../../engine/index.js';
+import { activeRun, startRun, type RunHandle, type RunSummary } from '../../engine/index.js';
 import type { Runtime } from '../../runtime.js';
 import type { RunTrigger } from '../../store/models.js';
 
@@ -50,8 +50,15 @@ export class RunRegistry {
     return this.runs.get(handle.runId) ?? this.track(handle, trigger);
   }
 
+  /**
+   * A run of this process: one this registry started or adopted, or one started in-process by other code (an app
+   * embedding the server, the library) that the engine still has — adopted on first sight, so it shows live too.
+   */
   get(runId: string): TrackedRun | undefined {
-    return this.runs.get(runId);
+    const known = this.runs.get(runId);
+    if (known) return known;
+    const handle = activeRun(runId);
+    return handle ? this.track(handle, 'api') : undefined;
   }
 
   /** The source's run in progress in this process, if any. */
