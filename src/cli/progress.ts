@@ -59,7 +59,7 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
   const multi = new cliProgress.MultiBar(
     {
       stream: io.stderr,
-      format: ' {stream} {bar} {value}/{total} records · {pages} pages · {parts} {note}',
+      format: ' {stream} {bar} {value}/{total} records · {pages} pages {parts} {note}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
