@@ -98,11 +98,16 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-/** `snagsync serve` for real (listening on a free loopback port) over a fresh home, with a known key. */
-export async function startWebServer(options: { verifyTimeoutMs?: number; routes?: BuildServerOptions['routes'] } = {}): Promise<WebServer> {
+/**
+ * `snagsync serve` for real (listening on a free loopback port) over a fresh home, with a known key. `env` is the
+ * runtime's environment besides the key (e.g. SNAGSYNC_RATE_WINDOW_MS to pace syncs against a simulator).
+ */
+export async function startWebServer(
+  options: { verifyTimeoutMs?: number; routes?: BuildServerOptions['routes']; env?: NodeJS.ProcessEnv } = {},
+): Promise<WebServer> {
   const home = mkdtempSync(join(tmpdir(), 'snagsync-web-'));
   const key = 'browser-test-key-0123456789abcdef';
-  const runtime = openRuntime({ home, env: { SNAGSYNC_SERVER_KEY: key } });
+  const runtime = openRuntime({ home, env: { ...options.env, SNAGSYNC_SERVER_KEY: key } });
   const server = await startServer({
     runtime,
     port: 0,
