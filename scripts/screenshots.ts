@@ -6,6 +6,7 @@
 // The tests never write into the repository; this script is the only thing that makes these files.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { startSimulator } from '../src/sim/index.js';
 import { launchChromium, loginInBrowser, startWebServer } from '../test/helpers/browser.js';
 
@@ -64,9 +65,109 @@ async function main(): Promise<void> {
     const phone = await narrow.newPage();
     await loginInBrowser(phone, server.url, server.key);
     await phone.screenshot({ path: `${OUT}credentials-narrow.png` });
+    await sourceScreens(browser);
     process.stderr.write(`screenshots written to ${OUT}\n`);
   } finally {
     await browser.close();
+    await server.close();
+    await sim.close();
+  }
+}
+
+/**
+ * Sources, the wizard with a Test result, a run in progress, a finished run and the Overview. The simulator allows
+ * 3 requests per 400 ms (and the server is told so), so a run lasts long enough to be caught mid-way.
+ */
+async function sourceScreens(browser: Browser): Promise<void> {
+  const WINDOW_MS = 400;
+  const sim = await startSimulator({ rateLimit: 3, rateWindowMs: WINDOW_MS, orgs: 1, projects: 3, errors: 8, events: 900, releases: 3, seed: 11 });
+  // The scheduler is on, as in `snagsync serve`, with a long tick: it swept once at start (nothing was there yet), so
+  // the runs below are the script's own, and the list shows the next runs it would make.
+  const server = await startWebServer({ env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) }, app: { scheduler: { tickMs: 3_600_000 } } });
+  try {
+    const api = async <T>(method: string, path: string, body?: object): Promise<T> => {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${server.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return (await res.json()) as T;
+    };
+    /** Starts a run and resolves when it has ended (its event stream closes). */
+    const runToEnd = async (sourceId: string) => {
+      const { run_id } = await api<{ run_id: string }>('POST', `/api/data_sources/${sourceId}/runs`);
+      await (await fetch(`${server.url}/api/runs/${run_id}/events`, { headers: { authorization: `Bearer ${server.key}` } })).text();
+      return run_id;
+    };
+    const admin = sim.tokens.find((t) => t.role === 'admin')!;
+    const credential = await api<{ id: string }>('POST', '/api/data_credentials', {
+      name: 'Bugsnag production',
+      description: 'Data team token',
+      credentials: { auth_token: admin.token, host: sim.url },
+    });
+    const projects = sim.info().organizations[0]!.projects;
+    // Today's traffic differs per project, so the lines part at the end of the chart.
+    projects.forEach((p, i) => sim.addEvents({ projectId: p.id, count: [40, 12, 24][i] ?? 5 }));
+    const production = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'Production apps',
+      description: 'Errors, events and stability of the shipping apps',
+      data_credentials_id: credential.id,
+      source_config: { streams: ['projects', 'errors', 'events', 'releases', 'stability_trend'] },
+      poll_schedule: 'hourly',
+    });
+    await api('POST', '/api/data_sources', {
+      name: 'Staging',
+      data_credentials_id: credential.id,
+      source_config: { streams: ['errors'], projects: [projects[2]!.id] },
+      poll_schedule: 'every 15m',
+      status: 'PAUSED',
+    });
+    const archive = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'Event archive (JSONL)',
+      data_credentials_id: credential.id,
+      source_config: { streams: ['projects', 'errors', 'events', 'releases'], projects: [projects[0]!.id, projects[1]!.id] },
+      destination: 'jsonl:bugsnag-archive',
+      poll_schedule: 'daily',
+    });
+    const productionRun = await runToEnd(production.id);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await loginInBrowser(page, server.url, server.key, '/sources');
+
+    // A run in progress: caught once the live view has applied events and counted records.
+    const { run_id: liveRun } = await api<{ run_id: string }>('POST', `/api/data_sources/${archive.id}/runs`);
+    await page.goto(`${server.url}/runs/${liveRun}`);
+    await page
+      .locator('[data-live-run][data-status="running"]:not([data-applied="0"]):has([data-total="records"]:not(:text-is("0"))):has([data-cell="state"]:text-is("✓ done"))')
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: `${OUT}run-live.png`, fullPage: true });
+    await page.locator('[data-run-page][data-run-status="succeeded"]').waitFor({ timeout: 120_000 });
+
+    await page.goto(`${server.url}/runs/${productionRun}`);
+    await page.screenshot({ path: `${OUT}run-detail.png`, fullPage: true });
+
+    await page.goto(`${server.url}/sources`);
+    await page.screenshot({ path: `${OUT}sources.png` });
+
+    await page.goto(`${server.url}/`);
+    await page.locator('[data-chart="events-0"]').waitFor();
+    await page.screenshot({ path: `${OUT}overview.png`, fullPage: true });
+
+    // The wizard on its third step, after Test.
+    await page.goto(`${server.url}/sources/new`);
+    await page.locator('[data-step-link="2"]').click();
+    await page.locator('#wizard-projects [data-projects-state="listed"]').waitFor({ state: 'attached' });
+    await page.getByLabel('Test: read a few records of').selectOption('errors');
+    await page.getByRole('button', { name: 'Test' }).click();
+    await page.locator('#test-result [data-preview-stream="errors"]').waitFor();
+    await page.screenshot({ path: `${OUT}source-wizard.png`, fullPage: true });
+
+    const narrow = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    const phone = await narrow.newPage();
+    await loginInBrowser(phone, server.url, server.key, '/sources');
+    await phone.screenshot({ path: `${OUT}sources-narrow.png` });
+  } finally {
     await server.close();
     await sim.close();
   }

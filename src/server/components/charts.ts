@@ -44,7 +44,7 @@ export function lineChart(o: LineChartOptions): SafeHtml {
   const y = (v: number) => M.top + (1 - (Math.min(max, Math.max(min, v)) - min) / span) * plotH;
   const r2 = (n: number) => Math.round(n * 100) / 100;
   const ticks: number[] = [];
-  for (let t = Math.ceil(min / step - 1e-9) * step; t <= max + step / 1000; t += step) ticks.push(Math.round(t / step) * step);
+  for (let t = Math.ceil(min / step - 1e-9) * step; t <= max + step / 1000; t += step) ticks.push(Math.round(t / step) * step || 0); // `|| 0`: no "-0" label
   const labelEvery = Math.max(1, Math.ceil(days.length / 8));
   // Every labelEvery-th day, and the last one — unless it would sit on top of the one before.
   const labelled = (i: number) => i === days.length - 1 || (i % labelEvery === 0 && days.length - 1 - i >= labelEvery / 2);

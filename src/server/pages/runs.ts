@@ -74,7 +74,7 @@ function runBody(ctx: PageContext, v: RunView, live: ReturnType<typeof reduceRun
 <dl class="facts">
 <div><dt>Source</dt><dd><a href="/sources/${v.source_id}">${v.source_name ?? v.source_id}</a></dd></div>
 <div><dt>Started</dt><dd>${timeElement(v.started_at, ctx.now)} by ${TRIGGER_TEXT[v.trigger] ?? v.trigger}</dd></div>
-<div><dt>${v.finished_at ? 'Duration' : 'Running for'}</dt><dd>${duration(v.duration_ms)}</dd></div>
+${v.finished_at ? html`<div><dt>Duration</dt><dd>${duration(v.duration_ms)}</dd></div>` : ''}
 ${v.full_refresh ? html`<div><dt>Full refresh</dt><dd>yes: checkpoints were reset</dd></div>` : ''}
 ${v.streams_requested ? html`<div><dt>Streams asked for</dt><dd>${v.streams_requested.join(', ')}</dd></div>` : ''}
 </dl>
