@@ -46,8 +46,9 @@ export async function projectChoices(deps: ServerDeps, credentialId: string): Pr
   try {
     const client = await deps.credentials.clientFor(credential.id, {
       logger: deps.logger,
-      timeoutMs: 15_000,
-      retry: { retries: 1, baseDelayMs: 500, maxDelayMs: 1000, rateLimitRetries: 0 },
+      // The wizard's page waits for this: no retry, a short timeout; a failure still lets the user sync all projects.
+      timeoutMs: 10_000,
+      retry: { retries: 0, baseDelayMs: 500, maxDelayMs: 1000, rateLimitRetries: 0 },
       rateLimiter: new RateLimiter(),
     });
     const orgs = known.length ? known : (await client.organizations.list().all(50)).map((o) => ({ id: o.id, name: o.name ?? o.id, projects: [] }));
