@@ -277,6 +277,22 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await overflow()).toBe(false);
   });
 
+  it('follows a run of another process from its stored progress, and shows its end', async () => {
+    const src = await api<{ id: string }>('POST', '/api/data_sources', { name: 'Elsewhere', data_credentials_id: adminCredential, source_config: { streams: ['errors'] } });
+    // As `snagsync sync` in another terminal would: the run exists in the store, its events are not in this process.
+    const run = await server.runtime.store.runs.create({ source_id: src.id, trigger: 'cli' });
+    const page = await web.page();
+    await loginInBrowser(page, server.url, server.key, `/runs/${run.id}`);
+    expect(await page.locator('[data-external-run]').isVisible()).toBe(true);
+    await server.runtime.store.runs.heartbeat(run.id, { records_read: 1234, records_written: 1200, requests: 7, rate_limit_wait_ms: 0 });
+    await page.locator('[data-run-totals] [data-total="records"]:text-is("1,234")').waitFor();
+    await server.runtime.store.runs.finish(run.id, { status: 'succeeded', totals: { records_read: 2000, records_written: 1990, requests: 9, rate_limit_wait_ms: 0 } });
+    await page.locator('[data-run-page][data-run-status="succeeded"]').waitFor();
+    expect(await page.locator('[data-run-totals] [data-total="records"]').textContent()).toBe('2,000');
+    expect(await page.locator('[data-external-run]').count()).toBe(0);
+    expect(realProblems(page)).toEqual([]);
+  });
+
   it('without JavaScript every step shows on one page, and saving works', async () => {
     const page = await web.page({ javaScriptEnabled: false });
     await loginInBrowser(page, server.url, server.key, '/sources/new');

@@ -567,8 +567,15 @@
         break;
       }
       case 'snapshot': {
+        // A run of another process: its stored totals, in the summary the page already shows.
         const t = e.run?.totals;
-        if (t) setStatus(view, `Syncing (in another process)… ${number(t.records_read)} records read so far.`);
+        const totals = document.querySelector('[data-run-totals]');
+        if (t && totals) {
+          for (const [name, value] of [['records', t.records_read], ['written', t.records_written], ['requests', t.requests], ['pages', t.pages], ['retries', t.retries]]) {
+            const dd = totals.querySelector(`[data-total="${name}"]`);
+            if (dd) dd.textContent = number(value);
+          }
+        }
         break;
       }
       case 'run-done':
