@@ -10,8 +10,9 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SnagError } from '../core/errors.js';
+import { fsyncDirectory } from '../core/fs.js';
 
 /**
  * Master keys: where they come from (SNAGSYNC_MASTER_KEY, or `<home>/master.key`), their ids, and the key files.
@@ -190,18 +191,9 @@ export function writePrivateFile(path: string, content: string): void {
   }
 }
 
-/** Makes a rename or link durable: the directory entry itself must reach the disk. */
+/** Makes a rename or link durable: fsyncs the folder that holds `pathInDir`. */
 export function fsyncDir(pathInDir: string): void {
-  const dir = pathInDir.replace(/[/\\][^/\\]*$/, '') || '/';
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic there.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  fsyncDirectory(dirname(pathInDir));
 }
 
 export function safeUnlink(path: string): void {

@@ -6,6 +6,7 @@ import type { LevelWithSilent } from 'pino';
 import { openRuntime } from '../../runtime.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type StartedServer } from '../../server/start.js';
 import type { CommandGroup } from '../context.js';
+import { untilSignal } from '../signals.js';
 
 /**
  * `snagsync serve`: the HTTP API and the web UI. Prints where it listens and how to authenticate; a key generated
@@ -92,16 +93,3 @@ export const registerServe: CommandGroup = ({ program, io }) => {
     });
 };
 
-function untilSignal(): { done: Promise<void>; cancel(): void } {
-  let stop = () => {};
-  const done = new Promise<void>((resolve) => {
-    stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-  });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  return { done, cancel: stop };
-}

@@ -4,6 +4,7 @@ import { SnagError } from '../../core/errors.js';
 import { startSimulator, type Simulator } from '../../sim/index.js';
 import { FaultSpecError } from '../../sim/http/faults.js';
 import type { CommandGroup } from '../context.js';
+import { untilSignal } from '../signals.js';
 
 interface SimFlags {
   port: string;
@@ -93,19 +94,6 @@ async function start(flags: SimFlags): Promise<Simulator> {
   }
 }
 
-function untilSignal(): { done: Promise<void>; cancel(): void } {
-  let stop = () => {};
-  const done = new Promise<void>((resolve) => {
-    stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-  });
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  return { done, cancel: stop };
-}
 
 function summary(sim: Simulator): string {
   const admin = sim.tokens.find((t) => t.role === 'admin') ?? sim.tokens[0]!;

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
+import { fsyncDirectory } from '../../core/fs.js';
 
 /**
  * `_state.json`: what is committed in a JSONL folder. Replaced atomically (temp file, fsync, rename, fsync of the
@@ -84,17 +85,6 @@ export function writeState(dir: string, state: JsonlState, durable: boolean): vo
   if (durable) fsyncDirectory(dir);
 }
 
-export function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Not supported everywhere; the rename is atomic regardless.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 function damaged(path: string, why: string): SnagError {
   return new SnagError('destination', `The JSONL state file ${path} is damaged: ${why}.`, {
