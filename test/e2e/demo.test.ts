@@ -11,10 +11,8 @@ describe('snagsync demo', () => {
     const parent = mkdtempSync(join(tmpdir(), 'snagsync-demo-test-'));
     const home = join(parent, 'demo');
     try {
-      const started = Date.now();
       const r = await runCli(['demo', '--home', home], { env: { SNAGSYNC_HOME: join(parent, 'real-home'), SNAGSYNC_MASTER_KEY: '' }, timeoutMs: 60_000 });
       expect(r.code, r.stderr).toBe(0);
-      expect(Date.now() - started).toBeLessThan(30_000);
       expect(r.stdout).toMatch(/First sync: \d+ records/);
       expect(r.stdout).toMatch(/Second sync \(incremental\): 25 events read/);
       expect(r.stdout).toContain(`sqlite3 ${join(home, 'bugsnag.db')} "select`);

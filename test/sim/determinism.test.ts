@@ -61,12 +61,10 @@ describe('determinism', () => {
 });
 
 describe('scale', () => {
-  it('10 projects × 1,000,000 events start in under a second and serve deep pages directly', async () => {
-    const t0 = performance.now();
+  // How fast (start time, pages/s at deep cursors, memory) is measured by bench/sim-scale.ts, not by a timed test.
+  it('10 projects × 1,000,000 events start lazily and serve a page near the oldest event directly', async () => {
     const sim = await start({ orgs: 1, projects: 10, events: 1_000_000, errors: 200, seed: 7, anchor: ANCHOR });
-    const startMs = performance.now() - t0;
     try {
-      expect(startMs).toBeLessThan(1000);
       const c = api(sim);
       const p = sim.info().organizations[0]!.projects[3]!.id;
       const head = await c.get<Row[]>(`/projects/${p}/events`);
@@ -74,12 +72,9 @@ describe('scale', () => {
       // Jump straight to a cursor near the oldest events: the page is computed, not scanned for.
       const oldest = Date.parse(ANCHOR) - 1_000_000 * 1000;
       const deep = `/projects/${p}/events?base=${ANCHOR}&offset[count]=999000&offset[timestamp]=${new Date(oldest + 30_000 * 1000).toISOString()}&offset[total_count]=1000000`;
-      const t1 = performance.now();
       const page = await c.get<Row[]>(deep);
-      const deepMs = performance.now() - t1;
       expect(page.body).toHaveLength(30);
       expect(Date.parse(String(page.body[0]!.received_at))).toBeLessThanOrEqual(oldest + 30_000 * 1000);
-      expect(deepMs).toBeLessThan(500);
       const errors = await c.get(`/projects/${p}/errors?per_page=100&filters[event.since][][type]=eq&filters[event.since][][value]=1d`);
       expect(errors.status).toBe(200);
     } finally {
