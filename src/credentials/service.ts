@@ -149,13 +149,7 @@ export class CredentialService {
     } catch (err) {
       if (!isSnagError(err) || err.code === 'aborted' || err.code === 'vault' || err.code === 'internal') throw err;
       const judged = err.details.field !== undefined;
-      const saved = judged
-        ? await this.store.credentials.update(c.id, {
-            verified_status: 'FAILED',
-            verified_at: toIso(Date.now()),
-            verify_error: serializeVerifyError(err),
-          })
-        : c;
+      const saved = judged ? await this.store.credentials.update(c.id, failedFields(err)) : c;
       this.log.info({ credential_id: c.id, status: saved.verified_status, error: err.code }, 'credential test failed');
       return { ok: false, credential: await this.view(saved), error: err };
     }
@@ -295,6 +289,24 @@ function verifiedFields(v: Verification): StatusFields {
     organizations: v.organizations,
     rate_limit: v.rate_limit,
   };
+}
+
+/** The verification columns of a failed check (the rest — organizations, rate limit — stay as last seen). */
+export function failedFields(err: SnagError, at: Date | number = Date.now()): Pick<CredentialUpdate, 'verified_status' | 'verified_at' | 'verify_error'> {
+  return { verified_status: 'FAILED', verified_at: toIso(at), verify_error: serializeVerifyError(err) };
+}
+
+/**
+ * Bugsnag refused the credential's token outside a test — a sync's 401 — so record it FAILED with that reason, as a
+ * failed `credentials test` would: no face keeps showing a dead token as valid. The reason goes on the token field,
+ * where a test puts its 401s. Skipped (null) when the credential no longer holds the token that was refused (replaced
+ * or moved to another host while the sync ran): the old token's failure says nothing about the new one. A later
+ * successful test or token update sets it VERIFIED again.
+ */
+export async function recordTokenRejected(store: Store, used: Credential, err: SnagError): Promise<Credential | null> {
+  const current = await store.credentials.get(used.id);
+  if (!current || current.token_envelope !== used.token_envelope || current.host !== used.host) return null;
+  return store.credentials.update(used.id, failedFields(onField(err, 'token')));
 }
 
 function unverifiedFields(): StatusFields {

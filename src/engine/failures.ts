@@ -36,6 +36,11 @@ export function explainAuthFailure(err: SnagError, credential: Credential): Snag
   );
 }
 
+/** Bugsnag refused the token itself (401) — not a role, a plan or a project: the credential is what is wrong. */
+export function isTokenRejected(err: SnagError): boolean {
+  return err.status === 401 && (err.code === 'auth_invalid' || err.code === 'auth_revoked');
+}
+
 export function errorJson(err: unknown): ErrorJson {
   return toSnagError(err).toJSON() as unknown as ErrorJson;
 }

@@ -1,6 +1,7 @@
 import type { Organization } from '../bugsnag/models/organization.js';
 import type { Project } from '../bugsnag/models/project.js';
 import { SnagError, toSnagError } from '../core/errors.js';
+import { recordTokenRejected } from '../credentials/service.js';
 import { openDestination } from '../destinations/index.js';
 import type { Destination } from '../destinations/types.js';
 import { DEFAULT_MAX_IN_FLIGHT } from '../http/rate-limiter.js';
@@ -11,7 +12,7 @@ import type { Partition } from '../streams/types.js';
 import { clientOptionsFromEnv, engineClient, type EngineClientOptions } from './client.js';
 import { configError, resolveSyncOptions, selectStreams } from './config.js';
 import { RunEvents, type FinalStatus, type RunSummary, type RunWarning } from './events.js';
-import { errorJson, explainAuthFailure } from './failures.js';
+import { errorJson, explainAuthFailure, isTokenRejected } from './failures.js';
 import { streamSummaries, totalsOf, type StreamRow } from './history.js';
 import {
   chooseOrganizations,
@@ -264,6 +265,11 @@ async function execute(x: Execution): Promise<RunSummary> {
     if (fresh?.schedule) await store.sources.update(source.id, { next_run_at: nextRunAfter(fresh.schedule, finishedAt) });
   } catch (err) {
     summary.error ??= errorJson(err);
+  }
+  if (fatal && isTokenRejected(fatal)) {
+    // The credentials list must not keep showing a token Bugsnag refuses as VERIFIED. Best effort: the run's own
+    // error already says what to do, and the next `credentials test` records the same.
+    await recordTokenRejected(store, x.credential, fatal).catch(() => undefined);
   }
   await dest?.close().catch(() => undefined);
   events.emit({ type: 'run-done', status, error: summary.error, summary });

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { last4 } from '../../src/core/redact.js';
+import { SnagError } from '../../src/core/errors.js';
+import { recordTokenRejected } from '../../src/credentials/service.js';
 import { encodeMasterKey, generateMasterKey } from '../../src/credentials/vault.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { closedPort, fakeServer, harness, notifierKey, rejection, selfSignedServer, startSmallSim, type Harness } from './helpers.js';
@@ -307,6 +309,30 @@ describe('testCredential', () => {
     const e = await rejection(h.service.testCredential('nope'));
     expect(e.code).toBe('missing');
     expect(e.exitCode).toBe(4);
+  });
+});
+
+describe('recordTokenRejected (a sync refused the token)', () => {
+  const refused = () => new SnagError('auth_revoked', 'Bugsnag now refuses the token of credential "s".', { hint: 'Update it.', status: 401 });
+
+  it('records FAILED with the reason on the token field, as a failed test would; a successful test sets it back', async () => {
+    await h.service.createCredential({ name: 's', token: admin().token, host: sim.url });
+    const used = await h.runtime.store.credentials.findByNameOrId('s');
+    const before = Date.now();
+    expect(await recordTokenRejected(h.runtime.store, used, refused())).not.toBeNull();
+    const marked = await h.service.getCredential('s');
+    expect(marked).toMatchObject({ verified_status: 'FAILED', verify_error: { error: 'auth_revoked', message: refused().message, hint: 'Update it.', field: 'token', exit_code: 22 } });
+    expect(Date.parse(marked.verified_at!)).toBeGreaterThanOrEqual(before - 1);
+    expect(marked.organizations.length).toBeGreaterThan(0);
+    expect((await h.service.testCredential('s')).credential).toMatchObject({ verified_status: 'VERIFIED', verify_error: null });
+  });
+
+  it('leaves a credential alone whose token was replaced since (the old token failed, not the new one)', async () => {
+    await h.service.createCredential({ name: 's2', token: admin().token, host: sim.url });
+    const used = await h.runtime.store.credentials.findByNameOrId('s2');
+    await h.service.updateCredential('s2', { token: member().token });
+    expect(await recordTokenRejected(h.runtime.store, used, refused())).toBeNull();
+    expect((await h.service.getCredential('s2')).verified_status).toBe('VERIFIED');
   });
 });
 

@@ -77,10 +77,16 @@ describe('snagsync sync', () => {
     const dest = `sqlite:${join(h.home, 'rev.db')}`;
     const kept = (await stored(dest, 'events', keyOf.events)).rows;
     expect(kept).toBeGreaterThan(300);
+    // The credential is no longer listed as valid: FAILED, with the run's reason.
+    const failedView = JSON.parse((await cli(['credentials', 'show', 'sim-admin', '--json'])).stdout) as { verified_status: string; verify_error: { error: string; message: string } | null };
+    expect(failedView.verified_status).toBe('FAILED');
+    expect(failedView.verify_error).toMatchObject({ error: 'auth_revoked', message: expect.stringMatching(/now refuses the token of credential "sim-admin"/) });
+    expect((await cli(['credentials', 'list'])).stdout).toMatch(/sim-admin.*FAILED/);
 
     sim.restoreToken(token);
     const update = await cli(['credentials', 'update', 'sim-admin', '--token-stdin'], `${token}\n`);
     expect(update.code, update.stderr).toBe(0);
+    expect(JSON.parse((await cli(['credentials', 'show', 'sim-admin', '--json'])).stdout)).toMatchObject({ verified_status: 'VERIFIED', verify_error: null });
     const rerun = await cli(['sync', 'rev', '--json']);
     expect(rerun.code, rerun.stderr).toBe(0);
     const s = JSON.parse(rerun.stdout) as { streams: Array<{ records_read: number }> };

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/sim/index.js';
+import { createCredentialService } from '../../src/credentials/service.js';
 import { exitCodeOf, startRun } from '../../src/engine/index.js';
 import { makeHome, startSim, type Home } from './helpers.js';
 import { diffKeys, keyOf, simTruth, stored } from './truth.js';
@@ -45,8 +46,20 @@ describe('a token revoked in the middle of a sync', () => {
     const record = await h.runtime.store.runs.findById(failed.run_id);
     expect(record.status).toBe('failed');
     expect(record.error?.error).toBe('auth_revoked');
+    // The credential no longer shows as valid: FAILED, with the run's reason on the token field.
+    const credentials = createCredentialService({ store: h.runtime.store, vault: h.runtime.vault, home: h.home, env: h.env });
+    const marked = await credentials.getCredential('sim-admin');
+    expect(marked.verified_status).toBe('FAILED');
+    expect(Date.parse(marked.verified_at!)).toBeGreaterThanOrEqual(Date.parse(failed.started_at));
+    expect(marked.verify_error).toMatchObject({ error: 'auth_revoked', field: 'token', exit_code: 22, message: failed.error!.message });
+    expect(JSON.stringify(marked)).not.toContain(token);
+    // Still refused: a test keeps it FAILED, and still says revoked (it worked before).
+    expect((await credentials.testCredential('sim-admin')).credential).toMatchObject({ verified_status: 'FAILED', verify_error: { error: 'auth_revoked' } });
 
     sim.restoreToken(token);
+    const tested = await credentials.testCredential('sim-admin');
+    expect(tested.ok).toBe(true);
+    expect(tested.credential).toMatchObject({ verified_status: 'VERIFIED', verify_error: null });
     sim.resetStats();
     const rerun = await (await startRun(h.runtime, source.name)).done;
     expect(rerun.status, JSON.stringify(rerun.error)).toBe('succeeded');
