@@ -167,6 +167,11 @@ export function endUser(seed: number, org: number, n: number): EndUser {
   };
 }
 
+/** The custom `account.plan` field (metaData.account.plan) of an occurrence: it follows the end user. */
+export function accountPlan(user: number): string {
+  return ['free', 'team', 'enterprise'][hash(user, 3) % 3]!;
+}
+
 function extension(language: string): string {
   return ({ ruby: 'rb', javascript: 'js', java: 'java', swift: 'swift', python: 'py', go: 'go', csharp: 'cs' } as Record<string, string>)[language] ?? 'txt';
 }

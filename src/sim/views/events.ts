@@ -1,6 +1,6 @@
 import { hash, hashString, Rng } from '../prng.js';
 import { isoMs, isoSecMs } from '../format.js';
-import { endUser } from '../data/errors.js';
+import { accountPlan, endUser } from '../data/errors.js';
 import type { ProjectData } from '../data/project.js';
 import { BREADCRUMB_KINDS, DIRS, METHODS, THREAD_NAMES } from '../data/vocab.js';
 
@@ -126,7 +126,7 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
     threads,
     metaData: {
       app: { type: project.kind.type },
-      account: { id: `acct_${hash(proto.user, e) % 100_000}`, plan: ['free', 'team', 'enterprise'][hash(proto.user, 3) % 3] },
+      account: { id: `acct_${hash(proto.user, e) % 100_000}`, plan: accountPlan(proto.user) },
       ...(platform === 'server' ? { sidekiq: { queue: 'default', retry: rng.chance(1, 2) } } : {}),
     },
     customDiagnostics: {},
