@@ -5,6 +5,7 @@ import { errorWindowStats, eventRange, type ErrorWindowStats } from '../data/cou
 import type { ProjectData } from '../data/project.js';
 import type { CompiledFilters } from '../query/filters.js';
 import { errorView } from '../views/errors.js';
+import { errorHistogram, histogramBounds, HISTOGRAMS, type Histogram } from '../data/histogram.js';
 import { baseOf, filtersOf, formatBase, list, nextLink, perPage, requireError, requireProject, type Ctx } from './context.js';
 
 /** How deep a sorted errors list may be paged before the API gives up with 422 / code 60000 (API.md §3.6). */
@@ -26,15 +27,16 @@ export function errorRoutes(r: Router<Ctx>): void {
     const direction = scalar(ctx.query, 'direction') === 'asc' ? 'asc' : 'desc';
     const pp = perPage(ctx, 30, 100);
     const [lo, hi] = eventRange(pd, f, base);
+    const render = rowRenderer(ctx, pd, f, lo, hi, base);
     const offsetRaw = scalar(ctx.query, 'offset');
-    if (sort === 'unsorted') return unsortedPage(ctx, pd, f, lo, hi, pp, base, offsetRaw);
+    if (sort === 'unsorted') return unsortedPage(ctx, pd, f, lo, hi, pp, base, offsetRaw, render);
     if (offsetRaw !== undefined && !/^\d+$/.test(offsetRaw)) fail(400, 'Pagination Offset is invalid');
     const offset = offsetRaw === undefined ? 0 : Number(offsetRaw);
     if (offset >= SORTED_OFFSET_LIMIT) return json({ errors: ['Unable to return complete results'], code: 60000 }, undefined, 422);
     const rows = sortedStats(ctx, pd, f, lo, hi, sort, direction);
     const page = rows.slice(offset, offset + pp);
     const next = offset + pp < rows.length ? nextLink(ctx, { base: formatBase(base), offset: String(offset + pp) }) : null;
-    return list(page.map((s) => errorView(pd, ctx.origin, s.error, s)), { total: rows.length, next });
+    return list(page.map(render), { total: rows.length, next });
   });
 
   r.add('GET', '/projects/{project_id}/errors/{error_id}', (ctx, p) => {
@@ -81,6 +83,7 @@ function unsortedPage(
   pp: number,
   base: number,
   offsetRaw: string | undefined,
+  render: (s: ErrorWindowStats) => Record<string, unknown>,
 ) {
   let start = 0;
   if (offsetRaw !== undefined) {
@@ -98,5 +101,16 @@ function unsortedPage(
   }
   const total = allStats(ctx, pd, f, lo, hi).length;
   const next = end < count ? nextLink(ctx, { base: formatBase(base), offset: Buffer.from(`u${end}`).toString('base64url') }) : null;
-  return list(rows.map((s) => errorView(pd, ctx.origin, s.error, s)), { total, next });
+  return list(rows.map(render), { total, next });
+}
+
+/** List rows, with a `trend` per row when `histogram` asks for one (checked before any row is computed). */
+function rowRenderer(ctx: Ctx, pd: ProjectData, f: CompiledFilters, lo: number, hi: number, base: number) {
+  const kind = scalar(ctx.query, 'histogram');
+  if (kind !== undefined && !(HISTOGRAMS as readonly string[]).includes(kind)) fail(400, 'histogram is not included in the list');
+  const bounds = kind === undefined ? null : histogramBounds(kind as Histogram, f, base);
+  return (s: ErrorWindowStats): Record<string, unknown> => {
+    const view = errorView(pd, ctx.origin, s.error, s);
+    return bounds ? { ...view, trend: errorHistogram(pd, s.error, f, lo, hi, bounds) } : view;
+  };
 }
