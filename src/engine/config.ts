@@ -12,6 +12,7 @@ import type { SyncOptions } from '../streams/types.js';
  */
 export const DEFAULT_LOOKBACK = '15m';
 export const DEFAULT_ERRORS_FULL_PASS = '1d';
+export const DEFAULT_RELEASES_FULL_PASS = '1d';
 export const DEFAULT_TRENDS_RESOLUTION = '12h';
 export const DEFAULT_TRENDS_DAYS = 30;
 
@@ -162,6 +163,7 @@ const EngineOptions = z.object({
   concurrency: z.number().int().min(1).max(8).optional(),
   trends_resolution: z.enum(['1m', '5m', '30m', '2h', '12h']).optional(),
   trends_days: z.number().int().min(1).max(90).optional(),
+  releases_full_pass_interval: z.string().optional(),
 });
 
 /** The streams a run reads: the ones asked for (else the source's, else the defaults), with their parents. */
@@ -186,6 +188,7 @@ export function resolveSyncOptions(config: SourceConfig, now: Date): SyncOptions
     fullReports: config.full_reports === true,
     lookbackMs: parseDuration(opts.lookback ?? DEFAULT_LOOKBACK) ?? 900_000,
     errorsFullPassMs: parseDuration(config.errors_full_pass_interval ?? DEFAULT_ERRORS_FULL_PASS) ?? 86_400_000,
+    releasesFullPassMs: parseDuration(opts.releases_full_pass_interval ?? DEFAULT_RELEASES_FULL_PASS) ?? 86_400_000,
     trendsResolution: opts.trends_resolution ?? DEFAULT_TRENDS_RESOLUTION,
     trendsDays: opts.trends_days ?? DEFAULT_TRENDS_DAYS,
     concurrency: opts.concurrency ?? 1,

@@ -8,6 +8,7 @@ import {
   configError,
   DEFAULT_ERRORS_FULL_PASS,
   DEFAULT_LOOKBACK,
+  DEFAULT_RELEASES_FULL_PASS,
   parseFilterArgs,
   resolveOrganizations,
   unknownFilterFields,
@@ -46,6 +47,7 @@ export const SourceInputSchema = z.object({
   schedule: z.string().nullable().optional(),
   lookback: z.string().optional(),
   errors_full_pass_interval: z.string().optional(),
+  releases_full_pass_interval: z.string().optional(),
   concurrency: z.number().int().min(1).max(8).optional(),
   status: z.enum(['active', 'paused']).optional(),
 });
@@ -175,6 +177,9 @@ function buildConfig(
   }
   if (input.lookback !== undefined) config.lookback = validateDuration(input.lookback, 'lookback');
   if (input.errors_full_pass_interval !== undefined) config.errors_full_pass_interval = validateDuration(input.errors_full_pass_interval, 'errors_full_pass_interval');
+  if (input.releases_full_pass_interval !== undefined) {
+    config.releases_full_pass_interval = validateDuration(input.releases_full_pass_interval, 'releases_full_pass_interval');
+  }
   if (input.concurrency !== undefined) config.concurrency = input.concurrency;
   const streams = config.streams ?? DEFAULT_STREAMS;
   if (config.full_reports && !streams.includes('events')) warnings.push('full_reports has no effect: the events stream is not selected.');
@@ -211,6 +216,7 @@ export function describeSource(source: Source): Record<string, unknown> {
       full_reports: c.full_reports === true,
       lookback: (c.lookback as string | undefined) ?? DEFAULT_LOOKBACK,
       errors_full_pass_interval: c.errors_full_pass_interval ?? DEFAULT_ERRORS_FULL_PASS,
+      releases_full_pass_interval: (c.releases_full_pass_interval as string | undefined) ?? DEFAULT_RELEASES_FULL_PASS,
     },
   };
 }

@@ -3,12 +3,16 @@ import { ReleaseSchema } from '../bugsnag/models/release.js';
 import { toIso } from '../core/time.js';
 import { loadState, ReleaseState } from './state.js';
 import { defineStream, type Batch, type ReadContext } from './types.js';
-import { isRejectedLink, maxIso, ms, projectPartition, seconds, withParents } from './util.js';
+import { fullPassDue, isRejectedLink, maxIso, ms, projectPartition, seconds, withParents } from './util.js';
 
 /**
  * Releases, newest first by `release_time` (10 a page, Bugsnag's maximum). Incremental: a pass fixes `base` (its
  * start) so pages do not shift, and stops after the first page that reaches below cursor − look-back. The cursor is
  * the newest `release_time` of the last completed pass. Releases older than the source's start date are not stored.
+ *
+ * But a release's figures (`sessions_count_in_last_24h`, `total_sessions_count`, `errors_seen_count`…) keep changing
+ * long after its `release_time`, which an incremental pass never reaches back to: so, like errors, releases get a
+ * periodic full pass (daily by default, the source's `releases_full_pass_interval`) that reads every page again.
  */
 export const releases = defineStream({
   name: 'releases',
@@ -18,7 +22,11 @@ export const releases = defineStream({
   primaryKey: ['project_id', 'id'],
   partition: 'project',
   syncModes: ['full_refresh', 'incremental'],
-  cursor: { field: 'release_time', order: 'newest-first' },
+  cursor: {
+    field: 'release_time',
+    order: 'newest-first',
+    note: 'plus a periodic full pass (releases_full_pass_interval, default 1d) for session and error counts',
+  },
   heavy: false,
   columns: [
     { name: 'project_id', type: 'text' },
@@ -44,10 +52,22 @@ async function* readReleases(ctx: ReadContext): AsyncGenerator<Batch> {
   const { project } = projectPartition(ctx, 'releases');
   const loaded = loadState(ReleaseState, ctx.state, ctx.warn);
   const cursor = loaded?.cursor;
-  let pass = loaded?.pass ?? { base: seconds(ctx.now), startedAt: toIso(ctx.now) };
-  const cursorFloor = cursor === undefined ? null : (ms(cursor) ?? 0) - ctx.options.lookbackMs;
+  const lastFullPassAt = loaded?.lastFullPassAt;
+  let pass = loaded?.pass ?? {
+    base: seconds(ctx.now),
+    full: cursor === undefined || fullPassDue(ctx.now, lastFullPassAt, ctx.options.releasesFullPassMs),
+    startedAt: toIso(ctx.now),
+  };
+  const cursorFloor = cursor === undefined || pass.full ? null : (ms(cursor) ?? 0) - ctx.options.lookbackMs;
   const start = ctx.options.startDate?.getTime() ?? null;
   const stopBelow = Math.max(cursorFloor ?? -Infinity, start ?? -Infinity);
+  // What a pass in progress keeps of the last completed one: a crash mid-pass loses neither the cursor nor when the
+  // last full pass was (which would make the next full pass due at once).
+  const carried = { ...(cursor ? { cursor } : {}), ...(lastFullPassAt !== undefined ? { lastFullPassAt } : {}) };
+  const completed = (maxSeen: string | undefined) => ({
+    cursor: maxIso(cursor, maxSeen) ?? cursor ?? pass.base,
+    ...(pass.full ? { lastFullPassAt: pass.startedAt } : lastFullPassAt !== undefined ? { lastFullPassAt } : {}),
+  });
   let resumeFrom = pass.nextUrl;
   for (;;) {
     const fromSaved = resumeFrom !== undefined;
@@ -66,8 +86,8 @@ async function* readReleases(ctx: ReadContext): AsyncGenerator<Batch> {
           .map((r) => withParents(r, { project_id: project.id }));
         const done = page.nextUrl === undefined || oldest < stopBelow;
         const batch: Batch = done
-          ? { records, state: { cursor: maxIso(cursor, maxSeen) ?? cursor ?? pass.base } }
-          : { records, state: { ...(cursor ? { cursor } : {}), pass: { ...pass, nextUrl: page.nextUrl, ...(maxSeen ? { maxSeen } : {}) } } };
+          ? { records, state: completed(maxSeen) }
+          : { records, state: { ...carried, pass: { ...pass, nextUrl: page.nextUrl, ...(maxSeen ? { maxSeen } : {}) } } };
         if (page.totalCount !== undefined) batch.total = page.totalCount;
         pass = { ...pass, ...(maxSeen ? { maxSeen } : {}) };
         yield batch;

@@ -41,6 +41,8 @@ export type WindowState = z.infer<typeof WindowState>;
 /** Releases: newest first by `release_time`, read until older than the cursor (minus the look-back). */
 export const ReleasePass = z.object({
   base: z.string(),
+  /** Reads every release (the first pass, or the periodic one), not just down to cursor − look-back. */
+  full: z.boolean().default(false),
   nextUrl: z.string().optional(),
   /** Newest release_time seen in this pass (becomes the cursor when it completes). */
   maxSeen: z.string().optional(),
@@ -49,6 +51,8 @@ export const ReleasePass = z.object({
 export const ReleaseState = z.object({
   cursor: z.string().optional(),
   pass: ReleasePass.optional(),
+  /** When the last full pass started (it completed, or this would not be set). */
+  lastFullPassAt: z.string().optional(),
 });
 export type ReleaseState = z.infer<typeof ReleaseState>;
 

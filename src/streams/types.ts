@@ -37,6 +37,8 @@ export interface SyncOptions {
   lookbackMs: number;
   /** Errors get a full pass (not just the incremental window) when the last one is older than this. */
   errorsFullPassMs: number;
+  /** Releases are read whole again (their session and error counts keep changing) when the last full pass is older. */
+  releasesFullPassMs: number;
   /** Trend buckets: resolution and how many days back. */
   trendsResolution: '1m' | '5m' | '30m' | '2h' | '12h';
   trendsDays: number;

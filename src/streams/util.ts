@@ -35,6 +35,14 @@ export function justAfter(iso: string): string {
   return toIsoSeconds(Math.floor(t / 1000) * 1000 + 1000);
 }
 
+/**
+ * A periodic full pass (errors' status changes, releases' session figures) is due when none has completed yet, or the
+ * last one started `intervalMs` or more before `now`.
+ */
+export function fullPassDue(now: Date, lastFullPassAt: string | undefined, intervalMs: number): boolean {
+  return lastFullPassAt === undefined || now.getTime() - (ms(lastFullPassAt) ?? 0) >= intervalMs;
+}
+
 export function shiftIso(iso: string, deltaMs: number): string {
   return toIsoSeconds(Math.floor(((ms(iso) ?? 0) + deltaMs) / 1000) * 1000);
 }

@@ -3,7 +3,7 @@ import { SnagError } from '../core/errors.js';
 import { toIso } from '../core/time.js';
 import { loadState, WindowState, type WindowPass } from './state.js';
 import type { Batch, ChildBatch, ReadContext, StreamRecord } from './types.js';
-import { isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, justAfter, seconds, shiftIso } from './util.js';
+import { fullPassDue, isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, justAfter, seconds, shiftIso } from './util.js';
 
 /**
  * Passes over a time window of a newest-first list (events by `received_at`, errors by `last_seen`).
@@ -119,7 +119,7 @@ class Restart extends Error {}
 function newPass<T>(ctx: ReadContext, spec: WindowSpec<T>, cursor: string | undefined, lastFullPassAt: string | undefined): WindowPass {
   const now = ctx.now.getTime();
   const start = ctx.options.startDate ? seconds(ctx.options.startDate) : null;
-  const fullDue = spec.fullPassMs !== undefined && (lastFullPassAt === undefined || now - (ms(lastFullPassAt) ?? 0) >= spec.fullPassMs);
+  const fullDue = spec.fullPassMs !== undefined && fullPassDue(ctx.now, lastFullPassAt, spec.fullPassMs);
   const full = cursor === undefined || fullDue;
   let since = start;
   if (!full) {

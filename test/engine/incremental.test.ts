@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createBugsnagClient } from '../../src/bugsnag/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { startRun, type RunSummary } from '../../src/engine/index.js';
+import { describeSource } from '../../src/engine/sources.js';
 import { makeHome, startSim, type Home } from './helpers.js';
 import { keyOf, stored } from './truth.js';
 
@@ -10,6 +11,7 @@ import { keyOf, stored } from './truth.js';
  * Errors change status without their last_seen moving (API.md §6.7), so incremental errors passes cannot see it:
  * the periodic full pass (daily by default) does. Comments arrive when their error is read: in the incremental
  * window when it gets new events, and at the full pass otherwise — one comments request per changed error only.
+ * Releases' session and error counts change long after their release_time: they get a periodic full pass too.
  */
 let sim: Simulator;
 let h: Home;
@@ -89,10 +91,44 @@ describe('errors and comments', () => {
 });
 
 describe('releases', () => {
-  it('stop at the first page older than the cursor on an incremental pass', async () => {
+  const releasesRequests = () => requests('GET /projects/{project_id}/releases');
+  const projects = () => sim.info().organizations.flatMap((o) => o.projects).length;
+
+  async function syncAt(name: string, now: Date): Promise<number> {
     sim.resetStats();
-    await sync(new Date(Date.now() + 3 * DAY));
-    expect(requests('GET /projects/{project_id}/releases')).toBe(1);
-    expect((await stored(dest, 'releases', keyOf.releases)).rows).toBe(12);
+    const s = await (await startRun(h.runtime, name, { now })).done;
+    expect(s.status, JSON.stringify(s.error)).toBe('succeeded');
+    return releasesRequests();
+  }
+
+  it('an incremental pass stops at the first page older than the cursor; the daily full pass reads every page again', async () => {
+    const dest3 = `sqlite:${join(h.home, 'releases.db')}`;
+    const own = (await h.source({ destination: dest3, streams: ['releases'] })).name;
+    const allPages = Math.ceil(12 / 10) * projects(); // 12 releases a project, 10 a page
+    expect(allPages).toBeGreaterThan(projects());
+    const t0 = Date.now();
+    expect(await syncAt(own, new Date(t0))).toBe(allPages);
+    // Within the interval: one page per project, down to cursor − look-back.
+    expect(await syncAt(own, new Date(t0 + 3_600_000))).toBe(projects());
+    // A day after the last full pass: every page again, so session and error counts are fresh.
+    expect(await syncAt(own, new Date(t0 + DAY + 60_000))).toBe(allPages);
+    // And the interval counts from that pass.
+    expect(await syncAt(own, new Date(t0 + DAY + 3_600_000))).toBe(projects());
+    expect((await stored(dest3, 'releases', keyOf.releases)).rows).toBe(12);
+  });
+
+  it('take their interval from the source (releases_full_pass_interval), shown among its effective options', async () => {
+    const dest4 = `sqlite:${join(h.home, 'releases-1h.db')}`;
+    const own = await h.source({ destination: dest4, streams: ['releases'], releases_full_pass_interval: '1h' });
+    expect(describeSource(own).effective).toMatchObject({ releases_full_pass_interval: '1h', errors_full_pass_interval: '1d' });
+    const allPages = Math.ceil(12 / 10) * projects();
+    const t0 = Date.now();
+    expect(await syncAt(own.name, new Date(t0))).toBe(allPages);
+    expect(await syncAt(own.name, new Date(t0 + 30 * 60_000))).toBe(projects());
+    expect(await syncAt(own.name, new Date(t0 + 61 * 60_000))).toBe(allPages);
+    await expect(h.source({ destination: dest4, streams: ['releases'], releases_full_pass_interval: 'soon' })).rejects.toMatchObject({
+      code: 'config',
+      details: { field: 'releases_full_pass_interval' },
+    });
   });
 });

@@ -20,6 +20,7 @@ const OPTIONS: SyncOptions = {
   fullReports: false,
   lookbackMs: 900_000,
   errorsFullPassMs: 86_400_000,
+  releasesFullPassMs: 86_400_000,
   trendsResolution: '12h',
   trendsDays: 30,
 };
