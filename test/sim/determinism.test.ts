@@ -23,6 +23,8 @@ async function snapshot(sim: Simulator): Promise<string[]> {
     await grab(`/projects/${String(p.id)}/releases?per_page=10`);
     await grab(`/projects/${String(p.id)}/collaborators`);
     await grab(`/projects/${String(p.id)}/pivots`);
+    await grab(`/projects/${String(p.id)}/pivots/user.email/values?per_page=5&base=2026-01-20T00:00:00Z`);
+    await grab(`/projects/${String(p.id)}/errors?histogram=two_week&per_page=5&base=2026-01-20T00:00:00Z`);
     if (errors[0]) await grab(`/errors/${String(errors[0].id)}/latest_event`);
     if (events[0]) await grab(`/projects/${String(p.id)}/events/${String(events[0].id)}`);
   }
