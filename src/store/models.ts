@@ -233,6 +233,8 @@ export const RunStream = z.object({
   stream: z.string().min(1),
   /** `project:<id>`, `organization:<id>`, or '' for global streams — opaque to the store. */
   partition: z.string(),
+  /** How people know the partition ("Checkout (Acme)"), as the run read it; null when unknown (show the id). */
+  partition_label: z.string().nullable(),
   records_read: z.number().int().nonnegative(),
   records_written: z.number().int().nonnegative(),
   pages: z.number().int().nonnegative(),
@@ -253,6 +255,7 @@ export const RunStreamUpsert = z.object({
   run_id: RunId,
   stream: z.string().min(1),
   partition: z.string().default(''),
+  partition_label: z.string().nullable().optional(),
   records_read: z.number().int().nonnegative().optional(),
   records_written: z.number().int().nonnegative().optional(),
   pages: z.number().int().nonnegative().optional(),

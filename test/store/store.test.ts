@@ -14,6 +14,7 @@ import {
   validateName,
   type Store,
 } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { credentialInput, tempDir } from './helpers.js';
 
 async function expectSnag(p: Promise<unknown> | (() => unknown), code: string): Promise<SnagError> {
@@ -127,6 +128,31 @@ describe('metadata store', () => {
     const db2 = new Database(metadataDbPath(t.dir));
     db2.pragma(`user_version = ${LATEST_SCHEMA_VERSION}`);
     db2.close();
+    store = openStore({ home: t.dir });
+  });
+
+  it('migrates a version 1 store: its run rows keep everything and get a null partition_label', async () => {
+    await store.close();
+    const u = tempDir();
+    const db = new Database(metadataDbPath(ensureHome(u.dir)));
+    db.exec(MIGRATIONS.find((m) => m.version === 1)!.sql);
+    db.pragma('user_version = 1');
+    const at = '2026-01-15T00:00:00.000Z';
+    db.prepare(`INSERT INTO credentials (id, name, name_key, host, token_envelope, token_key_id, token_last4, verified_status, created_at, updated_at)
+      VALUES ('cred_1', 'c', 'c', 'https://api.bugsnag.com', 'env', 'k', 'abcd', 'UNVERIFIED', ?, ?)`).run(at, at);
+    db.prepare(`INSERT INTO sources (id, name, name_key, credential_id, status, destination, created_at, updated_at)
+      VALUES ('src_1', 's', 's', 'cred_1', 'active', 'sqlite:/tmp/x.db', ?, ?)`).run(at, at);
+    db.prepare(`INSERT INTO runs (id, source_id, status, trigger, started_at, finished_at) VALUES ('run_1', 'src_1', 'succeeded', 'cli', ?, ?)`).run(at, at);
+    db.prepare(`INSERT INTO run_streams (run_id, stream, partition, records_read, outcome, started_at) VALUES ('run_1', 'events', 'project:1', 7, 'ok', ?)`).run(at);
+    db.close();
+    const old = openStore({ home: u.dir });
+    try {
+      expect(await old.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      expect(await old.runs.listStreams('run_1')).toEqual([expect.objectContaining({ stream: 'events', partition: 'project:1', partition_label: null, records_read: 7 })]);
+    } finally {
+      await old.close();
+      u.cleanup();
+    }
     store = openStore({ home: t.dir });
   });
 
@@ -304,6 +330,12 @@ describe('metadata store', () => {
         ]),
       );
       await expectSnag(store.runs.upsertStream({ run_id: 'run_nope', stream: 'x', partition: '' }), 'missing');
+      // A label given once stays through later upserts that leave it out; rows without one have null.
+      await store.runs.upsertStream({ run_id: run.id, stream: 'releases', partition: 'project:1', partition_label: 'Checkout (Acme)' });
+      await store.runs.upsertStream({ run_id: run.id, stream: 'releases', partition: 'project:1', records_read: 3 });
+      const labelled = (await store.runs.listStreams(run.id)).find((x) => x.stream === 'releases')!;
+      expect(labelled).toMatchObject({ partition_label: 'Checkout (Acme)', records_read: 3 });
+      expect(streams.find((x) => x.stream === 'events')!.partition_label).toBeNull();
       const e = await expectSnag(store.runs.findById('run_nope'), 'missing');
       expect(e.hint).toContain('snagsync runs list');
       expect((await store.runs.list({ sourceId })).map((r) => r.id)).toEqual([run.id]);

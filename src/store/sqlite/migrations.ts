@@ -92,6 +92,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       );
     `,
   },
+  {
+    version: 2,
+    description: 'run_streams.partition_label',
+    // What people call the partition ("Checkout (Acme)"), saved by the run that knew it, so the run's pages and
+    // `runs show` need not look names up anywhere. Null for global streams, rows of older runs, nameless records.
+    sql: `ALTER TABLE run_streams ADD COLUMN partition_label TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -31,8 +31,8 @@ interface RunRow {
 
 const COLUMNS = `id, source_id, status, trigger, options, started_at, finished_at, error, records_read, records_written,
   requests, rate_limit_wait_ms, pid, hostname, heartbeat_at`;
-const STREAM_COLUMNS = `run_id, stream, partition, records_read, records_written, pages, requests, retries, wait_ms,
-  duration_ms, outcome, message, started_at, finished_at`;
+const STREAM_COLUMNS = `run_id, stream, partition, partition_label, records_read, records_written, pages, requests,
+  retries, wait_ms, duration_ms, outcome, message, started_at, finished_at`;
 
 export class SqliteRuns extends SqliteRepo implements RunRepository {
   async create(input: RunCreate): Promise<Run> {
@@ -137,6 +137,7 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
       if (!this.row(u.run_id)) throw notFound('run', u.run_id);
       const current = this.streamRow(u.run_id, u.stream, u.partition);
       const merged: Record<string, unknown> = {
+        partition_label: null,
         records_read: 0,
         records_written: 0,
         pages: 0,
@@ -152,9 +153,10 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
       };
       for (const [k, v] of Object.entries(u)) if (v !== undefined) merged[k] = v;
       this.stmt(
-        `INSERT INTO run_streams (${STREAM_COLUMNS}) VALUES (@run_id, @stream, @partition, @records_read, @records_written, @pages,
-         @requests, @retries, @wait_ms, @duration_ms, @outcome, @message, @started_at, @finished_at)
-         ON CONFLICT (run_id, stream, partition) DO UPDATE SET records_read = excluded.records_read,
+        `INSERT INTO run_streams (${STREAM_COLUMNS}) VALUES (@run_id, @stream, @partition, @partition_label, @records_read,
+         @records_written, @pages, @requests, @retries, @wait_ms, @duration_ms, @outcome, @message, @started_at, @finished_at)
+         ON CONFLICT (run_id, stream, partition) DO UPDATE SET partition_label = excluded.partition_label,
+         records_read = excluded.records_read,
          records_written = excluded.records_written, pages = excluded.pages, requests = excluded.requests,
          retries = excluded.retries, wait_ms = excluded.wait_ms, duration_ms = excluded.duration_ms,
          outcome = excluded.outcome, message = excluded.message, started_at = excluded.started_at,
