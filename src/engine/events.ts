@@ -75,7 +75,15 @@ export type RunEventBody =
       destination: string;
     }
   | { type: 'plan'; organizations: number; projects: number }
-  | { type: 'stream-start'; stream: string; partition: string; mode: 'full_refresh' | 'incremental'; resumed: boolean }
+  | {
+      type: 'stream-start';
+      stream: string;
+      partition: string;
+      /** What people call the partition ("Checkout (Acme)"); absent for the account, or when Bugsnag gave no name. */
+      partitionLabel?: string;
+      mode: 'full_refresh' | 'incremental';
+      resumed: boolean;
+    }
   | {
       type: 'page';
       stream: string;

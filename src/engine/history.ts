@@ -30,6 +30,8 @@ export class StreamRow {
     readonly partition: string,
     /** Planning reads (organizations, projects not selected) are counted in the totals but not listed. */
     readonly listed: boolean,
+    /** What people call the partition ("Checkout (Acme)"), saved with the row for the run pages; null: show the id. */
+    readonly label: string | null = null,
   ) {}
 
   attach(client: BugsnagClient): void {
@@ -69,6 +71,7 @@ export class StreamRow {
       run_id: this.runId,
       stream: this.stream,
       partition: this.partition,
+      partition_label: this.label,
       records_read: this.recordsRead,
       records_written: this.recordsWritten,
       pages: this.pages,

@@ -38,6 +38,21 @@ export function projectPartition(organization: Organization, project: Project): 
   return { kind: 'project', key: partitionKey.project(project.id), organization, project };
 }
 
+/** Labels are for people, and saved with every run row: a name that is a whole paragraph is cut. */
+const MAX_LABEL = 200;
+
+/**
+ * What people call a partition: "Checkout (Acme)" for a project (the organization by id when it has no name),
+ * "Acme" for an organization; null for the account, or when Bugsnag gave no name (pages then show the id).
+ */
+export function partitionLabel(p: Partition): string | null {
+  const org = p.kind === 'global' ? null : p.organization.name?.trim() || null;
+  if (p.kind === 'organization') return org?.slice(0, MAX_LABEL) ?? null;
+  if (p.kind !== 'project') return null;
+  const name = p.project.name?.trim();
+  return name ? `${name} (${org ?? p.organization.id})`.slice(0, MAX_LABEL) : null;
+}
+
 /** The selected streams of one partition kind, in catalog order, children left to their parents. */
 export function streamsFor(kind: Partition['kind'], selected: readonly string[]): StreamDefinition[] {
   return STREAMS.filter((s) => s.partition === kind && !s.parent && selected.includes(s.name));

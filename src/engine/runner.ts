@@ -6,6 +6,7 @@ import type { ChildContext, Partition, ReadContext, StreamDefinition, StreamReco
 import type { RunEvents, RunWarning, StreamOutcome } from './events.js';
 import { disposition, errorJson } from './failures.js';
 import { StreamRow } from './history.js';
+import { partitionLabel } from './planner.js';
 import { prefetch } from './prefetch.js';
 
 /**
@@ -50,12 +51,13 @@ export interface JobResult {
 export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   const { stream, partition } = job;
   const key = partition.key;
-  const row = new StreamRow(rc.store, rc.runId, stream.name, key, job.write);
+  const label = partitionLabel(partition);
+  const row = new StreamRow(rc.store, rc.runId, stream.name, key, job.write, label);
   rc.rows.push(row);
   const childRows = new Map<string, StreamRow>();
   const children = new Map<string, ChildContext>();
   for (const child of job.children) {
-    const r = new StreamRow(rc.store, rc.runId, child.name, key, true);
+    const r = new StreamRow(rc.store, rc.runId, child.name, key, true, label);
     rc.rows.push(r);
     childRows.set(child.name, r);
     const api = rc.newClient(child.name, key);
@@ -73,10 +75,11 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     rc.events.emit({ type: 'warning', stream: stream.name, partition: key, code, message });
   };
   if (job.write) {
-    rc.events.emit({ type: 'stream-start', stream: stream.name, partition: key, mode: incremental ? 'incremental' : 'full_refresh', resumed });
+    const named = label !== null ? { partitionLabel: label } : {};
+    rc.events.emit({ type: 'stream-start', stream: stream.name, partition: key, ...named, mode: incremental ? 'incremental' : 'full_refresh', resumed });
     await row.save(true);
     for (const [name, r] of childRows) {
-      rc.events.emit({ type: 'stream-start', stream: name, partition: key, mode: incremental ? 'incremental' : 'full_refresh', resumed: false });
+      rc.events.emit({ type: 'stream-start', stream: name, partition: key, ...named, mode: incremental ? 'incremental' : 'full_refresh', resumed: false });
       await r.save(true);
     }
   }

@@ -131,6 +131,11 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     const midRecords = Number((await live.locator('[data-total="records"]').textContent())!.replace(/,/g, ''));
     const midApplied = Number(await live.getAttribute('data-applied'));
     expect(await page.locator('.page-head [data-run-status="running"]').isVisible()).toBe(true);
+    // Rows name their project "Name (Organization)", the ones app.js adds as events arrive too (the second project's
+    // streams start after the page loaded); never "project <id>".
+    const orgName = sim.info().organizations[0]!.name;
+    await live.locator(`td[data-label="Partition"]:text-is("${p2!.name} (${orgName})")`).first().waitFor();
+    expect(await live.locator('td[data-label="Partition"]:text-matches("^project ")').count()).toBe(0);
     // …and at the end the page shows the summary, without a reload.
     const runPage = page.locator('[data-run-page][data-run-status="succeeded"]');
     await runPage.waitFor({ timeout: 60_000 });
@@ -147,6 +152,7 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await runPage.locator('[data-run-streams] tbody tr').count()).toBe(run.streams.length);
     expect(await runPage.locator('tr[data-stream="events"]').count()).toBe(2);
     expect(await runPage.locator('tr[data-outcome="ok"]').count()).toBe(run.streams.length);
+    expect(await runPage.locator(`tr[data-stream="events"] td[data-label="Partition"]:text-is("${p1!.name} (${orgName})")`).count()).toBe(1);
 
     // The Overview: two series of 30 days, and a table whose every figure is the destination's.
     await page.getByRole('link', { name: 'Overview' }).click();

@@ -39,12 +39,19 @@ describe('snagsync sync', () => {
     const list = await cli(['runs', 'list', '--source', 'app']);
     expect(list.stdout).toMatch(new RegExp(`${summary.run_id}\\s+app\\s+succeeded\\s+cli`));
     const show = await cli(['runs', 'show', summary.run_id, '--json']);
-    const detail = JSON.parse(show.stdout) as { streams: Array<{ stream: string; partition: string; records_read: number; requests: number; outcome: string; duration_ms: number }> };
+    const detail = JSON.parse(show.stdout) as { streams: Array<{ stream: string; partition: string; partition_label: string | null; records_read: number; requests: number; outcome: string; duration_ms: number }> };
     const events = detail.streams.filter((s) => s.stream === 'events');
     expect(events).toHaveLength(2);
-    for (const e of events) expect(e).toMatchObject({ records_read: 1500, outcome: 'ok', partition: expect.stringMatching(/^project:/) });
+    const org = sim.info().organizations[0]!;
+    const labels = new Map(org.projects.map((p): [string, string] => [`project:${p.id}`, `${p.name} (${org.name})`]));
+    for (const e of events) {
+      expect(e).toMatchObject({ records_read: 1500, outcome: 'ok', partition: expect.stringMatching(/^project:/) });
+      expect(e.partition_label).toBe(labels.get(e.partition));
+    }
+    // The text names each project "Name (Organization)" instead of its id.
     const text = await cli(['runs', 'show', summary.run_id]);
-    expect(text.stdout).toMatch(/events\s+project:\S+\s+1500\s+1500\s+50\s+50/);
+    for (const label of labels.values()) expect(text.stdout).toMatch(new RegExp(`events\\s+${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+1500\\s+1500\\s+50\\s+50`));
+    expect(text.stdout).not.toMatch(/events\s+project:/);
 
     const again = await cli(['sync', 'app']);
     expect(again.code).toBe(0);

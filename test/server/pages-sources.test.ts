@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
+import { escapeHtml } from '../../src/server/html.js';
 import { login, postForm, type Browser } from './helpers.js';
 import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
@@ -28,6 +29,11 @@ afterEach(async () => {
 
 const get = (url: string, headers: Record<string, string> = {}) => s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie, ...headers } });
 const projectIds = () => sim.info().organizations.flatMap((o) => o.projects.map((p) => p.id));
+/** "Android App (Initech)": how the run pages name a project. */
+function projectLabel(id: string): string {
+  const org = sim.info().organizations.find((o) => o.projects.some((p) => p.id === id))!;
+  return `${org.projects.find((p) => p.id === id)!.name} (${org.name})`;
+}
 
 /** What the wizard's form sends for a complete source (as the browser encodes it: repeated keys for checkboxes). */
 function wizardBody(over: Record<string, string | string[]> = {}): Record<string, string | string[]> {
@@ -239,7 +245,12 @@ describe('the Sources list and its actions', () => {
     expect(live.body).toContain('data-live-run');
     expect(live.body).toContain(`data-events-url="/api/runs/${runId}/events"`);
     expect(live.body).toContain('Cancel the run');
-    expect(live.body).toMatch(/<tr data-key="[a-z_]+\|[^"]*" data-outcome="[a-z]*">/);
+    expect(live.body).toMatch(/<tr data-key="[a-z_]+\|[^"]*" data-outcome="[a-z]*"[^>]*>/);
+    // Rows name their project as people know it, not by id (the id stays in data-partition).
+    const labelled = [...live.body.matchAll(/<tr data-key="[^"]*" data-outcome="[a-z]*" data-partition="project:([0-9a-f]+)" data-partition-label="([^"]*)">/g)];
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const [, id, label] of labelled) expect(label).toBe(escapeHtml(projectLabel(id!)));
+    expect(live.body).not.toMatch(/data-label="Partition">project /);
     expect(live.body).toContain('<progress');
     const again = await post(`/sources/${created.id}/run`, {}, 'fetch');
     expect(again.statusCode).toBe(409);
@@ -281,12 +292,30 @@ describe('the Runs pages', () => {
     expect(page.body).not.toContain('data-live-run');
     const run = (await s.api('GET', `/api/runs/${runId}`)).json();
     expect(page.body).toContain(`data-total="records">${run.totals.records_read.toLocaleString('en-US')}<`);
-    for (const r of run.streams as Array<{ stream: string; partition: string }>) expect(page.body).toContain(`data-stream="${r.stream}" data-partition="${r.partition}"`);
+    for (const r of run.streams as Array<{ stream: string; partition: string; partition_label: string | null }>) {
+      expect(page.body).toContain(`data-stream="${r.stream}" data-partition="${r.partition}"`);
+      // Projects as "Name (Organization)", organizations by name: in the API, and in the page instead of the id.
+      const [kind, id] = r.partition.split(':') as [string, string];
+      const expected = kind === 'project' ? projectLabel(id) : sim.info().organizations.find((o) => o.id === id)!.name;
+      expect(r.partition_label).toBe(expected);
+      expect(page.body).toContain(`<td data-label="Partition" title="${r.partition}">${escapeHtml(expected)}</td>`);
+    }
+    expect(page.body).not.toMatch(/data-label="Partition"[^>]*>(project|organization) /);
     const perSource = await get(`/runs?source=${created.id}`);
     expect(perSource.body).toContain('Runs of history');
     const detail = await get(`/sources/${created.id}`);
     expect(detail.body).toContain(`href="/runs/${runId}"`);
     expect((await get('/runs/run_nope')).statusCode).toBe(404);
+  });
+
+  it('show the partition id where no name was saved (runs of an older snagsync)', async () => {
+    const created = await s.source({ name: 'older', data_credentials_id: credentialId, source_config: { streams: ['errors'] } });
+    const store = s.runtime.store;
+    const run = await store.runs.create({ source_id: created.id, trigger: 'cli' });
+    await store.runs.upsertStream({ run_id: run.id, stream: 'errors', partition: 'project:5a2f00000000000000000001', records_read: 3, outcome: 'ok' });
+    await store.runs.finish(run.id, { status: 'succeeded' });
+    expect((await s.api('GET', `/api/runs/${run.id}`)).json().streams[0]).toMatchObject({ partition_label: null });
+    expect((await get(`/runs/${run.id}`)).body).toContain('<td data-label="Partition">project 5a2f00000000000000000001</td>');
   });
 });
 

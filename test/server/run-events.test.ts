@@ -106,6 +106,15 @@ describe('run progress over server-sent events', () => {
       const pages = evs.filter((m) => m.event === 'page' && m.data!.stream === done.data!.stream && m.data!.partition === done.data!.partition);
       if (pages.length) expect(pages[pages.length - 1]!.data!.recordsRead).toBe(done.data!.recordsRead);
     }
+    // stream-start names its project (an added field; the others are as they were).
+    const starts = evs.filter((m) => m.event === 'stream-start');
+    expect(starts.length).toBeGreaterThan(0);
+    for (const m of starts) {
+      expect(Object.keys(m.data!).sort()).toEqual(['at', 'mode', 'partition', 'partitionLabel', 'resumed', 'runId', 'seq', 'stream', 'type']);
+      const org = sim.info().organizations.find((o) => o.projects.some((p) => `project:${p.id}` === m.data!.partition))!;
+      const project = org.projects.find((p) => `project:${p.id}` === m.data!.partition)!;
+      expect(m.data!.partitionLabel).toBe(`${project.name} (${org.name})`);
+    }
     const summary = last.data!.summary as { totals: { records_read: number } };
     const run = (await s.api('GET', `/api/runs/${id}`)).json();
     expect(summary.totals.records_read).toBe(run.totals.records_read);

@@ -66,7 +66,8 @@ export const registerRuns: CommandGroup = ({ program, io }) => {
           table(
             streams.map((s) => ({
               stream: s.stream,
-              partition: s.partition || '-',
+              // The name the run saved ("Checkout (Acme)"); the id for older runs and nameless partitions.
+              partition: s.partition_label ?? (s.partition || '-'),
               read: String(s.records_read),
               written: String(s.records_written),
               pages: String(s.pages),

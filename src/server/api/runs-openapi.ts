@@ -10,10 +10,11 @@ const int = { type: 'integer', minimum: 0 };
 
 const RUN_STREAM: JsonSchema = {
   type: 'object',
-  required: ['stream', 'partition', 'records_read', 'records_written', 'pages', 'requests', 'retries', 'wait_ms', 'duration_ms', 'outcome', 'message', 'started_at', 'finished_at'],
+  required: ['stream', 'partition', 'partition_label', 'records_read', 'records_written', 'pages', 'requests', 'retries', 'wait_ms', 'duration_ms', 'outcome', 'message', 'started_at', 'finished_at'],
   properties: {
     stream: { type: 'string' },
     partition: { type: 'string', description: 'project:<id>, organization:<id>, or "" for global streams.' },
+    partition_label: { ...nullable('string'), description: '"Project name (organization name)" or "Organization name", as the run read them; null when unknown (global streams, older runs).' },
     records_read: int,
     records_written: int,
     pages: int,
@@ -62,7 +63,11 @@ const RUN: JsonSchema = {
     streams: { type: 'array', items: ref('RunStream') },
     warnings: {
       type: 'array',
-      items: { type: 'object', required: ['stream', 'partition', 'code', 'message'], properties: { stream: { type: 'string' }, partition: { type: 'string' }, code: nullable('string'), message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['stream', 'partition', 'partition_label', 'code', 'message'],
+        properties: { stream: { type: 'string' }, partition: { type: 'string' }, partition_label: nullable('string'), code: nullable('string'), message: { type: 'string' } },
+      },
     },
     error: {
       type: ['object', 'null'],
@@ -83,8 +88,9 @@ const TAG = 'Runs';
 const EVENTS_DESCRIPTION = [
   'Server-sent events (text/event-stream). Each event is `id: <sequence number>`, `event: <type>`, `data: <JSON>`; the',
   'JSON carries `type`, `runId`, `seq` and `at` besides its own fields. Types: `run-start` (streams, trigger, destination),',
-  '`plan` (organizations, projects), `stream-start`, `page` (stream, partition, records, recordsRead, pages, estimate from',
-  'X-Total-Count; at most four a second per stream and partition), `rate-limit-wait` (ms, reason), `retry`, `warning`,',
+  '`plan` (organizations, projects), `stream-start` (stream, partition, and `partitionLabel`, its name, when known),',
+  '`page` (stream, partition, records, recordsRead, pages, estimate from X-Total-Count; at most four a second per',
+  'stream and partition), `rate-limit-wait` (ms, reason), `retry`, `warning`,',
   '`stream-done` (outcome, records, requests, waitMs, durationMs, error) and `run-done` (status, error, summary). A run of',
   'another process sends `snapshot` events (the run as GET /api/runs/{id} shows it) every second instead.',
   'Comment lines (`: heartbeat`) keep the connection open. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to get',

@@ -28,8 +28,8 @@ export function liveRun(runId: string, state: LiveState): SafeHtml {
 </table></div>
 <div class="live-log">
 <h3>Warnings and errors</h3>
-<ul class="event-list" data-live-problems>${state.warnings.map((w) => html`<li class="warning-item" data-kind="warning"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition)}</span>` : ''}: ${w.message}</li>`)}${state.errors.map(
-    (e) => html`<li class="error-item" data-kind="error"><strong>${e.stream}</strong> <span class="muted">${partitionLabel(e.partition)}</span>: ${e.message}${e.error?.hint ? html` <span class="error-hint">${e.error.hint}</span>` : ''}</li>`,
+<ul class="event-list" data-live-problems>${state.warnings.map((w) => html`<li class="warning-item" data-kind="warning"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition, state.labels[w.partition])}</span>` : ''}: ${w.message}</li>`)}${state.errors.map(
+    (e) => html`<li class="error-item" data-kind="error"><strong>${e.stream}</strong> <span class="muted">${partitionLabel(e.partition, state.labels[e.partition])}</span>: ${e.message}${e.error?.hint ? html` <span class="error-hint">${e.error.hint}</span>` : ''}</li>`,
   )}</ul>
 <p class="muted" data-live-problems-empty${attrs({ hidden: state.warnings.length + state.errors.length > 0 })}>None so far.</p>
 </div>
@@ -51,13 +51,13 @@ export function stateText(r: LiveStream): string {
 }
 
 function streamRow(r: LiveStream): SafeHtml {
-  const label = `${r.stream}, ${partitionLabel(r.partition)}`;
+  const label = `${r.stream}, ${partitionLabel(r.partition, r.label)}`;
   const done = r.outcome !== null;
   const max = done ? Math.max(1, r.recordsRead) : r.estimate !== null ? Math.max(r.estimate, r.recordsRead, 1) : null;
   const value = done ? Math.max(1, r.recordsRead) : max !== null ? r.recordsRead : null;
-  return html`<tr data-key="${r.key}" data-outcome="${r.outcome ?? ''}">
+  return html`<tr data-key="${r.key}" data-outcome="${r.outcome ?? ''}" data-partition="${r.partition}"${attrs({ 'data-partition-label': r.label })}>
 <th scope="row" data-label="Stream">${r.stream}</th>
-<td data-label="Partition">${partitionLabel(r.partition)}</td>
+<td data-label="Partition">${partitionLabel(r.partition, r.label)}</td>
 <td data-label="Records" class="num" data-cell="records">${count(r.recordsRead)}</td>
 <td data-label="Progress" data-cell="progress"><progress${attrs({ max, value, 'aria-label': label })}>${max !== null ? `${r.recordsRead} of about ${max}` : 'reading'}</progress>${r.estimate !== null && !done ? html`<span class="muted estimate"> of ~${count(r.estimate)}</span>` : ''}</td>
 <td data-label="Pages" class="num" data-cell="pages">${count(r.pages)}</td>

@@ -41,8 +41,12 @@ export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? '–' : n.toLocaleString('en-US');
 }
 
-/** `project:5a2f…` → "project 5a2f…"; '' → "all" (a global stream). */
-export function partitionLabel(key: string): string {
+/**
+ * How a partition is shown: the name the run saved ("Checkout (Acme)") when there is one, else `project:5a2f…` →
+ * "project 5a2f…"; '' → "—" (a global stream).
+ */
+export function partitionLabel(key: string, label?: string | null): string {
+  if (label) return label;
   if (key === '') return '—';
   const i = key.indexOf(':');
   return i > 0 ? `${key.slice(0, i)} ${key.slice(i + 1)}` : key;

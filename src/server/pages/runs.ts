@@ -4,7 +4,7 @@ import { liveRun } from '../components/run-live.js';
 import { runsTable } from '../components/runs-table.js';
 import { count, duration, partitionLabel, runStatusBadge, TRIGGER_TEXT } from '../components/status.js';
 import { timeElement } from '../components/time.js';
-import { html, type SafeHtml } from '../html.js';
+import { attrs, html, type SafeHtml } from '../html.js';
 import { reduceRunEvents } from '../runs/live-state.js';
 import { runView, type RunView } from '../runs/view.js';
 import { pageHeading, type PageContext } from './layout.js';
@@ -102,7 +102,7 @@ function summary(v: RunView): SafeHtml {
 <div><dt>Retries</dt><dd data-total="retries">${count(t.retries)}</dd></div>
 <div><dt>Rate-limit waits</dt><dd data-total="waits">${t.rate_limit_waits === null ? '' : `${count(t.rate_limit_waits)} · `}${duration(t.rate_limit_wait_ms)}</dd></div>
 </dl>
-${v.warnings.length ? html`<h2>Warnings</h2><ul class="event-list" data-run-warnings>${v.warnings.map((w) => html`<li class="warning-item"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition)}</span>` : ''}: ${w.message}</li>`)}</ul>` : ''}
+${v.warnings.length ? html`<h2>Warnings</h2><ul class="event-list" data-run-warnings>${v.warnings.map((w) => html`<li class="warning-item"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition, w.partition_label)}</span>` : ''}: ${w.message}</li>`)}</ul>` : ''}
 <h2>Streams and partitions</h2>
 ${v.streams.length === 0
     ? html`<p class="empty">No stream was read.</p>`
@@ -112,7 +112,7 @@ ${v.streams.length === 0
 <tbody>${v.streams.map(
         (s) => html`<tr data-stream="${s.stream}" data-partition="${s.partition}" data-outcome="${s.outcome ?? 'running'}">
 <th scope="row" data-label="Stream">${s.stream}</th>
-<td data-label="Partition">${partitionLabel(s.partition)}</td>
+<td data-label="Partition"${attrs({ title: s.partition_label ? s.partition : null })}>${partitionLabel(s.partition, s.partition_label)}</td>
 <td data-label="Read" class="num">${count(s.records_read)}</td>
 <td data-label="Written" class="num">${count(s.records_written)}</td>
 <td data-label="Pages" class="num">${count(s.pages)}</td>

@@ -11,6 +11,8 @@ export interface LiveStream {
   key: string;
   stream: string;
   partition: string;
+  /** "Checkout (Acme)", from the stream-start event; null: show the id. */
+  label: string | null;
   mode: 'full_refresh' | 'incremental' | null;
   resumed: boolean;
   recordsRead: number;
@@ -34,6 +36,8 @@ export interface LiveState {
   retries: number;
   warnings: RunWarning[];
   errors: Array<{ stream: string; partition: string; error: ErrorJson | null; message: string }>;
+  /** Partition key → name, as the stream-start events gave them (warnings and errors name partitions by key). */
+  labels: Record<string, string>;
   runError: ErrorJson | null;
   lastSeq: number;
 }
@@ -41,7 +45,7 @@ export interface LiveState {
 export const streamKey = (stream: string, partition: string) => `${stream}|${partition}`;
 
 export function emptyLiveState(): LiveState {
-  return { status: 'running', streams: [], plan: null, recordsRead: 0, pages: 0, waits: 0, waitMs: 0, lastWait: null, retries: 0, warnings: [], errors: [], runError: null, lastSeq: 0 };
+  return { status: 'running', streams: [], plan: null, recordsRead: 0, pages: 0, waits: 0, waitMs: 0, lastWait: null, retries: 0, warnings: [], errors: [], labels: {}, runError: null, lastSeq: 0 };
 }
 
 export function reduceRunEvents(events: readonly RunEvent[], state: LiveState = emptyLiveState()): LiveState {
@@ -53,7 +57,7 @@ function row(state: LiveState, stream: string, partition: string): LiveStream {
   const key = streamKey(stream, partition);
   let r = state.streams.find((s) => s.key === key);
   if (!r) {
-    r = { key, stream, partition, mode: null, resumed: false, recordsRead: 0, pages: 0, estimate: null, outcome: null, requests: null, durationMs: null, message: null };
+    r = { key, stream, partition, label: state.labels[partition] ?? null, mode: null, resumed: false, recordsRead: 0, pages: 0, estimate: null, outcome: null, requests: null, durationMs: null, message: null };
     state.streams.push(r);
   }
   return r;
@@ -71,7 +75,9 @@ function reduce(state: LiveState, e: RunEvent): void {
       state.plan = { organizations: e.organizations, projects: e.projects };
       break;
     case 'stream-start': {
+      if (e.partitionLabel) state.labels[e.partition] = e.partitionLabel;
       const r = row(state, e.stream, e.partition);
+      r.label = e.partitionLabel ?? r.label;
       r.mode = e.mode;
       r.resumed = e.resumed;
       break;

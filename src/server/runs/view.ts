@@ -12,6 +12,8 @@ export interface RunStreamView {
   stream: string;
   /** `project:<id>`, `organization:<id>`, or '' for global streams. */
   partition: string;
+  /** "Checkout (Acme)": the partition's name as the run read it; null when unknown (older runs, the account). */
+  partition_label: string | null;
   records_read: number;
   records_written: number;
   pages: number;
@@ -29,6 +31,7 @@ export interface RunStreamView {
 export interface RunWarningView {
   stream: string;
   partition: string;
+  partition_label: string | null;
   code: string | null;
   message: string;
 }
@@ -75,6 +78,9 @@ export async function runView(deps: ServerDeps, run: Run, source?: Source | null
   // While the run is live the stored totals lag (saved with each heartbeat): the rows are fresher.
   const recordsRead = live ? Math.max(run.totals.records_read, sum((r) => r.records_read)) : run.totals.records_read;
   const recordsWritten = live ? Math.max(run.totals.records_written, sum((r) => r.records_written)) : run.totals.records_written;
+  // Warnings name a partition by key only; its rows carry the name.
+  const labels = new Map(rows.filter((r) => r.partition_label !== null).map((r) => [r.partition, r.partition_label]));
+  const named = (w: Omit<RunWarningView, 'partition_label'>): RunWarningView => ({ ...w, partition_label: labels.get(w.partition) ?? null });
   return {
     id: run.id,
     source_id: run.source_id,
@@ -97,7 +103,7 @@ export async function runView(deps: ServerDeps, run: Run, source?: Source | null
       rate_limit_waits: summary ? summary.totals.rate_limit_waits : tracked ? history.filter((e) => e.type === 'rate-limit-wait').length : null,
     },
     streams: rows.map(streamView),
-    warnings: summary ? summary.warnings.map((w) => ({ ...w })) : tracked ? warningsOf(history) : warningsFromRows(rows),
+    warnings: (summary ? summary.warnings : tracked ? warningsOf(history) : warningsFromRows(rows)).map(named),
     error: run.error,
     links: {
       self: `/api/runs/${run.id}`,
@@ -112,6 +118,7 @@ function streamView(r: RunStream): RunStreamView {
   return {
     stream: r.stream,
     partition: r.partition,
+    partition_label: r.partition_label,
     records_read: r.records_read,
     records_written: r.records_written,
     pages: r.pages,
@@ -126,14 +133,14 @@ function streamView(r: RunStream): RunStreamView {
   };
 }
 
-function warningsOf(events: readonly RunEvent[]): RunWarningView[] {
-  const out: RunWarningView[] = [];
+function warningsOf(events: readonly RunEvent[]): Array<Omit<RunWarningView, 'partition_label'>> {
+  const out: Array<Omit<RunWarningView, 'partition_label'>> = [];
   for (const e of events) if (e.type === 'warning') out.push({ stream: e.stream, partition: e.partition, code: e.code, message: e.message });
   return out;
 }
 
 /** A run of another process: skipped streams keep their reason in the row's message. */
-function warningsFromRows(rows: readonly RunStream[]): RunWarningView[] {
+function warningsFromRows(rows: readonly RunStream[]): Array<Omit<RunWarningView, 'partition_label'>> {
   return rows
     .filter((r) => r.message !== null && r.outcome !== 'failed')
     .map((r) => ({ stream: r.stream, partition: r.partition, code: null, message: r.message! }));

@@ -412,31 +412,41 @@
 
   // ---- the live view of a running sync (server-sent events) -----------------------------------------------------
   const number = (n) => Number(n || 0).toLocaleString('en-US');
-  const partitionLabel = (key) => {
+  /** The name the run gave the partition ("Checkout (Acme)") when it has one; else the kind and id. */
+  const partitionLabel = (key, label) => {
+    if (label) return label;
     if (!key) return '—';
     const i = key.indexOf(':');
     return i > 0 ? `${key.slice(0, i)} ${key.slice(i + 1)}` : key;
   };
+
+  /** Warnings, errors and page events name a partition by key: its name is on the rows (stream-start brought it). */
+  function labelOf(view, partition) {
+    const row = [...view.querySelectorAll('tr[data-partition-label]')].find((r) => r.dataset.partition === partition);
+    return row ? row.dataset.partitionLabel : undefined;
+  }
 
   function cellOf(row, name) {
     return row.querySelector(`[data-cell="${name}"]`);
   }
 
   /** The same markup as streamRow in src/server/components/run-live.ts. */
-  function streamRow(tbody, stream, partition) {
+  function streamRow(tbody, stream, partition, label) {
     const key = `${stream}|${partition}`;
     const found = [...tbody.querySelectorAll('tr[data-key]')].find((r) => r.dataset.key === key);
     if (found) return found;
     const tr = document.createElement('tr');
     tr.dataset.key = key;
     tr.dataset.outcome = '';
+    tr.dataset.partition = partition;
+    if (label) tr.dataset.partitionLabel = label;
     const th = document.createElement('th');
     th.scope = 'row';
     th.dataset.label = 'Stream';
     th.textContent = stream;
     tr.append(th);
     const cells = [
-      ['Partition', null, partitionLabel(partition)],
+      ['Partition', null, partitionLabel(partition, label)],
       ['Records', 'records', '0'],
       ['Progress', 'progress', ''],
       ['Pages', 'pages', '0'],
@@ -451,7 +461,7 @@
       tr.append(td);
     }
     const progress = document.createElement('progress');
-    progress.setAttribute('aria-label', `${stream}, ${partitionLabel(partition)}`);
+    progress.setAttribute('aria-label', `${stream}, ${partitionLabel(partition, label)}`);
     progress.textContent = 'reading';
     cellOf(tr, 'progress').append(progress);
     tbody.append(tr);
@@ -519,12 +529,12 @@
         view.dataset.plan = `${e.organizations} ${e.organizations === 1 ? 'organization' : 'organizations'}, ${e.projects} ${e.projects === 1 ? 'project' : 'projects'}.`;
         break;
       case 'stream-start': {
-        const row = streamRow(tbody, e.stream, e.partition);
+        const row = streamRow(tbody, e.stream, e.partition, e.partitionLabel);
         cellOf(row, 'state').textContent = e.resumed ? 'resuming' : 'reading';
         break;
       }
       case 'page': {
-        const row = streamRow(tbody, e.stream, e.partition);
+        const row = streamRow(tbody, e.stream, e.partition, labelOf(view, e.partition));
         row.dataset.records = String(e.recordsRead);
         row.dataset.pages = String(e.pages);
         cellOf(row, 'records').textContent = number(e.recordsRead);
@@ -549,10 +559,10 @@
         break;
       }
       case 'warning':
-        addProblem(view, 'warning', `${e.stream}${e.partition ? ` ${partitionLabel(e.partition)}` : ''}: ${e.message}`);
+        addProblem(view, 'warning', `${e.stream}${e.partition ? ` ${partitionLabel(e.partition, labelOf(view, e.partition))}` : ''}: ${e.message}`);
         break;
       case 'stream-done': {
-        const row = streamRow(tbody, e.stream, e.partition);
+        const row = streamRow(tbody, e.stream, e.partition, labelOf(view, e.partition));
         row.dataset.outcome = e.outcome;
         row.dataset.records = String(e.recordsRead);
         row.dataset.pages = String(e.pages);
@@ -562,7 +572,7 @@
         const message = e.error?.message || e.message;
         cellOf(row, 'state').textContent =
           e.outcome === 'ok' ? '✓ done' : e.outcome === 'skipped' ? `skipped${message ? `: ${message}` : ''}` : `✕ failed${message ? `: ${message}` : ''}`;
-        if (e.outcome === 'failed') addProblem(view, 'error', `${e.stream} ${partitionLabel(e.partition)}: ${message || 'failed'}`);
+        if (e.outcome === 'failed') addProblem(view, 'error', `${e.stream} ${partitionLabel(e.partition, labelOf(view, e.partition))}: ${message || 'failed'}`);
         updateTotals(view);
         break;
       }
