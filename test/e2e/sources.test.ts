@@ -43,7 +43,7 @@ describe('snagsync sources', () => {
     const created = await cli([
       'sources', 'create', '--name', 'web', '--credential', 'sim-multi-org', '--streams', 'errors,comments,events',
       '--start-date', '2025-12-01', '--filter', 'app.release_stage=production', '--filter', 'error.status!=ignored',
-      '--destination', 'sqlite:./web.db', '--schedule', 'every 1h', '--json',
+      '--destination', 'sqlite:./web.db', '--schedule', 'every 1h', '--releases-full-pass', '6h', '--json',
     ]);
     expect(created.code, created.stderr).toBe(0);
     const source = JSON.parse(created.stdout) as { id: string; destination: string; config: Record<string, unknown>; schedule: string };
@@ -56,7 +56,7 @@ describe('snagsync sources', () => {
     expect(list.stdout).toMatch(/web\s+active\s+sim-multi-org\s+3/);
 
     const show = await cli(['sources', 'show', 'web', '--json']);
-    expect(JSON.parse(show.stdout)).toMatchObject({ name: 'web', effective: { full_reports: false, lookback: '15m', errors_full_pass_interval: '1d' }, checkpoints: [] });
+    expect(JSON.parse(show.stdout)).toMatchObject({ name: 'web', effective: { full_reports: false, lookback: '15m', errors_full_pass_interval: '1d', releases_full_pass_interval: '6h' }, checkpoints: [] });
     expect(existsSync(join(h.home, 'web.db'))).toBe(false);
 
     const updated = await cli(['sources', 'update', 'web', '--full-reports', '--schedule', 'none', '--status', 'paused', '--json']);

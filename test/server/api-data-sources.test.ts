@@ -81,7 +81,7 @@ describe('data_sources: create, read, update, delete', () => {
     const res = await s.api('POST', '/api/data_sources', {
       name: '',
       data_credentials_id: 'cred_nope',
-      source_config: { streams: ['errors', 'nonsense'], start_date: 'last tuesday', filters: ['no-equals-sign'], projects: ['a/b'], bogus: 1 },
+      source_config: { streams: ['errors', 'nonsense'], start_date: 'last tuesday', filters: ['no-equals-sign'], projects: ['a/b'], releases_full_pass_interval: 'weekly', bogus: 1 },
       destination: 'mysql://db/x',
       poll_schedule: 'every 5s',
       extra: true,
@@ -99,6 +99,7 @@ describe('data_sources: create, read, update, delete', () => {
         'source_config.start_date',
         'source_config.filters',
         'source_config.projects',
+        'source_config.releases_full_pass_interval',
         'destination',
         'poll_schedule',
       ].sort(),
@@ -157,9 +158,9 @@ describe('data_sources: create, read, update, delete', () => {
 
   it('updates fields (PUT), keeps the rest, accepts a GET body sent back, and clears with null', async () => {
     const created = await s.source({ name: 'u', description: 'd', data_credentials_id: credentialId, source_config: { streams: ['errors'] }, poll_schedule: 'daily' });
-    const put = await s.api('PUT', `/api/data_sources/${created.id}`, { name: 'renamed', source_config: { start_date: '7d' }, poll_schedule: null });
+    const put = await s.api('PUT', `/api/data_sources/${created.id}`, { name: 'renamed', source_config: { start_date: '7d', releases_full_pass_interval: '6h' }, poll_schedule: null });
     expect(put.statusCode, put.body).toBe(200);
-    expect(put.json()).toMatchObject({ name: 'renamed', description: 'd', poll_schedule: null, next_run_at: null, source_config: { streams: ['errors'], start_date: '7d' } });
+    expect(put.json()).toMatchObject({ name: 'renamed', description: 'd', poll_schedule: null, next_run_at: null, source_config: { streams: ['errors'], start_date: '7d', releases_full_pass_interval: '6h' } });
     const got = (await s.api('GET', `/api/data_sources/${created.id}`)).json();
     const back = await s.api('PUT', `/api/data_sources/${created.id}`, got);
     expect(back.statusCode, back.body).toBe(200);

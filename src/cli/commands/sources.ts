@@ -26,6 +26,7 @@ interface SourceFlags {
   schedule?: string;
   lookback?: string;
   errorsFullPass?: string;
+  releasesFullPass?: string;
   concurrency?: string;
   status?: string;
   json?: boolean;
@@ -48,6 +49,7 @@ function sourceOptions(cmd: Command, forUpdate: boolean): Command {
     .option('--schedule <when>', `"every 15m", "every 1h", "hourly", "daily"${forUpdate ? ', or "none"' : ''}`)
     .option('--lookback <duration>', 'how far each incremental pass reaches back for late arrivals (default 15m)')
     .option('--errors-full-pass <duration>', 'how often errors get a full pass to catch status changes (default 1d)')
+    .option('--releases-full-pass <duration>', 'how often releases get a full pass to refresh their session counts (default 1d)')
     .option('--concurrency <n>', 'projects read at once (default 1; at most the token\'s in-flight cap)')
     .option('--json', 'print the source as JSON');
 }
@@ -67,6 +69,7 @@ function toInput(f: SourceFlags): SourceInput {
   if (f.schedule !== undefined) input.schedule = f.schedule;
   if (f.lookback !== undefined) input.lookback = f.lookback;
   if (f.errorsFullPass !== undefined) input.errors_full_pass_interval = f.errorsFullPass;
+  if (f.releasesFullPass !== undefined) input.releases_full_pass_interval = f.releasesFullPass;
   if (f.concurrency !== undefined) {
     const n = Number(f.concurrency);
     if (!Number.isInteger(n) || n < 1 || n > 8) throw new SnagError('config', '--concurrency must be a whole number from 1 to 8.', { details: { field: 'concurrency' } });
@@ -92,6 +95,7 @@ const FLAG_OF: Record<string, string> = {
   exclude_projects: 'exclude-project',
   filters: 'filter',
   errors_full_pass_interval: 'errors-full-pass',
+  releases_full_pass_interval: 'releases-full-pass',
   start_date: 'start-date',
 };
 

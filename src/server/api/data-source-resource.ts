@@ -20,6 +20,11 @@ export interface SourceConfigView {
   start_date: string | null;
   full_reports: boolean;
   filters: Record<string, unknown[]>;
+  /** Tuning options, present only when the source sets them (else the engine's defaults apply). */
+  lookback?: string;
+  errors_full_pass_interval?: string;
+  releases_full_pass_interval?: string;
+  concurrency?: number;
 }
 
 export interface LastRunView {
@@ -61,6 +66,17 @@ export interface DataSource {
 
 export const STATUS_OUT: Record<Source['status'], DataSourceStatus> = { active: 'ACTIVE', paused: 'PAUSED', disabled: 'DISABLED' };
 
+/** The tuning options a source sets explicitly (the store keeps them as loose config keys). */
+function tuning(c: Source['config']): Pick<SourceConfigView, 'lookback' | 'errors_full_pass_interval' | 'releases_full_pass_interval' | 'concurrency'> {
+  const out: Pick<SourceConfigView, 'lookback' | 'errors_full_pass_interval' | 'releases_full_pass_interval' | 'concurrency'> = {};
+  for (const k of ['lookback', 'errors_full_pass_interval', 'releases_full_pass_interval'] as const) {
+    const v = c[k];
+    if (typeof v === 'string') out[k] = v;
+  }
+  if (typeof c.concurrency === 'number') out.concurrency = c.concurrency;
+  return out;
+}
+
 export function toDataSource(
   s: Source,
   extra: { credentialName: string | null; lastRun: Run | null; runs: readonly Run[]; liveRunId: string | null },
@@ -85,6 +101,7 @@ export function toDataSource(
       start_date: c.start_date ?? null,
       full_reports: c.full_reports === true,
       filters: (c.filters ?? {}) as Record<string, unknown[]>,
+      ...tuning(c),
     },
     effective_streams: c.streams?.length ? [...c.streams] : [...DEFAULT_STREAMS],
     destination: s.destination,
@@ -119,7 +136,7 @@ const READ_ONLY = new Set([
 const WRITABLE = ['name', 'description', 'data_credentials_id', 'source_type', 'source_config', 'destination', 'poll_schedule', 'status'];
 const CONFIG_KEYS = [
   'organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'full_reports', 'filters', 'lookback', 'errors_full_pass_interval',
-  'concurrency',
+  'releases_full_pass_interval', 'concurrency',
 ];
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -218,7 +235,7 @@ function parseConfig(config: Record<string, unknown>, input: SourceInput, proble
   else if (isStringArray(filters)) input.filters = filters;
   else if (isObject(filters) && Object.values(filters).every(isFilterValues)) input.filters = filters as SourceInput['filters'];
   else if (filters !== undefined) problems[field('filters')] = { message: 'source_config.filters must be ["FIELD=VALUE", …] or {"FIELD": ["VALUE", …]}.' };
-  for (const k of ['lookback', 'errors_full_pass_interval'] as const) {
+  for (const k of ['lookback', 'errors_full_pass_interval', 'releases_full_pass_interval'] as const) {
     const v = config[k];
     if (typeof v === 'string') input[k] = v;
     else if (v !== undefined) problems[field(k)] = { message: `source_config.${k} must be a duration such as 15m or 1d.` };

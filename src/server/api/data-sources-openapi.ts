@@ -38,6 +38,7 @@ const SOURCE_CONFIG_IN: JsonSchema = {
     filters: FILTERS,
     lookback: { type: 'string', description: 'Look-back window for late arrivals (default 15m).' },
     errors_full_pass_interval: { type: 'string', description: 'How often errors get a full pass besides the incremental one (default 1d).' },
+    releases_full_pass_interval: { type: 'string', description: 'How often releases get a full pass to refresh their session counts (default 1d).' },
     concurrency: { type: 'integer', minimum: 1, maximum: 8, description: 'Projects read at once (default 1).' },
   },
 };
@@ -108,6 +109,10 @@ const DATA_SOURCE: JsonSchema = {
         start_date: nullable('string'),
         full_reports: { type: 'boolean' },
         filters: { type: 'object' },
+        lookback: { type: 'string', description: 'Present when the source sets it.' },
+        errors_full_pass_interval: { type: 'string', description: 'Present when the source sets it.' },
+        releases_full_pass_interval: { type: 'string', description: 'Present when the source sets it.' },
+        concurrency: { type: 'integer', description: 'Present when the source sets it.' },
       },
     },
     effective_streams: strings,

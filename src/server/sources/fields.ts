@@ -11,7 +11,7 @@ export type FieldMap = (engineField: string) => string;
 
 const CONFIG_FIELDS = new Set([
   'organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'full_reports', 'filters', 'lookback',
-  'errors_full_pass_interval', 'concurrency',
+  'errors_full_pass_interval', 'releases_full_pass_interval', 'concurrency',
 ]);
 
 export const API_FIELDS: FieldMap = (f) => {

@@ -1,6 +1,6 @@
 import { isSnagError, SnagError } from '../../core/errors.js';
 import { parseDestinationUrl } from '../../destinations/url.js';
-import { parseFilterArgs, validateFilters, validateIds, validateStartDate, validateStreams, type StoredFilters } from '../../engine/config.js';
+import { parseFilterArgs, validateDuration, validateFilters, validateIds, validateStartDate, validateStreams, type StoredFilters } from '../../engine/config.js';
 import { isNoSchedule, parseSchedule } from '../../engine/schedule.js';
 import type { SourceInput } from '../../engine/index.js';
 import { validateDescription, validateName } from '../../store/names.js';
@@ -24,6 +24,9 @@ export type EngineField =
   | 'start_date'
   | 'full_reports'
   | 'filters'
+  | 'lookback'
+  | 'errors_full_pass_interval'
+  | 'releases_full_pass_interval'
   | 'destination'
   | 'schedule'
   | 'status'
@@ -50,6 +53,10 @@ export function sourceProblems(input: SourceInput, description: unknown, options
   if (typeof input.start_date === 'string' && input.start_date.trim() !== '') check('start_date', () => validateStartDate(input.start_date!));
   if (input.filters !== undefined) {
     check('filters', () => (Array.isArray(input.filters) ? parseFilterArgs(input.filters) : validateFilters(input.filters as StoredFilters)));
+  }
+  for (const k of ['lookback', 'errors_full_pass_interval', 'releases_full_pass_interval'] as const) {
+    const v = input[k];
+    if (typeof v === 'string') check(k, () => validateDuration(v, k));
   }
   if (input.destination !== undefined) {
     check('destination', () => {
