@@ -3,6 +3,8 @@ import { hash, hashString } from '../prng.js';
 import { ErrorPattern } from './pattern.js';
 import { eventProto, makeErrorSeed, type ErrorSeed, type ErrorStatus, type EventProto, type Severity } from './errors.js';
 import { buildReleases, type ReleaseSet } from './releases.js';
+import { Timeline } from './timeline.js';
+import { volumeModel } from './volume.js';
 import type { ProjectSeed, World } from './world.js';
 
 const DAY = 86_400;
@@ -43,10 +45,11 @@ export interface AddedComment {
 }
 
 /**
- * One project's errors and events. Generated events are numbered 0…N−1 from oldest to newest and spread evenly over
- * a history window that ends at the anchor (at most one event per second, so generated events never share a second);
- * events added at run time continue the numbering with their own timestamps. Index order is time order, so "events
- * before time T" is an index bound computed arithmetically, and any page is produced directly from its cursor.
+ * One project's errors and events. Generated events are numbered 0…N−1 from oldest to newest and spread over a
+ * history window that ends at the anchor, with a daily volume that varies like real traffic (volume.ts, timeline.ts:
+ * on average at most one event per second, busy seconds hold several); events added at run time continue the
+ * numbering with their own timestamps. Index order is time order, so "events before time T" is an index bound
+ * computed from a small per-day table, and any page is produced directly from its cursor.
  */
 export class ProjectData {
   readonly seed: number;
@@ -54,6 +57,7 @@ export class ProjectData {
   readonly historySec: number;
   readonly startSec: number;
   readonly pattern: ErrorPattern;
+  readonly timeline: Timeline;
   private errorSeeds: Array<ErrorSeed | undefined>;
   private readonly addedErrors: ErrorSeed[] = [];
   private readonly states = new Map<number, ErrorState>();
@@ -81,8 +85,12 @@ export class ProjectData {
   ) {
     this.seed = hash(world.opts.seed, hashString('project-data'), project.gi);
     this.generated = events;
+    // Long enough that the average stays at most one event per second (busy days and hours go above it).
     this.historySec = Math.max(MIN_HISTORY, events);
     this.startSec = world.opts.anchorSec - this.historySec;
+    this.timeline = new Timeline(this.startSec, world.opts.anchorSec, events, (midnight, days) =>
+      volumeModel(this.seed, project.kind.platform, midnight, days),
+    );
     this.pattern = new ErrorPattern(this.seed, errors, events);
     this.errorSeeds = new Array<ErrorSeed | undefined>(this.pattern.errors);
   }
@@ -99,26 +107,12 @@ export class ProjectData {
 
   /** Second at which event i was received. */
   timeOf(i: number): number {
-    if (i < this.generated) {
-      // With one event per second the history is exactly N seconds long; skipping the product keeps huge N exact.
-      if (this.historySec === this.generated) return this.startSec + i;
-      return this.startSec + Math.floor((i * this.historySec) / this.generated);
-    }
-    return this.addedSec[i - this.generated]!;
+    return i < this.generated ? this.timeline.timeOf(i) : this.addedSec[i - this.generated]!;
   }
 
   /** Number of events received strictly before second `sec` (= index of the first event at or after it). */
   indexAt(sec: number): number {
-    const d = sec - this.startSec;
-    let gen: number;
-    if (d <= 0) gen = 0;
-    else {
-      // First i with floor(i·H/N) ≥ d is ceil(d·N/H); BigInt because d·N can pass 2^53.
-      const n = BigInt(this.generated);
-      const h = BigInt(this.historySec);
-      const v = (BigInt(d) * n + h - 1n) / h;
-      gen = v > n ? this.generated : Number(v);
-    }
+    const gen = this.timeline.indexAt(sec);
     if (gen < this.generated) return gen;
     return this.generated + lowerBound(this.addedSec, sec);
   }
