@@ -57,6 +57,16 @@ export interface AddErrorsOptions {
   eventsPerError?: number;
 }
 
+/** A project's generated traffic per UTC day: what every list, count and trend of the simulator adds up to. */
+export interface SimVolume {
+  project_id: string;
+  platform: 'server' | 'browser' | 'mobile';
+  /** Oldest first; `YYYY-MM-DD` (the first day may be partial). Events added at run time are not counted. */
+  days: Array<{ day: string; events: number }>;
+  /** The project's incident spike (a bad release), if it has one: first day, length, and the first day's multiplier. */
+  incident: { from: string; days: number; peak: number } | null;
+}
+
 export interface Simulator {
   url: string;
   port: number;
@@ -66,6 +76,7 @@ export interface Simulator {
   stats(): SimStats;
   resetStats(): void;
   addEvents(opts?: AddEventsOptions): AddedEvent[];
+  volume(projectId: string): SimVolume;
   addErrors(opts?: AddErrorsOptions): Array<{ id: string; events: AddedEvent[] }>;
   revokeToken(token: string): void;
   restoreToken(token: string): void;
@@ -104,6 +115,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const { gi, error } = target(state, o.projectId, o.errorId);
       return state.addEvents(gi, o.count ?? 1, error, Date.now());
     },
+    volume: (projectId) => volume(state, target(state, projectId, undefined).gi),
     addErrors: (o = {}) => {
       const { gi } = target(state, o.projectId, undefined);
       return state.addErrors(gi, o.count ?? 1, o.eventsPerError ?? 1, Date.now());
@@ -201,6 +213,19 @@ function info(state: SimState, sim: Simulator): SimInfo {
       }),
     })),
     options: { ...rest, anchor: new Date(anchorSec * 1000).toISOString() },
+  };
+}
+
+function volume(state: SimState, gi: number): SimVolume {
+  const pd = state.project(gi);
+  const tl = pd.timeline;
+  const days = tl.perDay().map((r) => ({ day: new Date(r.daySec * 1000).toISOString().slice(0, 10), events: r.events }));
+  const inc = tl.incident;
+  return {
+    project_id: pd.project.id,
+    platform: pd.project.kind.platform,
+    days,
+    incident: inc && { from: days[inc.fromDay]!.day, days: inc.days, peak: inc.peak / 1000 },
   };
 }
 
