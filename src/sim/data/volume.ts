@@ -43,7 +43,8 @@ export interface Incident {
 }
 
 export interface VolumeModel {
-  /** Relative weight of each whole day of the history, oldest first (day 0 holds startSec). */
+  /** Relative weight of each UTC day of the history, oldest first (day 0 holds startSec); timeline.ts scales a partial
+   * first or last day down to the part of the day/night rhythm it covers. */
   dayWeights: number[];
   /** Relative weight of each UTC hour of the day (the local rhythm shifted by the time zone); every entry ≥ 1. */
   hourWeights: number[];
