@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.js';
 import type { Runtime } from '../runtime.js';
 import { resolveServerKey, type ServerKey } from './api-key.js';
 import { buildServer, type BuildServerOptions } from './app.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
 /**
  * Starting the server for real: the key, the safety rules for the address, TLS, listening. Binding to anything but
@@ -32,8 +33,7 @@ export interface StartedServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 8080;
+export { DEFAULT_HOST, DEFAULT_PORT };
 
 export function isLoopbackAddress(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');

@@ -8,7 +8,6 @@ import { formatDuration } from '../../core/time.js';
 import { createCredentialService } from '../../credentials/index.js';
 import { createSource, startRun, STREAM_NAMES, type RunSummary } from '../../engine/index.js';
 import { openRuntime } from '../../runtime.js';
-import { startSimulator } from '../../sim/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printLine, table, type Io } from '../output.js';
 import { attachProgress } from '../progress.js';
@@ -36,6 +35,8 @@ export const registerDemo: CommandGroup = ({ program, io, setExitCode }) => {
       const home = resolve(flags.home ?? join(tmpdir(), 'snagsync-demo'));
       prepareHome(home);
       const started = Date.now();
+      // Loaded here, not at the top: every other command would otherwise load the whole simulator.
+      const { startSimulator } = await import('../../sim/index.js');
       const sim = await startSimulator({ seed: 7, orgs: 2, projects: 3, errors: 60, events: 3000, releases: 24, rateLimit: DEMO_RATE_LIMIT, rateWindowMs: DEMO_WINDOW_MS });
       const rt = openRuntime({ env: { ...io.env, SNAGSYNC_HOME: home }, home });
       const controller = new AbortController();

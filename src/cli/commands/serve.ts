@@ -4,7 +4,8 @@ import { SnagError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import type { LevelWithSilent } from 'pino';
 import { openRuntime } from '../../runtime.js';
-import { DEFAULT_HOST, DEFAULT_PORT, startServer, type StartedServer } from '../../server/start.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
+import type { StartedServer } from '../../server/start.js';
 import type { CommandGroup } from '../context.js';
 import { untilSignal } from '../signals.js';
 
@@ -42,6 +43,8 @@ export const registerServe: CommandGroup = ({ program, io }) => {
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
       let server: StartedServer;
       try {
+        // Loaded here, not at the top: every other command would otherwise load Fastify and the whole server.
+        const { startServer } = await import('../../server/start.js');
         server = await startServer({
           runtime,
           host: flags.host,

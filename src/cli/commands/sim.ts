@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
-import { startSimulator, type Simulator } from '../../sim/index.js';
-import { FaultSpecError } from '../../sim/http/faults.js';
+import type { Simulator } from '../../sim/index.js';
 import type { CommandGroup } from '../context.js';
 import { untilSignal } from '../signals.js';
 
@@ -76,6 +75,8 @@ async function start(flags: SimFlags): Promise<Simulator> {
     })
     .safeParse(flags);
   if (!parsed.success) throw new SnagError('usage', parsed.error.issues[0]?.message ?? 'invalid option');
+  // Loaded here, not at the top: every other command would otherwise load the whole simulator.
+  const [{ startSimulator }, { FaultSpecError }] = await Promise.all([import('../../sim/index.js'), import('../../sim/http/faults.js')]);
   try {
     return await startSimulator({ ...parsed.data, host: flags.host, faults: flags.faults, anchor: flags.anchor });
   } catch (err) {
