@@ -3,8 +3,6 @@ import { SnagError } from '../core/errors.js';
 import type { ClientEventListener } from '../http/events.js';
 import type { RetryPolicy } from '../http/retry.js';
 import type { Transport } from '../http/transport.js';
-import type { Runtime } from '../runtime.js';
-import type { Credential } from '../store/models.js';
 import { nodeTransport } from './transport.js';
 
 /**
@@ -45,10 +43,6 @@ export function clientOptionsFromEnv(env: NodeJS.ProcessEnv): EngineClientOption
 }
 
 const defaultTransport = nodeTransport();
-
-export async function credentialToken(runtime: Runtime, credential: Credential): Promise<string> {
-  return runtime.vault.unseal(credential);
-}
 
 export function engineClient(
   token: string,
