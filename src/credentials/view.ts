@@ -1,6 +1,7 @@
 import type { SnagError } from '../core/errors.js';
 import type { Credential, CredentialOrganization, RateLimitSeen, VerifiedStatus } from '../store/models.js';
 import type { CredentialFieldName } from './credential-type.js';
+import type { Verification } from './verify.js';
 
 /**
  * What any face may show of a credential: everything but the secret. Built field by field (never by spreading the
@@ -73,4 +74,20 @@ export function parseVerifyError(text: string | null): VerifyErrorView | null {
     // not JSON: fall through
   }
   return { error: 'unknown', message: text };
+}
+
+/**
+ * A passed test as every face answers it (`credentials test --json`, the API's probe): the check's figures, then the
+ * credential in the face's own shape (the CLI's view, the API's `data_credentials` resource).
+ */
+export function passedTestJson<C extends { verified_status: VerifiedStatus }>(verification: Verification, credential: C) {
+  return {
+    ok: true as const,
+    verified_status: credential.verified_status,
+    checked_at: verification.checked_at,
+    latency_ms: verification.latency_ms,
+    organizations: verification.organizations,
+    rate_limit: verification.rate_limit,
+    credential,
+  };
 }

@@ -73,7 +73,13 @@ describe('snagsync credentials (CLI)', () => {
     expect(json<CredentialView>(show).id).toBe(view.id);
     const test = await cli(['test', 'MEMBER', '--json']);
     expect(test.code, test.stderr).toBe(0);
-    expect(json<{ ok: boolean; latency_ms: number; organizations: unknown[] }>(test)).toMatchObject({ ok: true, organizations: view.organizations });
+    expect(json<{ ok: boolean; latency_ms: number; organizations: unknown[] }>(test)).toMatchObject({
+      ok: true,
+      verified_status: 'VERIFIED',
+      latency_ms: expect.any(Number),
+      organizations: view.organizations,
+      credential: { id: view.id, verified_status: 'VERIFIED' },
+    });
     const human = await cli(['test', view.id]);
     expect(human.stdout).toMatch(/Member: VERIFIED in \d+ ms/);
   });

@@ -9,6 +9,7 @@ import {
   type FieldErrors,
   type InputMode,
 } from '../../credentials/index.js';
+import { passedTestJson } from '../../credentials/view.js';
 import { openRuntime } from '../../runtime.js';
 import type { CliContext, CommandGroup } from '../context.js';
 import { notice, printJson, printLine, type Io } from '../output.js';
@@ -100,19 +101,8 @@ export const registerCredentials: CommandGroup = (ctx) => {
           });
         }
         const v = r.verification;
-        if (flags.json) {
-          printJson(ctx.io, {
-            ok: true,
-            verified_status: r.credential.verified_status,
-            checked_at: v.checked_at,
-            latency_ms: v.latency_ms,
-            organizations: v.organizations,
-            rate_limit: v.rate_limit,
-            credential: r.credential,
-          });
-        } else {
-          printLine(ctx.io, `${r.credential.name}: VERIFIED in ${v.latency_ms} ms\n${credentialDetails(r.credential, v)}`);
-        }
+        if (flags.json) printJson(ctx.io, passedTestJson(v, r.credential));
+        else printLine(ctx.io, `${r.credential.name}: VERIFIED in ${v.latency_ms} ms\n${credentialDetails(r.credential, v)}`);
       });
     });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isSnagError } from '../../core/errors.js';
-import type { CredentialView } from '../../credentials/view.js';
+import { passedTestJson, type CredentialView } from '../../credentials/view.js';
 import { RateLimiter } from '../../http/rate-limiter.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
 import { parseCredentialRequest, toDataCredential, type DataCredential } from './credential-resource.js';
@@ -65,18 +65,7 @@ export function registerCredentialsApi(app: FastifyInstance): void {
   const probe = async (request: { params: { id: string } }, reply: FastifyReply) => {
     const r = await service().testCredential(request.params.id);
     const credential = await resource(r.credential);
-    if (r.ok) {
-      const v = r.verification;
-      return reply.send({
-        ok: true,
-        verified_status: r.credential.verified_status,
-        checked_at: v.checked_at,
-        latency_ms: v.latency_ms,
-        organizations: v.organizations,
-        rate_limit: v.rate_limit,
-        credential,
-      });
-    }
+    if (r.ok) return reply.send(passedTestJson(r.verification, credential));
     const status = httpStatusOf(r.error);
     if (status === 429 && typeof r.error.details.retryAfterSeconds === 'number') {
       reply.header('retry-after', String(Math.max(1, Math.ceil(r.error.details.retryAfterSeconds))));
