@@ -64,15 +64,18 @@ export function compileStream(d: StreamDescriptor): CompiledStream {
 }
 
 /** Key values are never null: a NULL in a composite key would defeat the upsert and duplicate the record. */
-export function requireKey(stream: string, column: CompiledColumn, record: DestinationRecord): SqlValue {
+function requireKey(stream: string, column: CompiledColumn, record: DestinationRecord): SqlValue {
   const v = column.read(record);
-  if (v === null) {
-    throw new SnagError('internal', `A record of stream "${stream}" has no value for its key column "${column.name}".`, {
-      hint: 'This is a bug in snagsync or an unexpected API answer; please report it with the stream name.',
-      details: { stream, column: column.name },
-    });
-  }
+  if (v === null) throw missingKey(stream, column.name);
   return v;
+}
+
+/** A record without a value for a key column (see requireKey); the SQLite destination checks its bound row. */
+export function missingKey(stream: string, column: string): SnagError {
+  return new SnagError('internal', `A record of stream "${stream}" has no value for its key column "${column}".`, {
+    hint: 'This is a bug in snagsync or an unexpected API answer; please report it with the stream name.',
+    details: { stream, column },
+  });
 }
 
 function compileColumn(name: string, type: ColumnType, path: readonly string[]): CompiledColumn {

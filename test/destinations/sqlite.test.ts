@@ -141,7 +141,11 @@ describe('SQLite destination', () => {
     await dest.prepare([EVENTS]);
     await expect(dest.writePage('nope', [], cp({}))).rejects.toMatchObject({ code: 'internal' });
     const noKey = { ...pageRecords(0, 1)[0]!, project_id: null };
-    await expect(dest.writePage('events', [...pageRecords(5, 3), noKey], cp({ x: 1 }))).rejects.toMatchObject({ code: 'internal' });
+    await expect(dest.writePage('events', [...pageRecords(5, 3), noKey], cp({ x: 1 }))).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringContaining('no value for its key column "project_id"'),
+      details: { stream: 'events', column: 'project_id' },
+    });
     // Nothing of the failed page, nor its checkpoint, was kept.
     expect(await dest.countRecords('events')).toBe(0);
     expect(await dest.readCheckpoint('src_1', 'events', 'project:p1')).toBeNull();

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { SnagError } from '../../core/errors.js';
-import { compileStream, CONVERTERS, type CompiledStream, type SqlValue } from '../descriptor.js';
+import { compileStream, CONVERTERS, missingKey, type CompiledStream, type SqlValue } from '../descriptor.js';
 import { destinationError } from '../errors.js';
 import type {
   CheckpointWrite,
@@ -79,7 +79,7 @@ export class SqliteDestination implements Destination {
       const n = columns.length;
       for (const record of records) {
         for (let i = 0; i < n; i++) params[i] = columns[i]!.read(record);
-        for (const k of keyIndexes) if (params[k] === null) throw missingKey(ps, k);
+        for (const k of keyIndexes) if (params[k] === null) throw missingKey(ps.compiled.descriptor.name, columns[k]!.name);
         params[n] = JSON.stringify(record);
         params[n + 1] = now;
         params[n + 2] = cp.sourceId;
@@ -223,15 +223,6 @@ export class SqliteDestination implements Destination {
       throw destinationError(err, this.location, this.busyTimeoutMs);
     }
   }
-}
-
-function missingKey(ps: PreparedStream, index: number): SnagError {
-  const column = ps.compiled.columns[index]!.name;
-  const stream = ps.compiled.descriptor.name;
-  return new SnagError('internal', `A record of stream "${stream}" has no value for its key column "${column}".`, {
-    hint: 'This is a bug in snagsync or an unexpected API answer; please report it with the stream name.',
-    details: { stream, column },
-  });
 }
 
 export function openSqliteDestination(path: string, options: SqliteDestinationOptions = {}): SqliteDestination {
