@@ -10,10 +10,10 @@ import {
   type InputMode,
 } from '../../credentials/index.js';
 import { passedTestJson } from '../../credentials/view.js';
-import { openRuntime } from '../../runtime.js';
 import type { CliContext, CommandGroup } from '../context.js';
 import { notice, printJson, printLine, type Io } from '../output.js';
 import { promptHidden, promptVisible, readAll, type TtyInput } from '../prompt.js';
+import { withRuntime } from '../runtime.js';
 import { credentialDetails, credentialTable } from './credentials-format.js';
 
 /**
@@ -277,14 +277,9 @@ async function askHidden(io: Io): Promise<string> {
   return promptHidden(`${SECRET.label} (hidden): `, io.stdin as TtyInput, io.stderr);
 }
 
-/** Opens the snagsync home for one command and closes it afterwards, whatever happens. */
-async function withService(io: Io, fn: (service: CredentialService) => Promise<void>): Promise<void> {
-  const rt = openRuntime({ env: io.env });
-  try {
-    await fn(createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env }));
-  } finally {
-    await rt.close();
-  }
+/** The credentials service over the snagsync home, for one command. */
+function withService(io: Io, fn: (service: CredentialService) => Promise<void>): Promise<void> {
+  return withRuntime(io, (rt) => fn(createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env })));
 }
 
 /** Input errors name the option they came from; the other fields' problems are listed in the hint. */

@@ -3,7 +3,7 @@ import { SnagError } from '../../core/errors.js';
 import { formatDuration } from '../../core/time.js';
 import type { CommandGroup } from '../context.js';
 import { printJson, printLine, table } from '../output.js';
-import { withRuntime } from './sources.js';
+import { withRuntime } from '../runtime.js';
 
 /** `snagsync runs list|show`: the run history, and per stream and partition what a run did. */
 export const registerRuns: CommandGroup = ({ program, io }) => {

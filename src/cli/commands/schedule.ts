@@ -5,7 +5,7 @@ import { runDue, startScheduler, type DueResult } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine } from '../output.js';
 import { attachProgress } from '../progress.js';
-import { withRuntime } from './sources.js';
+import { withRuntime } from '../runtime.js';
 
 /**
  * `snagsync schedule run-due` runs every scheduled source that is due, once (for cron or a systemd timer);

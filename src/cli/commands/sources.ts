@@ -3,10 +3,11 @@ import { SnagError } from '../../core/errors.js';
 import { existsSync } from 'node:fs';
 import { openDestination, parseDestinationUrl } from '../../destinations/index.js';
 import { createSource, describeSource, previewStream, removeSource, updateSource, type SourceInput } from '../../engine/index.js';
-import { openRuntime, type Runtime } from '../../runtime.js';
 import type { Source } from '../../store/models.js';
 import type { CommandGroup } from '../context.js';
-import { notice, printJson, printLine, table, type Io } from '../output.js';
+import { commaList } from '../options.js';
+import { notice, printJson, printLine, table } from '../output.js';
+import { withRuntime } from '../runtime.js';
 
 /**
  * `snagsync sources …`: create, list, show, update, remove, preview. A source is a credential plus what to read
@@ -32,15 +33,14 @@ interface SourceFlags {
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 const collectRaw = (value: string, previous: string[] = []) => [...previous, value];
 
 function sourceOptions(cmd: Command, forUpdate: boolean): Command {
   return cmd
     .option('--credential <name-or-id>', 'the credential to read with')
-    .option('--org <id>', 'only this organization (repeatable; default: every organization the token reaches)', collect)
-    .option('--project <id>', 'only this project (repeatable; default: every project)', collect)
-    .option('--exclude-project <id>', 'leave this project out (repeatable)', collect)
+    .option('--org <id>', 'only this organization (repeatable; default: every organization the token reaches)', commaList)
+    .option('--project <id>', 'only this project (repeatable; default: every project)', commaList)
+    .option('--exclude-project <id>', 'leave this project out (repeatable)', commaList)
     .option('--streams <a,b,…>', 'streams to read (default: all but the heavy ones; see `snagsync streams`)')
     .option('--start-date <time>', 'oldest data to read: ISO 8601 or relative (7d, 24h)')
     .option(forUpdate ? '--full-reports [bool]' : '--full-reports', 'events as full reports (threads, breadcrumbs, metaData): heavy')
@@ -98,15 +98,6 @@ const FLAG_OF: Record<string, string> = {
   releases_full_pass_interval: 'releases-full-pass',
   start_date: 'start-date',
 };
-
-export async function withRuntime<T>(io: Io, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = openRuntime({ env: io.env });
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.close();
-  }
-}
 
 export const registerSources: CommandGroup = ({ program, io }) => {
   const group = program.command('sources').description('sources: what to read from Bugsnag with a credential, where to write it, and when');

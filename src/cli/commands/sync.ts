@@ -4,22 +4,21 @@ import { exitCodeOf, startRun, type RunHandle, type RunSummary } from '../../eng
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine, table, type Io } from '../output.js';
 import { attachProgress } from '../progress.js';
-import { withRuntime } from './sources.js';
+import { commaList } from '../options.js';
+import { withRuntime } from '../runtime.js';
 
 /**
  * `snagsync sync SOURCE`: run a source now. Progress on stderr (bars on a terminal, JSON lines otherwise), the
  * summary on stdout (JSON with --json), the exit code from the run's error. Ctrl-C stops cleanly: the page in
  * flight is abandoned, everything committed stays, the run is recorded as cancelled (a second Ctrl-C quits at once).
  */
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-
 export const registerSync: CommandGroup = ({ program, io, setExitCode }) => {
   program
     .command('sync')
     .description('sync a source now: every selected stream, incrementally, resuming where the last run stopped')
     .argument('<source>', 'source name or id')
     .option('--full-refresh', 'forget the checkpoints and read every stream\'s whole history again (records are upserted)')
-    .option('--stream <stream>', 'only this stream (repeatable or comma-separated; comments bring errors along)', collect)
+    .option('--stream <stream>', 'only this stream (repeatable or comma-separated; comments bring errors along)', commaList)
     .option('--json', 'print the run summary as JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean }>();
