@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { catalog } from '../../engine/index.js';
+import { catalog, DEFAULT_STREAMS, STREAMS } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { printJson, printLine, table } from '../output.js';
 
@@ -11,18 +11,18 @@ export const registerStreams: CommandGroup = ({ program, io }) => {
     .option('--json', 'print the catalog as JSON, with each stream\'s JSON Schema')
     .action(function (this: Command) {
       const flags = this.opts<{ json?: boolean }>();
-      const entries = catalog();
-      if (flags.json) return printJson(io, entries);
+      // Only --json shows the JSON Schemas, which are costly to generate: the table reads the declarations.
+      if (flags.json) return printJson(io, catalog());
       printLine(
         io,
         table(
-          entries.map((e) => ({
-            stream: e.name,
-            'read per': e.parent ? `${e.partition} (via ${e.parent})` : e.partition,
-            'primary key': e.primary_key.join(', '),
-            cursor: e.cursor ? e.cursor.field : '-',
-            'sync modes': e.sync_modes.join(', '),
-            default: e.default ? 'yes' : e.heavy ? 'no (heavy)' : 'no',
+          STREAMS.map((s) => ({
+            stream: s.name,
+            'read per': s.parent ? `${s.partition} (via ${s.parent})` : s.partition,
+            'primary key': s.primaryKey.join(', '),
+            cursor: s.cursor ? s.cursor.field : '-',
+            'sync modes': s.syncModes.join(', '),
+            default: DEFAULT_STREAMS.includes(s.name) ? 'yes' : s.heavy ? 'no (heavy)' : 'no',
           })),
           ['stream', 'read per', 'primary key', 'cursor', 'sync modes', 'default'],
         ),

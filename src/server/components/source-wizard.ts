@@ -1,5 +1,5 @@
 import type { CredentialView } from '../../credentials/view.js';
-import { catalog } from '../../engine/index.js';
+import { STREAMS } from '../../engine/index.js';
 import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import type { ProjectChoices } from '../sources/projects.js';
@@ -172,13 +172,12 @@ ${unlisted.length ? html`<ul class="checks">${unlisted.map((id) => choice('check
 }
 
 function streamsBlock(values: WizardValues, errors: FormState['errors']): SafeHtml {
-  const entries = catalog();
   return group(
     'streams',
     'Streams',
     'What to sync. Heavy streams cost many requests and are off unless you check them.',
     errors.streams,
-    html`<ul class="checks checks-columns streams">${entries.map((e) =>
+    html`<ul class="checks checks-columns streams">${STREAMS.map((e) =>
       choice(
         'checkbox',
         'streams',
@@ -191,11 +190,10 @@ function streamsBlock(values: WizardValues, errors: FormState['errors']): SafeHt
 }
 
 function testBlock(o: WizardOptions): SafeHtml {
-  const entries = catalog();
   const id = 'wizard-test_stream';
   return html`<div class="test-box">
 <div class="field" data-field="test_stream"><label for="${id}">Test: read a few records of</label>
-<div class="inline-controls"><select id="${id}" name="test_stream" aria-describedby="${id}-help ${id}-error">${entries.map(
+<div class="inline-controls"><select id="${id}" name="test_stream" aria-describedby="${id}-help ${id}-error">${STREAMS.map(
     (e) => html`<option${attrs({ value: e.name, selected: e.name === o.values.test_stream })}>${e.name}</option>`,
   )}</select>
 ${submitButton('Test', { name: 'intent', value: 'test', className: 'button', busyLabel: 'Reading…' })}</div>
