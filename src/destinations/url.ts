@@ -1,6 +1,6 @@
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { SnagError } from '../core/errors.js';
+import { expandPath } from '../core/fs.js';
 
 export type DestinationTarget = { kind: 'sqlite'; path: string } | { kind: 'jsonl'; dir: string } | { kind: 'postgres'; url: string };
 
@@ -73,11 +73,4 @@ function badUrl(raw: string, extra?: string): SnagError {
     hint: `Accepted forms:\n${ACCEPTED}`,
     details: { field: 'destination' },
   });
-}
-
-// Same rule as the store's home folder; repeated here because destinations depend on core only.
-function expandPath(path: string, cwd: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
-  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
 }

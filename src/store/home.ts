@@ -1,7 +1,10 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { SnagError } from '../core/errors.js';
+import { expandPath } from '../core/fs.js';
+
+export { expandPath };
 
 export const HOME_ENV = 'SNAGSYNC_HOME';
 export const METADATA_DB_FILE = 'snagsync.db';
@@ -14,13 +17,6 @@ export function resolveHome(env: NodeJS.ProcessEnv = process.env, cwd: string = 
   const raw = env[HOME_ENV]?.trim();
   if (!raw) return join(homedir(), '.snagsync');
   return expandPath(raw, cwd);
-}
-
-/** `~` and `~/x` → the user's home; relative → against `cwd`. */
-export function expandPath(path: string, cwd: string = process.cwd()): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
-  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
 }
 
 /**
