@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseDestinationUrl } from '../../destinations/url.js';
+import { DEFAULT_SQLITE_FILE, parseDestinationUrl } from '../../destinations/url.js';
 import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { descriptionOf, type SourceRequest } from './save.js';
@@ -126,8 +126,9 @@ function destinationParts(url: string, home: string): { kind: DestinationKind; p
   return { kind: 'sqlite', path: url.replace(/^sqlite:/, '') };
 }
 
+/** Where a source saved without a destination path writes: the engine's default destination file. */
 export function defaultSqlitePath(home: string): string {
-  return join(home, 'bugsnag.db');
+  return join(home, DEFAULT_SQLITE_FILE);
 }
 
 function filterLines(filters: Source['config']['filters']): string {
