@@ -1,6 +1,5 @@
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import { SnagError } from '../../core/errors.js';
 import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
 import { compileStream, type CompiledStream } from '../descriptor.js';
@@ -16,6 +15,7 @@ import type {
   WriteResult,
 } from '../types.js';
 import { entryOf, ENTRY_BYTES, KeyIndex, writeEntry } from './key-index.js';
+import { committedLines } from './lines.js';
 import { lockFolder } from './lock.js';
 import { emptyState, readState, STATE_FILE, writeState, type JsonlState, type StreamState } from './state.js';
 
@@ -254,7 +254,7 @@ export class JsonlDestination implements Destination {
     const committed = this.state.streams[stream];
     if (!open || !committed) return [];
     const latest = new Map<string, Record<string, unknown>>();
-    for (const line of readCommittedLines(join(this.location, committed.file), committed.bytes)) {
+    for await (const line of committedLines(join(this.location, committed.file), committed.bytes)) {
       const record = JSON.parse(line) as Record<string, unknown>;
       delete record._synced_at;
       delete record._source_id;
@@ -384,30 +384,4 @@ function lost(path: string, dir: string, what: string): SnagError {
 function writeAll(fd: number, buf: Buffer, position: number): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
-}
-
-/** The committed lines of a file (bytes past `length` belong to no commit and are ignored). */
-function* readCommittedLines(path: string, length: number): Generator<string> {
-  if (length === 0) return;
-  const fd = openSync(path, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    // A chunk can end inside a multi-byte character; the decoder keeps the partial bytes for the next one.
-    const decoder = new StringDecoder('utf8');
-    let pos = 0;
-    let rest = '';
-    while (pos < length) {
-      const n = readSync(fd, chunk, 0, Math.min(chunk.length, length - pos), pos);
-      if (n === 0) break;
-      pos += n;
-      const text = rest + decoder.write(chunk.subarray(0, n));
-      const parts = text.split('\n');
-      rest = parts.pop() ?? '';
-      for (const p of parts) if (p) yield p;
-    }
-    rest += decoder.end();
-    if (rest) yield rest;
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -1,8 +1,8 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { toSnagError } from '../../core/errors.js';
+import { committedLines } from '../../destinations/jsonl/lines.js';
 import { readState } from '../../destinations/jsonl/state.js';
 import { parseDestinationUrl } from '../../destinations/url.js';
 import { WINDOW_DAYS } from './series.js';
@@ -207,9 +207,7 @@ function countDays(items: ReadonlyArray<{ project: string; day: string }>): DayC
 /** The committed part of a JSONL file (bytes past it belong to a sync in progress), a record at a time. */
 async function eachRecord(path: string, bytes: number, fn: (record: Record<string, unknown>) => void): Promise<void> {
   if (bytes <= 0 || !existsSync(path)) return;
-  const lines = createInterface({ input: createReadStream(path, { start: 0, end: bytes - 1, encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line === '') continue;
+  for await (const line of committedLines(path, bytes)) {
     try {
       fn(JSON.parse(line) as Record<string, unknown>);
     } catch (err) {
