@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Simulator } from '../../src/sim/index.js';
 import { startRun, type RunSummary } from '../../src/engine/index.js';
 import { openDestination } from '../../src/destinations/index.js';
@@ -61,10 +62,24 @@ describe('a full sync into SQLite', () => {
     const d = await openDestination(dest);
     const got = await d.listRecords('errors');
     await d.close();
+    // Every error, so that the checks below cannot pass on an empty table.
+    expect(got).toHaveLength(truth.errors.size);
     for (const r of got) {
       const want = truth.errors.get(keyOf.errors(r))!;
       expect(r.status).toBe(want.status);
       expect(r.last_seen_unfiltered).toBe(want.last_seen_unfiltered);
+    }
+    // The typed columns themselves, not only the stored record.
+    const db = new Database(join(h.home, 'full.db'), { readonly: true });
+    const rows = db.prepare('SELECT project_id, id, status, first_seen_unfiltered, last_seen_unfiltered FROM errors').all() as Array<Record<string, string>>;
+    db.close();
+    expect(rows).toHaveLength(truth.errors.size);
+    for (const r of rows) {
+      const want = truth.errors.get(keyOf.errors(r));
+      expect(want, `${r.project_id}|${r.id}`).toBeDefined();
+      expect(r.status).toBe(want!.status);
+      expect(Date.parse(r.first_seen_unfiltered!)).toBe(Date.parse(want!.first_seen_unfiltered as string));
+      expect(Date.parse(r.last_seen_unfiltered!)).toBe(Date.parse(want!.last_seen_unfiltered as string));
     }
   });
 
