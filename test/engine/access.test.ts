@@ -69,6 +69,8 @@ describe('a token whose organization\'s plan lacks saved searches', () => {
     const stability = (await h.runtime.store.runs.listStreams(summary.run_id)).filter((r) => r.stream === 'stability_trend');
     expect(stability.every((r) => r.outcome === 'ok')).toBe(true);
     const noData = [sim.fixtures.projectWithoutSessions, sim.fixtures.projectWithoutPrimaryStage].map((p) => `project:${p}`);
+    // Both no-data projects were read (so the checks above and below are not about an empty list).
+    expect(stability.map((r) => r.partition)).toEqual(expect.arrayContaining(noData));
     for (const r of stability) if (noData.includes(r.partition)) expect(r.records_written).toBe(0);
   });
 });
