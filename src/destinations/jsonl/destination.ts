@@ -175,12 +175,7 @@ export class JsonlDestination implements Destination {
     }
     const data = Buffer.from(lines.join(''), 'utf8');
 
-    const next = cloneState(this.state);
-    const s = next.streams[stream]!;
-    s.bytes += data.length;
-    s.lines += appended;
-    s.keys_bytes += appended * ENTRY_BYTES;
-    setCheckpoint(next, checkpoint, stream, JSON.parse(state), now);
+    const next = withPage(this.state, stream, { bytes: data.length, lines: appended, keys_bytes: appended * ENTRY_BYTES }, checkpoint, JSON.parse(state), now);
 
     this.guard(() => {
       try {
@@ -348,10 +343,27 @@ function plainDescriptor(d: StreamDescriptor): StreamState['descriptor'] {
   };
 }
 
-function setCheckpoint(state: JsonlState, cp: CheckpointWrite, stream: string, value: unknown, now: string): void {
-  const bySource = (state.checkpoints[cp.sourceId] ??= {});
-  const byStream = (bySource[stream] ??= {});
-  byStream[cp.partition] = { state: value, updated_at: now };
+/**
+ * The state after a page: the stream's lengths grown and the partition's checkpoint replaced. Only the objects on the
+ * way to what changed are new; the rest (every other stream and checkpoint) is shared with `state`, which is left
+ * as it was — a page whose commit fails changes nothing. Copying the whole state per page instead costs as much as
+ * writing it when checkpoints are large (comments keep one entry per error).
+ */
+function withPage(
+  state: JsonlState,
+  stream: string,
+  grown: Pick<StreamState, 'bytes' | 'lines' | 'keys_bytes'>,
+  cp: CheckpointWrite,
+  value: unknown,
+  now: string,
+): JsonlState {
+  const s = state.streams[stream]!;
+  const bySource = state.checkpoints[cp.sourceId] ?? {};
+  return {
+    ...state,
+    streams: { ...state.streams, [stream]: { ...s, bytes: s.bytes + grown.bytes, lines: s.lines + grown.lines, keys_bytes: s.keys_bytes + grown.keys_bytes } },
+    checkpoints: { ...state.checkpoints, [cp.sourceId]: { ...bySource, [stream]: { ...bySource[stream], [cp.partition]: { state: value, updated_at: now } } } },
+  };
 }
 
 function cutTo(path: string, length: number, dir: string): void {
