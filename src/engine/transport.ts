@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { abortReason } from '../core/sleep.js';
 import type { Transport, TransportResponse } from '../http/transport.js';
 
 /**
@@ -24,7 +25,7 @@ export function nodeTransport(): Transport {
       // request in a FinalizationRegistry too (measured: +25% memory and time on a long sync).
       const signal = request.signal;
       let req: http.ClientRequest | undefined;
-      const onAbort = () => req?.destroy(abortError(signal));
+      const onAbort = () => req?.destroy(abortReason(signal));
       const settle = () => signal.removeEventListener('abort', onAbort);
       const resolve = (r: TransportResponse) => {
         settle();
@@ -35,7 +36,7 @@ export function nodeTransport(): Transport {
         rejectOnce(err);
       };
       if (signal.aborted) {
-        reject(abortError(signal));
+        reject(abortReason(signal));
         return;
       }
       let url: URL;
@@ -86,10 +87,4 @@ function decoded(res: Readable, encoding: string | string[] | undefined): Readab
   if (e === 'deflate') return res.pipe(createInflate());
   if (e === 'br') return res.pipe(createBrotliDecompress());
   return res;
-}
-
-function abortError(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r;
-  return Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' });
 }
