@@ -41,6 +41,11 @@ export function isTokenRejected(err: SnagError): boolean {
   return err.status === 401 && (err.code === 'auth_invalid' || err.code === 'auth_revoked');
 }
 
+/** A run stopped on request (Ctrl-C, `cancel()`, the server stopping). */
+export function cancelledError(): SnagError {
+  return new SnagError('aborted', 'The sync was cancelled; everything committed so far is kept and the next sync resumes from there.');
+}
+
 export function errorJson(err: unknown): ErrorJson {
   return toSnagError(err).toJSON() as unknown as ErrorJson;
 }

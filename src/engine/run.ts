@@ -12,7 +12,7 @@ import type { Partition } from '../streams/types.js';
 import { clientOptionsFromEnv, engineClient, type EngineClientOptions } from './client.js';
 import { configError, resolveSyncOptions, selectStreams } from './config.js';
 import { RunEvents, type FinalStatus, type RunSummary, type RunWarning } from './events.js';
-import { errorJson, explainAuthFailure, isTokenRejected } from './failures.js';
+import { cancelledError, errorJson, explainAuthFailure, isTokenRejected } from './failures.js';
 import { streamSummaries, totalsOf, type StreamRow } from './history.js';
 import {
   chooseOrganizations,
@@ -87,8 +87,7 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
   const events = new RunEvents(run.id);
   const controller = new AbortController();
   const outer = options.signal;
-  const onOuterAbort = () =>
-    controller.abort(new SnagError('aborted', 'The sync was cancelled; everything committed so far is kept and the next sync resumes from there.'));
+  const onOuterAbort = () => controller.abort(cancelledError());
   if (outer?.aborted) onOuterAbort();
   else outer?.addEventListener('abort', onOuterAbort, { once: true });
 

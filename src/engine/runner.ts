@@ -4,7 +4,7 @@ import type { Destination } from '../destinations/types.js';
 import type { Store } from '../store/repository.js';
 import type { ChildContext, Partition, ReadContext, StreamDefinition, StreamRecord, SyncOptions } from '../streams/types.js';
 import type { RunEvents, RunWarning, StreamOutcome } from './events.js';
-import { disposition, errorJson } from './failures.js';
+import { cancelledError, disposition, errorJson } from './failures.js';
 import { StreamRow } from './history.js';
 import { partitionLabel } from './planner.js';
 import { prefetch } from './prefetch.js';
@@ -162,6 +162,5 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
 
 function abortError(signal: AbortSignal): SnagError {
   const r: unknown = signal.reason;
-  if (r instanceof SnagError) return r;
-  return new SnagError('aborted', 'The sync was cancelled; everything committed so far is kept and the next sync resumes from there.');
+  return r instanceof SnagError ? r : cancelledError();
 }
