@@ -3,6 +3,7 @@ import { isSnagError } from '../../core/errors.js';
 import { passedTestJson, type CredentialView } from '../../credentials/view.js';
 import { RateLimiter } from '../../http/rate-limiter.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
+import { INTERACTIVE_RETRY, INTERACTIVE_TIMEOUT_MS } from '../interactive.js';
 import { parseCredentialRequest, toDataCredential, type DataCredential } from './credential-resource.js';
 
 /**
@@ -80,9 +81,8 @@ export function registerCredentialsApi(app: FastifyInstance): void {
     const started = performance.now();
     const client = await service().clientFor(c.id, {
       logger: app.snag.logger,
-      timeoutMs: 15_000,
-      // A person is waiting: one quick retry, and a rate limit is reported rather than waited out.
-      retry: { retries: 1, baseDelayMs: 500, maxDelayMs: 1000, rateLimitRetries: 0 },
+      timeoutMs: INTERACTIVE_TIMEOUT_MS,
+      retry: INTERACTIVE_RETRY,
       rateLimiter: new RateLimiter(),
     });
     const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);

@@ -2,6 +2,7 @@ import { toSnagError } from '../../core/errors.js';
 import { RateLimiter } from '../../http/rate-limiter.js';
 import type { ServerDeps } from '../types.js';
 import type { FieldProblem } from '../errors.js';
+import { INTERACTIVE_RETRY } from '../interactive.js';
 
 /**
  * The organizations and projects a credential reaches, for the wizard's choices, read from Bugsnag with the
@@ -48,7 +49,7 @@ export async function projectChoices(deps: ServerDeps, credentialId: string): Pr
       logger: deps.logger,
       // The wizard's page waits for this: no retry, a short timeout; a failure still lets the user sync all projects.
       timeoutMs: 10_000,
-      retry: { retries: 0, baseDelayMs: 500, maxDelayMs: 1000, rateLimitRetries: 0 },
+      retry: { ...INTERACTIVE_RETRY, retries: 0 },
       rateLimiter: new RateLimiter(),
     });
     const orgs = known.length ? known : (await client.organizations.list().all(50)).map((o) => ({ id: o.id, name: o.name ?? o.id, projects: [] }));
