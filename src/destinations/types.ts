@@ -7,24 +7,10 @@
  * engine replays from the last checkpoint) creates no duplicates.
  */
 
-export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json';
+// The stream shape is a contract between streams and destinations, so it lives in core (neither imports the other).
+import type { ColumnType, ColumnSpec, StreamDescriptor } from '../core/stream-shape.js';
 
-export interface ColumnSpec {
-  /** Column name: letters, digits and `_`, not starting with a digit; names starting with `_` are reserved. */
-  name: string;
-  type: ColumnType;
-  /** Where the value is in the record; default `[name]`. */
-  path?: readonly string[];
-}
-
-export interface StreamDescriptor {
-  /** Table or file name: snake_case (`events`, `release_groups`). */
-  name: string;
-  /** Column names (all in `columns`) that identify a record; composite where ids are unique only per parent. */
-  primaryKey: readonly string[];
-  /** Typed columns for the documented fields; the whole record is always kept too (`_record`). */
-  columns: readonly ColumnSpec[];
-}
+export type { ColumnType, ColumnSpec, StreamDescriptor };
 
 /** A record as the engine read it: a JSON object. */
 export type DestinationRecord = Readonly<Record<string, unknown>>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StreamDescriptor } from '../destinations/types.js';
+import type { StreamDescriptor } from '../core/stream-shape.js';
 import { collaborators } from './collaborators.js';
 import { comments } from './comments.js';
 import { errors } from './errors.js';

@@ -3,7 +3,7 @@ import type { BugsnagClient } from '../bugsnag/client.js';
 import type { Filters } from '../bugsnag/filters.js';
 import type { Organization } from '../bugsnag/models/organization.js';
 import type { Project } from '../bugsnag/models/project.js';
-import type { ColumnSpec } from '../destinations/types.js';
+import type { ColumnSpec } from '../core/stream-shape.js';
 
 /**
  * What a stream is: a declaration (name, model, key, partition kind, sync modes, cursor, typed columns) and one

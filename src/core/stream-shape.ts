@@ -1,0 +1,23 @@
+/**
+ * How a stream's records are laid out in a destination: the contract between `streams` (which declare it) and
+ * `destinations` (which create tables and files from it). It lives in core so that neither imports the other.
+ */
+
+export type ColumnType = 'text' | 'integer' | 'real' | 'boolean' | 'timestamp' | 'json';
+
+export interface ColumnSpec {
+  /** Column name: letters, digits and `_`, not starting with a digit; names starting with `_` are reserved. */
+  name: string;
+  type: ColumnType;
+  /** Where the value is in the record; default `[name]`. */
+  path?: readonly string[];
+}
+
+export interface StreamDescriptor {
+  /** Table or file name: snake_case (`events`, `release_groups`). */
+  name: string;
+  /** Column names (all in `columns`) that identify a record; composite where ids are unique only per parent. */
+  primaryKey: readonly string[];
+  /** Typed columns for the documented fields; the whole record is always kept too (`_record`). */
+  columns: readonly ColumnSpec[];
+}
