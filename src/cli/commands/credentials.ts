@@ -1,12 +1,11 @@
 import { Option, type Command } from 'commander';
-import { isSnagError, SnagError } from '../../core/errors.js';
+import { SnagError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import {
   bugsnagCredentialType,
   createCredentialService,
   TOKEN_HELP,
   type CredentialService,
-  type FieldErrors,
   type InputMode,
 } from '../../credentials/index.js';
 import { passedTestJson } from '../../credentials/view.js';
@@ -15,6 +14,7 @@ import { notice, printJson, printLine, type Io } from '../output.js';
 import { promptHidden, promptVisible, readAll, type TtyInput } from '../prompt.js';
 import { withRuntime } from '../runtime.js';
 import { credentialDetails, credentialTable } from './credentials-format.js';
+import { namingOptions } from '../option-errors.js';
 
 /**
  * `snagsync credentials …`: add, list, show, test, update, remove, rotate-key. The field options of `add` and
@@ -282,17 +282,7 @@ function withService(io: Io, fn: (service: CredentialService) => Promise<void>):
   return withRuntime(io, (rt) => fn(createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env })));
 }
 
-/** Input errors name the option they came from; the other fields' problems are listed in the hint. */
+/** Input errors name the option they came from; the token has none (stdin, env or prompt), so it goes by its label. */
 function forCli(err: unknown): unknown {
-  if (!isSnagError(err) || err.code !== 'config' || typeof err.details.field !== 'string') return err;
-  const flag = (field: string) => (field === SECRET.name ? '' : `--${field}: `);
-  const fields = (err.details.fields ?? {}) as FieldErrors;
-  const others = Object.entries(fields)
-    .filter(([k]) => k !== err.details.field)
-    .map(([k, e]) => `Also ${flag(k) || `${SECRET.label}: `}${e?.message ?? ''}`);
-  return new SnagError('config', `${flag(err.details.field)}${err.message}`, {
-    hint: [err.hint, ...others].filter(Boolean).join('\n'),
-    details: err.details,
-    cause: err,
-  });
+  return namingOptions(err, (field) => (field === SECRET.name ? null : field), (field) => (field === SECRET.name ? SECRET.label : field));
 }

@@ -8,6 +8,7 @@ import type { CommandGroup } from '../context.js';
 import { commaList } from '../options.js';
 import { notice, printJson, printLine, table } from '../output.js';
 import { withRuntime } from '../runtime.js';
+import { namingOptions } from '../option-errors.js';
 
 /**
  * `snagsync sources …`: create, list, show, update, remove, preview. A source is a credential plus what to read
@@ -84,9 +85,7 @@ function toInput(f: SourceFlags): SourceInput {
 
 /** A config error names its option, as the user typed it. */
 function forCli(err: unknown): unknown {
-  if (!(err instanceof SnagError) || err.code !== 'config' || typeof err.details.field !== 'string') return err;
-  const flag = FLAG_OF[err.details.field] ?? err.details.field.replace(/_/g, '-');
-  return new SnagError('config', `--${flag}: ${err.message}`, { ...(err.hint ? { hint: err.hint } : {}), details: err.details, cause: err });
+  return namingOptions(err, (field) => FLAG_OF[field] ?? field.replace(/_/g, '-'));
 }
 
 const FLAG_OF: Record<string, string> = {
