@@ -1,4 +1,6 @@
 import type { Statement } from 'better-sqlite3';
+import { nameTaken, notFound } from '../errors.js';
+import { nameKey } from '../names.js';
 import { sqliteCode, storeError, type Db } from './connection.js';
 
 /** What every SQLite repository shares: a statement cache, IMMEDIATE transactions, and error mapping. */
@@ -39,5 +41,49 @@ export abstract class SqliteRepo {
       if (sqliteCode(err) === undefined) throw err;
       throw storeError(err, this.location);
     }
+  }
+}
+
+/**
+ * A repository of named things (credentials, sources): lookups by id or by name (case- and Unicode-insensitively, via
+ * `name_key`), and the unique-name check, written once for both tables.
+ */
+export abstract class NamedSqliteRepo<Row extends { id: string }, T> extends SqliteRepo {
+  protected abstract readonly table: 'credentials' | 'sources';
+  protected abstract readonly entity: 'credential' | 'source';
+  /** The columns a row is read with. */
+  protected abstract readonly columns: string;
+  protected abstract toModel(row: Row): T;
+
+  async get(id: string): Promise<T | null> {
+    const row = this.guard(() => this.row(id));
+    return row ? this.toModel(row) : null;
+  }
+
+  /** By exact id first, then by name. Unknown → SnagError('missing'). */
+  async findByNameOrId(ref: string): Promise<T> {
+    const wanted = ref.trim();
+    const row = this.guard(
+      () => this.row(wanted) ?? (this.stmt(`SELECT ${this.columns} FROM ${this.table} WHERE name_key = ?`).get(nameKey(wanted)) as Row | undefined),
+    );
+    if (!row) throw notFound(this.entity, wanted);
+    return this.toModel(row);
+  }
+
+  protected row(id: string): Row | undefined {
+    return this.stmt(`SELECT ${this.columns} FROM ${this.table} WHERE id = ?`).get(id) as Row | undefined;
+  }
+
+  protected mustGet(id: string): T {
+    const row = this.guard(() => this.row(id));
+    if (!row) throw notFound(this.entity, id);
+    return this.toModel(row);
+  }
+
+  protected assertNameFree(name: string, ownId: string | null): void {
+    const existing = this.stmt(`SELECT id, name FROM ${this.table} WHERE name_key = ? OR name = ?`).get(nameKey(name), name) as
+      | { id: string; name: string }
+      | undefined;
+    if (existing && existing.id !== ownId) throw nameTaken(this.entity, name, existing);
   }
 }

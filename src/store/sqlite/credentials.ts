@@ -1,13 +1,13 @@
 import { SnagError } from '../../core/errors.js';
 import { toIso } from '../../core/time.js';
-import { nameTaken, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields, Source } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
 import type { CredentialRemoval, CredentialRepository, RekeyPlan } from '../repository.js';
 import { parseInput, parseJsonColumn, parseRow } from '../validate.js';
 import type { Db } from './connection.js';
-import { SqliteRepo } from './base.js';
+import { NamedSqliteRepo } from './base.js';
 import type { SourceRows } from './sources.js';
 
 interface CredentialRow {
@@ -31,7 +31,11 @@ interface CredentialRow {
 const COLUMNS = `id, name, description, connector, host, token_envelope, token_key_id, token_last4, verified_status,
   verified_at, verify_error, organizations, rate_limit, created_at, updated_at`;
 
-export class SqliteCredentials extends SqliteRepo implements CredentialRepository {
+export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential> implements CredentialRepository {
+  protected readonly table = 'credentials';
+  protected readonly entity = 'credential';
+  protected readonly columns = COLUMNS;
+
   constructor(
     db: Db,
     location: string,
@@ -71,25 +75,9 @@ export class SqliteCredentials extends SqliteRepo implements CredentialRepositor
     return this.mustGet(c.id);
   }
 
-  async get(id: string): Promise<Credential | null> {
-    const row = this.guard(() => this.row(id));
-    return row ? this.toCredential(row) : null;
-  }
-
-  async findByNameOrId(ref: string): Promise<Credential> {
-    const wanted = ref.trim();
-    const row = this.guard(
-      () =>
-        this.row(wanted) ??
-        (this.stmt(`SELECT ${COLUMNS} FROM credentials WHERE name_key = ?`).get(nameKey(wanted)) as CredentialRow | undefined),
-    );
-    if (!row) throw notFound('credential', wanted);
-    return this.toCredential(row);
-  }
-
   async list(): Promise<Credential[]> {
     const rows = this.guard(() => this.stmt(`SELECT ${COLUMNS} FROM credentials ORDER BY name_key`).all() as CredentialRow[]);
-    return rows.map((r) => this.toCredential(r));
+    return rows.map((r) => this.toModel(r));
   }
 
   async update(id: string, patch: CredentialUpdate): Promise<Credential> {
@@ -133,7 +121,7 @@ export class SqliteCredentials extends SqliteRepo implements CredentialRepositor
     return this.tx(() => {
       const row = this.row(id);
       if (!row) throw notFound('credential', id);
-      const removed = this.toCredential(row);
+      const removed = this.toModel(row);
       const users = this.sources.byCredentialNow(id);
       if (users.length > 0 && !options.force) {
         const names = users.slice(0, 5).map((s) => `"${s.name}"`).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
@@ -164,7 +152,7 @@ export class SqliteCredentials extends SqliteRepo implements CredentialRepositor
       );
       let changed = 0;
       for (const row of rows) {
-        const sealed: SealedTokenFields | null = plan.reseal(this.toCredential(row));
+        const sealed: SealedTokenFields | null = plan.reseal(this.toModel(row));
         if (!sealed) continue;
         update.run({ id: row.id, ...sealed });
         changed++;
@@ -190,24 +178,7 @@ export class SqliteCredentials extends SqliteRepo implements CredentialRepositor
     }
   }
 
-  private assertNameFree(name: string, ownId: string | null): void {
-    const existing = this.stmt('SELECT id, name FROM credentials WHERE name_key = ? OR name = ?').get(nameKey(name), name) as
-      | { id: string; name: string }
-      | undefined;
-    if (existing && existing.id !== ownId) throw nameTaken('credential', name, existing);
-  }
-
-  private row(id: string): CredentialRow | undefined {
-    return this.stmt(`SELECT ${COLUMNS} FROM credentials WHERE id = ?`).get(id) as CredentialRow | undefined;
-  }
-
-  private mustGet(id: string): Credential {
-    const row = this.guard(() => this.row(id));
-    if (!row) throw notFound('credential', id);
-    return this.toCredential(row);
-  }
-
-  private toCredential(row: CredentialRow): Credential {
+  protected toModel(row: CredentialRow): Credential {
     return parseRow(
       Credential,
       { ...row, organizations: parseJsonColumn(row.organizations, 'organizations'), rate_limit: parseJsonColumn(row.rate_limit, 'rate_limit') },

@@ -1,13 +1,13 @@
 import { SnagError } from '../../core/errors.js';
 import { toIso } from '../../core/time.js';
-import { nameTaken, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { Source, SourceCreate, SourceUpdate } from '../models.js';
 import { nameKey, validateName } from '../names.js';
 import { newId } from '../../core/ids.js';
 import type { SourceListFilter, SourceRepository } from '../repository.js';
 import { isStaleRun, type Liveness } from '../stale.js';
 import { parseInput, parseJsonColumn, parseRow } from '../validate.js';
-import { SqliteRepo } from './base.js';
+import { NamedSqliteRepo } from './base.js';
 
 interface SourceRow {
   id: string;
@@ -33,7 +33,11 @@ export interface SourceRows {
   disableByCredentialNow(credentialId: string, reason: string): Source[];
 }
 
-export class SqliteSources extends SqliteRepo implements SourceRepository, SourceRows {
+export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements SourceRepository, SourceRows {
+  protected readonly table = 'sources';
+  protected readonly entity = 'source';
+  protected readonly columns = COLUMNS;
+
   async create(input: SourceCreate): Promise<Source> {
     const s = parseInput(SourceCreate, input, 'source');
     const name = validateName(s.name, 'source');
@@ -62,20 +66,6 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
     return this.mustGet(id);
   }
 
-  async get(id: string): Promise<Source | null> {
-    const row = this.guard(() => this.row(id));
-    return row ? this.toSource(row) : null;
-  }
-
-  async findByNameOrId(ref: string): Promise<Source> {
-    const wanted = ref.trim();
-    const row = this.guard(
-      () => this.row(wanted) ?? (this.stmt(`SELECT ${COLUMNS} FROM sources WHERE name_key = ?`).get(nameKey(wanted)) as SourceRow | undefined),
-    );
-    if (!row) throw notFound('source', wanted);
-    return this.toSource(row);
-  }
-
   async list(filter: SourceListFilter = {}): Promise<Source[]> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
@@ -88,7 +78,7 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
       params.status = filter.status;
     }
     const sql = `SELECT ${COLUMNS} FROM sources ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name_key`;
-    return this.guard(() => this.stmt(sql).all(params) as SourceRow[]).map((r) => this.toSource(r));
+    return this.guard(() => this.stmt(sql).all(params) as SourceRow[]).map((r) => this.toModel(r));
   }
 
   async update(id: string, patch: SourceUpdate): Promise<Source> {
@@ -149,7 +139,7 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
         });
       }
       this.stmt('DELETE FROM sources WHERE id = ?').run(id);
-      return this.toSource(row);
+      return this.toModel(row);
     });
   }
 
@@ -176,7 +166,7 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
            AND next_run_at <= ? ORDER BY next_run_at`,
         ).all(toIso(now)) as SourceRow[],
     );
-    return rows.map((r) => this.toSource(r));
+    return rows.map((r) => this.toModel(r));
   }
 
   async disableByCredential(credentialId: string, reason: string): Promise<Source[]> {
@@ -185,7 +175,7 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
 
   byCredentialNow(credentialId: string): Source[] {
     const rows = this.stmt(`SELECT ${COLUMNS} FROM sources WHERE credential_id = ? ORDER BY name_key`).all(credentialId) as SourceRow[];
-    return rows.map((r) => this.toSource(r));
+    return rows.map((r) => this.toModel(r));
   }
 
   /** Disables the credential's sources and detaches them from it (the credential is about to be deleted). */
@@ -205,24 +195,7 @@ export class SqliteSources extends SqliteRepo implements SourceRepository, Sourc
     if (!this.stmt('SELECT 1 FROM credentials WHERE id = ?').get(credentialId)) throw notFound('credential', credentialId);
   }
 
-  private assertNameFree(name: string, ownId: string | null): void {
-    const existing = this.stmt('SELECT id, name FROM sources WHERE name_key = ? OR name = ?').get(nameKey(name), name) as
-      | { id: string; name: string }
-      | undefined;
-    if (existing && existing.id !== ownId) throw nameTaken('source', name, existing);
-  }
-
-  private row(id: string): SourceRow | undefined {
-    return this.stmt(`SELECT ${COLUMNS} FROM sources WHERE id = ?`).get(id) as SourceRow | undefined;
-  }
-
-  private mustGet(id: string): Source {
-    const row = this.guard(() => this.row(id));
-    if (!row) throw notFound('source', id);
-    return this.toSource(row);
-  }
-
-  private toSource(row: SourceRow): Source {
+  protected toModel(row: SourceRow): Source {
     return parseRow(Source, { ...row, config: parseJsonColumn(row.config, 'config') }, 'source', this.location);
   }
 }
