@@ -183,7 +183,7 @@ async function execute(x: Execution): Promise<RunSummary> {
   };
 
   try {
-    dest = await openDestination(source.destination);
+    dest = await openDestination(source.destination, { home: runtime.home });
     await dest.prepare(x.selected.map((n) => descriptorOf(getStream(n))));
     if (x.fullRefresh) await dest.resetCheckpoints(source.id, x.selected);
     const rc: RunContext = {
