@@ -62,3 +62,39 @@ describe('no file reads the reference folder outside the repository', () => {
     expect(mentions(readFileSync(join(ROOT, 'scripts/derive-fixtures.ts'), 'utf8')).length).toBeGreaterThan(0);
   });
 });
+
+describe('what the code cites lives in the repository', () => {
+  const CITATION = /\b(docs\/[\w./-]+\.md) §(\d+)((?:, §\d+)*)/g;
+  const code = scanned.filter((f) => /\.(ts|mjs|js)$/.test(f) && !f.startsWith('test/fixtures/'));
+
+  it('every "docs/….md §N" names a section that exists', () => {
+    const broken: string[] = [];
+    let cited = 0;
+    for (const f of code) {
+      for (const m of readFileSync(join(ROOT, f), 'utf8').matchAll(CITATION)) {
+        const doc = join(ROOT, m[1]!);
+        let headings: string[] = [];
+        try {
+          headings = readFileSync(doc, 'utf8').split('\n').filter((l) => l.startsWith('## '));
+        } catch {
+          broken.push(`${f}: ${m[1]} does not exist`);
+          continue;
+        }
+        for (const n of [m[2]!, ...[...m[3]!.matchAll(/§(\d+)/g)].map((x) => x[1]!)]) {
+          cited++;
+          if (!headings.some((h) => h.startsWith(`## ${n}. `))) broken.push(`${f}: ${m[1]} has no section ${n}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(cited).toBeGreaterThan(20);
+  });
+
+  it('nothing cites the reference notes that stayed outside the repository', () => {
+    const outside = /(?<![\w/-])API\.md\b/;
+    const found = code
+      .filter((f) => f !== 'test/repo/self-contained.test.ts')
+      .flatMap((f) => readFileSync(join(ROOT, f), 'utf8').split('\n').flatMap((l, i) => (outside.test(l) ? [`${f}:${i + 1}: ${l.trim()}`] : [])));
+    expect(found).toEqual([]);
+  });
+});

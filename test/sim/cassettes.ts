@@ -30,7 +30,7 @@ export function loadCassettes(): Recorded[] {
 const RENAMES: Array<[RegExp, string]> = [
   [/BUGSNAG_PASSWORD_updated_on/g, 'password_updated_on'], // the recorder's secret scrubber renamed this key
   [/\breceivedAt\b/g, 'received_at'], // 2017 list rows; current docs and Airbyte's live schema use received_at
-  [/exceptions\[\]\.error_class/g, 'exceptions[].errorClass'], // notifier casing varies (API.md §6.14)
+  [/exceptions\[\]\.error_class/g, 'exceptions[].errorClass'], // notifier casing varies (docs/bugsnag-api.md §16)
 ];
 
 /** Every key path in a JSON value: `a.b`, `list[].c`; maps keyed by ids or numbers collapse to `{}`. */

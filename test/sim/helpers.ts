@@ -47,7 +47,7 @@ export function api(sim: Simulator, token: string | null = sim.tokens[0]!.token)
   };
 }
 
-/** The `rel="next"` URL of a Link header, parsed the tolerant way API.md §3.1 asks for. */
+/** The `rel="next"` URL of a Link header, parsed the tolerant way docs/bugsnag-api.md §8 asks for. */
 export function nextLink(headers: Headers): string | null {
   const link = headers.get('link');
   if (!link) return null;
