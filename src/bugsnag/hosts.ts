@@ -2,7 +2,7 @@ import { SnagError } from '../core/errors.js';
 import { forbiddenHostReason, linkLocalAllowed, refusedHostError } from '../http/address-guard.js';
 
 /**
- * Where the Data Access API lives (API.md §1.1): Bugsnag SaaS, SmartBear-hosted BugSnag (and its older Insight Hub
+ * Where the Data Access API lives (docs/bugsnag-api.md §2): Bugsnag SaaS, SmartBear-hosted BugSnag (and its older Insight Hub
  * name), or an on-premise install. HTTPS only, except loopback addresses (the simulator, tests) which may use http.
  */
 export const DEFAULT_API_BASE_URL = 'https://api.bugsnag.com';

@@ -16,7 +16,7 @@ export const DEFAULT_RELEASES_FULL_PASS = '1d';
 export const DEFAULT_TRENDS_RESOLUTION = '12h';
 export const DEFAULT_TRENDS_DAYS = 30;
 
-/** Filter field names Bugsnag documents (API.md §4.4); projects may add custom ones, so others only warn. */
+/** Filter field names Bugsnag documents (docs/bugsnag-api.md §13); projects may add custom ones, so others only warn. */
 export const KNOWN_FILTER_FIELDS: readonly string[] = [
   'user.id', 'user.email', 'user.name', 'error.id', 'error.status', 'error.assigned_to', 'error.has_issue',
   'app.release_stage', 'app.context', 'app.type', 'version.introduced_in', 'version.seen_in',
