@@ -125,7 +125,7 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
   }
 
   async keyIdsInUse(): Promise<string[]> {
-    const rows = await this.q<{ k: string }>('SELECT DISTINCT token_key_id AS k FROM credentials ORDER BY k COLLATE "C"');
+    const rows = await this.q<{ k: string }>('SELECT DISTINCT token_key_id COLLATE "C" AS k FROM credentials ORDER BY k');
     return rows.map((r) => r.k);
   }
 
