@@ -73,9 +73,11 @@ export const registerStore: CommandGroup = ({ program, io }) => {
       try {
         await refuseLiveRuns(source);
         const summary = await target.importContents(await source.contents());
-        if (flags.json) return printJson(io, { from: file, to: target.location, ...summary });
-        printLine(io, `Copied ${file} into ${target.location}:`);
-        printLine(io, table(summaryRows(summary), ['table', 'new', 'updated', 'unchanged']));
+        if (flags.json) printJson(io, { from: file, to: target.location, ...summary });
+        else {
+          printLine(io, `Copied ${file} into ${target.location}:`);
+          printLine(io, table(summaryRows(summary), ['table', 'new', 'updated', 'unchanged']));
+        }
         if (summary.key_ids.length) {
           const keyFile = keyFilePath(home);
           notice(
