@@ -95,4 +95,40 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
       t.cleanup();
     }
   });
+
+  it('importContents upserts by id (a changed row is updated, not duplicated) and refuses one name under two ids', async () => {
+    const s = testSchema();
+    const t = tempDir();
+    const from = openStore({ home: t.dir });
+    const to = openPostgresStore(s.url);
+    try {
+      const c = await from.credentials.create(credentialInput('team'));
+      await from.sources.create({ name: 'nightly', credential_id: c.id, destination: 'sqlite:/tmp/n.db' });
+      expect((await to.importContents(await from.contents())).sources).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      await from.sources.update((await from.sources.findByNameOrId('nightly')).id, { schedule: 'every 1h' });
+      const second = await to.importContents(await from.contents());
+      expect(second.sources).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+      expect(second.credentials).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      expect((await to.sources.list()).map((x) => [x.name, x.schedule])).toEqual([['nightly', 'every 1h']]);
+
+      // Same name, another id: copying would make two "team" credentials; nothing is written.
+      const u = tempDir();
+      const other = openStore({ home: u.dir });
+      try {
+        await other.credentials.create(credentialInput('TEAM'));
+        const e = await failure(to.importContents(await other.contents()));
+        expect(e.code).toBe('conflict');
+        expect(e.message).toContain('named "team" with another id');
+        expect((await to.credentials.list()).map((x) => x.id)).toEqual([c.id]);
+      } finally {
+        await other.close();
+        u.cleanup();
+      }
+    } finally {
+      await from.close();
+      await to.close();
+      t.cleanup();
+      await s.drop();
+    }
+  });
 });
