@@ -3,6 +3,7 @@ import { VERSION } from '../core/version.js';
 import { SnagError } from '../core/errors.js';
 import { processIo, reportError, type Io } from './output.js';
 import { COMMAND_GROUPS } from './commands/index.js';
+import { addDatabaseUrlOption } from './database-url.js';
 
 /** Build the program; separate from `main` so tests can inspect it. */
 export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
@@ -15,6 +16,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
+  addDatabaseUrlOption(program, io);
   for (const register of COMMAND_GROUPS) register({ io, program, setExitCode });
   // Subcommands inherit the output settings and the override so that commander never calls process.exit.
   const propagate = (cmd: Command) => {

@@ -138,11 +138,14 @@ export class Vault {
   private wrongKey(ring: Keyring, keyIds: string[]): SnagError {
     const current = ring.primary!;
     const from = current.source === 'env' ? MASTER_KEY_ENV : current.origin;
-    return new SnagError('vault', `Wrong master key: the stored tokens are sealed with key ${keyIds.join(', ')}, but the key from ${from} is ${current.id}.`, {
+    // Named as the cause, not as a symptom: with a shared (PostgreSQL) store this is the one machine of the cluster
+    // that was given another key than the others.
+    return new SnagError('vault', `Wrong master key: this store's tokens were sealed with another master key (key id ${keyIds.join(', ')}), but the key from ${from} is ${current.id}.`, {
       hint:
-        current.source === 'env'
+        (current.source === 'env'
           ? `Set ${MASTER_KEY_ENV} to the key these tokens were sealed with. If you just ran \`snagsync credentials rotate-key\`, use the new key it wrote out.`
-          : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. If that key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`,
+          : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. If that key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`) +
+        ' Every process that shares a store needs the same master key.',
       details: { key_id: current.id, key_ids_in_use: keyIds },
     });
   }

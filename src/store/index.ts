@@ -1,6 +1,8 @@
 import { ensureHome, metadataDbPath, resolveHome } from './home.js';
 import type { Store } from './repository.js';
 import { openSqliteStore } from './sqlite/store.js';
+import { openPostgresStore } from './postgres/store.js';
+import { DATABASE_URL_ENV } from './postgres/url.js';
 import { newId } from '../core/ids.js';
 
 export * from './home.js';
@@ -10,6 +12,10 @@ export type * from './repository.js';
 export { isStaleRun, pidAlive, DEFAULT_STALE_AFTER_MS } from './stale.js';
 export { openSqliteStore } from './sqlite/store.js';
 export { LATEST_SCHEMA_VERSION } from './sqlite/migrations.js';
+export { openPostgresStore, type PostgresStore } from './postgres/store.js';
+export { PG_LATEST_SCHEMA_VERSION } from './postgres/migrations.js';
+export { DATABASE_URL_ENV, DEFAULT_STORE_SCHEMA, isPostgresUrl, parseStoreDatabaseUrl } from './postgres/url.js';
+export type { ImportSummary, TableSummary } from './postgres/import.js';
 
 export interface OpenStoreOptions {
   /** The snagsync home; default `resolveHome(env)`. */
@@ -17,9 +23,22 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Opens the metadata store in the snagsync home (`<home>/snagsync.db`), creating the home and the schema on first use. */
+/** The PostgreSQL URL the store is configured with (SNAGSYNC_DATABASE_URL, which --database-url sets), if any. */
+export function configuredDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = env[DATABASE_URL_ENV]?.trim();
+  return url ? url : undefined;
+}
+
+/**
+ * Opens the metadata store: the shared PostgreSQL one when a database URL is configured, else the SQLite file in the
+ * snagsync home (`<home>/snagsync.db`). The home is created either way: it holds the master key file unless
+ * SNAGSYNC_MASTER_KEY is set. A PostgreSQL store connects and migrates on first use.
+ */
 export function openStore(options: OpenStoreOptions = {}): Store {
-  const home = ensureHome(options.home ?? resolveHome(options.env ?? process.env));
+  const env = options.env ?? process.env;
+  const home = ensureHome(options.home ?? resolveHome(env));
+  const url = configuredDatabaseUrl(env);
+  if (url) return openPostgresStore(url);
   return openSqliteStore(metadataDbPath(home));
 }
 

@@ -17,22 +17,35 @@ import type {
 } from './models.js';
 
 /**
- * The metadata store's contract, independent of the database behind it (SQLite now; PostgreSQL can implement the
- * same interfaces later). Everything is async for that reason, even though better-sqlite3 is synchronous.
+ * The metadata store's contract, independent of the database behind it (SQLite by default, PostgreSQL when a
+ * database URL is configured). Everything is async for that reason, even though better-sqlite3 is synchronous.
  *
  * Lookups by "NAME or ID" throw SnagError('missing') with a hint on how to list what exists; a taken name throws
  * SnagError('conflict'); invalid input throws SnagError('config').
  */
 export interface Store {
-  readonly kind: 'sqlite';
-  /** Where the store lives (a file path for SQLite). */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the store lives: a file path for SQLite, the URL with its password masked for PostgreSQL. */
   readonly location: string;
   readonly credentials: CredentialRepository;
   readonly sources: SourceRepository;
   readonly runs: RunRepository;
-  /** The schema version after migrations. */
+  /**
+   * The schema version after migrations. A PostgreSQL store connects and migrates on first use; awaiting this at
+   * start surfaces a wrong URL or an unreachable server before any work begins.
+   */
   schemaVersion(): Promise<number>;
+  /** Every row, as the models give them (credentials still sealed): what `snagsync store migrate` copies. */
+  contents(): Promise<StoreContents>;
   close(): Promise<void>;
+}
+
+export interface StoreContents {
+  credentials: Credential[];
+  sources: Source[];
+  /** Oldest first. */
+  runs: Run[];
+  runStreams: RunStream[];
 }
 
 export interface CredentialRemoval {

@@ -84,7 +84,7 @@ describe('vault', () => {
     const other = generateMasterKey();
     const e = await vaultError(createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(other) } }).unseal({ id, token_envelope: sealed.token_envelope }));
     expect(e.message).toContain('Wrong master key');
-    expect(e.message).toContain(sealed.token_key_id);
+    expect(e.message).toContain(`this store's tokens were sealed with another master key (key id ${sealed.token_key_id})`);
     expect(e.message).toContain(keyIdOf(other));
     expect(e.hint).toContain('SNAGSYNC_MASTER_KEY');
   });

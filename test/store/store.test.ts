@@ -8,6 +8,7 @@ import {
   ensureHome,
   LATEST_SCHEMA_VERSION,
   metadataDbPath,
+  openPostgresStore,
   openStore,
   resolveHome,
   validateDescription,
@@ -15,7 +16,9 @@ import {
   type Store,
 } from '../../src/store/index.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { requireService } from '../helpers/services.js';
 import { credentialInput, tempDir } from './helpers.js';
+import { testSchema } from './pg.js';
 
 async function expectSnag(p: Promise<unknown> | (() => unknown), code: string): Promise<SnagError> {
   try {
@@ -89,7 +92,7 @@ describe('name rules', () => {
   });
 });
 
-describe('metadata store', () => {
+describe('SQLite metadata store', () => {
   let t: ReturnType<typeof tempDir>;
   let store: Store;
   beforeEach(() => {
@@ -162,6 +165,45 @@ describe('metadata store', () => {
     const e = await expectSnag(() => openStore({ home: t.dir }), 'config');
     expect(e.message).toMatch(/damaged|not a SQLite/);
     store = openStore({ home: join(t.dir, 'other') });
+  });
+});
+
+/**
+ * The repository contract, run against both stores: SQLite in a temp home, PostgreSQL in a schema of its own on the
+ * shared server (dropped after each test).
+ */
+const BACKENDS: Array<{ name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> }> = [
+  {
+    name: 'SQLite',
+    open: async () => {
+      const t = tempDir();
+      return { store: openStore({ home: t.dir }), cleanup: async () => t.cleanup() };
+    },
+  },
+  ...(requireService('postgres')
+    ? [
+        {
+          name: 'PostgreSQL',
+          open: async () => {
+            const s = testSchema();
+            const store = openPostgresStore(s.url);
+            await store.schemaVersion();
+            return { store, cleanup: s.drop };
+          },
+        },
+      ]
+    : []),
+];
+
+describe.each(BACKENDS)('metadata store on $name', (backend) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, cleanup } = await backend.open());
+  });
+  afterEach(async () => {
+    await store.close();
+    await cleanup();
   });
 
   describe('credentials', () => {

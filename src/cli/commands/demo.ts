@@ -38,7 +38,8 @@ export const registerDemo: CommandGroup = ({ program, io, setExitCode }) => {
       // Loaded here, not at the top: every other command would otherwise load the whole simulator.
       const { startSimulator } = await import('../../sim/index.js');
       const sim = await startSimulator({ seed: 7, orgs: 2, projects: 3, errors: 60, events: 3000, releases: 24, rateLimit: DEMO_RATE_LIMIT, rateWindowMs: DEMO_WINDOW_MS });
-      const rt = openRuntime({ env: { ...io.env, SNAGSYNC_HOME: home }, home });
+      // The demo is self-contained: a shared database configured for real work (SNAGSYNC_DATABASE_URL) is left alone.
+      const rt = openRuntime({ env: { ...io.env, SNAGSYNC_HOME: home, SNAGSYNC_DATABASE_URL: '' }, home });
       const controller = new AbortController();
       const stopSignals = onInterrupt(io, controller);
       try {

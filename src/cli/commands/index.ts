@@ -6,6 +6,7 @@ import { registerSchedule } from './schedule.js';
 import { registerServe } from './serve.js';
 import { registerSim } from './sim.js';
 import { registerSources } from './sources.js';
+import { registerStore } from './store.js';
 import { registerStreams } from './streams.js';
 import { registerSync } from './sync.js';
 
@@ -20,4 +21,5 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   registerRuns,
   registerSchedule,
   registerServe,
+  registerStore,
 ];

@@ -44,6 +44,8 @@ export const registerServe: CommandGroup = ({ program, io }) => {
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
       let server: StartedServer;
       try {
+        // A PostgreSQL store connects and migrates now, so a wrong URL stops `serve` before it listens.
+        await runtime.store.schemaVersion();
         // Loaded here, not at the top: every other command would otherwise load Fastify and the whole server.
         const { startServer } = await import('../../server/start.js');
         server = await startServer({

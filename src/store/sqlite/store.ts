@@ -1,5 +1,6 @@
 import type { Store } from '../repository.js';
 import { openMetadataDb, storeError } from './connection.js';
+import { sqliteContents } from './contents.js';
 import { SqliteCredentials } from './credentials.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { SqliteRuns } from './runs.js';
@@ -24,6 +25,7 @@ export function openSqliteStore(path: string): Store {
     sources,
     runs,
     schemaVersion: async () => schemaVersion(db),
+    contents: () => sqliteContents(db, { credentials, sources, runs }),
     close: async () => {
       if (db.open) db.close();
     },

@@ -1,0 +1,152 @@
+import { SnagError } from '../../core/errors.js';
+import type { Pool, Queryable } from './connection.js';
+
+/**
+ * The PostgreSQL store's schema migrations, applied in order at start. Each applied version is a row of
+ * `schema_migrations`, written in the same transaction as its DDL. The whole pass holds a transaction-scoped advisory
+ * lock keyed by the schema, so when several processes of a cluster start at once one migrates and the others wait,
+ * then find nothing to do. Never edit a published migration; append a new one.
+ *
+ * Version 1 is the SQLite store's versions 1 and 2 in PostgreSQL types: times are timestamptz, JSON columns jsonb,
+ * counters bigint. Names are unique by `name_key` (the Unicode case-folded name, see names.ts), as in SQLite.
+ */
+export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string; sql: string }> = [
+  {
+    version: 1,
+    description: 'credentials, sources, runs, run_streams',
+    sql: `
+      CREATE TABLE credentials (
+        id              text PRIMARY KEY,
+        name            text NOT NULL,
+        name_key        text NOT NULL,
+        description     text,
+        connector       text NOT NULL DEFAULT 'bugsnag',
+        host            text NOT NULL,
+        token_envelope  text NOT NULL,            -- vault envelope, never the token
+        token_key_id    text NOT NULL,
+        token_last4     text NOT NULL,
+        verified_status text NOT NULL CHECK (verified_status IN ('VERIFIED', 'FAILED', 'UNVERIFIED')),
+        verified_at     timestamptz,
+        verify_error    text,
+        organizations   jsonb NOT NULL DEFAULT '[]',
+        rate_limit      jsonb,
+        created_at      timestamptz NOT NULL,
+        updated_at      timestamptz NOT NULL
+      );
+      CREATE UNIQUE INDEX credentials_name_key ON credentials (name_key);
+
+      CREATE TABLE sources (
+        id            text PRIMARY KEY,
+        name          text NOT NULL,
+        name_key      text NOT NULL,
+        credential_id text REFERENCES credentials (id) ON DELETE SET NULL,
+        status        text NOT NULL CHECK (status IN ('active', 'paused', 'disabled')),
+        status_reason text,
+        config        jsonb NOT NULL DEFAULT '{}',
+        destination   text NOT NULL,
+        schedule      text,
+        next_run_at   timestamptz,
+        last_run_id   text,
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL
+      );
+      CREATE UNIQUE INDEX sources_name_key ON sources (name_key);
+      CREATE INDEX sources_credential ON sources (credential_id);
+      CREATE INDEX sources_due ON sources (next_run_at) WHERE status = 'active' AND schedule IS NOT NULL;
+
+      CREATE TABLE runs (
+        id                 text PRIMARY KEY,
+        source_id          text NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        status             text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled', 'partial')),
+        "trigger"          text NOT NULL CHECK ("trigger" IN ('cli', 'schedule', 'api')),
+        options            jsonb NOT NULL DEFAULT '{}',
+        started_at         timestamptz NOT NULL,
+        finished_at        timestamptz,
+        error              jsonb,
+        records_read       bigint NOT NULL DEFAULT 0,
+        records_written    bigint NOT NULL DEFAULT 0,
+        requests           bigint NOT NULL DEFAULT 0,
+        rate_limit_wait_ms bigint NOT NULL DEFAULT 0,
+        pid                integer,
+        hostname           text,
+        heartbeat_at       timestamptz
+      );
+      CREATE INDEX runs_source ON runs (source_id, started_at DESC);
+      -- One live run per source, whichever machine starts it: the database itself refuses a second.
+      CREATE UNIQUE INDEX runs_one_live_per_source ON runs (source_id) WHERE status = 'running';
+
+      CREATE TABLE run_streams (
+        run_id          text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        stream          text NOT NULL,
+        "partition"     text NOT NULL DEFAULT '',
+        partition_label text,
+        records_read    bigint NOT NULL DEFAULT 0,
+        records_written bigint NOT NULL DEFAULT 0,
+        pages           bigint NOT NULL DEFAULT 0,
+        requests        bigint NOT NULL DEFAULT 0,
+        retries         bigint NOT NULL DEFAULT 0,
+        wait_ms         bigint NOT NULL DEFAULT 0,
+        duration_ms     bigint NOT NULL DEFAULT 0,
+        outcome         text CHECK (outcome IS NULL OR outcome IN ('ok', 'skipped', 'failed')),
+        message         text,
+        started_at      timestamptz NOT NULL,
+        finished_at     timestamptz,
+        PRIMARY KEY (run_id, stream, "partition")
+      );
+    `,
+  },
+];
+
+export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
+
+/** First half of the advisory lock key: "snag" in ASCII, so our locks do not collide with other applications'. */
+export const ADVISORY_LOCK_CLASS = 0x736e6167;
+
+export async function pgSchemaVersion(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ v: number | null }>('SELECT max(version)::int AS v FROM schema_migrations');
+  return rows[0]?.v ?? 0;
+}
+
+/**
+ * Applies the missing migrations in one transaction under the schema's advisory lock; returns the versions applied.
+ * Throws a SnagError when the schema is newer than this snagsync knows.
+ */
+export async function migratePg(pool: Pool, schema: string, location: string): Promise<number[]> {
+  // The common case (already migrated) takes no lock, so a starting process never waits behind another's migration.
+  const current = await pgSchemaVersion(pool).catch(() => -1);
+  if (current === PG_LATEST_SCHEMA_VERSION) return [];
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS, `store:${schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await client.query(`SET LOCAL search_path TO "${schema}"`);
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version     integer PRIMARY KEY,
+        description text NOT NULL,
+        applied_at  timestamptz NOT NULL DEFAULT now()
+      )`);
+      const now = await pgSchemaVersion(client);
+      if (now > PG_LATEST_SCHEMA_VERSION) {
+        throw new SnagError('config', `The metadata store ${location} was written by a newer snagsync (schema ${now}; this one knows up to ${PG_LATEST_SCHEMA_VERSION}).`, {
+          hint: 'Upgrade snagsync on this machine to the version the other processes of the cluster run.',
+        });
+      }
+      const applied: number[] = [];
+      for (const m of PG_MIGRATIONS) {
+        if (m.version <= now) continue;
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+        applied.push(m.version);
+      }
+      await client.query('COMMIT');
+      return applied;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  } finally {
+    client.release();
+  }
+}

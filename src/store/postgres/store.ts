@@ -1,0 +1,84 @@
+import type { Store, StoreContents } from '../repository.js';
+import type { PgContext } from './base.js';
+import { createPool, isDriverError, storeError } from './connection.js';
+import { PgCredentials } from './credentials.js';
+import { importContents, type ImportSummary } from './import.js';
+import { migratePg, pgSchemaVersion } from './migrations.js';
+import { PgRuns, RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
+import { PgSources } from './sources.js';
+import { parseStoreDatabaseUrl, type StoreDatabaseUrl } from './url.js';
+
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+  readonly schema: string;
+  /** Upserts every row by id in one transaction (what `snagsync store migrate` does); returns what changed. */
+  importContents(contents: StoreContents): Promise<ImportSummary>;
+}
+
+/**
+ * Opens the PostgreSQL metadata store at `url` (`?schema=` picks the schema, default `snagsync`). Returns at once:
+ * the pool connects, and the migrations run, on first use — `schemaVersion()` is the way to do it up front. A failed
+ * start is retried by the next call rather than remembered, so a server that comes up late is picked up.
+ */
+export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore {
+  const parsed = typeof url === 'string' ? parseStoreDatabaseUrl(url) : url;
+  const location = parsed.display;
+  const pool = createPool(parsed);
+  let started: Promise<void> | undefined;
+  let closed = false;
+  const ctx: PgContext = {
+    pool,
+    location,
+    schema: parsed.schema,
+    ready: () =>
+      (started ??= migratePg(pool, parsed.schema, location).then(
+        () => undefined,
+        (err: unknown) => {
+          started = undefined;
+          throw isDriverError(err) || err instanceof Error ? storeError(err, location) : err;
+        },
+      )),
+  };
+  const sources = new PgSources(ctx);
+  const credentials = new PgCredentials(ctx, sources);
+  const runs = new PgRuns(ctx);
+  return {
+    kind: 'postgres',
+    location,
+    schema: parsed.schema,
+    credentials,
+    sources,
+    runs,
+    schemaVersion: async () => {
+      await ctx.ready();
+      return pgSchemaVersion(pool);
+    },
+    contents: async () => {
+      await ctx.ready();
+      const all = async (sql: string) => (await pool.query(sql)).rows as Array<Record<string, unknown>>;
+      try {
+        const runRows = await all(`SELECT ${RUN_COLUMNS} FROM runs ORDER BY started_at, id COLLATE "C"`);
+        const streamRows = await all(
+          `SELECT ${STREAM_COLUMNS} FROM run_streams ORDER BY run_id COLLATE "C", started_at, stream COLLATE "C", "partition" COLLATE "C"`,
+        );
+        return {
+          credentials: await credentials.list(),
+          sources: await sources.list(),
+          runs: runRows.map((r) => runs.toRun(r)),
+          runStreams: streamRows.map((r) => runs.toStream(r)),
+        };
+      } catch (err) {
+        throw storeError(err, location);
+      }
+    },
+    importContents: async (contents) => {
+      await ctx.ready();
+      return importContents(ctx, contents);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
