@@ -1,5 +1,5 @@
-import { SnagError } from '../core/errors.js';
 import { openJsonlDestination } from './jsonl/destination.js';
+import { openPostgresDestination } from './postgres/destination.js';
 import { openSqliteDestination } from './sqlite/destination.js';
 import type { Destination } from './types.js';
 import { parseDestinationUrl } from './url.js';
@@ -12,9 +12,12 @@ export {
   formatDestinationUrl,
   normalizeDestinationUrl,
   defaultDestinationUrl,
+  displayDestinationUrl,
   DEFAULT_SQLITE_FILE,
   type DestinationTarget,
 } from './url.js';
+export { PostgresDestination, openPostgresDestination, type PostgresDestinationOptions } from './postgres/destination.js';
+export { DEFAULT_PG_SCHEMA, type PostgresTarget } from './postgres/url.js';
 export { SqliteDestination, openSqliteDestination, type SqliteDestinationOptions } from './sqlite/destination.js';
 export { JsonlDestination, openJsonlDestination, type JsonlDestinationOptions } from './jsonl/destination.js';
 export { STATE_TABLE } from './sqlite/schema.js';
@@ -29,9 +32,14 @@ export interface OpenDestinationOptions {
   durable?: boolean;
   /** JSONL: read without the folder lock while a sync may be writing; writes are refused. SQLite: no effect. */
   readOnly?: boolean;
+  /** PostgreSQL: connections kept open at most (default 4). */
+  poolSize?: number;
 }
 
-/** Opens the destination a URL names (`sqlite:PATH`, `jsonl:FOLDER`); a bad URL is SnagError('config'). */
+/**
+ * Opens the destination a URL names (`sqlite:PATH`, `jsonl:FOLDER`, `postgres://…?schema=NAME`); a bad URL is
+ * SnagError('config'), a database that cannot be reached or used SnagError('destination').
+ */
 export async function openDestination(url: string, options: OpenDestinationOptions = {}): Promise<Destination> {
   const target = parseDestinationUrl(url, { cwd: options.cwd });
   switch (target.kind) {
@@ -40,9 +48,6 @@ export async function openDestination(url: string, options: OpenDestinationOptio
     case 'jsonl':
       return openJsonlDestination(target.dir, { durable: options.durable, readOnly: options.readOnly });
     case 'postgres':
-      throw new SnagError('config', 'PostgreSQL destinations are not available yet in this version of snagsync.', {
-        hint: 'Use sqlite:PATH or jsonl:FOLDER for now.',
-        details: { field: 'destination' },
-      });
+      return openPostgresDestination(target, { ...(options.poolSize ? { max: options.poolSize } : {}) });
   }
 }
