@@ -3,6 +3,7 @@ import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
 import type { Run, Source } from '../../store/models.js';
 import type { FieldProblem } from '../errors.js';
 import { descriptionOf, type SourceRequest } from '../sources/save.js';
+import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
  * The `data_sources` resource (after Nexla's): what the API returns for a source, and how a request body becomes
@@ -104,7 +105,7 @@ export function toDataSource(
       ...tuning(c),
     },
     effective_streams: c.streams?.length ? [...c.streams] : [...DEFAULT_STREAMS],
-    destination: s.destination,
+    destination: displayDestinationUrl(s.destination),
     poll_schedule: s.schedule,
     next_run_at: s.status === 'active' ? s.next_run_at : null,
     last_run: extra.lastRun ? lastRunView(extra.lastRun) : null,
