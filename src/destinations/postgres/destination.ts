@@ -160,16 +160,15 @@ export class PostgresDestination implements Destination {
     await this.withClient(async (c) => {
       try {
         await c.query(ps.begin);
-        if (text) {
-          await pipeline(Readable.from([text]), c.query(copyFrom(ps.copy)));
-          await c.query(ps.upsert);
-        }
+        if (text) await pipeline(Readable.from([text]), c.query(copyFrom(ps.copy)));
+        // The upsert, the checkpoint and COMMIT in one round trip (an error stops the rest: nothing is committed).
+        const values = [checkpoint.sourceId, stream, checkpoint.partition, state, now].map((v) => c.escapeLiteral(v));
         await c.query(
-          `INSERT INTO ${qualified(this.schema, STATE_TABLE)} (source_id, stream, partition, state, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5)
-           ON CONFLICT (source_id, stream, partition) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
-          [checkpoint.sourceId, stream, checkpoint.partition, state, now],
+          `${text ? `${ps.upsert};\n` : ''}INSERT INTO ${qualified(this.schema, STATE_TABLE)} (source_id, stream, partition, state, updated_at)
+           VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${values[3]}::jsonb, ${values[4]}::timestamptz)
+           ON CONFLICT (source_id, stream, partition) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at;
+           COMMIT`,
         );
-        await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;
