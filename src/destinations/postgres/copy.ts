@@ -68,7 +68,7 @@ export function pgValue(type: ColumnType, v: string | number | bigint | null): s
 }
 
 function cleanText(s: string): string {
-  return s.includes('\u0000') ? s.replace(/\u0000/g, '\uFFFD') : s;
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
 /** `\u0000` escapes in JSON text (not an escaped backslash followed by "u0000"). */
