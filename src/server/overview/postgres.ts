@@ -1,8 +1,7 @@
-import { createPool } from '../../destinations/postgres/connect.js';
+import { createPool, endpointOf } from '../../destinations/postgres/connect.js';
+import { pgDestinationError } from '../../destinations/postgres/errors.js';
 import { qualified } from '../../destinations/postgres/schema.js';
 import type { PostgresTarget } from '../../destinations/postgres/url.js';
-import { pgDestinationError } from '../../destinations/postgres/errors.js';
-import { endpointOf } from '../../destinations/postgres/connect.js';
 import type { DayCount, DestinationFigures } from './aggregate.js';
 
 /**
