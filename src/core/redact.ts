@@ -24,13 +24,21 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/("(?:auth_token|token|authToken|password|secret|master_key)"\s*:\s*")[^"]*(")/gi, `$1${REDACTED}$2`],
 ];
 
+/** `scheme://user:PASSWORD@` (a database URL): to the last `@` before a `/`, since an unencoded password may hold one. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']*:)[^\s"'/]*@/gi;
+
+/** The URL (or any text) with the password of every `scheme://user:password@` replaced: for locations and messages. */
+export function redactUrlPassword(text: string): string {
+  return text.replace(URL_PASSWORD, `$1${REDACTED}@`);
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) {
     if (out.includes(s)) out = out.split(s).join(REDACTED);
   }
   for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
-  return out;
+  return redactUrlPassword(out);
 }
 
 /** Last four characters, shown in place of a token ("…abcd"). */

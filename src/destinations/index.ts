@@ -1,5 +1,5 @@
-import { SnagError } from '../core/errors.js';
 import { openJsonlDestination } from './jsonl/destination.js';
+import { openPostgresDestination } from './postgres/destination.js';
 import { openSqliteDestination } from './sqlite/destination.js';
 import type { Destination } from './types.js';
 import { checkDestinationPath, createDataFile, makeDataDir } from './paths.js';
@@ -14,9 +14,12 @@ export {
   formatDestinationUrl,
   normalizeDestinationUrl,
   defaultDestinationUrl,
+  displayDestinationUrl,
   DEFAULT_SQLITE_FILE,
   type DestinationTarget,
 } from './url.js';
+export { PostgresDestination, openPostgresDestination, type PostgresDestinationOptions } from './postgres/destination.js';
+export { DEFAULT_PG_SCHEMA, type PostgresTarget } from './postgres/url.js';
 export { SqliteDestination, openSqliteDestination, type SqliteDestinationOptions } from './sqlite/destination.js';
 export { JsonlDestination, openJsonlDestination, type JsonlDestinationOptions } from './jsonl/destination.js';
 export { STATE_TABLE } from './sqlite/schema.js';
@@ -34,9 +37,14 @@ export interface OpenDestinationOptions {
   readOnly?: boolean;
   /** The snagsync home: a destination may not be the home itself or the store's files (see paths.ts). */
   home?: string;
+  /** PostgreSQL: connections kept open at most (default 4). */
+  poolSize?: number;
 }
 
-/** Opens the destination a URL names (`sqlite:PATH`, `jsonl:FOLDER`); a bad URL is SnagError('config'). */
+/**
+ * Opens the destination a URL names (`sqlite:PATH`, `jsonl:FOLDER`, `postgres://…?schema=NAME`); a bad URL is
+ * SnagError('config'), a database that cannot be reached or used SnagError('destination').
+ */
 export async function openDestination(url: string, options: OpenDestinationOptions = {}): Promise<Destination> {
   const target = parseDestinationUrl(url, { cwd: options.cwd });
   checkDestinationPath(target, { home: options.home });
@@ -51,9 +59,6 @@ export async function openDestination(url: string, options: OpenDestinationOptio
     case 'jsonl':
       return openJsonlDestination(target.dir, { durable: options.durable, readOnly: options.readOnly });
     case 'postgres':
-      throw new SnagError('config', 'PostgreSQL destinations are not available yet in this version of snagsync.', {
-        hint: 'Use sqlite:PATH or jsonl:FOLDER for now.',
-        details: { field: 'destination' },
-      });
+      return openPostgresDestination(target, { ...(options.poolSize ? { max: options.poolSize } : {}) });
   }
 }

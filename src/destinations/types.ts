@@ -51,22 +51,22 @@ export interface DestinationSchema {
   streams: Array<{
     name: string;
     records: number;
-    /** SQLite: the table's columns as created (declared type, part of the key). JSONL: none. */
+    /** SQLite, PostgreSQL: the table's columns as created (declared type, part of the key). JSONL: the key. */
     columns: Array<{ name: string; type: string; primaryKey: boolean }>;
     /** SQLite: the CREATE TABLE statement; JSONL: the file. */
     definition: string;
   }>;
 }
 
-export type DestinationKind = 'sqlite' | 'jsonl';
+export type DestinationKind = 'sqlite' | 'jsonl' | 'postgres';
 
 export interface Destination {
   readonly kind: DestinationKind;
-  /** Absolute path of the file (SQLite) or folder (JSONL). */
+  /** Absolute path of the file (SQLite) or folder (JSONL); PostgreSQL: the URL without its password. */
   readonly location: string;
   /** Creates the stream's table/file, or adds the columns it lacks (never drops or rewrites data). */
   prepare(streams: readonly StreamDescriptor[]): Promise<PrepareResult>;
-  /** Upserts (SQLite) or appends (JSONL) the records and stores the checkpoint, atomically. */
+  /** Upserts (SQLite, PostgreSQL) or appends (JSONL) the records and stores the checkpoint, atomically. */
   writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult>;
   readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown>;
   readCheckpoints(sourceId: string): Promise<StoredCheckpoint[]>;

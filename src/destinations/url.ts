@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { SnagError } from '../core/errors.js';
 import { expandPath } from '../core/fs.js';
+import { parsePostgresUrl, redactUrlPassword, type PostgresTarget } from './postgres/url.js';
 
-export type DestinationTarget = { kind: 'sqlite'; path: string } | { kind: 'jsonl'; dir: string } | { kind: 'postgres'; url: string };
+export type DestinationTarget = { kind: 'sqlite'; path: string } | { kind: 'jsonl'; dir: string } | PostgresTarget;
 
 export const DEFAULT_SQLITE_FILE = 'bugsnag.db';
 
 const ACCEPTED = [
   'sqlite:PATH      a SQLite file, e.g. sqlite:./bugsnag.db or sqlite:/data/bugsnag.db',
   'jsonl:FOLDER     one JSON-lines file per stream, e.g. jsonl:./bugsnag-data',
+  'postgres://USER@HOST:PORT/DATABASE?schema=NAME   a PostgreSQL schema (default schema: bugsnag); postgresql:// also works',
   'Relative paths are taken from the current directory; ~ is your home folder; sqlite:///abs/path also works.',
 ].join('\n');
 
@@ -23,7 +25,7 @@ export function parseDestinationUrl(url: string, options: { cwd?: string } = {})
   if (!m) throw badUrl(raw, /\.(db|sqlite3?)$/i.test(raw) ? `Did you mean sqlite:${raw}?` : undefined);
   const scheme = m[1]!.toLowerCase();
   const rest = m[2]!;
-  if (scheme === 'postgres' || scheme === 'postgresql') return { kind: 'postgres', url: raw };
+  if (scheme === 'postgres' || scheme === 'postgresql') return parsePostgresUrl(raw, (extra) => badUrl(raw, extra));
   if (scheme !== 'sqlite' && scheme !== 'jsonl') throw badUrl(raw);
   const path = pathPart(rest, raw);
   if (path === '') throw badUrl(raw, `The ${scheme}: destination needs a ${scheme === 'sqlite' ? 'file' : 'folder'} path.`);
@@ -69,8 +71,14 @@ export function defaultDestinationUrl(home: string): string {
 }
 
 function badUrl(raw: string, extra?: string): SnagError {
-  return new SnagError('config', `"${raw}" is not a destination snagsync understands.${extra ? ` ${extra}` : ''}`, {
+  // A postgres URL may carry a password: it never appears in the message.
+  return new SnagError('config', `"${redactUrlPassword(raw)}" is not a destination snagsync understands.${extra ? ` ${extra}` : ''}`, {
     hint: `Accepted forms:\n${ACCEPTED}`,
     details: { field: 'destination' },
   });
+}
+
+/** The URL as it may be shown (logs, run history, messages): a postgres password replaced by [REDACTED]. */
+export function displayDestinationUrl(url: string): string {
+  return redactUrlPassword(url);
 }

@@ -2,7 +2,7 @@ import type { Organization } from '../bugsnag/models/organization.js';
 import type { Project } from '../bugsnag/models/project.js';
 import { SnagError, toSnagError } from '../core/errors.js';
 import { recordTokenAccepted, recordTokenRejected } from '../credentials/service.js';
-import { openDestination } from '../destinations/index.js';
+import { displayDestinationUrl, openDestination } from '../destinations/index.js';
 import type { Destination } from '../destinations/types.js';
 import { DEFAULT_MAX_IN_FLIGHT } from '../http/rate-limiter.js';
 import type { Runtime } from '../runtime.js';
@@ -164,7 +164,7 @@ async function execute(x: Execution): Promise<RunSummary> {
     streams: x.selected,
     fullRefresh: x.fullRefresh,
     trigger: x.trigger,
-    destination: source.destination,
+    destination: displayDestinationUrl(source.destination),
   });
   const heartbeat = setInterval(() => {
     store.runs.heartbeat(runId, storeTotals(rows)).then(
@@ -249,7 +249,7 @@ async function execute(x: Execution): Promise<RunSummary> {
     status,
     trigger: x.trigger,
     full_refresh: x.fullRefresh,
-    destination: source.destination,
+    destination: displayDestinationUrl(source.destination),
     started_at: new Date(started).toISOString(),
     finished_at: finishedAt.toISOString(),
     duration_ms: finishedAt.getTime() - started,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { SnagError } from '../core/errors.js';
 import { defaultDestinationUrl, parseDestinationUrl, formatDestinationUrl } from '../destinations/url.js';
 import type { Runtime } from '../runtime.js';
 import type { Credential, Source, SourceConfig, SourceStatus } from '../store/models.js';
@@ -187,14 +186,7 @@ function buildConfig(
 }
 
 function normalizeDestination(url: string, cwd: string | undefined): string {
-  const target = parseDestinationUrl(url, cwd ? { cwd } : {});
-  if (target.kind === 'postgres') {
-    throw new SnagError('config', 'PostgreSQL destinations are not available yet in this version of snagsync.', {
-      hint: 'Use sqlite:PATH or jsonl:FOLDER for now.',
-      details: { field: 'destination' },
-    });
-  }
-  return formatDestinationUrl(target);
+  return formatDestinationUrl(parseDestinationUrl(url, cwd ? { cwd } : {}));
 }
 
 function scheduleOf(value: string | null | undefined): string | null {

@@ -39,4 +39,10 @@ describe('redact', () => {
     expect(redact('https://api.bugsnag.com/x?auth_token=zzz123&a=1')).toBe('https://api.bugsnag.com/x?auth_token=[REDACTED]&a=1');
     expect(redact('{"token":"hello-world"}')).toBe('{"token":"[REDACTED]"}');
   });
+
+  it('removes the password of a database URL, however short, and leaves URLs without one alone', () => {
+    expect(redact('dest "postgres://bob:pw@db.example:5432/x?schema=s" failed')).toBe('dest "postgres://bob:[REDACTED]@db.example:5432/x?schema=s" failed');
+    expect(redact('postgresql://u:p@ss@h/db')).toBe('postgresql://u:[REDACTED]@h/db');
+    expect(redact('postgres://bob@h:5432/x https://api.bugsnag.com:443/a?b=c@d')).toBe('postgres://bob@h:5432/x https://api.bugsnag.com:443/a?b=c@d');
+  });
 });

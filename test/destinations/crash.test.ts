@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { openDestination, type Destination } from '../../src/destinations/index.js';
 import { forkTs } from '../store/fork-helper.js';
 import { tempDir } from '../store/helpers.js';
+import { requireService } from '../helpers/services.js';
 import { EVENTS, PAGE_SIZE } from './fixtures.js';
+import { dropSchema, pgDestinationUrl, uniqueSchema } from './pg-schema.js';
 
 const CHILD = new URL('./children/write-loop.ts', import.meta.url);
 
 /** The destination holds exactly pages [0, nextPage): each record once, nothing from an uncommitted page. */
-async function verify(dest: Destination, location: string, kind: 'sqlite' | 'jsonl'): Promise<number> {
+async function verify(dest: Destination, location: string, kind: Kind): Promise<number> {
   const cp = (await dest.readCheckpoint('src_crash', 'events', 'project:all')) as { nextPage: number } | null;
   const pages = cp?.nextPage ?? 0;
   const records = await dest.listRecords('events');
@@ -28,11 +30,23 @@ async function verify(dest: Destination, location: string, kind: 'sqlite' | 'jso
   return pages;
 }
 
-describe.each(['sqlite', 'jsonl'] as const)('%s destination under kill -9', (kind) => {
+type Kind = 'sqlite' | 'jsonl' | 'postgres';
+const KINDS: Kind[] = ['sqlite', 'jsonl', ...(requireService('postgres') ? (['postgres'] as const) : [])];
+
+/** Where each kind writes: a file, a folder, a schema of its own. */
+function place(kind: Kind): { location: string; url: string; cleanup: () => Promise<void> } {
+  if (kind === 'postgres') {
+    const schema = uniqueSchema('snag_crash');
+    return { location: schema, url: pgDestinationUrl(schema), cleanup: () => dropSchema(schema) };
+  }
+  const t = tempDir();
+  const location = kind === 'sqlite' ? join(t.dir, 'dest.db') : join(t.dir, 'dest');
+  return { location, url: `${kind}:${location}`, cleanup: async () => t.cleanup() };
+}
+
+describe.each(KINDS)('%s destination under kill -9', (kind) => {
   it('keeps every committed page exactly once and its checkpoint in step, across repeated kills and resumes', async () => {
-    const t = tempDir();
-    const location = kind === 'sqlite' ? join(t.dir, 'dest.db') : join(t.dir, 'dest');
-    const url = `${kind}:${location}`;
+    const { location, url, cleanup } = place(kind);
     try {
       let lastPages = 0;
       for (let round = 0; round < 4; round++) {
@@ -61,7 +75,7 @@ describe.each(['sqlite', 'jsonl'] as const)('%s destination under kill -9', (kin
       expect(await verify(dest, location, kind)).toBe(lastPages + 5);
       await dest.close();
     } finally {
-      t.cleanup();
+      await cleanup();
     }
   });
 });

@@ -4,7 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError, type SnagError } from '../../src/core/errors.js';
 import { openDestination, type Destination } from '../../src/destinations/index.js';
 import { tempDir } from '../store/helpers.js';
+import { destinationConformance } from './conformance.js';
 import { EVENTS, pageRecords } from './fixtures.js';
+
+destinationConformance('JSONL', async () => {
+  const t = tempDir();
+  const url = `jsonl:${join(t.dir, 'out')}`;
+  return { kind: 'jsonl', open: () => openDestination(url), cleanup: async () => t.cleanup() };
+});
 
 const cp = (state: unknown, partition = 'project:all') => ({ sourceId: 'src_1', partition, state });
 const lines = (dir: string, stream = 'events') =>
@@ -13,7 +20,7 @@ const lines = (dir: string, stream = 'events') =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe('JSONL destination', () => {
+describe('JSONL destination: what only it does', () => {
   let t: ReturnType<typeof tempDir>;
   let dir: string;
   let dest: Destination;
@@ -109,22 +116,6 @@ describe('JSONL destination', () => {
     await expect(dest.writePage('events', [...pageRecords(3, 2), { id: 'x' }], cp(4))).rejects.toMatchObject({ code: 'internal' });
     expect(lines(dir)).toHaveLength(6);
     expect(await dest.readCheckpoint('src_1', 'events', 'project:all')).toBe(3);
-  });
-
-  it('keeps checkpoints per source and partition, resets them, and keys are per primary key', async () => {
-    await dest.prepare([EVENTS]);
-    await dest.writePage('events', [], cp('a', 'project:1'));
-    await dest.writePage('events', [], cp('b', 'project:2'));
-    await dest.writePage('events', [], { sourceId: 'src_2', partition: '', state: { z: true } });
-    expect((await dest.readCheckpoints('src_1')).map((c) => [c.partition, c.state])).toEqual([
-      ['project:1', 'a'],
-      ['project:2', 'b'],
-    ]);
-    expect(await dest.resetCheckpoints('src_1')).toBe(2);
-    expect(await dest.readCheckpoints('src_1')).toEqual([]);
-    expect(await dest.readCheckpoint('src_2', 'events', '')).toEqual({ z: true });
-    const err = await dest.prepare([{ ...EVENTS, primaryKey: ['id'] }]).catch((e: unknown) => e);
-    expect(isSnagError(err, 'destination')).toBe(true);
   });
 
   it('one writer per folder: a second open is refused while the first is open, and allowed after', async () => {

@@ -5,11 +5,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError, SnagError } from '../../src/core/errors.js';
 import { destinationError, openDestination, type Destination, type StreamDescriptor } from '../../src/destinations/index.js';
 import { tempDir } from '../store/helpers.js';
+import { destinationConformance } from './conformance.js';
 import { EVENTS, pageRecords } from './fixtures.js';
+
+destinationConformance('SQLite', async () => {
+  const t = tempDir();
+  const url = `sqlite:${join(t.dir, 'nested', 'bugsnag.db')}`;
+  return { kind: 'sqlite', open: () => openDestination(url), cleanup: async () => t.cleanup() };
+});
 
 const cp = (state: unknown, partition = 'project:p1') => ({ sourceId: 'src_1', partition, state });
 
-describe('SQLite destination', () => {
+describe('SQLite destination: what only it does', () => {
   let t: ReturnType<typeof tempDir>;
   let path: string;
   let dest: Destination;
@@ -62,25 +69,6 @@ describe('SQLite destination', () => {
     }
   });
 
-  it('upserts by composite key: same id in another project is another row; a replayed page adds nothing', async () => {
-    await dest.prepare([EVENTS]);
-    const page = pageRecords(0);
-    await dest.writePage('events', page, cp({ n: 1 }));
-    await dest.writePage('events', page, cp({ n: 1 }));
-    expect(await dest.countRecords('events')).toBe(page.length);
-    const sameIdOtherProject = { ...page[0]!, project_id: 'projX' };
-    const changed = { ...page[1]!, severity: 'info' };
-    expect(await dest.writePage('events', [sameIdOtherProject, changed], cp({ n: 2 }))).toEqual({ written: 2, unchanged: 0 });
-    expect(await dest.countRecords('events')).toBe(page.length + 1);
-    const db = raw();
-    try {
-      expect(db.prepare("SELECT severity FROM events WHERE project_id = ? AND id = ?").get(page[1]!.project_id, page[1]!.id)).toEqual({ severity: 'info' });
-    } finally {
-      db.close();
-    }
-    expect(await dest.readCheckpoint('src_1', 'events', 'project:p1')).toEqual({ n: 2 });
-  });
-
   it('adds columns when the descriptor gains fields, fills them from stored records, keeps everything else', async () => {
     await dest.prepare([EVENTS]);
     await dest.writePage('events', pageRecords(0, 10), cp({}));
@@ -108,52 +96,6 @@ describe('SQLite destination', () => {
     } finally {
       db.close();
     }
-  });
-
-  it('refuses a changed primary key with what to do', async () => {
-    await dest.prepare([EVENTS]);
-    const err = await dest.prepare([{ ...EVENTS, primaryKey: ['id'] }]).catch((e: unknown) => e);
-    expect(isSnagError(err, 'destination')).toBe(true);
-    expect((err as SnagError).hint).toContain('--full-refresh');
-  });
-
-  it('keeps checkpoints per source, stream and partition; resets them for a full refresh', async () => {
-    const errors: StreamDescriptor = { name: 'errors', primaryKey: ['project_id', 'id'], columns: [{ name: 'project_id', type: 'text' }, { name: 'id', type: 'text' }] };
-    await dest.prepare([EVENTS, errors]);
-    await dest.writePage('events', [], cp({ a: 1 }, 'project:p1'));
-    await dest.writePage('events', [], cp({ a: 2 }, 'project:p2'));
-    await dest.writePage('errors', [], cp({ b: 1 }, 'project:p1'));
-    await dest.writePage('errors', [], { sourceId: 'src_2', partition: '', state: 'other' });
-    expect(await dest.readCheckpoint('src_1', 'events', 'project:p2')).toEqual({ a: 2 });
-    expect(await dest.readCheckpoint('src_1', 'events', 'project:nope')).toBeNull();
-    expect((await dest.readCheckpoints('src_1')).map((c) => [c.stream, c.partition, c.state])).toEqual([
-      ['errors', 'project:p1', { b: 1 }],
-      ['events', 'project:p1', { a: 1 }],
-      ['events', 'project:p2', { a: 2 }],
-    ]);
-    expect(await dest.resetCheckpoints('src_1', ['events'])).toBe(2);
-    expect((await dest.readCheckpoints('src_1')).map((c) => c.stream)).toEqual(['errors']);
-    expect(await dest.resetCheckpoints('src_1')).toBe(1);
-    expect(await dest.readCheckpoint('src_2', 'errors', '')).toBe('other');
-  });
-
-  it('rejects writes the contract forbids: unprepared stream, record without its key, bad checkpoint', async () => {
-    await dest.prepare([EVENTS]);
-    await expect(dest.writePage('nope', [], cp({}))).rejects.toMatchObject({ code: 'internal' });
-    const noKey = { ...pageRecords(0, 1)[0]!, project_id: null };
-    await expect(dest.writePage('events', [...pageRecords(5, 3), noKey], cp({ x: 1 }))).rejects.toMatchObject({
-      code: 'internal',
-      message: expect.stringContaining('no value for its key column "project_id"'),
-      details: { stream: 'events', column: 'project_id' },
-    });
-    // Nothing of the failed page, nor its checkpoint, was kept.
-    expect(await dest.countRecords('events')).toBe(0);
-    expect(await dest.readCheckpoint('src_1', 'events', 'project:p1')).toBeNull();
-    await expect(dest.writePage('events', [], { sourceId: '', partition: '', state: 1 })).rejects.toMatchObject({ code: 'internal' });
-    await expect(dest.writePage('events', [], cp(undefined))).rejects.toMatchObject({ code: 'internal' });
-    await expect(dest.prepare([{ name: 'Bad-Name', primaryKey: ['id'], columns: [{ name: 'id', type: 'text' }] }])).rejects.toMatchObject({ code: 'internal' });
-    await expect(dest.prepare([{ name: 'x', primaryKey: ['id'], columns: [{ name: '_record', type: 'text' }] }])).rejects.toMatchObject({ code: 'internal' });
-    await expect(dest.prepare([{ name: 'x', primaryKey: ['nope'], columns: [{ name: 'id', type: 'text' }] }])).rejects.toMatchObject({ code: 'internal' });
   });
 
   it('a writer blocked beyond the busy timeout gets a destination error saying what to do', async () => {

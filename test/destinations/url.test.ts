@@ -30,12 +30,18 @@ describe('destination URLs', () => {
     expect(parseDestinationUrl('SQLITE:~/b.db', { cwd })).toEqual({ kind: 'sqlite', path: join(homedir(), 'b.db') });
     expect(parseDestinationUrl(' jsonl:./out ', { cwd })).toEqual({ kind: 'jsonl', dir: '/work/here/out' });
     expect(parseDestinationUrl('jsonl:../out', { cwd })).toEqual({ kind: 'jsonl', dir: '/work/out' });
-    expect(parseDestinationUrl('postgres://u@h/db')).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(parseDestinationUrl('postgres://u@h/db')).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: 'bugsnag' });
+    expect(parseDestinationUrl('postgresql://u@h:5433/db?schema=warehouse_2&sslmode=disable')).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://u@h:5433/db?schema=warehouse_2&sslmode=disable',
+      schema: 'warehouse_2',
+    });
   });
 
   it('normalises to the absolute form stored with a source; the default lives in the home', () => {
     expect(normalizeDestinationUrl('sqlite:./x/../b.db', { cwd })).toBe('sqlite:/work/here/b.db');
     expect(normalizeDestinationUrl('jsonl:out/', { cwd })).toBe('jsonl:/work/here/out');
+    expect(normalizeDestinationUrl(' postgres://u@h/db?schema=s ', { cwd })).toBe('postgres://u@h/db?schema=s');
     expect(defaultDestinationUrl('/home/u/.snagsync')).toBe('sqlite:/home/u/.snagsync/bugsnag.db');
   });
 
@@ -48,8 +54,17 @@ describe('destination URLs', () => {
     expect(configError(() => parseDestinationUrl('bugsnag.db')).message).toContain('Did you mean sqlite:bugsnag.db');
   });
 
-  it('openDestination refuses bad and not-yet-supported URLs as config errors', async () => {
+  it('refuses a postgres URL that cannot be read, without showing its password', () => {
+    for (const bad of ['postgres://u:Secret-pass-1@h:port/db', 'postgresql://h/db?schema=bad-name', 'postgres://h/db?schema=a&schema=b', 'postgres:///db']) {
+      const e = configError(() => parseDestinationUrl(bad));
+      expect(e.details.field).toBe('destination');
+      expect(e.hint).toContain('postgres://USER@HOST:PORT/DATABASE?schema=NAME');
+      expect(JSON.stringify(e.toJSON())).not.toContain('Secret-pass-1');
+    }
+  });
+
+  it('openDestination refuses bad URLs as config errors', async () => {
     await expect(openDestination('ftp://x')).rejects.toMatchObject({ code: 'config' });
-    await expect(openDestination('postgresql://localhost/db')).rejects.toMatchObject({ code: 'config' });
+    await expect(openDestination('postgres://h/db?schema=1x')).rejects.toMatchObject({ code: 'config', details: { field: 'destination' } });
   });
 });

@@ -32,7 +32,7 @@ describe('source config validation', () => {
     ['a bad schedule', { schedule: 'sometimes' }, 'schedule', /not a schedule/],
     ['a too frequent schedule', { schedule: 'every 5s' }, 'schedule', /too frequent/],
     ['a bad lookback', { lookback: 'soon' }, 'lookback', /not a duration/],
-    ['a postgres destination', { destination: 'postgres://x/y' }, 'destination', /not available yet/],
+    ['a postgres destination with a bad schema', { destination: 'postgres://x/y?schema=1x' }, 'destination', /schema "1x"/],
     ['a bad destination', { destination: 'ftp://x' }, 'destination', /not a destination/],
   ];
   it.each(bad)('refuses %s, naming the field', async (_what, input, field, message) => {

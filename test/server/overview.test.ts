@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { niceStep } from '../../src/server/components/charts.js';
 import { countSeries, dayWindow, OTHER_KEY, rateSeries } from '../../src/server/overview/series.js';
 import type { Simulator } from '../../src/sim/index.js';
+import { dropSchema, pgDestinationUrl, uniqueSchema } from '../destinations/pg-schema.js';
+import { requireService } from '../helpers/services.js';
 import { login, type Browser } from './helpers.js';
 import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
@@ -125,6 +127,38 @@ describe('the Overview', () => {
     const c = chartTable(both, idOf(sqliteSection, 'stability'));
     expect(Object.keys(a).sort()).toEqual(Object.keys(c).sort());
     for (const p of Object.keys(a)) for (const d of Object.keys(a[p]!)) expect(a[p]![d]).toBeCloseTo(c[p]![d]!, 10);
+  });
+});
+
+describe.skipIf(!requireService('postgres'))('the Overview of a PostgreSQL destination', () => {
+  it('charts the same figures as SQLite for the same data, and shows the URL without its password', async () => {
+    const schema = uniqueSchema('snag_overview');
+    const u = new URL(pgDestinationUrl(schema));
+    u.password = 'overview-secret-pw';
+    const config = { streams: ['projects', 'events', 'stability_trend'] };
+    try {
+      const pgSrc = await s.source({ name: 'charts pg', data_credentials_id: credentialId, source_config: config, destination: u.toString() });
+      const refSrc = await s.source({ name: 'charts pg ref', data_credentials_id: credentialId, source_config: config, destination: 'sqlite:charts-pg-ref.db' });
+      await s.runToEnd(pgSrc.id);
+      await s.runToEnd(refSrc.id);
+      const html = await overview();
+      expect(html).not.toContain('overview-secret-pw');
+      const sections = [...html.matchAll(/<section class="destination-charts"[\s\S]*?<\/section>/g)].map((m) => m[0]);
+      const idOf = (section: string, kind: string) => new RegExp(`data-chart="(${kind}-\\d)"`).exec(section)![1]!;
+      const pgSection = sections.find((x) => x.includes(`schema=${schema}`))!;
+      const refSection = sections.find((x) => x.includes('charts-pg-ref.db'))!;
+      expect(pgSection).toContain('postgres://postgres:[REDACTED]@');
+      const events = chartTable(html, idOf(pgSection, 'events'));
+      expect(Object.keys(events)).toHaveLength(3);
+      expect(events).toEqual(chartTable(html, idOf(refSection, 'events')));
+      const a = chartTable(html, idOf(pgSection, 'stability'));
+      const c = chartTable(html, idOf(refSection, 'stability'));
+      expect(Object.keys(a).sort()).toEqual(Object.keys(c).sort());
+      expect(Object.keys(a).length).toBeGreaterThan(0);
+      for (const p of Object.keys(a)) for (const d of Object.keys(a[p]!)) expect(a[p]![d]).toBeCloseTo(c[p]![d]!, 10);
+    } finally {
+      await dropSchema(schema);
+    }
   });
 });
 

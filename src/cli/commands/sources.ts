@@ -219,7 +219,7 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
   try {
     const target = parseDestinationUrl(source.destination);
     // Never create an empty database or folder just to show there is nothing in it.
-    if (target.kind === 'postgres' || !existsSync(target.kind === 'sqlite' ? target.path : target.dir)) return [];
+    if (target.kind !== 'postgres' && !existsSync(target.kind === 'sqlite' ? target.path : target.dir)) return [];
     const dest = await openDestination(source.destination, { readOnly: true });
     try {
       const cps = await dest.readCheckpoints(source.id);

@@ -3,6 +3,8 @@ import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
 import type { Run, Source } from '../../store/models.js';
 import type { FieldProblem } from '../errors.js';
 import { descriptionOf, type SourceRequest } from '../sources/save.js';
+import { REDACTED } from '../../core/redact.js';
+import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
  * The `data_sources` resource (after Nexla's): what the API returns for a source, and how a request body becomes
@@ -104,7 +106,7 @@ export function toDataSource(
       ...tuning(c),
     },
     effective_streams: c.streams?.length ? [...c.streams] : [...DEFAULT_STREAMS],
-    destination: s.destination,
+    destination: displayDestinationUrl(s.destination),
     poll_schedule: s.schedule,
     next_run_at: s.status === 'active' ? s.next_run_at : null,
     last_run: extra.lastRun ? lastRunView(extra.lastRun) : null,
@@ -191,7 +193,10 @@ export function parseDataSourceRequest(body: unknown, mode: 'create' | 'update')
   if (credential !== undefined && credential !== null) input.credential = credential;
   const description = str('description', true);
   const destination = str('destination', false);
-  if (destination !== undefined && destination !== null) input.destination = destination;
+  // A destination sent back as this API shows it (password hidden) is the stored one, unchanged on update.
+  const shownHidden = destination?.includes(`:${REDACTED}@`) === true;
+  if (shownHidden && mode === 'create') problems.destination = { message: 'The destination URL holds a hidden password ([REDACTED]).', hint: 'Send the URL with its real password, or none (PGPASSWORD or ~/.pgpass on the server).' };
+  else if (destination !== undefined && destination !== null && !shownHidden) input.destination = destination;
   const schedule = str('poll_schedule', true);
   if (schedule !== undefined) input.schedule = schedule;
   if (body.source_type !== undefined && body.source_type !== 'bugsnag') problems.source_type = { message: 'source_type must be "bugsnag".' };

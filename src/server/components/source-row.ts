@@ -3,6 +3,7 @@ import { attrs, classes, html, type SafeHtml } from '../html.js';
 import { csrfInput } from './form.js';
 import { count, runStatusBadge, sourceStatusBadge } from './status.js';
 import { timeElement } from './time.js';
+import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
  * One source in the Sources list: status, credential, destination, last run (status, when, records), next run, and
@@ -29,7 +30,7 @@ export function sourceRow(s: DataSource, o: SourceRowOptions): SafeHtml {
 <th scope="row" data-label="Source"><a href="/sources/${s.id}" class="source-name">${s.name}</a>${s.description ? html`<span class="muted source-description">${s.description}</span>` : ''}</th>
 <td data-label="Status">${sourceStatusBadge(status)}${s.status_reason ? html`<span class="muted reason">${s.status_reason}</span>` : ''}</td>
 <td data-label="Credential">${s.data_credentials ? html`<a href="/credentials?selected=${s.data_credentials.id}#cred-${s.data_credentials.id}">${s.data_credentials.name}</a>` : html`<span class="muted">none</span>`}</td>
-<td data-label="Destination"><code class="destination">${s.destination}</code></td>
+<td data-label="Destination"><code class="destination">${displayDestinationUrl(s.destination)}</code></td>
 <td data-label="Last run">${lastRun(s, o.now)}</td>
 <td data-label="Next run">${nextRun(s, o)}</td>
 <td data-label="Actions"><div class="row-actions">${actions(s, o, name)}</div></td>

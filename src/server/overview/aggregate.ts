@@ -5,6 +5,7 @@ import { toSnagError } from '../../core/errors.js';
 import { committedLines } from '../../destinations/jsonl/lines.js';
 import { readState } from '../../destinations/jsonl/state.js';
 import { parseDestinationUrl } from '../../destinations/url.js';
+import { postgresFigures } from './postgres.js';
 import { WINDOW_DAYS } from './series.js';
 
 /**
@@ -12,7 +13,7 @@ import { WINDOW_DAYS } from './series.js';
  *  - events per UTC day per project (the `events` stream, by `received_at`);
  *  - crash-free sessions per day per project (the `stability_trend` stream: 1 − unhandled_rate, weighted by
  *    sessions when a day has several buckets).
- * SQLite: a `GROUP BY` per chart over the typed columns, on a connection that cannot write (a million events in the
+ * SQLite (and PostgreSQL, postgres.ts): a `GROUP BY` per chart over the typed columns, on a connection that cannot write (a million events in the
  * window take about 0.75 s: bench/overview.ts). JSONL: the committed part of each file is streamed line by line, keeping only counts (and the
  * keys, since the last line for a key is its current version); a very large file is skipped with a note. Results
  * are cached until the file changes.
@@ -25,7 +26,7 @@ export interface DayCount {
 }
 
 export interface DestinationFigures {
-  kind: 'sqlite' | 'jsonl';
+  kind: 'sqlite' | 'jsonl' | 'postgres';
   /** Events per project and day (null: no events table or file). */
   events: DayCount[] | null;
   /** Crash-free sessions (0–1) per project and day (null: no stability_trend). */
@@ -43,7 +44,8 @@ const cache = new Map<string, { signature: string; figures: DestinationFigures }
 
 export async function destinationFigures(destination: string): Promise<DestinationFigures> {
   const target = parseDestinationUrl(destination);
-  if (target.kind === 'postgres') throw new Error('PostgreSQL destinations are not supported');
+  // No file to watch for changes: the server answers the two GROUP BYs each time.
+  if (target.kind === 'postgres') return postgresFigures(target, WINDOW_DAYS);
   const signature = target.kind === 'sqlite' ? sqliteSignature(target.path) : jsonlSignature(target.dir);
   const hit = cache.get(destination);
   if (hit && hit.signature === signature) return hit.figures;

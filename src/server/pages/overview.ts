@@ -10,6 +10,7 @@ import { destinationFigures, type DestinationFigures } from '../overview/aggrega
 import { countSeries, rateSeries, type ChartData } from '../overview/series.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { sendPage } from './respond.js';
+import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
  * The Overview: charts of the synced data, per destination (sources that share one are charted together) — events
@@ -73,8 +74,8 @@ function destinationSection(ctx: PageContext, v: DestinationView, index: number)
   const names = f?.projectNames ?? new Map<string, string>();
   const events = f?.events?.length ? countSeries(f.events, names) : null;
   const stability = f?.stability?.length ? rateSeries(f.stability, names) : null;
-  return html`<section class="destination-charts" aria-labelledby="dest-${index}-title" data-destination="${v.destination}">
-<h2 id="dest-${index}-title">Synced into <code>${v.destination}</code></h2>
+  return html`<section class="destination-charts" aria-labelledby="dest-${index}-title" data-destination="${displayDestinationUrl(v.destination)}">
+<h2 id="dest-${index}-title">Synced into <code>${displayDestinationUrl(v.destination)}</code></h2>
 <p class="muted">By ${v.sources.map((s, i) => html`${i ? ', ' : ''}<a href="/sources/${s.id}">${s.name}</a>`)}.</p>
 ${v.error ? html`<div class="warning" role="note"><p><strong>This destination could not be read:</strong> ${v.error}</p></div>` : ''}
 ${(f?.notes ?? []).map((n) => html`<p class="warning" role="note">${n}</p>`)}

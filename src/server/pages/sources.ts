@@ -13,6 +13,7 @@ import { pushFlash } from '../sessions.js';
 import { safeNext } from '../auth.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { isFetch, redirectByFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
+import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
  * The Sources area: the list (status, credential, destination, last run, next run; run now, pause, resume, edit,
@@ -114,7 +115,7 @@ ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
       if (isFetch(request)) return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
       return sendPage(request, reply, { status: 409, title: `Delete ${s.name}`, active: 'sources', body: (ctx) => deleteBody(ctx, s, runs.length, problem, bodyOf(request).from === 'list') });
     }
-    const message = `Deleted "${s.name}" and its ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}. The data in ${s.destination} is kept.`;
+    const message = `Deleted "${s.name}" and its ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}. The data in ${displayDestinationUrl(s.destination)} is kept.`;
     if (isFetch(request)) {
       // From the list the row goes away in place; from the source's own page there is nothing left to show.
       const fromList = bodyOf(request).from === 'list';
@@ -175,7 +176,7 @@ function settings(v: DataSource): SafeHtml {
 <div><dt>Start date</dt><dd>${c.start_date ?? 'all history'}</dd></div>
 <div><dt>Full event reports</dt><dd>${c.full_reports ? 'yes' : 'no'}</dd></div>
 <div><dt>Filters</dt><dd>${filters.length ? filters.join('; ') : 'none'}</dd></div>
-<div><dt>Destination</dt><dd><code>${v.destination}</code></dd></div>
+<div><dt>Destination</dt><dd><code>${displayDestinationUrl(v.destination)}</code></dd></div>
 <div><dt>Schedule</dt><dd>${v.poll_schedule ?? 'none (run by hand)'}</dd></div>
 </dl>`;
 }
@@ -189,7 +190,7 @@ ${hiddenInput('from', fromList ? 'list' : null)}
 ${formError(problem)}
 <div class="warning" role="note">
 <p><strong>The source and its run history (${runCount} ${runCount === 1 ? 'run' : 'runs'}) are deleted.</strong> It stops syncing.</p>
-<p>The destination is <strong>not</strong> deleted: the data already synced stays in <code>${s.destination}</code>. A new source writing there continues from its own checkpoints.</p>
+<p>The destination is <strong>not</strong> deleted: the data already synced stays in <code>${displayDestinationUrl(s.destination)}</code>. A new source writing there continues from its own checkpoints.</p>
 </div>
 <div class="form-actions">
 <a class="button" href="/sources" data-close>Cancel</a>

@@ -59,11 +59,7 @@ export function sourceProblems(input: SourceInput, description: unknown, options
     if (typeof v === 'string') check(k, () => validateDuration(v, k));
   }
   if (input.destination !== undefined) {
-    check('destination', () => {
-      if (parseDestinationUrl(input.destination!, { cwd: options.cwd }).kind === 'postgres') {
-        throw new SnagError('config', 'PostgreSQL destinations are not available yet in this version of snagsync.', { hint: 'Use sqlite:PATH or jsonl:FOLDER for now.' });
-      }
-    });
+    check('destination', () => parseDestinationUrl(input.destination!, { cwd: options.cwd }));
   }
   if (typeof input.schedule === 'string' && !isNoSchedule(input.schedule)) check('schedule', () => parseSchedule(input.schedule!));
   return problems;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { DEFAULT_SQLITE_FILE, parseDestinationUrl } from '../../destinations/url.js';
+import { REDACTED } from '../../core/redact.js';
+import { DEFAULT_SQLITE_FILE, displayDestinationUrl, parseDestinationUrl } from '../../destinations/url.js';
 import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { descriptionOf, type SourceRequest } from './save.js';
@@ -120,6 +121,8 @@ function destinationParts(url: string, home: string): { kind: DestinationKind; p
     const t = parseDestinationUrl(url, { cwd: home });
     if (t.kind === 'jsonl') return { kind: 'jsonl', path: t.dir };
     if (t.kind === 'sqlite') return { kind: 'sqlite', path: t.path };
+    // No PostgreSQL choice in the wizard yet: the URL is shown (password hidden) in the path field, kept on save.
+    if (t.kind === 'postgres') return { kind: 'sqlite', path: displayDestinationUrl(url) };
   } catch {
     // A stored URL snagsync cannot read any more: shown as it is, for the user to fix.
   }
@@ -161,7 +164,10 @@ export function sourceRequestFromWizard(v: WizardValues, editing: boolean): Sour
   if (filtersChanged) input.filters = v.filters.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const path = v.destination_path.trim();
   // An empty SQLite path is the default file in the home (when creating); on edit the form always holds a path.
-  if (path !== '' || v.destination_kind === 'jsonl') input.destination = `${v.destination_kind}:${path}`;
+  if (/^postgres(ql)?:\/\//i.test(path)) {
+    // A URL shown with its password hidden is the stored one, unchanged; a URL typed in is taken as it is.
+    if (!path.includes(REDACTED)) input.destination = path;
+  } else if (path !== '' || v.destination_kind === 'jsonl') input.destination = `${v.destination_kind}:${path}`;
   return { input, description: v.description };
 }
 

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import type { CompiledColumn, CompiledStream } from '../descriptor.js';
+import type { ColumnType } from '../types.js';
+
+/** PostgreSQL type per column type: the same columns as SQLite, typed strictly. */
+export const PG_TYPES: Record<ColumnType, string> = {
+  text: 'text',
+  integer: 'bigint',
+  real: 'double precision',
+  boolean: 'boolean',
+  timestamp: 'timestamptz',
+  json: 'jsonb',
+};
+
+export const STATE_TABLE = '_snagsync_state';
+
+export function quoteId(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function qualified(schema: string, table: string): string {
+  return `${quoteId(schema)}.${quoteId(table)}`;
+}
+
+export function stateDdl(schema: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, STATE_TABLE)} (
+  source_id  text NOT NULL,
+  stream     text NOT NULL,
+  partition  text NOT NULL,
+  state      jsonb NOT NULL,
+  updated_at timestamptz NOT NULL,
+  PRIMARY KEY (source_id, stream, partition)
+)`;
+}
+
+/** The columns a row is written with, in COPY order: the typed ones, then the system ones. */
+export function writtenColumns(s: CompiledStream): Array<{ name: string; type: string }> {
+  return [
+    ...s.columns.map((c) => ({ name: c.name, type: PG_TYPES[c.type] })),
+    { name: '_record', type: 'jsonb' },
+    { name: '_synced_at', type: 'timestamptz' },
+    { name: '_source_id', type: 'text' },
+  ];
+}
+
+export function createTableSql(schema: string, s: CompiledStream): string {
+  const keys = new Set(s.descriptor.primaryKey);
+  const cols = s.columns.map((c) => `  ${quoteId(c.name)} ${PG_TYPES[c.type]}${keys.has(c.name) ? ' NOT NULL' : ''}`);
+  cols.push(
+    '  "_record" jsonb NOT NULL',
+    '  "_synced_at" timestamptz NOT NULL',
+    '  "_source_id" text',
+    `  PRIMARY KEY (${s.descriptor.primaryKey.map(quoteId).join(', ')})`,
+  );
+  return `CREATE TABLE ${qualified(schema, s.descriptor.name)} (\n${cols.join(',\n')}\n)`;
+}
+
+export function addColumnSql(schema: string, table: string, c: CompiledColumn): string {
+  return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteId(c.name)} ${PG_TYPES[c.type]}`;
+}
+
+/**
+ * Fills a column added to an existing table from the stored records. The same rules as new writes, in SQL: a value
+ * of the wrong JSON type is NULL (the record keeps it); timestamps in an ISO 8601 form are read, others stay NULL.
+ */
+export function backfillSql(schema: string, table: string, c: CompiledColumn): string {
+  const path = `'{${c.path.map((p) => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',').replace(/'/g, "''")}}'`;
+  const v = `("_record" #> ${path})`;
+  const t = `jsonb_typeof${v}`;
+  const s = `(${v} #>> '{}')`;
+  const expr: Record<ColumnType, string> = {
+    text: `CASE WHEN ${t} IN ('object', 'array') THEN ${v}::text ELSE ${s} END`,
+    integer: `CASE WHEN ${t} = 'number' AND ${s} ~ '^-?[0-9]{1,15}$' THEN ${s}::bigint WHEN ${t} = 'boolean' THEN ${s}::boolean::int END`,
+    real: `CASE WHEN ${t} = 'number' THEN ${s}::double precision WHEN ${t} = 'boolean' THEN ${s}::boolean::int END`,
+    boolean: `CASE WHEN ${t} = 'boolean' THEN ${s}::boolean WHEN ${t} = 'number' THEN ${s}::numeric <> 0 WHEN ${s} IN ('true', 'false') THEN ${s}::boolean END`,
+    timestamp: `CASE WHEN ${t} = 'string' AND ${s} ~ '^\\d{4}-\\d\\d-\\d\\d[T ]\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?(Z|[+-]\\d\\d(:?\\d\\d)?)$' THEN ${s}::timestamptz END`,
+    json: v,
+  };
+  return `UPDATE ${qualified(schema, table)} SET ${quoteId(c.name)} = ${expr[c.type]}`;
+}
+
+/** The per-session staging table a page is copied into; its name changes with the column set. */
+export function stagingTable(s: CompiledStream): { name: string; ddl: string } {
+  const cols = writtenColumns(s);
+  const sig = createHash('sha1').update(`${s.descriptor.name}|${cols.map((c) => `${c.name}:${c.type}`).join(',')}`).digest('hex').slice(0, 16);
+  const name = `_snagsync_load_${sig}`;
+  // ON COMMIT DELETE ROWS: the table is created once per connection and emptied by every commit (and rollback).
+  return { name, ddl: `CREATE TEMP TABLE IF NOT EXISTS ${quoteId(name)} (${cols.map((c) => `${quoteId(c.name)} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS` };
+}
+
+export function copySql(staging: string, s: CompiledStream): string {
+  return `COPY ${quoteId(staging)} (${writtenColumns(s).map((c) => quoteId(c.name)).join(', ')}) FROM STDIN`;
+}
+
+/** Moves the staged page into the stream's table: new keys inserted, known keys updated in place. */
+export function upsertSql(schema: string, staging: string, s: CompiledStream): string {
+  const names = writtenColumns(s).map((c) => quoteId(c.name));
+  const keys = new Set(s.descriptor.primaryKey.map(quoteId));
+  const updates = names.filter((n) => !keys.has(n)).map((n) => `${n} = EXCLUDED.${n}`);
+  return (
+    `INSERT INTO ${qualified(schema, s.descriptor.name)} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${quoteId(staging)} ` +
+    `ON CONFLICT (${[...keys].join(', ')}) DO UPDATE SET ${updates.join(', ')}`
+  );
+}
