@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StreamDescriptor } from '../core/stream-shape.js';
+import { linkChildren } from './children.js';
 import { collaborators } from './collaborators.js';
 import { comments } from './comments.js';
 import { errors } from './errors.js';
@@ -18,8 +19,8 @@ import { traceFields } from './trace-fields.js';
 import { trends } from './trends.js';
 import type { StreamDefinition } from './types.js';
 
-/** Every stream, in the order a sync reads them within a partition. */
-export const STREAMS: readonly StreamDefinition[] = [
+/** Every stream, in the order a sync reads them within a partition; child streams wired into their parents. */
+export const STREAMS: readonly StreamDefinition[] = linkChildren([
   organizations,
   supportedIntegrations,
   projects,
@@ -36,7 +37,7 @@ export const STREAMS: readonly StreamDefinition[] = [
   stabilityTrend,
   trends,
   pivots,
-];
+]);
 
 export const STREAM_NAMES: readonly string[] = STREAMS.map((s) => s.name);
 

@@ -2,7 +2,7 @@ import type { Paginator } from '../bugsnag/paginator.js';
 import { SnagError } from '../core/errors.js';
 import { toIso } from '../core/time.js';
 import { loadState, WindowState, type WindowPass } from './state.js';
-import type { Batch, ChildBatch, ReadContext, StreamRecord } from './types.js';
+import type { Batch, ReadContext, StreamRecord } from './types.js';
 import { fullPassDue, isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, justAfter, seconds, shiftIso } from './util.js';
 
 /**
@@ -35,8 +35,6 @@ export interface WindowSpec<T> {
   fullPassMs?: number;
   /** Errors: sorted lists stop at this depth; a first page announcing more goes unsorted at once. */
   sortedLimit?: number;
-  /** Records of child streams to commit before each page (comments of the page's errors). */
-  children?(items: T[]): Promise<ChildBatch[]>;
 }
 
 /** How many times one pass may restart (narrowed or unsorted) before the failure is reported instead. */
@@ -80,9 +78,7 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
         let low = pass.lowestSeen;
         for (const item of page.items) low = minIso(low, spec.cursorOf(item));
         const records = page.items.map((i) => spec.toRecord(i));
-        const children = spec.children ? await spec.children(page.items) : [];
         const batch: Batch = { records, state: null };
-        if (children.length) batch.children = children;
         if (page.totalCount !== undefined) batch.total = page.totalCount;
         if (page.nextUrl === undefined) {
           batch.state = {
