@@ -7,6 +7,7 @@ import { errors } from './errors.js';
 import { eventFields } from './event-fields.js';
 import { events } from './events.js';
 import { organizations } from './organizations.js';
+import { pivotValues } from './pivot-values.js';
 import { pivots } from './pivots.js';
 import { projects } from './projects.js';
 import { releaseGroups } from './release-groups.js';
@@ -37,6 +38,7 @@ export const STREAMS: readonly StreamDefinition[] = linkChildren([
   stabilityTrend,
   trends,
   pivots,
+  pivotValues,
 ]);
 
 export const STREAM_NAMES: readonly string[] = STREAMS.map((s) => s.name);
