@@ -9,7 +9,8 @@ import type { ColumnSpec } from '../core/stream-shape.js';
 /**
  * What a stream is: a declaration (name, model, key, partition kind, sync modes, cursor, typed columns) and one
  * `read` function that turns a partition and its stored state into batches. A batch is what the engine commits in
- * one destination transaction: the page's records AND the state that says how far the stream got.
+ * one destination transaction: the page's records AND the state that says how far the stream got. Plain lists get
+ * their `read` from `defineListStream` (list.ts); child streams have none of their own (`defineChildStream`).
  */
 export type PartitionKind = 'global' | 'organization' | 'project';
 export type SyncMode = 'full_refresh' | 'incremental';
