@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { StreamDescriptor } from '../core/stream-shape.js';
+import { linkChildren } from './children.js';
 import { collaborators } from './collaborators.js';
 import { comments } from './comments.js';
 import { errors } from './errors.js';
 import { eventFields } from './event-fields.js';
 import { events } from './events.js';
 import { organizations } from './organizations.js';
+import { pivotValues } from './pivot-values.js';
 import { pivots } from './pivots.js';
 import { projects } from './projects.js';
 import { releaseGroups } from './release-groups.js';
@@ -18,8 +20,8 @@ import { traceFields } from './trace-fields.js';
 import { trends } from './trends.js';
 import type { StreamDefinition } from './types.js';
 
-/** Every stream, in the order a sync reads them within a partition. */
-export const STREAMS: readonly StreamDefinition[] = [
+/** Every stream, in the order a sync reads them within a partition; child streams wired into their parents. */
+export const STREAMS: readonly StreamDefinition[] = linkChildren([
   organizations,
   supportedIntegrations,
   projects,
@@ -36,7 +38,8 @@ export const STREAMS: readonly StreamDefinition[] = [
   stabilityTrend,
   trends,
   pivots,
-];
+  pivotValues,
+]);
 
 export const STREAM_NAMES: readonly string[] = STREAMS.map((s) => s.name);
 

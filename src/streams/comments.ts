@@ -2,17 +2,16 @@ import { z } from 'zod';
 import type { BugsnagClient } from '../bugsnag/client.js';
 import type { Comment } from '../bugsnag/models/comment.js';
 import { CommentSchema } from '../bugsnag/models/comment.js';
-import type { ErrorGroup } from '../bugsnag/models/error.js';
-import { SnagError, isSnagError } from '../core/errors.js';
+import { isSnagError } from '../core/errors.js';
 import { CommentsState, loadState } from './state.js';
-import { defineStream, type ChildBatch, type ReadContext, type StreamRecord } from './types.js';
-import { maxIso, ms } from './util.js';
+import { defineChildStream, type StreamRecord } from './types.js';
+import { maxIso, ms, projectPartition } from './util.js';
 
 /**
  * Comments hang off errors, and an error row says how many it has (`comment_count`, regardless of time filters). So
- * comments are read through the errors stream: for each error read in this run whose count differs from the count
- * stored in the comments checkpoint, its comments are listed newest first down to the newest one already stored.
- * No listing request is spent on errors without new comments.
+ * comments are read through the errors stream (`parent`; the catalog wires it in, see children.ts): for each error
+ * read in this run whose count differs from the count stored in the comments checkpoint, its comments are listed
+ * newest first down to the newest one already stored. No listing request is spent on errors without new comments.
  *
  * Order matters for resume: an errors page's comments (and the comments checkpoint) are committed before the errors
  * page itself. A kill in between re-reads that errors page, finds the counts up to date and fetches nothing again.
@@ -21,7 +20,7 @@ import { maxIso, ms } from './util.js';
  * at the errors' periodic full pass otherwise. Edited comments are not re-read unless the count changes; a comment
  * deleted while another is added (same count) is noticed only with `--full-refresh`.
  */
-export const comments = defineStream({
+export const comments = defineChildStream({
   name: 'comments',
   description: 'Comments on errors, read through the errors stream for errors whose comment count changed.',
   endpoint: 'GET /projects/{project_id}/errors/{error_id}/comments',
@@ -42,39 +41,32 @@ export const comments = defineStream({
     { name: 'collaborator_id', type: 'text', path: ['collaborator', 'id'] },
     { name: 'collaborator_email', type: 'text', path: ['collaborator', 'email'] },
   ],
-  read: () => {
-    throw new SnagError('internal', 'The comments stream is read through the errors stream.', {
-      hint: 'This is a bug in snagsync (the engine reads comments with errors); please report it.',
-    });
+  readThrough: (ctx) => {
+    const { project } = projectPartition(ctx, 'comments');
+    const state: CommentsState = loadState(CommentsState, ctx.state, ctx.warn) ?? { errors: {} };
+    return async (errors) => {
+      const records: StreamRecord[] = [];
+      let changed = false;
+      for (const e of errors) {
+        const id = String(e.id);
+        const count = typeof e.comment_count === 'number' ? e.comment_count : 0;
+        const known = state.errors[id];
+        if ((known?.[0] ?? 0) === count) continue;
+        changed = true;
+        if (count < (known?.[0] ?? 0)) {
+          // Comments were deleted: nothing new to read; remember the lower count so the next new one is noticed.
+          state.errors[id] = [count, known?.[1] ?? null];
+          continue;
+        }
+        const got = await fetchNew(ctx.api, project.id, id, known?.[1] ?? null);
+        records.push(...got.records);
+        state.errors[id] = [count, maxIso(known?.[1] ?? undefined, got.newest) ?? null];
+      }
+      if (!changed) return null;
+      return { records, state: { errors: { ...state.errors } } };
+    };
   },
 });
-
-/** The comments of a page of errors, with the comments checkpoint as it stands after them. */
-export function commentFetcher(ctx: ReadContext, projectId: string): (errors: ErrorGroup[]) => Promise<ChildBatch[]> {
-  const child = ctx.children.get('comments');
-  const api = child?.api ?? ctx.api;
-  const state: CommentsState = loadState(CommentsState, child?.state ?? null, ctx.warn) ?? { errors: {} };
-  return async (errors) => {
-    const records: StreamRecord[] = [];
-    let changed = false;
-    for (const e of errors) {
-      const count = typeof e.comment_count === 'number' ? e.comment_count : 0;
-      const known = state.errors[e.id];
-      if ((known?.[0] ?? 0) === count) continue;
-      changed = true;
-      if (count < (known?.[0] ?? 0)) {
-        // Comments were deleted: nothing new to read; remember the lower count so the next new one is noticed.
-        state.errors[e.id] = [count, known?.[1] ?? null];
-        continue;
-      }
-      const got = await fetchNew(api, projectId, e.id, known?.[1] ?? null);
-      records.push(...got.records);
-      state.errors[e.id] = [count, maxIso(known?.[1] ?? undefined, got.newest) ?? null];
-    }
-    if (!changed) return [];
-    return [{ stream: 'comments', records, state: { errors: { ...state.errors } } }];
-  };
-}
 
 async function fetchNew(api: BugsnagClient, projectId: string, errorId: string, newestKnown: string | null) {
   const records: StreamRecord[] = [];

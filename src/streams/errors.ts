@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ErrorGroup } from '../bugsnag/models/error.js';
 import { ErrorGroupSchema } from '../bugsnag/models/error.js';
-import { commentFetcher } from './comments.js';
 import { defineStream } from './types.js';
 import { projectPartition, withParents } from './util.js';
 import { windowPasses } from './window.js';
@@ -77,7 +76,6 @@ export const errors = defineStream({
       toRecord: (e) => withParents(e, { project_id: project.id }),
       fullPassMs: ctx.options.errorsFullPassMs,
       sortedLimit: SORTED_ERRORS_LIMIT,
-      ...(ctx.children.has('comments') ? { children: commentFetcher(ctx, project.id) } : {}),
     });
   },
 });

@@ -1,19 +1,15 @@
 import { z } from 'zod';
 import { EventFieldSchema } from '../bugsnag/models/fields.js';
-import { refreshList } from './refresh.js';
-import { defineStream } from './types.js';
-import { projectPartition, withParents } from './util.js';
+import { defineListStream } from './list.js';
 
 /** The project's filterable event fields; `display_id` is the name to use in filters. No id of their own. */
-export const eventFields = defineStream({
+export const eventFields = defineListStream({
   name: 'event_fields',
   description: "The project's event fields: the names usable in filters (display_id), with their filter and pivot options.",
   endpoint: 'GET /projects/{project_id}/event_fields',
   schema: EventFieldSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'display_id'],
   partition: 'project',
-  syncModes: ['full_refresh'],
-  heavy: false,
   columns: [
     { name: 'project_id', type: 'text' },
     { name: 'display_id', type: 'text' },
@@ -22,12 +18,5 @@ export const eventFields = defineStream({
     { name: 'filter_options', type: 'json' },
     { name: 'pivot_options', type: 'json' },
   ],
-  read: (ctx) => {
-    const { project } = projectPartition(ctx, 'event_fields');
-    return refreshList(
-      ctx,
-      (resumeFrom) => ctx.api.eventFields.list(project.id, resumeFrom ? { resumeFrom } : {}),
-      (f) => withParents(f, { project_id: project.id }),
-    );
-  },
+  list: (api) => api.eventFields.list,
 });

@@ -1,18 +1,14 @@
 import { z } from 'zod';
 import { ProjectSchema } from '../bugsnag/models/project.js';
-import { refreshList } from './refresh.js';
-import { defineStream } from './types.js';
-import { orgPartition, withoutSecrets, withParents } from './util.js';
+import { defineListStream } from './list.js';
 
-export const projects = defineStream({
+export const projects = defineListStream({
   name: 'projects',
   description: "Each organization's projects (notifier API keys are left out: they are credentials, not data).",
   endpoint: 'GET /organizations/{organization_id}/projects',
   schema: ProjectSchema.extend({ organization_id: z.string() }),
   primaryKey: ['organization_id', 'id'],
   partition: 'organization',
-  syncModes: ['full_refresh'],
-  heavy: false,
   columns: [
     { name: 'organization_id', type: 'text' },
     { name: 'id', type: 'text' },
@@ -28,13 +24,7 @@ export const projects = defineStream({
     { name: 'collaborators_count', type: 'integer' },
     { name: 'html_url', type: 'text' },
   ],
-  read: (ctx) => {
-    const org = orgPartition(ctx, 'projects').organization;
-    return refreshList(
-      ctx,
-      (resumeFrom) => ctx.api.projects.list(org.id, resumeFrom ? { resumeFrom } : {}),
-      (p) => withParents(withoutSecrets(p), { organization_id: org.id }),
-      { resumable: false },
-    );
-  },
+  list: (api) => api.projects.list,
+  // The planner needs the whole list every run, so a pass is never resumed half-way.
+  resumable: false,
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * snagsync, a hand edit) is dropped with a warning and the stream starts a new pass — upserts make that harmless.
  */
 
-/** A pass over a time window of a newest-first list (events, errors). */
+/** A pass over a time window of a newest-first list (events, errors, releases). */
 export const WindowPass = z.object({
   /** Lower bound sent as `event.since` (inclusive); null = all history. */
   since: z.string().nullable(),
@@ -18,6 +18,8 @@ export const WindowPass = z.object({
   nextUrl: z.string().optional(),
   /** Lowest cursor value committed in this pass: where a narrowed restart resumes. */
   lowestSeen: z.string().optional(),
+  /** Lists cut client-side (releases): the newest cursor value seen in this pass, the cursor once it completes. */
+  newestSeen: z.string().optional(),
   /** `lowestSeen` when the pass was last narrowed (a second narrowing must get further). */
   narrowedAt: z.string().optional(),
   /** Errors only: switched to `sort=unsorted` after the sorted list's deep-paging limit (422 / 60000). */
@@ -29,32 +31,30 @@ export const WindowPass = z.object({
 });
 export type WindowPass = z.infer<typeof WindowPass>;
 
-export const WindowState = z.object({
-  /** High-water mark: the upper bound of the last completed pass. Moves only when a pass completes. */
-  cursor: z.string().optional(),
-  pass: WindowPass.optional(),
-  /** Errors: when the last full pass started (it completed, or this would not be set). */
-  lastFullPassAt: z.string().optional(),
-});
+export const WindowState = z.preprocess(
+  fromReleaseState,
+  z.object({
+    /** High-water mark: the upper bound of the last completed pass (releases: the newest value it saw). */
+    cursor: z.string().optional(),
+    pass: WindowPass.optional(),
+    /** When the last full pass started (it completed, or this would not be set). */
+    lastFullPassAt: z.string().optional(),
+  }),
+);
 export type WindowState = z.infer<typeof WindowState>;
 
-/** Releases: newest first by `release_time`, read until older than the cursor (minus the look-back). */
-export const ReleasePass = z.object({
-  base: z.string(),
-  /** Reads every release (the first pass, or the periodic one), not just down to cursor − look-back. */
-  full: z.boolean().default(false),
-  nextUrl: z.string().optional(),
-  /** Newest release_time seen in this pass (becomes the cursor when it completes). */
-  maxSeen: z.string().optional(),
-  startedAt: z.string(),
-});
-export const ReleaseState = z.object({
-  cursor: z.string().optional(),
-  pass: ReleasePass.optional(),
-  /** When the last full pass started (it completed, or this would not be set). */
-  lastFullPassAt: z.string().optional(),
-});
-export type ReleaseState = z.infer<typeof ReleaseState>;
+/**
+ * Releases had a pass of their own before they moved to the window pass: its cursor and `lastFullPassAt` mean the
+ * same here; a pass it left half-done (`base` instead of `upperBound`) is started again (upserts make that harmless).
+ */
+function fromReleaseState(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object') return raw;
+  const pass = (raw as { pass?: Record<string, unknown> | null }).pass;
+  const oldShape = typeof pass?.base === 'string' && typeof pass.startedAt === 'string' && !('upperBound' in pass);
+  if (!oldShape) return raw;
+  const { pass: _old, ...rest } = raw as Record<string, unknown>;
+  return rest;
+}
 
 /** A full-refresh list, or a sequence of lists (`step`: release stage, project of a fallback…). */
 export const RefreshPass = z.object({

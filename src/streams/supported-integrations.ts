@@ -1,16 +1,13 @@
 import { SupportedIntegrationSchema } from '../bugsnag/models/integration.js';
-import { refreshList } from './refresh.js';
-import { defineStream } from './types.js';
+import { defineListStream } from './list.js';
 
-export const supportedIntegrations = defineStream({
+export const supportedIntegrations = defineListStream({
   name: 'supported_integrations',
   description: 'Every integration type Bugsnag supports (global, not per organization).',
   endpoint: 'GET /integrations',
   schema: SupportedIntegrationSchema,
   primaryKey: ['key'],
   partition: 'global',
-  syncModes: ['full_refresh'],
-  heavy: false,
   columns: [
     { name: 'key', type: 'text' },
     { name: 'name', type: 'text' },
@@ -19,5 +16,5 @@ export const supportedIntegrations = defineStream({
     { name: 'description', type: 'text' },
     { name: 'url', type: 'text' },
   ],
-  read: (ctx) => refreshList(ctx, (resumeFrom) => ctx.api.integrations.supported(resumeFrom ? { resumeFrom } : {}), (i) => ({ ...i })),
+  list: (api) => api.integrations.supported,
 });

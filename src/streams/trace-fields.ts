@@ -1,18 +1,14 @@
 import { z } from 'zod';
 import { TraceFieldSchema } from '../bugsnag/models/fields.js';
-import { refreshList } from './refresh.js';
-import { defineStream } from './types.js';
-import { projectPartition, withParents } from './util.js';
+import { defineListStream } from './list.js';
 
-export const traceFields = defineStream({
+export const traceFields = defineListStream({
   name: 'trace_fields',
   description: "The project's performance trace fields (span and resource attributes usable in performance filters).",
   endpoint: 'GET /projects/{project_id}/trace_fields',
   schema: TraceFieldSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'display_id'],
   partition: 'project',
-  syncModes: ['full_refresh'],
-  heavy: false,
   columns: [
     { name: 'project_id', type: 'text' },
     { name: 'display_id', type: 'text' },
@@ -22,12 +18,5 @@ export const traceFields = defineStream({
     { name: 'metadata_location', type: 'text' },
     { name: 'filter_options', type: 'json' },
   ],
-  read: (ctx) => {
-    const { project } = projectPartition(ctx, 'trace_fields');
-    return refreshList(
-      ctx,
-      (resumeFrom) => ctx.api.traceFields.list(project.id, resumeFrom ? { resumeFrom } : {}),
-      (f) => withParents(f, { project_id: project.id }),
-    );
-  },
+  list: (api) => api.traceFields.list,
 });

@@ -3,12 +3,14 @@ import type { BugsnagClient } from '../bugsnag/client.js';
 import type { Filters } from '../bugsnag/filters.js';
 import type { Organization } from '../bugsnag/models/organization.js';
 import type { Project } from '../bugsnag/models/project.js';
+import { SnagError } from '../core/errors.js';
 import type { ColumnSpec } from '../core/stream-shape.js';
 
 /**
  * What a stream is: a declaration (name, model, key, partition kind, sync modes, cursor, typed columns) and one
  * `read` function that turns a partition and its stored state into batches. A batch is what the engine commits in
- * one destination transaction: the page's records AND the state that says how far the stream got.
+ * one destination transaction: the page's records AND the state that says how far the stream got. Plain lists get
+ * their `read` from `defineListStream` (list.ts); child streams have none of their own (`defineChildStream`).
  */
 export type PartitionKind = 'global' | 'organization' | 'project';
 export type SyncMode = 'full_refresh' | 'incremental';
@@ -113,7 +115,15 @@ export interface StreamDefinition {
   /** The API endpoint(s), for the catalog. */
   endpoint: string;
   read(ctx: ReadContext): AsyncIterable<Batch>;
+  /**
+   * A child stream's reading: given its own context (its client and checkpoint), what it reads for each page of its
+   * parent. The catalog wires it into the parent's read (children.ts); the parent's declaration does not name it.
+   */
+  readThrough?(ctx: ReadContext): ChildReader;
 }
+
+/** A child stream's records for one page of its parent's records, with its checkpoint after them; null: nothing new. */
+export type ChildReader = (parentRecords: StreamRecord[]) => Promise<Omit<ChildBatch, 'stream'> | null>;
 
 export function defineStream(def: StreamDefinition): StreamDefinition {
   for (const k of def.primaryKey) {
@@ -123,5 +133,20 @@ export function defineStream(def: StreamDefinition): StreamDefinition {
   if (def.cursor && !(shape && def.cursor.field in shape)) {
     throw new Error(`stream ${def.name}: cursor ${def.cursor.field} is not a field of its schema`);
   }
+  if ((def.parent === undefined) !== (def.readThrough === undefined)) {
+    throw new Error(`stream ${def.name}: a child stream declares both its parent and readThrough`);
+  }
   return Object.freeze(def);
+}
+
+/** A stream read only through its parent (comments through errors): no read of its own. */
+export function defineChildStream(def: Omit<StreamDefinition, 'read' | 'parent' | 'readThrough'> & Required<Pick<StreamDefinition, 'parent' | 'readThrough'>>): StreamDefinition {
+  return defineStream({
+    ...def,
+    read: () => {
+      throw new SnagError('internal', `The ${def.name} stream is read through the ${def.parent} stream.`, {
+        hint: 'This is a bug in snagsync (the engine reads child streams with their parent); please report it.',
+      });
+    },
+  });
 }

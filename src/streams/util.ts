@@ -93,6 +93,6 @@ export function projectPartition(ctx: ReadContext, stream: string): ProjectParti
   return ctx.partition;
 }
 
-function wrongPartition(stream: string, kind: string): SnagError {
+export function wrongPartition(stream: string, kind: string): SnagError {
   return new SnagError('internal', `The ${stream} stream is read per ${kind}.`, { hint: 'This is a bug in snagsync; please report it.' });
 }

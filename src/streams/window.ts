@@ -2,11 +2,12 @@ import type { Paginator } from '../bugsnag/paginator.js';
 import { SnagError } from '../core/errors.js';
 import { toIso } from '../core/time.js';
 import { loadState, WindowState, type WindowPass } from './state.js';
-import type { Batch, ChildBatch, ReadContext, StreamRecord } from './types.js';
+import type { Batch, ReadContext, StreamRecord } from './types.js';
 import { fullPassDue, isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, justAfter, seconds, shiftIso } from './util.js';
 
 /**
- * Passes over a time window of a newest-first list (events by `received_at`, errors by `last_seen`).
+ * Passes over a time window of a newest-first list (events by `received_at`, errors by `last_seen`, releases by
+ * `release_time`).
  *
  * State per (source, partition, stream): the **cursor**, the upper bound of the last completed pass, and while a
  * pass runs, the **pass**: its window (`since` … `upperBound`, sent as `filters[event.since]` and `base`, so the
@@ -18,6 +19,11 @@ import { fullPassDue, isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, jus
  * Resume: follow the saved next link. If Bugsnag refuses it (expired, malformed, too long, another host), the pass
  * restarts narrowed to `event.before` = just after the lowest value committed: what is above it is stored already.
  * A sorted errors list past its depth limit (422, code 60000) is read again with `sort=unsorted`.
+ *
+ * A list Bugsnag cannot cut by time (releases take only `base`) is cut here instead (`cut: 'client'`): the pass ends
+ * with the first page that reaches below the window's start, items older than the start date are not stored, and the
+ * cursor becomes the newest value seen (not the pass's upper bound). Such a pass cannot be narrowed: a refused link
+ * reads the window again from its first page.
  */
 export interface Window {
   since: string | null;
@@ -31,12 +37,13 @@ export interface WindowSpec<T> {
   cursorOf(item: T): string | null | undefined;
   open(window: Window, resumeFrom?: string): Paginator<T>;
   toRecord(item: T): StreamRecord;
-  /** Errors: how old the last full pass may be before the next pass is a full one (status changes, §6.7). */
+  /** How old the last full pass may be before the next pass is a full one (errors' status changes, §6.7; releases'
+   * session figures). */
   fullPassMs?: number;
+  /** Where the window's start is applied: sent as `filters[event.since]` (default), or by reading down to it. */
+  cut?: 'server' | 'client';
   /** Errors: sorted lists stop at this depth; a first page announcing more goes unsorted at once. */
   sortedLimit?: number;
-  /** Records of child streams to commit before each page (comments of the page's errors). */
-  children?(items: T[]): Promise<ChildBatch[]>;
 }
 
 /** How many times one pass may restart (narrowed or unsorted) before the failure is reported instead. */
@@ -53,6 +60,9 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
   let restarts = 0;
   let windowRestarts = 0;
   const carried = { ...(cursor !== undefined ? { cursor } : {}), ...(lastFullPassAt !== undefined ? { lastFullPassAt } : {}) };
+  const clientCut = spec.cut === 'client';
+  const startMs = ctx.options.startDate?.getTime() ?? null;
+  const sinceMs = pass.since === null ? -Infinity : (ms(pass.since) ?? -Infinity);
 
   for (;;) {
     const fromSaved = resumeFrom !== undefined;
@@ -78,22 +88,31 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
         }
         pagesThisAttempt++;
         let low = pass.lowestSeen;
-        for (const item of page.items) low = minIso(low, spec.cursorOf(item));
-        const records = page.items.map((i) => spec.toRecord(i));
-        const children = spec.children ? await spec.children(page.items) : [];
+        let newest = pass.newestSeen;
+        let oldest = Infinity;
+        for (const item of page.items) {
+          const at = spec.cursorOf(item);
+          low = minIso(low, at);
+          if (clientCut) {
+            newest = maxIso(newest, at);
+            oldest = Math.min(oldest, ms(at) ?? Infinity);
+          }
+        }
+        const kept = clientCut && startMs !== null ? page.items.filter((i) => (ms(spec.cursorOf(i)) ?? Infinity) >= startMs) : page.items;
+        const records = kept.map((i) => spec.toRecord(i));
         const batch: Batch = { records, state: null };
-        if (children.length) batch.children = children;
         if (page.totalCount !== undefined) batch.total = page.totalCount;
-        if (page.nextUrl === undefined) {
+        if (page.nextUrl === undefined || (clientCut && oldest < sinceMs)) {
           batch.state = {
-            cursor: maxIso(cursor, pass.upperBound) ?? pass.upperBound,
+            cursor: clientCut ? (maxIso(cursor, newest) ?? pass.upperBound) : (maxIso(cursor, pass.upperBound) ?? pass.upperBound),
             ...(pass.full ? { lastFullPassAt: pass.startedAt } : lastFullPassAt !== undefined ? { lastFullPassAt } : {}),
           };
           yield batch;
           return;
         }
         pass = { ...pass, nextUrl: page.nextUrl, pages: pass.pages + 1 };
-        if (!pass.unsorted && low !== undefined) pass.lowestSeen = low;
+        if (!pass.unsorted && !clientCut && low !== undefined) pass.lowestSeen = low;
+        if (newest !== undefined) pass.newestSeen = newest;
         batch.state = { ...carried, pass };
         yield batch;
       }

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createBugsnagClient, type BugsnagClient } from '../../src/bugsnag/index.js';
 import type { Organization, Project } from '../../src/bugsnag/index.js';
@@ -54,14 +57,28 @@ describe('every stream is declared consistently', () => {
     for (const s of STREAMS) expect(DEFAULT_STREAMS.includes(s.name)).toBe(!s.heavy);
     expect(getStream('pivots').heavy).toBe(true);
     expect(getStream('comments').parent).toBe('errors');
-    expect(STREAMS.map((s) => s.name).sort()).toEqual(
-      [
-        'collaborators', 'comments', 'errors', 'event_fields', 'events', 'organizations', 'pivots', 'projects', 'release_groups',
-        'releases', 'saved_searches', 'stability_trend', 'supported_integrations', 'teams', 'trace_fields', 'trends',
-      ].sort(),
-    );
+    for (const s of STREAMS) if (s.parent) expect(getStream(s.parent).parent, `${s.name}'s parent is no child`).toBeUndefined();
+  });
+
+  it('every stream declared in src/streams is in the catalog, once, under a snake_case name', async () => {
+    const names = STREAMS.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^[a-z]+(_[a-z]+)*$/);
+    const dir = fileURLToPath(new URL('../../src/streams/', import.meta.url));
+    const declared: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const mod = (await import(join(dir, file))) as Record<string, unknown>;
+      for (const v of Object.values(mod)) if (isStream(v)) declared.push(v.name);
+    }
+    expect(declared.length).toBeGreaterThan(0);
+    expect(declared.filter((n) => !names.includes(n)), 'declared but missing from catalog.ts').toEqual([]);
   });
 });
+
+function isStream(v: unknown): v is StreamDefinition {
+  const s = v as Partial<StreamDefinition> | null;
+  return typeof s === 'object' && s !== null && typeof s.name === 'string' && typeof s.read === 'function' && Array.isArray(s.primaryKey);
+}
 
 let sim: Simulator;
 let api: BugsnagClient;
