@@ -7,7 +7,7 @@ import { projectPartition, seconds, withParents } from './util.js';
 /**
  * Every value of every pivotable event field, with its event count, share and first/last seen (within the source
  * filters): the whole list behind each pivot's top-10 summary. Heavy: Bugsnag counts the project's matching events
- * for each field. Read `sort=unsorted` (a sorted list stops at 1000 values with 422 / code 60000; API.md §2.8) at a
+ * for each field. Read `sort=unsorted` (a sorted list stops at 1000 values with 422 / code 60000; docs/bugsnag-api.md §11) at a
  * fixed `base`, one list per field the project's event fields mark as pivotable (`pivot_options` with a name).
  * A snapshot like `pivots`: values no longer seen are not deleted.
  */
