@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
-import type { LevelWithSilent } from 'pino';
+import { createLogger, type LogLevel } from '../../core/log.js';
 import { openRuntime } from '../../runtime.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { StartedServer } from '../../server/start.js';
@@ -40,7 +39,7 @@ export const registerServe: CommandGroup = ({ program, io }) => {
       if (!port.success) throw new SnagError('usage', '--port must be a whole number from 0 to 65535.');
       const stopped = untilSignal();
       const runtime = openRuntime({ env: io.env });
-      const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
+      const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info');
       let server: StartedServer;
       try {
         // Loaded here, not at the top: every other command would otherwise load Fastify and the whole server.
