@@ -11,8 +11,7 @@ import { withRuntime } from '../runtime.js';
  * `snagsync schedule run-due` runs every scheduled source that is due, once (for cron or a systemd timer);
  * `snagsync schedule daemon` keeps doing so until stopped (Ctrl-C or SIGTERM finish the sync in progress cleanly).
  */
-export const registerSchedule: CommandGroup = ({ program, io, setExitCode }) => {
-  const group = program.command('schedule').description('run scheduled sources when they are due');
+export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode }) => {
 
   group
     .command('run-due')

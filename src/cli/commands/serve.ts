@@ -23,10 +23,8 @@ interface ServeFlags {
   scheduler: boolean;
 }
 
-export const registerServe: CommandGroup = ({ program, io }) => {
-  program
-    .command('serve')
-    .description('serve the HTTP API and the web UI (credentials, sources, runs, overview) on 127.0.0.1, and run scheduled sources')
+export const registerServe: CommandGroup = ({ command, io }) => {
+  command
     .option('--host <address>', 'address to listen on; anything but loopback needs --tls-cert/--tls-key and a key set beforehand', DEFAULT_HOST)
     .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')

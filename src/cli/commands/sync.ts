@@ -12,10 +12,8 @@ import { withRuntime } from '../runtime.js';
  * summary on stdout (JSON with --json), the exit code from the run's error. Ctrl-C stops cleanly: the page in
  * flight is abandoned, everything committed stays, the run is recorded as cancelled (a second Ctrl-C quits at once).
  */
-export const registerSync: CommandGroup = ({ program, io, setExitCode }) => {
-  program
-    .command('sync')
-    .description('sync a source now: every selected stream, incrementally, resuming where the last run stopped')
+export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
+  command
     .argument('<source>', 'source name or id')
     .option('--full-refresh', 'forget the checkpoints and read every stream\'s whole history again (records are upserted)')
     .option('--stream <stream>', 'only this stream (repeatable or comma-separated; comments bring errors along)', commaList)
