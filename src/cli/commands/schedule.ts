@@ -64,10 +64,8 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
     });
 
   function report(results: DueResult[], json: boolean): void {
-    if (json) return printJson(io, results);
-    if (results.length === 0) return notice(io, 'No source is due.');
-    for (const r of results) {
-      printLine(io, `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`);
-    }
+    if (json) printJson(io, results);
+    else if (results.length === 0) notice(io, 'No source is due.');
+    else printLine(io, results.map((r) => `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`).join('\n'));
   }
 };
