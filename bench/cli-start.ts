@@ -10,7 +10,10 @@ const TARGET = 2;
 const baseline: Case = { label: 'node -e 0', args: ['-e', '0'] };
 const cases: Case[] = [
   baseline,
-  ...[['--version'], ['--help'], ['streams'], ['sync', '--help']].map((args) => ({ label: `snagsync ${args.join(' ')}`, args: [BIN, ...args] })),
+  ...[['--version'], ['--help'], ['streams'], ['sync', '--help']].map((args) => ({
+    label: `snagsync ${args.join(' ')}`,
+    args: [BIN, ...args],
+  })),
 ];
 
 const samples = measureInTurns(cases, RUNS);
@@ -24,7 +27,14 @@ for (const c of cases) {
   const ratio = ms / base;
   const files = c === baseline ? 0 : filesLoaded(c);
   result[c.label] = { ms: Math.round(ms), mb: Math.round(mb), ratio: Number(ratio.toFixed(2)), files };
-  const verdict = c.args.length === 2 && (c.args[1] === '--version' || c.args[1] === '--help') ? (ratio <= TARGET ? '  (target ≤ 2 ×: met)' : '  (target ≤ 2 ×: MISSED)') : '';
-  console.log(`${c.label.padEnd(22)} ${String(Math.round(ms)).padStart(5)} ms  ${ratio.toFixed(2)} × node -e 0  peak RSS ${Math.round(mb)} MB  ${files} files${verdict}`);
+  const verdict =
+    c.args.length === 2 && (c.args[1] === '--version' || c.args[1] === '--help')
+      ? ratio <= TARGET
+        ? '  (target ≤ 2 ×: met)'
+        : '  (target ≤ 2 ×: MISSED)'
+      : '';
+  console.log(
+    `${c.label.padEnd(22)} ${String(Math.round(ms)).padStart(5)} ms  ${ratio.toFixed(2)} × node -e 0  peak RSS ${Math.round(mb)} MB  ${files} files${verdict}`,
+  );
 }
 console.log(JSON.stringify(result));

@@ -9,14 +9,19 @@ const SPECIFIERS = ['snagsync/client', 'snagsync', 'snagsync/engine', 'snagsync/
 
 const timed = (specifier: string): Case => ({
   label: specifier,
-  args: ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t));`],
+  args: [
+    '--input-type=module',
+    '-e',
+    `const t = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t));`,
+  ],
 });
 const cases = SPECIFIERS.map(timed);
 
 const samples = measureInTurns(cases, RUNS);
 const importMs = (label: string) => median(samples.get(label)!.map((s) => Number(s.stdout)));
 const whole = importMs('snagsync');
-const result: Record<string, { import_ms: number; process_ms: number; mb: number; files: number; of_whole: number }> = {};
+const result: Record<string, { import_ms: number; process_ms: number; mb: number; files: number; of_whole: number }> =
+  {};
 console.log(`median of ${RUNS} runs each, in turns; import time measured inside the process`);
 for (const c of cases) {
   const s = samples.get(c.label)!;
@@ -29,7 +34,9 @@ for (const c of cases) {
     of_whole: Number((ms / whole).toFixed(2)),
   };
   result[c.label] = row;
-  console.log(`import ${c.label.padEnd(16)} ${String(row.import_ms).padStart(5)} ms (${row.of_whole.toFixed(2)} × snagsync)  process ${row.process_ms} ms  peak RSS ${row.mb} MB  ${row.files} files`);
+  console.log(
+    `import ${c.label.padEnd(16)} ${String(row.import_ms).padStart(5)} ms (${row.of_whole.toFixed(2)} × snagsync)  process ${row.process_ms} ms  peak RSS ${row.mb} MB  ${row.files} files`,
+  );
 }
 console.log(`client / whole package: ${(importMs('snagsync/client') / whole).toFixed(2)}`);
 console.log(JSON.stringify(result));

@@ -34,7 +34,10 @@ export function runsFromArgv(fallback: number): number {
 
 function sample(c: Case): Sample {
   const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...c.args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...c.args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`${c.label} exited ${r.status}: ${r.stderr}`);
   return { ms, mb: Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]) / 1024, stdout: r.stdout };
@@ -59,7 +62,11 @@ export function filesLoaded(c: Case): number {
       env: { ...process.env, SNAGSYNC_LOADS_FILE: file },
     });
     if (r.status !== 0) throw new Error(`${c.label} exited ${r.status}: ${r.stderr}`);
-    return new Set(readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'))).size;
+    return new Set(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((u) => u.startsWith('file:')),
+    ).size;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -70,7 +70,12 @@ export { createVault, Vault, MASTER_KEY_ENV, type VaultOptions } from './credent
 export { openStore, resolveHome, HOME_ENV, type OpenStoreOptions } from './store/index.js';
 export type { Store, CredentialRepository, SourceRepository, RunRepository } from './store/repository.js';
 export type { Credential, Source, SourceConfig, Run, RunStream, RunStatus, RunTrigger } from './store/models.js';
-export { openDestination, parseDestinationUrl, type OpenDestinationOptions, type DestinationTarget } from './destinations/index.js';
+export {
+  openDestination,
+  parseDestinationUrl,
+  type OpenDestinationOptions,
+  type DestinationTarget,
+} from './destinations/index.js';
 export type { Destination, DestinationKind } from './destinations/types.js';
 export { SnagError, isSnagError, EXIT_CODES, type ErrorCode } from './core/errors.js';
 export { createLogger, setLogger, type Logger, type LogLevel } from './core/log.js';

@@ -24,7 +24,12 @@ export function buildProgram(io: Io): Command {
 }
 
 /** Import a command's module and let it declare its arguments, options, subcommands and action. */
-export async function loadCommand(program: Command, spec: CommandSpec, io: Io, setExitCode: (code: number) => void): Promise<Command> {
+export async function loadCommand(
+  program: Command,
+  spec: CommandSpec,
+  io: Io,
+  setExitCode: (code: number) => void,
+): Promise<Command> {
   const command = program.commands.find((c) => c.name() === spec.name)!;
   const register = await spec.load();
   register({ io, command, setExitCode });
@@ -65,7 +70,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       return reportErrorQuietly(io, err, wantsJson);
     }
     return reportError(io, err, wantsJson);

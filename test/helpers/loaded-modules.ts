@@ -21,7 +21,9 @@ export function loadedFiles(args: string[]): { files: string[]; stdout: string }
       env: { ...process.env, SNAGSYNC_LOADS_FILE: file },
     });
     if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    const urls = readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
+    const urls = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((u) => u.startsWith('file:'));
     return { files: [...new Set(urls.map((u) => fileURLToPath(u).slice(ROOT.length)))], stdout: r.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,9 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   exports: Record<string, string | { types: string; default: string }>;
 };
 const ENTRIES = Object.entries(pkg.exports).flatMap(([path, target]) =>
-  typeof target === 'string' ? [] : [{ specifier: path === '.' ? pkg.name : `${pkg.name}/${path.slice(2)}`, ...target }],
+  typeof target === 'string'
+    ? []
+    : [{ specifier: path === '.' ? pkg.name : `${pkg.name}/${path.slice(2)}`, ...target }],
 );
 
 async function namesOf(specifier: string): Promise<string[]> {
@@ -19,7 +21,13 @@ async function namesOf(specifier: string): Promise<string[]> {
 
 describe('package entries', () => {
   it('are the main entry and the client, engine, sim and server subpaths, each with its types', () => {
-    expect(ENTRIES.map((e) => e.specifier)).toEqual(['snagsync', 'snagsync/client', 'snagsync/engine', 'snagsync/sim', 'snagsync/server']);
+    expect(ENTRIES.map((e) => e.specifier)).toEqual([
+      'snagsync',
+      'snagsync/client',
+      'snagsync/engine',
+      'snagsync/sim',
+      'snagsync/server',
+    ]);
     for (const e of ENTRIES) {
       expect(existsSync(new URL(`../../${e.default}`, import.meta.url)), `${e.default}: run npm run build`).toBe(true);
       expect(existsSync(new URL(`../../${e.types}`, import.meta.url)), e.types).toBe(true);
@@ -37,16 +45,36 @@ describe('package entries', () => {
   it('the main entry is exactly the four subpaths together', async () => {
     const main = await namesOf('snagsync');
     const union = new Set<string>();
-    for (const e of ENTRIES.filter((x) => x.specifier !== 'snagsync')) for (const n of await namesOf(e.specifier)) union.add(n);
+    for (const e of ENTRIES.filter((x) => x.specifier !== 'snagsync'))
+      for (const n of await namesOf(e.specifier)) union.add(n);
     expect(main).toEqual([...union].sort());
   });
 
   it('exports what the README shows, and no store or destination internals', async () => {
     const main = await namesOf('snagsync');
-    for (const name of ['createBugsnagClient', 'startSimulator', 'createCredentialService', 'createVault', 'openStore', 'resolveHome', 'openRuntime', 'startRun', 'previewStream']) {
+    for (const name of [
+      'createBugsnagClient',
+      'startSimulator',
+      'createCredentialService',
+      'createVault',
+      'openStore',
+      'resolveHome',
+      'openRuntime',
+      'startRun',
+      'previewStream',
+    ]) {
       expect(main).toContain(name);
     }
-    for (const name of ['openSqliteStore', 'metadataDbPath', 'nameKey', 'SqliteDestination', 'STATE_TABLE', 'compileStream', 'sendLinked', 'WindowState']) {
+    for (const name of [
+      'openSqliteStore',
+      'metadataDbPath',
+      'nameKey',
+      'SqliteDestination',
+      'STATE_TABLE',
+      'compileStream',
+      'sendLinked',
+      'WindowState',
+    ]) {
       expect(main).not.toContain(name);
     }
   });

@@ -21,11 +21,19 @@ describe('the import rule', () => {
   it.each([
     ['store/x.ts', "import { startRun } from '../engine/run.js';", 'store may not import engine'],
     ['sim/x.ts', "import type { Event } from '../bugsnag/models/event.js';", 'sim may not import bugsnag'],
-    ['streams/x.ts', "export { openDestination } from '../destinations/index.js';", 'streams may not import destinations'],
+    [
+      'streams/x.ts',
+      "export { openDestination } from '../destinations/index.js';",
+      'streams may not import destinations',
+    ],
     ['engine/x.ts', "const m = await import('../server/app.js');", 'engine may not import server'],
     ['server/x.ts', "type C = import('../cli/context.js').CliContext;", 'server may not import cli'],
     ['engine/x.ts', "import '../index.js';", 'engine may not import entry'],
-    ['core/x.ts', "import { z } from 'zod';\nimport type { FastifyInstance } from 'fastify';", 'the package fastify belongs to server'],
+    [
+      'core/x.ts',
+      "import { z } from 'zod';\nimport type { FastifyInstance } from 'fastify';",
+      'the package fastify belongs to server',
+    ],
     ['bugsnag/x.ts', "import Database from 'better-sqlite3';", 'the package better-sqlite3 belongs to store'],
     ['engine/x.ts', "import { Command } from 'commander';", 'the package commander belongs to cli'],
     ['queue/x.ts', "import { z } from 'zod';", 'belongs to no layer'],
@@ -38,7 +46,10 @@ describe('the import rule', () => {
 
   it('lets allowed imports through', () => {
     const files = new Map([
-      ['engine/x.ts', "import type { Runtime } from '../runtime.js';\nimport { z } from 'zod';\nimport { readFileSync } from 'node:fs';"],
+      [
+        'engine/x.ts',
+        "import type { Runtime } from '../runtime.js';\nimport { z } from 'zod';\nimport { readFileSync } from 'node:fs';",
+      ],
       ['cli/x.ts', "const { startServer } = await import('../server/start.js');\nimport { Command } from 'commander';"],
       ['server/x.ts', "import fastify from 'fastify';\nimport cookie from '@fastify/cookie';"],
       ['index.ts', "export * from './sim.js';\nexport * from './sim/index.js';"],

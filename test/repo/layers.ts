@@ -28,8 +28,32 @@ export const LAYERS = {
   runtime: ['core', 'store', 'credentials'],
   engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime'],
   server: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
-  cli: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine', 'server', 'sim'],
-  entry: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine', 'server', 'sim'],
+  cli: [
+    'core',
+    'http',
+    'bugsnag',
+    'store',
+    'destinations',
+    'streams',
+    'credentials',
+    'runtime',
+    'engine',
+    'server',
+    'sim',
+  ],
+  entry: [
+    'core',
+    'http',
+    'bugsnag',
+    'store',
+    'destinations',
+    'streams',
+    'credentials',
+    'runtime',
+    'engine',
+    'server',
+    'sim',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Layer = keyof typeof LAYERS;
@@ -75,7 +99,11 @@ export function importsOf(fileName: string, text: string): Array<{ specifier: st
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const arg = node.arguments[0];
       if (arg && ts.isStringLiteralLike(arg)) found.push({ specifier: arg.text, typeOnly: false });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       found.push({ specifier: node.argument.literal.text, typeOnly: true });
     }
     ts.forEachChild(node, visit);
@@ -99,7 +127,11 @@ export function checkLayers(files: ReadonlyMap<string, string>, entries: Readonl
   for (const [file, text] of files) {
     const from = layerOf(file, entries);
     if (from === null) {
-      violations.push({ file, specifier: '', why: 'belongs to no layer: add its folder to LAYERS in test/repo/layers.ts, or export it as an entry' });
+      violations.push({
+        file,
+        specifier: '',
+        why: 'belongs to no layer: add its folder to LAYERS in test/repo/layers.ts, or export it as an entry',
+      });
       continue;
     }
     for (const { specifier } of importsOf(file, text)) {
@@ -113,13 +145,21 @@ export function checkLayers(files: ReadonlyMap<string, string>, entries: Readonl
         const to = layerOf(target.replace(/\.js$/, '.ts'), entries);
         if (to === null || to === from) continue;
         if (!(LAYERS[from] as readonly string[]).includes(to)) {
-          violations.push({ file, specifier, why: `${from} may not import ${to} (${from} imports ${LAYERS[from].join(', ') || 'nothing'})` });
+          violations.push({
+            file,
+            specifier,
+            why: `${from} may not import ${to} (${from} imports ${LAYERS[from].join(', ') || 'nothing'})`,
+          });
         }
         continue;
       }
       const allowed = packageRule(packageOf(specifier));
       if (allowed && !allowed.includes(from)) {
-        violations.push({ file, specifier, why: `the package ${packageOf(specifier)} belongs to ${allowed.join(', ')}, not ${from}` });
+        violations.push({
+          file,
+          specifier,
+          why: `the package ${packageOf(specifier)} belongs to ${allowed.join(', ')}, not ${from}`,
+        });
       }
     }
   }
@@ -134,7 +174,8 @@ export function readSources(root: string): Map<string, string> {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) files.set(relative(src, path).split('\\').join('/'), readFileSync(path, 'utf8'));
+      else if (entry.name.endsWith('.ts'))
+        files.set(relative(src, path).split('\\').join('/'), readFileSync(path, 'utf8'));
     }
   };
   walk(src);
@@ -143,8 +184,11 @@ export function readSources(root: string): Map<string, string> {
 
 /** The src/ files behind package.json's exports (`./dist/client.js` → `client.ts`). */
 export function entryFiles(root: string): Set<string> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string | { default: string }> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { default: string }>;
+  };
   const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [] : [t.default]));
-  return new Set(targets.filter((t) => t.startsWith('./dist/')).map((t) => t.slice('./dist/'.length).replace(/\.js$/, '.ts')));
+  return new Set(
+    targets.filter((t) => t.startsWith('./dist/')).map((t) => t.slice('./dist/'.length).replace(/\.js$/, '.ts')),
+  );
 }
-

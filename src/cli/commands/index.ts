@@ -38,7 +38,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'streams',
-    description: 'list the streams a source can read: key, cursor, sync modes, partition, heavy (--json adds the JSON Schema)',
+    description:
+      'list the streams a source can read: key, cursor, sync modes, partition, heavy (--json adds the JSON Schema)',
     load: async () => (await import('./streams.js')).registerStreams,
   },
   {
@@ -58,7 +59,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'serve',
-    description: 'serve the HTTP API and the web UI (credentials, sources, runs, overview) on 127.0.0.1, and run scheduled sources',
+    description:
+      'serve the HTTP API and the web UI (credentials, sources, runs, overview) on 127.0.0.1, and run scheduled sources',
     load: async () => (await import('./serve.js')).registerServe,
   },
 ];
