@@ -21,10 +21,18 @@ describe('commands load lazily', () => {
     expect(files.filter((f) => f.includes('node_modules/') && !f.includes('node_modules/commander/'))).toEqual([]);
   });
 
-  it('a command loads its own module and no other command', () => {
+  it('a command loads its own module and no other command; sync --help needs no engine, store or runtime', () => {
     const { files } = loadedFiles(['bin/snagsync.js', 'streams', '--help']);
     const commands = files.filter((f) => f.startsWith('dist/cli/commands/')).sort();
     expect(commands).toEqual(['dist/cli/commands/index.js', 'dist/cli/commands/streams.js']);
+    const sync = loadedFiles(['bin/snagsync.js', 'sync', '--help']).files;
+    expect(sync).toContain('dist/cli/commands/sync.js');
+    expect(
+      sync.filter(
+        (f) =>
+          /^dist\/(engine|store|streams|runtime|destinations)\b/.test(f) || f.includes('node_modules/better-sqlite3'),
+      ),
+    ).toEqual([]);
   });
 
   it.each(COMMANDS.map((c) => [c.name]))('%s: its module declares the command it is given', async (name) => {

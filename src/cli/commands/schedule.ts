@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/time.js';
 import { SnagError } from '../../core/errors.js';
-import { runDue, startScheduler, type DueResult } from '../../engine/index.js';
+import type { DueResult } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine } from '../output.js';
-import { attachProgress } from '../progress.js';
 import { withRuntime } from '../runtime.js';
 
 /**
@@ -19,6 +18,8 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
     .option('--json', 'print the results as JSON')
     .action(async function (this: Command) {
       const flags = this.opts<{ json?: boolean }>();
+      // Imported when the command runs: its help needs none of them.
+      const [{ runDue }, { attachProgress }] = await Promise.all([import('../../engine/index.js'), import('../progress.js')]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = () => controller.abort();
@@ -43,6 +44,7 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
       const flags = this.opts<{ tick: string }>();
       const tickMs = parseDuration(flags.tick);
       if (tickMs === null || tickMs < 1000) throw new SnagError('usage', '--tick must be a duration of at least 1s (e.g. 30s, 1m).');
+      const { startScheduler } = await import('../../engine/index.js');
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = () => controller.abort();

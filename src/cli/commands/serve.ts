@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import { createLogger, type LogLevel } from '../../core/log.js';
-import { openRuntime } from '../../runtime.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { StartedServer } from '../../server/start.js';
 import type { CommandGroup } from '../context.js';
@@ -35,6 +34,8 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       const flags = this.opts<ServeFlags>();
       const port = z.coerce.number().int().min(0).max(65535).safeParse(flags.port);
       if (!port.success) throw new SnagError('usage', '--port must be a whole number from 0 to 65535.');
+      // Imported when the command runs: its help needs none of it.
+      const { openRuntime } = await import('../../runtime.js');
       const stopped = untilSignal();
       const runtime = openRuntime({ env: io.env });
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info');

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/time.js';
-import { exitCodeOf, startRun, type RunHandle, type RunSummary } from '../../engine/index.js';
+import type { RunHandle, RunSummary } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine, table, type Io } from '../output.js';
-import { attachProgress } from '../progress.js';
 import { commaList } from '../options.js';
 import { withRuntime } from '../runtime.js';
 
@@ -20,6 +19,8 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
     .option('--json', 'print the run summary as JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean }>();
+      // Imported when the command runs: its help needs none of them.
+      const [{ startRun, exitCodeOf }, { attachProgress }] = await Promise.all([import('../../engine/index.js'), import('../progress.js')]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stopSignals = onInterrupt(io, controller);
