@@ -1,31 +1,40 @@
-// CLI start-up: wall time and peak RSS of short commands in a child process (the compiled CLI, as `npx snagsync`
-// runs it): `--help` and `--version` (what every command pays: the program with all its command groups) and
-// `streams` (a real command: the catalog, printed). Fastify and the simulator are loaded only by serve, sim and demo.
-// Run: npm run build && npx tsx bench/cli-start.ts [--runs 15]
-import { spawnSync } from 'node:child_process';
-import { BIN } from './sync-common.js';
+// CLI start-up against Node itself: wall time and peak RSS of the compiled CLI (as `npx snagsync` runs it) for
+// `--version` and `--help` (target: ≤ 2 × `node -e 0`, measured in the same run, in turns), and for information
+// `streams` (a real command: the catalog, printed) and `sync --help` (a command's own help loads that command).
+// Also counts the files each loads. Run: npm run build && npx tsx bench/cli-start.ts [--runs 15]
+import { BIN, type Case, filesLoaded, measureInTurns, median, runsFromArgv } from './startup-common.js';
 
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 15;
+const RUNS = runsFromArgv(15);
+const TARGET = 2;
 
-function measure(args: string[]): { ms: number; mb: number } {
-  const times: number[] = [];
-  const rss: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const started = performance.now();
-    const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, ...args], { encoding: 'utf8' });
-    times.push(performance.now() - started);
-    if (r.status !== 0) throw new Error(`snagsync ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    rss.push(Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1]) / 1024);
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { ms: Math.round(median(times)), mb: Math.round(median(rss)) };
-}
+const baseline: Case = { label: 'node -e 0', args: ['-e', '0'] };
+const cases: Case[] = [
+  baseline,
+  ...[['--version'], ['--help'], ['streams'], ['sync', '--help']].map((args) => ({
+    label: `snagsync ${args.join(' ')}`,
+    args: [BIN, ...args],
+  })),
+];
 
-const result: Record<string, { ms: number; mb: number }> = {};
-for (const args of [['--help'], ['--version'], ['streams']]) {
-  const m = measure(args);
-  result[args.join(' ')] = m;
-  console.log(`snagsync ${args.join(' ').padEnd(9)} median of ${RUNS}: ${m.ms} ms, peak RSS ${m.mb} MB`);
+const samples = measureInTurns(cases, RUNS);
+const base = median(samples.get(baseline.label)!.map((s) => s.ms));
+const result: Record<string, { ms: number; mb: number; ratio: number; files: number }> = {};
+console.log(`median of ${RUNS} runs each, in turns`);
+for (const c of cases) {
+  const s = samples.get(c.label)!;
+  const ms = median(s.map((x) => x.ms));
+  const mb = median(s.map((x) => x.mb));
+  const ratio = ms / base;
+  const files = c === baseline ? 0 : filesLoaded(c);
+  result[c.label] = { ms: Math.round(ms), mb: Math.round(mb), ratio: Number(ratio.toFixed(2)), files };
+  const verdict =
+    c.args.length === 2 && (c.args[1] === '--version' || c.args[1] === '--help')
+      ? ratio <= TARGET
+        ? '  (target ≤ 2 ×: met)'
+        : '  (target ≤ 2 ×: MISSED)'
+      : '';
+  console.log(
+    `${c.label.padEnd(22)} ${String(Math.round(ms)).padStart(5)} ms  ${ratio.toFixed(2)} × node -e 0  peak RSS ${Math.round(mb)} MB  ${files} files${verdict}`,
+  );
 }
 console.log(JSON.stringify(result));

@@ -24,7 +24,22 @@ export { PAGE_SIZE } from './page-sizes.js';
 export { Paginator, MAX_NEXT_LINK_LENGTH, type Page } from './paginator.js';
 export { readErrorBody, type BugsnagErrorBody } from './errors.js';
 export type { WindowOptions } from './params.js';
-export * from './models/index.js';
+// Each resource's model (lenient zod schema `…Schema`, its parser and its type); the builders they are written with
+// (`str`, `timestamp`, `defineModel`… in models/common.ts) stay internal.
+export * from './models/organization.js';
+export * from './models/project.js';
+export * from './models/error.js';
+export * from './models/error-update.js';
+export * from './models/event.js';
+export * from './models/release.js';
+export * from './models/collaborator.js';
+export * from './models/comment.js';
+export * from './models/fields.js';
+export * from './models/pivot.js';
+export * from './models/saved-search.js';
+export * from './models/integration.js';
+export * from './models/trend.js';
+export type { Model } from './models/common.js';
 export type * from './resources/index.js';
 
 // The HTTP layer's public pieces, so that library users need one import.

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerSecret } from '../core/redact.js';
-import { DATABASE_URL_ENV } from '../store/index.js';
+// The URL module only (core imports), not the store: the option is declared for every command, --help included.
+import { DATABASE_URL_ENV } from '../store/postgres/url.js';
 import type { Io } from './output.js';
 
 /**

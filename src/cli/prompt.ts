@@ -31,7 +31,7 @@ export function promptHidden(question: string, input: TtyInput, output: NodeJS.W
   const setRaw = input.setRawMode.bind(input);
   return new Promise<string>((resolve, reject) => {
     let value = '';
-    let escape: 'none' | 'start' | 'csi' = 'none';
+    let inEscape: 'none' | 'start' | 'csi' = 'none';
     const finish = (err: SnagError | null) => {
       input.removeListener('data', onData);
       input.removeListener('end', onEnd);
@@ -45,13 +45,13 @@ export function promptHidden(question: string, input: TtyInput, output: NodeJS.W
     const onEnd = () => finish(value === '' ? cancelled() : null);
     const onData = (chunk: Buffer | string) => {
       for (const ch of chunk.toString()) {
-        if (escape === 'start') {
-          escape = ch === '[' ? 'csi' : 'none';
+        if (inEscape === 'start') {
+          inEscape = ch === '[' ? 'csi' : 'none';
           continue;
         }
-        if (escape === 'csi') {
+        if (inEscape === 'csi') {
           // A CSI sequence ends with a byte in @–~ (e.g. "200~" of a bracketed paste, "A" of an arrow key).
-          if (ch >= '@' && ch <= '~') escape = 'none';
+          if (ch >= '@' && ch <= '~') inEscape = 'none';
           continue;
         }
         if (ch === '\r' || ch === '\n') return finish(null);
@@ -62,7 +62,7 @@ export function promptHidden(question: string, input: TtyInput, output: NodeJS.W
         }
         if (ch === BACKSPACE || ch === CTRL_H) value = [...value].slice(0, -1).join('');
         else if (ch === CTRL_U) value = '';
-        else if (ch === ESC) escape = 'start';
+        else if (ch === ESC) inEscape = 'start';
         else if (ch >= ' ') value += ch;
       }
     };

@@ -1,8 +1,14 @@
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import pino, { type Logger, type LevelWithSilent } from 'pino';
+import type { LevelWithSilent, Logger, pino as Pino } from 'pino';
 import { redact } from './redact.js';
 
 export type { Logger };
+export type LogLevel = LevelWithSilent;
+
+// pino is required when the first logger is made, not when this module is imported: the client (`snagsync/client`)
+// imports this module, and a program that only imports it should not pay for pino.
+const requirePino = (): typeof Pino => (createRequire(import.meta.url)('pino') as { pino: typeof Pino }).pino;
 
 /** Paths pino blanks out in structured fields; `redact()` below also filters every serialized line. */
 export const REDACT_PATHS = [
@@ -30,7 +36,7 @@ export function getLogger(): Logger {
 }
 
 export function createLogger(target: NodeJS.WritableStream, level: LevelWithSilent = 'info'): Logger {
-  return pino(
+  return requirePino()(
     { level, base: undefined, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } },
     redactingStream(target),
   );

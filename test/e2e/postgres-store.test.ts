@@ -95,7 +95,7 @@ describe.runIf(requireService('postgres'))('snagsync with the metadata store in 
     const cli = machine(newHome(), newKey(), 'postgres://snag:n0t-for-your-eyes@127.0.0.1:1/snag');
     const r = await cli(['sources', 'list', '--json']);
     expect(r.code).toBe(3);
-    expect(json<{ error: string; message: string }>(r.stdout)).toMatchObject({ error: 'config', message: expect.stringContaining('snag:***@127.0.0.1:1') });
+    expect(json<{ error: string; message: string }>(r.stdout)).toMatchObject({ error: 'config', message: expect.stringContaining('snag:[REDACTED]@127.0.0.1:1') });
     expect(r.stdout + r.stderr).not.toContain('n0t-for-your-eyes');
   });
 

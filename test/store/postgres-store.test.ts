@@ -66,7 +66,7 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
       const e = await failure(store.sources.list());
       expect(e.code).toBe('config');
       expect(e.message).toContain('Cannot reach');
-      expect(e.message).toContain('postgres://snag:***@127.0.0.1:1/nowhere');
+      expect(e.message).toContain('postgres://snag:[REDACTED]@127.0.0.1:1/nowhere');
       expect(JSON.stringify(e.toJSON()) + e.describe() + String(e.stack)).not.toContain('pa55-w0rd-secret');
     } finally {
       await store.close();

@@ -38,9 +38,7 @@ const TYPE = bugsnagCredentialType;
 const SECRET = TYPE.fields.find((f) => f.secret)!;
 
 export const registerCredentials: CommandGroup = (ctx) => {
-  const group = ctx.program
-    .command('credentials')
-    .description('Bugsnag credentials: a Personal Auth Token and its API host, verified and stored encrypted');
+  const group = ctx.command;
 
   const add = group
     .command('add')

@@ -25,10 +25,8 @@ const MARKER = '.snagsync-demo';
 const DEMO_RATE_LIMIT = 300;
 const DEMO_WINDOW_MS = 1000;
 
-export const registerDemo: CommandGroup = ({ program, io, setExitCode }) => {
-  program
-    .command('demo')
-    .description('run the demo: simulator → credential → source → sync into SQLite, then print a summary')
+export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
+  command
     .option('--home <dir>', 'the demo\'s snagsync home (default: <tmp>/snagsync-demo; wiped first)')
     .action(async function (this: Command) {
       const flags = this.opts<{ home?: string }>();

@@ -1,25 +1,71 @@
 import type { CommandGroup } from '../context.js';
-import { registerCredentials } from './credentials.js';
-import { registerDemo } from './demo.js';
-import { registerRuns } from './runs.js';
-import { registerSchedule } from './schedule.js';
-import { registerServe } from './serve.js';
-import { registerSim } from './sim.js';
-import { registerSources } from './sources.js';
-import { registerStore } from './store.js';
-import { registerStreams } from './streams.js';
-import { registerSync } from './sync.js';
 
-/** One entry per command group, one file each. */
-export const COMMAND_GROUPS: CommandGroup[] = [
-  registerDemo,
-  registerSim,
-  registerCredentials,
-  registerSources,
-  registerStreams,
-  registerSync,
-  registerRuns,
-  registerSchedule,
-  registerServe,
-  registerStore,
+/**
+ * The commands of `snagsync`, one module each in this folder. Only their names and descriptions live here, so that
+ * `snagsync --help` and `--version` print without loading any command: a command's module, and with it what the
+ * command needs (engine, store, simulator, server…), is imported only when that command runs or its help is asked for.
+ *
+ * Adding a command: write `commands/NAME.ts` exporting a `CommandGroup` that declares the command's arguments,
+ * options, subcommands and action on the `command` it is given (named and described from here), and add a line
+ * below; the order here is the order of `snagsync --help`. Options every command takes go on the program in main.ts.
+ */
+export interface CommandSpec {
+  name: string;
+  description: string;
+  load(): Promise<CommandGroup>;
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'demo',
+    description: 'run the demo: simulator → credential → source → sync into SQLite, then print a summary',
+    load: async () => (await import('./demo.js')).registerDemo,
+  },
+  {
+    name: 'sim',
+    description: 'serve a simulator of the Bugsnag Data Access API on 127.0.0.1 (no account or network needed)',
+    load: async () => (await import('./sim.js')).registerSim,
+  },
+  {
+    name: 'credentials',
+    description: 'Bugsnag credentials: a Personal Auth Token and its API host, verified and stored encrypted',
+    load: async () => (await import('./credentials.js')).registerCredentials,
+  },
+  {
+    name: 'sources',
+    description: 'sources: what to read from Bugsnag with a credential, where to write it, and when',
+    load: async () => (await import('./sources.js')).registerSources,
+  },
+  {
+    name: 'streams',
+    description:
+      'list the streams a source can read: key, cursor, sync modes, partition, heavy (--json adds the JSON Schema)',
+    load: async () => (await import('./streams.js')).registerStreams,
+  },
+  {
+    name: 'sync',
+    description: 'sync a source now: every selected stream, incrementally, resuming where the last run stopped',
+    load: async () => (await import('./sync.js')).registerSync,
+  },
+  {
+    name: 'runs',
+    description: 'run history: what each sync read, wrote, cost and how it ended',
+    load: async () => (await import('./runs.js')).registerRuns,
+  },
+  {
+    name: 'schedule',
+    description: 'run scheduled sources when they are due',
+    load: async () => (await import('./schedule.js')).registerSchedule,
+  },
+  {
+    name: 'serve',
+    description:
+      'serve the HTTP API and the web UI (credentials, sources, runs, overview) on 127.0.0.1, and run scheduled sources',
+    load: async () => (await import('./serve.js')).registerServe,
+  },
+  {
+    name: 'store',
+    description: 'the metadata store (credentials, sources, runs): where it is, and moving it to PostgreSQL',
+    load: async () => (await import('./store.js')).registerStore,
+  },
 ];

@@ -6,8 +6,7 @@ import { printJson, printLine, table } from '../output.js';
 import { withRuntime } from '../runtime.js';
 
 /** `snagsync runs list|show`: the run history, and per stream and partition what a run did. */
-export const registerRuns: CommandGroup = ({ program, io }) => {
-  const group = program.command('runs').description('run history: what each sync read, wrote, cost and how it ended');
+export const registerRuns: CommandGroup = ({ command: group, io }) => {
 
   group
     .command('list')

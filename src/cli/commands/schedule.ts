@@ -1,18 +1,16 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/time.js';
 import { SnagError } from '../../core/errors.js';
-import { runDue, startScheduler, type DueResult } from '../../engine/index.js';
+import type { DueResult } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine } from '../output.js';
-import { attachProgress } from '../progress.js';
 import { withRuntime } from '../runtime.js';
 
 /**
  * `snagsync schedule run-due` runs every scheduled source that is due, once (for cron or a systemd timer);
  * `snagsync schedule daemon` keeps doing so until stopped (Ctrl-C or SIGTERM finish the sync in progress cleanly).
  */
-export const registerSchedule: CommandGroup = ({ program, io, setExitCode }) => {
-  const group = program.command('schedule').description('run scheduled sources when they are due');
+export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode }) => {
 
   group
     .command('run-due')
@@ -20,6 +18,8 @@ export const registerSchedule: CommandGroup = ({ program, io, setExitCode }) => 
     .option('--json', 'print the results as JSON')
     .action(async function (this: Command) {
       const flags = this.opts<{ json?: boolean }>();
+      // Imported when the command runs: its help needs none of them.
+      const [{ runDue }, { attachProgress }] = await Promise.all([import('../../engine/index.js'), import('../progress.js')]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = () => controller.abort();
@@ -44,6 +44,7 @@ export const registerSchedule: CommandGroup = ({ program, io, setExitCode }) => 
       const flags = this.opts<{ tick: string }>();
       const tickMs = parseDuration(flags.tick);
       if (tickMs === null || tickMs < 1000) throw new SnagError('usage', '--tick must be a duration of at least 1s (e.g. 30s, 1m).');
+      const { startScheduler } = await import('../../engine/index.js');
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = () => controller.abort();
@@ -65,10 +66,8 @@ export const registerSchedule: CommandGroup = ({ program, io, setExitCode }) => 
     });
 
   function report(results: DueResult[], json: boolean): void {
-    if (json) return printJson(io, results);
-    if (results.length === 0) return notice(io, 'No source is due.');
-    for (const r of results) {
-      printLine(io, `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`);
-    }
+    if (json) printJson(io, results);
+    else if (results.length === 0) notice(io, 'No source is due.');
+    else printLine(io, results.map((r) => `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`).join('\n'));
   }
 };

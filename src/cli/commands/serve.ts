@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
-import { createLogger } from '../../core/log.js';
-import type { LevelWithSilent } from 'pino';
-import { openRuntime } from '../../runtime.js';
+import { createLogger, type LogLevel } from '../../core/log.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { StartedServer } from '../../server/start.js';
 import type { CommandGroup } from '../context.js';
@@ -24,10 +22,8 @@ interface ServeFlags {
   scheduler: boolean;
 }
 
-export const registerServe: CommandGroup = ({ program, io }) => {
-  program
-    .command('serve')
-    .description('serve the HTTP API and the web UI (credentials, sources, runs, overview) on 127.0.0.1, and run scheduled sources')
+export const registerServe: CommandGroup = ({ command, io }) => {
+  command
     .option('--host <address>', 'address to listen on; anything but loopback needs --tls-cert/--tls-key and a key set beforehand', DEFAULT_HOST)
     .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
@@ -38,10 +34,12 @@ export const registerServe: CommandGroup = ({ program, io }) => {
       const flags = this.opts<ServeFlags>();
       const port = z.coerce.number().int().min(0).max(65535).safeParse(flags.port);
       if (!port.success) throw new SnagError('usage', '--port must be a whole number from 0 to 65535.');
+      // Imported when the command runs: its help needs none of it.
+      const { openRuntime } = await import('../../runtime.js');
       const stopped = untilSignal();
       const runtime = openRuntime({ env: io.env });
       for (const w of runtime.warnings) io.stderr.write(`snagsync: warning: ${w}\n`);
-      const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
+      const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info');
       let server: StartedServer;
       try {
         // A PostgreSQL store connects and migrates now, so a wrong URL stops `serve` before it listens.

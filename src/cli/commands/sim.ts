@@ -23,10 +23,8 @@ interface SimFlags {
 
 const int = (name: string) => z.coerce.number({ error: `--${name} must be a whole number` }).int(`--${name} must be a whole number`);
 
-export const registerSim: CommandGroup = ({ program, io }) => {
-  program
-    .command('sim')
-    .description('serve a simulator of the Bugsnag Data Access API on 127.0.0.1 (no account or network needed)')
+export const registerSim: CommandGroup = ({ command, io }) => {
+  command
     .option('--port <n>', 'port to listen on (0 = any free port)', '0')
     .option('--host <address>', 'address to listen on (control endpoints /__sim/… only answer on loopback)', '127.0.0.1')
     .option('--seed <n>', 'seed: the same seed gives the same data', '1')

@@ -98,8 +98,7 @@ const FLAG_OF: Record<string, string> = {
   start_date: 'start-date',
 };
 
-export const registerSources: CommandGroup = ({ program, io }) => {
-  const group = program.command('sources').description('sources: what to read from Bugsnag with a credential, where to write it, and when');
+export const registerSources: CommandGroup = ({ command: group, io }) => {
 
   sourceOptions(group.command('create').description('create a source').requiredOption('--name <name>', 'a name for the source'), false).action(
     async function (this: Command) {

@@ -23,8 +23,8 @@ import { withRuntime } from '../runtime.js';
  * `snagsync store info` says which metadata store this process uses; `snagsync store migrate` copies a SQLite store
  * (a home folder's snagsync.db) into PostgreSQL, so that several machines can share it.
  */
-export const registerStore: CommandGroup = ({ program, io }) => {
-  const group = program.command('store').description('the metadata store (credentials, sources, runs): where it is, and moving it to PostgreSQL');
+export const registerStore: CommandGroup = ({ command, io }) => {
+  const group = command;
 
   group
     .command('info')

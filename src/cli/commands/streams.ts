@@ -4,10 +4,8 @@ import type { CommandGroup } from '../context.js';
 import { printJson, printLine, table } from '../output.js';
 
 /** `snagsync streams`: the catalog — every stream with its key, cursor, sync modes, parent and JSON Schema. */
-export const registerStreams: CommandGroup = ({ program, io }) => {
-  program
-    .command('streams')
-    .description('list the streams a source can read: key, cursor, sync modes, partition, heavy (--json adds the JSON Schema)')
+export const registerStreams: CommandGroup = ({ command, io }) => {
+  command
     .option('--json', 'print the catalog as JSON, with each stream\'s JSON Schema')
     .action(function (this: Command) {
       const flags = this.opts<{ json?: boolean }>();

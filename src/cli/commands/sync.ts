@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/time.js';
-import { exitCodeOf, startRun, type RunHandle, type RunSummary } from '../../engine/index.js';
+import type { RunHandle, RunSummary } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine, table, type Io } from '../output.js';
-import { attachProgress } from '../progress.js';
 import { commaList } from '../options.js';
 import { withRuntime } from '../runtime.js';
 
@@ -12,16 +11,16 @@ import { withRuntime } from '../runtime.js';
  * summary on stdout (JSON with --json), the exit code from the run's error. Ctrl-C stops cleanly: the page in
  * flight is abandoned, everything committed stays, the run is recorded as cancelled (a second Ctrl-C quits at once).
  */
-export const registerSync: CommandGroup = ({ program, io, setExitCode }) => {
-  program
-    .command('sync')
-    .description('sync a source now: every selected stream, incrementally, resuming where the last run stopped')
+export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
+  command
     .argument('<source>', 'source name or id')
     .option('--full-refresh', 'forget the checkpoints and read every stream\'s whole history again (records are upserted)')
     .option('--stream <stream>', 'only this stream (repeatable or comma-separated; comments bring errors along)', commaList)
     .option('--json', 'print the run summary as JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean }>();
+      // Imported when the command runs: its help needs none of them.
+      const [{ startRun, exitCodeOf }, { attachProgress }] = await Promise.all([import('../../engine/index.js'), import('../progress.js')]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stopSignals = onInterrupt(io, controller);

@@ -1,5 +1,5 @@
 import { SnagError } from '../../core/errors.js';
-import { registerSecret } from '../../core/redact.js';
+import { redactUrlPassword, registerSecret } from '../../core/redact.js';
 
 export const DATABASE_URL_ENV = 'SNAGSYNC_DATABASE_URL';
 /** The schema the store's tables live in unless the URL says `?schema=…`; apart from a warehouse's stream tables. */
@@ -43,9 +43,9 @@ export function parseStoreDatabaseUrl(raw: string, field = DATABASE_URL_ENV): St
   url.searchParams.delete('schema');
   const connectionString = url.toString();
   const shown = new URL(url.toString());
-  if (shown.password) shown.password = '***';
   shown.searchParams.set('schema', schema);
-  return { connectionString, schema, display: shown.toString() };
+  // The one way passwords in URLs are shown everywhere (store, destinations, logs): user:[REDACTED]@.
+  return { connectionString, schema, display: redactUrlPassword(shown.toString()) };
 }
 
 function badUrl(field: string, why: string): SnagError {
