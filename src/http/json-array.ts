@@ -65,7 +65,6 @@ export async function* jsonArrayElements(
   let escaped = false;
   /** The element is a bare scalar (number, true, false, null): it ends at a delimiter, not at a bracket. */
   let scalar = false;
-  let bom = true;
 
   const fail = (problem: JsonStreamProblem, message: string): never => {
     throw new JsonStreamError(problem, message, count, offset);
@@ -82,11 +81,7 @@ export async function* jsonArrayElements(
   };
 
   for await (const raw of source) {
-    let buf = toBuffer(raw);
-    if (bom && buf.length > 0) {
-      bom = false;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-    }
+    const buf = toBuffer(raw);
     // Where the current element's bytes start in this chunk (-1: not in an element; 0: it began in an earlier chunk).
     let start = state === S.Value ? 0 : -1;
     const ready: unknown[] = [];
@@ -141,6 +136,8 @@ export async function* jsonArrayElements(
       if (isSpace(b)) continue;
       switch (state) {
         case S.BeforeArray:
+          // A UTF-8 byte order mark (EF BB BF) may precede the array, in any chunking.
+          if (offset + i < 3 && b === [0xef, 0xbb, 0xbf][offset + i]) break;
           if (b !== 0x5b) fail('malformed', 'the body is not a JSON array');
           state = S.ValueOrEnd;
           break;
