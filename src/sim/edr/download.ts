@@ -18,7 +18,6 @@ import { DOWNLOAD_PREFIX, type EdrRecord } from './store.js';
  */
 export const DOWNLOAD_ENDPOINT = `GET ${DOWNLOAD_PREFIX}{file}`;
 const CHUNK_BYTES = 64 * 1024;
-// Generating the records is the bottleneck already; the fastest level keeps gzip from doubling it.
 
 export interface DownloadDeps {
   sim: SimState;
@@ -76,6 +75,7 @@ export async function serveDownload(d: DownloadDeps, req: IncomingMessage, res: 
     },
   });
   try {
+    // Generating the records is the bottleneck already; the fastest gzip level keeps compression from doubling it.
     await (gzip ? pipeline(body, createGzip({ level: zlib.Z_BEST_SPEED }), count, res) : pipeline(body, count, res));
     d.stats.downloadCount(fault.body ? 'cut' : 'completed');
   } catch {

@@ -1,5 +1,5 @@
 import { countEvents, eventRange } from '../data/counting.js';
-import type { EdrPart, EdrRecord } from '../edr/store.js';
+import type { EdrPart, EdrRecord, EdrStatus } from '../edr/store.js';
 import { fail, json, type Reply } from '../http/reply.js';
 import type { Router } from '../http/router.js';
 import { compileFilters, FilterError } from '../query/filters.js';
@@ -82,7 +82,8 @@ function create(ctx: Ctx, scope: EdrRecord['scope'], gis: number[], org: number)
     createdMs: ctx.nowMs,
   };
   edr.add(record);
-  return json(view(ctx, record), undefined, 201);
+  // The POST always answers PREPARING, even with no preparation time: the job has only just been queued.
+  return json(view(ctx, record, 'PREPARING'), undefined, 201);
 }
 
 function show(ctx: Ctx, scope: EdrRecord['scope'], id: string | undefined): Reply {
@@ -93,9 +94,9 @@ function show(ctx: Ctx, scope: EdrRecord['scope'], id: string | undefined): Repl
 }
 
 /** EventDataRequestApiView: `total` is null while PREPARING, `url` only while COMPLETED, expiry once completed. */
-function view(ctx: Ctx, r: EdrRecord): Record<string, unknown> {
+function view(ctx: Ctx, r: EdrRecord, forced?: EdrStatus): Record<string, unknown> {
   const edr = ctx.sim.edr;
-  const status = edr.status(r, ctx.nowMs);
+  const status = forced ?? edr.status(r, ctx.nowMs);
   const completed = status === 'COMPLETED' || status === 'EXPIRED';
   return {
     id: r.id,
