@@ -130,6 +130,12 @@ describe('lifecycle', () => {
     const hidden = sim.fixtures.projectHiddenFromMember!;
     const member = api(sim, sim.tokens.find((t) => t.role === 'member')!.token);
     expect((await member.send('POST', `/projects/${hidden}/event_data_requests`, { filters: {} })).status).toBe(404);
+    // An organization request by that token leaves the hidden project out.
+    const memberOrg = sim.info().organizations.find((o) => o.projects.some((p) => p.id === hidden))!.id;
+    const edr = await completed(member, `/organizations/${memberOrg}`, { filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T12:00:00Z' }] } });
+    const rows = await downloadJson(edr.url!);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((r) => String(r.project_url).endsWith(`/${hidden}`))).toBe(false);
   });
 
   it('events added after the POST are not in the export (a snapshot)', async () => {
