@@ -7,9 +7,11 @@ import { send, type PipelineConfig, type PipelineResponse } from '../http/pipeli
 import { RateLimiter, sharedRateLimiter, type RateLimiterState } from '../http/rate-limiter.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../http/retry.js';
 import { fetchTransport, type HttpMethod, type Transport } from '../http/transport.js';
+import { nodeStreamTransport, type StreamTransport } from '../http/stream-transport.js';
 import type { ApiContext, CallOptions, ListOptions, Pairs } from './context.js';
 import { incompleteBody, notBugsnag, responseError } from './errors.js';
 import { bugsnagHeaders } from './headers.js';
+import { USER_AGENT } from '../core/version.js';
 import { DEFAULT_API_BASE_URL, normalizeHost, type NormalizedHost } from './hosts.js';
 import type { Model } from './models/common.js';
 import { acceptNextLink, Paginator } from './paginator.js';
@@ -17,6 +19,7 @@ import { buildUrl, queryPairs, type QueryValue } from './query.js';
 import { collaboratorsResource, teamsResource, type CollaboratorsResource, type TeamsResource } from './resources/collaborators.js';
 import { commentsResource, type CommentsResource } from './resources/comments.js';
 import { errorsResource, type ErrorsResource } from './resources/errors.js';
+import { eventDataRequestsResource, type EventDataRequestsResource } from './resources/event-data-requests.js';
 import { eventsResource, type EventsResource } from './resources/events.js';
 import {
   eventFieldsResource,
@@ -49,6 +52,11 @@ export interface BugsnagClientOptions {
   host?: string;
   /** Defaults to built-in fetch. Inject a scripted transport in tests. */
   transport?: Transport;
+  /**
+   * For bodies read as streams (event data downloads from signed URLs). Never given the token, and outside the
+   * rate limiter. Defaults to node:http(s).
+   */
+  streamTransport?: StreamTransport;
   /** Per attempt, body included. Default 60 s. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
@@ -100,6 +108,7 @@ export class BugsnagClient implements ApiContext {
   readonly integrations: IntegrationsResource;
   readonly trends: TrendsResource;
   readonly stability: StabilityResource;
+  readonly eventDataRequests: EventDataRequestsResource;
 
   // Private (#) so that inspecting or serialising a client can never show the token.
   readonly #token: string;
@@ -175,6 +184,18 @@ export class BugsnagClient implements ApiContext {
     this.integrations = integrationsResource(this);
     this.trends = trendsResource(this);
     this.stability = stabilityResource(this);
+    const streamTransport = options.streamTransport ?? nodeStreamTransport();
+    const withClientSignal = (signal: AbortSignal | undefined) => {
+      const signals = [options.signal, signal].filter((x): x is AbortSignal => x !== undefined);
+      return signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    };
+    this.eventDataRequests = eventDataRequestsResource(this, {
+      // Only the headers the resource gives travel with a download: never the token (bugsnagHeaders is not used).
+      stream: (url, headers, signal) =>
+        streamTransport({ url, headers: { ...headers, 'User-Agent': USER_AGENT }, signal: withClientSignal(signal), idleTimeoutMs: timeoutMs }),
+      sleep: (ms, signal) => this.#clock.sleep(ms, withClientSignal(signal)),
+      now: () => this.#clock.now(),
+    });
   }
 
   /** What this client has cost so far: requests, retries, rate-limit waits. A copy. */

@@ -112,3 +112,18 @@ function badTime(text: string, field: string): SnagError {
     hint: 'Use an ISO 8601 time such as 2024-05-01T00:00:00Z, or a relative time such as 24h or 7d.',
   });
 }
+
+/**
+ * The same filters as a JSON object (`{"event.since": [{"type": "eq", "value": "7d"}]}`), for the endpoints that take
+ * them in a body (event data requests, docs/bugsnag-api.md §4.5). Built from filterPairs, so both spellings check
+ * and normalise values the same way; every value is a string, as Bugsnag expects.
+ */
+export function filterObject(filters: Filters | undefined, now: Date = new Date()): Record<string, Array<{ type: FilterType; value: string }>> {
+  const out: Record<string, Array<{ type: FilterType; value: string }>> = {};
+  const pairs = filterPairs(filters, now);
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const field = /^filters\[(.+)\]\[\]\[type\]$/.exec(pairs[i]![0])![1]!;
+    (out[field] ??= []).push({ type: pairs[i]![1] as FilterType, value: pairs[i + 1]![1] });
+  }
+  return out;
+}

@@ -6,3 +6,5 @@ export * from './events.js';
 export * from './rate-limiter.js';
 export * from './net-errors.js';
 export * from './pipeline.js';
+export * from './json-array.js';
+export * from './stream-transport.js';

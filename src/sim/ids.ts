@@ -17,6 +17,7 @@ export const KIND = {
   team: 8,
   comment: 9,
   savedSearch: 10,
+  eventDataRequest: 11,
 } as const;
 
 export type Kind = keyof typeof KIND;

@@ -26,6 +26,17 @@ export const SimulatorOptionsSchema = z.object({
    * across days and machines.
    */
   anchor: z.union([z.string(), z.date(), z.number()]).optional(),
+  /**
+   * Event data requests (docs/simulator-edr.md): how long one takes from the POST to COMPLETED (a third of it in
+   * PREPARING, the rest IN_PROGRESS). Nothing public says how long the real API takes.
+   */
+  edrPrepareMs: z.number().int().min(0).max(86_400_000).default(2_000),
+  /** Most events one event data request may select; past it the POST answers 400 (the real limit is not published). */
+  edrMaxEvents: z.number().int().min(1).max(1_000_000_000).default(100_000),
+  /** How long a signed download URL stays valid after the GET that handed it out (capped by `expires_at`). */
+  edrUrlTtlMs: z.number().int().min(1).default(600_000),
+  /** From COMPLETED to EXPIRED (`expires_at`); 7 days, as in the spec's example. */
+  edrExpireMs: z.number().int().min(1).default(7 * DAY_MS),
 });
 
 export type SimulatorOptions = z.input<typeof SimulatorOptionsSchema>;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getLogger } from '../core/log.js';
 import { maskToken } from '../core/redact.js';
 import { BodyError, readJsonBody } from './http/body.js';
+import { isDownloadPath, serveDownload } from './edr/download.js';
 import type { FaultInjector } from './http/faults.js';
 import type { RateLimiter } from './http/ratelimit.js';
 import { ReplyError, unrouted, type Reply } from './http/reply.js';
@@ -56,6 +57,12 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
       return;
     }
     send(res, await p.control(method, path, body), {});
+    return;
+  }
+
+  // Signed event data downloads: no token, no rate limit (like a storage bucket), but faults apply.
+  if (isDownloadPath(path)) {
+    await serveDownload(p, req, res, rawUrl, path, nowMs);
     return;
   }
 

@@ -18,6 +18,7 @@ import { releaseRoutes } from './routes/releases.js';
 import { trendRoutes } from './routes/trends.js';
 import { pivotRoutes } from './routes/pivots.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { eventDataRequestRoutes } from './routes/event-data-requests.js';
 import { json } from './http/reply.js';
 import type { SimFixtures, TokenRole } from './data/world.js';
 
@@ -176,6 +177,7 @@ function buildRouter(): Router<Ctx> {
   trendRoutes(r);
   pivotRoutes(r);
   catalogRoutes(r);
+  eventDataRequestRoutes(r);
   return r;
 }
 

@@ -2,6 +2,7 @@ import { ProjectData } from './data/project.js';
 import { hash } from './prng.js';
 import { World, type TokenSeed } from './data/world.js';
 import type { ResolvedOptions } from './options.js';
+import { EdrStore } from './edr/store.js';
 
 /** A small LRU for computed lists (sorted errors of a project under one filter), keyed by everything they depend on. */
 export class Lru<V> {
@@ -45,6 +46,7 @@ export class SimState {
   private readonly data: Array<ProjectData | undefined>;
   readonly revoked = new Set<string>();
   readonly cache = new Lru<unknown>(256);
+  readonly edr: EdrStore;
   private maxIssuedBaseSec = 0;
   private maxAddedSec = 0;
   readonly startMs: number;
@@ -53,6 +55,7 @@ export class SimState {
     this.world = new World(opts);
     this.data = new Array<ProjectData | undefined>(this.world.projects.length);
     this.startMs = nowMs;
+    this.edr = new EdrStore({ prepareMs: opts.edrPrepareMs, urlTtlMs: opts.edrUrlTtlMs, expireMs: opts.edrExpireMs });
   }
 
   project(gi: number): ProjectData {

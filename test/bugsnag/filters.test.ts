@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SnagError } from '../../src/core/errors.js';
-import { filterPairs, filterTime } from '../../src/bugsnag/filters.js';
+import { filterObject, filterPairs, filterTime } from '../../src/bugsnag/filters.js';
 import { encodeQuery, queryPairs, seg } from '../../src/bugsnag/query.js';
 
 const NOW = new Date('2024-05-10T12:00:00Z');
@@ -93,5 +93,19 @@ describe('query building', () => {
     expect(seg('project id', '5a2fc37fd1befa003981d5b9')).toBe('5a2fc37fd1befa003981d5b9');
     expect(seg('event field display id', 'user.email')).toBe('user.email');
     for (const bad of ['', ' ', '../x', 'a/b', 'a?b', 'a#b', '..']) expect(() => seg('project id', bad)).toThrow(SnagError);
+  });
+});
+
+describe('filterObject (filters in a JSON body)', () => {
+  it('carries the same comparisons as the query pairs, every value a string', () => {
+    const now = new Date('2026-01-15T00:00:00Z');
+    const filters = { 'event.since': '2w', 'app.in_foreground': true, 'error.status': [{ type: 'ne' as const, value: 'fixed' }, { type: 'ne' as const, value: 'ignored' }] };
+    expect(filterObject(filters, now)).toEqual({
+      'event.since': [{ type: 'eq', value: '2026-01-01T00:00:00Z' }],
+      'app.in_foreground': [{ type: 'eq', value: 'true' }],
+      'error.status': [{ type: 'ne', value: 'fixed' }, { type: 'ne', value: 'ignored' }],
+    });
+    expect(filterObject(undefined)).toEqual({});
+    expect(() => filterObject({ 'event.since': [{ type: 'ne', value: '7d' }] })).toThrow(/only supports "eq"/);
   });
 });

@@ -171,6 +171,36 @@ const CALLS: Record<string, Entry> = {
     expect(await c.stability.trend(noSessions)).toBeNull();
     expect(await c.stability.trend(noStage)).toBeNull();
   }),
+
+  // A POST that only reads (docs/bugsnag-api.md §2.13), so it sits with the reads.
+  'eventDataRequests.create': read(async (c, id) => {
+    one(await c.eventDataRequests.create(id.project, { filters: { 'event.since': '7d' } }), 'id', 'status', 'created_at');
+    one(await c.eventDataRequests.create({ organizationId: id.org }, { filters: { 'event.since': '1d' }, reportType: 'gdpr' }), 'id', 'report_type');
+  }),
+  'eventDataRequests.get': read(async (c, id) => {
+    const created = await c.eventDataRequests.create({ projectId: id.project }, { filters: { 'event.since': '1d' } });
+    one(await c.eventDataRequests.get({ projectId: id.project }, created.id), 'id', 'status', 'filters');
+  }),
+  'eventDataRequests.waitUntilComplete': read(async (c, id) => {
+    const created = await c.eventDataRequests.create(id.project, { filters: { 'event.since': '1d' } });
+    one(await c.eventDataRequests.waitUntilComplete(id.project, created.id, { initialDelayMs: 20 }), 'url', 'total', 'completed_at', 'expires_at');
+  }),
+  'eventDataRequests.download': read(async (c, id, sim) => {
+    const created = await c.eventDataRequests.create(id.project, { filters: { 'event.since': '1d' } });
+    const { url } = await c.eventDataRequests.waitUntilComplete(id.project, created.id, { initialDelayMs: 20 });
+    const d = await c.eventDataRequests.download(url);
+    let text = '';
+    for await (const chunk of d.body) text += (chunk as Buffer).toString('utf8');
+    rows(JSON.parse(text) as unknown[], 'id', 'received_at', 'exceptions');
+    expect(sim.stats().downloads.completed).toBe(1);
+  }),
+  'eventDataRequests.readPages': read(async (c, id) => {
+    const created = await c.eventDataRequests.create(id.project, { filters: { 'event.since': '7d' } });
+    const { url } = await c.eventDataRequests.waitUntilComplete(id.project, created.id, { initialDelayMs: 20 });
+    const pages: unknown[][] = [];
+    for await (const page of c.eventDataRequests.readPages(url, { pageSize: 100 })) pages.push(page);
+    rows(pages.flat(), 'id', 'received_at', 'exceptions', 'device');
+  }),
 };
 
 /**
@@ -208,7 +238,7 @@ const id = {} as Ids;
 
 beforeAll(async () => {
   // The default anchor (today), so that the relative windows below (`7d`, `30d`) hold data.
-  sim = await start({ seed: 5, events: 2000, errors: 40 });
+  sim = await start({ seed: 5, events: 2000, errors: 40, edrPrepareMs: 100 });
   const admin = sim.tokens.find((t) => t.role === 'admin')!;
   client = createBugsnagClient({ token: admin.token, host: sim.url, logger: false, retry: { retries: 0, rateLimitRetries: 0 } });
   // Ids come from a plain fetch so that no client method is exercised before its own row.

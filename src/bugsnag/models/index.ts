@@ -12,3 +12,4 @@ export * from './pivot.js';
 export * from './saved-search.js';
 export * from './integration.js';
 export * from './trend.js';
+export * from './event-data-request.js';

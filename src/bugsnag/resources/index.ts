@@ -10,3 +10,4 @@ export * from './pivots.js';
 export * from './saved-searches.js';
 export * from './integrations.js';
 export * from './trends.js';
+export * from './event-data-requests.js';

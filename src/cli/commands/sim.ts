@@ -17,6 +17,8 @@ interface SimFlags {
   rateLimit: string;
   rateWindowMs: string;
   faults: string;
+  edrPrepareMs: string;
+  edrMaxEvents: string;
   anchor?: string;
   json?: boolean;
 }
@@ -36,6 +38,8 @@ export const registerSim: CommandGroup = ({ command, io }) => {
     .option('--rate-limit <n>', 'requests per token per window (the real API was seen at 30)', '30')
     .option('--rate-window-ms <ms>', 'rate-limit window in milliseconds', '60000')
     .option('--faults <spec>', 'faults to inject, e.g. 500:0.1,reset:0.05,truncate:0.05,slow:200ms@0.1,429storm:5s', '')
+    .option('--edr-prepare-ms <ms>', 'how long an event data request takes to become COMPLETED', '2000')
+    .option('--edr-max-events <n>', 'most events one event data request may select (past it: 400)', '100000')
     .option('--anchor <time>', 'where generated history ends (ISO 8601; default: start of the current UTC day)')
     .option('--json', 'print one JSON line {"url","tokens",…} on stdout, then serve until SIGINT/SIGTERM')
     .action(async function (this: Command) {
@@ -70,6 +74,8 @@ async function start(flags: SimFlags): Promise<Simulator> {
       releases: int('releases'),
       rateLimit: int('rate-limit'),
       rateWindowMs: int('rate-window-ms'),
+      edrPrepareMs: int('edr-prepare-ms'),
+      edrMaxEvents: int('edr-max-events'),
     })
     .safeParse(flags);
   if (!parsed.success) throw new SnagError('usage', parsed.error.issues[0]?.message ?? 'invalid option');

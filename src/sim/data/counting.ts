@@ -115,3 +115,22 @@ export function countEvents(pd: ProjectData, f: CompiledFilters, lo: number, hi:
   for (let e = 0; e < pd.errorCount; e++) n += errorWindowStats(pd, e, f, lo, hi)?.events ?? 0;
   return n;
 }
+
+/** Per-event predicate with per-error memos (error-level verdict and residue mask computed once per error). */
+export function eventMatcher(pd: ProjectData, f: CompiledFilters, onlyError: number | null): (i: number) => boolean {
+  const memo = new Map<number, Uint8Array | null | false>();
+  const needsCheck = f.hasErrorLevel || f.hasEventLevel || pd.deletedErrors.size > 0;
+  if (!needsCheck) return () => true;
+  return (i) => {
+    const e = onlyError ?? pd.errorOfEvent(i);
+    let m = memo.get(e);
+    if (m === undefined) {
+      m = pd.isDeleted(e) || (f.hasErrorLevel && !f.matchesError(errorFacts(pd, e))) ? false : residueMask(pd, e, f);
+      memo.set(e, m);
+    }
+    if (m === false) return false;
+    if (m === null) return true;
+    const seed = pd.errorSeed(e);
+    return m[pd.occurrenceOfEvent(i) % seed.period] === 1;
+  };
+}

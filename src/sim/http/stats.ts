@@ -24,6 +24,21 @@ export interface SimStats {
   byStatus: Record<string, number>;
   endpoints: Record<string, number>;
   byToken: Record<string, TokenStats>;
+  /** Event data downloads (signed URLs, no token, outside the rate limit): docs/simulator-edr.md. */
+  downloads: DownloadStats;
+}
+
+export interface DownloadStats {
+  requests: number;
+  /** Answered 403: wrong, missing or expired signature, or an expired request. */
+  refused: number;
+  /** Bodies sent to the end. */
+  completed: number;
+  /** Bodies cut short: a reset or truncate fault, or the client going away. */
+  cut: number;
+  records: number;
+  /** Bytes of body written to the socket (compressed when gzip was asked for). */
+  bytes: number;
 }
 
 export class StatsCollector {
@@ -94,8 +109,31 @@ export class StatsCollector {
   withoutVersion(): void {
     this.s.withoutVersion++;
   }
+
+  download(endpoint: string): void {
+    this.s.requests++;
+    this.s.endpoints[endpoint] = (this.s.endpoints[endpoint] ?? 0) + 1;
+    this.s.downloads.requests++;
+  }
+
+  /** Looked up on every call, so a reset in the middle of a download starts the new counts cleanly. */
+  downloadCount(key: Exclude<keyof DownloadStats, 'requests'>, n = 1): void {
+    this.s.downloads[key] += n;
+  }
 }
 
 function empty(): SimStats {
-  return { requests: 0, rows: 0, rateLimited: 0, unauthorized: 0, unrouted: 0, withoutVersion: 0, faults: {}, byStatus: {}, endpoints: {}, byToken: {} };
+  return {
+    requests: 0,
+    rows: 0,
+    rateLimited: 0,
+    unauthorized: 0,
+    unrouted: 0,
+    withoutVersion: 0,
+    faults: {},
+    byStatus: {},
+    endpoints: {},
+    byToken: {},
+    downloads: { requests: 0, refused: 0, completed: 0, cut: 0, records: 0, bytes: 0 },
+  };
 }

@@ -2,7 +2,7 @@ import { fail, json, type Reply } from '../http/reply.js';
 import type { Router } from '../http/router.js';
 import { isHash, scalar } from '../query/params.js';
 import { parseTimestamp } from '../../core/time.js';
-import { countEvents, errorFacts, eventRange, residueMask } from '../data/counting.js';
+import { countEvents, eventMatcher, eventRange } from '../data/counting.js';
 import type { ProjectData } from '../data/project.js';
 import type { CompiledFilters } from '../query/filters.js';
 import { eventFull, eventSummary } from '../views/events.js';
@@ -87,7 +87,7 @@ function eventsPage(ctx: Ctx, pd: ProjectData, onlyError: number | null): Reply 
   total ??= cachedCount(ctx, pd, f, walkLo, walkHi, onlyError);
 
   const rows: number[] = [];
-  const match = matcher(pd, f, onlyError);
+  const match = eventMatcher(pd, f, onlyError);
   const next = candidates(pd, lo, hi, asc, onlyError);
   let lastSec: number | null = null;
   let scanned = 0;
@@ -134,23 +134,4 @@ function candidates(pd: ProjectData, lo: number, hi: number, asc: boolean, onlyE
   return asc
     ? () => (k < k1 ? pd.occurrenceIndex(onlyError, k++) : -1)
     : () => (k >= k0 ? pd.occurrenceIndex(onlyError, k--) : -1);
-}
-
-/** Per-event predicate with per-error memos (error-level verdict and residue mask computed once per error). */
-function matcher(pd: ProjectData, f: CompiledFilters, onlyError: number | null): (i: number) => boolean {
-  const memo = new Map<number, Uint8Array | null | false>();
-  const needsCheck = f.hasErrorLevel || f.hasEventLevel || pd.deletedErrors.size > 0;
-  if (!needsCheck) return () => true;
-  return (i) => {
-    const e = onlyError ?? pd.errorOfEvent(i);
-    let m = memo.get(e);
-    if (m === undefined) {
-      m = pd.isDeleted(e) || (f.hasErrorLevel && !f.matchesError(errorFacts(pd, e))) ? false : residueMask(pd, e, f);
-      memo.set(e, m);
-    }
-    if (m === false) return false;
-    if (m === null) return true;
-    const seed = pd.errorSeed(e);
-    return m[pd.occurrenceOfEvent(i) % seed.period] === 1;
-  };
 }

@@ -157,8 +157,30 @@ interface Frame {
   source_control_name: null;
 }
 
-/** Frames depend on the error only (every occurrence of an error group has the same top of stack). */
+/**
+ * Frames depend on the error only, so a run of events (an export renders hundreds of thousands) reuses them: a small
+ * per-project memo, emptied when full. Rendered events are serialised at once and never changed, so sharing is safe.
+ */
+const framesMemo = new WeakMap<ProjectData, Map<number, Frame[]>>();
+const FRAMES_MEMO_MAX = 2048;
+
 function stackFrames(pd: ProjectData, e: number): Frame[] {
+  let memo = framesMemo.get(pd);
+  if (!memo) {
+    memo = new Map();
+    framesMemo.set(pd, memo);
+  }
+  let frames = memo.get(e);
+  if (!frames) {
+    if (memo.size >= FRAMES_MEMO_MAX) memo.clear();
+    frames = buildFrames(pd, e);
+    memo.set(e, frames);
+  }
+  return frames;
+}
+
+/** Every occurrence of an error group has the same top of stack. */
+function buildFrames(pd: ProjectData, e: number): Frame[] {
   const seed = pd.errorSeed(e);
   const rng = Rng.of(pd.seed, hashString('frames'), e);
   const frames: Frame[] = [];
