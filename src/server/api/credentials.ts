@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isSnagError } from '../../core/errors.js';
 import { passedTestJson, type CredentialView } from '../../credentials/view.js';
-import { RateLimiter } from '../../http/rate-limiter.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
-import { INTERACTIVE_RETRY, INTERACTIVE_TIMEOUT_MS } from '../interactive.js';
+import { interactiveClientOptions } from '../interactive.js';
 import { parseCredentialRequest, toDataCredential, type DataCredential } from './credential-resource.js';
 
 /**
@@ -79,12 +78,7 @@ export function registerCredentialsApi(app: FastifyInstance): void {
   app.post<IdParams>('/api/data_credentials/:id/probe/sample', async (request) => {
     const c = await service().getCredential(request.params.id);
     const started = performance.now();
-    const client = await service().clientFor(c.id, {
-      logger: app.snag.logger,
-      timeoutMs: INTERACTIVE_TIMEOUT_MS,
-      retry: INTERACTIVE_RETRY,
-      rateLimiter: new RateLimiter(),
-    });
+    const client = await service().clientFor(c.id, { logger: app.snag.logger, ...interactiveClientOptions(app.snag.runtime.env) });
     const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
     const projects = [];
     for (const o of orgs) {
