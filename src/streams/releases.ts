@@ -4,6 +4,7 @@ import { toIso } from '../core/time.js';
 import { loadState, ReleaseState } from './state.js';
 import { defineStream, type Batch, type ReadContext } from './types.js';
 import { fullPassDue, isRejectedLink, maxIso, ms, projectPartition, seconds, withParents } from './util.js';
+import { durationOption } from './options.js';
 
 /**
  * Releases, newest first by `release_time` (10 a page, Bugsnag's maximum). Incremental: a pass fixes `base` (its
@@ -18,6 +19,9 @@ export const releases = defineStream({
   name: 'releases',
   description: "The project's releases (builds and deploys), with their session figures.",
   endpoint: 'GET /projects/{project_id}/releases',
+  options: z.object({
+    releases_full_pass_interval: durationOption({ description: 'How often releases get a full pass to refresh their session counts', default: '1d', flag: 'releases-full-pass' }),
+  }),
   schema: ReleaseSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],
   partition: 'project',
