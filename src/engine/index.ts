@@ -40,6 +40,8 @@ export {
   SourceScheduleSchema,
   problemsOf,
   problemsError,
+  judged,
+  sourceInputProblems,
   type Problem,
 } from './source-config.js';
 export { exitCodeOf } from './exit.js';

@@ -24,7 +24,7 @@ import { isNoSchedule, parseSchedule } from './schedule.js';
  */
 
 /** Runs an engine validator inside zod: its SnagError becomes an issue on the field, its hint in `params`. */
-function judged<T extends z.ZodType>(schema: T, check: (value: z.output<T>) => unknown): T {
+export function judged<T extends z.ZodType>(schema: T, check: (value: z.output<T>) => unknown): T {
   return schema.superRefine((value, ctx) => {
     try {
       check(value);
@@ -131,6 +131,11 @@ export const SourceInputSchema = z.object({ ...SOURCE_FIELDS, ...SOURCE_CONFIG_S
 /** The stream-owned options are typed where they are used (`resolveSyncOptions`); here they are open keys. */
 export type SourceInput = z.input<typeof TypedInput> & { [option: string]: unknown };
 type ParsedSourceInput = z.output<typeof TypedInput> & { [option: string]: unknown };
+/** Every problem of an engine input, by field (none: an empty object). */
+export function sourceInputProblems(raw: unknown): Record<string, Problem> {
+  const r = SourceInputSchema.safeParse(raw);
+  return r.success ? {} : problemsOf(r.error.issues);
+}
 export function parseSourceInput(raw: unknown): { data: ParsedSourceInput; error: null } | { data: null; error: SnagError } {
   const r = SourceInputSchema.safeParse(raw);
   return r.success ? { data: r.data as ParsedSourceInput, error: null } : { data: null, error: problemsError(problemsOf(r.error.issues))! };
@@ -176,6 +181,7 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], containers: read
     }
     const hint = (iss as { params?: IssueParams }).params?.hint;
     if (iss.code === 'custom') put(field, hint ? { message: iss.message, hint } : { message: iss.message });
+    else if (iss.code === 'invalid_type' && / received undefined$/.test(iss.message) && path.length <= depth) put(field, { message: `${field} is required.` });
     else if (iss.code === 'invalid_type' && !iss.message.startsWith('Give ')) put(field, { message: `${field} must be ${expected(iss, path.length > depth)}.` });
     else if (iss.code === 'invalid_value') put(field, { message: `${field} must be ${iss.values.map((v) => JSON.stringify(v)).join(' or ')}.` });
     else if (iss.code === 'invalid_union') put(field, { message: `${field} is not in a form snagsync takes.`, hint: `See the description of ${field}.` });
