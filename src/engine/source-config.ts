@@ -57,7 +57,7 @@ const ENGINE_SHAPE = {
     judged(z.array(z.string().meta({ enum: [...STREAM_NAMES] })), (v) => validateStreams(v.flatMap((s) => s.split(','))))
       .nullable()
       .optional()
-      .meta({ description: 'Streams to sync; none (null): the defaults, every stream but the heavy ones' }),
+      .meta({ description: 'Streams to sync; none: the defaults, every stream but the heavy ones' }),
     { placeholder: '<a,b,…>' },
   ),
   start_date: cli(
@@ -72,8 +72,7 @@ const ENGINE_SHAPE = {
       .nullable()
       .optional()
       .meta({
-        description:
-          'Bugsnag filters: FIELD=VALUE or FIELD!=VALUE (e.g. app.release_stage=production), as a list, or {"FIELD": ["VALUE" | {"type": "eq|ne|empty", "value": "…"}]}',
+        description: 'Bugsnag filters, each FIELD=VALUE or FIELD!=VALUE (e.g. app.release_stage=production); none: everything',
       }),
     { flag: 'filter', placeholder: '<FIELD=VALUE>' },
   ),
