@@ -16,6 +16,7 @@ import {
   sourceRequestFromWizard,
   wizardValuesFromBody,
   wizardValuesFromSource,
+  WIZARD_OPTIONS,
   type WizardValues,
 } from '../sources/wizard-values.js';
 import { pageHeading } from './layout.js';
@@ -36,7 +37,10 @@ interface WizardContext {
   source: Source | null;
 }
 
-const FORM_FIELD_NAMES = ['name', 'description', 'credential_id', 'organizations', 'projects', 'streams', 'start_date', 'filters', 'destination', 'schedule', 'test_stream'];
+const FORM_FIELD_NAMES = [
+  'name', 'description', 'credential_id', 'organizations', 'projects', 'streams', 'start_date', 'filters', 'destination', 'schedule', 'test_stream',
+  ...WIZARD_OPTIONS.map((o) => o.key),
+];
 
 export function registerSourceWizardPages(app: FastifyInstance): void {
   app.get<{ Querystring: { credential_id?: string } }>('/sources/new', async (request, reply) => {
@@ -226,7 +230,8 @@ async function renderWizard(request: FastifyRequest, reply: FastifyReply, ctx: W
 }
 
 function stepFields(i: number): string[] {
-  return [[], ['credential_id'], ['organizations', 'projects', 'streams', 'start_date', 'filters', 'test_stream'], ['destination'], ['schedule'], ['name', 'description']][i] ?? [];
+  const configure = ['organizations', 'projects', 'streams', 'start_date', 'filters', 'test_stream', ...WIZARD_OPTIONS.map((o) => o.key)];
+  return [[], ['credential_id'], configure, ['destination'], ['schedule'], ['name', 'description']][i] ?? [];
 }
 
 function sourceWizardPage(title: string, options: Parameters<typeof sourceWizard>[0]): SafeHtml {
