@@ -1,6 +1,6 @@
 import type { FilterComparison, FilterInput, Filters } from '../bugsnag/filters.js';
 import { SnagError } from '../core/errors.js';
-import { parseDuration, resolveTime } from '../core/time.js';
+import { resolveTime } from '../core/time.js';
 import type { CredentialOrganization, SourceConfig } from '../store/models.js';
 import { DEFAULT_STREAMS, findStream, STREAM_NAMES } from '../streams/catalog.js';
 
@@ -95,12 +95,6 @@ export function validateStreams(names: readonly string[], field = 'streams'): st
     }
   }
   return out;
-}
-
-export function validateDuration(value: string, field: string): string {
-  const ms = parseDuration(value);
-  if (ms === null || ms <= 0) throw configError(field, `"${value}" is not a duration.`, 'Write it as 15m, 1h, 1d or 2w.');
-  return value.trim();
 }
 
 export function validateStartDate(value: string): string {
