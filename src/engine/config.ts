@@ -1,20 +1,13 @@
-import { z } from 'zod';
 import type { FilterComparison, FilterInput, Filters } from '../bugsnag/filters.js';
 import { SnagError } from '../core/errors.js';
-import { parseDuration, resolveTime } from '../core/time.js';
+import { resolveTime } from '../core/time.js';
 import type { CredentialOrganization, SourceConfig } from '../store/models.js';
 import { DEFAULT_STREAMS, findStream, STREAM_NAMES } from '../streams/catalog.js';
-import type { SyncOptions } from '../streams/types.js';
 
 /**
- * A source's configuration: what the CLI flags and the HTTP API give (validated here, with errors naming the
- * field), how it is stored (the store's `SourceConfig`), and what a run resolves it to (`SyncOptions`).
+ * The engine's validators for a source's configuration values (each throws a SnagError `config` naming its field).
+ * The configuration itself is declared once, in source-config.ts, which runs these inside its zod schema.
  */
-export const DEFAULT_LOOKBACK = '15m';
-export const DEFAULT_ERRORS_FULL_PASS = '1d';
-export const DEFAULT_RELEASES_FULL_PASS = '1d';
-export const DEFAULT_TRENDS_RESOLUTION = '12h';
-export const DEFAULT_TRENDS_DAYS = 30;
 
 /** Filter field names Bugsnag documents (docs/bugsnag-api.md §13); projects may add custom ones, so others only warn. */
 export const KNOWN_FILTER_FIELDS: readonly string[] = [
@@ -104,12 +97,6 @@ export function validateStreams(names: readonly string[], field = 'streams'): st
   return out;
 }
 
-export function validateDuration(value: string, field: string): string {
-  const ms = parseDuration(value);
-  if (ms === null || ms <= 0) throw configError(field, `"${value}" is not a duration.`, 'Write it as 15m, 1h, 1d or 2w.');
-  return value.trim();
-}
-
 export function validateStartDate(value: string): string {
   try {
     resolveTime(value);
@@ -157,15 +144,6 @@ export function validateIds(values: readonly string[], field: string): string[] 
   return out;
 }
 
-/** The extra options the engine keeps in a source's config (the store keeps unknown keys as they are). */
-const EngineOptions = z.object({
-  lookback: z.string().optional(),
-  concurrency: z.number().int().min(1).max(8).optional(),
-  trends_resolution: z.enum(['1m', '5m', '30m', '2h', '12h']).optional(),
-  trends_days: z.number().int().min(1).max(90).optional(),
-  releases_full_pass_interval: z.string().optional(),
-});
-
 /** The streams a run reads: the ones asked for (else the source's, else the defaults), with their parents. */
 export function selectStreams(config: SourceConfig, requested?: readonly string[]): string[] {
   const base = requested && requested.length ? validateStreams(requested, 'stream') : config.streams?.length ? [...config.streams] : [...DEFAULT_STREAMS];
@@ -175,22 +153,4 @@ export function selectStreams(config: SourceConfig, requested?: readonly string[
   }
   for (const name of base) if (!findStream(name)) throw configError('streams', `The source names a stream snagsync does not know: "${name}".`, 'Update the source with --streams.');
   return base;
-}
-
-/** What a run works with: times made absolute, durations in milliseconds. */
-export function resolveSyncOptions(config: SourceConfig, now: Date): SyncOptions & { concurrency: number } {
-  const extra = EngineOptions.safeParse(config);
-  const opts = extra.success ? extra.data : {};
-  const start = typeof config.start_date === 'string' && config.start_date ? resolveTime(config.start_date, now) : null;
-  return {
-    startDate: start,
-    filters: toBugsnagFilters(config.filters as StoredFilters | undefined),
-    fullReports: config.full_reports === true,
-    lookbackMs: parseDuration(opts.lookback ?? DEFAULT_LOOKBACK) ?? 900_000,
-    errorsFullPassMs: parseDuration(config.errors_full_pass_interval ?? DEFAULT_ERRORS_FULL_PASS) ?? 86_400_000,
-    releasesFullPassMs: parseDuration(opts.releases_full_pass_interval ?? DEFAULT_RELEASES_FULL_PASS) ?? 86_400_000,
-    trendsResolution: opts.trends_resolution ?? DEFAULT_TRENDS_RESOLUTION,
-    trendsDays: opts.trends_days ?? DEFAULT_TRENDS_DAYS,
-    concurrency: opts.concurrency ?? 1,
-  };
 }

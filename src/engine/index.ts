@@ -27,7 +27,23 @@ export {
 export { parseSchedule, nextRunAfter, isNoSchedule, type Schedule } from './schedule.js';
 export { runDue, startScheduler, type DueResult, type RunDueOptions, type SchedulerOptions, type SchedulerHandle } from './scheduler.js';
 export { clientOptionsFromEnv, type EngineClientOptions } from './client.js';
-export { resolveSyncOptions, selectStreams, parseFilterArgs, DEFAULT_LOOKBACK, DEFAULT_ERRORS_FULL_PASS, DEFAULT_RELEASES_FULL_PASS } from './config.js';
+export { selectStreams, parseFilterArgs } from './config.js';
+export {
+  resolveSyncOptions,
+  effectiveOptions,
+  optionDefault,
+  SourceConfigSchema,
+  SOURCE_CONFIG_SHAPE,
+  SOURCE_CONFIG_KEYS,
+  TUNING_KEYS,
+  SourceDestinationSchema,
+  SourceScheduleSchema,
+  problemsOf,
+  problemsError,
+  judged,
+  sourceInputProblems,
+  type Problem,
+} from './source-config.js';
 export { exitCodeOf } from './exit.js';
 // The stream catalog (what a source can read), for the CLI's `streams` and the server's wizard.
 export {

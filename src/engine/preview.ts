@@ -4,9 +4,11 @@ import { SnagError, toSnagError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Credential, SourceConfig } from '../store/models.js';
 import { findStream, getStream, STREAM_NAMES } from '../streams/catalog.js';
+import type { ClientEventListener } from '../http/events.js';
 import type { ChildContext, Partition, ReadContext, StreamRecord } from '../streams/types.js';
 import { clientOptionsFromEnv, engineClient, type EngineClientOptions } from './client.js';
-import { configError, resolveSyncOptions } from './config.js';
+import { configError } from './config.js';
+import { resolveSyncOptions } from './source-config.js';
 import { explainAuthFailure } from './failures.js';
 import { chooseOrganizations, chooseProjects, GLOBAL, orgPartition, projectPartition } from './planner.js';
 import { sourceDraft, type SourceInput } from './sources.js';
@@ -20,6 +22,8 @@ export interface PreviewOptions {
   limit?: number;
   signal?: AbortSignal;
   client?: EngineClientOptions;
+  /** Sees the preview's requests, retries and rate-limit waits (an interactive caller refuses to wait). */
+  onEvent?: ClientEventListener;
 }
 
 export interface PreviewResult {
@@ -44,7 +48,7 @@ export async function previewStream(runtime: Runtime, target: PreviewTarget, str
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const api = engineClient(token, credential.host, options.client ?? clientOptionsFromEnv(runtime.env), () => undefined, controller.signal);
+  const api = engineClient(token, credential.host, options.client ?? clientOptionsFromEnv(runtime.env), options.onEvent ?? (() => undefined), controller.signal);
   try {
     const now = new Date();
     const sync = resolveSyncOptions(config, now);

@@ -10,7 +10,8 @@ import type { Credential, RunError, RunTrigger, Source } from '../store/models.j
 import { descriptorOf, getStream } from '../streams/catalog.js';
 import type { Partition } from '../streams/types.js';
 import { clientOptionsFromEnv, engineClient, type EngineClientOptions } from './client.js';
-import { configError, resolveSyncOptions, selectStreams } from './config.js';
+import { configError, selectStreams } from './config.js';
+import { resolveSyncOptions } from './source-config.js';
 import { RunEvents, type FinalStatus, type RunSummary, type RunWarning } from './events.js';
 import { cancelledError, errorJson, explainAuthFailure, isTokenRejected } from './failures.js';
 import { streamSummaries, totalsOf, type StreamRow } from './history.js';

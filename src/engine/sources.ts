@@ -1,56 +1,28 @@
 import { z } from 'zod';
+import { SnagError } from '../core/errors.js';
+import { checkDestinationPath } from '../destinations/paths.js';
 import { defaultDestinationUrl, parseDestinationUrl, formatDestinationUrl } from '../destinations/url.js';
+import { REDACTED } from '../core/redact.js';
 import type { Runtime } from '../runtime.js';
 import type { Credential, Source, SourceConfig, SourceStatus } from '../store/models.js';
-import { DEFAULT_STREAMS } from '../streams/catalog.js';
-import {
-  configError,
-  DEFAULT_ERRORS_FULL_PASS,
-  DEFAULT_LOOKBACK,
-  DEFAULT_RELEASES_FULL_PASS,
-  parseFilterArgs,
-  resolveOrganizations,
-  unknownFilterFields,
-  validateDuration,
-  validateFilters,
-  validateIds,
-  validateStartDate,
-  validateStreams,
-  type StoredFilters,
-} from './config.js';
+import { DEFAULT_STREAMS, STREAMS } from '../streams/catalog.js';
+import { configError, parseFilterArgs, resolveOrganizations, unknownFilterFields, validateFilters, validateIds, validateStartDate, validateStreams, type StoredFilters } from './config.js';
 import { isNoSchedule, parseSchedule } from './schedule.js';
+import { effectiveOptions, parseSourceInput, SOURCE_CONFIG_KEYS, SourceInputSchema, type SourceInput } from './source-config.js';
 
 /**
- * Creating and changing sources, for every face (CLI, HTTP API, library): input is validated field by field (a
- * SnagError `config` with `details.field`), relative destination paths are made absolute once, a schedule sets the
- * first `next_run_at`. The CLI passes strings as typed; the API may pass filters as an object.
+ * Creating and changing sources, for every face (CLI, HTTP API, library): input is checked against the source
+ * configuration's one declaration (source-config.ts), every problem at once, each a SnagError `config` field with
+ * `details.field`; relative destination paths are made absolute once, a schedule sets the first `next_run_at`. The
+ * CLI passes strings as typed; the API may pass filters as an object.
  */
-const FilterObject = z.record(
-  z.string(),
-  z.array(z.union([z.string(), z.object({ type: z.enum(['eq', 'ne', 'empty']), value: z.string() })])),
-);
+export { SourceInputSchema, type SourceInput };
 
-export const SourceInputSchema = z.object({
-  name: z.string().optional(),
-  /** Credential name or id. */
-  credential: z.string().optional(),
-  organizations: z.array(z.string()).optional(),
-  projects: z.array(z.string()).optional(),
-  exclude_projects: z.array(z.string()).optional(),
-  streams: z.array(z.string()).nullable().optional(),
-  start_date: z.string().nullable().optional(),
-  full_reports: z.boolean().optional(),
-  /** `["FIELD=VALUE", "FIELD!=VALUE"]`, or `{field: [value | {type, value}]}`. */
-  filters: z.union([z.array(z.string()), FilterObject]).optional(),
-  destination: z.string().optional(),
-  schedule: z.string().nullable().optional(),
-  lookback: z.string().optional(),
-  errors_full_pass_interval: z.string().optional(),
-  releases_full_pass_interval: z.string().optional(),
-  concurrency: z.number().int().min(1).max(8).optional(),
-  status: z.enum(['active', 'paused']).optional(),
-});
-export type SourceInput = z.input<typeof SourceInputSchema>;
+/** The config keys a source's own fields are not: the stream-owned and tuning options, copied as given. */
+const CORE_CONFIG_KEYS = ['organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'filters'];
+const OPTION_KEYS = SOURCE_CONFIG_KEYS.filter((k) => !CORE_CONFIG_KEYS.includes(k));
+/** Which stream owns an option (an option of a stream not read has no effect). */
+const OWNER = new Map(STREAMS.flatMap((st) => Object.keys(st.options?.shape ?? {}).map((k) => [k, st.name] as const)));
 
 export interface SourceResult {
   source: Source;
@@ -64,12 +36,12 @@ export interface SourceServiceOptions {
   now?: Date;
 }
 
-function parseInput(input: unknown): z.infer<typeof SourceInputSchema> {
-  const r = SourceInputSchema.safeParse(input);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = String(issue?.path[0] ?? 'source');
-  throw configError(field, `Invalid ${field}: ${issue?.message ?? 'malformed'}.`);
+type ParsedInput = NonNullable<ReturnType<typeof parseSourceInput>['data']>;
+
+function parseInput(input: unknown): ParsedInput {
+  const r = parseSourceInput(input);
+  if (r.error) throw r.error;
+  return r.data;
 }
 
 export async function createSource(runtime: Runtime, raw: SourceInput, options: SourceServiceOptions = {}): Promise<SourceResult> {
@@ -79,7 +51,7 @@ export async function createSource(runtime: Runtime, raw: SourceInput, options: 
   const credential = await runtime.store.credentials.findByNameOrId(input.credential.trim());
   const warnings: string[] = [];
   const config = buildConfig({}, input, credential, warnings);
-  const destination = input.destination ? normalizeDestination(input.destination, options.cwd) : defaultDestinationUrl(runtime.home);
+  const destination = input.destination ? normalizeDestination(input.destination, options.cwd, runtime.home) : defaultDestinationUrl(runtime.home);
   const schedule = scheduleOf(input.schedule);
   const source = await runtime.store.sources.create({
     name: input.name.trim(),
@@ -113,7 +85,7 @@ export async function updateSource(runtime: Runtime, ref: string, raw: SourceInp
     // A source disabled because its credential was removed comes back once it has a credential again.
     if (current.status === 'disabled' && input.status === undefined) patch.status = 'active';
   }
-  if (input.destination !== undefined) patch.destination = normalizeDestination(input.destination, options.cwd);
+  if (input.destination !== undefined) patch.destination = normalizeDestination(input.destination, options.cwd, runtime.home);
   if (input.schedule !== undefined) {
     const schedule = scheduleOf(input.schedule);
     patch.schedule = schedule;
@@ -149,14 +121,14 @@ export async function removeSource(runtime: Runtime, ref: string): Promise<Sourc
 
 function buildConfig(
   base: SourceConfig,
-  input: z.infer<typeof SourceInputSchema>,
+  input: ParsedInput,
   credential: Credential | null,
   warnings: string[],
 ): SourceConfig {
   const config: SourceConfig = { ...base };
-  if (input.organizations !== undefined) config.organizations = resolveOrganizations(input.organizations, credential?.organizations ?? []);
-  if (input.projects !== undefined) config.projects = validateIds(input.projects, 'projects');
-  if (input.exclude_projects !== undefined) config.exclude_projects = validateIds(input.exclude_projects, 'exclude_projects');
+  if (input.organizations !== undefined) config.organizations = resolveOrganizations(input.organizations ?? [], credential?.organizations ?? []);
+  if (input.projects !== undefined) config.projects = validateIds(input.projects ?? [], 'projects');
+  if (input.exclude_projects !== undefined) config.exclude_projects = validateIds(input.exclude_projects ?? [], 'exclude_projects');
   if (input.streams !== undefined) {
     if (input.streams === null || input.streams.length === 0) delete config.streams;
     else config.streams = validateStreams(input.streams.flatMap((s) => s.split(',')));
@@ -165,28 +137,42 @@ function buildConfig(
     if (input.start_date === null || input.start_date === '') config.start_date = null;
     else config.start_date = validateStartDate(input.start_date);
   }
-  if (input.full_reports !== undefined) config.full_reports = input.full_reports;
   if (input.filters !== undefined) {
-    const filters = Array.isArray(input.filters) ? parseFilterArgs(input.filters) : validateFilters(input.filters as StoredFilters);
+    const raw = input.filters ?? [];
+    const filters = Array.isArray(raw) ? parseFilterArgs(raw) : validateFilters(raw as StoredFilters);
     if (Object.keys(filters).length) config.filters = filters;
     else delete config.filters;
     for (const f of unknownFilterFields(filters)) {
       warnings.push(`"${f}" is not one of Bugsnag's documented filter fields; Bugsnag silently ignores unknown fields. Check the project's event_fields if it is a custom one.`);
     }
   }
-  if (input.lookback !== undefined) config.lookback = validateDuration(input.lookback, 'lookback');
-  if (input.errors_full_pass_interval !== undefined) config.errors_full_pass_interval = validateDuration(input.errors_full_pass_interval, 'errors_full_pass_interval');
-  if (input.releases_full_pass_interval !== undefined) {
-    config.releases_full_pass_interval = validateDuration(input.releases_full_pass_interval, 'releases_full_pass_interval');
+  // Options were judged by the schema already: set (trimmed), or cleared with null.
+  for (const key of OPTION_KEYS) {
+    const v = input[key];
+    if (v === undefined) continue;
+    if (v === null) delete config[key];
+    else config[key] = typeof v === 'string' ? v.trim() : v;
   }
-  if (input.concurrency !== undefined) config.concurrency = input.concurrency;
   const streams = config.streams ?? DEFAULT_STREAMS;
-  if (config.full_reports && !streams.includes('events')) warnings.push('full_reports has no effect: the events stream is not selected.');
+  for (const key of OPTION_KEYS) {
+    const owner = OWNER.get(key);
+    const v = input[key];
+    if (owner && v !== undefined && v !== null && v !== false && !streams.includes(owner)) warnings.push(`${key} has no effect: the ${owner} stream is not selected.`);
+  }
   return config;
 }
 
-function normalizeDestination(url: string, cwd: string | undefined): string {
-  return formatDestinationUrl(parseDestinationUrl(url, cwd ? { cwd } : {}));
+/**
+ * The stored form of a destination (absolute paths), refused at once where a sync would refuse it (the store, the
+ * home, system folders… see destinations/paths.ts), and never a URL whose password was hidden for display.
+ */
+function normalizeDestination(url: string, cwd: string | undefined, home: string): string {
+  if (url.includes(`:${REDACTED}@`)) {
+    throw configError('destination', `The destination URL holds a hidden password (${REDACTED}).`, 'Give the URL with its real password, or none (PGPASSWORD or ~/.pgpass where snagsync runs).');
+  }
+  const target = parseDestinationUrl(url, cwd ? { cwd } : {});
+  checkDestinationPath(target, { home });
+  return formatDestinationUrl(target);
 }
 
 function scheduleOf(value: string | null | undefined): string | null {
@@ -206,9 +192,7 @@ export function describeSource(source: Source): Record<string, unknown> {
       exclude_projects: c.exclude_projects ?? [],
       start_date: c.start_date ?? 'all history',
       full_reports: c.full_reports === true,
-      lookback: (c.lookback as string | undefined) ?? DEFAULT_LOOKBACK,
-      errors_full_pass_interval: c.errors_full_pass_interval ?? DEFAULT_ERRORS_FULL_PASS,
-      releases_full_pass_interval: (c.releases_full_pass_interval as string | undefined) ?? DEFAULT_RELEASES_FULL_PASS,
+      ...effectiveOptions(c),
     },
   };
 }

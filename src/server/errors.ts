@@ -1,5 +1,6 @@
 import { isSnagError, SnagError, toSnagError, type ErrorCode } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { validationError } from './validation.js';
 
 /**
  * How failures leave the server. A SnagError keeps its code, message and hint (the same texts as the CLI) and gets
@@ -135,6 +136,9 @@ interface FrameworkError {
 /** Any thrown value → the status and body to send. Framework 4xx errors (body parsing) keep their status. */
 export function toErrorResponse(err: unknown): { status: number; body: ApiErrorBody; snag: SnagError | null } {
   if (err instanceof HttpProblem) return { status: err.status, body: err.toBody(), snag: null };
+  // A route schema refused the request: every problem, each on its field.
+  const invalid = validationError(err, (err as { validationContext?: string } | null)?.validationContext);
+  if (invalid) return { status: 400, body: apiErrorBody(invalid, 400), snag: invalid };
   if (isSnagError(err)) {
     const status = httpStatusOf(err);
     return { status, body: apiErrorBody(err, status), snag: err };

@@ -2,4 +2,3 @@
 export { buildServer, type BuildServerOptions } from './app.js';
 export { startServer, isLoopbackAddress, type StartOptions, type StartedServer } from './start.js';
 export { resolveServerKey, SERVER_KEY_ENV, type ServerKey } from './api-key.js';
-export { buildOpenApiDocument, type OpenApiModule } from './openapi.js';

@@ -4,6 +4,7 @@ import { ErrorGroupSchema } from '../bugsnag/models/error.js';
 import { defineStream } from './types.js';
 import { projectPartition, withParents } from './util.js';
 import { windowPasses } from './window.js';
+import { durationOption } from './options.js';
 
 /** Bugsnag refuses to page a sorted errors list past this many rows (422, code 60000; docs/bugsnag-api.md §11). */
 export const SORTED_ERRORS_LIMIT = 1000;
@@ -22,6 +23,9 @@ export const errors = defineStream({
   name: 'errors',
   description: 'Error groups with their status, severity, assignment and absolute first/last seen times and counts.',
   endpoint: 'GET /projects/{project_id}/errors?sort=last_seen&filters[event.since]=…&base=…',
+  options: z.object({
+    errors_full_pass_interval: durationOption({ description: 'How often errors get a full pass (besides the incremental one) to catch status changes', default: '1d', flag: 'errors-full-pass' }),
+  }),
   schema: ErrorGroupSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],
   partition: 'project',

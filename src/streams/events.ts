@@ -4,6 +4,7 @@ import { EventSchema } from '../bugsnag/models/event.js';
 import { defineStream, type StreamRecord } from './types.js';
 import { projectPartition } from './util.js';
 import { windowPasses } from './window.js';
+import { booleanOption } from './options.js';
 
 /**
  * Events (occurrences), newest first by `received_at`, cut server-side with `filters[event.since]` so an incremental
@@ -15,6 +16,9 @@ export const events = defineStream({
   name: 'events',
   description: 'Every event (occurrence): summary rows, or full reports with the full_reports option.',
   endpoint: 'GET /projects/{project_id}/events?filters[event.since]=…&base=…[&full_reports=true]',
+  options: z.object({
+    full_reports: booleanOption({ title: 'Full event reports', description: 'Events as full reports (threads, breadcrumbs, metaData) instead of summaries: much more data', default: false }),
+  }),
   schema: EventSchema.extend({ project_id: z.string(), error_class: z.string().nullish(), message: z.string().nullish() }),
   primaryKey: ['project_id', 'id'],
   partition: 'project',

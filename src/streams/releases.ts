@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ReleaseSchema, type Release } from '../bugsnag/models/release.js';
+import { durationOption } from './options.js';
 import { defineStream } from './types.js';
 import { projectPartition, withParents } from './util.js';
 import { windowPasses } from './window.js';
@@ -18,6 +19,9 @@ export const releases = defineStream({
   name: 'releases',
   description: "The project's releases (builds and deploys), with their session figures.",
   endpoint: 'GET /projects/{project_id}/releases',
+  options: z.object({
+    releases_full_pass_interval: durationOption({ description: 'How often releases get a full pass to refresh their session counts', default: '1d', flag: 'releases-full-pass' }),
+  }),
   schema: ReleaseSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],
   partition: 'project',

@@ -3,6 +3,7 @@ import { TrendBucketSchema } from '../bugsnag/models/trend.js';
 import { snapshot } from './refresh.js';
 import { defineStream } from './types.js';
 import { projectPartition, seconds } from './util.js';
+import { enumOption, integerOption } from './options.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,6 +16,10 @@ export const trends = defineStream({
   name: 'trends',
   description: 'Events per time bucket (12 h by default) over the last 30 days, within the source filters.',
   endpoint: 'GET /projects/{project_id}/trends (falls back to /trend)',
+  options: z.object({
+    trends_resolution: enumOption(['1m', '5m', '30m', '2h', '12h'], { description: 'The width of a trends bucket', default: '12h' }),
+    trends_days: integerOption(1, 90, { description: 'How many days back trends reach', default: 30 }),
+  }),
   schema: TrendBucketSchema.extend({ project_id: z.string(), resolution: z.string() }),
   primaryKey: ['project_id', 'from'],
   partition: 'project',

@@ -114,6 +114,11 @@ export interface StreamDefinition {
   parent?: string;
   /** The API endpoint(s), for the catalog. */
   endpoint: string;
+  /**
+   * The source options this stream owns (built with streams/options.ts): every face validates, documents and offers
+   * them from here. Keys are unique across streams (the source config is one flat object).
+   */
+  options?: z.ZodObject;
   read(ctx: ReadContext): AsyncIterable<Batch>;
   /**
    * A child stream's reading: given its own context (its client and checkpoint), what it reads for each page of its

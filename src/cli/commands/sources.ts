@@ -1,8 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import { existsSync } from 'node:fs';
 import { openDestination, parseDestinationUrl } from '../../destinations/index.js';
-import { createSource, describeSource, previewStream, removeSource, updateSource, type SourceInput } from '../../engine/index.js';
+import { createSource, describeSource, previewStream, removeSource, SOURCE_CONFIG_SHAPE, updateSource, type SourceInput } from '../../engine/index.js';
+import { cliOptions } from '../../streams/options.js';
 import type { Source } from '../../store/models.js';
 import type { CommandGroup } from '../context.js';
 import { commaList } from '../options.js';
@@ -12,69 +14,84 @@ import { namingOptions } from '../option-errors.js';
 
 /**
  * `snagsync sources …`: create, list, show, update, remove, preview. A source is a credential plus what to read
- * (organizations, projects, streams, start date, filters, full reports), where to write it and when.
+ * (organizations, projects, streams, start date, filters, full reports), where to write it and when. The flags of
+ * the source configuration and their help come from its one declaration (engine/source-config.ts).
  */
 interface SourceFlags {
   name?: string;
   credential?: string;
-  org?: string[];
-  project?: string[];
-  excludeProject?: string[];
-  streams?: string;
-  startDate?: string;
-  fullReports?: boolean;
-  filter?: string[];
   destination?: string;
   schedule?: string;
-  lookback?: string;
-  errorsFullPass?: string;
-  releasesFullPass?: string;
-  concurrency?: string;
   status?: string;
   json?: boolean;
+  [option: string]: unknown;
 }
 
 const collectRaw = (value: string, previous: string[] = []) => [...previous, value];
 
+/** Words that reset a config value to its default (an empty list, all history, the default streams…). */
+const CLEAR = ['none', 'default', ''];
+
+/** One `--flag` per key of the source configuration, from its declaration (engine/source-config.ts). */
+interface ConfigFlag {
+  key: string;
+  flag: string;
+  kind: 'list' | 'raw-list' | 'boolean' | 'number' | 'string';
+  option: (forUpdate: boolean) => Option;
+}
+
+function baseType(schema: z.ZodType): string {
+  let def = schema._zod.def as { type: string; innerType?: z.ZodType };
+  while ((def.type === 'optional' || def.type === 'nullable') && def.innerType) def = def.innerType._zod.def as typeof def;
+  return def.type;
+}
+
+const CONFIG_FLAGS: readonly ConfigFlag[] = Object.entries(SOURCE_CONFIG_SHAPE).map(([key, schema]) => {
+  const cli = cliOptions.get(schema) ?? {};
+  const flag = cli.flag ?? key.replace(/_/g, '-');
+  const meta = (schema.meta() ?? {}) as { description?: string; default?: unknown };
+  const type = baseType(schema);
+  const kind: ConfigFlag['kind'] = type === 'array' ? 'list' : type === 'union' ? 'raw-list' : type === 'boolean' ? 'boolean' : type === 'number' ? 'number' : 'string';
+  const help = `${meta.description ?? key}${kind === 'list' || kind === 'raw-list' ? ' (repeatable)' : ''}${meta.default !== undefined && meta.default !== false ? ` (default ${String(meta.default)})` : ''}`;
+  const placeholder = cli.placeholder ?? '<value>';
+  return {
+    key,
+    flag,
+    kind,
+    option: (forUpdate) => {
+      if (kind === 'boolean') return new Option(forUpdate ? `--${flag} [bool]` : `--${flag}`, help);
+      const o = new Option(`--${flag} ${placeholder}`, help);
+      if (kind === 'list') o.argParser(commaList);
+      if (kind === 'raw-list') o.argParser(collectRaw);
+      return o;
+    },
+  };
+});
+
 function sourceOptions(cmd: Command, forUpdate: boolean): Command {
-  return cmd
+  cmd
     .option('--credential <name-or-id>', 'the credential to read with')
-    .option('--org <id>', 'only this organization (repeatable; default: every organization the token reaches)', commaList)
-    .option('--project <id>', 'only this project (repeatable; default: every project)', commaList)
-    .option('--exclude-project <id>', 'leave this project out (repeatable)', commaList)
-    .option('--streams <a,b,…>', 'streams to read (default: all but the heavy ones; see `snagsync streams`)')
-    .option('--start-date <time>', 'oldest data to read: ISO 8601 or relative (7d, 24h)')
-    .option(forUpdate ? '--full-reports [bool]' : '--full-reports', 'events as full reports (threads, breadcrumbs, metaData): heavy')
-    .option('--filter <FIELD=VALUE>', 'a Bugsnag filter, FIELD=VALUE or FIELD!=VALUE (repeatable)', collectRaw)
     .option('--destination <url>', 'sqlite:PATH or jsonl:FOLDER (default: sqlite:<home>/bugsnag.db)')
-    .option('--schedule <when>', `"every 15m", "every 1h", "hourly", "daily"${forUpdate ? ', or "none"' : ''}`)
-    .option('--lookback <duration>', 'how far each incremental pass reaches back for late arrivals (default 15m)')
-    .option('--errors-full-pass <duration>', 'how often errors get a full pass to catch status changes (default 1d)')
-    .option('--releases-full-pass <duration>', 'how often releases get a full pass to refresh their session counts (default 1d)')
-    .option('--concurrency <n>', 'projects read at once (default 1; at most the token\'s in-flight cap)')
-    .option('--json', 'print the source as JSON');
+    .option('--schedule <when>', `"every 15m", "every 1h", "hourly", "daily"${forUpdate ? ', or "none"' : ''}`);
+  for (const f of CONFIG_FLAGS) cmd.addOption(f.option(forUpdate));
+  return cmd.option('--json', 'print the source as JSON');
 }
 
 function toInput(f: SourceFlags): SourceInput {
   const input: SourceInput = {};
   if (f.name !== undefined) input.name = f.name;
   if (f.credential !== undefined) input.credential = f.credential;
-  if (f.org !== undefined) input.organizations = f.org;
-  if (f.project !== undefined) input.projects = f.project;
-  if (f.excludeProject !== undefined) input.exclude_projects = f.excludeProject;
-  if (f.streams !== undefined) input.streams = f.streams.trim() === '' || f.streams === 'default' ? null : f.streams.split(',');
-  if (f.startDate !== undefined) input.start_date = ['none', ''].includes(f.startDate.trim()) ? null : f.startDate;
-  if (f.fullReports !== undefined) input.full_reports = typeof f.fullReports === 'string' ? !/^(false|no|off|0)$/i.test(f.fullReports) : f.fullReports;
-  if (f.filter !== undefined) input.filters = f.filter.includes('none') ? [] : f.filter;
   if (f.destination !== undefined) input.destination = f.destination;
   if (f.schedule !== undefined) input.schedule = f.schedule;
-  if (f.lookback !== undefined) input.lookback = f.lookback;
-  if (f.errorsFullPass !== undefined) input.errors_full_pass_interval = f.errorsFullPass;
-  if (f.releasesFullPass !== undefined) input.releases_full_pass_interval = f.releasesFullPass;
-  if (f.concurrency !== undefined) {
-    const n = Number(f.concurrency);
-    if (!Number.isInteger(n) || n < 1 || n > 8) throw new SnagError('config', '--concurrency must be a whole number from 1 to 8.', { details: { field: 'concurrency' } });
-    input.concurrency = n;
+  for (const c of CONFIG_FLAGS) {
+    const raw = f[new Option(`--${c.flag}`).attributeName()];
+    if (raw === undefined) continue;
+    if (c.kind === 'boolean') input[c.key] = typeof raw === 'string' ? !/^(false|no|off|0)$/i.test(raw) : raw;
+    else if (Array.isArray(raw)) input[c.key] = raw.length === 0 || raw.some((v) => CLEAR.includes(String(v).trim())) ? null : raw;
+    else if (typeof raw === 'string' && CLEAR.includes(raw.trim())) input[c.key] = null;
+    // The schema judges the number (a word is "… must be a number" on this option).
+    else if (c.kind === 'number') input[c.key] = /^\s*-?\d+(\.\d+)?\s*$/.test(String(raw)) ? Number(raw) : raw;
+    else input[c.key] = raw;
   }
   if (f.status !== undefined) {
     if (f.status !== 'active' && f.status !== 'paused') throw new SnagError('config', '--status is active or paused.', { details: { field: 'status' } });
@@ -88,15 +105,7 @@ function forCli(err: unknown): unknown {
   return namingOptions(err, (field) => FLAG_OF[field] ?? field.replace(/_/g, '-'));
 }
 
-const FLAG_OF: Record<string, string> = {
-  organizations: 'org',
-  projects: 'project',
-  exclude_projects: 'exclude-project',
-  filters: 'filter',
-  errors_full_pass_interval: 'errors-full-pass',
-  releases_full_pass_interval: 'releases-full-pass',
-  start_date: 'start-date',
-};
+const FLAG_OF: Record<string, string> = Object.fromEntries(CONFIG_FLAGS.map((c) => [c.key, c.flag]));
 
 export const registerSources: CommandGroup = ({ command: group, io }) => {
 

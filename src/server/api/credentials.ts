@@ -1,10 +1,24 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { isSnagError } from '../../core/errors.js';
 import { passedTestJson, type CredentialView } from '../../credentials/view.js';
-import { RateLimiter } from '../../http/rate-limiter.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
-import { INTERACTIVE_RETRY, INTERACTIVE_TIMEOUT_MS } from '../interactive.js';
-import { parseCredentialRequest, toDataCredential, type DataCredential } from './credential-resource.js';
+import { interactiveClientOptions } from '../interactive.js';
+import { ERRORS } from '../openapi.js';
+import {
+  credentialRequest,
+  DataCredentialCreate,
+  DataCredentialRemoved,
+  DataCredentialSchema,
+  DataCredentialUpdate,
+  ProbeFailure,
+  ProbeResult,
+  ProbeSample,
+  registerBodySecret,
+  toDataCredential,
+  type DataCredential,
+} from './credential-resource.js';
 
 /**
  * `/api/data_credentials`: create, list, get, update, delete; `/probe` re-verifies a credential (recorded, as
@@ -12,56 +26,111 @@ import { parseCredentialRequest, toDataCredential, type DataCredential } from '.
  * projects). Every failure is a JSON error with the CLI's message and hint (see errors.ts for the statuses).
  */
 
-type IdParams = { Params: { id: string } };
+const TAG = ['Credentials'];
+const params = z.object({ id: z.string().meta({ description: 'The credential id (cred_…) or its name.' }) });
+const { 400: bad, 401: unauthorized, 404: notFound, 409: conflict, 422: unprocessable, 429: rateLimited, 502: upstream } = ERRORS;
 
 /** Kept small: a sample is for a person to see that the token reads what they expect, not an export. */
 const SAMPLE_ORGANIZATIONS = 3;
 const SAMPLE_PROJECTS = 5;
 
-export function registerCredentialsApi(app: FastifyInstance): void {
+export const credentialsApi: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
   const service = () => app.snag.credentials;
+  // A token in a body is a secret before anything (validation, logging) can see it.
+  app.addHook('preValidation', async (request) => registerBodySecret(request.body));
 
   async function resource(v: CredentialView): Promise<DataCredential> {
     const sources = await app.snag.runtime.store.sources.list({ credentialId: v.id });
     return toDataCredential(v, sources.map((s) => ({ id: s.id, name: s.name, status: s.status })));
   }
 
-  app.get('/api/data_credentials', async () => {
-    const views = await service().listCredentials();
-    return Promise.all(views.map(resource));
-  });
+  app.get(
+    '/api/data_credentials',
+    { schema: { tags: TAG, operationId: 'listDataCredentials', summary: 'List credentials', response: { 200: z.array(DataCredentialSchema).describe('Every credential (never a token).'), 401: unauthorized } } },
+    async () => Promise.all((await service().listCredentials()).map(resource)),
+  );
 
-  app.post('/api/data_credentials', async (request, reply) => {
-    const { input, verify } = parseCredentialRequest(request.body, 'create');
-    const r = await service().createCredential(input, { verify });
-    return reply.code(201).header('location', `/api/data_credentials/${r.credential.id}`).send({ ...(await resource(r.credential)), notes: r.notes });
-  });
+  app.post(
+    '/api/data_credentials',
+    {
+      attachValidation: true,
+      schema: {
+        tags: TAG,
+        operationId: 'createDataCredential',
+        summary: 'Create a credential (verified first)',
+        body: DataCredentialCreate,
+        response: { 201: DataCredentialSchema.describe('Saved.'), 400: bad, 401: unauthorized, 409: conflict, 413: bad, 415: bad, 422: unprocessable, 429: rateLimited, 502: upstream },
+      },
+    },
+    async (request, reply) => {
+      const { input, verify } = credentialRequest(request);
+      const r = await service().createCredential(input, { verify });
+      return reply.code(201).header('location', `/api/data_credentials/${r.credential.id}`).send({ ...(await resource(r.credential)), notes: r.notes });
+    },
+  );
 
-  app.get<IdParams>('/api/data_credentials/:id', async (request) => resource(await service().getCredential(request.params.id)));
+  app.get(
+    '/api/data_credentials/:id',
+    { schema: { tags: TAG, operationId: 'getDataCredential', summary: 'Get a credential', params, response: { 200: DataCredentialSchema.describe('The credential.'), 401: unauthorized, 404: notFound } } },
+    async (request) => resource(await service().getCredential(request.params.id)),
+  );
 
-  app.put<IdParams>('/api/data_credentials/:id', async (request) => {
-    const { input, verify } = parseCredentialRequest(request.body, 'update');
-    const r = await service().updateCredential(request.params.id, input, { verify });
-    return { ...(await resource(r.credential)), notes: r.notes, changed: r.changed };
-  });
+  app.put(
+    '/api/data_credentials/:id',
+    {
+      attachValidation: true,
+      schema: {
+        tags: TAG,
+        operationId: 'updateDataCredential',
+        summary: 'Change name, description, host or token',
+        params,
+        body: DataCredentialUpdate,
+        response: { 200: DataCredentialSchema.describe('Updated.'), 400: bad, 401: unauthorized, 404: notFound, 409: conflict, 422: unprocessable, 429: rateLimited, 502: upstream },
+      },
+    },
+    async (request) => {
+      const { input, verify } = credentialRequest(request);
+      const r = await service().updateCredential(request.params.id, input, { verify });
+      return { ...(await resource(r.credential)), notes: r.notes, changed: r.changed };
+    },
+  );
 
-  app.delete<IdParams & { Querystring: { force?: string } }>('/api/data_credentials/:id', async (request, reply) => {
-    const force = request.query.force === 'true' || request.query.force === '1';
-    try {
-      const r = await service().removeCredential(request.params.id, { force });
-      return { removed: toDataCredential(r.removed, []), disabled_sources: r.disabled_sources };
-    } catch (err) {
-      if (!isSnagError(err) || err.code !== 'conflict') throw err;
-      // Name the sources in the answer, so the caller can decide whether to force.
-      const c = await service().getCredential(request.params.id);
-      const sources = await app.snag.runtime.store.sources.list({ credentialId: c.id });
-      return reply.code(409).send({
-        ...apiErrorBody(err, 409),
-        hint: 'Give the sources another credential first, or delete with ?force=true, which disables them.',
-        sources: sources.map((s) => ({ id: s.id, name: s.name, status: s.status })),
-      });
-    }
-  });
+  app.delete(
+    '/api/data_credentials/:id',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'deleteDataCredential',
+        summary: 'Delete a credential (refused while sources use it, unless force)',
+        params,
+        querystring: z.object({ force: z.enum(['true', 'false', '1', '0']).optional().meta({ description: 'true: delete anyway and disable the sources that use it.' }) }),
+        response: {
+          200: DataCredentialRemoved.describe('Deleted.'),
+          401: unauthorized,
+          404: notFound,
+          409: conflict.extend({ sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })) }).describe('Sources use it: they are listed in `sources`.'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const force = request.query.force === 'true' || request.query.force === '1';
+      try {
+        const r = await service().removeCredential(request.params.id, { force });
+        return { removed: toDataCredential(r.removed, []), disabled_sources: r.disabled_sources };
+      } catch (err) {
+        if (!isSnagError(err) || err.code !== 'conflict') throw err;
+        // Name the sources in the answer, so the caller can decide whether to force.
+        const c = await service().getCredential(request.params.id);
+        const sources = await app.snag.runtime.store.sources.list({ credentialId: c.id });
+        return reply.code(409).send({
+          ...apiErrorBody(err, 409),
+          hint: 'Give the sources another credential first, or delete with ?force=true, which disables them.',
+          sources: sources.map((s) => ({ id: s.id, name: s.name, status: s.status })),
+        });
+      }
+    },
+  );
 
   const probe = async (request: { params: { id: string } }, reply: FastifyReply) => {
     const r = await service().testCredential(request.params.id);
@@ -73,18 +142,34 @@ export function registerCredentialsApi(app: FastifyInstance): void {
     }
     return reply.code(status).send({ ok: false, ...apiErrorBody(r.error, status), verified_status: r.credential.verified_status, credential });
   };
-  app.get<IdParams>('/api/data_credentials/:id/probe', async (request, reply) => probe(request, reply));
-  app.post<IdParams>('/api/data_credentials/:id/probe', async (request, reply) => probe(request, reply));
+  const probeSchema = (method: string) => ({
+    tags: TAG,
+    operationId: `probeDataCredential${method}`,
+    summary: 'Check the credential with Bugsnag again (the outcome is recorded on the credential)',
+    params,
+    response: {
+      200: ProbeResult.describe('VERIFIED: organizations, latency, rate limit.'),
+      401: unauthorized,
+      404: notFound,
+      422: ProbeFailure.describe('The token or host failed (now FAILED), with the field and what to do.'),
+      429: ProbeFailure.describe('Rate limited: the status is left as it was.'),
+      502: ProbeFailure.describe('Bugsnag server error or unreachable: the status is left as it was.'),
+    },
+  });
+  app.get('/api/data_credentials/:id/probe', { schema: probeSchema('Get') }, async (request, reply) => probe(request, reply));
+  app.post('/api/data_credentials/:id/probe', { schema: probeSchema('Post') }, async (request, reply) => probe(request, reply));
 
-  app.post<IdParams>('/api/data_credentials/:id/probe/sample', async (request) => {
+  const sampleSchema = {
+    tags: TAG,
+    operationId: 'sampleDataCredential',
+    summary: 'Read a few records with the credential: organizations and their first projects',
+    params,
+    response: { 200: ProbeSample.describe('A small sample.'), 401: unauthorized, 404: notFound, 422: unprocessable, 429: rateLimited, 502: upstream },
+  };
+  app.post('/api/data_credentials/:id/probe/sample', { schema: sampleSchema }, async (request) => {
     const c = await service().getCredential(request.params.id);
     const started = performance.now();
-    const client = await service().clientFor(c.id, {
-      logger: app.snag.logger,
-      timeoutMs: INTERACTIVE_TIMEOUT_MS,
-      retry: INTERACTIVE_RETRY,
-      rateLimiter: new RateLimiter(),
-    });
+    const client = await service().clientFor(c.id, { logger: app.snag.logger, ...interactiveClientOptions(app.snag.runtime.env) });
     const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
     const projects = [];
     for (const o of orgs) {
@@ -108,4 +193,4 @@ export function registerCredentialsApi(app: FastifyInstance): void {
       projects,
     };
   });
-}
+};

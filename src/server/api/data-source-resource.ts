@@ -1,7 +1,20 @@
+import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
-import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
+import {
+  DEFAULT_STREAMS,
+  judged,
+  SOURCE_CONFIG_SHAPE,
+  SourceConfigSchema,
+  SourceDestinationSchema,
+  SourceScheduleSchema,
+  STREAM_NAMES,
+  TUNING_KEYS,
+  type SourceInput,
+} from '../../engine/index.js';
 import type { Run, Source } from '../../store/models.js';
-import type { FieldProblem } from '../errors.js';
+import { DESCRIPTION_MAX, NAME_MAX, validateDescription, validateName } from '../../store/names.js';
+import { named } from '../openapi.js';
+import { PREVIEW_LIMIT_MAX } from '../sources/preview.js';
 import { descriptionOf, type SourceRequest } from '../sources/save.js';
 import { REDACTED } from '../../core/redact.js';
 import { displayDestinationUrl } from '../../destinations/url.js';
@@ -22,11 +35,8 @@ export interface SourceConfigView {
   start_date: string | null;
   full_reports: boolean;
   filters: Record<string, unknown[]>;
-  /** Tuning options, present only when the source sets them (else the engine's defaults apply). */
-  lookback?: string;
-  errors_full_pass_interval?: string;
-  releases_full_pass_interval?: string;
-  concurrency?: number;
+  /** Tuning and stream options (source-config.ts), present only when the source sets them (else their defaults apply). */
+  [option: string]: unknown;
 }
 
 export interface LastRunView {
@@ -69,14 +79,8 @@ export interface DataSource {
 export const STATUS_OUT: Record<Source['status'], DataSourceStatus> = { active: 'ACTIVE', paused: 'PAUSED', disabled: 'DISABLED' };
 
 /** The tuning options a source sets explicitly (the store keeps them as loose config keys). */
-function tuning(c: Source['config']): Pick<SourceConfigView, 'lookback' | 'errors_full_pass_interval' | 'releases_full_pass_interval' | 'concurrency'> {
-  const out: Pick<SourceConfigView, 'lookback' | 'errors_full_pass_interval' | 'releases_full_pass_interval' | 'concurrency'> = {};
-  for (const k of ['lookback', 'errors_full_pass_interval', 'releases_full_pass_interval'] as const) {
-    const v = c[k];
-    if (typeof v === 'string') out[k] = v;
-  }
-  if (typeof c.concurrency === 'number') out.concurrency = c.concurrency;
-  return out;
+function tuning(c: Source['config']): Record<string, unknown> {
+  return Object.fromEntries(TUNING_KEYS.filter((k) => c[k] !== undefined && c[k] !== null).map((k) => [k, c[k]]));
 }
 
 export function toDataSource(
@@ -130,122 +134,157 @@ export function lastRunView(r: Run): LastRunView {
   };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Schemas: the routes' validation and the OpenAPI document. `source_config` is the engine's one declaration.
+
 /** Fields a client may send back unchanged from a GET (ignored on PUT). */
-const READ_ONLY = new Set([
+const READ_ONLY = [
   'id', 'status_reason', 'connector_type', 'ingest_method', 'data_credentials', 'effective_streams', 'next_run_at', 'last_run',
-  'live_run_id', 'run_ids', 'created_at', 'updated_at',
-]);
+  'live_run_id', 'run_ids', 'created_at', 'updated_at', 'warnings',
+] as const;
 const WRITABLE = ['name', 'description', 'data_credentials_id', 'source_type', 'source_config', 'destination', 'poll_schedule', 'status'];
-const CONFIG_KEYS = [
-  'organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'full_reports', 'filters', 'lookback', 'errors_full_pass_interval',
-  'releases_full_pass_interval', 'concurrency',
-];
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+const nameSchema = judged(z.string(), (v) => validateName(v, 'source')).meta({ maxLength: NAME_MAX });
+const descriptionSchema = judged(z.string(), (v) => validateDescription(v, 'source')).meta({ maxLength: DESCRIPTION_MAX });
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-/** `["production", {"type": "ne", "value": "fixed"}]`: the stored form of one filter field's values. */
-const isFilterValues = (v: unknown): boolean =>
-  Array.isArray(v) &&
-  v.every((x) => typeof x === 'string' || (isObject(x) && typeof x.value === 'string' && ['eq', 'ne', 'empty'].includes(String(x.type))));
-
-export interface ParsedDataSourceRequest {
-  request: SourceRequest;
-  /** Problems with the envelope (unknown keys, wrong JSON types), by API field name. */
-  problems: Record<string, FieldProblem>;
-}
-
-/**
- * Checks the envelope (an object, known keys, each value of the right JSON type) and maps it to the source
- * service's input; the values themselves are judged by the service. Problems are returned, not thrown, so that the
- * caller can report them together with the values' own problems.
- */
-export function parseDataSourceRequest(body: unknown, mode: 'create' | 'update'): ParsedDataSourceRequest {
-  if (!isObject(body)) {
-    throw new SnagError('config', 'The request body must be a JSON object.', {
-      hint: 'e.g. {"name": "production", "data_credentials_id": "cred_…", "source_config": {"streams": ["errors", "events"]}, "poll_schedule": "every 1h"}',
-    });
-  }
-  const problems: Record<string, FieldProblem> = {};
-  const wrongType = (field: string, what: string) => (problems[field] = { message: `${field} must be ${what}.` });
-  for (const k of Object.keys(body)) {
-    if (WRITABLE.includes(k) || (mode === 'update' && READ_ONLY.has(k))) continue;
-    problems[k] = { message: `Unknown field "${k}".`, hint: `A data source takes ${WRITABLE.join(', ')}.` };
-  }
-  const input: SourceInput = {};
-  const str = (k: string, nullable: boolean): string | null | undefined => {
-    const v = body[k];
-    if (v === undefined) return undefined;
-    if (v === null && nullable) return null;
-    if (typeof v !== 'string') {
-      wrongType(k, nullable ? 'a string or null' : 'a string');
-      return undefined;
-    }
-    return v;
+function requestSchema(mode: 'create' | 'update') {
+  const statuses = mode === 'create' ? (['ACTIVE', 'PAUSED'] as const) : (['ACTIVE', 'PAUSED', 'DISABLED'] as const);
+  const shape = {
+    name: mode === 'create' ? nameSchema : nameSchema.optional(),
+    description: descriptionSchema.nullable().optional(),
+    data_credentials_id: z.string().optional().meta({ description: 'The credential to read with (id, or name). Required on create.' }),
+    source_type: z.literal('bugsnag').optional(),
+    source_config: SourceConfigSchema.optional().meta({ description: 'What the source reads. Absent keys keep their value on update; empty lists mean "all"; null resets an option to its default.' }),
+    destination: SourceDestinationSchema.optional(),
+    poll_schedule: SourceScheduleSchema.optional(),
+    status: z
+      .enum(statuses, { error: 'status must be ACTIVE or PAUSED (or use PUT /api/data_sources/{id}/activate and /pause).' })
+      .optional()
+      .meta({ description: 'Default ACTIVE. A paused source is not run by the scheduler. (DISABLED, sent back from a GET, changes nothing.)' }),
   };
-  const name = str('name', false);
-  if (name !== undefined && name !== null) input.name = name;
-  else if (mode === 'create' && problems.name === undefined) input.name = '';
-  const credential = str('data_credentials_id', false);
-  if (credential !== undefined && credential !== null) input.credential = credential;
-  const description = str('description', true);
-  const destination = str('destination', false);
-  // A destination sent back as this API shows it (password hidden) is the stored one, unchanged on update.
-  const shownHidden = destination?.includes(`:${REDACTED}@`) === true;
-  if (shownHidden && mode === 'create') problems.destination = { message: 'The destination URL holds a hidden password ([REDACTED]).', hint: 'Send the URL with its real password, or none (PGPASSWORD or ~/.pgpass on the server).' };
-  else if (destination !== undefined && destination !== null && !shownHidden) input.destination = destination;
-  const schedule = str('poll_schedule', true);
-  if (schedule !== undefined) input.schedule = schedule;
-  if (body.source_type !== undefined && body.source_type !== 'bugsnag') problems.source_type = { message: 'source_type must be "bugsnag".' };
-  const status = body.status;
-  if (status !== undefined) {
-    const s = typeof status === 'string' ? status.toUpperCase() : '';
-    if (s === 'ACTIVE' || s === 'PAUSED') input.status = s === 'ACTIVE' ? 'active' : 'paused';
-    // Sent back unchanged from a GET of a disabled source: not a change.
-    else if (!(mode === 'update' && s === 'DISABLED')) problems.status = { message: 'status must be ACTIVE or PAUSED.', hint: 'Or use PUT /api/data_sources/{id}/activate and /pause.' };
-  }
-  const config = body.source_config;
-  if (config !== undefined && !isObject(config)) wrongType('source_config', 'an object');
-  else if (isObject(config)) parseConfig(config, input, problems);
-  return { request: { input, ...(description !== undefined ? { description } : {}) }, problems };
+  const readOnly = Object.fromEntries(READ_ONLY.map((k) => [k, z.unknown().optional().meta({ description: 'Read-only: ignored.' })]));
+  return z
+    .strictObject(mode === 'create' ? shape : { ...shape, ...readOnly }, {
+      error: (iss) => (iss.code === 'unrecognized_keys' ? `A data source takes ${WRITABLE.join(', ')}.` : undefined),
+    })
+    .meta({
+      description:
+        mode === 'create'
+          ? 'A new source. Relative destination paths are taken from the snagsync home.'
+          : 'Fields to change; absent ones stay. Read-only fields of the resource are ignored, so a GET body can be sent back.',
+    });
 }
 
-function parseConfig(config: Record<string, unknown>, input: SourceInput, problems: Record<string, FieldProblem>): void {
-  const field = (k: string) => `source_config.${k}`;
-  for (const k of Object.keys(config)) {
-    if (!CONFIG_KEYS.includes(k)) problems[field(k)] = { message: `Unknown field "source_config.${k}".`, hint: `source_config takes ${CONFIG_KEYS.join(', ')}.` };
+export const DataSourceCreate = named('DataSourceCreate', requestSchema('create'));
+export const DataSourceUpdate = named('DataSourceUpdate', requestSchema('update'));
+type DataSourceBody = z.output<typeof DataSourceUpdate>;
+
+const nullableString = z.string().nullable();
+const strings = z.array(z.string());
+const RunStatusSchema = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'partial']);
+const RunTriggerSchema = z.enum(['cli', 'schedule', 'api']);
+
+/** The stored `source_config` as answers show it: the engine's declaration, its lists always present. */
+const SourceConfigView = z.looseObject({
+  ...SOURCE_CONFIG_SHAPE,
+  organizations: strings,
+  projects: strings,
+  exclude_projects: strings,
+  streams: strings.nullable(),
+  start_date: nullableString,
+  full_reports: z.boolean(),
+  filters: z.record(z.string(), z.array(z.unknown())),
+});
+
+export const DataSourceSchema = named(
+  'DataSource',
+  z.object({
+    id: z.string().regex(/^src_[0-9a-z]+$/),
+    name: z.string(),
+    description: nullableString,
+    status: z.enum(['ACTIVE', 'PAUSED', 'DISABLED']).meta({ description: 'DISABLED: its credential was deleted; give it another to activate it.' }),
+    status_reason: nullableString,
+    source_type: z.literal('bugsnag'),
+    connector_type: z.literal('bugsnag'),
+    ingest_method: z.literal('POLL'),
+    data_credentials_id: nullableString,
+    data_credentials: z.object({ id: z.string(), name: z.string() }).nullable(),
+    source_config: SourceConfigView,
+    effective_streams: strings,
+    destination: z.string(),
+    poll_schedule: nullableString,
+    next_run_at: nullableString.meta({ description: 'When the scheduler runs it next (null: no schedule, or not active).' }),
+    last_run: z
+      .object({
+        id: z.string(),
+        status: RunStatusSchema,
+        trigger: RunTriggerSchema,
+        started_at: z.string(),
+        finished_at: nullableString,
+        records_read: z.number().int(),
+        records_written: z.number().int(),
+        error: z.object({ error: z.string(), message: z.string() }).nullable(),
+      })
+      .nullable(),
+    live_run_id: nullableString.meta({ description: 'The run in progress, if any.' }),
+    run_ids: z.array(z.object({ id: z.string(), created_at: z.string() })),
+    created_at: z.string(),
+    updated_at: z.string(),
+    warnings: strings.optional().meta({ description: 'Create/update only: things worth knowing that are not errors (an unknown filter field…).' }),
+  }),
+);
+
+export const DataSourceRemoved = named(
+  'DataSourceRemoved',
+  z.object({ removed: DataSourceSchema, runs_removed: z.number().int(), destination_kept: z.string(), note: z.string() }),
+);
+
+export const StreamName = judged(z.string(), (name) => {
+  if (!STREAM_NAMES.includes(name)) throw new SnagError('config', `"${name}" is not a stream.`, { hint: `Streams: ${STREAM_NAMES.join(', ')}.` });
+}).meta({ enum: [...STREAM_NAMES] });
+
+export const PreviewSchema = named(
+  'Preview',
+  z.object({
+    stream: z.string(),
+    partition: z.object({ kind: z.enum(['global', 'organization', 'project']), key: z.string(), name: nullableString }),
+    records: z.array(z.record(z.string(), z.unknown())),
+    requests: z.number().int(),
+    saved: z.literal(false).meta({ description: 'A preview never saves anything.' }),
+  }),
+);
+
+export const PREVIEW_OPTIONS = {
+  stream: StreamName.optional().meta({ default: 'errors', description: 'The stream to read a few records of.' }),
+  limit: z
+    .number({ error: `limit must be a whole number from 1 to ${PREVIEW_LIMIT_MAX}.` })
+    .int({ error: `limit must be a whole number from 1 to ${PREVIEW_LIMIT_MAX}.` })
+    .min(1, { error: `limit must be a whole number from 1 to ${PREVIEW_LIMIT_MAX}.` })
+    .max(PREVIEW_LIMIT_MAX, { error: `limit must be a whole number from 1 to ${PREVIEW_LIMIT_MAX}.` })
+    .optional()
+    .meta({ default: 5 }),
+};
+
+/** The source service's input from a validated (or, with problems already collected, raw) body. */
+export function sourceRequestOf(raw: unknown, mode: 'create' | 'update' = 'create'): SourceRequest {
+  const body = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as DataSourceBody;
+  const input: SourceInput = {};
+  if (typeof body.name === 'string') input.name = body.name;
+  if (typeof body.data_credentials_id === 'string') input.credential = body.data_credentials_id;
+  // A destination sent back as this API shows it (password hidden) is the stored one: unchanged on update (on create
+  // the engine refuses it, on the destination field).
+  const hidden = typeof body.destination === 'string' && body.destination.includes(`:${REDACTED}@`);
+  if (typeof body.destination === 'string' && !(hidden && mode === 'update')) input.destination = body.destination;
+  if (body.poll_schedule !== undefined) input.schedule = body.poll_schedule;
+  // Sent back unchanged from a GET of a disabled source: not a change.
+  if (body.status === 'ACTIVE' || body.status === 'PAUSED') input.status = body.status === 'ACTIVE' ? 'active' : 'paused';
+  const config = body.source_config;
+  if (config && typeof config === 'object') {
+    for (const [k, v] of Object.entries(config)) {
+      if (v === undefined) continue;
+      // Lists cleared with null are empty lists ("all").
+      input[k] = v === null && ['organizations', 'projects', 'exclude_projects', 'filters'].includes(k) ? [] : v;
+    }
   }
-  for (const k of ['organizations', 'projects', 'exclude_projects'] as const) {
-    const v = config[k];
-    if (v === undefined) continue;
-    if (v === null) input[k] = [];
-    else if (isStringArray(v)) input[k] = v;
-    else problems[field(k)] = { message: `source_config.${k} must be an array of ids.` };
-  }
-  const streams = config.streams;
-  if (streams === null) input.streams = null;
-  else if (isStringArray(streams)) input.streams = streams;
-  else if (streams !== undefined) problems[field('streams')] = { message: 'source_config.streams must be an array of stream names (or null for the defaults).' };
-  const start = config.start_date;
-  if (start === null || typeof start === 'string') input.start_date = start;
-  else if (start !== undefined) problems[field('start_date')] = { message: 'source_config.start_date must be a time (ISO 8601, or relative like 7d) or null.' };
-  const full = config.full_reports;
-  if (typeof full === 'boolean') input.full_reports = full;
-  else if (full !== undefined) problems[field('full_reports')] = { message: 'source_config.full_reports must be true or false.' };
-  const filters = config.filters;
-  if (filters === null) input.filters = {};
-  else if (isStringArray(filters)) input.filters = filters;
-  else if (isObject(filters) && Object.values(filters).every(isFilterValues)) input.filters = filters as SourceInput['filters'];
-  else if (filters !== undefined) problems[field('filters')] = { message: 'source_config.filters must be ["FIELD=VALUE", …] or {"FIELD": ["VALUE", …]}.' };
-  for (const k of ['lookback', 'errors_full_pass_interval', 'releases_full_pass_interval'] as const) {
-    const v = config[k];
-    if (typeof v === 'string') input[k] = v;
-    else if (v !== undefined) problems[field(k)] = { message: `source_config.${k} must be a duration such as 15m or 1d.` };
-  }
-  const concurrency = config.concurrency;
-  if (typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 8) input.concurrency = concurrency;
-  else if (concurrency !== undefined) problems[field('concurrency')] = { message: 'source_config.concurrency must be a whole number from 1 to 8.' };
+  return { input, ...(body.description !== undefined ? { description: body.description } : {}) };
 }

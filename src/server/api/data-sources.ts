@@ -1,14 +1,29 @@
-import type { FastifyInstance } from 'fastify';
-import { isSnagError, SnagError } from '../../core/errors.js';
-import { removeSource, STREAM_NAMES, updateSource, type PreviewTarget } from '../../engine/index.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isSnagError } from '../../core/errors.js';
+import { removeSource, SourceConfigSchema, updateSource, type PreviewTarget } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { API_FIELDS, relabel } from '../sources/fields.js';
-import { previewFor, PREVIEW_LIMIT_MAX } from '../sources/preview.js';
+import { ERRORS, named } from '../openapi.js';
+import { previewFor } from '../sources/preview.js';
 import { asStateConflict, createSourceFrom, updateSourceFrom } from '../sources/save.js';
-import { problemsError } from '../sources/validate.js';
 import type { ServerDeps } from '../types.js';
 import { runView } from '../runs/view.js';
-import { parseDataSourceRequest, toDataSource, type DataSource } from './data-source-resource.js';
+import { attachedProblems, validationError, validationProblems } from '../validation.js';
+import {
+  DataSourceCreate,
+  DataSourceRemoved,
+  DataSourceSchema,
+  DataSourceUpdate,
+  PREVIEW_OPTIONS,
+  PreviewSchema,
+  sourceRequestOf,
+  StreamName,
+  toDataSource,
+  type DataSource,
+} from './data-source-resource.js';
+import { RunSchema } from './run-resource.js';
 
 /**
  * `/api/data_sources`: create, list, get, update, delete; `activate` and `pause`; `runs` to start a sync now (it runs
@@ -17,7 +32,6 @@ import { parseDataSourceRequest, toDataSource, type DataSource } from './data-so
  * fields (`data_credentials_id`, `poll_schedule`, `source_config.streams`…).
  */
 
-type IdParams = { Params: { id: string } };
 
 /** Engine errors re-labelled with the API's field names. */
 async function api<T>(fn: () => Promise<T>): Promise<T> {
@@ -37,155 +51,253 @@ export async function dataSourceOf(deps: ServerDeps, s: Source): Promise<DataSou
   return toDataSource(s, { credentialName: credential?.name ?? null, lastRun, runs, liveRunId: live });
 }
 
-export function registerDataSourcesApi(app: FastifyInstance): void {
+const TAG = ['Sources'];
+const params = z.object({ id: z.string().meta({ description: 'The source id (src_…) or its name.' }) });
+const { 400: bad, 401: unauthorized, 404: notFound, 409: conflict, 422: unprocessable, 429: rateLimited, 502: upstream } = ERRORS;
+export const limitQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d+$/, { error: 'limit must be a whole number from 1 to 500.' })
+    .refine((v) => Number(v) >= 1 && Number(v) <= 500, { error: 'limit must be a whole number from 1 to 500.' })
+    .optional()
+    .meta({ description: 'How many (1–500, default 50).' }),
+});
+
+export const RunRequest = named(
+  'RunRequest',
+  z.strictObject(
+    {
+      full_refresh: z.boolean().optional().meta({ description: "Forget the checkpoints first: read every stream's whole history again (upserted)." }),
+      streams: z.array(StreamName).optional().meta({ description: 'Only these streams this time (parents are added).' }),
+    },
+    { error: (iss) => (iss.code === 'unrecognized_keys' ? 'A run takes full_refresh and streams.' : undefined) },
+  ),
+);
+
+export const dataSourcesApi: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
   const deps = () => app.snag;
   const store = () => app.snag.runtime.store;
 
-  app.get('/api/data_sources', async () => {
-    const sources = await store().sources.list();
-    return Promise.all(sources.map((s) => dataSourceOf(deps(), s)));
-  });
-
-  app.post('/api/data_sources', async (request, reply) =>
-    api(async () => {
-      const { request: req, problems } = parseDataSourceRequest(request.body, 'create');
-      const r = await createSourceFrom(deps().runtime, req, problems);
-      return reply
-        .code(201)
-        .header('location', `/api/data_sources/${r.source.id}`)
-        .send({ ...(await dataSourceOf(deps(), r.source)), warnings: r.warnings });
-    }),
+  app.get(
+    '/api/data_sources',
+    { schema: { tags: TAG, operationId: 'listDataSources', summary: 'List sources', response: { 200: z.array(DataSourceSchema).describe('Every source.'), 401: unauthorized } } },
+    async () => Promise.all((await store().sources.list()).map((s) => dataSourceOf(deps(), s))),
   );
 
-  app.get<IdParams>('/api/data_sources/:id', async (request) => dataSourceOf(deps(), await store().sources.findByNameOrId(request.params.id)));
-
-  app.put<IdParams>('/api/data_sources/:id', async (request) =>
-    api(async () => {
-      const { request: req, problems } = parseDataSourceRequest(request.body, 'update');
-      const r = await updateSourceFrom(deps().runtime, request.params.id, req, problems);
-      return { ...(await dataSourceOf(deps(), r.source)), warnings: r.warnings };
-    }),
+  app.post(
+    '/api/data_sources',
+    {
+      // The schema's problems are reported with the ones only the handler can find (an unknown credential).
+      attachValidation: true,
+      schema: {
+        tags: TAG,
+        operationId: 'createDataSource',
+        summary: 'Create a source',
+        body: DataSourceCreate,
+        response: { 201: DataSourceSchema.describe('Saved.'), 400: bad, 401: unauthorized, 409: conflict },
+      },
+    },
+    async (request, reply) =>
+      api(async () => {
+        bodyMustBeObject(request.validationError);
+        const r = await createSourceFrom(deps().runtime, sourceRequestOf(request.body), attachedProblems(request));
+        return reply
+          .code(201)
+          .header('location', `/api/data_sources/${r.source.id}`)
+          .send({ ...(await dataSourceOf(deps(), r.source)), warnings: r.warnings });
+      }),
   );
 
-  app.delete<IdParams>('/api/data_sources/:id', async (request) => {
-    const s = await store().sources.findByNameOrId(request.params.id);
-    const runs = await store().runs.list({ sourceId: s.id, limit: 10_000 });
-    const resource = await dataSourceOf(deps(), s);
-    await removeSource(deps().runtime, s.id);
-    return {
-      removed: resource,
-      runs_removed: runs.length,
-      destination_kept: s.destination,
-      note: 'The source and its run history are deleted. The destination and the data synced into it are kept.',
-    };
-  });
+  app.get(
+    '/api/data_sources/:id',
+    { schema: { tags: TAG, operationId: 'getDataSource', summary: 'Get a source', params, response: { 200: DataSourceSchema.describe('The source.'), 401: unauthorized, 404: notFound } } },
+    async (request) => dataSourceOf(deps(), await store().sources.findByNameOrId(request.params.id)),
+  );
+
+  app.put(
+    '/api/data_sources/:id',
+    {
+      attachValidation: true,
+      schema: {
+        tags: TAG,
+        operationId: 'updateDataSource',
+        summary: 'Change a source',
+        params,
+        body: DataSourceUpdate,
+        response: { 200: DataSourceSchema.describe('Updated.'), 400: bad, 401: unauthorized, 404: notFound, 409: conflict },
+      },
+    },
+    async (request) =>
+      api(async () => {
+        bodyMustBeObject(request.validationError);
+        const r = await updateSourceFrom(deps().runtime, request.params.id, sourceRequestOf(request.body, 'update'), attachedProblems(request));
+        return { ...(await dataSourceOf(deps(), r.source)), warnings: r.warnings };
+      }),
+  );
+
+  app.delete(
+    '/api/data_sources/:id',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'deleteDataSource',
+        summary: 'Delete a source and its run history (the destination and its data are kept)',
+        params,
+        response: { 200: DataSourceRemoved.describe('Deleted.'), 401: unauthorized, 404: notFound, 409: conflict.describe('A sync of the source is running: cancel it or wait.') },
+      },
+    },
+    async (request) => {
+      const s = await store().sources.findByNameOrId(request.params.id);
+      const runs = await store().runs.list({ sourceId: s.id, limit: 10_000 });
+      const resource = await dataSourceOf(deps(), s);
+      await removeSource(deps().runtime, s.id);
+      return {
+        removed: resource,
+        runs_removed: runs.length,
+        destination_kept: s.destination,
+        note: 'The source and its run history are deleted. The destination and the data synced into it are kept.',
+      };
+    },
+  );
 
   for (const action of ['activate', 'pause'] as const) {
-    app.put<IdParams>(`/api/data_sources/:id/${action}`, async (request) =>
-      api(async () => {
-        const s = await store().sources.findByNameOrId(request.params.id);
-        try {
-          const r = await updateSource(deps().runtime, s.id, { status: action === 'activate' ? 'active' : 'paused' });
-          return dataSourceOf(deps(), r.source);
-        } catch (err) {
-          throw asStateConflict(err);
-        }
-      }),
+    app.put(
+      `/api/data_sources/:id/${action}`,
+      {
+        schema: {
+          tags: TAG,
+          operationId: `${action}DataSource`,
+          summary: action === 'activate' ? 'Activate a source (the scheduler runs it on its schedule)' : 'Pause a source (the scheduler leaves it alone)',
+          params,
+          response: { 200: DataSourceSchema.describe('The source with its new status.'), 401: unauthorized, 404: notFound, 409: conflict },
+        },
+      },
+      async (request) =>
+        api(async () => {
+          const s = await store().sources.findByNameOrId(request.params.id);
+          try {
+            const r = await updateSource(deps().runtime, s.id, { status: action === 'activate' ? 'active' : 'paused' });
+            return dataSourceOf(deps(), r.source);
+          } catch (err) {
+            throw asStateConflict(err);
+          }
+        }),
     );
   }
 
   // Not through api(): `streams` here is the run's own field, not the source's.
-  app.post<IdParams>('/api/data_sources/:id/runs', async (request, reply) => {
-    const s = await store().sources.findByNameOrId(request.params.id);
-    const { fullRefresh, streams } = parseRunRequest(request.body);
-    let runId: string;
-    try {
-      runId = (await deps().runs.start(s.id, { trigger: 'api', fullRefresh, streams })).handle.runId;
-    } catch (err) {
-      throw asStateConflict(err);
-    }
-    const run = await store().runs.findById(runId);
-    return reply
-      .code(202)
-      .header('location', `/api/runs/${runId}`)
-      .send({ run_id: runId, ...(await runView(deps(), run, s)) });
-  });
-
-  app.get<IdParams & { Querystring: { limit?: string } }>('/api/data_sources/:id/runs', async (request) => {
-    const s = await store().sources.findByNameOrId(request.params.id);
-    const limit = parseLimit(request.query.limit, 50, 500);
-    await store().runs.failStale();
-    const runs = await store().runs.list({ sourceId: s.id, limit });
-    return Promise.all(runs.map((r) => runView(deps(), r, s)));
-  });
-
-  app.post('/api/data_sources/preview', async (request) =>
-    api(async () => {
-      const body = objectBody(request.body);
-      const { stream, limit } = parsePreviewOptions(body);
-      const { data_credentials_id: _c, source_config: _sc, stream: _s, limit: _l, ...rest } = body;
-      for (const k of Object.keys(rest)) throw badField(k, `Unknown field "${k}".`, 'A preview takes data_credentials_id, source_config, stream and limit.');
-      const { request: req, problems } = parseDataSourceRequest({ data_credentials_id: body.data_credentials_id, source_config: body.source_config ?? {} }, 'update');
-      const envelope = problemsError(problems);
-      if (envelope) throw envelope;
-      if (!req.input.credential) throw badField('data_credentials_id', 'A preview needs data_credentials_id.', 'Give the id of the credential to read with.');
-      const { credential, ...config } = req.input;
-      const target: PreviewTarget = { credential, config };
-      return previewAnswer(await previewFor(deps().runtime, target, stream, limit));
-    }),
-  );
-
-  app.post<IdParams>('/api/data_sources/:id/preview', async (request) =>
-    api(async () => {
+  app.post(
+    '/api/data_sources/:id/runs',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'startDataSourceRun',
+        summary: 'Sync the source now (in the server process); follow it at /api/runs/{run_id}/events',
+        params,
+        body: RunRequest.nullish(),
+        response: {
+          202: RunSchema.extend({ run_id: z.string() }).describe('Started: the run as GET /api/runs/{id} shows it, with run_id.'),
+          400: bad,
+          401: unauthorized,
+          404: notFound,
+          409: conflict.describe('A run of the source is already live, or the source is disabled.'),
+        },
+      },
+    },
+    async (request, reply) => {
       const s = await store().sources.findByNameOrId(request.params.id);
-      const body = objectBody(request.body ?? {});
-      const { stream, limit } = parsePreviewOptions(body);
-      return previewAnswer(await previewFor(deps().runtime, s.id, stream, limit));
-    }),
+      const body = request.body ?? {};
+      let runId: string;
+      try {
+        runId = (await deps().runs.start(s.id, { trigger: 'api', fullRefresh: body.full_refresh === true, streams: body.streams ?? [] })).handle.runId;
+      } catch (err) {
+        throw asStateConflict(err);
+      }
+      const run = await store().runs.findById(runId);
+      return reply
+        .code(202)
+        .header('location', `/api/runs/${runId}`)
+        .send({ run_id: runId, ...(await runView(deps(), run, s)) });
+    },
   );
-}
+
+  app.get(
+    '/api/data_sources/:id/runs',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listDataSourceRuns',
+        summary: "The source's runs, newest first",
+        params,
+        querystring: limitQuery,
+        response: { 200: z.array(RunSchema).describe('Runs.'), 400: bad, 401: unauthorized, 404: notFound },
+      },
+    },
+    async (request) => {
+      const s = await store().sources.findByNameOrId(request.params.id);
+      await store().runs.failStale();
+      const runs = await store().runs.list({ sourceId: s.id, limit: Number(request.query.limit ?? 50) });
+      return Promise.all(runs.map((r) => runView(deps(), r, s)));
+    },
+  );
+
+  app.post(
+    '/api/data_sources/preview',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'previewDataSourceDraft',
+        summary: "Read a few records with a draft source (the wizard's Test): nothing is saved",
+        body: z.strictObject(
+          {
+            ...PREVIEW_OPTIONS,
+            data_credentials_id: z.string({ error: 'A preview needs data_credentials_id: the id of the credential to read with.' }),
+            source_config: SourceConfigSchema.optional(),
+          },
+          { error: (iss) => (iss.code === 'unrecognized_keys' ? 'A preview takes data_credentials_id, source_config, stream and limit.' : undefined) },
+        ),
+        response: { 200: PreviewSchema.describe('The records, and where they were read.'), 400: bad, 401: unauthorized, 404: notFound, 422: unprocessable, 429: rateLimited, 502: upstream },
+      },
+    },
+    async (request) =>
+      api(async () => {
+        const { input } = sourceRequestOf({ data_credentials_id: request.body.data_credentials_id, source_config: request.body.source_config ?? {} });
+        const { credential, ...config } = input;
+        const target: PreviewTarget = { credential: credential!, config };
+        return previewAnswer(await previewFor(deps().runtime, target, request.body.stream ?? 'errors', request.body.limit ?? 5));
+      }),
+  );
+
+  app.post(
+    '/api/data_sources/:id/preview',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'previewDataSource',
+        summary: 'Read a few records with a saved source: nothing is saved',
+        params,
+        body: z
+          .strictObject(PREVIEW_OPTIONS, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'A preview takes stream and limit.' : undefined) })
+          .nullish(),
+        response: { 200: PreviewSchema.describe('The records.'), 400: bad, 401: unauthorized, 404: notFound, 422: unprocessable, 429: rateLimited, 502: upstream },
+      },
+    },
+    async (request) =>
+      api(async () => {
+        const s = await store().sources.findByNameOrId(request.params.id);
+        return previewAnswer(await previewFor(deps().runtime, s.id, request.body?.stream ?? 'errors', request.body?.limit ?? 5));
+      }),
+  );
+};
 
 function previewAnswer(p: Awaited<ReturnType<typeof previewFor>>) {
-  return { stream: p.stream, partition: p.partition, records: p.records, requests: p.requests, saved: false };
+  return { stream: p.stream, partition: p.partition, records: p.records, requests: p.requests, saved: false as const };
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new SnagError('config', 'The request body must be a JSON object.');
-  return body as Record<string, unknown>;
-}
-
-function badField(field: string, message: string, hint?: string): SnagError {
-  return new SnagError('config', message, { ...(hint ? { hint } : {}), details: { field } });
-}
-
-function parsePreviewOptions(body: Record<string, unknown>): { stream: string; limit: number } {
-  const stream = body.stream ?? 'errors';
-  if (typeof stream !== 'string' || !STREAM_NAMES.includes(stream)) {
-    throw badField('stream', `"${String(stream)}" is not a stream.`, `Streams: ${STREAM_NAMES.join(', ')}.`);
-  }
-  const limit = body.limit ?? 5;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > PREVIEW_LIMIT_MAX) {
-    throw badField('limit', `limit must be a whole number from 1 to ${PREVIEW_LIMIT_MAX}.`);
-  }
-  return { stream, limit };
-}
-
-function parseRunRequest(body: unknown): { fullRefresh: boolean; streams: string[] } {
-  const b = objectBody(body);
-  for (const k of Object.keys(b)) {
-    if (k !== 'full_refresh' && k !== 'streams') throw badField(k, `Unknown field "${k}".`, 'A run takes full_refresh and streams.');
-  }
-  if (b.full_refresh !== undefined && typeof b.full_refresh !== 'boolean') throw badField('full_refresh', 'full_refresh must be true or false.');
-  const streams = b.streams ?? [];
-  if (!Array.isArray(streams) || !streams.every((s) => typeof s === 'string')) throw badField('streams', 'streams must be an array of stream names.');
-  for (const s of streams) if (!STREAM_NAMES.includes(s)) throw badField('streams', `"${s}" is not a stream.`, `Streams: ${STREAM_NAMES.join(', ')}.`);
-  return { fullRefresh: b.full_refresh === true, streams };
-}
-
-export function parseLimit(raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw badField('limit', `limit must be a whole number from 1 to ${max}.`);
-  return n;
+/** A body that is not an object at all has nothing to report field by field. */
+function bodyMustBeObject(error: Error | undefined): void {
+  if (!error) return;
+  const problems = validationProblems(error);
+  if (problems.body) throw validationError(error)!;
 }

@@ -3,7 +3,7 @@ import { STREAMS } from '../../engine/index.js';
 import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import type { ProjectChoices } from '../sources/projects.js';
-import { CUSTOM_SCHEDULE, defaultSqlitePath, type WizardValues } from '../sources/wizard-values.js';
+import { CUSTOM_SCHEDULE, defaultSqlitePath, WIZARD_OPTIONS, type WizardOption, type WizardValues } from '../sources/wizard-values.js';
 import { authenticateStep } from './authenticate.js';
 import { csrfInput, fieldError, formError, inputField, submitButton, textareaField, type FormState } from './form.js';
 
@@ -78,7 +78,7 @@ ${step(2, html`<div id="${PROJECTS_PANEL_ID}" class="wizard-panel" tabindex="-1"
 ${streamsBlock(o.values, o.errors)}
 <fieldset class="group"><legend>Options</legend>
 ${inputField({ name: 'start_date', label: 'Start date', idPrefix: 'wizard', type: 'text', help: 'The oldest data to sync: an ISO 8601 date (2026-01-01) or a relative time (7d, 2w). Empty: all history.', placeholder: '7d' }, state)}
-${checkbox('full_reports', 'Full event reports', o.values.full_reports, 'Events with threads, breadcrumbs and metaData instead of summaries: much more data.')}
+${WIZARD_OPTIONS.map((opt) => optionField(opt, o))}
 ${textareaField({ name: 'filters', label: 'Filters', idPrefix: 'wizard', help: 'One FIELD=VALUE (or FIELD!=VALUE) a line, e.g. app.release_stage=production. Empty: everything.', rows: 3 }, state)}
 <input type="hidden" name="filters_original" value="${o.values.filters_original}">
 </fieldset>
@@ -106,6 +106,15 @@ ${i > 0 ? html`<button type="button" class="button" data-wizard-back>Back</butto
 ${last ? '' : html`<button type="button" class="button primary" data-wizard-next>Next</button>`}
 </div>
 </section>`;
+}
+
+/** A stream-owned option, as its declaration describes it (title, description, type). */
+function optionField(opt: WizardOption, o: WizardOptions): SafeHtml {
+  const value = o.values.options[opt.key];
+  const help = `${opt.description}.`;
+  if (opt.kind === 'boolean') return checkbox(opt.key, opt.title, value === true, help);
+  const state: FormState = { values: { [opt.key]: typeof value === 'string' ? value : '' }, errors: o.errors };
+  return inputField({ name: opt.key, label: opt.title, idPrefix: 'wizard', type: 'text', help }, state);
 }
 
 function checkbox(name: string, label: string, checked: boolean, help: string): SafeHtml {

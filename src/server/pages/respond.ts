@@ -50,6 +50,8 @@ export type FormResult =
       panels?: Array<{ id: string; html: string; replace?: 'inner' | 'outer' }>;
       /** The id of the element to focus afterwards. */
       focus?: string;
+      /** Present: the form's field errors are replaced by these (none: every earlier error is cleared). */
+      fields?: Record<string, FieldProblem>;
     }
   | {
       ok: false;

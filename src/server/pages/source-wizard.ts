@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isSnagError, SnagError, toSnagError } from '../../core/errors.js';
+import { isSnagError, toSnagError, type SnagError } from '../../core/errors.js';
+import { problemsError, sourceInputProblems } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { previewErrorPanel, previewPanel } from '../components/preview-table.js';
 import { PROJECTS_PANEL_ID, projectsBlock, sourceWizard, STEPS, TEST_PANEL_ID } from '../components/source-wizard.js';
@@ -15,6 +16,7 @@ import {
   sourceRequestFromWizard,
   wizardValuesFromBody,
   wizardValuesFromSource,
+  WIZARD_OPTIONS,
   type WizardValues,
 } from '../sources/wizard-values.js';
 import { pageHeading } from './layout.js';
@@ -35,7 +37,10 @@ interface WizardContext {
   source: Source | null;
 }
 
-const FORM_FIELD_NAMES = ['name', 'description', 'credential_id', 'organizations', 'projects', 'streams', 'start_date', 'filters', 'destination', 'schedule', 'test_stream'];
+const FORM_FIELD_NAMES = [
+  'name', 'description', 'credential_id', 'organizations', 'projects', 'streams', 'start_date', 'filters', 'destination', 'schedule', 'test_stream',
+  ...WIZARD_OPTIONS.map((o) => o.key),
+];
 
 export function registerSourceWizardPages(app: FastifyInstance): void {
   app.get<{ Querystring: { credential_id?: string } }>('/sources/new', async (request, reply) => {
@@ -99,13 +104,28 @@ async function loadProjects(request: FastifyRequest, reply: FastifyReply, ctx: W
   return renderWizard(request, reply, ctx, values, { initialStep: 2, choices });
 }
 
+/**
+ * Problems the wizard finds before the engine does: no credential picked, a project mode with no project checked.
+ * Test and Save both report them, with the source configuration's own problems, all at once.
+ */
+function wizardProblems(values: WizardValues, forTest: boolean): Record<string, FieldProblem> {
+  const problems: Record<string, FieldProblem> = {};
+  if (forTest && !values.credential_id) problems.credential = { message: 'Pick a credential first: the records are read with it.' };
+  if (values.project_mode !== 'all' && values.project_ids.length === 0) {
+    problems.projects = { message: values.project_mode === 'include' ? 'Check the projects to sync.' : 'Check the projects to leave out.', hint: 'Or choose "All projects".' };
+  }
+  return problems;
+}
+
 async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardContext, values: WizardValues): Promise<FastifyReply> {
   let panel: SafeHtml;
   let errors: FormState['errors'] = {};
   try {
-    if (!values.credential_id) throw new SnagError('config', 'Pick a credential first: the records are read with it.', { details: { field: 'credential' } });
     const { input } = sourceRequestFromWizard(values, ctx.mode === 'edit');
     const { name: _n, credential, schedule: _s, destination: _d, ...config } = input;
+    // Every problem of what Test reads with, at once (as Save reports them); fixed ones are cleared on the next answer.
+    const invalid = problemsError({ ...wizardProblems(values, true), ...sourceInputProblems(config) });
+    if (invalid) throw invalid;
     const result = await previewFor(request.server.snag.runtime, { credential: credential!, config }, values.test_stream);
     panel = previewPanel(result);
   } catch (err) {
@@ -121,8 +141,9 @@ async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardCon
     }
   }
   if (isFetch(request)) {
-    // The panel is a live region: its new content is announced, and focus moves to it.
-    return sendFormResult(reply, 200, { ok: true, panels: [{ id: TEST_PANEL_ID, html: panel.value }], focus: TEST_PANEL_ID });
+    // The panel is a live region: its new content is announced, and focus moves to it. `fields` (none) clears the
+    // errors a previous Test or Save left on fields fixed since.
+    return sendFormResult(reply, 200, { ok: true, panels: [{ id: TEST_PANEL_ID, html: panel.value }], focus: TEST_PANEL_ID, fields: {} });
   }
   return renderWizard(request, reply, ctx, values, { initialStep: 2, errors, testResult: panel });
 }
@@ -130,12 +151,8 @@ async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardCon
 async function save(request: FastifyRequest, reply: FastifyReply, ctx: WizardContext, values: WizardValues): Promise<FastifyReply> {
   const deps = request.server.snag;
   try {
-    if (values.project_mode !== 'all' && values.project_ids.length === 0) {
-      throw new SnagError('config', values.project_mode === 'include' ? 'Check the projects to sync.' : 'Check the projects to leave out.', {
-        hint: 'Or choose "All projects".',
-        details: { field: 'projects' },
-      });
-    }
+    const invalid = problemsError(wizardProblems(values, false));
+    if (invalid) throw invalid;
     const req = sourceRequestFromWizard(values, ctx.mode === 'edit');
     const r = ctx.source ? await updateSourceFrom(deps.runtime, ctx.source.id, req) : await createSourceFrom(deps.runtime, req);
     const s = r.source;
@@ -213,7 +230,8 @@ async function renderWizard(request: FastifyRequest, reply: FastifyReply, ctx: W
 }
 
 function stepFields(i: number): string[] {
-  return [[], ['credential_id'], ['organizations', 'projects', 'streams', 'start_date', 'filters', 'test_stream'], ['destination'], ['schedule'], ['name', 'description']][i] ?? [];
+  const configure = ['organizations', 'projects', 'streams', 'start_date', 'filters', 'test_stream', ...WIZARD_OPTIONS.map((o) => o.key)];
+  return [[], ['credential_id'], configure, ['destination'], ['schedule'], ['name', 'description']][i] ?? [];
 }
 
 function sourceWizardPage(title: string, options: Parameters<typeof sourceWizard>[0]): SafeHtml {

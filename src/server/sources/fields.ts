@@ -1,4 +1,5 @@
 import { SnagError } from '../../core/errors.js';
+import { SOURCE_CONFIG_KEYS } from '../../engine/index.js';
 import { fieldProblems, type FieldProblem } from '../errors.js';
 
 /**
@@ -9,10 +10,7 @@ import { fieldProblems, type FieldProblem } from '../errors.js';
 
 export type FieldMap = (engineField: string) => string;
 
-const CONFIG_FIELDS = new Set([
-  'organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'full_reports', 'filters', 'lookback',
-  'errors_full_pass_interval', 'releases_full_pass_interval', 'concurrency',
-]);
+const CONFIG_FIELDS = new Set(SOURCE_CONFIG_KEYS);
 
 export const API_FIELDS: FieldMap = (f) => {
   if (f === 'credential') return 'data_credentials_id';

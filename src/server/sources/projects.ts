@@ -1,8 +1,7 @@
 import { toSnagError } from '../../core/errors.js';
-import { RateLimiter } from '../../http/rate-limiter.js';
 import type { ServerDeps } from '../types.js';
 import type { FieldProblem } from '../errors.js';
-import { INTERACTIVE_RETRY } from '../interactive.js';
+import { interactiveClientOptions } from '../interactive.js';
 
 /**
  * The organizations and projects a credential reaches, for the wizard's choices, read from Bugsnag with the
@@ -45,13 +44,8 @@ export async function projectChoices(deps: ServerDeps, credentialId: string): Pr
   const known: OrgChoice[] = credential.organizations.map((o) => ({ id: o.id, name: o.name, projects: [] }));
   let value: ProjectChoices;
   try {
-    const client = await deps.credentials.clientFor(credential.id, {
-      logger: deps.logger,
-      // The wizard's page waits for this: no retry, a short timeout; a failure still lets the user sync all projects.
-      timeoutMs: 10_000,
-      retry: { ...INTERACTIVE_RETRY, retries: 0 },
-      rateLimiter: new RateLimiter(),
-    });
+    // The wizard's page waits for this (interactive policy); a failure still lets the user sync all projects.
+    const client = await deps.credentials.clientFor(credential.id, { logger: deps.logger, ...interactiveClientOptions(deps.runtime.env) });
     const orgs = known.length ? known : (await client.organizations.list().all(50)).map((o) => ({ id: o.id, name: o.name ?? o.id, projects: [] }));
     for (const o of orgs) {
       const projects = await client.projects.list(o.id).all(MAX_PROJECTS_PER_ORG);

@@ -1,10 +1,9 @@
 import { isSnagError, SnagError } from '../../core/errors.js';
-import { createSource, updateSource, type SourceInput, type SourceResult } from '../../engine/index.js';
+import { createSource, problemsError, sourceInputProblems, updateSource, type SourceInput, type SourceResult } from '../../engine/index.js';
 import type { Runtime } from '../../runtime.js';
 import type { Source } from '../../store/models.js';
-import { validateDescription } from '../../store/names.js';
+import { validateDescription, validateName } from '../../store/names.js';
 import type { FieldProblem } from '../errors.js';
-import { problemsError, sourceProblems } from './validate.js';
 
 /**
  * Saving a source from the server's faces (API and wizard) through the engine's source service. Adds what the
@@ -20,9 +19,29 @@ export interface SourceRequest {
   description?: string | null;
 }
 
-/** `extra`: problems the caller found already (the API's envelope), reported together with the values' own. */
+/**
+ * Every problem of a request at once: the source configuration's own (its one declaration, source-config.ts), and
+ * what the server adds (a name, a description). Field names are the engine's; each face relabels them (fields.ts).
+ */
+function requestProblems(req: SourceRequest, creating: boolean): Record<string, FieldProblem> {
+  const problems: Record<string, FieldProblem> = {};
+  const check = (field: string, fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      if (!isSnagError(err, 'config')) throw err;
+      problems[field] = err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
+    }
+  };
+  if (creating || req.input.name !== undefined) check('name', () => validateName(req.input.name, 'source'));
+  if (req.description !== undefined) check('description', () => validateDescription(req.description, 'source'));
+  if (creating && !req.input.credential?.trim()) problems.credential = { message: 'A source needs a credential.', hint: 'Pick one of the credentials, or add one.' };
+  return { ...problems, ...sourceInputProblems(req.input) };
+}
+
+/** `extra`: problems the caller found already (the API's route schema), reported together with the values' own. */
 export async function createSourceFrom(runtime: Runtime, req: SourceRequest, extra: Record<string, FieldProblem> = {}): Promise<SourceResult> {
-  const problems: Record<string, FieldProblem> = { ...extra, ...sourceProblems(req.input, req.description, { creating: true, cwd: runtime.home }) };
+  const problems: Record<string, FieldProblem> = { ...requestProblems(req, true), ...extra };
   if (!problems.credential && req.input.credential) {
     const known = await credentialExists(runtime, req.input.credential);
     if (!known) problems.credential = unknownCredential(req.input.credential);
@@ -37,7 +56,7 @@ export async function createSourceFrom(runtime: Runtime, req: SourceRequest, ext
 
 export async function updateSourceFrom(runtime: Runtime, ref: string, req: SourceRequest, extra: Record<string, FieldProblem> = {}): Promise<SourceResult> {
   const current = await runtime.store.sources.findByNameOrId(ref);
-  const problems: Record<string, FieldProblem> = { ...extra, ...sourceProblems(req.input, req.description, { creating: false, cwd: runtime.home }) };
+  const problems: Record<string, FieldProblem> = { ...requestProblems(req, false), ...extra };
   if (!problems.credential && req.input.credential !== undefined) {
     const known = req.input.credential.trim() !== '' && (await credentialExists(runtime, req.input.credential));
     if (!known) problems.credential = unknownCredential(req.input.credential);

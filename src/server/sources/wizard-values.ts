@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { REDACTED } from '../../core/redact.js';
 import { DEFAULT_SQLITE_FILE, displayDestinationUrl, parseDestinationUrl } from '../../destinations/url.js';
-import { DEFAULT_STREAMS, type SourceInput } from '../../engine/index.js';
+import { DEFAULT_STREAMS, SOURCE_CONFIG_SHAPE, STREAMS, type SourceInput } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { descriptionOf, type SourceRequest } from './save.js';
 
@@ -16,6 +16,28 @@ export type DestinationKind = 'sqlite' | 'jsonl';
 export const SCHEDULE_PRESETS = ['', 'every 15m', 'hourly', 'daily'] as const;
 export const CUSTOM_SCHEDULE = 'custom';
 
+/**
+ * The stream-owned options the wizard offers: those declared with a `title` (streams/options.ts). Giving an
+ * option a title is all it takes to put it in the wizard.
+ */
+export interface WizardOption {
+  key: string;
+  title: string;
+  description: string;
+  kind: 'boolean' | 'number' | 'text';
+}
+
+export const WIZARD_OPTIONS: readonly WizardOption[] = STREAMS.flatMap((st) =>
+  Object.keys(st.options?.shape ?? {}).flatMap((key): WizardOption[] => {
+    const schema = SOURCE_CONFIG_SHAPE[key]!;
+    const meta = (schema.meta() ?? {}) as { title?: string; description?: string };
+    if (!meta.title) return [];
+    const probe = (v: unknown) => schema.safeParse(v).success;
+    const kind = probe(true) ? 'boolean' : probe(1) ? 'number' : 'text';
+    return [{ key, title: meta.title, description: meta.description ?? '', kind }];
+  }),
+);
+
 export interface WizardValues {
   connector: string;
   name: string;
@@ -26,7 +48,8 @@ export interface WizardValues {
   project_ids: string[];
   streams: string[];
   start_date: string;
-  full_reports: boolean;
+  /** WIZARD_OPTIONS' values, by key: booleans for checkboxes, text otherwise ('' for unset). */
+  options: Record<string, string | boolean>;
   filters: string;
   /** The filters as first rendered: unchanged text leaves the stored filters as they are. */
   filters_original: string;
@@ -49,7 +72,7 @@ export function defaultWizardValues(): WizardValues {
     project_ids: [],
     streams: [...DEFAULT_STREAMS],
     start_date: '',
-    full_reports: false,
+    options: Object.fromEntries(WIZARD_OPTIONS.map((o) => [o.key, o.kind === 'boolean' ? false : ''])),
     filters: '',
     filters_original: '',
     destination_kind: 'sqlite',
@@ -79,7 +102,7 @@ export function wizardValuesFromBody(body: Body): WizardValues {
     project_ids: many(body.project_ids),
     streams: many(body.streams),
     start_date: one(body.start_date),
-    full_reports: one(body.full_reports) !== '',
+    options: Object.fromEntries(WIZARD_OPTIONS.map((o) => [o.key, o.kind === 'boolean' ? one(body[o.key]) !== '' : one(body[o.key])])),
     filters: one(body.filters),
     filters_original: one(body.filters_original),
     destination_kind: kind === 'jsonl' ? 'jsonl' : 'sqlite',
@@ -106,7 +129,9 @@ export function wizardValuesFromSource(s: Source, home: string): WizardValues {
     project_ids: c.projects?.length ? c.projects : (c.exclude_projects ?? []),
     streams: c.streams?.length ? c.streams : [...DEFAULT_STREAMS],
     start_date: c.start_date ?? '',
-    full_reports: c.full_reports === true,
+    options: Object.fromEntries(
+      WIZARD_OPTIONS.map((o) => [o.key, o.kind === 'boolean' ? c[o.key] === true : c[o.key] === undefined || c[o.key] === null ? '' : String(c[o.key])]),
+    ),
     filters,
     filters_original: filters,
     destination_kind: dest.kind,
@@ -157,9 +182,15 @@ export function sourceRequestFromWizard(v: WizardValues, editing: boolean): Sour
     exclude_projects: v.project_mode === 'exclude' ? v.project_ids : [],
     streams: v.streams,
     start_date: v.start_date.trim() === '' ? null : v.start_date,
-    full_reports: v.full_reports,
     schedule: scheduleOf(v),
   };
+  for (const o of WIZARD_OPTIONS) {
+    const value = v.options[o.key];
+    if (typeof value === 'boolean') input[o.key] = value;
+    else if (value === undefined || value.trim() === '') {
+      if (editing) input[o.key] = null;
+    } else input[o.key] = o.kind === 'number' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  }
   const filtersChanged = !editing || normalizeLines(v.filters) !== normalizeLines(v.filters_original);
   if (filtersChanged) input.filters = v.filters.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
   const path = v.destination_path.trim();

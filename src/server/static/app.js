@@ -283,6 +283,15 @@
     if (result.redirect) return location.assign(result.redirect);
     const inDialog = dialog?.contains(form);
     let focusTarget = null;
+    // What an earlier answer marked and has been fixed since (a Test that passes now) is no longer shown as wrong.
+    if (result.fields) {
+      form.querySelectorAll('[data-field]').forEach((w) => setFieldError(w, null));
+      for (const [name, problem] of Object.entries(result.fields)) {
+        const wrap = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+        if (wrap) setFieldError(wrap, problem);
+      }
+      setFormError(form, null);
+    }
     if (result.panels) applyPanels(result.panels);
     if (result.focus) focusTarget = document.getElementById(result.focus);
     if (result.removeTile) {
