@@ -1,4 +1,4 @@
-import { ensureHome, resolveHome } from './store/home.js';
+import { ensureHome, homeExposureWarnings, resolveHome } from './store/home.js';
 import { openStore } from './store/index.js';
 import type { Store } from './store/repository.js';
 import { createVault, type Vault } from './credentials/vault.js';
@@ -12,6 +12,8 @@ export interface Runtime {
   env: NodeJS.ProcessEnv;
   store: Store;
   vault: Vault;
+  /** Problems worth telling the person at once (a home or store readable by other users), each with its fix. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -26,5 +28,5 @@ export function openRuntime(options: RuntimeOptions = {}): Runtime {
   const home = ensureHome(options.home ?? resolveHome(env));
   const store = openStore({ home, env });
   const vault = createVault({ home, env, store: store.credentials });
-  return { home, env, store, vault, close: () => store.close() };
+  return { home, env, store, vault, warnings: homeExposureWarnings(home), close: () => store.close() };
 }

@@ -2,7 +2,7 @@ import { SnagError } from '../core/errors.js';
 import type { PipelineResponse } from '../http/pipeline.js';
 
 /**
- * Maps every Bugsnag answer that is not a success to a SnagError with a stable code (API.md §1.4). `details` always
+ * Maps every Bugsnag answer that is not a success to a SnagError with a stable code (docs/bugsnag-api.md §4). `details` always
  * holds the non-secret facts callers may need (the credentials feature reads `status` and `bugsnagErrors` to tell
  * "that looks like a project API key" apart):
  *   status, method, path, host, attempts, bugsnagErrors (Bugsnag's texts), bugsnagCode?, unrouted?,

@@ -2,7 +2,7 @@ import { SnagError } from '../core/errors.js';
 import { isBugsnagRelativeTime, parseDuration, parseTimestamp, toIsoSeconds } from '../core/time.js';
 
 /**
- * Bugsnag filters (API.md §4): an event field's display id mapped to comparisons `{type, value}`. Encoded as
+ * Bugsnag filters (docs/bugsnag-api.md §12): an event field's display id mapped to comparisons `{type, value}`. Encoded as
  * `filters[field][][type]=eq&filters[field][][value]=…`, each type right next to its value — with the `[]` marker,
  * or Rails keeps only the last pair and silently drops the rest; all types before all values gives 400.
  */

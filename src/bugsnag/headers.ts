@@ -1,6 +1,6 @@
 import { USER_AGENT } from '../core/version.js';
 
-/** The headers every Data Access API request carries (API.md §1.2). The token goes here and nowhere else. */
+/** The headers every Data Access API request carries (docs/bugsnag-api.md §3). The token goes here and nowhere else. */
 export function bugsnagHeaders(token: string, hasBody: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     Authorization: `token ${token}`,

@@ -1,7 +1,8 @@
 import { SnagError } from '../core/errors.js';
+import { forbiddenHostReason, linkLocalAllowed, refusedHostError } from '../http/address-guard.js';
 
 /**
- * Where the Data Access API lives (API.md §1.1): Bugsnag SaaS, SmartBear-hosted BugSnag (and its older Insight Hub
+ * Where the Data Access API lives (docs/bugsnag-api.md §2): Bugsnag SaaS, SmartBear-hosted BugSnag (and its older Insight Hub
  * name), or an on-premise install. HTTPS only, except loopback addresses (the simulator, tests) which may use http.
  */
 export const DEFAULT_API_BASE_URL = 'https://api.bugsnag.com';
@@ -79,6 +80,8 @@ export function normalizeHost(input: string): NormalizedHost {
   }
   const hostname = url.hostname.toLowerCase();
   if (!hostname) throw new SnagError('config', `"${raw}" has no host name.`, { hint: HINT });
+  const forbidden = linkLocalAllowed() ? null : forbiddenHostReason(hostname);
+  if (forbidden) throw refusedHostError(url.host, forbidden);
   const notes: string[] = [];
   const extras = Boolean(url.search || url.hash);
 

@@ -1,5 +1,5 @@
 /**
- * The largest `per_page` each list accepts (API.md §3.2). Over-limit values are not always clamped: releases answer
+ * The largest `per_page` each list accepts (docs/bugsnag-api.md §9). Over-limit values are not always clamped: releases answer
  * 400 above 10. Where no maximum is documented and no peer has used more, we send the documented default (30),
  * which cannot be over the limit.
  */

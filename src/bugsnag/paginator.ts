@@ -3,10 +3,10 @@ import { redact } from '../core/redact.js';
 import { findNextLink } from '../http/link.js';
 
 /**
- * Link-header pagination (API.md §3). The next page is always the server's `rel="next"` URL exactly as given —
+ * Link-header pagination (docs/bugsnag-api.md §8). The next page is always the server's `rel="next"` URL exactly as given —
  * never rebuilt, never with filters re-added — and paging stops only when there is no next link (a short or empty
  * page proves nothing). A next link to another origin is refused (the token would go there), a link seen before in
- * this pass is a loop, and a link past ~8 KB is refused before Bugsnag rejects it (API.md §6.10).
+ * this pass is a loop, and a link past ~8 KB is refused before Bugsnag rejects it (docs/bugsnag-api.md §10).
  *
  * Pages are exposed one by one with the exact next URL, so the sync engine can checkpoint after each page and later
  * resume from a saved next URL.

@@ -4,7 +4,7 @@ import { filterPairs, type FilterInput, type Filters } from './filters.js';
 
 /** Shared option handling for lists that take a time window and filters. */
 export interface WindowOptions {
-  /** Event-level and error-level filters (API.md §4). */
+  /** Event-level and error-level filters (docs/bugsnag-api.md §12). */
   filters?: Filters;
   /** Shorthand for `filters['event.since']`: ISO time, Date, or relative (`7d`, `24h`). */
   since?: string | Date;

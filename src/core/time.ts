@@ -1,7 +1,7 @@
 import { SnagError } from './errors.js';
 
 /**
- * Bugsnag sends timestamps in several shapes (API.md §6.13):
+ * Bugsnag sends timestamps in several shapes (docs/bugsnag-api.md §15):
  *   2017-12-12T10:58:55.000Z · 2021-07-08T14:26:55+00:00 · 2017-12-12T10:58:49Z · 2022-10-17 15:30:00 +0000
  * `parseTimestamp` accepts all of them and returns null for anything else.
  */

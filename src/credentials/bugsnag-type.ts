@@ -158,7 +158,9 @@ export const bugsnagCredentialType = {
     dns: {
       code: 'network',
       field: 'host',
-      message: (c) => `Host unreachable: ${c.host} was not found (DNS${c.reason ? `: ${c.reason}` : ''}).`,
+      // The transport's reason already says "DNS"; only whether it was temporary adds anything.
+      message: (c) =>
+        `Host unreachable: the name of ${c.host} could not be resolved (${/temporary/.test(c.reason ?? '') ? 'the DNS lookup failed for now; try again' : 'DNS: no such host'}).`,
       hint: () => `Check the spelling of the API host, and your DNS or proxy settings. ${HOSTS_HINT}`,
     },
     unreachable: {

@@ -309,6 +309,19 @@ export async function recordTokenRejected(store: Store, used: Credential, err: S
   return store.credentials.update(used.id, failedFields(onField(err, 'token')));
 }
 
+/**
+ * A sync whose requests Bugsnag answered with this credential's token proves the token works: record VERIFIED, so a
+ * credential marked FAILED by an earlier 401 (or saved UNVERIFIED) does not stay so until someone runs a test.
+ * Organizations and the rate limit keep their last tested values. Skipped, like a rejection, when the credential no
+ * longer holds the token the sync used.
+ */
+export async function recordTokenAccepted(store: Store, used: Credential, at: Date | number = Date.now()): Promise<Credential | null> {
+  const current = await store.credentials.get(used.id);
+  if (!current || current.token_envelope !== used.token_envelope || current.host !== used.host) return null;
+  if (current.verified_status === 'VERIFIED') return null;
+  return store.credentials.update(used.id, { verified_status: 'VERIFIED', verified_at: toIso(at), verify_error: null });
+}
+
 function unverifiedFields(): StatusFields {
   return { verified_status: 'UNVERIFIED', verified_at: null, verify_error: null, organizations: [], rate_limit: null };
 }

@@ -119,7 +119,7 @@ export const CONVERTERS: Record<ColumnType, (v: unknown) => SqlValue> = {
       if (m) return `${m[1]}T${m[2]}${m[3] ?? '.000'}Z`;
     }
     const d = typeof v === 'string' || typeof v === 'number' ? parseTimestamp(v) : null;
-    // Bugsnag writes times in four formats (API.md §6.13); stored as one sortable form, or as-is if unparseable.
+    // Bugsnag writes times in four formats (docs/bugsnag-api.md §15); stored as one sortable form, or as-is if unparseable.
     return d ? d.toISOString() : fallback(v);
   },
   json: (v) => (v === undefined ? null : JSON.stringify(v)),

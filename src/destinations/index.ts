@@ -2,7 +2,9 @@ import { SnagError } from '../core/errors.js';
 import { openJsonlDestination } from './jsonl/destination.js';
 import { openSqliteDestination } from './sqlite/destination.js';
 import type { Destination } from './types.js';
+import { checkDestinationPath, createDataFile, makeDataDir } from './paths.js';
 import { parseDestinationUrl } from './url.js';
+import { dirname } from 'node:path';
 
 export type * from './types.js';
 export { SYSTEM_COLUMNS, compileStream } from './descriptor.js';
@@ -19,6 +21,7 @@ export { SqliteDestination, openSqliteDestination, type SqliteDestinationOptions
 export { JsonlDestination, openJsonlDestination, type JsonlDestinationOptions } from './jsonl/destination.js';
 export { STATE_TABLE } from './sqlite/schema.js';
 export { STATE_FILE } from './jsonl/state.js';
+export { checkDestinationPath, dataModes, DATA_MODE_ENV } from './paths.js';
 
 export interface OpenDestinationOptions {
   /** Against which relative paths are resolved (default: the current directory). */
@@ -29,11 +32,19 @@ export interface OpenDestinationOptions {
   durable?: boolean;
   /** JSONL: read without the folder lock while a sync may be writing; writes are refused. SQLite: no effect. */
   readOnly?: boolean;
+  /** The snagsync home: a destination may not be the home itself or the store's files (see paths.ts). */
+  home?: string;
 }
 
 /** Opens the destination a URL names (`sqlite:PATH`, `jsonl:FOLDER`); a bad URL is SnagError('config'). */
 export async function openDestination(url: string, options: OpenDestinationOptions = {}): Promise<Destination> {
   const target = parseDestinationUrl(url, { cwd: options.cwd });
+  checkDestinationPath(target, { home: options.home });
+  if (target.kind === 'sqlite' && !options.readOnly) {
+    makeDataDir(dirname(target.path));
+    createDataFile(target.path);
+  }
+  if (target.kind === 'jsonl' && !options.readOnly) makeDataDir(target.dir);
   switch (target.kind) {
     case 'sqlite':
       return openSqliteDestination(target.path, { busyTimeoutMs: options.busyTimeoutMs });

@@ -9,7 +9,7 @@ import { DEFAULT_STREAMS, findStream, STREAM_NAMES } from '../streams/catalog.js
  * The configuration itself is declared once, in source-config.ts, which runs these inside its zod schema.
  */
 
-/** Filter field names Bugsnag documents (API.md §4.4); projects may add custom ones, so others only warn. */
+/** Filter field names Bugsnag documents (docs/bugsnag-api.md §13); projects may add custom ones, so others only warn. */
 export const KNOWN_FILTER_FIELDS: readonly string[] = [
   'user.id', 'user.email', 'user.name', 'error.id', 'error.status', 'error.assigned_to', 'error.has_issue',
   'app.release_stage', 'app.context', 'app.type', 'version.introduced_in', 'version.seen_in',

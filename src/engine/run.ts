@@ -1,7 +1,7 @@
 import type { Organization } from '../bugsnag/models/organization.js';
 import type { Project } from '../bugsnag/models/project.js';
 import { SnagError, toSnagError } from '../core/errors.js';
-import { recordTokenRejected } from '../credentials/service.js';
+import { recordTokenAccepted, recordTokenRejected } from '../credentials/service.js';
 import { openDestination } from '../destinations/index.js';
 import type { Destination } from '../destinations/types.js';
 import { DEFAULT_MAX_IN_FLIGHT } from '../http/rate-limiter.js';
@@ -184,7 +184,7 @@ async function execute(x: Execution): Promise<RunSummary> {
   };
 
   try {
-    dest = await openDestination(source.destination);
+    dest = await openDestination(source.destination, { home: runtime.home });
     await dest.prepare(x.selected.map((n) => descriptorOf(getStream(n))));
     if (x.fullRefresh) await dest.resetCheckpoints(source.id, x.selected);
     const rc: RunContext = {
@@ -270,6 +270,9 @@ async function execute(x: Execution): Promise<RunSummary> {
     // The credentials list must not keep showing a token Bugsnag refuses as VERIFIED. Best effort: the run's own
     // error already says what to do, and the next `credentials test` records the same.
     await recordTokenRejected(store, x.credential, fatal).catch(() => undefined);
+  } else if (rows.some((r) => r.outcome === 'ok')) {
+    // Bugsnag answered with this token, so it works: a FAILED left by an earlier 401 (or UNVERIFIED) is now wrong.
+    await recordTokenAccepted(store, x.credential, finishedAt).catch(() => undefined);
   }
   await dest?.close().catch(() => undefined);
   events.emit({ type: 'run-done', status, error: summary.error, summary });

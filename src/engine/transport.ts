@@ -4,6 +4,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { abortReason } from '../core/sleep.js';
 import type { Transport, TransportResponse } from '../http/transport.js';
+import { guardedLookup, type LookupFunction } from '../http/address-guard.js';
 
 /**
  * The transport syncs read with: node:http(s) with keep-alive, instead of the client's default built-in fetch.
@@ -18,7 +19,14 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
 };
 
-export function nodeTransport(): Transport {
+export interface NodeTransportOptions {
+  /** The resolver behind the address guard (default dns.lookup); tests script it. */
+  resolve?: LookupFunction;
+}
+
+export function nodeTransport(options: NodeTransportOptions = {}): Transport {
+  // Refuses link-local and metadata addresses at connection time, whatever the host name resolved to.
+  const lookup = guardedLookup(options.resolve);
   return (request) =>
     new Promise<TransportResponse>((resolveOnce, rejectOnce) => {
       // The signal is watched here rather than handed to http.request: Node's own signal handling holds every
@@ -54,7 +62,7 @@ export function nodeTransport(): Transport {
       const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...request.headers };
       if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
       signal.addEventListener('abort', onAbort, { once: true });
-      req = lib.request(url, { method: request.method, headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
+      req = lib.request(url, { method: request.method, headers, lookup, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
         const out = new Headers();
         for (const [k, v] of Object.entries(res.headers)) {
           if (v === undefined) continue;

@@ -96,6 +96,11 @@ async function sendLinked(
         ticket.release();
         throw abortedError(abortReason(signal));
       }
+      // A refusal decided before connecting (a link-local address) is final: never retried.
+      if (err instanceof SnagError) {
+        ticket.release();
+        throw err;
+      }
       failure =
         err instanceof AttemptTimeout
           ? { kind: 'network', code: 'TIMEOUT', reason: `no answer within ${config.timeoutMs} ms` }

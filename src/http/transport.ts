@@ -1,3 +1,5 @@
+import { assertHostAllowed } from './address-guard.js';
+
 /**
  * The one place snagsync touches the network. Everything above it (retries, rate limits, paging, error mapping) is
  * plain code over this interface, so tests can script answers and assert the exact request sequence (octokit style).
@@ -29,7 +31,10 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
  * so a redirect means a wrong host (a dashboard or login page), and following it could carry the token elsewhere.
  */
 export function fetchTransport(fetchImpl: typeof fetch = globalThis.fetch): Transport {
+  // Only the real network is guarded: a scripted fetch (tests) resolves nothing.
+  const guard = fetchImpl === globalThis.fetch;
   return async (request) => {
+    if (guard) await assertHostAllowed(new URL(request.url).hostname);
     const init: RequestInit = {
       method: request.method,
       headers: request.headers,

@@ -1,5 +1,5 @@
 /**
- * The API writes timestamps in several shapes depending on the resource (API.md §6.13); each view uses the one the
+ * The API writes timestamps in several shapes depending on the resource (docs/bugsnag-api.md §15); each view uses the one the
  * recordings show for it.
  */
 

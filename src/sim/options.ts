@@ -15,7 +15,7 @@ export const SimulatorOptionsSchema = z.object({
   errors: z.number().int().min(1).max(1_000_000).default(50),
   events: z.number().int().min(1).max(1_000_000_000).default(2000),
   releases: z.number().int().min(1).max(100_000).default(20),
-  /** Requests per token per window. 30 is the only figure ever seen on the real API (API.md §5). */
+  /** Requests per token per window. 30 is the only figure ever seen on the real API (docs/bugsnag-api.md §14). */
   rateLimit: z.number().int().min(1).default(30),
   rateWindowMs: z.number().int().min(1).default(60_000),
   /** Fault spec, see faults.ts (`500:0.1,reset:0.05,slow:200ms@0.1,429storm:5s`). */

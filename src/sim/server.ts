@@ -81,7 +81,7 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
   const token = presented ? p.sim.world.token(presented) : undefined;
   if (!token || !p.sim.tokenValid(token)) {
     // Unknown, revoked, or a project notifier API key (never a valid personal token): 401. The v2 body is not
-    // confirmed anywhere (API.md §9); this uses the API's usual `errors` envelope.
+    // confirmed anywhere (docs/bugsnag-api.md §18); this uses the API's usual `errors` envelope.
     p.stats.anonymous('unauthorized');
     p.stats.status(401);
     send(res, { status: 401, body: { errors: [presented ? 'Invalid authentication token' : 'Authentication required'] } }, {});

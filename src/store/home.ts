@@ -43,3 +43,33 @@ export function ensureHome(home: string): string {
 export function metadataDbPath(home: string): string {
   return join(home, METADATA_DB_FILE);
 }
+
+/**
+ * The home (0700) and the metadata store (0600) are created readable by their owner only. A later `chmod`, a copy, or
+ * a restore from a backup can open them to other users without anyone noticing; the master key is refused outright
+ * in that case (see keyfile.ts), these are reported: one warning each, with the command that fixes it.
+ */
+export function homeExposureWarnings(home: string): string[] {
+  const out: string[] = [];
+  const check = (path: string, what: string, holds: string, fix: string) => {
+    let mode: number;
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      return; // not created yet
+    }
+    if ((mode & 0o077) === 0) return;
+    const octal = mode.toString(8).padStart(4, '0');
+    out.push(`${what} ${path} can be read by other users (mode ${octal}): it holds ${holds}. Fix: ${fix}`);
+  };
+  check(home, 'The snagsync home', 'the metadata store and the master key', `chmod 700 ${shellQuote(home)}`);
+  for (const suffix of ['', '-wal', '-shm']) {
+    const db = metadataDbPath(home) + suffix;
+    check(db, suffix ? 'The metadata store file' : 'The metadata store', 'credentials (tokens sealed), sources and run history', `chmod 600 ${shellQuote(db)}`);
+  }
+  return out;
+}
+
+function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
+}

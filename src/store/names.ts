@@ -3,8 +3,10 @@ import { SnagError } from '../core/errors.js';
 export const NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;
 
-// Cc = C0/C1 controls; U+2028/2029 break lines in terminals and logs just like \n.
-const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+// Cc = C0/C1 controls; U+2028/2029 break lines in terminals and logs just like \n; the bidirectional controls
+// (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069) reorder the text around them, so `abc\u202edef` shows as
+// "abcfed" in a table or tile: a name that spoofs another.
+const CONTROL = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 export type NamedThing = 'credential' | 'source';
 
@@ -22,7 +24,7 @@ export function validateName(raw: unknown, what: NamedThing = 'credential'): str
     throw invalid(what, 'name', `The ${what} name is ${length} characters long; at most ${NAME_MAX} are allowed.`, 'Choose a shorter name.');
   }
   if (CONTROL.test(name)) {
-    throw invalid(what, 'name', `The ${what} name contains a control character (such as a newline or tab).`, 'Use printable characters only.');
+    throw invalid(what, 'name', `The ${what} name contains a control character (such as a newline, a tab or a text-direction override).`, 'Use printable characters only.');
   }
   return name;
 }

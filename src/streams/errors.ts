@@ -7,13 +7,13 @@ import { projectPartition, withParents } from './util.js';
 import { windowPasses } from './window.js';
 import { durationOption } from './options.js';
 
-/** Bugsnag refuses to page a sorted errors list past this many rows (422, code 60000; API.md §3.6). */
+/** Bugsnag refuses to page a sorted errors list past this many rows (422, code 60000; docs/bugsnag-api.md §11). */
 export const SORTED_ERRORS_LIMIT = 1000;
 
 /**
  * Errors (error groups). Incremental by `last_seen`: errors with events in the window, found with
  * `filters[event.since]`, sorted by last_seen. But fixing, ignoring, snoozing, assigning or commenting an error does
- * not move its `last_seen` (API.md §6.7), so errors also get a periodic full pass (daily by default, the source's
+ * not move its `last_seen` (docs/bugsnag-api.md §17), so errors also get a periodic full pass (daily by default, the source's
  * `errors_full_pass_interval`). A window with more errors than Bugsnag pages sorted is read unsorted.
  *
  * `last_seen`, `first_seen`, `events` and `users` are computed within the request's filters (so within the sync

@@ -6,7 +6,7 @@ import { projectPartition } from './util.js';
 
 /**
  * One row per project and UTC day (the last 30 days, primary release stage). Bugsnag answers 204 without sessions
- * and 404 without a primary release stage: both mean "no data", not a failure (API.md §6.16).
+ * and 404 without a primary release stage: both mean "no data", not a failure (docs/bugsnag-api.md §7).
  */
 export const stabilityTrend = defineStream({
   name: 'stability_trend',

@@ -10,7 +10,7 @@ function parsed<T>(model: models.Model<T>, raw: unknown): T {
 }
 
 describe('lenient models', () => {
-  it('parse every timestamp format Bugsnag sends (API.md §6.13) to one canonical form', () => {
+  it('parse every timestamp format Bugsnag sends (docs/bugsnag-api.md §15) to one canonical form', () => {
     expect(normalizeTimestamp('2017-12-12T10:58:55.000Z')).toBe('2017-12-12T10:58:55.000Z');
     expect(normalizeTimestamp('2021-07-08T14:26:55+00:00')).toBe('2021-07-08T14:26:55.000Z');
     expect(normalizeTimestamp('2017-12-12T10:58:49Z')).toBe('2017-12-12T10:58:49.000Z');

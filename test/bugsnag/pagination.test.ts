@@ -18,7 +18,7 @@ async function pagesOf<T>(it: AsyncIterable<Page<T>>): Promise<Array<Page<T>>> {
   return out;
 }
 
-describe('following Link rel="next" for each style Bugsnag uses (API.md §3.4)', () => {
+describe('following Link rel="next" for each style Bugsnag uses (docs/bugsnag-api.md §10)', () => {
   it('keyset offset=<id> (organizations), sorted params carried by the link', async () => {
     const next = `${API}/user/organizations?direction=desc&offset=5a1589f0d1befa47553ffd5f&per_page=30&sort=created_at`;
     const h = harness([page([row('o1'), row('o2')], next), page([row('o3')])]);
@@ -191,7 +191,7 @@ describe('refusing bad next links', () => {
     expect(calls).toBe(2);
   });
 
-  it('refuses a next link that has grown past 8 KB (API.md §6.10)', async () => {
+  it('refuses a next link that has grown past 8 KB (docs/bugsnag-api.md §10)', async () => {
     const long = `${API}/projects/${P}/events?${'offset%5Bevent_ids%5D%5B%5D=5a2fc37fd1befa003981d5b9&'.repeat(200)}`;
     const { err } = await refused([page([row('a')], long)]);
     expect(err.code).toBe('result_too_large');

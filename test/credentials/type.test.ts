@@ -109,3 +109,14 @@ describe('token input', () => {
     expect(looksLikeProjectApiKey('0123456789abcdef0123456789abcde')).toBe(false);
   });
 });
+
+describe('failure messages', () => {
+  it('a DNS failure says DNS once, and whether it was temporary', () => {
+    const dns = TYPE.failures.dns;
+    const gone = dns.message({ host: 'https://api.bugsnag.example', reason: 'host name not found (DNS)' } as never);
+    expect(gone).toBe('Host unreachable: the name of https://api.bugsnag.example could not be resolved (DNS: no such host).');
+    expect(gone.match(/DNS/g)).toHaveLength(1);
+    const flaky = dns.message({ host: 'https://api.bugsnag.example', reason: 'host name lookup failed (DNS, temporary)' } as never);
+    expect(flaky).toContain('failed for now; try again');
+  });
+});

@@ -72,6 +72,33 @@ describe('a token revoked in the middle of a sync', () => {
   });
 });
 
+describe('a successful sync after a 401', () => {
+  it('records the credential VERIFIED again without a manual test (and VERIFIED for a credential saved unverified)', async () => {
+    const source = await h.source({ role: 'multi-org', destination: `sqlite:${join(h.home, 'reverified.db')}`, streams: ['projects'] });
+    const token = sim.tokens.find((t) => t.role === 'multi-org')!.token;
+    const credentials = createCredentialService({ store: h.runtime.store, vault: h.runtime.vault, home: h.home, env: h.env });
+    sim.revokeToken(token);
+    const refused = await (await startRun(h.runtime, source.name)).done;
+    expect(refused.error?.error).toBe('auth_revoked');
+    expect((await credentials.getCredential('sim-multi-org')).verified_status).toBe('FAILED');
+
+    sim.restoreToken(token);
+    const ok = await (await startRun(h.runtime, source.name)).done;
+    expect(ok.status, JSON.stringify(ok.error)).toBe('succeeded');
+    const after = await credentials.getCredential('sim-multi-org');
+    expect(after).toMatchObject({ verified_status: 'VERIFIED', verify_error: null });
+    expect(Date.parse(after.verified_at!)).toBeGreaterThanOrEqual(Date.parse(ok.started_at));
+    // The organizations the last test found are kept.
+    expect(after.organizations.length).toBeGreaterThan(0);
+
+    const cred = await h.runtime.store.credentials.findByNameOrId('sim-multi-org');
+    await h.runtime.store.credentials.update(cred.id, { verified_status: 'UNVERIFIED', verified_at: null, verify_error: null });
+    const again = await (await startRun(h.runtime, source.name)).done;
+    expect(again.status).toBe('succeeded');
+    expect((await credentials.getCredential('sim-multi-org')).verified_status).toBe('VERIFIED');
+  });
+});
+
 describe('server errors past the retry budget on one stream', () => {
   it('fail that stream (the run is partial, exit 17), the others are stored, and the rerun completes it', async () => {
     const dest = `sqlite:${join(h.home, 'partial.db')}`;

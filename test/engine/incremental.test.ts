@@ -8,7 +8,7 @@ import { makeHome, startSim, type Home } from './helpers.js';
 import { keyOf, stored } from './truth.js';
 
 /**
- * Errors change status without their last_seen moving (API.md §6.7), so incremental errors passes cannot see it:
+ * Errors change status without their last_seen moving (docs/bugsnag-api.md §17), so incremental errors passes cannot see it:
  * the periodic full pass (daily by default) does. Comments arrive when their error is read: in the incremental
  * window when it gets new events, and at the full pass otherwise — one comments request per changed error only.
  * Releases' session and error counts change long after their release_time: they get a periodic full pass too.

@@ -1,7 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { REFERENCE_DIR } from './helpers.js';
+import { recordedExchanges } from '../helpers/fixtures.js';
 
 /** The real recorded exchanges (bugsnag-api-ruby VCR cassettes), flattened to method, path, status and JSON body. */
 export interface Recorded {
@@ -14,46 +11,26 @@ export interface Recorded {
   body: unknown;
 }
 
-interface Cassette {
-  http_interactions: Array<{
-    request: { method: string; uri: string };
-    response: { status: { code: number }; headers: Record<string, string[]>; body: { string: string } };
-  }>;
-}
-
 export function loadCassettes(): Recorded[] {
-  const dir = join(REFERENCE_DIR, 'cassettes');
-  const out: Recorded[] = [];
-  const visit = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) visit(p);
-      else if (name.endsWith('.yml')) {
-        const doc = parse(readFileSync(p, 'utf8')) as Cassette;
-        for (const it of doc.http_interactions) {
-          const u = new URL(it.request.uri);
-          let body: unknown = undefined;
-          try {
-            body = it.response.body.string ? JSON.parse(it.response.body.string) : undefined;
-          } catch {
-            body = undefined;
-          }
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(it.response.headers)) headers[k] = v.join(', ');
-          out.push({ file: p.slice(dir.length + 1), method: it.request.method.toUpperCase(), path: u.pathname, query: u.search, status: it.response.status.code, headers, body });
-        }
-      }
+  return recordedExchanges().map((it) => {
+    const u = new URL(it.uri);
+    let body: unknown = undefined;
+    try {
+      body = it.body ? JSON.parse(it.body) : undefined;
+    } catch {
+      body = undefined;
     }
-  };
-  visit(dir);
-  return out;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(it.headers)) headers[k] = v.join(', ');
+    return { file: it.file, method: it.method, path: u.pathname, query: u.search, status: it.status, headers, body };
+  });
 }
 
 /** Renames between the 2017 recordings and today's API (and scrubber artefacts), applied before comparing keys. */
 const RENAMES: Array<[RegExp, string]> = [
   [/BUGSNAG_PASSWORD_updated_on/g, 'password_updated_on'], // the recorder's secret scrubber renamed this key
   [/\breceivedAt\b/g, 'received_at'], // 2017 list rows; current docs and Airbyte's live schema use received_at
-  [/exceptions\[\]\.error_class/g, 'exceptions[].errorClass'], // notifier casing varies (API.md §6.14)
+  [/exceptions\[\]\.error_class/g, 'exceptions[].errorClass'], // notifier casing varies (docs/bugsnag-api.md §16)
 ];
 
 /** Every key path in a JSON value: `a.b`, `list[].c`; maps keyed by ids or numbers collapse to `{}`. */

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
-import { ANCHOR, api, REFERENCE_DIR, start, type Api, type Res } from './helpers.js';
+import { readFixture } from '../helpers/fixtures.js';
+import { ANCHOR, api, start, type Api, type Res } from './helpers.js';
 import { describeErrors, responseValidator } from './openapi.js';
 import { keyPaths, loadCassettes } from './cassettes.js';
 
@@ -248,10 +247,8 @@ async function rawHeaderNames(path: string): Promise<string[]> {
   });
 }
 
-describe('every field Airbyte saw in live responses is present (airbyte/*.json)', () => {
-  const summary = JSON.parse(readFileSync(join(REFERENCE_DIR, 'airbyte/streams-summary.json'), 'utf8')) as {
-    streams: Record<string, { added_fields?: Record<string, string> }>;
-  };
+describe('every field Airbyte saw in live responses is present (fixtures/bugsnag/airbyte-fields.json)', () => {
+  const airbyte = readFixture<{ streams: Record<string, { fields: Record<string, string>; added_fields: string[] }> }>('bugsnag/airbyte-fields.json');
   const streams: Array<[string, () => Promise<unknown[]>]> = [
     ['organizations', async () => rows(await multi.get('/user/organizations'))],
     ['projects', async () => rows(await admin.get(`/organizations/${id.org}/projects`))],
@@ -269,10 +266,11 @@ describe('every field Airbyte saw in live responses is present (airbyte/*.json)'
   ];
 
   it.each(streams)('%s', async (stream, fetchRows) => {
-    const schema = JSON.parse(readFileSync(join(REFERENCE_DIR, `airbyte/${stream}.json`), 'utf8')) as Row;
+    const fields = airbyte.streams[stream];
+    expect(fields, `the fixture has the stream ${stream}`).toBeDefined();
     // Fields Airbyte adds itself (partition ids) are not API fields.
-    const added = new Set(Object.keys(summary.streams[stream]?.added_fields ?? {}));
-    const expected = [...schemaPaths(schema)].filter((p) => !added.has(p.split('.')[0]!));
+    const added = new Set(fields!.added_fields);
+    const expected = Object.keys(fields!.fields).filter((p) => !added.has(p.split('.')[0]!));
     const simPaths = new Set<string>();
     for (const r of await fetchRows()) keyPaths(r, '', simPaths);
     expect(expected.filter((p) => !simPaths.has(p))).toEqual([]);
@@ -280,16 +278,3 @@ describe('every field Airbyte saw in live responses is present (airbyte/*.json)'
 });
 
 const rows = (r: Res): unknown[] => (Array.isArray(r.body) ? r.body : []);
-
-/** Property paths of a JSON Schema, in keyPaths' notation (`a.b`, `list[].c`, id-keyed maps as `{}`). */
-function schemaPaths(schema: Row, prefix = '', out = new Set<string>()): Set<string> {
-  for (const [k, v] of Object.entries((schema.properties ?? {}) as Record<string, Row>)) {
-    const key = /^[0-9a-f]{24}$/.test(k) ? '{}' : k;
-    const path = prefix ? `${prefix}.${key}` : key;
-    out.add(path);
-    if (v.properties) schemaPaths(v, path, out);
-    const items = v.items as Row | undefined;
-    if (items?.properties) schemaPaths(items, `${path}[]`, out);
-  }
-  return out;
-}

@@ -3,7 +3,7 @@ import type { Simulator } from '../../src/sim/index.js';
 import { api, start, walk, type Api } from './helpers.js';
 
 /**
- * Filters as the real API applies them (API.md §4): eq/ne/empty, unknown fields ignored, Rails encoding quirks, ISO
+ * Filters as the real API applies them (docs/bugsnag-api.md §12): eq/ne/empty, unknown fields ignored, Rails encoding quirks, ISO
  * and relative times; and the numbers the API derives from them agree with each other (error counts vs events).
  */
 type Row = Record<string, unknown>;

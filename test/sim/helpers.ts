@@ -5,9 +5,6 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../src
  * Test helpers: every test talks to a real simulator over a real socket (port 0). Rate limits default high here so
  * tests that are not about rate limiting never trip over them.
  */
-export const REFERENCE_DIR =
-  process.env.SNAGSYNC_BUGSNAG_REFERENCE ?? fileURLToPath(new URL('../../../shared/bugsnag/', import.meta.url));
-
 /** A fixed anchor makes data byte-identical across days (the default anchor is the current UTC day). */
 export const ANCHOR = '2026-01-15T00:00:00Z';
 
@@ -50,7 +47,7 @@ export function api(sim: Simulator, token: string | null = sim.tokens[0]!.token)
   };
 }
 
-/** The `rel="next"` URL of a Link header, parsed the tolerant way API.md §3.1 asks for. */
+/** The `rel="next"` URL of a Link header, parsed the tolerant way docs/bugsnag-api.md §8 asks for. */
 export function nextLink(headers: Headers): string | null {
   const link = headers.get('link');
   if (!link) return null;

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { REFERENCE_DIR } from './helpers.js';
+import { readFixture } from '../helpers/fixtures.js';
 
 /**
  * Response validators from SmartBear's OpenAPI 3.0 description of the Data Access API. Two conversions make its
@@ -12,10 +10,11 @@ import { REFERENCE_DIR } from './helpers.js';
  */
 type Json = Record<string, unknown>;
 
-const spec = JSON.parse(readFileSync(join(REFERENCE_DIR, 'openapi/insight-hub-data-access-api-v2.openapi.json'), 'utf8')) as {
+// The response schemas of `openapi/insight-hub-data-access-api-v2.openapi.json`, as derived into the fixtures.
+const spec = readFixture<{
   paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Json }> }> }>>;
   components: { schemas: Record<string, Json> };
-};
+}>('bugsnag/openapi-responses.json');
 
 const schemas = structuredClone(spec.components.schemas);
 /** The `properties` object that holds `name` (looking inside allOf parts). */

@@ -3,7 +3,7 @@ import type { Simulator } from '../../src/sim/index.js';
 import { ANCHOR, api, duplicates, nextLink, start, walk, type Api } from './helpers.js';
 
 /**
- * Pivot values (API.md §2.8) checked against the events they count: every pivotable field's values, counts and
+ * Pivot values (docs/bugsnag-api.md §7) checked against the events they count: every pivotable field's values, counts and
  * first/last seen are recomputed here from the full event reports, a different code path of the simulator.
  */
 type Row = Record<string, unknown>;

@@ -13,7 +13,7 @@ export const bool = () => z.boolean().nullish();
 export const strList = () => z.array(z.string()).nullish();
 export const dict = () => z.record(z.string(), z.unknown()).nullish();
 export const list = () => z.array(z.unknown()).nullish();
-/** Any of the timestamp shapes of API.md §6.13; normalised to `2017-12-12T10:58:55.000Z`. */
+/** Any of the timestamp shapes of docs/bugsnag-api.md §15; normalised to `2017-12-12T10:58:55.000Z`. */
 export const timestamp = () => z.string().nullish().describe('timestamp, normalised to ISO 8601 UTC');
 
 /** A timestamp string in any Bugsnag format → canonical ISO (UTC, milliseconds); anything else is left as it was. */

@@ -8,7 +8,7 @@ import { queryPairs, seg } from '../query.js';
 export interface EventListOptions extends ListOptions, WindowOptions {
   /**
    * Full event payloads instead of summary rows. A query parameter (`full_reports=true`), never a header — Airbyte
-   * sends it as a header and silently gets summaries (API.md §6.4). Full rows are heavy.
+   * sends it as a header and silently gets summaries (docs/bugsnag-api.md §6). Full rows are heavy.
    */
   fullReports?: boolean;
   base?: string | Date;

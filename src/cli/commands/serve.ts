@@ -40,6 +40,7 @@ export const registerServe: CommandGroup = ({ program, io }) => {
       if (!port.success) throw new SnagError('usage', '--port must be a whole number from 0 to 65535.');
       const stopped = untilSignal();
       const runtime = openRuntime({ env: io.env });
+      for (const w of runtime.warnings) io.stderr.write(`snagsync: warning: ${w}\n`);
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
       let server: StartedServer;
       try {

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { makeDataDir, createDataFile } from '../paths.js';
+import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnagError } from '../../core/errors.js';
 import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
@@ -66,7 +67,7 @@ export class JsonlDestination implements Destination {
       this.release = () => undefined;
       this.state = this.guard(() => readState(location)) ?? emptyState();
     } else {
-      this.guard(() => mkdirSync(location, { recursive: true }));
+      this.guard(() => makeDataDir(location));
       this.release = lockFolder(location);
       try {
         this.state = this.guard(() => this.openState());
@@ -140,7 +141,7 @@ export class JsonlDestination implements Destination {
       else this.streams.set(c.descriptor.name, { compiled: c, index: null, dataFd: null, keysFd: null });
       const s = this.state.streams[c.descriptor.name]!;
       this.guard(() => {
-        for (const f of [s.file, keysFile(s.file)]) closeSync(openSync(join(this.location, f), 'a'));
+        for (const f of [s.file, keysFile(s.file)]) createDataFile(join(this.location, f));
       });
     }
     return result;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SnagError } from '../../core/errors.js';
 import { destinationError } from '../errors.js';
+import { createDataFile } from '../paths.js';
 
 export const LOCK_FILE = '.snagsync-lock';
 
@@ -15,6 +16,7 @@ export function lockFolder(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   let db: Database.Database | undefined;
   try {
+    createDataFile(path);
     db = new Database(path, { timeout: 0 });
     db.pragma('locking_mode = EXCLUSIVE');
     db.exec('BEGIN EXCLUSIVE');

@@ -1,3 +1,4 @@
+import { dataModes } from '../paths.js';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -72,7 +73,7 @@ export function readState(dir: string): JsonlState | null {
 export function writeState(dir: string, state: JsonlState, durable: boolean): void {
   const path = join(dir, STATE_FILE);
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = openSync(tmp, 'w', dataModes().file);
   try {
     const buf = Buffer.from(`${JSON.stringify(state, null, 1)}\n`, 'utf8');
     let off = 0;

@@ -1,5 +1,5 @@
 /**
- * Per-token fixed windows (API.md §5: one-minute window, `X-Ratelimit-Limit`/`-Remaining` on answers that were not
+ * Per-token fixed windows (docs/bugsnag-api.md §14: one-minute window, `X-Ratelimit-Limit`/`-Remaining` on answers that were not
  * limited, 429 with `Retry-After` in seconds past the limit). Windows are aligned on the simulator's start so a test
  * with a short `rateWindowMs` sees predictable resets.
  */

@@ -4,7 +4,7 @@ import type { ErrorState } from '../data/project.js';
 import { isHash, type QHash, type QValue } from './params.js';
 
 /**
- * Bugsnag's event filters (API.md §4): `filters[<field>][][type]=eq|ne|empty&filters[<field>][][value]=…`.
+ * Bugsnag's event filters (docs/bugsnag-api.md §12): `filters[<field>][][type]=eq|ne|empty&filters[<field>][][value]=…`.
  *
  * Fields are split by what they depend on, because that decides how the simulator can count matches cheaply:
  *   - time fields (event.since / event.before) become an index range;
@@ -194,7 +194,7 @@ export function parseFilterTime(value: string, nowMs: number): number | null {
 }
 
 /**
- * API.md §4.1: eq values are ORed (empty:true ORed in, empty:false ignored); ne values are ANDed and dropped when an
+ * docs/bugsnag-api.md §12: eq values are ORed (empty:true ORed in, empty:false ignored); ne values are ANDed and dropped when an
  * eq is present (empty:false ANDed in, empty:true ignored); empty alone: true wins over false.
  */
 function combine<T, V>(cmps: Cmp[], match: (v: V, c: string) => boolean, get: (x: T) => V | null | ''): (x: T) => boolean {

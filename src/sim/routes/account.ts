@@ -68,7 +68,7 @@ export function accountRoutes(r: Router<Ctx>): void {
     const q = (scalar(ctx.query, 'q') ?? '').toLowerCase();
     const teams = ctx.sim.world.teamsOf(org.index).filter((t) => t.name.toLowerCase().includes(q));
     const pp = perPage(ctx, 30, 100);
-    // Teams page with an opaque `offset` token rather than a record id (API.md §2.6).
+    // Teams page with an opaque `offset` token rather than a record id (docs/bugsnag-api.md §7).
     const raw = scalar(ctx.query, 'offset');
     let start = 0;
     if (raw) {

@@ -21,7 +21,7 @@ export interface Ctx {
 
 export function requireProject(ctx: Ctx, id: string | undefined): ProjectData {
   const d = id ? ctx.sim.world.ids.decodeAs('project', id) : null;
-  // Projects a token cannot see answer 404 exactly like projects that do not exist (API.md §1.4).
+  // Projects a token cannot see answer 404 exactly like projects that do not exist (docs/bugsnag-api.md §4).
   if (!d || !ctx.sim.world.canSeeProject(ctx.token, d.index)) fail(404, 'Project not found');
   return ctx.sim.project(d.index);
 }

@@ -8,7 +8,7 @@ import { errorView } from '../views/errors.js';
 import { errorHistogram, histogramBounds, HISTOGRAMS, type Histogram } from '../data/histogram.js';
 import { baseOf, filtersOf, formatBase, list, nextLink, perPage, requireError, requireProject, type Ctx } from './context.js';
 
-/** How deep a sorted errors list may be paged before the API gives up with 422 / code 60000 (API.md §3.6). */
+/** How deep a sorted errors list may be paged before the API gives up with 422 / code 60000 (docs/bugsnag-api.md §11). */
 export const SORTED_OFFSET_LIMIT = 1000;
 /** Unsorted pages never cross a shard boundary, so they come out short now and then, as the real ones do. */
 const UNSORTED_SHARD = 64;

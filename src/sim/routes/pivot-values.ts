@@ -9,7 +9,7 @@ import { pivotValueView } from '../views/pivots.js';
 import { baseOf, filtersOf, formatBase, list, nextLink, perPage, type Ctx } from './context.js';
 import { SORTED_OFFSET_LIMIT } from './errors.js';
 
-/** Unsorted pages never cross a 64-value shard, so some come out short, as API.md §3.1 warns unsorted pages can. */
+/** Unsorted pages never cross a 64-value shard, so some come out short, as docs/bugsnag-api.md §8 warns unsorted pages can. */
 const UNSORTED_SHARD = 64;
 
 export function errorsOf(pd: ProjectData, onlyError: number | null): number[] {
@@ -17,7 +17,7 @@ export function errorsOf(pd: ProjectData, onlyError: number | null): number[] {
 }
 
 /**
- * `…/pivots/{event_field_display_id}/values` (API.md §2.8): the values of one pivot with their counts, most events
+ * `…/pivots/{event_field_display_id}/values` (docs/bugsnag-api.md §7): the values of one pivot with their counts, most events
  * first, or `sort=unsorted` (the only value the spec allows) in no particular order. Counted at `base` (exclusive,
  * carried in next links, so pages do not shift while data arrives), within `filters`. Sorted lists give up past
  * 1000 rows with 422 / code 60000, as the spec says they can (the same limit as sorted errors).

@@ -13,7 +13,7 @@ const MAX_POINTS = 2000;
 
 /** Event-count trends (bucketed or by resolution) and the daily stability trend. */
 export function trendRoutes(r: Router<Ctx>): void {
-  // `/trend` is what the recordings show, `/trends` what the spec says; both answer (API.md §2.9).
+  // `/trend` is what the recordings show, `/trends` what the spec says; both answer (docs/bugsnag-api.md §7).
   for (const name of ['trend', 'trends']) {
     r.add('GET', `/projects/{project_id}/${name}`, (ctx, p) => trend(ctx, requireProject(ctx, p.project_id), null));
     r.add('GET', `/projects/{project_id}/errors/{error_id}/${name}`, (ctx, p) => {

@@ -5,7 +5,7 @@ import type { ProjectData } from '../data/project.js';
 
 /**
  * An error group. `events`, `users`, `first_seen` and `last_seen` are computed within the request's filters and base;
- * the `*_unfiltered` fields and `unthrottled_occurrence_count` are absolute (API.md §2.3, §6.7).
+ * the `*_unfiltered` fields and `unthrottled_occurrence_count` are absolute (docs/bugsnag-api.md §5, §17).
  */
 export function errorView(pd: ProjectData, origin: string, e: number, win: ErrorWindowStats | null): Record<string, unknown> {
   const seed = pd.errorSeed(e);

@@ -7,7 +7,7 @@ import { BREADCRUMB_KINDS, DIRS, METHODS, THREAD_NAMES } from '../data/vocab.js'
 /**
  * Events as the list endpoints render them by default (summary rows) and with `full_reports=true` / the single-event
  * endpoints (full reports). Payload keys keep the notifier's casing (`metaData`, `releaseStage`, `osVersion`); Ruby
- * projects report exception classes as `error_class`, the others as `errorClass` (both occur, API.md §6.14).
+ * projects report exception classes as `error_class`, the others as `errorClass` (both occur, docs/bugsnag-api.md §16).
  */
 export function eventSummary(pd: ProjectData, origin: string, i: number): Record<string, unknown> {
   const e = pd.errorOfEvent(i);

@@ -1,0 +1,157 @@
+import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSnagError, type SnagError } from '../../src/core/errors.js';
+import { openDestination } from '../../src/destinations/index.js';
+import { checkDestinationPath, DATA_MODE_ENV, dataModes } from '../../src/destinations/paths.js';
+import { parseDestinationUrl } from '../../src/destinations/url.js';
+import { openRuntime } from '../../src/runtime.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../store/helpers.js';
+import { EVENTS, pageRecords } from './fixtures.js';
+
+/** Issue 13 items 1–3 and 11: where a destination may live, the modes of what it creates, a home opened to others. */
+
+let t: { dir: string; cleanup: () => void };
+let home: string;
+beforeEach(() => {
+  t = tempDir('snagsync-paths-');
+  home = join(t.dir, 'home');
+  void openRuntime({ home, env: {} }).close();
+});
+afterEach(() => {
+  delete process.env[DATA_MODE_ENV];
+  t.cleanup();
+});
+
+async function refusal(fn: () => unknown): Promise<SnagError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isSnagError(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+const check = (url: string) => () => checkDestinationPath(parseDestinationUrl(url, { cwd: t.dir }), { home });
+
+describe('refused destinations', () => {
+  it.each([
+    ['the metadata store', () => `sqlite:${join(home, 'snagsync.db')}`, /metadata store/],
+    ['the store through a URL form', () => `sqlite://${join(home, 'snagsync.db')}`, /metadata store/],
+    ['the master key', () => `sqlite:${join(home, 'master.key')}`, /master key/],
+    ['the home folder itself (JSONL)', () => `jsonl:${home}`, /home folder/],
+    ['a system file', () => 'sqlite:/etc/passwd', /system folder/],
+    ['a system folder', () => 'jsonl:/etc', /system folder/],
+    ['a system library folder', () => 'sqlite:/usr/lib/bugsnag.db', /system folder/],
+    ['a device', () => 'sqlite:/dev/null', /kernel/],
+    ["the kernel's process files", () => 'sqlite:/proc/self/mem', /kernel/],
+    ['the root folder', () => 'jsonl:/', /root folder/],
+    ['an in-memory SQLite', () => 'sqlite::memory:', /:memory:/],
+  ])('%s, on the destination field, saying why', async (_what, url, why) => {
+    const e = await refusal(check(url()));
+    expect(e.code).toBe('config');
+    expect(e.exitCode).toBe(3);
+    expect(e.details.field).toBe('destination');
+    expect(e.message).toMatch(why);
+    expect(e.hint).toBeTruthy();
+  });
+
+  it('a symbolic link that leads into the home is followed and refused', async () => {
+    const link = join(t.dir, 'innocent.db');
+    symlinkSync(join(home, 'snagsync.db'), link);
+    expect((await refusal(check(`sqlite:${link}`))).message).toMatch(/metadata store/);
+  });
+
+  it('a JSONL folder that is a file, or a SQLite path under a file: a clear message, not EEXIST', async () => {
+    const file = join(t.dir, 'plain.txt');
+    writeFileSync(file, 'x');
+    expect((await refusal(check(`jsonl:${file}`))).message).toMatch(/is a file, not a folder/);
+    const e = await refusal(() => openDestination(`sqlite:${join(file, 'sub', 'b.db')}`, { home }));
+    expect(e.code).toBe('destination');
+    expect(e.details.field).toBe('destination');
+    expect(e.message).toContain(`${file} is a file, not a folder`);
+    expect(e.message).not.toMatch(/EEXIST|ENOTDIR|mkdir/);
+  });
+
+  it('allows the default file in the home, folders of the user, and /usr/local', () => {
+    expect(check(`sqlite:${join(home, 'bugsnag.db')}`)).not.toThrow();
+    expect(check(`jsonl:${join(home, 'data')}`)).not.toThrow();
+    expect(check('sqlite:./rel.db')).not.toThrow();
+    expect(check('sqlite:/usr/local/var/bugsnag.db')).not.toThrow();
+  });
+
+  it('opening (what a sync does) refuses the store too, and leaves it untouched', async () => {
+    const store = join(home, 'snagsync.db');
+    const before = statSync(store).size;
+    await refusal(() => openDestination(`sqlite:${store}`, { home }));
+    expect(statSync(store).size).toBe(before);
+  });
+});
+
+describe('modes of what a destination creates', () => {
+  const mode = (p: string) => statSync(p).mode & 0o777;
+
+  it('SQLite: the file, its WAL and new folders are owner-only', async () => {
+    const path = join(t.dir, 'new', 'deep', 'b.db');
+    const d = await openDestination(`sqlite:${path}`, { home });
+    await d.prepare([EVENTS]);
+    await d.writePage('events', pageRecords(0, 3), { sourceId: 'src_1', partition: 'project:p1', state: { n: 1 } });
+    expect(mode(path)).toBe(0o600);
+    expect(mode(`${path}-wal`)).toBe(0o600);
+    expect(mode(join(t.dir, 'new'))).toBe(0o700);
+    expect(mode(join(t.dir, 'new', 'deep'))).toBe(0o700);
+    await d.close();
+  });
+
+  it('JSONL: the folder and every file in it are owner-only', async () => {
+    const dir = join(t.dir, 'jsonl-out');
+    const d = await openDestination(`jsonl:${dir}`, { home });
+    await d.prepare([EVENTS]);
+    await d.writePage('events', pageRecords(0, 3), { sourceId: 'src_1', partition: 'project:p1', state: { n: 1 } });
+    await d.close();
+    expect(mode(dir)).toBe(0o700);
+    const { readdirSync } = await import('node:fs');
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThan(2);
+    for (const f of files) expect([f, mode(join(dir, f))]).toEqual([f, 0o600]);
+  });
+
+  it('SNAGSYNC_DATA_MODE widens it on purpose, and a bad value is a clear error', async () => {
+    expect(dataModes({ [DATA_MODE_ENV]: '0640' })).toEqual({ file: 0o640, dir: 0o750 });
+    process.env[DATA_MODE_ENV] = '0640';
+    const path = join(t.dir, 'shared', 'b.db');
+    const d = await openDestination(`sqlite:${path}`, { home });
+    await d.close();
+    expect(mode(path)).toBe(0o640);
+    expect(mode(join(t.dir, 'shared'))).toBe(0o750);
+    const e = await refusal(() => dataModes({ [DATA_MODE_ENV]: 'rw-r--r--' }));
+    expect(e.message).toContain('is not a file mode');
+  });
+});
+
+describe('a home or store opened to other users', () => {
+  it('is reported with the chmod that fixes it (and nothing when private)', async () => {
+    expect(openRuntime({ home, env: {} }).warnings).toEqual([]);
+    chmodSync(home, 0o755);
+    chmodSync(join(home, 'snagsync.db'), 0o644);
+    const rt = openRuntime({ home, env: {} });
+    await rt.close();
+    // The home, the store, and the WAL SQLite made after the store's own (now 0644) mode.
+    expect(rt.warnings[0]).toContain('mode 0755');
+    expect(rt.warnings[0]).toContain(`chmod 700 ${home}`);
+    expect(rt.warnings[1]).toContain(`chmod 600 ${join(home, 'snagsync.db')}`);
+    expect(rt.warnings.slice(2).every((w) => /snagsync\.db-(wal|shm)/.test(w))).toBe(true);
+    chmodSync(home, 0o700);
+    const fixed = openRuntime({ home, env: {} });
+    await fixed.close();
+    expect(fixed.warnings.some((w) => w.includes('chmod 700'))).toBe(false);
+    chmodSync(home, 0o755);
+    const r = await runCli(['credentials', 'list', '--json'], { env: { SNAGSYNC_HOME: home } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    expect(r.stderr).toContain(`warning: The snagsync home ${home} can be read by other users`);
+    expect(r.stderr).toContain(`chmod 600 ${join(home, 'snagsync.db')}`);
+  });
+});
