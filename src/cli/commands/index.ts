@@ -1,4 +1,5 @@
 import type { CommandGroup } from '../context.js';
+import { registerAirbyte } from './airbyte.js';
 import { registerCredentials } from './credentials.js';
 import { registerDemo } from './demo.js';
 import { registerRuns } from './runs.js';
@@ -20,4 +21,5 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   registerRuns,
   registerSchedule,
   registerServe,
+  registerAirbyte,
 ];
