@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { registerRuns } from './runs.js';
 import { registerSchedule } from './schedule.js';
 import { registerServe } from './serve.js';
+import { registerSinger } from './singer.js';
 import { registerSim } from './sim.js';
 import { registerSources } from './sources.js';
 import { registerStreams } from './streams.js';
@@ -22,4 +23,5 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   registerSchedule,
   registerServe,
   registerAirbyte,
+  registerSinger,
 ];
