@@ -186,3 +186,43 @@ describe('airbyte check', () => {
     expect(status.message).toMatch(/unreachable|connect/i);
   });
 });
+
+describe('airbyte read: failures and waits as messages', () => {
+  it('a token Bugsnag refuses: a config_error trace, every stream INCOMPLETE, exit code 1', async () => {
+    const bad = w.file('config-bad.json', { token: 'e'.repeat(40), host: sim.url });
+    const catalog = w.file('catalog-events.json', configuredCatalog([['events', 'incremental']]));
+    const { code, messages } = await airbyte(['read', '--config', bad, '--catalog', catalog]);
+    expect(code).toBe(1);
+    expect(invalidMessages(messages)).toEqual([]);
+    expect(messages.filter((m) => m.type === 'RECORD')).toEqual([]);
+    expect(messages.at(-1)).toMatchObject({ type: 'TRACE', trace: { type: 'ERROR', error: { failure_type: 'config_error' } } });
+    expect(JSON.stringify(messages)).toContain('"status":"INCOMPLETE"');
+    expect(JSON.stringify(messages)).not.toContain('e'.repeat(40));
+  });
+
+  it('waiting for the rate limit: STREAM_STATUS RUNNING with a RATE_LIMITED reason and the quota reset time', async () => {
+    // A budget of 4 requests a second: the read needs more, so the engine's limiter waits for the next window.
+    const slow = await startSim({ orgs: 1, projects: 1, errors: 5, events: 120, releases: 2, rateLimit: 4, rateWindowMs: 1000 });
+    try {
+      const cfg = w.file('config-slow.json', { token: adminToken(slow), host: slow.url });
+      const catalog = w.file('catalog-slow.json', configuredCatalog([['events', 'incremental']]));
+      const r = await runCli(['airbyte', 'read', '--config', cfg, '--catalog', catalog], { env: { ...env, SNAGSYNC_RATE_WINDOW_MS: '1000' } });
+      expect(r.code, r.stderr).toBe(0);
+      const messages = jsonLines(r.stdout);
+      expect(invalidMessages(messages)).toEqual([]);
+      const limited = messages
+        .filter((m) => m.type === 'TRACE' && JSON.stringify(m).includes('RATE_LIMITED'))
+        .map((m) => m.trace as { emitted_at: number; stream_status: { status: string; reasons: Array<{ rate_limited: { quota_reset: number } }> } });
+      expect(limited.length).toBeGreaterThan(0);
+      for (const t of limited) {
+        expect(t.stream_status.status).toBe('RUNNING');
+        const reset = t.stream_status.reasons[0]!.rate_limited.quota_reset;
+        expect(reset).toBeGreaterThan(t.emitted_at - 1000);
+        expect(reset).toBeLessThan(t.emitted_at + 5000);
+      }
+      expect(messages.filter((m) => m.type === 'RECORD')).toHaveLength(120);
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
+});
