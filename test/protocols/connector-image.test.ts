@@ -42,3 +42,19 @@ describe('the connector image', () => {
     for (const k of ['name', 'documentationUrl', 'releaseStage', 'supportLevel']) expect(meta.data, k).toHaveProperty(k);
   });
 });
+
+describe('the Singer executable', () => {
+  it('snagsync-singer (the name Meltano calls) is snagsync singer', () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { bin: Record<string, string> };
+    const bin = `${ROOT}${pkg.bin['snagsync-singer']!}`;
+    const dir = spawnSync('mktemp', ['-d'], { encoding: 'utf8' }).stdout.trim();
+    const config = `${dir}/config.json`;
+    spawnSync('sh', ['-c', `printf '{"token": "abcdefabcdef"}' > ${config}`]);
+    const r = spawnSync(process.execPath, [bin, '--config', config, '--discover'], { encoding: 'utf8' });
+    spawnSync('rm', ['-rf', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const catalog = JSON.parse(r.stdout) as { streams: Array<{ tap_stream_id: string; metadata: unknown[] }> };
+    expect(catalog.streams.map((s) => s.tap_stream_id)).toContain('events');
+    expect(catalog.streams.every((s) => s.metadata.length > 0)).toBe(true);
+  });
+});
