@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBugsnagCreate } from '../credentials/bugsnag-type.js';
+import { MASTER_KEY_ENV } from '../credentials/keyfile.js';
 import { createCredentialService } from '../credentials/service.js';
 import { verifyBugsnagToken, type Verification } from '../credentials/verify.js';
 import type { RunEvent, RunSummary } from '../engine/events.js';
@@ -32,9 +34,9 @@ const NAME = 'orchestrator';
 
 export async function runProtocolSync(o: ProtocolSyncOptions): Promise<RunSummary> {
   const home = mkdtempSync(join(tmpdir(), 'snagsync-protocol-'));
-  // The throwaway home gets its own master key: the user's (SNAGSYNC_MASTER_KEY) is not needed, nor touched.
-  const env: NodeJS.ProcessEnv = { ...o.env, SNAGSYNC_HOME: home };
-  delete env.SNAGSYNC_MASTER_KEY;
+  // The throwaway home's master key lives in this process only: a home left behind by a kill -9 holds a sealed token
+  // that nothing can open. (The user's own key and home are neither needed nor touched.)
+  const env: NodeJS.ProcessEnv = { ...o.env, SNAGSYNC_HOME: home, [MASTER_KEY_ENV]: randomBytes(32).toString('base64') };
   const runtime = openRuntime({ home, env });
   try {
     const credentials = createCredentialService({ store: runtime.store, vault: runtime.vault, home, env, logger: undefined });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/sim/index.js';
 import { startSim } from '../engine/helpers.js';
@@ -22,7 +23,9 @@ let keys: Map<string, string[]>;
 beforeAll(async () => {
   sim = await startSim({ orgs: 1, projects: 3, errors: 40, events: 900, releases: 12 });
   w = workdir();
-  env = { ...CLI_ENV, SNAGSYNC_HOME: join(w.dir, 'home-not-used') };
+  // The connector's throwaway home goes in the temp folder: this one, so that what a kill leaves is cleaned up.
+  mkdirSync(join(w.dir, 'tmp'));
+  env = { ...CLI_ENV, SNAGSYNC_HOME: join(w.dir, 'home-not-used'), TMPDIR: join(w.dir, 'tmp') };
   config = w.file('config.json', { token: adminToken(sim), host: sim.url });
   catalog = w.file('catalog.json', configuredCatalog(STREAMS.map((s) => [s, 'incremental'])));
   keys = await discoverKeys();
@@ -122,6 +125,10 @@ describe('airbyte read after kill -9', () => {
     const resumed = new Sink();
     const killed = await read(['read', '--config', config, '--catalog', catalog], 12);
     expect(killed.signal).toBe('SIGKILL');
+    // The killed read left its home behind, but not the key to its sealed token: that lived in the process.
+    const left = readdirSync(join(w.dir, 'tmp'));
+    expect(left).toHaveLength(1);
+    expect(existsSync(join(w.dir, 'tmp', left[0]!, 'master.key'))).toBe(false);
     resumed.load(killed.messages);
     const partial = resumed.rows.get('events')?.size ?? 0;
     // Killed mid-read: some events were loaded, not all of them.
