@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SnagError } from '../core/errors.js';
 import { bugsnagCredentialType } from '../credentials/bugsnag-type.js';
-import { problemsError, problemsOf, SOURCE_CONFIG_SHAPE } from '../engine/source-config.js';
+import { parseSourceInput, problemsError, problemsOf, SOURCE_CONFIG_SHAPE } from '../engine/source-config.js';
 
 /**
  * The configuration an orchestrator (Airbyte, Meltano, any Singer runner) hands the connector: the credential's
@@ -23,7 +23,8 @@ function credentialSchema(name: (typeof CREDENTIAL_FIELDS)[number]): z.ZodType {
   if (f.default !== undefined) meta.default = f.default;
   const examples = f.options?.map((o) => o.value).filter((v) => v !== '');
   if (examples?.length) meta.examples = examples;
-  const base = z.string().min(1, { message: `Give ${f.label.toLowerCase()}.` });
+  const missing = `Give the ${f.label.toLowerCase()} ("${name}").`;
+  const base = z.string({ error: (iss) => (iss.input === undefined ? missing : undefined) }).min(1, { message: missing });
   return (f.required ? base : base.optional()).meta(meta);
 }
 
@@ -55,6 +56,9 @@ export function parseConnectorConfig(raw: unknown): ConnectorConfig {
   const data = r.data as Record<string, unknown>;
   const options: Record<string, unknown> = {};
   for (const k of Object.keys(OPTION_SHAPE)) if (data[k] !== undefined && data[k] !== null) options[k] = data[k];
+  // The engine's own input check, so that `check` reports a bad start date or filter as `sources create` would.
+  const judged = parseSourceInput(options);
+  if (judged.error) throw judged.error;
   const host = typeof data.host === 'string' && data.host.trim() ? data.host : hostDefault();
   return { token: data.token as string, host, options };
 }

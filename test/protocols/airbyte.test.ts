@@ -172,6 +172,15 @@ describe('airbyte check', () => {
     expect(status.message).not.toContain(key);
   });
 
+  it('a config the engine refuses (no token, a start date it cannot read): FAILED, a config_error naming the field', async () => {
+    const none = await check({ host: sim.url });
+    expect(none.status).toMatchObject({ status: 'FAILED', message: expect.stringMatching(/^token: /) });
+    expect(none.error?.error.failure_type).toBe('config_error');
+    const date = await check({ token: adminToken(sim), host: sim.url, start_date: 'yesterdayish' });
+    expect(date.status).toMatchObject({ status: 'FAILED', message: expect.stringMatching(/^start_date: "yesterdayish" is not a time/) });
+    expect(date.error?.error.failure_type).toBe('config_error');
+  });
+
   it('an unreachable host (a closed loopback port): FAILED, a transient_error', async () => {
     const port = await new Promise<number>((resolve) => {
       const s = createServer();

@@ -105,8 +105,10 @@ function fail(io: AirbyteIo, e: SnagError): number {
  * What happened, then what to do (the text the CLI prints), except advice to run a snagsync command: the person
  * reading it is in Airbyte, where there is none to run.
  */
-function describe(e: { message: string; hint?: string | undefined }): string {
-  return e.hint && !/`?snagsync /.test(e.hint) ? `${e.message} ${e.hint}` : e.message;
+function describe(e: { message: string; hint?: string | undefined; code?: string; details?: Record<string, unknown> }): string {
+  // A config problem names its field, as the form Airbyte draws from the SPEC labels it.
+  const field = e.code === 'config' && typeof e.details?.field === 'string' && !e.message.startsWith(e.details.field) ? `${e.details.field}: ` : '';
+  return field + (e.hint && !/`?snagsync /.test(e.hint) ? `${e.message} ${e.hint}` : e.message);
 }
 
 /** Turns the engine's run events into Airbyte LOG and TRACE messages for the selected streams. */
