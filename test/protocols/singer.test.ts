@@ -107,6 +107,29 @@ describe('snagsync singer', () => {
     expect(records.filter((m) => m.stream === 'comments')).toEqual([]);
   }, 120_000);
 
+  it('a field deselected in the catalog is left out of the SCHEMA and the RECORDs; keys cannot be', async () => {
+    const r0 = await runCli(['singer', '--config', config, '--discover'], { env });
+    const catalog = JSON.parse(r0.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
+    const projects = catalog.streams.find((s) => s.tap_stream_id === 'projects')!;
+    for (const m of projects.metadata) {
+      if (m.breadcrumb.length === 0) m.metadata.selected = true;
+      if (m.breadcrumb[1] === 'name' || m.breadcrumb[1] === 'id') m.metadata.selected = false;
+    }
+    expect(projects.metadata.find((m) => m.breadcrumb[1] === 'id')!.metadata.inclusion).toBe('automatic');
+    const r = await runCli(['singer', '--config', config, '--catalog', w.file('catalog-fields.json', catalog)], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const messages = jsonLines(r.stdout);
+    const schema = messages.find((m) => m.type === 'SCHEMA')!.schema as { properties: Record<string, unknown> };
+    expect(schema.properties).not.toHaveProperty('name');
+    expect(schema.properties).toHaveProperty('id');
+    const records = messages.filter((m) => m.type === 'RECORD').map((m) => m.record as Record<string, unknown>);
+    expect(records).toHaveLength(2);
+    for (const rec of records) {
+      expect(rec).not.toHaveProperty('name');
+      expect(typeof rec.id).toBe('string');
+    }
+  });
+
   it('a catalog that selects nothing is refused with what to do', async () => {
     const r = await runCli(['singer', '--config', config, '--catalog', w.file('none.json', { streams: [] })], { env });
     expect(r.code).toBe(3);
