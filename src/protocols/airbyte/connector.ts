@@ -27,7 +27,6 @@ export function spec(io: AirbyteIo): number {
       documentationUrl: DOCUMENTATION_URL,
       connectionSpecification: connectorConfigJsonSchema(),
       supportsIncremental: true,
-      supported_destination_sync_modes: ['append', 'overwrite', 'append_dedup'],
       protocol_version: AIRBYTE_PROTOCOL_VERSION,
     }),
   );
