@@ -58,7 +58,8 @@ export interface DestinationSchema {
   }>;
 }
 
-export type DestinationKind = 'sqlite' | 'jsonl' | 'postgres';
+/** `stdout`: protocol messages (Airbyte, Singer) for an orchestrator to load, not a store of its own. */
+export type DestinationKind = 'sqlite' | 'jsonl' | 'postgres' | 'stdout';
 
 export interface Destination {
   readonly kind: DestinationKind;

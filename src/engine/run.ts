@@ -46,6 +46,11 @@ export interface StartRunOptions {
   heartbeatMs?: number;
   /** The run's notion of "now" (pass upper bounds, due full passes). Default: the clock. For tests. */
   now?: Date;
+  /**
+   * Write into this destination instead of opening the source's (the Airbyte and Singer modes write protocol
+   * messages to stdout). The run closes it when it ends, as it would its own.
+   */
+  destination?: Destination;
 }
 
 export interface RunHandle {
@@ -109,6 +114,7 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
     events,
     concurrency,
     heartbeatMs: options.heartbeatMs ?? 5000,
+    destination: options.destination,
   }).finally(() => {
     outer?.removeEventListener('abort', onOuterAbort);
     active.delete(run.id);
@@ -146,6 +152,7 @@ interface Execution {
   events: RunEvents;
   concurrency: number;
   heartbeatMs: number;
+  destination: Destination | undefined;
 }
 
 async function execute(x: Execution): Promise<RunSummary> {
@@ -184,7 +191,7 @@ async function execute(x: Execution): Promise<RunSummary> {
   };
 
   try {
-    dest = await openDestination(source.destination, { home: runtime.home });
+    dest = x.destination ?? (await openDestination(source.destination, { home: runtime.home }));
     await dest.prepare(x.selected.map((n) => descriptorOf(getStream(n))));
     if (x.fullRefresh) await dest.resetCheckpoints(source.id, x.selected);
     const rc: RunContext = {

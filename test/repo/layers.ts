@@ -7,7 +7,7 @@ import ts from 'typescript';
  * package.json exports); each may import only the layers listed for it, and an npm package in PACKAGES only from the
  * layers listed there. Everything counts: `import`, `import type`, `export … from`, `import()` and `import('…').T`.
  *
- *   core ← http ← bugsnag ← credentials / streams ← engine ← server ← cli
+ *   core ← http ← bugsnag ← credentials / streams ← engine ← server / protocols ← cli
  *   store, destinations, sim → core only (sim shares no code with the client it tests)
  *
  * `runtime` (home + store + vault, opened once per process) sits between credentials/store and the engine: the engine's
@@ -28,7 +28,10 @@ export const LAYERS = {
   runtime: ['core', 'store', 'credentials'],
   engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime'],
   server: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
+  // The Airbyte and Singer modes: a face over the engine, like the server; only cli commands run them.
+  protocols: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
   cli: [
+    'protocols',
     'core',
     'http',
     'bugsnag',

@@ -68,4 +68,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'the metadata store (credentials, sources, runs): where it is, and moving it to PostgreSQL',
     load: async () => (await import('./store.js')).registerStore,
   },
+  {
+    name: 'airbyte',
+    description: 'run as an Airbyte source connector: spec, check, discover, read (Airbyte protocol messages on stdout)',
+    load: async () => (await import('./airbyte.js')).registerAirbyte,
+  },
+  {
+    name: 'singer',
+    description: 'run as a Singer tap: --discover prints the catalog; otherwise SCHEMA, RECORD and STATE messages on stdout',
+    load: async () => (await import('./singer.js')).registerSinger,
+  },
 ];

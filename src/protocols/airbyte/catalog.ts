@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { SnagError } from '../../core/errors.js';
+import type { PartitionStates, StreamChoice } from '../destination.js';
+import { checkChoice, recordJsonSchema, STREAMS } from '../streams.js';
+
+/** The Airbyte catalog (every stream), and the configured catalog and state an Airbyte `read` is given. */
+
+export function airbyteCatalog(): Array<Record<string, unknown>> {
+  return STREAMS.map((s) => ({
+    name: s.name,
+    json_schema: recordJsonSchema(s),
+    supported_sync_modes: [...s.syncModes],
+    source_defined_cursor: s.cursor !== undefined,
+    ...(s.cursor ? { default_cursor_field: [s.cursor.field] } : {}),
+    source_defined_primary_key: s.primaryKey.map((k) => [k]),
+    // Every stream checkpoints each page, full refresh included (streams/refresh.ts), so an attempt cut short resumes.
+    is_resumable: true,
+  }));
+}
+
+const ConfiguredCatalog = z.object({
+  streams: z.array(
+    z.looseObject({
+      stream: z.looseObject({ name: z.string() }),
+      sync_mode: z.enum(['full_refresh', 'incremental']).default('full_refresh'),
+    }),
+  ),
+});
+
+export function parseConfiguredCatalog(raw: unknown): StreamChoice[] {
+  const r = ConfiguredCatalog.safeParse(raw);
+  if (!r.success) {
+    const iss = r.error.issues[0]!;
+    throw new SnagError('config', `The catalog is not a configured Airbyte catalog: ${iss.path.join('.') || 'catalog'}: ${iss.message}.`, {
+      hint: 'Give the ConfiguredAirbyteCatalog the platform writes (streams[].stream.name, streams[].sync_mode).',
+      details: { field: 'catalog' },
+    });
+  }
+  if (r.data.streams.length === 0) throw new SnagError('config', 'The catalog selects no stream.', { details: { field: 'catalog' } });
+  return r.data.streams.map((s, i) => checkChoice(s.stream.name, s.sync_mode, `catalog.streams.${i}`));
+}
+
+const StreamState = z.looseObject({
+  type: z.string().optional(),
+  stream: z.looseObject({
+    stream_descriptor: z.looseObject({ name: z.string() }),
+    stream_state: z.looseObject({ partitions: z.record(z.string(), z.unknown()).optional() }).nullable().optional(),
+  }),
+});
+
+/**
+ * The state given back: a list of per-stream STATE bodies (what the platform keeps), or one legacy object
+ * `{stream: {partitions}}`. Global state is not something this connector emits, so it is refused.
+ */
+export function parseAirbyteState(raw: unknown): PartitionStates {
+  const out: PartitionStates = {};
+  if (raw === null || raw === undefined) return out;
+  if (Array.isArray(raw)) {
+    raw.forEach((item, i) => {
+      const body = item && typeof item === 'object' && 'state' in item && (item as { type?: unknown }).type === 'STATE' ? (item as { state: unknown }).state : item;
+      const r = StreamState.safeParse(body);
+      if (!r.success || (r.data.type !== undefined && r.data.type !== 'STREAM')) {
+        throw new SnagError('config', `State entry ${i} is not a per-stream Airbyte state (type STREAM with stream.stream_descriptor).`, {
+          hint: 'Give the state this connector emitted last, or none to start over.',
+          details: { field: 'state' },
+        });
+      }
+      out[r.data.stream.stream_descriptor.name] = { ...(r.data.stream.stream_state?.partitions ?? {}) };
+    });
+    return out;
+  }
+  if (typeof raw === 'object') {
+    for (const [stream, v] of Object.entries(raw as Record<string, unknown>)) {
+      const parts = v && typeof v === 'object' ? (v as { partitions?: unknown }).partitions : undefined;
+      if (parts && typeof parts === 'object') out[stream] = { ...(parts as Record<string, unknown>) };
+    }
+    return out;
+  }
+  throw new SnagError('config', 'The state is neither a list of stream states nor an object.', { details: { field: 'state' } });
+}
