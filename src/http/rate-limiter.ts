@@ -10,8 +10,8 @@ import type { ClientEventListener } from './events.js';
  *  - counts what it lets through, and waits for the window to roll over before it would exceed the limit,
  *  - honours a block set after a 429 (Retry-After) for every request on the token,
  *  - caps requests in flight, so that a learned "remaining" is not raced past by parallel callers.
- * Bugsnag sends no reset time, so the window is estimated from the first request sent in it: for a fixed or sliding
- * window that start is never earlier than the server's, so the estimated reset is never early (plus a small margin).
+ * Bugsnag sends no reset time, so the window is estimated from the answer to the first request sent in it: the
+ * server opened its window before it answered, so the estimated reset is never early (plus a small margin).
  */
 export interface RateLimiterOptions {
   /** Length of Bugsnag's rate-limit window. One minute in production; the simulator can scale it down. */
@@ -133,9 +133,11 @@ export class RateLimiter {
     this.lastObservedSeq = ticket.seq;
     // Other requests still in flight will spend from what the server said is left.
     this.remaining = Math.max(0, remaining - Math.max(0, this.inFlight - 1));
-    // "limit - 1 left" means this request opened the server's window: its send time is the best window start.
+    // "limit - 1 left" means this request opened the server's window. The server opened it between our sending and
+    // this answer: the answer's arrival is the start that is never early, however slow the way there was (its send
+    // time was early by the request's transit — past the margin on a loaded machine, measured: a 429 with 5 s windows).
     if (this.windowStart === undefined || (limit !== undefined && remaining >= limit - 1)) {
-      this.windowStart = ticket.sentAt;
+      this.windowStart = Math.max(ticket.sentAt, this.clock.now());
     }
     return limit === undefined ? { remaining } : { limit, remaining };
   }

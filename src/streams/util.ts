@@ -10,7 +10,15 @@ export function ms(iso: string | null | undefined): number | null {
   return d ? d.getTime() : null;
 }
 
+/**
+ * Canonical ISO UTC with milliseconds, fields in range (days past the 28th left to Date): two of these compare as
+ * text exactly as they compare as times, and each is its own toIso.
+ */
+const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 export function minIso(a: string | undefined, b: string | null | undefined): string | undefined {
+  // Runs for every record a window pass reads: no Date for two canonical values (the usual case).
+  if (typeof b === 'string' && CANONICAL.test(b) && (a === undefined || CANONICAL.test(a))) return a === undefined || b < a ? b : a;
   const mb = ms(b);
   if (mb === null) return a;
   const ma = ms(a);

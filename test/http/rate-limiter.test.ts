@@ -40,6 +40,23 @@ describe('per-token rate limiter', () => {
     expect(fourth.sentAt).toBe(t0 + 61_000);
   });
 
+  it('starts the window at the answer that opened it, not at its sending: a slow answer never makes it roll early', async () => {
+    const clock = fakeClock();
+    const t0 = clock.now();
+    const limiter = new RateLimiter({ clock, windowMs: 5_000 });
+    const events: ClientEvent[] = [];
+    // The first request takes 700 ms to be answered (a loaded machine): the server opened its window at most then.
+    const first = await limiter.acquire(undefined, (e) => events.push(e));
+    clock.advance(700);
+    limiter.observe(first, headers(2, 1));
+    first.release();
+    await request(limiter, events, 2, 0);
+    const third = await request(limiter, events, 2, 1);
+    // Answer time + 5 s + the 100 ms margin; from the send time it would have been t0 + 5,100 ms, inside the
+    // server's window (a 429).
+    expect(third.sentAt).toBe(t0 + 700 + 5_100);
+  });
+
   it('counts its own requests even before any figure comes back', async () => {
     const clock = fakeClock();
     const limiter = new RateLimiter({ clock, windowMs: 60_000, maxInFlight: 5 });

@@ -19,9 +19,14 @@ export const timestamp = () => z.string().nullish().describe('timestamp, normali
 /** A timestamp string in any Bugsnag format → canonical ISO (UTC, milliseconds); anything else is left as it was. */
 export function normalizeTimestamp(value: unknown): unknown {
   if (typeof value !== 'string') return value;
+  // Already canonical (what Bugsnag and the simulator send): returned as is, without a Date per record. Days past the
+  // 28th and out-of-range fields take the slow path, where Date's own rules apply.
+  if (CANONICAL.test(value)) return value;
   const d = parseTimestamp(value);
   return d ? toIso(d) : value;
 }
+
+const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
 export function normalizeTimestamps<T extends object>(record: T, fields: readonly string[]): T {
   const out: Record<string, unknown> = { ...(record as Record<string, unknown>) };
@@ -41,15 +46,106 @@ export function defineModel<S extends z.ZodType>(
   schema: S,
   normalize: (value: z.infer<S>) => z.infer<S> = (v) => v,
 ): Model<z.infer<S>> {
+  // Lenient schemas (loose objects of optional fields) are checked by a function compiled from them once: the row is
+  // kept as parsed from JSON, not copied field by field, which is most of a sync's per-record cost. The answer is the
+  // same as zod's but for the order of an object's keys (the server's order is kept). Anything else goes to zod, and
+  // so does a row the check refuses, for zod's message.
+  const check = compileCheck(schema);
   return {
     name,
     schema: schema as unknown as z.ZodType<z.infer<S>>,
     parse(raw) {
+      if (check?.(raw)) return { ok: true, value: normalize(raw as z.infer<S>) };
       const r = schema.safeParse(raw);
       if (!r.success) return { ok: false, problem: describeIssues(r.error) };
       return { ok: true, value: normalize(r.data as z.infer<S>) };
     },
   };
+}
+
+type Check = (v: unknown) => boolean;
+
+interface ZodInternals {
+  _zod: {
+    def: {
+      type: string;
+      checks?: Array<{ _zod: { def: { check: string; minimum?: number } } }>;
+      innerType?: unknown;
+      element?: unknown;
+      shape?: Record<string, unknown>;
+      catchall?: unknown;
+      keyType?: unknown;
+      valueType?: unknown;
+    };
+  };
+}
+
+/**
+ * A check equivalent to `schema.safeParse(v).success` for the shapes lenient models are made of — string (with
+ * min length), number, boolean, unknown, nullable, optional, array, record of string → unknown, loose object — or
+ * undefined when the schema uses anything else (then zod does all the work).
+ */
+export function compileCheck(schema: unknown): Check | undefined {
+  const def = (schema as ZodInternals)?._zod?.def;
+  if (!def) return undefined;
+  const checks = def.checks ?? [];
+  switch (def.type) {
+    case 'string': {
+      let min = 0;
+      for (const c of checks) {
+        if (c._zod.def.check !== 'min_length' || typeof c._zod.def.minimum !== 'number') return undefined;
+        min = Math.max(min, c._zod.def.minimum);
+      }
+      return min > 0 ? (v) => typeof v === 'string' && v.length >= min : (v) => typeof v === 'string';
+    }
+    case 'number':
+      // zod's number refuses NaN and ±Infinity (JSON never has them, but a check must agree everywhere).
+      return checks.length ? undefined : (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return checks.length ? undefined : (v) => typeof v === 'boolean';
+    case 'unknown':
+      return () => true;
+    case 'nullable': {
+      const inner = compileCheck(def.innerType);
+      return inner && ((v) => v === null || inner(v));
+    }
+    case 'optional': {
+      const inner = compileCheck(def.innerType);
+      return inner && ((v) => v === undefined || inner(v));
+    }
+    case 'array': {
+      const el = compileCheck(def.element);
+      if (!el || checks.length) return undefined;
+      return (v) => {
+        if (!Array.isArray(v)) return false;
+        for (const x of v) if (!el(x)) return false;
+        return true;
+      };
+    }
+    case 'record': {
+      const key = (def.keyType as ZodInternals)?._zod?.def;
+      const value = (def.valueType as ZodInternals)?._zod?.def;
+      if (key?.type !== 'string' || key.checks?.length || value?.type !== 'unknown') return undefined;
+      return (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    }
+    case 'object': {
+      // Only loose objects: a plain z.object drops unknown keys, so its output differs from its input.
+      if ((def.catchall as ZodInternals)?._zod?.def.type !== 'unknown' || checks.length) return undefined;
+      const fields: Array<[string, Check]> = [];
+      for (const [k, s] of Object.entries(def.shape ?? {})) {
+        const c = compileCheck(s);
+        if (!c) return undefined;
+        fields.push([k, c]);
+      }
+      return (v) => {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+        for (const [k, c] of fields) if (!c((v as Record<string, unknown>)[k])) return false;
+        return true;
+      };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** The first issues, as "field: what was wrong", short enough for an error message. Never includes values. */

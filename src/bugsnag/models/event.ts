@@ -36,7 +36,10 @@ export type Event = z.infer<typeof EventSchema>;
 /** `received_at` is always set from whichever spelling came (the original `receivedAt` is kept as it was). */
 export function normalizeEvent(e: Event): Event {
   const received = e.received_at ?? e.receivedAt;
-  return received === undefined ? e : { ...e, received_at: normalizeTimestamp(received) as string | null };
+  if (received === undefined) return e;
+  const normal = normalizeTimestamp(received) as string | null;
+  // Most events already carry the canonical received_at: no copy of the record then.
+  return normal === e.received_at ? e : { ...e, received_at: normal };
 }
 
 export const Event = defineModel('an event', EventSchema, normalizeEvent);

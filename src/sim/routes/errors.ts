@@ -11,7 +11,7 @@ import { baseOf, filtersOf, formatBase, list, nextLink, perPage, requireError, r
 /** How deep a sorted errors list may be paged before the API gives up with 422 / code 60000 (docs/bugsnag-api.md §11). */
 export const SORTED_OFFSET_LIMIT = 1000;
 /** Unsorted pages never cross a shard boundary, so they come out short now and then, as the real ones do. */
-const UNSORTED_SHARD = 64;
+export const UNSORTED_SHARD = 64;
 
 const SORTS = ['last_seen', 'first_seen', 'users', 'events', 'unsorted'] as const;
 type Sort = (typeof SORTS)[number];
