@@ -9,6 +9,7 @@ import { registerSources } from './sources.js';
 import { registerStore } from './store.js';
 import { registerStreams } from './streams.js';
 import { registerSync } from './sync.js';
+import { registerWriteback } from './writeback.js';
 
 /** One entry per command group, one file each. */
 export const COMMAND_GROUPS: CommandGroup[] = [
@@ -18,6 +19,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   registerSources,
   registerStreams,
   registerSync,
+  registerWriteback,
   registerRuns,
   registerSchedule,
   registerServe,
