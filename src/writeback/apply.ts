@@ -14,6 +14,8 @@ export interface RowReport {
   operation: string;
   outcome: RowOutcome;
   message: string | null;
+  /** Why a row failed, as a stable error code (forbidden for a 403, not_found for a 404…); null otherwise. */
+  code: string | null;
 }
 
 export interface WritebackReport {
@@ -55,15 +57,16 @@ export async function applyWriteback(store: Store, api: BugsnagClient, plan: Wri
   let writes = 0;
   let stopped: SnagError | null = null;
   const total = plan.rows;
-  const report = async (rows: readonly WritebackRow[], outcome: RowOutcome, message: string | null, journalIt = true) => {
-    for (const r of rows) reports.set(r.row, { row: r.row, project_id: r.project_id, error_id: r.error_id, operation: r.operation, outcome, message });
+  const report: Report = async (rows, outcome, message, journalIt = true, code = null) => {
+    const why = outcome === 'failed' ? (code ?? 'server_error') : null;
+    for (const r of rows) reports.set(r.row, { row: r.row, project_id: r.project_id, error_id: r.error_id, operation: r.operation, outcome, message, code: why });
     if (journalIt && rows.length) await store.writebacks.record(journal.id, rows.map((r) => r.row), outcome, message);
     options.onProgress?.(reports.size, total);
   };
 
   for (const g of plan.groups) {
     await report(g.skip, 'skipped', previouslyApplied(g.skip, entries) ? 'already so (applied by an earlier attempt)' : 'already so');
-    for (const m of g.missing) await report([m], 'failed', m.message);
+    for (const m of g.missing) await report([m], 'failed', m.message, true, 'not_found');
   }
   try {
     for (const g of plan.groups) {
@@ -78,7 +81,7 @@ export async function applyWriteback(store: Store, api: BugsnagClient, plan: Wri
   }
   for (const g of plan.groups) {
     const left = g.change.filter((r) => !reports.has(r.row));
-    if (left.length) await report(left, 'failed', `not sent: ${stopped?.message ?? 'the apply stopped'}`, false);
+    if (left.length) await report(left, 'failed', `not sent: ${stopped?.message ?? 'the apply stopped'}`, false, stopped?.code ?? 'aborted');
   }
   const rows = [...reports.values()].sort((a, b) => a.row - b.row);
   const totals = { applied: 0, skipped: 0, failed: 0 };
@@ -87,7 +90,7 @@ export async function applyWriteback(store: Store, api: BugsnagClient, plan: Wri
   return { journal_id: journal.id, input_hash: plan.input_hash, attempt: journal.attempts, rows, totals, writes, stopped };
 }
 
-type Report = (rows: readonly WritebackRow[], outcome: RowOutcome, message: string | null, journalIt?: boolean) => Promise<void>;
+type Report = (rows: readonly WritebackRow[], outcome: RowOutcome, message: string | null, journalIt?: boolean, code?: string | null) => Promise<void>;
 
 function previouslyApplied(rows: readonly WritebackRow[], entries: Map<number, WritebackRowEntry>): boolean {
   return rows.length > 0 && rows.every((r) => entries.get(r.row)?.state === 'applied');
@@ -119,7 +122,7 @@ async function applyUpdates(api: BugsnagClient, batchSize: number, g: PlannedGro
     const e = toSnagError(err);
     if (FATAL.has(e.code) || isAbortError(err)) throw err;
     if (!outcomeUnknown(e)) {
-      await report(rowsOf(batch), 'failed', refusal(e, g.operation));
+      await report(rowsOf(batch), 'failed', refusal(e, g.operation), true, e.code);
       return;
     }
     for (const id of batch) {
@@ -190,7 +193,7 @@ async function applyComments(
     } catch (err) {
       const e = toSnagError(err);
       if (FATAL.has(e.code) || isAbortError(err)) throw err;
-      if (!outcomeUnknown(e)) await report([r], 'failed', refusal(e, 'comment'));
+      if (!outcomeUnknown(e)) await report([r], 'failed', refusal(e, 'comment'), true, e.code);
       else {
         const found = await posted(r).catch(() => null);
         if (found === true) await report([r], 'applied', 'confirmed by reading the comments back');

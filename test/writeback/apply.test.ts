@@ -138,6 +138,30 @@ describe('write-back against the simulator', () => {
     expect((await simError(sim, mp, mids[0]!)).discarded).toBe(false);
   });
 
+  it('a token revoked in the middle stops the apply; after it is restored a rerun applies only what is missing', async () => {
+    const pool = [...ids.slice(11, 20), ...ids.slice(21, 30)];
+    const open: string[] = [];
+    for (const id of pool) if ((await simError(sim, project, id)).status === 'open') open.push(id);
+    const targets = open.slice(0, 6);
+    expect(targets.length).toBeGreaterThanOrEqual(4);
+    const rows = targets.map((id) => ({ project_id: project, error_id: id, operation: 'ignore' }));
+    const admin = sim.tokens.find((t) => t.role === 'admin')!.token;
+    const s = await run(rows, { batchSize: 2 });
+    try {
+      const r1 = await s.apply({ onProgress: (done) => done >= 2 && sim.revokeToken(admin) });
+      expect(r1.stopped?.code).toMatch(/^auth_/);
+      expect(r1.totals.applied).toBe(2);
+      expect(r1.rows.filter((x) => x.outcome === 'failed').every((x) => x.message?.startsWith('not sent'))).toBe(true);
+    } finally {
+      sim.restoreToken(admin);
+    }
+    sim.resetStats();
+    const r2 = await (await run(rows, { batchSize: 2 })).apply();
+    expect(r2.totals).toEqual({ applied: targets.length - 2, skipped: 2, failed: 0 });
+    expect(simWrites(sim)).toBe(Math.ceil((targets.length - 2) / 2));
+    for (const id of targets) expect((await simError(sim, project, id)).status).toBe('ignored');
+  });
+
   for (const fault of ['500:0.5~/errors', 'reset:0.5~/errors']) {
     it(`a fault in the middle of bulk batches (${fault}), then a rerun: exact final state, no duplicate comment`, async () => {
       const targets = ids.slice(30, 60);

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { SnagError } from '../../core/errors.js';
+import { EXIT_CODES, SnagError, type ErrorCode } from '../../core/errors.js';
 import { planView, prepareWriteback, type WritebackReport, type WritebackSession } from '../../writeback/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine, table, type Io } from '../output.js';
@@ -137,12 +137,10 @@ function formatReport(r: WritebackReport): string {
   return lines.join('\n');
 }
 
-/** 0 when every row is applied or skipped; otherwise the first failure's kind (403 → 11, 404 → 13, …). */
+/** 0 when every row is applied or skipped; otherwise the exit code of the first failure (403 → 11, 404 → 13, …). */
 function exitCodeOf(r: WritebackReport): number {
   if (r.stopped) return r.stopped.exitCode;
   const failed = r.rows.find((x) => x.outcome === 'failed');
   if (!failed) return 0;
-  if (/\(403\)/.test(failed.message ?? '')) return 11;
-  if (/\(404\)/.test(failed.message ?? '')) return 13;
-  return 17;
+  return EXIT_CODES[(failed.code ?? 'server_error') as ErrorCode] ?? EXIT_CODES.server_error;
 }
