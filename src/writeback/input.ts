@@ -119,7 +119,9 @@ export function parseCsv(text: string): RawRow[] {
 function readSqlite(spec: string, cwd?: string): { rows: RawRow[]; text: string } {
   const rest = spec.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
   const q = rest.indexOf('?');
-  const query = q >= 0 ? new URLSearchParams(rest.slice(q + 1)).get('query') : null;
+  // `?query=` takes the rest of the text: literal SQL when it has spaces (as typed in a shell), else URL-encoded.
+  const raw = q >= 0 && rest.slice(q + 1).startsWith('query=') ? rest.slice(q + 1 + 'query='.length) : null;
+  const query = raw === null ? null : /\s/.test(raw) ? raw : safeDecode(raw);
   const path = expandPath(decodeURIComponent(q >= 0 ? rest.slice(0, q) : rest), cwd);
   if (!query || !/^\s*(select|with)\b/i.test(query)) {
     throw new SnagError('config', 'A SQLite input needs a SELECT query: sqlite:PATH?query=SELECT ….', {
@@ -151,4 +153,12 @@ function readSqlite(spec: string, cwd?: string): { rows: RawRow[]; text: string 
 
 function dropNulls(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== ''));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
