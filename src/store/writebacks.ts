@@ -26,6 +26,8 @@ export interface WritebackJournalInfo {
 export interface WritebackRepository {
   /** Opens (or reopens, on a rerun of the same input) the journal of an apply. */
   open(input: { input_hash: string; credential_id: string; rows: number }): Promise<WritebackJournalInfo>;
+  /** The journal of an earlier apply of this input with this credential, if there was one; changes nothing. */
+  find(input: { input_hash: string; credential_id: string }): Promise<WritebackJournalInfo | null>;
   /** Every recorded row of the journal, by row number (1-based, as the input numbers them). */
   entries(journalId: string): Promise<Map<number, WritebackRowEntry>>;
   /** Records the same state for several rows in one transaction (a bulk request's rows). */

@@ -31,12 +31,32 @@ export async function prepareWriteback(runtime: Runtime, credentialRef: string, 
   const signal = options.signal ?? new AbortController().signal;
   const api = engineClient(token, credential.host, options.client ?? clientOptionsFromEnv(runtime.env), () => undefined, signal);
   const plan = await planWriteback(api, rows, { signal, ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
+  await skipJournaledComments(runtime, credential, plan);
   return {
     credential,
     api,
     plan,
     apply: (o = {}) => applyWriteback(runtime.store, api, plan, { credentialId: credential.id, signal, ...(o.onProgress ? { onProgress: o.onProgress } : {}) }),
   };
+}
+
+/**
+ * Comments have no state to read back: those an earlier attempt of this input posted (journaled `applied`) are
+ * skipped in the plan, as apply will skip them. Those journaled `sending` stay: apply looks for them first.
+ */
+async function skipJournaledComments(runtime: Runtime, credential: Credential, plan: WritebackPlan): Promise<void> {
+  const journal = await runtime.store.writebacks.find({ input_hash: plan.input_hash, credential_id: credential.id });
+  if (!journal) return;
+  const entries = await runtime.store.writebacks.entries(journal.id);
+  for (const g of plan.groups) {
+    if (g.operation !== 'comment') continue;
+    const done = g.change.filter((r) => entries.get(r.row)?.state === 'applied');
+    if (!done.length) continue;
+    g.change = g.change.filter((r) => entries.get(r.row)?.state !== 'applied');
+    g.skip.push(...done);
+    plan.writes -= done.length;
+    g.requests = g.change.length;
+  }
 }
 
 /** What a plan shows: per operation and project, the errors to change, those already so, and the writes. */

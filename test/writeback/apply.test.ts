@@ -102,6 +102,7 @@ describe('write-back against the simulator', () => {
     // posted again: the journal knows it was.
     sim.resetStats();
     const again = await run(rows);
+    expect(again.plan.writes).toBe(3);
     const r2 = await again.apply();
     expect(r2.attempt).toBe(2);
     expect(r2.totals).toEqual({ applied: 3, skipped: 8, failed: 0 });

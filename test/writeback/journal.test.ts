@@ -9,7 +9,9 @@ import { postgresUrl, requireService } from '../helpers/services.js';
 
 /** The journal behaves the same in both stores: reopened by (credential, input hash), rows upserted by number. */
 async function exercise(store: Store): Promise<void> {
+  expect(await store.writebacks.find({ input_hash: 'h1', credential_id: 'cred_a' })).toBeNull();
   const j = await store.writebacks.open({ input_hash: 'h1', credential_id: 'cred_a', rows: 3 });
+  expect((await store.writebacks.find({ input_hash: 'h1', credential_id: 'cred_a' }))?.id).toBe(j.id);
   expect(j.attempts).toBe(1);
   await store.writebacks.record(j.id, [1, 2], 'sending');
   await store.writebacks.record(j.id, [2], 'applied', null);

@@ -25,6 +25,11 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
     });
   }
 
+  async find(input: { input_hash: string; credential_id: string }): Promise<WritebackJournalInfo | null> {
+    const [row] = await this.q(`SELECT ${COLUMNS} FROM writeback_journals WHERE credential_id = $1 AND input_hash = $2`, [input.credential_id, input.input_hash]);
+    return row ? toInfo(row) : null;
+  }
+
   async entries(journalId: string): Promise<Map<number, WritebackRowEntry>> {
     const rows = await this.q<{ row_no: number; state: WritebackRowState; message: string | null }>(
       'SELECT row_no, state, message FROM writeback_rows WHERE journal_id = $1',

@@ -24,6 +24,13 @@ export class SqliteWritebacks extends SqliteRepo implements WritebackRepository 
     });
   }
 
+  async find(input: { input_hash: string; credential_id: string }): Promise<WritebackJournalInfo | null> {
+    const row = this.guard(
+      () => this.stmt(`SELECT ${COLUMNS} FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`).get(input.credential_id, input.input_hash) as WritebackJournalInfo | undefined,
+    );
+    return row ?? null;
+  }
+
   async entries(journalId: string): Promise<Map<number, WritebackRowEntry>> {
     const rows = this.guard(
       () => this.stmt(`SELECT row_no, state, message FROM writeback_rows WHERE journal_id = ?`).all(journalId) as Array<{ row_no: number; state: WritebackRowState; message: string | null }>,
