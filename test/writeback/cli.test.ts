@@ -60,6 +60,20 @@ describe('snagsync writeback (compiled CLI)', () => {
     expect(r.stdout).toMatch(/row 1 \(discard [0-9a-f]{24}\): Bugsnag refused discard \(403\)/);
   });
 
+  it('lists every bad row of JSONL on standard input at once, exits 3 and sends nothing', async () => {
+    sim.resetStats();
+    const jsonl = [
+      JSON.stringify({ project_id: project, error_id: ids[0], operation: 'snooze', reopen_if: 'n_additional_users' }),
+      JSON.stringify({ project_id: project, error_id: 'xyz', operation: 'assign' }),
+    ].join('\n');
+    const r = await runCli(['writeback', 'apply', '--credential', 'sim-admin', '--from', '-', '--yes', '--json'], { env: env(), stdin: jsonl });
+    expect(r.code).toBe(3);
+    const out = JSON.parse(r.stdout) as { details: { problems: Array<{ row: number; field: string }> } };
+    expect(out.details.problems.map((p) => `${p.row}:${p.field}`)).toEqual(['1:additional_users', '2:assignee', '2:error_id']);
+    expect(r.stderr).toMatch(/nothing was sent/);
+    expect(simWrites(sim)).toBe(0);
+  });
+
   it('kill -9 in the middle of an apply, then a rerun: every change once, no comment twice', async () => {
     const targets = ids.slice(10, 30);
     const rows = targets.map((id) => ({ project_id: project, error_id: id, operation: 'comment', message: `kill test ${id}` }));
