@@ -3,7 +3,7 @@ import type { Simulator } from '../../src/sim/index.js';
 import { prepareWriteback } from '../../src/writeback/index.js';
 import { isSnagError } from '../../src/core/errors.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
-import { projectsOf, simComments, simError, simErrorIds, simWrites, writeJsonl } from './helpers.js';
+import { projectsOf, simComments, simError, simErrorIds, simGet, simWrites, writeJsonl } from './helpers.js';
 
 let sim: Simulator;
 let home: Home;
@@ -117,6 +117,18 @@ describe('write-back against the simulator', () => {
     const s = await run([{ project_id: project, error_id: ids[20], operation: 'assign', assignee: who.email.toUpperCase() }]);
     expect((await s.apply()).totals.applied).toBe(1);
     expect((await simError(sim, project, ids[20]!)).assigned_collaborator_id).toBe(who.id);
+  });
+
+  it('assigns to a team by its name, resolved through the organization\'s teams', async () => {
+    const org = sim.info().organizations.find((o) => o.projects.some((p) => p.id === project))!.id;
+    const teams = (await simGet(sim, `/organizations/${org}/teams`)).body as Array<{ id: string; name: string }>;
+    expect(teams.length).toBeGreaterThan(0);
+    const team = teams[0]!;
+    const s = await run([{ project_id: project, error_id: ids[21], operation: 'assign', team: team.name }]);
+    expect((await s.apply()).totals.applied).toBe(1);
+    expect((await simError(sim, project, ids[21]!)).assigned_team_id).toBe(team.id);
+    const bad = await run([{ project_id: project, error_id: ids[21], operation: 'assign', team: 'no such team' }]).catch((e: unknown) => e);
+    expect((bad as { details: { problems: Array<{ field: string }> } }).details.problems[0]!.field).toBe('team');
   });
 
   it('a member cannot discard (403) and an unknown error is a 404: both name their rows', async () => {
