@@ -15,6 +15,7 @@ import type {
   SourceStatus,
   SourceUpdate,
 } from './models.js';
+import type { WritebackRepository } from './writebacks.js';
 
 /**
  * The metadata store's contract, independent of the database behind it (SQLite by default, PostgreSQL when a
@@ -30,6 +31,8 @@ export interface Store {
   readonly credentials: CredentialRepository;
   readonly sources: SourceRepository;
   readonly runs: RunRepository;
+  /** The write-back journal: what each apply of an input did, row by row. */
+  readonly writebacks: WritebackRepository;
   /**
    * The schema version after migrations. A PostgreSQL store connects and migrates on first use; awaiting this at
    * start surfaces a wrong URL or an unreachable server before any work begins.

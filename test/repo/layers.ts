@@ -28,10 +28,13 @@ export const LAYERS = {
   runtime: ['core', 'store', 'credentials'],
   engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime'],
   server: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
+  // Write-back: applies changes through the engine's client (the token's shared limiter) and journals them in the store.
+  writeback: ['core', 'http', 'bugsnag', 'store', 'credentials', 'runtime', 'engine', 'destinations'],
   // The Airbyte and Singer modes: a face over the engine, like the server; only cli commands run them.
   protocols: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
   cli: [
     'protocols',
+    'writeback',
     'core',
     'http',
     'bugsnag',

@@ -69,6 +69,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./store.js')).registerStore,
   },
   {
+    name: 'writeback',
+    description: 'apply error workflow changes (fix, ignore, snooze, assign, comment…) to Bugsnag in bulk',
+    load: async () => (await import('./writeback.js')).registerWriteback,
+  },
+  {
     name: 'airbyte',
     description: 'run as an Airbyte source connector: spec, check, discover, read (Airbyte protocol messages on stdout)',
     load: async () => (await import('./airbyte.js')).registerAirbyte,

@@ -95,6 +95,31 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       );
     `,
   },
+  {
+    version: 2,
+    description: 'write-back journal: writeback_journals, writeback_rows',
+    sql: `
+      CREATE TABLE writeback_journals (
+        id            text PRIMARY KEY,
+        input_hash    text NOT NULL,
+        credential_id text NOT NULL,
+        row_count     integer NOT NULL,
+        status        text NOT NULL CHECK (status IN ('running', 'done', 'partial')),
+        attempts      integer NOT NULL DEFAULT 1,
+        started_at    timestamptz NOT NULL,
+        finished_at   timestamptz,
+        UNIQUE (credential_id, input_hash)
+      );
+      CREATE TABLE writeback_rows (
+        journal_id text NOT NULL REFERENCES writeback_journals (id) ON DELETE CASCADE,
+        row_no     integer NOT NULL,
+        state      text NOT NULL CHECK (state IN ('sending', 'applied', 'skipped', 'failed')),
+        message    text,
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (journal_id, row_no)
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -6,6 +6,7 @@ import { importContents, type ImportSummary } from './import.js';
 import { migratePg, pgSchemaVersion } from './migrations.js';
 import { PgRuns, RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
 import { PgSources } from './sources.js';
+import { PgWritebacks } from './writebacks.js';
 import { parseStoreDatabaseUrl, type StoreDatabaseUrl } from './url.js';
 
 export interface PostgresStore extends Store {
@@ -49,6 +50,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     credentials,
     sources,
     runs,
+    writebacks: new PgWritebacks(ctx),
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);

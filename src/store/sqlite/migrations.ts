@@ -99,6 +99,32 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
     // `runs show` need not look names up anywhere. Null for global streams, rows of older runs, nameless records.
     sql: `ALTER TABLE run_streams ADD COLUMN partition_label TEXT;`,
   },
+  {
+    version: 3,
+    description: 'write-back journal: writeback_journals, writeback_rows',
+    // One journal per (credential, input hash), so a rerun of the same input finds what the last attempt did.
+    sql: `
+      CREATE TABLE writeback_journals (
+        id            TEXT PRIMARY KEY,
+        input_hash    TEXT NOT NULL,
+        credential_id TEXT NOT NULL,
+        row_count     INTEGER NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('running', 'done', 'partial')),
+        attempts      INTEGER NOT NULL DEFAULT 1,
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        UNIQUE (credential_id, input_hash)
+      );
+      CREATE TABLE writeback_rows (
+        journal_id TEXT NOT NULL REFERENCES writeback_journals (id) ON DELETE CASCADE,
+        row_no     INTEGER NOT NULL,
+        state      TEXT NOT NULL CHECK (state IN ('sending', 'applied', 'skipped', 'failed')),
+        message    TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (journal_id, row_no)
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

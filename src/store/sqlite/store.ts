@@ -5,6 +5,7 @@ import { SqliteCredentials } from './credentials.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteSources } from './sources.js';
+import { SqliteWritebacks } from './writebacks.js';
 
 /** Opens (creating and migrating as needed) a SQLite metadata store at `path`. */
 export function openSqliteStore(path: string): Store {
@@ -24,6 +25,7 @@ export function openSqliteStore(path: string): Store {
     credentials,
     sources,
     runs,
+    writebacks: new SqliteWritebacks(db, path),
     schemaVersion: async () => schemaVersion(db),
     contents: () => sqliteContents(db, { credentials, sources, runs }),
     close: async () => {

@@ -1,0 +1,212 @@
+import type { BugsnagClient } from '../bugsnag/client.js';
+import { isAbortError, isSnagError, SnagError, toSnagError } from '../core/errors.js';
+import type { Store } from '../store/repository.js';
+import type { WritebackRowEntry } from '../store/writebacks.js';
+import type { WritebackRow } from './check.js';
+import { declOf, readError, type PlannedGroup, type WritebackPlan } from './plan.js';
+
+export type RowOutcome = 'applied' | 'skipped' | 'failed';
+
+export interface RowReport {
+  row: number;
+  project_id: string;
+  error_id: string;
+  operation: string;
+  outcome: RowOutcome;
+  message: string | null;
+  /** Why a row failed, as a stable error code (forbidden for a 403, not_found for a 404…); null otherwise. */
+  code: string | null;
+}
+
+export interface WritebackReport {
+  journal_id: string;
+  input_hash: string;
+  /** 1 on the first apply of this input with this credential, then 2, 3… */
+  attempt: number;
+  rows: RowReport[];
+  totals: Record<RowOutcome, number>;
+  writes: number;
+  /** Set when the apply stopped early (token revoked, interrupted): the rows not reached are `failed` and unjournaled. */
+  stopped: SnagError | null;
+}
+
+export interface ApplyOptions {
+  credentialId: string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Failures that end the whole apply: nothing more can succeed with this token, or the user asked to stop. */
+const FATAL = new Set(['auth_invalid', 'auth_revoked', 'auth_project_key', 'aborted']);
+
+/** No answer, or a 5xx: Bugsnag may or may not have applied the write, so it must be read back, not resent. */
+function outcomeUnknown(err: SnagError): boolean {
+  return err.code === 'network' || err.code === 'server_error' || err.code === 'not_bugsnag' || (err.status !== undefined && err.status >= 500);
+}
+
+/**
+ * Applies a plan. Each write is journaled as `sending` before it goes out and `applied` / `failed` after, so a
+ * rerun of the same input (after a crash, kill -9, 5xx or revoked token) knows which writes may have landed: state
+ * operations are read back by the plan itself; comments in `sending` are looked for by their text before posting.
+ * Writes are never retried: an unknown outcome is read back, and what did not land is left for the rerun.
+ */
+export async function applyWriteback(store: Store, api: BugsnagClient, plan: WritebackPlan, options: ApplyOptions): Promise<WritebackReport> {
+  const journal = await store.writebacks.open({ input_hash: plan.input_hash, credential_id: options.credentialId, rows: plan.rows });
+  const entries = await store.writebacks.entries(journal.id);
+  const reports = new Map<number, RowReport>();
+  let writes = 0;
+  let stopped: SnagError | null = null;
+  const total = plan.rows;
+  const report: Report = async (rows, outcome, message, journalIt = true, code = null) => {
+    const why = outcome === 'failed' ? (code ?? 'server_error') : null;
+    for (const r of rows) reports.set(r.row, { row: r.row, project_id: r.project_id, error_id: r.error_id, operation: r.operation, outcome, message, code: why });
+    if (journalIt && rows.length) await store.writebacks.record(journal.id, rows.map((r) => r.row), outcome, message);
+    options.onProgress?.(reports.size, total);
+  };
+
+  for (const g of plan.groups) {
+    await report(g.skip, 'skipped', previouslyApplied(g.skip, entries) ? 'already so (applied by an earlier attempt)' : 'already so');
+    for (const m of g.missing) await report([m], 'failed', m.message, true, 'not_found');
+  }
+  try {
+    for (const g of plan.groups) {
+      if (g.change.length === 0) continue;
+      if (g.operation === 'comment') writes += await applyComments(api, g, entries, report, store, journal.id, options.signal);
+      else writes += await applyUpdates(api, plan.batchSize, g, report, store, journal.id, options.signal);
+    }
+  } catch (err) {
+    const e = isAbortError(err) ? new SnagError('aborted', 'The write-back was interrupted.') : toSnagError(err);
+    if (!FATAL.has(e.code)) throw err;
+    stopped = e;
+  }
+  for (const g of plan.groups) {
+    const left = g.change.filter((r) => !reports.has(r.row));
+    if (left.length) await report(left, 'failed', `not sent: ${stopped?.message ?? 'the apply stopped'}`, false, stopped?.code ?? 'aborted');
+  }
+  const rows = [...reports.values()].sort((a, b) => a.row - b.row);
+  const totals = { applied: 0, skipped: 0, failed: 0 };
+  for (const r of rows) totals[r.outcome]++;
+  await store.writebacks.finish(journal.id, totals.failed ? 'partial' : 'done');
+  return { journal_id: journal.id, input_hash: plan.input_hash, attempt: journal.attempts, rows, totals, writes, stopped };
+}
+
+type Report = (rows: readonly WritebackRow[], outcome: RowOutcome, message: string | null, journalIt?: boolean, code?: string | null) => Promise<void>;
+
+function previouslyApplied(rows: readonly WritebackRow[], entries: Map<number, WritebackRowEntry>): boolean {
+  return rows.length > 0 && rows.every((r) => entries.get(r.row)?.state === 'applied');
+}
+
+async function applyUpdates(api: BugsnagClient, batchSize: number, g: PlannedGroup, report: Report, store: Store, journalId: string, signal?: AbortSignal): Promise<number> {
+  const op = declOf(g.operation);
+  const update = op.update(g.params, g.assignee)!;
+  const byError = new Map<string, WritebackRow[]>();
+  for (const r of g.change) byError.set(r.error_id, [...(byError.get(r.error_id) ?? []), r]);
+  const ids = [...byError.keys()];
+  const rowsOf = (batch: readonly string[]) => batch.flatMap((id) => byError.get(id)!);
+  let writes = 0;
+
+  const single = async (id: string) => {
+    const rows = byError.get(id)!;
+    await store.writebacks.record(journalId, rows.map((r) => r.row), 'sending');
+    writes++;
+    try {
+      await api.errors.update(g.project_id, id, update, { signal });
+      await report(rows, 'applied', null);
+    } catch (err) {
+      await settle(err, [id]);
+    }
+  };
+
+  // After a failed write: a definite refusal fails its rows; an unknown outcome is read back, error by error.
+  const settle = async (err: unknown, batch: readonly string[]) => {
+    const e = toSnagError(err);
+    if (FATAL.has(e.code) || isAbortError(err)) throw err;
+    if (!outcomeUnknown(e)) {
+      await report(rowsOf(batch), 'failed', refusal(e, g.operation), true, e.code);
+      return;
+    }
+    for (const id of batch) {
+      const back = await readError(api, g.project_id, id, signal).catch((readErr: unknown) => {
+        if (FATAL.has(toSnagError(readErr).code)) throw readErr;
+        return null;
+      });
+      if (back?.error && op.done(back.error, g.params, g.assignee)) await report(byError.get(id)!, 'applied', 'confirmed by reading the error back');
+      else if (back) await report(byError.get(id)!, 'failed', `not applied: ${e.message} (read back; run again to retry)`);
+      else await report(byError.get(id)!, 'failed', `unknown: ${e.message}; the error could not be read back (run again to check)`, false);
+    }
+  };
+
+  if (!op.bulk) {
+    for (const id of ids) await single(id);
+    return writes;
+  }
+  for (let i = 0; i < ids.length; i += batchSize) {
+    const batch = ids.slice(i, i + batchSize);
+    const rows = rowsOf(batch);
+    await store.writebacks.record(journalId, rows.map((r) => r.row), 'sending');
+    writes++;
+    try {
+      if (batch.length === 1) await api.errors.update(g.project_id, batch[0]!, update, { signal });
+      else await api.errors.bulkUpdate(g.project_id, batch, update, { signal });
+      await report(rows, 'applied', null);
+    } catch (err) {
+      // One unknown id fails a whole bulk PATCH with 404 and changes nothing: find it one error at a time.
+      if (batch.length > 1 && isSnagError(err, 'not_found')) {
+        for (const id of batch) await single(id);
+      } else await settle(err, batch);
+    }
+  }
+  return writes;
+}
+
+async function applyComments(
+  api: BugsnagClient,
+  g: PlannedGroup,
+  entries: Map<number, WritebackRowEntry>,
+  report: Report,
+  store: Store,
+  journalId: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  const message = String(g.params.message);
+  let writes = 0;
+  const posted = async (r: WritebackRow) => {
+    for await (const c of api.comments.list(r.project_id, r.error_id, { signal })) if (c.message === message) return true;
+    return false;
+  };
+  for (const r of g.change) {
+    const before = entries.get(r.row)?.state;
+    if (before === 'applied') {
+      await report([r], 'skipped', 'already posted by an earlier attempt');
+      continue;
+    }
+    // The last attempt journaled the intent but never learnt the outcome: look before posting again.
+    if (before === 'sending' && (await posted(r))) {
+      await report([r], 'applied', 'found on the error after an interrupted attempt');
+      continue;
+    }
+    await store.writebacks.record(journalId, [r.row], 'sending');
+    writes++;
+    try {
+      await api.comments.create(r.project_id, r.error_id, message, { signal });
+      await report([r], 'applied', null);
+    } catch (err) {
+      const e = toSnagError(err);
+      if (FATAL.has(e.code) || isAbortError(err)) throw err;
+      if (!outcomeUnknown(e)) await report([r], 'failed', refusal(e, 'comment'), true, e.code);
+      else {
+        const found = await posted(r).catch(() => null);
+        if (found === true) await report([r], 'applied', 'confirmed by reading the comments back');
+        else if (found === false) await report([r], 'failed', `not posted: ${e.message} (read back; run again to retry)`);
+        else await report([r], 'failed', `unknown: ${e.message}; run again to check`, false);
+      }
+    }
+  }
+  return writes;
+}
+
+function refusal(e: SnagError, operation: string): string {
+  if (e.code === 'forbidden') return `Bugsnag refused ${operation} (403): ${e.message} — the credential's role in this project is too low`;
+  if (e.code === 'not_found') return `error not found, or not visible to this credential (404): ${e.message}`;
+  return e.message;
+}
