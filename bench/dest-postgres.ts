@@ -28,7 +28,10 @@ await admin.connect();
 
 /** COPY text for a page, written plainly: each field read straight off the record (what a hand-written loader does). */
 function bareCopyText(records: ReturnType<typeof pageRecords>, now: string): string {
-  const esc = (s: string) => (/[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s);
+  const esc = (s: string) =>
+    /[\\\t\n\r]/.test(s)
+      ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+      : s;
   let out = '';
   for (const r of records) {
     const app = r.app as { releaseStage?: string };
@@ -57,7 +60,11 @@ async function destination(version: number): Promise<number> {
   await dest.prepare([EVENTS]);
   const start = performance.now();
   for (let p = 0; p < pages; p++) {
-    await dest.writePage('events', pageRecords(p, pageSize, version), { sourceId: 'src_bench', partition: 'project:all', state: { next: p + 1 } });
+    await dest.writePage('events', pageRecords(p, pageSize, version), {
+      sourceId: 'src_bench',
+      partition: 'project:all',
+      state: { next: p + 1 },
+    });
   }
   const ms = performance.now() - start;
   await dest.close();
@@ -77,7 +84,8 @@ try {
   // The same rows again: every one an update (what a look-back window or a replayed page costs).
   const replayMs = await destination(2);
   const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(schema, 'events')}`);
-  if (Number(rows[0]!.n) !== pages * pageSize) throw new Error(`expected ${pages * pageSize} rows, found ${rows[0]!.n}`);
+  if (Number(rows[0]!.n) !== pages * pageSize)
+    throw new Error(`expected ${pages * pageSize} rows, found ${rows[0]!.n}`);
   const bareMs = Math.min(...bareRuns);
   const destMs = Math.min(...destRuns);
   const rate = (ms: number) => Math.round((pages * pageSize) / (ms / 1000));

@@ -35,7 +35,11 @@ async function destination(url: string): Promise<number> {
   await dest.prepare([EVENTS]);
   const start = performance.now();
   for (let p = 0; p < pages; p++) {
-    await dest.writePage('events', pageRecords(p, pageSize), { sourceId: 'src_bench', partition: 'project:all', state: { next: p + 1 } });
+    await dest.writePage('events', pageRecords(p, pageSize), {
+      sourceId: 'src_bench',
+      partition: 'project:all',
+      state: { next: p + 1 },
+    });
   }
   const ms = performance.now() - start;
   await dest.close();

@@ -15,7 +15,16 @@ import { startSimulator } from '../src/sim/index.js';
 
 const events = Number(process.argv[2] ?? 200_000);
 const dir = mkdtempSync(join(tmpdir(), 'snagsync-edr-bench-'));
-const sim = await startSimulator({ seed: 1, orgs: 1, projects: 1, errors: 200, events, edrPrepareMs: 0, edrMaxEvents: events, rateLimit: 1_000_000 });
+const sim = await startSimulator({
+  seed: 1,
+  orgs: 1,
+  projects: 1,
+  errors: 200,
+  events,
+  edrPrepareMs: 0,
+  edrMaxEvents: events,
+  rateLimit: 1_000_000,
+});
 try {
   const admin = sim.tokens.find((t) => t.role === 'admin')!;
   const client = createBugsnagClient({ token: admin.token, host: sim.url, logger: false });
@@ -27,7 +36,10 @@ try {
   const started = performance.now();
   let records = 0;
   let wire = 0;
-  for await (const page of client.eventDataRequests.readPages(url, { pageSize: 500, onProgress: (p) => (wire = p.bytes) })) {
+  for await (const page of client.eventDataRequests.readPages(url, {
+    pageSize: 500,
+    onProgress: (p) => (wire = p.bytes),
+  })) {
     records += page.length;
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }
@@ -37,7 +49,11 @@ try {
   // The same body, gzipped, saved once; then the two readers over the file.
   const file = join(dir, 'export.json.gz');
   await new Promise<void>((resolve, reject) => {
-    request(url, { headers: { 'Accept-Encoding': 'gzip' } }, (res) => pipeline(res, createWriteStream(file)).then(resolve, reject)).on('error', reject).end();
+    request(url, { headers: { 'Accept-Encoding': 'gzip' } }, (res) =>
+      pipeline(res, createWriteStream(file)).then(resolve, reject),
+    )
+      .on('error', reject)
+      .end();
   });
   let t = performance.now();
   let bytes = 0;
@@ -52,10 +68,18 @@ try {
   console.log(
     JSON.stringify({
       events: total,
-      client: { ms: Math.round(clientMs), records_per_s: Math.round((records / clientMs) * 1000), wire_mb: +(wire / 1e6).toFixed(1) },
+      client: {
+        ms: Math.round(clientMs),
+        records_per_s: Math.round((records / clientMs) * 1000),
+        wire_mb: +(wire / 1e6).toFixed(1),
+      },
       json_mb: +(bytes / 1e6).toFixed(1),
       gzip_mb: +(statSync(file).size / 1e6).toFixed(1),
-      reader: { bare_gunzip_ms: Math.round(bareMs), reader_ms: Math.round(readerMs), mb_per_s: +(bytes / 1e6 / (readerMs / 1000)).toFixed(1) },
+      reader: {
+        bare_gunzip_ms: Math.round(bareMs),
+        reader_ms: Math.round(readerMs),
+        mb_per_s: +(bytes / 1e6 / (readerMs / 1000)).toFixed(1),
+      },
       peak_heap_mb: Math.round(peakHeap / 1e6),
       // Node reports ru_maxrss in kilobytes.
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -26,7 +26,14 @@ try {
   for (let start = 0; start < EVENTS; start += PAGE) {
     const records = [];
     for (let n = start; n < Math.min(start + PAGE, EVENTS); n++) {
-      records.push({ project_id: `p${n % PROJECTS}`, id: `e${n}`, error_id: `err${n % 500}`, received_at: new Date(END - n * spacing).toISOString(), severity: 'error', unhandled: n % 3 === 0 });
+      records.push({
+        project_id: `p${n % PROJECTS}`,
+        id: `e${n}`,
+        error_id: `err${n % 500}`,
+        received_at: new Date(END - n * spacing).toISOString(),
+        severity: 'error',
+        unhandled: n % 3 === 0,
+      });
     }
     await dest.writePage('events', records, { sourceId: 'src_bench', partition: '', state: { n: start } });
   }
@@ -51,7 +58,9 @@ try {
     warm.push(await time());
   }
   const median = [...warm].sort((a, b) => a - b)[Math.floor(warm.length / 2)]!;
-  console.log(`overview: ${EVENTS.toLocaleString('en')} events in SQLite, ${PROJECTS} projects × ${DAYS} days: first read ${Math.round(cold)} ms, then median ${Math.round(median)} ms`);
+  console.log(
+    `overview: ${EVENTS.toLocaleString('en')} events in SQLite, ${PROJECTS} projects × ${DAYS} days: first read ${Math.round(cold)} ms, then median ${Math.round(median)} ms`,
+  );
   console.log(JSON.stringify({ events: EVENTS, first_ms: Math.round(cold), median_ms: Math.round(median) }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

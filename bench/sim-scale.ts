@@ -29,11 +29,15 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 function get(sim: Simulator, path: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${sim.url}${path}`, { agent, headers: { Authorization: `token ${token}`, 'X-Version': '2' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      `${sim.url}${path}`,
+      { agent, headers: { Authorization: `token ${token}`, 'X-Version': '2' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -60,7 +64,15 @@ async function rate(sim: Simulator, token: string, clients: number, pathFor: (i:
 async function measure(perProject: number): Promise<Row> {
   global.gc?.();
   const t0 = performance.now();
-  const sim = await startSimulator({ orgs: 1, projects: 10, events: perProject, errors: 200, seed: 7, anchor: ANCHOR, rateLimit: 1e12 });
+  const sim = await startSimulator({
+    orgs: 1,
+    projects: 10,
+    events: perProject,
+    errors: 200,
+    seed: 7,
+    anchor: ANCHOR,
+    rateLimit: 1e12,
+  });
   const startMs = performance.now() - t0;
   const mem = process.memoryUsage();
   const token = sim.tokens[0]!.token;
@@ -82,7 +94,13 @@ async function measure(perProject: number): Promise<Row> {
     'events 99.9% deep': await rate(sim, token, 1, (i) => cursor(pick(i), 0.999)),
     'events deep, 8 clients': await rate(sim, token, 8, (i) => cursor(pick(i), 0.25 + ((i * 7919) % 700) / 1000)),
     'full reports 99.9% deep': await rate(sim, token, 1, (i) => `${cursor(pick(i), 0.999)}&full_reports=true`),
-    'errors (sorted, since 7d)': await rate(sim, token, 1, (i) => `/projects/${pick(i)}/errors?per_page=100&filters%5Bevent.since%5D%5B%5D%5Btype%5D=eq&filters%5Bevent.since%5D%5B%5D%5Bvalue%5D=${new Date((anchorSec - 7 * 86_400) * 1000).toISOString()}`),
+    'errors (sorted, since 7d)': await rate(
+      sim,
+      token,
+      1,
+      (i) =>
+        `/projects/${pick(i)}/errors?per_page=100&filters%5Bevent.since%5D%5B%5D%5Btype%5D=eq&filters%5Bevent.since%5D%5B%5D%5Bvalue%5D=${new Date((anchorSec - 7 * 86_400) * 1000).toISOString()}`,
+    ),
   };
   const after = process.memoryUsage();
   await sim.close();
@@ -105,15 +123,29 @@ if (one !== -1) {
 } else {
   const sizes = quick ? [100_000] : [100_000, 1_000_000];
   const results: Row[] = sizes.map((n) => {
-    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--size', String(n), ...(quick ? ['--quick'] : [])];
-    return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as Row;
+    const args = [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      '--size',
+      String(n),
+      ...(quick ? ['--quick'] : []),
+    ];
+    return JSON.parse(
+      execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
+    ) as Row;
   });
   agent.destroy();
   const names = Object.keys(results[0]!.rates);
-  console.log(`node ${process.version}, ${SECONDS}s per figure, one process per size, client and simulator in that process\n`);
-  console.log(`| data | start | RSS / heap after start | RSS after load | ${names.map((n) => `${n} (pages/s)`).join(' | ')} |`);
+  console.log(
+    `node ${process.version}, ${SECONDS}s per figure, one process per size, client and simulator in that process\n`,
+  );
+  console.log(
+    `| data | start | RSS / heap after start | RSS after load | ${names.map((n) => `${n} (pages/s)`).join(' | ')} |`,
+  );
   console.log(`|---|---|---|---|${names.map(() => '---').join('|')}|`);
   for (const r of results) {
-    console.log(`| ${r.size} | ${r.startMs} ms | ${r.rssMb} MB / ${r.heapMb} MB | ${r.rssAfterMb} MB | ${names.map((n) => r.rates[n]).join(' | ')} |`);
+    console.log(
+      `| ${r.size} | ${r.startMs} ms | ${r.rssMb} MB / ${r.heapMb} MB | ${r.rssAfterMb} MB | ${names.map((n) => r.rates[n]).join(' | ')} |`,
+    );
   }
 }

@@ -37,8 +37,21 @@ async function progress(store: Store, sourceId: string): Promise<number> {
   const run = await store.runs.create({ source_id: sourceId, trigger: 'cli' });
   const start = performance.now();
   for (let p = 1; p <= pages; p++) {
-    await store.runs.upsertStream({ run_id: run.id, stream: 'events', partition: 'project:1', records_read: p * 30, records_written: p * 30, pages: p, requests: p });
-    await store.runs.heartbeat(run.id, { records_read: p * 30, records_written: p * 30, requests: p, rate_limit_wait_ms: 0 });
+    await store.runs.upsertStream({
+      run_id: run.id,
+      stream: 'events',
+      partition: 'project:1',
+      records_read: p * 30,
+      records_written: p * 30,
+      pages: p,
+      requests: p,
+    });
+    await store.runs.heartbeat(run.id, {
+      records_read: p * 30,
+      records_written: p * 30,
+      requests: p,
+      rate_limit_wait_ms: 0,
+    });
   }
   const ms = performance.now() - start;
   await store.runs.finish(run.id, { status: 'succeeded' });
@@ -47,7 +60,11 @@ async function progress(store: Store, sourceId: string): Promise<number> {
 
 /** The same two statements per page, sent with `pg` directly: no parsing, no validation, no row mapping. */
 async function bareProgress(runId: string): Promise<number> {
-  const pool = new pg.Pool({ connectionString: url.toString().replace(/[?&]schema=[^&]*/, ''), max: 4, options: `-c search_path=${schema}` });
+  const pool = new pg.Pool({
+    connectionString: url.toString().replace(/[?&]schema=[^&]*/, ''),
+    max: 4,
+    options: `-c search_path=${schema}`,
+  });
   const start = performance.now();
   for (let p = 1; p <= pages; p++) {
     await pool.query(
@@ -56,7 +73,10 @@ async function bareProgress(runId: string): Promise<number> {
        RETURNING *`,
       [runId, p * 30, p],
     );
-    await pool.query(`UPDATE runs SET heartbeat_at = now(), records_read = $2, records_written = $2, requests = $3 WHERE id = $1 AND status = 'running' RETURNING id`, [runId, p * 30, p]);
+    await pool.query(
+      `UPDATE runs SET heartbeat_at = now(), records_read = $2, records_written = $2, requests = $3 WHERE id = $1 AND status = 'running' RETURNING id`,
+      [runId, p * 30, p],
+    );
   }
   const ms = performance.now() - start;
   await pool.end();
@@ -68,7 +88,13 @@ async function lifecycles(store: Store, sourceId: string): Promise<number> {
   for (let i = 0; i < runs; i++) {
     const run = await store.runs.create({ source_id: sourceId, trigger: 'schedule' });
     for (const stream of ['organizations', 'projects', 'errors', 'events', 'releases']) {
-      await store.runs.upsertStream({ run_id: run.id, stream, partition: 'project:1', records_read: 10, outcome: 'ok' });
+      await store.runs.upsertStream({
+        run_id: run.id,
+        stream,
+        partition: 'project:1',
+        records_read: 10,
+        outcome: 'ok',
+      });
     }
     await store.runs.finish(run.id, { status: 'succeeded' });
   }

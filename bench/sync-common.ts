@@ -17,7 +17,12 @@ export interface SimProcess {
   url: string;
   tokens: Array<{ token: string; role: string; organizations: string[] }>;
   child: ChildProcess;
-  stats(): Promise<{ requests: number; rateLimited: number; endpoints: Record<string, number>; byToken: Record<string, { requests: number; rateLimited: number; endpoints: Record<string, number> }> }>;
+  stats(): Promise<{
+    requests: number;
+    rateLimited: number;
+    endpoints: Record<string, number>;
+    byToken: Record<string, { requests: number; rateLimited: number; endpoints: Record<string, number> }>;
+  }>;
   resetStats(): Promise<void>;
   close(): Promise<void>;
 }
@@ -82,7 +87,8 @@ export async function benchHome(sim: SimProcess, role = 'admin'): Promise<BenchH
     home,
     env,
     runtime,
-    source: async (input) => (await createSource(runtime, { credential: 'bench', ...input }, { cwd: home })).source.name,
+    source: async (input) =>
+      (await createSource(runtime, { credential: 'bench', ...input }, { cwd: home })).source.name,
     cleanup: async () => {
       await runtime.close();
       rmSync(home, { recursive: true, force: true });

@@ -19,17 +19,22 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 function get(url: string, token: string): Promise<{ rows: Row[]; next: string | null }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, headers: { Authorization: `token ${token}`, 'X-Version': '2', 'accept-encoding': 'gzip, deflate, br' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('error', reject);
-      res.once('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} for ${url}`));
-        if (res.headers['content-encoding']) return reject(new Error('the plain loop does not decode compressed answers'));
-        const m = /<([^>]+)>\s*;\s*rel="next"/.exec(String(res.headers.link ?? ''));
-        resolve({ rows: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Row[], next: m ? m[1]! : null });
-      });
-    });
+    const req = http.get(
+      url,
+      { agent, headers: { Authorization: `token ${token}`, 'X-Version': '2', 'accept-encoding': 'gzip, deflate, br' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode} for ${url}`));
+          if (res.headers['content-encoding'])
+            return reject(new Error('the plain loop does not decode compressed answers'));
+          const m = /<([^>]+)>\s*;\s*rel="next"/.exec(String(res.headers.link ?? ''));
+          resolve({ rows: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Row[], next: m ? m[1]! : null });
+        });
+      },
+    );
     req.once('error', reject);
   });
 }
@@ -48,7 +53,10 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
   db.exec(STATE_DDL);
   db.exec(createTableSql(compiled));
   const names = compiled.columns.map((c) => c.name).join(',');
-  if (names !== 'project_id,id,error_id,received_at,error_class,message,severity,unhandled,context,release_stage,app_version,is_full_report,user_id,user_email,os_name,browser_name') {
+  if (
+    names !==
+    'project_id,id,error_id,received_at,error_class,message,severity,unhandled,context,release_stage,app_version,is_full_report,user_id,user_email,os_name,browser_name'
+  ) {
     throw new Error(`the events columns changed (${names}): update the plain loop's column list`);
   }
   const upsert = db.prepare(upsertSql(compiled));
@@ -61,15 +69,35 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
     const now = new Date().toISOString();
     for (const e of rows) {
       const first = (e.exceptions as Row[] | undefined)?.[0];
-      const r: Row = { ...e, project_id: projectId, error_class: e.error_class ?? first?.errorClass ?? null, message: e.message ?? first?.message ?? null };
+      const r: Row = {
+        ...e,
+        project_id: projectId,
+        error_class: e.error_class ?? first?.errorClass ?? null,
+        message: e.message ?? first?.message ?? null,
+      };
       const app = r.app;
       const user = r.user;
       const device = r.device;
       upsert.run(
-        projectId, r.id, str(r.error_id), str(r.received_at), str(r.error_class), str(r.message), str(r.severity), bool(r.unhandled), str(r.context),
-        str(sub(app, 'releaseStage')), str(sub(app, 'version')), bool(r.is_full_report), str(sub(user, 'id')), str(sub(user, 'email')),
-        str(sub(device, 'osName')), str(sub(device, 'browserName')),
-        JSON.stringify(r), now, 'plain',
+        projectId,
+        r.id,
+        str(r.error_id),
+        str(r.received_at),
+        str(r.error_class),
+        str(r.message),
+        str(r.severity),
+        bool(r.unhandled),
+        str(r.context),
+        str(sub(app, 'releaseStage')),
+        str(sub(app, 'version')),
+        bool(r.is_full_report),
+        str(sub(user, 'id')),
+        str(sub(user, 'email')),
+        str(sub(device, 'osName')),
+        str(sub(device, 'browserName')),
+        JSON.stringify(r),
+        now,
+        'plain',
       );
     }
     state.run('plain', 'events', partition, JSON.stringify({ nextUrl: next }), now);
@@ -77,7 +105,10 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
   let events = 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
-  let pending: ReturnType<typeof get> | null = get(`${sim.url}/projects/${projectId}/events?per_page=30&base=2026-01-15T00:00:00Z`, token);
+  let pending: ReturnType<typeof get> | null = get(
+    `${sim.url}/projects/${projectId}/events?per_page=30&base=2026-01-15T00:00:00Z`,
+    token,
+  );
   while (pending) {
     const { rows, next }: { rows: Row[]; next: string | null } = await pending;
     pending = next ? get(next, token) : null;
@@ -90,4 +121,3 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
   db.close();
   return { events, ms, cpuUsPerEvent: (used.user + used.system) / events };
 }
-

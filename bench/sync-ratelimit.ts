@@ -17,7 +17,9 @@ const arg = (name: string, def: string) => {
 };
 const WINDOW_MS = Number(arg('window-ms', '5000'));
 if (!(WINDOW_MS >= 5000)) {
-  console.error(`--window-ms ${WINDOW_MS}: use 5000 or more (a shorter window measures the machine's load, not the pacing).`);
+  console.error(
+    `--window-ms ${WINDOW_MS}: use 5000 or more (a shorter window measures the machine's load, not the pacing).`,
+  );
   process.exit(2);
 }
 const LIMITS = arg('limits', '30,100').split(',').map(Number);
@@ -27,19 +29,42 @@ let allOk = true;
 for (const limit of LIMITS) {
   // About 12 windows' worth of requests whatever the limit.
   const events = Math.round((limit * 12 * 30) / 2);
-  const sim = await startSimProcess({ orgs: 1, projects: 2, errors: 40, events, releases: 10, 'rate-limit': limit, 'rate-window-ms': WINDOW_MS });
+  const sim = await startSimProcess({
+    orgs: 1,
+    projects: 2,
+    errors: 40,
+    events,
+    releases: 10,
+    'rate-limit': limit,
+    'rate-window-ms': WINDOW_MS,
+  });
   const h = await benchHome(sim);
   // The same sync against a simulator with no limit: how long the work itself takes on this machine now.
-  const free = await startSimProcess({ orgs: 1, projects: 2, errors: 40, events, releases: 10, 'rate-limit': 1_000_000_000 });
+  const free = await startSimProcess({
+    orgs: 1,
+    projects: 2,
+    errors: 40,
+    events,
+    releases: 10,
+    'rate-limit': 1_000_000_000,
+  });
   const hf = await benchHome(free);
-  const freeSource = await hf.source({ name: `free-${limit}`, streams: ['events', 'errors', 'releases'], destination: `sqlite:${join(hf.home, 'free.db')}` });
+  const freeSource = await hf.source({
+    name: `free-${limit}`,
+    streams: ['events', 'errors', 'releases'],
+    destination: `sqlite:${join(hf.home, 'free.db')}`,
+  });
   const freeStarted = performance.now();
   const fs = await (await startRun(hf.runtime, freeSource)).done;
   const freeMs = performance.now() - freeStarted;
   if (fs.status !== 'succeeded') throw new Error(`unlimited sync ${fs.status}: ${fs.error?.message}`);
   await hf.cleanup();
   await free.close();
-  const source = await h.source({ name: `rl-${limit}`, streams: ['events', 'errors', 'releases'], destination: `sqlite:${join(h.home, 'rl.db')}` });
+  const source = await h.source({
+    name: `rl-${limit}`,
+    streams: ['events', 'errors', 'releases'],
+    destination: `sqlite:${join(h.home, 'rl.db')}`,
+  });
   await sim.resetStats();
   const started = performance.now();
   const s = await (await startRun(h.runtime, source, { client: { rateWindowMs: WINDOW_MS } })).done;
@@ -55,7 +80,16 @@ for (const limit of LIMITS) {
     `L=${limit}/window (${WINDOW_MS} ms): R=${r} requests in ${windows.toFixed(2)} windows = ${ratio.toFixed(3)} × R/L (target ≤ 1.15), ` +
       `429s: ${stats.rateLimited} (target 0), waits: ${s.totals.rate_limit_waits}; the same sync with no limit: ${(freeMs / 1000).toFixed(1)} s ${verdict(ok)}`,
   );
-  results.push({ limit, window_ms: WINDOW_MS, requests: r, windows: Number(windows.toFixed(2)), ratio: Number(ratio.toFixed(3)), rate_limited: stats.rateLimited, status: s.status, unlimited_ms: Math.round(freeMs) });
+  results.push({
+    limit,
+    window_ms: WINDOW_MS,
+    requests: r,
+    windows: Number(windows.toFixed(2)),
+    ratio: Number(ratio.toFixed(3)),
+    rate_limited: stats.rateLimited,
+    status: s.status,
+    unlimited_ms: Math.round(freeMs),
+  });
   await h.cleanup();
   await sim.close();
 }

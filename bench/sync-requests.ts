@@ -28,15 +28,30 @@ const arg = (name: string, def: string) => {
 const PROJECTS = Number(arg('projects', '4'));
 const BIG_ERRORS = Number(arg('big-errors', '1500'));
 // In this process: requests are counted, not timed, and the simulator's library API answers what its data holds.
-const simOptions = { orgs: 1, releases: Number(arg('releases', '45')), rateLimit: 1_000_000_000, anchor: '2026-01-15T00:00:00Z' };
-const sim = await startSimulator({ ...simOptions, projects: PROJECTS, errors: Number(arg('errors', '600')), events: Number(arg('events', '4000')) });
+const simOptions = {
+  orgs: 1,
+  releases: Number(arg('releases', '45')),
+  rateLimit: 1_000_000_000,
+  anchor: '2026-01-15T00:00:00Z',
+};
+const sim = await startSimulator({
+  ...simOptions,
+  projects: PROJECTS,
+  errors: Number(arg('errors', '600')),
+  events: Number(arg('events', '4000')),
+});
 const bigSim = await startSimulator({ ...simOptions, projects: 1, errors: BIG_ERRORS, events: 2 * BIG_ERRORS });
 const info = sim.info();
 const org = info.organizations[0]!;
 const eventsOf = (projectId: string) => sim.volume(projectId).days.reduce((n, d) => n + d.events, 0);
 
 /** Rows and pages of a list as the simulator serves it, read plainly (largest page size, following Link). */
-async function walk(on: typeof sim, path: string, query: Record<string, string> = {}, perPage = 100): Promise<{ rows: Array<Record<string, unknown>>; pages: number }> {
+async function walk(
+  on: typeof sim,
+  path: string,
+  query: Record<string, string> = {},
+  perPage = 100,
+): Promise<{ rows: Array<Record<string, unknown>>; pages: number }> {
   const token = on.tokens.find((t) => t.role === 'admin')!.token;
   const rows: Array<Record<string, unknown>> = [];
   let pages = 0;
@@ -61,15 +76,24 @@ let savedSearchPages = 0;
 let eventPages = 0;
 for (const p of projects) {
   const ev = await walk(sim, `/projects/${p.id}/events`, {}, 30);
-  if (ev.rows.length !== eventsOf(p.id)) throw new Error(`census: ${ev.rows.length} events listed, the simulator holds ${eventsOf(p.id)}`);
+  if (ev.rows.length !== eventsOf(p.id))
+    throw new Error(`census: ${ev.rows.length} events listed, the simulator holds ${eventsOf(p.id)}`);
   eventPages += ev.pages;
   for (const e of (await walk(sim, `/projects/${p.id}/errors`, { sort: 'unsorted' })).rows) {
     const c = Number(e.comment_count ?? 0);
     if (c > 0) commentPages += pagesOf(c, 30);
   }
   releasePages += pagesOf((await walk(sim, `/projects/${p.id}/releases`, {}, 10)).rows.length, 10);
-  const view = (await (await fetch(`${sim.url}/projects/${p.id}`, { headers: { Authorization: `token ${sim.tokens.find((t) => t.role === 'admin')!.token}`, 'X-Version': '2' } })).json()) as { release_stages?: string[] };
-  for (const stage of new Set(view.release_stages ?? [])) releaseGroupLists += pagesOf((await walk(sim, `/projects/${p.id}/release_groups`, { release_stage_name: stage })).rows.length, 100);
+  const view = (await (
+    await fetch(`${sim.url}/projects/${p.id}`, {
+      headers: { Authorization: `token ${sim.tokens.find((t) => t.role === 'admin')!.token}`, 'X-Version': '2' },
+    })
+  ).json()) as { release_stages?: string[] };
+  for (const stage of new Set(view.release_stages ?? []))
+    releaseGroupLists += pagesOf(
+      (await walk(sim, `/projects/${p.id}/release_groups`, { release_stage_name: stage })).rows.length,
+      100,
+    );
   const searches = (await walk(sim, `/projects/${p.id}/saved_searches`)).rows.length;
   savedSearches += searches;
   savedSearchPages += pagesOf(searches, 100);
@@ -78,8 +102,14 @@ const need: Record<string, number> = {
   'GET /user/organizations': pagesOf(info.organizations.length, 100),
   'GET /integrations': 1,
   'GET /organizations/{organization_id}/projects': pagesOf(projects.length, 100),
-  'GET /organizations/{organization_id}/collaborators': pagesOf((await walk(sim, `/organizations/${org.id}/collaborators`)).rows.length, 100),
-  'GET /organizations/{organization_id}/teams': pagesOf((await walk(sim, `/organizations/${org.id}/teams`)).rows.length, 100),
+  'GET /organizations/{organization_id}/collaborators': pagesOf(
+    (await walk(sim, `/organizations/${org.id}/collaborators`)).rows.length,
+    100,
+  ),
+  'GET /organizations/{organization_id}/teams': pagesOf(
+    (await walk(sim, `/organizations/${org.id}/teams`)).rows.length,
+    100,
+  ),
   'GET /projects/{project_id}/errors': projects.length * pagesOf(info.options.errors, 100),
   'GET /projects/{project_id}/errors/{error_id}/comments': commentPages,
   'GET /projects/{project_id}/events': eventPages,
@@ -107,27 +137,43 @@ const asProcess = (on: typeof sim): SimProcess => ({
   close: () => on.close(),
 });
 const h = await benchHome(asProcess(sim));
-const source = await h.source({ name: 'requests', streams: [...STREAM_NAMES], destination: `sqlite:${join(h.home, 'requests.db')}` });
+const source = await h.source({
+  name: 'requests',
+  streams: [...STREAM_NAMES],
+  destination: `sqlite:${join(h.home, 'requests.db')}`,
+});
 const hb = await benchHome(asProcess(bigSim));
-const bigSource = await hb.source({ name: 'big', streams: ['errors'], destination: `sqlite:${join(hb.home, 'big.db')}` });
+const bigSource = await hb.source({
+  name: 'big',
+  streams: ['errors'],
+  destination: `sqlite:${join(hb.home, 'big.db')}`,
+});
 
 /** Requests per endpoint of one sync (the admin token's: the census's requests came before the reset). */
-async function sync(on: typeof sim, home: typeof h, name: string): Promise<{ endpoints: Record<string, number>; events: number }> {
+async function sync(
+  on: typeof sim,
+  home: typeof h,
+  name: string,
+): Promise<{ endpoints: Record<string, number>; events: number }> {
   on.resetStats();
   const s = await (await startRun(home.runtime, name)).done;
   if (s.status !== 'succeeded') throw new Error(`sync ${s.status}: ${s.error?.message}`);
-  return { endpoints: { ...(on.stats().byToken.admin?.endpoints ?? {}) }, events: s.streams.find((x) => x.stream === 'events')?.records_written ?? 0 };
+  return {
+    endpoints: { ...(on.stats().byToken.admin?.endpoints ?? {}) },
+    events: s.streams.find((x) => x.stream === 'events')?.records_written ?? 0,
+  };
 }
 
 const run1 = await sync(sim, h, source);
 const first = run1.endpoints;
 const simEvents = projects.reduce((n, p) => n + eventsOf(p.id), 0);
-if (run1.events !== simEvents) throw new Error(`the sync stored ${run1.events} events, the simulator holds ${simEvents}`);
+if (run1.events !== simEvents)
+  throw new Error(`the sync stored ${run1.events} events, the simulator holds ${simEvents}`);
 const bigFirst = (await sync(bigSim, hb, bigSource)).endpoints['GET /projects/{project_id}/errors'] ?? 0;
 const bigSecond = (await sync(bigSim, hb, bigSource)).endpoints['GET /projects/{project_id}/errors'] ?? 0;
 
 let ok1 = true;
-console.log('1. full sync: requests per endpoint against the pages the simulator\'s data needs (target ≤ 1.1 ×)');
+console.log("1. full sync: requests per endpoint against the pages the simulator's data needs (target ≤ 1.1 ×)");
 console.log(`${'endpoint'.padEnd(56)} ${'requests'.padStart(8)} ${'needed'.padStart(7)}  ratio`);
 let totalReq = 0;
 let totalNeed = 0;
@@ -138,14 +184,18 @@ for (const [endpoint, needed] of Object.entries(need)) {
   const ratio = req / needed;
   const pass = ratio <= 1.1;
   ok1 &&= pass;
-  console.log(`${endpoint.padEnd(56)} ${String(req).padStart(8)} ${String(needed).padStart(7)}  ${ratio.toFixed(2)} ${verdict(pass)}`);
+  console.log(
+    `${endpoint.padEnd(56)} ${String(req).padStart(8)} ${String(needed).padStart(7)}  ${ratio.toFixed(2)} ${verdict(pass)}`,
+  );
 }
 const unexpected = Object.keys(first).filter((e) => !(e in need));
 if (unexpected.length) {
   ok1 = false;
   console.log(`unexpected endpoints: ${unexpected.join(', ')}`);
 }
-console.log(`${'total'.padEnd(56)} ${String(totalReq).padStart(8)} ${String(totalNeed).padStart(7)}  ${(totalReq / totalNeed).toFixed(2)} ${verdict(ok1)}`);
+console.log(
+  `${'total'.padEnd(56)} ${String(totalReq).padStart(8)} ${String(totalNeed).padStart(7)}  ${(totalReq / totalNeed).toFixed(2)} ${verdict(ok1)}`,
+);
 const okBig = bigFirst <= 1.1 * bigUnsorted && bigSecond <= 1;
 console.log(
   `\nerrors of a project with ${bigErrors} errors in the window (a simulator of its own): ${bigFirst} requests; sorted minimum ${bigSorted} ` +
@@ -155,15 +205,23 @@ console.log(
 );
 
 const second = (await sync(sim, h, source)).endpoints;
-const incremental = ['GET /projects/{project_id}/errors', 'GET /projects/{project_id}/events', 'GET /projects/{project_id}/releases'];
+const incremental = [
+  'GET /projects/{project_id}/errors',
+  'GET /projects/{project_id}/events',
+  'GET /projects/{project_id}/releases',
+];
 let ok2 = true;
-console.log('\n2. second sync, no new data: incremental streams ≤ 1 request per project; full-refresh streams as needed');
+console.log(
+  '\n2. second sync, no new data: incremental streams ≤ 1 request per project; full-refresh streams as needed',
+);
 for (const [endpoint, needed] of Object.entries(need)) {
   const req = second[endpoint] ?? 0;
   const limit = incremental.includes(endpoint) ? projects.length : endpoint.includes('/comments') ? 0 : needed;
   const pass = req <= limit;
   ok2 &&= pass;
-  console.log(`${endpoint.padEnd(56)} ${String(req).padStart(8)} ≤ ${String(limit).padStart(5)}  ${incremental.includes(endpoint) ? '(incremental)' : endpoint.includes('/comments') ? '(through errors)' : '(full refresh)'} ${verdict(pass)}`);
+  console.log(
+    `${endpoint.padEnd(56)} ${String(req).padStart(8)} ≤ ${String(limit).padStart(5)}  ${incremental.includes(endpoint) ? '(incremental)' : endpoint.includes('/comments') ? '(through errors)' : '(full refresh)'} ${verdict(pass)}`,
+  );
 }
 const secondTotal = Object.values(second).reduce((a, b) => a + b, 0);
 console.log(`total ${secondTotal} requests (first sync: ${totalReq})`);

@@ -54,22 +54,42 @@ async function engine(sim: SimProcess, file: string): Promise<Measured> {
 function sameTables(a: string, b: string): number {
   const db = new Database(a, { readonly: true });
   db.exec(`ATTACH '${b.replace(/'/g, "''")}' AS other`);
-  const cols = (db.pragma('table_info(events)') as Array<{ name: string }>).map((c) => c.name).filter((c) => c !== '_synced_at' && c !== '_source_id');
-  const select = (schema: string) => db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM ${schema}.events ORDER BY project_id, id`).raw().iterate() as IterableIterator<unknown[]>;
+  const cols = (db.pragma('table_info(events)') as Array<{ name: string }>)
+    .map((c) => c.name)
+    .filter((c) => c !== '_synced_at' && c !== '_source_id');
+  const select = (schema: string) =>
+    db
+      .prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM ${schema}.events ORDER BY project_id, id`)
+      .raw()
+      .iterate() as IterableIterator<unknown[]>;
   const na = (db.prepare('SELECT count(*) AS n FROM main.events').get() as { n: number }).n;
   const nb = (db.prepare('SELECT count(*) AS n FROM other.events').get() as { n: number }).n;
   if (na !== nb) throw new Error(`the plain loop stored ${na} rows, the engine ${nb}`);
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Row)[k])])) : v;
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Row)[k])]),
+          )
+        : v;
   const record = cols.indexOf('_record');
   const ib = select('other');
   for (const ra of select('main')) {
     const rb = ib.next().value as unknown[];
     for (let i = 0; i < cols.length; i++) {
-      const same = i === record ? JSON.stringify(canonical(JSON.parse(ra[i] as string))) === JSON.stringify(canonical(JSON.parse(rb[i] as string))) : ra[i] === rb[i];
+      const same =
+        i === record
+          ? JSON.stringify(canonical(JSON.parse(ra[i] as string))) ===
+            JSON.stringify(canonical(JSON.parse(rb[i] as string)))
+          : ra[i] === rb[i];
       if (!same) {
         ib.return?.();
-        throw new Error(`the plain loop and the engine stored different values for ${cols[i]} of ${String(ra[1])}: ${String(ra[i])} / ${String(rb[i])}`);
+        throw new Error(
+          `the plain loop and the engine stored different values for ${cols[i]} of ${String(ra[1])}: ${String(ra[i])} / ${String(rb[i])}`,
+        );
       }
     }
   }
@@ -81,8 +101,17 @@ function sameTables(a: string, b: string): number {
 type Row = Record<string, unknown>;
 
 async function speed() {
-  const sim = await startSimProcess({ orgs: 1, projects: 1, errors: 200, events: EVENTS, releases: 1, 'rate-limit': 1_000_000_000 });
-  const projectId = ((await (await fetch(`${sim.url}/__sim`)).json()) as { organizations: Array<{ projects: Array<{ id: string }> }> }).organizations[0]!.projects[0]!.id;
+  const sim = await startSimProcess({
+    orgs: 1,
+    projects: 1,
+    errors: 200,
+    events: EVENTS,
+    releases: 1,
+    'rate-limit': 1_000_000_000,
+  });
+  const projectId = (
+    (await (await fetch(`${sim.url}/__sim`)).json()) as { organizations: Array<{ projects: Array<{ id: string }> }> }
+  ).organizations[0]!.projects[0]!.id;
   const dir = mkdtempSync(join(tmpdir(), 'snagsync-speed-'));
   const rate = (x: Measured) => Math.round(x.events / (x.ms / 1000));
   const rounds: Array<{ plain: Measured; engine: Measured }> = [];
@@ -95,7 +124,8 @@ async function speed() {
       const p = i % 2 === 0 ? await plainLoop(sim, projectId, join(dir, `plain${i}.db`)) : undefined;
       const e = await engine(sim, join(dir, `engine${i}.db`));
       const plain = p ?? (await plainLoop(sim, projectId, join(dir, `plain${i}.db`)));
-      if (plain.events !== e.events || e.events !== EVENTS) throw new Error(`events: plain ${plain.events}, engine ${e.events}, simulator ${EVENTS}`);
+      if (plain.events !== e.events || e.events !== EVENTS)
+        throw new Error(`events: plain ${plain.events}, engine ${e.events}, simulator ${EVENTS}`);
       rounds.push({ plain, engine: e });
       console.log(
         `round ${i + 1}: engine ${rate(e)} events/s (${e.cpuUsPerEvent.toFixed(1)} µs CPU/event), plain loop ${rate(plain)} events/s ` +
@@ -103,7 +133,9 @@ async function speed() {
       );
     }
     const rows = sameTables(join(dir, 'plain0.db'), join(dir, 'engine0.db'));
-    console.log(`same data: the plain loop's table and the engine's hold the same ${rows} rows (every column but _synced_at, _source_id)`);
+    console.log(
+      `same data: the plain loop's table and the engine's hold the same ${rows} rows (every column but _synced_at, _source_id)`,
+    );
   } finally {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
@@ -123,10 +155,21 @@ async function speed() {
 
 /** Peak RSS (MB) of `snagsync sync` reading `events` events, in a child process of its own. */
 async function peakRss(events: number): Promise<{ mb: number; seconds: number; records: number }> {
-  const sim = await startSimProcess({ orgs: 1, projects: 1, errors: 500, events, releases: 1, 'rate-limit': 1_000_000_000 });
+  const sim = await startSimProcess({
+    orgs: 1,
+    projects: 1,
+    errors: 500,
+    events,
+    releases: 1,
+    'rate-limit': 1_000_000_000,
+  });
   const h = await benchHome(sim);
   try {
-    const source = await h.source({ name: 'mem', streams: ['events'], destination: `sqlite:${join(h.home, 'mem.db')}` });
+    const source = await h.source({
+      name: 'mem',
+      streams: ['events'],
+      destination: `sqlite:${join(h.home, 'mem.db')}`,
+    });
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, 'sync', source, '--json'], {
       env: { ...h.env, SNAGSYNC_PROGRESS: 'none' },
@@ -140,7 +183,11 @@ async function peakRss(events: number): Promise<{ mb: number; seconds: number; r
     if (code !== 0) throw new Error(`sync exited ${code}: ${stderr.slice(-2000)}`);
     const kb = Number(/MAXRSS_KB=(\d+)/.exec(stderr)?.[1]);
     const summary = JSON.parse(stdout) as { totals: { records_written: number } };
-    return { mb: Math.round(kb / 1024), seconds: Math.round((performance.now() - started) / 100) / 10, records: summary.totals.records_written };
+    return {
+      mb: Math.round(kb / 1024),
+      seconds: Math.round((performance.now() - started) / 100) / 10,
+      records: summary.totals.records_written,
+    };
   } finally {
     await h.cleanup();
     await sim.close();
@@ -169,11 +216,20 @@ if (!skipMemory) {
   const small = await peakRss(100_000);
   console.log(`memory: 100,000 events: peak RSS ${small.mb} MB (${small.records} records in ${small.seconds} s)`);
   const big = await peakRss(MEMORY_MAX);
-  console.log(`memory: ${MEMORY_MAX.toLocaleString('en')} events: peak RSS ${big.mb} MB (${big.records} records in ${big.seconds} s)`);
+  console.log(
+    `memory: ${MEMORY_MAX.toLocaleString('en')} events: peak RSS ${big.mb} MB (${big.records} records in ${big.seconds} s)`,
+  );
   const under = big.mb < 250;
   const flat = big.mb <= 1.3 * small.mb;
-  console.log(`memory: < 250 MB ${verdict(under)}; ≤ 1.3 × the 100k peak (${(big.mb / small.mb).toFixed(2)} ×) ${verdict(flat)}`);
+  console.log(
+    `memory: < 250 MB ${verdict(under)}; ≤ 1.3 × the 100k peak (${(big.mb / small.mb).toFixed(2)} ×) ${verdict(flat)}`,
+  );
   if (!under || !flat) process.exitCode = 1;
-  Object.assign(result, { rss_100k_mb: small.mb, [`rss_${MEMORY_MAX}_mb`]: big.mb, rss_ratio: Number((big.mb / small.mb).toFixed(2)), seconds_big: big.seconds });
+  Object.assign(result, {
+    rss_100k_mb: small.mb,
+    [`rss_${MEMORY_MAX}_mb`]: big.mb,
+    rss_ratio: Number((big.mb / small.mb).toFixed(2)),
+    seconds_big: big.seconds,
+  });
 }
 console.log(JSON.stringify(result));

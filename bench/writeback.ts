@@ -16,15 +16,31 @@ const ROWS = rowsArg >= 0 ? Number(process.argv[rowsArg + 1]) : 3000;
 const PROJECTS = 3;
 const perProject = Math.ceil(ROWS / PROJECTS);
 
-const sim = await startSimulator({ anchor: '2026-01-15T00:00:00Z', rateLimit: 1_000_000, errors: perProject, events: perProject * 10 });
+const sim = await startSimulator({
+  anchor: '2026-01-15T00:00:00Z',
+  rateLimit: 1_000_000,
+  errors: perProject,
+  events: perProject * 10,
+});
 const home = mkdtempSync(join(tmpdir(), 'snagsync-bench-wb-'));
 const env = { ...process.env, SNAGSYNC_HOME: home, SNAGSYNC_MASTER_KEY: randomBytes(32).toString('base64') };
 const rt = openRuntime({ env, home });
 try {
   const t = sim.tokens.find((x) => x.role === 'admin')!;
   const id = newCredentialId();
-  await rt.store.credentials.create({ id, name: 'bench', host: sim.url, ...(await rt.vault.seal(id, t.token)), verified_status: 'VERIFIED', verified_at: new Date(), organizations: [] });
-  const projects = sim.info().organizations.flatMap((o) => o.projects.map((p) => p.id)).slice(0, PROJECTS);
+  await rt.store.credentials.create({
+    id,
+    name: 'bench',
+    host: sim.url,
+    ...(await rt.vault.seal(id, t.token)),
+    verified_status: 'VERIFIED',
+    verified_at: new Date(),
+    organizations: [],
+  });
+  const projects = sim
+    .info()
+    .organizations.flatMap((o) => o.projects.map((p) => p.id))
+    .slice(0, PROJECTS);
   const ids = async (p: string): Promise<string[]> => {
     const out: string[] = [];
     let url: string | null = `${sim.url}/projects/${p}/errors?per_page=100&sort=unsorted`;
@@ -41,7 +57,10 @@ try {
 
   const measure = async (operation: string, batchSize: number | undefined) => {
     const path = join(home, `${operation}-${batchSize ?? 'bulk'}.jsonl`);
-    writeFileSync(path, rows.map((r) => JSON.stringify({ project_id: r.project_id, error_id: r.id, operation })).join('\n'));
+    writeFileSync(
+      path,
+      rows.map((r) => JSON.stringify({ project_id: r.project_id, error_id: r.id, operation })).join('\n'),
+    );
     sim.resetStats();
     const started = performance.now();
     const s = await prepareWriteback(rt, 'bench', path, batchSize ? { batchSize } : {});
@@ -59,11 +78,23 @@ try {
   const result = {
     rows: ROWS,
     projects: PROJECTS,
-    bulk: { writes_per_1000_rows: per1k(bulk.writes), reads_per_1000_rows: per1k(bulk.reads), ms: Math.round(bulk.ms), applied: bulk.applied },
-    one_patch_per_error: { writes_per_1000_rows: per1k(single.writes), reads_per_1000_rows: per1k(single.reads), ms: Math.round(single.ms), applied: single.applied },
+    bulk: {
+      writes_per_1000_rows: per1k(bulk.writes),
+      reads_per_1000_rows: per1k(bulk.reads),
+      ms: Math.round(bulk.ms),
+      applied: bulk.applied,
+    },
+    one_patch_per_error: {
+      writes_per_1000_rows: per1k(single.writes),
+      reads_per_1000_rows: per1k(single.reads),
+      ms: Math.round(single.ms),
+      applied: single.applied,
+    },
     write_ratio: Math.round((single.writes / Math.max(1, bulk.writes)) * 10) / 10,
   };
-  console.log(`${ROWS} rows over ${PROJECTS} projects: bulk ${result.bulk.writes_per_1000_rows} writes / 1,000 rows; one PATCH per error ${result.one_patch_per_error.writes_per_1000_rows} (${result.write_ratio}× more); plan reads ${result.bulk.reads_per_1000_rows} / 1,000 rows`);
+  console.log(
+    `${ROWS} rows over ${PROJECTS} projects: bulk ${result.bulk.writes_per_1000_rows} writes / 1,000 rows; one PATCH per error ${result.one_patch_per_error.writes_per_1000_rows} (${result.write_ratio}× more); plan reads ${result.bulk.reads_per_1000_rows} / 1,000 rows`,
+  );
   console.log(JSON.stringify(result));
 } finally {
   await rt.close();

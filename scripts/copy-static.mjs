@@ -2,4 +2,6 @@
 // icon) are copied here, next to the compiled src/server/static-files.js that serves them.
 import { cpSync } from 'node:fs';
 
-cpSync(new URL('../src/server/static', import.meta.url), new URL('../dist/server/static', import.meta.url), { recursive: true });
+cpSync(new URL('../src/server/static', import.meta.url), new URL('../dist/server/static', import.meta.url), {
+  recursive: true,
+});

@@ -19,7 +19,9 @@ type Json = Record<string, unknown>;
 
 function main(): void {
   if (!existsSync(join(SHARED, 'bugsnag'))) {
-    console.error(`No reference folder at ${SHARED} (expected a bugsnag/ folder in it). The committed fixtures stay as they are.`);
+    console.error(
+      `No reference folder at ${SHARED} (expected a bugsnag/ folder in it). The committed fixtures stay as they are.`,
+    );
     process.exit(1);
   }
   const written = [exchanges(), openapiResponses(), airbyteFields(), ...protocols()];
@@ -30,7 +32,9 @@ function main(): void {
 function exchanges(): string {
   const dir = join(SHARED, 'bugsnag/cassettes');
   const out: Json[] = [];
-  for (const file of walk(dir).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const file of walk(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     const doc = YAML.parse(readFileSync(file, 'utf8')) as {
       http_interactions: Array<{
         request: { method: string; uri: string; body?: { string?: string } };
@@ -39,7 +43,8 @@ function exchanges(): string {
     };
     doc.http_interactions.forEach((it, index) => {
       const headers: Record<string, string[]> = {};
-      for (const [name, values] of Object.entries(it.response.headers)) headers[name] = (Array.isArray(values) ? values : [values]).map(String);
+      for (const [name, values] of Object.entries(it.response.headers))
+        headers[name] = (Array.isArray(values) ? values : [values]).map(String);
       out.push({
         file: relative(dir, file),
         index,
@@ -52,7 +57,10 @@ function exchanges(): string {
       });
     });
   }
-  return write('bugsnag/exchanges.json', { source: 'bugsnag/bugsnag-api-ruby spec/cassettes (see SOURCES.md)', exchanges: out });
+  return write('bugsnag/exchanges.json', {
+    source: 'bugsnag/bugsnag-api-ruby spec/cassettes (see SOURCES.md)',
+    exchanges: out,
+  });
 }
 
 /**
@@ -63,7 +71,10 @@ function openapiResponses(): string {
   const spec = readJson(join(SHARED, 'bugsnag/openapi/insight-hub-data-access-api-v2.openapi.json')) as {
     openapi: string;
     info: Json;
-    paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Json }> }> }>>;
+    paths: Record<
+      string,
+      Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Json }> }> }>
+    >;
     components: { schemas: Record<string, Json> };
   };
   const paths: Json = {};
@@ -95,7 +106,8 @@ function openapiResponses(): string {
   };
   roots.forEach(visit);
   const schemas: Json = {};
-  for (const name of Object.keys(spec.components.schemas).filter((n) => needed.has(n))) schemas[name] = spec.components.schemas[name];
+  for (const name of Object.keys(spec.components.schemas).filter((n) => needed.has(n)))
+    schemas[name] = spec.components.schemas[name];
   return write('bugsnag/openapi-responses.json', {
     openapi: spec.openapi,
     info: { title: spec.info.title, version: spec.info.version, 'x-derived': 'response schemas only (see SOURCES.md)' },
@@ -111,15 +123,22 @@ function openapiResponses(): string {
  */
 function airbyteFields(): string {
   const dir = join(SHARED, 'bugsnag/airbyte');
-  const summary = readJson(join(dir, 'streams-summary.json')) as { streams: Record<string, { added_fields?: Record<string, string> }> };
+  const summary = readJson(join(dir, 'streams-summary.json')) as {
+    streams: Record<string, { added_fields?: Record<string, string> }>;
+  };
   const streams: Json = {};
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'streams-summary.json').sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && f !== 'streams-summary.json')
+    .sort()) {
     const stream = name.replace(/\.json$/, '');
     const fields: Record<string, string> = {};
     schemaPaths(readJson(join(dir, name)), '', fields);
     streams[stream] = { fields, added_fields: Object.keys(summary.streams[stream]?.added_fields ?? {}) };
   }
-  return write('bugsnag/airbyte-fields.json', { source: 'airbytehq/airbyte source-bugsnag manifest 0.0.61 (see SOURCES.md)', streams });
+  return write('bugsnag/airbyte-fields.json', {
+    source: 'airbytehq/airbyte source-bugsnag manifest 0.0.61 (see SOURCES.md)',
+    streams,
+  });
 }
 
 function schemaPaths(schema: Json, prefix: string, out: Record<string, string>): void {

@@ -14,7 +14,15 @@ const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const sim = await startSimulator({ rateLimit: 1_000_000, orgs: 2, projects: 2, errors: 2, events: 10, releases: 2, seed: 7 });
+  const sim = await startSimulator({
+    rateLimit: 1_000_000,
+    orgs: 2,
+    projects: 2,
+    errors: 2,
+    events: 10,
+    releases: 2,
+    seed: 7,
+  });
   const server = await startWebServer();
   const browser = await launchChromium();
   try {
@@ -26,12 +34,28 @@ async function main(): Promise<void> {
         headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       }).then((r) => r.json() as Promise<{ id: string }>);
-    await api({ name: 'Bugsnag production', description: 'Data team token; hourly sync of errors and events', credentials: { auth_token: admin.token, host: sim.url } });
-    const staging = await api({ name: 'Staging (member)', description: 'Read-only member of the staging org', credentials: { auth_token: member.token, host: sim.url } });
-    await api({ name: 'SmartBear EU', description: 'Saved without checking, to test later', credentials: { auth_token: 'c7a1e1e0-5b43-4d8e-9d7c-3f2f2a1b9e04', host: 'https://api.bugsnag.smartbear.com' }, verify: false });
+    await api({
+      name: 'Bugsnag production',
+      description: 'Data team token; hourly sync of errors and events',
+      credentials: { auth_token: admin.token, host: sim.url },
+    });
+    const staging = await api({
+      name: 'Staging (member)',
+      description: 'Read-only member of the staging org',
+      credentials: { auth_token: member.token, host: sim.url },
+    });
+    await api({
+      name: 'SmartBear EU',
+      description: 'Saved without checking, to test later',
+      credentials: { auth_token: 'c7a1e1e0-5b43-4d8e-9d7c-3f2f2a1b9e04', host: 'https://api.bugsnag.smartbear.com' },
+      verify: false,
+    });
     // A token revoked since it was saved: the tile shows FAILED with the reason after a test.
     sim.revokeToken(member.token);
-    await fetch(`${server.url}/api/data_credentials/${staging.id}/probe`, { method: 'POST', headers: { authorization: `Bearer ${server.key}` } });
+    await fetch(`${server.url}/api/data_credentials/${staging.id}/probe`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.key}` },
+    });
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
@@ -80,10 +104,22 @@ async function main(): Promise<void> {
  */
 async function sourceScreens(browser: Browser): Promise<void> {
   const WINDOW_MS = 400;
-  const sim = await startSimulator({ rateLimit: 3, rateWindowMs: WINDOW_MS, orgs: 1, projects: 3, errors: 8, events: 900, releases: 3, seed: 11 });
+  const sim = await startSimulator({
+    rateLimit: 3,
+    rateWindowMs: WINDOW_MS,
+    orgs: 1,
+    projects: 3,
+    errors: 8,
+    events: 900,
+    releases: 3,
+    seed: 11,
+  });
   // The scheduler is on, as in `snagsync serve`, with a long tick: it swept once at start (nothing was there yet), so
   // the runs below are the script's own, and the list shows the next runs it would make.
-  const server = await startWebServer({ env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) }, app: { scheduler: { tickMs: 3_600_000 } } });
+  const server = await startWebServer({
+    env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) },
+    app: { scheduler: { tickMs: 3_600_000 } },
+  });
   try {
     const api = async <T>(method: string, path: string, body?: object): Promise<T> => {
       const res = await fetch(`${server.url}${path}`, {
@@ -96,7 +132,9 @@ async function sourceScreens(browser: Browser): Promise<void> {
     /** Starts a run and resolves when it has ended (its event stream closes). */
     const runToEnd = async (sourceId: string) => {
       const { run_id } = await api<{ run_id: string }>('POST', `/api/data_sources/${sourceId}/runs`);
-      await (await fetch(`${server.url}/api/runs/${run_id}/events`, { headers: { authorization: `Bearer ${server.key}` } })).text();
+      await (
+        await fetch(`${server.url}/api/runs/${run_id}/events`, { headers: { authorization: `Bearer ${server.key}` } })
+      ).text();
       return run_id;
     };
     const admin = sim.tokens.find((t) => t.role === 'admin')!;
@@ -125,7 +163,10 @@ async function sourceScreens(browser: Browser): Promise<void> {
     const archive = await api<{ id: string }>('POST', '/api/data_sources', {
       name: 'Event archive (JSONL)',
       data_credentials_id: credential.id,
-      source_config: { streams: ['projects', 'errors', 'events', 'releases'], projects: [projects[0]!.id, projects[1]!.id] },
+      source_config: {
+        streams: ['projects', 'errors', 'events', 'releases'],
+        projects: [projects[0]!.id, projects[1]!.id],
+      },
       destination: 'jsonl:bugsnag-archive',
       poll_schedule: 'daily',
     });
@@ -139,7 +180,9 @@ async function sourceScreens(browser: Browser): Promise<void> {
     const { run_id: liveRun } = await api<{ run_id: string }>('POST', `/api/data_sources/${archive.id}/runs`);
     await page.goto(`${server.url}/runs/${liveRun}`);
     await page
-      .locator('[data-live-run][data-status="running"]:not([data-applied="0"]):has([data-total="records"]:not(:text-is("0"))):has([data-cell="state"]:text-is("✓ done"))')
+      .locator(
+        '[data-live-run][data-status="running"]:not([data-applied="0"]):has([data-total="records"]:not(:text-is("0"))):has([data-cell="state"]:text-is("✓ done"))',
+      )
       .waitFor({ timeout: 60_000 });
     await page.screenshot({ path: `${OUT}run-live.png`, fullPage: true });
     await page.locator('[data-run-page][data-run-status="succeeded"]').waitFor({ timeout: 120_000 });

@@ -2,9 +2,15 @@ import { SnagError } from '../core/errors.js';
 import { getLogger, type Logger } from '../core/log.js';
 import { registerSecret } from '../core/redact.js';
 import { systemClock, type Clock } from '../http/clock.js';
-import { applyEvent, emptyStats, type ClientEvent, type ClientStats, type ClientEventListener } from '../http/events.js';
+import {
+  applyEvent,
+  emptyStats,
+  type ClientEvent,
+  type ClientStats,
+  type ClientEventListener,
+} from '../http/events.js';
 import { send, type PipelineConfig, type PipelineResponse } from '../http/pipeline.js';
-import { RateLimiter, sharedRateLimiter, type RateLimiterState } from '../http/rate-limiter.js';
+import { type RateLimiter, sharedRateLimiter, type RateLimiterState } from '../http/rate-limiter.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../http/retry.js';
 import { fetchTransport, type HttpMethod, type Transport } from '../http/transport.js';
 import { nodeStreamTransport, type StreamTransport } from '../http/stream-transport.js';
@@ -16,7 +22,12 @@ import { DEFAULT_API_BASE_URL, normalizeHost, type NormalizedHost } from './host
 import type { Model } from './models/common.js';
 import { acceptNextLink, Paginator } from './paginator.js';
 import { buildUrl, queryPairs, type QueryValue } from './query.js';
-import { collaboratorsResource, teamsResource, type CollaboratorsResource, type TeamsResource } from './resources/collaborators.js';
+import {
+  collaboratorsResource,
+  teamsResource,
+  type CollaboratorsResource,
+  type TeamsResource,
+} from './resources/collaborators.js';
 import { commentsResource, type CommentsResource } from './resources/comments.js';
 import { errorsResource, type ErrorsResource } from './resources/errors.js';
 import { eventDataRequestsResource, type EventDataRequestsResource } from './resources/event-data-requests.js';
@@ -38,12 +49,7 @@ import {
   type ReleasesResource,
 } from './resources/releases.js';
 import { savedSearchesResource, type SavedSearchesResource } from './resources/saved-searches.js';
-import {
-  stabilityResource,
-  trendsResource,
-  type StabilityResource,
-  type TrendsResource,
-} from './resources/trends.js';
+import { stabilityResource, trendsResource, type StabilityResource, type TrendsResource } from './resources/trends.js';
 
 export interface BugsnagClientOptions {
   /** A Bugsnag Personal Auth Token. Registered as a secret at once, so no output of the process can show it. */
@@ -156,7 +162,8 @@ export class BugsnagClient implements ApiContext {
     if (limiter) limiter.configure(limiterOptions);
     else limiter = sharedRateLimiter(token, this.origin, limiterOptions);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!(timeoutMs > 0)) throw new SnagError('config', 'The request timeout must be a positive number of milliseconds.');
+    if (!(timeoutMs > 0))
+      throw new SnagError('config', 'The request timeout must be a positive number of milliseconds.');
     this.#pipeline = {
       transport: options.transport ?? fetchTransport(),
       limiter,
@@ -192,7 +199,12 @@ export class BugsnagClient implements ApiContext {
     this.eventDataRequests = eventDataRequestsResource(this, {
       // Only the headers the resource gives travel with a download: never the token (bugsnagHeaders is not used).
       stream: (url, headers, signal) =>
-        streamTransport({ url, headers: { ...headers, 'User-Agent': USER_AGENT }, signal: withClientSignal(signal), idleTimeoutMs: timeoutMs }),
+        streamTransport({
+          url,
+          headers: { ...headers, 'User-Agent': USER_AGENT },
+          signal: withClientSignal(signal),
+          idleTimeoutMs: timeoutMs,
+        }),
       sleep: (ms, signal) => this.#clock.sleep(ms, withClientSignal(signal)),
       now: () => this.#clock.now(),
     });
@@ -313,7 +325,8 @@ export class BugsnagClient implements ApiContext {
   #array<T>(res: PipelineResponse, model: Model<T>): T[] {
     if (res.status === 204) return [];
     const json = this.#json(res, model);
-    if (!Array.isArray(json)) throw notBugsnag(res, `a list of ${model.name.replace(/^an? /, '')} records`, 'not a list');
+    if (!Array.isArray(json))
+      throw notBugsnag(res, `a list of ${model.name.replace(/^an? /, '')} records`, 'not a list');
     const out: T[] = [];
     for (let i = 0; i < json.length; i++) {
       const parsed = model.parse(json[i]);

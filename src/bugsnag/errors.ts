@@ -17,7 +17,8 @@ export interface BugsnagErrorBody {
 }
 
 export function readErrorBody(res: PipelineResponse): BugsnagErrorBody {
-  const body = res.bodyKind === 'json' && res.json && typeof res.json === 'object' ? (res.json as Record<string, unknown>) : {};
+  const body =
+    res.bodyKind === 'json' && res.json && typeof res.json === 'object' ? (res.json as Record<string, unknown>) : {};
   const texts: string[] = [];
   const errs = body.errors;
   if (Array.isArray(errs)) for (const e of errs) texts.push(typeof e === 'string' ? e : JSON.stringify(e));
@@ -94,7 +95,7 @@ export function responseError(res: PipelineResponse): SnagError {
       `Bugsnag rejected the token (401${text ? `: ${text}` : ''}): it is invalid, revoked, or not a Personal Auth Token.`,
       opts(
         'Create a Personal Auth Token in the Bugsnag dashboard (Settings → My account → Personal auth tokens) on the ' +
-          'same deployment as the API host, and use it here. A project\'s notifier API key is not a Personal Auth Token.',
+          "same deployment as the API host, and use it here. A project's notifier API key is not a Personal Auth Token.",
       ),
     );
   }
@@ -104,36 +105,45 @@ export function responseError(res: PipelineResponse): SnagError {
       return new SnagError(
         'plan_feature',
         `Bugsnag refused ${where}: ${text} (403).`,
-        opts(`The account's Bugsnag plan does not include the ${feature} feature. Leave this data out, or upgrade the plan.`, {
-          feature,
-        }),
+        opts(
+          `The account's Bugsnag plan does not include the ${feature} feature. Leave this data out, or upgrade the plan.`,
+          {
+            feature,
+          },
+        ),
       );
     }
     if (ADMIN.test(text)) {
       return new SnagError(
         'forbidden',
         `Bugsnag refused ${where}: ${text} (403).`,
-        opts('Only organization administrators can read this. Use an administrator\'s token, or leave this stream out for this organization.'),
+        opts(
+          "Only organization administrators can read this. Use an administrator's token, or leave this stream out for this organization.",
+        ),
       );
     }
     if (body.code === 40000) {
       return new SnagError(
         'forbidden',
         `Bugsnag refused ${where}: ${text || 'the project role is too low'} (403).`,
-        opts('The token\'s user needs a higher role on this project. Ask a project owner, or use the token of a user with that role.'),
+        opts(
+          "The token's user needs a higher role on this project. Ask a project owner, or use the token of a user with that role.",
+        ),
       );
     }
     if (body.code === 30000 || body.code === 31000 || body.code === 32000) {
       return new SnagError(
         'forbidden',
         `Bugsnag refused ${where}: ${text || 'the account is locked'} (403, code ${body.code}).`,
-        opts('The Bugsnag account is locked (lapsed payment, expired trial or no seat for this user). Sort it out in the Bugsnag dashboard.'),
+        opts(
+          'The Bugsnag account is locked (lapsed payment, expired trial or no seat for this user). Sort it out in the Bugsnag dashboard.',
+        ),
       );
     }
     return new SnagError(
       'forbidden',
       `Bugsnag refused ${where} (403${text ? `: ${text}` : ''}).`,
-      opts('The token\'s user may lack the role this needs. Check the user\'s role in the Bugsnag dashboard.'),
+      opts("The token's user may lack the role this needs. Check the user's role in the Bugsnag dashboard."),
     );
   }
   if (status === 404) {
@@ -142,7 +152,9 @@ export function responseError(res: PipelineResponse): SnagError {
       return new SnagError(
         'not_found',
         `Bugsnag does not serve ${where} (404 ${text || 'Not Found'}).`,
-        opts('This endpoint is not available on this host or API version; that often means the feature is not on the account\'s plan.'),
+        opts(
+          "This endpoint is not available on this host or API version; that often means the feature is not on the account's plan.",
+        ),
       );
     }
     const userNotFound = /user not found/i.test(text) && /\/user\//.test(new URL(res.url).pathname);
@@ -151,10 +163,10 @@ export function responseError(res: PipelineResponse): SnagError {
       text ? `${text} (404, ${where}).` : `Not found (404, ${where}).`,
       opts(
         userNotFound
-          ? 'The request was not made with a user\'s token. Use a Personal Auth Token (Settings → My account → Personal auth tokens).'
+          ? "The request was not made with a user's token. Use a Personal Auth Token (Settings → My account → Personal auth tokens)."
           : PRIMARY_STAGE.test(text)
-            ? 'Set a primary release stage in the project\'s settings to get stability data.'
-            : 'Check the id. Bugsnag also answers 404 (not 403) when the token\'s user cannot see the resource.',
+            ? "Set a primary release stage in the project's settings to get stability data."
+            : "Check the id. Bugsnag also answers 404 (not 403) when the token's user cannot see the resource.",
       ),
     );
   }
@@ -162,13 +174,16 @@ export function responseError(res: PipelineResponse): SnagError {
     return new SnagError(
       'result_too_large',
       `Bugsnag cannot return the complete result set for ${where} (422, code 60000${text ? `: ${text}` : ''}).`,
-      opts('Sorted lists stop after about 1000 rows. Narrow the time range (event.since / event.before), add filters, or page with sort=unsorted.'),
+      opts(
+        'Sorted lists stop after about 1000 rows. Narrow the time range (event.since / event.before), add filters, or page with sort=unsorted.',
+      ),
     );
   }
   if (status === 429) {
     const retryAfter = res.headers.get('retry-after');
     const extra: Record<string, unknown> = {};
-    if (retryAfter !== null && /^\d+(\.\d+)?$/.test(retryAfter.trim())) extra.retryAfterSeconds = Number(retryAfter.trim());
+    if (retryAfter !== null && /^\d+(\.\d+)?$/.test(retryAfter.trim()))
+      extra.retryAfterSeconds = Number(retryAfter.trim());
     const message = isWrite
       ? `Bugsnag's rate limit was exceeded (429) for ${where}; the write was not applied and was not retried automatically.`
       : `Bugsnag's rate limit was still exceeded after ${res.attempts} attempts (429, ${where}).`;
@@ -176,7 +191,7 @@ export function responseError(res: PipelineResponse): SnagError {
       'rate_limited',
       message,
       opts(
-        'The token\'s requests-per-minute budget is used up, perhaps by another tool using the same token. ' +
+        "The token's requests-per-minute budget is used up, perhaps by another tool using the same token. " +
           'Wait a minute and try again; snagsync already paces itself to the limit Bugsnag announces.',
         extra,
       ),
@@ -192,7 +207,7 @@ export function responseError(res: PipelineResponse): SnagError {
       opts(
         isWrite
           ? 'Check the error in Bugsnag before repeating the change. Incidents are listed on status.bugsnag.com.'
-          : 'This is on Bugsnag\'s side; try again later. Incidents are listed on status.bugsnag.com.',
+          : "This is on Bugsnag's side; try again later. Incidents are listed on status.bugsnag.com.",
       ),
     );
   }
@@ -207,10 +222,16 @@ export function responseError(res: PipelineResponse): SnagError {
     return new SnagError(
       'validation',
       `Bugsnag rejected the request's parameters for ${where} (${status}${text ? `: ${text}` : ''}).`,
-      opts('Check the filters and options. Filter fields must be event field display ids of the project (see its event fields).'),
+      opts(
+        'Check the filters and options. Filter fields must be event field display ids of the project (see its event fields).',
+      ),
     );
   }
-  return new SnagError('server_error', `Bugsnag answered ${where} with an unexpected status ${status}.`, opts('Try again later.'));
+  return new SnagError(
+    'server_error',
+    `Bugsnag answered ${where} with an unexpected status ${status}.`,
+    opts('Try again later.'),
+  );
 }
 
 const HOST_HINT =
@@ -230,11 +251,15 @@ export function notBugsnag(res: PipelineResponse, what: string, problem?: string
           : res.bodyKind === 'invalid-json'
             ? 'a body that is not valid JSON'
             : `data that does not look like ${what}${problem ? ` (${problem})` : ''}`;
-  return new SnagError('not_bugsnag', `${new URL(res.url).origin} answered ${where} with ${got}, not Bugsnag API data.`, {
-    hint: HOST_HINT,
-    status: res.status,
-    details: { ...baseDetails(res), bodyKind: res.bodyKind },
-  });
+  return new SnagError(
+    'not_bugsnag',
+    `${new URL(res.url).origin} answered ${where} with ${got}, not Bugsnag API data.`,
+    {
+      hint: HOST_HINT,
+      status: res.status,
+      details: { ...baseDetails(res), bodyKind: res.bodyKind },
+    },
+  );
 }
 
 /** A JSON body cut off on every attempt: a transfer problem, not a wrong host. */
@@ -243,11 +268,19 @@ export function incompleteBody(res: PipelineResponse): SnagError {
   return new SnagError(
     'server_error',
     `Bugsnag's answer to ${where} was cut off (incomplete JSON) on ${res.attempts} attempt${res.attempts === 1 ? '' : 's'}.`,
-    { hint: 'Try again later; if it persists, check for a proxy that truncates large answers.', status: res.status, details: baseDetails(res) },
+    {
+      hint: 'Try again later; if it persists, check for a proxy that truncates large answers.',
+      status: res.status,
+      details: baseDetails(res),
+    },
   );
 }
 
 export function isPrimaryStageMissing(err: SnagError): boolean {
   const texts = err.details.bugsnagErrors;
-  return err.code === 'not_found' && Array.isArray(texts) && texts.some((t) => typeof t === 'string' && PRIMARY_STAGE.test(t));
+  return (
+    err.code === 'not_found' &&
+    Array.isArray(texts) &&
+    texts.some((t) => typeof t === 'string' && PRIMARY_STAGE.test(t))
+  );
 }

@@ -28,7 +28,7 @@ export function filterPairs(filters: Filters | undefined, now: Date = new Date()
   for (const [field, input] of Object.entries(filters)) {
     if (!FIELD.test(field)) {
       throw new SnagError('config', `"${field}" is not a Bugsnag filter field name.`, {
-        hint: 'Use an event field display id such as event.since, error.status or user.email (see the project\'s event fields).',
+        hint: "Use an event field display id such as event.since, error.status or user.email (see the project's event fields).",
       });
     }
     const list: ReadonlyArray<FilterScalar | FilterComparison> = Array.isArray(input)
@@ -118,7 +118,10 @@ function badTime(text: string, field: string): SnagError {
  * them in a body (event data requests, docs/bugsnag-api.md §4.5). Built from filterPairs, so both spellings check
  * and normalise values the same way; every value is a string, as Bugsnag expects.
  */
-export function filterObject(filters: Filters | undefined, now: Date = new Date()): Record<string, Array<{ type: FilterType; value: string }>> {
+export function filterObject(
+  filters: Filters | undefined,
+  now: Date = new Date(),
+): Record<string, Array<{ type: FilterType; value: string }>> {
   const out: Record<string, Array<{ type: FilterType; value: string }>> = {};
   const pairs = filterPairs(filters, now);
   for (let i = 0; i + 1 < pairs.length; i += 2) {

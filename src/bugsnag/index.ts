@@ -43,9 +43,27 @@ export type { Model } from './models/common.js';
 export type * from './resources/index.js';
 
 // The HTTP layer's public pieces, so that library users need one import.
-export { fetchTransport, type Transport, type TransportRequest, type TransportResponse, type HttpMethod } from '../http/transport.js';
-export { nodeStreamTransport, type StreamTransport, type StreamRequest, type StreamResponse } from '../http/stream-transport.js';
-export { jsonArrayElements, jsonArrayPages, gunzipIfNeeded, JsonStreamError, type JsonArrayOptions, type JsonStreamProblem } from '../http/json-array.js';
+export {
+  fetchTransport,
+  type Transport,
+  type TransportRequest,
+  type TransportResponse,
+  type HttpMethod,
+} from '../http/transport.js';
+export {
+  nodeStreamTransport,
+  type StreamTransport,
+  type StreamRequest,
+  type StreamResponse,
+} from '../http/stream-transport.js';
+export {
+  jsonArrayElements,
+  jsonArrayPages,
+  gunzipIfNeeded,
+  JsonStreamError,
+  type JsonArrayOptions,
+  type JsonStreamProblem,
+} from '../http/json-array.js';
 export { systemClock, type Clock } from '../http/clock.js';
 export type { ClientEvent, ClientEventListener, ClientStats } from '../http/events.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry.js';

@@ -24,5 +24,9 @@ export function namingOptions(
           .map(([k, e]) => `Also ${prefix(k) || `${label(k)}: `}${e?.message ?? ''}`)
       : [];
   const hint = [err.hint, ...others].filter(Boolean).join('\n');
-  return new SnagError('config', `${prefix(main)}${err.message}`, { ...(hint ? { hint } : {}), details: err.details, cause: err });
+  return new SnagError('config', `${prefix(main)}${err.message}`, {
+    ...(hint ? { hint } : {}),
+    details: err.details,
+    cause: err,
+  });
 }

@@ -101,7 +101,9 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
         say(`syncing ${e.sourceName} → ${e.destination}`);
         break;
       case 'plan':
-        say(`${e.organizations} organization${e.organizations === 1 ? '' : 's'}, ${e.projects} project${e.projects === 1 ? '' : 's'}`);
+        say(
+          `${e.organizations} organization${e.organizations === 1 ? '' : 's'}, ${e.projects} project${e.projects === 1 ? '' : 's'}`,
+        );
         break;
       case 'stream-start': {
         const s = get(e.stream);
@@ -132,7 +134,9 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
         const tick = () => {
           const left = until - Date.now();
           if (left <= 0) return say('');
-          say(`waiting ${formatDuration(left)} for rate limit${e.limit !== undefined ? ` (${e.limit} requests per window)` : ''}`);
+          say(
+            `waiting ${formatDuration(left)} for rate limit${e.limit !== undefined ? ` (${e.limit} requests per window)` : ''}`,
+          );
         };
         clearInterval(waitTimer);
         tick();

@@ -75,7 +75,11 @@ export function promptHidden(question: string, input: TtyInput, output: NodeJS.W
 }
 
 /** Asks for a plain (visible) value on a terminal. */
-export async function promptVisible(question: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string> {
+export async function promptVisible(
+  question: string,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Promise<string> {
   const rl = createInterface({ input, output, terminal: true });
   // Ctrl-C reaches readline, not the process, while it owns the terminal: turn it into a cancellation.
   const cancel = new AbortController();

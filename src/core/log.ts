@@ -12,9 +12,23 @@ const requirePino = (): typeof Pino => (createRequire(import.meta.url)('pino') a
 
 /** Paths pino blanks out in structured fields; `redact()` below also filters every serialized line. */
 export const REDACT_PATHS = [
-  'token', 'auth_token', 'authToken', 'api_key', 'authorization', 'password', 'secret',
-  '*.token', '*.auth_token', '*.authToken', '*.api_key', '*.authorization', '*.Authorization',
-  'headers.authorization', 'headers.Authorization', '*.headers.authorization', '*.headers.Authorization',
+  'token',
+  'auth_token',
+  'authToken',
+  'api_key',
+  'authorization',
+  'password',
+  'secret',
+  '*.token',
+  '*.auth_token',
+  '*.authToken',
+  '*.api_key',
+  '*.authorization',
+  '*.Authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
 ];
 
 /** A stream that removes registered secrets from every line before it reaches the real destination. */

@@ -85,8 +85,17 @@ const fields: readonly CredentialField[] = [
     help: 'Where the Data Access API of your Bugsnag is. A pasted dashboard address is turned into its API host.',
     options: [
       { value: 'https://api.bugsnag.com', label: 'Bugsnag', help: 'app.bugsnag.com' },
-      { value: 'https://api.bugsnag.smartbear.com', label: 'SmartBear-hosted BugSnag', help: 'app.bugsnag.smartbear.com' },
-      { value: '', label: 'On-premise', help: 'The API URL of your own install, e.g. https://api.bugsnag.example.com', custom: true },
+      {
+        value: 'https://api.bugsnag.smartbear.com',
+        label: 'SmartBear-hosted BugSnag',
+        help: 'app.bugsnag.smartbear.com',
+      },
+      {
+        value: '',
+        label: 'On-premise',
+        help: 'The API URL of your own install, e.g. https://api.bugsnag.example.com',
+        custom: true,
+      },
     ],
     normalize: resolveHost,
   } satisfies CredentialField<NormalizedHost>,
@@ -111,7 +120,8 @@ export const bugsnagCredentialType = {
     method: 'GET',
     path: '/user/organizations',
     query: { per_page: '100' },
-    success: 'HTTP 200 with a JSON array of organizations (id, name, slug): the organizations the token reaches, often one.',
+    success:
+      'HTTP 200 with a JSON array of organizations (id, name, slug): the organizations the token reaches, often one.',
     timeoutMs: 15_000,
     retries: 1,
     backoffMs: 500,
@@ -136,7 +146,8 @@ export const bugsnagCredentialType = {
     invalid: {
       code: 'auth_invalid',
       field: 'token',
-      message: (c) => `Bugsnag rejected the token (401${c.said ? `: ${c.said}` : ''}): it is not a valid Personal Auth Token for ${c.host}.`,
+      message: (c) =>
+        `Bugsnag rejected the token (401${c.said ? `: ${c.said}` : ''}): it is not a valid Personal Auth Token for ${c.host}.`,
       hint: () =>
         'Check that you copied the whole token, and that it was generated on the same Bugsnag as the API host (a token ' +
         `from app.bugsnag.smartbear.com does not work on api.bugsnag.com). ${TOKEN_HELP}`,
@@ -144,13 +155,15 @@ export const bugsnagCredentialType = {
     not_user_token: {
       code: 'auth_invalid',
       field: 'token',
-      message: (c) => `Bugsnag found no user behind this token (404${c.said ? `: ${c.said}` : ''}): it is not a Personal Auth Token.`,
+      message: (c) =>
+        `Bugsnag found no user behind this token (404${c.said ? `: ${c.said}` : ''}): it is not a Personal Auth Token.`,
       hint: () => `Organization-wide API keys cannot be used here. ${TOKEN_HELP}`,
     },
     forbidden: {
       code: 'forbidden',
       field: 'token',
-      message: (c) => `Bugsnag refused to list the token's organizations (${c.status ?? 403}${c.said ? `: ${c.said}` : ''}).`,
+      message: (c) =>
+        `Bugsnag refused to list the token's organizations (${c.status ?? 403}${c.said ? `: ${c.said}` : ''}).`,
       hint: () =>
         "The Bugsnag account may be locked (lapsed payment, expired trial, or no seat for the token's user). Check it in the " +
         'Bugsnag dashboard, or use the token of another user.',
@@ -202,7 +215,8 @@ export const bugsnagCredentialType = {
     server_error: {
       code: 'server_error',
       field: null,
-      message: (c) => `Bugsnag answered with a server error${c.status ? ` (${c.status})` : ''} while checking the token.`,
+      message: (c) =>
+        `Bugsnag answered with a server error${c.status ? ` (${c.status})` : ''} while checking the token.`,
       hint: () =>
         "This is on Bugsnag's side, not your token; try again in a few minutes (incidents are listed on status.bugsnag.com), " +
         'or save the credential unverified and test it later.',

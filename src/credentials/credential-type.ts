@@ -116,7 +116,10 @@ export type InputMode = 'create' | 'update';
  * `update` mode every field is optional. Each field's normaliser runs as a refinement, so the issues carry the same
  * messages as the CLI; `z.toJSONSchema(schema, { io: 'input' })` gives the form/API document.
  */
-export function inputSchema(type: CredentialType, mode: InputMode): z.ZodObject<Record<string, z.ZodType<string | undefined>>> {
+export function inputSchema(
+  type: CredentialType,
+  mode: InputMode,
+): z.ZodObject<Record<string, z.ZodType<string | undefined>>> {
   const shape: Record<string, z.ZodType<string | undefined>> = {};
   for (const field of type.fields) {
     const refined = z.string({ error: `${field.label} must be text.` }).superRefine((value, ctx) => {
@@ -165,10 +168,14 @@ export function parseCredentialInput(type: CredentialType, raw: unknown, mode: I
   const known = new Set<string>(type.fields.map((f) => f.name));
   const unknown = Object.keys(input).filter((k) => !known.has(k) && input[k] !== undefined);
   if (unknown.length > 0) {
-    throw new SnagError('config', `Unknown credential field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}.`, {
-      hint: `A ${type.label} credential has the fields ${[...known].join(', ')}.`,
-      details: { unknown_fields: unknown },
-    });
+    throw new SnagError(
+      'config',
+      `Unknown credential field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}.`,
+      {
+        hint: `A ${type.label} credential has the fields ${[...known].join(', ')}.`,
+        details: { unknown_fields: unknown },
+      },
+    );
   }
   const errors: FieldErrors = {};
   const out: ParsedInput = { values: {}, notes: {} };

@@ -56,9 +56,13 @@ export function normalizeToken(raw: string): Normalized<string> {
     });
   }
   if (!PRINTABLE_ASCII.test(s)) {
-    throw new SnagError('config', 'The Auth Token contains characters a Bugsnag token never has (control or non-ASCII characters).', {
-      hint: 'Copy the token again from where you saved it; an editor may have changed some characters. ' + TOKEN_HELP,
-    });
+    throw new SnagError(
+      'config',
+      'The Auth Token contains characters a Bugsnag token never has (control or non-ASCII characters).',
+      {
+        hint: 'Copy the token again from where you saved it; an editor may have changed some characters. ' + TOKEN_HELP,
+      },
+    );
   }
   const out: Normalized<string> = { value: s };
   if (changes.length > 0) out.note = `Removed ${joinAnd(changes)} from the token you gave.`;

@@ -75,7 +75,9 @@ export function newKeyFilePath(home: string, keyId: string): string {
 export function parseMasterKey(text: string, origin: string): Buffer {
   const s = text.trim();
   const fromEnv = origin === MASTER_KEY_ENV;
-  const what = fromEnv ? `${MASTER_KEY_ENV} is not a valid master key` : `The key file ${origin} does not hold a valid master key`;
+  const what = fromEnv
+    ? `${MASTER_KEY_ENV} is not a valid master key`
+    : `The key file ${origin} does not hold a valid master key`;
   const hint = fromEnv
     ? `Set it to the base64 encoding of exactly ${KEY_BYTES} random bytes. ${GENERATE_HINT}. Keep it safe: the stored tokens cannot be read without it.`
     : `Restore ${origin} from your backup, or set ${MASTER_KEY_ENV}. If the key is lost, the stored tokens must be entered again.`;
@@ -84,7 +86,9 @@ export function parseMasterKey(text: string, origin: string): Buffer {
   }
   const key = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (key.length !== KEY_BYTES) {
-    throw new SnagError('vault', `${what}: it decodes to ${key.length} bytes; exactly ${KEY_BYTES} are needed.`, { hint });
+    throw new SnagError('vault', `${what}: it decodes to ${key.length} bytes; exactly ${KEY_BYTES} are needed.`, {
+      hint,
+    });
   }
   return key;
 }
@@ -103,15 +107,22 @@ export function readKeyFile(path: string): MasterKey | null {
   try {
     const st = statSync(path);
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-      throw new SnagError('vault', `The key file ${path} can be read by other users (mode ${(st.mode & 0o777).toString(8)}).`, {
-        hint: `Anyone who can read it can decrypt your tokens. Run: chmod 600 ${path}`,
-      });
+      throw new SnagError(
+        'vault',
+        `The key file ${path} can be read by other users (mode ${(st.mode & 0o777).toString(8)}).`,
+        {
+          hint: `Anyone who can read it can decrypt your tokens. Run: chmod 600 ${path}`,
+        },
+      );
     }
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (err instanceof SnagError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SnagError('vault', `Cannot read the key file ${path}.`, { cause: err, hint: 'Check that it belongs to you and is readable.' });
+    throw new SnagError('vault', `Cannot read the key file ${path}.`, {
+      cause: err,
+      hint: 'Check that it belongs to you and is readable.',
+    });
   }
   const key = parseMasterKey(text, path);
   return { id: keyIdOf(key), key, source: 'file', origin: path };

@@ -140,11 +140,20 @@ export class CredentialService {
     const c = await this.store.credentials.findByNameOrId(ref);
     const token = await this.vault.unseal(c);
     const previouslyVerified =
-      c.verified_status === 'VERIFIED' || (c.verified_status === 'FAILED' && parseVerifyError(c.verify_error)?.error === 'auth_revoked');
+      c.verified_status === 'VERIFIED' ||
+      (c.verified_status === 'FAILED' && parseVerifyError(c.verify_error)?.error === 'auth_revoked');
     try {
-      const verification = await this.verify(token, c.host, { previouslyVerified, credentialName: c.name }, options.signal);
+      const verification = await this.verify(
+        token,
+        c.host,
+        { previouslyVerified, credentialName: c.name },
+        options.signal,
+      );
       const saved = await this.store.credentials.update(c.id, verifiedFields(verification));
-      this.log.info({ credential_id: c.id, status: 'VERIFIED', latency_ms: verification.latency_ms }, 'credential tested');
+      this.log.info(
+        { credential_id: c.id, status: 'VERIFIED', latency_ms: verification.latency_ms },
+        'credential tested',
+      );
       return { ok: true, credential: await this.view(saved), verification };
     } catch (err) {
       if (!isSnagError(err) || err.code === 'aborted' || err.code === 'vault' || err.code === 'internal') throw err;
@@ -216,7 +225,10 @@ export class CredentialService {
     const count = await this.store.sources.countByCredential(c.id);
     const { removed, disabledSources } = await this.store.credentials.remove(c.id, { force: options.force === true });
     this.log.info({ credential_id: c.id, disabled_sources: disabledSources.length }, 'credential removed');
-    return { removed: toView(removed, count), disabled_sources: disabledSources.map((s: Source) => ({ id: s.id, name: s.name })) };
+    return {
+      removed: toView(removed, count),
+      disabled_sources: disabledSources.map((s: Source) => ({ id: s.id, name: s.name })),
+    };
   }
 
   /** Re-seals every stored token under a new master key, atomically (see vault-rotate.ts). */
@@ -227,7 +239,10 @@ export class CredentialService {
       store: this.store.credentials,
       ...(options.newKeyFile ? { newKeyFile: options.newKeyFile } : {}),
     });
-    this.log.info({ new_key_id: result.newKeyId, resealed: result.resealed, source: result.source }, 'master key rotated');
+    this.log.info(
+      { new_key_id: result.newKeyId, resealed: result.resealed, source: result.source },
+      'master key rotated',
+    );
     return result;
   }
 
@@ -238,7 +253,10 @@ export class CredentialService {
   }
 
   /** A Data Access API client for a stored credential (its host and unsealed token). */
-  async clientFor(credential: Credential | string, options: Omit<BugsnagClientOptions, 'token' | 'host'> = {}): Promise<BugsnagClient> {
+  async clientFor(
+    credential: Credential | string,
+    options: Omit<BugsnagClientOptions, 'token' | 'host'> = {},
+  ): Promise<BugsnagClient> {
     const c = typeof credential === 'string' ? await this.store.credentials.findByNameOrId(credential) : credential;
     return createBugsnagClient({ ...options, token: await this.vault.unseal(c), host: c.host });
   }
@@ -260,10 +278,14 @@ export class CredentialService {
     const key = nameKey(name);
     const taken = (await this.store.credentials.list()).find((c) => c.id !== ownId && nameKey(c.name) === key);
     if (taken) {
-      throw new SnagError('conflict', `A credential named "${taken.name}" already exists (${taken.id}); names are unique regardless of case.`, {
-        hint: 'Choose another name, or change the existing credential instead.',
-        details: { field: 'name', entity: 'credential', existing_id: taken.id },
-      });
+      throw new SnagError(
+        'conflict',
+        `A credential named "${taken.name}" already exists (${taken.id}); names are unique regardless of case.`,
+        {
+          hint: 'Choose another name, or change the existing credential instead.',
+          details: { field: 'name', entity: 'credential', existing_id: taken.id },
+        },
+      );
     }
   }
 }
@@ -292,7 +314,10 @@ function verifiedFields(v: Verification): StatusFields {
 }
 
 /** The verification columns of a failed check (the rest — organizations, rate limit — stay as last seen). */
-export function failedFields(err: SnagError, at: Date | number = Date.now()): Pick<CredentialUpdate, 'verified_status' | 'verified_at' | 'verify_error'> {
+export function failedFields(
+  err: SnagError,
+  at: Date | number = Date.now(),
+): Pick<CredentialUpdate, 'verified_status' | 'verified_at' | 'verify_error'> {
   return { verified_status: 'FAILED', verified_at: toIso(at), verify_error: serializeVerifyError(err) };
 }
 
@@ -315,7 +340,11 @@ export async function recordTokenRejected(store: Store, used: Credential, err: S
  * Organizations and the rate limit keep their last tested values. Skipped, like a rejection, when the credential no
  * longer holds the token the sync used.
  */
-export async function recordTokenAccepted(store: Store, used: Credential, at: Date | number = Date.now()): Promise<Credential | null> {
+export async function recordTokenAccepted(
+  store: Store,
+  used: Credential,
+  at: Date | number = Date.now(),
+): Promise<Credential | null> {
   const current = await store.credentials.get(used.id);
   if (!current || current.token_envelope !== used.token_envelope || current.host !== used.host) return null;
   if (current.verified_status === 'VERIFIED') return null;

@@ -44,12 +44,24 @@ export function parseEnvelope(text: string, credentialName: string): ParsedEnvel
   const parts = text.split(':');
   if (parts[0] !== ENVELOPE_PREFIX || parts.length < 2) throw damaged(credentialName, 'it is not a snagsync envelope');
   if (parts[1] !== ENVELOPE_VERSION) {
-    throw new SnagError('vault', `The stored token of credential "${credentialName}" uses envelope version ${parts[1]}, which this snagsync cannot read.`, {
-      hint: 'It was written by a newer snagsync: upgrade snagsync.',
-    });
+    throw new SnagError(
+      'vault',
+      `The stored token of credential "${credentialName}" uses envelope version ${parts[1]}, which this snagsync cannot read.`,
+      {
+        hint: 'It was written by a newer snagsync: upgrade snagsync.',
+      },
+    );
   }
   if (parts.length !== 7) throw damaged(credentialName, `it has ${parts.length} fields instead of 7`);
-  const [, version, keyId, credentialId, iv, ct, tag] = parts as [string, string, string, string, string, string, string];
+  const [, version, keyId, credentialId, iv, ct, tag] = parts as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const parsed = {
     version,
     keyId,
@@ -73,9 +85,13 @@ export function openEnvelope(key: MasterKey, envelope: ParsedEnvelope, credentia
     decipher.setAuthTag(envelope.tag);
     return Buffer.concat([decipher.update(envelope.ciphertext), decipher.final()]).toString('utf8');
   } catch {
-    throw new SnagError('vault', `The stored token of credential "${credentialName}" failed its integrity check: the envelope was modified or damaged.`, {
-      hint: `Enter the token again: snagsync credentials update "${credentialName}" --token-stdin`,
-    });
+    throw new SnagError(
+      'vault',
+      `The stored token of credential "${credentialName}" failed its integrity check: the envelope was modified or damaged.`,
+      {
+        hint: `Enter the token again: snagsync credentials update "${credentialName}" --token-stdin`,
+      },
+    );
   }
 }
 

@@ -76,7 +76,9 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
   if (newKey.length !== 32) throw new SnagError('vault', `The new master key must be 32 bytes, not ${newKey.length}.`);
   const next: MasterKey = { id: keyIdOf(newKey), key: newKey, source: ring.source, origin: 'new key' };
   if (ring.primary?.id === next.id) {
-    throw new SnagError('vault', 'The new master key is the same as the current one.', { hint: 'Give a different key, or let snagsync generate one.' });
+    throw new SnagError('vault', 'The new master key is the same as the current one.', {
+      hint: 'Give a different key, or let snagsync generate one.',
+    });
   }
   if (ring.source === 'env' && !options.newKey && !options.newKeyFile) {
     throw new SnagError('vault', `The master key comes from ${MASTER_KEY_ENV}, which snagsync cannot change.`, {
@@ -84,9 +86,13 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     });
   }
   if (options.newKeyFile && existsSync(options.newKeyFile)) {
-    throw new SnagError('vault', `${options.newKeyFile} already exists; snagsync will not overwrite a file with a key in it.`, {
-      hint: 'Choose a path that does not exist yet (or remove that file if it holds nothing you need).',
-    });
+    throw new SnagError(
+      'vault',
+      `${options.newKeyFile} already exists; snagsync will not overwrite a file with a key in it.`,
+      {
+        hint: 'Choose a path that does not exist yet (or remove that file if it holds nothing you need).',
+      },
+    );
   }
 
   const seen = new Set<string>();
@@ -104,20 +110,32 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     seen.add(envelope.keyId);
     if (envelope.keyId === next.id) return null;
     if (envelope.credentialId !== credential.id) {
-      throw new SnagError('vault', `Cannot rotate: the stored token of credential "${credential.name}" belongs to another credential.`, {
-        hint: `Enter its token again first: snagsync credentials update "${credential.name}" --token-stdin`,
-      });
+      throw new SnagError(
+        'vault',
+        `Cannot rotate: the stored token of credential "${credential.name}" belongs to another credential.`,
+        {
+          hint: `Enter its token again first: snagsync credentials update "${credential.name}" --token-stdin`,
+        },
+      );
     }
     const key = keyFor(envelope.keyId);
     if (!key) {
-      throw new SnagError('vault', `Cannot rotate: the token of credential "${credential.name}" is sealed with key ${envelope.keyId}, which is not available.`, {
-        hint: ring.primary
-          ? `The current key is ${ring.primary.id}. Restore the right master key, or enter that token again, then rotate.`
-          : `Restore master.key or set ${MASTER_KEY_ENV}, then rotate.`,
-      });
+      throw new SnagError(
+        'vault',
+        `Cannot rotate: the token of credential "${credential.name}" is sealed with key ${envelope.keyId}, which is not available.`,
+        {
+          hint: ring.primary
+            ? `The current key is ${ring.primary.id}. Restore the right master key, or enter that token again, then rotate.`
+            : `Restore master.key or set ${MASTER_KEY_ENV}, then rotate.`,
+        },
+      );
     }
     const token = openEnvelope(key, envelope, credential.name);
-    return { token_envelope: sealEnvelope(next, credential.id, token), token_key_id: next.id, token_last4: credential.token_last4 };
+    return {
+      token_envelope: sealEnvelope(next, credential.id, token),
+      token_key_id: next.id,
+      token_last4: credential.token_last4,
+    };
   };
 
   const files = ring.source === 'file' ? new KeyFileSwitch(home, next) : null;
@@ -141,7 +159,10 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     if (wroteNewKeyFile && options.newKeyFile) safeUnlink(options.newKeyFile);
     throw err instanceof SnagError
       ? err
-      : new SnagError('vault', 'The key rotation failed; nothing was changed.', { cause: err, hint: 'Fix the cause above and run it again.' });
+      : new SnagError('vault', 'The key rotation failed; nothing was changed.', {
+          cause: err,
+          hint: 'Fix the cause above and run it again.',
+        });
   }
   files?.cleanup();
 
@@ -175,7 +196,8 @@ class KeyFileSwitch {
     const current = readKeyFile(keyPath);
     if (!current) {
       // No key yet (empty store): simply create it.
-      if (!writeKeyFileExclusive(keyPath, this.next.key)) throw new SnagError('vault', `${keyPath} appeared during the rotation; run it again.`);
+      if (!writeKeyFileExclusive(keyPath, this.next.key))
+        throw new SnagError('vault', `${keyPath} appeared during the rotation; run it again.`);
       this.installed = true;
       return;
     }
@@ -185,7 +207,10 @@ class KeyFileSwitch {
     try {
       linkSync(keyPath, oldPath);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || readFileSync(oldPath, 'utf8').trim() !== encodeMasterKey(current.key)) {
+      if (
+        (err as NodeJS.ErrnoException).code !== 'EEXIST' ||
+        readFileSync(oldPath, 'utf8').trim() !== encodeMasterKey(current.key)
+      ) {
         safeUnlink(newPath);
         throw err;
       }
@@ -223,4 +248,3 @@ class KeyFileSwitch {
     fsyncDir(keyFilePath(this.home));
   }
 }
-

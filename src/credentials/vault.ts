@@ -69,7 +69,8 @@ export class Vault {
    * first use. Returns the fields to store, including `token_last4` for display.
    */
   async seal(credentialId: string, token: string): Promise<SealedTokenFields> {
-    if (typeof token !== 'string' || token === '') throw new SnagError('config', 'The token is empty.', { hint: 'Paste the whole Personal Auth Token.' });
+    if (typeof token !== 'string' || token === '')
+      throw new SnagError('config', 'The token is empty.', { hint: 'Paste the whole Personal Auth Token.' });
     registerSecret(token);
     const inUse = this.store ? await this.store.keyIdsInUse() : [];
     let ring = loadKeyring(this.home, this.env);
@@ -88,9 +89,13 @@ export class Vault {
     const name = credential.name ?? credential.id;
     const envelope = parseEnvelope(credential.token_envelope, name);
     if (envelope.credentialId !== credential.id) {
-      throw new SnagError('vault', `The stored token of credential "${name}" belongs to another credential (${envelope.credentialId}).`, {
-        hint: `It was copied from another row, which snagsync refuses. Enter the token again: snagsync credentials update "${name}" --token-stdin`,
-      });
+      throw new SnagError(
+        'vault',
+        `The stored token of credential "${name}" belongs to another credential (${envelope.credentialId}).`,
+        {
+          hint: `It was copied from another row, which snagsync refuses. Enter the token again: snagsync credentials update "${name}" --token-stdin`,
+        },
+      );
     }
     const ring = loadKeyring(this.home, this.env);
     const key = ring.all.find((k) => k.id === envelope.keyId);
@@ -129,10 +134,14 @@ export class Vault {
   }
 
   private missingKey(keyIds: string[]): SnagError {
-    return new SnagError('vault', `No master key: ${MASTER_KEY_ENV} is not set and ${keyFilePath(this.home)} does not exist, but stored tokens are sealed with key ${keyIds.join(', ')}.`, {
-      hint: `Restore master.key into ${this.home} from your backup, or set ${MASTER_KEY_ENV} to the key. If the key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`,
-      details: { key_ids_in_use: keyIds },
-    });
+    return new SnagError(
+      'vault',
+      `No master key: ${MASTER_KEY_ENV} is not set and ${keyFilePath(this.home)} does not exist, but stored tokens are sealed with key ${keyIds.join(', ')}.`,
+      {
+        hint: `Restore master.key into ${this.home} from your backup, or set ${MASTER_KEY_ENV} to the key. If the key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`,
+        details: { key_ids_in_use: keyIds },
+      },
+    );
   }
 
   private wrongKey(ring: Keyring, keyIds: string[]): SnagError {
@@ -140,14 +149,18 @@ export class Vault {
     const from = current.source === 'env' ? MASTER_KEY_ENV : current.origin;
     // Named as the cause, not as a symptom: with a shared (PostgreSQL) store this is the one machine of the cluster
     // that was given another key than the others.
-    return new SnagError('vault', `Wrong master key: this store's tokens were sealed with another master key (key id ${keyIds.join(', ')}), but the key from ${from} is ${current.id}.`, {
-      hint:
-        (current.source === 'env'
-          ? `Set ${MASTER_KEY_ENV} to the key these tokens were sealed with. If you just ran \`snagsync credentials rotate-key\`, use the new key it wrote out.`
-          : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. If that key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`) +
-        ' Every process that shares a store needs the same master key.',
-      details: { key_id: current.id, key_ids_in_use: keyIds },
-    });
+    return new SnagError(
+      'vault',
+      `Wrong master key: this store's tokens were sealed with another master key (key id ${keyIds.join(', ')}), but the key from ${from} is ${current.id}.`,
+      {
+        hint:
+          (current.source === 'env'
+            ? `Set ${MASTER_KEY_ENV} to the key these tokens were sealed with. If you just ran \`snagsync credentials rotate-key\`, use the new key it wrote out.`
+            : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. If that key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`) +
+          ' Every process that shares a store needs the same master key.',
+        details: { key_id: current.id, key_ids_in_use: keyIds },
+      },
+    );
   }
 }
 

@@ -63,7 +63,12 @@ export async function verifyBugsnagToken(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       timeoutMs: options.timeoutMs ?? spec.timeoutMs,
-      retry: { retries: spec.retries, baseDelayMs: spec.backoffMs, maxDelayMs: spec.backoffMs * 2, rateLimitRetries: 0 },
+      retry: {
+        retries: spec.retries,
+        baseDelayMs: spec.backoffMs,
+        maxDelayMs: spec.backoffMs * 2,
+        rateLimitRetries: 0,
+      },
       // Its own limiter: a verification must not queue behind a sync's budget wait on the same token. One request
       // past an exhausted budget costs a 429, which is reported to the user straight away.
       rateLimiter: new RateLimiter(options.clock ? { clock: options.clock } : {}),
@@ -71,7 +76,8 @@ export async function verifyBugsnagToken(
     const organizations: CredentialOrganization[] = [];
     let pages = 0;
     for await (const page of client.organizations.list().pages()) {
-      for (const o of page.items) organizations.push({ id: o.id, name: o.name ?? o.slug ?? o.id, slug: o.slug ?? null });
+      for (const o of page.items)
+        organizations.push({ id: o.id, name: o.name ?? o.slug ?? o.id, slug: o.slug ?? null });
       if (++pages >= MAX_ORG_PAGES) break;
     }
     const stats = client.stats();
@@ -112,7 +118,18 @@ export function verifyError(err: unknown, token: string, host: string, context: 
     hint: spec.hint(ctx),
     ...(e.status !== undefined ? { status: e.status } : {}),
     details: {
-      ...pick(d, ['status', 'host', 'path', 'attempts', 'bugsnagErrors', 'bugsnagCode', 'retryAfterSeconds', 'errorCode', 'bodyKind', 'unrouted']),
+      ...pick(d, [
+        'status',
+        'host',
+        'path',
+        'attempts',
+        'bugsnagErrors',
+        'bugsnagCode',
+        'retryAfterSeconds',
+        'errorCode',
+        'bodyKind',
+        'unrouted',
+      ]),
       failure,
       ...(spec.field ? { field: spec.field } : {}),
     },
@@ -139,7 +156,8 @@ function classify(e: SnagError, token: string, context: VerifyContext): BugsnagF
       return 'forbidden';
     case 'network':
       if (d.errorCode === 'ENOTFOUND' || d.errorCode === 'EAI_AGAIN') return 'dns';
-      if (d.errorCode === 'TIMEOUT' || d.errorCode === 'ETIMEDOUT' || d.errorCode === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+      if (d.errorCode === 'TIMEOUT' || d.errorCode === 'ETIMEDOUT' || d.errorCode === 'UND_ERR_CONNECT_TIMEOUT')
+        return 'timeout';
       return 'unreachable';
     case 'tls':
       return 'tls';
@@ -168,7 +186,8 @@ function gotOf(e: SnagError): string | undefined {
   const d = e.details;
   if (typeof d.location === 'string') return `it redirected to ${d.location}`;
   if (d.unrouted) return 'it answered "404 Not Found" for a path the API always serves';
-  if (e.code === 'not_found' || e.code === 'validation') return `it answered ${e.status ?? 'an error'} for a path the API always serves`;
+  if (e.code === 'not_found' || e.code === 'validation')
+    return `it answered ${e.status ?? 'an error'} for a path the API always serves`;
   switch (d.bodyKind) {
     case 'html':
       return 'it sent an HTML page';
@@ -199,4 +218,3 @@ function pick(d: Record<string, unknown>, keys: string[]): Record<string, unknow
   for (const k of keys) if (d[k] !== undefined) out[k] = d[k];
   return out;
 }
-

@@ -45,7 +45,9 @@ export function toView(c: Credential, sourcesCount: number): CredentialView {
     verified_at: c.verified_at,
     verify_error: parseVerifyError(c.verify_error),
     organizations: c.organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug })),
-    rate_limit: c.rate_limit ? { limit: c.rate_limit.limit, remaining: c.rate_limit.remaining, seen_at: c.rate_limit.seen_at } : null,
+    rate_limit: c.rate_limit
+      ? { limit: c.rate_limit.limit, remaining: c.rate_limit.remaining, seen_at: c.rate_limit.seen_at }
+      : null,
     sources_count: sourcesCount,
     created_at: c.created_at,
     updated_at: c.updated_at,
@@ -80,7 +82,10 @@ export function parseVerifyError(text: string | null): VerifyErrorView | null {
  * A passed test as every face answers it (`credentials test --json`, the API's probe): the check's figures, then the
  * credential in the face's own shape (the CLI's view, the API's `data_credentials` resource).
  */
-export function passedTestJson<C extends { verified_status: VerifiedStatus }>(verification: Verification, credential: C) {
+export function passedTestJson<C extends { verified_status: VerifiedStatus }>(
+  verification: Verification,
+  credential: C,
+) {
   return {
     ok: true as const,
     verified_status: credential.verified_status,

@@ -13,14 +13,16 @@ export function assertRecords(stream: string, records: readonly DestinationRecor
   if (!Array.isArray(records)) throw new SnagError('internal', `writePage("${stream}") needs an array of records.`);
   for (const r of records) {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-      throw new SnagError('internal', `A record of stream "${stream}" is not a JSON object.`, { hint: 'This is a bug in snagsync; please report it.' });
+      throw new SnagError('internal', `A record of stream "${stream}" is not a JSON object.`, {
+        hint: 'This is a bug in snagsync; please report it.',
+      });
     }
   }
 }
 
 export function assertCheckpoint(cp: CheckpointWrite): void {
   if (!cp || typeof cp.sourceId !== 'string' || cp.sourceId === '' || typeof cp.partition !== 'string') {
-    throw new SnagError('internal', 'A checkpoint needs a sourceId and a partition (\'\' for global streams).');
+    throw new SnagError('internal', "A checkpoint needs a sourceId and a partition ('' for global streams).");
   }
 }
 

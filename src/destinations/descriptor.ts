@@ -34,16 +34,19 @@ export function compileStream(d: StreamDescriptor): CompiledStream {
     new SnagError('internal', `Stream descriptor "${String(d?.name)}" is invalid: ${why}.`, {
       hint: 'This is a bug in snagsync (a stream definition); please report it.',
     });
-  if (typeof d?.name !== 'string' || !STREAM_NAME.test(d.name)) throw bad('the name must be snake_case (a-z, 0-9, _), at most 63 characters');
+  if (typeof d?.name !== 'string' || !STREAM_NAME.test(d.name))
+    throw bad('the name must be snake_case (a-z, 0-9, _), at most 63 characters');
   if (!Array.isArray(d.columns) || d.columns.length === 0) throw bad('it has no columns');
   const seen = new Set<string>();
   const columns = d.columns.map((c: ColumnSpec) => {
-    if (typeof c?.name !== 'string' || !COLUMN_NAME.test(c.name)) throw bad(`column "${String(c?.name)}" must be letters, digits and _ (not starting with _ or a digit)`);
+    if (typeof c?.name !== 'string' || !COLUMN_NAME.test(c.name))
+      throw bad(`column "${String(c?.name)}" must be letters, digits and _ (not starting with _ or a digit)`);
     if (seen.has(c.name.toLowerCase())) throw bad(`column "${c.name}" appears twice`);
     seen.add(c.name.toLowerCase());
     if (!TYPES.includes(c.type)) throw bad(`column "${c.name}" has unknown type "${String(c.type)}"`);
     const path = c.path ?? [c.name];
-    if (!Array.isArray(path) || path.length === 0 || path.some((p) => typeof p !== 'string' || p === '')) throw bad(`column "${c.name}" has an empty path`);
+    if (!Array.isArray(path) || path.length === 0 || path.some((p) => typeof p !== 'string' || p === ''))
+      throw bad(`column "${c.name}" has an empty path`);
     return compileColumn(c.name, c.type, path);
   });
   if (!Array.isArray(d.primaryKey) || d.primaryKey.length === 0) throw bad('it has no primary key');
@@ -100,7 +103,14 @@ function compileColumn(name: string, type: ColumnType, path: readonly string[]):
  * as text (the whole record is in `_record` anyway).
  */
 export const CONVERTERS: Record<ColumnType, (v: unknown) => SqlValue> = {
-  text: (v) => (v === undefined || v === null ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)),
+  text: (v) =>
+    v === undefined || v === null
+      ? null
+      : typeof v === 'string'
+        ? v
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v),
   integer: numeric,
   real: numeric,
   boolean: (v) => {
@@ -141,5 +151,12 @@ function fallback(v: unknown): SqlValue {
 
 /** JSON path for SQLite's `->`/`->>` operators, quoting keys that are not plain identifiers. */
 export function jsonPath(path: readonly string[]): string {
-  return '$' + path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `."${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join('');
+  return (
+    '$' +
+    path
+      .map((p) =>
+        /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `."${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+      )
+      .join('')
+  );
 }

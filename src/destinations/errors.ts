@@ -22,7 +22,10 @@ export function destinationError(err: unknown, location: string, busyTimeoutMs?:
     case 'SQLITE_FULL':
     case 'ENOSPC':
     case 'EDQUOT':
-      return make(`The disk holding the destination ${location} is full.`, `Free some space, then run the sync again. ${RESUME}`);
+      return make(
+        `The disk holding the destination ${location} is full.`,
+        `Free some space, then run the sync again. ${RESUME}`,
+      );
     case 'SQLITE_READONLY':
     case 'EACCES':
     case 'EPERM':
@@ -47,10 +50,16 @@ export function destinationError(err: unknown, location: string, busyTimeoutMs?:
       );
     case 'SQLITE_IOERR':
     case 'EIO':
-      return make(`Reading or writing the destination ${location} failed (I/O error).`, `Check the disk, then run the sync again. ${RESUME}`);
+      return make(
+        `Reading or writing the destination ${location} failed (I/O error).`,
+        `Check the disk, then run the sync again. ${RESUME}`,
+      );
     default: {
       const message = err instanceof Error ? err.message : String(err);
-      return make(`Writing the destination ${location} failed: ${message}`, `Run the sync again once the cause is fixed. ${RESUME}`);
+      return make(
+        `Writing the destination ${location} failed: ${message}`,
+        `Run the sync again once the cause is fixed. ${RESUME}`,
+      );
     }
   }
 }

@@ -18,7 +18,11 @@ export {
   DEFAULT_SQLITE_FILE,
   type DestinationTarget,
 } from './url.js';
-export { PostgresDestination, openPostgresDestination, type PostgresDestinationOptions } from './postgres/destination.js';
+export {
+  PostgresDestination,
+  openPostgresDestination,
+  type PostgresDestinationOptions,
+} from './postgres/destination.js';
 export { DEFAULT_PG_SCHEMA, type PostgresTarget } from './postgres/url.js';
 export { SqliteDestination, openSqliteDestination, type SqliteDestinationOptions } from './sqlite/destination.js';
 export { JsonlDestination, openJsonlDestination, type JsonlDestinationOptions } from './jsonl/destination.js';

@@ -20,8 +20,24 @@ export const DATA_MODE_ENV = 'SNAGSYNC_DATA_MODE';
 const KERNEL_DIRS = ['/dev', '/proc', '/sys'];
 // Not all of /usr: /usr/local and /usr/src (a common working folder in containers) hold users' own files.
 const SYSTEM_DIRS = [
-  '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot', '/run', '/var/run',
-  '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libexec', '/usr/include', '/usr/share',
+  '/etc',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/boot',
+  '/run',
+  '/var/run',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib32',
+  '/usr/lib64',
+  '/usr/libexec',
+  '/usr/include',
+  '/usr/share',
 ];
 const HOME_FILES = ['snagsync.db', 'snagsync.db-wal', 'snagsync.db-shm', 'snagsync.db-journal', 'master.key'];
 
@@ -45,19 +61,31 @@ export function checkDestinationPath(target: DestinationTarget, options: Destina
   const real = realish(path);
   for (const dir of KERNEL_DIRS) {
     if (within(real, dir) || within(path, dir)) {
-      throw refused(path, `${path} is under ${dir}, the kernel's own files, not a place for a ${what}.`, 'Give a path in a folder of yours.');
+      throw refused(
+        path,
+        `${path} is under ${dir}, the kernel's own files, not a place for a ${what}.`,
+        'Give a path in a folder of yours.',
+      );
     }
   }
   const st = statOrNull(real);
   if (st && target.kind === 'sqlite' && !st.isFile()) {
     throw unusable(
       path,
-      st.isDirectory() ? `${path} is a folder, not a SQLite file.` : `${path} is a special file (${kindOf(st)}), not a SQLite file.`,
-      st.isDirectory() ? `Name a file inside it, e.g. sqlite:${join(path, 'bugsnag.db')}.` : 'Give the path of a regular file (it is created if missing).',
+      st.isDirectory()
+        ? `${path} is a folder, not a SQLite file.`
+        : `${path} is a special file (${kindOf(st)}), not a SQLite file.`,
+      st.isDirectory()
+        ? `Name a file inside it, e.g. sqlite:${join(path, 'bugsnag.db')}.`
+        : 'Give the path of a regular file (it is created if missing).',
     );
   }
   if (st && target.kind === 'jsonl' && !st.isDirectory()) {
-    throw unusable(path, `${path} is ${st.isFile() ? 'a file' : `a special file (${kindOf(st)})`}, not a folder for JSONL files.`, 'Give a folder path (it is created if missing).');
+    throw unusable(
+      path,
+      `${path} is ${st.isFile() ? 'a file' : `a special file (${kindOf(st)})`}, not a folder for JSONL files.`,
+      'Give a folder path (it is created if missing).',
+    );
   }
   if (options.home) {
     const home = realish(resolve(options.home));
@@ -65,7 +93,9 @@ export function checkDestinationPath(target: DestinationTarget, options: Destina
       throw refused(
         path,
         `${path} is the snagsync home folder, which holds the metadata store and the master key: synced data does not go there.`,
-        target.kind === 'jsonl' ? `Use a folder of its own, e.g. jsonl:${join(options.home, 'data')}.` : `Name a file, e.g. sqlite:${join(options.home, 'bugsnag.db')}.`,
+        target.kind === 'jsonl'
+          ? `Use a folder of its own, e.g. jsonl:${join(options.home, 'data')}.`
+          : `Name a file, e.g. sqlite:${join(options.home, 'bugsnag.db')}.`,
       );
     }
     if (dirname(real) === home && HOME_FILES.includes(basename(real))) {
@@ -76,10 +106,15 @@ export function checkDestinationPath(target: DestinationTarget, options: Destina
       );
     }
   }
-  if (real === sep || path === sep) throw refused(path, `The root folder is not a place for a ${what}.`, 'Give a path in a folder of yours.');
+  if (real === sep || path === sep)
+    throw refused(path, `The root folder is not a place for a ${what}.`, 'Give a path in a folder of yours.');
   for (const dir of SYSTEM_DIRS) {
     if (within(real, dir) || within(path, dir)) {
-      throw refused(path, `${path} is under ${dir}, a system folder: synced data has no business there.`, 'Give a path in a folder of yours, e.g. under your home or /var/lib.');
+      throw refused(
+        path,
+        `${path} is under ${dir}, a system folder: synced data has no business there.`,
+        'Give a path in a folder of yours, e.g. under your home or /var/lib.',
+      );
     }
   }
 }
@@ -108,10 +143,18 @@ export function makeDataDir(dir: string, env: NodeJS.ProcessEnv = process.env): 
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ENOTDIR') {
       const file = firstFileOnPath(dir);
-      throw unusable(dir, `Cannot create the folder ${dir}: ${file ?? 'part of that path'} is a file, not a folder.`, 'Give a path whose folders are folders (or remove the file in the way).');
+      throw unusable(
+        dir,
+        `Cannot create the folder ${dir}: ${file ?? 'part of that path'} is a file, not a folder.`,
+        'Give a path whose folders are folders (or remove the file in the way).',
+      );
     }
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw unusable(dir, `Cannot create the folder ${dir}: permission denied.`, 'Give a path in a folder you can write.');
+      throw unusable(
+        dir,
+        `Cannot create the folder ${dir}: permission denied.`,
+        'Give a path in a folder you can write.',
+      );
     }
     throw err;
   }

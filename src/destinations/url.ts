@@ -28,7 +28,8 @@ export function parseDestinationUrl(url: string, options: { cwd?: string } = {})
   if (scheme === 'postgres' || scheme === 'postgresql') return parsePostgresUrl(raw, (extra) => badUrl(raw, extra));
   if (scheme !== 'sqlite' && scheme !== 'jsonl') throw badUrl(raw);
   const path = pathPart(rest, raw);
-  if (path === '') throw badUrl(raw, `The ${scheme}: destination needs a ${scheme === 'sqlite' ? 'file' : 'folder'} path.`);
+  if (path === '')
+    throw badUrl(raw, `The ${scheme}: destination needs a ${scheme === 'sqlite' ? 'file' : 'folder'} path.`);
   if (path.includes('\0')) throw badUrl(raw);
   const abs = expandPath(path, cwd);
   return scheme === 'sqlite' ? { kind: 'sqlite', path: abs } : { kind: 'jsonl', dir: abs };
@@ -39,8 +40,16 @@ function pathPart(rest: string, raw: string): string {
   if (!rest.startsWith('//')) return rest;
   const afterSlashes = rest.slice(2);
   // An authority (a host) makes no sense for a local file.
-  if (!afterSlashes.startsWith('/') && afterSlashes !== '' && !afterSlashes.startsWith('.') && !afterSlashes.startsWith('~')) {
-    throw badUrl(raw, 'A local destination has no host part: use three slashes for an absolute path (sqlite:///data/bugsnag.db).');
+  if (
+    !afterSlashes.startsWith('/') &&
+    afterSlashes !== '' &&
+    !afterSlashes.startsWith('.') &&
+    !afterSlashes.startsWith('~')
+  ) {
+    throw badUrl(
+      raw,
+      'A local destination has no host part: use three slashes for an absolute path (sqlite:///data/bugsnag.db).',
+    );
   }
   try {
     return decodeURIComponent(afterSlashes);
@@ -72,10 +81,14 @@ export function defaultDestinationUrl(home: string): string {
 
 function badUrl(raw: string, extra?: string): SnagError {
   // A postgres URL may carry a password: it never appears in the message.
-  return new SnagError('config', `"${redactUrlPassword(raw)}" is not a destination snagsync understands.${extra ? ` ${extra}` : ''}`, {
-    hint: `Accepted forms:\n${ACCEPTED}`,
-    details: { field: 'destination' },
-  });
+  return new SnagError(
+    'config',
+    `"${redactUrlPassword(raw)}" is not a destination snagsync understands.${extra ? ` ${extra}` : ''}`,
+    {
+      hint: `Accepted forms:\n${ACCEPTED}`,
+      details: { field: 'destination' },
+    },
+  );
 }
 
 /** The URL as it may be shown (logs, run history, messages): a postgres password replaced by [REDACTED]. */

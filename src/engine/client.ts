@@ -29,7 +29,8 @@ export function clientOptionsFromEnv(env: NodeJS.ProcessEnv): EngineClientOption
     const raw = env[name]?.trim();
     if (!raw) return undefined;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0) throw new SnagError('config', `${name} must be a positive number of milliseconds (got "${raw}").`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new SnagError('config', `${name} must be a positive number of milliseconds (got "${raw}").`);
     return n;
   };
   const out: EngineClientOptions = {};

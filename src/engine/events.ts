@@ -105,7 +105,15 @@ export type RunEventBody =
       limit?: number;
       remaining?: number;
     }
-  | { type: 'retry'; stream?: string; partition?: string; attempt: number; status?: number; error?: string; waitMs: number }
+  | {
+      type: 'retry';
+      stream?: string;
+      partition?: string;
+      attempt: number;
+      status?: number;
+      error?: string;
+      waitMs: number;
+    }
   | { type: 'warning'; stream: string; partition: string; code: string; message: string }
   | {
       type: 'stream-done';

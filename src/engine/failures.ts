@@ -28,7 +28,13 @@ export function explainAuthFailure(err: SnagError, credential: Credential): Snag
   if (err.code !== 'auth_invalid') return err;
   const worked = credential.verified_status === 'VERIFIED' || credential.verified_at !== null;
   const fix = `Update it with \`snagsync credentials update ${credential.name} --token-stdin\` (a new Personal Auth Token), then sync again: the sync resumes where it stopped.`;
-  if (!worked) return new SnagError('auth_invalid', err.message, { hint: `${err.hint ?? ''} ${fix}`.trim(), status: 401, details: err.details, cause: err });
+  if (!worked)
+    return new SnagError('auth_invalid', err.message, {
+      hint: `${err.hint ?? ''} ${fix}`.trim(),
+      status: 401,
+      details: err.details,
+      cause: err,
+    });
   return new SnagError(
     'auth_revoked',
     `Bugsnag now refuses the token of credential "${credential.name}" (…${credential.token_last4}), which worked before: it was revoked or expired, or its user was removed.`,
@@ -43,7 +49,10 @@ export function isTokenRejected(err: SnagError): boolean {
 
 /** A run stopped on request (Ctrl-C, `cancel()`, the server stopping). */
 export function cancelledError(): SnagError {
-  return new SnagError('aborted', 'The sync was cancelled; everything committed so far is kept and the next sync resumes from there.');
+  return new SnagError(
+    'aborted',
+    'The sync was cancelled; everything committed so far is kept and the next sync resumes from there.',
+  );
 }
 
 export function errorJson(err: unknown): ErrorJson {

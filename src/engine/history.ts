@@ -94,7 +94,16 @@ export class StreamRow {
 }
 
 export function totalsOf(rows: readonly StreamRow[]): RunTotalsJson {
-  const t: RunTotalsJson = { records_read: 0, records_written: 0, pages: 0, requests: 0, retries: 0, rate_limited: 0, rate_limit_waits: 0, rate_limit_wait_ms: 0 };
+  const t: RunTotalsJson = {
+    records_read: 0,
+    records_written: 0,
+    pages: 0,
+    requests: 0,
+    retries: 0,
+    rate_limited: 0,
+    rate_limit_waits: 0,
+    rate_limit_wait_ms: 0,
+  };
   for (const r of rows) {
     const s = r.stats();
     t.records_read += r.listed ? r.recordsRead : 0;
@@ -113,7 +122,17 @@ export function streamSummaries(rows: readonly StreamRow[]): StreamSummary[] {
   const by = new Map<string, StreamSummary>();
   for (const r of rows) {
     if (!r.listed) continue;
-    const s = by.get(r.stream) ?? { stream: r.stream, partitions: 0, records_read: 0, records_written: 0, pages: 0, requests: 0, wait_ms: 0, skipped: 0, failed: 0 };
+    const s = by.get(r.stream) ?? {
+      stream: r.stream,
+      partitions: 0,
+      records_read: 0,
+      records_written: 0,
+      pages: 0,
+      requests: 0,
+      wait_ms: 0,
+      skipped: 0,
+      failed: 0,
+    };
     const st = r.stats();
     s.partitions++;
     s.records_read += r.recordsRead;

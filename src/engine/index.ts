@@ -25,7 +25,14 @@ export {
   type SourceServiceOptions,
 } from './sources.js';
 export { parseSchedule, nextRunAfter, isNoSchedule, type Schedule } from './schedule.js';
-export { runDue, startScheduler, type DueResult, type RunDueOptions, type SchedulerOptions, type SchedulerHandle } from './scheduler.js';
+export {
+  runDue,
+  startScheduler,
+  type DueResult,
+  type RunDueOptions,
+  type SchedulerOptions,
+  type SchedulerHandle,
+} from './scheduler.js';
 export { clientOptionsFromEnv, type EngineClientOptions } from './client.js';
 export { selectStreams, parseFilterArgs } from './config.js';
 export {

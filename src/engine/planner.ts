@@ -11,7 +11,10 @@ import { partitionKey, type Partition, type StreamDefinition } from '../streams/
  */
 export const GLOBAL: Partition = { kind: 'global', key: '' };
 
-export function chooseOrganizations(all: readonly Organization[], config: SourceConfig): { chosen: Organization[]; missing: string[] } {
+export function chooseOrganizations(
+  all: readonly Organization[],
+  config: SourceConfig,
+): { chosen: Organization[]; missing: string[] } {
   const wanted = config.organizations ?? [];
   if (wanted.length === 0) return { chosen: [...all], missing: [] };
   return {
@@ -67,7 +70,12 @@ export function planningStream(name: 'organizations' | 'projects'): StreamDefini
 }
 
 /** Runs `work` over `items` with at most `limit` at once, in order of start; stops starting new ones once `stop()`. */
-export async function pool<T>(items: readonly T[], limit: number, stop: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  stop: () => boolean,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length && !stop()) {

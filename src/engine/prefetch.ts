@@ -21,10 +21,12 @@ export async function* prefetch<T>(source: AsyncIterable<T>): AsyncGenerator<T> 
       // The caller stopped early (done, failed or cancelled). Waiting here for the read ahead could mean waiting out
       // a rate-limit window before the caller may report its own failure, so the source is closed once it settles.
       const p = pending;
-      void p.then(
-        (r) => (r.done ? undefined : it.return?.(undefined)),
-        () => undefined,
-      ).catch(() => undefined);
+      void p
+        .then(
+          (r) => (r.done ? undefined : it.return?.(undefined)),
+          () => undefined,
+        )
+        .catch(() => undefined);
     }
   }
 }

@@ -39,7 +39,12 @@ export type PreviewTarget = string | { credential: string; config?: SourceInput 
 /** How many errors pages a comments preview looks through for errors with comments. */
 const COMMENT_SEARCH_PAGES = 5;
 
-export async function previewStream(runtime: Runtime, target: PreviewTarget, streamName: string, options: PreviewOptions = {}): Promise<PreviewResult> {
+export async function previewStream(
+  runtime: Runtime,
+  target: PreviewTarget,
+  streamName: string,
+  options: PreviewOptions = {},
+): Promise<PreviewResult> {
   const stream = findStream(streamName);
   if (!stream) throw configError('stream', `"${streamName}" is not a stream.`, `Streams: ${STREAM_NAMES.join(', ')}.`);
   const limit = Math.max(1, Math.min(options.limit ?? 5, 100));
@@ -48,20 +53,41 @@ export async function previewStream(runtime: Runtime, target: PreviewTarget, str
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const api = engineClient(token, credential.host, options.client ?? clientOptionsFromEnv(runtime.env), options.onEvent ?? (() => undefined), controller.signal);
+  const api = engineClient(
+    token,
+    credential.host,
+    options.client ?? clientOptionsFromEnv(runtime.env),
+    options.onEvent ?? (() => undefined),
+    controller.signal,
+  );
   try {
     const now = new Date();
     const sync = resolveSyncOptions(config, now);
-    const partition = await firstPartition(api, config, stream.parent ? getStream(stream.parent).partition : stream.partition);
+    const partition = await firstPartition(
+      api,
+      config,
+      stream.parent ? getStream(stream.parent).partition : stream.partition,
+    );
     const children = new Map<string, ChildContext>();
     const parent = stream.parent ? getStream(stream.parent) : stream;
     if (stream.parent) children.set(stream.name, { state: null, api });
-    const ctx: ReadContext = { api, partition, options: sync, state: null, now, signal: controller.signal, warn: () => undefined, children };
+    const ctx: ReadContext = {
+      api,
+      partition,
+      options: sync,
+      state: null,
+      now,
+      signal: controller.signal,
+      warn: () => undefined,
+      children,
+    };
     const records: StreamRecord[] = [];
     let pages = 0;
     for await (const batch of parent.read(ctx)) {
       pages++;
-      const got = stream.parent ? (batch.children ?? []).filter((c) => c.stream === stream.name).flatMap((c) => c.records) : batch.records;
+      const got = stream.parent
+        ? (batch.children ?? []).filter((c) => c.stream === stream.name).flatMap((c) => c.records)
+        : batch.records;
       records.push(...got);
       if (records.length >= limit || !stream.parent || pages >= COMMENT_SEARCH_PAGES) break;
     }
@@ -79,7 +105,10 @@ export async function previewStream(runtime: Runtime, target: PreviewTarget, str
   }
 }
 
-async function resolveTarget(runtime: Runtime, target: PreviewTarget): Promise<{ credential: Credential; config: SourceConfig }> {
+async function resolveTarget(
+  runtime: Runtime,
+  target: PreviewTarget,
+): Promise<{ credential: Credential; config: SourceConfig }> {
   if (typeof target === 'string') {
     const source = await runtime.store.sources.findByNameOrId(target);
     if (!source.credential_id) throw configError('credential', `The source "${source.name}" has no credential.`);
@@ -89,7 +118,11 @@ async function resolveTarget(runtime: Runtime, target: PreviewTarget): Promise<{
   return { credential: draft.credential, config: draft.config };
 }
 
-async function firstPartition(api: ReturnType<typeof engineClient>, config: SourceConfig, kind: Partition['kind']): Promise<Partition> {
+async function firstPartition(
+  api: ReturnType<typeof engineClient>,
+  config: SourceConfig,
+  kind: Partition['kind'],
+): Promise<Partition> {
   if (kind === 'global') return GLOBAL;
   const { chosen } = chooseOrganizations(await api.organizations.list().all(), config);
   for (const org of chosen as Organization[]) {

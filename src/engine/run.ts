@@ -73,10 +73,18 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
   const { store } = runtime;
   const source = await store.sources.findByNameOrId(sourceRef);
   if (source.status === 'disabled') {
-    throw configError('status', `The source "${source.name}" is disabled${source.status_reason ? ` (${source.status_reason})` : ''}.`, `Give it a credential and activate it: \`snagsync sources update ${source.name} --credential NAME --status active\`.`);
+    throw configError(
+      'status',
+      `The source "${source.name}" is disabled${source.status_reason ? ` (${source.status_reason})` : ''}.`,
+      `Give it a credential and activate it: \`snagsync sources update ${source.name} --credential NAME --status active\`.`,
+    );
   }
   if (!source.credential_id) {
-    throw configError('credential', `The source "${source.name}" has no credential.`, `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`);
+    throw configError(
+      'credential',
+      `The source "${source.name}" has no credential.`,
+      `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`,
+    );
   }
   const credential = await store.credentials.findByNameOrId(source.credential_id);
   const now = options.now ?? new Date();
@@ -97,7 +105,10 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
   if (outer?.aborted) onOuterAbort();
   else outer?.addEventListener('abort', onOuterAbort, { once: true });
 
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? sync.concurrency, clientOptions.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
+  const concurrency = Math.max(
+    1,
+    Math.min(options.concurrency ?? sync.concurrency, clientOptions.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
+  );
   const done = execute({
     runtime,
     source,
@@ -119,7 +130,14 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
     outer?.removeEventListener('abort', onOuterAbort);
     active.delete(run.id);
   });
-  const handle: RunHandle = { runId: run.id, sourceId: source.id, sourceName: source.name, events, done, cancel: () => onOuterAbort() };
+  const handle: RunHandle = {
+    runId: run.id,
+    sourceId: source.id,
+    sourceName: source.name,
+    events,
+    done,
+    cancel: () => onOuterAbort(),
+  };
   active.set(run.id, handle);
   return handle;
 }
@@ -177,7 +195,13 @@ async function execute(x: Execution): Promise<RunSummary> {
   const heartbeat = setInterval(() => {
     store.runs.heartbeat(runId, storeTotals(rows)).then(
       (alive) => {
-        if (!alive) controller.abort(new SnagError('aborted', 'Another snagsync process judged this run stale and marked it failed; it stopped.'));
+        if (!alive)
+          controller.abort(
+            new SnagError(
+              'aborted',
+              'Another snagsync process judged this run stale and marked it failed; it stopped.',
+            ),
+          );
       },
       () => undefined,
     );
@@ -213,9 +237,25 @@ async function execute(x: Execution): Promise<RunSummary> {
           x.clientOptions,
           (e) => {
             if (e.type === 'rate-limit-wait') {
-              events.emit({ type: 'rate-limit-wait', stream, partition, ms: Math.round(e.ms), reason: e.reason, ...(e.limit !== undefined ? { limit: e.limit } : {}), ...(e.remaining !== undefined ? { remaining: e.remaining } : {}) });
+              events.emit({
+                type: 'rate-limit-wait',
+                stream,
+                partition,
+                ms: Math.round(e.ms),
+                reason: e.reason,
+                ...(e.limit !== undefined ? { limit: e.limit } : {}),
+                ...(e.remaining !== undefined ? { remaining: e.remaining } : {}),
+              });
             } else if (e.type === 'retry') {
-              events.emit({ type: 'retry', stream, partition, attempt: e.attempt, waitMs: Math.round(e.waitMs), ...(e.status !== undefined ? { status: e.status } : {}), ...(e.error !== undefined ? { error: e.error } : {}) });
+              events.emit({
+                type: 'retry',
+                stream,
+                partition,
+                attempt: e.attempt,
+                waitMs: Math.round(e.waitMs),
+                ...(e.status !== undefined ? { status: e.status } : {}),
+                ...(e.error !== undefined ? { error: e.error } : {}),
+              });
             }
           },
           controller.signal,
@@ -247,7 +287,8 @@ async function execute(x: Execution): Promise<RunSummary> {
         ? 'partial'
         : 'failed'
       : 'succeeded';
-  const error = status === 'succeeded' ? null : errorJson(fatal ?? firstFailure ?? new SnagError('internal', 'The run failed.'));
+  const error =
+    status === 'succeeded' ? null : errorJson(fatal ?? firstFailure ?? new SnagError('internal', 'The run failed.'));
   const totals = totalsOf(rows);
   const finishedAt = new Date();
   const summary: RunSummary = {
@@ -269,7 +310,8 @@ async function execute(x: Execution): Promise<RunSummary> {
   try {
     await store.runs.finish(runId, { status, error: error as RunError | null, totals: storeTotals(rows) });
     const fresh = await store.sources.get(source.id);
-    if (fresh?.schedule) await store.sources.update(source.id, { next_run_at: nextRunAfter(fresh.schedule, finishedAt) });
+    if (fresh?.schedule)
+      await store.sources.update(source.id, { next_run_at: nextRunAfter(fresh.schedule, finishedAt) });
   } catch (err) {
     summary.error ??= errorJson(err);
   }
@@ -288,7 +330,12 @@ async function execute(x: Execution): Promise<RunSummary> {
 
 function storeTotals(rows: readonly StreamRow[]) {
   const t = totalsOf(rows);
-  return { records_read: t.records_read, records_written: t.records_written, requests: t.requests, rate_limit_wait_ms: t.rate_limit_wait_ms };
+  return {
+    records_read: t.records_read,
+    records_written: t.records_written,
+    requests: t.requests,
+    rate_limit_wait_ms: t.rate_limit_wait_ms,
+  };
 }
 
 /**
@@ -296,7 +343,12 @@ function storeTotals(rows: readonly StreamRow[]) {
  * organization its projects (always listed) and organization streams, then every chosen project's streams — the
  * projects `concurrency` at a time, each project's streams one after the other.
  */
-async function plan(x: Execution, rc: RunContext, runOne: (job: Job) => Promise<JobResult>, stopped: () => boolean): Promise<void> {
+async function plan(
+  x: Execution,
+  rc: RunContext,
+  runOne: (job: Job) => Promise<JobResult>,
+  stopped: () => boolean,
+): Promise<void> {
   const { selected, source } = x;
   const config = source.config;
   const orgs: Organization[] = [];
@@ -311,7 +363,14 @@ async function plan(x: Execution, rc: RunContext, runOne: (job: Job) => Promise<
     throw orgRead.error ?? new SnagError('internal', 'The organizations could not be listed.');
   }
   const { chosen, missing } = chooseOrganizations(orgs, config);
-  for (const id of missing) warnRun(rc, 'organizations', '', 'organization-not-found', `The source names organization ${id}, which the token does not reach; it is left out.`);
+  for (const id of missing)
+    warnRun(
+      rc,
+      'organizations',
+      '',
+      'organization-not-found',
+      `The source names organization ${id}, which the token does not reach; it is left out.`,
+    );
 
   for (const s of streamsFor('global', selected)) {
     if (s.name === 'organizations' || stopped()) continue;
@@ -339,7 +398,13 @@ async function plan(x: Execution, rc: RunContext, runOne: (job: Job) => Promise<
     for (const p of chooseProjects(all, config)) projectParts.push(projectPartition(org, p));
   }
   for (const id of missingProjects(found, config)) {
-    warnRun(rc, 'projects', '', 'project-not-found', `The source names project ${id}, which is not among the projects the token sees; it is left out.`);
+    warnRun(
+      rc,
+      'projects',
+      '',
+      'project-not-found',
+      `The source names project ${id}, which is not among the projects the token sees; it is left out.`,
+    );
   }
   rc.events.emit({ type: 'plan', organizations: chosen.length, projects: projectParts.length });
 

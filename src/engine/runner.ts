@@ -2,7 +2,14 @@ import type { BugsnagClient } from '../bugsnag/client.js';
 import { SnagError, toSnagError } from '../core/errors.js';
 import type { Destination } from '../destinations/types.js';
 import type { Store } from '../store/repository.js';
-import type { ChildContext, Partition, ReadContext, StreamDefinition, StreamRecord, SyncOptions } from '../streams/types.js';
+import type {
+  ChildContext,
+  Partition,
+  ReadContext,
+  StreamDefinition,
+  StreamRecord,
+  SyncOptions,
+} from '../streams/types.js';
 import type { RunEvents, RunWarning, StreamOutcome } from './events.js';
 import { cancelledError, disposition, errorJson } from './failures.js';
 import { StreamRow } from './history.js';
@@ -76,14 +83,37 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   };
   if (job.write) {
     const named = label !== null ? { partitionLabel: label } : {};
-    rc.events.emit({ type: 'stream-start', stream: stream.name, partition: key, ...named, mode: incremental ? 'incremental' : 'full_refresh', resumed });
+    rc.events.emit({
+      type: 'stream-start',
+      stream: stream.name,
+      partition: key,
+      ...named,
+      mode: incremental ? 'incremental' : 'full_refresh',
+      resumed,
+    });
     await row.save(true);
     for (const [name, r] of childRows) {
-      rc.events.emit({ type: 'stream-start', stream: name, partition: key, ...named, mode: incremental ? 'incremental' : 'full_refresh', resumed: false });
+      rc.events.emit({
+        type: 'stream-start',
+        stream: name,
+        partition: key,
+        ...named,
+        mode: incremental ? 'incremental' : 'full_refresh',
+        resumed: false,
+      });
       await r.save(true);
     }
   }
-  const ctx: ReadContext = { api, partition, options: rc.options, state, now: rc.now, signal: rc.signal, warn, children };
+  const ctx: ReadContext = {
+    api,
+    partition,
+    options: rc.options,
+    state,
+    now: rc.now,
+    signal: rc.signal,
+    warn,
+    children,
+  };
 
   let result: JobResult = { outcome: 'ok', fatal: false };
   try {
@@ -92,15 +122,30 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
       for (const child of batch.children ?? []) {
         const r = childRows.get(child.stream);
         if (!r) continue;
-        const w = await rc.dest.writePage(child.stream, child.records, { sourceId: rc.sourceId, partition: key, state: child.state });
+        const w = await rc.dest.writePage(child.stream, child.records, {
+          sourceId: rc.sourceId,
+          partition: key,
+          state: child.state,
+        });
         r.recordsRead += child.records.length;
         r.recordsWritten += w.written;
         r.pages++;
-        rc.events.emit({ type: 'page', stream: child.stream, partition: key, records: child.records.length, recordsRead: r.recordsRead, pages: r.pages });
+        rc.events.emit({
+          type: 'page',
+          stream: child.stream,
+          partition: key,
+          records: child.records.length,
+          recordsRead: r.recordsRead,
+          pages: r.pages,
+        });
         await r.save();
       }
       if (job.write) {
-        const w = await rc.dest.writePage(stream.name, batch.records, { sourceId: rc.sourceId, partition: key, state: batch.state });
+        const w = await rc.dest.writePage(stream.name, batch.records, {
+          sourceId: rc.sourceId,
+          partition: key,
+          state: batch.state,
+        });
         row.recordsWritten += w.written;
       }
       row.recordsRead += batch.records.length;

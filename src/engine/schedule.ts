@@ -23,9 +23,18 @@ export function parseSchedule(input: string): Schedule {
   const m = /^(?:every )?(\d+(?:\.\d+)?\s*[smhdw])$/.exec(text);
   const ms = m ? parseDuration(m[1]!) : null;
   if (ms === null) {
-    throw configError('schedule', `"${input}" is not a schedule snagsync understands.`, 'Write "every 15m", "every 1h", "every 6h", "hourly" or "daily".');
+    throw configError(
+      'schedule',
+      `"${input}" is not a schedule snagsync understands.`,
+      'Write "every 15m", "every 1h", "every 6h", "hourly" or "daily".',
+    );
   }
-  if (ms < MIN_INTERVAL_MS) throw configError('schedule', `A schedule of "${input}" is too frequent.`, 'Schedule syncs at most once a minute (e.g. "every 15m").');
+  if (ms < MIN_INTERVAL_MS)
+    throw configError(
+      'schedule',
+      `A schedule of "${input}" is too frequent.`,
+      'Schedule syncs at most once a minute (e.g. "every 15m").',
+    );
   return { text: `every ${m![1]!.replace(/\s+/g, '')}`, intervalMs: ms };
 }
 

@@ -44,13 +44,27 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
       });
       options.onStart?.(handle);
       const summary = await handle.done;
-      results.push({ source_id: source.id, source_name: source.name, run_id: summary.run_id, status: summary.status, error: summary.error });
+      results.push({
+        source_id: source.id,
+        source_name: source.name,
+        run_id: summary.run_id,
+        status: summary.status,
+        error: summary.error,
+      });
     } catch (err) {
       const e = toSnagError(err);
-      results.push({ source_id: source.id, source_name: source.name, run_id: null, status: 'not-started', error: errorJson(e) });
+      results.push({
+        source_id: source.id,
+        source_name: source.name,
+        run_id: null,
+        status: 'not-started',
+        error: errorJson(e),
+      });
       // Not started (already running, no credential…): try again one interval later rather than on every sweep.
       if (!isSnagError(e, 'conflict') && source.schedule) {
-        await store.sources.update(source.id, { next_run_at: nextRunAfter(source.schedule, new Date()) }).catch(() => undefined);
+        await store.sources
+          .update(source.id, { next_run_at: nextRunAfter(source.schedule, new Date()) })
+          .catch(() => undefined);
       }
     }
   }

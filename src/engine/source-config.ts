@@ -6,7 +6,15 @@ import type { SourceConfig } from '../store/models.js';
 import { STREAM_NAMES, STREAMS } from '../streams/catalog.js';
 import { cliOptions, durationOption, integerOption, type IssueParams } from '../streams/options.js';
 import type { SyncOptions } from '../streams/types.js';
-import { parseFilterArgs, toBugsnagFilters, validateFilters, validateIds, validateStartDate, validateStreams, type StoredFilters } from './config.js';
+import {
+  parseFilterArgs,
+  toBugsnagFilters,
+  validateFilters,
+  validateIds,
+  validateStartDate,
+  validateStreams,
+  type StoredFilters,
+} from './config.js';
 import { isNoSchedule, parseSchedule } from './schedule.js';
 
 /**
@@ -30,7 +38,11 @@ export function judged<T extends z.ZodType>(schema: T, check: (value: z.output<T
       check(value);
     } catch (err) {
       if (!isSnagError(err, 'config')) throw err;
-      ctx.addIssue({ code: 'custom', message: err.message, params: (err.hint ? { hint: err.hint } : {}) satisfies IssueParams });
+      ctx.addIssue({
+        code: 'custom',
+        message: err.message,
+        params: (err.hint ? { hint: err.hint } : {}) satisfies IssueParams,
+      });
     }
   }) as T;
 }
@@ -48,13 +60,25 @@ const ids = (field: string) => judged(z.array(z.string()), (v) => validateIds(v,
 /** The engine's own options (not owned by one stream). */
 const ENGINE_SHAPE = {
   organizations: cli(
-    z.array(z.string()).nullable().optional().meta({ description: 'Organizations to read, by id (or name); none: every organization the credential reaches' }),
+    z
+      .array(z.string())
+      .nullable()
+      .optional()
+      .meta({ description: 'Organizations to read, by id (or name); none: every organization the credential reaches' }),
     { flag: 'org', placeholder: '<id>' },
   ),
-  projects: cli(ids('projects').nullable().optional().meta({ description: 'Only these projects, by id; none: every project' }), { flag: 'project', placeholder: '<id>' }),
-  exclude_projects: cli(ids('exclude_projects').nullable().optional().meta({ description: 'Projects to leave out, by id' }), { flag: 'exclude-project', placeholder: '<id>' }),
+  projects: cli(
+    ids('projects').nullable().optional().meta({ description: 'Only these projects, by id; none: every project' }),
+    { flag: 'project', placeholder: '<id>' },
+  ),
+  exclude_projects: cli(
+    ids('exclude_projects').nullable().optional().meta({ description: 'Projects to leave out, by id' }),
+    { flag: 'exclude-project', placeholder: '<id>' },
+  ),
   streams: cli(
-    judged(z.array(z.string().meta({ enum: [...STREAM_NAMES] })), (v) => validateStreams(v.flatMap((s) => s.split(','))))
+    judged(z.array(z.string().meta({ enum: [...STREAM_NAMES] })), (v) =>
+      validateStreams(v.flatMap((s) => s.split(','))),
+    )
       .nullable()
       .optional()
       .meta({ description: 'Streams to sync; none: the defaults, every stream but the heavy ones' }),
@@ -64,20 +88,33 @@ const ENGINE_SHAPE = {
     judged(z.string(), (v) => (v.trim() === '' ? v : validateStartDate(v)))
       .nullable()
       .optional()
-      .meta({ title: 'Start date', description: 'The oldest data to sync: an ISO 8601 time (2026-01-01) or a relative one (7d, 2w); none: all history' }),
+      .meta({
+        title: 'Start date',
+        description:
+          'The oldest data to sync: an ISO 8601 time (2026-01-01) or a relative one (7d, 2w); none: all history',
+      }),
     { placeholder: '<time>' },
   ),
   filters: cli(
-    judged(z.union([z.array(z.string()), FilterObject]), (v) => (Array.isArray(v) ? parseFilterArgs(v) : validateFilters(v as StoredFilters)))
+    judged(z.union([z.array(z.string()), FilterObject]), (v) =>
+      Array.isArray(v) ? parseFilterArgs(v) : validateFilters(v as StoredFilters),
+    )
       .nullable()
       .optional()
       .meta({
-        description: 'Bugsnag filters, each FIELD=VALUE or FIELD!=VALUE (e.g. app.release_stage=production); none: everything',
+        description:
+          'Bugsnag filters, each FIELD=VALUE or FIELD!=VALUE (e.g. app.release_stage=production); none: everything',
       }),
     { flag: 'filter', placeholder: '<FIELD=VALUE>' },
   ),
-  lookback: durationOption({ description: 'How far each incremental pass reaches back for late arrivals', default: '15m' }),
-  concurrency: integerOption(1, 8, { description: "Projects read at once (at most the token's in-flight cap)", default: 1 }),
+  lookback: durationOption({
+    description: 'How far each incremental pass reaches back for late arrivals',
+    default: '15m',
+  }),
+  concurrency: integerOption(1, 8, {
+    description: "Projects read at once (at most the token's in-flight cap)",
+    default: 1,
+  }),
 } as const;
 
 /** Every stream's own options, in catalog order. A key declared twice is a bug, caught at load. */
@@ -85,7 +122,8 @@ function streamOptionShape(): Record<string, z.ZodType> {
   const out: Record<string, z.ZodType> = {};
   for (const s of STREAMS) {
     for (const [key, schema] of Object.entries(s.options?.shape ?? {})) {
-      if (key in out || key in ENGINE_SHAPE) throw new Error(`source option ${key} is declared twice (stream ${s.name})`);
+      if (key in out || key in ENGINE_SHAPE)
+        throw new Error(`source option ${key} is declared twice (stream ${s.name})`);
       out[key] = schema as z.ZodType;
     }
   }
@@ -96,16 +134,21 @@ function streamOptionShape(): Record<string, z.ZodType> {
 export const SOURCE_CONFIG_SHAPE: Readonly<Record<string, z.ZodType>> = { ...ENGINE_SHAPE, ...streamOptionShape() };
 export const SOURCE_CONFIG_KEYS: readonly string[] = Object.keys(SOURCE_CONFIG_SHAPE);
 /** The keys that are only stored when set (the rest of the config view always shows the others). */
-export const TUNING_KEYS: readonly string[] = SOURCE_CONFIG_KEYS.filter((k) => !['organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'filters', 'full_reports'].includes(k));
+export const TUNING_KEYS: readonly string[] = SOURCE_CONFIG_KEYS.filter(
+  (k) =>
+    !['organizations', 'projects', 'exclude_projects', 'streams', 'start_date', 'filters', 'full_reports'].includes(k),
+);
 
 /** `source_config` as the HTTP API takes it: unknown keys are refused, each on its own field. */
 export const SourceConfigSchema = z.strictObject(SOURCE_CONFIG_SHAPE, {
-  error: (iss) => (iss.code === 'unrecognized_keys' ? `source_config takes ${SOURCE_CONFIG_KEYS.join(', ')}.` : undefined),
+  error: (iss) =>
+    iss.code === 'unrecognized_keys' ? `source_config takes ${SOURCE_CONFIG_KEYS.join(', ')}.` : undefined,
 });
 
 /** Where a source writes (where it may not is checked against the home when the source is saved: engine/sources.ts). */
 export const SourceDestinationSchema = judged(z.string(), (url) => parseDestinationUrl(url)).meta({
-  description: 'sqlite:PATH, jsonl:FOLDER or postgres://USER@HOST:PORT/DATABASE?schema=NAME; default: sqlite:<home>/bugsnag.db',
+  description:
+    'sqlite:PATH, jsonl:FOLDER or postgres://USER@HOST:PORT/DATABASE?schema=NAME; default: sqlite:<home>/bugsnag.db',
   examples: ['sqlite:bugsnag.db', 'jsonl:bugsnag-data', 'postgres://loader@db.internal:5432/warehouse?schema=bugsnag'],
 });
 
@@ -134,9 +177,13 @@ export function sourceInputProblems(raw: unknown): Record<string, Problem> {
   const r = SourceInputSchema.safeParse(raw);
   return r.success ? {} : problemsOf(r.error.issues);
 }
-export function parseSourceInput(raw: unknown): { data: ParsedSourceInput; error: null } | { data: null; error: SnagError } {
+export function parseSourceInput(
+  raw: unknown,
+): { data: ParsedSourceInput; error: null } | { data: null; error: SnagError } {
   const r = SourceInputSchema.safeParse(raw);
-  return r.success ? { data: r.data as ParsedSourceInput, error: null } : { data: null, error: problemsError(problemsOf(r.error.issues))! };
+  return r.success
+    ? { data: r.data as ParsedSourceInput, error: null }
+    : { data: null, error: problemsError(problemsOf(r.error.issues))! };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -161,7 +208,10 @@ const KIND: Record<string, string> = {
  * Every problem, keyed by field: a path inside `containers` (nested objects such as `source_config`) keeps two
  * levels (`source_config.streams`), any other keeps one; the first problem of a field wins.
  */
-export function problemsOf(issues: readonly z.core.$ZodIssue[], containers: readonly string[] = []): Record<string, Problem> {
+export function problemsOf(
+  issues: readonly z.core.$ZodIssue[],
+  containers: readonly string[] = [],
+): Record<string, Problem> {
   const out: Record<string, Problem> = {};
   const put = (field: string, p: Problem) => {
     out[field] ??= p;
@@ -179,11 +229,18 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], containers: read
     }
     const hint = (iss as { params?: IssueParams }).params?.hint;
     if (iss.code === 'custom') put(field, hint ? { message: iss.message, hint } : { message: iss.message });
-    else if (iss.code === 'invalid_type' && / received undefined$/.test(iss.message) && path.length <= depth) put(field, { message: `${field} is required.` });
-    else if (iss.code === 'invalid_type' && !iss.message.startsWith('Give ')) put(field, { message: `${field} must be ${expected(iss, path.length > depth)}.` });
-    else if (iss.code === 'invalid_value') put(field, { message: `${field} must be ${iss.values.map((v) => JSON.stringify(v)).join(' or ')}.` });
-    else if (iss.code === 'invalid_union') put(field, { message: `${field} is not in a form snagsync takes.`, hint: `See the description of ${field}.` });
-    else put(field, { message: iss.message.startsWith('Give ') ? `${field}: ${iss.message}` : `${field}: ${iss.message}.` });
+    else if (iss.code === 'invalid_type' && / received undefined$/.test(iss.message) && path.length <= depth)
+      put(field, { message: `${field} is required.` });
+    else if (iss.code === 'invalid_type' && !iss.message.startsWith('Give '))
+      put(field, { message: `${field} must be ${expected(iss, path.length > depth)}.` });
+    else if (iss.code === 'invalid_value')
+      put(field, { message: `${field} must be ${iss.values.map((v) => JSON.stringify(v)).join(' or ')}.` });
+    else if (iss.code === 'invalid_union')
+      put(field, { message: `${field} is not in a form snagsync takes.`, hint: `See the description of ${field}.` });
+    else
+      put(field, {
+        message: iss.message.startsWith('Give ') ? `${field}: ${iss.message}` : `${field}: ${iss.message}.`,
+      });
   }
   return out;
 }
@@ -198,7 +255,10 @@ export function problemsError(problems: Readonly<Record<string, Problem>>): Snag
   const first = Object.keys(problems)[0];
   if (first === undefined) return null;
   const p = problems[first]!;
-  return new SnagError('config', p.message, { ...(p.hint ? { hint: p.hint } : {}), details: { field: first, fields: { ...problems } } });
+  return new SnagError('config', p.message, {
+    ...(p.hint ? { hint: p.hint } : {}),
+    details: { field: first, fields: { ...problems } },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -220,7 +280,8 @@ export function optionValue<T>(config: SourceConfig, key: string): T {
 
 /** Times made absolute, durations in milliseconds, defaults applied. */
 export function resolveSyncOptions(config: SourceConfig, now: Date): SyncOptions & { concurrency: number } {
-  const ms = (key: string) => parseDuration(optionValue<string>(config, key)) ?? parseDuration(optionDefault(key) as string)!;
+  const ms = (key: string) =>
+    parseDuration(optionValue<string>(config, key)) ?? parseDuration(optionDefault(key) as string)!;
   const start = typeof config.start_date === 'string' && config.start_date ? resolveTime(config.start_date, now) : null;
   return {
     startDate: start,

@@ -6,9 +6,25 @@ import { REDACTED } from '../core/redact.js';
 import type { Runtime } from '../runtime.js';
 import type { Credential, Source, SourceConfig, SourceStatus } from '../store/models.js';
 import { DEFAULT_STREAMS, STREAMS } from '../streams/catalog.js';
-import { configError, parseFilterArgs, resolveOrganizations, unknownFilterFields, validateFilters, validateIds, validateStartDate, validateStreams, type StoredFilters } from './config.js';
+import {
+  configError,
+  parseFilterArgs,
+  resolveOrganizations,
+  unknownFilterFields,
+  validateFilters,
+  validateIds,
+  validateStartDate,
+  validateStreams,
+  type StoredFilters,
+} from './config.js';
 import { isNoSchedule, parseSchedule } from './schedule.js';
-import { effectiveOptions, parseSourceInput, SOURCE_CONFIG_KEYS, SourceInputSchema, type SourceInput } from './source-config.js';
+import {
+  effectiveOptions,
+  parseSourceInput,
+  SOURCE_CONFIG_KEYS,
+  SourceInputSchema,
+  type SourceInput,
+} from './source-config.js';
 
 /**
  * Creating and changing sources, for every face (CLI, HTTP API, library): input is checked against the source
@@ -44,14 +60,25 @@ function parseInput(input: unknown): ParsedInput {
   return r.data;
 }
 
-export async function createSource(runtime: Runtime, raw: SourceInput, options: SourceServiceOptions = {}): Promise<SourceResult> {
+export async function createSource(
+  runtime: Runtime,
+  raw: SourceInput,
+  options: SourceServiceOptions = {},
+): Promise<SourceResult> {
   const input = parseInput(raw);
   if (!input.name?.trim()) throw configError('name', 'A source needs a name.', 'Give one with --name.');
-  if (!input.credential?.trim()) throw configError('credential', 'A source needs a credential.', 'Give its name or id with --credential (see `snagsync credentials list`).');
+  if (!input.credential?.trim())
+    throw configError(
+      'credential',
+      'A source needs a credential.',
+      'Give its name or id with --credential (see `snagsync credentials list`).',
+    );
   const credential = await runtime.store.credentials.findByNameOrId(input.credential.trim());
   const warnings: string[] = [];
   const config = buildConfig({}, input, credential, warnings);
-  const destination = input.destination ? normalizeDestination(input.destination, options.cwd, runtime.home) : defaultDestinationUrl(runtime.home);
+  const destination = input.destination
+    ? normalizeDestination(input.destination, options.cwd, runtime.home)
+    : defaultDestinationUrl(runtime.home);
   const schedule = scheduleOf(input.schedule);
   const source = await runtime.store.sources.create({
     name: input.name.trim(),
@@ -65,7 +92,12 @@ export async function createSource(runtime: Runtime, raw: SourceInput, options: 
   return { source, warnings };
 }
 
-export async function updateSource(runtime: Runtime, ref: string, raw: SourceInput, options: SourceServiceOptions = {}): Promise<SourceResult> {
+export async function updateSource(
+  runtime: Runtime,
+  ref: string,
+  raw: SourceInput,
+  options: SourceServiceOptions = {},
+): Promise<SourceResult> {
   const input = parseInput(raw);
   const current = await runtime.store.sources.findByNameOrId(ref);
   const credential = input.credential
@@ -85,7 +117,8 @@ export async function updateSource(runtime: Runtime, ref: string, raw: SourceInp
     // A source disabled because its credential was removed comes back once it has a credential again.
     if (current.status === 'disabled' && input.status === undefined) patch.status = 'active';
   }
-  if (input.destination !== undefined) patch.destination = normalizeDestination(input.destination, options.cwd, runtime.home);
+  if (input.destination !== undefined)
+    patch.destination = normalizeDestination(input.destination, options.cwd, runtime.home);
   if (input.schedule !== undefined) {
     const schedule = scheduleOf(input.schedule);
     patch.schedule = schedule;
@@ -93,7 +126,11 @@ export async function updateSource(runtime: Runtime, ref: string, raw: SourceInp
   }
   if (input.status !== undefined) {
     if (input.status === 'active' && !(patch.credential_id ?? current.credential_id)) {
-      throw configError('status', `The source "${current.name}" has no credential, so it cannot be activated.`, 'Give it one with --credential.');
+      throw configError(
+        'status',
+        `The source "${current.name}" has no credential, so it cannot be activated.`,
+        'Give it one with --credential.',
+      );
     }
     patch.status = input.status as SourceStatus;
     patch.status_reason = null;
@@ -126,9 +163,11 @@ function buildConfig(
   warnings: string[],
 ): SourceConfig {
   const config: SourceConfig = { ...base };
-  if (input.organizations !== undefined) config.organizations = resolveOrganizations(input.organizations ?? [], credential?.organizations ?? []);
+  if (input.organizations !== undefined)
+    config.organizations = resolveOrganizations(input.organizations ?? [], credential?.organizations ?? []);
   if (input.projects !== undefined) config.projects = validateIds(input.projects ?? [], 'projects');
-  if (input.exclude_projects !== undefined) config.exclude_projects = validateIds(input.exclude_projects ?? [], 'exclude_projects');
+  if (input.exclude_projects !== undefined)
+    config.exclude_projects = validateIds(input.exclude_projects ?? [], 'exclude_projects');
   if (input.streams !== undefined) {
     if (input.streams === null || input.streams.length === 0) delete config.streams;
     else config.streams = validateStreams(input.streams.flatMap((s) => s.split(',')));
@@ -143,7 +182,9 @@ function buildConfig(
     if (Object.keys(filters).length) config.filters = filters;
     else delete config.filters;
     for (const f of unknownFilterFields(filters)) {
-      warnings.push(`"${f}" is not one of Bugsnag's documented filter fields; Bugsnag silently ignores unknown fields. Check the project's event_fields if it is a custom one.`);
+      warnings.push(
+        `"${f}" is not one of Bugsnag's documented filter fields; Bugsnag silently ignores unknown fields. Check the project's event_fields if it is a custom one.`,
+      );
     }
   }
   // Options were judged by the schema already: set (trimmed), or cleared with null.
@@ -157,7 +198,8 @@ function buildConfig(
   for (const key of OPTION_KEYS) {
     const owner = OWNER.get(key);
     const v = input[key];
-    if (owner && v !== undefined && v !== null && v !== false && !streams.includes(owner)) warnings.push(`${key} has no effect: the ${owner} stream is not selected.`);
+    if (owner && v !== undefined && v !== null && v !== false && !streams.includes(owner))
+      warnings.push(`${key} has no effect: the ${owner} stream is not selected.`);
   }
   return config;
 }
@@ -168,7 +210,11 @@ function buildConfig(
  */
 function normalizeDestination(url: string, cwd: string | undefined, home: string): string {
   if (url.includes(`:${REDACTED}@`)) {
-    throw configError('destination', `The destination URL holds a hidden password (${REDACTED}).`, 'Give the URL with its real password, or none (PGPASSWORD or ~/.pgpass where snagsync runs).');
+    throw configError(
+      'destination',
+      `The destination URL holds a hidden password (${REDACTED}).`,
+      'Give the URL with its real password, or none (PGPASSWORD or ~/.pgpass where snagsync runs).',
+    );
   }
   const target = parseDestinationUrl(url, cwd ? { cwd } : {});
   checkDestinationPath(target, { home });

@@ -62,27 +62,33 @@ export function nodeTransport(options: NodeTransportOptions = {}): Transport {
       const headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate, br', ...request.headers };
       if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
       signal.addEventListener('abort', onAbort, { once: true });
-      req = lib.request(url, { method: request.method, headers, lookup, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
-        const out = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) {
-          if (v === undefined) continue;
-          for (const one of Array.isArray(v) ? v : [v]) out.append(k, one);
-        }
-        const chunks: Buffer[] = [];
-        const body = decoded(res, res.headers['content-encoding']);
-        body.on('data', (c: Buffer) => chunks.push(c));
-        body.once('error', reject);
-        res.once('error', reject);
-        // A connection cut mid-body ends the response without completing it: that is a transfer failure.
-        res.once('aborted', () => reject(Object.assign(new Error('socket hang up: the answer was cut off'), { code: 'ECONNRESET' })));
-        body.once('end', () => {
-          if (!res.complete) {
-            reject(Object.assign(new Error('socket hang up: the answer was cut off'), { code: 'ECONNRESET' }));
-            return;
+      req = lib.request(
+        url,
+        { method: request.method, headers, lookup, agent: agents[url.protocol as 'http:' | 'https:'] },
+        (res) => {
+          const out = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v === undefined) continue;
+            for (const one of Array.isArray(v) ? v : [v]) out.append(k, one);
           }
-          resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
-        });
-      });
+          const chunks: Buffer[] = [];
+          const body = decoded(res, res.headers['content-encoding']);
+          body.on('data', (c: Buffer) => chunks.push(c));
+          body.once('error', reject);
+          res.once('error', reject);
+          // A connection cut mid-body ends the response without completing it: that is a transfer failure.
+          res.once('aborted', () =>
+            reject(Object.assign(new Error('socket hang up: the answer was cut off'), { code: 'ECONNRESET' })),
+          );
+          body.once('end', () => {
+            if (!res.complete) {
+              reject(Object.assign(new Error('socket hang up: the answer was cut off'), { code: 'ECONNRESET' }));
+              return;
+            }
+            resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
       req.once('error', reject);
       if (request.body !== undefined) req.end(request.body);
       else req.end();

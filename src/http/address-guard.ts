@@ -14,7 +14,13 @@ import { SnagError } from '../core/errors.js';
 export const ALLOW_LINK_LOCAL_ENV = 'SNAGSYNC_ALLOW_LINK_LOCAL';
 
 /** Host names of metadata services that are not IP literals. */
-const METADATA_NAMES = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_NAMES = new Set([
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'instance-data.ec2.internal',
+]);
 
 export function linkLocalAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   const v = env[ALLOW_LINK_LOCAL_ENV];
@@ -23,7 +29,10 @@ export function linkLocalAllowed(env: NodeJS.ProcessEnv = process.env): boolean 
 
 /** Why `address` (an IP literal) is refused, or null when it is fine. */
 export function forbiddenAddressReason(address: string): string | null {
-  const a = address.toLowerCase().replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const a = address
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '');
   const family = isIP(a);
   if (family === 4) return ipv4Reason(a);
   if (family !== 6) return null;
@@ -41,7 +50,8 @@ export function forbiddenAddressReason(address: string): string | null {
   }
   const first = parseInt(a.split(':')[0] || '0', 16);
   if ((first & 0xffc0) === 0xfe80) return 'a link-local IPv6 address (fe80::/10)';
-  if (/^fd00:ec2:(0{0,4}:){0,4}:?254$/.test(a) || a === 'fd00:ec2::254') return 'the cloud metadata service (fd00:ec2::254)';
+  if (/^fd00:ec2:(0{0,4}:){0,4}:?254$/.test(a) || a === 'fd00:ec2::254')
+    return 'the cloud metadata service (fd00:ec2::254)';
   return null;
 }
 
@@ -70,7 +80,11 @@ export function refusedHostError(host: string, reason: string, resolvedTo?: stri
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-export type LookupFunction = (hostname: string, options: LookupOneOptions | LookupAllOptions, callback: LookupCallback) => void;
+export type LookupFunction = (
+  hostname: string,
+  options: LookupOneOptions | LookupAllOptions,
+  callback: LookupCallback,
+) => void;
 
 /**
  * A `lookup` for node:http(s) and net that refuses link-local and metadata answers before any connection is made.
@@ -101,7 +115,10 @@ export function guardedLookup(resolve: LookupFunction = dns.lookup as unknown as
  * The connection then resolves again (normally from the OS cache); the node:http transport syncs use checks the very
  * addresses it connects to.
  */
-export async function assertHostAllowed(hostname: string, resolve: LookupFunction = dns.lookup as unknown as LookupFunction): Promise<void> {
+export async function assertHostAllowed(
+  hostname: string,
+  resolve: LookupFunction = dns.lookup as unknown as LookupFunction,
+): Promise<void> {
   if (linkLocalAllowed()) return;
   const h = hostname.replace(/^\[|\]$/g, '');
   const literal = forbiddenHostReason(h);

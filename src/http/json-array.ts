@@ -33,7 +33,7 @@ export interface JsonArrayOptions {
 
 export const DEFAULT_MAX_ELEMENT_BYTES = 64 * 1024 * 1024;
 
-const enum S {
+enum S {
   BeforeArray,
   ValueOrEnd,
   Value,
@@ -146,7 +146,8 @@ export async function* jsonArrayElements(
             state = S.Done;
             break;
           }
-          if (b === 0x5d || b === 0x2c) fail('malformed', `unexpected "${String.fromCharCode(b)}" where element ${count + 1} should start`);
+          if (b === 0x5d || b === 0x2c)
+            fail('malformed', `unexpected "${String.fromCharCode(b)}" where element ${count + 1} should start`);
           state = S.Value;
           start = i;
           if (b === QUOTE) inString = true;
@@ -168,14 +169,20 @@ export async function* jsonArrayElements(
       parts.push(buf.subarray(start));
       partBytes += n - start;
     }
-    if (partBytes > maxBytes) fail('too_large', `element ${count + 1} of the JSON array is larger than ${maxBytes} bytes`);
+    if (partBytes > maxBytes)
+      fail('too_large', `element ${count + 1} of the JSON array is larger than ${maxBytes} bytes`);
     for (const v of ready) yield v;
   }
   if (state === S.Value && scalar) {
-    fail('truncated', `the JSON array ended after ${count} element${count === 1 ? "" : "s"} without its closing "]"`);
+    fail('truncated', `the JSON array ended after ${count} element${count === 1 ? '' : 's'} without its closing "]"`);
   }
   if (state !== S.Done) {
-    fail('truncated', state === S.BeforeArray ? 'the body is empty, not a JSON array' : `the JSON array ended after ${count} element${count === 1 ? "" : "s"} without its closing "]"`);
+    fail(
+      'truncated',
+      state === S.BeforeArray
+        ? 'the body is empty, not a JSON array'
+        : `the JSON array ended after ${count} element${count === 1 ? '' : 's'} without its closing "]"`,
+    );
   }
 }
 
@@ -201,7 +208,9 @@ export async function* jsonArrayPages(
  * The bytes, gunzipped when the first two are gzip's magic number (1f 8b): a download may arrive compressed even
  * without `Content-Encoding` (a `.json.gz` object served as it is stored). A JSON text never starts with 0x1f.
  */
-export async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer, void, undefined> {
+export async function* gunzipIfNeeded(
+  source: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<Buffer, void, undefined> {
   const it = source[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let ended = false;
@@ -241,5 +250,9 @@ export async function* gunzipIfNeeded(source: AsyncIterable<Uint8Array | string>
 }
 
 function toBuffer(v: Uint8Array | string): Buffer {
-  return typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return typeof v === 'string'
+    ? Buffer.from(v, 'utf8')
+    : Buffer.isBuffer(v)
+      ? v
+      : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }

@@ -41,13 +41,15 @@ export function classifyTransportError(err: unknown): TransportFailure {
   const codes: string[] = [];
   const messages: string[] = [];
   collect(err, codes, messages, 0);
-  const tls = codes.find((c) => TLS_CODE.test(c)) ?? (messages.some((m) => /certificate|ssl|tls/i.test(m)) ? 'TLS' : undefined);
+  const tls =
+    codes.find((c) => TLS_CODE.test(c)) ?? (messages.some((m) => /certificate|ssl|tls/i.test(m)) ? 'TLS' : undefined);
   if (tls) {
     return { kind: 'tls', code: tls, reason: REASONS[tls] ?? 'TLS handshake or certificate failure' };
   }
   const code = codes.find((c) => c in REASONS) ?? codes[0];
   const terminated = messages.some((m) => /terminated|other side closed|socket hang up/i.test(m));
-  const reason = (code && REASONS[code]) ?? (terminated ? 'connection closed before the answer was complete' : 'network failure');
+  const reason =
+    (code && REASONS[code]) ?? (terminated ? 'connection closed before the answer was complete' : 'network failure');
   return code ? { kind: 'network', code, reason } : { kind: 'network', reason };
 }
 

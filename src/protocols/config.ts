@@ -24,7 +24,9 @@ function credentialSchema(name: (typeof CREDENTIAL_FIELDS)[number]): z.ZodType {
   const examples = f.options?.map((o) => o.value).filter((v) => v !== '');
   if (examples?.length) meta.examples = examples;
   const missing = `Give the ${f.label.toLowerCase()} ("${name}").`;
-  const base = z.string({ error: (iss) => (iss.input === undefined ? missing : undefined) }).min(1, { message: missing });
+  const base = z
+    .string({ error: (iss) => (iss.input === undefined ? missing : undefined) })
+    .min(1, { message: missing });
   return (f.required ? base : base.optional()).meta(meta);
 }
 
@@ -49,10 +51,13 @@ export interface ConnectorConfig {
  */
 export function parseConnectorConfig(raw: unknown): ConnectorConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SnagError('config', 'The config must be a JSON object.', { hint: 'Give at least {"token": "…"} (and "host" for another Bugsnag than api.bugsnag.com).' });
+    throw new SnagError('config', 'The config must be a JSON object.', {
+      hint: 'Give at least {"token": "…"} (and "host" for another Bugsnag than api.bugsnag.com).',
+    });
   }
   const r = ConnectorConfigSchema.safeParse(raw);
-  if (!r.success) throw problemsError(problemsOf(r.error.issues)) ?? new SnagError('config', 'The config is not valid.');
+  if (!r.success)
+    throw problemsError(problemsOf(r.error.issues)) ?? new SnagError('config', 'The config is not valid.');
   const data = r.data as Record<string, unknown>;
   const options: Record<string, unknown> = {};
   for (const k of Object.keys(OPTION_SHAPE)) if (data[k] !== undefined && data[k] !== null) options[k] = data[k];
@@ -69,6 +74,10 @@ function hostDefault(): string {
 
 /** The config's JSON Schema (draft-07, as Airbyte's connectionSpecification is). */
 export function connectorConfigJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(ConnectorConfigSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(ConnectorConfigSchema, {
+    target: 'draft-7',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   return { ...schema, title: 'Bugsnag (snagsync)', additionalProperties: true };
 }

@@ -70,7 +70,11 @@ export class ProtocolDestination implements Destination {
     return { created: [], addedColumns: [] };
   }
 
-  async writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult> {
+  async writePage(
+    stream: string,
+    records: readonly DestinationRecord[],
+    checkpoint: CheckpointWrite,
+  ): Promise<WriteResult> {
     const partitions = (this.states[stream] ??= {});
     partitions[checkpoint.partition] = checkpoint.state;
     if (!this.modes.has(stream)) return { written: 0, unchanged: 0 };
@@ -109,7 +113,11 @@ export class ProtocolDestination implements Destination {
   }
 
   async describe(): Promise<DestinationSchema> {
-    return { kind: this.kind, location: this.location, streams: [...this.counts].map(([name, records]) => ({ name, records, columns: [], definition: 'stdout' })) };
+    return {
+      kind: this.kind,
+      location: this.location,
+      streams: [...this.counts].map(([name, records]) => ({ name, records, columns: [], definition: 'stdout' })),
+    };
   }
 
   async close(): Promise<void> {}

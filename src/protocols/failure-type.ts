@@ -6,7 +6,17 @@ import type { ErrorCode } from '../core/errors.js';
  */
 export type FailureType = 'config_error' | 'transient_error' | 'system_error';
 
-const CONFIG: readonly ErrorCode[] = ['config', 'usage', 'auth_invalid', 'auth_project_key', 'auth_revoked', 'forbidden', 'plan_feature', 'not_bugsnag', 'tls'];
+const CONFIG: readonly ErrorCode[] = [
+  'config',
+  'usage',
+  'auth_invalid',
+  'auth_project_key',
+  'auth_revoked',
+  'forbidden',
+  'plan_feature',
+  'not_bugsnag',
+  'tls',
+];
 const TRANSIENT: readonly ErrorCode[] = ['rate_limited', 'server_error', 'network', 'aborted'];
 
 export function failureTypeOf(code: string): FailureType {

@@ -36,12 +36,27 @@ export async function runProtocolSync(o: ProtocolSyncOptions): Promise<RunSummar
   const home = mkdtempSync(join(tmpdir(), 'snagsync-protocol-'));
   // The throwaway home's master key lives in this process only: a home left behind by a kill -9 holds a sealed token
   // that nothing can open. (The user's own key and home are neither needed nor touched.)
-  const env: NodeJS.ProcessEnv = { ...o.env, SNAGSYNC_HOME: home, [MASTER_KEY_ENV]: randomBytes(32).toString('base64') };
+  const env: NodeJS.ProcessEnv = {
+    ...o.env,
+    SNAGSYNC_HOME: home,
+    [MASTER_KEY_ENV]: randomBytes(32).toString('base64'),
+  };
   const runtime = openRuntime({ home, env });
   try {
-    const credentials = createCredentialService({ store: runtime.store, vault: runtime.vault, home, env, logger: undefined });
+    const credentials = createCredentialService({
+      store: runtime.store,
+      vault: runtime.vault,
+      home,
+      env,
+      logger: undefined,
+    });
     await credentials.createCredential({ name: NAME, token: o.config.token, host: o.config.host }, { verify: false });
-    await createSource(runtime, { ...o.config.options, name: NAME, credential: NAME, streams: o.streams.map((s) => s.name) });
+    await createSource(runtime, {
+      ...o.config.options,
+      name: NAME,
+      credential: NAME,
+      streams: o.streams.map((s) => s.name),
+    });
     const destination = new ProtocolDestination(o.streams, o.state, o.sink);
     const handle = await startRun(runtime, NAME, { destination, ...(o.signal ? { signal: o.signal } : {}) });
     // Events emitted before this line are in the history; later ones arrive live, in order, as they are emitted.

@@ -50,9 +50,13 @@ export function resolveServerKey(options: { env: NodeJS.ProcessEnv; home: string
 function checkKey(key: string, origin: string): string {
   registerSecret(key);
   if (key.length < MIN_KEY_LENGTH || /\s/.test(key)) {
-    throw new SnagError('config', `The server key in ${origin} is too weak: it needs at least ${MIN_KEY_LENGTH} characters and no spaces.`, {
-      hint: 'Use a long random value, e.g. openssl rand -base64 32.',
-    });
+    throw new SnagError(
+      'config',
+      `The server key in ${origin} is too weak: it needs at least ${MIN_KEY_LENGTH} characters and no spaces.`,
+      {
+        hint: 'Use a long random value, e.g. openssl rand -base64 32.',
+      },
+    );
   }
   return key;
 }
@@ -63,7 +67,10 @@ function readKeyFile(file: string): string | null {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SnagError('config', `Cannot read the server key file ${file}.`, { cause: err, hint: 'Check its permissions.' });
+    throw new SnagError('config', `Cannot read the server key file ${file}.`, {
+      cause: err,
+      hint: 'Check its permissions.',
+    });
   }
   if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
     throw new SnagError('config', `The server key file ${file} can be read by other users.`, {
@@ -81,7 +88,10 @@ function writeKeyFile(file: string, key: string): boolean {
     fd = openSync(file, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new SnagError('config', `Cannot write the server key file ${file}.`, { cause: err, hint: 'Check the permissions of the snagsync home.' });
+    throw new SnagError('config', `Cannot write the server key file ${file}.`, {
+      cause: err,
+      hint: 'Check the permissions of the snagsync home.',
+    });
   }
   try {
     writeSync(fd, `${key}\n`);

@@ -109,7 +109,16 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
 
   app.setErrorHandler(async (err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler(async (request, reply) =>
-    sendError(request, reply, new HttpProblem(404, 'not_found', `Nothing at ${request.method} ${request.url.split('?')[0]}.`, 'The API is described at /api/openapi.json.')),
+    sendError(
+      request,
+      reply,
+      new HttpProblem(
+        404,
+        'not_found',
+        `Nothing at ${request.method} ${request.url.split('?')[0]}.`,
+        'The API is described at /api/openapi.json.',
+      ),
+    ),
   );
 
   // Route schemas are zod (fastify-type-provider-zod). Answers keep the shapes the handlers build: the schemas
@@ -138,7 +147,11 @@ function registerLifecycle(app: FastifyInstance, deps: ServerDeps, scheduler: Bu
       handle = startScheduler(deps.runtime, {
         ...(tickMs !== undefined ? { tickMs } : {}),
         onStart: (run) => deps.runs.adopt(run, 'schedule'),
-        onResults: (results) => deps.logger.info({ results: results.map((r) => ({ source: r.source_name, run_id: r.run_id, status: r.status })) }, 'scheduled runs done'),
+        onResults: (results) =>
+          deps.logger.info(
+            { results: results.map((r) => ({ source: r.source_name, run_id: r.run_id, status: r.status })) },
+            'scheduled runs done',
+          ),
         onError: (err) => deps.logger.error({ err }, 'scheduler sweep failed'),
       });
     });

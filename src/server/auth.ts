@@ -61,7 +61,12 @@ export function wantsJson(request: FastifyRequest): boolean {
 async function refuse(request: FastifyRequest, reply: FastifyReply, app: FastifyInstance): Promise<FastifyReply> {
   if (wantsJson(request)) {
     reply.header('www-authenticate', 'Bearer realm="snagsync"');
-    throw new HttpProblem(401, 'unauthorized', 'Authentication required.', `${keyHint(app)} In a browser, log in at /login.`);
+    throw new HttpProblem(
+      401,
+      'unauthorized',
+      'Authentication required.',
+      `${keyHint(app)} In a browser, log in at /login.`,
+    );
   }
   const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
   return reply.redirect(`/login${next}`, 303);

@@ -24,7 +24,12 @@ export function registerCsrf(app: FastifyInstance): void {
     }
     const given = csrfTokenOf(request);
     if (given === null || !keysMatch(given, request.auth.session.csrfToken)) {
-      throw new HttpProblem(403, 'csrf', 'The form has expired or did not come from this page (missing or wrong CSRF token).', 'Reload the page and try again.');
+      throw new HttpProblem(
+        403,
+        'csrf',
+        'The form has expired or did not come from this page (missing or wrong CSRF token).',
+        'Reload the page and try again.',
+      );
     }
   });
 }

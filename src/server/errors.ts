@@ -1,4 +1,4 @@
-import { isSnagError, SnagError, toSnagError, type ErrorCode } from '../core/errors.js';
+import { isSnagError, type SnagError, toSnagError, type ErrorCode } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { validationError } from './validation.js';
 
@@ -85,7 +85,8 @@ export function fieldProblems(err: SnagError): Record<string, FieldProblem> {
     }
   }
   const field = err.details.field;
-  if (typeof field === 'string' && !out[field]) out[field] = err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
+  if (typeof field === 'string' && !out[field])
+    out[field] = err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
   return out;
 }
 
@@ -156,16 +157,36 @@ function frameworkProblem(fe: FrameworkError): HttpProblem {
   const status = fe.statusCode ?? 400;
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpProblem(415, 'unsupported_media_type', 'This content type is not accepted.', 'Send JSON with Content-Type: application/json (or a form from the web UI).');
+      return new HttpProblem(
+        415,
+        'unsupported_media_type',
+        'This content type is not accepted.',
+        'Send JSON with Content-Type: application/json (or a form from the web UI).',
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpProblem(413, 'payload_too_large', 'The request body is too large.', 'Credential fields are short: a name of at most 100 characters, a description of at most 1,000.');
+      return new HttpProblem(
+        413,
+        'payload_too_large',
+        'The request body is too large.',
+        'Credential fields are short: a name of at most 100 characters, a description of at most 1,000.',
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new HttpProblem(400, 'invalid_request', 'The request body is empty, but its Content-Type says JSON.', 'Send a JSON object, or leave the Content-Type header out.');
+      return new HttpProblem(
+        400,
+        'invalid_request',
+        'The request body is empty, but its Content-Type says JSON.',
+        'Send a JSON object, or leave the Content-Type header out.',
+      );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case undefined:
     default:
       if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.message ?? '').includes('JSON')) {
-        return new HttpProblem(400, 'invalid_request', 'The request body is not valid JSON.', 'Send a JSON object, e.g. {"name": "…", "credentials": {"auth_token": "…"}}.');
+        return new HttpProblem(
+          400,
+          'invalid_request',
+          'The request body is not valid JSON.',
+          'Send a JSON object, e.g. {"name": "…", "credentials": {"auth_token": "…"}}.',
+        );
       }
       return new HttpProblem(status, 'invalid_request', redact(fe.message ?? 'The request is not valid.'));
   }

@@ -16,12 +16,19 @@ import type { RetryPolicy } from '../http/retry.js';
  * Every interactive caller gets its options here and nowhere else.
  */
 export const INTERACTIVE_TIMEOUT_MS = 15_000;
-export const INTERACTIVE_RETRY: Partial<RetryPolicy> = { retries: 1, baseDelayMs: 500, maxDelayMs: 1000, rateLimitRetries: 0 };
+export const INTERACTIVE_RETRY: Partial<RetryPolicy> = {
+  retries: 1,
+  baseDelayMs: 500,
+  maxDelayMs: 1000,
+  rateLimitRetries: 0,
+};
 /** The longest pause for the token's rate limit a person is kept waiting for. */
 export const INTERACTIVE_MAX_WAIT_MS = 3_000;
 
 /** Client options for one interactive action; `signal` is aborted (with a `rate_limited` error) instead of waiting. */
-export type InteractiveClientOptions = Required<Pick<BugsnagClientOptions, 'timeoutMs' | 'retry' | 'onEvent' | 'signal'>> &
+export type InteractiveClientOptions = Required<
+  Pick<BugsnagClientOptions, 'timeoutMs' | 'retry' | 'onEvent' | 'signal'>
+> &
   Pick<BugsnagClientOptions, 'rateWindowMs'>;
 
 export function interactiveClientOptions(env: NodeJS.ProcessEnv, signal?: AbortSignal): InteractiveClientOptions {
@@ -35,17 +42,24 @@ export function interactiveClientOptions(env: NodeJS.ProcessEnv, signal?: AbortS
     if (event.type !== 'rate-limit-wait' || event.ms <= INTERACTIVE_MAX_WAIT_MS || controller.signal.aborted) return;
     const seconds = Math.max(1, Math.ceil(event.ms / 1000));
     controller.abort(
-      new SnagError('rate_limited', "The token's Bugsnag rate limit is used up for now (a sync with the same token may be using it).", {
-        hint: `Try again in about ${seconds} s.`,
-        details: { retryAfterSeconds: seconds },
-      }),
+      new SnagError(
+        'rate_limited',
+        "The token's Bugsnag rate limit is used up for now (a sync with the same token may be using it).",
+        {
+          hint: `Try again in about ${seconds} s.`,
+          details: { retryAfterSeconds: seconds },
+        },
+      ),
     );
   };
   return {
     // A scaled-down simulator window (tests, demos) applies here as in a sync: it is the same shared limiter.
     ...(fromEnv.rateWindowMs !== undefined ? { rateWindowMs: fromEnv.rateWindowMs } : {}),
     timeoutMs: Math.min(INTERACTIVE_TIMEOUT_MS, fromEnv.timeoutMs ?? INTERACTIVE_TIMEOUT_MS),
-    retry: { ...INTERACTIVE_RETRY, ...(fromEnv.retry?.baseDelayMs !== undefined ? { baseDelayMs: Math.min(fromEnv.retry.baseDelayMs, 500) } : {}) },
+    retry: {
+      ...INTERACTIVE_RETRY,
+      ...(fromEnv.retry?.baseDelayMs !== undefined ? { baseDelayMs: Math.min(fromEnv.retry.baseDelayMs, 500) } : {}),
+    },
     onEvent,
     signal: controller.signal,
   };

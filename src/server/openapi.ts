@@ -23,14 +23,26 @@ export function named<T extends z.ZodType>(id: string, schema: T): T {
 export const ErrorSchema = named(
   'Error',
   z.looseObject({
-    error: z.string().meta({ description: 'A stable code: config, missing, conflict, auth_invalid, auth_project_key, network, rate_limited, unauthorized, csrf, invalid_request, …' }),
+    error: z
+      .string()
+      .meta({
+        description:
+          'A stable code: config, missing, conflict, auth_invalid, auth_project_key, network, rate_limited, unauthorized, csrf, invalid_request, …',
+      }),
     message: z.string().meta({ description: 'What happened.' }),
     hint: z.string().optional().meta({ description: 'What to do.' }),
-    field: z.string().optional().meta({ description: 'The field the error is about (the first one when several are wrong).' }),
+    field: z
+      .string()
+      .optional()
+      .meta({ description: 'The field the error is about (the first one when several are wrong).' }),
     fields: z.record(z.string(), z.string()).optional().meta({ description: 'Every field problem: field → message.' }),
     hints: z.record(z.string(), z.string()).optional().meta({ description: 'field → what to do.' }),
     status: z.number().int().meta({ description: 'The HTTP status.' }),
-    exit_code: z.number().int().optional().meta({ description: 'The exit code of the same failure on the command line.' }),
+    exit_code: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'The exit code of the same failure on the command line.' }),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 );
@@ -40,15 +52,24 @@ export const ERRORS = {
   400: ErrorSchema.describe('Invalid input: `fields` holds a message per field, `hints` what to do.'),
   401: ErrorSchema.describe('No key, or a wrong one.'),
   404: ErrorSchema.describe('No such resource.'),
-  409: ErrorSchema.describe('A conflict: a name already taken, a credential still used by sources, a run already live.'),
+  409: ErrorSchema.describe(
+    'A conflict: a name already taken, a credential still used by sources, a run already live.',
+  ),
   422: ErrorSchema.describe('Bugsnag did not accept the credential (the field and what to do are in the body).'),
   429: ErrorSchema.describe("Bugsnag's rate limit for the token is used up; see Retry-After."),
   502: ErrorSchema.describe('Bugsnag answered with a server error, or could not be reached.'),
 } as const;
 
 export const TAGS = [
-  { name: 'Credentials', description: 'Bugsnag credentials (`data_credentials`): a Personal Auth Token and its API host, verified and stored encrypted.' },
-  { name: 'Sources', description: 'Sources (`data_sources`): what to read from Bugsnag with a credential, where to write it, and when.' },
+  {
+    name: 'Credentials',
+    description:
+      'Bugsnag credentials (`data_credentials`): a Personal Auth Token and its API host, verified and stored encrypted.',
+  },
+  {
+    name: 'Sources',
+    description: 'Sources (`data_sources`): what to read from Bugsnag with a credential, where to write it, and when.',
+  },
   { name: 'Runs', description: 'Runs: the history of every sync, and the live progress of the ones in progress.' },
 ];
 
@@ -72,13 +93,18 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: TAGS,
       components: {
         securitySchemes: {
-          bearerKey: { type: 'http', scheme: 'bearer', description: 'The server key (SNAGSYNC_SERVER_KEY or <home>/server.key).' },
+          bearerKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'The server key (SNAGSYNC_SERVER_KEY or <home>/server.key).',
+          },
           headerKey: { type: 'apiKey', in: 'header', name: 'X-Snagsync-Key' },
         },
       },
     },
     transform: (doc) => {
-      if (!doc.url.startsWith('/api/') || doc.url === '/api/openapi.json') return { schema: { hide: true } as never, url: doc.url };
+      if (!doc.url.startsWith('/api/') || doc.url === '/api/openapi.json')
+        return { schema: { hide: true } as never, url: doc.url };
       return transform(doc);
     },
     transformObject: (doc) => mergeInputTwins(transformObject(doc) as Record<string, unknown>) as never,
@@ -104,6 +130,8 @@ function mergeInputTwins(doc: Record<string, unknown>): Record<string, unknown> 
       delete schemas[name];
     }
   }
-  const text = JSON.stringify(doc, (key, value: unknown) => (key === '$ref' && typeof value === 'string' ? (renamed.get(value) ?? value) : value));
+  const text = JSON.stringify(doc, (key, value: unknown) =>
+    key === '$ref' && typeof value === 'string' ? (renamed.get(value) ?? value) : value,
+  );
   return JSON.parse(text) as Record<string, unknown>;
 }

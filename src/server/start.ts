@@ -49,13 +49,19 @@ export async function startServer(options: StartOptions): Promise<StartedServer>
   }
   const tls = options.tlsCert !== undefined && options.tlsKey !== undefined;
   if (!loopback && !tls) {
-    throw new SnagError('config', `Refusing to listen on ${host} without TLS: the server key and the session cookie would travel in clear over the network.`, {
-      hint: 'Give --tls-cert FILE --tls-key FILE (PEM), or keep the default --host 127.0.0.1 and put a TLS reverse proxy in front.',
-    });
+    throw new SnagError(
+      'config',
+      `Refusing to listen on ${host} without TLS: the server key and the session cookie would travel in clear over the network.`,
+      {
+        hint: 'Give --tls-cert FILE --tls-key FILE (PEM), or keep the default --host 127.0.0.1 and put a TLS reverse proxy in front.',
+      },
+    );
   }
   // A key is generated only for loopback; elsewhere it must exist already (resolveServerKey says how to set one).
   const key = resolveServerKey({ env: options.runtime.env, home: options.runtime.home, generate: loopback });
-  const https = tls ? { cert: readPem(options.tlsCert!, '--tls-cert'), key: readPem(options.tlsKey!, '--tls-key') } : undefined;
+  const https = tls
+    ? { cert: readPem(options.tlsCert!, '--tls-cert'), key: readPem(options.tlsKey!, '--tls-key') }
+    : undefined;
   const app = await buildServer({
     runtime: options.runtime,
     apiKey: key.key,
@@ -69,7 +75,10 @@ export async function startServer(options: StartOptions): Promise<StartedServer>
     await app.close();
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (/EADDRINUSE|EACCES|EADDRNOTAVAIL/.test(code)) {
-      throw new SnagError('config', `Cannot listen on ${host}:${port}: ${code}.`, { hint: 'Pick another --port (0 = any free port), or another --host.', cause: err });
+      throw new SnagError('config', `Cannot listen on ${host}:${port}: ${code}.`, {
+        hint: 'Pick another --port (0 = any free port), or another --host.',
+        cause: err,
+      });
     }
     throw err;
   }
@@ -88,6 +97,9 @@ function readPem(path: string, option: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new SnagError('config', `Cannot read ${option} ${path}.`, { cause: err, hint: 'Give the path of a PEM file you can read.' });
+    throw new SnagError('config', `Cannot read ${option} ${path}.`, {
+      cause: err,
+      hint: 'Give the path of a PEM file you can read.',
+    });
   }
 }

@@ -41,7 +41,12 @@ export function loadAssets(dir: string = staticDir()): Assets {
   for (const name of ASSET_NAMES) {
     const body = readFileSync(`${dir}${name}`);
     const ext = name.slice(name.lastIndexOf('.') + 1);
-    map.set(name, { name, body, type: TYPES[ext] ?? 'application/octet-stream', hash: createHash('sha256').update(body).digest('hex').slice(0, 16) });
+    map.set(name, {
+      name,
+      body,
+      type: TYPES[ext] ?? 'application/octet-stream',
+      hash: createHash('sha256').update(body).digest('hex').slice(0, 16),
+    });
   }
   return {
     url: (name) => `/static/${name}?v=${map.get(name)!.hash}`,
@@ -58,7 +63,10 @@ export function registerStaticRoutes(app: FastifyInstance): void {
       if (!asset) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
       const etag = `"${asset.hash}"`;
       reply.header('etag', etag).type(asset.type);
-      reply.header('cache-control', request.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache');
+      reply.header(
+        'cache-control',
+        request.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply.send(asset.body);
     },

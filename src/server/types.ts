@@ -7,10 +7,7 @@ import type { Session, SessionStore } from './sessions.js';
 import type { SseStream } from './sse.js';
 
 /** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
-export type AuthState =
-  | { kind: 'key' }
-  | { kind: 'session'; session: Session; sessionId: string }
-  | { kind: 'none' };
+export type AuthState = { kind: 'key' } | { kind: 'session'; session: Session; sessionId: string } | { kind: 'none' };
 
 /** What every route module reaches through `app.snag`: the runtime and the services over it. */
 export interface ServerDeps {

@@ -22,13 +22,18 @@ interface ValidationItem {
 /** Back from the type provider's Fastify-shaped errors to zod's issues. */
 function issuesOf(validation: readonly ValidationItem[]): z.core.$ZodIssue[] {
   return validation.map((v) => {
-    const path = v.instancePath.split('/').slice(1).filter((p) => p !== '');
+    const path = v.instancePath
+      .split('/')
+      .slice(1)
+      .filter((p) => p !== '');
     return { ...(v.params ?? {}), code: v.keyword, path, message: v.message ?? '' } as unknown as z.core.$ZodIssue;
   });
 }
 
 const isValidationList = (v: unknown): v is ValidationItem[] =>
-  Array.isArray(v) && v.length > 0 && v.every((x) => x !== null && typeof x === 'object' && typeof (x as ValidationItem).instancePath === 'string');
+  Array.isArray(v) &&
+  v.length > 0 &&
+  v.every((x) => x !== null && typeof x === 'object' && typeof (x as ValidationItem).instancePath === 'string');
 
 /** The problems of a failed route schema, by field; an empty object when there were none. */
 export function validationProblems(error: unknown): Record<string, Problem> {
@@ -40,7 +45,9 @@ export function validationProblems(error: unknown): Record<string, Problem> {
 export function validationError(error: unknown, context?: string): SnagError | null {
   const problems = validationProblems(error);
   if (problems.body && Object.keys(problems).length === 1 && (context === undefined || context === 'body')) {
-    return new SnagError('config', 'The request body must be a JSON object.', { hint: 'Send a JSON object with the fields the API describes at /api/openapi.json.' });
+    return new SnagError('config', 'The request body must be a JSON object.', {
+      hint: 'Send a JSON object with the fields the API describes at /api/openapi.json.',
+    });
   }
   return problemsError(problems);
 }

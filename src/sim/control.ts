@@ -14,8 +14,16 @@ import { FaultSpecError } from './http/faults.js';
  *   POST   /__sim/tokens/revoke   {token}                    POST /__sim/tokens/restore {token}
  *   GET    /__sim/faults          current fault spec          PUT|POST /__sim/faults {spec}   DELETE /__sim/faults
  */
-const AddEvents = z.object({ project_id: z.string().optional(), error_id: z.string().optional(), count: z.number().int().min(1).max(100_000).default(1) });
-const AddErrors = z.object({ project_id: z.string().optional(), count: z.number().int().min(1).max(10_000).default(1), events_per_error: z.number().int().min(1).max(10_000).default(1) });
+const AddEvents = z.object({
+  project_id: z.string().optional(),
+  error_id: z.string().optional(),
+  count: z.number().int().min(1).max(100_000).default(1),
+});
+const AddErrors = z.object({
+  project_id: z.string().optional(),
+  count: z.number().int().min(1).max(10_000).default(1),
+  events_per_error: z.number().int().min(1).max(10_000).default(1),
+});
 const TokenBody = z.object({ token: z.string().min(1) });
 const FaultsBody = z.object({ spec: z.string() });
 
@@ -36,7 +44,9 @@ export async function handleControl(sim: Simulator, method: string, path: string
       }
       case 'POST /__sim/errors': {
         const b = AddErrors.parse(body ?? {});
-        return ok({ errors: sim.addErrors({ projectId: b.project_id, count: b.count, eventsPerError: b.events_per_error }) });
+        return ok({
+          errors: sim.addErrors({ projectId: b.project_id, count: b.count, eventsPerError: b.events_per_error }),
+        });
       }
       case 'POST /__sim/tokens/revoke':
         sim.revokeToken(TokenBody.parse(body).token);
@@ -57,8 +67,13 @@ export async function handleControl(sim: Simulator, method: string, path: string
         return { status: 404, body: { error: `no control endpoint ${route}` } };
     }
   } catch (err) {
-    if (err instanceof z.ZodError) return { status: 400, body: { error: 'invalid body', issues: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
-    if (err instanceof FaultSpecError || err instanceof ControlError) return { status: 400, body: { error: err.message } };
+    if (err instanceof z.ZodError)
+      return {
+        status: 400,
+        body: { error: 'invalid body', issues: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
+      };
+    if (err instanceof FaultSpecError || err instanceof ControlError)
+      return { status: 400, body: { error: err.message } };
     throw err;
   }
 }

@@ -9,7 +9,12 @@ export const SimulatorOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(0),
   /** Control endpoints (`/__sim/…`) only answer when this is a loopback address. */
   host: z.string().min(1).default('127.0.0.1'),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(1),
   orgs: z.number().int().min(1).max(64).default(2),
   projects: z.number().int().min(1).max(1000).default(3),
   errors: z.number().int().min(1).max(1_000_000).default(50),
@@ -36,7 +41,11 @@ export const SimulatorOptionsSchema = z.object({
   /** How long a signed download URL stays valid after the GET that handed it out (capped by `expires_at`). */
   edrUrlTtlMs: z.number().int().min(1).default(600_000),
   /** From COMPLETED to EXPIRED (`expires_at`); 7 days, as in the spec's example. */
-  edrExpireMs: z.number().int().min(1).default(7 * DAY_MS),
+  edrExpireMs: z
+    .number()
+    .int()
+    .min(1)
+    .default(7 * DAY_MS),
 });
 
 export type SimulatorOptions = z.input<typeof SimulatorOptionsSchema>;

@@ -91,7 +91,11 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
     // confirmed anywhere (docs/bugsnag-api.md §18); this uses the API's usual `errors` envelope.
     p.stats.anonymous('unauthorized');
     p.stats.status(401);
-    send(res, { status: 401, body: { errors: [presented ? 'Invalid authentication token' : 'Authentication required'] } }, {});
+    send(
+      res,
+      { status: 401, body: { errors: [presented ? 'Invalid authentication token' : 'Authentication required'] } },
+      {},
+    );
     return;
   }
 
@@ -122,7 +126,11 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
     p.stats.status(fault.status);
     if (fault.status === 429) {
       p.stats.rateLimited(role, masked);
-      send(res, { status: 429, body: { errors: ['Too many requests'] } }, { 'Retry-After': String(fault.retryAfterSec) });
+      send(
+        res,
+        { status: 429, body: { errors: ['Too many requests'] } },
+        { 'Retry-After': String(fault.retryAfterSec) },
+      );
     } else {
       send(res, { status: fault.status, body: { errors: [statusText(fault.status)] } }, rateHeaders);
     }
@@ -178,7 +186,12 @@ function statusText(status: number): string {
   return status === 502 ? 'Bad Gateway' : status === 503 ? 'Service Unavailable' : 'Internal Server Error';
 }
 
-function send(res: ServerResponse, reply: Reply, extra: Record<string, string>, fault: 'reset' | 'truncate' | null = null): void {
+function send(
+  res: ServerResponse,
+  reply: Reply,
+  extra: Record<string, string>,
+  fault: 'reset' | 'truncate' | null = null,
+): void {
   const headers: Record<string, string> = { ...extra, ...(reply.headers ?? {}) };
   if (reply.body === undefined || reply.status === 204) {
     res.writeHead(reply.status, headers);

@@ -221,7 +221,9 @@ function info(state: SimState, sim: Simulator): SimInfo {
 function volume(state: SimState, gi: number): SimVolume {
   const pd = state.project(gi);
   const tl = pd.timeline;
-  const days = tl.perDay().map((r) => ({ day: new Date(r.daySec * 1000).toISOString().slice(0, 10), events: r.events }));
+  const days = tl
+    .perDay()
+    .map((r) => ({ day: new Date(r.daySec * 1000).toISOString().slice(0, 10), events: r.events }));
   const inc = tl.incident;
   return {
     project_id: pd.project.id,
@@ -231,7 +233,11 @@ function volume(state: SimState, gi: number): SimVolume {
   };
 }
 
-function target(state: SimState, projectId: string | undefined, errorId: string | undefined): { gi: number; error: number | null } {
+function target(
+  state: SimState,
+  projectId: string | undefined,
+  errorId: string | undefined,
+): { gi: number; error: number | null } {
   const ids = state.world.ids;
   if (errorId) {
     const d = ids.decodeAs('error', errorId);

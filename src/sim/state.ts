@@ -51,7 +51,10 @@ export class SimState {
   private maxAddedSec = 0;
   readonly startMs: number;
 
-  constructor(readonly opts: ResolvedOptions, nowMs: number) {
+  constructor(
+    readonly opts: ResolvedOptions,
+    nowMs: number,
+  ) {
     this.world = new World(opts);
     this.data = new Array<ProjectData | undefined>(this.world.projects.length);
     this.startMs = nowMs;
@@ -78,7 +81,8 @@ export class SimState {
 
   /** Remember a base a walk uses (bases far in the future are ignored: they cannot be protecting a walk). */
   noteBase(sec: number, nowMs: number): void {
-    if (sec <= Math.floor(nowMs / 1000) + 5 || sec <= this.maxAddedSec + 1) this.maxIssuedBaseSec = Math.max(this.maxIssuedBaseSec, sec);
+    if (sec <= Math.floor(nowMs / 1000) + 5 || sec <= this.maxAddedSec + 1)
+      this.maxIssuedBaseSec = Math.max(this.maxIssuedBaseSec, sec);
   }
 
   /** Second to stamp a run-time event with. */
@@ -96,12 +100,22 @@ export class SimState {
       // Without a chosen error, new events go to existing errors in proportion to their weight, like real traffic.
       const e = error ?? pickLiveError(pd, pd.totalEvents);
       const i = pd.addEvent(e, sec);
-      out.push({ id: pd.eventId(i), project_id: pd.project.id, error_id: pd.errorSeed(e).id, received_at: new Date(sec * 1000).toISOString() });
+      out.push({
+        id: pd.eventId(i),
+        project_id: pd.project.id,
+        error_id: pd.errorSeed(e).id,
+        received_at: new Date(sec * 1000).toISOString(),
+      });
     }
     return out;
   }
 
-  addErrors(gi: number, count: number, eventsPerError: number, nowMs: number): Array<{ id: string; events: AddedEvent[] }> {
+  addErrors(
+    gi: number,
+    count: number,
+    eventsPerError: number,
+    nowMs: number,
+  ): Array<{ id: string; events: AddedEvent[] }> {
     const pd = this.project(gi);
     const out: Array<{ id: string; events: AddedEvent[] }> = [];
     for (let n = 0; n < count; n++) {

@@ -16,9 +16,17 @@ export function notFound(entity: Entity, ref: string): SnagError {
   });
 }
 
-export function nameTaken(entity: 'credential' | 'source', name: string, existing: { id: string; name: string }): SnagError {
-  return new SnagError('conflict', `A ${entity} named "${existing.name}" already exists (${existing.id}); names are unique regardless of case.`, {
-    hint: `Choose another name, or change the existing one with \`snagsync ${entity}s update ${existing.id} --name …\`.`,
-    details: { entity, name, existing_id: existing.id },
-  });
+export function nameTaken(
+  entity: 'credential' | 'source',
+  name: string,
+  existing: { id: string; name: string },
+): SnagError {
+  return new SnagError(
+    'conflict',
+    `A ${entity} named "${existing.name}" already exists (${existing.id}); names are unique regardless of case.`,
+    {
+      hint: `Choose another name, or change the existing one with \`snagsync ${entity}s update ${existing.id} --name …\`.`,
+      details: { entity, name, existing_id: existing.id },
+    },
+  );
 }

@@ -65,7 +65,12 @@ export function homeExposureWarnings(home: string): string[] {
   check(home, 'The snagsync home', 'the metadata store and the master key', `chmod 700 ${shellQuote(home)}`);
   for (const suffix of ['', '-wal', '-shm']) {
     const db = metadataDbPath(home) + suffix;
-    check(db, suffix ? 'The metadata store file' : 'The metadata store', 'credentials (tokens sealed), sources and run history', `chmod 600 ${shellQuote(db)}`);
+    check(
+      db,
+      suffix ? 'The metadata store file' : 'The metadata store',
+      'credentials (tokens sealed), sources and run history',
+      `chmod 600 ${shellQuote(db)}`,
+    );
   }
   return out;
 }

@@ -99,7 +99,8 @@ export const CredentialUpdate = z
   .extend(SealedTokenFields.shape)
   .partial()
   .refine(
-    (u) => [u.token_envelope, u.token_key_id, u.token_last4].every((v) => v === undefined) ||
+    (u) =>
+      [u.token_envelope, u.token_key_id, u.token_last4].every((v) => v === undefined) ||
       [u.token_envelope, u.token_key_id, u.token_last4].every((v) => v !== undefined),
     { message: 'token_envelope, token_key_id and token_last4 change together' },
   );
@@ -124,7 +125,10 @@ export const SourceConfig = z.looseObject({
    * another comparison (`ne` from `--filter FIELD!=VALUE`).
    */
   filters: z
-    .record(z.string(), z.array(z.union([z.string(), z.object({ type: z.enum(['eq', 'ne', 'empty']), value: z.string() })])))
+    .record(
+      z.string(),
+      z.array(z.union([z.string(), z.object({ type: z.enum(['eq', 'ne', 'empty']), value: z.string() })])),
+    )
     .optional(),
   /** How often errors get a full pass besides the incremental one (`1d`). */
   errors_full_pass_interval: z.string().optional(),

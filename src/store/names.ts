@@ -16,15 +16,30 @@ export type NamedThing = 'credential' | 'source';
  */
 export function validateName(raw: unknown, what: NamedThing = 'credential'): string {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw invalid(what, 'name', `A ${what} name is required.`, `Give the ${what} a name of 1 to ${NAME_MAX} characters.`);
+    throw invalid(
+      what,
+      'name',
+      `A ${what} name is required.`,
+      `Give the ${what} a name of 1 to ${NAME_MAX} characters.`,
+    );
   }
   const name = raw.trim();
   const length = [...name].length;
   if (length > NAME_MAX) {
-    throw invalid(what, 'name', `The ${what} name is ${length} characters long; at most ${NAME_MAX} are allowed.`, 'Choose a shorter name.');
+    throw invalid(
+      what,
+      'name',
+      `The ${what} name is ${length} characters long; at most ${NAME_MAX} are allowed.`,
+      'Choose a shorter name.',
+    );
   }
   if (CONTROL.test(name)) {
-    throw invalid(what, 'name', `The ${what} name contains a control character (such as a newline, a tab or a text-direction override).`, 'Use printable characters only.');
+    throw invalid(
+      what,
+      'name',
+      `The ${what} name contains a control character (such as a newline, a tab or a text-direction override).`,
+      'Use printable characters only.',
+    );
   }
   return name;
 }
@@ -32,7 +47,8 @@ export function validateName(raw: unknown, what: NamedThing = 'credential'): str
 /** Optional description: trimmed, at most 1000 characters; line breaks and tabs allowed. Empty → null. */
 export function validateDescription(raw: unknown, what: NamedThing = 'credential'): string | null {
   if (raw === undefined || raw === null) return null;
-  if (typeof raw !== 'string') throw invalid(what, 'description', `The ${what} description must be text.`, 'Give a short text.');
+  if (typeof raw !== 'string')
+    throw invalid(what, 'description', `The ${what} description must be text.`, 'Give a short text.');
   const text = raw.trim();
   if (text === '') return null;
   const length = [...text].length;
@@ -46,7 +62,12 @@ export function validateDescription(raw: unknown, what: NamedThing = 'credential
   }
   // A description may span lines; other controls (escape sequences, NUL…) could corrupt a terminal.
   if (CONTROL.test(text.replace(/[\n\t\r]/g, ' '))) {
-    throw invalid(what, 'description', `The ${what} description contains a control character.`, 'Use printable characters, line breaks and tabs only.');
+    throw invalid(
+      what,
+      'description',
+      `The ${what} description contains a control character.`,
+      'Use printable characters, line breaks and tabs only.',
+    );
   }
   return text;
 }

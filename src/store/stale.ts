@@ -25,7 +25,11 @@ export interface Liveness {
  * machine rebooted) or when it has not sent a heartbeat for `staleAfterMs` (covers another host, and a pid reused by
  * an unrelated process).
  */
-export function isStaleRun(run: Liveness, now: Date = new Date(), staleAfterMs: number = DEFAULT_STALE_AFTER_MS): boolean {
+export function isStaleRun(
+  run: Liveness,
+  now: Date = new Date(),
+  staleAfterMs: number = DEFAULT_STALE_AFTER_MS,
+): boolean {
   if (run.status !== 'running') return false;
   if (run.pid !== null && run.hostname === hostname() && run.pid !== process.pid && !pidAlive(run.pid)) return true;
   const last = Date.parse(run.heartbeat_at ?? run.started_at);

@@ -74,7 +74,13 @@ export interface CatalogEntry {
   parent: string | null;
   primary_key: string[];
   sync_modes: string[];
-  cursor: { field: string; type: 'timestamp'; order: 'newest-first'; server_filter: string | null; note: string | null } | null;
+  cursor: {
+    field: string;
+    type: 'timestamp';
+    order: 'newest-first';
+    server_filter: string | null;
+    note: string | null;
+  } | null;
   heavy: boolean;
   default: boolean;
   columns: Array<{ name: string; type: string }>;
@@ -91,7 +97,13 @@ export function catalogEntry(s: StreamDefinition): CatalogEntry {
     primary_key: [...s.primaryKey],
     sync_modes: [...s.syncModes],
     cursor: s.cursor
-      ? { field: s.cursor.field, type: 'timestamp', order: s.cursor.order, server_filter: s.cursor.serverFilter ?? null, note: s.cursor.note ?? null }
+      ? {
+          field: s.cursor.field,
+          type: 'timestamp',
+          order: s.cursor.order,
+          server_filter: s.cursor.serverFilter ?? null,
+          note: s.cursor.note ?? null,
+        }
       : null,
     heavy: s.heavy,
     default: DEFAULT_STREAMS.includes(s.name),

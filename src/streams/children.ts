@@ -12,13 +12,18 @@ export function linkChildren(streams: readonly StreamDefinition[]): StreamDefini
     if (kids.length === 0) return s;
     if (s.parent !== undefined) throw new Error(`stream ${s.name}: a child stream cannot have children of its own`);
     for (const k of kids) {
-      if (k.partition !== s.partition) throw new Error(`stream ${k.name}: read per ${k.partition}, its parent ${s.name} per ${s.partition}`);
+      if (k.partition !== s.partition)
+        throw new Error(`stream ${k.name}: read per ${k.partition}, its parent ${s.name} per ${s.partition}`);
     }
     return Object.freeze({ ...s, read: (ctx: ReadContext) => readWithChildren(s, kids, ctx) });
   });
 }
 
-async function* readWithChildren(parent: StreamDefinition, kids: readonly StreamDefinition[], ctx: ReadContext): AsyncGenerator<Batch> {
+async function* readWithChildren(
+  parent: StreamDefinition,
+  kids: readonly StreamDefinition[],
+  ctx: ReadContext,
+): AsyncGenerator<Batch> {
   const readers: Array<{ stream: string; read: ChildReader }> = [];
   for (const k of kids) {
     const child = ctx.children.get(k.name);

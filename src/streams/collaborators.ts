@@ -15,7 +15,8 @@ import { orgPartition, withParents } from './util.js';
  */
 export const collaborators = defineStream({
   name: 'collaborators',
-  description: "The organization's collaborators (per project when the token's user is not an organization administrator).",
+  description:
+    "The organization's collaborators (per project when the token's user is not an organization administrator).",
   endpoint: 'GET /organizations/{organization_id}/collaborators, else GET /projects/{project_id}/collaborators',
   schema: CollaboratorSchema.extend({ organization_id: z.string() }),
   primaryKey: ['organization_id', 'id'],
@@ -41,11 +42,14 @@ async function* readCollaborators(ctx: ReadContext): AsyncGenerator<Batch> {
   const { organization, projects } = orgPartition(ctx, 'collaborators');
   const seen = new Set<string>();
   const toRecords = (items: Collaborator[]): StreamRecord[] =>
-    items.filter((c) => !seen.has(c.id) && seen.add(c.id)).map((c) => withParents(c, { organization_id: organization.id }));
+    items
+      .filter((c) => !seen.has(c.id) && seen.add(c.id))
+      .map((c) => withParents(c, { organization_id: organization.id }));
   const saved = loadState(RefreshState, ctx.state, () => undefined);
   if (saved?.pass?.mode !== 'projects') {
     const orgStep: RefreshStep<Collaborator> = {
-      open: (resumeFrom) => ctx.api.collaborators.listForOrganization(organization.id, resumeFrom ? { resumeFrom } : {}),
+      open: (resumeFrom) =>
+        ctx.api.collaborators.listForOrganization(organization.id, resumeFrom ? { resumeFrom } : {}),
       toRecords,
     };
     try {
@@ -55,7 +59,10 @@ async function* readCollaborators(ctx: ReadContext): AsyncGenerator<Batch> {
       if (!isSnagError(err, 'forbidden')) throw err;
     }
   }
-  ctx.warn('collaborators-per-project', 'The token\'s user is not an organization administrator: collaborators are read per project.');
+  ctx.warn(
+    'collaborators-per-project',
+    "The token's user is not an organization administrator: collaborators are read per project.",
+  );
   const steps: Array<RefreshStep<Collaborator>> = projects.map((p) => ({
     open: (resumeFrom) => ctx.api.collaborators.listForProject(p.id, resumeFrom ? { resumeFrom } : {}),
     toRecords,

@@ -28,7 +28,11 @@ export const comments = defineChildStream({
   primaryKey: ['project_id', 'error_id', 'id'],
   partition: 'project',
   syncModes: ['full_refresh', 'incremental'],
-  cursor: { field: 'created_at', order: 'newest-first', note: 'per error; read when the error\'s comment_count changes' },
+  cursor: {
+    field: 'created_at',
+    order: 'newest-first',
+    note: "per error; read when the error's comment_count changes",
+  },
   heavy: false,
   parent: 'errors',
   columns: [

@@ -24,7 +24,11 @@ export const errors = defineStream({
   description: 'Error groups with their status, severity, assignment and absolute first/last seen times and counts.',
   endpoint: 'GET /projects/{project_id}/errors?sort=last_seen&filters[event.since]=…&base=…',
   options: z.object({
-    errors_full_pass_interval: durationOption({ description: 'How often errors get a full pass (besides the incremental one) to catch status changes', default: '1d', flag: 'errors-full-pass' }),
+    errors_full_pass_interval: durationOption({
+      description: 'How often errors get a full pass (besides the incremental one) to catch status changes',
+      default: '1d',
+      flag: 'errors-full-pass',
+    }),
   }),
   schema: ErrorGroupSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],
@@ -72,7 +76,9 @@ export const errors = defineStream({
             : {
                 base: w.base,
                 filters,
-                ...(w.unsorted ? { sort: 'unsorted' as const } : { sort: 'last_seen' as const, direction: 'desc' as const }),
+                ...(w.unsorted
+                  ? { sort: 'unsorted' as const }
+                  : { sort: 'last_seen' as const, direction: 'desc' as const }),
                 ...(w.since !== null ? { since: w.since } : {}),
                 ...(w.before !== null ? { before: w.before } : {}),
               },

@@ -5,7 +5,8 @@ import { defineListStream } from './list.js';
 /** The project's filterable event fields; `display_id` is the name to use in filters. No id of their own. */
 export const eventFields = defineListStream({
   name: 'event_fields',
-  description: "The project's event fields: the names usable in filters (display_id), with their filter and pivot options.",
+  description:
+    "The project's event fields: the names usable in filters (display_id), with their filter and pivot options.",
   endpoint: 'GET /projects/{project_id}/event_fields',
   schema: EventFieldSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'display_id'],

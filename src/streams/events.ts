@@ -17,9 +17,17 @@ export const events = defineStream({
   description: 'Every event (occurrence): summary rows, or full reports with the full_reports option.',
   endpoint: 'GET /projects/{project_id}/events?filters[event.since]=…&base=…[&full_reports=true]',
   options: z.object({
-    full_reports: booleanOption({ title: 'Full event reports', description: 'Events as full reports (threads, breadcrumbs, metaData) instead of summaries: much more data', default: false }),
+    full_reports: booleanOption({
+      title: 'Full event reports',
+      description: 'Events as full reports (threads, breadcrumbs, metaData) instead of summaries: much more data',
+      default: false,
+    }),
   }),
-  schema: EventSchema.extend({ project_id: z.string(), error_class: z.string().nullish(), message: z.string().nullish() }),
+  schema: EventSchema.extend({
+    project_id: z.string(),
+    error_class: z.string().nullish(),
+    message: z.string().nullish(),
+  }),
   primaryKey: ['project_id', 'id'],
   partition: 'project',
   syncModes: ['full_refresh', 'incremental'],

@@ -19,7 +19,10 @@ export type ListMethod<K extends PartitionKind, T> = K extends 'global'
   ? (options: ListCallOptions) => Paginator<T>
   : (parentId: string, options: ListCallOptions) => Paginator<T>;
 
-export type ListStreamSpec<K extends PartitionKind, T> = Omit<StreamDefinition, 'read' | 'partition' | 'syncModes' | 'heavy'> & {
+export type ListStreamSpec<K extends PartitionKind, T> = Omit<
+  StreamDefinition,
+  'read' | 'partition' | 'syncModes' | 'heavy'
+> & {
   partition: K;
   /** The client resource's list method, e.g. `(api) => api.teams.list`. */
   list: (api: BugsnagClient) => ListMethod<K, T>;
@@ -38,7 +41,9 @@ function parentOf(p: Partition): { id: string; fields: Record<string, string> } 
   return null;
 }
 
-export function defineListStream<K extends PartitionKind, T extends object>(spec: ListStreamSpec<K, T>): StreamDefinition {
+export function defineListStream<K extends PartitionKind, T extends object>(
+  spec: ListStreamSpec<K, T>,
+): StreamDefinition {
   const { list, query, resumable, heavy, ...decl } = spec;
   return defineStream({
     ...decl,

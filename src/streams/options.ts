@@ -44,7 +44,11 @@ export function durationOption(meta: OptionMeta) {
   const schema = z.string().superRefine((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration.`, params: { hint: 'Write it as 15m, 1h, 1d or 2w.' } satisfies IssueParams });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a duration.`,
+        params: { hint: 'Write it as 15m, 1h, 1d or 2w.' } satisfies IssueParams,
+      });
     }
   });
   return declare(schema, { placeholder: '<duration>', ...meta });

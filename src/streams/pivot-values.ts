@@ -13,9 +13,14 @@ import { projectPartition, seconds, withParents } from './util.js';
  */
 export const pivotValues = defineStream({
   name: 'pivot_values',
-  description: 'Every value of each pivotable event field, with its event count, share and first/last seen (within the source filters).',
+  description:
+    'Every value of each pivotable event field, with its event count, share and first/last seen (within the source filters).',
   endpoint: 'GET /projects/{project_id}/pivots/{event_field_display_id}/values?sort=unsorted',
-  schema: PivotValueSchema.extend({ project_id: z.string(), event_field_display_id: z.string(), event_field_value: z.string() }),
+  schema: PivotValueSchema.extend({
+    project_id: z.string(),
+    event_field_display_id: z.string(),
+    event_field_value: z.string(),
+  }),
   primaryKey: ['project_id', 'event_field_display_id', 'event_field_value'],
   partition: 'project',
   syncModes: ['full_refresh'],
@@ -38,14 +43,22 @@ async function* readPivotValues(ctx: ReadContext): AsyncGenerator<Batch> {
   const fields = (await ctx.api.eventFields.list(project.id).all())
     .filter((f) => typeof f.pivot_options?.name === 'string')
     .map((f) => f.display_id);
-  const filters = ctx.options.startDate ? { ...ctx.options.filters, 'event.since': ctx.options.startDate } : ctx.options.filters;
+  const filters = ctx.options.startDate
+    ? { ...ctx.options.filters, 'event.since': ctx.options.startDate }
+    : ctx.options.filters;
   const base = seconds(ctx.now);
   const steps = fields.map(
     (field): RefreshStep<PivotValue> => ({
-      open: (resumeFrom) => ctx.api.pivots.values(project.id, field, resumeFrom ? { resumeFrom } : { sort: 'unsorted', base, filters }),
+      open: (resumeFrom) =>
+        ctx.api.pivots.values(project.id, field, resumeFrom ? { resumeFrom } : { sort: 'unsorted', base, filters }),
       // Bugsnag documents the value as a string; one sent otherwise is stored as its text (it is part of the key).
       toRecords: (items) =>
-        items.map((v) => withParents({ ...v, event_field_value: String(v.event_field_value ?? '') }, { project_id: project.id, event_field_display_id: field })),
+        items.map((v) =>
+          withParents(
+            { ...v, event_field_value: String(v.event_field_value ?? '') },
+            { project_id: project.id, event_field_display_id: field },
+          ),
+        ),
     }),
   );
   // A saved position is a field index: only valid for the same list of fields.

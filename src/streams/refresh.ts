@@ -31,7 +31,8 @@ export async function* refreshSteps<T>(
 ): AsyncGenerator<Batch> {
   const resumable = options.resumable ?? true;
   const loaded = resumable ? loadState(RefreshState, ctx.state, ctx.warn) : null;
-  const saved = loaded?.pass && loaded.pass.mode === options.mode && loaded.pass.step < steps.length ? loaded.pass : undefined;
+  const saved =
+    loaded?.pass && loaded.pass.mode === options.mode && loaded.pass.step < steps.length ? loaded.pass : undefined;
   const startedAt = saved?.startedAt ?? ctx.now.toISOString();
   const lastCompletedAt = loaded?.lastCompletedAt;
   const base = lastCompletedAt === undefined ? {} : { lastCompletedAt };
@@ -66,7 +67,10 @@ export async function* refreshSteps<T>(
         break;
       } catch (err) {
         if (!fromSaved || !isRejectedLink(err)) throw err;
-        ctx.warn('resume-link-rejected', 'The saved page link was refused by Bugsnag; this list is read again from its first page.');
+        ctx.warn(
+          'resume-link-rejected',
+          'The saved page link was refused by Bugsnag; this list is read again from its first page.',
+        );
         resumeFrom = undefined;
       }
     }

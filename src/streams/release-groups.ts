@@ -32,11 +32,17 @@ export const releaseGroups = defineStream({
     const stages = [...new Set(project.release_stages ?? [])];
     return refreshSteps(
       ctx,
-      stages.map((stage): RefreshStep<ReleaseGroup> => ({
-        open: (resumeFrom?: string) =>
-          ctx.api.releaseGroups.list(project.id, resumeFrom ? { resumeFrom, releaseStageName: stage } : { releaseStageName: stage }),
-        toRecords: (items) => items.map((g) => withParents({ release_stage_name: stage, ...g }, { project_id: project.id })),
-      })),
+      stages.map(
+        (stage): RefreshStep<ReleaseGroup> => ({
+          open: (resumeFrom?: string) =>
+            ctx.api.releaseGroups.list(
+              project.id,
+              resumeFrom ? { resumeFrom, releaseStageName: stage } : { releaseStageName: stage },
+            ),
+          toRecords: (items) =>
+            items.map((g) => withParents({ release_stage_name: stage, ...g }, { project_id: project.id })),
+        }),
+      ),
       // A saved position is a stage index: only valid for the same list of stages.
       { mode: `stages:${stages.join('|')}` },
     );

@@ -20,7 +20,11 @@ export const releases = defineStream({
   description: "The project's releases (builds and deploys), with their session figures.",
   endpoint: 'GET /projects/{project_id}/releases',
   options: z.object({
-    releases_full_pass_interval: durationOption({ description: 'How often releases get a full pass to refresh their session counts', default: '1d', flag: 'releases-full-pass' }),
+    releases_full_pass_interval: durationOption({
+      description: 'How often releases get a full pass to refresh their session counts',
+      default: '1d',
+      flag: 'releases-full-pass',
+    }),
   }),
   schema: ReleaseSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],

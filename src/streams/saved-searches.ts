@@ -32,7 +32,11 @@ export const savedSearches = defineStream({
     { name: 'created_at', type: 'timestamp' },
     { name: 'updated_at', type: 'timestamp' },
     { name: 'project_notifications_count', type: 'integer', path: ['usage_summary', 'project_notifications_count'] },
-    { name: 'collaborator_email_notifications_count', type: 'integer', path: ['usage_summary', 'collaborator_email_notifications_count'] },
+    {
+      name: 'collaborator_email_notifications_count',
+      type: 'integer',
+      path: ['usage_summary', 'collaborator_email_notifications_count'],
+    },
     { name: 'usage_summary', type: 'json' },
   ],
   read: (ctx) => {

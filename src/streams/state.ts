@@ -76,10 +76,17 @@ export const CommentsState = z.object({
 });
 export type CommentsState = z.infer<typeof CommentsState>;
 
-export function loadState<S extends z.ZodType>(schema: S, raw: unknown, warn: (code: string, message: string) => void): z.infer<S> | null {
+export function loadState<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  warn: (code: string, message: string) => void,
+): z.infer<S> | null {
   if (raw === null || raw === undefined) return null;
   const r = schema.safeParse(raw);
   if (r.success) return r.data as z.infer<S>;
-  warn('checkpoint-unreadable', 'The stored checkpoint was not understood; this stream starts a new pass (records already stored are upserted).');
+  warn(
+    'checkpoint-unreadable',
+    'The stored checkpoint was not understood; this stream starts a new pass (records already stored are upserted).',
+  );
   return null;
 }

@@ -17,7 +17,10 @@ export const trends = defineStream({
   description: 'Events per time bucket (12 h by default) over the last 30 days, within the source filters.',
   endpoint: 'GET /projects/{project_id}/trends (falls back to /trend)',
   options: z.object({
-    trends_resolution: enumOption(['1m', '5m', '30m', '2h', '12h'], { description: 'The width of a trends bucket', default: '12h' }),
+    trends_resolution: enumOption(['1m', '5m', '30m', '2h', '12h'], {
+      description: 'The width of a trends bucket',
+      default: '12h',
+    }),
     trends_days: integerOption(1, 90, { description: 'How many days back trends reach', default: 30 }),
   }),
   schema: TrendBucketSchema.extend({ project_id: z.string(), resolution: z.string() }),
@@ -38,8 +41,13 @@ export const trends = defineStream({
     const windowStart = ctx.now.getTime() - trendsDays * DAY_MS;
     const since = seconds(Math.max(windowStart, startDate?.getTime() ?? 0));
     return snapshot(ctx, async () => {
-      const buckets = await ctx.api.trends.forProject(project.id, { resolution, filters: { ...filters, 'event.since': since } });
-      return buckets.filter((b) => typeof b.from === 'string').map((b) => ({ ...b, project_id: project.id, resolution }));
+      const buckets = await ctx.api.trends.forProject(project.id, {
+        resolution,
+        filters: { ...filters, 'event.since': since },
+      });
+      return buckets
+        .filter((b) => typeof b.from === 'string')
+        .map((b) => ({ ...b, project_id: project.id, resolution }));
     });
   },
 });

@@ -145,7 +145,10 @@ export function defineStream(def: StreamDefinition): StreamDefinition {
 }
 
 /** A stream read only through its parent (comments through errors): no read of its own. */
-export function defineChildStream(def: Omit<StreamDefinition, 'read' | 'parent' | 'readThrough'> & Required<Pick<StreamDefinition, 'parent' | 'readThrough'>>): StreamDefinition {
+export function defineChildStream(
+  def: Omit<StreamDefinition, 'read' | 'parent' | 'readThrough'> &
+    Required<Pick<StreamDefinition, 'parent' | 'readThrough'>>,
+): StreamDefinition {
   return defineStream({
     ...def,
     read: () => {

@@ -18,7 +18,8 @@ const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-
 
 export function minIso(a: string | undefined, b: string | null | undefined): string | undefined {
   // Runs for every record a window pass reads: no Date for two canonical values (the usual case).
-  if (typeof b === 'string' && CANONICAL.test(b) && (a === undefined || CANONICAL.test(a))) return a === undefined || b < a ? b : a;
+  if (typeof b === 'string' && CANONICAL.test(b) && (a === undefined || CANONICAL.test(a)))
+    return a === undefined || b < a ? b : a;
   const mb = ms(b);
   if (mb === null) return a;
   const ma = ms(a);
@@ -102,5 +103,7 @@ export function projectPartition(ctx: ReadContext, stream: string): ProjectParti
 }
 
 export function wrongPartition(stream: string, kind: string): SnagError {
-  return new SnagError('internal', `The ${stream} stream is read per ${kind}.`, { hint: 'This is a bug in snagsync; please report it.' });
+  return new SnagError('internal', `The ${stream} stream is read per ${kind}.`, {
+    hint: 'This is a bug in snagsync; please report it.',
+  });
 }

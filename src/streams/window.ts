@@ -3,7 +3,17 @@ import { SnagError } from '../core/errors.js';
 import { toIso } from '../core/time.js';
 import { loadState, WindowState, type WindowPass } from './state.js';
 import type { Batch, ReadContext, StreamRecord } from './types.js';
-import { fullPassDue, isDeepPagingLimit, isRejectedLink, maxIso, minIso, ms, justAfter, seconds, shiftIso } from './util.js';
+import {
+  fullPassDue,
+  isDeepPagingLimit,
+  isRejectedLink,
+  maxIso,
+  minIso,
+  ms,
+  justAfter,
+  seconds,
+  shiftIso,
+} from './util.js';
 
 /**
  * Passes over a time window of a newest-first list (events by `received_at`, errors by `last_seen`, releases by
@@ -59,7 +69,10 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
   let resumeFrom = pass.nextUrl;
   let restarts = 0;
   let windowRestarts = 0;
-  const carried = { ...(cursor !== undefined ? { cursor } : {}), ...(lastFullPassAt !== undefined ? { lastFullPassAt } : {}) };
+  const carried = {
+    ...(cursor !== undefined ? { cursor } : {}),
+    ...(lastFullPassAt !== undefined ? { lastFullPassAt } : {}),
+  };
   const clientCut = spec.cut === 'client';
   const startMs = ctx.options.startDate?.getTime() ?? null;
   const sinceMs = pass.since === null ? -Infinity : (ms(pass.since) ?? -Infinity);
@@ -83,7 +96,10 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
         ) {
           // Reading the sorted list would stop at the limit with 422; going unsorted now wastes one request, not ten.
           pass = { ...pass, unsorted: true, nextUrl: undefined, lowestSeen: undefined };
-          ctx.warn('unsorted', `${page.totalCount} rows exceed Bugsnag's sorted-list depth (${spec.sortedLimit}); reading this window unsorted.`);
+          ctx.warn(
+            'unsorted',
+            `${page.totalCount} rows exceed Bugsnag's sorted-list depth (${spec.sortedLimit}); reading this window unsorted.`,
+          );
           throw new Restart();
         }
         pagesThisAttempt++;
@@ -98,14 +114,23 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
             oldest = Math.min(oldest, ms(at) ?? Infinity);
           }
         }
-        const kept = clientCut && startMs !== null ? page.items.filter((i) => (ms(spec.cursorOf(i)) ?? Infinity) >= startMs) : page.items;
+        const kept =
+          clientCut && startMs !== null
+            ? page.items.filter((i) => (ms(spec.cursorOf(i)) ?? Infinity) >= startMs)
+            : page.items;
         const records = kept.map((i) => spec.toRecord(i));
         const batch: Batch = { records, state: null };
         if (page.totalCount !== undefined) batch.total = page.totalCount;
         if (page.nextUrl === undefined || (clientCut && oldest < sinceMs)) {
           batch.state = {
-            cursor: clientCut ? (maxIso(cursor, newest) ?? pass.upperBound) : (maxIso(cursor, pass.upperBound) ?? pass.upperBound),
-            ...(pass.full ? { lastFullPassAt: pass.startedAt } : lastFullPassAt !== undefined ? { lastFullPassAt } : {}),
+            cursor: clientCut
+              ? (maxIso(cursor, newest) ?? pass.upperBound)
+              : (maxIso(cursor, pass.upperBound) ?? pass.upperBound),
+            ...(pass.full
+              ? { lastFullPassAt: pass.startedAt }
+              : lastFullPassAt !== undefined
+                ? { lastFullPassAt }
+                : {}),
           };
           yield batch;
           return;
@@ -122,7 +147,10 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
       if (++restarts > MAX_RESTARTS) throw err;
       if (spec.sortedLimit !== undefined && !pass.unsorted && isDeepPagingLimit(err)) {
         pass = { ...pass, unsorted: true, nextUrl: undefined, lowestSeen: undefined };
-        ctx.warn('unsorted', 'Bugsnag cannot page this sorted list any deeper (422, code 60000); reading this window unsorted.');
+        ctx.warn(
+          'unsorted',
+          'Bugsnag cannot page this sorted list any deeper (422, code 60000); reading this window unsorted.',
+        );
         continue;
       }
       if (!isRejectedLink(err) || (!fromSaved && pagesThisAttempt === 0)) throw err;
@@ -135,7 +163,12 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
 
 class Restart extends Error {}
 
-function newPass<T>(ctx: ReadContext, spec: WindowSpec<T>, cursor: string | undefined, lastFullPassAt: string | undefined): WindowPass {
+function newPass<T>(
+  ctx: ReadContext,
+  spec: WindowSpec<T>,
+  cursor: string | undefined,
+  lastFullPassAt: string | undefined,
+): WindowPass {
   const now = ctx.now.getTime();
   const start = ctx.options.startDate ? seconds(ctx.options.startDate) : null;
   const fullDue = spec.fullPassMs !== undefined && fullPassDue(ctx.now, lastFullPassAt, spec.fullPassMs);

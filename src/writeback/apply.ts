@@ -41,7 +41,12 @@ const FATAL = new Set(['auth_invalid', 'auth_revoked', 'auth_project_key', 'abor
 
 /** No answer, or a 5xx: Bugsnag may or may not have applied the write, so it must be read back, not resent. */
 function outcomeUnknown(err: SnagError): boolean {
-  return err.code === 'network' || err.code === 'server_error' || err.code === 'not_bugsnag' || (err.status !== undefined && err.status >= 500);
+  return (
+    err.code === 'network' ||
+    err.code === 'server_error' ||
+    err.code === 'not_bugsnag' ||
+    (err.status !== undefined && err.status >= 500)
+  );
 }
 
 /**
@@ -50,8 +55,17 @@ function outcomeUnknown(err: SnagError): boolean {
  * operations are read back by the plan itself; comments in `sending` are looked for by their text before posting.
  * Writes are never retried: an unknown outcome is read back, and what did not land is left for the rerun.
  */
-export async function applyWriteback(store: Store, api: BugsnagClient, plan: WritebackPlan, options: ApplyOptions): Promise<WritebackReport> {
-  const journal = await store.writebacks.open({ input_hash: plan.input_hash, credential_id: options.credentialId, rows: plan.rows });
+export async function applyWriteback(
+  store: Store,
+  api: BugsnagClient,
+  plan: WritebackPlan,
+  options: ApplyOptions,
+): Promise<WritebackReport> {
+  const journal = await store.writebacks.open({
+    input_hash: plan.input_hash,
+    credential_id: options.credentialId,
+    rows: plan.rows,
+  });
   const entries = await store.writebacks.entries(journal.id);
   const reports = new Map<number, RowReport>();
   let writes = 0;
@@ -59,19 +73,39 @@ export async function applyWriteback(store: Store, api: BugsnagClient, plan: Wri
   const total = plan.rows;
   const report: Report = async (rows, outcome, message, journalIt = true, code = null) => {
     const why = outcome === 'failed' ? (code ?? 'server_error') : null;
-    for (const r of rows) reports.set(r.row, { row: r.row, project_id: r.project_id, error_id: r.error_id, operation: r.operation, outcome, message, code: why });
-    if (journalIt && rows.length) await store.writebacks.record(journal.id, rows.map((r) => r.row), outcome, message);
+    for (const r of rows)
+      reports.set(r.row, {
+        row: r.row,
+        project_id: r.project_id,
+        error_id: r.error_id,
+        operation: r.operation,
+        outcome,
+        message,
+        code: why,
+      });
+    if (journalIt && rows.length)
+      await store.writebacks.record(
+        journal.id,
+        rows.map((r) => r.row),
+        outcome,
+        message,
+      );
     options.onProgress?.(reports.size, total);
   };
 
   for (const g of plan.groups) {
-    await report(g.skip, 'skipped', previouslyApplied(g.skip, entries) ? 'already so (applied by an earlier attempt)' : 'already so');
+    await report(
+      g.skip,
+      'skipped',
+      previouslyApplied(g.skip, entries) ? 'already so (applied by an earlier attempt)' : 'already so',
+    );
     for (const m of g.missing) await report([m], 'failed', m.message, true, 'not_found');
   }
   try {
     for (const g of plan.groups) {
       if (g.change.length === 0) continue;
-      if (g.operation === 'comment') writes += await applyComments(api, g, entries, report, store, journal.id, options.signal);
+      if (g.operation === 'comment')
+        writes += await applyComments(api, g, entries, report, store, journal.id, options.signal);
       else writes += await applyUpdates(api, plan.batchSize, g, report, store, journal.id, options.signal);
     }
   } catch (err) {
@@ -81,22 +115,51 @@ export async function applyWriteback(store: Store, api: BugsnagClient, plan: Wri
   }
   for (const g of plan.groups) {
     const left = g.change.filter((r) => !reports.has(r.row));
-    if (left.length) await report(left, 'failed', `not sent: ${stopped?.message ?? 'the apply stopped'}`, false, stopped?.code ?? 'aborted');
+    if (left.length)
+      await report(
+        left,
+        'failed',
+        `not sent: ${stopped?.message ?? 'the apply stopped'}`,
+        false,
+        stopped?.code ?? 'aborted',
+      );
   }
   const rows = [...reports.values()].sort((a, b) => a.row - b.row);
   const totals = { applied: 0, skipped: 0, failed: 0 };
   for (const r of rows) totals[r.outcome]++;
   await store.writebacks.finish(journal.id, totals.failed ? 'partial' : 'done');
-  return { journal_id: journal.id, input_hash: plan.input_hash, attempt: journal.attempts, rows, totals, writes, stopped };
+  return {
+    journal_id: journal.id,
+    input_hash: plan.input_hash,
+    attempt: journal.attempts,
+    rows,
+    totals,
+    writes,
+    stopped,
+  };
 }
 
-type Report = (rows: readonly WritebackRow[], outcome: RowOutcome, message: string | null, journalIt?: boolean, code?: string | null) => Promise<void>;
+type Report = (
+  rows: readonly WritebackRow[],
+  outcome: RowOutcome,
+  message: string | null,
+  journalIt?: boolean,
+  code?: string | null,
+) => Promise<void>;
 
 function previouslyApplied(rows: readonly WritebackRow[], entries: Map<number, WritebackRowEntry>): boolean {
   return rows.length > 0 && rows.every((r) => entries.get(r.row)?.state === 'applied');
 }
 
-async function applyUpdates(api: BugsnagClient, batchSize: number, g: PlannedGroup, report: Report, store: Store, journalId: string, signal?: AbortSignal): Promise<number> {
+async function applyUpdates(
+  api: BugsnagClient,
+  batchSize: number,
+  g: PlannedGroup,
+  report: Report,
+  store: Store,
+  journalId: string,
+  signal?: AbortSignal,
+): Promise<number> {
   const op = declOf(g.operation);
   const update = op.update(g.params, g.assignee)!;
   const byError = new Map<string, WritebackRow[]>();
@@ -107,7 +170,11 @@ async function applyUpdates(api: BugsnagClient, batchSize: number, g: PlannedGro
 
   const single = async (id: string) => {
     const rows = byError.get(id)!;
-    await store.writebacks.record(journalId, rows.map((r) => r.row), 'sending');
+    await store.writebacks.record(
+      journalId,
+      rows.map((r) => r.row),
+      'sending',
+    );
     writes++;
     try {
       await api.errors.update(g.project_id, id, update, { signal });
@@ -130,9 +197,17 @@ async function applyUpdates(api: BugsnagClient, batchSize: number, g: PlannedGro
         if (FATAL.has(toSnagError(readErr).code)) throw readErr;
         return null;
       });
-      if (back?.error && op.done(back.error, g.params, g.assignee)) await report(byError.get(id)!, 'applied', 'confirmed by reading the error back');
-      else if (back) await report(byError.get(id)!, 'failed', `not applied: ${e.message} (read back; run again to retry)`);
-      else await report(byError.get(id)!, 'failed', `unknown: ${e.message}; the error could not be read back (run again to check)`, false);
+      if (back?.error && op.done(back.error, g.params, g.assignee))
+        await report(byError.get(id)!, 'applied', 'confirmed by reading the error back');
+      else if (back)
+        await report(byError.get(id)!, 'failed', `not applied: ${e.message} (read back; run again to retry)`);
+      else
+        await report(
+          byError.get(id)!,
+          'failed',
+          `unknown: ${e.message}; the error could not be read back (run again to check)`,
+          false,
+        );
     }
   };
 
@@ -143,7 +218,11 @@ async function applyUpdates(api: BugsnagClient, batchSize: number, g: PlannedGro
   for (let i = 0; i < ids.length; i += batchSize) {
     const batch = ids.slice(i, i + batchSize);
     const rows = rowsOf(batch);
-    await store.writebacks.record(journalId, rows.map((r) => r.row), 'sending');
+    await store.writebacks.record(
+      journalId,
+      rows.map((r) => r.row),
+      'sending',
+    );
     writes++;
     try {
       if (batch.length === 1) await api.errors.update(g.project_id, batch[0]!, update, { signal });
@@ -171,7 +250,8 @@ async function applyComments(
   const message = String(g.params.message);
   let writes = 0;
   const posted = async (r: WritebackRow) => {
-    for await (const c of api.comments.list(r.project_id, r.error_id, { signal })) if (c.message === message) return true;
+    for await (const c of api.comments.list(r.project_id, r.error_id, { signal }))
+      if (c.message === message) return true;
     return false;
   };
   for (const r of g.change) {
@@ -197,7 +277,8 @@ async function applyComments(
       else {
         const found = await posted(r).catch(() => null);
         if (found === true) await report([r], 'applied', 'confirmed by reading the comments back');
-        else if (found === false) await report([r], 'failed', `not posted: ${e.message} (read back; run again to retry)`);
+        else if (found === false)
+          await report([r], 'failed', `not posted: ${e.message} (read back; run again to retry)`);
         else await report([r], 'failed', `unknown: ${e.message}; run again to check`, false);
       }
     }
@@ -206,7 +287,8 @@ async function applyComments(
 }
 
 function refusal(e: SnagError, operation: string): string {
-  if (e.code === 'forbidden') return `Bugsnag refused ${operation} (403): ${e.message} — the credential's role in this project is too low`;
+  if (e.code === 'forbidden')
+    return `Bugsnag refused ${operation} (403): ${e.message} — the credential's role in this project is too low`;
   if (e.code === 'not_found') return `error not found, or not visible to this credential (404): ${e.message}`;
   return e.message;
 }

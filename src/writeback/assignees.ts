@@ -67,17 +67,36 @@ export async function resolveAssignees(
     if (assignee) {
       const found = match(await listPeople(r.project_id), assignee);
       if (found.length === 1) byRow.set(r.row, { kind: 'collaborator', id: found[0]!.id });
-      else problems.push({ row: r.row, field: 'assignee', message: found.length ? `"${assignee}" names ${found.length} collaborators; give the id or email` : `no collaborator of project ${r.project_id} is "${assignee}"` });
+      else
+        problems.push({
+          row: r.row,
+          field: 'assignee',
+          message: found.length
+            ? `"${assignee}" names ${found.length} collaborators; give the id or email`
+            : `no collaborator of project ${r.project_id} is "${assignee}"`,
+        });
     } else if (team) {
       const list = await listTeams(orgOf.get(r.project_id)!);
       if (!list) {
         if (/^[0-9a-f]{24}$/i.test(team)) byRow.set(r.row, { kind: 'team', id: team });
-        else problems.push({ row: r.row, field: 'team', message: 'listing teams needs an organization administrator; give the team id' });
+        else
+          problems.push({
+            row: r.row,
+            field: 'team',
+            message: 'listing teams needs an organization administrator; give the team id',
+          });
         continue;
       }
       const found = match(list, team);
       if (found.length === 1) byRow.set(r.row, { kind: 'team', id: found[0]!.id });
-      else problems.push({ row: r.row, field: 'team', message: found.length ? `"${team}" names ${found.length} teams; give the id` : `no team of the organization is "${team}"` });
+      else
+        problems.push({
+          row: r.row,
+          field: 'team',
+          message: found.length
+            ? `"${team}" names ${found.length} teams; give the id`
+            : `no team of the organization is "${team}"`,
+        });
     }
   }
   return { byRow, reads };

@@ -27,16 +27,23 @@ export function checkRows(raw: readonly RawRow[]): { rows: WritebackRow[]; probl
   const problems: RowProblem[] = [];
   for (const { row, fields } of raw) {
     const before = problems.length;
-    const text = (k: string) => (typeof fields[k] === 'string' || typeof fields[k] === 'number' ? String(fields[k]).trim() : '');
+    const text = (k: string) =>
+      typeof fields[k] === 'string' || typeof fields[k] === 'number' ? String(fields[k]).trim() : '';
     for (const k of ['project_id', 'error_id'] as const) {
       const v = text(k);
       if (!v) problems.push({ row, field: k, message: 'missing' });
-      else if (!HEX24.test(v)) problems.push({ row, field: k, message: `"${v}" is not a 24-character hexadecimal Bugsnag id` });
+      else if (!HEX24.test(v))
+        problems.push({ row, field: k, message: `"${v}" is not a 24-character hexadecimal Bugsnag id` });
     }
     const opName = text('operation');
     const op = opName ? operationOf(opName) : undefined;
     if (!opName) problems.push({ row, field: 'operation', message: 'missing' });
-    else if (!op) problems.push({ row, field: 'operation', message: `unknown operation "${opName}" (use ${OPERATION_NAMES.join(', ')})` });
+    else if (!op)
+      problems.push({
+        row,
+        field: 'operation',
+        message: `unknown operation "${opName}" (use ${OPERATION_NAMES.join(', ')})`,
+      });
     let params: Record<string, unknown> = {};
     if (op) {
       const input = Object.fromEntries(Object.entries(fields).filter(([k]) => !KEYS.has(k)));
@@ -51,7 +58,13 @@ export function checkRows(raw: readonly RawRow[]): { rows: WritebackRow[]; probl
       }
     }
     if (problems.length === before) {
-      rows.push({ row, project_id: text('project_id').toLowerCase(), error_id: text('error_id').toLowerCase(), operation: opName, params });
+      rows.push({
+        row,
+        project_id: text('project_id').toLowerCase(),
+        error_id: text('error_id').toLowerCase(),
+        operation: opName,
+        params,
+      });
     }
   }
   return { rows, problems };
@@ -61,16 +74,21 @@ export function checkRows(raw: readonly RawRow[]): { rows: WritebackRow[]; probl
 export function problemsError(problems: readonly RowProblem[]): SnagError {
   const shown = problems.slice(0, 50).map((p) => `row ${p.row}, ${p.field}: ${p.message}`);
   const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-  return new SnagError('config', `${problems.length} problem${problems.length === 1 ? '' : 's'} in the write-back input; nothing was sent:\n  ${shown.join('\n  ')}${more}`, {
-    hint: 'Fix these rows and run the command again.',
-    details: { field: 'from', problems },
-  });
+  return new SnagError(
+    'config',
+    `${problems.length} problem${problems.length === 1 ? '' : 's'} in the write-back input; nothing was sent:\n  ${shown.join('\n  ')}${more}`,
+    {
+      hint: 'Fix these rows and run the command again.',
+      details: { field: 'from', problems },
+    },
+  );
 }
 
 /** Identifies an input: the same rows (whatever file or query they came from) give the same hash. */
 export function inputHash(rows: readonly WritebackRow[]): string {
   const h = createHash('sha256');
-  for (const r of rows) h.update(`${JSON.stringify([r.row, r.project_id, r.error_id, r.operation, sortKeys(r.params)])}\n`);
+  for (const r of rows)
+    h.update(`${JSON.stringify([r.row, r.project_id, r.error_id, r.operation, sortKeys(r.params)])}\n`);
   return h.digest('hex');
 }
 

@@ -31,7 +31,8 @@ export async function readInput(from: string, options: InputOptions = {}): Promi
   let text: string;
   let kind: 'jsonl' | 'csv';
   if (spec === '-') {
-    if (!options.stdin) throw new SnagError('usage', 'No standard input to read the rows from.', { details: { field: 'from' } });
+    if (!options.stdin)
+      throw new SnagError('usage', 'No standard input to read the rows from.', { details: { field: 'from' } });
     text = await options.stdin();
     kind = text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
   } else {
@@ -39,10 +40,14 @@ export async function readInput(from: string, options: InputOptions = {}): Promi
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new SnagError('config', `Cannot read the write-back input ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}.`, {
-        hint: 'Give a .jsonl or .csv file, - for standard input, or sqlite:PATH?query=SELECT ….',
-        details: { field: 'from' },
-      });
+      throw new SnagError(
+        'config',
+        `Cannot read the write-back input ${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}.`,
+        {
+          hint: 'Give a .jsonl or .csv file, - for standard input, or sqlite:PATH?query=SELECT ….',
+          details: { field: 'from' },
+        },
+      );
     }
     if (/\.(jsonl|ndjson|json)$/i.test(path)) kind = 'jsonl';
     else if (/\.csv$/i.test(path)) kind = 'csv';
@@ -140,7 +145,10 @@ function readSqlite(spec: string, cwd?: string): { rows: RawRow[]; text: string 
   }
   try {
     const rows = db.prepare(query).all() as Array<Record<string, unknown>>;
-    return { rows: rows.map((fields, i) => ({ row: i + 1, fields: dropNulls(fields) })), text: `${path}\n${query}\n${JSON.stringify(rows)}` };
+    return {
+      rows: rows.map((fields, i) => ({ row: i + 1, fields: dropNulls(fields) })),
+      text: `${path}\n${query}\n${JSON.stringify(rows)}`,
+    };
   } catch (err) {
     throw new SnagError('config', `The write-back query failed: ${(err as Error).message}.`, {
       hint: 'Check the query against the destination (table and column names).',

@@ -28,7 +28,11 @@ export interface ResolvedAssignee {
 const positive = z.coerce.number().int().positive();
 const none = z.object({});
 
-const status = (name: string, wanted: 'fixed' | 'open' | 'ignored', op: 'fix' | 'open' | 'ignore'): OperationDecl<object> => ({
+const status = (
+  name: string,
+  wanted: 'fixed' | 'open' | 'ignored',
+  op: 'fix' | 'open' | 'ignore',
+): OperationDecl<object> => ({
   name,
   params: none,
   bulk: true,
@@ -117,7 +121,9 @@ export const OPERATIONS = {
     bulk: true,
     destructive: false,
     update: (_p, r) =>
-      r!.kind === 'team' ? { operation: 'assign', assigned_team_id: r!.id } : { operation: 'assign', assigned_collaborator_id: r!.id },
+      r!.kind === 'team'
+        ? { operation: 'assign', assigned_team_id: r!.id }
+        : { operation: 'assign', assigned_collaborator_id: r!.id },
     done: (e, _p, r) => (r!.kind === 'team' ? e.assigned_team_id === r!.id : e.assigned_collaborator_id === r!.id),
   } satisfies OperationDecl<AssignParams>,
   link_issue: {

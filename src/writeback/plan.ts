@@ -53,7 +53,11 @@ export function declOf(name: string): OperationDecl<unknown> {
  * Checks the rows (shape, then the projects the credential reaches and the assignees it can resolve), reads the
  * touched errors' current state, and groups what must change. Sends nothing: every request here is a GET.
  */
-export async function planWriteback(api: BugsnagClient, raw: readonly RawRow[], options: { signal?: AbortSignal; batchSize?: number } = {}): Promise<WritebackPlan> {
+export async function planWriteback(
+  api: BugsnagClient,
+  raw: readonly RawRow[],
+  options: { signal?: AbortSignal; batchSize?: number } = {},
+): Promise<WritebackPlan> {
   const { rows, problems } = checkRows(raw);
   const batchSize = Math.max(1, Math.min(options.batchSize ?? BULK_BATCH, BULK_BATCH));
   let reads = 0;
@@ -67,7 +71,12 @@ export async function planWriteback(api: BugsnagClient, raw: readonly RawRow[], 
     } catch (err) {
       if (!isSnagError(err) || (err.code !== 'not_found' && err.code !== 'forbidden')) throw err;
       for (const r of rows) {
-        if (r.project_id === pid) problems.push({ row: r.row, field: 'project_id', message: `the credential cannot reach project ${pid} (${err.message})` });
+        if (r.project_id === pid)
+          problems.push({
+            row: r.row,
+            field: 'project_id',
+            message: `the credential cannot reach project ${pid} (${err.message})`,
+          });
       }
     }
   }
@@ -93,7 +102,16 @@ export async function planWriteback(api: BugsnagClient, raw: readonly RawRow[], 
     const gkey = JSON.stringify([r.project_id, r.operation, paramsKey(r.params), assignee?.id ?? null]);
     let g = groups.get(gkey);
     if (!g) {
-      g = { project_id: r.project_id, operation: r.operation, params: r.params, assignee, change: [], skip: [], missing: [], requests: 0 };
+      g = {
+        project_id: r.project_id,
+        operation: r.operation,
+        params: r.params,
+        assignee,
+        change: [],
+        skip: [],
+        missing: [],
+        requests: 0,
+      };
       groups.set(gkey, g);
     }
     const key = stateKey(r.project_id, r.error_id);
@@ -109,7 +127,15 @@ export async function planWriteback(api: BugsnagClient, raw: readonly RawRow[], 
     g.requests = op.bulk ? Math.ceil(distinct / batchSize) : g.change.length;
     writes += g.requests;
   }
-  return { input_hash: inputHash(rows), rows: rows.length, groups: [...groups.values()], states, reads, writes, batchSize };
+  return {
+    input_hash: inputHash(rows),
+    rows: rows.length,
+    groups: [...groups.values()],
+    states,
+    reads,
+    writes,
+    batchSize,
+  };
 }
 
 /** GET one error: its state, or why it cannot be read (404: unknown or hidden from this credential). */
@@ -122,7 +148,8 @@ export async function readError(
   try {
     return { error: await api.errors.get(projectId, errorId, { signal }) };
   } catch (err) {
-    if (isSnagError(err, 'not_found')) return { message: `error not found in project ${projectId}, or not visible to this credential (404)` };
+    if (isSnagError(err, 'not_found'))
+      return { message: `error not found in project ${projectId}, or not visible to this credential (404)` };
     throw err;
   }
 }

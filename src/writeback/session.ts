@@ -24,19 +24,38 @@ export interface WritebackOptions extends InputOptions {
  * Reads the input, checks it and plans it with the credential's token. The client is built the way syncs build
  * theirs, so writes share the token's process-wide rate limiter with any sync running in the same process.
  */
-export async function prepareWriteback(runtime: Runtime, credentialRef: string, from: string, options: WritebackOptions = {}): Promise<WritebackSession> {
+export async function prepareWriteback(
+  runtime: Runtime,
+  credentialRef: string,
+  from: string,
+  options: WritebackOptions = {},
+): Promise<WritebackSession> {
   const credential = await runtime.store.credentials.findByNameOrId(credentialRef);
   const { rows } = await readInput(from, options);
   const token = await runtime.vault.unseal(credential);
   const signal = options.signal ?? new AbortController().signal;
-  const api = engineClient(token, credential.host, options.client ?? clientOptionsFromEnv(runtime.env), () => undefined, signal);
-  const plan = await planWriteback(api, rows, { signal, ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
+  const api = engineClient(
+    token,
+    credential.host,
+    options.client ?? clientOptionsFromEnv(runtime.env),
+    () => undefined,
+    signal,
+  );
+  const plan = await planWriteback(api, rows, {
+    signal,
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+  });
   await skipJournaledComments(runtime, credential, plan);
   return {
     credential,
     api,
     plan,
-    apply: (o = {}) => applyWriteback(runtime.store, api, plan, { credentialId: credential.id, signal, ...(o.onProgress ? { onProgress: o.onProgress } : {}) }),
+    apply: (o = {}) =>
+      applyWriteback(runtime.store, api, plan, {
+        credentialId: credential.id,
+        signal,
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      }),
   };
 }
 

@@ -5,7 +5,10 @@ import type { Step } from '../http/helpers/scripted.js';
 
 const P = '5a2fc37fd1befa003981d5b9';
 
-async function mapped(step: Step, call: (h: ReturnType<typeof harness>) => Promise<unknown> = (h) => h.client.projects.get(P)) {
+async function mapped(
+  step: Step,
+  call: (h: ReturnType<typeof harness>) => Promise<unknown> = (h) => h.client.projects.get(P),
+) {
   const h = harness([step, step, step, step]);
   try {
     await call(h);
@@ -43,7 +46,7 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
     expect(err.details.bugsnagErrors).toEqual([]);
   });
 
-  it('404 → not_found with Bugsnag\'s own message', async () => {
+  it("404 → not_found with Bugsnag's own message", async () => {
     const { err, calls } = await mapped({ status: 404, body: { errors: ['Project not found'] } });
     expect(err.code).toBe('not_found');
     expect(err.exitCode).toBe(13);
@@ -61,7 +64,9 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
   });
 
   it('404 "User not found" on /user/organizations means a non-user credential', async () => {
-    const { err } = await mapped({ status: 404, body: { errors: ['User not found'] } }, (h) => h.client.organizations.list().all());
+    const { err } = await mapped({ status: 404, body: { errors: ['User not found'] } }, (h) =>
+      h.client.organizations.list().all(),
+    );
     expect(err.hint).toContain('not made with a user');
   });
 
@@ -71,13 +76,14 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
   });
 
   it('403 Organization Administrator role required → forbidden', async () => {
-    const { err } = await mapped(
-      { status: 403, body: { errors: ['Organization Administrator role required'] } },
-      (h) => h.client.collaborators.listForOrganization('o1').all(),
+    const { err } = await mapped({ status: 403, body: { errors: ['Organization Administrator role required'] } }, (h) =>
+      h.client.collaborators.listForOrganization('o1').all(),
     );
     expect(err.code).toBe('forbidden');
     expect(err.exitCode).toBe(11);
-    expect(err.message).toBe('Bugsnag refused GET /organizations/o1/collaborators: Organization Administrator role required (403).');
+    expect(err.message).toBe(
+      'Bugsnag refused GET /organizations/o1/collaborators: Organization Administrator role required (403).',
+    );
     expect(err.hint).toContain('administrator');
   });
 
@@ -108,10 +114,9 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
     expect(err.hint).toContain('trial');
   });
 
-  it('400 → validation with Bugsnag\'s errors text', async () => {
-    const { err, calls } = await mapped(
-      { status: 400, body: { errors: ['release_stage_name can\'t be blank'] } },
-      (h) => h.client.releaseGroups.list(P, { releaseStageName: 'production' }).all(),
+  it("400 → validation with Bugsnag's errors text", async () => {
+    const { err, calls } = await mapped({ status: 400, body: { errors: ["release_stage_name can't be blank"] } }, (h) =>
+      h.client.releaseGroups.list(P, { releaseStageName: 'production' }).all(),
     );
     expect(err.code).toBe('validation');
     expect(err.exitCode).toBe(14);
@@ -137,7 +142,11 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
   });
 
   it('3xx redirect → not_bugsnag naming where it went, without following it', async () => {
-    const { err, calls } = await mapped({ status: 302, headers: { Location: 'https://app.bugsnag.com/user/sign_in?x=1' }, body: '' });
+    const { err, calls } = await mapped({
+      status: 302,
+      headers: { Location: 'https://app.bugsnag.com/user/sign_in?x=1' },
+      body: '',
+    });
     expect(err.code).toBe('not_bugsnag');
     expect(err.message).toContain('redirected GET');
     expect(err.details.location).toBe('https://app.bugsnag.com/user/sign_in');
@@ -145,7 +154,10 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
   });
 
   it('a 200 whose JSON is not the expected shape → not_bugsnag, naming the field but not the value', async () => {
-    const { err } = await mapped({ status: 200, body: { organizations_url: 'https://api.bugsnag.com/user/organizations' } });
+    const { err } = await mapped({
+      status: 200,
+      body: { organizations_url: 'https://api.bugsnag.com/user/organizations' },
+    });
     expect(err.code).toBe('not_bugsnag');
     expect(err.message).toContain('does not look like a project (id:');
     expect(err.message).not.toContain('organizations_url');
@@ -158,7 +170,9 @@ describe('mapping Bugsnag answers to SnagError codes', () => {
   });
 
   it('a list row without an id → not_bugsnag naming the row', async () => {
-    const { err } = await mapped({ status: 200, body: [{ id: 'a' }, { name: 'no id' }] }, (h) => h.client.projects.list('o1').all());
+    const { err } = await mapped({ status: 200, body: [{ id: 'a' }, { name: 'no id' }] }, (h) =>
+      h.client.projects.list('o1').all(),
+    );
     expect(err.message).toContain('row 2: id:');
   });
 

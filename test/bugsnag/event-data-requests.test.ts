@@ -19,7 +19,12 @@ let org: string;
 beforeAll(async () => {
   sim = await start({ seed: 21, anchor: ANCHOR, events: 1200, errors: 25, edrPrepareMs: 150, edrMaxEvents: 3000 });
   const admin = sim.tokens.find((t) => t.role === 'admin')!;
-  client = createBugsnagClient({ token: admin.token, host: sim.url, logger: false, retry: { retries: 0, rateLimitRetries: 0 } });
+  client = createBugsnagClient({
+    token: admin.token,
+    host: sim.url,
+    logger: false,
+    retry: { retries: 0, rateLimitRetries: 0 },
+  });
   org = admin.organizations[0]!;
   project = sim.info().organizations.find((o) => o.id === org)!.projects[0]!.id;
 });
@@ -41,14 +46,20 @@ describe('create → wait → read', () => {
       'event.before': [{ type: 'eq', value: '2026-01-14T12:00:00Z' }],
     });
     const polls: string[] = [];
-    const done = await client.eventDataRequests.waitUntilComplete(project, created.id, { initialDelayMs: 10, maxDelayMs: 40, onPoll: (r) => polls.push(r.status) });
+    const done = await client.eventDataRequests.waitUntilComplete(project, created.id, {
+      initialDelayMs: 10,
+      maxDelayMs: 40,
+      onPoll: (r) => polls.push(r.status),
+    });
     expect(polls.at(-1)).toBe('COMPLETED');
     expect(done.url).toContain('/event_data_downloads/');
     const pages = await allPages(done.url, 50);
     expect(pages.slice(0, -1).every((p) => p.length === 50)).toBe(true);
     expect(pages.at(-1)!.length).toBeGreaterThan(0);
     expect(pages.at(-1)!.length).toBeLessThanOrEqual(50);
-    const listed = await client.events.list(project, { since: '2026-01-13T00:00:00Z', before: '2026-01-14T12:00:00Z', direction: 'asc' }).all();
+    const listed = await client.events
+      .list(project, { since: '2026-01-13T00:00:00Z', before: '2026-01-14T12:00:00Z', direction: 'asc' })
+      .all();
     expect(pages.flat().map((e) => e.id)).toEqual(listed.map((e) => e.id));
     expect(pages.flat().length).toBe(done.total);
     // Full reports, parsed by the same model as GET /projects/{id}/events/{id}.
@@ -57,13 +68,16 @@ describe('create → wait → read', () => {
   });
 
   it('organization scope, and get() under the same scope', async () => {
-    const created = await client.eventDataRequests.create({ organizationId: org }, { filters: { 'event.since': '2026-01-14T20:00:00Z' } });
+    const created = await client.eventDataRequests.create(
+      { organizationId: org },
+      { filters: { 'event.since': '2026-01-14T20:00:00Z' } },
+    );
     const again = await client.eventDataRequests.get({ organizationId: org }, created.id);
     expect(again.id).toBe(created.id);
     await expect(client.eventDataRequests.get(project, created.id)).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  it('a request over the maximum is a validation error carrying Bugsnag\'s message', async () => {
+  it("a request over the maximum is a validation error carrying Bugsnag's message", async () => {
     const err = await client.eventDataRequests.create({ organizationId: org }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SnagError);
     expect(err).toMatchObject({ code: 'validation', status: 400 });
@@ -79,7 +93,11 @@ describe('create → wait → read', () => {
       const created = await c.eventDataRequests.create(p);
       // Expired 1 ms after completion, which was at creation: poll until the simulator says so (bounded).
       let err: unknown;
-      for (let n = 0; n < 50 && !err; n++) err = await c.eventDataRequests.waitUntilComplete(p, created.id, { initialDelayMs: 5, timeoutMs: 1 }).then(() => undefined, (e: unknown) => e);
+      for (let n = 0; n < 50 && !err; n++)
+        err = await c.eventDataRequests.waitUntilComplete(p, created.id, { initialDelayMs: 5, timeoutMs: 1 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toMatchObject({ code: 'not_found', details: { expired: true } });
     } finally {
       await brief.close();
@@ -90,7 +108,9 @@ describe('create → wait → read', () => {
 describe('downloads', () => {
   let url: string;
   beforeAll(async () => {
-    const created = await client.eventDataRequests.create(project, { filters: { 'event.since': '2026-01-14T00:00:00Z' } });
+    const created = await client.eventDataRequests.create(project, {
+      filters: { 'event.since': '2026-01-14T00:00:00Z' },
+    });
     url = (await client.eventDataRequests.waitUntilComplete(project, created.id, { initialDelayMs: 10 })).url;
   });
 
@@ -125,11 +145,23 @@ describe('downloads', () => {
     for (const raw of rawHeads) expect(raw).not.toContain(token);
   });
 
-  it('do not use the token\'s rate limit: they work while it is exhausted and leave the budget untouched', async () => {
-    const limited = await start({ seed: 21, anchor: ANCHOR, events: 300, rateLimit: 3, rateWindowMs: 3_600_000, edrPrepareMs: 0 });
+  it("do not use the token's rate limit: they work while it is exhausted and leave the budget untouched", async () => {
+    const limited = await start({
+      seed: 21,
+      anchor: ANCHOR,
+      events: 300,
+      rateLimit: 3,
+      rateWindowMs: 3_600_000,
+      edrPrepareMs: 0,
+    });
     try {
       const admin = limited.tokens.find((t) => t.role === 'admin')!;
-      const c = createBugsnagClient({ token: admin.token, host: limited.url, logger: false, retry: { retries: 0, rateLimitRetries: 0 } });
+      const c = createBugsnagClient({
+        token: admin.token,
+        host: limited.url,
+        logger: false,
+        retry: { retries: 0, rateLimitRetries: 0 },
+      });
       const p = limited.info().organizations[0]!.projects[0]!.id;
       const created = await c.eventDataRequests.create(p);
       const done = await c.eventDataRequests.waitUntilComplete(p, created.id, { initialDelayMs: 1 });
@@ -150,7 +182,8 @@ describe('downloads', () => {
 
   it('report progress in records and wire bytes', async () => {
     const seen: Array<{ records: number; bytes: number }> = [];
-    for await (const _ of client.eventDataRequests.readPages(url, { pageSize: 5, onProgress: (p) => seen.push(p) })) void _;
+    for await (const _ of client.eventDataRequests.readPages(url, { pageSize: 5, onProgress: (p) => seen.push(p) }))
+      void _;
     expect(seen.length).toBeGreaterThan(1);
     expect(seen.map((s) => s.records)).toEqual([...seen.map((s) => s.records)].sort((a, b) => a - b));
     expect(seen.at(-1)!.bytes).toBeGreaterThan(0);
@@ -167,12 +200,18 @@ describe('downloads', () => {
 
   it('a connection cut mid-body, or a body cut short, is an error that says how many records arrived', async () => {
     try {
-      for (const [fault, code] of [['reset', 'network'], ['truncate', 'server_error']] as const) {
+      for (const [fault, code] of [
+        ['reset', 'network'],
+        ['truncate', 'server_error'],
+      ] as const) {
         sim.setFaults(`${fault}:1~/event_data_downloads`);
         let rows = 0;
         const err = await (async () => {
           for await (const page of client.eventDataRequests.readPages(url, { pageSize: 10 })) rows += page.length;
-        })().then(() => null, (e: unknown) => e);
+        })().then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(err, fault).toBeInstanceOf(SnagError);
         expect(err, fault).toMatchObject({ code, details: { incomplete: true } });
         expect((err as SnagError).details.records).toBe(rows);
@@ -184,6 +223,8 @@ describe('downloads', () => {
 
   it('refuse links that are not http(s) or that carry a token', async () => {
     await expect(client.eventDataRequests.download('file:///etc/passwd')).rejects.toMatchObject({ code: 'config' });
-    await expect(client.eventDataRequests.download(`${sim.url}/x.json?auth_token=abc`)).rejects.toMatchObject({ code: 'config' });
+    await expect(client.eventDataRequests.download(`${sim.url}/x.json?auth_token=abc`)).rejects.toMatchObject({
+      code: 'config',
+    });
   });
 });

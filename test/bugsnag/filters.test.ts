@@ -14,7 +14,7 @@ describe('filter encoding', () => {
     );
   });
 
-  it('percent-encodes exactly like Bugsnag\'s own next links', () => {
+  it("percent-encodes exactly like Bugsnag's own next links", () => {
     expect(encodeQuery(filterPairs({ 'error.status': 'open' }, NOW))).toBe(
       'filters%5Berror.status%5D%5B%5D%5Btype%5D=eq&filters%5Berror.status%5D%5B%5D%5Bvalue%5D=open',
     );
@@ -23,7 +23,10 @@ describe('filter encoding', () => {
   it('supports eq, ne and empty, several per field, and several fields', () => {
     const pairs = filterPairs(
       {
-        'user.email': [{ type: 'ne', value: 'bot@example.com' }, { type: 'ne', value: 'ci@example.com' }],
+        'user.email': [
+          { type: 'ne', value: 'bot@example.com' },
+          { type: 'ne', value: 'ci@example.com' },
+        ],
         'error.assigned_to': { type: 'empty', value: true },
         'app.release_stage': 'production',
       },
@@ -92,18 +95,29 @@ describe('query building', () => {
   it('refuses ids that could change the path', () => {
     expect(seg('project id', '5a2fc37fd1befa003981d5b9')).toBe('5a2fc37fd1befa003981d5b9');
     expect(seg('event field display id', 'user.email')).toBe('user.email');
-    for (const bad of ['', ' ', '../x', 'a/b', 'a?b', 'a#b', '..']) expect(() => seg('project id', bad)).toThrow(SnagError);
+    for (const bad of ['', ' ', '../x', 'a/b', 'a?b', 'a#b', '..'])
+      expect(() => seg('project id', bad)).toThrow(SnagError);
   });
 });
 
 describe('filterObject (filters in a JSON body)', () => {
   it('carries the same comparisons as the query pairs, every value a string', () => {
     const now = new Date('2026-01-15T00:00:00Z');
-    const filters = { 'event.since': '2w', 'app.in_foreground': true, 'error.status': [{ type: 'ne' as const, value: 'fixed' }, { type: 'ne' as const, value: 'ignored' }] };
+    const filters = {
+      'event.since': '2w',
+      'app.in_foreground': true,
+      'error.status': [
+        { type: 'ne' as const, value: 'fixed' },
+        { type: 'ne' as const, value: 'ignored' },
+      ],
+    };
     expect(filterObject(filters, now)).toEqual({
       'event.since': [{ type: 'eq', value: '2026-01-01T00:00:00Z' }],
       'app.in_foreground': [{ type: 'eq', value: 'true' }],
-      'error.status': [{ type: 'ne', value: 'fixed' }, { type: 'ne', value: 'ignored' }],
+      'error.status': [
+        { type: 'ne', value: 'fixed' },
+        { type: 'ne', value: 'ignored' },
+      ],
     });
     expect(filterObject(undefined)).toEqual({});
     expect(() => filterObject({ 'event.since': [{ type: 'ne', value: '7d' }] })).toThrow(/only supports "eq"/);

@@ -101,7 +101,8 @@ describe('normalizeHost', () => {
     for (const h of ['localhost', '127.0.0.1', '127.8.9.10', '[::1]', '::1', 'LOCALHOST']) {
       expect(isLoopbackHostname(h)).toBe(true);
     }
-    for (const h of ['128.0.0.1', 'localhost.example.com', '10.0.0.1', '::2']) expect(isLoopbackHostname(h)).toBe(false);
+    for (const h of ['128.0.0.1', 'localhost.example.com', '10.0.0.1', '::2'])
+      expect(isLoopbackHostname(h)).toBe(false);
   });
 
   it('compares origins', () => {

@@ -5,7 +5,8 @@ import { compileCheck, type Model } from '../../src/bugsnag/models/index.js';
 
 // The compiled check that spares lenient models a zod parse per record must accept exactly what zod accepts.
 const all = (Object.entries(models) as Array<[string, unknown]>).filter(
-  (e): e is [string, Model<unknown>] => typeof e[1] === 'object' && e[1] !== null && 'parse' in e[1] && 'schema' in e[1],
+  (e): e is [string, Model<unknown>] =>
+    typeof e[1] === 'object' && e[1] !== null && 'parse' in e[1] && 'schema' in e[1],
 );
 
 /** Values shaped like the model's rows, with fields of every kind in every place, plus any JSON at all. */
@@ -19,15 +20,25 @@ function rowsFor(schema: unknown): fc.Arbitrary<unknown> {
     fc.constant(Number.NaN),
     fc.constant(Infinity),
     fc.array(fc.string(), { maxLength: 3 }),
-    fc.array(fc.dictionary(fc.constantFrom('errorClass', 'message', 'type', 'stacktrace', 'x'), fc.jsonValue({ maxDepth: 1 })), { maxLength: 3 }),
+    fc.array(
+      fc.dictionary(fc.constantFrom('errorClass', 'message', 'type', 'stacktrace', 'x'), fc.jsonValue({ maxDepth: 1 })),
+      { maxLength: 3 },
+    ),
   );
-  const row = fc.dictionary(fc.constantFrom(...Object.keys(shape), 'extra', 'other'), anyValue, { maxKeys: Object.keys(shape).length + 2 });
+  const row = fc.dictionary(fc.constantFrom(...Object.keys(shape), 'extra', 'other'), anyValue, {
+    maxKeys: Object.keys(shape).length + 2,
+  });
   return fc.oneof(row, fc.jsonValue({ maxDepth: 2 }));
 }
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 

@@ -30,7 +30,10 @@ describe('lenient models', () => {
       last_seen: '2022-10-17 15:30:00 +0000',
       last_seen_unfiltered: '2017-12-12T10:58:55.648Z',
     });
-    expect(e).toMatchObject({ last_seen: '2022-10-17T15:30:00.000Z', last_seen_unfiltered: '2017-12-12T10:58:55.648Z' });
+    expect(e).toMatchObject({
+      last_seen: '2022-10-17T15:30:00.000Z',
+      last_seen_unfiltered: '2017-12-12T10:58:55.648Z',
+    });
   });
 
   it('accept both received_at and receivedAt, always giving received_at and keeping the original', () => {
@@ -50,7 +53,11 @@ describe('lenient models', () => {
       app: { releaseStage: 'production', brandNewField: true },
       somethingNew: { x: 1 },
     });
-    expect(e).toMatchObject({ somethingNew: { x: 1 }, app: { brandNewField: true }, metaData: { Custom: { Deep: [1, 2] } } });
+    expect(e).toMatchObject({
+      somethingNew: { x: 1 },
+      app: { brandNewField: true },
+      metaData: { Custom: { Deep: [1, 2] } },
+    });
   });
 
   it('accept nulls for known fields, but need the id', () => {
@@ -67,7 +74,11 @@ describe('lenient models', () => {
       const json = z.toJSONSchema(schema as z.ZodType, { io: 'input' }) as Record<string, unknown>;
       expect(json, name).toHaveProperty('$schema');
     }
-    const event = z.toJSONSchema(models.EventSchema) as { properties: Record<string, unknown>; additionalProperties: unknown; required: string[] };
+    const event = z.toJSONSchema(models.EventSchema) as {
+      properties: Record<string, unknown>;
+      additionalProperties: unknown;
+      required: string[];
+    };
     expect(event.required).toEqual(['id']);
     expect(event.additionalProperties).toEqual({});
     expect(event.properties.received_at).toMatchObject({ description: 'timestamp, normalised to ISO 8601 UTC' });

@@ -41,7 +41,9 @@ describe('following Link rel="next" for each style Bugsnag uses (docs/bugsnag-ap
         '&filters%5Berror.status%5D%5B%5D%5Btype%5D=eq&filters%5Berror.status%5D%5B%5D%5Bvalue%5D=open',
       `GET ${next}`,
     ]);
-    expect(pages.map((p) => ({ ids: p.items.map((i) => i.id), nextUrl: p.nextUrl, total: p.totalCount, index: p.index }))).toEqual([
+    expect(
+      pages.map((p) => ({ ids: p.items.map((i) => i.id), nextUrl: p.nextUrl, total: p.totalCount, index: p.index })),
+    ).toEqual([
       { ids: ['e1'], nextUrl: next, total: 11, index: 0 },
       { ids: ['e2'], nextUrl: undefined, total: undefined, index: 1 },
     ]);
@@ -109,7 +111,9 @@ describe('following Link rel="next" for each style Bugsnag uses (docs/bugsnag-ap
 
   it('stops when the Link header has no rel="next" entry, even on a full page', async () => {
     const rows = Array.from({ length: 100 }, (_, i) => row(`p${i}`));
-    const h = harness([{ status: 200, body: rows, headers: { Link: `<${API}/organizations/o1/projects?offset=x>; rel="prev"` } }]);
+    const h = harness([
+      { status: 200, body: rows, headers: { Link: `<${API}/organizations/o1/projects?offset=x>; rel="prev"` } },
+    ]);
     expect(await h.client.projects.list('o1').all()).toHaveLength(100);
     expect(h.script.calls).toHaveLength(1);
   });
@@ -140,7 +144,10 @@ describe('following Link rel="next" for each style Bugsnag uses (docs/bugsnag-ap
   });
 
   it('drops an auth_token parameter from a next link, leaving the rest byte for byte', async () => {
-    const h = harness([page([row('a')], `${API}/projects/${P}/errors?offset%5Bx%5D=1&auth_token=leaked123456&per_page=5`), page([])]);
+    const h = harness([
+      page([row('a')], `${API}/projects/${P}/errors?offset%5Bx%5D=1&auth_token=leaked123456&per_page=5`),
+      page([]),
+    ]);
     const pages = await pagesOf(h.client.errors.list(P).pages());
     expect(pages[0]!.nextUrl).toBe(`${API}/projects/${P}/errors?offset%5Bx%5D=1&per_page=5`);
     expect(h.script.lines()[1]).not.toContain('leaked123456');
@@ -169,7 +176,9 @@ describe('refusing bad next links', () => {
     ]) {
       const { err, calls, pages } = await refused([page([row('a')], other), page([])]);
       expect(err.code).toBe('not_bugsnag');
-      expect(err.message).toContain(`points to ${new URL(other).origin}, not to the configured API host https://api.bugsnag.com`);
+      expect(err.message).toContain(
+        `points to ${new URL(other).origin}, not to the configured API host https://api.bugsnag.com`,
+      );
       expect(err.details).toMatchObject({ reason: 'cross-origin-link', linkOrigin: new URL(other).origin });
       expect(calls).toBe(1);
       expect(pages).toBe(0);
@@ -178,7 +187,10 @@ describe('refusing bad next links', () => {
 
   it('detects a link back to a page already read (loop)', async () => {
     const first = `${API}/projects/${P}/errors?per_page=100`;
-    const { err, calls } = await refused([page([row('a')], `${API}/projects/${P}/errors?offset=1`), page([row('b')], first)]);
+    const { err, calls } = await refused([
+      page([row('a')], `${API}/projects/${P}/errors?offset=1`),
+      page([row('b')], first),
+    ]);
     expect(err.code).toBe('server_error');
     expect(err.details.reason).toBe('pagination-loop');
     expect(calls).toBe(2);

@@ -46,7 +46,9 @@ describe('read endpoints: exact requests', () => {
     await c.events.get(P, 'ev1');
     await c.events.latest(E);
     await c.releases.get(P, 'r1');
-    await c.releases.list(P, { releaseStage: 'production', base: '2021-07-21T12:00:00+00:00', sort: 'percent_of_sessions' }).all();
+    await c.releases
+      .list(P, { releaseStage: 'production', base: '2021-07-21T12:00:00+00:00', sort: 'percent_of_sessions' })
+      .all();
     await c.releaseGroups.list(P, { releaseStageName: 'production', topOnly: true, visibleOnly: true }).all();
     await c.releaseGroups.get('g1');
     await c.collaborators.listForProject(P).all();
@@ -57,7 +59,9 @@ describe('read endpoints: exact requests', () => {
     await c.comments.get('cm1');
     await c.eventFields.list(P).all();
     await c.traceFields.list(P).all();
-    await c.pivots.list(P, { summarySize: 5, pivots: ['user.email', 'app.release_stage'], filters: { 'event.since': '7d' } }).all();
+    await c.pivots
+      .list(P, { summarySize: 5, pivots: ['user.email', 'app.release_stage'], filters: { 'event.since': '7d' } })
+      .all();
     await c.savedSearches.list(P, { shared: true }).all();
     await c.savedSearches.get('s1');
     await c.savedSearches.usageSummary('s1');
@@ -96,7 +100,9 @@ describe('read endpoints: exact requests', () => {
   it('full_reports is a query parameter, never a header', async () => {
     const h = harness([ok([]), ok([]), ok([])]);
     await h.client.events.list(P, { fullReports: true }).all();
-    await h.client.events.listForError(P, E, { fullReports: true, since: '24h', before: '2024-01-02T00:00:00Z', direction: 'asc' }).all();
+    await h.client.events
+      .listForError(P, E, { fullReports: true, since: '24h', before: '2024-01-02T00:00:00Z', direction: 'asc' })
+      .all();
     await h.client.events.list(P, { fullReports: false }).all();
     expect(h.script.lines().map((l) => decodeURIComponent(l.replace(`GET ${API}`, '')))).toEqual([
       `/projects/${P}/events?per_page=30&full_reports=true`,
@@ -173,7 +179,13 @@ describe('trends', () => {
 
   it('needs exactly one of bucketsCount and resolution, within range', async () => {
     const h = harness([]);
-    for (const bad of [{}, { bucketsCount: 0 }, { bucketsCount: 51 }, { resolution: '3h' }, { bucketsCount: 5, resolution: '1m' }]) {
+    for (const bad of [
+      {},
+      { bucketsCount: 0 },
+      { bucketsCount: 51 },
+      { resolution: '3h' },
+      { bucketsCount: 5, resolution: '1m' },
+    ]) {
       await expect(h.client.trends.forProject(P, bad as never)).rejects.toMatchObject({ code: 'config' });
     }
     expect(h.script.calls).toHaveLength(0);
@@ -186,11 +198,16 @@ describe('stability trend', () => {
       ok({
         project_id: P,
         release_stage_name: 'production',
-        timeline_points: [{ bucket_start: '2021-06-21T00:00:00+00:00', bucket_end: '2021-06-22T00:00:00Z', total_sessions_count: 3 }],
+        timeline_points: [
+          { bucket_start: '2021-06-21T00:00:00+00:00', bucket_end: '2021-06-22T00:00:00Z', total_sessions_count: 3 },
+        ],
       }),
     ]);
     const t = await h.client.stability.trend(P);
-    expect(t?.timeline_points?.[0]).toMatchObject({ bucket_start: '2021-06-21T00:00:00.000Z', bucket_end: '2021-06-22T00:00:00.000Z' });
+    expect(t?.timeline_points?.[0]).toMatchObject({
+      bucket_start: '2021-06-21T00:00:00.000Z',
+      bucket_end: '2021-06-22T00:00:00.000Z',
+    });
     expect(h.script.lines()).toEqual([`GET ${API}/projects/${P}/stability_trend`]);
   });
 
@@ -232,7 +249,9 @@ describe('writes', () => {
   ];
 
   it.each(ops)('PATCH %j', async (update, status) => {
-    const h = harness([status === 204 ? { status: 204 } : ok({ id: E, status: 'fixed', last_seen: '2017-12-12T10:58:55.000Z' })]);
+    const h = harness([
+      status === 204 ? { status: 204 } : ok({ id: E, status: 'fixed', last_seen: '2017-12-12T10:58:55.000Z' }),
+    ]);
     const result = await h.client.errors.update(P, E, update);
     if (status === 204) expect(result).toBeNull();
     else expect(result).toMatchObject({ id: E });
@@ -246,7 +265,9 @@ describe('writes', () => {
     const h = harness([ok({ operation: 'fix', e1: { status: 'fixed' }, e2: { status: 'fixed' } })]);
     const result = await h.client.errors.bulkUpdate(P, ['e1', 'e2'], { operation: 'fix' });
     expect(result).toEqual({ operation: 'fix', e1: { status: 'fixed' }, e2: { status: 'fixed' } });
-    expect(decodeURIComponent(h.script.lines()[0]!)).toBe(`PATCH ${API}/projects/${P}/errors?error_ids[]=e1&error_ids[]=e2`);
+    expect(decodeURIComponent(h.script.lines()[0]!)).toBe(
+      `PATCH ${API}/projects/${P}/errors?error_ids[]=e1&error_ids[]=e2`,
+    );
     expect(h.script.calls[0]!.body).toBe('{"operation":"fix"}');
   });
 
@@ -269,7 +290,9 @@ describe('writes', () => {
   });
 
   it('creates a comment', async () => {
-    const h = harness([{ status: 201, body: { id: 'cm1', message: 'Looking into it', created_at: '2017-12-12T11:55:08.000Z' } }]);
+    const h = harness([
+      { status: 201, body: { id: 'cm1', message: 'Looking into it', created_at: '2017-12-12T11:55:08.000Z' } },
+    ]);
     const c = await h.client.comments.create(P, E, 'Looking into it');
     expect(c).toMatchObject({ id: 'cm1', message: 'Looking into it' });
     expect(h.script.lines()).toEqual([`POST ${API}/projects/${P}/errors/${E}/comments`]);
@@ -291,7 +314,12 @@ describe('raw requests for endpoints without a typed method', () => {
     expect(h.script.lines()).toEqual([`GET ${API}/?foo=bar`, `DELETE ${API}/comments/cm1`]);
     await expect(h.client.request({ method: 'GET', path: 'x', model: Root })).rejects.toMatchObject({ code: 'config' });
     await expect(
-      h.client.request({ method: 'GET', path: '/user/organizations', query: { auth_token: 'abcdef123456' }, model: Root }),
+      h.client.request({
+        method: 'GET',
+        path: '/user/organizations',
+        query: { auth_token: 'abcdef123456' },
+        model: Root,
+      }),
     ).rejects.toMatchObject({ code: 'config', message: expect.stringContaining('Refusing to send a token in a URL') });
     expect(h.script.calls).toHaveLength(2);
   });

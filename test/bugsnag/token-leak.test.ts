@@ -112,7 +112,8 @@ describe('the token never leaks', () => {
 
   it('on 500 after retries', async () => {
     const { err, scripted } = await leakCheck({
-      steps: (token) => Array.from({ length: 3 }, () => ({ status: 500, body: { errors: [`upstream said ${token}`] } })),
+      steps: (token) =>
+        Array.from({ length: 3 }, () => ({ status: 500, body: { errors: [`upstream said ${token}`] } })),
       call: (c) => c.projects.get('p1'),
     });
     expect(err.code).toBe('server_error');

@@ -17,7 +17,9 @@ describe('commands load lazily', () => {
       ours.filter(
         // The global --database-url option is declared on every command: its module and the env name's (core only).
         (f) =>
-          !/^dist\/(cli\/(run|main|output|context|database-url|commands\/index)|core\/(version|errors|redact)|store\/postgres\/url)\.js$/.test(f),
+          !/^dist\/(cli\/(run|main|output|context|database-url|commands\/index)|core\/(version|errors|redact)|store\/postgres\/url)\.js$/.test(
+            f,
+          ),
       ),
     ).toEqual([]);
     expect(files.filter((f) => f.includes('node_modules/') && !f.includes('node_modules/commander/'))).toEqual([]);

@@ -9,7 +9,14 @@ describe('namingOptions', () => {
   it('names the option of the failing field and lists the other problems in the hint', () => {
     const err = new SnagError('config', 'Name is too long.', {
       hint: 'Use at most 100 characters.',
-      details: { field: 'name', fields: { name: { message: 'Name is too long.' }, start_date: { message: 'Not a time.' }, token: { message: 'Empty.' } } },
+      details: {
+        field: 'name',
+        fields: {
+          name: { message: 'Name is too long.' },
+          start_date: { message: 'Not a time.' },
+          token: { message: 'Empty.' },
+        },
+      },
     });
     const out = namingOptions(err, option, label) as SnagError;
     expect(out.message).toBe('--name: Name is too long.');
@@ -18,7 +25,11 @@ describe('namingOptions', () => {
   });
 
   it('a field without an option keeps the message as it is; other errors pass through untouched', () => {
-    const token = namingOptions(new SnagError('config', 'The token is empty.', { details: { field: 'token' } }), option, label) as SnagError;
+    const token = namingOptions(
+      new SnagError('config', 'The token is empty.', { details: { field: 'token' } }),
+      option,
+      label,
+    ) as SnagError;
     expect(token.message).toBe('The token is empty.');
     expect(token.hint).toBeUndefined();
     const other = new SnagError('network', 'Host unreachable.', { details: { field: 'host' } });

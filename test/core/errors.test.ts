@@ -19,8 +19,20 @@ describe('SnagError', () => {
     const token = 'a1b2c3d4-secret-token-value-0042';
     registerSecret(token);
     const cause = new Error(`fetch failed with Authorization: token ${token}`);
-    const e = new SnagError('network', `request with ${token} failed`, { hint: `retry ${token}`, cause, details: { t: token } });
-    const everything = [e.message, e.hint, e.stack, JSON.stringify(e), JSON.stringify(e.details), String((e.cause as Error).message), String((e.cause as Error).stack)].join('\n');
+    const e = new SnagError('network', `request with ${token} failed`, {
+      hint: `retry ${token}`,
+      cause,
+      details: { t: token },
+    });
+    const everything = [
+      e.message,
+      e.hint,
+      e.stack,
+      JSON.stringify(e),
+      JSON.stringify(e.details),
+      String((e.cause as Error).message),
+      String((e.cause as Error).stack),
+    ].join('\n');
     expect(everything).not.toContain(token);
     expect(everything).toContain('[REDACTED]');
   });
@@ -36,13 +48,19 @@ describe('SnagError', () => {
 describe('redact', () => {
   it('removes unregistered tokens found in headers and query strings', () => {
     expect(redact('Authorization: token abcdefabcdefabcdefabcdef')).not.toContain('abcdefabcdefabcdefabcdef');
-    expect(redact('https://api.bugsnag.com/x?auth_token=zzz123&a=1')).toBe('https://api.bugsnag.com/x?auth_token=[REDACTED]&a=1');
+    expect(redact('https://api.bugsnag.com/x?auth_token=zzz123&a=1')).toBe(
+      'https://api.bugsnag.com/x?auth_token=[REDACTED]&a=1',
+    );
     expect(redact('{"token":"hello-world"}')).toBe('{"token":"[REDACTED]"}');
   });
 
   it('removes the password of a database URL, however short, and leaves URLs without one alone', () => {
-    expect(redact('dest "postgres://bob:pw@db.example:5432/x?schema=s" failed')).toBe('dest "postgres://bob:[REDACTED]@db.example:5432/x?schema=s" failed');
+    expect(redact('dest "postgres://bob:pw@db.example:5432/x?schema=s" failed')).toBe(
+      'dest "postgres://bob:[REDACTED]@db.example:5432/x?schema=s" failed',
+    );
     expect(redact('postgresql://u:p@ss@h/db')).toBe('postgresql://u:[REDACTED]@h/db');
-    expect(redact('postgres://bob@h:5432/x https://api.bugsnag.com:443/a?b=c@d')).toBe('postgres://bob@h:5432/x https://api.bugsnag.com:443/a?b=c@d');
+    expect(redact('postgres://bob@h:5432/x https://api.bugsnag.com:443/a?b=c@d')).toBe(
+      'postgres://bob@h:5432/x https://api.bugsnag.com:443/a?b=c@d',
+    );
   });
 });

@@ -13,7 +13,15 @@ import { tempDir } from '../store/helpers.js';
 
 /** A small simulator (fast to start) with a rate limit no test trips over unless it means to. */
 export function startSmallSim(): Promise<Simulator> {
-  return startSimulator({ rateLimit: 1_000_000, orgs: 2, projects: 2, errors: 2, events: 10, releases: 2, anchor: '2026-01-15T00:00:00Z' });
+  return startSimulator({
+    rateLimit: 1_000_000,
+    orgs: 2,
+    projects: 2,
+    errors: 2,
+    events: 10,
+    releases: 2,
+    anchor: '2026-01-15T00:00:00Z',
+  });
 }
 
 export interface Harness {
@@ -107,22 +115,43 @@ export async function rejection(p: Promise<unknown>): Promise<SnagError> {
 export async function selfSignedServer(): Promise<FakeServer | null> {
   const dir = mkdtempSync(join(tmpdir(), 'snagsync-cert-'));
   try {
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     if (made.status !== 0) return null;
-    const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('[]');
-    });
+    const server = createHttpsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('[]');
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     return {
       url: `https://127.0.0.1:${port}`,
       requests: [],
-      close: () => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

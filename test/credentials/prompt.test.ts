@@ -43,7 +43,10 @@ describe('promptHidden', () => {
     const t = fakeTty();
     const answer = promptHidden('? ', t.input, t.output);
     t.input.write('partial\u0003');
-    const err = await answer.then(() => null, (e: unknown) => e);
+    const err = await answer.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isSnagError(err, 'aborted')).toBe(true);
     expect(isSnagError(err) && err.exitCode).toBe(130);
     expect(t.rawModes).toEqual([true, false]);
@@ -57,12 +60,23 @@ describe('promptHidden', () => {
     const b = fakeTty();
     const q = promptHidden('? ', b.input, b.output);
     b.input.write('\u0004');
-    expect(isSnagError(await q.then(() => null, (e: unknown) => e), 'aborted')).toBe(true);
+    expect(
+      isSnagError(
+        await q.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+        'aborted',
+      ),
+    ).toBe(true);
   });
 
   it('refuses to prompt when the input is not a terminal', async () => {
     const input = new PassThrough() as TtyInput & PassThrough;
-    const err = await promptHidden('? ', input, new PassThrough()).then(() => null, (e: unknown) => e);
+    const err = await promptHidden('? ', input, new PassThrough()).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isSnagError(err, 'usage')).toBe(true);
   });
 });

@@ -24,10 +24,18 @@ export interface PtyResult {
  * has appeared, i.e. after the CLI switched the terminal to raw mode, so what the terminal echoes is what the CLI
  * lets it echo. Synchronised on output, never on time.
  */
-export function runInPty(args: string[], steps: PtyStep[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<PtyResult> {
+export function runInPty(
+  args: string[],
+  steps: PtyStep[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30_000,
+): Promise<PtyResult> {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', quoted, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let output = '';
     let next = 0;
     let typedUpTo = 0;

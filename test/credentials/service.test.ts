@@ -4,7 +4,16 @@ import { SnagError } from '../../src/core/errors.js';
 import { recordTokenRejected } from '../../src/credentials/service.js';
 import { encodeMasterKey, generateMasterKey } from '../../src/credentials/vault.js';
 import type { Simulator } from '../../src/sim/index.js';
-import { closedPort, fakeServer, harness, notifierKey, rejection, selfSignedServer, startSmallSim, type Harness } from './helpers.js';
+import {
+  closedPort,
+  fakeServer,
+  harness,
+  notifierKey,
+  rejection,
+  selfSignedServer,
+  startSmallSim,
+  type Harness,
+} from './helpers.js';
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -47,8 +56,22 @@ describe('createCredential', () => {
     expect(c.verify_error).toBeNull();
     expect(r.verification?.latency_ms).toBeGreaterThanOrEqual(0);
     expect(Object.keys(c).sort()).toEqual(
-      ['id', 'name', 'description', 'connector', 'host', 'token_last4', 'verified_status', 'verified_at', 'verify_error',
-        'organizations', 'rate_limit', 'sources_count', 'created_at', 'updated_at'].sort(),
+      [
+        'id',
+        'name',
+        'description',
+        'connector',
+        'host',
+        'token_last4',
+        'verified_status',
+        'verified_at',
+        'verify_error',
+        'organizations',
+        'rate_limit',
+        'sources_count',
+        'created_at',
+        'updated_at',
+      ].sort(),
     );
     expect(JSON.stringify(r)).not.toContain(token);
     expect(JSON.stringify(await h.service.listCredentials())).not.toContain(token);
@@ -65,7 +88,9 @@ describe('createCredential', () => {
   });
 
   it('refuses an invalid token (auth_invalid, on the token field) and saves nothing', async () => {
-    const e = await rejection(h.service.createCredential({ name: 'bad', token: 'a1b2c3d4-0000-4000-a000-deadbeefcafe', host: sim.url }));
+    const e = await rejection(
+      h.service.createCredential({ name: 'bad', token: 'a1b2c3d4-0000-4000-a000-deadbeefcafe', host: sim.url }),
+    );
     expect(e.code).toBe('auth_invalid');
     expect(e.exitCode).toBe(10);
     expect(e.details.field).toBe('token');
@@ -97,7 +122,9 @@ describe('createCredential', () => {
     expect(e.message).toContain(host);
     expect(e.message).toContain('connection refused');
     // An on-premise API under a path is named with its path.
-    const prefixed = await rejection(h.service.createCredential({ name: 'x', token: admin().token, host: `${host}/bugsnag-api/` }));
+    const prefixed = await rejection(
+      h.service.createCredential({ name: 'x', token: admin().token, host: `${host}/bugsnag-api/` }),
+    );
     expect(prefixed.message).toContain(`${host}/bugsnag-api`);
   });
 
@@ -131,7 +158,9 @@ describe('createCredential', () => {
         expect(e.message).toContain('not like the Bugsnag Data Access API');
         expect(server.requests.length).toBeGreaterThan(0);
       }
-      expect((await rejection(h.service.createCredential({ name: 'x', token: admin().token, host: cases[0]!.url }))).message).toContain('HTML page');
+      expect(
+        (await rejection(h.service.createCredential({ name: 'x', token: admin().token, host: cases[0]!.url }))).message,
+      ).toContain('HTML page');
     } finally {
       for (const s of cases) await s.close();
     }
@@ -158,7 +187,10 @@ describe('createCredential', () => {
 
   it('saves without checking when verify is false: UNVERIFIED, no request made', async () => {
     const before = sim.stats().requests;
-    const r = await h.service.createCredential({ name: 'later', token: 'anything-goes-1234', host: sim.url }, { verify: false });
+    const r = await h.service.createCredential(
+      { name: 'later', token: 'anything-goes-1234', host: sim.url },
+      { verify: false },
+    );
     expect(r.credential.verified_status).toBe('UNVERIFIED');
     expect(r.credential.verified_at).toBeNull();
     expect(r.credential.organizations).toEqual([]);
@@ -194,11 +226,19 @@ describe('createCredential', () => {
     );
     expect(a.credential.host).toBe('https://api.bugsnag.com');
     expect(a.notes.join(' ')).toContain('dashboard address; using its API host https://api.bugsnag.com');
-    const b = await h.service.createCredential({ name: 'b', token: 'tok-bbbb-2222', host: 'app.bugsnag.smartbear.com' }, { verify: false });
+    const b = await h.service.createCredential(
+      { name: 'b', token: 'tok-bbbb-2222', host: 'app.bugsnag.smartbear.com' },
+      { verify: false },
+    );
     expect(b.credential.host).toBe('https://api.bugsnag.smartbear.com');
     const c = await h.service.createCredential({ name: 'c', token: 'tok-cccc-3333' }, { verify: false });
     expect(c.credential.host).toBe('https://api.bugsnag.com');
-    const e = await rejection(h.service.createCredential({ name: 'd', token: 'tok-dddd-4444', host: 'http://bugsnag.example.com' }, { verify: false }));
+    const e = await rejection(
+      h.service.createCredential(
+        { name: 'd', token: 'tok-dddd-4444', host: 'http://bugsnag.example.com' },
+        { verify: false },
+      ),
+    );
     expect(e.code).toBe('config');
     expect(e.details.field).toBe('host');
   });
@@ -220,8 +260,20 @@ describe('createCredential', () => {
       expect(e.message).toContain(text);
     }
     expect(sim.stats().requests).toBe(before);
-    expect((await h.service.createCredential({ name: 'x'.repeat(100), token: admin().token, host: sim.url }, { verify: false })).credential.name).toHaveLength(100);
-    const long = await rejection(h.service.createCredential({ name: 'ok', description: 'd'.repeat(1001), token: 'tok-1234567' }, { verify: false }));
+    expect(
+      (
+        await h.service.createCredential(
+          { name: 'x'.repeat(100), token: admin().token, host: sim.url },
+          { verify: false },
+        )
+      ).credential.name,
+    ).toHaveLength(100);
+    const long = await rejection(
+      h.service.createCredential(
+        { name: 'ok', description: 'd'.repeat(1001), token: 'tok-1234567' },
+        { verify: false },
+      ),
+    );
     expect(long.details.field).toBe('description');
   });
 
@@ -230,7 +282,9 @@ describe('createCredential', () => {
     const other = harness({ SNAGSYNC_MASTER_KEY: encodeMasterKey(generateMasterKey()) }, h.home);
     try {
       const before = sim.stats().requests;
-      const e = await rejection(other.service.createCredential({ name: 'second', token: admin().token, host: sim.url }));
+      const e = await rejection(
+        other.service.createCredential({ name: 'second', token: admin().token, host: sim.url }),
+      );
       expect(e.code).toBe('vault');
       expect(e.exitCode).toBe(6);
       expect(sim.stats().requests).toBe(before);
@@ -313,7 +367,11 @@ describe('testCredential', () => {
 });
 
 describe('recordTokenRejected (a sync refused the token)', () => {
-  const refused = () => new SnagError('auth_revoked', 'Bugsnag now refuses the token of credential "s".', { hint: 'Update it.', status: 401 });
+  const refused = () =>
+    new SnagError('auth_revoked', 'Bugsnag now refuses the token of credential "s".', {
+      hint: 'Update it.',
+      status: 401,
+    });
 
   it('records FAILED with the reason on the token field, as a failed test would; a successful test sets it back', async () => {
     await h.service.createCredential({ name: 's', token: admin().token, host: sim.url });
@@ -321,10 +379,22 @@ describe('recordTokenRejected (a sync refused the token)', () => {
     const before = Date.now();
     expect(await recordTokenRejected(h.runtime.store, used, refused())).not.toBeNull();
     const marked = await h.service.getCredential('s');
-    expect(marked).toMatchObject({ verified_status: 'FAILED', verify_error: { error: 'auth_revoked', message: refused().message, hint: 'Update it.', field: 'token', exit_code: 22 } });
+    expect(marked).toMatchObject({
+      verified_status: 'FAILED',
+      verify_error: {
+        error: 'auth_revoked',
+        message: refused().message,
+        hint: 'Update it.',
+        field: 'token',
+        exit_code: 22,
+      },
+    });
     expect(Date.parse(marked.verified_at!)).toBeGreaterThanOrEqual(before - 1);
     expect(marked.organizations.length).toBeGreaterThan(0);
-    expect((await h.service.testCredential('s')).credential).toMatchObject({ verified_status: 'VERIFIED', verify_error: null });
+    expect((await h.service.testCredential('s')).credential).toMatchObject({
+      verified_status: 'VERIFIED',
+      verify_error: null,
+    });
   });
 
   it('leaves a credential alone whose token was replaced since (the old token failed, not the new one)', async () => {
@@ -393,7 +463,11 @@ describe('updateCredential', () => {
 describe('removeCredential', () => {
   it('is refused while a source uses the credential; force disables the source', async () => {
     const { credential } = await h.service.createCredential({ name: 'used', token: admin().token, host: sim.url });
-    const source = await h.runtime.store.sources.create({ name: 'errors', credential_id: credential.id, destination: 'sqlite:/tmp/x.db' });
+    const source = await h.runtime.store.sources.create({
+      name: 'errors',
+      credential_id: credential.id,
+      destination: 'sqlite:/tmp/x.db',
+    });
     expect((await h.service.getCredential('used')).sources_count).toBe(1);
     expect((await h.service.listCredentials())[0]!.sources_count).toBe(1);
     const e = await rejection(h.service.removeCredential('used'));

@@ -25,7 +25,9 @@ describe('the Bugsnag credential type', () => {
     const host = TYPE.fields.find((f) => f.name === 'host')!;
     expect(host.default).toBe('https://api.bugsnag.com');
     expect(host.options?.map((o) => o.label)).toEqual(['Bugsnag', 'SmartBear-hosted BugSnag', 'On-premise']);
-    expect(TYPE.fields.find((f) => f.name === 'token')!.help).toContain('My account settings → Personal auth tokens → Generate New Token');
+    expect(TYPE.fields.find((f) => f.name === 'token')!.help).toContain(
+      'My account settings → Personal auth tokens → Generate New Token',
+    );
   });
 
   it('maps every failure to an exit code, its own message, and a form field (or the whole form)', () => {
@@ -34,7 +36,14 @@ describe('the Bugsnag credential type', () => {
     for (const [kind, spec] of Object.entries(TYPE.failures)) {
       expect(EXIT_CODES[spec.code], kind).toBeGreaterThan(0);
       if (spec.field !== null) expect(fieldNames.has(spec.field), kind).toBe(true);
-      const ctx = { host: 'https://api.example.com', status: 401, said: 'x', reason: 'r', retryAfterSeconds: 7, got: 'g' };
+      const ctx = {
+        host: 'https://api.example.com',
+        status: 401,
+        said: 'x',
+        reason: 'r',
+        retryAfterSeconds: 7,
+        got: 'g',
+      };
       const m = spec.message(ctx);
       expect(m.length, kind).toBeGreaterThan(20);
       expect(spec.hint(ctx).length, kind).toBeGreaterThan(20);
@@ -45,7 +54,11 @@ describe('the Bugsnag credential type', () => {
   });
 
   it('sends exactly the declared auth headers, on the declared verify call; success is a JSON array', async () => {
-    const server = await fakeServer(200, '[{"id":"5f0000000000000000000001","name":"Acme","slug":"acme"}]', 'application/json');
+    const server = await fakeServer(
+      200,
+      '[{"id":"5f0000000000000000000001","name":"Acme","slug":"acme"}]',
+      'application/json',
+    );
     try {
       const token = 'declared-headers-token-0001';
       const v = await verifyBugsnagToken(token, server.url, {}, { logger: false });
@@ -56,7 +69,8 @@ describe('the Bugsnag credential type', () => {
       const url = new URL(req.url, server.url);
       expect(url.pathname).toBe(TYPE.verify.path);
       for (const [k, val] of Object.entries(TYPE.verify.query)) expect(url.searchParams.get(k)).toBe(val);
-      for (const [k, val] of Object.entries(credentialAuthHeaders(TYPE, token))) expect(req.headers[k.toLowerCase()]).toBe(val);
+      for (const [k, val] of Object.entries(credentialAuthHeaders(TYPE, token)))
+        expect(req.headers[k.toLowerCase()]).toBe(val);
     } finally {
       await server.close();
     }
@@ -87,7 +101,18 @@ describe('the Bugsnag credential type', () => {
 describe('token input', () => {
   it('strips what people paste around a token and registers it as a secret at once', () => {
     const t = 'c1a2b3c4-d5e6-4f70-8a9b-0c1d2e3f4a5b';
-    for (const raw of [`${t}\n`, `  ${t}\r\n`, `token ${t}`, `Bearer ${t}`, `"${t}"`, `'${t}'\n`, `\u201c${t}\u201d`, `Authorization: token ${t}`, `token: "${t}"`, `\uFEFF${t}`]) {
+    for (const raw of [
+      `${t}\n`,
+      `  ${t}\r\n`,
+      `token ${t}`,
+      `Bearer ${t}`,
+      `"${t}"`,
+      `'${t}'\n`,
+      `\u201c${t}\u201d`,
+      `Authorization: token ${t}`,
+      `token: "${t}"`,
+      `\uFEFF${t}`,
+    ]) {
       expect(normalizeToken(raw).value, JSON.stringify(raw)).toBe(t);
     }
     expect(normalizeToken(t).note).toBeUndefined();
@@ -114,9 +139,14 @@ describe('failure messages', () => {
   it('a DNS failure says DNS once, and whether it was temporary', () => {
     const dns = TYPE.failures.dns;
     const gone = dns.message({ host: 'https://api.bugsnag.example', reason: 'host name not found (DNS)' } as never);
-    expect(gone).toBe('Host unreachable: the name of https://api.bugsnag.example could not be resolved (DNS: no such host).');
+    expect(gone).toBe(
+      'Host unreachable: the name of https://api.bugsnag.example could not be resolved (DNS: no such host).',
+    );
     expect(gone.match(/DNS/g)).toHaveLength(1);
-    const flaky = dns.message({ host: 'https://api.bugsnag.example', reason: 'host name lookup failed (DNS, temporary)' } as never);
+    const flaky = dns.message({
+      host: 'https://api.bugsnag.example',
+      reason: 'host name lookup failed (DNS, temporary)',
+    } as never);
     expect(flaky).toContain('failed for now; try again');
   });
 });

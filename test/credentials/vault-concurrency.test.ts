@@ -8,7 +8,9 @@ describe('master key file', () => {
   it('is created exactly once, mode 0600, when several processes need it at the same moment', async () => {
     const t = tempDir();
     try {
-      const children = Array.from({ length: 6 }, () => forkTs(new URL('./vault-children/create-key.ts', import.meta.url), [t.dir]));
+      const children = Array.from({ length: 6 }, () =>
+        forkTs(new URL('./vault-children/create-key.ts', import.meta.url), [t.dir]),
+      );
       await releaseTogether(children);
       const reports = await Promise.all(children.map((c) => c.waitFor<{ keyId: string }>((m) => m.type === 'done')));
       await Promise.all(children.map((c) => c.exited));

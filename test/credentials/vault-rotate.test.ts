@@ -13,7 +13,13 @@ const TOKENS = ['rot-token-aaaaaaaaaaaaaaaa01', 'rot-token-bbbbbbbbbbbbbbbb02', 
 async function addCredentials(store: Store, vault: Vault, tokens = TOKENS): Promise<void> {
   for (const [i, token] of tokens.entries()) {
     const id = newCredentialId();
-    await store.credentials.create({ id, name: `cred-${i}-${Math.random()}`, host: 'https://api.bugsnag.com', verified_status: 'VERIFIED', ...(await vault.seal(id, token)) });
+    await store.credentials.create({
+      id,
+      name: `cred-${i}-${Math.random()}`,
+      host: 'https://api.bugsnag.com',
+      verified_status: 'VERIFIED',
+      ...(await vault.seal(id, token)),
+    });
   }
 }
 
@@ -23,7 +29,8 @@ async function decryptAll(store: Store, vault: Vault): Promise<string[]> {
   return out.sort();
 }
 
-const keyFileId = (home: string) => keyIdOf(Buffer.from(readFileSync(join(home, 'master.key'), 'utf8').trim(), 'base64'));
+const keyFileId = (home: string) =>
+  keyIdOf(Buffer.from(readFileSync(join(home, 'master.key'), 'utf8').trim(), 'base64'));
 
 describe('master key rotation (key file)', () => {
   let t: ReturnType<typeof tempDir>;
@@ -132,7 +139,10 @@ describe('master key rotation (key file)', () => {
   it('refuses when a credential cannot be decrypted, and changes nothing', async () => {
     const [victim] = await store.credentials.list();
     // A damaged row: its envelope was sealed with a key this home does not have (the key-id column still matches).
-    const foreign = await createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(generateMasterKey()) } }).seal(victim!.id, 'x-token-from-elsewhere');
+    const foreign = await createVault({
+      home: t.dir,
+      env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(generateMasterKey()) },
+    }).seal(victim!.id, 'x-token-from-elsewhere');
     await store.credentials.update(victim!.id, { ...foreign, token_key_id: victim!.token_key_id });
     const before = keyFileId(t.dir);
     const envelopes = (await store.credentials.list()).map((c) => c.token_envelope);
@@ -185,7 +195,12 @@ describe('master key rotation (SNAGSYNC_MASTER_KEY)', () => {
     expect(await decryptAll(store, newVault)).toEqual([...TOKENS].sort());
 
     // The file is never overwritten by a second rotation.
-    const again = await rotateMasterKey({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(newKey) }, store: store.credentials, newKeyFile: out }).catch((x: unknown) => x);
+    const again = await rotateMasterKey({
+      home: t.dir,
+      env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(newKey) },
+      store: store.credentials,
+      newKeyFile: out,
+    }).catch((x: unknown) => x);
     expect(isSnagError(again, 'vault')).toBe(true);
   });
 
@@ -210,6 +225,8 @@ describe('master key rotation (SNAGSYNC_MASTER_KEY)', () => {
     const next = generateMasterKey();
     const result = await rotateMasterKey({ home: t.dir, env, store: store.credentials, newKey: next });
     expect(result.newKeyId).toBe(keyIdOf(next));
-    expect(await decryptAll(store, createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(next) } }))).toEqual([...TOKENS].sort());
+    expect(
+      await decryptAll(store, createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(next) } })),
+    ).toEqual([...TOKENS].sort());
   });
 });

@@ -31,7 +31,9 @@ describe('vault', () => {
     const id = newCredentialId();
     const sealed = await vault.seal(id, TOKEN);
     expect(sealed.token_last4).toBe('x1y2');
-    expect(sealed.token_envelope).toMatch(new RegExp(`^snagsync:v1:${sealed.token_key_id}:${id}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]+:[A-Za-z0-9_-]{22}$`));
+    expect(sealed.token_envelope).toMatch(
+      new RegExp(`^snagsync:v1:${sealed.token_key_id}:${id}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]+:[A-Za-z0-9_-]{22}$`),
+    );
     expect(sealed.token_envelope).not.toContain(TOKEN);
     expect(sealed.token_envelope).not.toContain(Buffer.from(TOKEN).toString('base64'));
     expect(await vault.unseal({ id, token_envelope: sealed.token_envelope })).toBe(TOKEN);
@@ -63,28 +65,53 @@ describe('vault', () => {
     expect(sealed.token_key_id).toBe(keyIdOf(key));
     expect(existsSync(join(t.dir, 'master.key'))).toBe(false);
     const urlSafe = { SNAGSYNC_MASTER_KEY: key.toString('base64url') };
-    expect(await createVault({ home: t.dir, env: urlSafe }).unseal({ id, token_envelope: sealed.token_envelope })).toBe(TOKEN);
+    expect(await createVault({ home: t.dir, env: urlSafe }).unseal({ id, token_envelope: sealed.token_envelope })).toBe(
+      TOKEN,
+    );
   });
 
   it('a malformed SNAGSYNC_MASTER_KEY says what is expected and how to generate one, without echoing it', async () => {
-    for (const bad of ['short', Buffer.alloc(31, 7).toString('base64'), Buffer.alloc(33, 7).toString('base64'), 'not base64 at all!!', 'a'.repeat(44) + '$']) {
-      const e = await vaultError(createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: bad } }).seal(newCredentialId(), TOKEN));
+    for (const bad of [
+      'short',
+      Buffer.alloc(31, 7).toString('base64'),
+      Buffer.alloc(33, 7).toString('base64'),
+      'not base64 at all!!',
+      'a'.repeat(44) + '$',
+    ]) {
+      const e = await vaultError(
+        createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: bad } }).seal(newCredentialId(), TOKEN),
+      );
       expect(e.message).toContain('SNAGSYNC_MASTER_KEY is not a valid master key');
       expect(e.hint).toContain('openssl rand -base64 32');
       expect(e.hint).toContain('32');
       expect(`${e.message} ${e.hint}`).not.toContain(bad);
     }
-    const e31 = await vaultError(createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: Buffer.alloc(31).toString('base64') } }).seal(newCredentialId(), TOKEN));
+    const e31 = await vaultError(
+      createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: Buffer.alloc(31).toString('base64') } }).seal(
+        newCredentialId(),
+        TOKEN,
+      ),
+    );
     expect(e31.message).toContain('decodes to 31 bytes');
   });
 
   it('a wrong key is detected by key id and reported, naming both keys', async () => {
     const id = newCredentialId();
-    const sealed = await createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(generateMasterKey()) } }).seal(id, TOKEN);
+    const sealed = await createVault({
+      home: t.dir,
+      env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(generateMasterKey()) },
+    }).seal(id, TOKEN);
     const other = generateMasterKey();
-    const e = await vaultError(createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(other) } }).unseal({ id, token_envelope: sealed.token_envelope }));
+    const e = await vaultError(
+      createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: encodeMasterKey(other) } }).unseal({
+        id,
+        token_envelope: sealed.token_envelope,
+      }),
+    );
     expect(e.message).toContain('Wrong master key');
-    expect(e.message).toContain(`this store's tokens were sealed with another master key (key id ${sealed.token_key_id})`);
+    expect(e.message).toContain(
+      `this store's tokens were sealed with another master key (key id ${sealed.token_key_id})`,
+    );
     expect(e.message).toContain(keyIdOf(other));
     expect(e.hint).toContain('SNAGSYNC_MASTER_KEY');
   });
@@ -94,7 +121,13 @@ describe('vault', () => {
     try {
       const vault = createVault({ home: t.dir, env: {}, store: store.credentials });
       const id = newCredentialId();
-      await store.credentials.create({ id, name: 'c', host: 'https://api.bugsnag.com', verified_status: 'VERIFIED', ...(await vault.seal(id, TOKEN)) });
+      await store.credentials.create({
+        id,
+        name: 'c',
+        host: 'https://api.bugsnag.com',
+        verified_status: 'VERIFIED',
+        ...(await vault.seal(id, TOKEN)),
+      });
       unlinkSync(join(t.dir, 'master.key'));
       const cred = await store.credentials.findByNameOrId('c');
       const e = await vaultError(vault.unseal(cred));
@@ -116,7 +149,9 @@ describe('vault', () => {
     expect((await vaultError(vault.seal(newCredentialId(), TOKEN))).hint).toContain('chmod 600');
     chmodSync(path, 0o600);
     writeFileSync(path, 'garbage\n');
-    expect((await vaultError(vault.seal(newCredentialId(), TOKEN))).message).toContain('does not hold a valid master key');
+    expect((await vaultError(vault.seal(newCredentialId(), TOKEN))).message).toContain(
+      'does not hold a valid master key',
+    );
   });
 
   describe('tampering', () => {
@@ -148,15 +183,25 @@ describe('vault', () => {
       const e = await vaultError(vault.unseal({ id: otherId, name: 'other', token_envelope: envelope }));
       expect(e.message).toContain('belongs to another credential');
       // Editing the id in the header to match does not help: the id is authenticated data.
-      const e2 = await vaultError(vault.unseal({ id: otherId, name: 'other', token_envelope: field(3, () => otherId) }));
+      const e2 = await vaultError(
+        vault.unseal({ id: otherId, name: 'other', token_envelope: field(3, () => otherId) }),
+      );
       expect(e2.message).toContain('failed its integrity check');
     });
 
     it('garbage, truncated and future-version envelopes each get a clear message', async () => {
-      expect((await vaultError(vault.unseal({ id, token_envelope: 'plain-token-value' }))).message).toContain('not a snagsync envelope');
-      expect((await vaultError(vault.unseal({ id, token_envelope: envelope.split(':').slice(0, 5).join(':') }))).message).toContain('fields');
-      expect((await vaultError(vault.unseal({ id, token_envelope: field(1, () => 'v9') }))).hint).toContain('newer snagsync');
-      expect((await vaultError(vault.unseal({ id, token_envelope: field(2, () => 'zz') }))).message).toContain('wrong size');
+      expect((await vaultError(vault.unseal({ id, token_envelope: 'plain-token-value' }))).message).toContain(
+        'not a snagsync envelope',
+      );
+      expect(
+        (await vaultError(vault.unseal({ id, token_envelope: envelope.split(':').slice(0, 5).join(':') }))).message,
+      ).toContain('fields');
+      expect((await vaultError(vault.unseal({ id, token_envelope: field(1, () => 'v9') }))).hint).toContain(
+        'newer snagsync',
+      );
+      expect((await vaultError(vault.unseal({ id, token_envelope: field(2, () => 'zz') }))).message).toContain(
+        'wrong size',
+      );
     });
   });
 
@@ -167,7 +212,13 @@ describe('vault', () => {
       const tokens = [TOKEN, 'second-token-abcdefghijklmnop', 'third-token-0000000000000000zz'];
       for (const [i, token] of tokens.entries()) {
         const id = newCredentialId();
-        await store.credentials.create({ id, name: `c${i}`, host: 'https://api.bugsnag.com', verified_status: 'VERIFIED', ...(await vault.seal(id, token)) });
+        await store.credentials.create({
+          id,
+          name: `c${i}`,
+          host: 'https://api.bugsnag.com',
+          verified_status: 'VERIFIED',
+          ...(await vault.seal(id, token)),
+        });
       }
       const c0 = await store.credentials.findByNameOrId('c0');
       await store.credentials.update(c0.id, await vault.seal(c0.id, 'replacement-token-qqqqqqqqqqqq'));

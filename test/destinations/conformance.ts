@@ -16,7 +16,10 @@ export interface DestinationHarness {
 }
 
 const cp = (state: unknown, partition = 'project:p1') => ({ sourceId: 'src_1', partition, state });
-const byId = (rows: ReadonlyArray<Record<string, unknown>>) => [...rows].sort((a, b) => String(a.project_id).localeCompare(String(b.project_id)) || String(a.id).localeCompare(String(b.id)));
+const byId = (rows: ReadonlyArray<Record<string, unknown>>) =>
+  [...rows].sort(
+    (a, b) => String(a.project_id).localeCompare(String(b.project_id)) || String(a.id).localeCompare(String(b.id)),
+  );
 
 export function destinationConformance(name: string, setup: () => Promise<DestinationHarness>): void {
   describe(`${name} destination: the destination contract`, () => {
@@ -62,7 +65,10 @@ export function destinationConformance(name: string, setup: () => Promise<Destin
       expect(await dest.countRecords('events')).toBe(page.length);
       const sameIdOtherProject = { ...page[0]!, project_id: 'projX' };
       const changed = { ...page[1]!, severity: 'info' };
-      expect(await dest.writePage('events', [sameIdOtherProject, changed], cp({ n: 2 }))).toEqual({ written: 2, unchanged: 0 });
+      expect(await dest.writePage('events', [sameIdOtherProject, changed], cp({ n: 2 }))).toEqual({
+        written: 2,
+        unchanged: 0,
+      });
       expect(await dest.countRecords('events')).toBe(page.length + 1);
       const latest = await dest.listRecords('events');
       expect(latest).toHaveLength(page.length + 1);
@@ -92,7 +98,14 @@ export function destinationConformance(name: string, setup: () => Promise<Destin
     });
 
     it('keeps checkpoints per source, stream and partition; resets them for a full refresh', async () => {
-      const errors: StreamDescriptor = { name: 'errors', primaryKey: ['project_id', 'id'], columns: [{ name: 'project_id', type: 'text' }, { name: 'id', type: 'text' }] };
+      const errors: StreamDescriptor = {
+        name: 'errors',
+        primaryKey: ['project_id', 'id'],
+        columns: [
+          { name: 'project_id', type: 'text' },
+          { name: 'id', type: 'text' },
+        ],
+      };
       await dest.prepare([EVENTS, errors]);
       await dest.writePage('events', [], cp({ a: 1 }, 'project:p1'));
       await dest.writePage('events', [], cp({ a: 2 }, 'project:p2'));
@@ -120,7 +133,11 @@ export function destinationConformance(name: string, setup: () => Promise<Destin
       await dest.writePage('events', pageRecords(0, 10), cp({}));
       const wider: StreamDescriptor = {
         ...EVENTS,
-        columns: [...EVENTS.columns, { name: 'app_version', type: 'text', path: ['app', 'version'] }, { name: 'version', type: 'integer' }],
+        columns: [
+          ...EVENTS.columns,
+          { name: 'app_version', type: 'text', path: ['app', 'version'] },
+          { name: 'version', type: 'integer' },
+        ],
       };
       expect(await dest.prepare([wider])).toEqual({
         created: [],
@@ -131,7 +148,10 @@ export function destinationConformance(name: string, setup: () => Promise<Destin
       });
       await dest.writePage('events', pageRecords(1, 10, 2), cp({}));
       expect(await dest.countRecords('events')).toBe(20);
-      expect(await dest.prepare([{ ...EVENTS, columns: EVENTS.columns.slice(0, 3) }])).toEqual({ created: [], addedColumns: [] });
+      expect(await dest.prepare([{ ...EVENTS, columns: EVENTS.columns.slice(0, 3) }])).toEqual({
+        created: [],
+        addedColumns: [],
+      });
       expect(byId(await dest.listRecords('events'))).toEqual(byId([...pageRecords(0, 10), ...pageRecords(1, 10, 2)]));
     });
 
@@ -154,11 +174,19 @@ export function destinationConformance(name: string, setup: () => Promise<Destin
       expect(await dest.countRecords('events')).toBe(0);
       expect(await dest.readCheckpoint('src_1', 'events', 'project:p1')).toBeNull();
       await expect(dest.writePage('events', [null as never], cp({}))).rejects.toMatchObject({ code: 'internal' });
-      await expect(dest.writePage('events', [], { sourceId: '', partition: '', state: 1 })).rejects.toMatchObject({ code: 'internal' });
+      await expect(dest.writePage('events', [], { sourceId: '', partition: '', state: 1 })).rejects.toMatchObject({
+        code: 'internal',
+      });
       await expect(dest.writePage('events', [], cp(undefined))).rejects.toMatchObject({ code: 'internal' });
-      await expect(dest.prepare([{ name: 'Bad-Name', primaryKey: ['id'], columns: [{ name: 'id', type: 'text' }] }])).rejects.toMatchObject({ code: 'internal' });
-      await expect(dest.prepare([{ name: 'x', primaryKey: ['id'], columns: [{ name: '_record', type: 'text' }] }])).rejects.toMatchObject({ code: 'internal' });
-      await expect(dest.prepare([{ name: 'x', primaryKey: ['nope'], columns: [{ name: 'id', type: 'text' }] }])).rejects.toMatchObject({ code: 'internal' });
+      await expect(
+        dest.prepare([{ name: 'Bad-Name', primaryKey: ['id'], columns: [{ name: 'id', type: 'text' }] }]),
+      ).rejects.toMatchObject({ code: 'internal' });
+      await expect(
+        dest.prepare([{ name: 'x', primaryKey: ['id'], columns: [{ name: '_record', type: 'text' }] }]),
+      ).rejects.toMatchObject({ code: 'internal' });
+      await expect(
+        dest.prepare([{ name: 'x', primaryKey: ['nope'], columns: [{ name: 'id', type: 'text' }] }]),
+      ).rejects.toMatchObject({ code: 'internal' });
       // The destination still works after each refusal.
       await dest.writePage('events', pageRecords(0, 3), cp({ x: 2 }));
       expect(await dest.countRecords('events')).toBe(3);

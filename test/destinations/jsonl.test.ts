@@ -83,7 +83,9 @@ describe('JSONL destination: what only it does', () => {
     await dest.close();
     // What a kill -9 at that moment leaves: page 1's lines (the last one cut short) and key entries after the
     // committed length, and the old _state.json.
-    const page1 = pageRecords(1).map((r) => JSON.stringify(r)).join('\n');
+    const page1 = pageRecords(1)
+      .map((r) => JSON.stringify(r))
+      .join('\n');
     appendFileSync(join(dir, 'events.jsonl'), page1.slice(0, page1.length - 17));
     appendFileSync(join(dir, 'events.keys'), Buffer.alloc(12 * 30, 0xab));
 
@@ -113,7 +115,9 @@ describe('JSONL destination: what only it does', () => {
     await dest.writePage('events', pageRecords(5, 2), cp(3));
     expect(lines(dir).map((l) => l.id)).toEqual([...pageRecords(0, 4), ...pageRecords(5, 2)].map((r) => r.id));
     // A record without its key fails the page before anything is written.
-    await expect(dest.writePage('events', [...pageRecords(3, 2), { id: 'x' }], cp(4))).rejects.toMatchObject({ code: 'internal' });
+    await expect(dest.writePage('events', [...pageRecords(3, 2), { id: 'x' }], cp(4))).rejects.toMatchObject({
+      code: 'internal',
+    });
     expect(lines(dir)).toHaveLength(6);
     expect(await dest.readCheckpoint('src_1', 'events', 'project:all')).toBe(3);
   });

@@ -16,7 +16,10 @@ export function pgDestinationUrl(schema: string, extra: Record<string, string> =
 }
 
 /** Runs SQL as the test server's superuser, outside any destination. */
-export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const c = new pg.Client({ connectionString: postgresUrl() });
   await c.connect();
   try {

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError, type SnagError } from '../../src/core/errors.js';
-import { openDestination, parseDestinationUrl, type Destination, type StreamDescriptor } from '../../src/destinations/index.js';
+import {
+  openDestination,
+  parseDestinationUrl,
+  type Destination,
+  type StreamDescriptor,
+} from '../../src/destinations/index.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { destinationConformance } from './conformance.js';
 import { EVENTS, pageRecords } from './fixtures.js';
@@ -29,7 +34,8 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
     await dest.close();
     await dropSchema(schema);
   });
-  const rows = (sql: string, params: unknown[] = []) => adminQuery<Record<string, unknown>>(sql.replaceAll('$S', `"${schema}"`), params);
+  const rows = (sql: string, params: unknown[] = []) =>
+    adminQuery<Record<string, unknown>>(sql.replaceAll('$S', `"${schema}"`), params);
 
   it('creates a table per stream with PostgreSQL types, _record jsonb and the key, in the schema of the URL', async () => {
     await dest.prepare([EVENTS]);
@@ -54,7 +60,10 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
     expect(d.definition).toContain(`CREATE TABLE "${schema}"."events"`);
     expect(d.definition).toContain('PRIMARY KEY ("project_id", "id")');
     expect(dest.location).toBe(pgDestinationUrl(schema));
-    const tables = await rows(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+    const tables = await rows(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+      [schema],
+    );
     expect(tables.map((t) => t.t)).toEqual(['_snagsync_state', 'events']);
   });
 
@@ -62,8 +71,19 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
     await dest.prepare([EVENTS]);
     const [first] = pageRecords(0, 1);
     await dest.writePage('events', [first!], cp({ cursor: 1 }));
-    const [row] = await rows('SELECT *, received_at = $1::timestamptz AS same_time FROM $S.events', ['2024-05-01T10:00:00Z']);
-    expect(row).toMatchObject({ project_id: 'proj0', id: 'ev0000000', unhandled: true, release_stage: 'staging', error_count: '0', tags: ['a', { n: 0 }], _source_id: 'src_1', same_time: true });
+    const [row] = await rows('SELECT *, received_at = $1::timestamptz AS same_time FROM $S.events', [
+      '2024-05-01T10:00:00Z',
+    ]);
+    expect(row).toMatchObject({
+      project_id: 'proj0',
+      id: 'ev0000000',
+      unhandled: true,
+      release_stage: 'staging',
+      error_count: '0',
+      tags: ['a', { n: 0 }],
+      _source_id: 'src_1',
+      same_time: true,
+    });
     expect(row!._record).toEqual(first);
     const [state] = await rows(`SELECT state, jsonb_typeof(state) AS t FROM $S._snagsync_state`);
     expect(state).toEqual({ state: { cursor: 1 }, t: 'object' });
@@ -82,10 +102,25 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
       app: 'not an object',
     };
     await dest.writePage('events', [odd], cp(1));
-    const [row] = await rows('SELECT project_id, id, received_at, unhandled, error_count, severity, release_stage, tags, _record FROM $S.events');
-    expect(row).toMatchObject({ project_id: 'p\t1', id: 'a\\b\nc\rd', received_at: null, unhandled: null, error_count: null, severity: 'nul\uFFFDbyte', release_stage: null });
+    const [row] = await rows(
+      'SELECT project_id, id, received_at, unhandled, error_count, severity, release_stage, tags, _record FROM $S.events',
+    );
+    expect(row).toMatchObject({
+      project_id: 'p\t1',
+      id: 'a\\b\nc\rd',
+      received_at: null,
+      unhandled: null,
+      error_count: null,
+      severity: 'nul\uFFFDbyte',
+      release_stage: null,
+    });
     expect(row!.tags).toEqual({ text: 'x\uFFFDy', back: 'a\\u0000b' });
-    expect(row!._record).toMatchObject({ received_at: 'not a time', unhandled: 'sometimes', error_count: 2.5, app: 'not an object' });
+    expect(row!._record).toMatchObject({
+      received_at: 'not a time',
+      unhandled: 'sometimes',
+      error_count: 2.5,
+      app: 'not an object',
+    });
     // The replay of the same record finds it by its key.
     await dest.writePage('events', [odd], cp(2));
     expect(await dest.countRecords('events')).toBe(1);
@@ -105,11 +140,26 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
         { name: 'App', type: 'json', path: ['app'] },
       ],
     };
-    expect((await dest.prepare([wider])).addedColumns.map((c) => c.column)).toEqual(['app_version', 'version', 'seen', 'odd_flag', 'App']);
+    expect((await dest.prepare([wider])).addedColumns.map((c) => c.column)).toEqual([
+      'app_version',
+      'version',
+      'seen',
+      'odd_flag',
+      'App',
+    ]);
     await dest.writePage('events', pageRecords(1, 10, 2), cp({}));
-    const got = await rows(`SELECT id, app_version, version, seen = received_at AS same, odd_flag = unhandled AS flag, "App" FROM $S.events ORDER BY id`);
+    const got = await rows(
+      `SELECT id, app_version, version, seen = received_at AS same, odd_flag = unhandled AS flag, "App" FROM $S.events ORDER BY id`,
+    );
     expect(got).toHaveLength(20);
-    expect(got[0]).toEqual({ id: 'ev0000000', app_version: '1.0', version: '1', same: true, flag: true, App: { releaseStage: 'staging', version: '1.0' } });
+    expect(got[0]).toEqual({
+      id: 'ev0000000',
+      app_version: '1.0',
+      version: '1',
+      same: true,
+      flag: true,
+      App: { releaseStage: 'staging', version: '1.0' },
+    });
     expect(got[19]).toMatchObject({ app_version: '1.9', version: '2', same: true, flag: true });
   });
 
@@ -132,7 +182,10 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
     dest = await openDestination(pgDestinationUrl(schema, { application_name: app }));
     await dest.prepare([EVENTS]);
     await dest.writePage('events', pageRecords(0, 5), cp({ n: 1 }));
-    const killed = await rows('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
+    const killed = await rows(
+      'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+      [app],
+    );
     expect(killed.length).toBeGreaterThan(0);
     // Idle pooled connections were killed: a write either fails with a clear message or gets a fresh connection.
     const first = await dest.writePage('events', pageRecords(1, 5), cp({ n: 2 })).catch((e: unknown) => e);
@@ -152,7 +205,9 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
       const writes = [];
       for (let p = 0; p < 6; p++) {
         writes.push(dest.writePage('events', pageRecords(p % 3), cp({ a: p })));
-        writes.push(other.writePage('events', pageRecords(p % 3, 50, 2), { sourceId: 'src_2', partition: '', state: p }));
+        writes.push(
+          other.writePage('events', pageRecords(p % 3, 50, 2), { sourceId: 'src_2', partition: '', state: p }),
+        );
       }
       await Promise.all(writes);
       expect(await dest.countRecords('events')).toBe(150);
@@ -163,78 +218,97 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
   });
 });
 
-describe.skipIf(!HAS_PG)('PostgreSQL destination: what goes wrong says what to do, and never shows the password', () => {
-  const PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
-  const withPassword = (u: URL) => {
-    u.password = PASSWORD;
-    return u.toString();
-  };
-  const base = () => new URL(postgresUrl());
-  const leakFree = (err: unknown) => {
-    const e = err as SnagError;
-    for (const text of [e.message, e.hint ?? '', JSON.stringify(e.toJSON()), e.stack ?? '', e.describe(), String((e.cause as Error | undefined)?.stack)]) {
-      expect(text).not.toContain(PASSWORD);
-    }
-  };
+describe.skipIf(!HAS_PG)(
+  'PostgreSQL destination: what goes wrong says what to do, and never shows the password',
+  () => {
+    const PASSWORD = `pw-${randomBytes(6).toString('hex')}`;
+    const withPassword = (u: URL) => {
+      u.password = PASSWORD;
+      return u.toString();
+    };
+    const base = () => new URL(postgresUrl());
+    const leakFree = (err: unknown) => {
+      const e = err as SnagError;
+      for (const text of [
+        e.message,
+        e.hint ?? '',
+        JSON.stringify(e.toJSON()),
+        e.stack ?? '',
+        e.describe(),
+        String((e.cause as Error | undefined)?.stack),
+      ]) {
+        expect(text).not.toContain(PASSWORD);
+      }
+    };
 
-  it('a malformed URL or schema is a config error on the destination field', async () => {
-    for (const bad of [`postgres://u:${PASSWORD}@host:notaport/db`, 'postgresql://127.0.0.1/db?schema=1x', 'postgres://127.0.0.1/db?schema=a&schema=b', 'postgres:///db']) {
-      const err = await openDestination(bad).catch((e: unknown) => e);
-      expect(isSnagError(err, 'config'), String(err)).toBe(true);
-      expect((err as SnagError).exitCode).toBe(3);
-      expect((err as SnagError).details.field).toBe('destination');
-      expect((err as SnagError).hint).toContain('postgres://USER@HOST:PORT/DATABASE?schema=NAME');
-      leakFree(err);
-    }
-    expect(parseDestinationUrl('postgresql://u@h:5433/db')).toEqual({ kind: 'postgres', url: 'postgresql://u@h:5433/db', schema: 'bugsnag' });
-  });
+    it('a malformed URL or schema is a config error on the destination field', async () => {
+      for (const bad of [
+        `postgres://u:${PASSWORD}@host:notaport/db`,
+        'postgresql://127.0.0.1/db?schema=1x',
+        'postgres://127.0.0.1/db?schema=a&schema=b',
+        'postgres:///db',
+      ]) {
+        const err = await openDestination(bad).catch((e: unknown) => e);
+        expect(isSnagError(err, 'config'), String(err)).toBe(true);
+        expect((err as SnagError).exitCode).toBe(3);
+        expect((err as SnagError).details.field).toBe('destination');
+        expect((err as SnagError).hint).toContain('postgres://USER@HOST:PORT/DATABASE?schema=NAME');
+        leakFree(err);
+      }
+      expect(parseDestinationUrl('postgresql://u@h:5433/db')).toEqual({
+        kind: 'postgres',
+        url: 'postgresql://u@h:5433/db',
+        schema: 'bugsnag',
+      });
+    });
 
-  it('an unreachable server is a destination error naming host and port', async () => {
-    const u = base();
-    u.port = '1';
-    const err = await openDestination(withPassword(u)).catch((e: unknown) => e);
-    expect(isSnagError(err, 'destination')).toBe(true);
-    expect((err as SnagError).exitCode).toBe(7);
-    expect((err as SnagError).message).toContain(`Cannot reach the PostgreSQL server at ${u.hostname}:1`);
-    expect((err as SnagError).hint).toContain('pg_isready');
-    expect((err as SnagError).details).toMatchObject({ field: 'destination', code: 'ECONNREFUSED' });
-    leakFree(err);
-  });
-
-  it('a missing database is a destination error saying how to create it', async () => {
-    const u = base();
-    const db = `snag_nodb_${randomBytes(4).toString('hex')}`;
-    u.pathname = `/${db}`;
-    const err = await openDestination(withPassword(u)).catch((e: unknown) => e);
-    expect(isSnagError(err, 'destination')).toBe(true);
-    expect((err as SnagError).message).toContain(`The database "${db}" does not exist`);
-    expect((err as SnagError).hint).toContain(`CREATE DATABASE "${db}"`);
-    expect((err as SnagError).details).toMatchObject({ field: 'destination', code: '3D000' });
-    leakFree(err);
-  });
-
-  it('a user without the right to create the schema gets a destination error saying what to grant', async () => {
-    const role = `snag_noperm_${randomBytes(4).toString('hex')}`;
-    const schema = uniqueSchema();
-    await adminQuery(`CREATE ROLE "${role}" LOGIN`);
-    const u = base();
-    u.username = role;
-    u.searchParams.set('schema', schema);
-    let dest: Destination | undefined;
-    try {
-      dest = await openDestination(withPassword(u));
-      const err = await dest.prepare([EVENTS]).catch((e: unknown) => e);
+    it('an unreachable server is a destination error naming host and port', async () => {
+      const u = base();
+      u.port = '1';
+      const err = await openDestination(withPassword(u)).catch((e: unknown) => e);
       expect(isSnagError(err, 'destination')).toBe(true);
-      expect((err as SnagError).message).toContain(`The PostgreSQL user "${role}" lacks a privilege`);
-      expect((err as SnagError).hint).toContain(`GRANT CREATE ON DATABASE`);
-      expect((err as SnagError).details).toMatchObject({ field: 'destination', code: '42501' });
+      expect((err as SnagError).exitCode).toBe(7);
+      expect((err as SnagError).message).toContain(`Cannot reach the PostgreSQL server at ${u.hostname}:1`);
+      expect((err as SnagError).hint).toContain('pg_isready');
+      expect((err as SnagError).details).toMatchObject({ field: 'destination', code: 'ECONNREFUSED' });
       leakFree(err);
-      expect(dest.location).not.toContain(PASSWORD);
-      expect(JSON.stringify(await dest.describe())).not.toContain(PASSWORD);
-    } finally {
-      await dest?.close();
-      await dropSchema(schema);
-      await adminQuery(`DROP ROLE IF EXISTS "${role}"`);
-    }
-  });
-});
+    });
+
+    it('a missing database is a destination error saying how to create it', async () => {
+      const u = base();
+      const db = `snag_nodb_${randomBytes(4).toString('hex')}`;
+      u.pathname = `/${db}`;
+      const err = await openDestination(withPassword(u)).catch((e: unknown) => e);
+      expect(isSnagError(err, 'destination')).toBe(true);
+      expect((err as SnagError).message).toContain(`The database "${db}" does not exist`);
+      expect((err as SnagError).hint).toContain(`CREATE DATABASE "${db}"`);
+      expect((err as SnagError).details).toMatchObject({ field: 'destination', code: '3D000' });
+      leakFree(err);
+    });
+
+    it('a user without the right to create the schema gets a destination error saying what to grant', async () => {
+      const role = `snag_noperm_${randomBytes(4).toString('hex')}`;
+      const schema = uniqueSchema();
+      await adminQuery(`CREATE ROLE "${role}" LOGIN`);
+      const u = base();
+      u.username = role;
+      u.searchParams.set('schema', schema);
+      let dest: Destination | undefined;
+      try {
+        dest = await openDestination(withPassword(u));
+        const err = await dest.prepare([EVENTS]).catch((e: unknown) => e);
+        expect(isSnagError(err, 'destination')).toBe(true);
+        expect((err as SnagError).message).toContain(`The PostgreSQL user "${role}" lacks a privilege`);
+        expect((err as SnagError).hint).toContain(`GRANT CREATE ON DATABASE`);
+        expect((err as SnagError).details).toMatchObject({ field: 'destination', code: '42501' });
+        leakFree(err);
+        expect(dest.location).not.toContain(PASSWORD);
+        expect(JSON.stringify(await dest.describe())).not.toContain(PASSWORD);
+      } finally {
+        await dest?.close();
+        await dropSchema(schema);
+        await adminQuery(`DROP ROLE IF EXISTS "${role}"`);
+      }
+    });
+  },
+);

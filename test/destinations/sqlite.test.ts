@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError, SnagError } from '../../src/core/errors.js';
-import { destinationError, openDestination, type Destination, type StreamDescriptor } from '../../src/destinations/index.js';
+import {
+  destinationError,
+  openDestination,
+  type Destination,
+  type StreamDescriptor,
+} from '../../src/destinations/index.js';
 import { tempDir } from '../store/helpers.js';
 import { destinationConformance } from './conformance.js';
 import { EVENTS, pageRecords } from './fixtures.js';
@@ -39,7 +44,12 @@ describe('SQLite destination: what only it does', () => {
     expect(schema.kind).toBe('sqlite');
     const events = schema.streams.find((s) => s.name === 'events')!;
     expect(schema.streams.map((s) => s.name)).toEqual(['events']);
-    expect(events.columns.map((c) => c.name)).toEqual([...EVENTS.columns.map((c) => c.name), '_record', '_synced_at', '_source_id']);
+    expect(events.columns.map((c) => c.name)).toEqual([
+      ...EVENTS.columns.map((c) => c.name),
+      '_record',
+      '_synced_at',
+      '_source_id',
+    ]);
     expect(events.columns.filter((c) => c.primaryKey).map((c) => c.name)).toEqual(['project_id', 'id']);
     expect(events.definition).toContain('"received_at" TEXT /* timestamp: ISO 8601 UTC */');
     expect(events.definition).toContain('PRIMARY KEY ("project_id", "id")');
@@ -74,7 +84,11 @@ describe('SQLite destination: what only it does', () => {
     await dest.writePage('events', pageRecords(0, 10), cp({}));
     const wider: StreamDescriptor = {
       ...EVENTS,
-      columns: [...EVENTS.columns, { name: 'app_version', type: 'text', path: ['app', 'version'] }, { name: 'version', type: 'integer' }],
+      columns: [
+        ...EVENTS.columns,
+        { name: 'app_version', type: 'text', path: ['app', 'version'] },
+        { name: 'version', type: 'integer' },
+      ],
     };
     expect(await dest.prepare([wider])).toEqual({
       created: [],
@@ -84,12 +98,17 @@ describe('SQLite destination: what only it does', () => {
       ],
     });
     // A narrower descriptor never drops anything.
-    expect(await dest.prepare([{ ...EVENTS, columns: EVENTS.columns.slice(0, 3) }])).toEqual({ created: [], addedColumns: [] });
+    expect(await dest.prepare([{ ...EVENTS, columns: EVENTS.columns.slice(0, 3) }])).toEqual({
+      created: [],
+      addedColumns: [],
+    });
     await dest.prepare([wider]);
     await dest.writePage('events', pageRecords(1, 10, 2), cp({}));
     const db = raw();
     try {
-      const rows = db.prepare('SELECT id, app_version, version, severity FROM events ORDER BY id').all() as Array<Record<string, unknown>>;
+      const rows = db.prepare('SELECT id, app_version, version, severity FROM events ORDER BY id').all() as Array<
+        Record<string, unknown>
+      >;
       expect(rows).toHaveLength(20);
       expect(rows[0]).toMatchObject({ app_version: '1.0', version: 1, severity: 'error' });
       expect(rows[19]).toMatchObject({ app_version: '1.9', version: 2 });

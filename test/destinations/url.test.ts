@@ -23,14 +23,24 @@ describe('destination URLs', () => {
   const cwd = '/work/here';
 
   it('reads sqlite: and jsonl: with relative, absolute, ~ and URL-style paths', () => {
-    expect(parseDestinationUrl('sqlite:./bugsnag.db', { cwd })).toEqual({ kind: 'sqlite', path: '/work/here/bugsnag.db' });
-    expect(parseDestinationUrl('sqlite:bugsnag.db', { cwd })).toEqual({ kind: 'sqlite', path: '/work/here/bugsnag.db' });
+    expect(parseDestinationUrl('sqlite:./bugsnag.db', { cwd })).toEqual({
+      kind: 'sqlite',
+      path: '/work/here/bugsnag.db',
+    });
+    expect(parseDestinationUrl('sqlite:bugsnag.db', { cwd })).toEqual({
+      kind: 'sqlite',
+      path: '/work/here/bugsnag.db',
+    });
     expect(parseDestinationUrl('sqlite:/data/b.db', { cwd })).toEqual({ kind: 'sqlite', path: '/data/b.db' });
     expect(parseDestinationUrl('sqlite:///data/my%20b.db', { cwd })).toEqual({ kind: 'sqlite', path: '/data/my b.db' });
     expect(parseDestinationUrl('SQLITE:~/b.db', { cwd })).toEqual({ kind: 'sqlite', path: join(homedir(), 'b.db') });
     expect(parseDestinationUrl(' jsonl:./out ', { cwd })).toEqual({ kind: 'jsonl', dir: '/work/here/out' });
     expect(parseDestinationUrl('jsonl:../out', { cwd })).toEqual({ kind: 'jsonl', dir: '/work/out' });
-    expect(parseDestinationUrl('postgres://u@h/db')).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', schema: 'bugsnag' });
+    expect(parseDestinationUrl('postgres://u@h/db')).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@h/db',
+      schema: 'bugsnag',
+    });
     expect(parseDestinationUrl('postgresql://u@h:5433/db?schema=warehouse_2&sslmode=disable')).toEqual({
       kind: 'postgres',
       url: 'postgresql://u@h:5433/db?schema=warehouse_2&sslmode=disable',
@@ -46,7 +56,17 @@ describe('destination URLs', () => {
   });
 
   it('refuses anything else with the accepted forms', () => {
-    for (const bad of ['', '   ', 'mysql://h/db', 'bugsnag.db', 'sqlite:', 'jsonl:', 'sqlite://host/x.db', 'http://x', 'sqlite:a\0b']) {
+    for (const bad of [
+      '',
+      '   ',
+      'mysql://h/db',
+      'bugsnag.db',
+      'sqlite:',
+      'jsonl:',
+      'sqlite://host/x.db',
+      'http://x',
+      'sqlite:a\0b',
+    ]) {
       const e = configError(() => parseDestinationUrl(bad, { cwd }));
       expect(e.hint).toContain('sqlite:PATH');
       expect(e.hint).toContain('jsonl:FOLDER');
@@ -55,7 +75,12 @@ describe('destination URLs', () => {
   });
 
   it('refuses a postgres URL that cannot be read, without showing its password', () => {
-    for (const bad of ['postgres://u:Secret-pass-1@h:port/db', 'postgresql://h/db?schema=bad-name', 'postgres://h/db?schema=a&schema=b', 'postgres:///db']) {
+    for (const bad of [
+      'postgres://u:Secret-pass-1@h:port/db',
+      'postgresql://h/db?schema=bad-name',
+      'postgres://h/db?schema=a&schema=b',
+      'postgres:///db',
+    ]) {
       const e = configError(() => parseDestinationUrl(bad));
       expect(e.details.field).toBe('destination');
       expect(e.hint).toContain('postgres://USER@HOST:PORT/DATABASE?schema=NAME');
@@ -65,6 +90,9 @@ describe('destination URLs', () => {
 
   it('openDestination refuses bad URLs as config errors', async () => {
     await expect(openDestination('ftp://x')).rejects.toMatchObject({ code: 'config' });
-    await expect(openDestination('postgres://h/db?schema=1x')).rejects.toMatchObject({ code: 'config', details: { field: 'destination' } });
+    await expect(openDestination('postgres://h/db?schema=1x')).rejects.toMatchObject({
+      code: 'config',
+      details: { field: 'destination' },
+    });
   });
 });

@@ -74,7 +74,10 @@ describe.skipIf(!enabled)('web UI: the Authenticate step (Chromium)', () => {
     await page.locator('#credential-create-host').selectOption('custom');
     await page.getByLabel('On-premise API URL').fill(sim.url);
     await page.getByLabel('Auth Token').fill(sim.tokens[0]!.token);
-    await Promise.all([page.waitForURL(/\/test\/wizard\?credential_id=cred_/), page.getByRole('button', { name: 'Save' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/test\/wizard\?credential_id=cred_/),
+      page.getByRole('button', { name: 'Save' }).click(),
+    ]);
     expect(await page.getByRole('radio', { name: 'No JS wizard' }).isChecked()).toBe(true);
   });
 });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { closedPort, notifierKey, startSmallSim } from '../credentials/helpers.js';
-import { activeId, loginInBrowser, startWebServer, useBrowserSuite, type TrackedPage, type WebServer } from '../helpers/browser.js';
+import {
+  activeId,
+  loginInBrowser,
+  startWebServer,
+  useBrowserSuite,
+  type TrackedPage,
+  type WebServer,
+} from '../helpers/browser.js';
 import { requireService } from '../helpers/services.js';
 
 /**
@@ -29,13 +36,15 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
   });
   afterEach(async () => {
     for (const t of sim.tokens) sim.restoreToken(t.token);
-    for (const c of await server.runtime.store.credentials.list()) await server.runtime.store.credentials.remove(c.id, { force: true });
+    for (const c of await server.runtime.store.credentials.list())
+      await server.runtime.store.credentials.remove(c.id, { force: true });
   });
 
   const admin = () => sim.tokens.find((t) => t.role === 'admin')!;
 
   /** Problems the page reported, less the console lines Chromium prints for every 4xx a fetch gets (expected here). */
-  const realProblems = (page: TrackedPage) => page.problems.filter((p) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(p));
+  const realProblems = (page: TrackedPage) =>
+    page.problems.filter((p) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(p));
 
   async function loggedIn(options: Parameters<typeof web.page>[0] = {}): Promise<TrackedPage> {
     const page = await web.page(options);
@@ -47,14 +56,21 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     const res = await fetch(`${server.url}/api/data_credentials`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, description: 'made by the test', credentials: { auth_token: token, host: sim.url } }),
+      body: JSON.stringify({
+        name,
+        description: 'made by the test',
+        credentials: { auth_token: token, host: sim.url },
+      }),
     });
     expect(res.status).toBe(201);
     return ((await res.json()) as { id: string }).id;
   }
 
   /** Opens the Add New Credential overlay and fills it in (the simulator as an on-premise host). */
-  async function fillOverlay(page: TrackedPage, values: { name: string; description?: string; token: string; host?: string }) {
+  async function fillOverlay(
+    page: TrackedPage,
+    values: { name: string; description?: string; token: string; host?: string },
+  ) {
     await page.getByRole('link', { name: 'Add Credential' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('heading', { name: 'Add New Credential' }).waitFor();
@@ -66,13 +82,16 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     return dialog;
   }
 
-  const invalid = (page: TrackedPage, id: string) =>
-    page.locator(`#${id}[aria-invalid="true"]`).waitFor();
+  const invalid = (page: TrackedPage, id: string) => page.locator(`#${id}[aria-invalid="true"]`).waitFor();
 
   it('logs in with the key, then adds a credential through the overlay: the new tile shows VERIFIED and is selected', async () => {
     const page = await loggedIn();
     expect(await page.getByRole('heading', { name: 'Credentials', level: 1 }).isVisible()).toBe(true);
-    const dialog = await fillOverlay(page, { name: 'Bugsnag production', description: 'hourly errors', token: admin().token });
+    const dialog = await fillOverlay(page, {
+      name: 'Bugsnag production',
+      description: 'hourly errors',
+      token: admin().token,
+    });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
     const tile = page.locator('li.tile.is-selected');
@@ -91,13 +110,19 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
 
   it('a bad token: the error is inline on the token field, the token is emptied, name, description and host are kept', async () => {
     const page = await loggedIn();
-    const dialog = await fillOverlay(page, { name: 'Prod', description: 'kept text', token: 'wrong-token-that-bugsnag-rejects' });
+    const dialog = await fillOverlay(page, {
+      name: 'Prod',
+      description: 'kept text',
+      token: 'wrong-token-that-bugsnag-rejects',
+    });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await invalid(page, 'credential-create-token');
     const token = dialog.getByLabel('Auth Token');
     expect(await token.inputValue()).toBe('');
     expect(await token.getAttribute('aria-describedby')).toContain('credential-create-token-error');
-    expect(await dialog.locator('#credential-create-token-error').textContent()).toMatch(/Bugsnag rejected the token.*Generate New Token/s);
+    expect(await dialog.locator('#credential-create-token-error').textContent()).toMatch(
+      /Bugsnag rejected the token.*Generate New Token/s,
+    );
     expect(await dialog.locator('#credential-create-token-error').isVisible()).toBe(true);
     expect(await activeId(page)).toBe('credential-create-token');
     expect(await dialog.getByLabel('Credential Name').inputValue()).toBe('Prod');
@@ -120,7 +145,9 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     const dialog = await fillOverlay(page, { name: 'Notifier', token: notifierKey(sim) });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await invalid(page, 'credential-create-token');
-    expect(await dialog.locator('#credential-create-token-error').textContent()).toContain('looks like a project API key');
+    expect(await dialog.locator('#credential-create-token-error').textContent()).toContain(
+      'looks like a project API key',
+    );
 
     await dialog.getByLabel('Auth Token').fill(admin().token);
     await dialog.getByLabel('On-premise API URL').fill(await closedPort());
@@ -145,7 +172,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
       expect(await inside(), `after ${i + 1} Tab presses`).toBe(true);
-      seen.add(await page.evaluate<string>("document.activeElement.id || document.activeElement.textContent.trim()"));
+      seen.add(await page.evaluate<string>('document.activeElement.id || document.activeElement.textContent.trim()'));
     }
     expect(seen.has('Save')).toBe(true);
     expect(seen.has('Close') || seen.has('×')).toBe(true);
@@ -160,7 +187,11 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
 
   it('tile actions: test (FAILED after a revoke, VERIFIED again), edit, delete with the warning about sources', async () => {
     const id = await createViaApi('Prod');
-    await server.runtime.store.sources.create({ name: 'nightly errors', credential_id: id, destination: `sqlite:${server.home}/b.db` });
+    await server.runtime.store.sources.create({
+      name: 'nightly errors',
+      credential_id: id,
+      destination: `sqlite:${server.home}/b.db`,
+    });
     const page = await loggedIn();
     const tile = page.locator(`#cred-${id}`);
     expect(await tile.locator('[data-status]').textContent()).toContain('VERIFIED');
@@ -197,7 +228,9 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
   it('a narrow window: no horizontal scrolling, the overlay fits', async () => {
     await createViaApi('A credential with a rather long name to wrap on a phone');
     const page = await loggedIn({ viewport: { width: 375, height: 740 } });
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.getByRole('link', { name: 'Add Credential' }).click();
     const box = await page.getByRole('dialog').boundingBox();
@@ -224,7 +257,10 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     expect(await page.getByLabel('Credential Name').inputValue()).toBe('No JS');
     expect(await page.getByLabel('Auth Token').inputValue()).toBe('');
     await page.getByLabel('Auth Token').fill(admin().token);
-    await Promise.all([page.waitForURL(/\/credentials\?selected=cred_/), page.getByRole('button', { name: 'Save' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/credentials\?selected=cred_/),
+      page.getByRole('button', { name: 'Save' }).click(),
+    ]);
     await page.locator('li.tile.is-selected', { hasText: 'No JS' }).waitFor();
   });
 });

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { activeId, loginInBrowser, startWebServer, useBrowserSuite, type TrackedPage, type WebServer } from '../helpers/browser.js';
+import {
+  activeId,
+  loginInBrowser,
+  startWebServer,
+  useBrowserSuite,
+  type TrackedPage,
+  type WebServer,
+} from '../helpers/browser.js';
 import { requireService } from '../helpers/services.js';
 
 /**
@@ -24,7 +31,16 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
   let server: WebServer;
   let adminCredential: string;
   beforeAll(async () => {
-    sim = await startSimulator({ anchor: '2026-01-15T00:00:00Z', rateLimit: 2, rateWindowMs: WINDOW_MS, orgs: 1, projects: 3, errors: 3, events: 300, releases: 2 });
+    sim = await startSimulator({
+      anchor: '2026-01-15T00:00:00Z',
+      rateLimit: 2,
+      rateWindowMs: WINDOW_MS,
+      orgs: 1,
+      projects: 3,
+      errors: 3,
+      events: 300,
+      releases: 2,
+    });
     server = await startWebServer({ env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) } });
     adminCredential = await createCredential('Bugsnag production', sim.tokens.find((t) => t.role === 'admin')!.token);
     await createCredential('Second token', sim.tokens.find((t) => t.role === 'member')!.token);
@@ -54,7 +70,8 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
   }
 
   /** Problems the page reported, less Chromium's console line for each 4xx a fetch gets (expected in error flows). */
-  const realProblems = (page: TrackedPage) => page.problems.filter((p) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(p));
+  const realProblems = (page: TrackedPage) =>
+    page.problems.filter((p) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(p));
 
   const projects = () => sim.info().organizations[0]!.projects;
 
@@ -66,7 +83,14 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
 
     // 1 Connector: one tile, picked.
     const steps = page.getByRole('navigation', { name: 'Steps of the wizard' });
-    expect(await steps.getByRole('link').allTextContents()).toEqual(['1 Connector', '2 Authenticate', '3 What to read', '4 Destination', '5 Schedule', '6 Name and save']);
+    expect(await steps.getByRole('link').allTextContents()).toEqual([
+      '1 Connector',
+      '2 Authenticate',
+      '3 What to read',
+      '4 Destination',
+      '5 Schedule',
+      '6 Name and save',
+    ]);
     expect(await page.getByRole('radio', { name: 'Bugsnag' }).isChecked()).toBe(true);
     await page.locator('#step-connector').getByRole('button', { name: 'Next' }).click();
 
@@ -83,7 +107,19 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     await step3.getByLabel('Only the checked projects').check();
     await step3.getByLabel(new RegExp(`^${p1!.name} `)).check();
     await step3.getByLabel(new RegExp(`^${p2!.name} `)).check();
-    for (const name of ['organizations', 'supported_integrations', 'collaborators', 'teams', 'comments', 'releases', 'release_groups', 'event_fields', 'trace_fields', 'saved_searches', 'trends']) {
+    for (const name of [
+      'organizations',
+      'supported_integrations',
+      'collaborators',
+      'teams',
+      'comments',
+      'releases',
+      'release_groups',
+      'event_fields',
+      'trace_fields',
+      'saved_searches',
+      'trends',
+    ]) {
       await step3.locator(`input[name="streams"][value="${name}"]`).uncheck();
     }
     expect(await step3.locator('input[name="streams"][value="pivots"]').isChecked()).toBe(false);
@@ -111,13 +147,23 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await row.locator('.source-name').textContent()).toBe('Production errors');
     expect(await row.getByText('Active').isVisible()).toBe(true);
     expect(await row.textContent()).toContain('never run');
-    const source = (await api<Array<{ id: string; source_config: { projects: string[]; streams: string[] }; poll_schedule: string; data_credentials_id: string; destination: string }>>('GET', '/api/data_sources'))[0]!;
+    const source = (
+      await api<
+        Array<{
+          id: string;
+          source_config: { projects: string[]; streams: string[] };
+          poll_schedule: string;
+          data_credentials_id: string;
+          destination: string;
+        }>
+      >('GET', '/api/data_sources')
+    )[0]!;
     expect(source.data_credentials_id).toBe(adminCredential);
     expect(source.source_config.projects.sort()).toEqual([p1!.id, p2!.id].sort());
     expect(source.source_config.streams.sort()).toEqual(['errors', 'events', 'projects', 'stability_trend']);
     expect(source.poll_schedule).toBe('hourly');
     expect(source.destination).toBe(`sqlite:${join(server.home, 'bugsnag.db')}`);
-    expect((await api<unknown[]>('GET', '/api/runs'))).toEqual([]);
+    expect(await api<unknown[]>('GET', '/api/runs')).toEqual([]);
 
     // Run it: the live view updates from the server-sent events while the run goes on…
     await row.getByRole('button', { name: 'Run now' }).click();
@@ -126,7 +172,9 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     // Running, events applied by app.js, records counted, a determinate progress bar (waitForFunction would need
     // eval, which the CSP forbids: a selector waits instead).
     await page
-      .locator('[data-live-run][data-status="running"]:not([data-applied="0"]):has(progress[value]):has([data-total="records"]:not(:text-is("0")))')
+      .locator(
+        '[data-live-run][data-status="running"]:not([data-applied="0"]):has(progress[value]):has([data-total="records"]:not(:text-is("0")))',
+      )
       .waitFor();
     const midRecords = Number((await live.locator('[data-total="records"]').textContent())!.replace(/,/g, ''));
     const midApplied = Number(await live.getAttribute('data-applied'));
@@ -142,17 +190,26 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await page.locator('[data-live-run]').count()).toBe(0);
     expect(await page.locator('#announcer').textContent()).toContain('succeeded');
     const runId = new URL(page.url()).pathname.split('/').pop()!;
-    const run = await api<{ totals: { records_read: number; rate_limit_waits: number }; streams: Array<{ stream: string }> }>('GET', `/api/runs/${runId}`);
+    const run = await api<{
+      totals: { records_read: number; rate_limit_waits: number };
+      streams: Array<{ stream: string }>;
+    }>('GET', `/api/runs/${runId}`);
     expect(midRecords).toBeGreaterThan(0);
     expect(midRecords).toBeLessThan(run.totals.records_read);
     expect(midApplied).toBeGreaterThan(0);
     expect(run.totals.rate_limit_waits).toBeGreaterThan(0);
-    expect(await runPage.locator('[data-total="records"]').textContent()).toBe(run.totals.records_read.toLocaleString('en-US'));
+    expect(await runPage.locator('[data-total="records"]').textContent()).toBe(
+      run.totals.records_read.toLocaleString('en-US'),
+    );
     // The run's detail: one row per stream and partition, both projects' events among them.
     expect(await runPage.locator('[data-run-streams] tbody tr').count()).toBe(run.streams.length);
     expect(await runPage.locator('tr[data-stream="events"]').count()).toBe(2);
     expect(await runPage.locator('tr[data-outcome="ok"]').count()).toBe(run.streams.length);
-    expect(await runPage.locator(`tr[data-stream="events"] td[data-label="Partition"]:text-is("${p1!.name} (${orgName})")`).count()).toBe(1);
+    expect(
+      await runPage
+        .locator(`tr[data-stream="events"] td[data-label="Partition"]:text-is("${p1!.name} (${orgName})")`)
+        .count(),
+    ).toBe(1);
 
     // The Overview: two series of 30 days, and a table whose every figure is the destination's.
     await page.getByRole('link', { name: 'Overview' }).click();
@@ -165,10 +222,14 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await chart.locator('table').isVisible()).toBe(true);
     const db = new Database(join(server.home, 'bugsnag.db'), { readonly: true });
     try {
-      const counts = db.prepare('SELECT project_id AS p, substr(received_at, 1, 10) AS d, count(*) AS n FROM events GROUP BY p, d').all() as Array<{ p: string; d: string; n: number }>;
+      const counts = db
+        .prepare('SELECT project_id AS p, substr(received_at, 1, 10) AS d, count(*) AS n FROM events GROUP BY p, d')
+        .all() as Array<{ p: string; d: string; n: number }>;
       const byDay = new Map<string, number>();
       for (const c of counts) byDay.set(`${c.p}|${c.d}`, c.n);
-      const tableKeys = await chart.locator('thead th[data-series]').evaluateAll((ths) => ths.map((th) => th.getAttribute('data-series') ?? ''));
+      const tableKeys = await chart
+        .locator('thead th[data-series]')
+        .evaluateAll((ths) => ths.map((th) => th.getAttribute('data-series') ?? ''));
       expect([...tableKeys].sort()).toEqual([p1!.id, p2!.id].sort());
       const cells = await page.evaluate<Array<{ p: string; d: string; v: number }>>(`(() => {
         const table = document.querySelector('[data-chart-table="events-0"]');
@@ -190,7 +251,12 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
   });
 
   it('pauses, resumes and deletes a source from the list (the delete says the destination stays)', async () => {
-    const created = await api<{ id: string }>('POST', '/api/data_sources', { name: 'Short-lived', data_credentials_id: adminCredential, source_config: { streams: ['errors'] }, poll_schedule: 'daily' });
+    const created = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'Short-lived',
+      data_credentials_id: adminCredential,
+      source_config: { streams: ['errors'] },
+      poll_schedule: 'daily',
+    });
     const page = await web.page();
     await loginInBrowser(page, server.url, server.key, '/sources');
     const row = page.locator(`#source-${created.id}`);
@@ -211,7 +277,9 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     await dialog.waitFor({ state: 'hidden' });
     await page.locator(`#source-${created.id}`).waitFor({ state: 'detached' });
     expect(await page.locator('[data-flash-region]').textContent()).toContain('Deleted "Short-lived"');
-    const gone = await fetch(`${server.url}/api/data_sources/${created.id}`, { headers: { authorization: `Bearer ${server.key}` } });
+    const gone = await fetch(`${server.url}/api/data_sources/${created.id}`, {
+      headers: { authorization: `Bearer ${server.key}` },
+    });
     expect(gone.status).toBe(404);
     expect(realProblems(page)).toEqual([]);
   });
@@ -271,9 +339,17 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     await page.goto(`${server.url}/sources`);
     expect(await overflow()).toBe(false);
     // A run of its own (one project, one stream: quick even at this rate limit), read to its end over SSE.
-    const src = await api<{ id: string }>('POST', '/api/data_sources', { name: 'Narrow', data_credentials_id: adminCredential, source_config: { streams: ['errors'], projects: [projects()[2]!.id] } });
+    const src = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'Narrow',
+      data_credentials_id: adminCredential,
+      source_config: { streams: ['errors'], projects: [projects()[2]!.id] },
+    });
     const started = await api<{ run_id: string }>('POST', `/api/data_sources/${src.id}/runs`);
-    await (await fetch(`${server.url}/api/runs/${started.run_id}/events`, { headers: { authorization: `Bearer ${server.key}` } })).text();
+    await (
+      await fetch(`${server.url}/api/runs/${started.run_id}/events`, {
+        headers: { authorization: `Bearer ${server.key}` },
+      })
+    ).text();
     await page.goto(`${server.url}/runs`);
     expect(await overflow()).toBe(false);
     await page.goto(`${server.url}/runs/${started.run_id}`);
@@ -284,15 +360,27 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
   });
 
   it('follows a run of another process from its stored progress, and shows its end', async () => {
-    const src = await api<{ id: string }>('POST', '/api/data_sources', { name: 'Elsewhere', data_credentials_id: adminCredential, source_config: { streams: ['errors'] } });
+    const src = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'Elsewhere',
+      data_credentials_id: adminCredential,
+      source_config: { streams: ['errors'] },
+    });
     // As `snagsync sync` in another terminal would: the run exists in the store, its events are not in this process.
     const run = await server.runtime.store.runs.create({ source_id: src.id, trigger: 'cli' });
     const page = await web.page();
     await loginInBrowser(page, server.url, server.key, `/runs/${run.id}`);
     expect(await page.locator('[data-external-run]').isVisible()).toBe(true);
-    await server.runtime.store.runs.heartbeat(run.id, { records_read: 1234, records_written: 1200, requests: 7, rate_limit_wait_ms: 0 });
+    await server.runtime.store.runs.heartbeat(run.id, {
+      records_read: 1234,
+      records_written: 1200,
+      requests: 7,
+      rate_limit_wait_ms: 0,
+    });
     await page.locator('[data-run-totals] [data-total="records"]:text-is("1,234")').waitFor();
-    await server.runtime.store.runs.finish(run.id, { status: 'succeeded', totals: { records_read: 2000, records_written: 1990, requests: 9, rate_limit_wait_ms: 0 } });
+    await server.runtime.store.runs.finish(run.id, {
+      status: 'succeeded',
+      totals: { records_read: 2000, records_written: 1990, requests: 9, rate_limit_wait_ms: 0 },
+    });
     await page.locator('[data-run-page][data-run-status="succeeded"]').waitFor();
     expect(await page.locator('[data-run-totals] [data-total="records"]').textContent()).toBe('2,000');
     expect(await page.locator('[data-external-run]').count()).toBe(0);
@@ -302,14 +390,24 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
   it('without JavaScript every step shows on one page, and saving works', async () => {
     const page = await web.page({ javaScriptEnabled: false });
     await loginInBrowser(page, server.url, server.key, '/sources/new');
-    for (const id of ['step-connector', 'step-authenticate', 'step-configure', 'step-destination', 'step-schedule', 'step-save']) {
+    for (const id of [
+      'step-connector',
+      'step-authenticate',
+      'step-configure',
+      'step-destination',
+      'step-schedule',
+      'step-save',
+    ]) {
       expect(await page.locator(`#${id}`).isVisible(), id).toBe(true);
     }
     await page.getByText('Bugsnag production', { exact: true }).click();
     await page.getByRole('button', { name: 'List its organizations and projects' }).click();
     await page.locator('#wizard-projects [data-projects-state="listed"]').waitFor({ state: 'attached' });
     await page.getByLabel('Source name').fill('No script');
-    await Promise.all([page.waitForURL(/\/sources\?selected=src_/), page.getByRole('button', { name: 'Save source' }).click()]);
+    await Promise.all([
+      page.waitForURL(/\/sources\?selected=src_/),
+      page.getByRole('button', { name: 'Save source' }).click(),
+    ]);
     expect(await page.locator('tr.is-selected .source-name').textContent()).toBe('No script');
   });
 });

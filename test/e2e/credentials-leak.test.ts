@@ -60,8 +60,16 @@ describe('no secret leaks from the credentials commands', () => {
     const secrets = { admin, member, bad, onArgv, key };
 
     const ok = (r: CliResult) => expect(r.code, `${r.stderr}`).toBe(0);
-    ok(await cli(['add', '--name', 'Leak Test Prod', '--host', sim.url, '--token-stdin'], { stdin: `Bearer ${admin}\n` }));
-    ok(await cli(['add', '--name', 'Member', '--host', sim.url, '--token-env', 'T', '--json'], { env: { T: `"${member}"` } }));
+    ok(
+      await cli(['add', '--name', 'Leak Test Prod', '--host', sim.url, '--token-stdin'], {
+        stdin: `Bearer ${admin}\n`,
+      }),
+    );
+    ok(
+      await cli(['add', '--name', 'Member', '--host', sim.url, '--token-env', 'T', '--json'], {
+        env: { T: `"${member}"` },
+      }),
+    );
     ok(await cli(['list']));
     ok(await cli(['list', '--json']));
     ok(await cli(['show', 'leak test prod']));
@@ -70,12 +78,19 @@ describe('no secret leaks from the credentials commands', () => {
     ok(await cli(['test', 'Member', '--json']));
     // Failure paths.
     expect((await cli(['add', '--name', 'Bad', '--host', sim.url, '--token-stdin'], { stdin: bad })).code).toBe(10);
-    expect((await cli(['add', '--name', 'Bad', '--host', sim.url, '--token-stdin', '--json'], { stdin: `token ${bad}` })).code).toBe(10);
+    expect(
+      (await cli(['add', '--name', 'Bad', '--host', sim.url, '--token-stdin', '--json'], { stdin: `token ${bad}` }))
+        .code,
+    ).toBe(10);
     expect((await cli(['add', '--name', 'Key', '--host', sim.url, '--token-stdin'], { stdin: key })).code).toBe(21);
     expect((await cli(['add', '--name', 'Argv', '--host', sim.url, '--token', onArgv])).code).toBe(2);
     expect((await cli(['add', '--name', 'Argv', '--host', sim.url, `--token=${onArgv}`, '--json'])).code).toBe(2);
-    expect((await cli(['add', '--name', 'Down', '--host', await closedPort(), '--token-stdin'], { stdin: admin })).code).toBe(18);
-    expect((await cli(['add', '--name', 'Html', '--host', html.url, '--token-stdin', '--json'], { stdin: admin })).code).toBe(20);
+    expect(
+      (await cli(['add', '--name', 'Down', '--host', await closedPort(), '--token-stdin'], { stdin: admin })).code,
+    ).toBe(18);
+    expect(
+      (await cli(['add', '--name', 'Html', '--host', html.url, '--token-stdin', '--json'], { stdin: admin })).code,
+    ).toBe(20);
     expect((await cli(['update', 'Member', '--token-stdin'], { stdin: bad })).code).toBe(10);
     ok(await cli(['update', 'Member', '--token-stdin', '--description', 'now the admin token'], { stdin: admin }));
     ok(await cli(['update', 'Leak Test Prod', '--token-env', 'T', '--json'], { env: { T: member } }));
@@ -101,7 +116,9 @@ describe('no secret leaks from the credentials commands', () => {
     const files = filesUnder(home.dir);
     const everything = Buffer.concat(files.map((f) => readFileSync(f)));
     expect(everything.includes(Buffer.from('Leak Test Prod'))).toBe(true);
-    expect(everything.includes(Buffer.from(`…${admin.slice(-4)}`)) || everything.includes(Buffer.from(admin.slice(-4)))).toBe(true);
+    expect(
+      everything.includes(Buffer.from(`…${admin.slice(-4)}`)) || everything.includes(Buffer.from(admin.slice(-4))),
+    ).toBe(true);
 
     for (const [what, secret] of Object.entries(secrets)) {
       for (const { args, r } of outputs) {
@@ -112,7 +129,9 @@ describe('no secret leaks from the credentials commands', () => {
         const bytes = readFileSync(f);
         expect(bytes.includes(Buffer.from(secret)), `${what} in ${f}`).toBe(false);
         expect(bytes.includes(Buffer.from(secret, 'utf16le')), `${what} (UTF-16) in ${f}`).toBe(false);
-        expect(bytes.includes(Buffer.from(Buffer.from(secret).toString('base64'))), `${what} (base64) in ${f}`).toBe(false);
+        expect(bytes.includes(Buffer.from(Buffer.from(secret).toString('base64'))), `${what} (base64) in ${f}`).toBe(
+          false,
+        );
       }
     }
   });

@@ -31,13 +31,19 @@ afterEach(() => {
 const admin = () => sim.tokens.find((t) => t.role === 'admin')!;
 const member = () => sim.tokens.find((t) => t.role === 'member')!;
 const cli = (args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> =>
-  runCli(['credentials', ...args], { env: { SNAGSYNC_HOME: home.dir, ...opts.env }, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
+  runCli(['credentials', ...args], {
+    env: { SNAGSYNC_HOME: home.dir, ...opts.env },
+    ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+  });
 const json = <T>(r: CliResult): T => JSON.parse(r.stdout) as T;
 
 describe('snagsync credentials (CLI)', () => {
   it('add --token-stdin prints the credential VERIFIED with its organizations; list --json carries token_last4, never the token', async () => {
     const token = admin().token;
-    const r = await cli(['add', '--name', 'Prod', '--description', 'hourly errors', '--host', sim.url, '--token-stdin'], { stdin: `${token}\n` });
+    const r = await cli(
+      ['add', '--name', 'Prod', '--description', 'hourly errors', '--host', sim.url, '--token-stdin'],
+      { stdin: `${token}\n` },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Saved credential "Prod": VERIFIED');
     const orgs = sim.info().organizations.filter((o) => admin().organizations.includes(o.id));
@@ -48,7 +54,12 @@ describe('snagsync credentials (CLI)', () => {
     expect(list.code).toBe(0);
     const views = json<CredentialView[]>(list);
     expect(views).toHaveLength(1);
-    expect(views[0]).toMatchObject({ name: 'Prod', token_last4: last4(token), verified_status: 'VERIFIED', sources_count: 0 });
+    expect(views[0]).toMatchObject({
+      name: 'Prod',
+      token_last4: last4(token),
+      verified_status: 'VERIFIED',
+      sources_count: 0,
+    });
     expect(list.stdout).not.toContain(token);
     expect(list.stdout).not.toContain('token_envelope');
 
@@ -85,14 +96,30 @@ describe('snagsync credentials (CLI)', () => {
   });
 
   it('says which API host it chose for a pasted dashboard URL, and what it removed from the token', async () => {
-    const r = await cli(['add', '--name', 'dash', '--host', 'https://app.bugsnag.com/acme/web/errors?x=1', '--no-verify', '--token-stdin', '--json'], {
-      stdin: '"token some-token-abcd"\n',
-    });
+    const r = await cli(
+      [
+        'add',
+        '--name',
+        'dash',
+        '--host',
+        'https://app.bugsnag.com/acme/web/errors?x=1',
+        '--no-verify',
+        '--token-stdin',
+        '--json',
+      ],
+      {
+        stdin: '"token some-token-abcd"\n',
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('That is the dashboard address; using its API host https://api.bugsnag.com.');
     expect(r.stderr).toContain('Removed the quotes around it and the "token " prefix from the token you gave.');
     expect(r.stderr).toContain('Saved without checking');
-    expect(json<CredentialView>(r)).toMatchObject({ host: 'https://api.bugsnag.com', token_last4: 'abcd', verified_status: 'UNVERIFIED' });
+    expect(json<CredentialView>(r)).toMatchObject({
+      host: 'https://api.bugsnag.com',
+      token_last4: 'abcd',
+      verified_status: 'UNVERIFIED',
+    });
   });
 
   it('refuses --token VALUE with exit 2, saying why and what to use instead, without echoing the value', async () => {
@@ -128,7 +155,8 @@ describe('snagsync credentials (CLI)', () => {
   it('gives each failure its own message and exit code', async () => {
     const html = await fakeServer(200, '<html><body>Log in</body></html>', 'text/html');
     try {
-      const add = (name: string, token: string, host: string) => cli(['add', '--name', name, '--host', host, '--token-stdin', '--json'], { stdin: token });
+      const add = (name: string, token: string, host: string) =>
+        cli(['add', '--name', name, '--host', host, '--token-stdin', '--json'], { stdin: token });
       const cases: Array<[string, () => Promise<CliResult>, number, string, string | null]> = [
         ['bad token', () => add('a', 'c0ffee00-1111-4222-a333-444455556666', sim.url), 10, 'auth_invalid', 'token'],
         ['notifier key', () => add('b', notifierKey(sim), sim.url), 21, 'auth_project_key', 'token'],
@@ -188,24 +216,36 @@ describe('snagsync credentials (CLI)', () => {
   });
 
   it('update: a bad new token keeps the old one (exit 10); a good one replaces it; rename', async () => {
-    expect((await cli(['add', '--name', 'u', '--host', sim.url, '--token-stdin'], { stdin: admin().token })).code).toBe(0);
+    expect((await cli(['add', '--name', 'u', '--host', sim.url, '--token-stdin'], { stdin: admin().token })).code).toBe(
+      0,
+    );
     const bad = await cli(['update', 'u', '--token-stdin'], { stdin: 'not-a-real-token-9999' });
     expect(bad.code).toBe(10);
     expect(json<CredentialView>(await cli(['show', 'u', '--json'])).token_last4).toBe(last4(admin().token));
     const good = await cli(['update', 'u', '--token-stdin', '--name', 'renamed', '--json'], { stdin: member().token });
     expect(good.code, good.stderr).toBe(0);
-    expect(json<CredentialView>(good)).toMatchObject({ name: 'renamed', token_last4: last4(member().token), verified_status: 'VERIFIED' });
+    expect(json<CredentialView>(good)).toMatchObject({
+      name: 'renamed',
+      token_last4: last4(member().token),
+      verified_status: 'VERIFIED',
+    });
     const none = await cli(['update', 'renamed']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('Nothing to update');
   });
 
   it('remove: refused while a source uses it (exit 5), --force disables the source', async () => {
-    const add = await cli(['add', '--name', 'used', '--host', sim.url, '--token-stdin', '--json'], { stdin: admin().token });
+    const add = await cli(['add', '--name', 'used', '--host', sim.url, '--token-stdin', '--json'], {
+      stdin: admin().token,
+    });
     const id = json<CredentialView>(add).id;
     const store = openStore({ home: home.dir });
     try {
-      const source = await store.sources.create({ name: 'nightly', credential_id: id, destination: 'sqlite:/tmp/never-written.db' });
+      const source = await store.sources.create({
+        name: 'nightly',
+        credential_id: id,
+        destination: 'sqlite:/tmp/never-written.db',
+      });
       expect(json<CredentialView[]>(await cli(['list', '--json']))[0]!.sources_count).toBe(1);
       const refused = await cli(['remove', 'used']);
       expect(refused.code).toBe(5);
@@ -222,34 +262,43 @@ describe('snagsync credentials (CLI)', () => {
   });
 
   it('rotate-key re-encrypts the stored tokens; they still work', async () => {
-    expect((await cli(['add', '--name', 'a', '--host', sim.url, '--token-stdin'], { stdin: admin().token })).code).toBe(0);
+    expect((await cli(['add', '--name', 'a', '--host', sim.url, '--token-stdin'], { stdin: admin().token })).code).toBe(
+      0,
+    );
     const r = await cli(['rotate-key', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(json<{ resealed: number; newKeyId: string }>(r).resealed).toBe(1);
     expect((await cli(['test', 'a'])).code).toBe(0);
   });
 
-  it.skipIf(!scriptAvailable())('prompts for the name and, hidden, for the token on a terminal (nothing echoed)', async () => {
-    const token = member().token;
-    const r = await runInPty(
-      ['credentials', 'add', '--host', sim.url],
-      [
-        { waitFor: 'Credential Name: ', type: 'Typed in a terminal\r' },
-        { waitFor: 'Auth Token (hidden): ', type: `${token}\r` },
-      ],
-      { SNAGSYNC_HOME: home.dir },
-    );
-    expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('Typed in a terminal'); // the name is echoed as typed
-    expect(r.output).toContain('Saved credential "Typed in a terminal": VERIFIED');
-    expect(r.output).not.toContain(token);
-    expect(r.output).not.toContain(token.slice(0, 8));
-  });
+  it.skipIf(!scriptAvailable())(
+    'prompts for the name and, hidden, for the token on a terminal (nothing echoed)',
+    async () => {
+      const token = member().token;
+      const r = await runInPty(
+        ['credentials', 'add', '--host', sim.url],
+        [
+          { waitFor: 'Credential Name: ', type: 'Typed in a terminal\r' },
+          { waitFor: 'Auth Token (hidden): ', type: `${token}\r` },
+        ],
+        { SNAGSYNC_HOME: home.dir },
+      );
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toContain('Typed in a terminal'); // the name is echoed as typed
+      expect(r.output).toContain('Saved credential "Typed in a terminal": VERIFIED');
+      expect(r.output).not.toContain(token);
+      expect(r.output).not.toContain(token.slice(0, 8));
+    },
+  );
 
   it.skipIf(!scriptAvailable())('Ctrl-C at the name prompt cancels (exit 130)', async () => {
-    const r = await runInPty(['credentials', 'add', '--host', sim.url], [{ waitFor: 'Credential Name: ', type: 'half\u0003' }], {
-      SNAGSYNC_HOME: home.dir,
-    });
+    const r = await runInPty(
+      ['credentials', 'add', '--host', sim.url],
+      [{ waitFor: 'Credential Name: ', type: 'half\u0003' }],
+      {
+        SNAGSYNC_HOME: home.dir,
+      },
+    );
     expect(r.code, r.output).toBe(130);
     expect(r.output).toContain('Cancelled');
   });

@@ -11,14 +11,27 @@ describe('snagsync demo', () => {
     const parent = mkdtempSync(join(tmpdir(), 'snagsync-demo-test-'));
     const home = join(parent, 'demo');
     try {
-      const r = await runCli(['demo', '--home', home], { env: { SNAGSYNC_HOME: join(parent, 'real-home'), SNAGSYNC_MASTER_KEY: '' }, timeoutMs: 60_000 });
+      const r = await runCli(['demo', '--home', home], {
+        env: { SNAGSYNC_HOME: join(parent, 'real-home'), SNAGSYNC_MASTER_KEY: '' },
+        timeoutMs: 60_000,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/First sync: \d+ records/);
       expect(r.stdout).toMatch(/Second sync \(incremental\): 25 events read/);
       expect(r.stdout).toContain(`sqlite3 ${join(home, 'bugsnag.db')} "select`);
       const db = new Database(join(home, 'bugsnag.db'), { readonly: true });
       const count = (t: string) => (db.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n;
-      for (const t of ['organizations', 'projects', 'errors', 'events', 'releases', 'comments', 'stability_trend', 'pivots']) expect(count(t), t).toBeGreaterThan(0);
+      for (const t of [
+        'organizations',
+        'projects',
+        'errors',
+        'events',
+        'releases',
+        'comments',
+        'stability_trend',
+        'pivots',
+      ])
+        expect(count(t), t).toBeGreaterThan(0);
       expect(count('events')).toBe(18_025);
       db.close();
       // The user's real home is never touched.

@@ -60,7 +60,11 @@ async function killLoop(source: string, seed: number): Promise<{ killed: number;
   let killed = 0;
   for (const at of points) {
     let pages = 0;
-    const r = await watchCli(['sync', source], { env: h.env, cwd: h.home, onLine: (l) => (l.type === 'page' && ++pages === at ? 'kill' : undefined) });
+    const r = await watchCli(['sync', source], {
+      env: h.env,
+      cwd: h.home,
+      onLine: (l) => (l.type === 'page' && ++pages === at ? 'kill' : undefined),
+    });
     runs.push(r);
     if (r.signal === 'SIGKILL') killed++;
     else expect(r.code, r.stderr).toBe(0);
@@ -75,7 +79,21 @@ describe('kill -9 during a sync, then run again', () => {
   ])('into %s: repeated kills, a final clean run, every record once', async (_label, kind, seed) => {
     const name = `kill-${kind}`;
     const dest = kind === 'sqlite' ? `sqlite:${join(h.home, 'kill.db')}` : `jsonl:${join(h.home, 'kill-jsonl')}`;
-    const created = await runCli(['sources', 'create', '--name', name, '--credential', 'sim-admin', '--destination', dest, '--streams', STREAMS.join(',')], { env: h.env, cwd: h.home });
+    const created = await runCli(
+      [
+        'sources',
+        'create',
+        '--name',
+        name,
+        '--credential',
+        'sim-admin',
+        '--destination',
+        dest,
+        '--streams',
+        STREAMS.join(','),
+      ],
+      { env: h.env, cwd: h.home },
+    );
     expect(created.code, created.stderr).toBe(0);
     const { killed } = await killLoop(name, seed);
     expect(killed).toBeGreaterThanOrEqual(3);
@@ -97,9 +115,30 @@ describe('kill -9 during a sync, then run again', () => {
 describe('a fault mix', () => {
   it('500s, 502s, a 429 storm, connection resets and truncated JSON: the sync succeeds and the data is whole', async () => {
     const dest = `sqlite:${join(h.home, 'faults.db')}`;
-    expect((await runCli(['sources', 'create', '--name', 'faulty', '--credential', 'sim-admin', '--destination', dest, '--streams', STREAMS.join(',')], { env: h.env, cwd: h.home })).code).toBe(0);
+    expect(
+      (
+        await runCli(
+          [
+            'sources',
+            'create',
+            '--name',
+            'faulty',
+            '--credential',
+            'sim-admin',
+            '--destination',
+            dest,
+            '--streams',
+            STREAMS.join(','),
+          ],
+          { env: h.env, cwd: h.home },
+        )
+      ).code,
+    ).toBe(0);
     sim.setFaults('429storm:700ms,500:0.06,502:0.03,reset:0.03,truncate:0.03,seed:5');
-    const r = await watchCli(['sync', 'faulty', '--json'], { env: { ...h.env, SNAGSYNC_RETRY_BASE_MS: '5' }, cwd: h.home });
+    const r = await watchCli(['sync', 'faulty', '--json'], {
+      env: { ...h.env, SNAGSYNC_RETRY_BASE_MS: '5' },
+      cwd: h.home,
+    });
     const faults = sim.stats().faults;
     sim.setFaults('');
     expect(r.code, r.stderr).toBe(0);
@@ -113,7 +152,25 @@ describe('a fault mix', () => {
 describe('data added while a sync runs', () => {
   it('is not half-read by the pass in flight, and the next sync brings all of it', async () => {
     const dest = `sqlite:${join(h.home, 'live.db')}`;
-    expect((await runCli(['sources', 'create', '--name', 'live', '--credential', 'sim-admin', '--destination', dest, '--streams', STREAMS.join(',')], { env: h.env, cwd: h.home })).code).toBe(0);
+    expect(
+      (
+        await runCli(
+          [
+            'sources',
+            'create',
+            '--name',
+            'live',
+            '--credential',
+            'sim-admin',
+            '--destination',
+            dest,
+            '--streams',
+            STREAMS.join(','),
+          ],
+          { env: h.env, cwd: h.home },
+        )
+      ).code,
+    ).toBe(0);
     const pid = truth.projects[1]!;
     let pages = 0;
     let stampedSec = 0;
@@ -123,7 +180,10 @@ describe('data added while a sync runs', () => {
       onLine: (l) => {
         if (l.type === 'page' && l.stream === 'events' && ++pages === 30) {
           // Into the project being read and into one not read yet: new events, and new errors with events.
-          const added = [...sim.addEvents({ projectId: pid, count: 45 }), ...sim.addErrors({ projectId: truth.projects[2]!, count: 3, eventsPerError: 4 }).flatMap((e) => e.events)];
+          const added = [
+            ...sim.addEvents({ projectId: pid, count: 45 }),
+            ...sim.addErrors({ projectId: truth.projects[2]!, count: 3, eventsPerError: 4 }).flatMap((e) => e.events),
+          ];
           stampedSec = Math.max(...added.map((e) => Date.parse(e.received_at) / 1000));
         }
       },

@@ -30,7 +30,12 @@ describe('snagsync streams', () => {
     expect(text.stdout).toMatch(/events\s+project\s+project_id, id\s+received_at\s+full_refresh, incremental\s+yes/);
     expect(text.stdout).toMatch(/pivots .* no \(heavy\)/);
     const json = await cli(['streams', '--json']);
-    const catalog = JSON.parse(json.stdout) as Array<{ name: string; primary_key: string[]; cursor: { field: string } | null; json_schema: { type: string } }>;
+    const catalog = JSON.parse(json.stdout) as Array<{
+      name: string;
+      primary_key: string[];
+      cursor: { field: string } | null;
+      json_schema: { type: string };
+    }>;
     expect(catalog.map((c) => c.name)).toEqual(STREAM_NAMES);
     const errors = catalog.find((c) => c.name === 'errors')!;
     expect(errors.primary_key).toEqual(['project_id', 'id']);
@@ -42,14 +47,41 @@ describe('snagsync streams', () => {
 describe('snagsync sources', () => {
   it('create, list, show, update, preview, remove', async () => {
     const created = await cli([
-      'sources', 'create', '--name', 'web', '--credential', 'sim-multi-org', '--streams', 'errors,comments,events',
-      '--start-date', '2025-12-01', '--filter', 'app.release_stage=production', '--filter', 'error.status!=ignored',
-      '--destination', 'sqlite:./web.db', '--schedule', 'every 1h', '--releases-full-pass', '6h', '--json',
+      'sources',
+      'create',
+      '--name',
+      'web',
+      '--credential',
+      'sim-multi-org',
+      '--streams',
+      'errors,comments,events',
+      '--start-date',
+      '2025-12-01',
+      '--filter',
+      'app.release_stage=production',
+      '--filter',
+      'error.status!=ignored',
+      '--destination',
+      'sqlite:./web.db',
+      '--schedule',
+      'every 1h',
+      '--releases-full-pass',
+      '6h',
+      '--json',
     ]);
     expect(created.code, created.stderr).toBe(0);
-    const source = JSON.parse(created.stdout) as { id: string; destination: string; config: Record<string, unknown>; schedule: string };
+    const source = JSON.parse(created.stdout) as {
+      id: string;
+      destination: string;
+      config: Record<string, unknown>;
+      schedule: string;
+    };
     expect(source.destination).toBe(`sqlite:${join(h.home, 'web.db')}`);
-    expect(source.config).toMatchObject({ streams: ['errors', 'comments', 'events'], start_date: '2025-12-01', filters: { 'app.release_stage': ['production'], 'error.status': [{ type: 'ne', value: 'ignored' }] } });
+    expect(source.config).toMatchObject({
+      streams: ['errors', 'comments', 'events'],
+      start_date: '2025-12-01',
+      filters: { 'app.release_stage': ['production'], 'error.status': [{ type: 'ne', value: 'ignored' }] },
+    });
     expect(source.schedule).toBe('every 1h');
 
     const list = await cli(['sources', 'list']);
@@ -57,12 +89,35 @@ describe('snagsync sources', () => {
     expect(list.stdout).toMatch(/web\s+active\s+sim-multi-org\s+3/);
 
     const show = await cli(['sources', 'show', 'web', '--json']);
-    expect(JSON.parse(show.stdout)).toMatchObject({ name: 'web', effective: { full_reports: false, lookback: '15m', errors_full_pass_interval: '1d', releases_full_pass_interval: '6h' }, checkpoints: [] });
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      name: 'web',
+      effective: {
+        full_reports: false,
+        lookback: '15m',
+        errors_full_pass_interval: '1d',
+        releases_full_pass_interval: '6h',
+      },
+      checkpoints: [],
+    });
     expect(existsSync(join(h.home, 'web.db'))).toBe(false);
 
-    const updated = await cli(['sources', 'update', 'web', '--full-reports', '--schedule', 'none', '--status', 'paused', '--json']);
+    const updated = await cli([
+      'sources',
+      'update',
+      'web',
+      '--full-reports',
+      '--schedule',
+      'none',
+      '--status',
+      'paused',
+      '--json',
+    ]);
     expect(updated.code, updated.stderr).toBe(0);
-    expect(JSON.parse(updated.stdout)).toMatchObject({ status: 'paused', schedule: null, config: { full_reports: true } });
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      status: 'paused',
+      schedule: null,
+      config: { full_reports: true },
+    });
 
     const preview = await cli(['sources', 'preview', 'web', '--stream', 'events', '--limit', '2', '--json']);
     expect(preview.code, preview.stderr).toBe(0);

@@ -53,17 +53,45 @@ describe.skipIf(!requireService('postgres'))('snagsync sync into PostgreSQL', ()
 
   it('stores the same records as a SQLite sync of the same data, resumes incrementally, and never prints the password', async () => {
     const outputs: string[] = [];
-    const created = await cli(['sources', 'create', '--name', 'warehouse', '--credential', 'sim-admin', '--destination', url]);
+    const created = await cli([
+      'sources',
+      'create',
+      '--name',
+      'warehouse',
+      '--credential',
+      'sim-admin',
+      '--destination',
+      url,
+    ]);
     outputs.push(created.stdout, created.stderr);
     expect(created.code, created.stderr).toBe(0);
-    expect((await cli(['sources', 'create', '--name', 'lite', '--credential', 'sim-admin', '--destination', 'sqlite:lite.db'])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'sources',
+          'create',
+          '--name',
+          'lite',
+          '--credential',
+          'sim-admin',
+          '--destination',
+          'sqlite:lite.db',
+        ])
+      ).code,
+    ).toBe(0);
 
     const run = await watchCli(['sync', 'warehouse', '--json'], { env: h.env, cwd: h.home });
     outputs.push(run.stdout, run.stderr);
     expect(run.code, run.stderr).toBe(0);
-    const summary = JSON.parse(run.stdout) as { status: string; destination: string; totals: { records_written: number } };
+    const summary = JSON.parse(run.stdout) as {
+      status: string;
+      destination: string;
+      totals: { records_written: number };
+    };
     expect(summary.status).toBe('succeeded');
-    expect(summary.destination).toBe(pgDestinationUrl(schema).replace('postgres://postgres@', 'postgres://postgres:[REDACTED]@'));
+    expect(summary.destination).toBe(
+      pgDestinationUrl(schema).replace('postgres://postgres@', 'postgres://postgres:[REDACTED]@'),
+    );
     expect((await cli(['sync', 'lite'])).code).toBe(0);
 
     const pg = await keysByStream(url);

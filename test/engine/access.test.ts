@@ -26,7 +26,11 @@ afterAll(async () => {
 describe('a member token (not an organization administrator)', () => {
   it('skips teams with a warning, reads collaborators per project, and succeeds', async () => {
     const dest = `sqlite:${join(h.home, 'member.db')}`;
-    const source = await h.source({ role: 'member', destination: dest, streams: ['projects', 'collaborators', 'teams', 'events'] });
+    const source = await h.source({
+      role: 'member',
+      destination: dest,
+      streams: ['projects', 'collaborators', 'teams', 'events'],
+    });
     const summary = await (await startRun(h.runtime, source.name)).done;
     expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
     const rows = await h.runtime.store.runs.listStreams(summary.run_id);
@@ -36,13 +40,16 @@ describe('a member token (not an organization administrator)', () => {
     const collaborators = rows.find((r) => r.stream === 'collaborators')!;
     expect(collaborators.outcome).toBe('ok');
     expect(collaborators.message).toMatch(/per project/);
-    expect(summary.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['skipped', 'collaborators-per-project']));
+    expect(summary.warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(['skipped', 'collaborators-per-project']),
+    );
 
     // Per-project lists overlap; each collaborator is stored once, under the organization's id.
     const got = await stored(dest, 'collaborators', (r) => `${r.organization_id as string}|${r.id as string}`);
     expect(got.rows).toBe(got.byKey.size);
     expect(got.rows).toBeGreaterThan(0);
-    for (const r of got.byKey.values()) expect(r.organization_id).toBe(sim.tokens.find((t) => t.role === 'member')!.organizations[0]);
+    for (const r of got.byKey.values())
+      expect(r.organization_id).toBe(sim.tokens.find((t) => t.role === 'member')!.organizations[0]);
 
     // The project hidden from the member is not listed, so nothing is read for it.
     const hidden = sim.fixtures.projectHiddenFromMember!;
@@ -52,23 +59,33 @@ describe('a member token (not an organization administrator)', () => {
   });
 });
 
-describe('a token whose organization\'s plan lacks saved searches', () => {
-  it('skips saved_searches for that organization\'s projects only', async () => {
-    const source = await h.source({ role: 'multi-org', destination: `sqlite:${join(h.home, 'multi.db')}`, streams: ['saved_searches', 'stability_trend'] });
+describe("a token whose organization's plan lacks saved searches", () => {
+  it("skips saved_searches for that organization's projects only", async () => {
+    const source = await h.source({
+      role: 'multi-org',
+      destination: `sqlite:${join(h.home, 'multi.db')}`,
+      streams: ['saved_searches', 'stability_trend'],
+    });
     const summary = await (await startRun(h.runtime, source.name)).done;
     expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
     const rows = (await h.runtime.store.runs.listStreams(summary.run_id)).filter((r) => r.stream === 'saved_searches');
     const info = sim.info();
-    const lacking = info.organizations.find((o) => o.id === sim.fixtures.orgWithoutSavedSearches)!.projects.map((p) => `project:${p.id}`);
+    const lacking = info.organizations
+      .find((o) => o.id === sim.fixtures.orgWithoutSavedSearches)!
+      .projects.map((p) => `project:${p.id}`);
     for (const r of rows) {
       expect(r.outcome, r.partition).toBe(lacking.includes(r.partition) ? 'skipped' : 'ok');
       if (r.outcome === 'skipped') expect(r.message).toMatch(/performance-comparisons/);
     }
     expect(rows.filter((r) => r.outcome === 'ok').length).toBeGreaterThan(0);
     // Stability: 204 and 404 "no primary release stage" are no data, not failures.
-    const stability = (await h.runtime.store.runs.listStreams(summary.run_id)).filter((r) => r.stream === 'stability_trend');
+    const stability = (await h.runtime.store.runs.listStreams(summary.run_id)).filter(
+      (r) => r.stream === 'stability_trend',
+    );
     expect(stability.every((r) => r.outcome === 'ok')).toBe(true);
-    const noData = [sim.fixtures.projectWithoutSessions, sim.fixtures.projectWithoutPrimaryStage].map((p) => `project:${p}`);
+    const noData = [sim.fixtures.projectWithoutSessions, sim.fixtures.projectWithoutPrimaryStage].map(
+      (p) => `project:${p}`,
+    );
     // Both no-data projects were read (so the checks above and below are not about an empty list).
     expect(stability.map((r) => r.partition)).toEqual(expect.arrayContaining(noData));
     for (const r of stability) if (noData.includes(r.partition)) expect(r.records_written).toBe(0);

@@ -47,14 +47,27 @@ describe('a token revoked in the middle of a sync', () => {
     expect(record.status).toBe('failed');
     expect(record.error?.error).toBe('auth_revoked');
     // The credential no longer shows as valid: FAILED, with the run's reason on the token field.
-    const credentials = createCredentialService({ store: h.runtime.store, vault: h.runtime.vault, home: h.home, env: h.env });
+    const credentials = createCredentialService({
+      store: h.runtime.store,
+      vault: h.runtime.vault,
+      home: h.home,
+      env: h.env,
+    });
     const marked = await credentials.getCredential('sim-admin');
     expect(marked.verified_status).toBe('FAILED');
     expect(Date.parse(marked.verified_at!)).toBeGreaterThanOrEqual(Date.parse(failed.started_at));
-    expect(marked.verify_error).toMatchObject({ error: 'auth_revoked', field: 'token', exit_code: 22, message: failed.error!.message });
+    expect(marked.verify_error).toMatchObject({
+      error: 'auth_revoked',
+      field: 'token',
+      exit_code: 22,
+      message: failed.error!.message,
+    });
     expect(JSON.stringify(marked)).not.toContain(token);
     // Still refused: a test keeps it FAILED, and still says revoked (it worked before).
-    expect((await credentials.testCredential('sim-admin')).credential).toMatchObject({ verified_status: 'FAILED', verify_error: { error: 'auth_revoked' } });
+    expect((await credentials.testCredential('sim-admin')).credential).toMatchObject({
+      verified_status: 'FAILED',
+      verify_error: { error: 'auth_revoked' },
+    });
 
     sim.restoreToken(token);
     const tested = await credentials.testCredential('sim-admin');
@@ -74,9 +87,18 @@ describe('a token revoked in the middle of a sync', () => {
 
 describe('a successful sync after a 401', () => {
   it('records the credential VERIFIED again without a manual test (and VERIFIED for a credential saved unverified)', async () => {
-    const source = await h.source({ role: 'multi-org', destination: `sqlite:${join(h.home, 'reverified.db')}`, streams: ['projects'] });
+    const source = await h.source({
+      role: 'multi-org',
+      destination: `sqlite:${join(h.home, 'reverified.db')}`,
+      streams: ['projects'],
+    });
     const token = sim.tokens.find((t) => t.role === 'multi-org')!.token;
-    const credentials = createCredentialService({ store: h.runtime.store, vault: h.runtime.vault, home: h.home, env: h.env });
+    const credentials = createCredentialService({
+      store: h.runtime.store,
+      vault: h.runtime.vault,
+      home: h.home,
+      env: h.env,
+    });
     sim.revokeToken(token);
     const refused = await (await startRun(h.runtime, source.name)).done;
     expect(refused.error?.error).toBe('auth_revoked');
@@ -92,7 +114,11 @@ describe('a successful sync after a 401', () => {
     expect(after.organizations.length).toBeGreaterThan(0);
 
     const cred = await h.runtime.store.credentials.findByNameOrId('sim-multi-org');
-    await h.runtime.store.credentials.update(cred.id, { verified_status: 'UNVERIFIED', verified_at: null, verify_error: null });
+    await h.runtime.store.credentials.update(cred.id, {
+      verified_status: 'UNVERIFIED',
+      verified_at: null,
+      verify_error: null,
+    });
     const again = await (await startRun(h.runtime, source.name)).done;
     expect(again.status).toBe('succeeded');
     expect((await credentials.getCredential('sim-multi-org')).verified_status).toBe('VERIFIED');
@@ -113,7 +139,9 @@ describe('server errors past the retry budget on one stream', () => {
     // One row per project (2) for each stream, so that neither check holds of an empty list.
     expect(rows.filter((r) => r.stream === 'releases').map((r) => r.outcome)).toEqual(['failed', 'failed']);
     expect(rows.filter((r) => r.stream === 'event_fields').map((r) => r.outcome)).toEqual(['ok', 'ok']);
-    expect((await stored(dest, 'event_fields', (r) => `${r.project_id as string}|${r.display_id as string}`)).rows).toBeGreaterThan(0);
+    expect(
+      (await stored(dest, 'event_fields', (r) => `${r.project_id as string}|${r.display_id as string}`)).rows,
+    ).toBeGreaterThan(0);
     const again = await (await startRun(h.runtime, source.name)).done;
     expect(again.status).toBe('succeeded');
     expect((await stored(dest, 'releases', keyOf.releases)).rows).toBe(10);

@@ -53,7 +53,11 @@ export async function makeHome(sim: Simulator): Promise<Home> {
       ...sealed,
       verified_status: 'VERIFIED',
       verified_at: new Date(),
-      organizations: t.organizations.map((oid) => ({ id: oid, name: info.organizations.find((o) => o.id === oid)?.name ?? oid, slug: null })),
+      organizations: t.organizations.map((oid) => ({
+        id: oid,
+        name: info.organizations.find((o) => o.id === oid)?.name ?? oid,
+        slug: null,
+      })),
     });
     made.set(role, `sim-${role}`);
     return `sim-${role}`;
@@ -65,7 +69,11 @@ export async function makeHome(sim: Simulator): Promise<Home> {
     credential,
     source: async ({ role, name, ...input }) => {
       const cred = await credential(role);
-      const { source } = await createSource(runtime, { name: name ?? `src-${++n}`, credential: cred, ...input }, { cwd: home });
+      const { source } = await createSource(
+        runtime,
+        { name: name ?? `src-${++n}`, credential: cred, ...input },
+        { cwd: home },
+      );
       return source;
     },
     cleanup: async () => {

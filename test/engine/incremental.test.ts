@@ -64,7 +64,9 @@ describe('errors and comments', () => {
     expect((await stored(dest, 'errors', keyOf.errors)).byKey.get(keyOf.errors(target))!.status).toBe('fixed');
     expect(requests('GET /projects/{project_id}/errors/{error_id}/comments')).toBe(1);
     const comments = await stored(dest, 'comments', keyOf.comments);
-    expect([...comments.byKey.values()].some((c) => c.error_id === target.id && c.message === 'fixed in 1.2.3')).toBe(true);
+    expect([...comments.byKey.values()].some((c) => c.error_id === target.id && c.message === 'fixed in 1.2.3')).toBe(
+      true,
+    );
     expect(later.streams.find((s) => s.stream === 'comments')!.records_written).toBeGreaterThan(0);
   });
 
@@ -77,15 +79,20 @@ describe('errors and comments', () => {
     const api = createBugsnagClient({ token: sim.tokens[0]!.token, host: sim.url, logger: false });
     const pid = sim.info().organizations[0]!.projects[0]!.id;
     const errors = await stored(dest2, 'errors', keyOf.errors);
-    const target = [...errors.byKey.values()].find((e) => (e.comment_count as number) === 0) ?? [...errors.byKey.values()][0]!;
+    const target =
+      [...errors.byKey.values()].find((e) => (e.comment_count as number) === 0) ?? [...errors.byKey.values()][0]!;
     await api.comments.create(pid, target.id as string, 'looking into it');
     const added = sim.addEvents({ errorId: target.id as string, count: 3 });
     sim.resetStats();
-    const second = await (await startRun(h.runtime, own, { now: new Date(Date.parse(added.at(-1)!.received_at) + 2000) })).done;
+    const second = await (
+      await startRun(h.runtime, own, { now: new Date(Date.parse(added.at(-1)!.received_at) + 2000) })
+    ).done;
     expect(second.status).toBe('succeeded');
     expect(requests('GET /projects/{project_id}/errors')).toBe(1);
     const comments = await stored(dest2, 'comments', keyOf.comments);
-    expect([...comments.byKey.values()].some((c) => c.error_id === target.id && c.message === 'looking into it')).toBe(true);
+    expect([...comments.byKey.values()].some((c) => c.error_id === target.id && c.message === 'looking into it')).toBe(
+      true,
+    );
     expect(requests('GET /projects/{project_id}/errors/{error_id}/comments')).toBe(1);
   });
 });
@@ -120,13 +127,18 @@ describe('releases', () => {
   it('take their interval from the source (releases_full_pass_interval), shown among its effective options', async () => {
     const dest4 = `sqlite:${join(h.home, 'releases-1h.db')}`;
     const own = await h.source({ destination: dest4, streams: ['releases'], releases_full_pass_interval: '1h' });
-    expect(describeSource(own).effective).toMatchObject({ releases_full_pass_interval: '1h', errors_full_pass_interval: '1d' });
+    expect(describeSource(own).effective).toMatchObject({
+      releases_full_pass_interval: '1h',
+      errors_full_pass_interval: '1d',
+    });
     const allPages = Math.ceil(12 / 10) * projects();
     const t0 = Date.now();
     expect(await syncAt(own.name, new Date(t0))).toBe(allPages);
     expect(await syncAt(own.name, new Date(t0 + 30 * 60_000))).toBe(projects());
     expect(await syncAt(own.name, new Date(t0 + 61 * 60_000))).toBe(allPages);
-    await expect(h.source({ destination: dest4, streams: ['releases'], releases_full_pass_interval: 'soon' })).rejects.toMatchObject({
+    await expect(
+      h.source({ destination: dest4, streams: ['releases'], releases_full_pass_interval: 'soon' }),
+    ).rejects.toMatchObject({
       code: 'config',
       details: { field: 'releases_full_pass_interval' },
     });

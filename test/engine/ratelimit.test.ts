@@ -52,7 +52,11 @@ describe('rate limits', () => {
     const dest = `sqlite:${join(h.home, 'faults.db')}`;
     const source = await h.source({ destination: dest, streams: ['events', 'errors', 'releases'] });
     sim.setFaults('429storm:600ms,500:0.08,502:0.03,reset:0.04,truncate:0.04');
-    const s = await (await startRun(h.runtime, source.name, { client: { rateWindowMs: WINDOW_MS, retry: { baseDelayMs: 10, retries: 6, rateLimitRetries: 8 } } })).done;
+    const s = await (
+      await startRun(h.runtime, source.name, {
+        client: { rateWindowMs: WINDOW_MS, retry: { baseDelayMs: 10, retries: 6, rateLimitRetries: 8 } },
+      })
+    ).done;
     const faults = sim.stats().faults;
     sim.setFaults('');
     expect(s.status, JSON.stringify(s.error)).toBe('succeeded');

@@ -43,7 +43,7 @@ describe('a run handle', () => {
 });
 
 describe('project concurrency', () => {
-  it('reads two projects at once without ever exceeding the token\'s in-flight cap, same data', async () => {
+  it("reads two projects at once without ever exceeding the token's in-flight cap, same data", async () => {
     const dest = `sqlite:${join(h.home, 'c.db')}`;
     const source = await h.source({ destination: dest, streams: ['events', 'errors'], concurrency: 2 });
     sim.resetStats();
@@ -56,6 +56,9 @@ describe('project concurrency', () => {
     expect(maxConcurrent).toBeGreaterThan(1);
     expect(maxConcurrent).toBeLessThanOrEqual(2);
     const truth = await simTruth(sim);
-    expect(diffKeys(truth.events, (await stored(dest, 'events', keyOf.events)).byKey)).toEqual({ missing: [], extra: [] });
+    expect(diffKeys(truth.events, (await stored(dest, 'events', keyOf.events)).byKey)).toEqual({
+      missing: [],
+      extra: [],
+    });
   });
 });

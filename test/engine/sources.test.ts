@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Simulator } from '../../src/sim/index.js';
-import { createSource, nextRunAfter, parseSchedule, previewStream, runDue, startScheduler, updateSource } from '../../src/engine/index.js';
+import {
+  createSource,
+  nextRunAfter,
+  parseSchedule,
+  previewStream,
+  runDue,
+  startScheduler,
+  updateSource,
+} from '../../src/engine/index.js';
 import { makeHome, startSim, type Home } from './helpers.js';
 
 /** Source config validation (errors name the field), previews that save nothing, schedules and the scheduler. */
@@ -28,15 +36,27 @@ describe('source config validation', () => {
     ['a filter without =', { filters: ['app.release_stage'] }, 'filters', /not a filter/],
     ['a filter on the time window', { filters: ['event.since=7d'] }, 'filters', /set by snagsync itself/],
     ['a bad start date', { start_date: 'last tuesday' }, 'start_date', /not a time/],
-    ['an organization the credential does not reach', { organizations: ['0123456789abcdef01234567'] }, 'organizations', /does not reach/],
+    [
+      'an organization the credential does not reach',
+      { organizations: ['0123456789abcdef01234567'] },
+      'organizations',
+      /does not reach/,
+    ],
     ['a bad schedule', { schedule: 'sometimes' }, 'schedule', /not a schedule/],
     ['a too frequent schedule', { schedule: 'every 5s' }, 'schedule', /too frequent/],
     ['a bad lookback', { lookback: 'soon' }, 'lookback', /not a duration/],
-    ['a postgres destination with a bad schema', { destination: 'postgres://x/y?schema=1x' }, 'destination', /schema "1x"/],
+    [
+      'a postgres destination with a bad schema',
+      { destination: 'postgres://x/y?schema=1x' },
+      'destination',
+      /schema "1x"/,
+    ],
     ['a bad destination', { destination: 'ftp://x' }, 'destination', /not a destination/],
   ];
   it.each(bad)('refuses %s, naming the field', async (_what, input, field, message) => {
-    const err = await createSource(h.runtime, { name: `bad-${field}`, credential: cred, ...input }).catch((e: unknown) => e);
+    const err = await createSource(h.runtime, { name: `bad-${field}`, credential: cred, ...input }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'config', details: { field } });
     expect((err as Error).message).toMatch(message);
   });
@@ -45,16 +65,31 @@ describe('source config validation', () => {
     const org = sim.info().organizations[1]!;
     const { source, warnings } = await createSource(
       h.runtime,
-      { name: 'good', credential: cred, organizations: [org.name], filters: ['app.release_stage=production', 'error.status!=fixed', 'custom.tier=gold'], destination: 'sqlite:rel.db', schedule: 'every 1h' },
+      {
+        name: 'good',
+        credential: cred,
+        organizations: [org.name],
+        filters: ['app.release_stage=production', 'error.status!=fixed', 'custom.tier=gold'],
+        destination: 'sqlite:rel.db',
+        schedule: 'every 1h',
+      },
       { cwd: h.home },
     );
     expect(source.config.organizations).toEqual([org.id]);
-    expect(source.config.filters).toEqual({ 'app.release_stage': ['production'], 'error.status': [{ type: 'ne', value: 'fixed' }], 'custom.tier': ['gold'] });
+    expect(source.config.filters).toEqual({
+      'app.release_stage': ['production'],
+      'error.status': [{ type: 'ne', value: 'fixed' }],
+      'custom.tier': ['gold'],
+    });
     expect(source.destination).toBe(`sqlite:${join(h.home, 'rel.db')}`);
     expect(source.schedule).toBe('every 1h');
     expect(source.next_run_at).not.toBeNull();
     expect(warnings).toEqual([]);
-    const updated = await updateSource(h.runtime, 'good', { schedule: 'none', streams: ['events'], filters: ['user.emial=x@y.z'] });
+    const updated = await updateSource(h.runtime, 'good', {
+      schedule: 'none',
+      streams: ['events'],
+      filters: ['user.emial=x@y.z'],
+    });
     expect(updated.source.schedule).toBeNull();
     expect(updated.source.config.streams).toEqual(['events']);
     expect(updated.warnings.join()).toMatch(/user\.emial/);
@@ -69,7 +104,12 @@ describe('preview', () => {
     expect(events.records).toHaveLength(3);
     expect(events.partition.kind).toBe('project');
     expect(events.records[0]).toHaveProperty('received_at');
-    const comments = await previewStream(h.runtime, { credential: cred, config: { streams: ['errors', 'comments'] } }, 'comments', { limit: 2 });
+    const comments = await previewStream(
+      h.runtime,
+      { credential: cred, config: { streams: ['errors', 'comments'] } },
+      'comments',
+      { limit: 2 },
+    );
     expect(comments.records.length).toBeGreaterThan(0);
     expect(comments.records[0]).toHaveProperty('error_id');
     const orgs = await previewStream(h.runtime, 'pv', 'organizations');
@@ -77,7 +117,10 @@ describe('preview', () => {
     expect(orgs.records[0]).not.toHaveProperty('api_key');
     expect(existsSync(dest)).toBe(false);
     expect(await h.runtime.store.runs.list({})).toEqual([]);
-    await expect(previewStream(h.runtime, 'pv', 'nope')).rejects.toMatchObject({ code: 'config', details: { field: 'stream' } });
+    await expect(previewStream(h.runtime, 'pv', 'nope')).rejects.toMatchObject({
+      code: 'config',
+      details: { field: 'stream' },
+    });
   });
 });
 
@@ -92,8 +135,21 @@ describe('schedules', () => {
   });
 
   it('run-due runs the due sources once, skips paused ones, and sets the next run one interval after', async () => {
-    const due = await createSource(h.runtime, { name: 'sched', credential: cred, streams: ['organizations'], schedule: 'every 1h', destination: `sqlite:${join(h.home, 's.db')}` });
-    const paused = await createSource(h.runtime, { name: 'sched-paused', credential: cred, streams: ['organizations'], schedule: 'every 1h', status: 'paused', destination: `sqlite:${join(h.home, 's2.db')}` });
+    const due = await createSource(h.runtime, {
+      name: 'sched',
+      credential: cred,
+      streams: ['organizations'],
+      schedule: 'every 1h',
+      destination: `sqlite:${join(h.home, 's.db')}`,
+    });
+    const paused = await createSource(h.runtime, {
+      name: 'sched-paused',
+      credential: cred,
+      streams: ['organizations'],
+      schedule: 'every 1h',
+      status: 'paused',
+      destination: `sqlite:${join(h.home, 's2.db')}`,
+    });
     const results = await runDue(h.runtime);
     const mine = results.filter((r) => r.source_name.startsWith('sched'));
     expect(mine).toEqual([expect.objectContaining({ source_id: due.source.id, status: 'succeeded' })]);
@@ -107,7 +163,13 @@ describe('schedules', () => {
   });
 
   it('the scheduler loop runs a source as it falls due and stops cleanly', async () => {
-    const { source } = await createSource(h.runtime, { name: 'loop', credential: cred, streams: ['organizations'], schedule: 'every 1h', destination: `sqlite:${join(h.home, 'l.db')}` });
+    const { source } = await createSource(h.runtime, {
+      name: 'loop',
+      credential: cred,
+      streams: ['organizations'],
+      schedule: 'every 1h',
+      destination: `sqlite:${join(h.home, 'l.db')}`,
+    });
     const controller = new AbortController();
     const seen: string[] = [];
     const handle = startScheduler(h.runtime, {

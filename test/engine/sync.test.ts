@@ -71,7 +71,9 @@ describe('a full sync into SQLite', () => {
     }
     // The typed columns themselves, not only the stored record.
     const db = new Database(join(h.home, 'full.db'), { readonly: true });
-    const rows = db.prepare('SELECT project_id, id, status, first_seen_unfiltered, last_seen_unfiltered FROM errors').all() as Array<Record<string, string>>;
+    const rows = db
+      .prepare('SELECT project_id, id, status, first_seen_unfiltered, last_seen_unfiltered FROM errors')
+      .all() as Array<Record<string, string>>;
     db.close();
     expect(rows).toHaveLength(truth.errors.size);
     for (const r of rows) {
@@ -83,11 +85,14 @@ describe('a full sync into SQLite', () => {
     }
   });
 
-  it('makes at most 1.1 × the pages the data needs at each endpoint\'s largest page size', () => {
+  it("makes at most 1.1 × the pages the data needs at each endpoint's largest page size", () => {
     const e = perEndpoint();
     const projects = truth.projects.length;
     const perProject = (m: Map<string, unknown>, size: number) =>
-      truth.projects.reduce((n, p) => n + Math.max(1, Math.ceil([...m.keys()].filter((k) => k.startsWith(`${p}|`)).length / size)), 0);
+      truth.projects.reduce(
+        (n, p) => n + Math.max(1, Math.ceil([...m.keys()].filter((k) => k.startsWith(`${p}|`)).length / size)),
+        0,
+      );
     const need = {
       events: perProject(truth.events, 30),
       errors: perProject(truth.errors, 100),
@@ -142,7 +147,8 @@ describe('a full sync into SQLite', () => {
     const third = await sync(src, { now: later });
     expect(third.status).toBe('succeeded');
     const got = await stored(dest, 'events', keyOf.events);
-    for (const ev of [...added, ...newErrors.flatMap((x) => x.events)]) expect(got.byKey.has(`${pid}|${ev.id}`)).toBe(true);
+    for (const ev of [...added, ...newErrors.flatMap((x) => x.events)])
+      expect(got.byKey.has(`${pid}|${ev.id}`)).toBe(true);
     const errors = await stored(dest, 'errors', keyOf.errors);
     for (const x of newErrors) expect(errors.byKey.has(`${pid}|${x.id}`)).toBe(true);
     const events = third.streams.find((s) => s.stream === 'events')!;

@@ -28,7 +28,12 @@ const send = (url = `${origin}/x`, signal = new AbortController().signal) =>
 describe('node transport', () => {
   it('reads status, headers (case-insensitive, repeated Link kept) and a gzip body', async () => {
     next = (res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Link: '<http://x/next>; rel="next"', 'X-Total-Count': '3' });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Content-Encoding': 'gzip',
+        Link: '<http://x/next>; rel="next"',
+        'X-Total-Count': '3',
+      });
       res.end(gzipSync(JSON.stringify([1, 2, 3])));
     };
     const r = await send();
@@ -51,11 +56,14 @@ describe('node transport', () => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
       res.write('[{"id":', () => res.destroy());
     };
-    const err = await send().then(() => null, (e: unknown) => e);
+    const err = await send().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(classifyTransportError(err)).toMatchObject({ kind: 'network', code: 'ECONNRESET' });
   });
 
-  it('stops when the signal aborts, with the signal\'s reason', async () => {
+  it("stops when the signal aborts, with the signal's reason", async () => {
     next = () => undefined; // never answers
     const controller = new AbortController();
     const pending = send(`${origin}/slow`, controller.signal);
@@ -67,7 +75,10 @@ describe('node transport', () => {
     const tls = await selfSignedServer();
     if (!tls) return ctx.skip();
     try {
-      const err = await send(`${tls.url}/x`).then(() => null, (e: unknown) => e);
+      const err = await send(`${tls.url}/x`).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(classifyTransportError(err).kind).toBe('tls');
     } finally {
       await tls.close();

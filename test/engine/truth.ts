@@ -47,7 +47,8 @@ export async function simTruth(
     (o) => !opts.organizations || opts.organizations.includes(o.id as string),
   );
   const projects: Row[] = [];
-  for (const o of orgs) projects.push(...(await walk(sim, token, `/organizations/${o.id as string}/projects?per_page=100`)));
+  for (const o of orgs)
+    projects.push(...(await walk(sim, token, `/organizations/${o.id as string}/projects?per_page=100`)));
   const t: Truth = {
     organizations: orgs.map((o) => o.id as string),
     projects: projects.map((p) => p.id as string),
@@ -58,21 +59,28 @@ export async function simTruth(
   };
   for (const p of projects) {
     const pid = p.id as string;
-    for (const e of await walk(sim, token, `/projects/${pid}/events?per_page=30`)) t.events.set(`${pid}|${e.id as string}`, e);
+    for (const e of await walk(sim, token, `/projects/${pid}/events?per_page=30`))
+      t.events.set(`${pid}|${e.id as string}`, e);
     // Unsorted: a sorted walk stops at 1000 rows (422).
     for (const e of await walk(sim, token, `/projects/${pid}/errors?per_page=100&sort=unsorted`)) {
       t.errors.set(`${pid}|${e.id as string}`, e);
       if (opts.comments && (e.comment_count as number) > 0) {
-        for (const c of await walk(sim, token, `/projects/${pid}/errors/${e.id as string}/comments`)) t.comments.set(`${pid}|${e.id as string}|${c.id as string}`, c);
+        for (const c of await walk(sim, token, `/projects/${pid}/errors/${e.id as string}/comments`))
+          t.comments.set(`${pid}|${e.id as string}|${c.id as string}`, c);
       }
     }
-    for (const r of await walk(sim, token, `/projects/${pid}/releases?per_page=10`)) t.releases.set(`${pid}|${r.id as string}`, r);
+    for (const r of await walk(sim, token, `/projects/${pid}/releases?per_page=10`))
+      t.releases.set(`${pid}|${r.id as string}`, r);
   }
   return t;
 }
 
 /** The destination's records of a stream, keyed like the truth; `lines` counts every stored line (JSONL) or row. */
-export async function stored(destinationUrl: string, stream: string, key: (r: Row) => string): Promise<{ byKey: Map<string, Row>; rows: number }> {
+export async function stored(
+  destinationUrl: string,
+  stream: string,
+  key: (r: Row) => string,
+): Promise<{ byKey: Map<string, Row>; rows: number }> {
   const dest = await openDestination(destinationUrl, { readOnly: true });
   try {
     const rows = await dest.listRecords(stream);
@@ -92,7 +100,10 @@ export const keyOf = {
 };
 
 /** Keys in one map and not the other, both ways (empty arrays when equal). */
-export function diffKeys(expected: Map<string, unknown>, actual: Map<string, unknown>): { missing: string[]; extra: string[] } {
+export function diffKeys(
+  expected: Map<string, unknown>,
+  actual: Map<string, unknown>,
+): { missing: string[]; extra: string[] } {
   return {
     missing: [...expected.keys()].filter((k) => !actual.has(k)),
     extra: [...actual.keys()].filter((k) => !expected.has(k)),

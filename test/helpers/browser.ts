@@ -103,7 +103,12 @@ export interface WebServer {
  * runtime's environment besides the key (e.g. SNAGSYNC_RATE_WINDOW_MS to pace syncs against a simulator).
  */
 export async function startWebServer(
-  options: { verifyTimeoutMs?: number; routes?: BuildServerOptions['routes']; env?: NodeJS.ProcessEnv; app?: Partial<BuildServerOptions> } = {},
+  options: {
+    verifyTimeoutMs?: number;
+    routes?: BuildServerOptions['routes'];
+    env?: NodeJS.ProcessEnv;
+    app?: Partial<BuildServerOptions>;
+  } = {},
 ): Promise<WebServer> {
   const home = mkdtempSync(join(tmpdir(), 'snagsync-web-'));
   const key = 'browser-test-key-0123456789abcdef';
@@ -112,7 +117,11 @@ export async function startWebServer(
     runtime,
     port: 0,
     logger: createLogger(process.stderr, 'warn'),
-    app: { verify: { logger: false, timeoutMs: options.verifyTimeoutMs ?? 5000 }, ...(options.routes ? { routes: options.routes } : {}), ...options.app },
+    app: {
+      verify: { logger: false, timeoutMs: options.verifyTimeoutMs ?? 5000 },
+      ...(options.routes ? { routes: options.routes } : {}),
+      ...options.app,
+    },
   });
   return {
     url: server.url,

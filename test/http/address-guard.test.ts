@@ -57,12 +57,20 @@ describe('forbidden addresses', () => {
     expect(forbiddenAddressReason(address)).toContain(kind);
   });
 
-  it.each(['127.0.0.1', '::1', '10.1.2.3', '172.16.0.9', '192.168.1.20', 'fc00::5', 'fec0::1', '8.8.8.8', '169.253.1.1', '::ffff:10.0.0.1'])(
-    '%s is allowed (private ranges are where on-premise Bugsnag lives)',
-    (address) => {
-      expect(forbiddenAddressReason(address)).toBeNull();
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    '::1',
+    '10.1.2.3',
+    '172.16.0.9',
+    '192.168.1.20',
+    'fc00::5',
+    'fec0::1',
+    '8.8.8.8',
+    '169.253.1.1',
+    '::ffff:10.0.0.1',
+  ])('%s is allowed (private ranges are where on-premise Bugsnag lives)', (address) => {
+    expect(forbiddenAddressReason(address)).toBeNull();
+  });
 });
 
 describe('a credential host', () => {
@@ -104,7 +112,13 @@ describe('a credential host', () => {
     afterAll(() => h.cleanup());
 
     it('refuses to save a metadata host and saves nothing', async () => {
-      const e = await refusal(h.service.createCredential({ name: 'meta', token: 'a1b2c3d4-0000-4000-a000-deadbeefcafe', host: 'https://169.254.169.254' }));
+      const e = await refusal(
+        h.service.createCredential({
+          name: 'meta',
+          token: 'a1b2c3d4-0000-4000-a000-deadbeefcafe',
+          host: 'https://169.254.169.254',
+        }),
+      );
       expect(e.code).toBe('config');
       expect(e.details.field).toBe('host');
       expect(await h.service.listCredentials()).toEqual([]);
@@ -157,6 +171,8 @@ describe('after DNS resolution', () => {
     expect(asked).toEqual(['bugsnag.corp.example']);
     await expect(assertHostAllowed('bugsnag.corp.example', scriptedResolver('10.0.0.7', []))).resolves.toBeUndefined();
     process.env[ALLOW_LINK_LOCAL_ENV] = '1';
-    await expect(assertHostAllowed('bugsnag.corp.example', scriptedResolver('169.254.169.254', []))).resolves.toBeUndefined();
+    await expect(
+      assertHostAllowed('bugsnag.corp.example', scriptedResolver('169.254.169.254', [])),
+    ).resolves.toBeUndefined();
   });
 });

@@ -90,7 +90,8 @@ describe('jsonArrayPages and gunzipIfNeeded', () => {
   it('a gzip stream cut short fails instead of ending quietly', async () => {
     const zipped = gzipSync(JSON.stringify(Array.from({ length: 200 }, (_, i) => ({ i }))));
     await expect(async () => {
-      for await (const _ of jsonArrayPages(gunzipIfNeeded(chunked(zipped.subarray(0, zipped.length - 30), [50])), 10)) void _;
+      for await (const _ of jsonArrayPages(gunzipIfNeeded(chunked(zipped.subarray(0, zipped.length - 30), [50])), 10))
+        void _;
     }).rejects.toThrow();
   });
 

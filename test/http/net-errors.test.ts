@@ -5,7 +5,7 @@ const wrapped = (cause: unknown) => new TypeError('fetch failed', { cause });
 const sys = (code: string, message = code) => Object.assign(new Error(message), { code });
 
 describe('classifying transport failures', () => {
-  it('finds the system code under fetch\'s wrapper', () => {
+  it("finds the system code under fetch's wrapper", () => {
     expect(classifyTransportError(wrapped(sys('ECONNREFUSED')))).toEqual({
       kind: 'network',
       code: 'ECONNREFUSED',
@@ -20,16 +20,25 @@ describe('classifying transport failures', () => {
   });
 
   it('tells certificate failures apart (not retried)', () => {
-    for (const code of ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']) {
+    for (const code of [
+      'CERT_HAS_EXPIRED',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    ]) {
       expect(classifyTransportError(wrapped(sys(code))).kind).toBe('tls');
     }
     expect(classifyTransportError(wrapped(new Error('self signed certificate in certificate chain'))).kind).toBe('tls');
   });
 
   it('reads a body cut short as a network failure', () => {
-    const r = classifyTransportError(new TypeError('terminated', { cause: sys('UND_ERR_SOCKET', 'other side closed') }));
+    const r = classifyTransportError(
+      new TypeError('terminated', { cause: sys('UND_ERR_SOCKET', 'other side closed') }),
+    );
     expect(r).toEqual({ kind: 'network', code: 'UND_ERR_SOCKET', reason: 'connection closed by the other side' });
-    expect(classifyTransportError(new TypeError('terminated')).reason).toBe('connection closed before the answer was complete');
+    expect(classifyTransportError(new TypeError('terminated')).reason).toBe(
+      'connection closed before the answer was complete',
+    );
   });
 
   it('falls back to a generic network failure', () => {

@@ -73,7 +73,11 @@ describe('retries on reads', () => {
   });
 
   it('retries connection resets and other network failures', async () => {
-    const h = harness([{ throws: sysError('ECONNRESET') }, { throws: sysError('UND_ERR_SOCKET', 'other side closed') }, ok(org)]);
+    const h = harness([
+      { throws: sysError('ECONNRESET') },
+      { throws: sysError('UND_ERR_SOCKET', 'other side closed') },
+      ok(org),
+    ]);
     const o = await h.client.organizations.get('o1');
     expect(o.id).toBe(org.id);
     expect(h.script.calls).toHaveLength(3);
@@ -127,11 +131,15 @@ describe('retries on reads', () => {
   });
 
   it('does not retry an HTML page: that is not Bugsnag', async () => {
-    const h = harness([{ status: 200, headers: { 'content-type': 'text/html' }, body: '<!doctype html><p>Sign in</p>' }]);
+    const h = harness([
+      { status: 200, headers: { 'content-type': 'text/html' }, body: '<!doctype html><p>Sign in</p>' },
+    ]);
     const err = await failure(h.client.organizations.list().all());
     expect(err.code).toBe('not_bugsnag');
     expect(err.exitCode).toBe(20);
-    expect(err.message).toBe('https://api.bugsnag.com answered GET /user/organizations with an HTML page, not Bugsnag API data.');
+    expect(err.message).toBe(
+      'https://api.bugsnag.com answered GET /user/organizations with an HTML page, not Bugsnag API data.',
+    );
     expect(h.script.calls).toHaveLength(1);
   });
 });
@@ -140,7 +148,10 @@ describe('writes are never retried automatically', () => {
   const update = { operation: 'fix' } as const;
 
   it('POST answered 503 is sent once', async () => {
-    const h = harness([{ status: 503, body: '' }, { status: 201, body: { id: 'c' } }]);
+    const h = harness([
+      { status: 503, body: '' },
+      { status: 201, body: { id: 'c' } },
+    ]);
     const err = await failure(h.client.comments.create('p1', 'e1', 'hello'));
     expect(err.code).toBe('server_error');
     expect(err.message).toContain('not retried automatically');
@@ -257,7 +268,13 @@ describe('rate limits', () => {
     const kinds = h.events.map((e) => e.type);
     expect(kinds).toEqual(['request', 'retry', 'rate-limit-wait', 'request']);
     expect(h.events[2]).toEqual({ type: 'rate-limit-wait', ms: 20_500, reason: 'retry-after' });
-    expect(h.client.stats()).toMatchObject({ requests: 2, retries: 1, rateLimited: 1, rateLimitWaits: 1, rateLimitWaitMs: 20_500 });
+    expect(h.client.stats()).toMatchObject({
+      requests: 2,
+      retries: 1,
+      rateLimited: 1,
+      rateLimitWaits: 1,
+      rateLimitWaitMs: 20_500,
+    });
   });
 
   it('caps a huge Retry-After', async () => {
@@ -303,7 +320,10 @@ describe('rate limits', () => {
   });
 
   it('shares one budget between two clients of the same token', async () => {
-    const h = harness([{ status: 200, body: org, headers: { 'X-RateLimit-Limit': '1', 'X-RateLimit-Remaining': '0' } }, ok(org)]);
+    const h = harness([
+      { status: 200, body: org, headers: { 'X-RateLimit-Limit': '1', 'X-RateLimit-Remaining': '0' } },
+      ok(org),
+    ]);
     const { createBugsnagClient } = await import('../../src/bugsnag/client.js');
     const other = createBugsnagClient({
       token: h.token,

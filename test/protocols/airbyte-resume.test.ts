@@ -38,7 +38,9 @@ afterAll(async () => {
 
 async function discoverKeys(): Promise<Map<string, string[]>> {
   const r = await read(['discover', '--config', config]);
-  const streams = (r.messages[0]!.catalog as { streams: Array<{ name: string; source_defined_primary_key: string[][] }> }).streams;
+  const streams = (
+    r.messages[0]!.catalog as { streams: Array<{ name: string; source_defined_primary_key: string[][] }> }
+  ).streams;
   return new Map(streams.map((s) => [s.name, s.source_defined_primary_key.map((k) => k[0]!)]));
 }
 
@@ -51,7 +53,10 @@ interface Read {
 /** Runs `snagsync airbyte …`; `killAfterStates` sends SIGKILL when that many STATE lines have been read. */
 function read(args: string[], killAfterStates?: number): Promise<Read> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'airbyte', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'airbyte', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const messages: Array<Record<string, unknown>> = [];
     let pending = '';
     let states = 0;
@@ -90,7 +95,10 @@ class Sink {
     for (const m of messages) {
       if (m.type === 'RECORD') {
         const { stream, data } = m.record as { stream: string; data: Record<string, unknown> };
-        const key = keys.get(stream)!.map((k) => String(data[k])).join('/');
+        const key = keys
+          .get(stream)!
+          .map((k) => String(data[k]))
+          .join('/');
         this.buffered.set(stream, [...(this.buffered.get(stream) ?? []), key]);
       } else if (m.type === 'STATE') {
         const state = m.state as { stream: { stream_descriptor: { name: string } } };
@@ -141,10 +149,13 @@ describe('airbyte read after kill -9', () => {
     expect(invalidMessages(rest.messages)).toEqual([]);
     resumed.load(rest.messages);
     // The resumed read read on from the state: it did not start the events over.
-    const again = rest.messages.filter((m) => m.type === 'RECORD' && (m.record as { stream: string }).stream === 'events').length;
+    const again = rest.messages.filter(
+      (m) => m.type === 'RECORD' && (m.record as { stream: string }).stream === 'events',
+    ).length;
     expect(again).toBe(3 * 900 - partial);
 
-    for (const s of STREAMS) expect([...(resumed.rows.get(s)?.keys() ?? [])].sort(), s).toEqual([...(whole.rows.get(s)?.keys() ?? [])].sort());
+    for (const s of STREAMS)
+      expect([...(resumed.rows.get(s)?.keys() ?? [])].sort(), s).toEqual([...(whole.rows.get(s)?.keys() ?? [])].sort());
     expect(resumed.duplicates()).toEqual([]);
     expect(whole.duplicates()).toEqual([]);
   }, 180_000);

@@ -6,7 +6,15 @@ import { Ajv } from 'ajv';
 import type { Simulator } from '../../src/sim/index.js';
 import { startSim } from '../engine/helpers.js';
 import { runCli } from '../helpers/cli.js';
-import { adminToken, CLI_ENV, configuredCatalog, invalidMessages, jsonLines, workdir, type Workdir } from './helpers.js';
+import {
+  adminToken,
+  CLI_ENV,
+  configuredCatalog,
+  invalidMessages,
+  jsonLines,
+  workdir,
+  type Workdir,
+} from './helpers.js';
 
 /**
  * `snagsync airbyte …` as the Airbyte platform runs it: the compiled CLI, its stdout parsed line by line, every
@@ -43,12 +51,17 @@ describe('airbyte spec and discover', () => {
     expect(code).toBe(0);
     expect(invalidMessages(messages)).toEqual([]);
     expect(messages.map((m) => m.type)).toEqual(['SPEC']);
-    const cs = (messages[0]!.spec as { connectionSpecification: { properties: Record<string, Record<string, unknown>>; required: string[] } }).connectionSpecification;
+    const cs = (
+      messages[0]!.spec as {
+        connectionSpecification: { properties: Record<string, Record<string, unknown>>; required: string[] };
+      }
+    ).connectionSpecification;
     expect(cs.required).toEqual(['token']);
     expect(cs.properties.token!.airbyte_secret).toBe(true);
     expect(cs.properties.host!.default).toBe('https://api.bugsnag.com');
     // Options declared by the engine and by streams both appear: the declaration is shared, not copied.
-    for (const k of ['organizations', 'projects', 'start_date', 'filters', 'lookback', 'full_reports']) expect(cs.properties, k).toHaveProperty(k);
+    for (const k of ['organizations', 'projects', 'start_date', 'filters', 'lookback', 'full_reports'])
+      expect(cs.properties, k).toHaveProperty(k);
     expect(cs.properties).not.toHaveProperty('streams');
     // The schema itself is a schema Airbyte's form builder (draft-07) can compile.
     expect(() => new Ajv({ strict: false }).compile(cs)).not.toThrow();
@@ -58,8 +71,14 @@ describe('airbyte spec and discover', () => {
     const { code, messages } = await airbyte(['discover', '--config', config]);
     expect(code).toBe(0);
     expect(invalidMessages(messages)).toEqual([]);
-    const catalog = (messages.find((m) => m.type === 'CATALOG')!.catalog as { streams: Array<Record<string, unknown>> }).streams;
-    const list = JSON.parse((await runCli(['streams', '--json'], { env })).stdout) as Array<{ name: string; primary_key: string[]; sync_modes: string[]; cursor: { field: string } | null }>;
+    const catalog = (messages.find((m) => m.type === 'CATALOG')!.catalog as { streams: Array<Record<string, unknown>> })
+      .streams;
+    const list = JSON.parse((await runCli(['streams', '--json'], { env })).stdout) as Array<{
+      name: string;
+      primary_key: string[];
+      sync_modes: string[];
+      cursor: { field: string } | null;
+    }>;
     expect(catalog.map((s) => s.name)).toEqual(list.map((s) => s.name));
     for (const s of list) {
       const a = catalog.find((c) => c.name === s.name)!;
@@ -74,7 +93,12 @@ describe('airbyte spec and discover', () => {
 describe('airbyte read', () => {
   it('a full read: every message valid, every record valid against its catalog schema, statuses from STARTED to COMPLETE', async () => {
     const { messages: discovered } = await airbyte(['discover', '--config', config]);
-    const schemas = new Map((discovered[0]!.catalog as { streams: Array<{ name: string; json_schema: object }> }).streams.map((s) => [s.name, s.json_schema]));
+    const schemas = new Map(
+      (discovered[0]!.catalog as { streams: Array<{ name: string; json_schema: object }> }).streams.map((s) => [
+        s.name,
+        s.json_schema,
+      ]),
+    );
     const chosen: Array<[string, 'full_refresh' | 'incremental']> = [
       ['organizations', 'full_refresh'],
       ['projects', 'full_refresh'],
@@ -91,8 +115,12 @@ describe('airbyte read', () => {
 
     const ajv = new Ajv({ strict: false, allErrors: true });
     const validators = new Map([...schemas].map(([n, s]) => [n, ajv.compile(s)]));
-    const records = messages.filter((m) => m.type === 'RECORD').map((m) => m.record as { stream: string; data: object });
-    const bad = records.filter((r) => !validators.get(r.stream)!(r.data)).map((r) => `${r.stream}: ${JSON.stringify(validators.get(r.stream)!.errors?.slice(0, 2))}`);
+    const records = messages
+      .filter((m) => m.type === 'RECORD')
+      .map((m) => m.record as { stream: string; data: object });
+    const bad = records
+      .filter((r) => !validators.get(r.stream)!(r.data))
+      .map((r) => `${r.stream}: ${JSON.stringify(validators.get(r.stream)!.errors?.slice(0, 2))}`);
     expect(bad.slice(0, 5)).toEqual([]);
     const perStream = new Map<string, number>();
     for (const r of records) perStream.set(r.stream, (perStream.get(r.stream) ?? 0) + 1);
@@ -103,24 +131,47 @@ describe('airbyte read', () => {
     // Each stream: STARTED before its first record, COMPLETE at the end; a STATE after the last record of each.
     const statuses = messages
       .filter((m) => m.type === 'TRACE' && (m.trace as { type: string }).type === 'STREAM_STATUS')
-      .map((m) => (m.trace as { stream_status: { stream_descriptor: { name: string }; status: string } }).stream_status);
+      .map(
+        (m) => (m.trace as { stream_status: { stream_descriptor: { name: string }; status: string } }).stream_status,
+      );
     for (const [name] of chosen) {
       const own = statuses.filter((s) => s.stream_descriptor.name === name).map((s) => s.status);
       expect(own[0], name).toBe('STARTED');
       expect(own.at(-1), name).toBe('COMPLETE');
-      const firstRecord = messages.findIndex((m) => m.type === 'RECORD' && (m.record as { stream: string }).stream === name);
-      const started = messages.findIndex((m) => m.type === 'TRACE' && JSON.stringify(m).includes(`"status":"STARTED"`) && JSON.stringify(m).includes(`"name":"${name}"`));
+      const firstRecord = messages.findIndex(
+        (m) => m.type === 'RECORD' && (m.record as { stream: string }).stream === name,
+      );
+      const started = messages.findIndex(
+        (m) =>
+          m.type === 'TRACE' &&
+          JSON.stringify(m).includes(`"status":"STARTED"`) &&
+          JSON.stringify(m).includes(`"name":"${name}"`),
+      );
       expect(started, name).toBeLessThan(firstRecord);
-      const lastRecord = messages.findLastIndex((m) => m.type === 'RECORD' && (m.record as { stream: string }).stream === name);
-      const lastState = messages.findLastIndex((m) => m.type === 'STATE' && (m.state as { stream: { stream_descriptor: { name: string } } }).stream.stream_descriptor.name === name);
+      const lastRecord = messages.findLastIndex(
+        (m) => m.type === 'RECORD' && (m.record as { stream: string }).stream === name,
+      );
+      const lastState = messages.findLastIndex(
+        (m) =>
+          m.type === 'STATE' &&
+          (m.state as { stream: { stream_descriptor: { name: string } } }).stream.stream_descriptor.name === name,
+      );
       expect(lastState, name).toBeGreaterThan(lastRecord);
     }
     // X-Total-Count becomes ESTIMATE traces; the events estimate ends at the number of events served.
-    const estimates = messages.filter((m) => m.type === 'TRACE' && (m.trace as { type: string }).type === 'ESTIMATE').map((m) => (m.trace as { estimate: { name: string; row_estimate: number } }).estimate);
+    const estimates = messages
+      .filter((m) => m.type === 'TRACE' && (m.trace as { type: string }).type === 'ESTIMATE')
+      .map((m) => (m.trace as { estimate: { name: string; row_estimate: number } }).estimate);
     expect(estimates.filter((e) => e.name === 'events').at(-1)?.row_estimate).toBe(2 * 400);
     // Per-partition state inside the per-stream state.
-    const eventsState = messages.findLast((m) => m.type === 'STATE' && JSON.stringify(m).includes('"name":"events"'))!.state as { stream: { stream_state: { partitions: Record<string, unknown> } } };
-    expect(Object.keys(eventsState.stream.stream_state.partitions).sort()).toEqual(sim.info().organizations[0]!.projects.map((p) => `project:${p.id}`).sort());
+    const eventsState = messages.findLast((m) => m.type === 'STATE' && JSON.stringify(m).includes('"name":"events"'))!
+      .state as { stream: { stream_state: { partitions: Record<string, unknown> } } };
+    expect(Object.keys(eventsState.stream.stream_state.partitions).sort()).toEqual(
+      sim
+        .info()
+        .organizations[0]!.projects.map((p) => `project:${p.id}`)
+        .sort(),
+    );
     expect(existsSync(env.SNAGSYNC_HOME!)).toBe(false);
   }, 120_000);
 
@@ -130,7 +181,10 @@ describe('airbyte read', () => {
     expect(code).toBe(1);
     expect(invalidMessages(messages)).toEqual([]);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ type: 'TRACE', trace: { type: 'ERROR', error: { failure_type: 'config_error' } } });
+    expect(messages[0]).toMatchObject({
+      type: 'TRACE',
+      trace: { type: 'ERROR', error: { failure_type: 'config_error' } },
+    });
     expect(JSON.stringify(messages[0])).toContain('nonsense');
   });
 });
@@ -140,8 +194,13 @@ describe('airbyte check', () => {
     const { code, messages } = await airbyte(['check', '--config', w.file(`check-${Math.random()}.json`, cfg)]);
     expect(code).toBe(0);
     expect(invalidMessages(messages)).toEqual([]);
-    const status = messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus as { status: string; message?: string };
-    const error = messages.find((m) => m.type === 'TRACE')?.trace as { error: { failure_type: string; message: string } } | undefined;
+    const status = messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus as {
+      status: string;
+      message?: string;
+    };
+    const error = messages.find((m) => m.type === 'TRACE')?.trace as
+      | { error: { failure_type: string; message: string } }
+      | undefined;
     return { status, error, messages };
   }
 
@@ -156,9 +215,15 @@ describe('airbyte check', () => {
     const { status, error } = await check({ token, host: sim.url });
     expect(status.status).toBe('FAILED');
     expect(error?.error.failure_type).toBe('config_error');
-    const cli = await runCli(['credentials', 'add', '--name', 'x', '--host', sim.url, '--token-stdin'], { env: { ...env, SNAGSYNC_HOME: join(w.dir, 'cli-home') }, stdin: token });
+    const cli = await runCli(['credentials', 'add', '--name', 'x', '--host', sim.url, '--token-stdin'], {
+      env: { ...env, SNAGSYNC_HOME: join(w.dir, 'cli-home') },
+      stdin: token,
+    });
     expect(cli.code).not.toBe(0);
-    const firstLine = cli.stderr.split('\n').find((l) => l.startsWith('snagsync: '))!.replace(/^snagsync: (error: )?/, '');
+    const firstLine = cli.stderr
+      .split('\n')
+      .find((l) => l.startsWith('snagsync: '))!
+      .replace(/^snagsync: (error: )?/, '');
     expect(firstLine.length).toBeGreaterThan(10);
     expect(status.message).toContain(firstLine);
   });
@@ -177,7 +242,10 @@ describe('airbyte check', () => {
     expect(none.status).toMatchObject({ status: 'FAILED', message: expect.stringMatching(/^token: /) });
     expect(none.error?.error.failure_type).toBe('config_error');
     const date = await check({ token: adminToken(sim), host: sim.url, start_date: 'yesterdayish' });
-    expect(date.status).toMatchObject({ status: 'FAILED', message: expect.stringMatching(/^start_date: "yesterdayish" is not a time/) });
+    expect(date.status).toMatchObject({
+      status: 'FAILED',
+      message: expect.stringMatching(/^start_date: "yesterdayish" is not a time/),
+    });
     expect(date.error?.error.failure_type).toBe('config_error');
   });
 
@@ -204,24 +272,43 @@ describe('airbyte read: failures and waits as messages', () => {
     expect(code).toBe(1);
     expect(invalidMessages(messages)).toEqual([]);
     expect(messages.filter((m) => m.type === 'RECORD')).toEqual([]);
-    expect(messages.at(-1)).toMatchObject({ type: 'TRACE', trace: { type: 'ERROR', error: { failure_type: 'config_error' } } });
+    expect(messages.at(-1)).toMatchObject({
+      type: 'TRACE',
+      trace: { type: 'ERROR', error: { failure_type: 'config_error' } },
+    });
     expect(JSON.stringify(messages)).toContain('"status":"INCOMPLETE"');
     expect(JSON.stringify(messages)).not.toContain('e'.repeat(40));
   });
 
   it('waiting for the rate limit: STREAM_STATUS RUNNING with a RATE_LIMITED reason and the quota reset time', async () => {
     // A budget of 4 requests a second: the read needs more, so the engine's limiter waits for the next window.
-    const slow = await startSim({ orgs: 1, projects: 1, errors: 5, events: 120, releases: 2, rateLimit: 4, rateWindowMs: 1000 });
+    const slow = await startSim({
+      orgs: 1,
+      projects: 1,
+      errors: 5,
+      events: 120,
+      releases: 2,
+      rateLimit: 4,
+      rateWindowMs: 1000,
+    });
     try {
       const cfg = w.file('config-slow.json', { token: adminToken(slow), host: slow.url });
       const catalog = w.file('catalog-slow.json', configuredCatalog([['events', 'incremental']]));
-      const r = await runCli(['airbyte', 'read', '--config', cfg, '--catalog', catalog], { env: { ...env, SNAGSYNC_RATE_WINDOW_MS: '1000' } });
+      const r = await runCli(['airbyte', 'read', '--config', cfg, '--catalog', catalog], {
+        env: { ...env, SNAGSYNC_RATE_WINDOW_MS: '1000' },
+      });
       expect(r.code, r.stderr).toBe(0);
       const messages = jsonLines(r.stdout);
       expect(invalidMessages(messages)).toEqual([]);
       const limited = messages
         .filter((m) => m.type === 'TRACE' && JSON.stringify(m).includes('RATE_LIMITED'))
-        .map((m) => m.trace as { emitted_at: number; stream_status: { status: string; reasons: Array<{ rate_limited: { quota_reset: number } }> } });
+        .map(
+          (m) =>
+            m.trace as {
+              emitted_at: number;
+              stream_status: { status: string; reasons: Array<{ rate_limited: { quota_reset: number } }> };
+            },
+        );
       expect(limited.length).toBeGreaterThan(0);
       for (const t of limited) {
         expect(t.stream_status.status).toBe('RUNNING');

@@ -24,7 +24,10 @@ describe('the connector image', () => {
   it('its entry point, run as a command, answers spec with one valid SPEC message', () => {
     const [cmd, ...args] = entrypoint();
     expect(cmd).toBe('node');
-    const r = spawnSync(process.execPath, [...args, 'spec'], { encoding: 'utf8', env: { ...process.env, SNAGSYNC_HOME: '/nonexistent' } });
+    const r = spawnSync(process.execPath, [...args, 'spec'], {
+      encoding: 'utf8',
+      env: { ...process.env, SNAGSYNC_HOME: '/nonexistent' },
+    });
     expect(r.status, r.stderr).toBe(0);
     const messages = jsonLines(r.stdout);
     expect(messages.map((m) => m.type)).toEqual(['SPEC']);
@@ -33,13 +36,17 @@ describe('the connector image', () => {
 
   it('the Dockerfile, metadata.yaml and package.json agree on the version; the metadata has what Airbyte requires', () => {
     const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string; license: string };
-    const meta = parse(readFileSync(`${ROOT}metadata.yaml`, 'utf8')) as { data: Record<string, unknown>; metadataSpecVersion: string };
+    const meta = parse(readFileSync(`${ROOT}metadata.yaml`, 'utf8')) as {
+      data: Record<string, unknown>;
+      metadataSpecVersion: string;
+    };
     expect(/^LABEL io\.airbyte\.version=(\S+)$/m.exec(dockerfile)?.[1]).toBe(pkg.version);
     expect(meta.data.dockerImageTag).toBe(pkg.version);
     expect(/^LABEL io\.airbyte\.name=(\S+)$/m.exec(dockerfile)?.[1]).toBe(meta.data.dockerRepository);
     expect(meta.data).toMatchObject({ connectorType: 'source', connectorSubtype: 'api', license: pkg.license });
     expect(meta.data.definitionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    for (const k of ['name', 'documentationUrl', 'releaseStage', 'supportLevel']) expect(meta.data, k).toHaveProperty(k);
+    for (const k of ['name', 'documentationUrl', 'releaseStage', 'supportLevel'])
+      expect(meta.data, k).toHaveProperty(k);
   });
 });
 

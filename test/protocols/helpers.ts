@@ -69,7 +69,10 @@ export function adminToken(sim: Simulator): string {
 }
 
 /** Pacing knobs only (see engine/client.ts); the home is the connector's own throwaway one. */
-export const CLI_ENV: NodeJS.ProcessEnv = { SNAGSYNC_RETRY_BASE_MS: '20', SNAGSYNC_HOME: '/nonexistent-home-must-not-be-used' };
+export const CLI_ENV: NodeJS.ProcessEnv = {
+  SNAGSYNC_RETRY_BASE_MS: '20',
+  SNAGSYNC_HOME: '/nonexistent-home-must-not-be-used',
+};
 
 export function configuredCatalog(streams: Array<[string, 'full_refresh' | 'incremental']>): Record<string, unknown> {
   return {

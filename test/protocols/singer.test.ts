@@ -36,7 +36,10 @@ afterAll(async () => {
 
 /** The smallest faithful Singer target: tables by SCHEMA, upserts by key_properties, the last STATE. */
 class Target {
-  readonly tables = new Map<string, { key: string[]; validate: ValidateFunction; rows: Map<string, Record<string, unknown>> }>();
+  readonly tables = new Map<
+    string,
+    { key: string[]; validate: ValidateFunction; rows: Map<string, Record<string, unknown>> }
+  >();
   state: unknown = null;
   readonly invalid: string[] = [];
   private readonly ajv = new Ajv({ strict: false, allErrors: true });
@@ -46,12 +49,17 @@ class Target {
       if (m.type === 'SCHEMA') {
         const name = m.stream as string;
         const table = this.tables.get(name);
-        this.tables.set(name, { key: m.key_properties as string[], validate: this.ajv.compile(m.schema as object), rows: table?.rows ?? new Map() });
+        this.tables.set(name, {
+          key: m.key_properties as string[],
+          validate: this.ajv.compile(m.schema as object),
+          rows: table?.rows ?? new Map(),
+        });
       } else if (m.type === 'RECORD') {
         const table = this.tables.get(m.stream as string);
         if (!table) throw new Error(`RECORD for ${String(m.stream)} before its SCHEMA`);
         const record = m.record as Record<string, unknown>;
-        if (!table.validate(record)) this.invalid.push(`${String(m.stream)}: ${JSON.stringify(table.validate.errors?.slice(0, 2))}`);
+        if (!table.validate(record))
+          this.invalid.push(`${String(m.stream)}: ${JSON.stringify(table.validate.errors?.slice(0, 2))}`);
         table.rows.set(table.key.map((k) => String(record[k])).join('|'), record);
       } else if (m.type === 'STATE') {
         this.state = m.value;
@@ -65,7 +73,12 @@ class Target {
 async function singerCatalog(): Promise<string> {
   const r = await runCli(['singer', '--config', config, '--discover'], { env });
   expect(r.code, r.stderr).toBe(0);
-  const catalog = JSON.parse(r.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
+  const catalog = JSON.parse(r.stdout) as {
+    streams: Array<{
+      tap_stream_id: string;
+      metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+    }>;
+  };
   for (const s of catalog.streams) {
     const root = s.metadata.find((m) => m.breadcrumb.length === 0)!;
     root.metadata.selected = STREAMS.includes(s.tap_stream_id);
@@ -109,14 +122,21 @@ describe('snagsync singer', () => {
 
   it('a field deselected in the catalog is left out of the SCHEMA and the RECORDs; keys cannot be', async () => {
     const r0 = await runCli(['singer', '--config', config, '--discover'], { env });
-    const catalog = JSON.parse(r0.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
+    const catalog = JSON.parse(r0.stdout) as {
+      streams: Array<{
+        tap_stream_id: string;
+        metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+      }>;
+    };
     const projects = catalog.streams.find((s) => s.tap_stream_id === 'projects')!;
     for (const m of projects.metadata) {
       if (m.breadcrumb.length === 0) m.metadata.selected = true;
       if (m.breadcrumb[1] === 'name' || m.breadcrumb[1] === 'id') m.metadata.selected = false;
     }
     expect(projects.metadata.find((m) => m.breadcrumb[1] === 'id')!.metadata.inclusion).toBe('automatic');
-    const r = await runCli(['singer', '--config', config, '--catalog', w.file('catalog-fields.json', catalog)], { env });
+    const r = await runCli(['singer', '--config', config, '--catalog', w.file('catalog-fields.json', catalog)], {
+      env,
+    });
     expect(r.code, r.stderr).toBe(0);
     const messages = jsonLines(r.stdout);
     const schema = messages.find((m) => m.type === 'SCHEMA')!.schema as { properties: Record<string, unknown> };

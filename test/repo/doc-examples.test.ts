@@ -29,7 +29,8 @@ export function runnableExamples(markdown: string): Example[] {
     if (lines[i]!.trim() !== MARKER) continue;
     let j = i + 1;
     while (j < lines.length && lines[j]!.trim() === '') j++;
-    if (!/^```(sh|bash|shell)\s*$/.test(lines[j] ?? '')) throw new Error(`line ${i + 1}: ${MARKER} must be followed by a \`\`\`sh block`);
+    if (!/^```(sh|bash|shell)\s*$/.test(lines[j] ?? ''))
+      throw new Error(`line ${i + 1}: ${MARKER} must be followed by a \`\`\`sh block`);
     const end = lines.findIndex((l, k) => k > j && l.startsWith('```'));
     if (end < 0) throw new Error(`line ${j + 1}: the block never ends`);
     out.push({ line: j + 1, code: lines.slice(j + 1, end).join('\n') });
@@ -48,8 +49,10 @@ export function reasonNotRunnable(code: string): string | null {
     if (/\bcredentials (add|update)\b/.test(cmd) && !/--host "\$SIM_URL"/.test(cmd) && /--(token|host)/.test(cmd)) {
       return `"${line.trim()}" must point at the simulator with --host "$SIM_URL"`;
     }
-    if (/\bcredentials add\b/.test(cmd) && !/--token-(env|stdin)/.test(cmd)) return `"${line.trim()}" would prompt for the token`;
-    if (/\b(sim|serve|schedule daemon)\b/.test(cmd) && /\bsnagsync (sim|serve|schedule daemon)\b/.test(cmd)) return `"${line.trim()}" runs until stopped`;
+    if (/\bcredentials add\b/.test(cmd) && !/--token-(env|stdin)/.test(cmd))
+      return `"${line.trim()}" would prompt for the token`;
+    if (/\b(sim|serve|schedule daemon)\b/.test(cmd) && /\bsnagsync (sim|serve|schedule daemon)\b/.test(cmd))
+      return `"${line.trim()}" runs until stopped`;
   }
   return null;
 }
@@ -61,7 +64,11 @@ npx() { if [ "$1" = snagsync ]; then shift; snagsync "$@"; else echo "doc exampl
 
 function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', `${PRELUDE}\n${code}\n`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', `${PRELUDE}\n${code}\n`], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,12 +81,32 @@ function runBlock(code: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ 
   });
 }
 
-const documents = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const examples = documents.map((doc) => ({ doc, examples: runnableExamples(readFileSync(join(ROOT, doc), 'utf8')) }));
 
 describe('the marker and its guards', () => {
   it('finds marked blocks only', () => {
-    const md = ['```sh', 'not marked', '```', '', MARKER, '', '```sh', 'echo one', 'echo two', '```', '```sh', 'not marked', '```'].join('\n');
+    const md = [
+      '```sh',
+      'not marked',
+      '```',
+      '',
+      MARKER,
+      '',
+      '```sh',
+      'echo one',
+      'echo two',
+      '```',
+      '```sh',
+      'not marked',
+      '```',
+    ].join('\n');
     expect(runnableExamples(md)).toEqual([{ line: 7, code: 'echo one\necho two' }]);
     expect(() => runnableExamples(`${MARKER}\n\`\`\`ts\nx\n\`\`\``)).toThrow(/must be followed/);
   });
@@ -89,12 +116,25 @@ describe('the marker and its guards', () => {
     expect(reasonNotRunnable('snagsync credentials add --name x')).toMatch(/prompt/);
     expect(reasonNotRunnable('curl https://api.bugsnag.com/user/organizations')).toMatch(/reaches/);
     expect(reasonNotRunnable('npx snagsync sim --json')).toMatch(/until stopped/);
-    expect(reasonNotRunnable('snagsync credentials add --name x --host "$SIM_URL" --token-env SIM_TOKEN\nsnagsync sync x')).toBeNull();
+    expect(
+      reasonNotRunnable('snagsync credentials add --name x --host "$SIM_URL" --token-env SIM_TOKEN\nsnagsync sync x'),
+    ).toBeNull();
   });
 
   it('the README marks a representative set', () => {
-    const readme = examples.find((e) => e.doc === 'README.md')!.examples.map((e) => e.code).join('\n');
-    for (const cmd of ['snagsync --help', 'snagsync credentials add', '--token-env', 'snagsync sources create', 'snagsync sync', 'snagsync runs list', 'snagsync streams']) {
+    const readme = examples
+      .find((e) => e.doc === 'README.md')!
+      .examples.map((e) => e.code)
+      .join('\n');
+    for (const cmd of [
+      'snagsync --help',
+      'snagsync credentials add',
+      '--token-env',
+      'snagsync sources create',
+      'snagsync sync',
+      'snagsync runs list',
+      'snagsync streams',
+    ]) {
       expect(readme).toContain(cmd);
     }
   });
@@ -104,7 +144,15 @@ let sim: Simulator;
 let scratch: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 5, orgs: 1, projects: 2, errors: 8, events: 120, releases: 3, rateLimit: 1_000_000 });
+  sim = await startSimulator({
+    seed: 5,
+    orgs: 1,
+    projects: 2,
+    errors: 8,
+    events: 120,
+    releases: 3,
+    rateLimit: 1_000_000,
+  });
   scratch = mkdtempSync(join(tmpdir(), 'snagsync-doc-examples-'));
 });
 

@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Written on another branch (the benchmarks'); until it is merged, links to it may dangle. Checked once it exists. */
 const PENDING = new Set(['docs/performance.md']);
-const documents = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 export function slug(heading: string): string {
@@ -50,7 +55,11 @@ describe('links between the README and docs/', () => {
         broken.push(`${link}: no file ${target}`);
         continue;
       }
-      if (anchor !== undefined && target.endsWith('.md') && !parse(readFileSync(join(ROOT, target), 'utf8')).anchors.has(anchor)) {
+      if (
+        anchor !== undefined &&
+        target.endsWith('.md') &&
+        !parse(readFileSync(join(ROOT, target), 'utf8')).anchors.has(anchor)
+      ) {
         broken.push(`${link}: no heading #${anchor} in ${target}`);
       }
     }

@@ -14,7 +14,9 @@ const TEXT = /\.(ts|mts|js|mjs|cjs|json|md|yaml|yml|html|css|svg|txt)$/;
 
 // Written in pieces so that this file does not match itself.
 const SIBLING = ['..', 'shared'].join('/');
-const FOLDER = new RegExp(`(${SIBLING.replace(/\./g, '\\.')}\\b|\\bshared/(bugsnag|protocols|peers|hooks|DESIGN\\.md)\\b)`);
+const FOLDER = new RegExp(
+  `(${SIBLING.replace(/\./g, '\\.')}\\b|\\bshared/(bugsnag|protocols|peers|hooks|DESIGN\\.md)\\b)`,
+);
 
 /** The line (1-based) and text of every mention of the reference folder in `text`. */
 export function mentions(text: string): Array<{ line: number; text: string }> {
@@ -39,10 +41,20 @@ const scanned = SCANNED.flatMap((d) => files(join(ROOT, d))).map((p) => relative
 
 describe('no file reads the reference folder outside the repository', () => {
   it('recognises the ways the folder is named', () => {
-    for (const sample of [`${SIBLING}/bugsnag/API.md`, `new URL('../../../${'shared'}/bugsnag/', import.meta.url)`, `join(root, '${SIBLING}')`, `${'shared'}/protocols/x.yaml`]) {
+    for (const sample of [
+      `${SIBLING}/bugsnag/API.md`,
+      `new URL('../../../${'shared'}/bugsnag/', import.meta.url)`,
+      `join(root, '${SIBLING}')`,
+      `${'shared'}/protocols/x.yaml`,
+    ]) {
       expect(mentions(sample), sample).toHaveLength(1);
     }
-    for (const sample of ['sharedRateLimiter(token)', 'shared by every client', "{ shared: true }", 'docs/bugsnag-api.md §3']) {
+    for (const sample of [
+      'sharedRateLimiter(token)',
+      'shared by every client',
+      '{ shared: true }',
+      'docs/bugsnag-api.md §3',
+    ]) {
       expect(mentions(sample), sample).toEqual([]);
     }
   });
@@ -75,7 +87,9 @@ describe('what the code cites lives in the repository', () => {
         const doc = join(ROOT, m[1]!);
         let headings: string[] = [];
         try {
-          headings = readFileSync(doc, 'utf8').split('\n').filter((l) => l.startsWith('## '));
+          headings = readFileSync(doc, 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('## '));
         } catch {
           broken.push(`${f}: ${m[1]} does not exist`);
           continue;
@@ -94,7 +108,11 @@ describe('what the code cites lives in the repository', () => {
     const outside = /(?<![\w/-])API\.md\b/;
     const found = code
       .filter((f) => f !== 'test/repo/self-contained.test.ts')
-      .flatMap((f) => readFileSync(join(ROOT, f), 'utf8').split('\n').flatMap((l, i) => (outside.test(l) ? [`${f}:${i + 1}: ${l.trim()}`] : [])));
+      .flatMap((f) =>
+        readFileSync(join(ROOT, f), 'utf8')
+          .split('\n')
+          .flatMap((l, i) => (outside.test(l) ? [`${f}:${i + 1}: ${l.trim()}`] : [])),
+      );
     expect(found).toEqual([]);
   });
 });

@@ -35,17 +35,32 @@ async function api(method: Method, url: string, payload?: unknown, headers: Reco
     headers: { ...keyHeaders(), ...headers },
     ...(payload === undefined ? {} : typeof payload === 'string' ? { payload } : { payload: payload as object }),
   });
-  return { status: res.statusCode, body: res.body, json: () => res.json() as Record<string, any>, headers: res.headers };
+  return {
+    status: res.statusCode,
+    body: res.body,
+    json: () => res.json() as Record<string, any>,
+    headers: res.headers,
+  };
 }
 
 async function create(name: string, token = admin().token, extra: Record<string, unknown> = {}) {
-  const r = await api('POST', '/api/data_credentials', { name, description: 'for tests', credentials: { auth_token: token, host: sim.url }, ...extra });
+  const r = await api('POST', '/api/data_credentials', {
+    name,
+    description: 'for tests',
+    credentials: { auth_token: token, host: sim.url },
+    ...extra,
+  });
   expect(r.status, r.body).toBe(201);
   return r.json();
 }
 
 async function addSource(credentialId: string, name: string) {
-  return s.runtime.store.sources.create({ name, credential_id: credentialId, config: {}, destination: `sqlite:${s.home}/b.db` });
+  return s.runtime.store.sources.create({
+    name,
+    credential_id: credentialId,
+    config: {},
+    destination: `sqlite:${s.home}/b.db`,
+  });
 }
 
 describe('create, list, get', () => {
@@ -79,9 +94,17 @@ describe('create, list, get', () => {
   });
 
   it('saves unverified with verify:false; reports what it changed in the input', async () => {
-    const r = await api('POST', '/api/data_credentials', { name: 'Later', credentials: { auth_token: `  token ${member().token}\n`, host: sim.url }, verify: false });
+    const r = await api('POST', '/api/data_credentials', {
+      name: 'Later',
+      credentials: { auth_token: `  token ${member().token}\n`, host: sim.url },
+      verify: false,
+    });
     expect(r.status).toBe(201);
-    expect(r.json()).toMatchObject({ verified_status: 'UNVERIFIED', verified_at: null, credentials_non_secure_data: { token_last4: last4(member().token) } });
+    expect(r.json()).toMatchObject({
+      verified_status: 'UNVERIFIED',
+      verified_at: null,
+      credentials_non_secure_data: { token_last4: last4(member().token) },
+    });
     expect(r.json().notes.join(' ')).toMatch(/prefix/);
     expect(r.headers.location).toBe(`/api/data_credentials/${r.json().id}`);
   });
@@ -97,7 +120,11 @@ describe('create, list, get', () => {
 
 describe('validation: 400 with a message per field, never a 500', () => {
   it('reports every field problem at once', async () => {
-    const r = await api('POST', '/api/data_credentials', { name: '', description: 'x'.repeat(1001), credentials: { auth_token: '' } });
+    const r = await api('POST', '/api/data_credentials', {
+      name: '',
+      description: 'x'.repeat(1001),
+      credentials: { auth_token: '' },
+    });
     expect(r.status).toBe(400);
     const body = r.json();
     expect(body.error).toBe('config');
@@ -109,15 +136,27 @@ describe('validation: 400 with a message per field, never a 500', () => {
   });
 
   it('refuses a missing name, a plain-http host, a name that is taken (409), unknown fields', async () => {
-    expect((await api('POST', '/api/data_credentials', { credentials: { auth_token: admin().token } })).json().fields).toHaveProperty('name');
-    const insecure = await api('POST', '/api/data_credentials', { name: 'a', credentials: { auth_token: admin().token, host: 'http://api.example.com' } });
+    expect(
+      (await api('POST', '/api/data_credentials', { credentials: { auth_token: admin().token } })).json().fields,
+    ).toHaveProperty('name');
+    const insecure = await api('POST', '/api/data_credentials', {
+      name: 'a',
+      credentials: { auth_token: admin().token, host: 'http://api.example.com' },
+    });
     expect(insecure.status).toBe(400);
     expect(insecure.json().field).toBe('host');
     await create('Taken');
-    const taken = await api('POST', '/api/data_credentials', { name: 'TAKEN', credentials: { auth_token: admin().token, host: sim.url } });
+    const taken = await api('POST', '/api/data_credentials', {
+      name: 'TAKEN',
+      credentials: { auth_token: admin().token, host: sim.url },
+    });
     expect(taken.status).toBe(409);
     expect(taken.json()).toMatchObject({ error: 'conflict', field: 'name' });
-    const unknown = await api('POST', '/api/data_credentials', { name: 'x', color: 'blue', credentials: { auth_token: 'abcdefabcdef', extra: 1 } });
+    const unknown = await api('POST', '/api/data_credentials', {
+      name: 'x',
+      color: 'blue',
+      credentials: { auth_token: 'abcdefabcdef', extra: 1 },
+    });
     expect(unknown.status).toBe(400);
     expect(Object.keys(unknown.json().fields).sort()).toEqual(['color', 'credentials.extra']);
   });
@@ -136,7 +175,10 @@ describe('validation: 400 with a message per field, never a 500', () => {
     ['a huge name', { name: 'n'.repeat(20_000), credentials: { auth_token: 'abcdefghijkl' } }],
     ['control characters', { name: 'a\u0000b', credentials: { auth_token: 'abcdefghijkl' } }],
     ['a token with spaces', { name: 'x', credentials: { auth_token: 'abc def ghi jkl' } }],
-    ['a host with credentials in it', { name: 'x', credentials: { auth_token: 'abcdefghijkl', host: 'https://u:p@api.bugsnag.com' } }],
+    [
+      'a host with credentials in it',
+      { name: 'x', credentials: { auth_token: 'abcdefghijkl', host: 'https://u:p@api.bugsnag.com' } },
+    ],
     ['invalid JSON', '{"name": ', { 'content-type': 'application/json' }],
     ['an empty JSON body', '', { 'content-type': 'application/json' }],
     ['no body at all', undefined],
@@ -154,7 +196,12 @@ describe('validation: 400 with a message per field, never a 500', () => {
     const text = await api('POST', '/api/data_credentials', 'name=x', { 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
     expect(text.json().error).toBe('unsupported_media_type');
-    const huge = await api('POST', '/api/data_credentials', JSON.stringify({ name: 'x', description: 'd'.repeat(100_000) }), { 'content-type': 'application/json' });
+    const huge = await api(
+      'POST',
+      '/api/data_credentials',
+      JSON.stringify({ name: 'x', description: 'd'.repeat(100_000) }),
+      { 'content-type': 'application/json' },
+    );
     expect(huge.status).toBe(413);
     expect(huge.json().error).toBe('payload_too_large');
   });
@@ -164,13 +211,18 @@ describe('validation: 400 with a message per field, never a 500', () => {
     expect((await api('PUT', `/api/data_credentials/${c.id}`, {})).status).toBe(400);
     expect((await api('PUT', `/api/data_credentials/${c.id}`, { name: '' })).json().fields).toHaveProperty('name');
     expect((await api('PUT', `/api/data_credentials/${c.id}`, [1])).status).toBe(400);
-    expect((await api('PUT', `/api/data_credentials/${c.id}`, '{', { 'content-type': 'application/json' })).status).toBe(400);
+    expect(
+      (await api('PUT', `/api/data_credentials/${c.id}`, '{', { 'content-type': 'application/json' })).status,
+    ).toBe(400);
   });
 });
 
 describe('verification failures: 422 with the field and the CLI message', () => {
   it('a wrong token', async () => {
-    const r = await api('POST', '/api/data_credentials', { name: 'bad', credentials: { auth_token: 'not-a-real-token-1234', host: sim.url } });
+    const r = await api('POST', '/api/data_credentials', {
+      name: 'bad',
+      credentials: { auth_token: 'not-a-real-token-1234', host: sim.url },
+    });
     expect(r.status).toBe(422);
     expect(r.json()).toMatchObject({ error: 'auth_invalid', field: 'token', exit_code: 10 });
     expect(r.json().message).toMatch(/rejected the token/);
@@ -179,40 +231,61 @@ describe('verification failures: 422 with the field and the CLI message', () => 
   });
 
   it('a project API key gets its own message', async () => {
-    const r = await api('POST', '/api/data_credentials', { name: 'notifier', credentials: { auth_token: notifierKey(sim), host: sim.url } });
+    const r = await api('POST', '/api/data_credentials', {
+      name: 'notifier',
+      credentials: { auth_token: notifierKey(sim), host: sim.url },
+    });
     expect(r.status).toBe(422);
     expect(r.json()).toMatchObject({ error: 'auth_project_key', field: 'token' });
     expect(r.json().message).toMatch(/project API key/);
   });
 
   it('an unreachable host is on the host field', async () => {
-    const r = await api('POST', '/api/data_credentials', { name: 'offline', credentials: { auth_token: admin().token, host: await closedPort() } });
+    const r = await api('POST', '/api/data_credentials', {
+      name: 'offline',
+      credentials: { auth_token: admin().token, host: await closedPort() },
+    });
     expect(r.status).toBe(422);
     expect(r.json()).toMatchObject({ error: 'network', field: 'host' });
   });
 
   it('a rate limit is 429 with Retry-After; a Bugsnag server error is 502', async () => {
     sim.setFaults('429storm:30s');
-    const limited = await api('POST', '/api/data_credentials', { name: 'rl', credentials: { auth_token: admin().token, host: sim.url } });
+    const limited = await api('POST', '/api/data_credentials', {
+      name: 'rl',
+      credentials: { auth_token: admin().token, host: sim.url },
+    });
     expect(limited.status).toBe(429);
     expect(limited.json().error).toBe('rate_limited');
     sim.setFaults('500:1');
-    const down = await api('POST', '/api/data_credentials', { name: 'down', credentials: { auth_token: admin().token, host: sim.url } });
+    const down = await api('POST', '/api/data_credentials', {
+      name: 'down',
+      credentials: { auth_token: admin().token, host: sim.url },
+    });
     expect(down.status).toBe(502);
     expect(down.json().error).toBe('server_error');
   });
 
   it('PUT with a bad new token keeps the old one', async () => {
     const c = await create('Keep', admin().token);
-    const r = await api('PUT', `/api/data_credentials/${c.id}`, { credentials: { auth_token: 'wrong-token-wrong-token' } });
+    const r = await api('PUT', `/api/data_credentials/${c.id}`, {
+      credentials: { auth_token: 'wrong-token-wrong-token' },
+    });
     expect(r.status).toBe(422);
     expect(r.json().field).toBe('token');
     const after = (await api('GET', `/api/data_credentials/${c.id}`)).json();
     expect(after.credentials_non_secure_data.token_last4).toBe(last4(admin().token));
     expect(after.verified_status).toBe('VERIFIED');
-    const ok = await api('PUT', `/api/data_credentials/${c.id}`, { name: 'Kept', credentials: { auth_token: member().token } });
+    const ok = await api('PUT', `/api/data_credentials/${c.id}`, {
+      name: 'Kept',
+      credentials: { auth_token: member().token },
+    });
     expect(ok.status, ok.body).toBe(200);
-    expect(ok.json()).toMatchObject({ name: 'Kept', credentials_non_secure_data: { token_last4: last4(member().token) }, changed: ['name', 'token'] });
+    expect(ok.json()).toMatchObject({
+      name: 'Kept',
+      credentials_non_secure_data: { token_last4: last4(member().token) },
+      changed: ['name', 'token'],
+    });
   });
 
   it('PUT accepts a GET body sent back (read-only fields ignored)', async () => {
@@ -245,7 +318,10 @@ describe('unknown ids and deletes', () => {
     const src = await addSource(c.id, 'nightly');
     const refused = await api('DELETE', `/api/data_credentials/${c.id}`);
     expect(refused.status).toBe(409);
-    expect(refused.json()).toMatchObject({ error: 'conflict', sources: [{ id: src.id, name: 'nightly', status: 'active' }] });
+    expect(refused.json()).toMatchObject({
+      error: 'conflict',
+      sources: [{ id: src.id, name: 'nightly', status: 'active' }],
+    });
     const forced = await api('DELETE', `/api/data_credentials/${c.id}?force=true`);
     expect(forced.status).toBe(200);
     expect(forced.json()).toMatchObject({ removed: { id: c.id }, disabled_sources: [{ id: src.id, name: 'nightly' }] });
@@ -260,13 +336,24 @@ describe('probe and sample', () => {
     for (const method of ['GET', 'POST'] as const) {
       const r = await api(method, `/api/data_credentials/${c.id}/probe`);
       expect(r.status).toBe(200);
-      expect(r.json()).toMatchObject({ ok: true, verified_status: 'VERIFIED', latency_ms: expect.any(Number), rate_limit: { limit: 1_000_000 } });
+      expect(r.json()).toMatchObject({
+        ok: true,
+        verified_status: 'VERIFIED',
+        latency_ms: expect.any(Number),
+        rate_limit: { limit: 1_000_000 },
+      });
       expect(r.json().organizations.map((o: { id: string }) => o.id)).toEqual(member().organizations);
     }
     sim.revokeToken(member().token);
     const revoked = await api('POST', `/api/data_credentials/${c.id}/probe`);
     expect(revoked.status).toBe(422);
-    expect(revoked.json()).toMatchObject({ ok: false, error: 'auth_revoked', field: 'token', verified_status: 'FAILED', credential: { id: c.id, verified_status: 'FAILED' } });
+    expect(revoked.json()).toMatchObject({
+      ok: false,
+      error: 'auth_revoked',
+      field: 'token',
+      verified_status: 'FAILED',
+      credential: { id: c.id, verified_status: 'FAILED' },
+    });
     expect(revoked.json().credential.verify_error.message).toMatch(/now rejects/);
   });
 
@@ -280,8 +367,16 @@ describe('probe and sample', () => {
     expect(body.projects.length).toBeGreaterThan(0);
     const info = sim.info();
     const org = info.organizations.find((o) => o.id === body.organizations[0].id)!;
-    expect(body.projects.filter((p: { organization_id: string }) => p.organization_id === org.id).map((p: { id: string }) => p.id).sort()).toEqual(
-      org.projects.map((p) => p.id).slice(0, 5).sort(),
+    expect(
+      body.projects
+        .filter((p: { organization_id: string }) => p.organization_id === org.id)
+        .map((p: { id: string }) => p.id)
+        .sort(),
+    ).toEqual(
+      org.projects
+        .map((p) => p.id)
+        .slice(0, 5)
+        .sort(),
     );
     sim.revokeToken(admin().token);
     const revoked = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);

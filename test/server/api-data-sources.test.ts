@@ -48,7 +48,14 @@ describe('data_sources: create, read, update, delete', () => {
       source_type: 'bugsnag',
       data_credentials_id: credentialId,
       data_credentials: { id: credentialId, name: 'sim admin' },
-      source_config: { streams: STREAMS, start_date: '30d', full_reports: false, filters: { 'app.release_stage': ['production'] }, projects: [], exclude_projects: [] },
+      source_config: {
+        streams: STREAMS,
+        start_date: '30d',
+        full_reports: false,
+        filters: { 'app.release_stage': ['production'] },
+        projects: [],
+        exclude_projects: [],
+      },
       effective_streams: STREAMS,
       // Relative paths are taken from the snagsync home, not from wherever the server was started.
       destination: `sqlite:${join(s.home, 'prod.db')}`,
@@ -81,7 +88,14 @@ describe('data_sources: create, read, update, delete', () => {
     const res = await s.api('POST', '/api/data_sources', {
       name: '',
       data_credentials_id: 'cred_nope',
-      source_config: { streams: ['errors', 'nonsense'], start_date: 'last tuesday', filters: ['no-equals-sign'], projects: ['a/b'], releases_full_pass_interval: 'weekly', bogus: 1 },
+      source_config: {
+        streams: ['errors', 'nonsense'],
+        start_date: 'last tuesday',
+        filters: ['no-equals-sign'],
+        projects: ['a/b'],
+        releases_full_pass_interval: 'weekly',
+        bogus: 1,
+      },
       destination: 'mysql://db/x',
       poll_schedule: 'every 5s',
       extra: true,
@@ -125,7 +139,12 @@ describe('data_sources: create, read, update, delete', () => {
       { name: 'x', data_credentials_id: credentialId, poll_schedule: 3 },
     ];
     for (const b of bodies) {
-      const res = await s.app.inject({ method: 'POST', url: '/api/data_sources', headers: { ...keyHeaders(), 'content-type': 'application/json' }, payload: JSON.stringify(b) });
+      const res = await s.app.inject({
+        method: 'POST',
+        url: '/api/data_sources',
+        headers: { ...keyHeaders(), 'content-type': 'application/json' },
+        payload: JSON.stringify(b),
+      });
       expect(res.statusCode, `${JSON.stringify(b)} → ${res.body}`).toBe(400);
       expect(res.json().message).toBeTruthy();
     }
@@ -157,15 +176,34 @@ describe('data_sources: create, read, update, delete', () => {
   });
 
   it('updates fields (PUT), keeps the rest, accepts a GET body sent back, and clears with null', async () => {
-    const created = await s.source({ name: 'u', description: 'd', data_credentials_id: credentialId, source_config: { streams: ['errors'] }, poll_schedule: 'daily' });
-    const put = await s.api('PUT', `/api/data_sources/${created.id}`, { name: 'renamed', source_config: { start_date: '7d', releases_full_pass_interval: '6h' }, poll_schedule: null });
+    const created = await s.source({
+      name: 'u',
+      description: 'd',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+      poll_schedule: 'daily',
+    });
+    const put = await s.api('PUT', `/api/data_sources/${created.id}`, {
+      name: 'renamed',
+      source_config: { start_date: '7d', releases_full_pass_interval: '6h' },
+      poll_schedule: null,
+    });
     expect(put.statusCode, put.body).toBe(200);
-    expect(put.json()).toMatchObject({ name: 'renamed', description: 'd', poll_schedule: null, next_run_at: null, source_config: { streams: ['errors'], start_date: '7d', releases_full_pass_interval: '6h' } });
+    expect(put.json()).toMatchObject({
+      name: 'renamed',
+      description: 'd',
+      poll_schedule: null,
+      next_run_at: null,
+      source_config: { streams: ['errors'], start_date: '7d', releases_full_pass_interval: '6h' },
+    });
     const got = (await s.api('GET', `/api/data_sources/${created.id}`)).json();
     const back = await s.api('PUT', `/api/data_sources/${created.id}`, got);
     expect(back.statusCode, back.body).toBe(200);
     expect(back.json()).toMatchObject({ name: 'renamed', source_config: { streams: ['errors'], start_date: '7d' } });
-    const cleared = await s.api('PUT', `/api/data_sources/${created.id}`, { description: null, source_config: { streams: null, start_date: null } });
+    const cleared = await s.api('PUT', `/api/data_sources/${created.id}`, {
+      description: null,
+      source_config: { streams: null, start_date: null },
+    });
     expect(cleared.json()).toMatchObject({ description: null, source_config: { streams: null, start_date: null } });
     const bad = await s.api('PUT', `/api/data_sources/${created.id}`, { source_config: { streams: ['comments'] } });
     expect(bad.statusCode).toBe(400);
@@ -176,7 +214,9 @@ describe('data_sources: create, read, update, delete', () => {
     const created = await s.source({ name: 'p', data_credentials_id: credentialId, poll_schedule: 'hourly' });
     const paused = await s.api('PUT', `/api/data_sources/${created.id}/pause`);
     expect(paused.json()).toMatchObject({ status: 'PAUSED', next_run_at: null });
-    expect((await s.runtime.store.sources.listDue(new Date(Date.now() + 86_400_000))).map((x) => x.id)).not.toContain(created.id);
+    expect((await s.runtime.store.sources.listDue(new Date(Date.now() + 86_400_000))).map((x) => x.id)).not.toContain(
+      created.id,
+    );
     const active = await s.api('PUT', `/api/data_sources/${created.id}/activate`);
     expect(active.json().status).toBe('ACTIVE');
     expect((await s.api('DELETE', `/api/data_credentials/${credentialId}?force=true`)).statusCode).toBe(200);
@@ -189,7 +229,12 @@ describe('data_sources: create, read, update, delete', () => {
 
   it('deletes a source and its runs; the destination and its data stay', async () => {
     const dest = `sqlite:${join(s.home, 'keep.db')}`;
-    const created = await s.source({ name: 'gone', data_credentials_id: credentialId, source_config: { streams: ['errors'] }, destination: dest });
+    const created = await s.source({
+      name: 'gone',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+      destination: dest,
+    });
     await s.runToEnd(created.id);
     const res = await s.api('DELETE', `/api/data_sources/${created.id}`);
     expect(res.statusCode).toBe(200);
@@ -204,7 +249,12 @@ describe('data_sources: create, read, update, delete', () => {
 describe('runs', () => {
   it('starts a run (202), which runs in the server; /api/runs/{id} totals match the destination', async () => {
     const dest = `sqlite:${join(s.home, 'runs.db')}`;
-    const created = await s.source({ name: 'r', data_credentials_id: credentialId, source_config: { streams: STREAMS }, destination: dest });
+    const created = await s.source({
+      name: 'r',
+      data_credentials_id: credentialId,
+      source_config: { streams: STREAMS },
+      destination: dest,
+    });
     const res = await s.api('POST', `/api/data_sources/${created.id}/runs`);
     expect(res.statusCode, res.body).toBe(202);
     const started = res.json();
@@ -231,7 +281,11 @@ describe('runs', () => {
     expect(run.totals.pages).toBeGreaterThan(0);
 
     const source = (await s.api('GET', `/api/data_sources/${created.id}`)).json();
-    expect(source.last_run).toMatchObject({ id: started.run_id, status: 'succeeded', records_written: run.totals.records_written });
+    expect(source.last_run).toMatchObject({
+      id: started.run_id,
+      status: 'succeeded',
+      records_written: run.totals.records_written,
+    });
     expect(source.run_ids.map((r: { id: string }) => r.id)).toEqual([started.run_id]);
     const history = (await s.api('GET', `/api/data_sources/${created.id}/runs`)).json();
     expect(history.map((r: { id: string }) => r.id)).toEqual([started.run_id]);
@@ -245,7 +299,11 @@ describe('runs', () => {
     // A slow sync: every answer waits 150 ms, so the run is surely live while the test acts.
     sim.setFaults('slow:150ms');
     try {
-      const created = await s.source({ name: 'slow', data_credentials_id: credentialId, source_config: { streams: ['errors', 'events', 'releases'] } });
+      const created = await s.source({
+        name: 'slow',
+        data_credentials_id: credentialId,
+        source_config: { streams: ['errors', 'events', 'releases'] },
+      });
       const first = await s.api('POST', `/api/data_sources/${created.id}/runs`);
       expect(first.statusCode).toBe(202);
       const id = first.json().run_id as string;
@@ -268,12 +326,19 @@ describe('runs', () => {
   });
 
   it('validates a run request; streams narrow the run', async () => {
-    const created = await s.source({ name: 'n', data_credentials_id: credentialId, source_config: { streams: STREAMS } });
+    const created = await s.source({
+      name: 'n',
+      data_credentials_id: credentialId,
+      source_config: { streams: STREAMS },
+    });
     for (const body of [{ streams: 'errors' }, { streams: ['nope'] }, { full_refresh: 'yes' }, { other: 1 }]) {
       const res = await s.api('POST', `/api/data_sources/${created.id}/runs`, body);
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
     }
-    const res = await s.api('POST', `/api/data_sources/${created.id}/runs`, { streams: ['errors'], full_refresh: true });
+    const res = await s.api('POST', `/api/data_sources/${created.id}/runs`, {
+      streams: ['errors'],
+      full_refresh: true,
+    });
     expect(res.statusCode).toBe(202);
     await s.app.snag.runs.get(res.json().run_id)!.handle.done;
     const run = (await s.api('GET', `/api/runs/${res.json().run_id}`)).json();
@@ -282,9 +347,14 @@ describe('runs', () => {
   });
 });
 
-describe('preview (the wizard\'s Test)', () => {
+describe("preview (the wizard's Test)", () => {
   it('reads a few records of a draft or a saved source and saves nothing', async () => {
-    const draft = await s.api('POST', '/api/data_sources/preview', { data_credentials_id: credentialId, source_config: { streams: ['errors'] }, stream: 'errors', limit: 2 });
+    const draft = await s.api('POST', '/api/data_sources/preview', {
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+      stream: 'errors',
+      limit: 2,
+    });
     expect(draft.statusCode, draft.body).toBe(200);
     const p = draft.json();
     expect(p).toMatchObject({ stream: 'errors', saved: false, partition: { kind: 'project' } });
@@ -303,12 +373,21 @@ describe('preview (the wizard\'s Test)', () => {
   });
 
   it('field errors are 400 on the API names; a revoked token is 422', async () => {
-    const bad = await s.api('POST', '/api/data_sources/preview', { data_credentials_id: credentialId, source_config: { start_date: 'soonish' }, stream: 'nope' });
+    const bad = await s.api('POST', '/api/data_sources/preview', {
+      data_credentials_id: credentialId,
+      source_config: { start_date: 'soonish' },
+      stream: 'nope',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().field).toBe('stream');
-    const bad2 = await s.api('POST', '/api/data_sources/preview', { data_credentials_id: credentialId, source_config: { start_date: 'soonish' } });
+    const bad2 = await s.api('POST', '/api/data_sources/preview', {
+      data_credentials_id: credentialId,
+      source_config: { start_date: 'soonish' },
+    });
     expect(bad2.json().field).toBe('source_config.start_date');
-    expect((await s.api('POST', '/api/data_sources/preview', { source_config: {} })).json().field).toBe('data_credentials_id');
+    expect((await s.api('POST', '/api/data_sources/preview', { source_config: {} })).json().field).toBe(
+      'data_credentials_id',
+    );
     const admin = sim.tokens.find((t) => t.role === 'admin')!.token;
     sim.revokeToken(admin);
     try {

@@ -21,9 +21,18 @@ describe('authentication', () => {
   it('refuses every route and page without a key or a session, except the login page and static files', async () => {
     const all = routes(s.app);
     expect(all.length).toBeGreaterThan(20);
-    expect(all.filter((r) => r.public).map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /login', 'GET /static/app.js', 'POST /login']);
+    expect(
+      all
+        .filter((r) => r.public)
+        .map((r) => `${r.method} ${r.url}`)
+        .sort(),
+    ).toEqual(['GET /login', 'GET /static/app.js', 'POST /login']);
     for (const r of routes(s.app)) {
-      const res = await s.app.inject({ method: r.method as 'GET', url: r.url, ...(r.method === 'GET' ? {} : { payload: {} }) });
+      const res = await s.app.inject({
+        method: r.method as 'GET',
+        url: r.url,
+        ...(r.method === 'GET' ? {} : { payload: {} }),
+      });
       if (r.public) {
         expect([200, 303, 403, 401, 400], `${r.method} ${r.url}`).toContain(res.statusCode);
         continue;
@@ -48,15 +57,31 @@ describe('authentication', () => {
   });
 
   it('accepts the key as a bearer token or in X-Snagsync-Key; a wrong key is 401 even with a valid session', async () => {
-    expect((await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: keyHeaders() })).statusCode).toBe(200);
-    expect((await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: { 'x-snagsync-key': TEST_KEY } })).statusCode).toBe(200);
-    const wrong = await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: keyHeaders('nope-nope-nope-nope') });
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: keyHeaders() })).statusCode,
+    ).toBe(200);
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: { 'x-snagsync-key': TEST_KEY } }))
+        .statusCode,
+    ).toBe(200);
+    const wrong = await s.app.inject({
+      method: 'GET',
+      url: '/api/data_credentials',
+      headers: keyHeaders('nope-nope-nope-nope'),
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.body).not.toContain(TEST_KEY);
     const browser = await login(s.app);
-    const mixed = await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: { ...keyHeaders('wrong-key-wrong-key'), cookie: browser.cookie } });
+    const mixed = await s.app.inject({
+      method: 'GET',
+      url: '/api/data_credentials',
+      headers: { ...keyHeaders('wrong-key-wrong-key'), cookie: browser.cookie },
+    });
     expect(mixed.statusCode).toBe(401);
-    expect((await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: { authorization: 'Basic abc' } })).statusCode).toBe(401);
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: { authorization: 'Basic abc' } }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('the key works for pages too (a script can fetch HTML)', async () => {
@@ -90,7 +115,11 @@ describe('login page and session cookie', () => {
     expect(session.raw).toMatch(/Path=\//);
     expect(session.raw).not.toMatch(/Secure/);
     expect(session.value).not.toContain(TEST_KEY);
-    const again = await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: `snagsync_session=${session.value}` } });
+    const again = await s.app.inject({
+      method: 'GET',
+      url: '/credentials',
+      headers: { cookie: `snagsync_session=${session.value}` },
+    });
     expect(again.statusCode).toBe(200);
     // Two logins, two different random ids.
     const other = await login(s.app);
@@ -146,13 +175,18 @@ describe('login page and session cookie', () => {
     const res = await s.app.inject({
       method: 'POST',
       url: '/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `snagsync_login=${pre}; ${other.cookie}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `snagsync_login=${pre}; ${other.cookie}`,
+      },
       payload: new URLSearchParams({ key: TEST_KEY, _login: nonce }).toString(),
     });
     expect(res.statusCode).toBe(303);
     // The old session was replaced by a new one.
     expect(setCookies(res).get('snagsync_session')!.value).not.toBe(other.cookie.split('=')[1]);
-    expect((await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: other.cookie } })).statusCode).toBe(303);
+    expect(
+      (await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: other.cookie } })).statusCode,
+    ).toBe(303);
   });
 
   it('slows down repeated wrong keys from one address (429 after 10)', async () => {
@@ -205,14 +239,18 @@ describe('login page and session cookie', () => {
       now += 55_000;
       await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: c.cookie } });
     }
-    expect((await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: c.cookie } })).statusCode).toBe(303);
+    expect((await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: c.cookie } })).statusCode).toBe(
+      303,
+    );
 
     const d = await login(s.app);
     const out = await postForm(s.app, d, '/logout', {});
     expect(out.statusCode).toBe(303);
     expect(out.headers.location).toBe('/login');
     expect(setCookies(out).get('snagsync_session')?.value).toBe('');
-    expect((await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: d.cookie } })).statusCode).toBe(303);
+    expect((await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: d.cookie } })).statusCode).toBe(
+      303,
+    );
   });
 });
 
@@ -231,7 +269,12 @@ describe('CSRF', () => {
     const wrong = await s.app.inject({
       method: 'POST',
       url: '/credentials',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie, accept: 'application/json', 'x-csrf-token': 'forged' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: b.cookie,
+        accept: 'application/json',
+        'x-csrf-token': 'forged',
+      },
       payload: new URLSearchParams(form).toString(),
     });
     expect(wrong.statusCode).toBe(403);
@@ -241,7 +284,12 @@ describe('CSRF', () => {
     const crossed = await postForm(s.app, { cookie: b.cookie, csrf: other.csrf }, '/logout', {});
     expect(crossed.statusCode).toBe(403);
     // The API with the session cookie needs it too.
-    const api = await s.app.inject({ method: 'POST', url: '/api/data_credentials', headers: { cookie: b.cookie }, payload: { name: 'x' } });
+    const api = await s.app.inject({
+      method: 'POST',
+      url: '/api/data_credentials',
+      headers: { cookie: b.cookie },
+      payload: { name: 'x' },
+    });
     expect(api.statusCode).toBe(403);
     expect(await s.runtime.store.credentials.list()).toHaveLength(0);
   });
@@ -252,7 +300,12 @@ describe('CSRF', () => {
     expect(field.statusCode).toBe(400); // past CSRF: a validation error
     const header = await postForm(s.app, b, '/credentials', { name: '', token: '' }, 'fetch');
     expect(header.statusCode).toBe(400);
-    const api = await s.app.inject({ method: 'POST', url: '/api/data_credentials', headers: keyHeaders(), payload: { name: '' } });
+    const api = await s.app.inject({
+      method: 'POST',
+      url: '/api/data_credentials',
+      headers: keyHeaders(),
+      payload: { name: '' },
+    });
     expect(api.statusCode).toBe(400);
   });
 
@@ -261,10 +314,13 @@ describe('CSRF', () => {
     const res = await s.app.inject({
       method: 'POST',
       url: '/logout',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie, 'sec-fetch-site': 'cross-site' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: b.cookie,
+        'sec-fetch-site': 'cross-site',
+      },
       payload: new URLSearchParams({ _csrf: b.csrf }).toString(),
     });
     expect(res.statusCode).toBe(403);
   });
 });
-

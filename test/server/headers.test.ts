@@ -33,7 +33,12 @@ describe('security headers', () => {
       redirect: await s.app.inject({ method: 'GET', url: '/credentials' }),
       api: await s.app.inject({ method: 'GET', url: '/api/data_credentials', headers: keyHeaders() }),
       unauthorized: await s.app.inject({ method: 'GET', url: '/api/data_credentials' }),
-      badRequest: await s.app.inject({ method: 'POST', url: '/api/data_credentials', headers: keyHeaders(), payload: { name: '' } }),
+      badRequest: await s.app.inject({
+        method: 'POST',
+        url: '/api/data_credentials',
+        headers: keyHeaders(),
+        payload: { name: '' },
+      }),
       csrf: await postForm(s.app, { cookie: b.cookie, csrf: 'x' }, '/logout', {}),
       notFound: await s.app.inject({ method: 'GET', url: '/api/nope', headers: keyHeaders() }),
       static: await s.app.inject({ method: 'GET', url: '/static/app.js' }),
@@ -45,9 +50,22 @@ describe('security headers', () => {
 
   it('pages hold no inline script, no inline style, no style attribute', async () => {
     const b = await login(s.app);
-    const created = await s.app.inject({ method: 'POST', url: '/api/data_credentials', headers: keyHeaders(), payload: { name: 'unchecked', credentials: { auth_token: 'abcdefghijklmnop' }, verify: false } });
+    const created = await s.app.inject({
+      method: 'POST',
+      url: '/api/data_credentials',
+      headers: keyHeaders(),
+      payload: { name: 'unchecked', credentials: { auth_token: 'abcdefghijklmnop' }, verify: false },
+    });
     const id = (created.json() as { id: string }).id;
-    for (const url of ['/', '/sources', '/runs', '/credentials', '/credentials/new', `/credentials/${id}/edit`, `/credentials/${id}/delete`]) {
+    for (const url of [
+      '/',
+      '/sources',
+      '/runs',
+      '/credentials',
+      '/credentials/new',
+      `/credentials/${id}/edit`,
+      `/credentials/${id}/delete`,
+    ]) {
       const res = await s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie } });
       expect(res.statusCode, url).toBe(200);
       const scripts = [...res.body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
@@ -77,7 +95,11 @@ describe('static files', () => {
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.headers['cache-control']).toBe('no-cache');
     expect(js.body).toContain('X-CSRF-Token');
-    const again = await s.app.inject({ method: 'GET', url: '/static/app.js', headers: { 'if-none-match': String(js.headers.etag) } });
+    const again = await s.app.inject({
+      method: 'GET',
+      url: '/static/app.js',
+      headers: { 'if-none-match': String(js.headers.etag) },
+    });
     expect(again.statusCode).toBe(304);
     expect((await s.app.inject({ method: 'GET', url: '/static/../app.ts' })).statusCode).not.toBe(200);
     expect((await s.app.inject({ method: 'GET', url: '/static/secret.key' })).statusCode).toBe(404);

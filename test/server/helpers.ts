@@ -94,7 +94,10 @@ export function postForm(
   fields: Record<string, string>,
   mode: 'page' | 'fetch' = 'page',
 ): Promise<LightMyRequestResponse> {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookie };
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    cookie: browser.cookie,
+  };
   if (mode === 'fetch') {
     headers.accept = 'application/json';
     headers['x-csrf-token'] = browser.csrf;

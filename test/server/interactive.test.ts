@@ -24,7 +24,9 @@ beforeAll(async () => {
   sim = await startSim({ rateLimit: LIMIT, rateWindowMs: WINDOW_MS });
   s = await sourcesServer({ env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) } });
   credentialId = await s.credential(sim);
-  sourceId = (await s.source({ name: 'busy', data_credentials_id: credentialId, source_config: { streams: ['errors'] } })).id;
+  sourceId = (
+    await s.source({ name: 'busy', data_credentials_id: credentialId, source_config: { streams: ['errors'] } })
+  ).id;
   token = sim.tokens.find((t) => t.role === 'admin')!.token;
   // What a running sync does to the token's budget: the shared limiter learns from Bugsnag's headers that none is left.
   const client = createBugsnagClient({ token, host: sim.url, rateWindowMs: WINDOW_MS, logger: false });
@@ -47,14 +49,23 @@ describe('interactive requests share the token budget with syncs', () => {
     expect(preview.json().error).toBe('rate_limited');
     expect(Number(preview.headers['retry-after'])).toBeGreaterThan(0);
 
-    const draft = await s.api('POST', '/api/data_sources/preview', { data_credentials_id: credentialId, stream: 'errors' });
+    const draft = await s.api('POST', '/api/data_sources/preview', {
+      data_credentials_id: credentialId,
+      stream: 'errors',
+    });
     expect(draft.statusCode, draft.body).toBe(429);
 
     const sample = await s.api('POST', `/api/data_credentials/${credentialId}/probe/sample`);
     expect(sample.statusCode, sample.body).toBe(429);
 
     const browser = await login(s.app);
-    const projects = await postForm(s.app, browser, '/sources', { intent: 'load', credential_id: credentialId }, 'fetch');
+    const projects = await postForm(
+      s.app,
+      browser,
+      '/sources',
+      { intent: 'load', credential_id: credentialId },
+      'fetch',
+    );
     expect(projects.statusCode).toBe(200);
     expect(projects.body).toContain('rate limit');
 

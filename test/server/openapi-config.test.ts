@@ -16,10 +16,21 @@ afterAll(async () => {
 describe('source_config in the OpenAPI document', () => {
   it('lists every option the streams declare, with its description and default', async () => {
     const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json', headers: keyHeaders() })).json();
-    const props = doc.components.schemas.DataSourceCreate.properties.source_config.properties as Record<string, { description?: string; default?: unknown }>;
+    const props = doc.components.schemas.DataSourceCreate.properties.source_config.properties as Record<
+      string,
+      { description?: string; default?: unknown }
+    >;
     expect(Object.keys(props).sort()).toEqual([...SOURCE_CONFIG_KEYS].sort());
     const owned = STREAMS.flatMap((st) => Object.keys(st.options?.shape ?? {}));
-    expect(owned).toEqual(expect.arrayContaining(['errors_full_pass_interval', 'releases_full_pass_interval', 'full_reports', 'trends_resolution', 'trends_days']));
+    expect(owned).toEqual(
+      expect.arrayContaining([
+        'errors_full_pass_interval',
+        'releases_full_pass_interval',
+        'full_reports',
+        'trends_resolution',
+        'trends_days',
+      ]),
+    );
     for (const k of owned) expect(props[k]?.description, k).toBeTruthy();
     expect(props.releases_full_pass_interval!.default).toBe('1d');
     expect(doc.components.schemas.DataSourceCreate.properties.source_config.additionalProperties).toBe(false);

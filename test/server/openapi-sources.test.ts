@@ -18,8 +18,23 @@ afterAll(async () => {
 
 describe('OpenAPI: sources and runs', () => {
   it('real answers validate against the documented schemas', async () => {
-    const doc = (await s.api('GET', '/api/openapi.json')).json() as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
-    for (const p of ['/api/data_sources', '/api/data_sources/{id}', '/api/data_sources/{id}/activate', '/api/data_sources/{id}/pause', '/api/data_sources/{id}/runs', '/api/data_sources/preview', '/api/data_sources/{id}/preview', '/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/cancel']) {
+    const doc = (await s.api('GET', '/api/openapi.json')).json() as {
+      components: { schemas: Record<string, unknown> };
+      paths: Record<string, unknown>;
+    };
+    for (const p of [
+      '/api/data_sources',
+      '/api/data_sources/{id}',
+      '/api/data_sources/{id}/activate',
+      '/api/data_sources/{id}/pause',
+      '/api/data_sources/{id}/runs',
+      '/api/data_sources/preview',
+      '/api/data_sources/{id}/preview',
+      '/api/runs',
+      '/api/runs/{id}',
+      '/api/runs/{id}/events',
+      '/api/runs/{id}/cancel',
+    ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
     const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -29,7 +44,13 @@ describe('OpenAPI: sources and runs', () => {
       expect(validate(value), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     };
     const credentialId = await s.credential(sim);
-    const body = { name: 'doc', description: 'x', data_credentials_id: credentialId, source_config: { streams: ['errors'], filters: ['app.release_stage=production'] }, poll_schedule: 'daily' };
+    const body = {
+      name: 'doc',
+      description: 'x',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'], filters: ['app.release_stage=production'] },
+      poll_schedule: 'daily',
+    };
     check('DataSourceCreate', body);
     const created = (await s.api('POST', '/api/data_sources', body)).json();
     check('DataSource', created);

@@ -8,7 +8,11 @@ import { keyHeaders, testServer, type TestServer } from './helpers.js';
 
 let sim: Simulator;
 let s: TestServer;
-type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, unknown> };
+};
 let doc: Doc;
 beforeAll(async () => {
   sim = await startSmallSim();
@@ -56,7 +60,10 @@ describe('OpenAPI document', () => {
     const admin = sim.tokens.find((t) => t.role === 'admin')!.token;
     const api = async (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>
       (await s.app.inject({ method, url, headers: keyHeaders(), ...(payload ? { payload } : {}) })).json();
-    const created = await api('POST', '/api/data_credentials', { name: 'doc', credentials: { auth_token: admin, host: sim.url } });
+    const created = await api('POST', '/api/data_credentials', {
+      name: 'doc',
+      credentials: { auth_token: admin, host: sim.url },
+    });
     check('DataCredential', created);
     check('DataCredentialCreate', { name: 'doc', credentials: { auth_token: 'x', host: sim.url } });
     for (const c of await api('GET', '/api/data_credentials')) check('DataCredential', c);

@@ -34,7 +34,9 @@ const overview = async () => (await s.app.inject({ method: 'GET', url: '/', head
 
 /** A chart's data table as {series key → {day → value}}. */
 function chartTable(html: string, chartId: string): Record<string, Record<string, number>> {
-  const table = new RegExp(`<table class="data-table chart-table" data-chart-table="${chartId}">([\\s\\S]*?)</table>`).exec(html)?.[1];
+  const table = new RegExp(
+    `<table class="data-table chart-table" data-chart-table="${chartId}">([\\s\\S]*?)</table>`,
+  ).exec(html)?.[1];
   if (!table) throw new Error(`no table for ${chartId}`);
   const keys = [...table.matchAll(/<th scope="col" data-series="([^"]+)">/g)].map((m) => m[1]!);
   const out: Record<string, Record<string, number>> = Object.fromEntries(keys.map((k) => [k, {}]));
@@ -67,17 +69,32 @@ describe('the Overview', () => {
     await s.api('DELETE', `/api/data_sources/${src.id}`);
   });
 
-  it('charts events per day per project and crash-free sessions, with figures equal to the destination\'s', async () => {
+  it("charts events per day per project and crash-free sessions, with figures equal to the destination's", async () => {
     const dbPath = join(s.home, 'charts.db');
-    const sqliteSrc = await s.source({ name: 'charts', data_credentials_id: credentialId, source_config: { streams: ['projects', 'events', 'stability_trend'] }, destination: `sqlite:${dbPath}` });
+    const sqliteSrc = await s.source({
+      name: 'charts',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['projects', 'events', 'stability_trend'] },
+      destination: `sqlite:${dbPath}`,
+    });
     await s.runToEnd(sqliteSrc.id);
     const html = await overview();
     const db = new Database(dbPath, { readonly: true });
     try {
-      const names = new Map((db.prepare('SELECT id, name FROM projects').all() as Array<{ id: string; name: string }>).map((r) => [r.id, r.name]));
+      const names = new Map(
+        (db.prepare('SELECT id, name FROM projects').all() as Array<{ id: string; name: string }>).map((r) => [
+          r.id,
+          r.name,
+        ]),
+      );
       // Events: per project and day, over the 30 days ending at the newest event.
-      const rows = db.prepare(`SELECT project_id AS p, substr(received_at, 1, 10) AS d, count(*) AS n FROM events GROUP BY p, d`).all() as Array<{ p: string; d: string; n: number }>;
-      const lastDay = rows.map((r) => r.d).sort().at(-1)!;
+      const rows = db
+        .prepare(`SELECT project_id AS p, substr(received_at, 1, 10) AS d, count(*) AS n FROM events GROUP BY p, d`)
+        .all() as Array<{ p: string; d: string; n: number }>;
+      const lastDay = rows
+        .map((r) => r.d)
+        .sort()
+        .at(-1)!;
       const firstDay = new Date(Date.parse(`${lastDay}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
       const expected: Record<string, Record<string, number>> = {};
       for (const r of rows) if (r.d >= firstDay) (expected[r.p] ??= {})[r.d] = r.n;
@@ -87,17 +104,27 @@ describe('the Overview', () => {
         for (const [d, n] of Object.entries(days)) expect(n, `${p} ${d}`).toBe(expected[p]?.[d] ?? 0);
         expect(Object.keys(days)).toHaveLength(30);
       }
-      expect(Object.values(expected).flatMap((d) => Object.values(d)).reduce((a, c) => a + c, 0)).toBeGreaterThan(0);
+      expect(
+        Object.values(expected)
+          .flatMap((d) => Object.values(d))
+          .reduce((a, c) => a + c, 0),
+      ).toBeGreaterThan(0);
       const svg = chartSvg(html, 'events-0');
       expect(svg).toMatch(/data-series-count="3" data-days="30"/);
       expect(svg.match(/<g class="chart-series series-\d" data-series=/g)).toHaveLength(3);
       expect(svg.match(/<circle /g)).toHaveLength(3 * 30);
       expect(svg).toContain('role="img" aria-labelledby="events-0-title events-0-desc"');
-      expect(svg).toMatch(/<desc id="events-0-desc">Events per day from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d for 3 projects/);
+      expect(svg).toMatch(
+        /<desc id="events-0-desc">Events per day from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d for 3 projects/,
+      );
       for (const [id, name] of names) expect(html).toContain(`<th scope="col" data-series="${id}">${name}</th>`);
 
       // Stability: 1 − unhandled_rate, per project and day.
-      const trend = db.prepare(`SELECT project_id AS p, substr(bucket_start, 1, 10) AS d, unhandled_rate AS r FROM stability_trend WHERE unhandled_rate IS NOT NULL`).all() as Array<{ p: string; d: string; r: number }>;
+      const trend = db
+        .prepare(
+          `SELECT project_id AS p, substr(bucket_start, 1, 10) AS d, unhandled_rate AS r FROM stability_trend WHERE unhandled_rate IS NOT NULL`,
+        )
+        .all() as Array<{ p: string; d: string; r: number }>;
       expect(trend.length).toBeGreaterThan(0);
       const stability = chartTable(html, 'stability-0');
       let compared = 0;
@@ -114,7 +141,12 @@ describe('the Overview', () => {
     }
 
     // The same data synced into JSONL charts the same figures.
-    const jsonlSrc = await s.source({ name: 'charts jsonl', data_credentials_id: credentialId, source_config: { streams: ['projects', 'events', 'stability_trend'] }, destination: 'jsonl:charts-jsonl' });
+    const jsonlSrc = await s.source({
+      name: 'charts jsonl',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['projects', 'events', 'stability_trend'] },
+      destination: 'jsonl:charts-jsonl',
+    });
     await s.runToEnd(jsonlSrc.id);
     const both = await overview();
     const sections = [...both.matchAll(/<section class="destination-charts"[\s\S]*?<\/section>/g)].map((m) => m[0]);
@@ -137,8 +169,18 @@ describe.skipIf(!requireService('postgres'))('the Overview of a PostgreSQL desti
     u.password = 'overview-secret-pw';
     const config = { streams: ['projects', 'events', 'stability_trend'] };
     try {
-      const pgSrc = await s.source({ name: 'charts pg', data_credentials_id: credentialId, source_config: config, destination: u.toString() });
-      const refSrc = await s.source({ name: 'charts pg ref', data_credentials_id: credentialId, source_config: config, destination: 'sqlite:charts-pg-ref.db' });
+      const pgSrc = await s.source({
+        name: 'charts pg',
+        data_credentials_id: credentialId,
+        source_config: config,
+        destination: u.toString(),
+      });
+      const refSrc = await s.source({
+        name: 'charts pg ref',
+        data_credentials_id: credentialId,
+        source_config: config,
+        destination: 'sqlite:charts-pg-ref.db',
+      });
       await s.runToEnd(pgSrc.id);
       await s.runToEnd(refSrc.id);
       const html = await overview();

@@ -27,7 +27,8 @@ afterEach(async () => {
   await s.cleanup();
 });
 
-const get = (url: string, headers: Record<string, string> = {}) => s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie, ...headers } });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie, ...headers } });
 const projectIds = () => sim.info().organizations.flatMap((o) => o.projects.map((p) => p.id));
 /** "Android App (Initech)": how the run pages name a project. */
 function projectLabel(id: string): string {
@@ -59,7 +60,8 @@ function wizardBody(over: Record<string, string | string[]> = {}): Record<string
 
 function post(url: string, fields: Record<string, string | string[]>, mode: 'page' | 'fetch' = 'page') {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: b.csrf, ...fields } : fields)) for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
+  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: b.csrf, ...fields } : fields))
+    for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie };
   if (mode === 'fetch') Object.assign(headers, { accept: 'application/json', 'x-csrf-token': b.csrf });
   return s.app.inject({ method: 'POST', url, headers, payload: params.toString() });
@@ -70,7 +72,8 @@ describe('the source wizard', () => {
     const res = await get('/sources/new');
     expect(res.statusCode).toBe(200);
     const html = res.body;
-    for (const step of ['Connector', 'Authenticate', 'What to read', 'Destination', 'Schedule', 'Name and save']) expect(html).toContain(step);
+    for (const step of ['Connector', 'Authenticate', 'What to read', 'Destination', 'Schedule', 'Name and save'])
+      expect(html).toContain(step);
     expect(html.match(/data-step="\d"/g)).toHaveLength(6);
     expect(html).toContain('name="connector" value="bugsnag" checked');
     // The only credential is picked already, so its projects are listed.
@@ -85,7 +88,17 @@ describe('the source wizard', () => {
   });
 
   it('without JS: a failed save re-renders the whole wizard with every error on its field and the input kept', async () => {
-    const res = await post('/sources', wizardBody({ name: '', start_date: 'someday', schedule_preset: 'custom', schedule_custom: 'every 10s', filters: 'nope', destination_kind: 'jsonl' }));
+    const res = await post(
+      '/sources',
+      wizardBody({
+        name: '',
+        start_date: 'someday',
+        schedule_preset: 'custom',
+        schedule_custom: 'every 10s',
+        filters: 'nope',
+        destination_kind: 'jsonl',
+      }),
+    );
     expect(res.statusCode).toBe(400);
     const html = res.body;
     expect(html).toMatch(/id="wizard-name"[^>]*aria-invalid="true"/);
@@ -101,8 +114,12 @@ describe('the source wizard', () => {
     expect((await s.api('GET', '/api/data_sources')).json()).toEqual([]);
   });
 
-  it('with JS: the same errors come as JSON on the wizard\'s field names', async () => {
-    const res = await post('/sources', wizardBody({ name: '', streams: ['comments'], credential_id: '', project_mode: 'include' }), 'fetch');
+  it("with JS: the same errors come as JSON on the wizard's field names", async () => {
+    const res = await post(
+      '/sources',
+      wizardBody({ name: '', streams: ['comments'], credential_id: '', project_mode: 'include' }),
+      'fetch',
+    );
     expect(res.statusCode).toBe(400);
     const body = res.json();
     expect(body.ok).toBe(false);
@@ -152,14 +169,27 @@ describe('the source wizard', () => {
 
   it('saves: a redirect to the list with the new source selected, or to its live run with "Run it now"', async () => {
     const [first] = projectIds();
-    const saved = await post('/sources', wizardBody({ project_mode: 'include', project_ids: [first!], filters: 'app.release_stage=production', start_date: '7d' }));
+    const saved = await post(
+      '/sources',
+      wizardBody({
+        project_mode: 'include',
+        project_ids: [first!],
+        filters: 'app.release_stage=production',
+        start_date: '7d',
+      }),
+    );
     expect(saved.statusCode).toBe(303);
     expect(saved.headers.location).toMatch(/^\/sources\?selected=src_/);
     const source = (await s.api('GET', '/api/data_sources')).json()[0];
     expect(source).toMatchObject({
       name: 'From the wizard',
       poll_schedule: 'hourly',
-      source_config: { projects: [first], streams: ['projects', 'errors', 'events'], start_date: '7d', filters: { 'app.release_stage': ['production'] } },
+      source_config: {
+        projects: [first],
+        streams: ['projects', 'errors', 'events'],
+        start_date: '7d',
+        filters: { 'app.release_stage': ['production'] },
+      },
     });
     const list = await get(saved.headers.location as string);
     expect(list.body).toContain('Saved &quot;From the wizard&quot;');
@@ -173,7 +203,12 @@ describe('the source wizard', () => {
   });
 
   it('edits a source: the wizard comes filled in, unchanged filters it cannot show stay as they are', async () => {
-    const created = await s.source({ name: 'edit me', data_credentials_id: credentialId, source_config: { streams: ['errors'], filters: { 'error.status': [{ type: 'empty', value: 'false' }] } }, poll_schedule: 'every 6h' });
+    const created = await s.source({
+      name: 'edit me',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'], filters: { 'error.status': [{ type: 'empty', value: 'false' }] } },
+      poll_schedule: 'every 6h',
+    });
     const form = await get(`/sources/${created.id}/edit`);
     expect(form.body).toContain('value="edit me"');
     expect(form.body).toMatch(/name="streams" value="errors" checked/);
@@ -181,16 +216,37 @@ describe('the source wizard', () => {
     expect(form.body).toMatch(/name="schedule_preset" value="custom" checked/);
     expect(form.body).toContain('value="every 6h"');
     const filtersText = /<textarea[^>]*name="filters"[^>]*>([^<]*)<\/textarea>/.exec(form.body)![1]!;
-    const saved = await post(`/sources/${created.id}/edit`, wizardBody({ name: 'edited', streams: ['errors', 'releases'], filters: filtersText, filters_original: filtersText, schedule_preset: 'daily' }));
+    const saved = await post(
+      `/sources/${created.id}/edit`,
+      wizardBody({
+        name: 'edited',
+        streams: ['errors', 'releases'],
+        filters: filtersText,
+        filters_original: filtersText,
+        schedule_preset: 'daily',
+      }),
+    );
     expect(saved.statusCode).toBe(303);
     const after = (await s.api('GET', `/api/data_sources/${created.id}`)).json();
-    expect(after).toMatchObject({ name: 'edited', poll_schedule: 'daily', source_config: { streams: ['errors', 'releases'], filters: { 'error.status': [{ type: 'empty', value: 'false' }] } } });
+    expect(after).toMatchObject({
+      name: 'edited',
+      poll_schedule: 'daily',
+      source_config: {
+        streams: ['errors', 'releases'],
+        filters: { 'error.status': [{ type: 'empty', value: 'false' }] },
+      },
+    });
   });
 });
 
 describe('the Sources list and its actions', () => {
   it('shows status, credential, destination, last run and next run, with the actions', async () => {
-    const created = await s.source({ name: 'listed', data_credentials_id: credentialId, source_config: { streams: ['errors'] }, poll_schedule: 'hourly' });
+    const created = await s.source({
+      name: 'listed',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+      poll_schedule: 'hourly',
+    });
     const empty = await get('/sources');
     expect(empty.body).toContain('never run');
     expect(empty.body).toContain('Run now');
@@ -204,7 +260,8 @@ describe('the Sources list and its actions', () => {
     expect(row).toContain(`href="/runs/${runId}"`);
     expect(row).toContain('data-run-status="succeeded"');
     expect(row).toContain(`${sim.info().organizations[0]!.projects.length * 3} records`);
-    for (const action of ['Run now', 'Pause', 'Edit', 'Delete']) expect(row).toContain(`>${action}<span class="visually-hidden"> listed</span>`);
+    for (const action of ['Run now', 'Pause', 'Edit', 'Delete'])
+      expect(row).toContain(`>${action}<span class="visually-hidden"> listed</span>`);
   });
 
   it('pause and resume swap the row in place (JS) or redirect (no JS); a form without the CSRF token is refused', async () => {
@@ -219,14 +276,23 @@ describe('the Sources list and its actions', () => {
     const resumed = await post(`/sources/${created.id}/resume`, {});
     expect(resumed.statusCode).toBe(303);
     expect((await s.api('GET', `/api/data_sources/${created.id}`)).json().status).toBe('ACTIVE');
-    const forged = await s.app.inject({ method: 'POST', url: `/sources/${created.id}/pause`, headers: { cookie: b.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    const forged = await s.app.inject({
+      method: 'POST',
+      url: `/sources/${created.id}/pause`,
+      headers: { cookie: b.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
     expect(forged.statusCode).toBe(403);
     expect((await s.api('GET', `/api/data_sources/${created.id}`)).json().status).toBe('ACTIVE');
   });
 
   it('run now goes to the live run; while it runs, a second start is refused with the reason', async () => {
     sim.setFaults('slow:100ms');
-    const created = await s.source({ name: 'runner', data_credentials_id: credentialId, source_config: { streams: ['errors', 'events'] } });
+    const created = await s.source({
+      name: 'runner',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors', 'events'] },
+    });
     const started = await post(`/sources/${created.id}/run`, {}, 'fetch');
     expect(started.statusCode).toBe(202);
     const runId = (started.json().redirect as string).replace('/runs/', '');
@@ -247,7 +313,11 @@ describe('the Sources list and its actions', () => {
     expect(live.body).toContain('Cancel the run');
     expect(live.body).toMatch(/<tr data-key="[a-z_]+\|[^"]*" data-outcome="[a-z]*"[^>]*>/);
     // Rows name their project as people know it, not by id (the id stays in data-partition).
-    const labelled = [...live.body.matchAll(/<tr data-key="[^"]*" data-outcome="[a-z]*" data-partition="project:([0-9a-f]+)" data-partition-label="([^"]*)">/g)];
+    const labelled = [
+      ...live.body.matchAll(
+        /<tr data-key="[^"]*" data-outcome="[a-z]*" data-partition="project:([0-9a-f]+)" data-partition-label="([^"]*)">/g,
+      ),
+    ];
     expect(labelled.length).toBeGreaterThan(0);
     for (const [, id, label] of labelled) expect(label).toBe(escapeHtml(projectLabel(id!)));
     expect(live.body).not.toMatch(/data-label="Partition">project /);
@@ -263,7 +333,11 @@ describe('the Sources list and its actions', () => {
   });
 
   it('delete asks first (what goes, what stays), then removes the row (JS) or redirects (no JS)', async () => {
-    const created = await s.source({ name: 'doomed', data_credentials_id: credentialId, source_config: { streams: ['errors'] } });
+    const created = await s.source({
+      name: 'doomed',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+    });
     await s.runToEnd(created.id);
     const confirm = await get(`/sources/${created.id}/delete?from=list`);
     expect(confirm.body).toContain('Delete doomed?');
@@ -282,7 +356,11 @@ describe('the Sources list and its actions', () => {
 
 describe('the Runs pages', () => {
   it('list every run, and show one run: totals, per stream and partition, warnings', async () => {
-    const created = await s.source({ name: 'history', data_credentials_id: credentialId, source_config: { streams: ['errors', 'collaborators', 'teams'] } });
+    const created = await s.source({
+      name: 'history',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors', 'collaborators', 'teams'] },
+    });
     const runId = await s.runToEnd(created.id);
     const list = await get('/runs');
     expect(list.body).toContain(`href="/runs/${runId}"`);
@@ -309,24 +387,51 @@ describe('the Runs pages', () => {
   });
 
   it('show the partition id where no name was saved (runs of an older snagsync)', async () => {
-    const created = await s.source({ name: 'older', data_credentials_id: credentialId, source_config: { streams: ['errors'] } });
+    const created = await s.source({
+      name: 'older',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+    });
     const store = s.runtime.store;
     const run = await store.runs.create({ source_id: created.id, trigger: 'cli' });
-    await store.runs.upsertStream({ run_id: run.id, stream: 'errors', partition: 'project:5a2f00000000000000000001', records_read: 3, outcome: 'ok' });
+    await store.runs.upsertStream({
+      run_id: run.id,
+      stream: 'errors',
+      partition: 'project:5a2f00000000000000000001',
+      records_read: 3,
+      outcome: 'ok',
+    });
     await store.runs.finish(run.id, { status: 'succeeded' });
     expect((await s.api('GET', `/api/runs/${run.id}`)).json().streams[0]).toMatchObject({ partition_label: null });
-    expect((await get(`/runs/${run.id}`)).body).toContain('<td data-label="Partition">project 5a2f00000000000000000001</td>');
+    expect((await get(`/runs/${run.id}`)).body).toContain(
+      '<td data-label="Partition">project 5a2f00000000000000000001</td>',
+    );
   });
 });
 
 describe('every new page keeps to the CSP', () => {
   it('no inline script or style, no style attribute, one script file (the chart SVG included)', async () => {
-    const created = await s.source({ name: 'csp', data_credentials_id: credentialId, source_config: { streams: ['events', 'stability_trend'] } });
+    const created = await s.source({
+      name: 'csp',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['events', 'stability_trend'] },
+    });
     const runId = await s.runToEnd(created.id);
-    for (const url of ['/', '/sources', '/sources/new', `/sources/${created.id}`, `/sources/${created.id}/edit`, `/sources/${created.id}/delete`, '/runs', `/runs/${runId}`]) {
+    for (const url of [
+      '/',
+      '/sources',
+      '/sources/new',
+      `/sources/${created.id}`,
+      `/sources/${created.id}/edit`,
+      `/sources/${created.id}/delete`,
+      '/runs',
+      `/runs/${runId}`,
+    ]) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);
-      expect(res.body.match(/<script\b[^>]*>/g), url).toEqual([expect.stringMatching(/src="\/static\/app\.js\?v=[0-9a-f]{16}"/)]);
+      expect(res.body.match(/<script\b[^>]*>/g), url).toEqual([
+        expect.stringMatching(/src="\/static\/app\.js\?v=[0-9a-f]{16}"/),
+      ]);
       expect(res.body, url).not.toMatch(/<style\b/);
       expect(res.body, url).not.toMatch(/\sstyle=/);
       expect(res.body, url).not.toMatch(/\son[a-z]+=/);

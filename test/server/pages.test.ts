@@ -27,7 +27,8 @@ afterEach(async () => {
 });
 
 const admin = () => sim.tokens.find((t) => t.role === 'admin')!;
-const get = (url: string, headers: Record<string, string> = {}) => s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie, ...headers } });
+const get = (url: string, headers: Record<string, string> = {}) =>
+  s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie, ...headers } });
 
 /** The form fields of the Add New Credential form, with the simulator as an on-premise host. */
 const fields = (over: Record<string, string> = {}) => ({
@@ -59,7 +60,9 @@ describe('credentials page', () => {
   it('the form is generated from the credential type: required name with an asterisk, password token, host presets, help', async () => {
     const res = await get('/credentials/new');
     expect(res.body).toContain('Add New Credential');
-    expect(res.body).toMatch(/<label for="credential-create-name">Credential Name<span class="required" aria-hidden="true"> \*<\/span>/);
+    expect(res.body).toMatch(
+      /<label for="credential-create-name">Credential Name<span class="required" aria-hidden="true"> \*<\/span>/,
+    );
     expect(element(res.body, 'credential-create-name')).toContain('required');
     expect(res.body).toContain('Credential Description');
     expect(element(res.body, 'credential-create-token')).toContain('type="password"');
@@ -69,7 +72,9 @@ describe('credentials page', () => {
     expect(res.body).toContain('SmartBear-hosted BugSnag');
     expect(res.body).toMatch(/<option value="custom">On-premise/);
     expect(res.body).toMatch(/<button type="submit" class="button primary"[^>]*>Save<\/button>/);
-    expect(element(res.body, 'credential-create-name')).toContain('aria-describedby="credential-create-name-help credential-create-name-error"');
+    expect(element(res.body, 'credential-create-name')).toContain(
+      'aria-describedby="credential-create-name-help credential-create-name-error"',
+    );
   });
 
   it('a fragment request gets only the content (for the overlay), a normal one the whole page', async () => {
@@ -88,10 +93,14 @@ describe('adding a credential without JS', () => {
     expect(res.headers.location).toBe(`/credentials?selected=${c!.id}#cred-${c!.id}`);
     const page = await get(res.headers.location as string);
     expect(page.body).toContain('Saved &quot;Bugsnag production&quot;: VERIFIED.');
-    expect(page.body).toMatch(new RegExp(`<li class="tile is-selected" id="cred-${c!.id}"[^>]*aria-current="true"[^>]*data-selected="true"`));
+    expect(page.body).toMatch(
+      new RegExp(`<li class="tile is-selected" id="cred-${c!.id}"[^>]*aria-current="true"[^>]*data-selected="true"`),
+    );
     expect(page.body).toContain(`<code>…${last4(admin().token)}</code>`);
     expect(page.body).toMatch(/data-status="VERIFIED"><span aria-hidden="true">✓<\/span> VERIFIED/);
-    expect(page.body).toMatch(/checked <time datetime="[^"]+">just now <span class="exact-time">\(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)<\/span><\/time>/);
+    expect(page.body).toMatch(
+      /checked <time datetime="[^"]+">just now <span class="exact-time">\(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)<\/span><\/time>/,
+    );
     expect(page.body).not.toContain(admin().token);
     // The flash is shown once.
     expect((await get('/credentials')).body).not.toContain('Saved &quot;');
@@ -104,7 +113,9 @@ describe('adding a credential without JS', () => {
     const token = element(res.body, 'credential-create-token');
     expect(token).toContain('aria-invalid="true"');
     expect(token).not.toContain('value=');
-    expect(res.body).toMatch(/<p class="field-error" id="credential-create-token-error" data-error-for="token"><span class="error-message">Bugsnag rejected the token/);
+    expect(res.body).toMatch(
+      /<p class="field-error" id="credential-create-token-error" data-error-for="token"><span class="error-message">Bugsnag rejected the token/,
+    );
     expect(element(res.body, 'credential-create-name')).toContain('value="Bugsnag production"');
     expect(res.body).toContain('>hourly errors</textarea>');
     expect(res.body).toMatch(/<option value="custom" selected>On-premise/);
@@ -138,11 +149,23 @@ describe('adding a credential without JS', () => {
   });
 
   it('from an Authenticate step: returns to the wizard with the new credential', async () => {
-    const res = await postForm(s.app, b, '/credentials', fields({ tile: 'pick', tile_input: 'credential_id', return_to: '/sources/new?step=2' }));
+    const res = await postForm(
+      s.app,
+      b,
+      '/credentials',
+      fields({ tile: 'pick', tile_input: 'credential_id', return_to: '/sources/new?step=2' }),
+    );
     const [c] = await s.runtime.store.credentials.list();
     expect(res.headers.location).toBe(`/sources/new?step=2&credential_id=${c!.id}`);
-    const evil = await postForm(s.app, b, '/credentials', fields({ name: 'other', return_to: 'https://evil.example/' }));
-    expect(evil.headers.location).toBe('/?credential_id=' + (await s.runtime.store.credentials.list()).find((x) => x.name === 'other')!.id);
+    const evil = await postForm(
+      s.app,
+      b,
+      '/credentials',
+      fields({ name: 'other', return_to: 'https://evil.example/' }),
+    );
+    expect(evil.headers.location).toBe(
+      '/?credential_id=' + (await s.runtime.store.credentials.list()).find((x) => x.name === 'other')!.id,
+    );
   });
 });
 
@@ -161,16 +184,33 @@ describe('adding a credential with app.js (fetch, JSON)', () => {
   it('failure: the field problems and which field to empty', async () => {
     const bad = await postForm(s.app, b, '/credentials', fields({ token: 'nope-nope-nope-nope' }), 'fetch');
     expect(bad.statusCode).toBe(422);
-    expect(bad.json()).toMatchObject({ ok: false, error: 'auth_invalid', fields: { token: { message: expect.stringMatching(/rejected/), hint: expect.any(String) } }, clear: ['token'] });
+    expect(bad.json()).toMatchObject({
+      ok: false,
+      error: 'auth_invalid',
+      fields: { token: { message: expect.stringMatching(/rejected/), hint: expect.any(String) } },
+      clear: ['token'],
+    });
     const name = await postForm(s.app, b, '/credentials', fields({ name: 'x'.repeat(101) }), 'fetch');
     expect(name.statusCode).toBe(400);
-    expect(name.json()).toMatchObject({ ok: false, fields: { name: { message: expect.stringMatching(/100/) } }, clear: [] });
+    expect(name.json()).toMatchObject({
+      ok: false,
+      fields: { name: { message: expect.stringMatching(/100/) } },
+      clear: [],
+    });
   });
 
   it('a pick tile for an Authenticate step', async () => {
-    const res = await postForm(s.app, b, '/credentials', fields({ tile: 'pick', tile_input: 'credential_id' }), 'fetch');
+    const res = await postForm(
+      s.app,
+      b,
+      '/credentials',
+      fields({ tile: 'pick', tile_input: 'credential_id' }),
+      'fetch',
+    );
     const body = res.json() as { tile: { html: string } };
-    expect(body.tile.html).toMatch(/<input type="radio" class="tile-radio" id="credential_id-cred_[^"]+" name="credential_id" value="cred_[^"]+" checked/);
+    expect(body.tile.html).toMatch(
+      /<input type="radio" class="tile-radio" id="credential_id-cred_[^"]+" name="credential_id" value="cred_[^"]+" checked/,
+    );
   });
 });
 
@@ -200,10 +240,20 @@ describe('tile actions', () => {
     const form = await get(`/credentials/${c.id}/edit`);
     expect(element(form.body, 'credential-edit-name')).toContain('value="Bugsnag production"');
     expect(form.body).not.toContain('credential-edit-token');
-    const bad = await postForm(s.app, b, `/credentials/${c.id}/edit`, { name: '', description: 'x', host: 'custom', host_custom: sim.url });
+    const bad = await postForm(s.app, b, `/credentials/${c.id}/edit`, {
+      name: '',
+      description: 'x',
+      host: 'custom',
+      host_custom: sim.url,
+    });
     expect(bad.statusCode).toBe(400);
     expect(element(bad.body, 'credential-edit-name')).toContain('aria-invalid="true"');
-    const ok = await postForm(s.app, b, `/credentials/${c.id}/edit`, { name: 'Renamed', description: 'new words', host: 'custom', host_custom: sim.url });
+    const ok = await postForm(s.app, b, `/credentials/${c.id}/edit`, {
+      name: 'Renamed',
+      description: 'new words',
+      host: 'custom',
+      host_custom: sim.url,
+    });
     expect(ok.statusCode).toBe(303);
     expect(await s.runtime.store.credentials.get(c.id)).toMatchObject({ name: 'Renamed', description: 'new words' });
   });
@@ -222,13 +272,21 @@ describe('tile actions', () => {
 
   it('delete: warns with the sources that use it, and the force delete disables them', async () => {
     const c = await created();
-    const src = await s.runtime.store.sources.create({ name: 'nightly errors', credential_id: c.id, destination: `sqlite:${s.home}/b.db` });
+    const src = await s.runtime.store.sources.create({
+      name: 'nightly errors',
+      credential_id: c.id,
+      destination: `sqlite:${s.home}/b.db`,
+    });
     const warning = await get(`/credentials/${c.id}/delete`);
     expect(warning.body).toContain('1 source uses this credential');
     expect(warning.body).toContain('nightly errors');
     expect(warning.body).toContain('Delete and disable 1 source');
     const res = await postForm(s.app, b, `/credentials/${c.id}/delete`, { force: '1' }, 'fetch');
-    expect(res.json()).toMatchObject({ ok: true, removeTile: `cred-${c.id}`, message: expect.stringMatching(/Disabled 1 source/) });
+    expect(res.json()).toMatchObject({
+      ok: true,
+      removeTile: `cred-${c.id}`,
+      message: expect.stringMatching(/Disabled 1 source/),
+    });
     expect((await s.runtime.store.sources.get(src.id))!.status).toBe('disabled');
   });
 
@@ -252,10 +310,17 @@ describe('Authenticate step component', () => {
   it('renders pick tiles as a radio group with an Add tile that comes back to the wizard', async () => {
     await postForm(s.app, b, '/credentials', fields());
     const views = await s.app.snag.credentials.listCredentials();
-    const out = authenticateStep({ credentials: views, selectedId: views[0]!.id, returnTo: '/sources/new?step=2', now: Date.now() }).value;
+    const out = authenticateStep({
+      credentials: views,
+      selectedId: views[0]!.id,
+      returnTo: '/sources/new?step=2',
+      now: Date.now(),
+    }).value;
     expect(out).toContain('<legend>Authenticate</legend>');
     expect(out).toMatch(/type="radio"[^>]*name="credential_id" value="cred_[^"]+" checked/);
-    expect(out).toContain('href="/credentials/new?tile=pick&amp;tile_input=credential_id&amp;return_to=%2Fsources%2Fnew%3Fstep%3D2"');
+    expect(out).toContain(
+      'href="/credentials/new?tile=pick&amp;tile_input=credential_id&amp;return_to=%2Fsources%2Fnew%3Fstep%3D2"',
+    );
     expect(out).toContain('data-tiles="pick"');
     expect(() => authenticateStep({ credentials: [], returnTo: '/', now: 0, inputName: 'bad name"' })).toThrow();
     // The form page opened from it carries the pick target through.

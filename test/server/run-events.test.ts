@@ -27,7 +27,10 @@ afterAll(async () => {
   await sim.close();
 });
 beforeEach(async () => {
-  s = await sourcesServer({ env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) }, sse: { heartbeatMs: 40, pollMs: 50 } });
+  s = await sourcesServer({
+    env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS) },
+    sse: { heartbeatMs: 40, pollMs: 50 },
+  });
   await s.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
   sim.resetStats();
@@ -43,7 +46,11 @@ const events = (url: string, headers: Record<string, string> = {}, signal?: Abor
   fetch(`${base}${url}`, { headers: { ...keyHeaders(), ...headers }, ...(signal ? { signal } : {}) });
 
 async function startRun(streams = ['errors', 'events', 'releases']): Promise<string> {
-  const source = await s.source({ name: `src-${Math.random().toString(36).slice(2, 8)}`, data_credentials_id: credentialId, source_config: { streams } });
+  const source = await s.source({
+    name: `src-${Math.random().toString(36).slice(2, 8)}`,
+    data_credentials_id: credentialId,
+    source_config: { streams },
+  });
   const res = await s.api('POST', `/api/data_sources/${source.id}/runs`);
   expect(res.statusCode, res.body).toBe(202);
   return res.json().run_id as string;
@@ -52,7 +59,11 @@ async function startRun(streams = ['errors', 'events', 'releases']): Promise<str
 const withIds = (ms: SseMessage[]) => ms.filter((m) => m.id !== undefined);
 
 /** Reads messages until `stop` says so, then aborts the request (a browser tab closing, a dropped connection). */
-async function readUntil(url: string, stop: (m: SseMessage[]) => boolean, headers: Record<string, string> = {}): Promise<SseMessage[]> {
+async function readUntil(
+  url: string,
+  stop: (m: SseMessage[]) => boolean,
+  headers: Record<string, string> = {},
+): Promise<SseMessage[]> {
   const controller = new AbortController();
   const res = await events(url, headers, controller.signal);
   const reader = res.body!.getReader();
@@ -103,15 +114,29 @@ describe('run progress over server-sent events', () => {
     expect(eventsPages.length).toBeGreaterThan(0);
     expect(eventsPages.every((m) => typeof m.data!.estimate === 'number')).toBe(true);
     for (const done of evs.filter((m) => m.event === 'stream-done')) {
-      const pages = evs.filter((m) => m.event === 'page' && m.data!.stream === done.data!.stream && m.data!.partition === done.data!.partition);
+      const pages = evs.filter(
+        (m) => m.event === 'page' && m.data!.stream === done.data!.stream && m.data!.partition === done.data!.partition,
+      );
       if (pages.length) expect(pages[pages.length - 1]!.data!.recordsRead).toBe(done.data!.recordsRead);
     }
     // stream-start names its project (an added field; the others are as they were).
     const starts = evs.filter((m) => m.event === 'stream-start');
     expect(starts.length).toBeGreaterThan(0);
     for (const m of starts) {
-      expect(Object.keys(m.data!).sort()).toEqual(['at', 'mode', 'partition', 'partitionLabel', 'resumed', 'runId', 'seq', 'stream', 'type']);
-      const org = sim.info().organizations.find((o) => o.projects.some((p) => `project:${p.id}` === m.data!.partition))!;
+      expect(Object.keys(m.data!).sort()).toEqual([
+        'at',
+        'mode',
+        'partition',
+        'partitionLabel',
+        'resumed',
+        'runId',
+        'seq',
+        'stream',
+        'type',
+      ]);
+      const org = sim
+        .info()
+        .organizations.find((o) => o.projects.some((p) => `project:${p.id}` === m.data!.partition))!;
       const project = org.projects.find((p) => `project:${p.id}` === m.data!.partition)!;
       expect(m.data!.partitionLabel).toBe(`${project.name} (${org.name})`);
     }
@@ -122,7 +147,10 @@ describe('run progress over server-sent events', () => {
 
   it('resumes after Last-Event-ID mid-run: nothing repeated, nothing of note lost, the end included', async () => {
     const id = await startRun();
-    const first = await readUntil(`/api/runs/${id}/events`, (ms) => withIds(ms).filter((m) => m.event === 'page').length >= 2);
+    const first = await readUntil(
+      `/api/runs/${id}/events`,
+      (ms) => withIds(ms).filter((m) => m.event === 'page').length >= 2,
+    );
     const lastSeen = withIds(first).at(-1)!.id!;
     expect(withIds(first).some((m) => m.event === 'run-done')).toBe(false);
     const rest = withIds(await readSse(await events(`/api/runs/${id}/events`, { 'last-event-id': String(lastSeen) })));
@@ -130,10 +158,13 @@ describe('run progress over server-sent events', () => {
     expect(rest.every((m) => m.id! > lastSeen)).toBe(true);
     expect(rest.at(-1)!.event).toBe('run-done');
     // Every stream that finished after the break is reported in the second part.
-    const doneKeys = (ms: SseMessage[]) => ms.filter((m) => m.event === 'stream-done').map((m) => `${m.data!.stream}|${m.data!.partition}`);
+    const doneKeys = (ms: SseMessage[]) =>
+      ms.filter((m) => m.event === 'stream-done').map((m) => `${m.data!.stream}|${m.data!.partition}`);
     const all = [...doneKeys(withIds(first)), ...doneKeys(rest)];
     const run = (await s.api('GET', `/api/runs/${id}`)).json();
-    expect(all.sort()).toEqual(run.streams.map((r: { stream: string; partition: string }) => `${r.stream}|${r.partition}`).sort());
+    expect(all.sort()).toEqual(
+      run.streams.map((r: { stream: string; partition: string }) => `${r.stream}|${r.partition}`).sort(),
+    );
   });
 
   it('a finished run replays its history from any point (header or query), and answers 204 past the end', async () => {
@@ -160,10 +191,19 @@ describe('run progress over server-sent events', () => {
     const runtime = openRuntime({ home: s.home, env: {} });
     const other = await sourcesServerOver(runtime);
     try {
-      const messages = withIds(await readSse(await fetch(`${other.url}/api/runs/${id}/events`, { headers: keyHeaders() })));
+      const messages = withIds(
+        await readSse(await fetch(`${other.url}/api/runs/${id}/events`, { headers: keyHeaders() })),
+      );
       expect(messages).toHaveLength(1);
-      expect(messages[0]).toMatchObject({ id: 1, event: 'run-done', data: { status: 'succeeded', summary: { id, status: 'succeeded' } } });
-      expect((await fetch(`${other.url}/api/runs/${id}/events`, { headers: { ...keyHeaders(), 'last-event-id': '1' } })).status).toBe(204);
+      expect(messages[0]).toMatchObject({
+        id: 1,
+        event: 'run-done',
+        data: { status: 'succeeded', summary: { id, status: 'succeeded' } },
+      });
+      expect(
+        (await fetch(`${other.url}/api/runs/${id}/events`, { headers: { ...keyHeaders(), 'last-event-id': '1' } }))
+          .status,
+      ).toBe(204);
     } finally {
       await other.close();
       await runtime.close();
@@ -171,10 +211,20 @@ describe('run progress over server-sent events', () => {
   });
 
   it('a run of another process sends snapshots from the store until it ends', async () => {
-    const source = await s.source({ name: 'external', data_credentials_id: credentialId, source_config: { streams: ['errors'] } });
+    const source = await s.source({
+      name: 'external',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+    });
     const run = await s.runtime.store.runs.create({ source_id: source.id, trigger: 'cli' });
-    const snapshots = await readUntil(`/api/runs/${run.id}/events`, (ms) => ms.filter((m) => m.event === 'snapshot').length >= 2);
-    expect(snapshots.filter((m) => m.event === 'snapshot')[0]!.data).toMatchObject({ type: 'snapshot', run: { id: run.id, status: 'running', live: false } });
+    const snapshots = await readUntil(
+      `/api/runs/${run.id}/events`,
+      (ms) => ms.filter((m) => m.event === 'snapshot').length >= 2,
+    );
+    expect(snapshots.filter((m) => m.event === 'snapshot')[0]!.data).toMatchObject({
+      type: 'snapshot',
+      run: { id: run.id, status: 'running', live: false },
+    });
     const res = await events(`/api/runs/${run.id}/events`);
     const reading = readSse(res);
     await s.runtime.store.runs.finish(run.id, { status: 'succeeded' });

@@ -9,15 +9,36 @@ import { reduceRunEvents } from '../../src/server/runs/live-state.js';
  * an older snagsync, nameless projects). The same rule is mirrored in static/app.js (checked in the browser tests).
  */
 let seq = 0;
-const ev = (body: RunEventBody): RunEvent => ({ ...body, runId: 'run_x', seq: ++seq, at: '2026-01-15T00:00:00.000Z' }) as RunEvent;
+const ev = (body: RunEventBody): RunEvent =>
+  ({ ...body, runId: 'run_x', seq: ++seq, at: '2026-01-15T00:00:00.000Z' }) as RunEvent;
 
 describe('the live view of a run', () => {
   it('shows the names stream-start gave, on rows, warnings and errors; the id where none came', () => {
     const state = reduceRunEvents([
-      ev({ type: 'stream-start', stream: 'errors', partition: 'project:p1', partitionLabel: 'Checkout <Web> (Acme)', mode: 'incremental', resumed: false }),
+      ev({
+        type: 'stream-start',
+        stream: 'errors',
+        partition: 'project:p1',
+        partitionLabel: 'Checkout <Web> (Acme)',
+        mode: 'incremental',
+        resumed: false,
+      }),
       ev({ type: 'warning', stream: 'errors', partition: 'project:p1', code: 'unsorted', message: 'read unsorted' }),
       ev({ type: 'page', stream: 'events', partition: 'project:p1', records: 30, recordsRead: 30, pages: 1 }),
-      ev({ type: 'stream-done', stream: 'errors', partition: 'project:p1', outcome: 'failed', recordsRead: 0, recordsWritten: 0, pages: 0, requests: 3, retries: 2, waitMs: 0, durationMs: 10, message: 'Bugsnag failed' }),
+      ev({
+        type: 'stream-done',
+        stream: 'errors',
+        partition: 'project:p1',
+        outcome: 'failed',
+        recordsRead: 0,
+        recordsWritten: 0,
+        pages: 0,
+        requests: 3,
+        retries: 2,
+        waitMs: 0,
+        durationMs: 10,
+        message: 'Bugsnag failed',
+      }),
       ev({ type: 'stream-start', stream: 'errors', partition: 'project:p2', mode: 'incremental', resumed: false }),
     ]);
     expect(state.streams.map((r) => [r.key, r.label])).toEqual([

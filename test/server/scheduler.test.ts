@@ -32,8 +32,19 @@ describe('the embedded scheduler', () => {
     expect(s.app.snag.scheduler.enabled).toBe(true);
     const credentialId = await s.credential(sim);
     const started = new Promise<TrackedRun>((resolve) => s.app.snag.runs.onStart(resolve));
-    const paused = await s.source({ name: 'paused', data_credentials_id: credentialId, source_config: { streams: ['errors'] }, poll_schedule: 'hourly', status: 'PAUSED' });
-    const due = await s.source({ name: 'due', data_credentials_id: credentialId, source_config: { streams: ['errors'] }, poll_schedule: 'hourly' });
+    const paused = await s.source({
+      name: 'paused',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+      poll_schedule: 'hourly',
+      status: 'PAUSED',
+    });
+    const due = await s.source({
+      name: 'due',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+      poll_schedule: 'hourly',
+    });
     const run = await started;
     expect(run.trigger).toBe('schedule');
     expect(run.handle.sourceId).toBe(due.id);

@@ -43,7 +43,8 @@ function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ child, info: JSON.parse(out.slice(0, nl)) as Record<string, string | null>, stderr: () => stderr });
+      if (nl >= 0)
+        resolve({ child, info: JSON.parse(out.slice(0, nl)) as Record<string, string | null>, stderr: () => stderr });
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
@@ -88,24 +89,43 @@ describe('snagsync serve', () => {
   it('takes the key from SNAGSYNC_SERVER_KEY, and refuses a weak one', async () => {
     const s = await serve([], { SNAGSYNC_SERVER_KEY: 'an-env-key-long-enough-123' });
     expect(s.info).toMatchObject({ key_source: 'env', key_file: null });
-    const ok = await fetch(`${s.info.url}/api/data_credentials`, { headers: { 'x-snagsync-key': 'an-env-key-long-enough-123' } });
+    const ok = await fetch(`${s.info.url}/api/data_credentials`, {
+      headers: { 'x-snagsync-key': 'an-env-key-long-enough-123' },
+    });
     expect(ok.status).toBe(200);
     await stop(s);
-    const weak = await runCli(['serve', '--port', '0'], { env: { SNAGSYNC_HOME: home.dir, SNAGSYNC_SERVER_KEY: 'short' } });
+    const weak = await runCli(['serve', '--port', '0'], {
+      env: { SNAGSYNC_HOME: home.dir, SNAGSYNC_SERVER_KEY: 'short' },
+    });
     expect(weak.code).toBe(3);
     expect(weak.stderr).toContain('too weak');
     expect(weak.stderr).not.toContain('short\n');
   });
 
   it('refuses a non-loopback address without TLS, and without a key set beforehand', async () => {
-    const plain = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { env: { SNAGSYNC_HOME: home.dir, SNAGSYNC_SERVER_KEY: 'an-env-key-long-enough-123' } });
+    const plain = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], {
+      env: { SNAGSYNC_HOME: home.dir, SNAGSYNC_SERVER_KEY: 'an-env-key-long-enough-123' },
+    });
     expect(plain.code).toBe(3);
     expect(plain.stderr).toMatch(/Refusing to listen on 0\.0\.0\.0 without TLS/);
     expect(plain.stderr).toMatch(/--tls-cert/);
     writeFileSync(join(home.dir, 'c.pem'), 'x');
-    const noKey = await runCli(['serve', '--host', '0.0.0.0', '--port', '0', '--tls-cert', join(home.dir, 'c.pem'), '--tls-key', join(home.dir, 'c.pem')], {
-      env: { SNAGSYNC_HOME: home.dir, SNAGSYNC_SERVER_KEY: '' },
-    });
+    const noKey = await runCli(
+      [
+        'serve',
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '0',
+        '--tls-cert',
+        join(home.dir, 'c.pem'),
+        '--tls-key',
+        join(home.dir, 'c.pem'),
+      ],
+      {
+        env: { SNAGSYNC_HOME: home.dir, SNAGSYNC_SERVER_KEY: '' },
+      },
+    );
     expect(noKey.code).toBe(3);
     expect(noKey.stderr).toMatch(/No server key: SNAGSYNC_SERVER_KEY is not set/);
     const half = await runCli(['serve', '--tls-cert', 'x.pem'], { env: { SNAGSYNC_HOME: home.dir } });
@@ -115,10 +135,30 @@ describe('snagsync serve', () => {
   });
 
   it('serves HTTPS with --tls-cert/--tls-key; the session cookie is then Secure', async () => {
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-keyout', join(home.dir, 'key.pem'), '-out', join(home.dir, 'cert.pem')], { stdio: 'ignore' });
-    if (made.status !== 0) return void process.stderr.write('[snagsync tests] openssl missing: TLS serve test skipped\n');
-    const s = await serve(['--tls-cert', join(home.dir, 'cert.pem'), '--tls-key', join(home.dir, 'key.pem')], { SNAGSYNC_SERVER_KEY: 'an-env-key-long-enough-123' });
+    const made = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(home.dir, 'key.pem'),
+        '-out',
+        join(home.dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    if (made.status !== 0)
+      return void process.stderr.write('[snagsync tests] openssl missing: TLS serve test skipped\n');
+    const s = await serve(['--tls-cert', join(home.dir, 'cert.pem'), '--tls-key', join(home.dir, 'key.pem')], {
+      SNAGSYNC_SERVER_KEY: 'an-env-key-long-enough-123',
+    });
     expect(s.info.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
       // A throwaway self-signed certificate: not verified in this test only.

@@ -17,7 +17,16 @@ import { keyHeaders, TEST_KEY } from './helpers.js';
 export const ANCHOR = '2026-01-15T00:00:00Z';
 
 export function startSim(options: SimulatorOptions = {}): Promise<Simulator> {
-  return startSimulator({ anchor: ANCHOR, rateLimit: 1_000_000, orgs: 1, projects: 2, errors: 3, events: 40, releases: 2, ...options });
+  return startSimulator({
+    anchor: ANCHOR,
+    rateLimit: 1_000_000,
+    orgs: 1,
+    projects: 2,
+    errors: 3,
+    events: 40,
+    releases: 2,
+    ...options,
+  });
 }
 
 export interface SourcesServer {
@@ -29,13 +38,17 @@ export interface SourcesServer {
   /** Creates a credential for the simulator's admin token (verified); returns its id. */
   credential(sim: Simulator, name?: string): Promise<string>;
   /** Creates a source through the API; returns the resource. */
-  source(body: Record<string, unknown>): Promise<{ id: string; name: string; destination: string } & Record<string, unknown>>;
+  source(
+    body: Record<string, unknown>,
+  ): Promise<{ id: string; name: string; destination: string } & Record<string, unknown>>;
   /** Starts a run through the API and waits until it has ended; returns the run id. */
   runToEnd(sourceId: string): Promise<string>;
   cleanup(): Promise<void>;
 }
 
-export async function sourcesServer(options: Partial<BuildServerOptions> & { env?: NodeJS.ProcessEnv } = {}): Promise<SourcesServer> {
+export async function sourcesServer(
+  options: Partial<BuildServerOptions> & { env?: NodeJS.ProcessEnv } = {},
+): Promise<SourcesServer> {
   const t = tempDir('snagsync-sources-');
   const { env, ...rest } = options;
   const runtime = openRuntime({ home: t.dir, env: { SNAGSYNC_RETRY_BASE_MS: '20', ...env } });
@@ -46,9 +59,20 @@ export async function sourcesServer(options: Partial<BuildServerOptions> & { env
       cb();
     },
   });
-  const app = await buildServer({ runtime, apiKey: TEST_KEY, logger: createLogger(sink, 'debug'), verify: { logger: false, timeoutMs: 5000 }, ...rest });
+  const app = await buildServer({
+    runtime,
+    apiKey: TEST_KEY,
+    logger: createLogger(sink, 'debug'),
+    verify: { logger: false, timeoutMs: 5000 },
+    ...rest,
+  });
   const api: SourcesServer['api'] = (method, url, payload) =>
-    app.inject({ method, url, headers: keyHeaders(), ...(payload !== undefined ? { payload: payload as object } : {}) });
+    app.inject({
+      method,
+      url,
+      headers: keyHeaders(),
+      ...(payload !== undefined ? { payload: payload as object } : {}),
+    });
   return {
     app,
     runtime,
@@ -57,7 +81,10 @@ export async function sourcesServer(options: Partial<BuildServerOptions> & { env
     api,
     credential: async (sim, name = 'sim admin') => {
       const admin = sim.tokens.find((x) => x.role === 'admin')!;
-      const res = await api('POST', '/api/data_credentials', { name, credentials: { auth_token: admin.token, host: sim.url } });
+      const res = await api('POST', '/api/data_credentials', {
+        name,
+        credentials: { auth_token: admin.token, host: sim.url },
+      });
       if (res.statusCode !== 201) throw new Error(`credential: ${res.statusCode} ${res.body}`);
       return (res.json() as { id: string }).id;
     },

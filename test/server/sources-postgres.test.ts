@@ -22,7 +22,10 @@ describe('the source wizard and a PostgreSQL destination', () => {
   });
 
   it('takes a PostgreSQL URL typed into the path field as the destination', () => {
-    const values = { ...wizardValuesFromSource(source, '/home/u/.snagsync'), destination_path: 'postgresql://loader@db2/bugsnag' };
+    const values = {
+      ...wizardValuesFromSource(source, '/home/u/.snagsync'),
+      destination_path: 'postgresql://loader@db2/bugsnag',
+    };
     expect(sourceRequestFromWizard(values, true).input.destination).toBe('postgresql://loader@db2/bugsnag');
   });
 });
@@ -37,11 +40,18 @@ describe('the data sources API and a PostgreSQL destination', () => {
       const url = 'postgres://loader:api-secret-pw@127.0.0.1:5432/test?schema=api_kept';
       const created = await s.source({ name: 'pg api', data_credentials_id: credentialId, destination: url });
       expect(created.destination).toBe('postgres://loader:[REDACTED]@127.0.0.1:5432/test?schema=api_kept');
-      const put = await s.api('PUT', `/api/data_sources/${created.id}`, { name: 'pg api 2', destination: created.destination });
+      const put = await s.api('PUT', `/api/data_sources/${created.id}`, {
+        name: 'pg api 2',
+        destination: created.destination,
+      });
       expect(put.statusCode, put.body).toBe(200);
       expect(put.body).not.toContain('api-secret-pw');
       expect((await s.runtime.store.sources.get(created.id))?.destination).toBe(url);
-      const refused = await s.api('POST', '/api/data_sources', { name: 'pg api 3', data_credentials_id: credentialId, destination: created.destination });
+      const refused = await s.api('POST', '/api/data_sources', {
+        name: 'pg api 3',
+        data_credentials_id: credentialId,
+        destination: created.destination,
+      });
       expect(refused.statusCode).toBe(400);
       expect(JSON.parse(refused.body)).toMatchObject({ error: 'config', field: 'destination' });
     } finally {

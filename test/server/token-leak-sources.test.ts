@@ -33,9 +33,24 @@ describe('no secret leaves the server (sources, runs, overview)', () => {
       return r;
     };
     const credentialId = await s.credential(sim);
-    const src = (await keep(s.api('POST', '/api/data_sources', { name: 'leak', data_credentials_id: credentialId, source_config: { streams: ['errors', 'events'] } }))).body;
+    const src = (
+      await keep(
+        s.api('POST', '/api/data_sources', {
+          name: 'leak',
+          data_credentials_id: credentialId,
+          source_config: { streams: ['errors', 'events'] },
+        }),
+      )
+    ).body;
     const id = (JSON.parse(src) as { id: string }).id;
-    await keep(s.api('POST', '/api/data_sources', { name: admin, data_credentials_id: admin, destination: admin, source_config: { streams: [admin] } }));
+    await keep(
+      s.api('POST', '/api/data_sources', {
+        name: admin,
+        data_credentials_id: admin,
+        destination: admin,
+        source_config: { streams: [admin] },
+      }),
+    );
     await keep(s.api('POST', '/api/data_sources/preview', { data_credentials_id: credentialId, stream: 'events' }));
     await keep(s.api('POST', `/api/data_sources/${id}/preview`, { stream: 'errors' }));
     const started = await keep(s.api('POST', `/api/data_sources/${id}/runs`));
@@ -57,13 +72,22 @@ describe('no secret leaves the server (sources, runs, overview)', () => {
       sim.restoreToken(admin);
     }
     const b = await login(s.app);
-    for (const url of ['/', '/sources', `/sources/${id}`, '/sources/new', `/sources/${id}/edit`, '/runs', `/runs/${runId}`]) {
+    for (const url of [
+      '/',
+      '/sources',
+      `/sources/${id}`,
+      '/sources/new',
+      `/sources/${id}/edit`,
+      '/runs',
+      `/runs/${runId}`,
+    ]) {
       await keep(s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie } }));
     }
     const everything = [...seen, ...s.logs].join('\n');
     expect(seen.length).toBeGreaterThan(15);
     expect(s.logs.some((l) => l.includes('run finished'))).toBe(true);
-    for (const [what, secret] of Object.entries({ admin, serverKey: TEST_KEY })) expect(everything.includes(secret), `${what} leaked`).toBe(false);
+    for (const [what, secret] of Object.entries({ admin, serverKey: TEST_KEY }))
+      expect(everything.includes(secret), `${what} leaked`).toBe(false);
     expect(everything).toContain(`…${admin.slice(-4)}`);
   });
 });

@@ -36,11 +36,19 @@ describe('no secret leaves the server', () => {
       s.app.inject({ method, url, headers: keyHeaders(), ...(payload ? { payload } : {}) }).then(keep);
 
     // API: good, prefixed, wrong, project key, unreachable host, invalid input holding a token.
-    const created = (await api('POST', '/api/data_credentials', { name: 'a', credentials: { auth_token: admin, host: sim.url } })).json() as { id: string };
-    await api('POST', '/api/data_credentials', { name: 'b', credentials: { auth_token: `Bearer ${member}`, host: sim.url } });
+    const created = (
+      await api('POST', '/api/data_credentials', { name: 'a', credentials: { auth_token: admin, host: sim.url } })
+    ).json() as { id: string };
+    await api('POST', '/api/data_credentials', {
+      name: 'b',
+      credentials: { auth_token: `Bearer ${member}`, host: sim.url },
+    });
     await api('POST', '/api/data_credentials', { name: 'c', credentials: { auth_token: wrong, host: sim.url } });
     await api('POST', '/api/data_credentials', { name: 'd', credentials: { auth_token: project, host: sim.url } });
-    await api('POST', '/api/data_credentials', { name: 'e', credentials: { auth_token: admin, host: await closedPort() } });
+    await api('POST', '/api/data_credentials', {
+      name: 'e',
+      credentials: { auth_token: admin, host: await closedPort() },
+    });
     await api('POST', '/api/data_credentials', { name: '', bogus: 1, credentials: { auth_token: admin, nope: 2 } });
     await api('POST', '/api/data_credentials', { name: 'a', credentials: { auth_token: admin, host: sim.url } }); // 409
     await api('PUT', `/api/data_credentials/${created.id}`, { credentials: { auth_token: wrong } });
@@ -57,10 +65,36 @@ describe('no secret leaves the server', () => {
     const b = await login(s.app);
     const page = (url: string) => s.app.inject({ method: 'GET', url, headers: { cookie: b.cookie } }).then(keep);
     for (const mode of ['page', 'fetch'] as const) {
-      keep(await postForm(s.app, b, '/credentials', { name: `p-${mode}`, token: admin, host: 'custom', host_custom: sim.url }, mode));
-      keep(await postForm(s.app, b, '/credentials', { name: `q-${mode}`, token: wrong, host: 'custom', host_custom: sim.url }, mode));
-      keep(await postForm(s.app, b, '/credentials', { name: `r-${mode}`, token: project, host: 'custom', host_custom: sim.url }, mode));
-      keep(await postForm(s.app, b, '/credentials', { name: '', token: member, host: 'custom', host_custom: '' }, mode));
+      keep(
+        await postForm(
+          s.app,
+          b,
+          '/credentials',
+          { name: `p-${mode}`, token: admin, host: 'custom', host_custom: sim.url },
+          mode,
+        ),
+      );
+      keep(
+        await postForm(
+          s.app,
+          b,
+          '/credentials',
+          { name: `q-${mode}`, token: wrong, host: 'custom', host_custom: sim.url },
+          mode,
+        ),
+      );
+      keep(
+        await postForm(
+          s.app,
+          b,
+          '/credentials',
+          { name: `r-${mode}`, token: project, host: 'custom', host_custom: sim.url },
+          mode,
+        ),
+      );
+      keep(
+        await postForm(s.app, b, '/credentials', { name: '', token: member, host: 'custom', host_custom: '' }, mode),
+      );
       keep(await postForm(s.app, b, `/credentials/${created.id}/token`, { token: wrong }, mode));
       keep(await postForm(s.app, b, `/credentials/${created.id}/test`, {}, mode));
     }

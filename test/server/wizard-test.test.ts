@@ -24,7 +24,8 @@ afterAll(async () => {
 /** As a browser posts the form: checkboxes repeat their key; app.js asks for JSON. */
 function post(fields: Record<string, string | string[]>, mode: 'page' | 'fetch' = 'page') {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: b.csrf, ...fields } : fields)) for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
+  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: b.csrf, ...fields } : fields))
+    for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie };
   if (mode === 'fetch') Object.assign(headers, { accept: 'application/json', 'x-csrf-token': b.csrf });
   return s.app.inject({ method: 'POST', url: '/sources', headers, payload: params.toString() });

@@ -43,7 +43,9 @@ describe('401', () => {
   it('accepts ?auth_token= and the token scheme in any case', async () => {
     const t = token('admin').token;
     expect((await fetch(`${sim.url}/user/organizations?auth_token=${t}`)).status).toBe(200);
-    expect((await fetch(`${sim.url}/user/organizations`, { headers: { Authorization: `TOKEN ${t}` } })).status).toBe(200);
+    expect((await fetch(`${sim.url}/user/organizations`, { headers: { Authorization: `TOKEN ${t}` } })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -57,7 +59,9 @@ describe('what each token reaches', () => {
       expect(r.headers.get('x-total-count')).toBeNull();
     }
     expect(token('multi-org').organizations.length).toBe(2);
-    expect((await api(sim, token('multi-org').token).get<Row[]>('/user/organizations?admin=true')).body.map((o) => o.id)).toEqual(token('multi-org').admin_organizations);
+    expect(
+      (await api(sim, token('multi-org').token).get<Row[]>('/user/organizations?admin=true')).body.map((o) => o.id),
+    ).toEqual(token('multi-org').admin_organizations);
   });
 
   it('answers 404 (never 403) for organizations, projects and records a token cannot reach', async () => {
@@ -76,14 +80,16 @@ describe('what each token reaches', () => {
     const ev = (await admin.get<Row[]>(`/projects/${hidden}/events?per_page=1`)).body[0]!;
     expect((await member.get(`/events/${String(ev.id)}`)).status).toBe(404);
     // The member's organization project list leaves it out.
-    const listed = (await member.get<Row[]>(`/organizations/${token('member').organizations[0]}/projects`)).body.map((p) => p.id);
+    const listed = (await member.get<Row[]>(`/organizations/${token('member').organizations[0]}/projects`)).body.map(
+      (p) => p.id,
+    );
     expect(listed).not.toContain(hidden);
     // Made-up and malformed ids.
     expect((await admin.get('/projects/5f0000000000000000000000')).body).toEqual({ errors: ['Project not found'] });
     expect((await admin.get('/projects/not-an-id/errors')).status).toBe(404);
   });
 
-  it('answers 403 with Bugsnag\'s message on org-admin-only lists for a plain member', async () => {
+  it("answers 403 with Bugsnag's message on org-admin-only lists for a plain member", async () => {
     const member = api(sim, token('member').token);
     const org = token('member').organizations[0]!;
     for (const path of [`/organizations/${org}/collaborators`, `/organizations/${org}/teams`]) {
@@ -91,7 +97,9 @@ describe('what each token reaches', () => {
       expect(r.status).toBe(403);
       expect(r.body).toEqual({ errors: ['Organization Administrator role required'] });
     }
-    expect((await member.get(`/projects/${sim.info().organizations[0]!.projects[0]!.id}/collaborators`)).status).toBe(200);
+    expect((await member.get(`/projects/${sim.info().organizations[0]!.projects[0]!.id}/collaborators`)).status).toBe(
+      200,
+    );
     expect((await api(sim, token('admin').token).get(`/organizations/${org}/teams`)).status).toBe(200);
   });
 
@@ -106,7 +114,7 @@ describe('what each token reaches', () => {
 });
 
 describe('routing', () => {
-  it('answers unrouted paths with Rails\' 404 envelope, even without a token', async () => {
+  it("answers unrouted paths with Rails' 404 envelope, even without a token", async () => {
     for (const headers of [{}, { Authorization: `token ${token('admin').token}` }] as Array<Record<string, string>>) {
       const r = await fetch(`${sim.url}/no/such/path`, { headers });
       expect(r.status).toBe(404);
@@ -120,9 +128,13 @@ describe('routing', () => {
 
   it('serves v2 without X-Version but counts those requests', async () => {
     sim.resetStats();
-    const r = await fetch(`${sim.url}/user/organizations`, { headers: { Authorization: `token ${token('admin').token}` } });
+    const r = await fetch(`${sim.url}/user/organizations`, {
+      headers: { Authorization: `token ${token('admin').token}` },
+    });
     expect(r.status).toBe(200);
-    await fetch(`${sim.url}/user/organizations`, { headers: { Authorization: `token ${token('admin').token}`, Accept: 'application/json; version=2' } });
+    await fetch(`${sim.url}/user/organizations`, {
+      headers: { Authorization: `token ${token('admin').token}`, Accept: 'application/json; version=2' },
+    });
     expect(sim.stats().withoutVersion).toBe(1);
   });
 });

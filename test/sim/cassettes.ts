@@ -14,7 +14,7 @@ export interface Recorded {
 export function loadCassettes(): Recorded[] {
   return recordedExchanges().map((it) => {
     const u = new URL(it.uri);
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = it.body ? JSON.parse(it.body) : undefined;
     } catch {

@@ -41,7 +41,8 @@ const write = (run: Entry['run']): Entry => ({ kind: 'write', run });
 /** Lenient models accept `{}`, so each row also has to carry the fields that make it what it claims to be. */
 function rows(list: readonly unknown[], ...fields: string[]): void {
   expect(list.length, 'rows').toBeGreaterThan(0);
-  for (const r of list as Row[]) for (const f of fields) expect(r[f], `${f} in ${JSON.stringify(r).slice(0, 200)}`).toBeDefined();
+  for (const r of list as Row[])
+    for (const f of fields) expect(r[f], `${f} in ${JSON.stringify(r).slice(0, 200)}`).toBeDefined();
 }
 function one(value: unknown, ...fields: string[]): void {
   expect(value).toBeTruthy();
@@ -90,15 +91,27 @@ const CALLS: Record<string, Entry> = {
 
   'events.list': read(async (c, id) => {
     rows((await c.events.list(id.project).first()).items, 'id', 'received_at', 'error_id');
-    rows((await c.events.list(id.project, { fullReports: true, direction: 'asc', since: '7d' }).first()).items, 'id', 'exceptions', 'device');
+    rows(
+      (await c.events.list(id.project, { fullReports: true, direction: 'asc', since: '7d' }).first()).items,
+      'id',
+      'exceptions',
+      'device',
+    );
   }),
-  'events.listForError': read(async (c, id) => rows(await c.events.listForError(id.project, id.error).all(), 'id', 'error_id')),
+  'events.listForError': read(async (c, id) =>
+    rows(await c.events.listForError(id.project, id.error).all(), 'id', 'error_id'),
+  ),
   'events.get': read(async (c, id) => one(await c.events.get(id.project, id.event), 'id', 'exceptions', 'app')),
   'events.latest': read(async (c, id) => one(await c.events.latest(id.error), 'id', 'exceptions')),
 
   'releases.list': read(async (c, id) => {
     rows(await c.releases.list(id.project).all(), 'id', 'release_time', 'app_version');
-    rows(await c.releases.list(id.project, { releaseStage: 'production', sort: 'percent_of_sessions', base: new Date() }).all(), 'id');
+    rows(
+      await c.releases
+        .list(id.project, { releaseStage: 'production', sort: 'percent_of_sessions', base: new Date() })
+        .all(),
+      'id',
+    );
   }),
   'releases.get': read(async (c, id) => one(await c.releases.get(id.project, id.release), 'id', 'release_time')),
 
@@ -107,14 +120,20 @@ const CALLS: Record<string, Entry> = {
     await c.releaseGroups.list(id.project, { releaseStageName: 'production', topOnly: true, visibleOnly: true }).all();
   }),
   'releaseGroups.get': read(async (c, id) => one(await c.releaseGroups.get(id.group), 'id', 'release_stage_name')),
-  'releaseGroups.releases': read(async (c, id) => rows(await c.releaseGroups.releases(id.group).all(), 'id', 'release_time')),
+  'releaseGroups.releases': read(async (c, id) =>
+    rows(await c.releaseGroups.releases(id.group).all(), 'id', 'release_time'),
+  ),
 
   'collaborators.listForOrganization': read(async (c, id) => {
     rows(await c.collaborators.listForOrganization(id.org).all(), 'id', 'email');
     await c.collaborators.listForOrganization(id.org, { q: 'a' }).all();
   }),
-  'collaborators.getForOrganization': read(async (c, id) => one(await c.collaborators.getForOrganization(id.org, id.orgCollaborator), 'id', 'email')),
-  'collaborators.listForProject': read(async (c, id) => rows(await c.collaborators.listForProject(id.project).all(), 'id', 'email')),
+  'collaborators.getForOrganization': read(async (c, id) =>
+    one(await c.collaborators.getForOrganization(id.org, id.orgCollaborator), 'id', 'email'),
+  ),
+  'collaborators.listForProject': read(async (c, id) =>
+    rows(await c.collaborators.listForProject(id.project).all(), 'id', 'email'),
+  ),
   'collaborators.getForProject': read(async (c, id) =>
     one(await c.collaborators.getForProject(id.project, id.projectCollaborator), 'id', 'email'),
   ),
@@ -133,17 +152,36 @@ const CALLS: Record<string, Entry> = {
     one(await c.comments.get(created.id), 'id');
   }),
 
-  'eventFields.list': read(async (c, id) => rows(await c.eventFields.list(id.project).all(), 'display_id', 'filter_options')),
-  'traceFields.list': read(async (c, id) => rows(await c.traceFields.list(id.project).all(), 'display_id', 'field_type')),
+  'eventFields.list': read(async (c, id) =>
+    rows(await c.eventFields.list(id.project).all(), 'display_id', 'filter_options'),
+  ),
+  'traceFields.list': read(async (c, id) =>
+    rows(await c.traceFields.list(id.project).all(), 'display_id', 'field_type'),
+  ),
 
   'pivots.list': read(async (c, id) => {
     rows(await c.pivots.list(id.project).all(), 'event_field_display_id', 'name', 'cardinality');
-    rows(await c.pivots.list(id.project, { summarySize: 3, pivots: ['app.release_stage'], filters: { 'event.since': '7d' } }).all(), 'event_field_display_id');
+    rows(
+      await c.pivots
+        .list(id.project, { summarySize: 3, pivots: ['app.release_stage'], filters: { 'event.since': '7d' } })
+        .all(),
+      'event_field_display_id',
+    );
   }),
   'pivots.values': read(async (c, id) => {
     const fields = ['event_field_value', 'events', 'proportion', 'first_seen', 'last_seen', 'fields'];
     rows(await c.pivots.values(id.project, 'app.release_stage').all(), ...fields);
-    rows(await c.pivots.values(id.project, 'user.email', { perPage: 5, sort: 'unsorted', base: new Date(), filters: { 'event.since': '30d' } }).all(), ...fields);
+    rows(
+      await c.pivots
+        .values(id.project, 'user.email', {
+          perPage: 5,
+          sort: 'unsorted',
+          base: new Date(),
+          filters: { 'event.since': '30d' },
+        })
+        .all(),
+      ...fields,
+    );
   }),
 
   'savedSearches.list': read(async (c, id) => {
@@ -151,7 +189,9 @@ const CALLS: Record<string, Entry> = {
     rows(await c.savedSearches.list(id.project, { shared: true }).all(), 'id');
   }),
   'savedSearches.get': read(async (c, id) => one(await c.savedSearches.get(id.search), 'id', 'name')),
-  'savedSearches.usageSummary': read(async (c, id) => one(await c.savedSearches.usageSummary(id.search), 'project_notifications_count')),
+  'savedSearches.usageSummary': read(async (c, id) =>
+    one(await c.savedSearches.usageSummary(id.search), 'project_notifications_count'),
+  ),
 
   'integrations.supported': read(async (c) => rows(await c.integrations.supported().all(), 'key', 'name')),
 
@@ -161,7 +201,9 @@ const CALLS: Record<string, Entry> = {
     // The spec's path answers, so the client never needs its fallback to `/trend`.
     expect(c.trends.pathInUse).toBe('trends');
   }),
-  'trends.forError': read(async (c, id) => rows(await c.trends.forError(id.project, id.error, { bucketsCount: 3 }), 'events_count')),
+  'trends.forError': read(async (c, id) =>
+    rows(await c.trends.forError(id.project, id.error, { bucketsCount: 3 }), 'events_count'),
+  ),
 
   'stability.trend': read(async (c, id, sim) => {
     one(await c.stability.trend(id.project), 'project_id', 'timeline_points');
@@ -174,8 +216,20 @@ const CALLS: Record<string, Entry> = {
 
   // A POST that only reads (docs/bugsnag-api.md §2.13), so it sits with the reads.
   'eventDataRequests.create': read(async (c, id) => {
-    one(await c.eventDataRequests.create(id.project, { filters: { 'event.since': '7d' } }), 'id', 'status', 'created_at');
-    one(await c.eventDataRequests.create({ organizationId: id.org }, { filters: { 'event.since': '1d' }, reportType: 'gdpr' }), 'id', 'report_type');
+    one(
+      await c.eventDataRequests.create(id.project, { filters: { 'event.since': '7d' } }),
+      'id',
+      'status',
+      'created_at',
+    );
+    one(
+      await c.eventDataRequests.create(
+        { organizationId: id.org },
+        { filters: { 'event.since': '1d' }, reportType: 'gdpr' },
+      ),
+      'id',
+      'report_type',
+    );
   }),
   'eventDataRequests.get': read(async (c, id) => {
     const created = await c.eventDataRequests.create({ projectId: id.project }, { filters: { 'event.since': '1d' } });
@@ -183,7 +237,13 @@ const CALLS: Record<string, Entry> = {
   }),
   'eventDataRequests.waitUntilComplete': read(async (c, id) => {
     const created = await c.eventDataRequests.create(id.project, { filters: { 'event.since': '1d' } });
-    one(await c.eventDataRequests.waitUntilComplete(id.project, created.id, { initialDelayMs: 20 }), 'url', 'total', 'completed_at', 'expires_at');
+    one(
+      await c.eventDataRequests.waitUntilComplete(id.project, created.id, { initialDelayMs: 20 }),
+      'url',
+      'total',
+      'completed_at',
+      'expires_at',
+    );
   }),
   'eventDataRequests.download': read(async (c, id, sim) => {
     const created = await c.eventDataRequests.create(id.project, { filters: { 'event.since': '1d' } });
@@ -209,8 +269,19 @@ const CALLS: Record<string, Entry> = {
  */
 const NOT_RESOURCES = new Set(['baseUrl', 'origin', 'host']);
 const PLUMBING = new Set([
-  'constructor', 'stats', 'resetStats', 'rateLimitState', 'now', 'toJSON',
-  'get', 'getOptional', 'getArray', 'paginate', 'write', 'request', 'list',
+  'constructor',
+  'stats',
+  'resetStats',
+  'rateLimitState',
+  'now',
+  'toJSON',
+  'get',
+  'getOptional',
+  'getArray',
+  'paginate',
+  'write',
+  'request',
+  'list',
 ]);
 
 /** `resource.method` for every function-valued member of every resource object of a client. */
@@ -240,10 +311,17 @@ beforeAll(async () => {
   // The default anchor (today), so that the relative windows below (`7d`, `30d`) hold data.
   sim = await start({ seed: 5, events: 2000, errors: 40, edrPrepareMs: 100 });
   const admin = sim.tokens.find((t) => t.role === 'admin')!;
-  client = createBugsnagClient({ token: admin.token, host: sim.url, logger: false, retry: { retries: 0, rateLimitRetries: 0 } });
+  client = createBugsnagClient({
+    token: admin.token,
+    host: sim.url,
+    logger: false,
+    retry: { retries: 0, rateLimitRetries: 0 },
+  });
   // Ids come from a plain fetch so that no client method is exercised before its own row.
   const get = async (path: string) => {
-    const r = await fetch(`${sim.url}${path}`, { headers: { Authorization: `token ${admin.token}`, 'X-Version': '2' } });
+    const r = await fetch(`${sim.url}${path}`, {
+      headers: { Authorization: `token ${admin.token}`, 'X-Version': '2' },
+    });
     expect(r.status, path).toBe(200);
     return (await r.json()) as Row[];
   };
@@ -274,8 +352,14 @@ describe('the simulator answers every method of the real client', () => {
     const { methods, strays } = clientMethods(client);
     expect(strays, 'client members that are neither resources nor known plumbing').toEqual([]);
     expect(methods.length).toBeGreaterThan(30);
-    expect(methods.filter((m) => !(m in CALLS)), 'client methods missing from the table').toEqual([]);
-    expect(Object.keys(CALLS).filter((m) => !methods.includes(m)), 'rows for methods the client no longer has').toEqual([]);
+    expect(
+      methods.filter((m) => !(m in CALLS)),
+      'client methods missing from the table',
+    ).toEqual([]);
+    expect(
+      Object.keys(CALLS).filter((m) => !methods.includes(m)),
+      'rows for methods the client no longer has',
+    ).toEqual([]);
   });
 
   // Reads first, so that the writes' changes never decide whether a read finds data.

@@ -15,7 +15,10 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 const control = async (method: string, path: string, body?: unknown) => {
-  const r = await fetch(`${sim.url}/__sim${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(`${sim.url}/__sim${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json()) as Row };
 };
 
@@ -58,7 +61,7 @@ describe('control endpoints', () => {
 
   it('POST /__sim/events adds events now: newest first, for one error if asked', async () => {
     const admin = api(sim);
-    const errorId = ((await admin.get<Row[]>(`/projects/${project}/errors?per_page=1`)).body[0]!.id) as string;
+    const errorId = (await admin.get<Row[]>(`/projects/${project}/errors?per_page=1`)).body[0]!.id as string;
     const before = (await admin.get<Row>(`/projects/${project}/errors/${errorId}`)).body;
     const r = await control('POST', '/events', { project_id: project, error_id: errorId, count: 3 });
     expect(r.status).toBe(200);

@@ -54,10 +54,13 @@ describe('determinism', () => {
     try {
       expect(a.tokens[0]!.token).not.toBe(b.tokens[0]!.token);
       expect(a.tokens[0]!.organizations).not.toEqual(b.tokens[0]!.organizations);
-      const first = async (s: Simulator) => (await api(s).get<Row[]>(`/projects/${s.info().organizations[0]!.projects[0]!.id}/events?per_page=1`)).body[0]!;
+      const first = async (s: Simulator) =>
+        (await api(s).get<Row[]>(`/projects/${s.info().organizations[0]!.projects[0]!.id}/events?per_page=1`)).body[0]!;
       const [ea, ec] = [await first(a), await first(c)];
       expect(ea.id).toBe(ec.id);
-      expect(Date.parse(String(ec.received_at)) - Date.parse(String(ea.received_at))).toBe(Date.parse('2026-02-26T00:00:00Z') - Date.parse(ANCHOR));
+      expect(Date.parse(String(ec.received_at)) - Date.parse(String(ea.received_at))).toBe(
+        Date.parse('2026-02-26T00:00:00Z') - Date.parse(ANCHOR),
+      );
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }
@@ -79,7 +82,9 @@ describe('scale', () => {
       const page = await c.get<Row[]>(deep);
       expect(page.body).toHaveLength(30);
       expect(Date.parse(String(page.body[0]!.received_at))).toBeLessThanOrEqual(oldest + 30_000 * 1000);
-      const errors = await c.get(`/projects/${p}/errors?per_page=100&filters[event.since][][type]=eq&filters[event.since][][value]=1d`);
+      const errors = await c.get(
+        `/projects/${p}/errors?per_page=100&filters[event.since][][type]=eq&filters[event.since][][value]=1d`,
+      );
       expect(errors.status).toBe(200);
     } finally {
       await sim.close();

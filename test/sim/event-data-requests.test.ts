@@ -49,7 +49,10 @@ async function completed(c: Api, scope: string, body: unknown): Promise<Edr> {
   return seen.at(-1)!;
 }
 
-async function downloadJson(url: string, headers: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> {
+async function downloadJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<Array<Record<string, unknown>>> {
   const r = await fetch(url, { headers });
   expect(r.status).toBe(200);
   return (await r.json()) as Array<Record<string, unknown>>;
@@ -91,7 +94,15 @@ describe('lifecycle', () => {
   it('POST answers 201 PREPARING with no url or total; GET moves through IN_PROGRESS to COMPLETED with a url and expiry', async () => {
     const filters = { 'event.since': [{ type: 'eq', value: '2026-01-10T00:00:00Z' }] };
     const edr = await create(c, `/projects/${project}`, { filters });
-    expect(edr).toMatchObject({ status: 'PREPARING', url: null, total: null, report_type: null, filters, completed_at: null, expires_at: null });
+    expect(edr).toMatchObject({
+      status: 'PREPARING',
+      url: null,
+      total: null,
+      report_type: null,
+      filters,
+      completed_at: null,
+      expires_at: null,
+    });
     expect(edr.id).toMatch(/^[0-9a-f]{24}$/);
     expect(Date.parse(edr.created_at)).not.toBeNaN();
 
@@ -107,7 +118,9 @@ describe('lifecycle', () => {
       if (s.status !== 'COMPLETED') expect(s.url).toBeNull();
     }
     const done = seen.at(-1)!;
-    expect(done.url).toMatch(new RegExp(`^${sim.url}/event_data_downloads/${edr.id}\\.json\\?expires=\\d+&signature=[0-9a-f]{64}$`));
+    expect(done.url).toMatch(
+      new RegExp(`^${sim.url}/event_data_downloads/${edr.id}\\.json\\?expires=\\d+&signature=[0-9a-f]{64}$`),
+    );
     expect(Date.parse(done.completed_at!) - Date.parse(done.created_at)).toBe(300);
     expect(Date.parse(done.expires_at!) - Date.parse(done.completed_at!)).toBe(7 * 86_400_000);
     const rows = await downloadJson(done.url!);
@@ -115,11 +128,16 @@ describe('lifecycle', () => {
   });
 
   it('organization requests cover the projects of the organization the token sees, and are found only under their path', async () => {
-    const edr = await completed(c, `/organizations/${org}`, { filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T00:00:00Z' }] } });
+    const edr = await completed(c, `/organizations/${org}`, {
+      filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T00:00:00Z' }] },
+    });
     const rows = await downloadJson(edr.url!);
     expect(rows.length).toBe(edr.total);
     const projects = new Set(rows.map((r) => String(r.project_url).split('/').pop()));
-    const visible = sim.info().organizations.find((o) => o.id === org)!.projects.map((p) => p.id);
+    const visible = sim
+      .info()
+      .organizations.find((o) => o.id === org)!
+      .projects.map((p) => p.id);
     expect(projects.size).toBeGreaterThan(1);
     for (const p of projects) expect(visible).toContain(p);
     expect((await c.get(`/projects/${project}/event_data_requests/${edr.id}`)).status).toBe(404);
@@ -132,7 +150,9 @@ describe('lifecycle', () => {
     expect((await member.send('POST', `/projects/${hidden}/event_data_requests`, { filters: {} })).status).toBe(404);
     // An organization request by that token leaves the hidden project out.
     const memberOrg = sim.info().organizations.find((o) => o.projects.some((p) => p.id === hidden))!.id;
-    const edr = await completed(member, `/organizations/${memberOrg}`, { filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T12:00:00Z' }] } });
+    const edr = await completed(member, `/organizations/${memberOrg}`, {
+      filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T12:00:00Z' }] },
+    });
     const rows = await downloadJson(edr.url!);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.some((r) => String(r.project_url).endsWith(`/${hidden}`))).toBe(false);
@@ -152,15 +172,35 @@ describe('lifecycle', () => {
 
 describe('filters, as the events list applies them', () => {
   const cases: Array<[string, Record<string, Array<{ type: string; value: string }>>]> = [
-    ['a time window (event.since and event.before)', { 'event.since': [{ type: 'eq', value: '2026-01-12T00:00:00Z' }], 'event.before': [{ type: 'eq', value: '2026-01-13T06:00:00Z' }] }],
-    ['an event-level field', { 'app.release_stage': [{ type: 'eq', value: 'production' }], 'event.since': [{ type: 'eq', value: '2026-01-13T00:00:00Z' }] }],
-    ['an error-level field with ne', { 'error.status': [{ type: 'ne', value: 'fixed' }], 'event.since': [{ type: 'eq', value: '2026-01-13T00:00:00Z' }] }],
+    [
+      'a time window (event.since and event.before)',
+      {
+        'event.since': [{ type: 'eq', value: '2026-01-12T00:00:00Z' }],
+        'event.before': [{ type: 'eq', value: '2026-01-13T06:00:00Z' }],
+      },
+    ],
+    [
+      'an event-level field',
+      {
+        'app.release_stage': [{ type: 'eq', value: 'production' }],
+        'event.since': [{ type: 'eq', value: '2026-01-13T00:00:00Z' }],
+      },
+    ],
+    [
+      'an error-level field with ne',
+      {
+        'error.status': [{ type: 'ne', value: 'fixed' }],
+        'event.since': [{ type: 'eq', value: '2026-01-13T00:00:00Z' }],
+      },
+    ],
   ];
   it.each(cases)('%s: the download holds exactly the events the list returns', async (_name, filters) => {
     const edr = await completed(c, `/projects/${project}`, { filters });
     const rows = await downloadJson(edr.url!);
     const qs = Object.entries(filters)
-      .flatMap(([f, cmps]) => cmps.map((x) => `filters[${f}][][type]=${x.type}&filters[${f}][][value]=${encodeURIComponent(x.value)}`))
+      .flatMap(([f, cmps]) =>
+        cmps.map((x) => `filters[${f}][][type]=${x.type}&filters[${f}][][value]=${encodeURIComponent(x.value)}`),
+      )
       .join('&');
     const listed = await walk(c, `/projects/${project}/events?direction=asc&${qs}`);
     expect(listed.rows.length).toBeGreaterThan(0);
@@ -168,13 +208,15 @@ describe('filters, as the events list applies them', () => {
     expect(edr.total).toBe(rows.length);
   });
 
-  it('filter mistakes answer 400 with the list\'s own messages; filters are required; values must be strings', async () => {
+  it("filter mistakes answer 400 with the list's own messages; filters are required; values must be strings", async () => {
     const bad = async (body: unknown) => {
       const r = await c.send<{ errors: string[] }>('POST', `/projects/${project}/event_data_requests`, body);
       expect(r.status).toBe(400);
       return r.body.errors[0];
     };
-    expect(await bad({ filters: { 'event.since': [{ type: 'ne', value: '7d' }] } })).toMatch(/only supports the eq filter type/);
+    expect(await bad({ filters: { 'event.since': [{ type: 'ne', value: '7d' }] } })).toMatch(
+      /only supports the eq filter type/,
+    );
     expect(await bad({ filters: { 'event.since': [{ type: 'eq', value: 'yesterday' }] } })).toMatch(/ISO 8601/);
     expect(await bad({})).toMatch(/filters is missing/);
     expect(await bad({ filters: { 'app.in_foreground': [{ type: 'eq', value: true }] } })).toMatch(/must be a string/);
@@ -186,7 +228,9 @@ describe('the maximum per request', () => {
   it('past it the POST answers 400 with a message saying how to split; a narrower window is accepted', async () => {
     const r = await c.send<{ errors: string[] }>('POST', `/organizations/${org}/event_data_requests`, { filters: {} });
     expect(r.status).toBe(400);
-    expect(r.body.errors[0]).toMatch(/would contain \d+ events, more than the maximum of 4000 per request.*event\.since and event\.before/);
+    expect(r.body.errors[0]).toMatch(
+      /would contain \d+ events, more than the maximum of 4000 per request.*event\.since and event\.before/,
+    );
     const total = Number(/contain (\d+) events/.exec(r.body.errors[0]!)![1]);
     expect(total).toBeGreaterThan(4000);
     await create(c, `/projects/${project}`, { filters: {} }); // 1500 events: under the maximum
@@ -196,7 +240,9 @@ describe('the maximum per request', () => {
 describe('signed downloads', () => {
   let edr: Edr;
   beforeAll(async () => {
-    edr = await completed(c, `/projects/${project}`, { filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T00:00:00Z' }] } });
+    edr = await completed(c, `/projects/${project}`, {
+      filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T00:00:00Z' }] },
+    });
   });
 
   it('need no Authorization header, and refuse a wrong, missing or tampered signature with 403', async () => {
@@ -282,17 +328,38 @@ describe('signed downloads', () => {
   });
 
   it('report_type gdpr keeps only the user-related parts of each event', async () => {
-    const g = await completed(c, `/projects/${project}`, { filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T18:00:00Z' }] }, report_type: 'gdpr' });
+    const g = await completed(c, `/projects/${project}`, {
+      filters: { 'event.since': [{ type: 'eq', value: '2026-01-14T18:00:00Z' }] },
+      report_type: 'gdpr',
+    });
     expect(g.report_type).toBe('gdpr');
     const rows = await downloadJson(g.url!);
     expect(rows.length).toBe(g.total);
-    expect(Object.keys(rows[0]!).sort()).toEqual(['device', 'error_id', 'id', 'project_url', 'received_at', 'request', 'url', 'user']);
+    expect(Object.keys(rows[0]!).sort()).toEqual([
+      'device',
+      'error_id',
+      'id',
+      'project_url',
+      'received_at',
+      'request',
+      'url',
+      'user',
+    ]);
   });
 });
 
 describe('streaming', () => {
   it('a client that stops reading stops the generation (backpressure); the rest follows when it reads again', async () => {
-    const big = await start({ seed: 3, anchor: ANCHOR, events: 20_000, orgs: 1, projects: 1, errors: 40, edrPrepareMs: 0, edrMaxEvents: 1_000_000 });
+    const big = await start({
+      seed: 3,
+      anchor: ANCHOR,
+      events: 20_000,
+      orgs: 1,
+      projects: 1,
+      errors: 40,
+      edrPrepareMs: 0,
+      edrMaxEvents: 1_000_000,
+    });
     try {
       const bc = api(big);
       const p = big.info().organizations[0]!.projects[0]!.id;
@@ -328,7 +395,9 @@ describe('streaming', () => {
 describe('faults apply to downloads', () => {
   let edr: Edr;
   beforeAll(async () => {
-    edr = await completed(c, `/projects/${project}`, { filters: { 'event.since': [{ type: 'eq', value: '2026-01-13T00:00:00Z' }] } });
+    edr = await completed(c, `/projects/${project}`, {
+      filters: { 'event.since': [{ type: 'eq', value: '2026-01-13T00:00:00Z' }] },
+    });
   });
   afterAll(() => sim.setFaults(''));
 
@@ -353,10 +422,12 @@ describe('faults apply to downloads', () => {
     const text = gunzipSync(body).toString('utf8');
     expect(text.startsWith('[{')).toBe(true);
     expect(() => JSON.parse(text)).toThrow();
-    const whole = JSON.stringify(await (async () => {
-      sim.setFaults('');
-      return downloadJson(edr.url!);
-    })());
+    const whole = JSON.stringify(
+      await (async () => {
+        sim.setFaults('');
+        return downloadJson(edr.url!);
+      })(),
+    );
     expect(whole.startsWith(text)).toBe(true);
   });
 
@@ -370,8 +441,15 @@ describe('faults apply to downloads', () => {
 });
 
 describe('rate limits and stats', () => {
-  it('POST and GET count against the token\'s limit; downloads do not, and still work when the token is limited', async () => {
-    const limited = await start({ seed: 11, anchor: ANCHOR, events: 300, rateLimit: 3, rateWindowMs: 3_600_000, edrPrepareMs: 0 });
+  it("POST and GET count against the token's limit; downloads do not, and still work when the token is limited", async () => {
+    const limited = await start({
+      seed: 11,
+      anchor: ANCHOR,
+      events: 300,
+      rateLimit: 3,
+      rateWindowMs: 3_600_000,
+      edrPrepareMs: 0,
+    });
     try {
       const lc = api(limited);
       const p = limited.info().organizations[0]!.projects[0]!.id;

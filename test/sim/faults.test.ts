@@ -12,11 +12,14 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const raw = (path: string) => fetch(`${sim.url}${path}`, { headers: { Authorization: `token ${sim.tokens[0]!.token}`, 'X-Version': '2' } });
+const raw = (path: string) =>
+  fetch(`${sim.url}${path}`, { headers: { Authorization: `token ${sim.tokens[0]!.token}`, 'X-Version': '2' } });
 
 describe('fault spec syntax', () => {
   it('parses every kind, shares as decimals or percentages, durations, path scopes and a seed', () => {
-    const s = parseFaultSpec('500:0.1, 502:5%,503:0.01,429:0.2,reset:0.05~/events,truncate:0.05,slow:200ms@0.1,slow:1s,429storm:5s,seed:9');
+    const s = parseFaultSpec(
+      '500:0.1, 502:5%,503:0.01,429:0.2,reset:0.05~/events,truncate:0.05,slow:200ms@0.1,slow:1s,429storm:5s,seed:9',
+    );
     expect(s.seed).toBe(9);
     expect(s.items).toEqual([
       { kind: 'status', status: 500, share: 0.1 },
@@ -56,7 +59,9 @@ describe('injected faults', () => {
       s.setFaults('500:0.3,503:0.2');
       const out: number[] = [];
       for (let i = 0; i < 60; i++) {
-        const r = await fetch(`${s.url}/projects/${project}/errors?per_page=${1 + (i % 3)}`, { headers: { Authorization: `token ${s.tokens[0]!.token}` } });
+        const r = await fetch(`${s.url}/projects/${project}/errors?per_page=${1 + (i % 3)}`, {
+          headers: { Authorization: `token ${s.tokens[0]!.token}` },
+        });
         out.push(r.status);
         await r.text();
       }
@@ -128,12 +133,16 @@ describe('injected faults', () => {
   it('can be set when starting, and changed over the control endpoint', async () => {
     const faulty = await start({ seed: 1, faults: '503:1' });
     try {
-      const get = () => fetch(`${faulty.url}/user/organizations`, { headers: { Authorization: `token ${faulty.tokens[0]!.token}` } });
+      const get = () =>
+        fetch(`${faulty.url}/user/organizations`, { headers: { Authorization: `token ${faulty.tokens[0]!.token}` } });
       expect((await get()).status).toBe(503);
       const put = await fetch(`${faulty.url}/__sim/faults`, { method: 'PUT', body: JSON.stringify({ spec: '' }) });
       expect(await put.json()).toEqual({ spec: '' });
       expect((await get()).status).toBe(200);
-      const bad = await fetch(`${faulty.url}/__sim/faults`, { method: 'PUT', body: JSON.stringify({ spec: 'nope:1' }) });
+      const bad = await fetch(`${faulty.url}/__sim/faults`, {
+        method: 'PUT',
+        body: JSON.stringify({ spec: 'nope:1' }),
+      });
       expect(bad.status).toBe(400);
       expect(faulty.faults()).toBe('');
     } finally {
@@ -141,4 +150,3 @@ describe('injected faults', () => {
     }
   });
 });
-

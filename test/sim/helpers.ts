@@ -25,13 +25,18 @@ export interface Api {
 }
 
 export function api(sim: Simulator, token: string | null = sim.tokens[0]!.token): Api {
-  const call = async <T>(method: string, pathOrUrl: string, body?: unknown, extra: Record<string, string> = {}): Promise<Res<T>> => {
+  const call = async <T>(
+    method: string,
+    pathOrUrl: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<Res<T>> => {
     const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${sim.url}${pathOrUrl}`;
     const headers: Record<string, string> = { 'X-Version': '2', 'Content-Type': 'application/json', ...extra };
     if (token) headers.Authorization = `token ${token}`;
     const r = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await r.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     if (text) {
       try {
         parsed = JSON.parse(text);
@@ -88,7 +93,10 @@ export async function walk<T = Record<string, unknown>>(
   return { rows, pages: urls.length, urls };
 }
 
-export async function firstProject(sim: Simulator, token = sim.tokens[0]!.token): Promise<{ id: string; orgId: string }> {
+export async function firstProject(
+  sim: Simulator,
+  token = sim.tokens[0]!.token,
+): Promise<{ id: string; orgId: string }> {
   const c = api(sim, token);
   const orgs = await c.get<Array<{ id: string }>>('/user/organizations');
   const orgId = orgs.body[0]!.id;

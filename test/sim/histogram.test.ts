@@ -23,18 +23,24 @@ afterAll(() => sim.close());
 
 describe('errors list: histogram', () => {
   it('two_week: the 14 UTC days before base, adding up to the events of those days', async () => {
-    const rows = (await walk<Row>(c, `/projects/${project}/errors?histogram=two_week&base=${BASE}&${since('2026-01-01T00:00:00Z')}`)).rows;
+    const rows = (
+      await walk<Row>(c, `/projects/${project}/errors?histogram=two_week&base=${BASE}&${since('2026-01-01T00:00:00Z')}`)
+    ).rows;
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
       const trend = r.trend as Trend;
-      expect(trend.map(([d]) => d)).toEqual(Array.from({ length: 14 }, (_, j) => `2026-01-${String(j + 1).padStart(2, '0')}T00:00:00Z`));
+      expect(trend.map(([d]) => d)).toEqual(
+        Array.from({ length: 14 }, (_, j) => `2026-01-${String(j + 1).padStart(2, '0')}T00:00:00Z`),
+      );
       expect(trend.reduce((n, [, k]) => n + k, 0)).toBe(r.events);
     }
   });
 
-  it('dynamic: the filter window in at most 60 buckets, each holding exactly the error\'s events of that span', async () => {
+  it("dynamic: the filter window in at most 60 buckets, each holding exactly the error's events of that span", async () => {
     const from = '2026-01-08T00:00:00Z';
-    const rows = (await c.get<Row[]>(`/projects/${project}/errors?histogram=dynamic&base=${BASE}&${since(from)}&per_page=3`)).body;
+    const rows = (
+      await c.get<Row[]>(`/projects/${project}/errors?histogram=dynamic&base=${BASE}&${since(from)}&per_page=3`)
+    ).body;
     expect(rows.length).toBe(3);
     for (const r of rows) {
       const trend = r.trend as Trend;
@@ -42,7 +48,9 @@ describe('errors list: histogram', () => {
       expect(trend).toHaveLength(56);
       expect(trend[0]![0]).toBe('2026-01-08T00:00:00Z');
       expect(trend[1]![0]).toBe('2026-01-08T03:00:00Z');
-      const events = (await walk<Row>(c, `/projects/${project}/errors/${String(r.id)}/events?base=${BASE}&${since(from)}`)).rows;
+      const events = (
+        await walk<Row>(c, `/projects/${project}/errors/${String(r.id)}/events?base=${BASE}&${since(from)}`)
+      ).rows;
       const counts = new Map<string, number>();
       for (const ev of events) {
         const t = Date.parse(String(ev.received_at));
@@ -63,6 +71,8 @@ describe('errors list: histogram', () => {
   it('no trend without histogram; an unknown kind answers 400', async () => {
     const rows = (await c.get<Row[]>(`/projects/${project}/errors`)).body;
     expect(rows.some((r) => 'trend' in r)).toBe(false);
-    expect((await c.get(`/projects/${project}/errors?histogram=weekly`)).body).toEqual({ errors: ['histogram is not included in the list'] });
+    expect((await c.get(`/projects/${project}/errors?histogram=weekly`)).body).toEqual({
+      errors: ['histogram is not included in the list'],
+    });
   });
 });

@@ -12,7 +12,10 @@ type Json = Record<string, unknown>;
 
 // The response schemas of `openapi/insight-hub-data-access-api-v2.openapi.json`, as derived into the fixtures.
 const spec = readFixture<{
-  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Json }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Json }> }> }>
+  >;
   components: { schemas: Record<string, Json> };
 }>('bugsnag/openapi-responses.json');
 
@@ -37,12 +40,22 @@ const emptyCreatedIssue = (schema: Json) => {
 };
 
 // The spec writes an example project id as a *required property* of project_roles; it is a map keyed by project id.
-(schemas.CollaboratorApiView!.properties as Json).project_roles = { type: 'object', additionalProperties: { type: 'string' } };
+(schemas.CollaboratorApiView!.properties as Json).project_roles = {
+  type: 'object',
+  additionalProperties: { type: 'string' },
+};
 // Values the 2017 recordings show as null where the spec does not say nullable; an unassigned team is null like an
 // unassigned collaborator (same serializer).
 nullable(schemas.ErrorApiView!, 'overridden_severity', 'assigned_collaborator_id', 'reopen_rules', 'assigned_team_id');
 emptyCreatedIssue(schemas.ErrorApiView!);
-nullable(schemas._EventExceptionStacktrace!, 'column_number', 'macho_uuid', 'source_control_link', 'source_control_name', 'in_project');
+nullable(
+  schemas._EventExceptionStacktrace!,
+  'column_number',
+  'macho_uuid',
+  'source_control_link',
+  'source_control_name',
+  'in_project',
+);
 nullable(schemas.CollaboratorApiView!, 'name', 'two_factor_enabled_on', 'last_request_at');
 
 /** OpenAPI 3.0 → JSON Schema: `nullable`, and refs into one document. */
@@ -53,7 +66,8 @@ function convert(node: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(src)) {
     if (k === 'example' || k === 'examples' || k === 'nullable' || k === 'xml' || k === 'discriminator') continue;
-    if (k === '$ref' && typeof v === 'string') out.$ref = v.replace('#/components/schemas/', 'oas#/components/schemas/');
+    if (k === '$ref' && typeof v === 'string')
+      out.$ref = v.replace('#/components/schemas/', 'oas#/components/schemas/');
     else out[k] = convert(v);
   }
   if (src.nullable === true) {
@@ -98,7 +112,9 @@ function bulkSchema(schema: Json): Json {
   return {
     type: 'object',
     required: ['operation'],
-    properties: { operation: { ...operation, enum: [...(operation.enum as string[]), 'override_severity', 'undiscard'] } },
+    properties: {
+      operation: { ...operation, enum: [...(operation.enum as string[]), 'override_severity', 'undiscard'] },
+    },
     additionalProperties: { anyOf: [entry, { type: 'object', maxProperties: 0 }] },
     patternProperties: {},
   };
@@ -111,5 +127,8 @@ function trendSchema(schema: Json): Json {
 }
 
 export function describeErrors(v: ValidateFunction): string {
-  return (v.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`).join('\n');
+  return (v.errors ?? [])
+    .slice(0, 8)
+    .map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)
+    .join('\n');
 }

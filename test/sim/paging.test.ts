@@ -69,7 +69,7 @@ describe('keyset offset=<id> (organizations, projects, collaborators)', () => {
     }
   });
 
-  it('a collaborator\'s projects', async () => {
+  it("a collaborator's projects", async () => {
     const collaborator = (await all(`/organizations/${org}/collaborators?per_page=100`))[0]!.id as string;
     const path = `/organizations/${org}/collaborators/${collaborator}/projects`;
     const w = await walk<Row>(admin, `${path}?per_page=1`);
@@ -89,7 +89,12 @@ describe('opaque offset token (teams)', () => {
 describe('errors: base + integer offset', () => {
   const sorts = ['last_seen', 'first_seen', 'users', 'events'];
 
-  it.each(sorts.flatMap((s) => [[s, 'desc'], [s, 'asc']]))('sort=%s direction=%s', async (sort, direction) => {
+  it.each(
+    sorts.flatMap((s) => [
+      [s, 'desc'],
+      [s, 'asc'],
+    ]),
+  )('sort=%s direction=%s', async (sort, direction) => {
     const q = `sort=${sort}&direction=${direction}`;
     const every = ids(await all(`/projects/${project}/errors?per_page=100&${q}`));
     const w = await walk<Row>(admin, `/projects/${project}/errors?per_page=7&${q}`);
@@ -120,7 +125,10 @@ describe('errors: base + integer offset', () => {
   });
 
   it('does not shift while events and errors arrive between pages (with and without base)', async () => {
-    for (const first of [`/projects/${project}/errors?per_page=5`, `/projects/${project}/errors?per_page=5&base=${encodeURIComponent(new Date().toISOString())}`]) {
+    for (const first of [
+      `/projects/${project}/errors?per_page=5`,
+      `/projects/${project}/errors?per_page=5&base=${encodeURIComponent(new Date().toISOString())}`,
+    ]) {
       const before = await admin.get<Row[]>(`${first.replace('per_page=5', 'per_page=100')}`);
       const w = await walk<Row>(admin, first, () => {
         sim.addEvents({ projectId: project, count: 3 });
@@ -145,10 +153,13 @@ describe('errors: sort=unsorted with its own cursor', () => {
     const big = await start({ seed: 5, anchor: ANCHOR, projects: 1, orgs: 1, errors: 1150, events: 20_000 });
     try {
       const c = api(big);
-      const p = (await c.get<Row[]>(`/organizations/${big.tokens[0]!.organizations[0]}/projects`)).body[0]!.id as string;
+      const p = (await c.get<Row[]>(`/organizations/${big.tokens[0]!.organizations[0]}/projects`)).body[0]!
+        .id as string;
       const count = Number((await c.get(`/projects/${p}/errors?per_page=1`)).headers.get('x-total-count'));
       expect(count).toBe(1150);
-      await expect(walk(c, `/projects/${p}/errors?per_page=100`)).rejects.toThrow(/→ 422 \{"errors":\["Unable to return complete results"\],"code":60000\}/);
+      await expect(walk(c, `/projects/${p}/errors?per_page=100`)).rejects.toThrow(
+        /→ 422 \{"errors":\["Unable to return complete results"\],"code":60000\}/,
+      );
       const w = await walk<Row>(c, `/projects/${p}/errors?sort=unsorted&per_page=100`);
       expect(w.rows.length).toBe(1150);
       expect(duplicates(ids(w.rows))).toEqual([]);
@@ -161,10 +172,16 @@ describe('errors: sort=unsorted with its own cursor', () => {
 
 describe('cursors a client makes up', () => {
   it('are refused where the real API refuses them', async () => {
-    expect((await admin.get(`/projects/${project}/errors?sort=unsorted&offset=30`)).body).toEqual({ errors: ['Pagination Offset is invalid'] });
+    expect((await admin.get(`/projects/${project}/errors?sort=unsorted&offset=30`)).body).toEqual({
+      errors: ['Pagination Offset is invalid'],
+    });
     expect((await admin.get(`/projects/${project}/errors?offset=abc`)).status).toBe(400);
-    expect((await admin.get(`/projects/${project}/events?offset=5`)).body).toEqual({ errors: ['Pagination Offset is invalid'] });
-    expect((await admin.get(`/organizations/${org}/projects?sort=favorite&direction=desc`)).body).toEqual({ errors: ['favorites cannot be sorted descending'] });
+    expect((await admin.get(`/projects/${project}/events?offset=5`)).body).toEqual({
+      errors: ['Pagination Offset is invalid'],
+    });
+    expect((await admin.get(`/organizations/${org}/projects?sort=favorite&direction=desc`)).body).toEqual({
+      errors: ['favorites cannot be sorted descending'],
+    });
     // An offset that is no id of the list is ignored on keyset lists (CORSAIR saw offset=9999 ignored on projects).
     expect((await admin.get<Row[]>(`/organizations/${org}/projects?offset=9999`)).body.length).toBeGreaterThan(0);
     // Past the end (but under the sorted limit): an empty page.
@@ -177,14 +194,17 @@ describe('events: base + compound offset[count]/offset[timestamp]/offset[total_c
     const fresh = await start({ seed: 12, anchor: ANCHOR, events: 700 });
     try {
       const c = api(fresh);
-      const p = (await c.get<Row[]>(`/organizations/${fresh.tokens[0]!.organizations[0]}/projects`)).body[0]!.id as string;
+      const p = (await c.get<Row[]>(`/organizations/${fresh.tokens[0]!.organizations[0]}/projects`)).body[0]!
+        .id as string;
       const w = await walk<Row>(c, `/projects/${p}/events`);
       expect(w.rows.length).toBe(700);
       expect(duplicates(ids(w.rows))).toEqual([]);
       const times = w.rows.map((r) => Date.parse(String(r.received_at)));
       expect(times).toEqual([...times].sort((a, b) => b - a));
       expect(w.urls[1]).toMatch(
-        new RegExp(`^${fresh.url}/projects/${p}/events\\?base=\\d{4}-\\d\\d-\\d\\dT\\d\\d%3A\\d\\d%3A\\d\\dZ&offset%5Bcount%5D=30&offset%5Btimestamp%5D=[^&]+&offset%5Btotal_count%5D=700$`),
+        new RegExp(
+          `^${fresh.url}/projects/${p}/events\\?base=\\d{4}-\\d\\d-\\d\\dT\\d\\d%3A\\d\\d%3A\\d\\dZ&offset%5Bcount%5D=30&offset%5Btimestamp%5D=[^&]+&offset%5Btotal_count%5D=700$`,
+        ),
       );
     } finally {
       await fresh.close();
@@ -202,13 +222,15 @@ describe('events: base + compound offset[count]/offset[timestamp]/offset[total_c
     const times = w.rows.map((r) => Date.parse(String(r.received_at)));
     expect(times).toEqual([...times].sort((a, b) => (direction === 'asc' ? a - b : b - a)));
     for (const u of w.urls.slice(1)) {
-      expect(u).toContain('filters%5Bapp.release_stage%5D%5B%5D%5Btype%5D=eq&filters%5Bapp.release_stage%5D%5B%5D%5Bvalue%5D=production');
+      expect(u).toContain(
+        'filters%5Bapp.release_stage%5D%5B%5D%5Btype%5D=eq&filters%5Bapp.release_stage%5D%5B%5D%5Bvalue%5D=production',
+      );
       expect(u).toContain('full_reports=true');
       expect(u).toContain(`direction=${direction}`);
     }
   });
 
-  it('one error\'s events', async () => {
+  it("one error's events", async () => {
     const err = (await admin.get<Row[]>(`/projects/${project}/errors?per_page=1&sort=events`)).body[0]!;
     const w = await walk<Row>(admin, `/projects/${project}/errors/${String(err.id)}/events?per_page=9`);
     expect(w.rows.length).toBe(Number(err.events));
@@ -224,9 +246,14 @@ describe('events: base + compound offset[count]/offset[timestamp]/offset[total_c
       const expected = Number(head.headers.get('x-total-count'));
       const seenBefore = new Set<string>();
       const added: string[] = [];
-      const w = await walk<Row>(admin, first, () => {
-        for (const e of sim.addEvents({ projectId: p, count: 4 })) added.push(e.id);
-      }, 200);
+      const w = await walk<Row>(
+        admin,
+        first,
+        () => {
+          for (const e of sim.addEvents({ projectId: p, count: 4 })) added.push(e.id);
+        },
+        200,
+      );
       expect(w.rows.length).toBe(expected);
       expect(duplicates(ids(w.rows))).toEqual([]);
       for (const r of w.rows) seenBefore.add(String(r.id));
@@ -235,7 +262,10 @@ describe('events: base + compound offset[count]/offset[timestamp]/offset[total_c
       // A new walk starts with everything added, newest first; event.since finds them.
       const newest = Math.max(...w.rows.map((r) => Date.parse(String(r.received_at))));
       const since = new Date(newest + 1000).toISOString();
-      const incr = await walk<Row>(admin, `/projects/${p}/events?filters[event.since][][type]=eq&filters[event.since][][value]=${since}`);
+      const incr = await walk<Row>(
+        admin,
+        `/projects/${p}/events?filters[event.since][][type]=eq&filters[event.since][][value]=${since}`,
+      );
       expect(new Set(ids(incr.rows))).toEqual(new Set(added));
       const times = incr.rows.map((r) => Date.parse(String(r.received_at)));
       expect(times).toEqual([...times].sort((a, b) => b - a));
@@ -265,7 +295,8 @@ describe('events: base + compound offset[count]/offset[timestamp]/offset[total_c
 
   it('clamps per_page to 30', async () => {
     // Another project: the walks above added bursts of same-second events to the first one (long pages, by design).
-    const other = (await admin.get<Row[]>(`/organizations/${org}/projects?sort=name&direction=asc`)).body[1]!.id as string;
+    const other = (await admin.get<Row[]>(`/organizations/${org}/projects?sort=name&direction=asc`)).body[1]!
+      .id as string;
     const r = await admin.get<Row[]>(`/projects/${other}/events?per_page=100`);
     expect(r.body.length).toBe(30);
     expect(new URL(nextLink(r.headers)!).searchParams.get('per_page')).toBe('100');
@@ -289,7 +320,9 @@ describe('releases: numeric offset', () => {
       expect(w.rows.length).toBe(Number((await admin.get(first)).headers.get('x-total-count')));
       expect(duplicates(ids(w.rows))).toEqual([]);
       expect(w.rows.every((r) => (r.release_stage as Row).name === 'production')).toBe(true);
-      expect(w.urls[1]).toBe(`${sim.url}/projects/${project}/releases?offset=3&per_page=3&release_stage=production&sort=${sort}`);
+      expect(w.urls[1]).toBe(
+        `${sim.url}/projects/${project}/releases?offset=3&per_page=3&release_stage=production&sort=${sort}`,
+      );
     }
   });
 
@@ -303,7 +336,8 @@ describe('page_token (release groups, releases of a group)', () => {
     const every = ids(await all(`/projects/${project}/release_groups?release_stage_name=production&per_page=100`));
     const w = await walk<Row>(admin, `/projects/${project}/release_groups?release_stage_name=production&per_page=2`);
     expectExactlyOnce(w.rows, every);
-    for (const u of w.urls.slice(1)) expect(u).toMatch(/page_token=[0-9a-f]{24}%7C\d{13}%7C0&per_page=2&release_stage_name=production$/);
+    for (const u of w.urls.slice(1))
+      expect(u).toMatch(/page_token=[0-9a-f]{24}%7C\d{13}%7C0&per_page=2&release_stage_name=production$/);
   });
 
   it('releases of a group', async () => {

@@ -6,28 +6,51 @@ import { ErrorPattern } from '../../src/sim/data/pattern.js';
 /** The building blocks the simulator's fidelity rests on: Rails' parameter rules, reversible ids, the event pattern. */
 describe('Rails query parameters', () => {
   it('builds arrays of hashes from [] keys, starting a new hash when a key repeats', () => {
-    expect(parseQuery('filters[s][][type]=eq&filters[s][][value]=open&filters[s][][type]=eq&filters[s][][value]=fixed')).toEqual({
-      filters: { s: [{ type: 'eq', value: 'open' }, { type: 'eq', value: 'fixed' }] },
+    expect(
+      parseQuery('filters[s][][type]=eq&filters[s][][value]=open&filters[s][][type]=eq&filters[s][][value]=fixed'),
+    ).toEqual({
+      filters: {
+        s: [
+          { type: 'eq', value: 'open' },
+          { type: 'eq', value: 'fixed' },
+        ],
+      },
     });
     // All types first: incomplete hashes (the API then answers 400).
     expect(parseQuery('f[s][][type]=eq&f[s][][type]=ne&f[s][][value]=a&f[s][][value]=b')).toEqual({
       f: { s: [{ type: 'eq' }, { type: 'ne', value: 'a' }, { value: 'b' }] },
     });
     // Without []: the last pair wins.
-    expect(parseQuery('f[s][type]=eq&f[s][value]=a&f[s][type]=ne&f[s][value]=b')).toEqual({ f: { s: { type: 'ne', value: 'b' } } });
+    expect(parseQuery('f[s][type]=eq&f[s][value]=a&f[s][type]=ne&f[s][value]=b')).toEqual({
+      f: { s: { type: 'ne', value: 'b' } },
+    });
     expect(parseQuery('ids[]=a&ids[]=b&x=1&x=2&q=a+b%21')).toEqual({ ids: ['a', 'b'], x: '2', q: 'a b!' });
     expect(() => parseQuery('a=1&a[]=2')).toThrow(ParamError);
   });
 
   it('writes next-link queries like to_query: CGI-escaped, pieces sorted, array order kept', () => {
-    expect(toQuery({ per_page: '1', base: '2021-07-21T12:00:00Z', offset: '1', release_stage: 'development', sort: 'percent_of_sessions' })).toBe(
-      'base=2021-07-21T12%3A00%3A00Z&offset=1&per_page=1&release_stage=development&sort=percent_of_sessions',
-    );
-    expect(toQuery({ offset: { total_count: '475', count: '63', timestamp: '2017-12-12T10:58:54Z' }, base: '2017-12-12T11:55:26Z' })).toBe(
+    expect(
+      toQuery({
+        per_page: '1',
+        base: '2021-07-21T12:00:00Z',
+        offset: '1',
+        release_stage: 'development',
+        sort: 'percent_of_sessions',
+      }),
+    ).toBe('base=2021-07-21T12%3A00%3A00Z&offset=1&per_page=1&release_stage=development&sort=percent_of_sessions');
+    expect(
+      toQuery({
+        offset: { total_count: '475', count: '63', timestamp: '2017-12-12T10:58:54Z' },
+        base: '2017-12-12T11:55:26Z',
+      }),
+    ).toBe(
       'base=2017-12-12T11%3A55%3A26Z&offset%5Bcount%5D=63&offset%5Btimestamp%5D=2017-12-12T10%3A58%3A54Z&offset%5Btotal_count%5D=475',
     );
-    expect(toQuery({ page_token: 'abc|1625754415284|0', per_page: '1' })).toBe('page_token=abc%7C1625754415284%7C0&per_page=1');
-    const q = 'filters[error.status][][type]=eq&filters[error.status][][value]=open&filters[error.status][][type]=eq&filters[error.status][][value]=in progress';
+    expect(toQuery({ page_token: 'abc|1625754415284|0', per_page: '1' })).toBe(
+      'page_token=abc%7C1625754415284%7C0&per_page=1',
+    );
+    const q =
+      'filters[error.status][][type]=eq&filters[error.status][][value]=open&filters[error.status][][type]=eq&filters[error.status][][value]=in progress';
     expect(toQuery(parseQuery(q))).toBe(
       'filters%5Berror.status%5D%5B%5D%5Btype%5D=eq&filters%5Berror.status%5D%5B%5D%5Bvalue%5D=open&filters%5Berror.status%5D%5B%5D%5Btype%5D=eq&filters%5Berror.status%5D%5B%5D%5Bvalue%5D=in+progress',
     );

@@ -39,7 +39,11 @@ beforeAll(async () => {
   c = api(sim);
   const org = sim.tokens[0]!.organizations[0]!;
   const all = (await c.get<Row[]>(`/organizations/${org}/projects`)).body;
-  const platforms = [['rails', 'node', 'python', 'go', 'java'], ['js', 'react'], ['android', 'ios', 'unity']];
+  const platforms = [
+    ['rails', 'node', 'python', 'go', 'java'],
+    ['js', 'react'],
+    ['android', 'ios', 'unity'],
+  ];
   projects = platforms.map((types) => String(all.find((p) => types.includes(String(p.type)))!.id));
   for (const p of projects) eventsOf.set(p, (await walk<Row>(c, `/projects/${p}/events?full_reports=true`)).rows);
   project = projects[1]!; // the browser one, for the single-project checks
@@ -85,38 +89,48 @@ describe('pivot values', () => {
     expect(summary.map((p) => p.event_field_display_id).sort()).toEqual(pivotable.sort());
   });
 
-  it.each(Object.keys(FROM_EVENT))('%s: values, counts, first and last seen are those of the events; the summary agrees', async (field) => {
-    let withValues = 0;
-    for (const p of projects) {
-      const evs = eventsOf.get(p)!;
-      const { values, none } = expectedValues(field, evs);
-      if (values.length > 0) withValues++;
-      const first = await c.get<Row[]>(`/projects/${p}/pivots/${field}/values?per_page=4`);
-      expect(first.status, first.text).toBe(200);
-      expect(first.headers.get('x-total-count')).toBe(String(values.length));
-      const rows = (await walk<Row>(c, `/projects/${p}/pivots/${field}/values?per_page=4`)).rows;
-      expect(rows.map((r) => [r.event_field_value, r.events])).toEqual(values.map((v) => [v.value, v.events]));
-      rows.forEach((r, i) => {
-        expect(Date.parse(String(r.first_seen)), `${String(r.event_field_value)} first_seen`).toBe(values[i]!.first);
-        expect(Date.parse(String(r.last_seen)), `${String(r.event_field_value)} last_seen`).toBe(values[i]!.last);
-        expect(String(r.first_seen)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
-        expect(r.proportion).toBeCloseTo(values[i]!.events / evs.length, 12);
-      });
-      const [pivot] = (await c.get<Row[]>(`/projects/${p}/pivots?pivots[]=${field}&summary_size=3`)).body;
-      const summary = pivot!.summary as { list: Array<{ value: string; events: number }>; no_value: number; other: number };
-      expect(pivot!.cardinality).toBe(values.length);
-      expect(summary.no_value).toBe(none);
-      expect(summary.list).toEqual(rows.slice(0, 3).map((r) => ({ value: r.event_field_value, events: r.events })));
-      expect(summary.other).toBe(values.slice(3).reduce((n, v) => n + v.events, 0));
-    }
-    expect(withValues, 'projects where the field has values').toBeGreaterThan(0);
-  });
+  it.each(Object.keys(FROM_EVENT))(
+    '%s: values, counts, first and last seen are those of the events; the summary agrees',
+    async (field) => {
+      let withValues = 0;
+      for (const p of projects) {
+        const evs = eventsOf.get(p)!;
+        const { values, none } = expectedValues(field, evs);
+        if (values.length > 0) withValues++;
+        const first = await c.get<Row[]>(`/projects/${p}/pivots/${field}/values?per_page=4`);
+        expect(first.status, first.text).toBe(200);
+        expect(first.headers.get('x-total-count')).toBe(String(values.length));
+        const rows = (await walk<Row>(c, `/projects/${p}/pivots/${field}/values?per_page=4`)).rows;
+        expect(rows.map((r) => [r.event_field_value, r.events])).toEqual(values.map((v) => [v.value, v.events]));
+        rows.forEach((r, i) => {
+          expect(Date.parse(String(r.first_seen)), `${String(r.event_field_value)} first_seen`).toBe(values[i]!.first);
+          expect(Date.parse(String(r.last_seen)), `${String(r.event_field_value)} last_seen`).toBe(values[i]!.last);
+          expect(String(r.first_seen)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+          expect(r.proportion).toBeCloseTo(values[i]!.events / evs.length, 12);
+        });
+        const [pivot] = (await c.get<Row[]>(`/projects/${p}/pivots?pivots[]=${field}&summary_size=3`)).body;
+        const summary = pivot!.summary as {
+          list: Array<{ value: string; events: number }>;
+          no_value: number;
+          other: number;
+        };
+        expect(pivot!.cardinality).toBe(values.length);
+        expect(summary.no_value).toBe(none);
+        expect(summary.list).toEqual(rows.slice(0, 3).map((r) => ({ value: r.event_field_value, events: r.events })));
+        expect(summary.other).toBe(values.slice(3).reduce((n, v) => n + v.events, 0));
+      }
+      expect(withValues, 'projects where the field has values').toBeGreaterThan(0);
+    },
+  );
 
-  it('user rows carry the user\'s other fields; other rows none', async () => {
+  it("user rows carry the user's other fields; other rows none", async () => {
     const users = (await c.get<Row[]>(`/projects/${project}/pivots/user.id/values`)).body;
     const ev = events.find((e) => (e.user as Row).id === users[0]!.event_field_value)!;
     const u = ev.user as Row;
-    expect(users[0]!.fields).toEqual([{ id: 'user.name', name: u.name }, { id: 'user.email', name: u.email }]);
+    expect(users[0]!.fields).toEqual([
+      { id: 'user.name', name: u.name },
+      { id: 'user.email', name: u.email },
+    ]);
     const stages = (await c.get<Row[]>(`/projects/${project}/pivots/app.release_stage/values`)).body;
     expect(stages[0]!.fields).toEqual([]);
   });
@@ -131,7 +145,9 @@ describe('pivot values', () => {
     expect(next.searchParams.get('per_page')).toBe('3');
     expect(next.searchParams.get('filters[event.before][][value]')).toBe('2026-01-14T00:00:00Z');
     // The docs write the offset with and without a trailing Z; both read the same.
-    const withZ = await c.get<Row[]>(next.href.replace('offset=1970-01-01T00%3A00%3A03', 'offset=1970-01-01T00%3A00%3A03Z'));
+    const withZ = await c.get<Row[]>(
+      next.href.replace('offset=1970-01-01T00%3A00%3A03', 'offset=1970-01-01T00%3A00%3A03Z'),
+    );
     expect(withZ.body).toEqual((await c.get<Row[]>(next.href)).body);
     expect(withZ.body.length).toBe(3);
   });
@@ -168,15 +184,19 @@ describe('pivot values', () => {
     expect((await c.get(`${base}?offset=30`)).body).toEqual({ errors: ['Pagination Offset is invalid'] });
     expect((await c.get(`${base}?sort=events`)).body).toEqual({ errors: ['sort is not included in the list'] });
     expect((await c.get(`${base}?base=yesterday`)).status).toBe(400);
-    expect((await c.get(`/projects/${project}/pivots/event.since/values`)).body).toEqual({ errors: ['Event field not found'] });
-    expect((await c.get(`/projects/000000000000000000000000/pivots/app.release_stage/values`)).body).toEqual({ errors: ['Project not found'] });
+    expect((await c.get(`/projects/${project}/pivots/event.since/values`)).body).toEqual({
+      errors: ['Event field not found'],
+    });
+    expect((await c.get(`/projects/000000000000000000000000/pivots/app.release_stage/values`)).body).toEqual({
+      errors: ['Project not found'],
+    });
     const hidden = sim.fixtures.projectHiddenFromMember!;
     const member = api(sim, sim.tokens.find((t) => t.role === 'member')!.token);
     expect((await member.get(`/projects/${hidden}/pivots/app.release_stage/values`)).status).toBe(404);
     expect((await c.get(`/projects/${hidden}/pivots/app.release_stage/values`)).status).toBe(200);
   });
 
-  it('per error: only that error\'s events, and 404 for an unknown error', async () => {
+  it("per error: only that error's events, and 404 for an unknown error", async () => {
     const error = events[0]!.error_id as string;
     const own = events.filter((e) => e.error_id === error);
     const { values, none } = expectedValues('user.email', own);
@@ -184,15 +204,24 @@ describe('pivot values', () => {
     expect(rows.map((r) => [r.event_field_value, r.events])).toEqual(values.map((v) => [v.value, v.events]));
     if (rows[0]) expect(rows[0].proportion).toBeCloseTo(values[0]!.events / own.length, 12);
     expect(rows.reduce((n, r) => n + Number(r.events), 0) + none).toBe(own.length);
-    expect((await c.get(`/projects/${project}/errors/000000000000000000000000/pivots/user.email/values`)).body).toEqual({ errors: ['Error not found'] });
+    expect((await c.get(`/projects/${project}/errors/000000000000000000000000/pivots/user.email/values`)).body).toEqual(
+      { errors: ['Error not found'] },
+    );
   });
 
   it('filters narrow the counted events (event-level, error-level and time)', async () => {
     const stage = String(events[0]!.app && (events[0]!.app as Row).releaseStage);
-    const narrowed = events.filter((e) => (e.app as Row).releaseStage === stage && e.severity === 'error' && Date.parse(String(e.received_at)) < Date.parse('2026-01-01T00:00:00Z'));
+    const narrowed = events.filter(
+      (e) =>
+        (e.app as Row).releaseStage === stage &&
+        e.severity === 'error' &&
+        Date.parse(String(e.received_at)) < Date.parse('2026-01-01T00:00:00Z'),
+    );
     const filters = `${q('app.release_stage', 'eq', stage)}&${q('event.severity', 'eq', 'error')}&${q('event.before', 'eq', '2026-01-01T00:00:00Z')}`;
     const rows = (await walk<Row>(c, `/projects/${project}/pivots/version.seen_in/values?${filters}`)).rows;
-    expect(rows.map((r) => [r.event_field_value, r.events])).toEqual(expectedValues('version.seen_in', narrowed).values.map((v) => [v.value, v.events]));
+    expect(rows.map((r) => [r.event_field_value, r.events])).toEqual(
+      expectedValues('version.seen_in', narrowed).values.map((v) => [v.value, v.events]),
+    );
     expect(narrowed.length).toBeGreaterThan(0);
     expect(narrowed.length).toBeLessThan(events.length);
   });

@@ -47,7 +47,8 @@ describe('daily volume', () => {
 
   it('servers are busier on weekdays, mobile apps at weekends', () => {
     const ratio = (v: SimVolume) =>
-      median(v.days.filter((d) => !weekend(d.day)).map((d) => d.events)) / median(v.days.filter((d) => weekend(d.day)).map((d) => d.events));
+      median(v.days.filter((d) => !weekend(d.day)).map((d) => d.events)) /
+      median(v.days.filter((d) => weekend(d.day)).map((d) => d.events));
     const servers = volumes.filter((v) => v.platform === 'server');
     const mobile = volumes.filter((v) => v.platform === 'mobile');
     expect(servers.length).toBeGreaterThan(0);
@@ -84,7 +85,9 @@ describe('daily volume', () => {
         byDay.set(day, (byDay.get(day) ?? 0) + 1);
       }
       expect(w.rows).toHaveLength(EVENTS);
-      expect(Object.fromEntries(byDay)).toEqual(Object.fromEntries(v.days.filter((d) => d.events > 0).map((d) => [d.day, d.events])));
+      expect(Object.fromEntries(byDay)).toEqual(
+        Object.fromEntries(v.days.filter((d) => d.events > 0).map((d) => [d.day, d.events])),
+      );
     }
   });
 
@@ -92,16 +95,23 @@ describe('daily volume', () => {
     const before = `filters[event.before][][type]=eq&filters[event.before][][value]=${ANCHOR}`;
     for (const v of volumes) {
       const table = new Map(v.days.map((d) => [d.day, d.events]));
-      const trend = await client.get<Array<{ from: string; events_count: number }>>(`/projects/${v.project_id}/trends?resolution=12h&${before}`);
+      const trend = await client.get<Array<{ from: string; events_count: number }>>(
+        `/projects/${v.project_id}/trends?resolution=12h&${before}`,
+      );
       expect(trend.status).toBe(200);
       const fromTrend = new Map<string, number>();
-      for (const b of trend.body) fromTrend.set(b.from.slice(0, 10), (fromTrend.get(b.from.slice(0, 10)) ?? 0) + b.events_count);
+      for (const b of trend.body)
+        fromTrend.set(b.from.slice(0, 10), (fromTrend.get(b.from.slice(0, 10)) ?? 0) + b.events_count);
       expect(Object.fromEntries(fromTrend)).toEqual(Object.fromEntries(table));
 
-      const errors = await client.get<Array<{ trend: Array<[string, number]> }>>(`/projects/${v.project_id}/errors?per_page=100&histogram=two_week&base=${ANCHOR}`);
+      const errors = await client.get<Array<{ trend: Array<[string, number]> }>>(
+        `/projects/${v.project_id}/errors?per_page=100&histogram=two_week&base=${ANCHOR}`,
+      );
       expect(errors.body.length).toBeGreaterThan(0);
       const fromHistograms = new Map<string, number>();
-      for (const row of errors.body) for (const [day, n] of row.trend) fromHistograms.set(day.slice(0, 10), (fromHistograms.get(day.slice(0, 10)) ?? 0) + n);
+      for (const row of errors.body)
+        for (const [day, n] of row.trend)
+          fromHistograms.set(day.slice(0, 10), (fromHistograms.get(day.slice(0, 10)) ?? 0) + n);
       expect(fromHistograms.size).toBe(14);
       for (const [day, n] of fromHistograms) expect([day, n]).toEqual([day, table.get(day)]);
     }
@@ -137,7 +147,8 @@ describe('timeline (index ↔ received second)', () => {
       expect(tl.indexAt(startSec)).toBe(0);
       expect(tl.indexAt(end)).toBe(n);
       // The table and the arithmetic agree on every day's count.
-      for (const d of tl.perDay()) expect(tl.indexAt(Math.min(end, d.daySec + DAY)) - tl.indexAt(Math.max(startSec, d.daySec))).toBe(d.events);
+      for (const d of tl.perDay())
+        expect(tl.indexAt(Math.min(end, d.daySec + DAY)) - tl.indexAt(Math.max(startSec, d.daySec))).toBe(d.events);
       if (n > 30 * DAY) expect(shared).toBeGreaterThan(0);
     });
   }

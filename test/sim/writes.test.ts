@@ -26,23 +26,35 @@ const get = async (e: string) => (await admin.get<Row>(`/projects/${project}/err
 describe('single error PATCH', () => {
   it('status operations change the status and show up in reads and filters', async () => {
     const e = errorIds[0]!;
-    for (const [operation, status] of [['fix', 'fixed'], ['ignore', 'ignored'], ['open', 'open']] as const) {
+    for (const [operation, status] of [
+      ['fix', 'fixed'],
+      ['ignore', 'ignored'],
+      ['open', 'open'],
+    ] as const) {
       const r = await patch(admin, e, { operation });
       expect(r.status).toBe(200);
       expect(r.body.status).toBe(status);
       expect((await get(e)).status).toBe(status);
-      const filtered = await admin.get<Row[]>(`/projects/${project}/errors?per_page=100&filters[error.status][][type]=eq&filters[error.status][][value]=${encodeURIComponent(status)}`);
+      const filtered = await admin.get<Row[]>(
+        `/projects/${project}/errors?per_page=100&filters[error.status][][type]=eq&filters[error.status][][value]=${encodeURIComponent(status)}`,
+      );
       expect(filtered.body.map((x) => x.id)).toContain(e);
     }
   });
 
   it('snooze takes reopen rules', async () => {
     const e = errorIds[1]!;
-    const r = await patch(admin, e, { operation: 'snooze', reopen_rules: { reopen_if: 'n_additional_occurrences', additional_occurrences: 10 } });
+    const r = await patch(admin, e, {
+      operation: 'snooze',
+      reopen_rules: { reopen_if: 'n_additional_occurrences', additional_occurrences: 10 },
+    });
     expect(r.body.status).toBe('snoozed');
     expect(r.body.reopen_rules).toMatchObject({ reopen_if: 'n_additional_occurrences', additional_occurrences: 10 });
-    expect(((await patch(admin, e, { operation: 'snooze' })).status)).toBe(400);
-    const after = await patch(admin, e, { operation: 'snooze', reopen_rules: { reopen_if: 'occurs_after', seconds: 3600 } });
+    expect((await patch(admin, e, { operation: 'snooze' })).status).toBe(400);
+    const after = await patch(admin, e, {
+      operation: 'snooze',
+      reopen_rules: { reopen_if: 'occurs_after', seconds: 3600 },
+    });
     expect(after.body.reopen_rules).toMatchObject({ reopen_if: 'occurs_after', seconds: 3600 });
   });
 
@@ -51,21 +63,36 @@ describe('single error PATCH', () => {
     const before = await get(e);
     const other = ['info', 'warning', 'error'].find((s) => s !== before.original_severity)!;
     const sev = await patch(admin, e, { operation: 'override_severity', severity: other });
-    expect(sev.body).toMatchObject({ severity: other, overridden_severity: other, original_severity: before.original_severity });
+    expect(sev.body).toMatchObject({
+      severity: other,
+      overridden_severity: other,
+      original_severity: before.original_severity,
+    });
     expect((await patch(admin, e, { operation: 'override_severity', severity: 'loud' })).status).toBe(400);
 
     const collaborator = (await admin.get<Row[]>(`/projects/${project}/collaborators`)).body[0]!.id as string;
-    expect((await patch(admin, e, { operation: 'assign', assigned_collaborator_id: collaborator })).body.assigned_collaborator_id).toBe(collaborator);
-    const team = (await admin.get<Row[]>(`/organizations/${sim.tokens[0]!.organizations[0]}/teams`)).body[0]!.id as string;
+    expect(
+      (await patch(admin, e, { operation: 'assign', assigned_collaborator_id: collaborator })).body
+        .assigned_collaborator_id,
+    ).toBe(collaborator);
+    const team = (await admin.get<Row[]>(`/organizations/${sim.tokens[0]!.organizations[0]}/teams`)).body[0]!
+      .id as string;
     const byTeam = await patch(admin, e, { operation: 'assign', assigned_team_id: team });
     expect(byTeam.body).toMatchObject({ assigned_team_id: team, assigned_collaborator_id: null });
-    expect((await patch(admin, e, { operation: 'assign', assigned_collaborator_id: '000000000000000000000000' })).body).toEqual({ errors: ['User not found'] });
+    expect(
+      (await patch(admin, e, { operation: 'assign', assigned_collaborator_id: '000000000000000000000000' })).body,
+    ).toEqual({ errors: ['User not found'] });
 
     const created = await patch(admin, e, { operation: 'create_issue', issue_title: 'Broken' });
     expect(created.body.created_issue).toMatchObject({ type: 'jira' });
-    const linked = await patch(admin, e, { operation: 'link_issue', issue_url: 'https://issues.example.com/browse/ABC-9' });
+    const linked = await patch(admin, e, {
+      operation: 'link_issue',
+      issue_url: 'https://issues.example.com/browse/ABC-9',
+    });
     expect((linked.body.linked_issues as Row[]).map((i) => i.url)).toContain('https://issues.example.com/browse/ABC-9');
-    const hasIssue = await admin.get<Row[]>(`/projects/${project}/errors?per_page=100&filters[error.has_issue][][type]=eq&filters[error.has_issue][][value]=true`);
+    const hasIssue = await admin.get<Row[]>(
+      `/projects/${project}/errors?per_page=100&filters[error.has_issue][][type]=eq&filters[error.has_issue][][value]=true`,
+    );
     expect(hasIssue.body.map((x) => x.id)).toContain(e);
     const unlinked = await patch(admin, e, { operation: 'unlink_issue' });
     expect(unlinked.body).toMatchObject({ linked_issues: [], created_issue: {} });
@@ -84,11 +111,14 @@ describe('single error PATCH', () => {
     const e = errorIds[4]!;
     const count = Number((await get(e)).events);
     const totalBefore = Number((await admin.get(`/projects/${project}/events`)).headers.get('x-total-count'));
-    const eventId = ((await admin.get<Row[]>(`/projects/${project}/errors/${e}/events?per_page=1`)).body[0]!.id) as string;
+    const eventId = (await admin.get<Row[]>(`/projects/${project}/errors/${e}/events?per_page=1`)).body[0]!
+      .id as string;
     expect((await patch(admin, e, { operation: 'delete' })).status).toBe(204);
     expect((await admin.get(`/projects/${project}/errors/${e}`)).body).toEqual({ errors: ['Error not found'] });
     expect((await admin.get<Row[]>(`/projects/${project}/errors?per_page=100`)).body.map((x) => x.id)).not.toContain(e);
-    expect(Number((await admin.get(`/projects/${project}/events`)).headers.get('x-total-count'))).toBe(totalBefore - count);
+    expect(Number((await admin.get(`/projects/${project}/events`)).headers.get('x-total-count'))).toBe(
+      totalBefore - count,
+    );
     expect((await admin.get(`/projects/${project}/events/${eventId}`)).status).toBe(404);
     expect((await admin.send('DELETE', `/projects/${project}/errors/${errorIds[5]}`)).status).toBe(204);
   });
@@ -115,23 +145,38 @@ describe('single error PATCH', () => {
 describe('bulk PATCH', () => {
   it('answers an object keyed by error id plus the operation', async () => {
     const [a, b] = [errorIds[8]!, errorIds[9]!];
-    const r = await admin.send<Row>('PATCH', `/projects/${project}/errors?error_ids[]=${a}&error_ids[]=${b}`, { operation: 'fix' });
+    const r = await admin.send<Row>('PATCH', `/projects/${project}/errors?error_ids[]=${a}&error_ids[]=${b}`, {
+      operation: 'fix',
+    });
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual([a, b, 'operation'].sort());
     expect(r.body.operation).toBe('fix');
     for (const id of [a, b]) {
       // The recorded shape: {"assigned_collaborator_id":null,"created_issue":{},"reopen_rules":null,"status":"fixed"}.
-      expect(Object.keys(r.body[id] as Row).sort()).toEqual(['assigned_collaborator_id', 'created_issue', 'reopen_rules', 'status']);
+      expect(Object.keys(r.body[id] as Row).sort()).toEqual([
+        'assigned_collaborator_id',
+        'created_issue',
+        'reopen_rules',
+        'status',
+      ]);
       expect(r.body[id]).toMatchObject({ created_issue: {}, reopen_rules: null, status: 'fixed' });
     }
     expect((await get(a)).status).toBe('fixed');
   });
 
   it('accepts one unbracketed id (as the Ruby client sends), refuses missing and unknown ids', async () => {
-    const r = await admin.send<Row>('PATCH', `/projects/${project}/errors?error_ids=${errorIds[10]}`, { operation: 'ignore' });
+    const r = await admin.send<Row>('PATCH', `/projects/${project}/errors?error_ids=${errorIds[10]}`, {
+      operation: 'ignore',
+    });
     expect(Object.keys(r.body).sort()).toEqual([errorIds[10]!, 'operation'].sort());
     expect((await admin.send('PATCH', `/projects/${project}/errors`, { operation: 'fix' })).status).toBe(400);
-    expect((await admin.send('PATCH', `/projects/${project}/errors?error_ids[]=000000000000000000000000`, { operation: 'fix' })).status).toBe(404);
+    expect(
+      (
+        await admin.send('PATCH', `/projects/${project}/errors?error_ids[]=000000000000000000000000`, {
+          operation: 'fix',
+        })
+      ).status,
+    ).toBe(404);
   });
 });
 
@@ -139,7 +184,9 @@ describe('comments', () => {
   it('creates a comment (201, Location), counts it and lists it; the single view names the author `user`', async () => {
     const e = errorIds[11]!;
     const before = Number((await get(e)).comment_count);
-    const r = await admin.send<Row>('POST', `/projects/${project}/errors/${e}/comments`, { message: 'Looking into it' });
+    const r = await admin.send<Row>('POST', `/projects/${project}/errors/${e}/comments`, {
+      message: 'Looking into it',
+    });
     expect(r.status).toBe(201);
     expect(r.headers.get('location')).toBe(`${sim.url}/comments/${String(r.body.id)}`);
     expect(r.body).toMatchObject({ message: 'Looking into it', collaborator: { id: sim.tokens[0]!.user_id } });
@@ -148,7 +195,11 @@ describe('comments', () => {
     expect(list.body.map((c) => c.id)).toContain(r.body.id);
     expect(list.headers.get('x-total-count')).toBe(String(before + 1));
     const single = await admin.get<Row>(`/comments/${String(r.body.id)}`);
-    expect(single.body).toMatchObject({ id: r.body.id, message: 'Looking into it', user: { id: sim.tokens[0]!.user_id } });
+    expect(single.body).toMatchObject({
+      id: r.body.id,
+      message: 'Looking into it',
+      user: { id: sim.tokens[0]!.user_id },
+    });
     expect((await admin.send('POST', `/projects/${project}/errors/${e}/comments`, { message: '' })).status).toBe(400);
   });
 });

@@ -24,7 +24,11 @@ export function forkTs(script: URL | string, args: string[] = [], env: NodeJS.Pr
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   const messages: unknown[] = [];
-  const waiters: Array<{ pred: (m: Record<string, unknown>) => boolean; resolve: (m: unknown) => void; reject: (e: Error) => void }> = [];
+  const waiters: Array<{
+    pred: (m: Record<string, unknown>) => boolean;
+    resolve: (m: unknown) => void;
+    reject: (e: Error) => void;
+  }> = [];
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   proc.on('message', (m) => {
@@ -38,7 +42,8 @@ export function forkTs(script: URL | string, args: string[] = [], env: NodeJS.Pr
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
     proc.on('exit', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`child exited (${code ?? signal}) before the awaited message; stderr:\n${stderr}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`child exited (${code ?? signal}) before the awaited message; stderr:\n${stderr}`));
       resolve({ code, signal, stderr });
     }),
   );
@@ -50,8 +55,11 @@ export function forkTs(script: URL | string, args: string[] = [], env: NodeJS.Pr
     waitFor<T>(pred: (m: Record<string, unknown>) => boolean): Promise<T> {
       const found = messages.find((m) => isObject(m) && pred(m));
       if (found) return Promise.resolve(found as T);
-      if (proc.exitCode !== null || proc.signalCode !== null) return Promise.reject(new Error(`child already exited; stderr:\n${stderr}`));
-      return new Promise<T>((resolve, reject) => waiters.push({ pred, resolve: resolve as (m: unknown) => void, reject }));
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        return Promise.reject(new Error(`child already exited; stderr:\n${stderr}`));
+      return new Promise<T>((resolve, reject) =>
+        waiters.push({ pred, resolve: resolve as (m: unknown) => void, reject }),
+      );
     },
   };
 }

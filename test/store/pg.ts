@@ -17,11 +17,18 @@ export function testSchema(prefix = 'snagstore'): TestSchema {
   const schema = `${prefix}_${process.pid}_${randomBytes(5).toString('hex')}`;
   const url = new URL(postgresUrl());
   url.searchParams.set('schema', schema);
-  return { schema, url: url.toString(), drop: () => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined) };
+  return {
+    schema,
+    url: url.toString(),
+    drop: () => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).then(() => undefined),
+  };
 }
 
 /** One statement on the test database, outside any store (to look at what a store wrote, or to damage it). */
-export async function adminQuery<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+export async function adminQuery<R extends Record<string, unknown> = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: postgresUrl() });
   await client.connect();
   try {

@@ -29,10 +29,15 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
       expect(await again.schemaVersion()).toBe(PG_LATEST_SCHEMA_VERSION);
       expect((await again.credentials.list()).map((c) => c.name)).toEqual(['one']);
       await again.close();
-      const rows = await adminQuery<{ version: number }>(`SELECT version FROM "${s.schema}".schema_migrations ORDER BY version`);
+      const rows = await adminQuery<{ version: number }>(
+        `SELECT version FROM "${s.schema}".schema_migrations ORDER BY version`,
+      );
       expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
 
-      await adminQuery(`INSERT INTO "${s.schema}".schema_migrations (version, description) VALUES ($1, 'from the future')`, [PG_LATEST_SCHEMA_VERSION + 1]);
+      await adminQuery(
+        `INSERT INTO "${s.schema}".schema_migrations (version, description) VALUES ($1, 'from the future')`,
+        [PG_LATEST_SCHEMA_VERSION + 1],
+      );
       const newer = openPostgresStore(s.url);
       const e = await failure(newer.credentials.list());
       expect(e.code).toBe('config');
@@ -52,7 +57,10 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
       expect(store.location).toContain(`schema=${s.schema}`);
       const c = await store.credentials.create(credentialInput('shared'));
       await store.close();
-      const [row] = await adminQuery<{ name: string; token_envelope: string }>(`SELECT name, token_envelope FROM "${s.schema}".credentials WHERE id = $1`, [c.id]);
+      const [row] = await adminQuery<{ name: string; token_envelope: string }>(
+        `SELECT name, token_envelope FROM "${s.schema}".credentials WHERE id = $1`,
+        [c.id],
+      );
       expect(row).toEqual({ name: 'shared', token_envelope: 'snagsync:v1:placeholder' });
     } finally {
       t.cleanup();
@@ -86,11 +94,17 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
     }
     const t = tempDir();
     try {
-      const e = await failure(Promise.resolve().then(() => openStore({ home: t.dir, env: { SNAGSYNC_DATABASE_URL: 'mysql://u:hunter2secret@h/db' } })));
+      const e = await failure(
+        Promise.resolve().then(() =>
+          openStore({ home: t.dir, env: { SNAGSYNC_DATABASE_URL: 'mysql://u:hunter2secret@h/db' } }),
+        ),
+      );
       expect(e.code).toBe('config');
       expect(e.message).toContain('SNAGSYNC_DATABASE_URL');
       expect(e.describe()).not.toContain('hunter2secret');
-      await expect(Promise.resolve().then(() => openPostgresStore('postgres://h/db?schema=Bad-Name'))).rejects.toMatchObject({ code: 'config' });
+      await expect(
+        Promise.resolve().then(() => openPostgresStore('postgres://h/db?schema=Bad-Name')),
+      ).rejects.toMatchObject({ code: 'config' });
     } finally {
       t.cleanup();
     }
@@ -104,7 +118,11 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
     try {
       const c = await from.credentials.create(credentialInput('team'));
       await from.sources.create({ name: 'nightly', credential_id: c.id, destination: 'sqlite:/tmp/n.db' });
-      expect((await to.importContents(await from.contents())).sources).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect((await to.importContents(await from.contents())).sources).toEqual({
+        inserted: 1,
+        updated: 0,
+        unchanged: 0,
+      });
       await from.sources.update((await from.sources.findByNameOrId('nightly')).id, { schedule: 'every 1h' });
       const second = await to.importContents(await from.contents());
       expect(second.sources).toEqual({ inserted: 0, updated: 1, unchanged: 0 });

@@ -32,7 +32,11 @@ describe('a run left `running` by a killed process', () => {
     expect((await store.runs.findStale()).map((r) => r.id)).toEqual([runId]);
     const next = await store.runs.create({ source_id: s.id, trigger: 'cli' });
     const old = await store.runs.findById(runId);
-    expect(old).toMatchObject({ status: 'failed', error: { error: 'aborted' }, totals: { records_read: 7, requests: 2 } });
+    expect(old).toMatchObject({
+      status: 'failed',
+      error: { error: 'aborted' },
+      totals: { records_read: 7, requests: 2 },
+    });
     expect(old.error?.message).toContain('killed or crashed');
     const [stream] = await store.runs.listStreams(runId);
     expect(stream).toMatchObject({ outcome: 'failed', message: 'interrupted' });

@@ -7,7 +7,10 @@ import { tempDir } from './helpers.js';
 import { adminQuery, testSchema } from './pg.js';
 
 /** The same race on both stores: SQLite in one home, PostgreSQL in a fresh schema none of the processes created. */
-const BACKENDS: Array<{ name: string; setup: () => { env: NodeJS.ProcessEnv; check: () => Promise<void>; drop: () => Promise<void> } }> = [
+const BACKENDS: Array<{
+  name: string;
+  setup: () => { env: NodeJS.ProcessEnv; check: () => Promise<void>; drop: () => Promise<void> };
+}> = [
   { name: 'SQLite', setup: () => ({ env: {}, check: async () => {}, drop: async () => {} }) },
   ...(requireService('postgres')
     ? [
@@ -19,7 +22,9 @@ const BACKENDS: Array<{ name: string; setup: () => { env: NodeJS.ProcessEnv; che
               env: { SNAGSYNC_DATABASE_URL: s.url },
               // Every process migrated the brand-new schema at once; the advisory lock let exactly one apply each version.
               check: async () => {
-                const rows = await adminQuery<{ version: number }>(`SELECT version FROM "${s.schema}".schema_migrations ORDER BY version`);
+                const rows = await adminQuery<{ version: number }>(
+                  `SELECT version FROM "${s.schema}".schema_migrations ORDER BY version`,
+                );
                 expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
               },
               drop: s.drop,
@@ -41,7 +46,9 @@ describe.each(BACKENDS)('several processes writing the $name metadata store at o
         forkTs(new URL('./children/concurrent-writer.ts', import.meta.url), [t.dir, tag, String(perChild)], b.env),
       );
       await releaseTogether(children);
-      const reports = await Promise.all(children.map((c) => c.waitFor<{ written: number; errors: string[] }>((m) => m.type === 'done')));
+      const reports = await Promise.all(
+        children.map((c) => c.waitFor<{ written: number; errors: string[] }>((m) => m.type === 'done')),
+      );
       const exits = await Promise.all(children.map((c) => c.exited));
       expect(reports.flatMap((r) => r.errors)).toEqual([]);
       expect(reports.map((r) => r.written)).toEqual(tags.map(() => perChild));

@@ -145,13 +145,19 @@ describe('SQLite metadata store', () => {
       VALUES ('cred_1', 'c', 'c', 'https://api.bugsnag.com', 'env', 'k', 'abcd', 'UNVERIFIED', ?, ?)`).run(at, at);
     db.prepare(`INSERT INTO sources (id, name, name_key, credential_id, status, destination, created_at, updated_at)
       VALUES ('src_1', 's', 's', 'cred_1', 'active', 'sqlite:/tmp/x.db', ?, ?)`).run(at, at);
-    db.prepare(`INSERT INTO runs (id, source_id, status, trigger, started_at, finished_at) VALUES ('run_1', 'src_1', 'succeeded', 'cli', ?, ?)`).run(at, at);
-    db.prepare(`INSERT INTO run_streams (run_id, stream, partition, records_read, outcome, started_at) VALUES ('run_1', 'events', 'project:1', 7, 'ok', ?)`).run(at);
+    db.prepare(
+      `INSERT INTO runs (id, source_id, status, trigger, started_at, finished_at) VALUES ('run_1', 'src_1', 'succeeded', 'cli', ?, ?)`,
+    ).run(at, at);
+    db.prepare(
+      `INSERT INTO run_streams (run_id, stream, partition, records_read, outcome, started_at) VALUES ('run_1', 'events', 'project:1', 7, 'ok', ?)`,
+    ).run(at);
     db.close();
     const old = openStore({ home: u.dir });
     try {
       expect(await old.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
-      expect(await old.runs.listStreams('run_1')).toEqual([expect.objectContaining({ stream: 'events', partition: 'project:1', partition_label: null, records_read: 7 })]);
+      expect(await old.runs.listStreams('run_1')).toEqual([
+        expect.objectContaining({ stream: 'events', partition: 'project:1', partition_label: null, records_read: 7 }),
+      ]);
     } finally {
       await old.close();
       u.cleanup();
@@ -208,7 +214,9 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
 
   describe('credentials', () => {
     it('creates, reads back typed rows, lists by name', async () => {
-      const created = await store.credentials.create(credentialInput('  Prod  ', { description: ' for nightly sync ' }));
+      const created = await store.credentials.create(
+        credentialInput('  Prod  ', { description: ' for nightly sync ' }),
+      );
       expect(created).toMatchObject({
         name: 'Prod',
         description: 'for nightly sync',
@@ -265,9 +273,17 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
         token_key_id: 'k1',
         token_last4: 'wxyz',
       });
-      expect(updated).toMatchObject({ description: 'new', verified_status: 'FAILED', token_last4: 'wxyz', rate_limit: { limit: 10, remaining: 3 } });
+      expect(updated).toMatchObject({
+        description: 'new',
+        verified_status: 'FAILED',
+        token_last4: 'wxyz',
+        rate_limit: { limit: 10, remaining: 3 },
+      });
       expect(updated.updated_at >= a.updated_at).toBe(true);
-      const e = await expectSnag(store.credentials.update(b.id, { token_envelope: 'e', token_key_id: 'k2', token_last4: 'zzzz' }), 'vault');
+      const e = await expectSnag(
+        store.credentials.update(b.id, { token_envelope: 'e', token_key_id: 'k2', token_last4: 'zzzz' }),
+        'vault',
+      );
       expect(e.hint).toContain('rotated');
       await expectSnag(store.credentials.create(credentialInput('c', { token_key_id: 'k2' })), 'vault');
       expect(await store.credentials.keyIdsInUse()).toEqual(['k1']);
@@ -276,7 +292,11 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
 
     it('removal is refused while sources use it; --force disables and detaches them', async () => {
       const c = await store.credentials.create(credentialInput('used'));
-      const s1 = await store.sources.create({ name: 'events-prod', credential_id: c.id, destination: 'sqlite:/tmp/a.db' });
+      const s1 = await store.sources.create({
+        name: 'events-prod',
+        credential_id: c.id,
+        destination: 'sqlite:/tmp/a.db',
+      });
       await store.sources.create({ name: 'errors-prod', credential_id: c.id, destination: 'sqlite:/tmp/a.db' });
       expect(await store.sources.countByCredential(c.id)).toBe(2);
       expect((await store.sources.countsByCredential()).get(c.id)).toBe(2);
@@ -299,7 +319,10 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
   describe('sources', () => {
     it('creates with config, enforces names and credential, finds by name or id, lists due ones', async () => {
       const c = await store.credentials.create(credentialInput('c'));
-      await expectSnag(store.sources.create({ name: 's', credential_id: 'cred_missing', destination: 'jsonl:/tmp/x' }), 'missing');
+      await expectSnag(
+        store.sources.create({ name: 's', credential_id: 'cred_missing', destination: 'jsonl:/tmp/x' }),
+        'missing',
+      );
       const s = await store.sources.create({
         name: 'Prod events',
         credential_id: c.id,
@@ -308,10 +331,26 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
         schedule: 'every 1h',
         next_run_at: '2024-01-01 10:00:00 +0000',
       });
-      expect(s).toMatchObject({ status: 'active', schedule: 'every 1h', next_run_at: '2024-01-01T10:00:00.000Z', last_run_id: null });
+      expect(s).toMatchObject({
+        status: 'active',
+        schedule: 'every 1h',
+        next_run_at: '2024-01-01T10:00:00.000Z',
+        last_run_id: null,
+      });
       expect(s.config).toMatchObject({ projects: ['p1'], future_option: 42 });
-      await expectSnag(store.sources.create({ name: 'PROD EVENTS', credential_id: c.id, destination: 'x' }), 'conflict');
-      await expectSnag(store.sources.create({ name: 's2', credential_id: c.id, destination: 'x', config: { streams: 'events' } as never }), 'config');
+      await expectSnag(
+        store.sources.create({ name: 'PROD EVENTS', credential_id: c.id, destination: 'x' }),
+        'conflict',
+      );
+      await expectSnag(
+        store.sources.create({
+          name: 's2',
+          credential_id: c.id,
+          destination: 'x',
+          config: { streams: 'events' } as never,
+        }),
+        'config',
+      );
       expect((await store.sources.findByNameOrId('prod events')).id).toBe(s.id);
       const e = await expectSnag(store.sources.findByNameOrId('nope'), 'missing');
       expect(e.hint).toContain('snagsync sources list');
@@ -324,7 +363,12 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
       expect(await store.sources.list({ credentialId: 'cred_other' })).toEqual([]);
 
       const [disabled] = await store.sources.disableByCredential(c.id, 'token revoked');
-      expect(disabled).toMatchObject({ id: s.id, status: 'disabled', status_reason: 'token revoked', credential_id: null });
+      expect(disabled).toMatchObject({
+        id: s.id,
+        status: 'disabled',
+        status_reason: 'token revoked',
+        credential_id: null,
+      });
       expect(await store.sources.countByCredential(c.id)).toBe(0);
       // Re-activating needs a credential again; with one, the reason snagsync wrote is cleared.
       const back = await store.sources.update(s.id, { credential_id: c.id, status: 'active' });
@@ -335,17 +379,38 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
   describe('runs', () => {
     async function source(): Promise<string> {
       const c = await store.credentials.create(credentialInput(`c-${Math.random()}`));
-      return (await store.sources.create({ name: `s-${Math.random()}`, credential_id: c.id, destination: 'sqlite:/tmp/x.db' })).id;
+      return (
+        await store.sources.create({ name: `s-${Math.random()}`, credential_id: c.id, destination: 'sqlite:/tmp/x.db' })
+      ).id;
     }
 
     it('records a run, its streams (upserted as it progresses) and totals', async () => {
       const sourceId = await source();
       const run = await store.runs.create({ source_id: sourceId, trigger: 'cli', options: { full_refresh: true } });
-      expect(run).toMatchObject({ status: 'running', trigger: 'cli', pid: process.pid, options: { full_refresh: true } });
+      expect(run).toMatchObject({
+        status: 'running',
+        trigger: 'cli',
+        pid: process.pid,
+        options: { full_refresh: true },
+      });
       expect((await store.sources.findByNameOrId(sourceId)).last_run_id).toBe(run.id);
 
-      await store.runs.upsertStream({ run_id: run.id, stream: 'events', partition: 'project:1', records_read: 30, pages: 1, requests: 1 });
-      const s = await store.runs.upsertStream({ run_id: run.id, stream: 'events', partition: 'project:1', records_read: 60, records_written: 60, pages: 2 });
+      await store.runs.upsertStream({
+        run_id: run.id,
+        stream: 'events',
+        partition: 'project:1',
+        records_read: 30,
+        pages: 1,
+        requests: 1,
+      });
+      const s = await store.runs.upsertStream({
+        run_id: run.id,
+        stream: 'events',
+        partition: 'project:1',
+        records_read: 60,
+        records_written: 60,
+        pages: 2,
+      });
       expect(s).toMatchObject({ records_read: 60, records_written: 60, pages: 2, requests: 1, outcome: null });
       await store.runs.upsertStream({
         run_id: run.id,
@@ -357,7 +422,13 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
         wait_ms: 1500,
       });
       await store.runs.upsertStream({ run_id: run.id, stream: 'errors', partition: 'project:1', records_read: 5 });
-      await store.runs.upsertStream({ run_id: run.id, stream: 'events', partition: 'project:1', outcome: 'ok', finished_at: new Date() });
+      await store.runs.upsertStream({
+        run_id: run.id,
+        stream: 'events',
+        partition: 'project:1',
+        outcome: 'ok',
+        finished_at: new Date(),
+      });
 
       const done = await store.runs.finish(run.id, { status: 'partial' });
       expect(done.status).toBe('partial');
@@ -373,7 +444,12 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
       );
       await expectSnag(store.runs.upsertStream({ run_id: 'run_nope', stream: 'x', partition: '' }), 'missing');
       // A label given once stays through later upserts that leave it out; rows without one have null.
-      await store.runs.upsertStream({ run_id: run.id, stream: 'releases', partition: 'project:1', partition_label: 'Checkout (Acme)' });
+      await store.runs.upsertStream({
+        run_id: run.id,
+        stream: 'releases',
+        partition: 'project:1',
+        partition_label: 'Checkout (Acme)',
+      });
       await store.runs.upsertStream({ run_id: run.id, stream: 'releases', partition: 'project:1', records_read: 3 });
       const labelled = (await store.runs.listStreams(run.id)).find((x) => x.stream === 'releases')!;
       expect(labelled).toMatchObject({ partition_label: 'Checkout (Acme)', records_read: 3 });
@@ -390,7 +466,11 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
       expect(e.message).toContain('already being synced');
       await expectSnag(store.sources.remove(sourceId), 'conflict');
       const err = new SnagError('auth_invalid', 'The token was rejected.', { hint: 'Update the credential.' });
-      const failed = await store.runs.finish(run.id, { status: 'failed', error: err.toJSON() as never, totals: { records_read: 1, records_written: 1, requests: 3, rate_limit_wait_ms: 0 } });
+      const failed = await store.runs.finish(run.id, {
+        status: 'failed',
+        error: err.toJSON() as never,
+        totals: { records_read: 1, records_written: 1, requests: 3, rate_limit_wait_ms: 0 },
+      });
       expect(failed.error).toMatchObject({ error: 'auth_invalid', message: 'The token was rejected.' });
       expect(failed.totals.requests).toBe(3);
       const again = await store.runs.create({ source_id: sourceId, trigger: 'cli' });
@@ -407,7 +487,9 @@ describe.each(BACKENDS)('metadata store on $name', (backend) => {
       const later = new Date(Date.now() + 10 * 60_000);
       expect((await store.runs.findStale({ now: later })).map((r) => r.id)).toEqual([run.id]);
       expect(await store.runs.findStale({ now: later, staleAfterMs: 60 * 60_000 })).toEqual([]);
-      expect(await store.runs.heartbeat(run.id, { records_read: 3, records_written: 3, requests: 1, rate_limit_wait_ms: 0 })).toBe(true);
+      expect(
+        await store.runs.heartbeat(run.id, { records_read: 3, records_written: 3, requests: 1, rate_limit_wait_ms: 0 }),
+      ).toBe(true);
       expect((await store.runs.findById(run.id)).totals.records_read).toBe(3);
       const [failed] = await store.runs.failStale({ now: later });
       expect(failed).toMatchObject({ id: run.id, status: 'failed', error: { error: 'aborted' } });

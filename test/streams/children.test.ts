@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createBugsnagClient } from '../../src/bugsnag/index.js';
 import { linkChildren } from '../../src/streams/children.js';
-import { defineChildStream, defineStream, type Batch, type ChildContext, type ReadContext, type StreamRecord } from '../../src/streams/types.js';
+import {
+  defineChildStream,
+  defineStream,
+  type Batch,
+  type ChildContext,
+  type ReadContext,
+  type StreamRecord,
+} from '../../src/streams/types.js';
 
 /**
  * How the catalog wires a child stream into its parent: the parent's declaration names no child, yet each of its
@@ -12,7 +19,14 @@ const columns = [
   { name: 'project_id', type: 'text' },
   { name: 'id', type: 'text' },
 ] as const;
-const base = { description: 'x', endpoint: 'x', schema: z.object({ project_id: z.string(), id: z.string() }), primaryKey: ['project_id', 'id'], columns, heavy: false } as const;
+const base = {
+  description: 'x',
+  endpoint: 'x',
+  schema: z.object({ project_id: z.string(), id: z.string() }),
+  primaryKey: ['project_id', 'id'],
+  columns,
+  heavy: false,
+} as const;
 
 const parent = defineStream({
   ...base,
@@ -20,7 +34,13 @@ const parent = defineStream({
   partition: 'project',
   syncModes: ['full_refresh'],
   async *read() {
-    yield { records: [{ project_id: 'p', id: 'a' }, { project_id: 'p', id: 'b' }], state: { page: 1 } };
+    yield {
+      records: [
+        { project_id: 'p', id: 'a' },
+        { project_id: 'p', id: 'b' },
+      ],
+      state: { page: 1 },
+    };
     yield { records: [{ project_id: 'p', id: 'c' }], state: { page: 2 } };
   },
 });
@@ -48,7 +68,16 @@ function ctx(children: Map<string, ChildContext>): ReadContext {
   return {
     api,
     partition: { kind: 'global', key: '' },
-    options: { startDate: null, filters: {}, fullReports: false, lookbackMs: 0, errorsFullPassMs: 0, releasesFullPassMs: 0, trendsResolution: '12h', trendsDays: 1 },
+    options: {
+      startDate: null,
+      filters: {},
+      fullReports: false,
+      lookbackMs: 0,
+      errorsFullPassMs: 0,
+      releasesFullPassMs: 0,
+      trendsResolution: '12h',
+      trendsDays: 1,
+    },
     state: null,
     now: new Date(),
     signal: new AbortController().signal,
@@ -72,7 +101,14 @@ describe('linkChildren', () => {
     expect(seen).toEqual([['a', 'b'], ['c']]);
     expect(batches.map((b) => b.state)).toEqual([{ page: 1 }, { page: 2 }]);
     expect(batches[0]!.children).toEqual([
-      { stream: 'kids', records: [{ project_id: 'p', id: 'kid-of-a' }, { project_id: 'p', id: 'kid-of-b' }], state: { count: 12 } },
+      {
+        stream: 'kids',
+        records: [
+          { project_id: 'p', id: 'kid-of-a' },
+          { project_id: 'p', id: 'kid-of-b' },
+        ],
+        state: { count: 12 },
+      },
     ]);
     expect(batches[1]!.children).toBeUndefined();
   });
@@ -88,10 +124,33 @@ describe('linkChildren', () => {
   });
 
   it('refuses a child of a child, and a child read per another partition kind than its parent', () => {
-    const grandchild = defineChildStream({ ...base, name: 'grandkids', partition: 'project', syncModes: ['full_refresh'], parent: 'kids', readThrough: child.readThrough! });
+    const grandchild = defineChildStream({
+      ...base,
+      name: 'grandkids',
+      partition: 'project',
+      syncModes: ['full_refresh'],
+      parent: 'kids',
+      readThrough: child.readThrough!,
+    });
     expect(() => linkChildren([parent, child, grandchild])).toThrow(/cannot have children/);
-    const orgKid = defineChildStream({ ...base, name: 'org_kids', partition: 'organization', syncModes: ['full_refresh'], parent: 'parents', readThrough: child.readThrough! });
+    const orgKid = defineChildStream({
+      ...base,
+      name: 'org_kids',
+      partition: 'organization',
+      syncModes: ['full_refresh'],
+      parent: 'parents',
+      readThrough: child.readThrough!,
+    });
     expect(() => linkChildren([parent, orgKid])).toThrow(/read per organization, its parent parents per project/);
-    expect(() => defineStream({ ...base, name: 'half', partition: 'project', syncModes: ['full_refresh'], parent: 'parents', read: parent.read })).toThrow(/parent and readThrough/);
+    expect(() =>
+      defineStream({
+        ...base,
+        name: 'half',
+        partition: 'project',
+        syncModes: ['full_refresh'],
+        parent: 'parents',
+        read: parent.read,
+      }),
+    ).toThrow(/parent and readThrough/);
   });
 });

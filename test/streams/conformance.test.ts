@@ -9,7 +9,15 @@ import { compileStream } from '../../src/destinations/descriptor.js';
 import { parseTimestamp } from '../../src/core/time.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { DEFAULT_STREAMS, descriptorOf, getStream, jsonSchemaOf, STREAMS } from '../../src/streams/catalog.js';
-import type { Batch, ChildContext, Partition, ReadContext, StreamDefinition, StreamRecord, SyncOptions } from '../../src/streams/types.js';
+import type {
+  Batch,
+  ChildContext,
+  Partition,
+  ReadContext,
+  StreamDefinition,
+  StreamRecord,
+  SyncOptions,
+} from '../../src/streams/types.js';
 import { startSim } from '../engine/helpers.js';
 
 /**
@@ -37,7 +45,9 @@ describe('every stream is declared consistently', () => {
     const props = (schema.properties ?? {}) as Record<string, { description?: string }>;
     for (const k of s.primaryKey) {
       expect(props[k], `key ${k} in the schema`).toBeDefined();
-      expect(['text', 'timestamp'], `key ${k} is a text or timestamp column`).toContain(s.columns.find((c) => c.name === k)?.type);
+      expect(['text', 'timestamp'], `key ${k} is a text or timestamp column`).toContain(
+        s.columns.find((c) => c.name === k)?.type,
+      );
     }
     expect(() => compileStream(descriptorOf(s))).not.toThrow();
     if (s.cursor) {
@@ -57,7 +67,8 @@ describe('every stream is declared consistently', () => {
     for (const s of STREAMS) expect(DEFAULT_STREAMS.includes(s.name)).toBe(!s.heavy);
     expect(getStream('pivots').heavy).toBe(true);
     expect(getStream('comments').parent).toBe('errors');
-    for (const s of STREAMS) if (s.parent) expect(getStream(s.parent).parent, `${s.name}'s parent is no child`).toBeUndefined();
+    for (const s of STREAMS)
+      if (s.parent) expect(getStream(s.parent).parent, `${s.name}'s parent is no child`).toBeUndefined();
   });
 
   it('every stream declared in src/streams is in the catalog, once, under a snake_case name', async () => {
@@ -71,13 +82,22 @@ describe('every stream is declared consistently', () => {
       for (const v of Object.values(mod)) if (isStream(v)) declared.push(v.name);
     }
     expect(declared.length).toBeGreaterThan(0);
-    expect(declared.filter((n) => !names.includes(n)), 'declared but missing from catalog.ts').toEqual([]);
+    expect(
+      declared.filter((n) => !names.includes(n)),
+      'declared but missing from catalog.ts',
+    ).toEqual([]);
   });
 });
 
 function isStream(v: unknown): v is StreamDefinition {
   const s = v as Partial<StreamDefinition> | null;
-  return typeof s === 'object' && s !== null && typeof s.name === 'string' && typeof s.read === 'function' && Array.isArray(s.primaryKey);
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.name === 'string' &&
+    typeof s.read === 'function' &&
+    Array.isArray(s.primaryKey)
+  );
 }
 
 let sim: Simulator;
@@ -88,7 +108,11 @@ const projectsOf = new Map<string, Project[]>();
 beforeAll(async () => {
   // Small page-crossing data: 150 errors (2 pages), 400 events (14 pages), 25 releases (3 pages).
   sim = await startSim({ orgs: 2, projects: 3, errors: 150, events: 400, releases: 25 });
-  api = createBugsnagClient({ token: sim.tokens.find((t) => t.role === 'multi-org')!.token, host: sim.url, logger: false });
+  api = createBugsnagClient({
+    token: sim.tokens.find((t) => t.role === 'multi-org')!.token,
+    host: sim.url,
+    logger: false,
+  });
   orgs = await api.organizations.list().all();
   for (const o of orgs) projectsOf.set(o.id, await api.projects.list(o.id).all());
 });
@@ -100,9 +124,18 @@ afterAll(async () => {
 function partitionsOf(s: StreamDefinition): Partition[] {
   if (s.partition === 'global') return [{ kind: 'global', key: '' }];
   if (s.partition === 'organization') {
-    return orgs.map((o) => ({ kind: 'organization', key: `organization:${o.id}`, organization: o, projects: projectsOf.get(o.id)! }));
+    return orgs.map((o) => ({
+      kind: 'organization',
+      key: `organization:${o.id}`,
+      organization: o,
+      projects: projectsOf.get(o.id)!,
+    }));
   }
-  return orgs.flatMap((o) => projectsOf.get(o.id)!.map((p): Partition => ({ kind: 'project', key: `project:${p.id}`, organization: o, project: p })));
+  return orgs.flatMap((o) =>
+    projectsOf
+      .get(o.id)!
+      .map((p): Partition => ({ kind: 'project', key: `project:${p.id}`, organization: o, project: p })),
+  );
 }
 
 interface Read {
@@ -112,7 +145,12 @@ interface Read {
   skipped: boolean;
 }
 
-async function read(s: StreamDefinition, partition: Partition, state: unknown, childState: unknown = null): Promise<Read> {
+async function read(
+  s: StreamDefinition,
+  partition: Partition,
+  state: unknown,
+  childState: unknown = null,
+): Promise<Read> {
   const parent = s.parent ? getStream(s.parent) : s;
   const children = new Map<string, ChildContext>();
   if (s.parent) children.set(s.name, { state: childState, api });
@@ -134,7 +172,8 @@ async function read(s: StreamDefinition, partition: Partition, state: unknown, c
     }
   } catch (err) {
     // 403 (org admin only, plan feature): the engine skips the stream for this partition.
-    if ((err as { code?: string }).code === 'forbidden' || (err as { code?: string }).code === 'plan_feature') out.skipped = true;
+    if ((err as { code?: string }).code === 'forbidden' || (err as { code?: string }).code === 'plan_feature')
+      out.skipped = true;
     else throw err;
   }
   return out;
@@ -154,7 +193,8 @@ describe.each(STREAMS.map((s) => [s.name, s] as const))('%s against the simulato
       for (const r of all) {
         expect(validate(r), `${s.name} record: ${ajv.errorsText(validate.errors)}`).toBe(true);
         keys.add(compiled.keyOf(r));
-        if (s.cursor) expect(parseTimestamp(r[s.cursor.field]), `${s.cursor.field} = ${String(r[s.cursor.field])}`).not.toBeNull();
+        if (s.cursor)
+          expect(parseTimestamp(r[s.cursor.field]), `${s.cursor.field} = ${String(r[s.cursor.field])}`).not.toBeNull();
       }
       expect(JSON.parse(JSON.stringify(full.batches.at(-1)!.state))).toEqual(full.batches.at(-1)!.state);
       // Resume from each committed checkpoint (a sample of at most 4): what was committed before it plus what the
@@ -168,7 +208,8 @@ describe.each(STREAMS.map((s) => [s.name, s] as const))('%s against the simulato
         for (const key of keys) expect(union.has(key), `${s.name} resumed at batch ${k}: ${key}`).toBe(true);
       }
     }
-    if (!['teams', 'saved_searches'].includes(s.name) || total > 0) expect(total, `${s.name} read something`).toBeGreaterThan(0);
+    if (!['teams', 'saved_searches'].includes(s.name) || total > 0)
+      expect(total, `${s.name} read something`).toBeGreaterThan(0);
   });
 });
 

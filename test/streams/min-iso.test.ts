@@ -12,8 +12,17 @@ function reference(a: string | undefined, b: string | null | undefined): string 
 }
 
 const stamp = fc.oneof(
-  fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-01-01T24:00:00.000Z', '2026-01-31T23:59:59.999Z', '2026-01-15 10:00:00', 'nonsense'),
+  fc
+    .date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString()),
+  fc.constantFrom(
+    '2026-02-30T00:00:00.000Z',
+    '2026-13-01T00:00:00.000Z',
+    '2026-01-01T24:00:00.000Z',
+    '2026-01-31T23:59:59.999Z',
+    '2026-01-15 10:00:00',
+    'nonsense',
+  ),
 );
 
 describe('minIso', () => {

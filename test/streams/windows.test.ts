@@ -31,8 +31,15 @@ function errorsRequests(): number {
   return sim.stats().byToken.admin?.endpoints['GET /projects/{project_id}/errors'] ?? 0;
 }
 
-async function run(source: string, transport?: Transport, extra: Parameters<typeof startRun>[2] = {}): Promise<RunSummary> {
-  const r = await startRun(h.runtime, source, { ...extra, ...(transport ? { client: { transport, retry: { baseDelayMs: 1 } } } : {}) });
+async function run(
+  source: string,
+  transport?: Transport,
+  extra: Parameters<typeof startRun>[2] = {},
+): Promise<RunSummary> {
+  const r = await startRun(h.runtime, source, {
+    ...extra,
+    ...(transport ? { client: { transport, retry: { baseDelayMs: 1 } } } : {}),
+  });
   return r.done;
 }
 
@@ -81,7 +88,10 @@ describe('events next links', () => {
       const link = res.headers.get('link');
       if (!link || !req.url.includes('/events')) return res;
       const carried = (req.url.match(/offset%5Bevent_ids%5D%5B%5D=/g) ?? []).length;
-      const ids = Array.from({ length: carried + 40 }, (_, i) => `offset%5Bevent_ids%5D%5B%5D=${(i + 1).toString(16).padStart(24, '0')}`).join('&');
+      const ids = Array.from(
+        { length: carried + 40 },
+        (_, i) => `offset%5Bevent_ids%5D%5B%5D=${(i + 1).toString(16).padStart(24, '0')}`,
+      ).join('&');
       const grown = link.replace(/<([^>]+)>/, (_m, url: string) => `<${url}&${ids}>`);
       longest = Math.max(longest, grown.length);
       const headers = new Headers(res.headers);
@@ -113,7 +123,11 @@ describe('events next links', () => {
     const refuseFirstResume: Transport = async (req) => {
       if (refused === 0 && req.url.includes('offset%5Btimestamp%5D')) {
         refused++;
-        return { status: 400, headers: new Headers({ 'content-type': 'application/json' }), body: '{"errors":["Pagination Offset is invalid"]}' };
+        return {
+          status: 400,
+          headers: new Headers({ 'content-type': 'application/json' }),
+          body: '{"errors":["Pagination Offset is invalid"]}',
+        };
       }
       return base(req);
     };
@@ -140,7 +154,16 @@ describe('events next links', () => {
     const state = cp!.state as { pass: { nextUrl: string } };
     expect(state.pass.nextUrl).toContain(sim.url);
     state.pass.nextUrl = state.pass.nextUrl.replace(sim.url, 'http://127.0.0.2:9');
-    await d.prepare([{ name: 'events', primaryKey: ['project_id', 'id'], columns: [{ name: 'project_id', type: 'text' }, { name: 'id', type: 'text' }] }]);
+    await d.prepare([
+      {
+        name: 'events',
+        primaryKey: ['project_id', 'id'],
+        columns: [
+          { name: 'project_id', type: 'text' },
+          { name: 'id', type: 'text' },
+        ],
+      },
+    ]);
     await d.writePage('events', [], { sourceId: source.id, partition: cp!.partition, state });
     await d.close();
 

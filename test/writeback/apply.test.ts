@@ -30,7 +30,12 @@ beforeEach(() => {
 let n = 0;
 const input = (rows: Array<Record<string, unknown>>) => writeJsonl(home.home, `in-${++n}.jsonl`, rows);
 const run = async (rows: Array<Record<string, unknown>>, opts: { batchSize?: number; credential?: string } = {}) => {
-  const s = await prepareWriteback(home.runtime, opts.credential ?? cred, input(rows), opts.batchSize ? { batchSize: opts.batchSize } : {});
+  const s = await prepareWriteback(
+    home.runtime,
+    opts.credential ?? cred,
+    input(rows),
+    opts.batchSize ? { batchSize: opts.batchSize } : {},
+  );
   return s;
 };
 
@@ -46,7 +51,14 @@ describe('write-back against the simulator', () => {
     ]).catch((e: unknown) => e);
     expect(isSnagError(err, 'config')).toBe(true);
     const problems = (err as { details: { problems: Array<{ row: number; field: string }> } }).details.problems;
-    expect(problems.map((p) => `${p.row}:${p.field}`)).toEqual(['1:operation', '2:project_id', '3:reopen_if', '4:severity', '5:project_id', '6:message']);
+    expect(problems.map((p) => `${p.row}:${p.field}`)).toEqual([
+      '1:operation',
+      '2:project_id',
+      '3:reopen_if',
+      '4:severity',
+      '5:project_id',
+      '6:message',
+    ]);
     expect(simWrites(sim)).toBe(0);
   });
 
@@ -56,14 +68,33 @@ describe('write-back against the simulator', () => {
       { project_id: project, error_id: ids[0], operation: 'fix' },
       { project_id: project, error_id: ids[1], operation: 'fix' },
       { project_id: project, error_id: ids[2], operation: 'ignore' },
-      { project_id: project, error_id: ids[3], operation: 'snooze', reopen_if: 'n_additional_occurrences', additional_occurrences: 100 },
-      { project_id: project, error_id: ids[4], operation: 'snooze', reopen_if: 'n_occurrences_in_m_hours', occurrences: 5, hours: 2 },
+      {
+        project_id: project,
+        error_id: ids[3],
+        operation: 'snooze',
+        reopen_if: 'n_additional_occurrences',
+        additional_occurrences: 100,
+      },
+      {
+        project_id: project,
+        error_id: ids[4],
+        operation: 'snooze',
+        reopen_if: 'n_occurrences_in_m_hours',
+        occurrences: 5,
+        hours: 2,
+      },
       { project_id: project, error_id: ids[5], operation: 'override_severity', severity: sev },
       { project_id: project, error_id: ids[6], operation: 'discard' },
       { project_id: project, error_id: ids[7], operation: 'link_issue', issue_url: 'https://tracker.example/T-7' },
       { project_id: project, error_id: ids[8], operation: 'comment', message: 'see T-8' },
       { project_id: project, error_id: ids[9], operation: 'snooze', reopen_if: 'occurs_after', seconds: 3600 },
-      { project_id: project, error_id: ids[10], operation: 'snooze', reopen_if: 'n_additional_users', additional_users: 3 },
+      {
+        project_id: project,
+        error_id: ids[10],
+        operation: 'snooze',
+        reopen_if: 'n_additional_users',
+        additional_users: 3,
+      },
     ];
     const s = await run(rows);
     expect(simWrites(sim)).toBe(0);
@@ -75,8 +106,15 @@ describe('write-back against the simulator', () => {
     expect((await e(0)).status).toBe('fixed');
     expect((await e(1)).status).toBe('fixed');
     expect((await e(2)).status).toBe('ignored');
-    expect((await e(3)).reopen_rules).toMatchObject({ reopen_if: 'n_additional_occurrences', additional_occurrences: 100 });
-    expect((await e(4)).reopen_rules).toMatchObject({ reopen_if: 'n_occurrences_in_m_hours', occurrences: 5, hours: 2 });
+    expect((await e(3)).reopen_rules).toMatchObject({
+      reopen_if: 'n_additional_occurrences',
+      additional_occurrences: 100,
+    });
+    expect((await e(4)).reopen_rules).toMatchObject({
+      reopen_if: 'n_occurrences_in_m_hours',
+      occurrences: 5,
+      hours: 2,
+    });
     expect((await e(5)).severity).toBe(sev);
     expect((await e(6)).discarded).toBe(true);
     expect((await e(7)).linked_issues.map((l) => l.url)).toContain('https://tracker.example/T-7');
@@ -111,15 +149,19 @@ describe('write-back against the simulator', () => {
     expect((await simComments(sim, project, ids[8]!)).filter((m) => m === 'see T-8')).toHaveLength(1);
   });
 
-  it('assigns by a collaborator\'s email, case-insensitively', async () => {
-    const collabs = (await fetch(`${sim.url}/projects/${project}/collaborators`, { headers: { Authorization: `token ${sim.tokens[0]!.token}`, 'X-Version': '2' } }).then((r) => r.json())) as Array<{ id: string; email: string }>;
+  it("assigns by a collaborator's email, case-insensitively", async () => {
+    const collabs = (await fetch(`${sim.url}/projects/${project}/collaborators`, {
+      headers: { Authorization: `token ${sim.tokens[0]!.token}`, 'X-Version': '2' },
+    }).then((r) => r.json())) as Array<{ id: string; email: string }>;
     const who = collabs[0]!;
-    const s = await run([{ project_id: project, error_id: ids[20], operation: 'assign', assignee: who.email.toUpperCase() }]);
+    const s = await run([
+      { project_id: project, error_id: ids[20], operation: 'assign', assignee: who.email.toUpperCase() },
+    ]);
     expect((await s.apply()).totals.applied).toBe(1);
     expect((await simError(sim, project, ids[20]!)).assigned_collaborator_id).toBe(who.id);
   });
 
-  it('assigns to a team by its name, resolved through the organization\'s teams', async () => {
+  it("assigns to a team by its name, resolved through the organization's teams", async () => {
     const org = sim.info().organizations.find((o) => o.projects.some((p) => p.id === project))!.id;
     const teams = (await simGet(sim, `/organizations/${org}/teams`)).body as Array<{ id: string; name: string }>;
     expect(teams.length).toBeGreaterThan(0);
@@ -127,7 +169,9 @@ describe('write-back against the simulator', () => {
     const s = await run([{ project_id: project, error_id: ids[21], operation: 'assign', team: team.name }]);
     expect((await s.apply()).totals.applied).toBe(1);
     expect((await simError(sim, project, ids[21]!)).assigned_team_id).toBe(team.id);
-    const bad = await run([{ project_id: project, error_id: ids[21], operation: 'assign', team: 'no such team' }]).catch((e: unknown) => e);
+    const bad = await run([
+      { project_id: project, error_id: ids[21], operation: 'assign', team: 'no such team' },
+    ]).catch((e: unknown) => e);
     expect((bad as { details: { problems: Array<{ field: string }> } }).details.problems[0]!.field).toBe('team');
   });
 
@@ -145,7 +189,12 @@ describe('write-back against the simulator', () => {
       { credential: member },
     );
     const r = await s.apply();
-    expect(r.rows.map((x) => x.outcome)).toEqual(['failed', 'failed', 'failed', expect.stringMatching(/applied|skipped/)]);
+    expect(r.rows.map((x) => x.outcome)).toEqual([
+      'failed',
+      'failed',
+      'failed',
+      expect.stringMatching(/applied|skipped/),
+    ]);
     expect(r.rows[0]!.message).toMatch(/403/);
     expect(r.rows[2]!.message).toMatch(/404/);
     expect((await simError(sim, mp, mids[0]!)).discarded).toBe(false);
@@ -179,8 +228,19 @@ describe('write-back against the simulator', () => {
     it(`a fault in the middle of bulk batches (${fault}), then a rerun: exact final state, no duplicate comment`, async () => {
       const targets = ids.slice(30, 60);
       const rows = [
-        ...targets.map((id) => ({ project_id: project, error_id: id, operation: fault.startsWith('500') ? 'ignore' : 'fix' })),
-        ...targets.slice(0, 6).map((id) => ({ project_id: project, error_id: id, operation: 'comment', message: `ticket for ${id} (${fault})` })),
+        ...targets.map((id) => ({
+          project_id: project,
+          error_id: id,
+          operation: fault.startsWith('500') ? 'ignore' : 'fix',
+        })),
+        ...targets
+          .slice(0, 6)
+          .map((id) => ({
+            project_id: project,
+            error_id: id,
+            operation: 'comment',
+            message: `ticket for ${id} (${fault})`,
+          })),
       ];
       const first = await run(rows, { batchSize: 3 });
       sim.setFaults(fault);
@@ -195,7 +255,9 @@ describe('write-back against the simulator', () => {
       const wanted = fault.startsWith('500') ? 'ignored' : 'fixed';
       for (const id of targets) expect((await simError(sim, project, id)).status).toBe(wanted);
       for (const id of targets.slice(0, 6)) {
-        expect((await simComments(sim, project, id)).filter((m) => m === `ticket for ${id} (${fault})`)).toHaveLength(1);
+        expect((await simComments(sim, project, id)).filter((m) => m === `ticket for ${id} (${fault})`)).toHaveLength(
+          1,
+        );
       }
     });
   }

@@ -29,7 +29,8 @@ describe('bulk write-back', () => {
     }
     expect(rows).toHaveLength(5000);
     const perGroup = new Map<string, number>();
-    for (const r of rows) perGroup.set(`${r.project_id}/${r.operation}`, (perGroup.get(`${r.project_id}/${r.operation}`) ?? 0) + 1);
+    for (const r of rows)
+      perGroup.set(`${r.project_id}/${r.operation}`, (perGroup.get(`${r.project_id}/${r.operation}`) ?? 0) + 1);
     const bound = [...perGroup.values()].reduce((n, c) => n + Math.ceil(c / BULK_BATCH), 0);
 
     const s = await prepareWriteback(home.runtime, cred, writeJsonl(home.home, 'bulk.jsonl', rows));
@@ -40,6 +41,8 @@ describe('bulk write-back', () => {
     const writes = simWrites(sim);
     expect(writes).toBeLessThanOrEqual(bound);
     expect(writes).toBe(report.writes);
-    expect(sim.stats().endpoints['PATCH /projects/{project_id}/errors/{error_id}'] ?? 0).toBeLessThanOrEqual(perGroup.size);
+    expect(sim.stats().endpoints['PATCH /projects/{project_id}/errors/{error_id}'] ?? 0).toBeLessThanOrEqual(
+      perGroup.size,
+    );
   }, 120_000);
 });

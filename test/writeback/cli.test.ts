@@ -32,7 +32,9 @@ describe('snagsync writeback (compiled CLI)', () => {
       { project_id: project, error_id: ids[1], operation: 'discard' },
     ]);
     sim.resetStats();
-    const plan = await runCli(['writeback', 'plan', '--credential', 'sim-admin', '--from', input, '--json'], { env: env() });
+    const plan = await runCli(['writeback', 'plan', '--credential', 'sim-admin', '--from', input, '--json'], {
+      env: env(),
+    });
     expect(plan.code, plan.stderr).toBe(0);
     const view = JSON.parse(plan.stdout) as { rows: number; groups: Array<{ operation: string; change: unknown[] }> };
     expect(view.rows).toBe(2);
@@ -44,7 +46,10 @@ describe('snagsync writeback (compiled CLI)', () => {
     expect(refused.stderr).toMatch(/discard 1 error.*Refusing without confirmation/s);
     expect(simWrites(sim)).toBe(0);
 
-    const applied = await runCli(['writeback', 'apply', '--credential', 'sim-admin', '--from', input, '--yes', '--json'], { env: env() });
+    const applied = await runCli(
+      ['writeback', 'apply', '--credential', 'sim-admin', '--from', input, '--yes', '--json'],
+      { env: env() },
+    );
     expect(applied.code, applied.stderr).toBe(0);
     expect((JSON.parse(applied.stdout) as { totals: unknown }).totals).toEqual({ applied: 2, skipped: 0, failed: 0 });
     expect((await simError(sim, project, ids[0]!)).status).toBe('fixed');
@@ -55,7 +60,10 @@ describe('snagsync writeback (compiled CLI)', () => {
     const mp = projectsOf(sim, 'member')[0]!;
     const [m0] = await simErrorIds(sim, mp, 1);
     const csv = `project_id,error_id,operation\n${mp},${m0},discard\n`;
-    const r = await runCli(['writeback', 'apply', '--credential', 'sim-member', '--from', '-', '--yes'], { env: env(), stdin: csv });
+    const r = await runCli(['writeback', 'apply', '--credential', 'sim-member', '--from', '-', '--yes'], {
+      env: env(),
+      stdin: csv,
+    });
     expect(r.code).toBe(11);
     expect(r.stdout).toMatch(/row 1 \(discard [0-9a-f]{24}\): Bugsnag refused discard \(403\)/);
   });
@@ -66,23 +74,39 @@ describe('snagsync writeback (compiled CLI)', () => {
       JSON.stringify({ project_id: project, error_id: ids[0], operation: 'snooze', reopen_if: 'n_additional_users' }),
       JSON.stringify({ project_id: project, error_id: 'xyz', operation: 'assign' }),
     ].join('\n');
-    const r = await runCli(['writeback', 'apply', '--credential', 'sim-admin', '--from', '-', '--yes', '--json'], { env: env(), stdin: jsonl });
+    const r = await runCli(['writeback', 'apply', '--credential', 'sim-admin', '--from', '-', '--yes', '--json'], {
+      env: env(),
+      stdin: jsonl,
+    });
     expect(r.code).toBe(3);
     const out = JSON.parse(r.stdout) as { details: { problems: Array<{ row: number; field: string }> } };
-    expect(out.details.problems.map((p) => `${p.row}:${p.field}`)).toEqual(['1:additional_users', '2:assignee', '2:error_id']);
+    expect(out.details.problems.map((p) => `${p.row}:${p.field}`)).toEqual([
+      '1:additional_users',
+      '2:assignee',
+      '2:error_id',
+    ]);
     expect(r.stderr).toMatch(/nothing was sent/);
     expect(simWrites(sim)).toBe(0);
   });
 
   it('kill -9 in the middle of an apply, then a rerun: every change once, no comment twice', async () => {
     const targets = ids.slice(10, 30);
-    const rows = targets.map((id) => ({ project_id: project, error_id: id, operation: 'comment', message: `kill test ${id}` }));
+    const rows = targets.map((id) => ({
+      project_id: project,
+      error_id: id,
+      operation: 'comment',
+      message: `kill test ${id}`,
+    }));
     const input = writeJsonl(home.home, 'cli-kill.jsonl', rows);
     sim.setFaults('slow:150ms~/comments');
-    const child = spawn(process.execPath, [BIN, 'writeback', 'apply', '--credential', 'sim-admin', '--from', input, '--yes'], {
-      env: { ...process.env, ...env(), NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'writeback', 'apply', '--credential', 'sim-admin', '--from', input, '--yes'],
+      {
+        env: { ...process.env, ...env(), NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     // Kill once a few rows are journaled, while a post is in flight (each one waits 150 ms at the simulator).
     await new Promise<void>((resolve, reject) => {
       let err = '';
@@ -98,7 +122,9 @@ describe('snagsync writeback (compiled CLI)', () => {
     // The post in flight when the process died still lands at the simulator: wait until every POST it received
     // shows as a comment, so the rerun meets the worst case (posted, but never journaled as applied).
     const countPosted = async () =>
-      (await Promise.all(targets.map((id) => simComments(sim, project, id)))).filter((c, i) => c.includes(`kill test ${targets[i]}`)).length;
+      (await Promise.all(targets.map((id) => simComments(sim, project, id)))).filter((c, i) =>
+        c.includes(`kill test ${targets[i]}`),
+      ).length;
     const received = () => sim.stats().endpoints['POST /projects/{project_id}/errors/{error_id}/comments'] ?? 0;
     let posted = await countPosted();
     while (posted < received()) posted = await countPosted();
@@ -106,11 +132,18 @@ describe('snagsync writeback (compiled CLI)', () => {
     expect(posted).toBeGreaterThan(0);
     expect(posted).toBeLessThan(targets.length);
 
-    const again = await runCli(['writeback', 'apply', '--credential', 'sim-admin', '--from', input, '--yes', '--json'], { env: env() });
+    const again = await runCli(
+      ['writeback', 'apply', '--credential', 'sim-admin', '--from', input, '--yes', '--json'],
+      { env: env() },
+    );
     expect(again.code, again.stderr).toBe(0);
-    const report = JSON.parse(again.stdout) as { attempt: number; totals: { applied: number; skipped: number; failed: number } };
+    const report = JSON.parse(again.stdout) as {
+      attempt: number;
+      totals: { applied: number; skipped: number; failed: number };
+    };
     expect(report.attempt).toBe(2);
     expect(report.totals.failed).toBe(0);
-    for (const id of targets) expect((await simComments(sim, project, id)).filter((m) => m === `kill test ${id}`)).toHaveLength(1);
+    for (const id of targets)
+      expect((await simComments(sim, project, id)).filter((m) => m === `kill test ${id}`)).toHaveLength(1);
   });
 });

@@ -3,15 +3,30 @@ import { join } from 'node:path';
 import type { Simulator, SimToken } from '../../src/sim/index.js';
 
 /** Reads straight from the simulator (its own data, not through snagsync's client). */
-export async function simGet(sim: Simulator, path: string, role: SimToken['role'] = 'admin'): Promise<{ status: number; body: unknown; next: string | null }> {
+export async function simGet(
+  sim: Simulator,
+  path: string,
+  role: SimToken['role'] = 'admin',
+): Promise<{ status: number; body: unknown; next: string | null }> {
   const token = sim.tokens.find((t) => t.role === role)!.token;
-  const res = await fetch(path.startsWith('http') ? path : `${sim.url}${path}`, { headers: { Authorization: `token ${token}`, 'X-Version': '2' } });
+  const res = await fetch(path.startsWith('http') ? path : `${sim.url}${path}`, {
+    headers: { Authorization: `token ${token}`, 'X-Version': '2' },
+  });
   const link = res.headers.get('link');
   const next = link ? (/<([^>]+)>;\s*rel="next"/.exec(link)?.[1] ?? null) : null;
   return { status: res.status, body: await res.json().catch(() => null), next };
 }
 
-export type SimError = { id: string; status: string; severity: string; discarded: boolean; assigned_collaborator_id: string | null; assigned_team_id: string | null; reopen_rules: Record<string, unknown> | null; linked_issues: Array<{ url: string }> };
+export type SimError = {
+  id: string;
+  status: string;
+  severity: string;
+  discarded: boolean;
+  assigned_collaborator_id: string | null;
+  assigned_team_id: string | null;
+  reopen_rules: Record<string, unknown> | null;
+  linked_issues: Array<{ url: string }>;
+};
 
 export async function simErrorIds(sim: Simulator, projectId: string, n: number): Promise<string[]> {
   const ids: string[] = [];
@@ -54,5 +69,8 @@ export function writeJsonl(dir: string, name: string, rows: Array<Record<string,
 
 export function projectsOf(sim: Simulator, role: SimToken['role'] = 'admin'): string[] {
   const orgs = sim.tokens.find((t) => t.role === role)!.organizations;
-  return sim.info().organizations.filter((o) => orgs.includes(o.id)).flatMap((o) => o.projects.map((p) => p.id));
+  return sim
+    .info()
+    .organizations.filter((o) => orgs.includes(o.id))
+    .flatMap((o) => o.projects.map((p) => p.id));
 }

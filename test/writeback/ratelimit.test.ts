@@ -20,17 +20,20 @@ afterAll(async () => {
   await sim.close();
 });
 
-describe('write-back and syncs share the token\'s rate-limit lane', () => {
+describe("write-back and syncs share the token's rate-limit lane", () => {
   it('a write-back running beside a sync of the same token gets no 429', async () => {
     const cred = await h.credential('admin');
     const project = projectsOf(sim)[0]!;
     const ids = await simErrorIds(sim, project, 20);
-    const source = (await h.source({ destination: `sqlite:${join(h.home, 'rl.db')}`, streams: ['errors', 'comments'] })).name;
+    const source = (await h.source({ destination: `sqlite:${join(h.home, 'rl.db')}`, streams: ['errors', 'comments'] }))
+      .name;
     sim.resetStats();
     const rows = ids.map((id) => ({ project_id: project, error_id: id, operation: 'comment', message: `lane ${id}` }));
     const client = { rateWindowMs: WINDOW_MS, retry: { baseDelayMs: 20, maxDelayMs: 160 } };
     const run = await startRun(h.runtime, source, { client });
-    const wb = prepareWriteback(h.runtime, cred, writeJsonl(h.home, 'rl.jsonl', rows), { client }).then((s) => s.apply());
+    const wb = prepareWriteback(h.runtime, cred, writeJsonl(h.home, 'rl.jsonl', rows), { client }).then((s) =>
+      s.apply(),
+    );
     const [summary, report] = await Promise.all([run.done, wb]);
     expect(summary.status).toBe('succeeded');
     expect(report.totals.applied).toBe(20);

@@ -41,7 +41,11 @@ describe('write-back from a synced SQLite table, then a sync', () => {
     const open = read(`SELECT id FROM errors WHERE status = 'open' ORDER BY id LIMIT 5`).map((r) => r.id as string);
     expect(open).toHaveLength(5);
     const query = `SELECT project_id, id AS error_id, 'fix' AS operation FROM errors WHERE status = 'open' AND id IN (${open.map((i) => `'${i}'`).join(',')})`;
-    const s = await prepareWriteback(h.runtime, await h.credential('admin'), `sqlite:${dbPath}?query=${encodeURIComponent(query)}`);
+    const s = await prepareWriteback(
+      h.runtime,
+      await h.credential('admin'),
+      `sqlite:${dbPath}?query=${encodeURIComponent(query)}`,
+    );
     expect(s.plan.rows).toBe(5);
     expect((await s.apply()).totals.applied).toBe(5);
 

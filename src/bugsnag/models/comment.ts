@@ -14,4 +14,6 @@ export const CommentSchema = z.looseObject({
   user: Person,
 });
 export type Comment = z.infer<typeof CommentSchema>;
-export const Comment = defineModel('a comment', CommentSchema, (c) => normalizeTimestamps(c, ['created_at', 'updated_at']));
+export const Comment = defineModel('a comment', CommentSchema, (c) =>
+  normalizeTimestamps(c, ['created_at', 'updated_at']),
+);

@@ -12,7 +12,10 @@ export const ReopenRulesSchema = z.discriminatedUnion('reopen_if', [
     occurrences: z.number().int().positive(),
     hours: z.number().int().positive(),
   }),
-  z.strictObject({ reopen_if: z.literal('n_additional_occurrences'), additional_occurrences: z.number().int().positive() }),
+  z.strictObject({
+    reopen_if: z.literal('n_additional_occurrences'),
+    additional_occurrences: z.number().int().positive(),
+  }),
   z.strictObject({
     reopen_if: z.literal('n_additional_users'),
     additional_users: z.number().int().positive().max(100_000),

@@ -5,7 +5,14 @@ import { defineModel, id, normalizeTimestamps, num, str, timestamp } from './com
  * An event data request (EventDataRequestApiView, docs/bugsnag-api.md §2.13): a bulk export job. `total` is null
  * while PREPARING; `url` (a short-lived signed link, fetched without the token) is set once COMPLETED.
  */
-export const EVENT_DATA_REQUEST_STATUSES = ['PREPARING', 'AWAITING_CONFIRMATION', 'ACCEPTED', 'IN_PROGRESS', 'COMPLETED', 'EXPIRED'] as const;
+export const EVENT_DATA_REQUEST_STATUSES = [
+  'PREPARING',
+  'AWAITING_CONFIRMATION',
+  'ACCEPTED',
+  'IN_PROGRESS',
+  'COMPLETED',
+  'EXPIRED',
+] as const;
 
 export const EventDataRequestSchema = z.looseObject({
   id: id(),

@@ -34,4 +34,6 @@ export const ProjectSchema = z.looseObject({
 });
 export type Project = z.infer<typeof ProjectSchema>;
 
-export const Project = defineModel('a project', ProjectSchema, (p) => normalizeTimestamps(p, ['created_at', 'updated_at']));
+export const Project = defineModel('a project', ProjectSchema, (p) =>
+  normalizeTimestamps(p, ['created_at', 'updated_at']),
+);

@@ -7,7 +7,9 @@ export const TrendBucketSchema = z.looseObject({
   events_count: num(),
 });
 export type TrendBucket = z.infer<typeof TrendBucketSchema>;
-export const TrendBucket = defineModel('a trend bucket', TrendBucketSchema, (b) => normalizeTimestamps(b, ['from', 'to']));
+export const TrendBucket = defineModel('a trend bucket', TrendBucketSchema, (b) =>
+  normalizeTimestamps(b, ['from', 'to']),
+);
 
 export const StabilityPointSchema = z.looseObject({
   bucket_start: timestamp(),

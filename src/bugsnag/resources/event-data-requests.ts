@@ -62,7 +62,11 @@ export interface EventDataRequestsResource {
   /** `GET …/event_data_requests/{id}`, under the same project or organization it was created for. */
   get(scope: EventDataRequestScope, id: string, options?: CallOptions): Promise<EventDataRequest>;
   /** Polls `get` with backoff until COMPLETED (with its `url`). EXPIRED, or no answer in time, is an error. */
-  waitUntilComplete(scope: EventDataRequestScope, id: string, options?: WaitOptions): Promise<EventDataRequest & { url: string }>;
+  waitUntilComplete(
+    scope: EventDataRequestScope,
+    id: string,
+    options?: WaitOptions,
+  ): Promise<EventDataRequest & { url: string }>;
   /** GET a signed download URL: never with the token, never through the rate limiter. */
   download(url: string, options?: CallOptions): Promise<EventDataDownload>;
   /** Download and parse into pages of events (each checked by the Event model), streaming. */
@@ -78,8 +82,10 @@ export interface EventDataRequestDeps {
 
 function scopePath(scope: EventDataRequestScope): string {
   if (typeof scope === 'string') return `/projects/${seg('project id', scope)}`;
-  if (scope && typeof scope === 'object' && 'projectId' in scope) return `/projects/${seg('project id', scope.projectId)}`;
-  if (scope && typeof scope === 'object' && 'organizationId' in scope) return `/organizations/${seg('organization id', scope.organizationId)}`;
+  if (scope && typeof scope === 'object' && 'projectId' in scope)
+    return `/projects/${seg('project id', scope.projectId)}`;
+  if (scope && typeof scope === 'object' && 'organizationId' in scope)
+    return `/organizations/${seg('organization id', scope.organizationId)}`;
   throw new SnagError('config', 'An event data request needs a project id or { organizationId }.', {
     hint: 'Give the project id, or { organizationId } for a whole organization.',
   });
@@ -92,9 +98,11 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
   const download = async (url: string, o: CallOptions = {}): Promise<EventDataDownload> => {
     const target = checkDownloadUrl(url);
     // No Authorization header: the link is pre-signed, and the token must never travel to a storage host.
-    const res = await deps.stream(url, { Accept: 'application/json', 'Accept-Encoding': 'gzip' }, o.signal).catch((err: unknown) => {
-      throw downloadNetworkError(err, target, 0);
-    });
+    const res = await deps
+      .stream(url, { Accept: 'application/json', 'Accept-Encoding': 'gzip' }, o.signal)
+      .catch((err: unknown) => {
+        throw downloadNetworkError(err, target, 0);
+      });
     if (res.status !== 200) {
       const text = await readSome(res.body);
       throw downloadStatusError(res.status, target, text);
@@ -119,14 +127,21 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
     create: async (scope, o = {}) => {
       const body: Record<string, unknown> = { filters: filterObject(o.filters, api.now()) };
       if (o.reportType !== undefined) {
-        if (o.reportType !== 'gdpr') throw new SnagError('config', `Unknown report type "${String(o.reportType)}".`, { hint: 'Leave it out for full reports, or use "gdpr".' });
+        if (o.reportType !== 'gdpr')
+          throw new SnagError('config', `Unknown report type "${String(o.reportType)}".`, {
+            hint: 'Leave it out for full reports, or use "gdpr".',
+          });
         body.report_type = o.reportType;
       }
       const created = await api.write('POST', `${scopePath(scope)}/event_data_requests`, [], body, EventDataRequest, o);
       if (created === null) {
-        throw new SnagError('not_bugsnag', 'Bugsnag answered the event data request with no content; expected the request.', {
-          hint: 'Check the host; a Bugsnag API answers with the created request.',
-        });
+        throw new SnagError(
+          'not_bugsnag',
+          'Bugsnag answered the event data request with no content; expected the request.',
+          {
+            hint: 'Check the host; a Bugsnag API answers with the created request.',
+          },
+        );
       }
       return created;
     },
@@ -148,10 +163,14 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
         }
         const left = timeoutMs - (deps.now() - started);
         if (left <= 0) {
-          throw new SnagError('server_error', `The event data request ${id} was not ready after ${Math.round(timeoutMs / 1000)} s (status ${r.status}).`, {
-            hint: 'Bugsnag may be busy; wait and check the request again, or ask for a smaller time range.',
-            details: { eventDataRequest: id, status: r.status },
-          });
+          throw new SnagError(
+            'server_error',
+            `The event data request ${id} was not ready after ${Math.round(timeoutMs / 1000)} s (status ${r.status}).`,
+            {
+              hint: 'Bugsnag may be busy; wait and check the request again, or ask for a smaller time range.',
+              details: { eventDataRequest: id, status: r.status },
+            },
+          );
         }
         await deps.sleep(Math.min(delay, left), o.signal);
         delay = Math.min(delay * 2, maxDelay);
@@ -164,15 +183,21 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
       const d = await download(url, o);
       let records = 0;
       try {
-        for await (const raw of jsonArrayPages(gunzipIfNeeded(d.body), pageSize, { maxElementBytes: o.maxEventBytes })) {
+        for await (const raw of jsonArrayPages(gunzipIfNeeded(d.body), pageSize, {
+          maxElementBytes: o.maxEventBytes,
+        })) {
           const page: Event[] = [];
           for (const item of raw) {
             const parsed = Event.parse(item);
             if (!parsed.ok) {
-              throw new SnagError('not_bugsnag', `Record ${records + page.length + 1} of the event data download is not an event: ${parsed.problem}.`, {
-                hint: 'The download link may point somewhere else than a Bugsnag export.',
-                details: { host: target.origin, path: target.pathname, records: records + page.length },
-              });
+              throw new SnagError(
+                'not_bugsnag',
+                `Record ${records + page.length + 1} of the event data download is not an event: ${parsed.problem}.`,
+                {
+                  hint: 'The download link may point somewhere else than a Bugsnag export.',
+                  details: { host: target.origin, path: target.pathname, records: records + page.length },
+                },
+              );
             }
             page.push(parsed.value);
           }
@@ -196,13 +221,19 @@ function checkDownloadUrl(url: string): URL {
   try {
     u = new URL(url);
   } catch {
-    throw new SnagError('config', 'The event data download link is not a URL.', { hint: 'Use the url of a COMPLETED event data request.' });
+    throw new SnagError('config', 'The event data download link is not a URL.', {
+      hint: 'Use the url of a COMPLETED event data request.',
+    });
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new SnagError('config', `The event data download link uses ${u.protocol}, not http(s).`, { hint: 'Use the url of a COMPLETED event data request.' });
+    throw new SnagError('config', `The event data download link uses ${u.protocol}, not http(s).`, {
+      hint: 'Use the url of a COMPLETED event data request.',
+    });
   }
   if (u.searchParams.has('auth_token')) {
-    throw new SnagError('config', 'Refusing to download from a URL that carries a token (auth_token).', { hint: 'Use the signed url of the event data request as Bugsnag gave it.' });
+    throw new SnagError('config', 'Refusing to download from a URL that carries a token (auth_token).', {
+      hint: 'Use the signed url of the event data request as Bugsnag gave it.',
+    });
   }
   return u;
 }
@@ -237,30 +268,57 @@ function downloadStatusError(status: number, u: URL, text: string): SnagError {
     });
   }
   if (status === 404) {
-    return new SnagError('not_found', `The event data download at ${where(u)} was not found (404${tail}).`, { hint: 'Make a new event data request.', status, details });
+    return new SnagError('not_found', `The event data download at ${where(u)} was not found (404${tail}).`, {
+      hint: 'Make a new event data request.',
+      status,
+      details,
+    });
   }
   if (status === 429 || status === 503) {
-    return new SnagError('rate_limited', `The event data download at ${where(u)} was refused for now (${status}${tail}).`, { hint: 'Wait a little and download again.', status, details });
+    return new SnagError(
+      'rate_limited',
+      `The event data download at ${where(u)} was refused for now (${status}${tail}).`,
+      { hint: 'Wait a little and download again.', status, details },
+    );
   }
   if (status >= 500) {
-    return new SnagError('server_error', `The event data download at ${where(u)} failed (${status}${tail}).`, { hint: 'Download again in a moment.', status, details });
+    return new SnagError('server_error', `The event data download at ${where(u)} failed (${status}${tail}).`, {
+      hint: 'Download again in a moment.',
+      status,
+      details,
+    });
   }
-  return new SnagError('not_bugsnag', `The event data download at ${where(u)} answered ${status}${tail}, not the export.`, {
-    hint: 'Use the url of a COMPLETED event data request, as Bugsnag gave it.',
-    status,
-    details,
-  });
+  return new SnagError(
+    'not_bugsnag',
+    `The event data download at ${where(u)} answered ${status}${tail}, not the export.`,
+    {
+      hint: 'Use the url of a COMPLETED event data request, as Bugsnag gave it.',
+      status,
+      details,
+    },
+  );
 }
 
 function downloadNetworkError(err: unknown, u: URL, records: number): SnagError {
   if (err instanceof SnagError) return err;
   const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === 'AbortError') return new SnagError('aborted', 'Interrupted: the event data download was cancelled.', { cause: err });
-  return new SnagError('network', `The event data download from ${where(u)} failed after ${records} records: ${e?.message ?? String(err)}.`, {
-    hint: 'Download again; a resumable reader can skip the records it already wrote.',
-    cause: err,
-    details: { host: u.origin, path: u.pathname, records, incomplete: true, ...(e?.code ? { errorCode: e.code } : {}) },
-  });
+  if (e?.name === 'AbortError')
+    return new SnagError('aborted', 'Interrupted: the event data download was cancelled.', { cause: err });
+  return new SnagError(
+    'network',
+    `The event data download from ${where(u)} failed after ${records} records: ${e?.message ?? String(err)}.`,
+    {
+      hint: 'Download again; a resumable reader can skip the records it already wrote.',
+      cause: err,
+      details: {
+        host: u.origin,
+        path: u.pathname,
+        records,
+        incomplete: true,
+        ...(e?.code ? { errorCode: e.code } : {}),
+      },
+    },
+  );
 }
 
 /** A body that stopped early: a cut connection (network) or a complete HTTP message holding part of the array. */
@@ -274,7 +332,9 @@ function downloadBodyError(err: unknown, u: URL, records: number): SnagError {
         ? `The event data download from ${where(u)} was cut off after ${records} records (incomplete JSON).`
         : `The event data download from ${where(u)} is not a JSON array of events: ${(err as Error).message}.`,
       {
-        hint: truncated ? 'Download again; a resumable reader can skip the records it already wrote.' : 'Check that the link is an event data export.',
+        hint: truncated
+          ? 'Download again; a resumable reader can skip the records it already wrote.'
+          : 'Check that the link is an event data export.',
         cause: err,
         details: { host: u.origin, path: u.pathname, records, incomplete: truncated },
       },

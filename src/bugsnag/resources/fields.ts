@@ -16,12 +16,14 @@ export interface TraceFieldsResource {
 // Both lists are documented as single pages; a Link header is still followed if Bugsnag ever sends one.
 export function eventFieldsResource(api: ApiContext): EventFieldsResource {
   return {
-    list: (projectId, o = {}) => api.paginate(`/projects/${seg('project id', projectId)}/event_fields`, [], EventField, o),
+    list: (projectId, o = {}) =>
+      api.paginate(`/projects/${seg('project id', projectId)}/event_fields`, [], EventField, o),
   };
 }
 
 export function traceFieldsResource(api: ApiContext): TraceFieldsResource {
   return {
-    list: (projectId, o = {}) => api.paginate(`/projects/${seg('project id', projectId)}/trace_fields`, [], TraceField, o),
+    list: (projectId, o = {}) =>
+      api.paginate(`/projects/${seg('project id', projectId)}/trace_fields`, [], TraceField, o),
   };
 }

@@ -19,6 +19,7 @@ export function organizationsResource(api: ApiContext): OrganizationsResource {
         Organization,
         o,
       ),
-    get: async (organizationId, o) => api.get(`/organizations/${seg('organization id', organizationId)}`, [], Organization, o),
+    get: async (organizationId, o) =>
+      api.get(`/organizations/${seg('organization id', organizationId)}`, [], Organization, o),
   };
 }

@@ -73,7 +73,8 @@ export function releaseGroupsResource(api: ApiContext): ReleaseGroupsResource {
         o,
       );
     },
-    get: async (releaseGroupId, o) => api.get(`/release_groups/${seg('release group id', releaseGroupId)}`, [], ReleaseGroup, o),
+    get: async (releaseGroupId, o) =>
+      api.get(`/release_groups/${seg('release group id', releaseGroupId)}`, [], ReleaseGroup, o),
     releases: (releaseGroupId, o = {}) =>
       api.paginate(
         `/release_groups/${seg('release group id', releaseGroupId)}/releases`,

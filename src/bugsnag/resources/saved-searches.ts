@@ -14,7 +14,12 @@ export interface SavedSearchesResource {
 export function savedSearchesResource(api: ApiContext): SavedSearchesResource {
   return {
     list: (projectId, o = {}) =>
-      api.paginate(`/projects/${seg('project id', projectId)}/saved_searches`, queryPairs({ shared: o.shared }), SavedSearch, o),
+      api.paginate(
+        `/projects/${seg('project id', projectId)}/saved_searches`,
+        queryPairs({ shared: o.shared }),
+        SavedSearch,
+        o,
+      ),
     get: async (id, o) => api.get(`/saved_searches/${seg('saved search id', id)}`, [], SavedSearch, o),
     usageSummary: async (id, o) =>
       api.get(`/saved_searches/${seg('saved search id', id)}/usage_summary`, [], SavedSearchUsageSummary, o),

@@ -88,7 +88,12 @@ export function stabilityResource(api: ApiContext): StabilityResource {
   return {
     trend: async (projectId, o) => {
       try {
-        return await api.getOptional(`/projects/${seg('project id', projectId)}/stability_trend`, [], StabilityTrend, o);
+        return await api.getOptional(
+          `/projects/${seg('project id', projectId)}/stability_trend`,
+          [],
+          StabilityTrend,
+          o,
+        );
       } catch (err) {
         if (err instanceof SnagError && isPrimaryStageMissing(err)) return null;
         throw err;

@@ -17,7 +17,8 @@ export const registerAirbyte: CommandGroup = ({ command, io, setExitCode }) => {
   );
   const config = (path: string) => {
     const raw = readJsonFile(path, 'config');
-    if (raw && typeof raw === 'object' && typeof (raw as { token?: unknown }).token === 'string') token = (raw as { token: string }).token.trim();
+    if (raw && typeof raw === 'object' && typeof (raw as { token?: unknown }).token === 'string')
+      token = (raw as { token: string }).token.trim();
     return raw;
   };
   // Unreadable files are protocol failures too (a TRACE ERROR), never a bare stderr line.

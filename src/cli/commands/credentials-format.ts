@@ -46,7 +46,8 @@ function orgLabel(o: CredentialView['organizations'][number]): string {
 function rateLimit(c: CredentialView): string {
   const r = c.rate_limit;
   if (!r || (r.limit === null && r.remaining === null)) return '-';
-  if (r.limit !== null && r.remaining !== null) return `${r.remaining} of ${r.limit} requests left in the minute (seen ${r.seen_at})`;
+  if (r.limit !== null && r.remaining !== null)
+    return `${r.remaining} of ${r.limit} requests left in the minute (seen ${r.seen_at})`;
   return r.limit !== null ? `${r.limit} requests per minute` : `${r.remaining} requests left in the minute`;
 }
 

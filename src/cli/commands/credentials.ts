@@ -61,7 +61,8 @@ export const registerCredentials: CommandGroup = (ctx) => {
       await withService(ctx.io, async (service) => {
         const views = await service.listCredentials();
         if (flags.json) return printJson(ctx.io, views);
-        if (views.length === 0) return notice(ctx.io, 'No credentials yet. Add one: snagsync credentials add --name NAME');
+        if (views.length === 0)
+          return notice(ctx.io, 'No credentials yet. Add one: snagsync credentials add --name NAME');
         printLine(ctx.io, credentialTable(views));
       });
     });
@@ -94,19 +95,28 @@ export const registerCredentials: CommandGroup = (ctx) => {
           throw new SnagError(r.error.code, r.error.message, {
             ...(r.error.hint ? { hint: r.error.hint } : {}),
             ...(r.error.status !== undefined ? { status: r.error.status } : {}),
-            details: { ...r.error.details, credential: { id: c.id, name: c.name, verified_status: c.verified_status, verified_at: c.verified_at } },
+            details: {
+              ...r.error.details,
+              credential: { id: c.id, name: c.name, verified_status: c.verified_status, verified_at: c.verified_at },
+            },
             cause: r.error,
           });
         }
         const v = r.verification;
         if (flags.json) printJson(ctx.io, passedTestJson(v, r.credential));
-        else printLine(ctx.io, `${r.credential.name}: VERIFIED in ${v.latency_ms} ms\n${credentialDetails(r.credential, v)}`);
+        else
+          printLine(
+            ctx.io,
+            `${r.credential.name}: VERIFIED in ${v.latency_ms} ms\n${credentialDetails(r.credential, v)}`,
+          );
       });
     });
 
   const update = group
     .command('update')
-    .description('change name, description, host or token; a new token (or host) is verified before it replaces the old one')
+    .description(
+      'change name, description, host or token; a new token (or host) is verified before it replaces the old one',
+    )
     .argument('<name-or-id>', 'the credential name (any case) or id');
   fieldOptions(update, 'update');
   update
@@ -129,7 +139,10 @@ export const registerCredentials: CommandGroup = (ctx) => {
         if (flags.json) return printJson(ctx.io, r);
         printLine(ctx.io, `Removed credential "${r.removed.name}" (${r.removed.id}).`);
         if (r.disabled_sources.length > 0) {
-          printLine(ctx.io, `Disabled ${r.disabled_sources.length} source(s) that used it: ${r.disabled_sources.map((s) => `"${s.name}"`).join(', ')}.`);
+          printLine(
+            ctx.io,
+            `Disabled ${r.disabled_sources.length} source(s) that used it: ${r.disabled_sources.map((s) => `"${s.name}"`).join(', ')}.`,
+          );
         }
       });
     });
@@ -137,7 +150,10 @@ export const registerCredentials: CommandGroup = (ctx) => {
   group
     .command('rotate-key')
     .description('re-encrypt every stored token under a new master key, atomically')
-    .option('--new-key-file <path>', `where to write the new key when it comes from SNAGSYNC_MASTER_KEY (mode 0600; must not exist)`)
+    .option(
+      '--new-key-file <path>',
+      `where to write the new key when it comes from SNAGSYNC_MASTER_KEY (mode 0600; must not exist)`,
+    )
     .option('--json', 'print JSON')
     .action(async function (this: Command) {
       const flags = this.opts<{ newKeyFile?: string; json?: boolean }>();
@@ -156,7 +172,10 @@ export const registerCredentials: CommandGroup = (ctx) => {
 function fieldOptions(cmd: Command, mode: InputMode): void {
   for (const f of TYPE.fields) {
     if (f.secret) {
-      cmd.option(`--${f.name}-stdin`, `read the ${f.label} from standard input (piped; on a terminal you are prompted, hidden)`);
+      cmd.option(
+        `--${f.name}-stdin`,
+        `read the ${f.label} from standard input (piped; on a terminal you are prompted, hidden)`,
+      );
       cmd.option(`--${f.name}-env <VAR>`, `read the ${f.label} from the environment variable VAR`);
       // Declared so that it can be refused with an explanation rather than "unknown option".
       cmd.addOption(new Option(`--${f.name} [value]`).hideHelp());
@@ -198,9 +217,13 @@ async function runAdd(ctx: CliContext, flags: FieldFlags): Promise<void> {
         throw forCli(err);
       });
     for (const note of r.notes) notice(io, note);
-    if (!flags.verify) notice(io, `Saved without checking. Check it with: snagsync credentials test "${r.credential.name}"`);
+    if (!flags.verify)
+      notice(io, `Saved without checking. Check it with: snagsync credentials test "${r.credential.name}"`);
     if (flags.json) return printJson(io, r.credential);
-    printLine(io, `Saved credential "${r.credential.name}": ${r.credential.verified_status}\n${credentialDetails(r.credential, r.verification)}`);
+    printLine(
+      io,
+      `Saved credential "${r.credential.name}": ${r.credential.verified_status}\n${credentialDetails(r.credential, r.verification)}`,
+    );
   });
 }
 
@@ -227,19 +250,26 @@ async function runUpdate(ctx: CliContext, ref: string, flags: FieldFlags): Promi
     if (r.changed.length === 0) notice(io, 'Nothing changed: the values given are the current ones.');
     if (flags.json) return printJson(io, r.credential);
     const what = r.changed.length ? `updated (${r.changed.join(', ')})` : 'unchanged';
-    printLine(io, `Credential "${r.credential.name}" ${what}: ${r.credential.verified_status}\n${credentialDetails(r.credential, r.verification)}`);
+    printLine(
+      io,
+      `Credential "${r.credential.name}" ${what}: ${r.credential.verified_status}\n${credentialDetails(r.credential, r.verification)}`,
+    );
   });
 }
 
 function refuseTokenArgument(flags: FieldFlags): void {
   if (flags.token === undefined) return;
   if (typeof flags.token === 'string') registerSecret(flags.token);
-  throw new SnagError('usage', `--${SECRET.name} is not accepted: a token on the command line is saved in your shell history and visible to every user of this machine in \`ps\`.`, {
-    hint:
-      `Use --${SECRET.name}-stdin (e.g. \`snagsync credentials add --name NAME --${SECRET.name}-stdin < token.txt\`), ` +
-      `--${SECRET.name}-env VAR, or leave both out in a terminal to be prompted with hidden input. ` +
-      'If you already typed the token on a command line, consider generating a new one in Bugsnag.',
-  });
+  throw new SnagError(
+    'usage',
+    `--${SECRET.name} is not accepted: a token on the command line is saved in your shell history and visible to every user of this machine in \`ps\`.`,
+    {
+      hint:
+        `Use --${SECRET.name}-stdin (e.g. \`snagsync credentials add --name NAME --${SECRET.name}-stdin < token.txt\`), ` +
+        `--${SECRET.name}-env VAR, or leave both out in a terminal to be prompted with hidden input. ` +
+        'If you already typed the token on a command line, consider generating a new one in Bugsnag.',
+    },
+  );
 }
 
 /** The token from --token-stdin, --token-env or a hidden prompt; registered as a secret the moment it is read. */
@@ -252,17 +282,25 @@ async function readToken(io: Io, flags: FieldFlags, required: boolean): Promise<
   if (flags.tokenEnv !== undefined) {
     value = io.env[flags.tokenEnv];
     if (value === undefined || value.trim() === '') {
-      throw new SnagError('usage', `The environment variable ${flags.tokenEnv} is not set or is empty (${opt}-env ${flags.tokenEnv}).`, {
-        hint: `Export the token in it first, or use ${opt}-stdin.`,
-      });
+      throw new SnagError(
+        'usage',
+        `The environment variable ${flags.tokenEnv} is not set or is empty (${opt}-env ${flags.tokenEnv}).`,
+        {
+          hint: `Export the token in it first, or use ${opt}-stdin.`,
+        },
+      );
     }
   } else if (flags.tokenStdin) {
     value = io.stdin.isTTY ? await askHidden(io) : await readAll(io.stdin);
   } else if (required) {
     if (!io.stdin.isTTY) {
-      throw new SnagError('usage', `No token given: use ${opt}-stdin (piped) or ${opt}-env VAR, or run in a terminal to be prompted.`, {
-        hint: `There is no ${opt} VALUE option, on purpose: command lines end up in shell history and in \`ps\`.`,
-      });
+      throw new SnagError(
+        'usage',
+        `No token given: use ${opt}-stdin (piped) or ${opt}-env VAR, or run in a terminal to be prompted.`,
+        {
+          hint: `There is no ${opt} VALUE option, on purpose: command lines end up in shell history and in \`ps\`.`,
+        },
+      );
     }
     value = await askHidden(io);
   }
@@ -277,10 +315,16 @@ async function askHidden(io: Io): Promise<string> {
 
 /** The credentials service over the snagsync home, for one command. */
 function withService(io: Io, fn: (service: CredentialService) => Promise<void>): Promise<void> {
-  return withRuntime(io, (rt) => fn(createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env })));
+  return withRuntime(io, (rt) =>
+    fn(createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env })),
+  );
 }
 
 /** Input errors name the option they came from; the token has none (stdin, env or prompt), so it goes by its label. */
 function forCli(err: unknown): unknown {
-  return namingOptions(err, (field) => (field === SECRET.name ? null : field), (field) => (field === SECRET.name ? SECRET.label : field));
+  return namingOptions(
+    err,
+    (field) => (field === SECRET.name ? null : field),
+    (field) => (field === SECRET.name ? SECRET.label : field),
+  );
 }

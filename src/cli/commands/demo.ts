@@ -27,7 +27,7 @@ const DEMO_WINDOW_MS = 1000;
 
 export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
   command
-    .option('--home <dir>', 'the demo\'s snagsync home (default: <tmp>/snagsync-demo; wiped first)')
+    .option('--home <dir>', "the demo's snagsync home (default: <tmp>/snagsync-demo; wiped first)")
     .action(async function (this: Command) {
       const flags = this.opts<{ home?: string }>();
       const home = resolve(flags.home ?? join(tmpdir(), 'snagsync-demo'));
@@ -35,7 +35,16 @@ export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
       const started = Date.now();
       // Loaded here, not at the top: every other command would otherwise load the whole simulator.
       const { startSimulator } = await import('../../sim/index.js');
-      const sim = await startSimulator({ seed: 7, orgs: 2, projects: 3, errors: 60, events: 3000, releases: 24, rateLimit: DEMO_RATE_LIMIT, rateWindowMs: DEMO_WINDOW_MS });
+      const sim = await startSimulator({
+        seed: 7,
+        orgs: 2,
+        projects: 3,
+        errors: 60,
+        events: 3000,
+        releases: 24,
+        rateLimit: DEMO_RATE_LIMIT,
+        rateWindowMs: DEMO_WINDOW_MS,
+      });
       // The demo is self-contained: a shared database configured for real work (SNAGSYNC_DATABASE_URL) is left alone.
       const rt = openRuntime({ env: { ...io.env, SNAGSYNC_HOME: home, SNAGSYNC_DATABASE_URL: '' }, home });
       const controller = new AbortController();
@@ -44,10 +53,23 @@ export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
         notice(io, `snagsync demo — home ${home} (simulator on ${sim.url})`);
         const token = sim.tokens.find((t) => t.role === 'multi-org')!;
         const service = createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env });
-        const { credential } = await service.createCredential({ name: 'demo', description: 'the simulator\'s multi-organization token', token: token.token, host: sim.url });
-        notice(io, `1. credential "demo" added and verified (${credential.verified_status}, token …${credential.token_last4})`);
+        const { credential } = await service.createCredential({
+          name: 'demo',
+          description: "the simulator's multi-organization token",
+          token: token.token,
+          host: sim.url,
+        });
+        notice(
+          io,
+          `1. credential "demo" added and verified (${credential.verified_status}, token …${credential.token_last4})`,
+        );
         const db = join(home, 'bugsnag.db');
-        const { source } = await createSource(rt, { name: 'demo', credential: 'demo', streams: [...STREAM_NAMES], destination: `sqlite:${db}` });
+        const { source } = await createSource(rt, {
+          name: 'demo',
+          credential: 'demo',
+          streams: [...STREAM_NAMES],
+          destination: `sqlite:${db}`,
+        });
         notice(io, `2. source "demo" created: ${STREAM_NAMES.length} streams → sqlite:${db}`);
 
         const client = { rateWindowMs: DEMO_WINDOW_MS };
@@ -95,7 +117,11 @@ async function runWithProgress(
   client: { rateWindowMs: number },
 ): Promise<RunSummary> {
   const handle = await startRun(rt, sourceId, { trigger: 'cli', signal, client });
-  const progress = attachProgress(io, handle.events, io.stderr.isTTY && io.env.SNAGSYNC_PROGRESS !== 'none' ? 'bars' : 'none');
+  const progress = attachProgress(
+    io,
+    handle.events,
+    io.stderr.isTTY && io.env.SNAGSYNC_PROGRESS !== 'none' ? 'bars' : 'none',
+  );
   const summary = await handle.done;
   progress.stop();
   return summary;
@@ -114,7 +140,14 @@ function report(first: RunSummary, second: RunSummary, db: string, home: string,
     notes: s.skipped ? `skipped for ${s.skipped} partition(s) — see below` : '',
   }));
   const t = first.totals;
-  rows.push({ stream: 'total', records: String(t.records_written), requests: String(t.requests), notes: t.rate_limit_waits ? `${formatDuration(t.rate_limit_wait_ms)} paced by the rate limit, ${t.rate_limited} × 429` : '' });
+  rows.push({
+    stream: 'total',
+    records: String(t.records_written),
+    requests: String(t.requests),
+    notes: t.rate_limit_waits
+      ? `${formatDuration(t.rate_limit_wait_ms)} paced by the rate limit, ${t.rate_limited} × 429`
+      : '',
+  });
   const events2 = second.streams.find((s) => s.stream === 'events');
   return [
     '',

@@ -75,12 +75,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'airbyte',
-    description: 'run as an Airbyte source connector: spec, check, discover, read (Airbyte protocol messages on stdout)',
+    description:
+      'run as an Airbyte source connector: spec, check, discover, read (Airbyte protocol messages on stdout)',
     load: async () => (await import('./airbyte.js')).registerAirbyte,
   },
   {
     name: 'singer',
-    description: 'run as a Singer tap: --discover prints the catalog; otherwise SCHEMA, RECORD and STATE messages on stdout',
+    description:
+      'run as a Singer tap: --discover prints the catalog; otherwise SCHEMA, RECORD and STATE messages on stdout',
     load: async () => (await import('./singer.js')).registerSinger,
   },
 ];

@@ -7,7 +7,6 @@ import { withRuntime } from '../runtime.js';
 
 /** `snagsync runs list|show`: the run history, and per stream and partition what a run did. */
 export const registerRuns: CommandGroup = ({ command: group, io }) => {
-
   group
     .command('list')
     .description('list runs, newest first')
@@ -17,7 +16,8 @@ export const registerRuns: CommandGroup = ({ command: group, io }) => {
     .action(async function (this: Command) {
       const flags = this.opts<{ source?: string; limit: string; json?: boolean }>();
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new SnagError('usage', '--limit must be a positive whole number.');
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new SnagError('usage', '--limit must be a positive whole number.');
       await withRuntime(io, async (rt) => {
         const sourceId = flags.source ? (await rt.store.sources.findByNameOrId(flags.source)).id : undefined;
         // A run left `running` by a killed process is shown as what it is.
@@ -60,7 +60,10 @@ export const registerRuns: CommandGroup = ({ command: group, io }) => {
           `Run ${run.id}: ${run.status} (${run.trigger}), started ${run.started_at}${run.finished_at ? `, finished ${run.finished_at}` : ''}`,
           `Totals: ${run.totals.records_read} records read, ${run.totals.records_written} written, ${run.totals.requests} requests, ${formatDuration(run.totals.rate_limit_wait_ms)} waiting for the rate limit`,
         ];
-        if (run.error) lines.push(`Error (${run.error.error}): ${run.error.message}${run.error.hint ? `\n  ${run.error.hint}` : ''}`);
+        if (run.error)
+          lines.push(
+            `Error (${run.error.error}): ${run.error.message}${run.error.hint ? `\n  ${run.error.hint}` : ''}`,
+          );
         lines.push(
           table(
             streams.map((s) => ({

@@ -11,7 +11,6 @@ import { withRuntime } from '../runtime.js';
  * `snagsync schedule daemon` keeps doing so until stopped (Ctrl-C or SIGTERM finish the sync in progress cleanly).
  */
 export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode }) => {
-
   group
     .command('run-due')
     .description('run every active source whose schedule is due, one after the other, then exit')
@@ -19,16 +18,23 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
     .action(async function (this: Command) {
       const flags = this.opts<{ json?: boolean }>();
       // Imported when the command runs: its help needs none of them.
-      const [{ runDue }, { attachProgress }] = await Promise.all([import('../../engine/index.js'), import('../progress.js')]);
+      const [{ runDue }, { attachProgress }] = await Promise.all([
+        import('../../engine/index.js'),
+        import('../progress.js'),
+      ]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = () => controller.abort();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         try {
-          const results = await runDue(rt, { signal: controller.signal, onStart: (h) => attachProgress(io, h.events, 'none') });
+          const results = await runDue(rt, {
+            signal: controller.signal,
+            onStart: (h) => attachProgress(io, h.events, 'none'),
+          });
           report(results, flags.json === true);
-          if (results.some((r) => r.status !== 'succeeded')) setExitCode(results.find((r) => r.error)?.error?.exit_code ?? 1);
+          if (results.some((r) => r.status !== 'succeeded'))
+            setExitCode(results.find((r) => r.error)?.error?.exit_code ?? 1);
         } finally {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -43,7 +49,8 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
     .action(async function (this: Command) {
       const flags = this.opts<{ tick: string }>();
       const tickMs = parseDuration(flags.tick);
-      if (tickMs === null || tickMs < 1000) throw new SnagError('usage', '--tick must be a duration of at least 1s (e.g. 30s, 1m).');
+      if (tickMs === null || tickMs < 1000)
+        throw new SnagError('usage', '--tick must be a duration of at least 1s (e.g. 30s, 1m).');
       const { startScheduler } = await import('../../engine/index.js');
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
@@ -68,6 +75,15 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
   function report(results: DueResult[], json: boolean): void {
     if (json) printJson(io, results);
     else if (results.length === 0) notice(io, 'No source is due.');
-    else printLine(io, results.map((r) => `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`).join('\n'));
+    else
+      printLine(
+        io,
+        results
+          .map(
+            (r) =>
+              `${r.source_name}: ${r.status}${r.run_id ? ` (run ${r.run_id})` : ''}${r.error ? ` — ${r.error.message}` : ''}`,
+          )
+          .join('\n'),
+      );
   }
 };

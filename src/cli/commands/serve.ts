@@ -24,12 +24,22 @@ interface ServeFlags {
 
 export const registerServe: CommandGroup = ({ command, io }) => {
   command
-    .option('--host <address>', 'address to listen on; anything but loopback needs --tls-cert/--tls-key and a key set beforehand', DEFAULT_HOST)
+    .option(
+      '--host <address>',
+      'address to listen on; anything but loopback needs --tls-cert/--tls-key and a key set beforehand',
+      DEFAULT_HOST,
+    )
     .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_PORT))
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
-    .option('--no-scheduler', 'do not run scheduled sources in this process (e.g. when snagsync schedule daemon or cron does)')
-    .option('--json', 'print one JSON line {"url","key_source","key_file",…} on stdout, then serve until SIGINT/SIGTERM')
+    .option(
+      '--no-scheduler',
+      'do not run scheduled sources in this process (e.g. when snagsync schedule daemon or cron does)',
+    )
+    .option(
+      '--json',
+      'print one JSON line {"url","key_source","key_file",…} on stdout, then serve until SIGINT/SIGTERM',
+    )
     .action(async function (this: Command) {
       const flags = this.opts<ServeFlags>();
       const port = z.coerce.number().int().min(0).max(65535).safeParse(flags.port);
@@ -96,4 +106,3 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       if (!flags.json) io.stderr.write('snagsync serve: stopped\n');
     });
 };
-

@@ -23,12 +23,17 @@ interface SimFlags {
   json?: boolean;
 }
 
-const int = (name: string) => z.coerce.number({ error: `--${name} must be a whole number` }).int(`--${name} must be a whole number`);
+const int = (name: string) =>
+  z.coerce.number({ error: `--${name} must be a whole number` }).int(`--${name} must be a whole number`);
 
 export const registerSim: CommandGroup = ({ command, io }) => {
   command
     .option('--port <n>', 'port to listen on (0 = any free port)', '0')
-    .option('--host <address>', 'address to listen on (control endpoints /__sim/… only answer on loopback)', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on (control endpoints /__sim/… only answer on loopback)',
+      '127.0.0.1',
+    )
     .option('--seed <n>', 'seed: the same seed gives the same data', '1')
     .option('--orgs <n>', 'organizations', '2')
     .option('--projects <n>', 'projects per organization', '3')
@@ -54,7 +59,8 @@ export const registerSim: CommandGroup = ({ command, io }) => {
         throw err;
       }
       // Simulator tokens are fake and printing them is the point, so they bypass the redacting printers.
-      if (flags.json) io.stdout.write(`${JSON.stringify({ url: sim.url, tokens: sim.tokens, fixtures: sim.fixtures })}\n`);
+      if (flags.json)
+        io.stdout.write(`${JSON.stringify({ url: sim.url, tokens: sim.tokens, fixtures: sim.fixtures })}\n`);
       else io.stdout.write(summary(sim));
       await stopped.done;
       await sim.close();
@@ -80,25 +86,34 @@ async function start(flags: SimFlags): Promise<Simulator> {
     .safeParse(flags);
   if (!parsed.success) throw new SnagError('usage', parsed.error.issues[0]?.message ?? 'invalid option');
   // Loaded here, not at the top: every other command would otherwise load the whole simulator.
-  const [{ startSimulator }, { FaultSpecError }] = await Promise.all([import('../../sim/index.js'), import('../../sim/http/faults.js')]);
+  const [{ startSimulator }, { FaultSpecError }] = await Promise.all([
+    import('../../sim/index.js'),
+    import('../../sim/http/faults.js'),
+  ]);
   try {
     return await startSimulator({ ...parsed.data, host: flags.host, faults: flags.faults, anchor: flags.anchor });
   } catch (err) {
     if (err instanceof FaultSpecError) throw new SnagError('usage', `--faults: ${err.message}`);
     if (err instanceof z.ZodError) {
       const issue = err.issues[0];
-      throw new SnagError('usage', `--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid'}`);
+      throw new SnagError(
+        'usage',
+        `--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     if (err instanceof Error && /EADDRINUSE|EACCES|EADDRNOTAVAIL/.test((err as NodeJS.ErrnoException).code ?? '')) {
-      throw new SnagError('config', `Cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code}.`, {
-        hint: 'Pick another --port, or --port 0 for any free port.',
-      });
+      throw new SnagError(
+        'config',
+        `Cannot listen on ${flags.host}:${flags.port}: ${(err as NodeJS.ErrnoException).code}.`,
+        {
+          hint: 'Pick another --port, or --port 0 for any free port.',
+        },
+      );
     }
     if (err instanceof Error && /anchor/.test(err.message)) throw new SnagError('usage', `--anchor: ${err.message}`);
     throw err;
   }
 }
-
 
 function summary(sim: Simulator): string {
   const admin = sim.tokens.find((t) => t.role === 'admin') ?? sim.tokens[0]!;
@@ -106,7 +121,10 @@ function summary(sim: Simulator): string {
     `Bugsnag Data Access API simulator listening on ${sim.url}`,
     '',
     'Personal auth tokens:',
-    ...sim.tokens.map((t) => `  ${t.role.padEnd(10)} ${t.token}  ${t.user} <${t.email}>  orgs: ${t.organizations.join(', ')}${t.admin ? '  (org admin)' : ''}`),
+    ...sim.tokens.map(
+      (t) =>
+        `  ${t.role.padEnd(10)} ${t.token}  ${t.user} <${t.email}>  orgs: ${t.organizations.join(', ')}${t.admin ? '  (org admin)' : ''}`,
+    ),
     '',
     'Try it:',
     `  curl -H 'Authorization: token ${admin.token}' -H 'X-Version: 2' ${sim.url}/user/organizations`,
@@ -124,4 +142,3 @@ function summary(sim: Simulator): string {
   ];
   return lines.join('\n');
 }
-

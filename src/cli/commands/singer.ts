@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { toSnagError } from '../../core/errors.js';
 import { parseConnectorConfig } from '../../protocols/config.js';
 import { lineWriter, readJsonFile } from '../../protocols/input.js';
-import { defaultSelection, parseSingerCatalog, parseSingerState, singerCatalog } from '../../protocols/singer/catalog.js';
+import {
+  defaultSelection,
+  parseSingerCatalog,
+  parseSingerState,
+  singerCatalog,
+} from '../../protocols/singer/catalog.js';
 import { runTap } from '../../protocols/singer/tap.js';
 import type { CommandGroup } from '../context.js';
 import { onInterrupt } from './sync.js';
@@ -19,7 +24,13 @@ export const registerSinger: CommandGroup = ({ command, io, setExitCode }) => {
     .option('--properties <file>', 'the same as --catalog (older Singer runners)')
     .option('--discover', 'print the catalog: every stream with its schema, keys and metadata')
     .action(async function (this: Command) {
-      const o = this.opts<{ config: string; state?: string; catalog?: string; properties?: string; discover?: boolean }>();
+      const o = this.opts<{
+        config: string;
+        state?: string;
+        catalog?: string;
+        properties?: string;
+        discover?: boolean;
+      }>();
       let token = '';
       const emit = lineWriter(
         (line) => io.stdout.write(line),
@@ -40,7 +51,14 @@ export const registerSinger: CommandGroup = ({ command, io, setExitCode }) => {
         const controller = new AbortController();
         const stop = onInterrupt(io, controller);
         try {
-          setExitCode(await runTap({ emit: (m) => emit(m), log, env: io.env, signal: controller.signal }, config, selection, state));
+          setExitCode(
+            await runTap(
+              { emit: (m) => emit(m), log, env: io.env, signal: controller.signal },
+              config,
+              selection,
+              state,
+            ),
+          );
         } finally {
           stop();
         }

@@ -3,7 +3,15 @@ import type { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import { existsSync } from 'node:fs';
 import { openDestination, parseDestinationUrl } from '../../destinations/index.js';
-import { createSource, describeSource, previewStream, removeSource, SOURCE_CONFIG_SHAPE, updateSource, type SourceInput } from '../../engine/index.js';
+import {
+  createSource,
+  describeSource,
+  previewStream,
+  removeSource,
+  SOURCE_CONFIG_SHAPE,
+  updateSource,
+  type SourceInput,
+} from '../../engine/index.js';
 import { cliOptions } from '../../streams/options.js';
 import type { Source } from '../../store/models.js';
 import type { CommandGroup } from '../context.js';
@@ -42,7 +50,8 @@ interface ConfigFlag {
 
 function baseType(schema: z.ZodType): string {
   let def = schema._zod.def as { type: string; innerType?: z.ZodType };
-  while ((def.type === 'optional' || def.type === 'nullable') && def.innerType) def = def.innerType._zod.def as typeof def;
+  while ((def.type === 'optional' || def.type === 'nullable') && def.innerType)
+    def = def.innerType._zod.def as typeof def;
   return def.type;
 }
 
@@ -51,7 +60,16 @@ const CONFIG_FLAGS: readonly ConfigFlag[] = Object.entries(SOURCE_CONFIG_SHAPE).
   const flag = cli.flag ?? key.replace(/_/g, '-');
   const meta = (schema.meta() ?? {}) as { description?: string; default?: unknown };
   const type = baseType(schema);
-  const kind: ConfigFlag['kind'] = type === 'array' ? 'list' : type === 'union' ? 'raw-list' : type === 'boolean' ? 'boolean' : type === 'number' ? 'number' : 'string';
+  const kind: ConfigFlag['kind'] =
+    type === 'array'
+      ? 'list'
+      : type === 'union'
+        ? 'raw-list'
+        : type === 'boolean'
+          ? 'boolean'
+          : type === 'number'
+            ? 'number'
+            : 'string';
   const help = `${meta.description ?? key}${kind === 'list' || kind === 'raw-list' ? ' (repeatable)' : ''}${meta.default !== undefined && meta.default !== false ? ` (default ${String(meta.default)})` : ''}`;
   const placeholder = cli.placeholder ?? '<value>';
   return {
@@ -87,14 +105,16 @@ function toInput(f: SourceFlags): SourceInput {
     const raw = f[new Option(`--${c.flag}`).attributeName()];
     if (raw === undefined) continue;
     if (c.kind === 'boolean') input[c.key] = typeof raw === 'string' ? !/^(false|no|off|0)$/i.test(raw) : raw;
-    else if (Array.isArray(raw)) input[c.key] = raw.length === 0 || raw.some((v) => CLEAR.includes(String(v).trim())) ? null : raw;
+    else if (Array.isArray(raw))
+      input[c.key] = raw.length === 0 || raw.some((v) => CLEAR.includes(String(v).trim())) ? null : raw;
     else if (typeof raw === 'string' && CLEAR.includes(raw.trim())) input[c.key] = null;
     // The schema judges the number (a word is "… must be a number" on this option).
     else if (c.kind === 'number') input[c.key] = /^\s*-?\d+(\.\d+)?\s*$/.test(String(raw)) ? Number(raw) : raw;
     else input[c.key] = raw;
   }
   if (f.status !== undefined) {
-    if (f.status !== 'active' && f.status !== 'paused') throw new SnagError('config', '--status is active or paused.', { details: { field: 'status' } });
+    if (f.status !== 'active' && f.status !== 'paused')
+      throw new SnagError('config', '--status is active or paused.', { details: { field: 'status' } });
     input.status = f.status;
   }
   return input;
@@ -108,21 +128,23 @@ function forCli(err: unknown): unknown {
 const FLAG_OF: Record<string, string> = Object.fromEntries(CONFIG_FLAGS.map((c) => [c.key, c.flag]));
 
 export const registerSources: CommandGroup = ({ command: group, io }) => {
-
-  sourceOptions(group.command('create').description('create a source').requiredOption('--name <name>', 'a name for the source'), false).action(
-    async function (this: Command) {
-      const flags = this.opts<SourceFlags>();
-      await withRuntime(io, async (rt) => {
-        const { source, warnings } = await createSource(rt, toInput(flags), { cwd: process.cwd() }).catch((e: unknown) => {
+  sourceOptions(
+    group.command('create').description('create a source').requiredOption('--name <name>', 'a name for the source'),
+    false,
+  ).action(async function (this: Command) {
+    const flags = this.opts<SourceFlags>();
+    await withRuntime(io, async (rt) => {
+      const { source, warnings } = await createSource(rt, toInput(flags), { cwd: process.cwd() }).catch(
+        (e: unknown) => {
           throw forCli(e);
-        });
-        for (const w of warnings) notice(io, `warning: ${w}`);
-        if (flags.json) return printJson(io, describeSource(source));
-        printLine(io, `Created source "${source.name}" (${source.id}) → ${source.destination}`);
-        printLine(io, `Sync it now: snagsync sync ${quote(source.name)}`);
-      });
-    },
-  );
+        },
+      );
+      for (const w of warnings) notice(io, `warning: ${w}`);
+      if (flags.json) return printJson(io, describeSource(source));
+      printLine(io, `Created source "${source.name}" (${source.id}) → ${source.destination}`);
+      printLine(io, `Sync it now: snagsync sync ${quote(source.name)}`);
+    });
+  });
 
   group
     .command('list')
@@ -133,7 +155,8 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
       await withRuntime(io, async (rt) => {
         const sources = await rt.store.sources.list();
         if (flags.json) return printJson(io, sources.map(describeSource));
-        if (sources.length === 0) return notice(io, 'No sources yet. Create one: snagsync sources create --name NAME --credential CREDENTIAL');
+        if (sources.length === 0)
+          return notice(io, 'No sources yet. Create one: snagsync sources create --name NAME --credential CREDENTIAL');
         const creds = new Map((await rt.store.credentials.list()).map((c) => [c.id, c.name]));
         const rows = [];
         for (const s of sources) {
@@ -149,7 +172,10 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
             'last run': last ? `${last.status} ${last.started_at}` : '-',
           });
         }
-        printLine(io, table(rows, ['name', 'status', 'credential', 'streams', 'destination', 'schedule', 'next run', 'last run']));
+        printLine(
+          io,
+          table(rows, ['name', 'status', 'credential', 'streams', 'destination', 'schedule', 'next run', 'last run']),
+        );
       });
     });
 
@@ -179,9 +205,11 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
   ).action(async function (this: Command, ref: string) {
     const flags = this.opts<SourceFlags>();
     await withRuntime(io, async (rt) => {
-      const { source, warnings } = await updateSource(rt, ref, toInput(flags), { cwd: process.cwd() }).catch((e: unknown) => {
-        throw forCli(e);
-      });
+      const { source, warnings } = await updateSource(rt, ref, toInput(flags), { cwd: process.cwd() }).catch(
+        (e: unknown) => {
+          throw forCli(e);
+        },
+      );
       for (const w of warnings) notice(io, `warning: ${w}`);
       if (flags.json) return printJson(io, describeSource(source));
       printLine(io, `Updated source "${source.name}".`);
@@ -212,11 +240,15 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ stream: string; limit: string; json?: boolean }>();
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new SnagError('usage', '--limit must be a positive whole number.');
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new SnagError('usage', '--limit must be a positive whole number.');
       await withRuntime(io, async (rt) => {
         const result = await previewStream(rt, ref, flags.stream, { limit });
         if (flags.json) return printJson(io, result);
-        notice(io, `${result.records.length} ${result.stream} record(s) from ${result.partition.name ?? (result.partition.key || 'the account')} (${result.requests} request(s); nothing saved)`);
+        notice(
+          io,
+          `${result.records.length} ${result.stream} record(s) from ${result.partition.name ?? (result.partition.key || 'the account')} (${result.requests} request(s); nothing saved)`,
+        );
         for (const r of result.records) printLine(io, JSON.stringify(r));
       });
     });

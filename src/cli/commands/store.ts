@@ -28,7 +28,9 @@ export const registerStore: CommandGroup = ({ command, io }) => {
 
   group
     .command('info')
-    .description('show which metadata store is used (the SQLite file in the home, or PostgreSQL), its schema version and what it holds')
+    .description(
+      'show which metadata store is used (the SQLite file in the home, or PostgreSQL), its schema version and what it holds',
+    )
     .option('--json', 'print JSON')
     .action(async function (this: Command) {
       const flags = this.opts<{ json?: boolean }>();
@@ -42,16 +44,27 @@ export const registerStore: CommandGroup = ({ command, io }) => {
           key_ids: await rt.store.credentials.keyIdsInUse(),
         };
         if (flags.json) return printJson(io, info);
-        printLine(io, `${info.kind === 'postgres' ? 'PostgreSQL' : 'SQLite'} metadata store ${info.location} (schema ${info.schema_version})`);
-        printLine(io, `${info.credentials} credential(s), ${info.sources} source(s)${info.key_ids.length ? `; tokens sealed with master key ${info.key_ids.join(', ')}` : ''}`);
+        printLine(
+          io,
+          `${info.kind === 'postgres' ? 'PostgreSQL' : 'SQLite'} metadata store ${info.location} (schema ${info.schema_version})`,
+        );
+        printLine(
+          io,
+          `${info.credentials} credential(s), ${info.sources} source(s)${info.key_ids.length ? `; tokens sealed with master key ${info.key_ids.join(', ')}` : ''}`,
+        );
       });
     });
 
   group
     .command('migrate')
-    .description('copy a SQLite metadata store (credentials still sealed, sources, schedules, runs and their history) into PostgreSQL; safe to run again')
+    .description(
+      'copy a SQLite metadata store (credentials still sealed, sources, schedules, runs and their history) into PostgreSQL; safe to run again',
+    )
     .requiredOption('--from <home>', 'the snagsync home folder holding snagsync.db (e.g. ~/.snagsync)')
-    .option('--to <url>', `the PostgreSQL URL to copy into (postgres://user@host:5432/db[?schema=snagsync]); default ${DATABASE_URL_ENV}`)
+    .option(
+      '--to <url>',
+      `the PostgreSQL URL to copy into (postgres://user@host:5432/db[?schema=snagsync]); default ${DATABASE_URL_ENV}`,
+    )
     .option('--json', 'print the summary as JSON')
     .action(async function (this: Command) {
       const flags = this.opts<{ from: string; to?: string; json?: boolean }>();
@@ -65,7 +78,11 @@ export const registerStore: CommandGroup = ({ command, io }) => {
       }
       const toText = flags.to ?? configuredDatabaseUrl(io.env);
       if (!toText) {
-        throw new SnagError('usage', `Say which PostgreSQL database to copy into: --to postgres://… (or set ${DATABASE_URL_ENV}).`, { details: { field: '--to' } });
+        throw new SnagError(
+          'usage',
+          `Say which PostgreSQL database to copy into: --to postgres://… (or set ${DATABASE_URL_ENV}).`,
+          { details: { field: '--to' } },
+        );
       }
       const to = parseStoreDatabaseUrl(toText, flags.to ? '--to' : DATABASE_URL_ENV);
       const source = openSqliteStore(file);
@@ -86,7 +103,10 @@ export const registerStore: CommandGroup = ({ command, io }) => {
               `(${existsSync(keyFile) ? `copy ${keyFile} into its home, or ` : ''}set ${MASTER_KEY_ENV}).`,
           );
         }
-        notice(io, 'Checkpoints stay with each source’s destination, which the copied sources still name: syncs resume where they stopped.');
+        notice(
+          io,
+          'Checkpoints stay with each source’s destination, which the copied sources still name: syncs resume where they stopped.',
+        );
       } finally {
         await source.close();
         await target.close();
@@ -98,14 +118,28 @@ export const registerStore: CommandGroup = ({ command, io }) => {
 async function refuseLiveRuns(store: Store): Promise<void> {
   const live = (await store.runs.list({ status: 'running', limit: 10_000 })).filter((r) => !isStaleRun(r));
   if (live.length > 0) {
-    throw new SnagError('conflict', `A sync is running on this store right now (run ${live.map((r) => r.id).join(', ')}).`, {
-      hint: 'Wait for it to finish (snagsync runs list shows it), then copy the store.',
-      details: { runs: live.map((r) => r.id) },
-    });
+    throw new SnagError(
+      'conflict',
+      `A sync is running on this store right now (run ${live.map((r) => r.id).join(', ')}).`,
+      {
+        hint: 'Wait for it to finish (snagsync runs list shows it), then copy the store.',
+        details: { runs: live.map((r) => r.id) },
+      },
+    );
   }
 }
 
 function summaryRows(summary: ImportSummary): Array<Record<string, string>> {
-  const row = (name: string, t: TableSummary) => ({ table: name, new: String(t.inserted), updated: String(t.updated), unchanged: String(t.unchanged) });
-  return [row('credentials', summary.credentials), row('sources', summary.sources), row('runs', summary.runs), row('run streams', summary.run_streams)];
+  const row = (name: string, t: TableSummary) => ({
+    table: name,
+    new: String(t.inserted),
+    updated: String(t.updated),
+    unchanged: String(t.unchanged),
+  });
+  return [
+    row('credentials', summary.credentials),
+    row('sources', summary.sources),
+    row('runs', summary.runs),
+    row('run streams', summary.run_streams),
+  ];
 }

@@ -14,13 +14,23 @@ import { withRuntime } from '../runtime.js';
 export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
   command
     .argument('<source>', 'source name or id')
-    .option('--full-refresh', 'forget the checkpoints and read every stream\'s whole history again (records are upserted)')
-    .option('--stream <stream>', 'only this stream (repeatable or comma-separated; comments bring errors along)', commaList)
+    .option(
+      '--full-refresh',
+      "forget the checkpoints and read every stream's whole history again (records are upserted)",
+    )
+    .option(
+      '--stream <stream>',
+      'only this stream (repeatable or comma-separated; comments bring errors along)',
+      commaList,
+    )
     .option('--json', 'print the run summary as JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean }>();
       // Imported when the command runs: its help needs none of them.
-      const [{ startRun, exitCodeOf }, { attachProgress }] = await Promise.all([import('../../engine/index.js'), import('../progress.js')]);
+      const [{ startRun, exitCodeOf }, { attachProgress }] = await Promise.all([
+        import('../../engine/index.js'),
+        import('../progress.js'),
+      ]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stopSignals = onInterrupt(io, controller);
@@ -42,7 +52,8 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
         stopSignals();
         if (flags.json) printJson(io, summary);
         else printLine(io, formatSummary(summary));
-        if (summary.error && !flags.json) notice(io, `snagsync: ${summary.error.message}${summary.error.hint ? `\n${summary.error.hint}` : ''}`);
+        if (summary.error && !flags.json)
+          notice(io, `snagsync: ${summary.error.message}${summary.error.hint ? `\n${summary.error.hint}` : ''}`);
         setExitCode(exitCodeOf(summary));
       });
     });
@@ -94,6 +105,9 @@ export function formatSummary(s: RunSummary): string {
     table(rows, ['stream', 'partitions', 'records', 'written', 'pages', 'requests', 'rate-limit wait', 'notes']),
     `Destination: ${s.destination}`,
   ];
-  if (s.warnings.length) lines.push(`Warnings:\n${s.warnings.map((w) => `  ${w.stream}${w.partition ? ` ${w.partition}` : ''}: ${w.message}`).join('\n')}`);
+  if (s.warnings.length)
+    lines.push(
+      `Warnings:\n${s.warnings.map((w) => `  ${w.stream}${w.partition ? ` ${w.partition}` : ''}: ${w.message}`).join('\n')}`,
+    );
   return lines.join('\n');
 }

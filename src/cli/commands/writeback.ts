@@ -26,10 +26,15 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
   const common = (cmd: Command) =>
     cmd
       .requiredOption('--credential <credential>', 'credential name or id whose token makes the changes')
-      .requiredOption('--from <input>', 'rows: a .jsonl or .csv file, - for standard input, or sqlite:PATH?query=SELECT …')
+      .requiredOption(
+        '--from <input>',
+        'rows: a .jsonl or .csv file, - for standard input, or sqlite:PATH?query=SELECT …',
+      )
       .option('--json', 'print the plan or report as JSON');
 
-  common(wb.command('plan').description('show what would change (reads the errors from Bugsnag; changes nothing)')).action(async function (this: Command) {
+  common(
+    wb.command('plan').description('show what would change (reads the errors from Bugsnag; changes nothing)'),
+  ).action(async function (this: Command) {
     const flags = this.opts<Flags>();
     await withRuntime(io, async (rt) => {
       const s = await prepareWriteback(rt, flags.credential, flags.from, { stdin: () => readAll(io.stdin) });
@@ -45,13 +50,18 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
       const flags = this.opts<Flags>();
       const limit = Number(flags.confirmAbove);
       if (!Number.isInteger(limit) || limit < 0) {
-        throw new SnagError('usage', `--confirm-above must be a whole number (got "${flags.confirmAbove}").`, { details: { field: 'confirm-above' } });
+        throw new SnagError('usage', `--confirm-above must be a whole number (got "${flags.confirmAbove}").`, {
+          details: { field: 'confirm-above' },
+        });
       }
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = onInterrupt(io, controller);
         try {
-          const s = await prepareWriteback(rt, flags.credential, flags.from, { stdin: () => readAll(io.stdin), signal: controller.signal });
+          const s = await prepareWriteback(rt, flags.credential, flags.from, {
+            stdin: () => readAll(io.stdin),
+            signal: controller.signal,
+          });
           await confirm(io, s, flags, limit);
           const progress = startProgress(io, s.plan.rows);
           const report = await s.apply({ onProgress: progress.update });
@@ -71,7 +81,10 @@ async function confirm(io: Io, s: WritebackSession, flags: Flags, limit: number)
   if (flags.yes) return;
   const changing = s.plan.groups.reduce((n, g) => n + g.change.length, 0);
   const discards = s.plan.groups.filter((g) => g.operation === 'discard').reduce((n, g) => n + g.change.length, 0);
-  const reasons = [discards ? `discard ${discards} error${discards === 1 ? '' : 's'}` : '', changing > limit ? `change ${changing} errors (more than ${limit})` : ''].filter(Boolean);
+  const reasons = [
+    discards ? `discard ${discards} error${discards === 1 ? '' : 's'}` : '',
+    changing > limit ? `change ${changing} errors (more than ${limit})` : '',
+  ].filter(Boolean);
   if (!reasons.length) return;
   const what = `This would ${reasons.join(' and ')} in Bugsnag.`;
   if (!io.stdin.isTTY || !io.stderr.isTTY) {
@@ -101,7 +114,10 @@ function startProgress(io: Io, total: number): { update: (done: number, total: n
       stop: () => undefined,
     };
   }
-  const bar = new cliProgress.SingleBar({ stream: io.stderr, format: 'write-back {bar} {value}/{total} rows', hideCursor: true }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream: io.stderr, format: 'write-back {bar} {value}/{total} rows', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { update: (done) => bar.update(done), stop: () => bar.stop() };
 }

@@ -1,5 +1,15 @@
 import { makeDataDir, createDataFile } from '../paths.js';
-import { closeSync, existsSync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { SnagError } from '../../core/errors.js';
 import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
@@ -87,9 +97,13 @@ export class JsonlDestination implements Destination {
     if (existing) return existing;
     const strays = readdirSync(this.location).filter((f) => f.endsWith('.jsonl'));
     if (strays.length > 0) {
-      throw new SnagError('destination', `The folder ${this.location} holds JSONL files (${strays.slice(0, 3).join(', ')}) but no ${STATE_FILE}: it was not written by snagsync, or its state was lost.`, {
-        hint: 'Use an empty folder (or a new one) as the destination. snagsync will not append to files whose committed length it does not know.',
-      });
+      throw new SnagError(
+        'destination',
+        `The folder ${this.location} holds JSONL files (${strays.slice(0, 3).join(', ')}) but no ${STATE_FILE}: it was not written by snagsync, or its state was lost.`,
+        {
+          hint: 'Use an empty folder (or a new one) as the destination. snagsync will not append to files whose committed length it does not know.',
+        },
+      );
     }
     const fresh = emptyState();
     writeState(this.location, fresh, this.durable);
@@ -114,12 +128,17 @@ export class JsonlDestination implements Destination {
       const known = next.streams[d.name];
       if (known) {
         if (known.descriptor.primaryKey.join(',') !== d.primaryKey.join(',')) {
-          throw new SnagError('destination', `The stream "${d.name}" in ${this.location} was written with the key (${known.descriptor.primaryKey.join(', ')}), but this snagsync keys it by (${d.primaryKey.join(', ')}).`, {
-            hint: 'Use a new folder as the destination and sync with --full-refresh.',
-          });
+          throw new SnagError(
+            'destination',
+            `The stream "${d.name}" in ${this.location} was written with the key (${known.descriptor.primaryKey.join(', ')}), but this snagsync keys it by (${d.primaryKey.join(', ')}).`,
+            {
+              hint: 'Use a new folder as the destination and sync with --full-refresh.',
+            },
+          );
         }
         const had = new Set(known.descriptor.columns.map((x) => x.name));
-        for (const col of d.columns) if (!had.has(col.name)) result.addedColumns.push({ stream: d.name, column: col.name });
+        for (const col of d.columns)
+          if (!had.has(col.name)) result.addedColumns.push({ stream: d.name, column: col.name });
         known.descriptor = plainDescriptor(d);
         continue;
       }
@@ -127,7 +146,9 @@ export class JsonlDestination implements Destination {
       for (const f of [file, keysFile(file)]) {
         const p = join(this.location, f);
         if (existsSync(p) && statSync(p).size > 0) {
-          throw new SnagError('destination', `${p} already exists and was not written by snagsync.`, { hint: 'Move it away or use another folder.' });
+          throw new SnagError('destination', `${p} already exists and was not written by snagsync.`, {
+            hint: 'Move it away or use another folder.',
+          });
         }
       }
       next.streams[d.name] = { file, bytes: 0, lines: 0, keys_bytes: 0, descriptor: plainDescriptor(d) };
@@ -147,7 +168,11 @@ export class JsonlDestination implements Destination {
     return result;
   }
 
-  async writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult> {
+  async writePage(
+    stream: string,
+    records: readonly DestinationRecord[],
+    checkpoint: CheckpointWrite,
+  ): Promise<WriteResult> {
     this.assertWritable();
     const open = this.streams.get(stream);
     const committed = this.state.streams[stream];
@@ -176,7 +201,14 @@ export class JsonlDestination implements Destination {
     }
     const data = Buffer.from(lines.join(''), 'utf8');
 
-    const next = withPage(this.state, stream, { bytes: data.length, lines: appended, keys_bytes: appended * ENTRY_BYTES }, checkpoint, JSON.parse(state), now);
+    const next = withPage(
+      this.state,
+      stream,
+      { bytes: data.length, lines: appended, keys_bytes: appended * ENTRY_BYTES },
+      checkpoint,
+      JSON.parse(state),
+      now,
+    );
 
     this.guard(() => {
       try {
@@ -215,7 +247,9 @@ export class JsonlDestination implements Destination {
 
   async readCheckpoints(sourceId: string): Promise<StoredCheckpoint[]> {
     const out: StoredCheckpoint[] = [];
-    for (const [stream, partitions] of Object.entries(this.state.checkpoints[sourceId] ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [stream, partitions] of Object.entries(this.state.checkpoints[sourceId] ?? {}).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
       for (const [partition, entry] of Object.entries(partitions).sort(([a], [b]) => a.localeCompare(b))) {
         out.push({ sourceId, stream, partition, state: structuredClone(entry.state), updatedAt: entry.updated_at });
       }
@@ -291,9 +325,13 @@ export class JsonlDestination implements Destination {
       if (committed.keys_bytes > 0) index.load(readFileSync(path).subarray(0, committed.keys_bytes));
     });
     if (committed.keys_bytes !== committed.lines * ENTRY_BYTES) {
-      throw new SnagError('destination', `The key file of stream "${stream}" in ${this.location} does not match its data.`, {
-        hint: 'Move the folder away and sync into a new one with --full-refresh.',
-      });
+      throw new SnagError(
+        'destination',
+        `The key file of stream "${stream}" in ${this.location} does not match its data.`,
+        {
+          hint: 'Move the folder away and sync into a new one with --full-refresh.',
+        },
+      );
     }
     open.index = index;
     return index;
@@ -340,7 +378,9 @@ function plainDescriptor(d: StreamDescriptor): StreamState['descriptor'] {
   return {
     name: d.name,
     primaryKey: [...d.primaryKey],
-    columns: d.columns.map((c) => (c.path ? { name: c.name, type: c.type, path: [...c.path] } : { name: c.name, type: c.type })),
+    columns: d.columns.map((c) =>
+      c.path ? { name: c.name, type: c.type, path: [...c.path] } : { name: c.name, type: c.type },
+    ),
   };
 }
 
@@ -362,8 +402,22 @@ function withPage(
   const bySource = state.checkpoints[cp.sourceId] ?? {};
   return {
     ...state,
-    streams: { ...state.streams, [stream]: { ...s, bytes: s.bytes + grown.bytes, lines: s.lines + grown.lines, keys_bytes: s.keys_bytes + grown.keys_bytes } },
-    checkpoints: { ...state.checkpoints, [cp.sourceId]: { ...bySource, [stream]: { ...bySource[stream], [cp.partition]: { state: value, updated_at: now } } } },
+    streams: {
+      ...state.streams,
+      [stream]: {
+        ...s,
+        bytes: s.bytes + grown.bytes,
+        lines: s.lines + grown.lines,
+        keys_bytes: s.keys_bytes + grown.keys_bytes,
+      },
+    },
+    checkpoints: {
+      ...state.checkpoints,
+      [cp.sourceId]: {
+        ...bySource,
+        [stream]: { ...bySource[stream], [cp.partition]: { state: value, updated_at: now } },
+      },
+    },
   };
 }
 

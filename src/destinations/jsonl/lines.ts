@@ -8,6 +8,9 @@ import { createInterface } from 'node:readline';
  */
 export async function* committedLines(path: string, bytes: number): AsyncGenerator<string> {
   if (bytes <= 0) return;
-  const lines = createInterface({ input: createReadStream(path, { start: 0, end: bytes - 1, encoding: 'utf8' }), crlfDelay: Infinity });
+  const lines = createInterface({
+    input: createReadStream(path, { start: 0, end: bytes - 1, encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
   for await (const line of lines) if (line !== '') yield line;
 }

@@ -65,7 +65,8 @@ export function readState(dir: string): JsonlState | null {
     throw damaged(path, 'it is not valid JSON');
   }
   const result = JsonlState.safeParse(parsed);
-  if (!result.success) throw damaged(path, result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!result.success)
+    throw damaged(path, result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return result.data;
 }
 
@@ -85,7 +86,6 @@ export function writeState(dir: string, state: JsonlState, durable: boolean): vo
   renameSync(tmp, path);
   if (durable) fsyncDirectory(dir);
 }
-
 
 function damaged(path: string, why: string): SnagError {
   return new SnagError('destination', `The JSONL state file ${path} is damaged: ${why}.`, {

@@ -20,7 +20,9 @@ export function endpointOf(target: PostgresTarget): PgEndpoint {
     user,
     host: u.hostname || u.searchParams.get('host') || 'localhost',
     port: u.port || '5432',
-    database: decodeSafe(u.pathname.replace(/^\//, '')) || (u.username ? decodeSafe(u.username) : process.env.PGDATABASE ?? 'the default database'),
+    database:
+      decodeSafe(u.pathname.replace(/^\//, '')) ||
+      (u.username ? decodeSafe(u.username) : (process.env.PGDATABASE ?? 'the default database')),
     schema: target.schema,
     location: redactUrlPassword(target.url),
   };

@@ -7,7 +7,12 @@ import type { ColumnType, DestinationRecord } from '../types.js';
  * an unexpected shape is NULL in its column (SQLite would keep it as text) — the whole record is in `_record` anyway.
  * PostgreSQL cannot store U+0000 in text or jsonb: it becomes U+FFFD.
  */
-export function copyText(s: CompiledStream, records: readonly DestinationRecord[], syncedAt: string, sourceId: string): string {
+export function copyText(
+  s: CompiledStream,
+  records: readonly DestinationRecord[],
+  syncedAt: string,
+  sourceId: string,
+): string {
   const columns = s.columns;
   const n = columns.length;
   const keyIndexes = s.keyColumns.map((k) => columns.indexOf(k));

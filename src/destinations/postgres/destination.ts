@@ -118,10 +118,14 @@ export class PostgresDestination implements Destination {
     }
     const existingKey = columns.filter((col) => col.primaryKey).map((col) => col.name);
     if (existingKey.join(',') !== s.descriptor.primaryKey.join(',')) {
-      throw new SnagError('destination', `The table ${table} in ${this.location} has the key (${existingKey.join(', ')}), but this snagsync keys "${name}" by (${s.descriptor.primaryKey.join(', ')}).`, {
-        hint: `A key cannot be changed in place. Rename the old table (ALTER TABLE ${table} RENAME TO ${quoteId(`${name}_old`)}) or use another schema (?schema=NAME), then sync with --full-refresh.`,
-        details: { field: 'destination', location: this.location },
-      });
+      throw new SnagError(
+        'destination',
+        `The table ${table} in ${this.location} has the key (${existingKey.join(', ')}), but this snagsync keys "${name}" by (${s.descriptor.primaryKey.join(', ')}).`,
+        {
+          hint: `A key cannot be changed in place. Rename the old table (ALTER TABLE ${table} RENAME TO ${quoteId(`${name}_old`)}) or use another schema (?schema=NAME), then sync with --full-refresh.`,
+          details: { field: 'destination', location: this.location },
+        },
+      );
     }
     const have = new Set(columns.map((col) => col.name));
     for (const col of s.columns) {
@@ -133,7 +137,10 @@ export class PostgresDestination implements Destination {
   }
 
   /** The table's columns in order, with their SQL types and whether they are in the primary key (in key order). */
-  private async columnsOf(c: pg.PoolClient | pg.Pool, table: string): Promise<Array<{ name: string; type: string; primaryKey: boolean }>> {
+  private async columnsOf(
+    c: pg.PoolClient | pg.Pool,
+    table: string,
+  ): Promise<Array<{ name: string; type: string; primaryKey: boolean }>> {
     const rows = await c.query<{ name: string; type: string; key_pos: number | null }>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, array_position(i.indkey::int2[], a.attnum) AS key_pos
        FROM pg_attribute a
@@ -142,13 +149,20 @@ export class PostgresDestination implements Destination {
        ORDER BY a.attnum`,
       [qualified(this.schema, table)],
     );
-    const keyOrder = rows.rows.filter((r) => r.key_pos !== null).sort((x, y) => x.key_pos! - y.key_pos!).map((r) => r.name);
+    const keyOrder = rows.rows
+      .filter((r) => r.key_pos !== null)
+      .sort((x, y) => x.key_pos! - y.key_pos!)
+      .map((r) => r.name);
     const ordered = rows.rows.map((r) => ({ name: r.name, type: r.type, primaryKey: r.key_pos !== null }));
     // Key columns first in key order for the comparison in migrate; the rest keeps table order.
     return [...keyOrder.map((k) => ordered.find((o) => o.name === k)!), ...ordered.filter((o) => !o.primaryKey)];
   }
 
-  async writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult> {
+  async writePage(
+    stream: string,
+    records: readonly DestinationRecord[],
+    checkpoint: CheckpointWrite,
+  ): Promise<WriteResult> {
     const ps = this.streams.get(stream);
     if (!ps) throw unknownStream(stream);
     assertRecords(stream, records);
@@ -190,7 +204,13 @@ export class PostgresDestination implements Destination {
       `SELECT stream, partition, state, updated_at FROM ${qualified(this.schema, STATE_TABLE)} WHERE source_id = $1 ORDER BY stream COLLATE "C", partition COLLATE "C"`,
       [sourceId],
     );
-    return rows.map((r) => ({ sourceId, stream: r.stream, partition: r.partition, state: r.state, updatedAt: r.updated_at.toISOString() }));
+    return rows.map((r) => ({
+      sourceId,
+      stream: r.stream,
+      partition: r.partition,
+      state: r.state,
+      updatedAt: r.updated_at.toISOString(),
+    }));
   }
 
   async resetCheckpoints(sourceId: string, streams?: readonly string[]): Promise<number> {
@@ -198,7 +218,10 @@ export class PostgresDestination implements Destination {
     return this.guard(async () => {
       try {
         const r = streams
-          ? await this.pool.query(`DELETE FROM ${table} WHERE source_id = $1 AND stream = ANY($2::text[])`, [sourceId, [...streams]])
+          ? await this.pool.query(`DELETE FROM ${table} WHERE source_id = $1 AND stream = ANY($2::text[])`, [
+              sourceId,
+              [...streams],
+            ])
           : await this.pool.query(`DELETE FROM ${table} WHERE source_id = $1`, [sourceId]);
         return r.rowCount ?? 0;
       } catch (err) {
@@ -218,7 +241,9 @@ export class PostgresDestination implements Destination {
     const key = this.streams.get(stream)?.compiled.descriptor.primaryKey ?? (await this.keyOf(stream));
     const order = ['"_synced_at"', ...key.map(quoteId)].join(', ');
     const limit = options.limit !== undefined && options.limit >= 0 ? ` LIMIT ${Math.floor(options.limit)}` : '';
-    const rows = await this.read<{ _record: Record<string, unknown> }>(`SELECT "_record" FROM ${qualified(this.schema, stream)} ORDER BY ${order}${limit}`);
+    const rows = await this.read<{ _record: Record<string, unknown> }>(
+      `SELECT "_record" FROM ${qualified(this.schema, stream)} ORDER BY ${order}${limit}`,
+    );
     return rows.map((r) => r._record);
   }
 
@@ -302,7 +327,9 @@ export class PostgresDestination implements Destination {
         failure = err;
         throw err;
       } finally {
-        c.release(failure instanceof Error && !(failure instanceof SnagError) && !isServerError(failure) ? failure : undefined);
+        c.release(
+          failure instanceof Error && !(failure instanceof SnagError) && !isServerError(failure) ? failure : undefined,
+        );
       }
     });
   }
@@ -327,6 +354,9 @@ function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
-export function openPostgresDestination(target: PostgresTarget, options: PostgresDestinationOptions = {}): Promise<PostgresDestination> {
+export function openPostgresDestination(
+  target: PostgresTarget,
+  options: PostgresDestinationOptions = {},
+): Promise<PostgresDestination> {
   return PostgresDestination.open(target, options);
 }

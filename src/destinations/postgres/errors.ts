@@ -2,7 +2,15 @@ import { SnagError } from '../../core/errors.js';
 import type { PgEndpoint } from './connect.js';
 
 const RESUME = 'The next sync resumes from the last checkpoint; nothing committed is lost.';
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
 const LOST = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 
 /**
@@ -15,7 +23,11 @@ export function pgDestinationError(err: unknown, at: PgEndpoint): SnagError {
   const text = err instanceof Error ? err.message : String(err);
   const server = `the PostgreSQL server at ${at.host}:${at.port}`;
   const make = (message: string, hint: string) =>
-    new SnagError('destination', message, { cause: err, hint, details: { field: 'destination', location: at.location, ...(code ? { code } : {}) } });
+    new SnagError('destination', message, {
+      cause: err,
+      hint,
+      details: { field: 'destination', location: at.location, ...(code ? { code } : {}) },
+    });
   if ((code && UNREACHABLE.has(code)) || /timeout expired|connection timeout/i.test(text)) {
     return make(
       `Cannot reach ${server} (destination ${at.location}): ${code ?? text}.`,
@@ -40,16 +52,31 @@ export function pgDestinationError(err: unknown, at: PgEndpoint): SnagError {
         `Grant it (GRANT CREATE ON DATABASE "${at.database}" TO "${at.user}" to let snagsync create its schema, or create the schema "${at.schema}" and GRANT USAGE, CREATE ON SCHEMA "${at.schema}" TO "${at.user}"), or use another schema with ?schema=NAME.`,
       );
     case '53100':
-      return make(`The disk of ${server} is full.`, `Free some space on the database server, then run the sync again. ${RESUME}`);
+      return make(
+        `The disk of ${server} is full.`,
+        `Free some space on the database server, then run the sync again. ${RESUME}`,
+      );
     case '53300':
-      return make(`${server[0]!.toUpperCase()}${server.slice(1)} has no free connection slot.`, `Close idle connections or raise max_connections, then run the sync again. ${RESUME}`);
+      return make(
+        `${server[0]!.toUpperCase()}${server.slice(1)} has no free connection slot.`,
+        `Close idle connections or raise max_connections, then run the sync again. ${RESUME}`,
+      );
     case '25006':
-      return make(`${server[0]!.toUpperCase()}${server.slice(1)} accepts only reads (a standby, or a read-only user).`, 'Point the destination at the primary server, or at a user that may write.');
+      return make(
+        `${server[0]!.toUpperCase()}${server.slice(1)} accepts only reads (a standby, or a read-only user).`,
+        'Point the destination at the primary server, or at a user that may write.',
+      );
   }
   if ((code && LOST.has(code)) || /Connection terminated/i.test(text)) {
-    return make(`The connection to ${server} was lost: ${text}.`, `Check that the server is running, then run the sync again. ${RESUME}`);
+    return make(
+      `The connection to ${server} was lost: ${text}.`,
+      `Check that the server is running, then run the sync again. ${RESUME}`,
+    );
   }
-  return make(`Writing the destination ${at.location} failed: ${text}`, `Run the sync again once the cause is fixed. ${RESUME}`);
+  return make(
+    `Writing the destination ${at.location} failed: ${text}`,
+    `Run the sync again once the cause is fixed. ${RESUME}`,
+  );
 }
 
 function errorCode(err: unknown): string | undefined {

@@ -64,7 +64,10 @@ export function addColumnSql(schema: string, table: string, c: CompiledColumn): 
  * of the wrong JSON type is NULL (the record keeps it); timestamps in an ISO 8601 form are read, others stay NULL.
  */
 export function backfillSql(schema: string, table: string, c: CompiledColumn): string {
-  const path = `'{${c.path.map((p) => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',').replace(/'/g, "''")}}'`;
+  const path = `'{${c.path
+    .map((p) => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+    .join(',')
+    .replace(/'/g, "''")}}'`;
   const v = `("_record" #> ${path})`;
   const t = `jsonb_typeof${v}`;
   const s = `(${v} #>> '{}')`;
@@ -82,14 +85,22 @@ export function backfillSql(schema: string, table: string, c: CompiledColumn): s
 /** The per-session staging table a page is copied into; its name changes with the column set. */
 export function stagingTable(s: CompiledStream): { name: string; ddl: string } {
   const cols = writtenColumns(s);
-  const sig = createHash('sha1').update(`${s.descriptor.name}|${cols.map((c) => `${c.name}:${c.type}`).join(',')}`).digest('hex').slice(0, 16);
+  const sig = createHash('sha1')
+    .update(`${s.descriptor.name}|${cols.map((c) => `${c.name}:${c.type}`).join(',')}`)
+    .digest('hex')
+    .slice(0, 16);
   const name = `_snagsync_load_${sig}`;
   // ON COMMIT DELETE ROWS: the table is created once per connection and emptied by every commit (and rollback).
-  return { name, ddl: `CREATE TEMP TABLE IF NOT EXISTS ${quoteId(name)} (${cols.map((c) => `${quoteId(c.name)} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS` };
+  return {
+    name,
+    ddl: `CREATE TEMP TABLE IF NOT EXISTS ${quoteId(name)} (${cols.map((c) => `${quoteId(c.name)} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS`,
+  };
 }
 
 export function copySql(staging: string, s: CompiledStream): string {
-  return `COPY ${quoteId(staging)} (${writtenColumns(s).map((c) => quoteId(c.name)).join(', ')}) FROM STDIN`;
+  return `COPY ${quoteId(staging)} (${writtenColumns(s)
+    .map((c) => quoteId(c.name))
+    .join(', ')}) FROM STDIN`;
 }
 
 /** Moves the staged page into the stream's table: new keys inserted, known keys updated in place. */

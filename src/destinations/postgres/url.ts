@@ -25,7 +25,9 @@ export function parsePostgresUrl(raw: string, bad: (extra: string) => SnagError)
   try {
     u = new URL(raw);
   } catch {
-    throw bad('It is not a valid URL: check the host and port, and %-encode special characters in the user name or password.');
+    throw bad(
+      'It is not a valid URL: check the host and port, and %-encode special characters in the user name or password.',
+    );
   }
   if (u.password) {
     registerSecret(u.password);
@@ -35,12 +37,15 @@ export function parsePostgresUrl(raw: string, bad: (extra: string) => SnagError)
       // An undecodable password is refused just below by the driver's own parsing; the raw form is registered.
     }
   }
-  if (!u.hostname && !u.searchParams.get('host')) throw bad('A PostgreSQL destination needs a host, e.g. postgres://postgres@127.0.0.1:5432/bugsnag.');
+  if (!u.hostname && !u.searchParams.get('host'))
+    throw bad('A PostgreSQL destination needs a host, e.g. postgres://postgres@127.0.0.1:5432/bugsnag.');
   const schemas = u.searchParams.getAll('schema');
   if (schemas.length > 1) throw bad('Give the schema once (?schema=NAME).');
   const schema = schemas[0] ?? DEFAULT_PG_SCHEMA;
   if (!SCHEMA_NAME.test(schema)) {
-    throw bad(`The schema "${schema}" must be letters, digits and _ (not starting with a digit), at most 63 characters.`);
+    throw bad(
+      `The schema "${schema}" must be letters, digits and _ (not starting with a digit), at most 63 characters.`,
+    );
   }
   return { kind: 'postgres', url: raw, schema };
 }
@@ -51,4 +56,3 @@ export function connectionString(target: PostgresTarget): string {
   u.searchParams.delete('schema');
   return u.toString();
 }
-

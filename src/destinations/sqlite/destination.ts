@@ -73,20 +73,23 @@ export class SqliteDestination implements Destination {
       `INSERT INTO ${STATE_TABLE} (source_id, stream, partition, state, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (source_id, stream, partition) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
     );
-    this.writeTx = db.transaction((ps: PreparedStream, records: readonly DestinationRecord[], now: string, cp: CheckpointWrite, state: string) => {
-      const { params, upsert, keyIndexes } = ps;
-      const columns = ps.compiled.columns;
-      const n = columns.length;
-      for (const record of records) {
-        for (let i = 0; i < n; i++) params[i] = columns[i]!.read(record);
-        for (const k of keyIndexes) if (params[k] === null) throw missingKey(ps.compiled.descriptor.name, columns[k]!.name);
-        params[n] = JSON.stringify(record);
-        params[n + 1] = now;
-        params[n + 2] = cp.sourceId;
-        upsert.run(params);
-      }
-      this.saveState.run(cp.sourceId, ps.compiled.descriptor.name, cp.partition, state, now);
-    });
+    this.writeTx = db.transaction(
+      (ps: PreparedStream, records: readonly DestinationRecord[], now: string, cp: CheckpointWrite, state: string) => {
+        const { params, upsert, keyIndexes } = ps;
+        const columns = ps.compiled.columns;
+        const n = columns.length;
+        for (const record of records) {
+          for (let i = 0; i < n; i++) params[i] = columns[i]!.read(record);
+          for (const k of keyIndexes)
+            if (params[k] === null) throw missingKey(ps.compiled.descriptor.name, columns[k]!.name);
+          params[n] = JSON.stringify(record);
+          params[n + 1] = now;
+          params[n + 2] = cp.sourceId;
+          upsert.run(params);
+        }
+        this.saveState.run(cp.sourceId, ps.compiled.descriptor.name, cp.partition, state, now);
+      },
+    );
   }
 
   async prepare(descriptors: readonly StreamDescriptor[]): Promise<PrepareResult> {
@@ -120,11 +123,18 @@ export class SqliteDestination implements Destination {
       result.created.push(name);
       return;
     }
-    const existingKey = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const existingKey = info
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name);
     if (existingKey.join(',') !== s.descriptor.primaryKey.join(',')) {
-      throw new SnagError('destination', `The table "${name}" in ${this.location} has the key (${existingKey.join(', ')}), but this snagsync keys "${name}" by (${s.descriptor.primaryKey.join(', ')}).`, {
-        hint: `A key cannot be changed in place. Rename the old table (ALTER TABLE ${name} RENAME TO ${name}_old) or use a new destination, then sync with --full-refresh.`,
-      });
+      throw new SnagError(
+        'destination',
+        `The table "${name}" in ${this.location} has the key (${existingKey.join(', ')}), but this snagsync keys "${name}" by (${s.descriptor.primaryKey.join(', ')}).`,
+        {
+          hint: `A key cannot be changed in place. Rename the old table (ALTER TABLE ${name} RENAME TO ${name}_old) or use a new destination, then sync with --full-refresh.`,
+        },
+      );
     }
     const have = new Set(info.map((c) => c.name.toLowerCase()));
     for (const c of s.columns) {
@@ -135,7 +145,11 @@ export class SqliteDestination implements Destination {
     }
   }
 
-  async writePage(stream: string, records: readonly DestinationRecord[], checkpoint: CheckpointWrite): Promise<WriteResult> {
+  async writePage(
+    stream: string,
+    records: readonly DestinationRecord[],
+    checkpoint: CheckpointWrite,
+  ): Promise<WriteResult> {
     const ps = this.streams.get(stream);
     if (!ps) throw unknownStream(stream);
     assertRecords(stream, records);
@@ -147,9 +161,10 @@ export class SqliteDestination implements Destination {
 
   async readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown> {
     const row = this.guard(
-      () => this.db.prepare(`SELECT state FROM ${STATE_TABLE} WHERE source_id = ? AND stream = ? AND partition = ?`).get(sourceId, stream, partition) as
-        | { state: string }
-        | undefined,
+      () =>
+        this.db
+          .prepare(`SELECT state FROM ${STATE_TABLE} WHERE source_id = ? AND stream = ? AND partition = ?`)
+          .get(sourceId, stream, partition) as { state: string } | undefined,
     );
     return row ? (JSON.parse(row.state) as unknown) : null;
   }
@@ -157,14 +172,24 @@ export class SqliteDestination implements Destination {
   async readCheckpoints(sourceId: string): Promise<StoredCheckpoint[]> {
     const rows = this.guard(
       () =>
-        this.db.prepare(`SELECT stream, partition, state, updated_at FROM ${STATE_TABLE} WHERE source_id = ? ORDER BY stream, partition`).all(sourceId) as Array<{
+        this.db
+          .prepare(
+            `SELECT stream, partition, state, updated_at FROM ${STATE_TABLE} WHERE source_id = ? ORDER BY stream, partition`,
+          )
+          .all(sourceId) as Array<{
           stream: string;
           partition: string;
           state: string;
           updated_at: string;
         }>,
     );
-    return rows.map((r) => ({ sourceId, stream: r.stream, partition: r.partition, state: JSON.parse(r.state) as unknown, updatedAt: r.updated_at }));
+    return rows.map((r) => ({
+      sourceId,
+      stream: r.stream,
+      partition: r.partition,
+      state: JSON.parse(r.state) as unknown,
+      updatedAt: r.updated_at,
+    }));
   }
 
   async resetCheckpoints(sourceId: string, streams?: readonly string[]): Promise<number> {
@@ -183,7 +208,10 @@ export class SqliteDestination implements Destination {
   async listRecords(stream: string, options: { limit?: number } = {}): Promise<Array<Record<string, unknown>>> {
     if (!this.tableExists(stream)) return [];
     const rows = this.guard(
-      () => this.db.prepare(`SELECT _record FROM ${quoteId(stream)} ORDER BY rowid LIMIT ?`).all(options.limit ?? -1) as Array<{ _record: string }>,
+      () =>
+        this.db
+          .prepare(`SELECT _record FROM ${quoteId(stream)} ORDER BY rowid LIMIT ?`)
+          .all(options.limit ?? -1) as Array<{ _record: string }>,
     );
     return rows.map((r) => JSON.parse(r._record) as Record<string, unknown>);
   }
@@ -192,12 +220,18 @@ export class SqliteDestination implements Destination {
     const tables = this.guard(
       () =>
         this.db
-          .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_snagsync\\_%' ESCAPE '\\' ORDER BY name`)
+          .prepare(
+            `SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_snagsync\\_%' ESCAPE '\\' ORDER BY name`,
+          )
           .all() as Array<{ name: string; sql: string }>,
     );
     const streams = [];
     for (const t of tables) {
-      const info = this.db.pragma(`table_info(${quoteId(t.name)})`) as Array<{ name: string; type: string; pk: number }>;
+      const info = this.db.pragma(`table_info(${quoteId(t.name)})`) as Array<{
+        name: string;
+        type: string;
+        pk: number;
+      }>;
       streams.push({
         name: t.name,
         records: await this.countRecords(t.name),
@@ -213,7 +247,9 @@ export class SqliteDestination implements Destination {
   }
 
   private tableExists(name: string): boolean {
-    return this.guard(() => this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined);
+    return this.guard(
+      () => this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined,
+    );
   }
 
   private guard<T>(fn: () => T): T {

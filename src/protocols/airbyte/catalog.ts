@@ -31,12 +31,17 @@ export function parseConfiguredCatalog(raw: unknown): StreamChoice[] {
   const r = ConfiguredCatalog.safeParse(raw);
   if (!r.success) {
     const iss = r.error.issues[0]!;
-    throw new SnagError('config', `The catalog is not a configured Airbyte catalog: ${iss.path.join('.') || 'catalog'}: ${iss.message}.`, {
-      hint: 'Give the ConfiguredAirbyteCatalog the platform writes (streams[].stream.name, streams[].sync_mode).',
-      details: { field: 'catalog' },
-    });
+    throw new SnagError(
+      'config',
+      `The catalog is not a configured Airbyte catalog: ${iss.path.join('.') || 'catalog'}: ${iss.message}.`,
+      {
+        hint: 'Give the ConfiguredAirbyteCatalog the platform writes (streams[].stream.name, streams[].sync_mode).',
+        details: { field: 'catalog' },
+      },
+    );
   }
-  if (r.data.streams.length === 0) throw new SnagError('config', 'The catalog selects no stream.', { details: { field: 'catalog' } });
+  if (r.data.streams.length === 0)
+    throw new SnagError('config', 'The catalog selects no stream.', { details: { field: 'catalog' } });
   return r.data.streams.map((s, i) => checkChoice(s.stream.name, s.sync_mode, `catalog.streams.${i}`));
 }
 
@@ -44,7 +49,10 @@ const StreamState = z.looseObject({
   type: z.string().optional(),
   stream: z.looseObject({
     stream_descriptor: z.looseObject({ name: z.string() }),
-    stream_state: z.looseObject({ partitions: z.record(z.string(), z.unknown()).optional() }).nullable().optional(),
+    stream_state: z
+      .looseObject({ partitions: z.record(z.string(), z.unknown()).optional() })
+      .nullable()
+      .optional(),
   }),
 });
 
@@ -57,13 +65,20 @@ export function parseAirbyteState(raw: unknown): PartitionStates {
   if (raw === null || raw === undefined) return out;
   if (Array.isArray(raw)) {
     raw.forEach((item, i) => {
-      const body = item && typeof item === 'object' && 'state' in item && (item as { type?: unknown }).type === 'STATE' ? (item as { state: unknown }).state : item;
+      const body =
+        item && typeof item === 'object' && 'state' in item && (item as { type?: unknown }).type === 'STATE'
+          ? (item as { state: unknown }).state
+          : item;
       const r = StreamState.safeParse(body);
       if (!r.success || (r.data.type !== undefined && r.data.type !== 'STREAM')) {
-        throw new SnagError('config', `State entry ${i} is not a per-stream Airbyte state (type STREAM with stream.stream_descriptor).`, {
-          hint: 'Give the state this connector emitted last, or none to start over.',
-          details: { field: 'state' },
-        });
+        throw new SnagError(
+          'config',
+          `State entry ${i} is not a per-stream Airbyte state (type STREAM with stream.stream_descriptor).`,
+          {
+            hint: 'Give the state this connector emitted last, or none to start over.',
+            details: { field: 'state' },
+          },
+        );
       }
       out[r.data.stream.stream_descriptor.name] = { ...(r.data.stream.stream_state?.partitions ?? {}) };
     });
@@ -76,5 +91,7 @@ export function parseAirbyteState(raw: unknown): PartitionStates {
     }
     return out;
   }
-  throw new SnagError('config', 'The state is neither a list of stream states nor an object.', { details: { field: 'state' } });
+  throw new SnagError('config', 'The state is neither a list of stream states nor an object.', {
+    details: { field: 'state' },
+  });
 }

@@ -104,9 +104,17 @@ function fail(io: AirbyteIo, e: SnagError): number {
  * What happened, then what to do (the text the CLI prints), except advice to run a snagsync command: the person
  * reading it is in Airbyte, where there is none to run.
  */
-function describe(e: { message: string; hint?: string | undefined; code?: string; details?: Record<string, unknown> }): string {
+function describe(e: {
+  message: string;
+  hint?: string | undefined;
+  code?: string;
+  details?: Record<string, unknown>;
+}): string {
   // A config problem names its field, as the form Airbyte draws from the SPEC labels it.
-  const field = e.code === 'config' && typeof e.details?.field === 'string' && !e.message.startsWith(e.details.field) ? `${e.details.field}: ` : '';
+  const field =
+    e.code === 'config' && typeof e.details?.field === 'string' && !e.message.startsWith(e.details.field)
+      ? `${e.details.field}: `
+      : '';
   return field + (e.hint && !/`?snagsync /.test(e.hint) ? `${e.message} ${e.hint}` : e.message);
 }
 
@@ -147,18 +155,29 @@ class ReadReporter {
         this.estimates.set(e.stream, per);
         if (per.get(e.partition) === e.estimate) break;
         per.set(e.partition, e.estimate);
-        emit(msg.estimate(e.stream, [...per.values()].reduce((a, b) => a + b, 0)));
+        emit(
+          msg.estimate(
+            e.stream,
+            [...per.values()].reduce((a, b) => a + b, 0),
+          ),
+        );
         break;
       }
       case 'rate-limit-wait': {
         const resetAt = Math.round(Date.parse(e.at) + e.ms);
         emit(msg.log('INFO', `Waiting ${Math.ceil(e.ms / 1000)} s for the Bugsnag rate limit (${e.reason}).`));
-        const streams = e.stream && this.selected.has(e.stream) ? [e.stream] : [...this.started].filter((s) => !this.failed.has(s));
+        const streams =
+          e.stream && this.selected.has(e.stream) ? [e.stream] : [...this.started].filter((s) => !this.failed.has(s));
         for (const s of streams) emit(msg.streamStatus(s, 'RUNNING', resetAt));
         break;
       }
       case 'retry':
-        emit(msg.log('INFO', `Retrying a request${e.stream ? ` of ${e.stream}` : ''} (attempt ${e.attempt}${e.status ? `, after HTTP ${e.status}` : e.error ? `, after ${e.error}` : ''}).`));
+        emit(
+          msg.log(
+            'INFO',
+            `Retrying a request${e.stream ? ` of ${e.stream}` : ''} (attempt ${e.attempt}${e.status ? `, after HTTP ${e.status}` : e.error ? `, after ${e.error}` : ''}).`,
+          ),
+        );
         break;
       case 'warning':
         emit(msg.log('WARN', `${e.stream}${e.partition ? ` (${e.partition})` : ''}: ${e.message}`));
@@ -167,7 +186,14 @@ class ReadReporter {
         if (e.outcome === 'failed' && this.selected.has(e.stream)) {
           const text = e.error?.message ?? e.message ?? 'The stream failed.';
           this.failed.set(e.stream, text);
-          emit(msg.error(`${e.stream}${e.partition ? ` (${e.partition})` : ''}: ${text}`, failureTypeOf(e.error?.error ?? 'internal'), e.error?.error, e.stream));
+          emit(
+            msg.error(
+              `${e.stream}${e.partition ? ` (${e.partition})` : ''}: ${text}`,
+              failureTypeOf(e.error?.error ?? 'internal'),
+              e.error?.error,
+              e.stream,
+            ),
+          );
         }
         break;
       default:
@@ -182,10 +208,17 @@ class ReadReporter {
       this.start(s);
       this.io.emit(msg.streamStatus(s, this.failed.has(s) || stopped ? 'INCOMPLETE' : 'COMPLETE'));
     }
-    this.io.emit(msg.log('INFO', `snagsync ${VERSION}: ${summary.status}, ${summary.totals.records_written} record(s) in ${summary.duration_ms} ms.`));
+    this.io.emit(
+      msg.log(
+        'INFO',
+        `snagsync ${VERSION}: ${summary.status}, ${summary.totals.records_written} record(s) in ${summary.duration_ms} ms.`,
+      ),
+    );
     if (!stopped) return 0;
     const err = summary.error;
-    this.io.emit(msg.error(err ? describe(err) : 'The sync failed.', failureTypeOf(err?.error ?? 'internal'), err?.error));
+    this.io.emit(
+      msg.error(err ? describe(err) : 'The sync failed.', failureTypeOf(err?.error ?? 'internal'), err?.error),
+    );
     return 1;
   }
 

@@ -41,13 +41,16 @@ export const msg = {
         ...(stream ? { stream_descriptor: { name: stream } } : {}),
       },
     }),
-  estimate: (stream: string, rows: number): AirbyteMessage => trace('ESTIMATE', { estimate: { name: stream, type: 'STREAM', row_estimate: rows } }),
+  estimate: (stream: string, rows: number): AirbyteMessage =>
+    trace('ESTIMATE', { estimate: { name: stream, type: 'STREAM', row_estimate: rows } }),
   streamStatus: (stream: string, status: StreamStatus, quotaResetMs?: number): AirbyteMessage =>
     trace('STREAM_STATUS', {
       stream_status: {
         stream_descriptor: { name: stream },
         status,
-        ...(quotaResetMs !== undefined ? { reasons: [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: quotaResetMs } }] } : {}),
+        ...(quotaResetMs !== undefined
+          ? { reasons: [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: quotaResetMs } }] }
+          : {}),
       },
     }),
 };

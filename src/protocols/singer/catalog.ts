@@ -30,14 +30,19 @@ export function singerCatalog(): { streams: Array<Record<string, unknown>> } {
             ...(incremental ? {} : { 'forced-replication-method': 'FULL_TABLE' }),
           },
         },
-        ...props.map((p) => ({ breadcrumb: ['properties', p], metadata: { inclusion: automatic.has(p) ? 'automatic' : 'available' } })),
+        ...props.map((p) => ({
+          breadcrumb: ['properties', p],
+          metadata: { inclusion: automatic.has(p) ? 'automatic' : 'available' },
+        })),
       ];
       return {
         tap_stream_id: s.name,
         stream: s.name,
         schema,
         key_properties: [...s.primaryKey],
-        ...(s.cursor && incremental ? { replication_key: s.cursor.field, replication_method: 'INCREMENTAL' } : { replication_method: 'FULL_TABLE' }),
+        ...(s.cursor && incremental
+          ? { replication_key: s.cursor.field, replication_method: 'INCREMENTAL' }
+          : { replication_method: 'FULL_TABLE' }),
         metadata,
       };
     }),
@@ -50,7 +55,9 @@ const CatalogStream = z.looseObject({
   selected: z.boolean().optional(),
   replication_method: z.string().optional(),
   schema: z.looseObject({ selected: z.boolean().optional() }).optional(),
-  metadata: z.array(z.looseObject({ breadcrumb: z.array(z.string()), metadata: z.record(z.string(), z.unknown()) })).default([]),
+  metadata: z
+    .array(z.looseObject({ breadcrumb: z.array(z.string()), metadata: z.record(z.string(), z.unknown()) }))
+    .default([]),
 });
 const Catalog = z.looseObject({ streams: z.array(CatalogStream) });
 
@@ -62,32 +69,59 @@ export interface SingerSelection {
 
 /** No catalog: the default streams, each incremental where it can be. */
 export function defaultSelection(): SingerSelection {
-  return { streams: STREAMS.filter((s) => DEFAULT_STREAMS.includes(s.name)).map((s) => ({ name: s.name, mode: defaultMode(s) })), excluded: new Map() };
+  return {
+    streams: STREAMS.filter((s) => DEFAULT_STREAMS.includes(s.name)).map((s) => ({
+      name: s.name,
+      mode: defaultMode(s),
+    })),
+    excluded: new Map(),
+  };
 }
 
 export function parseSingerCatalog(raw: unknown): SingerSelection {
   const r = Catalog.safeParse(raw);
   if (!r.success) {
     const iss = r.error.issues[0]!;
-    throw new SnagError('config', `The catalog is not a Singer catalog: ${iss.path.join('.') || 'catalog'}: ${iss.message}.`, {
-      hint: 'Give the catalog `snagsync singer --discover` printed, with the streams to read marked selected.',
-      details: { field: 'catalog' },
-    });
+    throw new SnagError(
+      'config',
+      `The catalog is not a Singer catalog: ${iss.path.join('.') || 'catalog'}: ${iss.message}.`,
+      {
+        hint: 'Give the catalog `snagsync singer --discover` printed, with the streams to read marked selected.',
+        details: { field: 'catalog' },
+      },
+    );
   }
   const streams: StreamChoice[] = [];
   const excluded = new Map<string, Set<string>>();
   r.data.streams.forEach((s, i) => {
     const name = s.tap_stream_id ?? s.stream;
-    if (!name) throw new SnagError('config', `Catalog stream ${i} has no tap_stream_id.`, { details: { field: `catalog.streams.${i}` } });
+    if (!name)
+      throw new SnagError('config', `Catalog stream ${i} has no tap_stream_id.`, {
+        details: { field: `catalog.streams.${i}` },
+      });
     const root = s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {};
     const selected = root.selected ?? s.selected ?? s.schema?.selected ?? false;
     if (selected !== true) return;
     const method = String(root['replication-method'] ?? s.replication_method ?? '').toUpperCase();
-    const choice = checkChoice(name, method === 'FULL_TABLE' ? 'full_refresh' : method === 'INCREMENTAL' ? 'incremental' : defaultMode(STREAMS.find((x) => x.name === name) ?? STREAMS[0]!), `catalog.streams.${i}`);
+    const choice = checkChoice(
+      name,
+      method === 'FULL_TABLE'
+        ? 'full_refresh'
+        : method === 'INCREMENTAL'
+          ? 'incremental'
+          : defaultMode(STREAMS.find((x) => x.name === name) ?? STREAMS[0]!),
+      `catalog.streams.${i}`,
+    );
     streams.push(choice);
     const off = new Set(
       s.metadata
-        .filter((m) => m.breadcrumb[0] === 'properties' && m.breadcrumb.length === 2 && m.metadata.selected === false && m.metadata.inclusion !== 'automatic')
+        .filter(
+          (m) =>
+            m.breadcrumb[0] === 'properties' &&
+            m.breadcrumb.length === 2 &&
+            m.metadata.selected === false &&
+            m.metadata.inclusion !== 'automatic',
+        )
         .map((m) => m.breadcrumb[1]!),
     );
     if (off.size) excluded.set(name, off);
@@ -105,10 +139,15 @@ export function parseSingerCatalog(raw: unknown): SingerSelection {
 export function parseSingerState(raw: unknown): PartitionStates {
   const out: PartitionStates = {};
   if (raw === null || raw === undefined) return out;
-  const bookmarks = typeof raw === 'object' && !Array.isArray(raw) ? (raw as { bookmarks?: unknown }).bookmarks : undefined;
-  if (bookmarks === undefined && typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0) return out;
+  const bookmarks =
+    typeof raw === 'object' && !Array.isArray(raw) ? (raw as { bookmarks?: unknown }).bookmarks : undefined;
+  if (bookmarks === undefined && typeof raw === 'object' && !Array.isArray(raw) && Object.keys(raw).length === 0)
+    return out;
   if (!bookmarks || typeof bookmarks !== 'object') {
-    throw new SnagError('config', 'The state has no "bookmarks" object.', { hint: 'Give the value of the last STATE message this tap emitted, or none to start over.', details: { field: 'state' } });
+    throw new SnagError('config', 'The state has no "bookmarks" object.', {
+      hint: 'Give the value of the last STATE message this tap emitted, or none to start over.',
+      details: { field: 'state' },
+    });
   }
   for (const [stream, v] of Object.entries(bookmarks as Record<string, unknown>)) {
     const parts = v && typeof v === 'object' ? (v as { partitions?: unknown }).partitions : undefined;

@@ -1,4 +1,4 @@
-import { SnagError, toSnagError } from '../../core/errors.js';
+import { type SnagError, toSnagError } from '../../core/errors.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { ConnectorConfig } from '../config.js';
 import { runProtocolSync } from '../session.js';
@@ -18,7 +18,12 @@ export interface SingerIo {
   signal?: AbortSignal;
 }
 
-export async function runTap(io: SingerIo, config: ConnectorConfig, selection: SingerSelection, state: PartitionStates): Promise<number> {
+export async function runTap(
+  io: SingerIo,
+  config: ConnectorConfig,
+  selection: SingerSelection,
+  state: PartitionStates,
+): Promise<number> {
   const bookmarks: Record<string, { partitions: Record<string, unknown> }> = {};
   for (const [stream, partitions] of Object.entries(state)) bookmarks[stream] = { partitions: { ...partitions } };
   const schemaSent = new Set<string>();
@@ -29,10 +34,18 @@ export async function runTap(io: SingerIo, config: ConnectorConfig, selection: S
     const schema = recordJsonSchema(s);
     const off = selection.excluded.get(name);
     if (off && schema.properties && typeof schema.properties === 'object') {
-      schema.properties = Object.fromEntries(Object.entries(schema.properties as Record<string, unknown>).filter(([k]) => !off.has(k)));
+      schema.properties = Object.fromEntries(
+        Object.entries(schema.properties as Record<string, unknown>).filter(([k]) => !off.has(k)),
+      );
       if (Array.isArray(schema.required)) schema.required = (schema.required as string[]).filter((k) => !off.has(k));
     }
-    io.emit({ type: 'SCHEMA', stream: name, schema, key_properties: [...s.primaryKey], ...(s.cursor ? { bookmark_properties: [s.cursor.field] } : {}) });
+    io.emit({
+      type: 'SCHEMA',
+      stream: name,
+      schema,
+      key_properties: [...s.primaryKey],
+      ...(s.cursor ? { bookmark_properties: [s.cursor.field] } : {}),
+    });
   };
   try {
     const summary = await runProtocolSync({
@@ -82,7 +95,10 @@ function logEvent(io: SingerIo, e: RunEvent): void {
       io.log(`snagsync: waiting ${Math.ceil(e.ms / 1000)} s for the Bugsnag rate limit`);
       break;
     case 'stream-done':
-      if (e.outcome === 'failed') io.log(`snagsync: ${e.stream}${e.partition ? ` (${e.partition})` : ''} failed: ${e.error?.message ?? e.message ?? ''}`);
+      if (e.outcome === 'failed')
+        io.log(
+          `snagsync: ${e.stream}${e.partition ? ` (${e.partition})` : ''} failed: ${e.error?.message ?? e.message ?? ''}`,
+        );
       break;
     default:
       break;

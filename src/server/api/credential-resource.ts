@@ -96,24 +96,38 @@ function fieldSchema(name: CredentialFieldName) {
 }
 
 const WRITABLE = ['name', 'description', 'credentials', 'credentials_type', 'verify'];
-const takes = (what: string, keys: readonly string[]) => (iss: { code?: string }) => (iss.code === 'unrecognized_keys' ? `${what} takes ${keys.join(', ')}.` : undefined);
+const takes = (what: string, keys: readonly string[]) => (iss: { code?: string }) =>
+  iss.code === 'unrecognized_keys' ? `${what} takes ${keys.join(', ')}.` : undefined;
 
 function requestSchema(mode: 'create' | 'update') {
   const tokenRequired = mode === 'create' && field('token').required && field('token').default === undefined;
   const credentials = z.strictObject(
-    { auth_token: tokenRequired ? fieldSchema('token') : fieldSchema('token').optional(), host: fieldSchema('host').optional() },
+    {
+      auth_token: tokenRequired ? fieldSchema('token') : fieldSchema('token').optional(),
+      host: fieldSchema('host').optional(),
+    },
     { error: takes('credentials', ['auth_token', 'host']) },
   );
   const shape = {
     name: mode === 'create' ? fieldSchema('name') : fieldSchema('name').optional(),
     description: fieldSchema('description').nullable().optional(),
-    credentials_type: z.literal('bugsnag').optional().meta({ description: 'snagsync stores Bugsnag credentials only.' }),
+    credentials_type: z
+      .literal('bugsnag')
+      .optional()
+      .meta({ description: 'snagsync stores Bugsnag credentials only.' }),
     credentials: mode === 'create' ? credentials : credentials.nullable().optional(),
-    verify: z.boolean().optional().meta({ default: true, description: 'false saves without checking (status UNVERIFIED).' }),
+    verify: z
+      .boolean()
+      .optional()
+      .meta({ default: true, description: 'false saves without checking (status UNVERIFIED).' }),
   };
-  const readOnly = Object.fromEntries(READ_ONLY.map((k) => [k, z.unknown().optional().meta({ description: 'Read-only: ignored.' })]));
+  const readOnly = Object.fromEntries(
+    READ_ONLY.map((k) => [k, z.unknown().optional().meta({ description: 'Read-only: ignored.' })]),
+  );
   return z
-    .strictObject(mode === 'create' ? shape : { ...shape, ...readOnly }, { error: takes('A data credential', WRITABLE) })
+    .strictObject(mode === 'create' ? shape : { ...shape, ...readOnly }, {
+      error: takes('A data credential', WRITABLE),
+    })
     .meta({
       description:
         mode === 'create'
@@ -127,7 +141,9 @@ export const DataCredentialCreate = named('DataCredentialCreate', requestSchema(
 export const DataCredentialUpdate = named('DataCredentialUpdate', requestSchema('update'));
 
 const Organization = z.object({ id: z.string(), name: z.string(), slug: z.string().nullable() });
-const RateLimit = z.object({ limit: z.number().int().nullable(), remaining: z.number().int().nullable(), seen_at: z.string() }).nullable();
+const RateLimit = z
+  .object({ limit: z.number().int().nullable(), remaining: z.number().int().nullable(), seen_at: z.string() })
+  .nullable();
 const VerifiedStatus = z.enum(['VERIFIED', 'FAILED', 'UNVERIFIED']);
 
 export const DataCredentialSchema = named(
@@ -140,12 +156,21 @@ export const DataCredentialSchema = named(
     connector: z.literal('bugsnag'),
     credentials_non_secure_data: z.strictObject({
       host: z.string().meta({ description: 'The Data Access API base URL.' }),
-      token_last4: z.string().max(4).meta({ description: 'The last four characters of the token: all that is ever shown of it.' }),
+      token_last4: z
+        .string()
+        .max(4)
+        .meta({ description: 'The last four characters of the token: all that is ever shown of it.' }),
     }),
     verified_status: VerifiedStatus,
     verified_at: z.string().nullable().meta({ description: 'When the token was last checked (ISO 8601).' }),
     verify_error: z
-      .object({ error: z.string(), message: z.string(), hint: z.string().optional(), field: z.string().optional(), exit_code: z.number().int().optional() })
+      .object({
+        error: z.string(),
+        message: z.string(),
+        hint: z.string().optional(),
+        field: z.string().optional(),
+        exit_code: z.number().int().optional(),
+      })
       .nullable()
       .meta({ description: 'Why the last check failed.' }),
     organizations: z.array(Organization),
@@ -154,8 +179,17 @@ export const DataCredentialSchema = named(
     sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
     created_at: z.string(),
     updated_at: z.string(),
-    notes: z.array(z.string()).optional().meta({ description: 'Create/update only: what was changed in the input (a prefix removed from the token, the API host chosen).' }),
-    changed: z.array(z.enum(['name', 'description', 'host', 'token'])).optional().meta({ description: 'Update only: the fields that changed.' }),
+    notes: z
+      .array(z.string())
+      .optional()
+      .meta({
+        description:
+          'Create/update only: what was changed in the input (a prefix removed from the token, the API host chosen).',
+      }),
+    changed: z
+      .array(z.enum(['name', 'description', 'host', 'token']))
+      .optional()
+      .meta({ description: 'Update only: the fields that changed.' }),
   }),
 );
 
@@ -172,7 +206,10 @@ export const ProbeResult = named(
   }),
 );
 
-export const ProbeFailure = named('ProbeFailure', ErrorSchema.extend({ ok: z.literal(false), verified_status: VerifiedStatus, credential: DataCredentialSchema }));
+export const ProbeFailure = named(
+  'ProbeFailure',
+  ErrorSchema.extend({ ok: z.literal(false), verified_status: VerifiedStatus, credential: DataCredentialSchema }),
+);
 
 const nullableString = z.string().nullable();
 export const ProbeSample = named(
@@ -180,7 +217,9 @@ export const ProbeSample = named(
   z.object({
     credential_id: z.string(),
     latency_ms: z.number().int().min(0),
-    organizations: z.array(z.object({ id: z.string(), name: nullableString, slug: nullableString, created_at: nullableString })).max(3),
+    organizations: z
+      .array(z.object({ id: z.string(), name: nullableString, slug: nullableString, created_at: nullableString }))
+      .max(3),
     projects: z
       .array(
         z.object({
@@ -199,7 +238,10 @@ export const ProbeSample = named(
 
 export const DataCredentialRemoved = named(
   'DataCredentialRemoved',
-  z.object({ removed: DataCredentialSchema, disabled_sources: z.array(z.object({ id: z.string(), name: z.string() })) }),
+  z.object({
+    removed: DataCredentialSchema,
+    disabled_sources: z.array(z.object({ id: z.string(), name: z.string() })),
+  }),
 );
 
 /** The request fields the credential type itself judges (with its own messages and field names: name, token…). */
@@ -241,5 +283,6 @@ export function credentialRequest(request: FastifyRequest): ParsedRequest {
 
 /** Before anything reads the body: a token in it is a secret from then on (logs, errors). */
 export function registerBodySecret(body: unknown): void {
-  if (isObject(body) && isObject(body.credentials) && typeof body.credentials.auth_token === 'string') registerSecret(body.credentials.auth_token);
+  if (isObject(body) && isObject(body.credentials) && typeof body.credentials.auth_token === 'string')
+    registerSecret(body.credentials.auth_token);
 }

@@ -28,7 +28,15 @@ import {
 
 const TAG = ['Credentials'];
 const params = z.object({ id: z.string().meta({ description: 'The credential id (cred_…) or its name.' }) });
-const { 400: bad, 401: unauthorized, 404: notFound, 409: conflict, 422: unprocessable, 429: rateLimited, 502: upstream } = ERRORS;
+const {
+  400: bad,
+  401: unauthorized,
+  404: notFound,
+  409: conflict,
+  422: unprocessable,
+  429: rateLimited,
+  502: upstream,
+} = ERRORS;
 
 /** Kept small: a sample is for a person to see that the token reads what they expect, not an export. */
 const SAMPLE_ORGANIZATIONS = 3;
@@ -42,12 +50,25 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
 
   async function resource(v: CredentialView): Promise<DataCredential> {
     const sources = await app.snag.runtime.store.sources.list({ credentialId: v.id });
-    return toDataCredential(v, sources.map((s) => ({ id: s.id, name: s.name, status: s.status })));
+    return toDataCredential(
+      v,
+      sources.map((s) => ({ id: s.id, name: s.name, status: s.status })),
+    );
   }
 
   app.get(
     '/api/data_credentials',
-    { schema: { tags: TAG, operationId: 'listDataCredentials', summary: 'List credentials', response: { 200: z.array(DataCredentialSchema).describe('Every credential (never a token).'), 401: unauthorized } } },
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listDataCredentials',
+        summary: 'List credentials',
+        response: {
+          200: z.array(DataCredentialSchema).describe('Every credential (never a token).'),
+          401: unauthorized,
+        },
+      },
+    },
     async () => Promise.all((await service().listCredentials()).map(resource)),
   );
 
@@ -60,19 +81,40 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         operationId: 'createDataCredential',
         summary: 'Create a credential (verified first)',
         body: DataCredentialCreate,
-        response: { 201: DataCredentialSchema.describe('Saved.'), 400: bad, 401: unauthorized, 409: conflict, 413: bad, 415: bad, 422: unprocessable, 429: rateLimited, 502: upstream },
+        response: {
+          201: DataCredentialSchema.describe('Saved.'),
+          400: bad,
+          401: unauthorized,
+          409: conflict,
+          413: bad,
+          415: bad,
+          422: unprocessable,
+          429: rateLimited,
+          502: upstream,
+        },
       },
     },
     async (request, reply) => {
       const { input, verify } = credentialRequest(request);
       const r = await service().createCredential(input, { verify });
-      return reply.code(201).header('location', `/api/data_credentials/${r.credential.id}`).send({ ...(await resource(r.credential)), notes: r.notes });
+      return reply
+        .code(201)
+        .header('location', `/api/data_credentials/${r.credential.id}`)
+        .send({ ...(await resource(r.credential)), notes: r.notes });
     },
   );
 
   app.get(
     '/api/data_credentials/:id',
-    { schema: { tags: TAG, operationId: 'getDataCredential', summary: 'Get a credential', params, response: { 200: DataCredentialSchema.describe('The credential.'), 401: unauthorized, 404: notFound } } },
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'getDataCredential',
+        summary: 'Get a credential',
+        params,
+        response: { 200: DataCredentialSchema.describe('The credential.'), 401: unauthorized, 404: notFound },
+      },
+    },
     async (request) => resource(await service().getCredential(request.params.id)),
   );
 
@@ -86,7 +128,16 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         summary: 'Change name, description, host or token',
         params,
         body: DataCredentialUpdate,
-        response: { 200: DataCredentialSchema.describe('Updated.'), 400: bad, 401: unauthorized, 404: notFound, 409: conflict, 422: unprocessable, 429: rateLimited, 502: upstream },
+        response: {
+          200: DataCredentialSchema.describe('Updated.'),
+          400: bad,
+          401: unauthorized,
+          404: notFound,
+          409: conflict,
+          422: unprocessable,
+          429: rateLimited,
+          502: upstream,
+        },
       },
     },
     async (request) => {
@@ -104,12 +155,19 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         operationId: 'deleteDataCredential',
         summary: 'Delete a credential (refused while sources use it, unless force)',
         params,
-        querystring: z.object({ force: z.enum(['true', 'false', '1', '0']).optional().meta({ description: 'true: delete anyway and disable the sources that use it.' }) }),
+        querystring: z.object({
+          force: z
+            .enum(['true', 'false', '1', '0'])
+            .optional()
+            .meta({ description: 'true: delete anyway and disable the sources that use it.' }),
+        }),
         response: {
           200: DataCredentialRemoved.describe('Deleted.'),
           401: unauthorized,
           404: notFound,
-          409: conflict.extend({ sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })) }).describe('Sources use it: they are listed in `sources`.'),
+          409: conflict
+            .extend({ sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })) })
+            .describe('Sources use it: they are listed in `sources`.'),
         },
       },
     },
@@ -140,7 +198,9 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
     if (status === 429 && typeof r.error.details.retryAfterSeconds === 'number') {
       reply.header('retry-after', String(Math.max(1, Math.ceil(r.error.details.retryAfterSeconds))));
     }
-    return reply.code(status).send({ ok: false, ...apiErrorBody(r.error, status), verified_status: r.credential.verified_status, credential });
+    return reply
+      .code(status)
+      .send({ ok: false, ...apiErrorBody(r.error, status), verified_status: r.credential.verified_status, credential });
   };
   const probeSchema = (method: string) => ({
     tags: TAG,
@@ -156,20 +216,34 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
       502: ProbeFailure.describe('Bugsnag server error or unreachable: the status is left as it was.'),
     },
   });
-  app.get('/api/data_credentials/:id/probe', { schema: probeSchema('Get') }, async (request, reply) => probe(request, reply));
-  app.post('/api/data_credentials/:id/probe', { schema: probeSchema('Post') }, async (request, reply) => probe(request, reply));
+  app.get('/api/data_credentials/:id/probe', { schema: probeSchema('Get') }, async (request, reply) =>
+    probe(request, reply),
+  );
+  app.post('/api/data_credentials/:id/probe', { schema: probeSchema('Post') }, async (request, reply) =>
+    probe(request, reply),
+  );
 
   const sampleSchema = {
     tags: TAG,
     operationId: 'sampleDataCredential',
     summary: 'Read a few records with the credential: organizations and their first projects',
     params,
-    response: { 200: ProbeSample.describe('A small sample.'), 401: unauthorized, 404: notFound, 422: unprocessable, 429: rateLimited, 502: upstream },
+    response: {
+      200: ProbeSample.describe('A small sample.'),
+      401: unauthorized,
+      404: notFound,
+      422: unprocessable,
+      429: rateLimited,
+      502: upstream,
+    },
   };
   app.post('/api/data_credentials/:id/probe/sample', { schema: sampleSchema }, async (request) => {
     const c = await service().getCredential(request.params.id);
     const started = performance.now();
-    const client = await service().clientFor(c.id, { logger: app.snag.logger, ...interactiveClientOptions(app.snag.runtime.env) });
+    const client = await service().clientFor(c.id, {
+      logger: app.snag.logger,
+      ...interactiveClientOptions(app.snag.runtime.env),
+    });
     const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
     const projects = [];
     for (const o of orgs) {
@@ -189,7 +263,12 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
     return {
       credential_id: c.id,
       latency_ms: Math.round(performance.now() - started),
-      organizations: orgs.map((o) => ({ id: o.id, name: o.name ?? null, slug: o.slug ?? null, created_at: o.created_at ?? null })),
+      organizations: orgs.map((o) => ({
+        id: o.id,
+        name: o.name ?? null,
+        slug: o.slug ?? null,
+        created_at: o.created_at ?? null,
+      })),
       projects,
     };
   });

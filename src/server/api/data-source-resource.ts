@@ -76,7 +76,11 @@ export interface DataSource {
   updated_at: string;
 }
 
-export const STATUS_OUT: Record<Source['status'], DataSourceStatus> = { active: 'ACTIVE', paused: 'PAUSED', disabled: 'DISABLED' };
+export const STATUS_OUT: Record<Source['status'], DataSourceStatus> = {
+  active: 'ACTIVE',
+  paused: 'PAUSED',
+  disabled: 'DISABLED',
+};
 
 /** The tuning options a source sets explicitly (the store keeps them as loose config keys). */
 function tuning(c: Source['config']): Record<string, unknown> {
@@ -98,7 +102,8 @@ export function toDataSource(
     connector_type: 'bugsnag',
     ingest_method: 'POLL',
     data_credentials_id: s.credential_id,
-    data_credentials: s.credential_id && extra.credentialName !== null ? { id: s.credential_id, name: extra.credentialName } : null,
+    data_credentials:
+      s.credential_id && extra.credentialName !== null ? { id: s.credential_id, name: extra.credentialName } : null,
     source_config: {
       organizations: c.organizations ?? [],
       projects: c.projects ?? [],
@@ -139,30 +144,65 @@ export function lastRunView(r: Run): LastRunView {
 
 /** Fields a client may send back unchanged from a GET (ignored on PUT). */
 const READ_ONLY = [
-  'id', 'status_reason', 'connector_type', 'ingest_method', 'data_credentials', 'effective_streams', 'next_run_at', 'last_run',
-  'live_run_id', 'run_ids', 'created_at', 'updated_at', 'warnings',
+  'id',
+  'status_reason',
+  'connector_type',
+  'ingest_method',
+  'data_credentials',
+  'effective_streams',
+  'next_run_at',
+  'last_run',
+  'live_run_id',
+  'run_ids',
+  'created_at',
+  'updated_at',
+  'warnings',
 ] as const;
-const WRITABLE = ['name', 'description', 'data_credentials_id', 'source_type', 'source_config', 'destination', 'poll_schedule', 'status'];
+const WRITABLE = [
+  'name',
+  'description',
+  'data_credentials_id',
+  'source_type',
+  'source_config',
+  'destination',
+  'poll_schedule',
+  'status',
+];
 
 const nameSchema = judged(z.string(), (v) => validateName(v, 'source')).meta({ maxLength: NAME_MAX });
-const descriptionSchema = judged(z.string(), (v) => validateDescription(v, 'source')).meta({ maxLength: DESCRIPTION_MAX });
+const descriptionSchema = judged(z.string(), (v) => validateDescription(v, 'source')).meta({
+  maxLength: DESCRIPTION_MAX,
+});
 
 function requestSchema(mode: 'create' | 'update') {
   const statuses = mode === 'create' ? (['ACTIVE', 'PAUSED'] as const) : (['ACTIVE', 'PAUSED', 'DISABLED'] as const);
   const shape = {
     name: mode === 'create' ? nameSchema : nameSchema.optional(),
     description: descriptionSchema.nullable().optional(),
-    data_credentials_id: z.string().optional().meta({ description: 'The credential to read with (id, or name). Required on create.' }),
+    data_credentials_id: z
+      .string()
+      .optional()
+      .meta({ description: 'The credential to read with (id, or name). Required on create.' }),
     source_type: z.literal('bugsnag').optional(),
-    source_config: SourceConfigSchema.optional().meta({ description: 'What the source reads. Absent keys keep their value on update; empty lists mean "all"; null resets an option to its default.' }),
+    source_config: SourceConfigSchema.optional().meta({
+      description:
+        'What the source reads. Absent keys keep their value on update; empty lists mean "all"; null resets an option to its default.',
+    }),
     destination: SourceDestinationSchema.optional(),
     poll_schedule: SourceScheduleSchema.optional(),
     status: z
-      .enum(statuses, { error: 'status must be ACTIVE or PAUSED (or use PUT /api/data_sources/{id}/activate and /pause).' })
+      .enum(statuses, {
+        error: 'status must be ACTIVE or PAUSED (or use PUT /api/data_sources/{id}/activate and /pause).',
+      })
       .optional()
-      .meta({ description: 'Default ACTIVE. A paused source is not run by the scheduler. (DISABLED, sent back from a GET, changes nothing.)' }),
+      .meta({
+        description:
+          'Default ACTIVE. A paused source is not run by the scheduler. (DISABLED, sent back from a GET, changes nothing.)',
+      }),
   };
-  const readOnly = Object.fromEntries(READ_ONLY.map((k) => [k, z.unknown().optional().meta({ description: 'Read-only: ignored.' })]));
+  const readOnly = Object.fromEntries(
+    READ_ONLY.map((k) => [k, z.unknown().optional().meta({ description: 'Read-only: ignored.' })]),
+  );
   return z
     .strictObject(mode === 'create' ? shape : { ...shape, ...readOnly }, {
       error: (iss) => (iss.code === 'unrecognized_keys' ? `A data source takes ${WRITABLE.join(', ')}.` : undefined),
@@ -202,7 +242,9 @@ export const DataSourceSchema = named(
     id: z.string().regex(/^src_[0-9a-z]+$/),
     name: z.string(),
     description: nullableString,
-    status: z.enum(['ACTIVE', 'PAUSED', 'DISABLED']).meta({ description: 'DISABLED: its credential was deleted; give it another to activate it.' }),
+    status: z
+      .enum(['ACTIVE', 'PAUSED', 'DISABLED'])
+      .meta({ description: 'DISABLED: its credential was deleted; give it another to activate it.' }),
     status_reason: nullableString,
     source_type: z.literal('bugsnag'),
     connector_type: z.literal('bugsnag'),
@@ -213,7 +255,9 @@ export const DataSourceSchema = named(
     effective_streams: strings,
     destination: z.string(),
     poll_schedule: nullableString,
-    next_run_at: nullableString.meta({ description: 'When the scheduler runs it next (null: no schedule, or not active).' }),
+    next_run_at: nullableString.meta({
+      description: 'When the scheduler runs it next (null: no schedule, or not active).',
+    }),
     last_run: z
       .object({
         id: z.string(),
@@ -230,17 +274,27 @@ export const DataSourceSchema = named(
     run_ids: z.array(z.object({ id: z.string(), created_at: z.string() })),
     created_at: z.string(),
     updated_at: z.string(),
-    warnings: strings.optional().meta({ description: 'Create/update only: things worth knowing that are not errors (an unknown filter field…).' }),
+    warnings: strings
+      .optional()
+      .meta({
+        description: 'Create/update only: things worth knowing that are not errors (an unknown filter field…).',
+      }),
   }),
 );
 
 export const DataSourceRemoved = named(
   'DataSourceRemoved',
-  z.object({ removed: DataSourceSchema, runs_removed: z.number().int(), destination_kept: z.string(), note: z.string() }),
+  z.object({
+    removed: DataSourceSchema,
+    runs_removed: z.number().int(),
+    destination_kept: z.string(),
+    note: z.string(),
+  }),
 );
 
 export const StreamName = judged(z.string(), (name) => {
-  if (!STREAM_NAMES.includes(name)) throw new SnagError('config', `"${name}" is not a stream.`, { hint: `Streams: ${STREAM_NAMES.join(', ')}.` });
+  if (!STREAM_NAMES.includes(name))
+    throw new SnagError('config', `"${name}" is not a stream.`, { hint: `Streams: ${STREAM_NAMES.join(', ')}.` });
 }).meta({ enum: [...STREAM_NAMES] });
 
 export const PreviewSchema = named(
@@ -277,7 +331,8 @@ export function sourceRequestOf(raw: unknown, mode: 'create' | 'update' = 'creat
   if (typeof body.destination === 'string' && !(hidden && mode === 'update')) input.destination = body.destination;
   if (body.poll_schedule !== undefined) input.schedule = body.poll_schedule;
   // Sent back unchanged from a GET of a disabled source: not a change.
-  if (body.status === 'ACTIVE' || body.status === 'PAUSED') input.status = body.status === 'ACTIVE' ? 'active' : 'paused';
+  if (body.status === 'ACTIVE' || body.status === 'PAUSED')
+    input.status = body.status === 'ACTIVE' ? 'active' : 'paused';
   const config = body.source_config;
   if (config && typeof config === 'object') {
     for (const [k, v] of Object.entries(config)) {

@@ -32,7 +32,6 @@ import { RunSchema } from './run-resource.js';
  * fields (`data_credentials_id`, `poll_schedule`, `source_config.streams`…).
  */
 
-
 /** Engine errors re-labelled with the API's field names. */
 async function api<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -46,14 +45,24 @@ export async function dataSourceOf(deps: ServerDeps, s: Source): Promise<DataSou
   const { store } = deps.runtime;
   const credential = s.credential_id ? await store.credentials.get(s.credential_id) : null;
   const runs = await store.runs.list({ sourceId: s.id, limit: 20 });
-  const lastRun = s.last_run_id ? ((runs.find((r) => r.id === s.last_run_id) ?? (await store.runs.get(s.last_run_id))) ?? null) : null;
+  const lastRun = s.last_run_id
+    ? (runs.find((r) => r.id === s.last_run_id) ?? (await store.runs.get(s.last_run_id)) ?? null)
+    : null;
   const live = deps.runs.liveFor(s.id)?.handle.runId ?? (lastRun?.status === 'running' ? lastRun.id : null);
   return toDataSource(s, { credentialName: credential?.name ?? null, lastRun, runs, liveRunId: live });
 }
 
 const TAG = ['Sources'];
 const params = z.object({ id: z.string().meta({ description: 'The source id (src_…) or its name.' }) });
-const { 400: bad, 401: unauthorized, 404: notFound, 409: conflict, 422: unprocessable, 429: rateLimited, 502: upstream } = ERRORS;
+const {
+  400: bad,
+  401: unauthorized,
+  404: notFound,
+  409: conflict,
+  422: unprocessable,
+  429: rateLimited,
+  502: upstream,
+} = ERRORS;
 export const limitQuery = z.object({
   limit: z
     .string()
@@ -67,8 +76,14 @@ export const RunRequest = named(
   'RunRequest',
   z.strictObject(
     {
-      full_refresh: z.boolean().optional().meta({ description: "Forget the checkpoints first: read every stream's whole history again (upserted)." }),
-      streams: z.array(StreamName).optional().meta({ description: 'Only these streams this time (parents are added).' }),
+      full_refresh: z
+        .boolean()
+        .optional()
+        .meta({ description: "Forget the checkpoints first: read every stream's whole history again (upserted)." }),
+      streams: z
+        .array(StreamName)
+        .optional()
+        .meta({ description: 'Only these streams this time (parents are added).' }),
     },
     { error: (iss) => (iss.code === 'unrecognized_keys' ? 'A run takes full_refresh and streams.' : undefined) },
   ),
@@ -81,7 +96,14 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
 
   app.get(
     '/api/data_sources',
-    { schema: { tags: TAG, operationId: 'listDataSources', summary: 'List sources', response: { 200: z.array(DataSourceSchema).describe('Every source.'), 401: unauthorized } } },
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listDataSources',
+        summary: 'List sources',
+        response: { 200: z.array(DataSourceSchema).describe('Every source.'), 401: unauthorized },
+      },
+    },
     async () => Promise.all((await store().sources.list()).map((s) => dataSourceOf(deps(), s))),
   );
 
@@ -111,7 +133,15 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
 
   app.get(
     '/api/data_sources/:id',
-    { schema: { tags: TAG, operationId: 'getDataSource', summary: 'Get a source', params, response: { 200: DataSourceSchema.describe('The source.'), 401: unauthorized, 404: notFound } } },
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'getDataSource',
+        summary: 'Get a source',
+        params,
+        response: { 200: DataSourceSchema.describe('The source.'), 401: unauthorized, 404: notFound },
+      },
+    },
     async (request) => dataSourceOf(deps(), await store().sources.findByNameOrId(request.params.id)),
   );
 
@@ -125,13 +155,24 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         summary: 'Change a source',
         params,
         body: DataSourceUpdate,
-        response: { 200: DataSourceSchema.describe('Updated.'), 400: bad, 401: unauthorized, 404: notFound, 409: conflict },
+        response: {
+          200: DataSourceSchema.describe('Updated.'),
+          400: bad,
+          401: unauthorized,
+          404: notFound,
+          409: conflict,
+        },
       },
     },
     async (request) =>
       api(async () => {
         bodyMustBeObject(request.validationError);
-        const r = await updateSourceFrom(deps().runtime, request.params.id, sourceRequestOf(request.body, 'update'), attachedProblems(request));
+        const r = await updateSourceFrom(
+          deps().runtime,
+          request.params.id,
+          sourceRequestOf(request.body, 'update'),
+          attachedProblems(request),
+        );
         return { ...(await dataSourceOf(deps(), r.source)), warnings: r.warnings };
       }),
   );
@@ -144,7 +185,12 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         operationId: 'deleteDataSource',
         summary: 'Delete a source and its run history (the destination and its data are kept)',
         params,
-        response: { 200: DataSourceRemoved.describe('Deleted.'), 401: unauthorized, 404: notFound, 409: conflict.describe('A sync of the source is running: cancel it or wait.') },
+        response: {
+          200: DataSourceRemoved.describe('Deleted.'),
+          401: unauthorized,
+          404: notFound,
+          409: conflict.describe('A sync of the source is running: cancel it or wait.'),
+        },
       },
     },
     async (request) => {
@@ -168,9 +214,17 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         schema: {
           tags: TAG,
           operationId: `${action}DataSource`,
-          summary: action === 'activate' ? 'Activate a source (the scheduler runs it on its schedule)' : 'Pause a source (the scheduler leaves it alone)',
+          summary:
+            action === 'activate'
+              ? 'Activate a source (the scheduler runs it on its schedule)'
+              : 'Pause a source (the scheduler leaves it alone)',
           params,
-          response: { 200: DataSourceSchema.describe('The source with its new status.'), 401: unauthorized, 404: notFound, 409: conflict },
+          response: {
+            200: DataSourceSchema.describe('The source with its new status.'),
+            401: unauthorized,
+            404: notFound,
+            409: conflict,
+          },
         },
       },
       async (request) =>
@@ -197,7 +251,9 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         params,
         body: RunRequest.nullish(),
         response: {
-          202: RunSchema.extend({ run_id: z.string() }).describe('Started: the run as GET /api/runs/{id} shows it, with run_id.'),
+          202: RunSchema.extend({ run_id: z.string() }).describe(
+            'Started: the run as GET /api/runs/{id} shows it, with run_id.',
+          ),
           400: bad,
           401: unauthorized,
           404: notFound,
@@ -210,7 +266,13 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
       const body = request.body ?? {};
       let runId: string;
       try {
-        runId = (await deps().runs.start(s.id, { trigger: 'api', fullRefresh: body.full_refresh === true, streams: body.streams ?? [] })).handle.runId;
+        runId = (
+          await deps().runs.start(s.id, {
+            trigger: 'api',
+            fullRefresh: body.full_refresh === true,
+            streams: body.streams ?? [],
+          })
+        ).handle.runId;
       } catch (err) {
         throw asStateConflict(err);
       }
@@ -252,20 +314,40 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         body: z.strictObject(
           {
             ...PREVIEW_OPTIONS,
-            data_credentials_id: z.string({ error: 'A preview needs data_credentials_id: the id of the credential to read with.' }),
+            data_credentials_id: z.string({
+              error: 'A preview needs data_credentials_id: the id of the credential to read with.',
+            }),
             source_config: SourceConfigSchema.optional(),
           },
-          { error: (iss) => (iss.code === 'unrecognized_keys' ? 'A preview takes data_credentials_id, source_config, stream and limit.' : undefined) },
+          {
+            error: (iss) =>
+              iss.code === 'unrecognized_keys'
+                ? 'A preview takes data_credentials_id, source_config, stream and limit.'
+                : undefined,
+          },
         ),
-        response: { 200: PreviewSchema.describe('The records, and where they were read.'), 400: bad, 401: unauthorized, 404: notFound, 422: unprocessable, 429: rateLimited, 502: upstream },
+        response: {
+          200: PreviewSchema.describe('The records, and where they were read.'),
+          400: bad,
+          401: unauthorized,
+          404: notFound,
+          422: unprocessable,
+          429: rateLimited,
+          502: upstream,
+        },
       },
     },
     async (request) =>
       api(async () => {
-        const { input } = sourceRequestOf({ data_credentials_id: request.body.data_credentials_id, source_config: request.body.source_config ?? {} });
+        const { input } = sourceRequestOf({
+          data_credentials_id: request.body.data_credentials_id,
+          source_config: request.body.source_config ?? {},
+        });
         const { credential, ...config } = input;
         const target: PreviewTarget = { credential: credential!, config };
-        return previewAnswer(await previewFor(deps().runtime, target, request.body.stream ?? 'errors', request.body.limit ?? 5));
+        return previewAnswer(
+          await previewFor(deps().runtime, target, request.body.stream ?? 'errors', request.body.limit ?? 5),
+        );
       }),
   );
 
@@ -278,15 +360,27 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         summary: 'Read a few records with a saved source: nothing is saved',
         params,
         body: z
-          .strictObject(PREVIEW_OPTIONS, { error: (iss) => (iss.code === 'unrecognized_keys' ? 'A preview takes stream and limit.' : undefined) })
+          .strictObject(PREVIEW_OPTIONS, {
+            error: (iss) => (iss.code === 'unrecognized_keys' ? 'A preview takes stream and limit.' : undefined),
+          })
           .nullish(),
-        response: { 200: PreviewSchema.describe('The records.'), 400: bad, 401: unauthorized, 404: notFound, 422: unprocessable, 429: rateLimited, 502: upstream },
+        response: {
+          200: PreviewSchema.describe('The records.'),
+          400: bad,
+          401: unauthorized,
+          404: notFound,
+          422: unprocessable,
+          429: rateLimited,
+          502: upstream,
+        },
       },
     },
     async (request) =>
       api(async () => {
         const s = await store().sources.findByNameOrId(request.params.id);
-        return previewAnswer(await previewFor(deps().runtime, s.id, request.body?.stream ?? 'errors', request.body?.limit ?? 5));
+        return previewAnswer(
+          await previewFor(deps().runtime, s.id, request.body?.stream ?? 'errors', request.body?.limit ?? 5),
+        );
       }),
   );
 };

@@ -12,7 +12,10 @@ export const RunStreamSchema = named(
   z.object({
     stream: z.string(),
     partition: z.string().meta({ description: 'project:<id>, organization:<id>, or "" for global streams.' }),
-    partition_label: nullableString.meta({ description: '"Project name (organization name)" or "Organization name", as the run read them; null when unknown (global streams, older runs).' }),
+    partition_label: nullableString.meta({
+      description:
+        '"Project name (organization name)" or "Organization name", as the run read them; null when unknown (global streams, older runs).',
+    }),
     records_read: int,
     records_written: int,
     pages: int,
@@ -20,7 +23,10 @@ export const RunStreamSchema = named(
     retries: int,
     wait_ms: int.meta({ description: 'Time spent waiting for the rate limit.' }),
     duration_ms: int,
-    outcome: z.enum(['ok', 'skipped', 'failed']).nullable().meta({ description: 'null while the stream is being read.' }),
+    outcome: z
+      .enum(['ok', 'skipped', 'failed'])
+      .nullable()
+      .meta({ description: 'null while the stream is being read.' }),
     message: nullableString,
     started_at: z.string(),
     finished_at: nullableString,
@@ -51,8 +57,23 @@ export const RunSchema = named(
       rate_limit_waits: z.number().int().nullable().meta({ description: 'null for a run of another process.' }),
     }),
     streams: z.array(RunStreamSchema),
-    warnings: z.array(z.object({ stream: z.string(), partition: z.string(), partition_label: nullableString, code: nullableString, message: z.string() })),
-    error: z.object({ error: z.string(), message: z.string(), hint: z.string().optional(), exit_code: z.number().int().optional() }).nullable(),
+    warnings: z.array(
+      z.object({
+        stream: z.string(),
+        partition: z.string(),
+        partition_label: nullableString,
+        code: nullableString,
+        message: z.string(),
+      }),
+    ),
+    error: z
+      .object({
+        error: z.string(),
+        message: z.string(),
+        hint: z.string().optional(),
+        exit_code: z.number().int().optional(),
+      })
+      .nullable(),
     links: z.object({ self: z.string(), events: z.string(), source: z.string(), page: z.string() }),
   }),
 );

@@ -21,7 +21,11 @@ const statusQuery = z
   .string()
   .superRefine((v, ctx) => {
     if (v !== '' && !(RUN_STATUSES as readonly string[]).includes(v)) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a run status.`, params: { hint: `One of ${RUN_STATUSES.join(', ')}.` } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a run status.`,
+        params: { hint: `One of ${RUN_STATUSES.join(', ')}.` },
+      });
     }
   })
   .optional()
@@ -39,7 +43,10 @@ export const runsApi: FastifyPluginAsync = async (root) => {
         tags: TAG,
         operationId: 'listRuns',
         summary: 'The runs of every source, newest first',
-        querystring: limitQuery.extend({ source: z.string().optional().meta({ description: 'Only this source (id or name).' }), status: statusQuery }),
+        querystring: limitQuery.extend({
+          source: z.string().optional().meta({ description: 'Only this source (id or name).' }),
+          status: statusQuery,
+        }),
         response: { 200: z.array(RunSchema).describe('Runs.'), 400: bad, 401: unauthorized, 404: notFound },
       },
     },
@@ -48,7 +55,11 @@ export const runsApi: FastifyPluginAsync = async (root) => {
       const status = q.status ? (q.status as (typeof RUN_STATUSES)[number]) : undefined;
       const source = q.source ? await store().sources.findByNameOrId(q.source) : undefined;
       await store().runs.failStale();
-      const runs = await store().runs.list({ limit: Number(q.limit ?? 50), ...(source ? { sourceId: source.id } : {}), ...(status ? { status } : {}) });
+      const runs = await store().runs.list({
+        limit: Number(q.limit ?? 50),
+        ...(source ? { sourceId: source.id } : {}),
+        ...(status ? { status } : {}),
+      });
       return Promise.all(runs.map((r) => runView(deps(), r)));
     },
   );
@@ -76,8 +87,15 @@ export const runsApi: FastifyPluginAsync = async (root) => {
         summary: "The run's progress as server-sent events",
         description: EVENTS_DESCRIPTION,
         params,
-        headers: z.looseObject({ 'last-event-id': z.string().optional().meta({ description: 'Resume after this sequence number.' }) }),
-        querystring: z.object({ last_event_id: z.string().optional().meta({ description: 'The same, for a first connection (EventSource cannot set the header).' }) }),
+        headers: z.looseObject({
+          'last-event-id': z.string().optional().meta({ description: 'Resume after this sequence number.' }),
+        }),
+        querystring: z.object({
+          last_event_id: z
+            .string()
+            .optional()
+            .meta({ description: 'The same, for a first connection (EventSource cannot set the header).' }),
+        }),
         response: {
           200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
           204: z.undefined().describe('The run has ended and the client has seen everything.'),
@@ -113,14 +131,26 @@ export const runsApi: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const run = await store().runs.findById(request.params.id);
       if (run.status !== 'running') {
-        throw new SnagError('conflict', `Run ${run.id} is not running (it ${run.status}).`, { hint: 'Only a running sync can be cancelled.' });
-      }
-      if (!deps().runs.cancel(run.id)) {
-        throw new SnagError('conflict', `Run ${run.id} is being run by another process (pid ${run.pid ?? '?'} on ${run.hostname ?? '?'}), not by this server.`, {
-          hint: 'Stop it where it runs (Ctrl-C in its terminal).',
+        throw new SnagError('conflict', `Run ${run.id} is not running (it ${run.status}).`, {
+          hint: 'Only a running sync can be cancelled.',
         });
       }
-      return reply.code(202).send({ run_id: run.id, cancelling: true, note: 'The page in flight is abandoned; everything committed stays; the run ends cancelled.' });
+      if (!deps().runs.cancel(run.id)) {
+        throw new SnagError(
+          'conflict',
+          `Run ${run.id} is being run by another process (pid ${run.pid ?? '?'} on ${run.hostname ?? '?'}), not by this server.`,
+          {
+            hint: 'Stop it where it runs (Ctrl-C in its terminal).',
+          },
+        );
+      }
+      return reply
+        .code(202)
+        .send({
+          run_id: run.id,
+          cancelling: true,
+          note: 'The page in flight is abandoned; everything committed stays; the run ends cancelled.',
+        });
     },
   );
 };

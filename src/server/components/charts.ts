@@ -44,39 +44,46 @@ export function lineChart(o: LineChartOptions): SafeHtml {
   const y = (v: number) => M.top + (1 - (Math.min(max, Math.max(min, v)) - min) / span) * plotH;
   const r2 = (n: number) => Math.round(n * 100) / 100;
   const ticks: number[] = [];
-  for (let t = Math.ceil(min / step - 1e-9) * step; t <= max + step / 1000; t += step) ticks.push(Math.round(t / step) * step || 0); // `|| 0`: no "-0" label
+  for (let t = Math.ceil(min / step - 1e-9) * step; t <= max + step / 1000; t += step)
+    ticks.push(Math.round(t / step) * step || 0); // `|| 0`: no "-0" label
   const labelEvery = Math.max(1, Math.ceil(days.length / 8));
   // Every labelEvery-th day, and the last one — unless it would sit on top of the one before.
-  const labelled = (i: number) => i === days.length - 1 || (i % labelEvery === 0 && days.length - 1 - i >= labelEvery / 2);
+  const labelled = (i: number) =>
+    i === days.length - 1 || (i % labelEvery === 0 && days.length - 1 - i >= labelEvery / 2);
   return html`<figure class="chart-figure" data-chart="${o.id}" data-series-count="${series.length}" data-days="${days.length}">
 <svg class="chart" viewBox="0 0 ${W} ${H}" role="img"${attrs({ 'aria-labelledby': `${o.id}-title ${o.id}-desc`, preserveAspectRatio: 'xMidYMid meet' })} focusable="false">
 <title id="${o.id}-title">${o.title}</title>
 <desc id="${o.id}-desc">${o.description}</desc>
 <g class="chart-grid" aria-hidden="true">${ticks.map(
-    (t) => html`<line x1="${M.left}" x2="${W - M.right}" y1="${r2(y(t))}" y2="${r2(y(t))}"></line><text class="chart-tick" x="${M.left - 8}" y="${r2(y(t) + 4)}" text-anchor="end">${o.axisFormat(t)}</text>`,
+    (t) =>
+      html`<line x1="${M.left}" x2="${W - M.right}" y1="${r2(y(t))}" y2="${r2(y(t))}"></line><text class="chart-tick" x="${M.left - 8}" y="${r2(y(t) + 4)}" text-anchor="end">${o.axisFormat(t)}</text>`,
   )}${days.map((d, i) =>
-    labelled(i) ? html`<text class="chart-tick" x="${r2(x(i))}" y="${H - M.bottom + 18}" text-anchor="middle">${d.slice(5)}</text>` : '',
+    labelled(i)
+      ? html`<text class="chart-tick" x="${r2(x(i))}" y="${H - M.bottom + 18}" text-anchor="middle">${d.slice(5)}</text>`
+      : '',
   )}</g>
 ${series.map(
-    (s, si) => html`<g class="${`chart-series series-${si}`}" data-series="${s.key}">
+  (s, si) => html`<g class="${`chart-series series-${si}`}" data-series="${s.key}">
 <path d="${pathOf(s.values, x, y)}"></path>
 ${s.values.map((v, i) => (v === null ? '' : html`<circle cx="${r2(x(i))}" cy="${r2(y(v))}" r="3" data-day="${days[i]!}" data-value="${v}"><title>${s.label}, ${days[i]!}: ${o.format(v)}</title></circle>`))}
 </g>`,
-  )}
+)}
 </svg>
 <figcaption>
 <ul class="legend" aria-label="Legend">${series.map(
-    (s, si) => html`<li><svg class="legend-swatch" viewBox="0 0 28 10" aria-hidden="true" focusable="false"><g class="${`chart-series series-${si}`}"><path d="M1 5 H27"></path></g></svg> ${s.label}</li>`,
+    (s, si) =>
+      html`<li><svg class="legend-swatch" viewBox="0 0 28 10" aria-hidden="true" focusable="false"><g class="${`chart-series series-${si}`}"><path d="M1 5 H27"></path></g></svg> ${s.label}</li>`,
   )}</ul>
 <details class="chart-data"><summary>The figures as a table</summary>
 <div class="table-scroll" tabindex="0" role="region" aria-label="${o.tableCaption}"><table class="data-table chart-table" data-chart-table="${o.id}">
 <caption>${o.tableCaption}</caption>
 <thead><tr><th scope="col">Day</th>${series.map((s) => html`<th scope="col" data-series="${s.key}">${s.label}</th>`)}</tr></thead>
 <tbody>${days.map(
-    (d, i) => html`<tr data-day="${d}"><th scope="row">${d}</th>${series.map((s) => {
-      const v = s.values[i];
-      return html`<td class="num"${attrs({ 'data-value': v ?? null })}>${v === null || v === undefined ? '–' : o.format(v)}</td>`;
-    })}</tr>`,
+    (d, i) =>
+      html`<tr data-day="${d}"><th scope="row">${d}</th>${series.map((s) => {
+        const v = s.values[i];
+        return html`<td class="num"${attrs({ 'data-value': v ?? null })}>${v === null || v === undefined ? '–' : o.format(v)}</td>`;
+      })}</tr>`,
   )}</tbody>
 </table></div></details>
 </figcaption>

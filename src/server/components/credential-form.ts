@@ -78,7 +78,13 @@ ${submitButton(SUBMIT[mode].label, { busyLabel: SUBMIT[mode].busy })}
 </form>`;
 }
 
-function renderField(f: CredentialField, mode: CredentialFormMode, idPrefix: string, state: FormState, autofocus: boolean): SafeHtml {
+function renderField(
+  f: CredentialField,
+  mode: CredentialFormMode,
+  idPrefix: string,
+  state: FormState,
+  autofocus: boolean,
+): SafeHtml {
   // In edit mode the name stays required; description and host are optional as in the type.
   const base = {
     name: f.name,
@@ -96,16 +102,34 @@ function renderField(f: CredentialField, mode: CredentialFormMode, idPrefix: str
     return selectField(
       {
         ...base,
-        options: f.options.map((o) => ({ value: o.custom ? CUSTOM_OPTION : o.value, label: o.label, ...(o.help && !o.custom ? { help: o.help } : {}) })),
+        options: f.options.map((o) => ({
+          value: o.custom ? CUSTOM_OPTION : o.value,
+          label: o.label,
+          ...(o.help && !o.custom ? { help: o.help } : {}),
+        })),
         ...(custom
-          ? { custom: { value: CUSTOM_OPTION, label: `${custom.label} API URL (when ${custom.label} is chosen)`, placeholder: 'https://api.bugsnag.example.com', ...(custom.help ? { help: custom.help } : {}) } }
+          ? {
+              custom: {
+                value: CUSTOM_OPTION,
+                label: `${custom.label} API URL (when ${custom.label} is chosen)`,
+                placeholder: 'https://api.bugsnag.example.com',
+                ...(custom.help ? { help: custom.help } : {}),
+              },
+            }
           : {}),
       },
       state,
     );
   }
   if (f.input === 'textarea') return textareaField(base, state);
-  return inputField({ ...base, type: f.input === 'password' ? 'password' : f.input === 'url' ? 'url' : 'text', autocomplete: f.secret ? 'off' : 'off' }, state);
+  return inputField(
+    {
+      ...base,
+      type: f.input === 'password' ? 'password' : f.input === 'url' ? 'url' : 'text',
+      autocomplete: f.secret ? 'off' : 'off',
+    },
+    state,
+  );
 }
 
 /** Where to get a Personal Auth Token, step by step (the type's own text), folded away until asked for. */

@@ -61,7 +61,9 @@ function label(id: string, spec: FieldSpec): SafeHtml {
 /** The error slot: message, then what to do. */
 export function fieldError(id: string, fieldName: string, problem: FieldProblem | undefined): SafeHtml {
   return html`<p class="field-error" id="${id}-error" data-error-for="${fieldName}"${attrs({ hidden: !problem })}>${
-    problem ? html`<span class="error-message">${problem.message}</span>${problem.hint ? html` <span class="error-hint">${problem.hint}</span>` : ''}` : ''
+    problem
+      ? html`<span class="error-message">${problem.message}</span>${problem.hint ? html` <span class="error-hint">${problem.hint}</span>` : ''}`
+      : ''
   }</p>`;
 }
 
@@ -134,7 +136,8 @@ export function selectField(spec: SelectSpec, state: FormState = emptyForm): Saf
       'data-custom-toggle': spec.custom ? customId : null,
       'data-custom-value': spec.custom?.value ?? null,
     })}>${spec.options.map(
-      (o) => html`<option${attrs({ value: o.value, selected: o.value === selected })}>${o.label}${o.help ? ` (${o.help})` : ''}</option>`,
+      (o) =>
+        html`<option${attrs({ value: o.value, selected: o.value === selected })}>${o.label}${o.help ? ` (${o.help})` : ''}</option>`,
     )}</select>${
       spec.custom
         ? html`<div class="custom-input" id="${customId}-wrap" data-custom-wrap="${customId}">
@@ -171,7 +174,10 @@ export function formError(problem: FieldProblem | null | undefined): SafeHtml {
 }
 
 /** A submit button whose label app.js swaps while the request runs (`data-busy-label`). */
-export function submitButton(labelText: string, options: { busyLabel?: string; className?: string; name?: string; value?: string } = {}): SafeHtml {
+export function submitButton(
+  labelText: string,
+  options: { busyLabel?: string; className?: string; name?: string; value?: string } = {},
+): SafeHtml {
   return html`<button${attrs({
     type: 'submit',
     class: options.className ?? 'button primary',

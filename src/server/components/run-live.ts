@@ -29,7 +29,8 @@ export function liveRun(runId: string, state: LiveState): SafeHtml {
 <div class="live-log">
 <h3>Warnings and errors</h3>
 <ul class="event-list" data-live-problems>${state.warnings.map((w) => html`<li class="warning-item" data-kind="warning"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition, state.labels[w.partition])}</span>` : ''}: ${w.message}</li>`)}${state.errors.map(
-    (e) => html`<li class="error-item" data-kind="error"><strong>${e.stream}</strong> <span class="muted">${partitionLabel(e.partition, state.labels[e.partition])}</span>: ${e.message}${e.error?.hint ? html` <span class="error-hint">${e.error.hint}</span>` : ''}</li>`,
+    (e) =>
+      html`<li class="error-item" data-kind="error"><strong>${e.stream}</strong> <span class="muted">${partitionLabel(e.partition, state.labels[e.partition])}</span>: ${e.message}${e.error?.hint ? html` <span class="error-hint">${e.error.hint}</span>` : ''}</li>`,
   )}</ul>
 <p class="muted" data-live-problems-empty${attrs({ hidden: state.warnings.length + state.errors.length > 0 })}>None so far.</p>
 </div>
@@ -37,7 +38,9 @@ export function liveRun(runId: string, state: LiveState): SafeHtml {
 }
 
 function statusLine(s: LiveState): string {
-  const plan = s.plan ? ` ${s.plan.organizations} ${s.plan.organizations === 1 ? 'organization' : 'organizations'}, ${s.plan.projects} ${s.plan.projects === 1 ? 'project' : 'projects'}.` : '';
+  const plan = s.plan
+    ? ` ${s.plan.organizations} ${s.plan.organizations === 1 ? 'organization' : 'organizations'}, ${s.plan.projects} ${s.plan.projects === 1 ? 'project' : 'projects'}.`
+    : '';
   if (s.status !== 'running') return `Finished: ${s.status}.`;
   if (s.lastWait) return `Waiting ${Math.max(1, Math.round(s.lastWait.ms / 1000))} s for the rate limit.${plan}`;
   return `Syncing… ${count(s.recordsRead)} records read so far.${plan}`;

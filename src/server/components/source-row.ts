@@ -45,14 +45,22 @@ function lastRun(s: DataSource, now: number): SafeHtml {
 
 function nextRun(s: DataSource, o: SourceRowOptions): SafeHtml | string {
   if (!s.poll_schedule) return html`<span class="muted">on demand</span>`;
-  if (s.status !== 'ACTIVE') return html`<span class="muted">${s.poll_schedule} — ${s.status === 'PAUSED' ? 'paused' : 'disabled'}</span>`;
+  if (s.status !== 'ACTIVE')
+    return html`<span class="muted">${s.poll_schedule} — ${s.status === 'PAUSED' ? 'paused' : 'disabled'}</span>`;
   if (!o.schedulerOn) return html`<span class="muted">${s.poll_schedule} — the scheduler is off</span>`;
   return html`${s.poll_schedule}${s.next_run_at ? html`<span class="next-run">${Date.parse(s.next_run_at) <= o.now ? 'due now' : html`next ${futureTime(s.next_run_at, o.now)}`}</span>` : ''}`;
 }
 
 function futureTime(iso: string, now: number): SafeHtml {
   const s = Math.round((Date.parse(iso) - now) / 1000);
-  const text = s < 90 ? 'in a minute' : s < 5400 ? `in ${Math.round(s / 60)} minutes` : s < 86400 * 2 ? `in ${Math.round(s / 3600)} hours` : `in ${Math.round(s / 86400)} days`;
+  const text =
+    s < 90
+      ? 'in a minute'
+      : s < 5400
+        ? `in ${Math.round(s / 60)} minutes`
+        : s < 86400 * 2
+          ? `in ${Math.round(s / 3600)} hours`
+          : `in ${Math.round(s / 86400)} days`;
   return html`<time datetime="${iso}">${text}</time>`;
 }
 
@@ -60,11 +68,13 @@ function actions(s: DataSource, o: SourceRowOptions, name: SafeHtml): SafeHtml {
   const id = sourceRowId(s.id);
   const post = (path: string, label: SafeHtml, busy: string, cls = 'button') =>
     html`<form method="post" action="/sources/${s.id}/${path}" class="inline-form" data-enhance>${csrfInput(o.csrf)}${o.context === 'page' ? html`<input type="hidden" name="return_to" value="/sources/${s.id}">` : ''}<button type="submit" id="${id}-${path}" class="${cls}" data-busy-label="${busy}">${label}</button></form>`;
-  return html`${s.live_run_id
-    ? html`<a class="button primary" href="/runs/${s.live_run_id}">Watch the run${name}</a>`
-    : s.status === 'DISABLED'
-      ? ''
-      : post('run', html`Run now${name}`, 'Starting…', 'button primary')}
+  return html`${
+    s.live_run_id
+      ? html`<a class="button primary" href="/runs/${s.live_run_id}">Watch the run${name}</a>`
+      : s.status === 'DISABLED'
+        ? ''
+        : post('run', html`Run now${name}`, 'Starting…', 'button primary')
+  }
 ${s.status === 'ACTIVE' ? post('pause', html`Pause${name}`, 'Pausing…') : s.status === 'PAUSED' ? post('resume', html`Resume${name}`, 'Resuming…') : ''}
 <a class="button" href="/sources/${s.id}/edit">Edit${name}</a>
 <a class="button danger" href="/sources/${s.id}/delete${o.context === 'page' ? '' : '?from=list'}" data-dialog>Delete${name}</a>`;

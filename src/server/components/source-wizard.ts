@@ -3,7 +3,13 @@ import { STREAMS } from '../../engine/index.js';
 import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import type { ProjectChoices } from '../sources/projects.js';
-import { CUSTOM_SCHEDULE, defaultSqlitePath, WIZARD_OPTIONS, type WizardOption, type WizardValues } from '../sources/wizard-values.js';
+import {
+  CUSTOM_SCHEDULE,
+  defaultSqlitePath,
+  WIZARD_OPTIONS,
+  type WizardOption,
+  type WizardValues,
+} from '../sources/wizard-values.js';
 import { authenticateStep } from './authenticate.js';
 import { csrfInput, fieldError, formError, inputField, submitButton, textareaField, type FormState } from './form.js';
 
@@ -49,7 +55,13 @@ export const TEST_PANEL_ID = 'test-result';
 export function sourceWizard(o: WizardOptions): SafeHtml {
   const v = o.values;
   const state: FormState = {
-    values: { name: v.name, description: v.description, start_date: v.start_date, filters: v.filters, destination_path: v.destination_path },
+    values: {
+      name: v.name,
+      description: v.description,
+      start_date: v.start_date,
+      filters: v.filters,
+      destination_path: v.destination_path,
+    },
     errors: o.errors,
   };
   return html`<form method="post" action="${o.action}" class="wizard" data-wizard data-enhance novalidate${attrs({ 'data-initial-step': o.initialStep ?? null })}>
@@ -59,13 +71,18 @@ ${csrfInput(o.csrf)}
 ${STEPS.map((s, i) => html`<li><a href="#${s.id}" data-step-link="${i}"><span class="step-number" aria-hidden="true">${i + 1}</span> ${s.title}</a></li>`)}
 </ol></nav>
 ${formError(o.formError)}
-${step(0, html`<p class="field-help">snagsync reads one kind of data source.</p>
+${step(
+  0,
+  html`<p class="field-help">snagsync reads one kind of data source.</p>
 <ul class="tiles tiles-compact">
 <li class="tile tile-pick"><div class="tile-pick-head"><input type="radio" class="tile-radio" id="connector-bugsnag" name="connector" value="bugsnag" checked aria-describedby="connector-bugsnag-help">
 <label for="connector-bugsnag" class="tile-title tile-pick-label">Bugsnag</label></div>
 <p class="tile-description" id="connector-bugsnag-help">Errors, events, releases, stability and more, from the Bugsnag Data Access API.</p></li>
-</ul>`)}
-${step(1, html`${authenticateStep({
+</ul>`,
+)}
+${step(
+  1,
+  html`${authenticateStep({
     credentials: o.credentials,
     selectedId: o.values.credential_id || null,
     returnTo: o.returnTo,
@@ -73,8 +90,11 @@ ${step(1, html`${authenticateStep({
     legend: 'Pick a credential',
     ...(o.errors.credential_id ? { error: o.errors.credential_id } : {}),
   })}
-<p class="wizard-inline-action" data-js-hidden><button type="submit" class="button" name="intent" value="load" data-busy-label="Listing…">List its organizations and projects</button></p>`)}
-${step(2, html`<div id="${PROJECTS_PANEL_ID}" class="wizard-panel" tabindex="-1">${projectsBlock(o.values, o.projects, o.errors)}</div>
+<p class="wizard-inline-action" data-js-hidden><button type="submit" class="button" name="intent" value="load" data-busy-label="Listing…">List its organizations and projects</button></p>`,
+)}
+${step(
+  2,
+  html`<div id="${PROJECTS_PANEL_ID}" class="wizard-panel" tabindex="-1">${projectsBlock(o.values, o.projects, o.errors)}</div>
 ${streamsBlock(o.values, o.errors)}
 <fieldset class="group"><legend>Options</legend>
 ${inputField({ name: 'start_date', label: 'Start date', idPrefix: 'wizard', type: 'text', help: 'The oldest data to sync: an ISO 8601 date (2026-01-01) or a relative time (7d, 2w). Empty: all history.', placeholder: '7d' }, state)}
@@ -82,16 +102,20 @@ ${WIZARD_OPTIONS.map((opt) => optionField(opt, o))}
 ${textareaField({ name: 'filters', label: 'Filters', idPrefix: 'wizard', help: 'One FIELD=VALUE (or FIELD!=VALUE) a line, e.g. app.release_stage=production. Empty: everything.', rows: 3 }, state)}
 <input type="hidden" name="filters_original" value="${o.values.filters_original}">
 </fieldset>
-${testBlock(o)}`)}
+${testBlock(o)}`,
+)}
 ${step(3, destinationBlock(o, state))}
 ${step(4, scheduleBlock(o.values, o.errors))}
-${step(5, html`${inputField({ name: 'name', label: 'Source name', idPrefix: 'wizard', type: 'text', required: true, maxLength: 100, help: 'How the source is called in lists, the CLI and the API.' }, state)}
+${step(
+  5,
+  html`${inputField({ name: 'name', label: 'Source name', idPrefix: 'wizard', type: 'text', required: true, maxLength: 100, help: 'How the source is called in lists, the CLI and the API.' }, state)}
 ${textareaField({ name: 'description', label: 'Description', idPrefix: 'wizard', maxLength: 1000, rows: 2, help: 'Optional: what it is for.' }, state)}
 ${checkbox('run_now', 'Run it now', o.values.run_now, 'Start a sync as soon as it is saved, and watch it.')}
 <div class="form-actions">
 <a class="button" href="/sources">Cancel</a>
 ${submitButton(o.mode === 'create' ? 'Save source' : 'Save changes', { name: 'intent', value: 'save', busyLabel: 'Saving…' })}
-</div>`)}
+</div>`,
+)}
 </form>`;
 }
 
@@ -124,7 +148,13 @@ function checkbox(name: string, label: string, checked: boolean, help: string): 
 }
 
 /** A group of checkboxes or radios with its legend, help and error slot (the slot is where app.js puts errors). */
-function group(name: string, legend: string, help: string | null, problem: FieldProblem | undefined, body: SafeHtml): SafeHtml {
+function group(
+  name: string,
+  legend: string,
+  help: string | null,
+  problem: FieldProblem | undefined,
+  body: SafeHtml,
+): SafeHtml {
   const id = `wizard-${name}`;
   return html`<fieldset class="${problem ? 'group field has-error' : 'group field'}" data-field="${name}"${attrs({
     'aria-describedby': [help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(' '),
@@ -137,13 +167,24 @@ ${fieldError(id, name, problem)}
 </fieldset>`;
 }
 
-function choice(type: 'checkbox' | 'radio', name: string, value: string, label: SafeHtml | string, checked: boolean, extra: Record<string, string | null> = {}): SafeHtml {
+function choice(
+  type: 'checkbox' | 'radio',
+  name: string,
+  value: string,
+  label: SafeHtml | string,
+  checked: boolean,
+  extra: Record<string, string | null> = {},
+): SafeHtml {
   const id = `wizard-${name}-${value.replace(/[^A-Za-z0-9_-]/g, '_') || 'none'}`;
   return html`<li class="check"><input${attrs({ type, id, name, value, checked, ...extra })}><label for="${id}">${label}</label></li>`;
 }
 
 /** Step 3's organizations and projects: what the credential reaches (re-rendered when another credential is picked). */
-export function projectsBlock(values: WizardValues, choices: ProjectChoices | null, errors: FormState['errors']): SafeHtml {
+export function projectsBlock(
+  values: WizardValues,
+  choices: ProjectChoices | null,
+  errors: FormState['errors'],
+): SafeHtml {
   if (choices === null) {
     return html`<p class="empty" data-projects-state="none">Pick a credential first: its organizations and projects are listed here.</p>`;
   }
@@ -153,18 +194,18 @@ export function projectsBlock(values: WizardValues, choices: ProjectChoices | nu
   const unlisted = values.project_ids.filter((id) => !listed.has(id));
   return html`${choices.error ? html`<div class="warning" role="note" data-projects-state="error"><p><strong>The projects could not be listed: ${choices.error.message}</strong>${choices.error.hint ? html` ${choices.error.hint}` : ''}</p><p>You can still sync all projects.</p></div>` : ''}
 ${group(
-    'organizations',
-    'Organizations',
-    'None checked: every organization the credential reaches.',
-    errors.organizations,
-    html`<ul class="checks">${orgs.map((o) => choice('checkbox', 'organizations', o.id, o.name, values.organizations.includes(o.id)))}</ul>`,
-  )}
+  'organizations',
+  'Organizations',
+  'None checked: every organization the credential reaches.',
+  errors.organizations,
+  html`<ul class="checks">${orgs.map((o) => choice('checkbox', 'organizations', o.id, o.name, values.organizations.includes(o.id)))}</ul>`,
+)}
 ${group(
-    'projects',
-    'Projects',
-    null,
-    errors.projects,
-    html`<ul class="checks checks-inline" data-projects-state="${choices.error ? 'error' : 'listed'}">
+  'projects',
+  'Projects',
+  null,
+  errors.projects,
+  html`<ul class="checks checks-inline" data-projects-state="${choices.error ? 'error' : 'listed'}">
 ${choice('radio', 'project_mode', 'all', 'All projects', values.project_mode === 'all')}
 ${choice('radio', 'project_mode', 'include', 'Only the checked projects', values.project_mode === 'include')}
 ${choice('radio', 'project_mode', 'exclude', 'All but the checked projects', values.project_mode === 'exclude')}
@@ -172,12 +213,20 @@ ${choice('radio', 'project_mode', 'exclude', 'All but the checked projects', val
 ${orgs
   .filter((o) => o.projects.length > 0)
   .map(
-    (o) => html`<div class="project-org"><p class="project-org-name">${o.name}</p><ul class="checks checks-columns">${o.projects.map((p) =>
-      choice('checkbox', 'project_ids', p.id, html`${p.name} <span class="muted">${p.id}</span>`, values.project_ids.includes(p.id)),
-    )}</ul></div>`,
+    (o) =>
+      html`<div class="project-org"><p class="project-org-name">${o.name}</p><ul class="checks checks-columns">${o.projects.map(
+        (p) =>
+          choice(
+            'checkbox',
+            'project_ids',
+            p.id,
+            html`${p.name} <span class="muted">${p.id}</span>`,
+            values.project_ids.includes(p.id),
+          ),
+      )}</ul></div>`,
   )}
 ${unlisted.length ? html`<ul class="checks">${unlisted.map((id) => choice('checkbox', 'project_ids', id, html`<code>${id}</code> <span class="muted">(not listed now)</span>`, true))}</ul>` : ''}`,
-  )}`;
+)}`;
 }
 
 function streamsBlock(values: WizardValues, errors: FormState['errors']): SafeHtml {

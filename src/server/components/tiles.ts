@@ -54,11 +54,13 @@ export interface ManageTileOptions {
 export function manageTile(c: CredentialView, options: ManageTileOptions): SafeHtml {
   const id = tileId(c.id);
   const name = html`<span class="visually-hidden"> ${c.name}</span>`;
-  return html`<li class="${classes('tile', options.selected && 'is-selected')}" id="${id}" data-tile-id="${c.id}" tabindex="-1"${attrs({
-    'aria-labelledby': `${id}-name`,
-    'aria-current': options.selected ? 'true' : null,
-    'data-selected': options.selected ? 'true' : null,
-  })}>
+  return html`<li class="${classes('tile', options.selected && 'is-selected')}" id="${id}" data-tile-id="${c.id}" tabindex="-1"${attrs(
+    {
+      'aria-labelledby': `${id}-name`,
+      'aria-current': options.selected ? 'true' : null,
+      'data-selected': options.selected ? 'true' : null,
+    },
+  )}>
 <article>
 <h2 class="tile-title" id="${id}-name">${c.name}</h2>
 ${tileBody(c, options.now)}

@@ -74,7 +74,9 @@ function sqliteSignature(path: string): string {
 }
 
 function jsonlSignature(dir: string): string {
-  return ['_state.json', 'events.jsonl', 'stability_trend.jsonl', 'projects.jsonl'].map((f) => fileSignature(join(dir, f))).join('|');
+  return ['_state.json', 'events.jsonl', 'stability_trend.jsonl', 'projects.jsonl']
+    .map((f) => fileSignature(join(dir, f)))
+    .join('|');
 }
 
 function empty(kind: 'sqlite' | 'jsonl'): DestinationFigures {
@@ -117,14 +119,24 @@ function sqliteFigures(path: string): DestinationFigures {
                   avg(unhandled_rate) AS rate
            FROM stability_trend WHERE bucket_start IS NOT NULL GROUP BY project_id, day`,
         )
-        .all() as Array<{ project: string; day: string; weighted: number | null; sessions: number | null; rate: number | null }>;
+        .all() as Array<{
+        project: string;
+        day: string;
+        weighted: number | null;
+        sessions: number | null;
+        rate: number | null;
+      }>;
       out.stability = rows.flatMap((r) => {
         const unhandled = r.sessions ? (r.weighted ?? 0) / r.sessions : r.rate;
         return unhandled === null ? [] : [{ project: r.project, day: r.day, value: 1 - unhandled }];
       });
     }
     if (has('projects', 'id', 'name')) {
-      for (const r of db.prepare('SELECT id, name FROM projects WHERE name IS NOT NULL').all() as Array<{ id: string; name: string }>) out.projectNames.set(r.id, r.name);
+      for (const r of db.prepare('SELECT id, name FROM projects WHERE name IS NOT NULL').all() as Array<{
+        id: string;
+        name: string;
+      }>)
+        out.projectNames.set(r.id, r.name);
     }
     return out;
   } finally {
@@ -143,7 +155,9 @@ async function jsonlFigures(dir: string): Promise<DestinationFigures> {
   const events = committed('events');
   if (events) {
     if (events.bytes > JSONL_CHART_LIMIT_BYTES) {
-      out.notes.push(`events.jsonl holds ${Math.round(events.bytes / 1024 / 1024)} MB: too much to chart on every page view. Sync into SQLite to chart it.`);
+      out.notes.push(
+        `events.jsonl holds ${Math.round(events.bytes / 1024 / 1024)} MB: too much to chart on every page view. Sync into SQLite to chart it.`,
+      );
     } else {
       // The last line of a key is its current version: count each (project, id) once, on the day of its last line.
       const latest = new Map<string, { project: string; day: string }>();
@@ -168,7 +182,10 @@ async function jsonlFigures(dir: string): Promise<DestinationFigures> {
         });
       }
     });
-    const byDay = new Map<string, { project: string; day: string; weighted: number; sessions: number; rates: number[] }>();
+    const byDay = new Map<
+      string,
+      { project: string; day: string; weighted: number; sessions: number; rates: number[] }
+    >();
     for (const p of latest.values()) {
       if (p.rate === null) continue;
       const k = `${p.project}\u0000${p.day}`;

@@ -11,13 +11,20 @@ import type { DayCount, DestinationFigures } from './aggregate.js';
  */
 export async function postgresFigures(target: PostgresTarget, windowDays: number): Promise<DestinationFigures> {
   const pool = createPool(target, { max: 1, readOnly: true, connectTimeoutMs: 5000 });
-  const out: DestinationFigures = { kind: 'postgres', events: null, stability: null, projectNames: new Map(), notes: [] };
+  const out: DestinationFigures = {
+    kind: 'postgres',
+    events: null,
+    stability: null,
+    projectNames: new Map(),
+    notes: [],
+  };
   try {
     const cols = await pool.query<{ table_name: string; column_name: string }>(
       `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name IN ('events', 'stability_trend', 'projects')`,
       [target.schema],
     );
-    const has = (table: string, ...columns: string[]) => columns.every((c) => cols.rows.some((r) => r.table_name === table && r.column_name === c));
+    const has = (table: string, ...columns: string[]) =>
+      columns.every((c) => cols.rows.some((r) => r.table_name === table && r.column_name === c));
     const t = (name: string) => qualified(target.schema, name);
     if (has('events', 'project_id', 'received_at')) {
       const r = await pool.query<DayCount>(
@@ -31,7 +38,13 @@ export async function postgresFigures(target: PostgresTarget, windowDays: number
       out.events = r.rows;
     }
     if (has('stability_trend', 'project_id', 'bucket_start', 'unhandled_rate', 'total_sessions_count')) {
-      const r = await pool.query<{ project: string; day: string; weighted: number | null; sessions: number | null; rate: number | null }>(
+      const r = await pool.query<{
+        project: string;
+        day: string;
+        weighted: number | null;
+        sessions: number | null;
+        rate: number | null;
+      }>(
         `SELECT project_id AS project, to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
                 sum(CASE WHEN total_sessions_count > 0 AND unhandled_rate IS NOT NULL THEN total_sessions_count * unhandled_rate END)::float8 AS weighted,
                 sum(CASE WHEN total_sessions_count > 0 AND unhandled_rate IS NOT NULL THEN total_sessions_count END)::float8 AS sessions,
@@ -44,7 +57,9 @@ export async function postgresFigures(target: PostgresTarget, windowDays: number
       });
     }
     if (has('projects', 'id', 'name')) {
-      const r = await pool.query<{ id: string; name: string }>(`SELECT id, name FROM ${t('projects')} WHERE name IS NOT NULL`);
+      const r = await pool.query<{ id: string; name: string }>(
+        `SELECT id, name FROM ${t('projects')} WHERE name IS NOT NULL`,
+      );
       for (const row of r.rows) out.projectNames.set(row.id, row.name);
     }
     return out;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isSnagError, SnagError } from '../../core/errors.js';
+import { isSnagError, type SnagError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { parseBugsnagCreate, parseBugsnagUpdate } from '../../credentials/bugsnag-type.js';
 import { fieldErrors, type FieldErrors } from '../../credentials/credential-type.js';
@@ -18,14 +18,7 @@ import { addTile, manageTile, pickTile, tileId } from '../components/tiles.js';
 import { html, type SafeHtml } from '../html.js';
 import { pushFlash } from '../sessions.js';
 import { pageHeading, type PageContext } from './layout.js';
-import {
-  failedForm,
-  formFailureResult,
-  isFetch,
-  redirectWithFlash,
-  sendFormResult,
-  sendPage,
-} from './respond.js';
+import { failedForm, formFailureResult, isFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
 
 /**
  * The Credentials area: the tiles page, the Add New Credential form (the overlay with JS, a page without), edit,
@@ -44,7 +37,11 @@ export function registerCredentialPages(app: FastifyInstance): void {
   app.get<{ Querystring: { selected?: string } }>('/credentials', async (request, reply) => {
     const views = await service().listCredentials();
     const selected = typeof request.query.selected === 'string' ? request.query.selected : null;
-    return sendPage(request, reply, { title: 'Credentials', active: 'credentials', body: (ctx) => listBody(ctx, views, selected) });
+    return sendPage(request, reply, {
+      title: 'Credentials',
+      active: 'credentials',
+      body: (ctx) => listBody(ctx, views, selected),
+    });
   });
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/credentials/new', async (request, reply) => {
@@ -67,13 +64,22 @@ export function registerCredentialPages(app: FastifyInstance): void {
       const c = r.credential;
       const message = [`Saved "${c.name}": ${c.verified_status}.`, ...r.notes].join(' ');
       if (isFetch(request)) {
-        return sendFormResult(reply, 201, { ok: true, message, tile: { id: tileId(c.id), html: tileHtml(c, target, request, true) } });
+        return sendFormResult(reply, 201, {
+          ok: true,
+          message,
+          tile: { id: tileId(c.id), html: tileHtml(c, target, request, true) },
+        });
       }
       if (returnTo) {
         const to = `${returnTo}${returnTo.includes('?') ? '&' : '?'}${encodeURIComponent(target.inputName ?? 'credential_id')}=${encodeURIComponent(c.id)}`;
         return redirectWithFlash(request, reply, to, message);
       }
-      return redirectWithFlash(request, reply, `/credentials?selected=${encodeURIComponent(c.id)}#${tileId(c.id)}`, message);
+      return redirectWithFlash(
+        request,
+        reply,
+        `/credentials?selected=${encodeURIComponent(c.id)}#${tileId(c.id)}`,
+        message,
+      );
     } catch (err) {
       return formFailure(request, reply, err, 'create', values, { tile: target, ...(returnTo ? { returnTo } : {}) });
     }
@@ -104,9 +110,18 @@ export function registerCredentialPages(app: FastifyInstance): void {
         const what = r.changed.length ? `updated (${r.changed.join(', ')})` : 'unchanged';
         const message = [`"${c.name}" ${what}: ${c.verified_status}.`, ...r.notes].join(' ');
         if (isFetch(request)) {
-          return sendFormResult(reply, 200, { ok: true, message, tile: { id: tileId(c.id), html: tileHtml(c, { variant: 'manage' }, request, true) } });
+          return sendFormResult(reply, 200, {
+            ok: true,
+            message,
+            tile: { id: tileId(c.id), html: tileHtml(c, { variant: 'manage' }, request, true) },
+          });
         }
-        return redirectWithFlash(request, reply, `/credentials?selected=${encodeURIComponent(c.id)}#${tileId(c.id)}`, message);
+        return redirectWithFlash(
+          request,
+          reply,
+          `/credentials?selected=${encodeURIComponent(c.id)}#${tileId(c.id)}`,
+          message,
+        );
       } catch (err) {
         return formFailure(request, reply, err, mode, values, { credential: current });
       }
@@ -120,7 +135,11 @@ export function registerCredentialPages(app: FastifyInstance): void {
       ? `"${c.name}" is VERIFIED: checked in ${r.verification.latency_ms} ms, ${plural(r.verification.organizations.length, 'organization')}.`
       : `"${c.name}" failed the test: ${r.error.message} ${r.error.hint ?? ''}`.trim();
     if (isFetch(request)) {
-      return sendFormResult(reply, 200, { ok: true, message, tile: { id: tileId(c.id), html: tileHtml(c, { variant: 'manage' }, request, true) } });
+      return sendFormResult(reply, 200, {
+        ok: true,
+        message,
+        tile: { id: tileId(c.id), html: tileHtml(c, { variant: 'manage' }, request, true) },
+      });
     }
     if (request.auth.kind === 'session') pushFlash(request.auth.session, r.ok ? 'success' : 'error', message);
     return reply.redirect(`/credentials?selected=${encodeURIComponent(c.id)}#${tileId(c.id)}`, 303);
@@ -129,7 +148,11 @@ export function registerCredentialPages(app: FastifyInstance): void {
   app.get<IdParams>('/credentials/:id/delete', async (request, reply) => {
     const c = await service().getCredential(request.params.id);
     const sources = await sourcesUsing(app, c.id);
-    return sendPage(request, reply, { title: `Delete ${c.name}`, active: 'credentials', body: (ctx) => deleteBody(ctx, c, sources, null) });
+    return sendPage(request, reply, {
+      title: `Delete ${c.name}`,
+      active: 'credentials',
+      body: (ctx) => deleteBody(ctx, c, sources, null),
+    });
   });
 
   app.post<IdParams & { Body: Body }>('/credentials/:id/delete', async (request, reply) => {
@@ -148,8 +171,14 @@ export function registerCredentialPages(app: FastifyInstance): void {
       // A source started using it since the warning was shown: show the warning again, with the new list.
       const sources = await sourcesUsing(app, c.id);
       const problem = { message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-      if (isFetch(request)) return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
-      return sendPage(request, reply, { status: 409, title: `Delete ${c.name}`, active: 'credentials', body: (ctx) => deleteBody(ctx, c, sources, problem) });
+      if (isFetch(request))
+        return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
+      return sendPage(request, reply, {
+        status: 409,
+        title: `Delete ${c.name}`,
+        active: 'credentials',
+        body: (ctx) => deleteBody(ctx, c, sources, problem),
+      });
     }
   });
 }
@@ -161,18 +190,23 @@ function bodyOf(request: FastifyRequest): Body {
 
 function tileTarget(source: Readonly<Record<string, unknown>>): TileTarget {
   const input = source.tile_input;
-  if (source.tile === 'pick' && typeof input === 'string' && TILE_INPUT.test(input)) return { variant: 'pick', inputName: input };
+  if (source.tile === 'pick' && typeof input === 'string' && TILE_INPUT.test(input))
+    return { variant: 'pick', inputName: input };
   return { variant: 'manage' };
 }
 
 function tileHtml(c: CredentialView, target: TileTarget, request: FastifyRequest, selected: boolean): string {
   const now = request.server.snag.now();
-  if (target.variant === 'pick' && target.inputName) return pickTile(c, { now, inputName: target.inputName, checked: selected }).value;
+  if (target.variant === 'pick' && target.inputName)
+    return pickTile(c, { now, inputName: target.inputName, checked: selected }).value;
   const csrf = request.auth.kind === 'session' ? request.auth.session.csrfToken : '';
   return manageTile(c, { now, csrf, selected }).value;
 }
 
-async function sourcesUsing(app: FastifyInstance, credentialId: string): Promise<Array<{ id: string; name: string; status: string }>> {
+async function sourcesUsing(
+  app: FastifyInstance,
+  credentialId: string,
+): Promise<Array<{ id: string; name: string; status: string }>> {
   const sources = await app.snag.runtime.store.sources.list({ credentialId });
   return sources.map((s) => ({ id: s.id, name: s.name, status: s.status }));
 }
@@ -282,12 +316,14 @@ ${pageHeading(`Delete ${c.name}?`)}
 <form method="post" action="/credentials/${c.id}/delete" data-enhance data-form="credential-delete">
 ${csrfInput(ctx.csrf ?? '')}
 ${formError(problem)}
-${used
+${
+  used
     ? html`<div class="warning" role="note"><p><strong>${plural(sources.length, 'source')} ${sources.length === 1 ? 'uses' : 'use'} this credential:</strong></p>
 <ul class="source-list">${sources.map((s) => html`<li>${s.name} <span class="muted">(${s.status})</span></li>`)}</ul>
 <p>Deleting it disables ${sources.length === 1 ? 'it' : 'them'}: ${sources.length === 1 ? 'it stops' : 'they stop'} syncing until given another credential. Synced data is kept.</p></div>
 <input type="hidden" name="force" value="1">`
-    : html`<p>No source uses this credential. The encrypted token is deleted; this cannot be undone.</p>`}
+    : html`<p>No source uses this credential. The encrypted token is deleted; this cannot be undone.</p>`
+}
 <div class="form-actions">
 <a class="button" href="/credentials" data-close>Cancel</a>
 ${submitButton(used ? `Delete and disable ${plural(sources.length, 'source')}` : 'Delete credential', { className: 'button danger', busyLabel: 'Deleting…' })}

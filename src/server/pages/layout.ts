@@ -84,7 +84,8 @@ ${options.bare ? '' : dialogShell()}
 function nav(ctx: PageContext, active: NavArea | null): SafeHtml {
   return html`<nav class="site-nav" aria-label="Main">
 <ul>${NAV.map(
-    (n) => html`<li><a${attrs({ href: n.href, 'aria-current': n.area === active ? 'page' : null })}>${n.label}</a></li>`,
+    (n) =>
+      html`<li><a${attrs({ href: n.href, 'aria-current': n.area === active ? 'page' : null })}>${n.label}</a></li>`,
   )}</ul>
 ${ctx.csrf ? html`<form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="button link">Log out</button></form>` : ''}
 </nav>`;
@@ -92,7 +93,8 @@ ${ctx.csrf ? html`<form method="post" action="/logout" class="logout"><input typ
 
 function flash(messages: Flash[]): SafeHtml {
   return html`<div class="flash-region" role="status" aria-live="polite" data-flash-region>${messages.map(
-    (m) => html`<p class="flash flash-${m.kind}">${m.kind === 'error' ? html`<strong>Error:</strong> ` : ''}${m.text}</p>`,
+    (m) =>
+      html`<p class="flash flash-${m.kind}">${m.kind === 'error' ? html`<strong>Error:</strong> ` : ''}${m.text}</p>`,
   )}</div>`;
 }
 

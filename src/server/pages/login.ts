@@ -36,22 +36,34 @@ export function registerLoginPages(app: FastifyInstance): void {
     const next = safeNext(body.next);
     const nonce = request.cookies[PRELOGIN_COOKIE];
     if (!nonce || typeof body._login !== 'string' || !keysMatch(body._login, nonce)) {
-      return loginPage(request, reply, { values: {}, errors: {}, formError: { message: 'The login form expired.', hint: 'Enter the key again.' } }, next, 403);
+      return loginPage(
+        request,
+        reply,
+        { values: {}, errors: {}, formError: { message: 'The login form expired.', hint: 'Enter the key again.' } },
+        next,
+        403,
+      );
     }
     const ip = request.ip;
     const now = app.snag.now();
     const f = failures.get(ip);
     if (f && now - f.since < FAILURE_WINDOW_MS && f.count >= MAX_FAILURES) {
       reply.header('retry-after', String(Math.ceil((FAILURE_WINDOW_MS - (now - f.since)) / 1000)));
-      throw new HttpProblem(429, 'rate_limited', 'Too many wrong keys from this address.', 'Wait a minute, then try again.');
+      throw new HttpProblem(
+        429,
+        'rate_limited',
+        'Too many wrong keys from this address.',
+        'Wait a minute, then try again.',
+      );
     }
     if (key === '' || !keysMatch(key, app.snag.apiKey)) {
       const entry = f && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
       entry.count++;
       failures.set(ip, entry);
-      const problem = key === ''
-        ? { message: 'Enter the server key.', hint: keyWhere(app) }
-        : { message: 'That key is not right.', hint: keyWhere(app) };
+      const problem =
+        key === ''
+          ? { message: 'Enter the server key.', hint: keyWhere(app) }
+          : { message: 'That key is not right.', hint: keyWhere(app) };
       return loginPage(request, reply, { values: {}, errors: { key: problem } }, next, 401);
     }
     failures.delete(ip);
@@ -71,7 +83,12 @@ export function registerLoginPages(app: FastifyInstance): void {
 
   app.post('/logout', async (request, reply) => {
     if (request.auth.kind === 'session') app.snag.sessions.destroy(request.auth.sessionId);
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: app.snag.secureCookies });
+    reply.clearCookie(SESSION_COOKIE, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: app.snag.secureCookies,
+    });
     return reply.redirect('/login', 303);
   });
 }
@@ -80,10 +97,22 @@ function keyWhere(app: FastifyInstance): string {
   return `It is SNAGSYNC_SERVER_KEY, or the content of ${app.snag.runtime.home}/server.key on the machine snagsync serve runs on.`;
 }
 
-function loginPage(request: FastifyRequest, reply: FastifyReply, state: FormState, next: string, status: number): FastifyReply {
+function loginPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  state: FormState,
+  next: string,
+  status: number,
+): FastifyReply {
   const app = request.server;
   const nonce = randomBytes(24).toString('base64url');
-  reply.setCookie(PRELOGIN_COOKIE, nonce, { path: '/login', httpOnly: true, sameSite: 'strict', secure: app.snag.secureCookies, maxAge: 3600 });
+  reply.setCookie(PRELOGIN_COOKIE, nonce, {
+    path: '/login',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: app.snag.secureCookies,
+    maxAge: 3600,
+  });
   return sendPage(request, reply, {
     status,
     title: 'Log in',

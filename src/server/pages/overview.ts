@@ -46,10 +46,12 @@ export function registerOverviewPage(app: FastifyInstance): void {
       active: 'overview',
       body: (ctx) => html`<section aria-labelledby="page-title" class="overview">
 <div class="page-head">${pageHeading('Overview')}${sources.length ? html`<a class="button" href="/sources/new">New source</a>` : ''}</div>
-${sources.length === 0
+${
+  sources.length === 0
     ? emptyState(credentials.length)
     : html`<p class="lede">From the data your sources have synced: ${count(sources.length)} ${sources.length === 1 ? 'source' : 'sources'}${lastRun ? html`, last sync ${timeElement(lastRun.started_at, ctx.now)} (<a href="/runs/${lastRun.id}">${lastRun.status}</a>)` : ', none synced yet'}.</p>
-${views.map((v, i) => destinationSection(ctx, v, i))}`}
+${views.map((v, i) => destinationSection(ctx, v, i))}`
+}
 </section>`,
     });
   });
@@ -81,26 +83,38 @@ ${v.error ? html`<div class="warning" role="note"><p><strong>This destination co
 ${(f?.notes ?? []).map((n) => html`<p class="warning" role="note">${n}</p>`)}
 ${!v.error && !events && !stability ? noData(ctx, v.sources, neverRun) : ''}
 <div class="charts">
-${events ? html`<div class="chart-card"><h3>Events per day</h3>${lineChart({
-    id: `events-${index}`,
-    title: 'Events per day per project',
-    description: describeCounts(events),
-    data: events,
-    format: (n) => `${count(n)} ${n === 1 ? 'event' : 'events'}`,
-    axisFormat: (n) => count(Math.round(n)),
-    tableCaption: 'Events per day per project',
-  })}</div>` : f && !v.error && stability ? html`<div class="chart-card"><h3>Events per day</h3><p class="empty">No events synced into this destination: the events stream is not among the sources' streams, or has not run.</p></div>` : ''}
-${stability ? html`<div class="chart-card"><h3>Stability trend</h3>${lineChart({
-    id: `stability-${index}`,
-    title: 'Crash-free sessions per day per project',
-    description: describeRates(stability),
-    data: stability,
-    format: (r) => percent(r, 2),
-    axisFormat: (r) => percent(r, 1),
-    yMin: rateFloor(stability),
-    yMax: 1,
-    tableCaption: 'Crash-free sessions per day per project (1 − unhandled rate)',
-  })}</div>` : events && !v.error ? html`<div class="chart-card"><h3>Stability trend</h3><p class="empty">No stability figures synced: add the stability_trend stream to the source (Bugsnag keeps them for 30 days, for projects that send sessions).</p></div>` : ''}
+${
+  events
+    ? html`<div class="chart-card"><h3>Events per day</h3>${lineChart({
+        id: `events-${index}`,
+        title: 'Events per day per project',
+        description: describeCounts(events),
+        data: events,
+        format: (n) => `${count(n)} ${n === 1 ? 'event' : 'events'}`,
+        axisFormat: (n) => count(Math.round(n)),
+        tableCaption: 'Events per day per project',
+      })}</div>`
+    : f && !v.error && stability
+      ? html`<div class="chart-card"><h3>Events per day</h3><p class="empty">No events synced into this destination: the events stream is not among the sources' streams, or has not run.</p></div>`
+      : ''
+}
+${
+  stability
+    ? html`<div class="chart-card"><h3>Stability trend</h3>${lineChart({
+        id: `stability-${index}`,
+        title: 'Crash-free sessions per day per project',
+        description: describeRates(stability),
+        data: stability,
+        format: (r) => percent(r, 2),
+        axisFormat: (r) => percent(r, 1),
+        yMin: rateFloor(stability),
+        yMax: 1,
+        tableCaption: 'Crash-free sessions per day per project (1 − unhandled rate)',
+      })}</div>`
+    : events && !v.error
+      ? html`<div class="chart-card"><h3>Stability trend</h3><p class="empty">No stability figures synced: add the stability_trend stream to the source (Bugsnag keeps them for 30 days, for projects that send sessions).</p></div>`
+      : ''
+}
 </div>
 </section>`;
 }
@@ -108,7 +122,8 @@ ${stability ? html`<div class="chart-card"><h3>Stability trend</h3>${lineChart({
 function noData(ctx: PageContext, sources: readonly Source[], neverRun: boolean): SafeHtml {
   return html`<div class="empty-state" data-empty="no-data"><p><strong>${neverRun ? 'Not synced yet.' : 'No events or stability figures here yet.'}</strong> ${neverRun ? 'Run the source to get its data, then come back.' : 'Check that the source syncs the events and stability_trend streams.'}</p>
 <div class="row-actions">${sources.map(
-    (s) => html`<form method="post" action="/sources/${s.id}/run" class="inline-form" data-enhance>${csrfInput(ctx.csrf ?? '')}<button type="submit" class="button primary" data-busy-label="Starting…">Run ${s.name} now</button></form>`,
+    (s) =>
+      html`<form method="post" action="/sources/${s.id}/run" class="inline-form" data-enhance>${csrfInput(ctx.csrf ?? '')}<button type="submit" class="button primary" data-busy-label="Starting…">Run ${s.name} now</button></form>`,
   )}</div></div>`;
 }
 

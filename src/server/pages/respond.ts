@@ -28,7 +28,10 @@ export interface PageSpec extends Omit<LayoutOptions, 'body'> {
 export function sendPage(request: FastifyRequest, reply: FastifyReply, spec: PageSpec): FastifyReply {
   const ctx = pageContext(request);
   const body = spec.body(ctx);
-  reply.code(spec.status ?? 200).type('text/html; charset=utf-8').header('vary', 'Accept, X-Snagsync-Fragment');
+  reply
+    .code(spec.status ?? 200)
+    .type('text/html; charset=utf-8')
+    .header('vary', 'Accept, X-Snagsync-Fragment');
   return reply.send(isFragment(request) ? body.value : layout(ctx, { ...spec, body }).value);
 }
 
@@ -75,12 +78,20 @@ export function isFetch(request: FastifyRequest): boolean {
  * A failed form submission's state: every field problem the error carries, on the form's own fields, and whatever
  * cannot be placed on one of them as the form error. `values` are what to re-render (never a secret).
  */
-export function failedForm(err: SnagError, values: Record<string, string | undefined>, formFields: readonly string[]): FormState & { status: number } {
+export function failedForm(
+  err: SnagError,
+  values: Record<string, string | undefined>,
+  formFields: readonly string[],
+): FormState & { status: number } {
   const problems = fieldProblems(err);
   const errors: Record<string, FieldProblem> = {};
   for (const [k, v] of Object.entries(problems)) if (formFields.includes(k)) errors[k] = v;
   const placed = Object.keys(errors).length > 0;
-  const formError: FieldProblem | null = placed ? null : err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
+  const formError: FieldProblem | null = placed
+    ? null
+    : err.hint
+      ? { message: err.message, hint: err.hint }
+      : { message: err.message };
   return { values, errors, formError, status: httpStatusOf(err) };
 }
 
@@ -91,13 +102,24 @@ export function formFailureResult(err: SnagError, state: FormState, clear: strin
 }
 
 /** After a successful POST without JS: a flash message and a 303 to a page (post/redirect/get). */
-export function redirectWithFlash(request: FastifyRequest, reply: FastifyReply, to: string, message?: string): FastifyReply {
+export function redirectWithFlash(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  to: string,
+  message?: string,
+): FastifyReply {
   if (message && request.auth.kind === 'session') pushFlash(request.auth.session, 'success', message);
   return reply.redirect(to, 303);
 }
 
 /** A fetch whose answer is "go there": the message is kept as a flash, so the next page shows it. */
-export function redirectByFetch(request: FastifyRequest, reply: FastifyReply, status: number, to: string, message?: string): FastifyReply {
+export function redirectByFetch(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  to: string,
+  message?: string,
+): FastifyReply {
   if (message && request.auth.kind === 'session') pushFlash(request.auth.session, 'success', message);
   return sendFormResult(reply, status, { ok: true, redirect: to, ...(message ? { message } : {}) });
 }

@@ -78,7 +78,8 @@ ${v.finished_at ? html`<div><dt>Duration</dt><dd>${duration(v.duration_ms)}</dd>
 ${v.full_refresh ? html`<div><dt>Full refresh</dt><dd>yes: checkpoints were reset</dd></div>` : ''}
 ${v.streams_requested ? html`<div><dt>Streams asked for</dt><dd>${v.streams_requested.join(', ')}</dd></div>` : ''}
 </dl>
-${live
+${
+  live
     ? html`${liveRun(v.id, live)}
 <form method="post" action="/runs/${v.id}/cancel" data-enhance class="cancel-form">${csrfInput(ctx.csrf ?? '')}${formError(null)}${submitButton('Cancel the run', { className: 'button danger', busyLabel: 'Cancelling…' })}</form>
 <p data-js-hidden class="muted"><a href="/runs/${v.id}">Refresh</a> to see the latest progress (with JavaScript it updates by itself).</p>`
@@ -86,7 +87,8 @@ ${live
       ? html`<p class="warning" role="note" data-external-run>This run is being made by another process (the command line, or <code>snagsync schedule daemon</code>): its progress below is saved about once a second. <a href="/runs/${v.id}">Refresh</a></p>
 <section class="live-run" data-live-run data-external data-run-id="${v.id}" data-events-url="/api/runs/${v.id}/events" data-last-seq="0" data-status="running" data-applied="0" aria-label="Progress"></section>
 ${summary(v)}`
-      : summary(v)}
+      : summary(v)
+}
 </section>`;
 }
 
@@ -104,13 +106,16 @@ function summary(v: RunView): SafeHtml {
 </dl>
 ${v.warnings.length ? html`<h2>Warnings</h2><ul class="event-list" data-run-warnings>${v.warnings.map((w) => html`<li class="warning-item"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition, w.partition_label)}</span>` : ''}: ${w.message}</li>`)}</ul>` : ''}
 <h2>Streams and partitions</h2>
-${v.streams.length === 0
+${
+  v.streams.length === 0
     ? html`<p class="empty">No stream was read.</p>`
     : html`<div class="table-scroll"><table class="data-table responsive run-streams" data-run-streams>
 <caption class="visually-hidden">Per stream and partition</caption>
 <thead><tr><th scope="col">Stream</th><th scope="col">Partition</th><th scope="col" class="num">Read</th><th scope="col" class="num">Written</th><th scope="col" class="num">Pages</th><th scope="col" class="num">Requests</th><th scope="col" class="num">Waits</th><th scope="col">Duration</th><th scope="col">Outcome</th></tr></thead>
 <tbody>${v.streams.map(
-        (s) => html`<tr data-stream="${s.stream}" data-partition="${s.partition}" data-outcome="${s.outcome ?? 'running'}">
+        (
+          s,
+        ) => html`<tr data-stream="${s.stream}" data-partition="${s.partition}" data-outcome="${s.outcome ?? 'running'}">
 <th scope="row" data-label="Stream">${s.stream}</th>
 <td data-label="Partition"${attrs({ title: s.partition_label ? s.partition : null })}>${partitionLabel(s.partition, s.partition_label)}</td>
 <td data-label="Read" class="num">${count(s.records_read)}</td>
@@ -122,7 +127,8 @@ ${v.streams.length === 0
 <td data-label="Outcome">${outcomeText(s.outcome)}${s.message ? html`<span class="muted outcome-message">${s.message}</span>` : ''}</td>
 </tr>`,
       )}</tbody>
-</table></div>`}`;
+</table></div>`
+}`;
 }
 
 function outcomeText(o: RunView['streams'][number]['outcome']): string {

@@ -38,7 +38,17 @@ interface WizardContext {
 }
 
 const FORM_FIELD_NAMES = [
-  'name', 'description', 'credential_id', 'organizations', 'projects', 'streams', 'start_date', 'filters', 'destination', 'schedule', 'test_stream',
+  'name',
+  'description',
+  'credential_id',
+  'organizations',
+  'projects',
+  'streams',
+  'start_date',
+  'filters',
+  'destination',
+  'schedule',
+  'test_stream',
   ...WIZARD_OPTIONS.map((o) => o.key),
 ];
 
@@ -52,12 +62,15 @@ export function registerSourceWizardPages(app: FastifyInstance): void {
     return renderWizard(request, reply, { mode: 'create', source: null }, values, { initialStep: picked ? 1 : 0 });
   });
 
-  app.post<{ Body: Body }>('/sources', async (request, reply) => handlePost(request, reply, { mode: 'create', source: null }));
+  app.post<{ Body: Body }>('/sources', async (request, reply) =>
+    handlePost(request, reply, { mode: 'create', source: null }),
+  );
 
   app.get<IdParams & { Querystring: { credential_id?: string } }>('/sources/:id/edit', async (request, reply) => {
     const source = await app.snag.runtime.store.sources.findByNameOrId(request.params.id);
     const values = wizardValuesFromSource(source, app.snag.runtime.home);
-    if (typeof request.query.credential_id === 'string' && request.query.credential_id) values.credential_id = request.query.credential_id;
+    if (typeof request.query.credential_id === 'string' && request.query.credential_id)
+      values.credential_id = request.query.credential_id;
     return renderWizard(request, reply, { mode: 'edit', source }, values, { initialStep: 2 });
   });
 
@@ -93,7 +106,12 @@ async function choicesFor(request: FastifyRequest, credentialId: string): Promis
   }
 }
 
-async function loadProjects(request: FastifyRequest, reply: FastifyReply, ctx: WizardContext, values: WizardValues): Promise<FastifyReply> {
+async function loadProjects(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: WizardContext,
+  values: WizardValues,
+): Promise<FastifyReply> {
   const choices = await choicesFor(request, values.credential_id);
   if (isFetch(request)) {
     return sendFormResult(reply, 200, {
@@ -110,14 +128,23 @@ async function loadProjects(request: FastifyRequest, reply: FastifyReply, ctx: W
  */
 function wizardProblems(values: WizardValues, forTest: boolean): Record<string, FieldProblem> {
   const problems: Record<string, FieldProblem> = {};
-  if (forTest && !values.credential_id) problems.credential = { message: 'Pick a credential first: the records are read with it.' };
+  if (forTest && !values.credential_id)
+    problems.credential = { message: 'Pick a credential first: the records are read with it.' };
   if (values.project_mode !== 'all' && values.project_ids.length === 0) {
-    problems.projects = { message: values.project_mode === 'include' ? 'Check the projects to sync.' : 'Check the projects to leave out.', hint: 'Or choose "All projects".' };
+    problems.projects = {
+      message: values.project_mode === 'include' ? 'Check the projects to sync.' : 'Check the projects to leave out.',
+      hint: 'Or choose "All projects".',
+    };
   }
   return problems;
 }
 
-async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardContext, values: WizardValues): Promise<FastifyReply> {
+async function test(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: WizardContext,
+  values: WizardValues,
+): Promise<FastifyReply> {
   let panel: SafeHtml;
   let errors: FormState['errors'] = {};
   try {
@@ -126,7 +153,11 @@ async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardCon
     // Every problem of what Test reads with, at once (as Save reports them); fixed ones are cleared on the next answer.
     const invalid = problemsError({ ...wizardProblems(values, true), ...sourceInputProblems(config) });
     if (invalid) throw invalid;
-    const result = await previewFor(request.server.snag.runtime, { credential: credential!, config }, values.test_stream);
+    const result = await previewFor(
+      request.server.snag.runtime,
+      { credential: credential!, config },
+      values.test_stream,
+    );
     panel = previewPanel(result);
   } catch (err) {
     const e = relabel(toSnagError(err), FORM_FIELDS);
@@ -135,7 +166,8 @@ async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardCon
       if (e.code === 'internal') throw err;
       panel = previewErrorPanel(e.hint ? { message: e.message, hint: e.hint } : { message: e.message });
     } else {
-      if (isFetch(request)) return sendFormResult(reply, 400, { ok: false, error: e.code, fields: problems, formError: null, clear: [] });
+      if (isFetch(request))
+        return sendFormResult(reply, 400, { ok: false, error: e.code, fields: problems, formError: null, clear: [] });
       errors = problems;
       panel = previewErrorPanel({ message: 'Fix the fields marked above, then test again.' });
     }
@@ -143,18 +175,30 @@ async function test(request: FastifyRequest, reply: FastifyReply, ctx: WizardCon
   if (isFetch(request)) {
     // The panel is a live region: its new content is announced, and focus moves to it. `fields` (none) clears the
     // errors a previous Test or Save left on fields fixed since.
-    return sendFormResult(reply, 200, { ok: true, panels: [{ id: TEST_PANEL_ID, html: panel.value }], focus: TEST_PANEL_ID, fields: {} });
+    return sendFormResult(reply, 200, {
+      ok: true,
+      panels: [{ id: TEST_PANEL_ID, html: panel.value }],
+      focus: TEST_PANEL_ID,
+      fields: {},
+    });
   }
   return renderWizard(request, reply, ctx, values, { initialStep: 2, errors, testResult: panel });
 }
 
-async function save(request: FastifyRequest, reply: FastifyReply, ctx: WizardContext, values: WizardValues): Promise<FastifyReply> {
+async function save(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: WizardContext,
+  values: WizardValues,
+): Promise<FastifyReply> {
   const deps = request.server.snag;
   try {
     const invalid = problemsError(wizardProblems(values, false));
     if (invalid) throw invalid;
     const req = sourceRequestFromWizard(values, ctx.mode === 'edit');
-    const r = ctx.source ? await updateSourceFrom(deps.runtime, ctx.source.id, req) : await createSourceFrom(deps.runtime, req);
+    const r = ctx.source
+      ? await updateSourceFrom(deps.runtime, ctx.source.id, req)
+      : await createSourceFrom(deps.runtime, req);
     const s = r.source;
     const notes = r.warnings.length ? ` Note: ${r.warnings.join(' ')}` : '';
     let message = `${ctx.mode === 'create' ? 'Saved' : 'Updated'} "${s.name}".${notes}`;
@@ -174,9 +218,14 @@ async function save(request: FastifyRequest, reply: FastifyReply, ctx: WizardCon
     if (!isSnagError(err) || !['config', 'conflict'].includes(err.code)) throw err;
     const e = relabel(err, FORM_FIELDS);
     const problems = placeable(e);
-    const formError: FieldProblem | null = Object.keys(problems).length ? null : e.hint ? { message: e.message, hint: e.hint } : { message: e.message };
+    const formError: FieldProblem | null = Object.keys(problems).length
+      ? null
+      : e.hint
+        ? { message: e.message, hint: e.hint }
+        : { message: e.message };
     const status = httpStatusOf(e);
-    if (isFetch(request)) return sendFormResult(reply, status, { ok: false, error: e.code, fields: problems, formError, clear: [] });
+    if (isFetch(request))
+      return sendFormResult(reply, status, { ok: false, error: e.code, fields: problems, formError, clear: [] });
     return renderWizard(request, reply, ctx, values, { errors: problems, formError, status });
   }
 }
@@ -198,7 +247,13 @@ interface RenderExtras {
   choices?: ProjectChoices | null;
 }
 
-async function renderWizard(request: FastifyRequest, reply: FastifyReply, ctx: WizardContext, values: WizardValues, extras: RenderExtras = {}): Promise<FastifyReply> {
+async function renderWizard(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: WizardContext,
+  values: WizardValues,
+  extras: RenderExtras = {},
+): Promise<FastifyReply> {
   const deps = request.server.snag;
   const credentials = await deps.credentials.listCredentials();
   const choices = extras.choices !== undefined ? extras.choices : await choicesFor(request, values.credential_id);
@@ -211,26 +266,35 @@ async function renderWizard(request: FastifyRequest, reply: FastifyReply, ctx: W
     status: extras.status ?? 200,
     title,
     active: 'sources',
-    body: (page) => sourceWizardPage(title, {
-      mode: ctx.mode,
-      action,
-      csrf: page.csrf ?? '',
-      values,
-      errors,
-      formError: extras.formError ?? null,
-      credentials,
-      projects: choices,
-      testResult: extras.testResult ?? null,
-      home: deps.runtime.home,
-      now: page.now,
-      returnTo: ctx.source ? `/sources/${ctx.source.id}/edit` : '/sources/new',
-      initialStep: firstError >= 0 ? firstError : (extras.initialStep ?? 0),
-    }),
+    body: (page) =>
+      sourceWizardPage(title, {
+        mode: ctx.mode,
+        action,
+        csrf: page.csrf ?? '',
+        values,
+        errors,
+        formError: extras.formError ?? null,
+        credentials,
+        projects: choices,
+        testResult: extras.testResult ?? null,
+        home: deps.runtime.home,
+        now: page.now,
+        returnTo: ctx.source ? `/sources/${ctx.source.id}/edit` : '/sources/new',
+        initialStep: firstError >= 0 ? firstError : (extras.initialStep ?? 0),
+      }),
   });
 }
 
 function stepFields(i: number): string[] {
-  const configure = ['organizations', 'projects', 'streams', 'start_date', 'filters', 'test_stream', ...WIZARD_OPTIONS.map((o) => o.key)];
+  const configure = [
+    'organizations',
+    'projects',
+    'streams',
+    'start_date',
+    'filters',
+    'test_stream',
+    ...WIZARD_OPTIONS.map((o) => o.key),
+  ];
   return [[], ['credential_id'], configure, ['destination'], ['schedule'], ['name', 'description']][i] ?? [];
 }
 

@@ -87,8 +87,18 @@ ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
         if (isFetch(request)) {
           const view = await dataSourceOf(deps(), r.source);
           const csrf = request.auth.kind === 'session' ? request.auth.session.csrfToken : '';
-          const row = sourceRow(view, { now: deps().now(), csrf, schedulerOn: deps().scheduler.enabled, selected: true });
-          return sendFormResult(reply, 200, { ok: true, message, panels: [{ id: sourceRowId(s.id), html: row.value, replace: 'outer' }], focus: `${sourceRowId(s.id)}-${action === 'pause' ? 'resume' : 'pause'}` });
+          const row = sourceRow(view, {
+            now: deps().now(),
+            csrf,
+            schedulerOn: deps().scheduler.enabled,
+            selected: true,
+          });
+          return sendFormResult(reply, 200, {
+            ok: true,
+            message,
+            panels: [{ id: sourceRowId(s.id), html: row.value, replace: 'outer' }],
+            focus: `${sourceRowId(s.id)}-${action === 'pause' ? 'resume' : 'pause'}`,
+          });
         }
         return redirectWithFlash(request, reply, returnTo || `/sources?selected=${s.id}#${sourceRowId(s.id)}`, message);
       } catch (err) {
@@ -101,7 +111,11 @@ ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
     const s = await store().sources.findByNameOrId(request.params.id);
     const runs = await store().runs.list({ sourceId: s.id, limit: 10_000 });
     const fromList = request.query.from === 'list';
-    return sendPage(request, reply, { title: `Delete ${s.name}`, active: 'sources', body: (ctx) => deleteBody(ctx, s, runs.length, null, fromList) });
+    return sendPage(request, reply, {
+      title: `Delete ${s.name}`,
+      active: 'sources',
+      body: (ctx) => deleteBody(ctx, s, runs.length, null, fromList),
+    });
   });
 
   app.post<IdParams & { Body: Body }>('/sources/:id/delete', async (request, reply) => {
@@ -112,14 +126,22 @@ ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
     } catch (err) {
       if (!isSnagError(err, 'conflict')) throw err;
       const problem = { message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-      if (isFetch(request)) return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
-      return sendPage(request, reply, { status: 409, title: `Delete ${s.name}`, active: 'sources', body: (ctx) => deleteBody(ctx, s, runs.length, problem, bodyOf(request).from === 'list') });
+      if (isFetch(request))
+        return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
+      return sendPage(request, reply, {
+        status: 409,
+        title: `Delete ${s.name}`,
+        active: 'sources',
+        body: (ctx) => deleteBody(ctx, s, runs.length, problem, bodyOf(request).from === 'list'),
+      });
     }
     const message = `Deleted "${s.name}" and its ${runs.length} ${runs.length === 1 ? 'run' : 'runs'}. The data in ${displayDestinationUrl(s.destination)} is kept.`;
     if (isFetch(request)) {
       // From the list the row goes away in place; from the source's own page there is nothing left to show.
       const fromList = bodyOf(request).from === 'list';
-      return fromList ? sendFormResult(reply, 200, { ok: true, message, removeTile: sourceRowId(s.id) }) : redirectByFetch(request, reply, 200, '/sources', message);
+      return fromList
+        ? sendFormResult(reply, 200, { ok: true, message, removeTile: sourceRowId(s.id) })
+        : redirectByFetch(request, reply, 200, '/sources', message);
     }
     return redirectWithFlash(request, reply, '/sources', message);
   });
@@ -140,8 +162,10 @@ function refused(request: FastifyRequest, reply: FastifyReply, s: Source, err: u
   const e = toSnagError(err);
   if (!['conflict', 'config'].includes(e.code)) throw err;
   const problem = { message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-  if (isFetch(request)) return sendFormResult(reply, 409, { ok: false, error: e.code, fields: {}, formError: problem, clear: [] });
-  if (request.auth.kind === 'session') pushFlash(request.auth.session, 'error', `${problem.message}${problem.hint ? ` ${problem.hint}` : ''}`);
+  if (isFetch(request))
+    return sendFormResult(reply, 409, { ok: false, error: e.code, fields: {}, formError: problem, clear: [] });
+  if (request.auth.kind === 'session')
+    pushFlash(request.auth.session, 'error', `${problem.message}${problem.hint ? ` ${problem.hint}` : ''}`);
   return reply.redirect(`/sources?selected=${s.id}#${sourceRowId(s.id)}`, 303);
 }
 
@@ -149,24 +173,36 @@ function tableHead(): SafeHtml {
   return html`<thead><tr><th scope="col">Source</th><th scope="col">Status</th><th scope="col">Credential</th><th scope="col">Destination</th><th scope="col">Last run</th><th scope="col">Next run</th><th scope="col">Actions</th></tr></thead>`;
 }
 
-function listBody(ctx: PageContext, views: DataSource[], selected: string | null, credentialCount: number, schedulerOn: boolean): SafeHtml {
+function listBody(
+  ctx: PageContext,
+  views: DataSource[],
+  selected: string | null,
+  credentialCount: number,
+  schedulerOn: boolean,
+): SafeHtml {
   return html`<section aria-labelledby="page-title">
 <div class="page-head">${pageHeading('Sources')}<a class="button primary" href="/sources/new">New source</a></div>
 <p class="lede">Each source reads Bugsnag with a credential and writes into a destination, on its schedule or when you run it.${schedulerOn ? '' : html` <strong>The scheduler is off in this server</strong> (snagsync serve --no-scheduler): scheduled sources run only from snagsync schedule daemon or by hand.`}</p>
-${views.length === 0
+${
+  views.length === 0
     ? html`<div class="empty-state" data-empty="sources"><p><strong>No sources yet.</strong> ${credentialCount === 0 ? 'Start with a credential (a Bugsnag Personal Auth Token) — the wizard lets you add one.' : 'Create one: pick a credential, choose what to read, test it, and save.'}</p><p><a class="button primary" href="/sources/new">Create a source</a></p></div>`
     : html`<div class="table-scroll"><table class="data-table responsive sources-table" data-sources-table>
 <caption class="visually-hidden">Sources, with their last and next run</caption>
 ${tableHead()}
 <tbody>${views.map((v) => sourceRow(v, { now: ctx.now, csrf: ctx.csrf ?? '', selected: v.id === selected, schedulerOn }))}</tbody>
-</table></div>`}
+</table></div>`
+}
 </section>`;
 }
 
 function settings(v: DataSource): SafeHtml {
   const c = v.source_config;
   const list = (xs: readonly string[], none: string) => (xs.length ? xs.join(', ') : none);
-  const filters = Object.entries(c.filters).flatMap(([f, values]) => values.map((x) => (typeof x === 'string' ? `${f}=${x}` : `${f} ${(x as { type: string }).type} ${(x as { value: string }).value}`)));
+  const filters = Object.entries(c.filters).flatMap(([f, values]) =>
+    values.map((x) =>
+      typeof x === 'string' ? `${f}=${x}` : `${f} ${(x as { type: string }).type} ${(x as { value: string }).value}`,
+    ),
+  );
   return html`<h2>Settings</h2>
 <dl class="facts">
 <div><dt>Credential</dt><dd>${v.data_credentials?.name ?? 'none'}</dd></div>
@@ -181,7 +217,13 @@ function settings(v: DataSource): SafeHtml {
 </dl>`;
 }
 
-function deleteBody(ctx: PageContext, s: Source, runCount: number, problem: { message: string; hint?: string } | null, fromList: boolean): SafeHtml {
+function deleteBody(
+  ctx: PageContext,
+  s: Source,
+  runCount: number,
+  problem: { message: string; hint?: string } | null,
+  fromList: boolean,
+): SafeHtml {
   return html`<section class="form-page" aria-labelledby="page-title">
 ${pageHeading(`Delete ${s.name}?`)}
 <form method="post" action="/sources/${s.id}/delete" data-enhance data-form="source-delete">

@@ -24,11 +24,23 @@ export function lastEventId(request: FastifyRequest<{ Querystring: { last_event_
   const header = request.headers['last-event-id'];
   const raw = typeof header === 'string' && header.trim() !== '' ? header.trim() : request.query.last_event_id;
   if (raw === undefined || raw === '') return 0;
-  if (!/^\d{1,15}$/.test(raw)) throw new HttpProblem(400, 'invalid_request', `Last-Event-ID must be a sequence number (got "${raw.slice(0, 40)}").`, 'Send the id of the last event received, or none to start from the beginning.');
+  if (!/^\d{1,15}$/.test(raw))
+    throw new HttpProblem(
+      400,
+      'invalid_request',
+      `Last-Event-ID must be a sequence number (got "${raw.slice(0, 40)}").`,
+      'Send the id of the last event received, or none to start from the beginning.',
+    );
   return Number(raw);
 }
 
-export async function streamRunEvents(deps: ServerDeps, request: FastifyRequest, reply: FastifyReply, runId: string, after: number): Promise<void> {
+export async function streamRunEvents(
+  deps: ServerDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  runId: string,
+  after: number,
+): Promise<void> {
   const tracked = deps.runs.get(runId);
   const run = tracked ? null : await deps.runtime.store.runs.findById(runId);
   if (tracked) {
@@ -99,7 +111,15 @@ function feedLive(
 
 async function doneFromStore(deps: ServerDeps, run: Run) {
   const view = await runView(deps, run);
-  return { type: 'run-done', runId: run.id, seq: 1, at: run.finished_at ?? new Date(deps.now()).toISOString(), status: run.status, error: run.error, summary: view };
+  return {
+    type: 'run-done',
+    runId: run.id,
+    seq: 1,
+    at: run.finished_at ?? new Date(deps.now()).toISOString(),
+    status: run.status,
+    error: run.error,
+    summary: view,
+  };
 }
 
 function feedFromStore(deps: ServerDeps, request: FastifyRequest, reply: FastifyReply, run: Run): void {
@@ -117,7 +137,17 @@ function feedFromStore(deps: ServerDeps, request: FastifyRequest, reply: Fastify
         sse.close();
         return;
       }
-      sse.send({ id: ++seq, event: 'snapshot', data: { type: 'snapshot', runId: run.id, seq, at: new Date(deps.now()).toISOString(), run: await runView(deps, now) } });
+      sse.send({
+        id: ++seq,
+        event: 'snapshot',
+        data: {
+          type: 'snapshot',
+          runId: run.id,
+          seq,
+          at: new Date(deps.now()).toISOString(),
+          run: await runView(deps, now),
+        },
+      });
     } catch (err) {
       deps.logger.warn({ err, run_id: run.id }, 'run snapshot failed');
     } finally {

@@ -45,7 +45,22 @@ export interface LiveState {
 export const streamKey = (stream: string, partition: string) => `${stream}|${partition}`;
 
 export function emptyLiveState(): LiveState {
-  return { status: 'running', streams: [], plan: null, recordsRead: 0, pages: 0, waits: 0, waitMs: 0, lastWait: null, retries: 0, warnings: [], errors: [], labels: {}, runError: null, lastSeq: 0 };
+  return {
+    status: 'running',
+    streams: [],
+    plan: null,
+    recordsRead: 0,
+    pages: 0,
+    waits: 0,
+    waitMs: 0,
+    lastWait: null,
+    retries: 0,
+    warnings: [],
+    errors: [],
+    labels: {},
+    runError: null,
+    lastSeq: 0,
+  };
 }
 
 export function reduceRunEvents(events: readonly RunEvent[], state: LiveState = emptyLiveState()): LiveState {
@@ -57,7 +72,21 @@ function row(state: LiveState, stream: string, partition: string): LiveStream {
   const key = streamKey(stream, partition);
   let r = state.streams.find((s) => s.key === key);
   if (!r) {
-    r = { key, stream, partition, label: state.labels[partition] ?? null, mode: null, resumed: false, recordsRead: 0, pages: 0, estimate: null, outcome: null, requests: null, durationMs: null, message: null };
+    r = {
+      key,
+      stream,
+      partition,
+      label: state.labels[partition] ?? null,
+      mode: null,
+      resumed: false,
+      recordsRead: 0,
+      pages: 0,
+      estimate: null,
+      outcome: null,
+      requests: null,
+      durationMs: null,
+      message: null,
+    };
     state.streams.push(r);
   }
   return r;
@@ -110,7 +139,13 @@ function reduce(state: LiveState, e: RunEvent): void {
       r.requests = e.requests;
       r.durationMs = e.durationMs;
       r.message = e.message ?? null;
-      if (e.outcome === 'failed') state.errors.push({ stream: e.stream, partition: e.partition, error: e.error ?? null, message: e.error?.message ?? e.message ?? 'failed' });
+      if (e.outcome === 'failed')
+        state.errors.push({
+          stream: e.stream,
+          partition: e.partition,
+          error: e.error ?? null,
+          message: e.error?.message ?? e.message ?? 'failed',
+        });
       totals(state);
       break;
     }

@@ -103,7 +103,15 @@ export class RunRegistry {
     this.logger.info({ run_id: handle.runId, source_id: handle.sourceId, trigger }, 'run started');
     void handle.done.then((summary) => {
       run.summary = summary;
-      this.logger.info({ run_id: handle.runId, status: summary.status, records_read: summary.totals.records_read, error: summary.error?.error }, 'run finished');
+      this.logger.info(
+        {
+          run_id: handle.runId,
+          status: summary.status,
+          records_read: summary.totals.records_read,
+          error: summary.error?.error,
+        },
+        'run finished',
+      );
       this.finishedOrder.push(handle.runId);
       while (this.finishedOrder.length > this.keepFinished) this.runs.delete(this.finishedOrder.shift()!);
     });

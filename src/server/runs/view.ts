@@ -76,11 +76,24 @@ export async function runView(deps: ServerDeps, run: Run, source?: Source | null
   const end = run.finished_at ? Date.parse(run.finished_at) : deps.now();
   const options = run.options as { full_refresh?: unknown; streams?: unknown };
   // While the run is live the stored totals lag (saved with each heartbeat): the rows are fresher.
-  const recordsRead = live ? Math.max(run.totals.records_read, sum((r) => r.records_read)) : run.totals.records_read;
-  const recordsWritten = live ? Math.max(run.totals.records_written, sum((r) => r.records_written)) : run.totals.records_written;
+  const recordsRead = live
+    ? Math.max(
+        run.totals.records_read,
+        sum((r) => r.records_read),
+      )
+    : run.totals.records_read;
+  const recordsWritten = live
+    ? Math.max(
+        run.totals.records_written,
+        sum((r) => r.records_written),
+      )
+    : run.totals.records_written;
   // Warnings name a partition by key only; its rows carry the name.
   const labels = new Map(rows.filter((r) => r.partition_label !== null).map((r) => [r.partition, r.partition_label]));
-  const named = (w: Omit<RunWarningView, 'partition_label'>): RunWarningView => ({ ...w, partition_label: labels.get(w.partition) ?? null });
+  const named = (w: Omit<RunWarningView, 'partition_label'>): RunWarningView => ({
+    ...w,
+    partition_label: labels.get(w.partition) ?? null,
+  });
   return {
     id: run.id,
     source_id: run.source_id,
@@ -88,7 +101,9 @@ export async function runView(deps: ServerDeps, run: Run, source?: Source | null
     status: run.status,
     trigger: run.trigger,
     full_refresh: options.full_refresh === true,
-    streams_requested: Array.isArray(options.streams) ? options.streams.filter((s): s is string => typeof s === 'string') : null,
+    streams_requested: Array.isArray(options.streams)
+      ? options.streams.filter((s): s is string => typeof s === 'string')
+      : null,
     started_at: run.started_at,
     finished_at: run.finished_at,
     duration_ms: Math.max(0, end - Date.parse(run.started_at)),
@@ -96,11 +111,25 @@ export async function runView(deps: ServerDeps, run: Run, source?: Source | null
     totals: {
       records_read: recordsRead,
       records_written: recordsWritten,
-      requests: summary?.totals.requests ?? Math.max(run.totals.requests, sum((r) => r.requests)),
+      requests:
+        summary?.totals.requests ??
+        Math.max(
+          run.totals.requests,
+          sum((r) => r.requests),
+        ),
       pages: summary?.totals.pages ?? sum((r) => r.pages),
       retries: summary?.totals.retries ?? sum((r) => r.retries),
-      rate_limit_wait_ms: summary?.totals.rate_limit_wait_ms ?? Math.max(run.totals.rate_limit_wait_ms, sum((r) => r.wait_ms)),
-      rate_limit_waits: summary ? summary.totals.rate_limit_waits : tracked ? history.filter((e) => e.type === 'rate-limit-wait').length : null,
+      rate_limit_wait_ms:
+        summary?.totals.rate_limit_wait_ms ??
+        Math.max(
+          run.totals.rate_limit_wait_ms,
+          sum((r) => r.wait_ms),
+        ),
+      rate_limit_waits: summary
+        ? summary.totals.rate_limit_waits
+        : tracked
+          ? history.filter((e) => e.type === 'rate-limit-wait').length
+          : null,
     },
     streams: rows.map(streamView),
     warnings: (summary ? summary.warnings : tracked ? warningsOf(history) : warningsFromRows(rows)).map(named),
@@ -135,7 +164,8 @@ function streamView(r: RunStream): RunStreamView {
 
 function warningsOf(events: readonly RunEvent[]): Array<Omit<RunWarningView, 'partition_label'>> {
   const out: Array<Omit<RunWarningView, 'partition_label'>> = [];
-  for (const e of events) if (e.type === 'warning') out.push({ stream: e.stream, partition: e.partition, code: e.code, message: e.message });
+  for (const e of events)
+    if (e.type === 'warning') out.push({ stream: e.stream, partition: e.partition, code: e.code, message: e.message });
   return out;
 }
 

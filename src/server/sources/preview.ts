@@ -9,7 +9,13 @@ import { interactiveClientOptions } from '../interactive.js';
 
 export const PREVIEW_LIMIT_MAX = 20;
 
-export async function previewFor(runtime: Runtime, target: PreviewTarget, stream: string, limit = 5, signal?: AbortSignal): Promise<PreviewResult> {
+export async function previewFor(
+  runtime: Runtime,
+  target: PreviewTarget,
+  stream: string,
+  limit = 5,
+  signal?: AbortSignal,
+): Promise<PreviewResult> {
   const { onEvent, signal: interactive, ...client } = interactiveClientOptions(runtime.env, signal);
   return previewStream(runtime, target, stream, {
     limit: Math.max(1, Math.min(limit, PREVIEW_LIMIT_MAX)),

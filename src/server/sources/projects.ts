@@ -45,11 +45,18 @@ export async function projectChoices(deps: ServerDeps, credentialId: string): Pr
   let value: ProjectChoices;
   try {
     // The wizard's page waits for this (interactive policy); a failure still lets the user sync all projects.
-    const client = await deps.credentials.clientFor(credential.id, { logger: deps.logger, ...interactiveClientOptions(deps.runtime.env) });
-    const orgs = known.length ? known : (await client.organizations.list().all(50)).map((o) => ({ id: o.id, name: o.name ?? o.id, projects: [] }));
+    const client = await deps.credentials.clientFor(credential.id, {
+      logger: deps.logger,
+      ...interactiveClientOptions(deps.runtime.env),
+    });
+    const orgs = known.length
+      ? known
+      : (await client.organizations.list().all(50)).map((o) => ({ id: o.id, name: o.name ?? o.id, projects: [] }));
     for (const o of orgs) {
       const projects = await client.projects.list(o.id).all(MAX_PROJECTS_PER_ORG);
-      o.projects = projects.map((p) => ({ id: p.id, name: p.name ?? p.id })).sort((a, b) => a.name.localeCompare(b.name));
+      o.projects = projects
+        .map((p) => ({ id: p.id, name: p.name ?? p.id }))
+        .sort((a, b) => a.name.localeCompare(b.name));
     }
     value = { organizations: orgs, error: null };
   } catch (err) {

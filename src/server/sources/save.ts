@@ -1,5 +1,12 @@
 import { isSnagError, SnagError } from '../../core/errors.js';
-import { createSource, problemsError, sourceInputProblems, updateSource, type SourceInput, type SourceResult } from '../../engine/index.js';
+import {
+  createSource,
+  problemsError,
+  sourceInputProblems,
+  updateSource,
+  type SourceInput,
+  type SourceResult,
+} from '../../engine/index.js';
 import type { Runtime } from '../../runtime.js';
 import type { Source } from '../../store/models.js';
 import { validateDescription, validateName } from '../../store/names.js';
@@ -35,12 +42,17 @@ function requestProblems(req: SourceRequest, creating: boolean): Record<string, 
   };
   if (creating || req.input.name !== undefined) check('name', () => validateName(req.input.name, 'source'));
   if (req.description !== undefined) check('description', () => validateDescription(req.description, 'source'));
-  if (creating && !req.input.credential?.trim()) problems.credential = { message: 'A source needs a credential.', hint: 'Pick one of the credentials, or add one.' };
+  if (creating && !req.input.credential?.trim())
+    problems.credential = { message: 'A source needs a credential.', hint: 'Pick one of the credentials, or add one.' };
   return { ...problems, ...sourceInputProblems(req.input) };
 }
 
 /** `extra`: problems the caller found already (the API's route schema), reported together with the values' own. */
-export async function createSourceFrom(runtime: Runtime, req: SourceRequest, extra: Record<string, FieldProblem> = {}): Promise<SourceResult> {
+export async function createSourceFrom(
+  runtime: Runtime,
+  req: SourceRequest,
+  extra: Record<string, FieldProblem> = {},
+): Promise<SourceResult> {
   const problems: Record<string, FieldProblem> = { ...requestProblems(req, true), ...extra };
   if (!problems.credential && req.input.credential) {
     const known = await credentialExists(runtime, req.input.credential);
@@ -51,10 +63,18 @@ export async function createSourceFrom(runtime: Runtime, req: SourceRequest, ext
   const result = await createSource(runtime, req.input, { cwd: runtime.home });
   const description = validateDescription(req.description ?? null, 'source');
   if (description === null) return result;
-  return { ...result, source: await runtime.store.sources.update(result.source.id, { config: { ...result.source.config, description } }) };
+  return {
+    ...result,
+    source: await runtime.store.sources.update(result.source.id, { config: { ...result.source.config, description } }),
+  };
 }
 
-export async function updateSourceFrom(runtime: Runtime, ref: string, req: SourceRequest, extra: Record<string, FieldProblem> = {}): Promise<SourceResult> {
+export async function updateSourceFrom(
+  runtime: Runtime,
+  ref: string,
+  req: SourceRequest,
+  extra: Record<string, FieldProblem> = {},
+): Promise<SourceResult> {
   const current = await runtime.store.sources.findByNameOrId(ref);
   const problems: Record<string, FieldProblem> = { ...requestProblems(req, false), ...extra };
   if (!problems.credential && req.input.credential !== undefined) {
@@ -69,7 +89,9 @@ export async function updateSourceFrom(runtime: Runtime, ref: string, req: Sourc
   const { description: _old, ...config } = result.source.config;
   return {
     ...result,
-    source: await runtime.store.sources.update(current.id, { config: description === null ? config : { ...config, description } }),
+    source: await runtime.store.sources.update(current.id, {
+      config: description === null ? config : { ...config, description },
+    }),
   };
 }
 
@@ -90,13 +112,20 @@ async function credentialExists(runtime: Runtime, ref: string): Promise<boolean>
 }
 
 function unknownCredential(ref: string) {
-  return { message: `There is no credential "${ref}".`, hint: 'Give the id (cred_…) or the name of a credential; GET /api/data_credentials lists them.' };
+  return {
+    message: `There is no credential "${ref}".`,
+    hint: 'Give the id (cred_…) or the name of a credential; GET /api/data_credentials lists them.',
+  };
 }
 
 /** Starting a run refused because of the source's state (disabled, no credential): a conflict with its state, not bad input. */
 export function asStateConflict(err: unknown): unknown {
   if (isSnagError(err, 'config') && (err.details.field === 'status' || err.details.field === 'credential')) {
-    return new SnagError('conflict', err.message, { ...(err.hint ? { hint: err.hint } : {}), details: { field: 'status' }, cause: err });
+    return new SnagError('conflict', err.message, {
+      ...(err.hint ? { hint: err.hint } : {}),
+      details: { field: 'status' },
+      cause: err,
+    });
   }
   return err;
 }

@@ -86,8 +86,10 @@ export function defaultWizardValues(): WizardValues {
 
 type Body = Record<string, unknown>;
 
-const one = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '');
-const many = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+const one = (v: unknown): string =>
+  typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '';
+const many = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 export function wizardValuesFromBody(body: Body): WizardValues {
   const mode = one(body.project_mode);
@@ -102,7 +104,9 @@ export function wizardValuesFromBody(body: Body): WizardValues {
     project_ids: many(body.project_ids),
     streams: many(body.streams),
     start_date: one(body.start_date),
-    options: Object.fromEntries(WIZARD_OPTIONS.map((o) => [o.key, o.kind === 'boolean' ? one(body[o.key]) !== '' : one(body[o.key])])),
+    options: Object.fromEntries(
+      WIZARD_OPTIONS.map((o) => [o.key, o.kind === 'boolean' ? one(body[o.key]) !== '' : one(body[o.key])]),
+    ),
     filters: one(body.filters),
     filters_original: one(body.filters_original),
     destination_kind: kind === 'jsonl' ? 'jsonl' : 'sqlite',
@@ -130,7 +134,10 @@ export function wizardValuesFromSource(s: Source, home: string): WizardValues {
     streams: c.streams?.length ? c.streams : [...DEFAULT_STREAMS],
     start_date: c.start_date ?? '',
     options: Object.fromEntries(
-      WIZARD_OPTIONS.map((o) => [o.key, o.kind === 'boolean' ? c[o.key] === true : c[o.key] === undefined || c[o.key] === null ? '' : String(c[o.key])]),
+      WIZARD_OPTIONS.map((o) => [
+        o.key,
+        o.kind === 'boolean' ? c[o.key] === true : c[o.key] === undefined || c[o.key] === null ? '' : String(c[o.key]),
+      ]),
     ),
     filters,
     filters_original: filters,
@@ -192,7 +199,11 @@ export function sourceRequestFromWizard(v: WizardValues, editing: boolean): Sour
     } else input[o.key] = o.kind === 'number' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   }
   const filtersChanged = !editing || normalizeLines(v.filters) !== normalizeLines(v.filters_original);
-  if (filtersChanged) input.filters = v.filters.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (filtersChanged)
+    input.filters = v.filters
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
   const path = v.destination_path.trim();
   // An empty SQLite path is the default file in the home (when creating); on edit the form always holds a path.
   if (/^postgres(ql)?:\/\//i.test(path)) {
@@ -208,5 +219,9 @@ export function scheduleOf(v: WizardValues): string | null {
 }
 
 function normalizeLines(text: string): string {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join('\n');
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('\n');
 }

@@ -10,8 +10,6 @@
 //    shows Test results in its panel (answers with `panels`);
 //  - a running sync's page ([data-live-run]) follows the run's server-sent events and shows the summary at the end.
 (() => {
-  'use strict';
-
   const FOCUSABLE =
     'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), ' +
     'textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
@@ -55,7 +53,10 @@
     if (!dialog || !dialogBody) return location.assign(url);
     let res;
     try {
-      res = await fetch(url, { headers: { 'X-Snagsync-Fragment': '1', Accept: 'text/html' }, credentials: 'same-origin' });
+      res = await fetch(url, {
+        headers: { 'X-Snagsync-Fragment': '1', Accept: 'text/html' },
+        credentials: 'same-origin',
+      });
     } catch {
       return location.assign(url);
     }
@@ -71,7 +72,10 @@
     }
     enhance(dialogBody);
     if (!dialog.open) dialog.showModal();
-    const first = dialogBody.querySelector('[aria-invalid="true"]') || dialogBody.querySelector('[data-autofocus]') || focusables(dialogBody)[0];
+    const first =
+      dialogBody.querySelector('[aria-invalid="true"]') ||
+      dialogBody.querySelector('[data-autofocus]') ||
+      focusables(dialogBody)[0];
     (first || dialog).focus();
   }
 
@@ -82,7 +86,12 @@
 
   if (dialog) {
     dialog.addEventListener('close', () => {
-      const target = focusAfterClose && document.contains(focusAfterClose) ? focusAfterClose : opener && document.contains(opener) ? opener : null;
+      const target =
+        focusAfterClose && document.contains(focusAfterClose)
+          ? focusAfterClose
+          : opener && document.contains(opener)
+            ? opener
+            : null;
       dialogBody.innerHTML = '';
       dialog.removeAttribute('aria-labelledby');
       opener = null;
@@ -171,8 +180,13 @@
     }
     // With a custom-value select, the error belongs to whichever of the two is in use.
     const select = wrap.querySelector('select[data-custom-toggle]');
-    const custom = select && select.value === select.dataset.customValue ? document.getElementById(select.dataset.customToggle) : null;
-    (custom ? [custom] : controls.filter((c) => !select || c === select)).forEach((c) => c.setAttribute('aria-invalid', 'true'));
+    const custom =
+      select && select.value === select.dataset.customValue
+        ? document.getElementById(select.dataset.customToggle)
+        : null;
+    (custom ? [custom] : controls.filter((c) => !select || c === select)).forEach((c) =>
+      c.setAttribute('aria-invalid', 'true'),
+    );
   }
 
   function setFormError(form, problem) {
@@ -317,7 +331,11 @@
     try {
       const res = await fetch(form.getAttribute('action') || location.href, {
         method: 'POST',
-        headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrfToken() },
+        headers: {
+          Accept: 'application/json',
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'X-CSRF-Token': csrfToken(),
+        },
         body,
         credentials: 'same-origin',
       });
@@ -329,15 +347,25 @@
         // An API-shaped error (CSRF, bad request): fields by name, the rest on the form.
         const fields = {};
         for (const [k, v] of Object.entries(result.fields || {})) fields[k] = { message: v, hint: result.hints?.[k] };
-        applyErrors(form, { fields, formError: Object.keys(fields).length ? null : { message: result.message, hint: result.hint }, clear: [] });
+        applyErrors(form, {
+          fields,
+          formError: Object.keys(fields).length ? null : { message: result.message, hint: result.hint },
+          clear: [],
+        });
       } else throw new Error('unexpected answer');
     } catch {
-      applyErrors(form, { fields: {}, formError: { message: 'Could not reach snagsync.', hint: 'Check that snagsync serve is still running, then try again.' }, clear: [] });
+      applyErrors(form, {
+        fields: {},
+        formError: {
+          message: 'Could not reach snagsync.',
+          hint: 'Check that snagsync serve is still running, then try again.',
+        },
+        clear: [],
+      });
     } finally {
       if (document.contains(form)) setBusy(form, button, false);
     }
   });
-
 
   // ---- the source wizard: one step at a time --------------------------------------------------------------------
   function wizardOf(el) {
@@ -568,7 +596,11 @@
         break;
       }
       case 'warning':
-        addProblem(view, 'warning', `${e.stream}${e.partition ? ` ${partitionLabel(e.partition, labelOf(view, e.partition))}` : ''}: ${e.message}`);
+        addProblem(
+          view,
+          'warning',
+          `${e.stream}${e.partition ? ` ${partitionLabel(e.partition, labelOf(view, e.partition))}` : ''}: ${e.message}`,
+        );
         break;
       case 'stream-done': {
         const row = streamRow(tbody, e.stream, e.partition, labelOf(view, e.partition));
@@ -580,8 +612,17 @@
         setProgress(row, e.recordsRead, null, true);
         const message = e.error?.message || e.message;
         cellOf(row, 'state').textContent =
-          e.outcome === 'ok' ? '✓ done' : e.outcome === 'skipped' ? `skipped${message ? `: ${message}` : ''}` : `✕ failed${message ? `: ${message}` : ''}`;
-        if (e.outcome === 'failed') addProblem(view, 'error', `${e.stream} ${partitionLabel(e.partition, labelOf(view, e.partition))}: ${message || 'failed'}`);
+          e.outcome === 'ok'
+            ? '✓ done'
+            : e.outcome === 'skipped'
+              ? `skipped${message ? `: ${message}` : ''}`
+              : `✕ failed${message ? `: ${message}` : ''}`;
+        if (e.outcome === 'failed')
+          addProblem(
+            view,
+            'error',
+            `${e.stream} ${partitionLabel(e.partition, labelOf(view, e.partition))}: ${message || 'failed'}`,
+          );
         updateTotals(view);
         break;
       }
@@ -590,7 +631,13 @@
         const t = e.run?.totals;
         const totals = document.querySelector('[data-run-totals]');
         if (t && totals) {
-          for (const [name, value] of [['records', t.records_read], ['written', t.records_written], ['requests', t.requests], ['pages', t.pages], ['retries', t.retries]]) {
+          for (const [name, value] of [
+            ['records', t.records_read],
+            ['written', t.records_written],
+            ['requests', t.requests],
+            ['pages', t.pages],
+            ['retries', t.retries],
+          ]) {
             const dd = totals.querySelector(`[data-total="${name}"]`);
             if (dd) dd.textContent = number(value);
           }
@@ -608,14 +655,28 @@
     view.dataset.lastSeq = String(e.seq ?? view.dataset.lastSeq);
   }
 
-  const RUN_EVENTS = ['run-start', 'plan', 'stream-start', 'page', 'rate-limit-wait', 'retry', 'warning', 'stream-done', 'run-done', 'snapshot'];
+  const RUN_EVENTS = [
+    'run-start',
+    'plan',
+    'stream-start',
+    'page',
+    'rate-limit-wait',
+    'retry',
+    'warning',
+    'stream-done',
+    'run-done',
+    'snapshot',
+  ];
 
   /** The run has ended: the page is rendered again by the server (the summary, per stream and partition). */
   async function showFinishedRun(view, status) {
     const main = document.getElementById('main');
     const runId = view.dataset.runId;
     try {
-      const res = await fetch(`/runs/${encodeURIComponent(runId)}`, { headers: { 'X-Snagsync-Fragment': '1', Accept: 'text/html' }, credentials: 'same-origin' });
+      const res = await fetch(`/runs/${encodeURIComponent(runId)}`, {
+        headers: { 'X-Snagsync-Fragment': '1', Accept: 'text/html' },
+        credentials: 'same-origin',
+      });
       if (!res.ok) throw new Error(String(res.status));
       main.innerHTML = await res.text();
       enhance(main);
@@ -650,7 +711,8 @@
     for (const type of RUN_EVENTS) source.addEventListener(type, onEvent);
     // EventSource reconnects by itself (sending Last-Event-ID); once the run is over the server answers 204 and it stops.
     source.addEventListener('error', () => {
-      if (source.readyState === EventSource.CLOSED && !done) setStatus(view, 'Lost the connection to snagsync. Reload the page to follow the run.');
+      if (source.readyState === EventSource.CLOSED && !done)
+        setStatus(view, 'Lost the connection to snagsync. Reload the page to follow the run.');
     });
   }
 

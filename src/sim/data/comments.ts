@@ -39,7 +39,13 @@ export function commentsOf(pd: ProjectData, e: number): CommentRecord[] {
     });
   }
   for (const a of pd.peekState(e).addedComments) {
-    out.push({ id: pd.ids.encode('comment', pd.project.gi, e * COMMENTS_PER_ERROR + a.index), index: a.index, message: a.message, user: a.user, createdMs: a.createdMs });
+    out.push({
+      id: pd.ids.encode('comment', pd.project.gi, e * COMMENTS_PER_ERROR + a.index),
+      index: a.index,
+      message: a.message,
+      user: a.user,
+      createdMs: a.createdMs,
+    });
   }
   return out;
 }

@@ -69,7 +69,13 @@ function lastMatching(k0: number, k1: number, period: number, mask: Uint8Array |
 }
 
 /** Stats of one error within [lo, hi), or null when it has no matching event there (or fails error-level filters). */
-export function errorWindowStats(pd: ProjectData, e: number, f: CompiledFilters, lo: number, hi: number): ErrorWindowStats | null {
+export function errorWindowStats(
+  pd: ProjectData,
+  e: number,
+  f: CompiledFilters,
+  lo: number,
+  hi: number,
+): ErrorWindowStats | null {
   if (pd.isDeleted(e)) return null;
   if (f.hasErrorLevel && !f.matchesError(errorFacts(pd, e))) return null;
   const seed = pd.errorSeed(e);

@@ -1,9 +1,7 @@
 import { hash, hashString, pickBy, Rng } from '../prng.js';
 import type { IdCodec } from '../ids.js';
 import type { ProjectSeed } from './world.js';
-import {
-  BROWSERS, DIRS, ERROR_SHAPES, FIELDS, HOSTS, MANUFACTURERS, METHODS, MODELS, OS, URL_PATHS,
-} from './vocab.js';
+import { BROWSERS, DIRS, ERROR_SHAPES, FIELDS, HOSTS, MANUFACTURERS, METHODS, MODELS, OS, URL_PATHS } from './vocab.js';
 
 export const STATUSES = ['open', 'in progress', 'for_review', 'fixed', 'snoozed', 'ignored'] as const;
 export type ErrorStatus = (typeof STATUSES)[number];
@@ -83,13 +81,27 @@ export function makeErrorSeed(
   const method = `${model}${['Controller', 'Service', 'Worker', 'View'][rng.int(4)]}#${rng.pick(METHODS)}`;
   const dir = rng.pick(DIRS);
   const file = `${dir}/${model.toLowerCase()}_${rng.pick(METHODS)}.${extension(project.kind.language)}`;
-  const stages = project.releaseStages.length > 1 && rng.chance(1, 3)
-    ? [project.releaseStages[0]!, project.releaseStages[1]!]
-    : [project.releaseStages[rng.chance(5, 6) ? 0 : rng.int(project.releaseStages.length)]!];
+  const stages =
+    project.releaseStages.length > 1 && rng.chance(1, 3)
+      ? [project.releaseStages[0]!, project.releaseStages[1]!]
+      : [project.releaseStages[rng.chance(5, 6) ? 0 : rng.int(project.releaseStages.length)]!];
   const statusRoll = rng.int(20);
   const initialStatus: ErrorStatus =
-    statusRoll < 11 ? 'open' : statusRoll < 13 ? 'fixed' : statusRoll < 15 ? 'ignored' : statusRoll < 17 ? 'snoozed' : statusRoll < 19 ? 'for_review' : 'in progress';
-  const context = project.kind.platform === 'browser' ? rng.pick(URL_PATHS).split('?')[0]! : `${model}Controller#${rng.pick(METHODS)}`;
+    statusRoll < 11
+      ? 'open'
+      : statusRoll < 13
+        ? 'fixed'
+        : statusRoll < 15
+          ? 'ignored'
+          : statusRoll < 17
+            ? 'snoozed'
+            : statusRoll < 19
+              ? 'for_review'
+              : 'in progress';
+  const context =
+    project.kind.platform === 'browser'
+      ? rng.pick(URL_PATHS).split('?')[0]!
+      : `${model}Controller#${rng.pick(METHODS)}`;
   return {
     index,
     id: ids.encode('error', project.gi, index),
@@ -159,7 +171,9 @@ export interface EndUser {
 export function endUser(seed: number, org: number, n: number): EndUser {
   const rng = Rng.of(seed, hashString('end-user'), org, n);
   const first = ['sam', 'alex', 'kim', 'jo', 'lee', 'max', 'ria', 'noor', 'ivan', 'mei', 'tom', 'zoe'][n % 12]!;
-  const last = ['smith', 'garcia', 'chen', 'okafor', 'novak', 'silva', 'khan', 'berg', 'rossi', 'sato'][Math.floor(n / 12) % 10]!;
+  const last = ['smith', 'garcia', 'chen', 'okafor', 'novak', 'silva', 'khan', 'berg', 'rossi', 'sato'][
+    Math.floor(n / 12) % 10
+  ]!;
   return {
     id: `usr_${rng.hex(12)}`,
     name: `${first[0]!.toUpperCase()}${first.slice(1)} ${last[0]!.toUpperCase()}${last.slice(1)}`,
@@ -173,5 +187,12 @@ export function accountPlan(user: number): string {
 }
 
 function extension(language: string): string {
-  return ({ ruby: 'rb', javascript: 'js', java: 'java', swift: 'swift', python: 'py', go: 'go', csharp: 'cs' } as Record<string, string>)[language] ?? 'txt';
+  return (
+    (
+      { ruby: 'rb', javascript: 'js', java: 'java', swift: 'swift', python: 'py', go: 'go', csharp: 'cs' } as Record<
+        string,
+        string
+      >
+    )[language] ?? 'txt'
+  );
 }

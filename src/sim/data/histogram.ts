@@ -38,7 +38,14 @@ export function histogramBounds(kind: Histogram, f: CompiledFilters, baseSec: nu
 }
 
 /** Per bucket, the error's events that pass the filters inside the list's index range [lo, hi). */
-export function errorHistogram(pd: ProjectData, e: number, f: CompiledFilters, lo: number, hi: number, bounds: number[]): Array<[string, number]> {
+export function errorHistogram(
+  pd: ProjectData,
+  e: number,
+  f: CompiledFilters,
+  lo: number,
+  hi: number,
+  bounds: number[],
+): Array<[string, number]> {
   const period = pd.errorSeed(e).period;
   const mask = residueMask(pd, e, f);
   const out: Array<[string, number]> = [];

@@ -36,14 +36,20 @@ const VALUE_OF: Record<string, { value: ValueOf; details?: PivotDef['details'] }
     value: (pd, _e, p) => userOf(pd, p)?.id ?? null,
     details: (pd, p) => {
       const u = userOf(pd, p)!;
-      return [{ id: 'user.name', name: u.name }, { id: 'user.email', name: u.email }];
+      return [
+        { id: 'user.name', name: u.name },
+        { id: 'user.email', name: u.email },
+      ];
     },
   },
   'user.email': {
     value: (pd, _e, p) => userOf(pd, p)?.email ?? null,
     details: (pd, p) => {
       const u = userOf(pd, p)!;
-      return [{ id: 'user.id', name: u.id }, { id: 'user.name', name: u.name }];
+      return [
+        { id: 'user.id', name: u.id },
+        { id: 'user.name', name: u.name },
+      ];
     },
   },
   'os.name': { value: (_pd, _e, p) => p.osName },
@@ -54,10 +60,7 @@ const VALUE_OF: Record<string, { value: ValueOf; details?: PivotDef['details'] }
 };
 
 /** The pivots, in event-field order: every field the catalog marks as pivotable (custom ones included). */
-export const PIVOTS: PivotDef[] = [
-  ...EVENT_FIELDS.filter((f) => f.pivot),
-  ...CUSTOM_EVENT_FIELDS,
-].map((f) => {
+export const PIVOTS: PivotDef[] = [...EVENT_FIELDS.filter((f) => f.pivot), ...CUSTOM_EVENT_FIELDS].map((f) => {
   const how = VALUE_OF[f.id];
   // A pivotable field without a value function would be advertised by /event_fields and then answer nothing.
   if (!how) throw new Error(`pivot ${f.id} has no value function`);
@@ -87,7 +90,14 @@ export interface PivotTally {
 }
 
 /** Value distributions over the events of `errors` in the index range [lo, hi) that pass the filters. */
-export function tallyPivots(pd: ProjectData, errors: Iterable<number>, f: CompiledFilters, lo: number, hi: number, defs: PivotDef[]): PivotTally[] {
+export function tallyPivots(
+  pd: ProjectData,
+  errors: Iterable<number>,
+  f: CompiledFilters,
+  lo: number,
+  hi: number,
+  defs: PivotDef[],
+): PivotTally[] {
   const tallies: PivotTally[] = defs.map((def) => ({ def, values: new Map(), none: 0, total: 0 }));
   for (const e of errors) {
     // Deleted errors, errors failing error-level filters and errors without matching events count for nothing.

@@ -1,7 +1,14 @@
 import type { IdCodec } from '../ids.js';
 import { hash, hashString } from '../prng.js';
 import { ErrorPattern } from './pattern.js';
-import { eventProto, makeErrorSeed, type ErrorSeed, type ErrorStatus, type EventProto, type Severity } from './errors.js';
+import {
+  eventProto,
+  makeErrorSeed,
+  type ErrorSeed,
+  type ErrorStatus,
+  type EventProto,
+  type Severity,
+} from './errors.js';
 import { buildReleases, type ReleaseSet } from './releases.js';
 import { Timeline } from './timeline.js';
 import { volumeModel } from './volume.js';
@@ -176,7 +183,10 @@ export class ProjectData {
         overriddenSeverity: null,
         assignee: seed.assignee,
         team: -1,
-        reopenRules: seed.initialStatus === 'snoozed' ? { reopen_if: 'n_additional_occurrences', additional_occurrences: 10, occurrence_threshold: 10 } : null,
+        reopenRules:
+          seed.initialStatus === 'snoozed'
+            ? { reopen_if: 'n_additional_occurrences', additional_occurrences: 10, occurrence_threshold: 10 }
+            : null,
         linkedIssues: seed.linkedIssue ? [this.issueFor(e, 'jira')] : [],
         createdIssue: null,
         discarded: false,
@@ -253,7 +263,14 @@ export class ProjectData {
   }
 
   get releases(): ReleaseSet {
-    this.releaseSet ??= buildReleases(this.world.opts.seed, this.ids, this.project, this.releaseCount, this.startSec, this.historySec);
+    this.releaseSet ??= buildReleases(
+      this.world.opts.seed,
+      this.ids,
+      this.project,
+      this.releaseCount,
+      this.startSec,
+      this.historySec,
+    );
     return this.releaseSet;
   }
 

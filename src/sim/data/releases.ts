@@ -2,7 +2,15 @@ import { hash, hashString, Rng } from '../prng.js';
 import type { IdCodec } from '../ids.js';
 import type { ProjectSeed } from './world.js';
 
-export const RELEASE_SOURCES = ['unknown_source', 'event', 'session', 'api', 'deploy', 'error', 'error_incomplete_build'] as const;
+export const RELEASE_SOURCES = [
+  'unknown_source',
+  'event',
+  'session',
+  'api',
+  'deploy',
+  'error',
+  'error_incomplete_build',
+] as const;
 export type ReleaseSource = (typeof RELEASE_SOURCES)[number];
 
 export interface ReleaseSeed {
@@ -78,9 +86,20 @@ export function buildReleases(
       const [maj, min, pat] = counters.get(stage) ?? [1, stage === 'production' ? 0 : 1, 0];
       const next: [number, number, number] = rng.chance(1, 5) ? [maj, min + 1, 0] : [maj, min, pat + 1];
       counters.set(stage, next);
-      appVersion = stage === 'production' ? `${maj}.${min}.${pat}` : `${maj}.${min}.${pat}-${stage === 'staging' ? 'rc' : 'dev'}.${r}`;
+      appVersion =
+        stage === 'production'
+          ? `${maj}.${min}.${pat}`
+          : `${maj}.${min}.${pat}-${stage === 'staging' ? 'rc' : 'dev'}.${r}`;
       group = groups.length;
-      groups.push({ index: group, id: ids.encode('releaseGroup', project.gi, group), stage, appVersion, releases: [], top: false, visible: true });
+      groups.push({
+        index: group,
+        id: ids.encode('releaseGroup', project.gi, group),
+        stage,
+        appVersion,
+        releases: [],
+        top: false,
+        visible: true,
+      });
       lastGroupOfStage.set(stage, group);
       const list = versionsByStage.get(stage) ?? [];
       list.push(appVersion);

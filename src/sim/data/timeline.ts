@@ -59,7 +59,8 @@ export class Timeline {
     }
     // The in-day arithmetic multiplies a day's count by F; keep it exact in doubles (true by a wide margin: a day
     // holds at most a few million events and F at most ~10^7).
-    if (maxDay * this.hourCum[24]! * 2 >= Number.MAX_SAFE_INTEGER) throw new Error('simulated day too dense for exact arithmetic');
+    if (maxDay * this.hourCum[24]! * 2 >= Number.MAX_SAFE_INTEGER)
+      throw new Error('simulated day too dense for exact arithmetic');
   }
 
   /** Events received strictly before second `sec`. */

@@ -3,8 +3,18 @@
  * append only.
  */
 export const ORG_NAMES = [
-  'Acme Robotics', 'Globex', 'Initech', 'Umbrella Labs', 'Hooli', 'Stark Industries', 'Wayne Logistics', 'Tyrell',
-  'Soylent Foods', 'Cyberdyne', 'Wonka Industries', 'Aperture Science',
+  'Acme Robotics',
+  'Globex',
+  'Initech',
+  'Umbrella Labs',
+  'Hooli',
+  'Stark Industries',
+  'Wayne Logistics',
+  'Tyrell',
+  'Soylent Foods',
+  'Cyberdyne',
+  'Wonka Industries',
+  'Aperture Science',
 ] as const;
 
 export const PROJECT_KINDS = [
@@ -23,14 +33,57 @@ export const PROJECT_KINDS = [
 export type ProjectKind = (typeof PROJECT_KINDS)[number];
 
 export const FIRST_NAMES = [
-  'Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Linus', 'Radia', 'Ken', 'Frances', 'Dennis',
-  'Katherine', 'Tim', 'Hedy', 'John', 'Sophie', 'Guido', 'Anita', 'Bjarne', 'Mary', 'Niklaus', 'Lynn', 'James',
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Margaret',
+  'Linus',
+  'Radia',
+  'Ken',
+  'Frances',
+  'Dennis',
+  'Katherine',
+  'Tim',
+  'Hedy',
+  'John',
+  'Sophie',
+  'Guido',
+  'Anita',
+  'Bjarne',
+  'Mary',
+  'Niklaus',
+  'Lynn',
+  'James',
 ] as const;
 
 export const LAST_NAMES = [
-  'Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Torvalds', 'Perlman', 'Thompson',
-  'Allen', 'Ritchie', 'Johnson', 'Berners-Lee', 'Lamarr', 'McCarthy', 'Wilson', 'van Rossum', 'Borg', 'Stroustrup',
-  'Keller', 'Wirth', 'Conway', 'Gosling',
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Hamilton',
+  'Torvalds',
+  'Perlman',
+  'Thompson',
+  'Allen',
+  'Ritchie',
+  'Johnson',
+  'Berners-Lee',
+  'Lamarr',
+  'McCarthy',
+  'Wilson',
+  'van Rossum',
+  'Borg',
+  'Stroustrup',
+  'Keller',
+  'Wirth',
+  'Conway',
+  'Gosling',
 ] as const;
 
 export const TEAM_NAMES = ['Platform', 'Mobile', 'Payments', 'Growth', 'Infrastructure', 'Frontend', 'Data', 'Support'];
@@ -54,7 +107,10 @@ export const ERROR_SHAPES: Record<string, ReadonlyArray<{ cls: string; msg: stri
     { cls: 'RangeError', msg: 'Maximum call stack size exceeded' },
   ],
   java: [
-    { cls: 'java.lang.NullPointerException', msg: 'Attempt to invoke virtual method on a null object reference ({field})' },
+    {
+      cls: 'java.lang.NullPointerException',
+      msg: 'Attempt to invoke virtual method on a null object reference ({field})',
+    },
     { cls: 'java.lang.IllegalStateException', msg: '{Model} is not attached to a context' },
     { cls: 'java.net.SocketTimeoutException', msg: 'timeout after {n}ms' },
     { cls: 'java.lang.IndexOutOfBoundsException', msg: 'Index: {n}, Size: {n}' },
@@ -68,7 +124,7 @@ export const ERROR_SHAPES: Record<string, ReadonlyArray<{ cls: string; msg: stri
   ],
   python: [
     { cls: 'KeyError', msg: "'{field}'" },
-    { cls: 'ValueError', msg: 'invalid literal for int() with base 10: \'{field}\'' },
+    { cls: 'ValueError', msg: "invalid literal for int() with base 10: '{field}'" },
     { cls: 'psycopg2.OperationalError', msg: 'could not connect to server: Connection refused' },
     { cls: 'TimeoutError', msg: '{Model} batch did not finish within {n}s' },
   ],
@@ -84,23 +140,105 @@ export const ERROR_SHAPES: Record<string, ReadonlyArray<{ cls: string; msg: stri
   ],
 };
 
-export const MODELS = ['Order', 'Invoice', 'Cart', 'Customer', 'Session', 'Payment', 'Shipment', 'Coupon', 'Account', 'Report'];
+export const MODELS = [
+  'Order',
+  'Invoice',
+  'Cart',
+  'Customer',
+  'Session',
+  'Payment',
+  'Shipment',
+  'Coupon',
+  'Account',
+  'Report',
+];
 export const FIELDS = ['price', 'total', 'user_id', 'token', 'items', 'address', 'currency', 'status', 'sku', 'locale'];
-export const METHODS = ['process', 'handle', 'perform', 'render', 'call', 'execute', 'build', 'load', 'update', 'charge'];
-export const DIRS = ['app/models', 'app/services', 'lib', 'src/components', 'src/api', 'internal/handlers', 'pkg/queue'];
+export const METHODS = [
+  'process',
+  'handle',
+  'perform',
+  'render',
+  'call',
+  'execute',
+  'build',
+  'load',
+  'update',
+  'charge',
+];
+export const DIRS = [
+  'app/models',
+  'app/services',
+  'lib',
+  'src/components',
+  'src/api',
+  'internal/handlers',
+  'pkg/queue',
+];
 
 export const OS = {
-  server: [['Linux', '5.15.0'], ['Linux', '6.1.0'], ['Linux', '4.19.0']],
-  browser: [['Windows', '10'], ['Mac OS X', '14.4'], ['Windows', '11'], ['Linux', 'x86_64'], ['iOS', '17.4']],
-  mobile: [['android', '14'], ['android', '13'], ['iOS', '17.4.1'], ['iOS', '16.7'], ['android', '12']],
+  server: [
+    ['Linux', '5.15.0'],
+    ['Linux', '6.1.0'],
+    ['Linux', '4.19.0'],
+  ],
+  browser: [
+    ['Windows', '10'],
+    ['Mac OS X', '14.4'],
+    ['Windows', '11'],
+    ['Linux', 'x86_64'],
+    ['iOS', '17.4'],
+  ],
+  mobile: [
+    ['android', '14'],
+    ['android', '13'],
+    ['iOS', '17.4.1'],
+    ['iOS', '16.7'],
+    ['android', '12'],
+  ],
 } as const;
 
-export const BROWSERS = [['Chrome', '124.0.0'], ['Firefox', '125.0'], ['Safari', '17.4'], ['Edge', '124.0.2478'], ['Opera', '109.0']] as const;
-export const MANUFACTURERS = [['Google', 'Pixel 8'], ['Samsung', 'SM-S911B'], ['Apple', 'iPhone15,2'], ['Xiaomi', '23049PCD8G'], ['OnePlus', 'CPH2449']] as const;
+export const BROWSERS = [
+  ['Chrome', '124.0.0'],
+  ['Firefox', '125.0'],
+  ['Safari', '17.4'],
+  ['Edge', '124.0.2478'],
+  ['Opera', '109.0'],
+] as const;
+export const MANUFACTURERS = [
+  ['Google', 'Pixel 8'],
+  ['Samsung', 'SM-S911B'],
+  ['Apple', 'iPhone15,2'],
+  ['Xiaomi', '23049PCD8G'],
+  ['OnePlus', 'CPH2449'],
+] as const;
 export const HOSTS = ['web-1', 'web-2', 'worker-1', 'worker-3', 'api-7f9c', 'api-22d1'];
-export const URL_PATHS = ['/checkout', '/cart', '/api/v1/orders', '/login', '/search?q=shoes', '/account/settings', '/reports/42'];
-export const BREADCRUMB_KINDS = ['navigation', 'request', 'process', 'log', 'user', 'state', 'error', 'manual'] as const;
-export const THREAD_NAMES = ['main', 'Thread-4', 'OkHttp Dispatcher', 'FinalizerDaemon', 'com.apple.main-thread', 'puma worker 2'];
+export const URL_PATHS = [
+  '/checkout',
+  '/cart',
+  '/api/v1/orders',
+  '/login',
+  '/search?q=shoes',
+  '/account/settings',
+  '/reports/42',
+];
+export const BREADCRUMB_KINDS = [
+  'navigation',
+  'request',
+  'process',
+  'log',
+  'user',
+  'state',
+  'error',
+  'manual',
+] as const;
+export const THREAD_NAMES = [
+  'main',
+  'Thread-4',
+  'OkHttp Dispatcher',
+  'FinalizerDaemon',
+  'com.apple.main-thread',
+  'puma worker 2',
+];
 
 export const INTEGRATION_KEYS = [
   ['jira', 'Jira', 'issue-tracker', true],

@@ -30,12 +30,25 @@ export function isDownloadPath(path: string): boolean {
   return path.startsWith(DOWNLOAD_PREFIX);
 }
 
-export async function serveDownload(d: DownloadDeps, req: IncomingMessage, res: ServerResponse, rawUrl: string, path: string, nowMs: number): Promise<void> {
+export async function serveDownload(
+  d: DownloadDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawUrl: string,
+  path: string,
+  nowMs: number,
+): Promise<void> {
   const method = (req.method ?? 'GET').toUpperCase();
   d.stats.download(DOWNLOAD_ENDPOINT);
-  if (method !== 'GET') return bucketError(d, res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  if (method !== 'GET')
+    return bucketError(d, res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
   const query = new URLSearchParams(rawUrl.slice(path.length + 1));
-  const verdict = d.sim.edr.verify(path.slice(DOWNLOAD_PREFIX.length), query.get('expires') ?? undefined, query.get('signature') ?? undefined, nowMs);
+  const verdict = d.sim.edr.verify(
+    path.slice(DOWNLOAD_PREFIX.length),
+    query.get('expires') ?? undefined,
+    query.get('signature') ?? undefined,
+    nowMs,
+  );
   if ('refused' in verdict) {
     d.stats.downloadCount('refused');
     return bucketError(d, res, 403, 'AccessDenied', verdict.refused);
@@ -49,7 +62,14 @@ export async function serveDownload(d: DownloadDeps, req: IncomingMessage, res: 
   if (fault.status !== null) {
     d.stats.fault(fault.storm ? '429storm' : String(fault.status));
     const headers: Record<string, string> = fault.status === 429 ? { 'Retry-After': String(fault.retryAfterSec) } : {};
-    return bucketError(d, res, fault.status, fault.status === 429 ? 'SlowDown' : 'InternalError', 'Please try again.', headers);
+    return bucketError(
+      d,
+      res,
+      fault.status,
+      fault.status === 429 ? 'SlowDown' : 'InternalError',
+      'Please try again.',
+      headers,
+    );
   }
   if (fault.body) d.stats.fault(fault.body);
 
@@ -135,9 +155,20 @@ export function acceptsGzip(header: string | undefined): boolean {
   return false;
 }
 
-function bucketError(d: DownloadDeps, res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+function bucketError(
+  d: DownloadDeps,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
   d.stats.status(status);
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>\n`;
-  res.writeHead(status, { ...extra, 'Content-Type': 'application/xml', 'Content-Length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, {
+    ...extra,
+    'Content-Type': 'application/xml',
+    'Content-Length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }

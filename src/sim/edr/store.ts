@@ -88,13 +88,20 @@ export class EdrStore {
    * The record a download URL grants, or why not. Wrong or missing signatures and expired URLs are refused alike
    * (403), as a storage service does; an expired request's data is gone even if its URL has not run out.
    */
-  verify(file: string, expiresRaw: string | undefined, signature: string | undefined, nowMs: number): { record: EdrRecord } | { refused: string } {
+  verify(
+    file: string,
+    expiresRaw: string | undefined,
+    signature: string | undefined,
+    nowMs: number,
+  ): { record: EdrRecord } | { refused: string } {
     const id = /^([0-9a-f]{24})\.json$/.exec(file)?.[1];
-    if (!id || !expiresRaw || !/^\d{1,12}$/.test(expiresRaw) || !signature) return { refused: 'Missing or malformed signature' };
+    if (!id || !expiresRaw || !/^\d{1,12}$/.test(expiresRaw) || !signature)
+      return { refused: 'Missing or malformed signature' };
     const expires = Number(expiresRaw);
     const want = Buffer.from(this.sign(id, expires), 'utf8');
     const got = Buffer.from(signature, 'utf8');
-    if (want.length !== got.length || !timingSafeEqual(want, got)) return { refused: 'The request signature we calculated does not match the signature you provided' };
+    if (want.length !== got.length || !timingSafeEqual(want, got))
+      return { refused: 'The request signature we calculated does not match the signature you provided' };
     const record = this.byId.get(id);
     if (!record) return { refused: 'Access denied' };
     if (nowMs >= expires * 1000 || nowMs >= this.expiresMs(record)) return { refused: 'Request has expired' };

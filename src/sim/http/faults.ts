@@ -43,7 +43,10 @@ export class FaultSpecError extends Error {}
 
 export function parseFaultSpec(text: string): FaultSpec {
   const spec: FaultSpec = { items: [], seed: null, text: text.trim() };
-  for (const rawItem of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const rawItem of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [body, path] = rawItem.split('~', 2) as [string, string | undefined];
     const m = /^([a-z0-9]+):(.+)$/i.exec(body.trim());
     if (!m) throw new FaultSpecError(`bad fault "${rawItem}": expected kind:value, e.g. 500:0.1 or slow:200ms@0.1`);
@@ -59,11 +62,18 @@ export function parseFaultSpec(text: string): FaultSpec {
       spec.items.push({ kind, share: share(value, rawItem), ...scope });
     } else if (kind === 'slow') {
       const [d, s] = value.split('@', 2) as [string, string | undefined];
-      spec.items.push({ kind: 'slow', ms: duration(d, rawItem), share: s === undefined ? 1 : share(s, rawItem), ...scope });
+      spec.items.push({
+        kind: 'slow',
+        ms: duration(d, rawItem),
+        share: s === undefined ? 1 : share(s, rawItem),
+        ...scope,
+      });
     } else if (kind === '429storm') {
       spec.items.push({ kind: 'storm', ms: duration(value, rawItem), share: 1, ...scope });
     } else {
-      throw new FaultSpecError(`unknown fault "${kind}" in "${rawItem}": use 500, 502, 503, 429, reset, truncate, slow, 429storm or seed`);
+      throw new FaultSpecError(
+        `unknown fault "${kind}" in "${rawItem}": use 500, 502, 503, 429, reset, truncate, slow, 429storm or seed`,
+      );
     }
   }
   return spec;
@@ -73,7 +83,8 @@ function share(v: string, item: string): number {
   const pct = v.endsWith('%');
   const n = Number(pct ? v.slice(0, -1) : v);
   const s = pct ? n / 100 : n;
-  if (!Number.isFinite(s) || s < 0 || s > 1) throw new FaultSpecError(`bad share in "${item}": use a number from 0 to 1, or a percentage`);
+  if (!Number.isFinite(s) || s < 0 || s > 1)
+    throw new FaultSpecError(`bad share in "${item}": use a number from 0 to 1, or a percentage`);
   return s;
 }
 
@@ -134,7 +145,8 @@ export class FaultInjector {
       roll -= it.share;
     }
     for (const it of this.spec.items) {
-      if (it.kind === 'slow' && applies(it) && draw(`slow${it.ms}`) < it.share) out.delayMs = Math.max(out.delayMs, it.ms ?? 0);
+      if (it.kind === 'slow' && applies(it) && draw(`slow${it.ms}`) < it.share)
+        out.delayMs = Math.max(out.delayMs, it.ms ?? 0);
     }
     if (out.status === null) {
       let b = draw('body');

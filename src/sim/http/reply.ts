@@ -6,7 +6,11 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export const json = (body: unknown, headers?: Record<string, string>, status = 200): Reply => ({ status, body, headers });
+export const json = (body: unknown, headers?: Record<string, string>, status = 200): Reply => ({
+  status,
+  body,
+  headers,
+});
 
 /** Bugsnag's usual error envelope. */
 export const apiError = (status: number, ...messages: string[]): Reply => ({ status, body: { errors: messages } });

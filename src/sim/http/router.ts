@@ -50,5 +50,8 @@ export class Router<C> {
 
 function split(path: string): string[] {
   // Rails ignores one trailing slash; the docs even show `…/pivots/?offset=`.
-  return path.replace(/\/+$/, '').split('/').filter((s, i) => i > 0 || s !== '');
+  return path
+    .replace(/\/+$/, '')
+    .split('/')
+    .filter((s, i) => i > 0 || s !== '');
 }

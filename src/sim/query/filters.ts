@@ -49,7 +49,10 @@ const user = (p: EventProto, env: FilterEnv) => (p.user < 0 ? null : env.endUser
 const FIELDS: Record<string, FieldDef> = {
   'error.id': { mode: 'exact', error: (f) => f.seed.id },
   'error.status': { mode: 'exact', error: (f) => f.state.status },
-  'error.has_issue': { mode: 'bool', error: (f) => String(f.state.linkedIssues.length > 0 || f.state.createdIssue !== null) },
+  'error.has_issue': {
+    mode: 'bool',
+    error: (f) => String(f.state.linkedIssues.length > 0 || f.state.createdIssue !== null),
+  },
   'event.class': { mode: 'exact', error: (f) => f.seed.errorClass },
   'event.message': { mode: 'substring', error: (f) => f.seed.message },
   'event.file': { mode: 'substring', error: (f) => f.seed.file },
@@ -125,7 +128,13 @@ export function compileFilters(raw: QValue | undefined, env: FilterEnv): Compile
       continue;
     }
     if (field === 'error.assigned_to') {
-      errorTests.push(combine<ErrorFacts, ErrorFacts>(cmps, (f, c) => assignedMatches(f, c, env), (f) => (f.state.assignee < 0 ? null : f)));
+      errorTests.push(
+        combine<ErrorFacts, ErrorFacts>(
+          cmps,
+          (f, c) => assignedMatches(f, c, env),
+          (f) => (f.state.assignee < 0 ? null : f),
+        ),
+      );
       keyParts.push(`${field}=${JSON.stringify(cmps)}`);
       continue;
     }
@@ -133,10 +142,22 @@ export function compileFilters(raw: QValue | undefined, env: FilterEnv): Compile
     keyParts.push(`${field}=${JSON.stringify(cmps)}`);
     if (def.error) {
       const get = def.error;
-      errorTests.push(combine<ErrorFacts, string>(cmps, (v, c) => matchValue(def.mode, v, c), (f) => get(f, env)));
+      errorTests.push(
+        combine<ErrorFacts, string>(
+          cmps,
+          (v, c) => matchValue(def.mode, v, c),
+          (f) => get(f, env),
+        ),
+      );
     } else if (def.event) {
       const get = def.event;
-      eventTests.push(combine<EventProto, string>(cmps, (v, c) => matchValue(def.mode, v, c), (p) => get(p, env)));
+      eventTests.push(
+        combine<EventProto, string>(
+          cmps,
+          (v, c) => matchValue(def.mode, v, c),
+          (p) => get(p, env),
+        ),
+      );
     }
   }
   keyParts.sort();
@@ -197,7 +218,11 @@ export function parseFilterTime(value: string, nowMs: number): number | null {
  * docs/bugsnag-api.md §12: eq values are ORed (empty:true ORed in, empty:false ignored); ne values are ANDed and dropped when an
  * eq is present (empty:false ANDed in, empty:true ignored); empty alone: true wins over false.
  */
-function combine<T, V>(cmps: Cmp[], match: (v: V, c: string) => boolean, get: (x: T) => V | null | ''): (x: T) => boolean {
+function combine<T, V>(
+  cmps: Cmp[],
+  match: (v: V, c: string) => boolean,
+  get: (x: T) => V | null | '',
+): (x: T) => boolean {
   const eqs = cmps.filter((c) => c.type === 'eq').map((c) => c.value);
   const nes = cmps.filter((c) => c.type === 'ne').map((c) => c.value);
   const empties = cmps.filter((c) => c.type === 'empty').map((c) => c.value.trim().toLowerCase() !== 'false');
@@ -227,7 +252,13 @@ function matchValue(mode: Mode, s: string, c: string): boolean {
     case 'bool':
       return s === (c.trim().toLowerCase() === 'true' ? 'true' : 'false');
     case 'wildcard': {
-      const re = new RegExp(`^${c.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+      const re = new RegExp(
+        `^${c
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        'i',
+      );
       return re.test(s);
     }
   }

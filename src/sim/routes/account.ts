@@ -3,7 +3,16 @@ import type { Router } from '../http/router.js';
 import { scalar } from '../query/params.js';
 import type { Membership, ProjectSeed } from '../data/world.js';
 import { collaboratorView, orgView, projectView, teamView, type ProjectCounts } from '../views/account.js';
-import { keysetPage, list, nextLink, perPage, requireOrg, requireOrgAdmin, requireProject, type Ctx } from './context.js';
+import {
+  keysetPage,
+  list,
+  nextLink,
+  perPage,
+  requireOrg,
+  requireOrgAdmin,
+  requireProject,
+  type Ctx,
+} from './context.js';
 
 /** Current user's organizations, organizations, projects, collaborators and teams. */
 export function accountRoutes(r: Router<Ctx>): void {
@@ -20,11 +29,15 @@ export function accountRoutes(r: Router<Ctx>): void {
     return list(page, { next });
   });
 
-  r.add('GET', '/organizations/{organization_id}', (ctx, p) => json(orgView(ctx.sim, ctx.origin, requireOrg(ctx, p.organization_id))));
+  r.add('GET', '/organizations/{organization_id}', (ctx, p) =>
+    json(orgView(ctx.sim, ctx.origin, requireOrg(ctx, p.organization_id))),
+  );
 
   r.add('GET', '/organizations/{organization_id}/projects', (ctx, p) => {
     const org = requireOrg(ctx, p.organization_id);
-    const visible = org.projects.filter((gi) => ctx.sim.world.canSeeProject(ctx.token, gi)).map((gi) => ctx.sim.world.projects[gi]!);
+    const visible = org.projects
+      .filter((gi) => ctx.sim.world.canSeeProject(ctx.token, gi))
+      .map((gi) => ctx.sim.world.projects[gi]!);
     return projectList(ctx, visible);
   });
 
@@ -49,7 +62,10 @@ export function accountRoutes(r: Router<Ctx>): void {
     const org = requireOrg(ctx, p.organization_id);
     requireOrgAdmin(ctx, org);
     const m = memberOrFail(ctx.sim.world.orgMembers(org.index), ctx, p.collaborator_id);
-    return projectList(ctx, m.projects.map((gi) => ctx.sim.world.projects[gi]!));
+    return projectList(
+      ctx,
+      m.projects.map((gi) => ctx.sim.world.projects[gi]!),
+    );
   });
 
   r.add('GET', '/projects/{project_id}/collaborators', (ctx, p) => {
@@ -59,7 +75,9 @@ export function accountRoutes(r: Router<Ctx>): void {
 
   r.add('GET', '/projects/{project_id}/collaborators/{id}', (ctx, p) => {
     const pd = requireProject(ctx, p.project_id);
-    return json(collaboratorView(ctx.sim, ctx.origin, memberOrFail(ctx.sim.world.projectMembers(pd.project.gi), ctx, p.id)));
+    return json(
+      collaboratorView(ctx.sim, ctx.origin, memberOrFail(ctx.sim.world.projectMembers(pd.project.gi), ctx, p.id)),
+    );
   });
 
   r.add('GET', '/organizations/{organization_id}/teams', (ctx, p) => {
@@ -77,7 +95,8 @@ export function accountRoutes(r: Router<Ctx>): void {
       start = Number(m[1]);
     }
     const page = teams.slice(start, start + pp);
-    const next = start + pp < teams.length ? nextLink(ctx, { offset: Buffer.from(`t${start + pp}`).toString('base64url') }) : null;
+    const next =
+      start + pp < teams.length ? nextLink(ctx, { offset: Buffer.from(`t${start + pp}`).toString('base64url') }) : null;
     return list(page.map(teamView), { next });
   });
 
@@ -114,7 +133,8 @@ function projectList(ctx: Ctx, projects: ProjectSeed[]): Reply {
   if (sort === 'favorite' && direction === 'desc') fail(400, 'favorites cannot be sorted descending');
   const q = (scalar(ctx.query, 'q') ?? '').toLowerCase();
   const asc = sort === 'favorite' ? true : direction === 'asc';
-  const key = (p: ProjectSeed): string | number => (sort === 'name' ? p.name.toLowerCase() : sort === 'favorite' ? (p.local === 0 ? 0 : 1) : p.createdMs);
+  const key = (p: ProjectSeed): string | number =>
+    sort === 'name' ? p.name.toLowerCase() : sort === 'favorite' ? (p.local === 0 ? 0 : 1) : p.createdMs;
   const sorted = projects
     .filter((p) => !q || p.name.toLowerCase().includes(q))
     .sort((a, b) => {

@@ -46,12 +46,18 @@ export function catalogRoutes(r: Router<Ctx>): void {
 }
 
 function requireSavedSearchFeature(ctx: Ctx, pd: ProjectData): void {
-  if (ctx.sim.world.orgs[pd.project.org]!.lacksSavedSearches) fail(403, 'Account requires the performance-comparisons feature');
+  if (ctx.sim.world.orgs[pd.project.org]!.lacksSavedSearches)
+    fail(403, 'Account requires the performance-comparisons feature');
 }
 
 const SEARCHES: Array<[string, Record<string, Array<{ type: string; value: string }>>, string, boolean]> = [
   ['Open errors', { 'error.status': [{ type: 'eq', value: 'open' }] }, 'last_seen', true],
-  ['Production, last 7 days', { 'app.release_stage': [{ type: 'eq', value: 'production' }], 'event.since': [{ type: 'eq', value: '7d' }] }, 'events', true],
+  [
+    'Production, last 7 days',
+    { 'app.release_stage': [{ type: 'eq', value: 'production' }], 'event.since': [{ type: 'eq', value: '7d' }] },
+    'events',
+    true,
+  ],
   ['Assigned to me', { 'error.assigned_to': [{ type: 'eq', value: 'me' }] }, 'users', false],
 ];
 

@@ -6,7 +6,17 @@ import type { ProjectData } from '../data/project.js';
 import type { CompiledFilters } from '../query/filters.js';
 import { errorView } from '../views/errors.js';
 import { errorHistogram, histogramBounds, HISTOGRAMS, type Histogram } from '../data/histogram.js';
-import { baseOf, filtersOf, formatBase, list, nextLink, perPage, requireError, requireProject, type Ctx } from './context.js';
+import {
+  baseOf,
+  filtersOf,
+  formatBase,
+  list,
+  nextLink,
+  perPage,
+  requireError,
+  requireProject,
+  type Ctx,
+} from './context.js';
 
 /** How deep a sorted errors list may be paged before the API gives up with 422 / code 60000 (docs/bugsnag-api.md §11). */
 export const SORTED_OFFSET_LIMIT = 1000;
@@ -32,10 +42,12 @@ export function errorRoutes(r: Router<Ctx>): void {
     if (sort === 'unsorted') return unsortedPage(ctx, pd, f, lo, hi, pp, base, offsetRaw, render);
     if (offsetRaw !== undefined && !/^\d+$/.test(offsetRaw)) fail(400, 'Pagination Offset is invalid');
     const offset = offsetRaw === undefined ? 0 : Number(offsetRaw);
-    if (offset >= SORTED_OFFSET_LIMIT) return json({ errors: ['Unable to return complete results'], code: 60000 }, undefined, 422);
+    if (offset >= SORTED_OFFSET_LIMIT)
+      return json({ errors: ['Unable to return complete results'], code: 60000 }, undefined, 422);
     const rows = sortedStats(ctx, pd, f, lo, hi, sort, direction);
     const page = rows.slice(offset, offset + pp);
-    const next = offset + pp < rows.length ? nextLink(ctx, { base: formatBase(base), offset: String(offset + pp) }) : null;
+    const next =
+      offset + pp < rows.length ? nextLink(ctx, { base: formatBase(base), offset: String(offset + pp) }) : null;
     return list(page.map(render), { total: rows.length, next });
   });
 
@@ -61,7 +73,15 @@ function allStats(ctx: Ctx, pd: ProjectData, f: CompiledFilters, lo: number, hi:
   return out;
 }
 
-function sortedStats(ctx: Ctx, pd: ProjectData, f: CompiledFilters, lo: number, hi: number, sort: Sort, direction: 'asc' | 'desc'): ErrorWindowStats[] {
+function sortedStats(
+  ctx: Ctx,
+  pd: ProjectData,
+  f: CompiledFilters,
+  lo: number,
+  hi: number,
+  sort: Sort,
+  direction: 'asc' | 'desc',
+): ErrorWindowStats[] {
   const key = `errsorted:${pd.project.gi}:${pd.stateVersion}:${f.key}:${lo}:${hi}:${ctx.token.user}:${sort}:${direction}`;
   const hit = ctx.sim.cache.get(key) as ErrorWindowStats[] | undefined;
   if (hit) return hit;
@@ -100,14 +120,18 @@ function unsortedPage(
     if (s) rows.push(s);
   }
   const total = allStats(ctx, pd, f, lo, hi).length;
-  const next = end < count ? nextLink(ctx, { base: formatBase(base), offset: Buffer.from(`u${end}`).toString('base64url') }) : null;
+  const next =
+    end < count
+      ? nextLink(ctx, { base: formatBase(base), offset: Buffer.from(`u${end}`).toString('base64url') })
+      : null;
   return list(rows.map(render), { total, next });
 }
 
 /** List rows, with a `trend` per row when `histogram` asks for one (checked before any row is computed). */
 function rowRenderer(ctx: Ctx, pd: ProjectData, f: CompiledFilters, lo: number, hi: number, base: number) {
   const kind = scalar(ctx.query, 'histogram');
-  if (kind !== undefined && !(HISTOGRAMS as readonly string[]).includes(kind)) fail(400, 'histogram is not included in the list');
+  if (kind !== undefined && !(HISTOGRAMS as readonly string[]).includes(kind))
+    fail(400, 'histogram is not included in the list');
   const bounds = kind === undefined ? null : histogramBounds(kind as Histogram, f, base);
   return (s: ErrorWindowStats): Record<string, unknown> => {
     const view = errorView(pd, ctx.origin, s.error, s);

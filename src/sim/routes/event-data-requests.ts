@@ -89,7 +89,8 @@ function create(ctx: Ctx, scope: EdrRecord['scope'], gis: number[], org: number)
 function show(ctx: Ctx, scope: EdrRecord['scope'], id: string | undefined): Reply {
   const record = id ? ctx.sim.edr.get(id) : undefined;
   // A request is only found under the project or organization it was made for.
-  if (!record || record.scope.kind !== scope.kind || record.scope.id !== scope.id) fail(404, 'Event data request not found');
+  if (!record || record.scope.kind !== scope.kind || record.scope.id !== scope.id)
+    fail(404, 'Event data request not found');
   return json(view(ctx, record));
 }
 

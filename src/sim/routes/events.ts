@@ -7,7 +7,17 @@ import type { ProjectData } from '../data/project.js';
 import type { CompiledFilters } from '../query/filters.js';
 import { eventFull, eventSummary } from '../views/events.js';
 import { isoZ } from '../format.js';
-import { baseOf, filtersOf, list, nextLink, perPage, requireError, requireErrorAnywhere, requireProject, type Ctx } from './context.js';
+import {
+  baseOf,
+  filtersOf,
+  list,
+  nextLink,
+  perPage,
+  requireError,
+  requireErrorAnywhere,
+  requireProject,
+  type Ctx,
+} from './context.js';
 
 /** Events pages are capped at 30 rows ([APIB]); larger per_page values are clamped, not refused (unverified live). */
 export const EVENTS_MAX_PER_PAGE = 30;
@@ -107,13 +117,27 @@ function eventsPage(ctx: Ctx, pd: ProjectData, onlyError: number | null): Reply 
       ? null
       : nextLink(ctx, {
           base: isoZ(base),
-          offset: { count: String(served + rows.length), timestamp: isoZ(asc ? lastSec + 1 : lastSec - 1), total_count: String(total) },
+          offset: {
+            count: String(served + rows.length),
+            timestamp: isoZ(asc ? lastSec + 1 : lastSec - 1),
+            total_count: String(total),
+          },
         });
   const render = full ? eventFull : eventSummary;
-  return list(rows.map((i) => render(pd, ctx.origin, i)), { total, next: link });
+  return list(
+    rows.map((i) => render(pd, ctx.origin, i)),
+    { total, next: link },
+  );
 }
 
-function cachedCount(ctx: Ctx, pd: ProjectData, f: CompiledFilters, lo: number, hi: number, onlyError: number | null): number {
+function cachedCount(
+  ctx: Ctx,
+  pd: ProjectData,
+  f: CompiledFilters,
+  lo: number,
+  hi: number,
+  onlyError: number | null,
+): number {
   const key = `evcount:${pd.project.gi}:${pd.stateVersion}:${f.key}:${lo}:${hi}:${onlyError}:${ctx.token.user}`;
   const hit = ctx.sim.cache.get(key) as number | undefined;
   if (hit !== undefined) return hit;

@@ -2,7 +2,14 @@ import { fail, json, type Reply } from '../http/reply.js';
 import { scalar } from '../query/params.js';
 import { hash, hashString } from '../prng.js';
 import { eventRange } from '../data/counting.js';
-import { byEventsDesc, pivotDef, tallyPivots, type PivotDef, type PivotTally, type ValueStats } from '../data/pivots.js';
+import {
+  byEventsDesc,
+  pivotDef,
+  tallyPivots,
+  type PivotDef,
+  type PivotTally,
+  type ValueStats,
+} from '../data/pivots.js';
 import type { ProjectData } from '../data/project.js';
 import type { CompiledFilters } from '../query/filters.js';
 import { pivotValueView } from '../views/pivots.js';
@@ -34,16 +41,30 @@ export function pivotValues(ctx: Ctx, pd: ProjectData, onlyError: number | null,
   const pp = perPage(ctx, 30, 100);
   const offset = scalar(ctx.query, 'offset');
   const start = offset === undefined ? 0 : decodeOffset(offset);
-  if (!unsorted && start >= SORTED_OFFSET_LIMIT) return json({ errors: ['Unable to return complete results'], code: 60000 }, undefined, 422);
+  if (!unsorted && start >= SORTED_OFFSET_LIMIT)
+    return json({ errors: ['Unable to return complete results'], code: 60000 }, undefined, 422);
   const [lo, hi] = eventRange(pd, f, base);
   const { tally, sorted } = valuesOf(ctx, pd, onlyError, def, f, lo, hi);
-  const rows = unsorted ? [...sorted].sort((a, b) => shuffleKey(pd, a) - shuffleKey(pd, b) || byEventsDesc(a, b)) : sorted;
+  const rows = unsorted
+    ? [...sorted].sort((a, b) => shuffleKey(pd, a) - shuffleKey(pd, b) || byEventsDesc(a, b))
+    : sorted;
   const end = unsorted ? Math.min(start + pp, (Math.floor(start / UNSORTED_SHARD) + 1) * UNSORTED_SHARD) : start + pp;
   const next = end < rows.length ? nextLink(ctx, { base: formatBase(base), offset: encodeOffset(end) }) : null;
-  return list(rows.slice(start, end).map((v) => pivotValueView(pd, tally, v)), { total: rows.length, next });
+  return list(
+    rows.slice(start, end).map((v) => pivotValueView(pd, tally, v)),
+    { total: rows.length, next },
+  );
 }
 
-function valuesOf(ctx: Ctx, pd: ProjectData, onlyError: number | null, def: PivotDef, f: CompiledFilters, lo: number, hi: number) {
+function valuesOf(
+  ctx: Ctx,
+  pd: ProjectData,
+  onlyError: number | null,
+  def: PivotDef,
+  f: CompiledFilters,
+  lo: number,
+  hi: number,
+) {
   // The token's user is in the key because `error.assigned_to=me` depends on it.
   const key = `pivotvalues:${pd.project.gi}:${pd.stateVersion}:${onlyError}:${def.id}:${f.key}:${lo}:${hi}:${ctx.token.user}`;
   const hit = ctx.sim.cache.get(key) as { tally: PivotTally; sorted: ValueStats[] } | undefined;

@@ -34,7 +34,10 @@ export function releaseRoutes(r: Router<Ctx>): void {
     const offset = offRaw === undefined ? 0 : Number(offRaw);
     const page = rows.slice(offset, offset + pp);
     const next = offset + pp < rows.length ? nextLink(ctx, { offset: String(offset + pp) }) : null;
-    return list(page.map((x) => releaseView(pd, x)), { total: rows.length, next });
+    return list(
+      page.map((x) => releaseView(pd, x)),
+      { total: rows.length, next },
+    );
   });
 
   r.add('GET', '/projects/{project_id}/releases/{release_id}', (ctx, p) => {
@@ -56,7 +59,10 @@ export function releaseRoutes(r: Router<Ctx>): void {
       .map((g) => ({ id: g.id, sec: pd.releases.releases[g.releases[0]!]!.timeSec, g }))
       .sort((a, b) => b.sec - a.sec || (a.id < b.id ? -1 : 1));
     const { page, next } = tokenPage(ctx, groups, perPage(ctx, 30, 100));
-    return list(page.map((x) => releaseGroupView(pd, x.g)), { next });
+    return list(
+      page.map((x) => releaseGroupView(pd, x.g)),
+      { next },
+    );
   });
 
   r.add('GET', '/release_groups/{id}', (ctx, p) => {
@@ -66,12 +72,14 @@ export function releaseRoutes(r: Router<Ctx>): void {
 
   r.add('GET', '/release_groups/{release_group_id}/releases', (ctx, p) => {
     const { pd, group } = requireGroup(ctx, p.release_group_id);
-    const rels = pd.releases.groups[group]!.releases
-      .map((i) => pd.releases.releases[i]!)
+    const rels = pd.releases.groups[group]!.releases.map((i) => pd.releases.releases[i]!)
       .sort(byTimeDesc)
       .map((x) => ({ id: x.id, sec: x.timeSec, x }));
     const { page, next } = tokenPage(ctx, rels, perPage(ctx, 30, 100));
-    return list(page.map((y) => releaseView(pd, y.x)), { next });
+    return list(
+      page.map((y) => releaseView(pd, y.x)),
+      { next },
+    );
   });
 }
 
@@ -86,7 +94,11 @@ function requireGroup(ctx: Ctx, id: string | undefined): { pd: ProjectData; grou
 }
 
 /** Keyset paging by `page_token=<id of the last row>|<its time in ms>|0`. */
-function tokenPage<T extends { id: string; sec: number }>(ctx: Ctx, items: T[], pp: number): { page: T[]; next: string | null } {
+function tokenPage<T extends { id: string; sec: number }>(
+  ctx: Ctx,
+  items: T[],
+  pp: number,
+): { page: T[]; next: string | null } {
   const token = scalar(ctx.query, 'page_token');
   let start = 0;
   if (token) {
@@ -97,6 +109,7 @@ function tokenPage<T extends { id: string; sec: number }>(ctx: Ctx, items: T[], 
   }
   const page = items.slice(start, start + pp);
   const last = page[page.length - 1];
-  const next = last && start + pp < items.length ? nextLink(ctx, { page_token: `${last.id}|${last.sec * 1000}|0` }) : null;
+  const next =
+    last && start + pp < items.length ? nextLink(ctx, { page_token: `${last.id}|${last.sec * 1000}|0` }) : null;
   return { page, next };
 }

@@ -28,9 +28,11 @@ function trend(ctx: Ctx, pd: ProjectData, onlyError: number | null): Reply {
   const f = filtersOf(ctx, pd);
   const bucketsRaw = scalar(ctx.query, 'buckets_count');
   const resolution = scalar(ctx.query, 'resolution');
-  if (bucketsRaw === undefined && resolution === undefined) fail(400, 'Either buckets_count or resolution must be provided');
+  if (bucketsRaw === undefined && resolution === undefined)
+    fail(400, 'Either buckets_count or resolution must be provided');
   const nowSec = Math.floor(ctx.nowMs / 1000);
-  const firstEvent = onlyError === null ? (pd.totalEvents > 0 ? pd.timeOf(0) : nowSec) : pd.timeOf(pd.occurrenceIndex(onlyError, 0));
+  const firstEvent =
+    onlyError === null ? (pd.totalEvents > 0 ? pd.timeOf(0) : nowSec) : pd.timeOf(pd.occurrenceIndex(onlyError, 0));
   const from = Math.max(f.since ?? firstEvent, firstEvent);
   const to = Math.max(from + 1, Math.min(f.before ?? nowSec, nowSec));
   const bounds: number[] = [];
@@ -43,14 +45,19 @@ function trend(ctx: Ctx, pd: ProjectData, onlyError: number | null): Reply {
     if (!width) fail(400, 'Resolution is not included in the list');
     const start = Math.floor(from / width) * width;
     const end = Math.ceil(to / width) * width;
-    if ((end - start) / width > MAX_POINTS) fail(400, 'Too many data points requested. Please use a narrower time range or lower resolution.');
+    if ((end - start) / width > MAX_POINTS)
+      fail(400, 'Too many data points requested. Please use a narrower time range or lower resolution.');
     for (let t = start; t <= end; t += width) bounds.push(t);
   }
   const rows = [];
   for (let j = 0; j + 1 < bounds.length; j++) {
     const a = bounds[j]!;
     const b = bounds[j + 1]!;
-    rows.push({ from: isoZ(a), to: isoZ(b), events_count: countEvents(pd, f, pd.indexAt(a), pd.indexAt(b), onlyError ?? undefined) });
+    rows.push({
+      from: isoZ(a),
+      to: isoZ(b),
+      events_count: countEvents(pd, f, pd.indexAt(a), pd.indexAt(b), onlyError ?? undefined),
+    });
   }
   return json(rows);
 }

@@ -11,8 +11,18 @@ import { isoMs, isoSecMs } from '../format.js';
 import { filterEnv, keysetPage, list, perPage, requireError, requireProject, type Ctx } from './context.js';
 
 const OPERATIONS = [
-  'override_severity', 'assign', 'create_issue', 'link_issue', 'unlink_issue', 'open', 'snooze', 'fix', 'ignore',
-  'delete', 'discard', 'undiscard',
+  'override_severity',
+  'assign',
+  'create_issue',
+  'link_issue',
+  'unlink_issue',
+  'open',
+  'snooze',
+  'fix',
+  'ignore',
+  'delete',
+  'discard',
+  'undiscard',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
 
@@ -67,7 +77,9 @@ export function writeRoutes(r: Router<Ctx>): void {
     const pd = requireProject(ctx, p.project_id);
     const e = requireError(ctx, pd, p.error_id);
     const asc = scalar(ctx.query, 'direction') === 'asc';
-    const comments = commentsOf(pd, e).sort((a, b) => (asc ? 1 : -1) * (a.createdMs - b.createdMs) || a.index - b.index);
+    const comments = commentsOf(pd, e).sort(
+      (a, b) => (asc ? 1 : -1) * (a.createdMs - b.createdMs) || a.index - b.index,
+    );
     const views = comments.map((c) => commentView(ctx, c, 'collaborator') as { id: string });
     const { page, next } = keysetPage(ctx, views, perPage(ctx, 30, 100));
     return list(page, { total: views.length, next });
@@ -84,7 +96,11 @@ export function writeRoutes(r: Router<Ctx>): void {
     st.addedComments.push({ index, message, user: ctx.token.user, createdMs: Math.floor(ctx.nowMs / 1000) * 1000 });
     pd.touch();
     const created = commentsOf(pd, e).find((c) => c.index === index)!;
-    return { status: 201, body: commentView(ctx, created, 'collaborator'), headers: { Location: `${ctx.origin}/comments/${created.id}` } };
+    return {
+      status: 201,
+      body: commentView(ctx, created, 'collaborator'),
+      headers: { Location: `${ctx.origin}/comments/${created.id}` },
+    };
   });
 
   r.add('GET', '/comments/{comment_id}', (ctx, p) => {
@@ -104,7 +120,13 @@ function commentView(ctx: Ctx, c: CommentRecord, authorKey: 'collaborator' | 'us
   const u = ctx.sim.world.users[c.user]!;
   const author =
     authorKey === 'user'
-      ? { id: u.id, email: u.email, name: u.name, url: `${ctx.origin}/users/${u.id}`, projects_url: `${ctx.origin}/users/${u.id}/projects` }
+      ? {
+          id: u.id,
+          email: u.email,
+          name: u.name,
+          url: `${ctx.origin}/users/${u.id}`,
+          projects_url: `${ctx.origin}/users/${u.id}/projects`,
+        }
       : commentAuthor(ctx.sim, ctx.origin, c.user);
   return {
     id: c.id,
@@ -122,7 +144,8 @@ function bodyField(ctx: Ctx, key: string): unknown {
 
 function operationOf(ctx: Ctx, pd: ProjectData): Operation {
   const op = bodyField(ctx, 'operation');
-  if (typeof op !== 'string' || !(OPERATIONS as readonly string[]).includes(op)) fail(400, 'Operation is not included in the list');
+  if (typeof op !== 'string' || !(OPERATIONS as readonly string[]).includes(op))
+    fail(400, 'Operation is not included in the list');
   if (OWNER_ONLY.has(op as Operation)) requireOwner(ctx, pd);
   return op as Operation;
 }
@@ -130,7 +153,11 @@ function operationOf(ctx: Ctx, pd: ProjectData): Operation {
 function requireOwner(ctx: Ctx, pd: ProjectData): void {
   const m = pd.world.membership(pd.project.org, ctx.token.user);
   const owner = m?.admin || m?.roles.get(pd.project.gi) === 'project_owner';
-  if (!owner) throw new ReplyError({ status: 403, body: { code: 40000, errors: ['Insufficient Project Role for performing requested action'] } });
+  if (!owner)
+    throw new ReplyError({
+      status: 403,
+      body: { code: 40000, errors: ['Insufficient Project Role for performing requested action'] },
+    });
 }
 
 function apply(ctx: Ctx, pd: ProjectData, e: number, op: Operation): void {
@@ -166,7 +193,10 @@ function apply(ctx: Ctx, pd: ProjectData, e: number, op: Operation): void {
       const url = bodyField(ctx, 'issue_url');
       if (typeof url !== 'string' || url === '') fail(400, "Issue url can't be blank");
       const n = st.linkedIssues.length + 1;
-      st.linkedIssues = [...st.linkedIssues, { id: `link-${n}`, key: url.split('/').pop() ?? `ISSUE-${n}`, number: n, type: 'other', url }];
+      st.linkedIssues = [
+        ...st.linkedIssues,
+        { id: `link-${n}`, key: url.split('/').pop() ?? `ISSUE-${n}`, number: n, type: 'other', url },
+      ];
       break;
     }
     case 'unlink_issue':
@@ -208,7 +238,8 @@ function reopenRules(ctx: Ctx, pd: ProjectData, e: number): ReopenRules {
   const rr = raw as Record<string, unknown>;
   const num = (k: string) => {
     const v = rr[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(400, `Reopen rules ${k} must be a positive integer`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      fail(400, `Reopen rules ${k} must be a positive integer`);
     return v;
   };
   switch (rr.reopen_if) {
@@ -220,7 +251,11 @@ function reopenRules(ctx: Ctx, pd: ProjectData, e: number): ReopenRules {
       return { reopen_if: 'n_occurrences_in_m_hours', occurrences: num('occurrences'), hours: num('hours') };
     case 'n_additional_occurrences': {
       const extra = num('additional_occurrences');
-      return { reopen_if: 'n_additional_occurrences', additional_occurrences: extra, occurrence_threshold: pd.totalOccurrences(e) + extra };
+      return {
+        reopen_if: 'n_additional_occurrences',
+        additional_occurrences: extra,
+        occurrence_threshold: pd.totalOccurrences(e) + extra,
+      };
     }
     case 'n_additional_users':
       return { reopen_if: 'n_additional_users', additional_users: num('additional_users') };

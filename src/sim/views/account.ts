@@ -31,7 +31,12 @@ export interface ProjectCounts {
   forReview: number;
 }
 
-export function projectView(sim: SimState, origin: string, p: ProjectSeed, counts: ProjectCounts): Record<string, unknown> {
+export function projectView(
+  sim: SimState,
+  origin: string,
+  p: ProjectSeed,
+  counts: ProjectCounts,
+): Record<string, unknown> {
   const org = sim.world.orgs[p.org]!;
   const collaborators = sim.world.projectMembers(p.gi).length;
   const teams = sim.world.teamsOf(p.org).filter((t) => t.projects.includes(p.gi)).length;

@@ -7,7 +7,12 @@ import type { ProjectData } from '../data/project.js';
  * An error group. `events`, `users`, `first_seen` and `last_seen` are computed within the request's filters and base;
  * the `*_unfiltered` fields and `unthrottled_occurrence_count` are absolute (docs/bugsnag-api.md §5, §17).
  */
-export function errorView(pd: ProjectData, origin: string, e: number, win: ErrorWindowStats | null): Record<string, unknown> {
+export function errorView(
+  pd: ProjectData,
+  origin: string,
+  e: number,
+  win: ErrorWindowStats | null,
+): Record<string, unknown> {
   const seed = pd.errorSeed(e);
   const st = pd.peekState(e);
   const total = pd.totalOccurrences(e);
@@ -38,7 +43,10 @@ export function errorView(pd: ProjectData, origin: string, e: number, win: Error
     assigned_collaborator_id: st.assignee >= 0 ? pd.world.users[st.assignee]!.id : null,
     assigned_team_id: st.team >= 0 ? pd.world.teams[st.team]!.id : null,
     comment_count: seed.commentCount + st.addedComments.length,
-    missing_dsyms: pd.project.kind.type === 'ios' && seed.index % 5 === 0 ? [`${pd.ids.encode('error', pd.project.gi, e).slice(0, 8).toUpperCase()}-0000-4000-8000-000000000000`] : [],
+    missing_dsyms:
+      pd.project.kind.type === 'ios' && seed.index % 5 === 0
+        ? [`${pd.ids.encode('error', pd.project.gi, e).slice(0, 8).toUpperCase()}-0000-4000-8000-000000000000`]
+        : [],
     release_stages: seed.stages,
     grouping_reason: seed.groupingReason,
     grouping_fields:

@@ -55,10 +55,18 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
   for (let b = 0; b < crumbs; b++) {
     const type = BREADCRUMB_KINDS[rng.int(BREADCRUMB_KINDS.length)]!;
     breadcrumbs.push({
-      name: type === 'navigation' ? 'Navigated' : type === 'request' ? 'HTTP request' : type === 'log' ? 'Console output' : `${type} event`,
+      name:
+        type === 'navigation'
+          ? 'Navigated'
+          : type === 'request'
+            ? 'HTTP request'
+            : type === 'log'
+              ? 'Console output'
+              : `${type} event`,
       type,
       timestamp: isoMs(deviceTimeMs - (b + 1) * 1000 * (1 + rng.int(30))),
-      metaData: type === 'request' ? { method: 'GET', url: proto.url ?? '/api', status: 200 } : { step: String(crumbs - b) },
+      metaData:
+        type === 'request' ? { method: 'GET', url: proto.url ?? '/api', status: 200 } : { step: String(crumbs - b) },
     });
   }
   const threads =
@@ -89,9 +97,15 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
     app.versionCode = 100 + (hash(proto.appVersion.length, k) % 50);
     app.isLaunching = rng.chance(1, 10);
   }
-  const device: Record<string, unknown> = { osName: proto.osName, osVersion: proto.osVersion, time: isoMs(deviceTimeMs), locale: 'en_US' };
+  const device: Record<string, unknown> = {
+    osName: proto.osName,
+    osVersion: proto.osVersion,
+    time: isoMs(deviceTimeMs),
+    locale: 'en_US',
+  };
   if (proto.hostname) device.hostname = proto.hostname;
-  if (proto.browserName) Object.assign(device, { browserName: proto.browserName, browserVersion: proto.browserVersion });
+  if (proto.browserName)
+    Object.assign(device, { browserName: proto.browserName, browserVersion: proto.browserVersion });
   if (proto.manufacturer) {
     Object.assign(device, {
       manufacturer: proto.manufacturer,
@@ -112,7 +126,10 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
           clientIp: proto.ip,
           httpMethod: rng.chance(3, 4) ? 'GET' : 'POST',
           referer: `https://${project.slug}.example.com/`,
-          headers: { 'User-Agent': proto.browserName ? `Mozilla/5.0 ${proto.browserName}/${proto.browserVersion}` : 'curl/8.5.0', Accept: 'application/json' },
+          headers: {
+            'User-Agent': proto.browserName ? `Mozilla/5.0 ${proto.browserName}/${proto.browserVersion}` : 'curl/8.5.0',
+            Accept: 'application/json',
+          },
           params: {},
         };
   return {
@@ -139,7 +156,9 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
     severity: seed.severity,
     unhandled: seed.unhandled,
     missing_dsym: false,
-    feature_flags: rng.chance(1, 3) ? [{ feature_flag_name: 'new-checkout', variant_name: rng.chance(1, 2) ? 'on' : 'control' }] : [],
+    feature_flags: rng.chance(1, 3)
+      ? [{ feature_flag_name: 'new-checkout', variant_name: rng.chance(1, 2) ? 'on' : 'control' }]
+      : [],
     ...(rng.chance(1, 4) ? { correlation: { traceId: rng.hex(32), spanId: rng.hex(16) } } : {}),
     derived: { deploy: null },
   };
@@ -192,8 +211,12 @@ function buildFrames(pd: ProjectData, e: number): Frame[] {
       column_number: null,
       in_project: top || rng.chance(1, 2),
       line_number: line,
-      method: top ? seed.method : `${rng.pick(['Dispatcher', 'Router', 'Middleware', 'Runner', 'Loop'])}#${rng.pick(METHODS)}`,
-      file: top ? seed.file : `${rng.pick(DIRS)}/${rng.pick(['base', 'core', 'util', 'runtime'])}.${seed.file.split('.').pop()}`,
+      method: top
+        ? seed.method
+        : `${rng.pick(['Dispatcher', 'Router', 'Middleware', 'Runner', 'Loop'])}#${rng.pick(METHODS)}`,
+      file: top
+        ? seed.file
+        : `${rng.pick(DIRS)}/${rng.pick(['base', 'core', 'util', 'runtime'])}.${seed.file.split('.').pop()}`,
       ...(top ? { code: codeAround(line, seed.method) } : {}),
       macho_uuid: null,
       source_control_link: null,
@@ -212,5 +235,17 @@ function codeAround(line: number, method: string): Record<string, string> {
 }
 
 function exceptionType(language: string): string {
-  return ({ ruby: 'ruby', javascript: 'browserjs', java: 'android', swift: 'cocoa', python: 'python', go: 'go', csharp: 'csharp' } as Record<string, string>)[language] ?? 'other';
+  return (
+    (
+      {
+        ruby: 'ruby',
+        javascript: 'browserjs',
+        java: 'android',
+        swift: 'cocoa',
+        python: 'python',
+        go: 'go',
+        csharp: 'csharp',
+      } as Record<string, string>
+    )[language] ?? 'other'
+  );
 }

@@ -46,7 +46,9 @@ export function releaseGroupView(pd: ProjectData, g: ReleaseGroupSeed): Record<s
     has_secondary_versions: rels.length > 1,
     build_tool: latest.buildTool,
     builder_name: latest.builderName,
-    ...(latest.revision ? { source_control: { ...sourceControl(pd, latest.revision, g.appVersion), previous_app_version: '' } } : {}),
+    ...(latest.revision
+      ? { source_control: { ...sourceControl(pd, latest.revision, g.appVersion), previous_app_version: '' } }
+      : {}),
     total_sessions_count: sum((r) => r.totalSessions),
     unhandled_sessions_count: sum((r) => r.unhandledSessions),
     sessions_count_in_last_24h: sum((r) => r.sessions24h),
@@ -59,5 +61,10 @@ export function releaseGroupView(pd: ProjectData, g: ReleaseGroupSeed): Record<s
 
 function sourceControl(pd: ProjectData, revision: string, version: string): Record<string, string> {
   const repo = `https://github.com/example/${pd.project.slug}`;
-  return { service: 'github', commit_url: `${repo}/commit/${revision}`, revision, diff_url_to_previous: `${repo}/compare/${version}` };
+  return {
+    service: 'github',
+    commit_url: `${repo}/commit/${revision}`,
+    revision,
+    diff_url_to_previous: `${repo}/compare/${version}`,
+  };
 }

@@ -69,7 +69,10 @@ export abstract class PgRepo {
 
   /** Database and network failures become SnagErrors that say what to do; anything else passes through untouched. */
   protected mapError(err: unknown): unknown {
-    if (isDriverError(err) || (err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message))) {
+    if (
+      isDriverError(err) ||
+      (err instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(err.message))
+    ) {
       return storeError(err, this.location);
     }
     return err;
@@ -101,7 +104,9 @@ export abstract class NamedPgRepo<T> extends PgRepo {
   }
 
   protected async row(id: string, db?: Queryable, lock = false): Promise<Record<string, unknown> | undefined> {
-    return (await this.q(`SELECT ${this.columns} FROM ${this.table} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id], db))[0];
+    return (
+      await this.q(`SELECT ${this.columns} FROM ${this.table} WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id], db)
+    )[0];
   }
 
   protected async mustGet(id: string, db?: Queryable): Promise<T> {
@@ -111,14 +116,21 @@ export abstract class NamedPgRepo<T> extends PgRepo {
   }
 
   protected async assertNameFree(name: string, ownId: string | null, db: Queryable): Promise<void> {
-    const [existing] = await this.q<{ id: string; name: string }>(`SELECT id, name FROM ${this.table} WHERE name_key = $1 OR name = $2`, [nameKey(name), name], db);
+    const [existing] = await this.q<{ id: string; name: string }>(
+      `SELECT id, name FROM ${this.table} WHERE name_key = $1 OR name = $2`,
+      [nameKey(name), name],
+      db,
+    );
     if (existing && existing.id !== ownId) throw nameTaken(this.entity, name, existing);
   }
 
   /** A unique-name race lost to another process (both checked, the other committed first) reads like the check. */
   protected async nameRace(err: unknown, name: string, ownId: string | null): Promise<unknown> {
     if ((err as { details?: { postgres?: string } }).details?.postgres !== '23505') return err;
-    const [existing] = await this.q<{ id: string; name: string }>(`SELECT id, name FROM ${this.table} WHERE name_key = $1`, [nameKey(name)]).catch(() => []);
+    const [existing] = await this.q<{ id: string; name: string }>(
+      `SELECT id, name FROM ${this.table} WHERE name_key = $1`,
+      [nameKey(name)],
+    ).catch(() => []);
     return existing && existing.id !== ownId ? nameTaken(this.entity, name, existing) : err;
   }
 }

@@ -34,7 +34,16 @@ export function isDriverError(err: unknown): boolean {
   return !(err instanceof SnagError) && pgCode(err) !== undefined;
 }
 
-const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
 
 /** Turns a driver or network failure into a SnagError that says what to do. SnagErrors pass through. */
 export function storeError(err: unknown, location: string): SnagError {
@@ -42,7 +51,13 @@ export function storeError(err: unknown, location: string): SnagError {
   const code = pgCode(err) ?? '';
   const where = `the snagsync metadata store (${location})`;
   const details = code ? { postgres: code } : {};
-  if (NETWORK.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03' || /timeout exceeded when trying to connect|Connection terminated/i.test(String(err))) {
+  if (
+    NETWORK.has(code) ||
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P03' ||
+    /timeout exceeded when trying to connect|Connection terminated/i.test(String(err))
+  ) {
     return new SnagError('config', `Cannot reach ${where}: ${code || 'the connection failed'}.`, {
       cause: err,
       hint: 'Check that PostgreSQL is running and reachable at that host and port, and that SNAGSYNC_DATABASE_URL (or --database-url) is right.',
@@ -71,7 +86,11 @@ export function storeError(err: unknown, location: string): SnagError {
     });
   }
   if (code === '23505') {
-    return new SnagError('conflict', `The record already exists in ${where}.`, { cause: err, hint: 'Use another name or id.', details });
+    return new SnagError('conflict', `The record already exists in ${where}.`, {
+      cause: err,
+      hint: 'Use another name or id.',
+      details,
+    });
   }
   if (code === '23503') {
     return new SnagError('missing', `A record referred to no longer exists in ${where}.`, {
@@ -81,7 +100,11 @@ export function storeError(err: unknown, location: string): SnagError {
     });
   }
   if (code === '40001' || code === '40P01' || code === '55P03') {
-    return new SnagError('conflict', `Another snagsync process changed ${where} at the same moment.`, { cause: err, hint: 'Try again.', details });
+    return new SnagError('conflict', `Another snagsync process changed ${where} at the same moment.`, {
+      cause: err,
+      hint: 'Try again.',
+      details,
+    });
   }
   const message = err instanceof Error ? err.message : String(err);
   return new SnagError('internal', `Unexpected failure of ${where}: ${message}`, {

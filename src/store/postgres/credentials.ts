@@ -35,7 +35,9 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
       await this.lockCredentials(db);
       await this.assertNameFree(name, null, db);
       if (await this.row(c.id, db)) {
-        throw new SnagError('conflict', `A credential with the id ${c.id} already exists.`, { hint: 'Use a new id (newCredentialId()).' });
+        throw new SnagError('conflict', `A credential with the id ${c.id} already exists.`, {
+          hint: 'Use a new id (newCredentialId()).',
+        });
       }
       await this.assertSameKey(c.token_key_id, c.id, db);
       await this.q(
@@ -100,7 +102,8 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
       if (p.verify_error !== undefined) set('verify_error', p.verify_error);
       if (p.organizations !== undefined) set('organizations', JSON.stringify(p.organizations));
       if (p.rate_limit !== undefined) set('rate_limit', p.rate_limit === null ? null : JSON.stringify(p.rate_limit));
-      if (sets.length > 0) await this.q(`UPDATE credentials SET ${sets.join(', ')}, updated_at = $2 WHERE id = $1`, params, db);
+      if (sets.length > 0)
+        await this.q(`UPDATE credentials SET ${sets.join(', ')}, updated_at = $2 WHERE id = $1`, params, db);
       return this.mustGet(id, db);
     });
   }
@@ -112,20 +115,32 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
       const removed = this.toModel(row);
       const users = await this.sources.byCredential(id, db);
       if (users.length > 0 && !options.force) {
-        const names = users.slice(0, 5).map((s) => `"${s.name}"`).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
-        throw new SnagError('conflict', `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`, {
-          hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
-          details: { sources: users.map((s) => s.id) },
-        });
+        const names =
+          users
+            .slice(0, 5)
+            .map((s) => `"${s.name}"`)
+            .join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
+        throw new SnagError(
+          'conflict',
+          `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`,
+          {
+            hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
+            details: { sources: users.map((s) => s.id) },
+          },
+        );
       }
-      const disabledSources = users.length ? await this.sources.disableWithin(db, id, `its credential "${removed.name}" was removed`) : [];
+      const disabledSources = users.length
+        ? await this.sources.disableWithin(db, id, `its credential "${removed.name}" was removed`)
+        : [];
       await this.q('DELETE FROM credentials WHERE id = $1', [id], db);
       return { removed, disabledSources };
     });
   }
 
   async keyIdsInUse(): Promise<string[]> {
-    const rows = await this.q<{ k: string }>('SELECT DISTINCT token_key_id COLLATE "C" AS k FROM credentials ORDER BY k');
+    const rows = await this.q<{ k: string }>(
+      'SELECT DISTINCT token_key_id COLLATE "C" AS k FROM credentials ORDER BY k',
+    );
     return rows.map((r) => r.k);
   }
 
@@ -137,12 +152,11 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
       for (const row of rows) {
         const sealed: SealedTokenFields | null = plan.reseal(this.toModel(row));
         if (!sealed) continue;
-        await this.q('UPDATE credentials SET token_envelope = $2, token_key_id = $3, token_last4 = $4 WHERE id = $1', [
-          row.id,
-          sealed.token_envelope,
-          sealed.token_key_id,
-          sealed.token_last4,
-        ], db);
+        await this.q(
+          'UPDATE credentials SET token_envelope = $2, token_key_id = $3, token_last4 = $4 WHERE id = $1',
+          [row.id, sealed.token_envelope, sealed.token_key_id, sealed.token_last4],
+          db,
+        );
         changed++;
       }
       plan.beforeCommit?.();
@@ -155,7 +169,11 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
    * committed row, as SQLite's single writer guaranteed.
    */
   async lockCredentials(db: Queryable): Promise<void> {
-    await this.q('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS, `credentials:${this.ctx.schema}`], db);
+    await this.q(
+      'SELECT pg_advisory_xact_lock($1, hashtext($2))',
+      [ADVISORY_LOCK_CLASS, `credentials:${this.ctx.schema}`],
+      db,
+    );
   }
 
   /**
@@ -164,19 +182,32 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
    * the row would become unreadable to the others.
    */
   private async assertSameKey(keyId: string, ownId: string, db: Queryable): Promise<void> {
-    const [other] = await this.q<{ k: string }>('SELECT token_key_id AS k FROM credentials WHERE token_key_id <> $1 AND id <> $2 LIMIT 1', [keyId, ownId], db);
+    const [other] = await this.q<{ k: string }>(
+      'SELECT token_key_id AS k FROM credentials WHERE token_key_id <> $1 AND id <> $2 LIMIT 1',
+      [keyId, ownId],
+      db,
+    );
     if (other) {
-      throw new SnagError('vault', `The token was sealed with master key ${keyId}, but the stored credentials use key ${other.k}.`, {
-        hint: 'The master key was rotated or replaced while this command ran, or this machine has another master key than the rest of the cluster. Run the command again with the key the store uses.',
-        details: { key_id: keyId, store_key_id: other.k },
-      });
+      throw new SnagError(
+        'vault',
+        `The token was sealed with master key ${keyId}, but the stored credentials use key ${other.k}.`,
+        {
+          hint: 'The master key was rotated or replaced while this command ran, or this machine has another master key than the rest of the cluster. Run the command again with the key the store uses.',
+          details: { key_id: keyId, store_key_id: other.k },
+        },
+      );
     }
   }
 
   protected toModel(row: Record<string, unknown>): Credential {
     return parseRow(
       Credential,
-      { ...row, verified_at: isoOrNull(row.verified_at), created_at: isoOrNull(row.created_at), updated_at: isoOrNull(row.updated_at) },
+      {
+        ...row,
+        verified_at: isoOrNull(row.verified_at),
+        created_at: isoOrNull(row.created_at),
+        updated_at: isoOrNull(row.updated_at),
+      },
       'credential',
       this.location,
     );

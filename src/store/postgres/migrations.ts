@@ -154,15 +154,22 @@ export async function migratePg(pool: Pool, schema: string, location: string): P
       )`);
       const now = await pgSchemaVersion(client);
       if (now > PG_LATEST_SCHEMA_VERSION) {
-        throw new SnagError('config', `The metadata store ${location} was written by a newer snagsync (schema ${now}; this one knows up to ${PG_LATEST_SCHEMA_VERSION}).`, {
-          hint: 'Upgrade snagsync on this machine to the version the other processes of the cluster run.',
-        });
+        throw new SnagError(
+          'config',
+          `The metadata store ${location} was written by a newer snagsync (schema ${now}; this one knows up to ${PG_LATEST_SCHEMA_VERSION}).`,
+          {
+            hint: 'Upgrade snagsync on this machine to the version the other processes of the cluster run.',
+          },
+        );
       }
       const applied: number[] = [];
       for (const m of PG_MIGRATIONS) {
         if (m.version <= now) continue;
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+        await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [
+          m.version,
+          m.description,
+        ]);
         applied.push(m.version);
       }
       await client.query('COMMIT');

@@ -17,7 +17,19 @@ export const RUN_COLUMNS = `id, source_id, status, "trigger", options, started_a
 export const STREAM_COLUMNS = `run_id, stream, "partition", partition_label, records_read, records_written, pages, requests,
   retries, wait_ms, duration_ms, outcome, message, started_at, finished_at`;
 /** The run-stream fields an upsert may set; the key and `started_at` (kept from the first upsert) are not among them. */
-const STREAM_FIELDS = ['partition_label', 'records_read', 'records_written', 'pages', 'requests', 'retries', 'wait_ms', 'duration_ms', 'outcome', 'message', 'finished_at'] as const;
+const STREAM_FIELDS = [
+  'partition_label',
+  'records_read',
+  'records_written',
+  'pages',
+  'requests',
+  'retries',
+  'wait_ms',
+  'duration_ms',
+  'outcome',
+  'message',
+  'finished_at',
+] as const;
 const COUNTERS = ['records_read', 'records_written', 'pages', 'requests', 'retries', 'wait_ms', 'duration_ms'] as const;
 
 export class PgRuns extends PgRepo implements RunRepository {
@@ -27,15 +39,25 @@ export class PgRuns extends PgRepo implements RunRepository {
     const now = toIso(Date.now());
     return this.tx(async (db) => {
       // The source row is the lock every process of the cluster takes before starting one of its runs.
-      const [source] = await this.q<{ name: string }>('SELECT name FROM sources WHERE id = $1 FOR UPDATE', [r.source_id], db);
+      const [source] = await this.q<{ name: string }>(
+        'SELECT name FROM sources WHERE id = $1 FOR UPDATE',
+        [r.source_id],
+        db,
+      );
       if (!source) throw notFound('source', r.source_id);
-      const running = (await this.q(`SELECT ${RUN_COLUMNS} FROM runs WHERE source_id = $1 AND status = 'running'`, [r.source_id], db)).map((row) => this.toRun(row));
+      const running = (
+        await this.q(`SELECT ${RUN_COLUMNS} FROM runs WHERE source_id = $1 AND status = 'running'`, [r.source_id], db)
+      ).map((row) => this.toRun(row));
       for (const other of running) {
         if (!isStaleRun(other)) {
-          throw new SnagError('conflict', `The source "${source.name}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`, {
-            hint: 'Wait for that run to finish; `snagsync runs show ' + other.id + '` shows its progress.',
-            details: { run_id: other.id },
-          });
+          throw new SnagError(
+            'conflict',
+            `The source "${source.name}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`,
+            {
+              hint: 'Wait for that run to finish; `snagsync runs show ' + other.id + '` shows its progress.',
+              details: { run_id: other.id },
+            },
+          );
         }
         await this.markFailed(other, now, db);
       }
@@ -95,21 +117,31 @@ export class PgRuns extends PgRepo implements RunRepository {
   async finish(id: string, result: RunFinish): Promise<Run> {
     const f = parseInput(RunFinish, result, 'run result');
     return this.tx(async (db) => {
-      if ((await this.q('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [id], db)).length === 0) throw notFound('run', id);
+      if ((await this.q('SELECT 1 FROM runs WHERE id = $1 FOR UPDATE', [id], db)).length === 0)
+        throw notFound('run', id);
       const totals = f.totals ?? (await this.sumStreams(id, db));
       const now = toIso(Date.now());
       await this.q(
         `UPDATE runs SET status = $2, finished_at = $3, heartbeat_at = $3, error = $4, records_read = $5, records_written = $6,
          requests = $7, rate_limit_wait_ms = $8 WHERE id = $1`,
-        [id, f.status, now, f.error ? redact(JSON.stringify(f.error)) : null, totals.records_read, totals.records_written, totals.requests, totals.rate_limit_wait_ms],
+        [
+          id,
+          f.status,
+          now,
+          f.error ? redact(JSON.stringify(f.error)) : null,
+          totals.records_read,
+          totals.records_written,
+          totals.requests,
+          totals.rate_limit_wait_ms,
+        ],
         db,
       );
       // Streams still open when the run ended did not complete.
-      await this.q(`UPDATE run_streams SET outcome = 'failed', finished_at = $1, message = coalesce(message, $2) WHERE run_id = $3 AND outcome IS NULL`, [
-        now,
-        `run ended (${f.status}) before this stream finished`,
-        id,
-      ], db);
+      await this.q(
+        `UPDATE run_streams SET outcome = 'failed', finished_at = $1, message = coalesce(message, $2) WHERE run_id = $3 AND outcome IS NULL`,
+        [now, `run ended (${f.status}) before this stream finished`, id],
+        db,
+      );
       return this.mustRow(id, db);
     });
   }
@@ -119,7 +151,13 @@ export class PgRuns extends PgRepo implements RunRepository {
     const u = parseInput(RunStreamUpsert, input, 'run stream');
     const given = STREAM_FIELDS.filter((f) => u[f] !== undefined);
     const columns = ['run_id', 'stream', '"partition"', 'started_at', ...given];
-    const params: unknown[] = [u.run_id, u.stream, u.partition, u.started_at ?? toIso(Date.now()), ...given.map((f) => u[f])];
+    const params: unknown[] = [
+      u.run_id,
+      u.stream,
+      u.partition,
+      u.started_at ?? toIso(Date.now()),
+      ...given.map((f) => u[f]),
+    ];
     const updates = given.length ? given.map((f) => `${f} = excluded.${f}`).join(', ') : 'stream = excluded.stream';
     try {
       const [row] = await this.q(
@@ -135,18 +173,25 @@ export class PgRuns extends PgRepo implements RunRepository {
   }
 
   async listStreams(runId: string): Promise<RunStream[]> {
-    const rows = await this.q(`SELECT ${STREAM_COLUMNS} FROM run_streams WHERE run_id = $1 ORDER BY started_at, stream COLLATE "C", "partition" COLLATE "C"`, [runId]);
+    const rows = await this.q(
+      `SELECT ${STREAM_COLUMNS} FROM run_streams WHERE run_id = $1 ORDER BY started_at, stream COLLATE "C", "partition" COLLATE "C"`,
+      [runId],
+    );
     return rows.map((r) => this.toStream(r));
   }
 
   async findStale(options: StaleRunOptions = {}): Promise<Run[]> {
     const rows = await this.q(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at`);
-    return rows.map((r) => this.toRun(r)).filter((r) => isStaleRun(r, options.now, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
+    return rows
+      .map((r) => this.toRun(r))
+      .filter((r) => isStaleRun(r, options.now, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
   }
 
   async failStale(options: StaleRunOptions = {}): Promise<Run[]> {
     return this.tx(async (db) => {
-      const rows = (await this.q(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at FOR UPDATE`, [], db)).map((r) => this.toRun(r));
+      const rows = (
+        await this.q(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at FOR UPDATE`, [], db)
+      ).map((r) => this.toRun(r));
       const stale = rows.filter((r) => isStaleRun(r, options.now, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
       const now = toIso(Date.now());
       const out: Run[] = [];
@@ -172,10 +217,11 @@ export class PgRuns extends PgRepo implements RunRepository {
       [run.id, now, JSON.stringify(error), t.records_read, t.records_written, t.requests, t.rate_limit_wait_ms],
       db,
     );
-    await this.q(`UPDATE run_streams SET outcome = 'failed', finished_at = $1, message = coalesce(message, 'interrupted') WHERE run_id = $2 AND outcome IS NULL`, [
-      now,
-      run.id,
-    ], db);
+    await this.q(
+      `UPDATE run_streams SET outcome = 'failed', finished_at = $1, message = coalesce(message, 'interrupted') WHERE run_id = $2 AND outcome IS NULL`,
+      [now, run.id],
+      db,
+    );
   }
 
   private async sumStreams(runId: string, db: Queryable): Promise<RunTotals> {

@@ -29,7 +29,18 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
         await this.assertCredential(s.credential_id, db);
         await this.q(
           `INSERT INTO sources (${SOURCE_COLUMNS}, name_key) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, NULL, $9, $9, $10)`,
-          [id, name, s.credential_id, s.status, JSON.stringify(s.config), s.destination, s.schedule, s.next_run_at, now, nameKey(name)],
+          [
+            id,
+            name,
+            s.credential_id,
+            s.status,
+            JSON.stringify(s.config),
+            s.destination,
+            s.schedule,
+            s.next_run_at,
+            now,
+            nameKey(name),
+          ],
           db,
         );
         return this.mustGet(id, db);
@@ -50,7 +61,10 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
       params.push(filter.status);
       where.push(`status = $${params.length}`);
     }
-    const rows = await this.q(`SELECT ${SOURCE_COLUMNS} FROM sources ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name_key COLLATE "C"`, params);
+    const rows = await this.q(
+      `SELECT ${SOURCE_COLUMNS} FROM sources ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name_key COLLATE "C"`,
+      params,
+    );
     return rows.map((r) => this.toModel(r));
   }
 
@@ -79,9 +93,13 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
         if (p.status !== undefined) {
           const credentialId = p.credential_id ?? (current.credential_id as string | null);
           if (p.status !== 'disabled' && credentialId === null) {
-            throw new SnagError('config', `The source "${String(current.name)}" has no credential (it was removed), so it cannot be ${p.status}.`, {
-              hint: `Give it a credential first: snagsync sources update ${String(current.name)} --credential NAME.`,
-            });
+            throw new SnagError(
+              'config',
+              `The source "${String(current.name)}" has no credential (it was removed), so it cannot be ${p.status}.`,
+              {
+                hint: `Give it a credential first: snagsync sources update ${String(current.name)} --credential NAME.`,
+              },
+            );
           }
           set('status', p.status);
           // A reason written by snagsync (e.g. "credential removed") no longer applies once someone changes the status.
@@ -92,7 +110,8 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
         if (p.destination !== undefined) set('destination', p.destination);
         if (p.schedule !== undefined) set('schedule', p.schedule);
         if (p.next_run_at !== undefined) set('next_run_at', p.next_run_at);
-        if (sets.length > 0) await this.q(`UPDATE sources SET ${sets.join(', ')}, updated_at = $2 WHERE id = $1`, params, db);
+        if (sets.length > 0)
+          await this.q(`UPDATE sources SET ${sets.join(', ')}, updated_at = $2 WHERE id = $1`, params, db);
         return this.mustGet(id, db);
       });
     } catch (err) {
@@ -114,9 +133,13 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
         .map((r) => ({ ...r, heartbeat_at: isoOrNull(r.heartbeat_at), started_at: isoOrNull(r.started_at) ?? '' }))
         .find((r) => !isStaleRun(r));
       if (live) {
-        throw new SnagError('conflict', `The source "${String(row.name)}" is being synced right now (run ${live.id}).`, {
-          hint: 'Wait for the run to finish (or stop it), then remove the source.',
-        });
+        throw new SnagError(
+          'conflict',
+          `The source "${String(row.name)}" is being synced right now (run ${live.id}).`,
+          {
+            hint: 'Wait for the run to finish (or stop it), then remove the source.',
+          },
+        );
       }
       await this.q('DELETE FROM sources WHERE id = $1', [id], db);
       return this.toModel(row);
@@ -124,7 +147,9 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
   }
 
   async countByCredential(credentialId: string): Promise<number> {
-    const [row] = await this.q<{ n: number }>('SELECT count(*)::int AS n FROM sources WHERE credential_id = $1', [credentialId]);
+    const [row] = await this.q<{ n: number }>('SELECT count(*)::int AS n FROM sources WHERE credential_id = $1', [
+      credentialId,
+    ]);
     return row?.n ?? 0;
   }
 
@@ -149,18 +174,22 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
   }
 
   async byCredential(credentialId: string, db: Queryable): Promise<Source[]> {
-    const rows = await this.q(`SELECT ${SOURCE_COLUMNS} FROM sources WHERE credential_id = $1 ORDER BY name_key COLLATE "C" FOR UPDATE`, [credentialId], db);
+    const rows = await this.q(
+      `SELECT ${SOURCE_COLUMNS} FROM sources WHERE credential_id = $1 ORDER BY name_key COLLATE "C" FOR UPDATE`,
+      [credentialId],
+      db,
+    );
     return rows.map((r) => this.toModel(r));
   }
 
   /** Disables the credential's sources and detaches them from it, inside the caller's transaction. */
   async disableWithin(db: Queryable, credentialId: string, reason: string): Promise<Source[]> {
     const ids = (await this.byCredential(credentialId, db)).map((s) => s.id);
-    await this.q(`UPDATE sources SET status = 'disabled', status_reason = $1, credential_id = NULL, updated_at = $2 WHERE credential_id = $3`, [
-      reason,
-      toIso(Date.now()),
-      credentialId,
-    ], db);
+    await this.q(
+      `UPDATE sources SET status = 'disabled', status_reason = $1, credential_id = NULL, updated_at = $2 WHERE credential_id = $3`,
+      [reason, toIso(Date.now()), credentialId],
+      db,
+    );
     const out: Source[] = [];
     for (const sid of ids) out.push(await this.mustGet(sid, db));
     return out;
@@ -168,13 +197,19 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
 
   /** Locked in share mode: the credential cannot be removed until this transaction ends. */
   private async assertCredential(credentialId: string, db: Queryable): Promise<void> {
-    if ((await this.q('SELECT 1 FROM credentials WHERE id = $1 FOR SHARE', [credentialId], db)).length === 0) throw notFound('credential', credentialId);
+    if ((await this.q('SELECT 1 FROM credentials WHERE id = $1 FOR SHARE', [credentialId], db)).length === 0)
+      throw notFound('credential', credentialId);
   }
 
   protected toModel(row: Record<string, unknown>): Source {
     return parseRow(
       Source,
-      { ...row, next_run_at: isoOrNull(row.next_run_at), created_at: isoOrNull(row.created_at), updated_at: isoOrNull(row.updated_at) },
+      {
+        ...row,
+        next_run_at: isoOrNull(row.next_run_at),
+        created_at: isoOrNull(row.created_at),
+        updated_at: isoOrNull(row.updated_at),
+      },
       'source',
       this.location,
     );

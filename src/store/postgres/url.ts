@@ -31,7 +31,8 @@ export function parseStoreDatabaseUrl(raw: string, field = DATABASE_URL_ENV): St
   } catch {
     throw badUrl(field, 'it is not a URL');
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw badUrl(field, `its scheme is ${url.protocol.replace(/:$/, '')}, not postgres`);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw badUrl(field, `its scheme is ${url.protocol.replace(/:$/, '')}, not postgres`);
   if (url.password) registerSecret(decodeURIComponent(url.password));
   const schema = url.searchParams.get('schema') ?? DEFAULT_STORE_SCHEMA;
   if (!IDENTIFIER.test(schema)) {
@@ -49,8 +50,12 @@ export function parseStoreDatabaseUrl(raw: string, field = DATABASE_URL_ENV): St
 }
 
 function badUrl(field: string, why: string): SnagError {
-  return new SnagError('config', `${field} must be a PostgreSQL URL (postgres://user@host:5432/database), but ${why}.`, {
-    hint: 'Give a URL such as postgres://snagsync@127.0.0.1:5432/snagsync (add ?schema=NAME to use another schema than snagsync).',
-    details: { field },
-  });
+  return new SnagError(
+    'config',
+    `${field} must be a PostgreSQL URL (postgres://user@host:5432/database), but ${why}.`,
+    {
+      hint: 'Give a URL such as postgres://snagsync@127.0.0.1:5432/snagsync (add ?schema=NAME to use another schema than snagsync).',
+      details: { field },
+    },
+  );
 }

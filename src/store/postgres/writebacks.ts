@@ -26,7 +26,10 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
   }
 
   async find(input: { input_hash: string; credential_id: string }): Promise<WritebackJournalInfo | null> {
-    const [row] = await this.q(`SELECT ${COLUMNS} FROM writeback_journals WHERE credential_id = $1 AND input_hash = $2`, [input.credential_id, input.input_hash]);
+    const [row] = await this.q(
+      `SELECT ${COLUMNS} FROM writeback_journals WHERE credential_id = $1 AND input_hash = $2`,
+      [input.credential_id, input.input_hash],
+    );
     return row ? toInfo(row) : null;
   }
 
@@ -38,7 +41,12 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
     return new Map(rows.map((r) => [num(r.row_no), { row: num(r.row_no), state: r.state, message: r.message }]));
   }
 
-  async record(journalId: string, rows: readonly number[], state: WritebackRowState, message: string | null = null): Promise<void> {
+  async record(
+    journalId: string,
+    rows: readonly number[],
+    state: WritebackRowState,
+    message: string | null = null,
+  ): Promise<void> {
     if (rows.length === 0) return;
     await this.tx(async (db: Queryable) => {
       await this.q(
@@ -52,7 +60,10 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
   }
 
   async finish(journalId: string, status: 'done' | 'partial'): Promise<WritebackJournalInfo> {
-    const [row] = await this.q(`UPDATE writeback_journals SET status = $2, finished_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [journalId, status]);
+    const [row] = await this.q(
+      `UPDATE writeback_journals SET status = $2, finished_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+      [journalId, status],
+    );
     return toInfo(row!);
   }
 }

@@ -64,7 +64,11 @@ export abstract class NamedSqliteRepo<Row extends { id: string }, T> extends Sql
   async findByNameOrId(ref: string): Promise<T> {
     const wanted = ref.trim();
     const row = this.guard(
-      () => this.row(wanted) ?? (this.stmt(`SELECT ${this.columns} FROM ${this.table} WHERE name_key = ?`).get(nameKey(wanted)) as Row | undefined),
+      () =>
+        this.row(wanted) ??
+        (this.stmt(`SELECT ${this.columns} FROM ${this.table} WHERE name_key = ?`).get(nameKey(wanted)) as
+          | Row
+          | undefined),
     );
     if (!row) throw notFound(this.entity, wanted);
     return this.toModel(row);
@@ -81,9 +85,10 @@ export abstract class NamedSqliteRepo<Row extends { id: string }, T> extends Sql
   }
 
   protected assertNameFree(name: string, ownId: string | null): void {
-    const existing = this.stmt(`SELECT id, name FROM ${this.table} WHERE name_key = ? OR name = ?`).get(nameKey(name), name) as
-      | { id: string; name: string }
-      | undefined;
+    const existing = this.stmt(`SELECT id, name FROM ${this.table} WHERE name_key = ? OR name = ?`).get(
+      nameKey(name),
+      name,
+    ) as { id: string; name: string } | undefined;
     if (existing && existing.id !== ownId) throw nameTaken(this.entity, name, existing);
   }
 }

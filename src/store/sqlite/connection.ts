@@ -39,14 +39,22 @@ export function storeError(err: unknown, path: string): SnagError {
   const code = sqliteCode(err) ?? '';
   const where = `the snagsync metadata store (${path})`;
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new SnagError('conflict', `${capital(where)} stayed locked by another snagsync process for more than ${BUSY_TIMEOUT_MS / 1000} s.`, {
-      cause: err,
-      hint: 'Try again when the other command has finished.',
-      details: { sqlite: code },
-    });
+    return new SnagError(
+      'conflict',
+      `${capital(where)} stayed locked by another snagsync process for more than ${BUSY_TIMEOUT_MS / 1000} s.`,
+      {
+        cause: err,
+        hint: 'Try again when the other command has finished.',
+        details: { sqlite: code },
+      },
+    );
   }
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-    return new SnagError('conflict', `The record already exists in ${where}.`, { cause: err, hint: 'Use another name or id.', details: { sqlite: code } });
+    return new SnagError('conflict', `The record already exists in ${where}.`, {
+      cause: err,
+      hint: 'Use another name or id.',
+      details: { sqlite: code },
+    });
   }
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new SnagError('missing', `A record referred to no longer exists in ${where}.`, {
@@ -63,9 +71,20 @@ export function storeError(err: unknown, path: string): SnagError {
     });
   }
   if (code === 'SQLITE_FULL') {
-    return new SnagError('config', `The disk holding ${where} is full.`, { cause: err, hint: 'Free some space and try again.', details: { sqlite: code } });
+    return new SnagError('config', `The disk holding ${where} is full.`, {
+      cause: err,
+      hint: 'Free some space and try again.',
+      details: { sqlite: code },
+    });
   }
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') {
+  if (
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    code === 'ENOENT'
+  ) {
     return new SnagError('config', `Cannot open ${where} for writing.`, {
       cause: err,
       hint: 'Check that the snagsync home folder and its files belong to you and are writable, or set SNAGSYNC_HOME to another folder.',

@@ -4,8 +4,13 @@ import type { SqliteCredentials } from './credentials.js';
 import type { SqliteSources } from './sources.js';
 
 /** Every row of a SQLite store, read through the repositories so that each is parsed like any other read. */
-export async function sqliteContents(db: Db, repos: { credentials: SqliteCredentials; sources: SqliteSources; runs: RunRepository }): Promise<StoreContents> {
-  const runIds = (db.prepare('SELECT id FROM runs ORDER BY started_at, id').all() as Array<{ id: string }>).map((r) => r.id);
+export async function sqliteContents(
+  db: Db,
+  repos: { credentials: SqliteCredentials; sources: SqliteSources; runs: RunRepository },
+): Promise<StoreContents> {
+  const runIds = (db.prepare('SELECT id FROM runs ORDER BY started_at, id').all() as Array<{ id: string }>).map(
+    (r) => r.id,
+  );
   const runs = [];
   const runStreams = [];
   for (const id of runIds) {

@@ -52,31 +52,33 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
     this.tx(() => {
       this.assertNameFree(name, null);
       if (this.row(c.id)) {
-        throw new SnagError('conflict', `A credential with the id ${c.id} already exists.`, { hint: 'Use a new id (newCredentialId()).' });
+        throw new SnagError('conflict', `A credential with the id ${c.id} already exists.`, {
+          hint: 'Use a new id (newCredentialId()).',
+        });
       }
       this.assertSameKey(c.token_key_id, c.id);
-      this
-        .stmt(
-          `INSERT INTO credentials (${COLUMNS}, name_key) VALUES (@id, @name, @description, @connector, @host, @token_envelope,
+      this.stmt(
+        `INSERT INTO credentials (${COLUMNS}, name_key) VALUES (@id, @name, @description, @connector, @host, @token_envelope,
            @token_key_id, @token_last4, @verified_status, @verified_at, @verify_error, @organizations, @rate_limit,
            @created_at, @updated_at, @name_key)`,
-        )
-        .run({
-          ...c,
-          name,
-          name_key: nameKey(name),
-          description,
-          organizations: JSON.stringify(c.organizations),
-          rate_limit: c.rate_limit === null ? null : JSON.stringify(c.rate_limit),
-          created_at: now,
-          updated_at: now,
-        });
+      ).run({
+        ...c,
+        name,
+        name_key: nameKey(name),
+        description,
+        organizations: JSON.stringify(c.organizations),
+        rate_limit: c.rate_limit === null ? null : JSON.stringify(c.rate_limit),
+        created_at: now,
+        updated_at: now,
+      });
     });
     return this.mustGet(c.id);
   }
 
   async list(): Promise<Credential[]> {
-    const rows = this.guard(() => this.stmt(`SELECT ${COLUMNS} FROM credentials ORDER BY name_key`).all() as CredentialRow[]);
+    const rows = this.guard(
+      () => this.stmt(`SELECT ${COLUMNS} FROM credentials ORDER BY name_key`).all() as CredentialRow[],
+    );
     return rows.map((r) => this.toModel(r));
   }
 
@@ -124,11 +126,19 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
       const removed = this.toModel(row);
       const users = this.sources.byCredentialNow(id);
       if (users.length > 0 && !options.force) {
-        const names = users.slice(0, 5).map((s) => `"${s.name}"`).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
-        throw new SnagError('conflict', `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`, {
-          hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
-          details: { sources: users.map((s) => s.id) },
-        });
+        const names =
+          users
+            .slice(0, 5)
+            .map((s) => `"${s.name}"`)
+            .join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
+        throw new SnagError(
+          'conflict',
+          `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`,
+          {
+            hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
+            details: { sources: users.map((s) => s.id) },
+          },
+        );
       }
       const disabledSources: Source[] = users.length
         ? this.sources.disableByCredentialNow(id, `its credential "${removed.name}" was removed`)
@@ -140,7 +150,9 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
 
   async keyIdsInUse(): Promise<string[]> {
     return this.guard(() =>
-      (this.stmt('SELECT DISTINCT token_key_id AS k FROM credentials ORDER BY k').all() as Array<{ k: string }>).map((r) => r.k),
+      (this.stmt('SELECT DISTINCT token_key_id AS k FROM credentials ORDER BY k').all() as Array<{ k: string }>).map(
+        (r) => r.k,
+      ),
     );
   }
 
@@ -167,21 +179,29 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
    * was rotated (or replaced) between sealing and saving, and the row would become unreadable.
    */
   private assertSameKey(keyId: string, ownId: string): void {
-    const other = this.stmt('SELECT token_key_id AS k FROM credentials WHERE token_key_id <> ? AND id <> ? LIMIT 1').get(keyId, ownId) as
-      | { k: string }
-      | undefined;
+    const other = this.stmt(
+      'SELECT token_key_id AS k FROM credentials WHERE token_key_id <> ? AND id <> ? LIMIT 1',
+    ).get(keyId, ownId) as { k: string } | undefined;
     if (other) {
-      throw new SnagError('vault', `The token was sealed with master key ${keyId}, but the stored credentials use key ${other.k}.`, {
-        hint: 'The master key was rotated or replaced while this command ran. Run the command again.',
-        details: { key_id: keyId, store_key_id: other.k },
-      });
+      throw new SnagError(
+        'vault',
+        `The token was sealed with master key ${keyId}, but the stored credentials use key ${other.k}.`,
+        {
+          hint: 'The master key was rotated or replaced while this command ran. Run the command again.',
+          details: { key_id: keyId, store_key_id: other.k },
+        },
+      );
     }
   }
 
   protected toModel(row: CredentialRow): Credential {
     return parseRow(
       Credential,
-      { ...row, organizations: parseJsonColumn(row.organizations, 'organizations'), rate_limit: parseJsonColumn(row.rate_limit, 'rate_limit') },
+      {
+        ...row,
+        organizations: parseJsonColumn(row.organizations, 'organizations'),
+        rate_limit: parseJsonColumn(row.rate_limit, 'rate_limit'),
+      },
       'credential',
       this.location,
     );

@@ -140,9 +140,13 @@ export function migrate(db: Db, path: string): number[] {
   const run = db.transaction((): number[] => {
     const current = schemaVersion(db);
     if (current > LATEST_SCHEMA_VERSION) {
-      throw new SnagError('config', `The metadata store ${path} was written by a newer snagsync (schema ${current}; this one knows up to ${LATEST_SCHEMA_VERSION}).`, {
-        hint: 'Upgrade snagsync (npm install -g snagsync@latest), or point SNAGSYNC_HOME to another folder.',
-      });
+      throw new SnagError(
+        'config',
+        `The metadata store ${path} was written by a newer snagsync (schema ${current}; this one knows up to ${LATEST_SCHEMA_VERSION}).`,
+        {
+          hint: 'Upgrade snagsync (npm install -g snagsync@latest), or point SNAGSYNC_HOME to another folder.',
+        },
+      );
     }
     const applied: number[] = [];
     for (const m of MIGRATIONS) {

@@ -40,17 +40,23 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
     const id = r.id ?? newId('run');
     const now = toIso(Date.now());
     this.tx(() => {
-      const source = this.stmt('SELECT name FROM sources WHERE id = ?').get(r.source_id) as { name: string } | undefined;
+      const source = this.stmt('SELECT name FROM sources WHERE id = ?').get(r.source_id) as
+        | { name: string }
+        | undefined;
       if (!source) throw notFound('source', r.source_id);
-      const running = (this.stmt(`SELECT ${COLUMNS} FROM runs WHERE source_id = ? AND status = 'running'`).all(r.source_id) as RunRow[]).map(
-        (row) => this.toRun(row),
-      );
+      const running = (
+        this.stmt(`SELECT ${COLUMNS} FROM runs WHERE source_id = ? AND status = 'running'`).all(r.source_id) as RunRow[]
+      ).map((row) => this.toRun(row));
       for (const other of running) {
         if (!isStaleRun(other)) {
-          throw new SnagError('conflict', `The source "${source.name}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`, {
-            hint: 'Wait for that run to finish; `snagsync runs show ' + other.id + '` shows its progress.',
-            details: { run_id: other.id },
-          });
+          throw new SnagError(
+            'conflict',
+            `The source "${source.name}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`,
+            {
+              hint: 'Wait for that run to finish; `snagsync runs show ' + other.id + '` shows its progress.',
+              details: { run_id: other.id },
+            },
+          );
         }
         this.markFailed(other, now);
       }
@@ -122,11 +128,9 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
          records_written = @records_written, requests = @requests, rate_limit_wait_ms = @rate_limit_wait_ms WHERE id = @id`,
       ).run({ id, now, status: f.status, error: f.error ? redact(JSON.stringify(f.error)) : null, ...totals });
       // Streams still open when the run ended did not complete.
-      this.stmt(`UPDATE run_streams SET outcome = 'failed', finished_at = ?, message = coalesce(message, ?) WHERE run_id = ? AND outcome IS NULL`).run(
-        now,
-        `run ended (${f.status}) before this stream finished`,
-        id,
-      );
+      this.stmt(
+        `UPDATE run_streams SET outcome = 'failed', finished_at = ?, message = coalesce(message, ?) WHERE run_id = ? AND outcome IS NULL`,
+      ).run(now, `run ended (${f.status}) before this stream finished`, id);
     });
     return this.findById(id);
   }
@@ -168,19 +172,28 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
 
   async listStreams(runId: string): Promise<RunStream[]> {
     const rows = this.guard(
-      () => this.stmt(`SELECT ${STREAM_COLUMNS} FROM run_streams WHERE run_id = ? ORDER BY started_at, stream, partition`).all(runId) as unknown[],
+      () =>
+        this.stmt(
+          `SELECT ${STREAM_COLUMNS} FROM run_streams WHERE run_id = ? ORDER BY started_at, stream, partition`,
+        ).all(runId) as unknown[],
     );
     return rows.map((r) => parseRow(RunStream, r, 'run stream', this.location));
   }
 
   async findStale(options: StaleRunOptions = {}): Promise<Run[]> {
-    const rows = this.guard(() => this.stmt(`SELECT ${COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at`).all() as RunRow[]);
-    return rows.map((r) => this.toRun(r)).filter((r) => isStaleRun(r, options.now, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
+    const rows = this.guard(
+      () => this.stmt(`SELECT ${COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_at`).all() as RunRow[],
+    );
+    return rows
+      .map((r) => this.toRun(r))
+      .filter((r) => isStaleRun(r, options.now, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
   }
 
   async failStale(options: StaleRunOptions = {}): Promise<Run[]> {
     const ids = this.tx(() => {
-      const rows = (this.stmt(`SELECT ${COLUMNS} FROM runs WHERE status = 'running'`).all() as RunRow[]).map((r) => this.toRun(r));
+      const rows = (this.stmt(`SELECT ${COLUMNS} FROM runs WHERE status = 'running'`).all() as RunRow[]).map((r) =>
+        this.toRun(r),
+      );
       const stale = rows.filter((r) => isStaleRun(r, options.now, options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS));
       const now = toIso(Date.now());
       for (const run of stale) this.markFailed(run, now);
@@ -201,10 +214,9 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
        records_written = max(records_written, @records_written), requests = max(requests, @requests),
        rate_limit_wait_ms = max(rate_limit_wait_ms, @rate_limit_wait_ms) WHERE id = @id AND status = 'running'`,
     ).run({ id: run.id, now, error: JSON.stringify(error), ...totals });
-    this.stmt(`UPDATE run_streams SET outcome = 'failed', finished_at = ?, message = coalesce(message, 'interrupted') WHERE run_id = ? AND outcome IS NULL`).run(
-      now,
-      run.id,
-    );
+    this.stmt(
+      `UPDATE run_streams SET outcome = 'failed', finished_at = ?, message = coalesce(message, 'interrupted') WHERE run_id = ? AND outcome IS NULL`,
+    ).run(now, run.id);
   }
 
   private sumStreams(runId: string): RunTotals {
@@ -220,9 +232,11 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
   }
 
   private streamRow(runId: string, stream: string, partition: string): Record<string, unknown> | undefined {
-    return this.stmt(`SELECT ${STREAM_COLUMNS} FROM run_streams WHERE run_id = ? AND stream = ? AND partition = ?`).get(runId, stream, partition) as
-      | Record<string, unknown>
-      | undefined;
+    return this.stmt(`SELECT ${STREAM_COLUMNS} FROM run_streams WHERE run_id = ? AND stream = ? AND partition = ?`).get(
+      runId,
+      stream,
+      partition,
+    ) as Record<string, unknown> | undefined;
   }
 
   private toRun(row: RunRow): Run {

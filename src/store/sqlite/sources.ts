@@ -105,9 +105,13 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
       if (p.status !== undefined) {
         const credentialId = p.credential_id ?? current.credential_id;
         if (p.status !== 'disabled' && credentialId === null) {
-          throw new SnagError('config', `The source "${current.name}" has no credential (it was removed), so it cannot be ${p.status}.`, {
-            hint: `Give it a credential first: snagsync sources update ${current.name} --credential NAME.`,
-          });
+          throw new SnagError(
+            'config',
+            `The source "${current.name}" has no credential (it was removed), so it cannot be ${p.status}.`,
+            {
+              hint: `Give it a credential first: snagsync sources update ${current.name} --credential NAME.`,
+            },
+          );
         }
         set('status', p.status);
         // A reason written by snagsync (e.g. "credential removed") no longer applies once someone changes the status.
@@ -129,9 +133,9 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
     return this.tx(() => {
       const row = this.row(id);
       if (!row) throw notFound('source', id);
-      const running = this.stmt(`SELECT id, status, pid, hostname, heartbeat_at, started_at FROM runs WHERE source_id = ? AND status = 'running'`).all(
-        id,
-      ) as Array<Liveness & { id: string }>;
+      const running = this.stmt(
+        `SELECT id, status, pid, hostname, heartbeat_at, started_at FROM runs WHERE source_id = ? AND status = 'running'`,
+      ).all(id) as Array<Liveness & { id: string }>;
       const live = running.find((r) => !isStaleRun(r));
       if (live) {
         throw new SnagError('conflict', `The source "${row.name}" is being synced right now (run ${live.id}).`, {
@@ -144,13 +148,18 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
   }
 
   async countByCredential(credentialId: string): Promise<number> {
-    return this.guard(() => (this.stmt('SELECT count(*) AS n FROM sources WHERE credential_id = ?').get(credentialId) as { n: number }).n);
+    return this.guard(
+      () =>
+        (this.stmt('SELECT count(*) AS n FROM sources WHERE credential_id = ?').get(credentialId) as { n: number }).n,
+    );
   }
 
   async countsByCredential(): Promise<Map<string, number>> {
     const rows = this.guard(
       () =>
-        this.stmt('SELECT credential_id AS c, count(*) AS n FROM sources WHERE credential_id IS NOT NULL GROUP BY credential_id').all() as Array<{
+        this.stmt(
+          'SELECT credential_id AS c, count(*) AS n FROM sources WHERE credential_id IS NOT NULL GROUP BY credential_id',
+        ).all() as Array<{
           c: string;
           n: number;
         }>,
@@ -174,7 +183,9 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
   }
 
   byCredentialNow(credentialId: string): Source[] {
-    const rows = this.stmt(`SELECT ${COLUMNS} FROM sources WHERE credential_id = ? ORDER BY name_key`).all(credentialId) as SourceRow[];
+    const rows = this.stmt(`SELECT ${COLUMNS} FROM sources WHERE credential_id = ? ORDER BY name_key`).all(
+      credentialId,
+    ) as SourceRow[];
     return rows.map((r) => this.toModel(r));
   }
 
@@ -182,17 +193,16 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
   disableByCredentialNow(credentialId: string, reason: string): Source[] {
     return this.tx(() => {
       const ids = this.byCredentialNow(credentialId).map((s) => s.id);
-      this.stmt(`UPDATE sources SET status = 'disabled', status_reason = ?, credential_id = NULL, updated_at = ? WHERE credential_id = ?`).run(
-        reason,
-        toIso(Date.now()),
-        credentialId,
-      );
+      this.stmt(
+        `UPDATE sources SET status = 'disabled', status_reason = ?, credential_id = NULL, updated_at = ? WHERE credential_id = ?`,
+      ).run(reason, toIso(Date.now()), credentialId);
       return ids.map((id) => this.mustGet(id));
     });
   }
 
   private assertCredential(credentialId: string): void {
-    if (!this.stmt('SELECT 1 FROM credentials WHERE id = ?').get(credentialId)) throw notFound('credential', credentialId);
+    if (!this.stmt('SELECT 1 FROM credentials WHERE id = ?').get(credentialId))
+      throw notFound('credential', credentialId);
   }
 
   protected toModel(row: SourceRow): Source {

@@ -9,11 +9,14 @@ export class SqliteWritebacks extends SqliteRepo implements WritebackRepository 
   async open(input: { input_hash: string; credential_id: string; rows: number }): Promise<WritebackJournalInfo> {
     const now = toIso(Date.now());
     return this.tx(() => {
-      const existing = this.stmt(`SELECT id FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`).get(input.credential_id, input.input_hash) as
-        | { id: string }
-        | undefined;
+      const existing = this.stmt(`SELECT id FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`).get(
+        input.credential_id,
+        input.input_hash,
+      ) as { id: string } | undefined;
       if (existing) {
-        this.stmt(`UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL WHERE id = ?`).run(now, existing.id);
+        this.stmt(
+          `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL WHERE id = ?`,
+        ).run(now, existing.id);
         return this.info(existing.id);
       }
       const id = newId('wb');
@@ -26,19 +29,33 @@ export class SqliteWritebacks extends SqliteRepo implements WritebackRepository 
 
   async find(input: { input_hash: string; credential_id: string }): Promise<WritebackJournalInfo | null> {
     const row = this.guard(
-      () => this.stmt(`SELECT ${COLUMNS} FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`).get(input.credential_id, input.input_hash) as WritebackJournalInfo | undefined,
+      () =>
+        this.stmt(`SELECT ${COLUMNS} FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`).get(
+          input.credential_id,
+          input.input_hash,
+        ) as WritebackJournalInfo | undefined,
     );
     return row ?? null;
   }
 
   async entries(journalId: string): Promise<Map<number, WritebackRowEntry>> {
     const rows = this.guard(
-      () => this.stmt(`SELECT row_no, state, message FROM writeback_rows WHERE journal_id = ?`).all(journalId) as Array<{ row_no: number; state: WritebackRowState; message: string | null }>,
+      () =>
+        this.stmt(`SELECT row_no, state, message FROM writeback_rows WHERE journal_id = ?`).all(journalId) as Array<{
+          row_no: number;
+          state: WritebackRowState;
+          message: string | null;
+        }>,
     );
     return new Map(rows.map((r) => [r.row_no, { row: r.row_no, state: r.state, message: r.message }]));
   }
 
-  async record(journalId: string, rows: readonly number[], state: WritebackRowState, message: string | null = null): Promise<void> {
+  async record(
+    journalId: string,
+    rows: readonly number[],
+    state: WritebackRowState,
+    message: string | null = null,
+  ): Promise<void> {
     const now = toIso(Date.now());
     this.tx(() => {
       const up = this.stmt(
@@ -51,7 +68,11 @@ export class SqliteWritebacks extends SqliteRepo implements WritebackRepository 
 
   async finish(journalId: string, status: 'done' | 'partial'): Promise<WritebackJournalInfo> {
     return this.tx(() => {
-      this.stmt(`UPDATE writeback_journals SET status = ?, finished_at = ? WHERE id = ?`).run(status, toIso(Date.now()), journalId);
+      this.stmt(`UPDATE writeback_journals SET status = ?, finished_at = ? WHERE id = ?`).run(
+        status,
+        toIso(Date.now()),
+        journalId,
+      );
       return this.info(journalId);
     });
   }

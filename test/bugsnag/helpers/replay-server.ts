@@ -11,7 +11,14 @@ export interface ReceivedRequest {
 }
 
 /** Headers that describe the recorded transfer, not the answer; the server sets its own. */
-const HOP_HEADERS = new Set(['transfer-encoding', 'content-length', 'content-encoding', 'connection', 'keep-alive', 'alt-svc']);
+const HOP_HEADERS = new Set([
+  'transfer-encoding',
+  'content-length',
+  'content-encoding',
+  'connection',
+  'keep-alive',
+  'alt-svc',
+]);
 
 /**
  * A local node:http server that answers with one recorded exchange at a time, with every `https://api.bugsnag.com`
@@ -34,7 +41,12 @@ export class ReplayServer {
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
       req.on('end', () => {
-        const got: ReceivedRequest = { method: req.method ?? '', pathAndQuery: req.url ?? '', headers: req.headers, body };
+        const got: ReceivedRequest = {
+          method: req.method ?? '',
+          pathAndQuery: req.url ?? '',
+          headers: req.headers,
+          body,
+        };
         this.received.push(got);
         const ex = this.current;
         if (ex && got.method === ex.method && matchKey(got.pathAndQuery) === matchKey(ex.pathAndQuery)) {

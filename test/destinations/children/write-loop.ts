@@ -11,7 +11,11 @@ const state = (await dest.readCheckpoint('src_crash', 'events', 'project:all')) 
 let page = state?.nextPage ?? 0;
 process.send?.({ type: 'resumed', page });
 while (page < until) {
-  await dest.writePage('events', pageRecords(page), { sourceId: 'src_crash', partition: 'project:all', state: { nextPage: page + 1 } });
+  await dest.writePage('events', pageRecords(page), {
+    sourceId: 'src_crash',
+    partition: 'project:all',
+    state: { nextPage: page + 1 },
+  });
   page++;
   process.send?.({ type: 'committed', page });
 }

@@ -33,8 +33,7 @@ export function script(...steps: Step[]): Script {
         else req.signal.addEventListener('abort', abort, { once: true });
       });
     }
-    const body =
-      step.body === undefined ? '' : typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
+    const body = step.body === undefined ? '' : typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
     const headers = new Headers(step.headers ?? {});
     if (typeof step.body !== 'string' && step.body !== undefined && !headers.has('content-type')) {
       headers.set('content-type', 'application/json; charset=utf-8');

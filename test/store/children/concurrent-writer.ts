@@ -21,7 +21,11 @@ try {
     verified_status: 'UNVERIFIED',
   });
   for (let i = 0; i < count; i++) {
-    const source = await store.sources.create({ name: `src-${tag}-${i}`, credential_id: cred.id, destination: 'sqlite:/tmp/x.db' });
+    const source = await store.sources.create({
+      name: `src-${tag}-${i}`,
+      credential_id: cred.id,
+      destination: 'sqlite:/tmp/x.db',
+    });
     const run = await store.runs.create({ source_id: source.id, trigger: 'cli' });
     await store.runs.upsertStream({ run_id: run.id, stream: 'events', partition: 'project:1', records_read: i });
     await store.runs.finish(run.id, { status: 'succeeded' });
