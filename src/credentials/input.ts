@@ -52,7 +52,7 @@ export function normalizeToken(raw: string): Normalized<string> {
   }
   if (/\s/.test(s)) {
     throw new SnagError('config', 'The Auth Token contains spaces or line breaks, so it is not a single token.', {
-      hint: 'Paste the Personal Auth Token alone, on one line. ' + TOKEN_HELP,
+      hint: `Paste the Personal Auth Token alone, on one line. ${TOKEN_HELP}`,
     });
   }
   if (!PRINTABLE_ASCII.test(s)) {
@@ -60,7 +60,7 @@ export function normalizeToken(raw: string): Normalized<string> {
       'config',
       'The Auth Token contains characters a Bugsnag token never has (control or non-ASCII characters).',
       {
-        hint: 'Copy the token again from where you saved it; an editor may have changed some characters. ' + TOKEN_HELP,
+        hint: `Copy the token again from where you saved it; an editor may have changed some characters. ${TOKEN_HELP}`,
       },
     );
   }

@@ -208,12 +208,11 @@ export function validateIds(values: readonly string[], field: string): string[] 
 
 /** The streams a run reads: the ones asked for (else the source's, else the defaults), with their parents. */
 export function selectStreams(config: SourceConfig, requested?: readonly string[]): string[] {
-  const base =
-    requested && requested.length
-      ? validateStreams(requested, 'stream')
-      : config.streams?.length
-        ? [...config.streams]
-        : [...DEFAULT_STREAMS];
+  const base = requested?.length
+    ? validateStreams(requested, 'stream')
+    : config.streams?.length
+      ? [...config.streams]
+      : [...DEFAULT_STREAMS];
   for (const name of [...base]) {
     const parent = findStream(name)?.parent;
     if (parent && !base.includes(parent)) base.push(parent);

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { SnagError } from '../core/errors.js';
 import { checkDestinationPath } from '../destinations/paths.js';
 import { defaultDestinationUrl, parseDestinationUrl, formatDestinationUrl } from '../destinations/url.js';
 import { REDACTED } from '../core/redact.js';

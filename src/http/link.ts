@@ -51,5 +51,5 @@ export function parseLinkHeader(header: string | null | undefined): LinkEntry[] 
 /** The `rel="next"` URL exactly as the server wrote it, or undefined when there is no next page. */
 export function findNextLink(headers: Headers): string | undefined {
   const entry = parseLinkHeader(headers.get('link')).find((e) => e.rels.includes('next'));
-  return entry && entry.url ? entry.url : undefined;
+  return entry?.url ? entry.url : undefined;
 }

@@ -80,7 +80,7 @@ async function sendLinked(
   let rateRetries = 0;
 
   for (let attempt = 1; ; attempt++) {
-    let ticket;
+    let ticket: Awaited<ReturnType<typeof config.limiter.acquire>>;
     try {
       ticket = await config.limiter.acquire(signal, emit);
     } catch (err) {

@@ -177,8 +177,6 @@ function frameworkProblem(fe: FrameworkError): HttpProblem {
         'The request body is empty, but its Content-Type says JSON.',
         'Send a JSON object, or leave the Content-Type header out.',
       );
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-    case undefined:
     default:
       if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.message ?? '').includes('JSON')) {
         return new HttpProblem(

@@ -23,12 +23,10 @@ export function named<T extends z.ZodType>(id: string, schema: T): T {
 export const ErrorSchema = named(
   'Error',
   z.looseObject({
-    error: z
-      .string()
-      .meta({
-        description:
-          'A stable code: config, missing, conflict, auth_invalid, auth_project_key, network, rate_limited, unauthorized, csrf, invalid_request, …',
-      }),
+    error: z.string().meta({
+      description:
+        'A stable code: config, missing, conflict, auth_invalid, auth_project_key, network, rate_limited, unauthorized, csrf, invalid_request, …',
+    }),
     message: z.string().meta({ description: 'What happened.' }),
     hint: z.string().optional().meta({ description: 'What to do.' }),
     field: z

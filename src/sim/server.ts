@@ -74,7 +74,7 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
     return;
   }
 
-  let query;
+  let query: ReturnType<typeof parseQuery>;
   try {
     query = parseQuery(search);
   } catch (err) {

@@ -76,7 +76,7 @@ describe('vault', () => {
       Buffer.alloc(31, 7).toString('base64'),
       Buffer.alloc(33, 7).toString('base64'),
       'not base64 at all!!',
-      'a'.repeat(44) + '$',
+      `${'a'.repeat(44)}$`,
     ]) {
       const e = await vaultError(
         createVault({ home: t.dir, env: { SNAGSYNC_MASTER_KEY: bad } }).seal(newCredentialId(), TOKEN),

@@ -16,13 +16,13 @@ import { BIN } from '../helpers/cli.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MARKER = '<!-- runnable -->';
 
-export interface Example {
+interface Example {
   line: number;
   code: string;
 }
 
 /** The runnable blocks of a Markdown text: a marker line, then a ```sh fence on the next non-blank line. */
-export function runnableExamples(markdown: string): Example[] {
+function runnableExamples(markdown: string): Example[] {
   const lines = markdown.split('\n');
   const out: Example[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -40,7 +40,7 @@ export function runnableExamples(markdown: string): Example[] {
 }
 
 /** Why a block may not run here: it would reach a host other than the simulator, or need a terminal. */
-export function reasonNotRunnable(code: string): string | null {
+function reasonNotRunnable(code: string): string | null {
   const urls = code.match(/\bhttps?:\/\/[^\s"')]+/g) ?? [];
   const far = urls.filter((u) => !/^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(u));
   if (far.length) return `it reaches ${far.join(', ')}`;

@@ -19,7 +19,7 @@ const FOLDER = new RegExp(
 );
 
 /** The line (1-based) and text of every mention of the reference folder in `text`. */
-export function mentions(text: string): Array<{ line: number; text: string }> {
+function mentions(text: string): Array<{ line: number; text: string }> {
   return text.split('\n').flatMap((line, i) => (FOLDER.test(line) ? [{ line: i + 1, text: line.trim() }] : []));
 }
 

@@ -49,6 +49,7 @@ describe('OpenAPI document', () => {
   });
 
   it('the request schema is generated from the credential type', () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a JSON Schema node of any shape
     const create = doc.components.schemas.DataCredentialCreate as { properties: Record<string, any> };
     expect(create.properties.name).toMatchObject({ title: 'Credential Name', maxLength: 100 });
     expect(create.properties.credentials.properties.auth_token).toMatchObject({ writeOnly: true, format: 'password' });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { escapeHtml } from '../../src/server/html.js';
-import { login, postForm, type Browser } from './helpers.js';
+import { login, type Browser } from './helpers.js';
 import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
 /** The source wizard, the Sources list and the Runs pages, without JS (form POSTs) and as app.js uses them (JSON). */

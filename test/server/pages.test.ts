@@ -164,7 +164,7 @@ describe('adding a credential without JS', () => {
       fields({ name: 'other', return_to: 'https://evil.example/' }),
     );
     expect(evil.headers.location).toBe(
-      '/?credential_id=' + (await s.runtime.store.credentials.list()).find((x) => x.name === 'other')!.id,
+      `/?credential_id=${(await s.runtime.store.credentials.list()).find((x) => x.name === 'other')!.id}`,
     );
   });
 });

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/sim/index.js';
 
 /**

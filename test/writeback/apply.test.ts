@@ -233,14 +233,12 @@ describe('write-back against the simulator', () => {
           error_id: id,
           operation: fault.startsWith('500') ? 'ignore' : 'fix',
         })),
-        ...targets
-          .slice(0, 6)
-          .map((id) => ({
-            project_id: project,
-            error_id: id,
-            operation: 'comment',
-            message: `ticket for ${id} (${fault})`,
-          })),
+        ...targets.slice(0, 6).map((id) => ({
+          project_id: project,
+          error_id: id,
+          operation: 'comment',
+          message: `ticket for ${id} (${fault})`,
+        })),
       ];
       const first = await run(rows, { batchSize: 3 });
       sim.setFaults(fault);

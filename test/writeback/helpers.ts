@@ -63,7 +63,7 @@ export function simWrites(sim: Simulator): number {
 
 export function writeJsonl(dir: string, name: string, rows: Array<Record<string, unknown>>): string {
   const path = join(dir, name);
-  writeFileSync(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(path, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
   return path;
 }
 

@@ -179,13 +179,10 @@ export const DataCredentialSchema = named(
     sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
     created_at: z.string(),
     updated_at: z.string(),
-    notes: z
-      .array(z.string())
-      .optional()
-      .meta({
-        description:
-          'Create/update only: what was changed in the input (a prefix removed from the token, the API host chosen).',
-      }),
+    notes: z.array(z.string()).optional().meta({
+      description:
+        'Create/update only: what was changed in the input (a prefix removed from the token, the API host chosen).',
+    }),
     changed: z
       .array(z.enum(['name', 'description', 'host', 'token']))
       .optional()

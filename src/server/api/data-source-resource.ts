@@ -274,11 +274,9 @@ export const DataSourceSchema = named(
     run_ids: z.array(z.object({ id: z.string(), created_at: z.string() })),
     created_at: z.string(),
     updated_at: z.string(),
-    warnings: strings
-      .optional()
-      .meta({
-        description: 'Create/update only: things worth knowing that are not errors (an unknown filter field…).',
-      }),
+    warnings: strings.optional().meta({
+      description: 'Create/update only: things worth knowing that are not errors (an unknown filter field…).',
+    }),
   }),
 );
 

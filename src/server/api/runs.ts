@@ -144,13 +144,11 @@ export const runsApi: FastifyPluginAsync = async (root) => {
           },
         );
       }
-      return reply
-        .code(202)
-        .send({
-          run_id: run.id,
-          cancelling: true,
-          note: 'The page in flight is abandoned; everything committed stays; the run ends cancelled.',
-        });
+      return reply.code(202).send({
+        run_id: run.id,
+        cancelling: true,
+        note: 'The page in flight is abandoned; everything committed stays; the run ends cancelled.',
+      });
     },
   );
 };

@@ -410,7 +410,7 @@
   document.addEventListener('click', (e) => {
     const target = e.target instanceof Element ? e.target : null;
     const form = wizardOf(target);
-    if (!form || !form.classList.contains('is-stepped')) return;
+    if (!form?.classList.contains('is-stepped')) return;
     const current = Number(form.dataset.currentStep || '0');
     const link = target.closest('[data-step-link]');
     if (link) {
@@ -429,7 +429,7 @@
     const t = e.target;
     if (!(t instanceof HTMLInputElement) || ['checkbox', 'radio', 'submit', 'button'].includes(t.type)) return;
     const form = wizardOf(t);
-    if (!form || !form.classList.contains('is-stepped')) return;
+    if (!form?.classList.contains('is-stepped')) return;
     const steps = form.querySelectorAll('[data-step]');
     const current = Number(form.dataset.currentStep || '0');
     if (current < steps.length - 1) {

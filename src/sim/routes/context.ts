@@ -38,7 +38,7 @@ export function requireOrgAdmin(ctx: Ctx, org: OrgSeed): void {
 }
 
 /** Resolve an error id to its project (which the token must see) and index. */
-export function requireError(ctx: Ctx, pd: ProjectData, id: string | undefined): number {
+export function requireError(_ctx: Ctx, pd: ProjectData, id: string | undefined): number {
   const e = id ? pd.errorIndex(id) : null;
   if (e === null) fail(404, 'Error not found');
   return e;

@@ -42,7 +42,7 @@ function create(ctx: Ctx, scope: EdrRecord['scope'], gis: number[], org: number)
   const reportType = body.report_type ?? null;
   if (reportType !== null && reportType !== 'gdpr') fail(400, 'report_type is not included in the list');
 
-  let compiled;
+  let compiled: ReturnType<typeof compileFilters>;
   try {
     compiled = compileFilters(filters, filterEnv(ctx, org));
   } catch (err) {

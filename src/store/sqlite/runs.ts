@@ -53,7 +53,7 @@ export class SqliteRuns extends SqliteRepo implements RunRepository {
             'conflict',
             `The source "${source.name}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`,
             {
-              hint: 'Wait for that run to finish; `snagsync runs show ' + other.id + '` shows its progress.',
+              hint: `Wait for that run to finish; \`snagsync runs show ${other.id}\` shows its progress.`,
               details: { run_id: other.id },
             },
           );
