@@ -74,7 +74,8 @@ export const PACKAGES: Record<string, readonly Layer[]> = {
   // Only the logger module requires pino (lazily); the rest take core's Logger type.
   pino: ['core'],
   // server: the Overview reads a SQLite destination's file directly, read-only, for its aggregates.
-  'better-sqlite3': ['store', 'destinations', 'server'],
+  // writeback: `--from sqlite:PATH?query=…` runs the user's query on a synced destination file, read-only.
+  'better-sqlite3': ['store', 'destinations', 'server', 'writeback'],
   pg: ['store', 'destinations'],
   'pg-copy-streams': ['store', 'destinations'],
 };
