@@ -134,10 +134,17 @@ describe('a fault mix', () => {
         )
       ).code,
     ).toBe(0);
-    sim.setFaults('429storm:700ms,500:0.06,502:0.03,reset:0.03,truncate:0.03,seed:5');
+    // The faults (a 700 ms 429 storm among them) start at the sync's first progress line, not when the CLI is
+    // spawned: a slow start on a loaded machine must not let the storm pass before the first request.
+    let started = false;
     const r = await watchCli(['sync', 'faulty', '--json'], {
       env: { ...h.env, SNAGSYNC_RETRY_BASE_MS: '5' },
       cwd: h.home,
+      onLine: () => {
+        if (started) return;
+        started = true;
+        sim.setFaults('429storm:700ms,500:0.06,502:0.03,reset:0.03,truncate:0.03,seed:5');
+      },
     });
     const faults = sim.stats().faults;
     sim.setFaults('');
