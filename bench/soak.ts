@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const s = await (await startRun(h.runtime, source, { client })).done;
     runs.total++;
     if (s.status === 'succeeded') runs.succeeded++;
-    else runs.failed.push(`${FAULT_MIXES[i % FAULT_MIXES.length]}: ${s.status} ${s.error?.code ?? ''}`);
+    else runs.failed.push(`${FAULT_MIXES[i % FAULT_MIXES.length]}: ${s.status} ${s.error?.error ?? ''}`);
     peakRss = Math.max(peakRss, process.memoryUsage().rss / 1024 / 1024);
   }
   await control(sim.url, '/__sim/faults', {}, 'DELETE');
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const last = await (await startRun(h.runtime, source, { client })).done;
   runs.total++;
   if (last.status === 'succeeded') runs.succeeded++;
-  else runs.failed.push(`final: ${last.status} ${last.error?.code ?? ''}`);
+  else runs.failed.push(`final: ${last.status} ${last.error?.error ?? ''}`);
   const endMemory = memory();
   const endHandles = handles();
 
