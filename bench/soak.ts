@@ -22,10 +22,10 @@ const STREAMS = ['events', 'errors', 'releases'] as const;
 // Each pass runs under one of these (the simulator's fault spec: see src/sim/http/faults.ts), in turn.
 const FAULT_MIXES = [
   '',
-  '500:0.05,reset:0.03',
-  'truncate:0.05,502:0.03',
-  '429storm:400ms,500:0.03',
-  'slow:40ms@0.1,reset:0.02,truncate:0.02',
+  '500:0.15,reset:0.08',
+  'truncate:0.15,502:0.08',
+  '429storm:400ms,500:0.1',
+  'slow:40ms@0.2,reset:0.05,truncate:0.05',
 ];
 
 interface Memory {
@@ -78,7 +78,12 @@ async function main(): Promise<void> {
   const startHandles = handles();
   const started = Date.now();
   const deadline = started + minutes * 60_000;
-  const runs = { total: 1, succeeded: first.status === 'succeeded' ? 1 : 0, failed: [] as string[] };
+  const runs = {
+    total: 1,
+    succeeded: first.status === 'succeeded' ? 1 : 0,
+    failed: [] as string[],
+    retries: first.totals.retries,
+  };
   let added = { events: 0, errors: 0 };
   let peakRss = startMemory.rss_mb;
   for (let i = 0; Date.now() < deadline; i++) {
@@ -92,6 +97,7 @@ async function main(): Promise<void> {
     await control(sim.url, '/__sim/faults', { spec: FAULT_MIXES[i % FAULT_MIXES.length] });
     const s = await (await startRun(h.runtime, source, { client })).done;
     runs.total++;
+    runs.retries += s.totals.retries;
     if (s.status === 'succeeded') runs.succeeded++;
     else runs.failed.push(`${FAULT_MIXES[i % FAULT_MIXES.length]}: ${s.status} ${s.error?.error ?? ''}`);
     peakRss = Math.max(peakRss, process.memoryUsage().rss / 1024 / 1024);
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
   const endMemory = memory();
   const endHandles = handles();
 
+  const served = (await sim.stats()) as Awaited<ReturnType<typeof sim.stats>> & { faults?: Record<string, number> };
   const truth = await simTruth(sim as unknown as Simulator);
   const exactness: Record<string, { expected: number; stored: number; rows: number; missing: number; extra: number }> =
     {};
@@ -129,6 +136,7 @@ async function main(): Promise<void> {
     minutes,
     runs,
     added,
+    simulator: { requests: served.requests, faults_injected: served.faults ?? {} },
     memory: { start: startMemory, end: endMemory, peak_rss_mb: Math.round(peakRss * 10) / 10 },
     handles: { start: startHandles, end: endHandles, after_close: afterClose, left_open: leftOpen },
     exactness,
