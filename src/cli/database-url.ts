@@ -19,7 +19,14 @@ export function addDatabaseUrlOption(program: Command, io: Io): void {
       if (url === undefined) return;
       // The whole URL counts as a secret too: a password-less URL is harmless, one with a password must not leak.
       const password = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]+)@/i.exec(url)?.[1];
-      if (password) registerSecret(decodeURIComponent(password));
+      if (password) {
+        registerSecret(password);
+        try {
+          registerSecret(decodeURIComponent(password));
+        } catch {
+          // A stray % is not percent-encoding: the raw form is registered, and the store says what is wrong.
+        }
+      }
       io.env[DATABASE_URL_ENV] = url;
     });
 }

@@ -127,7 +127,7 @@ function readSqlite(spec: string, cwd?: string): { rows: RawRow[]; text: string 
   // `?query=` takes the rest of the text: literal SQL when it has spaces (as typed in a shell), else URL-encoded.
   const raw = q >= 0 && rest.slice(q + 1).startsWith('query=') ? rest.slice(q + 1 + 'query='.length) : null;
   const query = raw === null ? null : /\s/.test(raw) ? raw : safeDecode(raw);
-  const path = expandPath(decodeURIComponent(q >= 0 ? rest.slice(0, q) : rest), cwd);
+  const path = expandPath(safeDecode(q >= 0 ? rest.slice(0, q) : rest), cwd);
   if (!query || !/^\s*(select|with)\b/i.test(query)) {
     throw new SnagError('config', 'A SQLite input needs a SELECT query: sqlite:PATH?query=SELECT ….', {
       hint: "e.g. sqlite:./bugsnag.db?query=SELECT project_id, id AS error_id, 'fix' AS operation FROM errors WHERE …",

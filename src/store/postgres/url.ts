@@ -33,7 +33,14 @@ export function parseStoreDatabaseUrl(raw: string, field = DATABASE_URL_ENV): St
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
     throw badUrl(field, `its scheme is ${url.protocol.replace(/:$/, '')}, not postgres`);
-  if (url.password) registerSecret(decodeURIComponent(url.password));
+  if (url.password) {
+    registerSecret(url.password);
+    try {
+      registerSecret(decodeURIComponent(url.password));
+    } catch {
+      // A stray % is not percent-encoding: the raw form is registered, and the driver's own parsing refuses it.
+    }
+  }
   const schema = url.searchParams.get('schema') ?? DEFAULT_STORE_SCHEMA;
   if (!IDENTIFIER.test(schema)) {
     throw new SnagError('config', `The schema "${schema}" in ${field} is not a plain PostgreSQL name.`, {
