@@ -201,9 +201,14 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     await page.locator(`#cred-${id} [data-status="FAILED"]`).waitFor();
     expect(await page.locator(`#cred-${id} .tile-error`).textContent()).toContain('now rejects this token');
     expect(await activeId(page)).toBe(`cred-${id}`);
+    // A failed Test is reported as a failure, never in the green success banner.
+    const flash = page.locator('[data-flash-region] .flash');
+    expect(await flash.getAttribute('class')).toContain('flash-error');
+    expect(await flash.textContent()).toMatch(/^Error: "Prod" failed the test/);
     sim.restoreToken(admin().token);
     await page.locator(`#cred-${id}`).getByRole('button', { name: 'Test Prod' }).click();
     await page.locator(`#cred-${id} [data-status="VERIFIED"]`).waitFor();
+    expect(await flash.getAttribute('class')).toContain('flash-success');
 
     await page.locator(`#cred-${id}`).getByRole('link', { name: 'Edit Prod' }).click();
     const dialog = page.getByRole('dialog');

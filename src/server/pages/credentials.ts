@@ -138,6 +138,7 @@ export function registerCredentialPages(app: FastifyInstance): void {
       return sendFormResult(reply, 200, {
         ok: true,
         message,
+        messageKind: r.ok ? 'success' : 'error',
         tile: { id: tileId(c.id), html: tileHtml(c, { variant: 'manage' }, request, true) },
       });
     }

@@ -228,13 +228,20 @@
     }
   }
 
-  function showMessage(text) {
+  /** The same markup as flash() in src/server/pages/layout.ts. */
+  function showMessage(text, kind) {
     const region = document.querySelector('[data-flash-region]');
     if (!region || !text) return;
     region.textContent = '';
     const p = document.createElement('p');
-    p.className = 'flash flash-success';
-    p.textContent = text;
+    const error = kind === 'error';
+    p.className = `flash flash-${error ? 'error' : 'success'}`;
+    if (error) {
+      const strong = document.createElement('strong');
+      strong.textContent = 'Error:';
+      p.append(strong, ' ');
+    }
+    p.append(text);
     region.append(p);
   }
 
@@ -315,7 +322,7 @@
       focusTarget = next?.matches('[data-add-tile]') ? next.querySelector('a') : next;
     }
     if (result.tile) focusTarget = placeTile(result.tile) || focusTarget;
-    showMessage(result.message);
+    showMessage(result.message, result.messageKind);
     if (inDialog && !result.keepOpen) closeDialog(focusTarget);
     else focusTarget?.focus();
   }
