@@ -326,6 +326,42 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(realProblems(page)).toEqual([]);
   });
 
+  it('Next without a credential stays on Authenticate and says so on the tiles; a taken name is shown on the name field', async () => {
+    await api('POST', '/api/data_sources', { name: 'Taken name', data_credentials_id: adminCredential });
+    const page = await web.page();
+    page.setDefaultTimeout(8000);
+    await loginInBrowser(page, server.url, server.key, '/sources/new');
+    await page.locator('#step-connector [data-wizard-next]').click();
+    await page.locator('#step-authenticate [data-wizard-next]').click();
+    expect(await page.locator('#step-authenticate').isVisible()).toBe(true);
+    expect(await page.locator('[data-step-link="1"]').getAttribute('aria-current')).toBe('step');
+    expect(await page.locator('[data-error-for="credential_id"]').textContent()).toContain('Pick a credential first');
+    expect(await activeId(page)).toMatch(/^cred-|credential/);
+    // Jumping ahead by the step list does not mark the step without a credential as done.
+    await page.locator('[data-step-link="3"]').click();
+    expect(await page.locator('[data-step-link="0"]').getAttribute('class')).toContain('is-done');
+    expect((await page.locator('[data-step-link="1"]').getAttribute('class')) ?? '').not.toContain('is-done');
+    await page.locator('[data-step-link="1"]').click();
+    await page.locator('label.tile-pick-label', { hasText: 'Bugsnag production' }).click();
+    await page.locator('#wizard-projects [data-projects-state="listed"]').waitFor({ state: 'attached' });
+    expect(await page.locator('[data-error-for="credential_id"]').isHidden()).toBe(true);
+    await page.locator('#step-authenticate [data-wizard-next]').click();
+    expect(await page.locator('#step-configure').isVisible()).toBe(true);
+    expect(await page.locator('[data-step-link="1"]').getAttribute('class')).toContain('is-done');
+
+    await page.locator('[data-step-link="5"]').click();
+    await page.getByLabel('Source name').fill('TAKEN NAME');
+    await page.getByRole('button', { name: 'Save source' }).click();
+    await page.locator('#wizard-name[aria-invalid="true"]').waitFor();
+    expect(await activeId(page)).toBe('wizard-name');
+    const error = await page.locator('[data-error-for="name"]').textContent();
+    expect(error).toContain('already exists');
+    expect(error).toContain('Sources page');
+    expect(error).not.toContain('snagsync');
+    expect(await page.locator('[data-form-error]').isHidden()).toBe(true);
+    expect(realProblems(page)).toEqual([]);
+  });
+
   it('reads on a narrow window: the wizard, the list and a run without sideways scrolling', async () => {
     const page = await web.page({ viewport: { width: 390, height: 844 } });
     await loginInBrowser(page, server.url, server.key, '/sources/new');

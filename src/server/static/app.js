@@ -389,10 +389,26 @@
       const j = Number(a.dataset.stepLink);
       if (j === i) a.setAttribute('aria-current', 'step');
       else a.removeAttribute('aria-current');
-      a.classList.toggle('is-done', j < i);
+      a.classList.toggle('is-done', j < i && !wizardStepMissing(form, j));
     });
     form.dataset.currentStep = String(i);
     if (focus) steps[i]?.querySelector('.wizard-step-title')?.focus();
+  }
+
+  /** A step's credential group with none checked: the step is not done, whatever its place. */
+  function wizardStepMissing(form, index) {
+    const group = form.querySelector(`[data-step="${index}"] [data-field="credential_id"]`);
+    return group && !group.querySelector('input[name="credential_id"]:checked') ? group : null;
+  }
+
+  /** Next from a step that lacks what it asks for stays there, says what is missing on its field and focuses it. */
+  function wizardStepReady(form, index) {
+    const group = wizardStepMissing(form, index);
+    if (!group) return true;
+    setFieldError(group, { message: 'Pick a credential first: the source reads Bugsnag with it.' });
+    const first = group.querySelector('input[name="credential_id"]') || group.querySelector('a');
+    first?.focus();
+    return false;
   }
 
   /** The step holding an element (a field in error) is shown before the element is focused. */
@@ -424,7 +440,7 @@
       e.preventDefault();
       wizardShow(form, Number(link.dataset.stepLink), true);
     } else if (target.closest('[data-wizard-next]')) {
-      wizardShow(form, current + 1, true);
+      if (wizardStepReady(form, current)) wizardShow(form, current + 1, true);
     } else if (target.closest('[data-wizard-back]')) {
       wizardShow(form, current - 1, true);
     }
@@ -441,7 +457,7 @@
     const current = Number(form.dataset.currentStep || '0');
     if (current < steps.length - 1) {
       e.preventDefault();
-      wizardShow(form, current + 1, true);
+      if (wizardStepReady(form, current)) wizardShow(form, current + 1, true);
     }
   });
 
@@ -450,6 +466,8 @@
     const t = e.target;
     if (!(t instanceof HTMLInputElement) || t.type !== 'radio' || t.name !== 'credential_id') return;
     const form = wizardOf(t);
+    const group = t.closest('[data-field="credential_id"]');
+    if (group?.classList.contains('has-error')) setFieldError(group, null);
     const load = form?.querySelector('button[name="intent"][value="load"]');
     if (form && load) form.requestSubmit(load);
   });
