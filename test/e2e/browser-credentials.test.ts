@@ -159,6 +159,37 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     expect(await dialog.locator('#credential-create-token-error').isVisible()).toBe(false);
   });
 
+  it('too-long text is kept and counted, said before saving, and refused on save: nothing is cut silently', async () => {
+    const page = await loggedIn();
+    const dialog = await fillOverlay(page, {
+      name: 'n'.repeat(101),
+      description: 'd'.repeat(5000),
+      token: admin().token,
+    });
+    // Nothing cut: what was typed (or pasted) is all there, with the overshoot said next to each field.
+    expect((await dialog.getByLabel('Credential Name').inputValue()).length).toBe(101);
+    expect((await dialog.getByLabel('Credential Description').inputValue()).length).toBe(5000);
+    const nameCount = dialog.locator('#credential-create-name-count');
+    expect(await nameCount.textContent()).toContain('101 / 100 characters: 1 too many');
+    expect(await nameCount.textContent()).toContain('Too long: at most 100 characters');
+    expect(await dialog.locator('#credential-create-description-count').textContent()).toContain(
+      '5,000 / 1,000 characters: 4,000 too many',
+    );
+    expect(await dialog.getByLabel('Credential Name').getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.getByLabel('Credential Name').getAttribute('aria-describedby')).toContain(
+      'credential-create-name-count',
+    );
+    // Saving anyway is refused on the fields, not shortened.
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.locator('[data-error-for="name"]:not([hidden])').waitFor();
+    expect(await server.runtime.store.credentials.list()).toHaveLength(0);
+    // Back within the limit: the count says so and the field is no longer marked.
+    await dialog.getByLabel('Credential Name').fill('n'.repeat(100));
+    expect(await nameCount.textContent()).toContain('100 / 100 characters');
+    expect(await nameCount.textContent()).not.toContain('too many');
+    expect(realProblems(page)).toEqual([]);
+  });
+
   it('keyboard: Enter opens the overlay, Tab and Shift+Tab stay inside it, Escape closes it and focus returns to the tile', async () => {
     const page = await loggedIn();
     const add = page.getByRole('link', { name: 'Add Credential' });

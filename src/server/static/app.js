@@ -48,6 +48,33 @@
     }
   });
 
+  // ---- length limits: a live count, and a word when the text is too long (never cut without telling) ---------
+  const counted = (n) => n.toLocaleString('en-US');
+  /** The same words as lengthCounter in src/server/components/form.ts. */
+  function updateCounter(control) {
+    const counter = document.querySelector(`[data-counter-for="${CSS.escape(control.id)}"]`);
+    if (!counter) return;
+    const max = Number(counter.dataset.maxLength);
+    const length = [...control.value].length;
+    const over = length > max;
+    counter.querySelector('[data-count]').textContent =
+      `${counted(length)} / ${counted(max)} characters${over ? `: ${counted(length - max)} too many` : ''}`;
+    // The hidden sentence is the live one: it changes (and is announced) only when the text crosses the limit.
+    const said = counter.querySelector('[data-count-said]');
+    if (counter.classList.contains('is-over') !== over) {
+      counter.classList.toggle('is-over', over);
+      said.textContent = over
+        ? `Too long: at most ${counted(max)} characters. Shorten it before saving.`
+        : `At most ${counted(max)} characters.`;
+    }
+    if (over) control.setAttribute('aria-invalid', 'true');
+    else if (!control.closest('.has-error')) control.removeAttribute('aria-invalid');
+  }
+  document.addEventListener('input', (e) => {
+    const t = e.target;
+    if ((t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) && t.id) updateCounter(t);
+  });
+
   // ---- the overlay --------------------------------------------------------------------------------------------
   async function openDialog(url, from) {
     if (!dialog || !dialogBody) return location.assign(url);
