@@ -87,6 +87,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
   it('logs in with the key, then adds a credential through the overlay: the new tile shows VERIFIED and is selected', async () => {
     const page = await loggedIn();
     expect(await page.getByRole('heading', { name: 'Credentials', level: 1 }).isVisible()).toBe(true);
+    expect(await page.locator('[data-empty="credentials"]').isVisible()).toBe(true);
     const dialog = await fillOverlay(page, {
       name: 'Bugsnag production',
       description: 'hourly errors',
@@ -97,6 +98,8 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     const tile = page.locator('li.tile.is-selected');
     await tile.waitFor();
     expect(await tile.getByRole('heading').textContent()).toBe('Bugsnag production');
+    // "No credentials yet" went with the first tile.
+    expect(await page.locator('[data-empty="credentials"]').count()).toBe(0);
     expect(await tile.locator('[data-status]').textContent()).toContain('VERIFIED');
     expect(await tile.textContent()).toContain(`…${admin().token.slice(-4)}`);
     expect(await tile.textContent()).toContain('hourly errors');

@@ -395,6 +395,29 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await overflow()).toBe(false);
   });
 
+  it('deleting the last source from the list shows the empty state, not an empty table', async () => {
+    for (const s of await api<Array<{ id: string }>>('GET', '/api/data_sources'))
+      await fetch(`${server.url}/api/data_sources/${s.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${server.key}` },
+      });
+    const last = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'The only one',
+      data_credentials_id: adminCredential,
+      source_config: { streams: ['errors'] },
+    });
+    const page = await web.page();
+    await loginInBrowser(page, server.url, server.key, '/sources');
+    expect(await page.locator('[data-empty="sources"]').count()).toBe(0);
+    await page.locator(`#source-${last.id}`).getByRole('link', { name: 'Delete The only one' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete source' }).click();
+    await page.locator('[data-empty="sources"]').waitFor();
+    expect(await page.locator('table').count()).toBe(0);
+    expect(await page.locator('[data-flash-region]').textContent()).toContain('Deleted "The only one"');
+    expect(realProblems(page)).toEqual([]);
+  });
+
   it('follows a run of another process from its stored progress, and shows its end', async () => {
     const src = await api<{ id: string }>('POST', '/api/data_sources', {
       name: 'Elsewhere',

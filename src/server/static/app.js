@@ -262,7 +262,7 @@
     region.textContent = '';
     const p = document.createElement('p');
     const error = kind === 'error';
-    p.className = `flash flash-${error ? 'error' : 'success'}`;
+    p.className = `flash flash-${error || kind === 'info' ? kind : 'success'}`;
     if (error) {
       const strong = document.createElement('strong');
       strong.textContent = 'Error:';
@@ -293,6 +293,8 @@
       t.removeAttribute('aria-current');
       t.removeAttribute('data-selected');
     });
+    // "No credentials yet" is no longer true once a tile is there.
+    list.parentElement?.querySelector(':scope > [data-empty]')?.remove();
     const existing = document.getElementById(tile.id);
     if (existing) existing.replaceWith(node);
     else list.insertBefore(node, list.querySelector('[data-add-tile]'));
@@ -605,6 +607,24 @@
     return records;
   }
 
+  /** The rate-limit wait counts down in the status line until it is over or the next page arrives. */
+  function stopCountdown(view) {
+    if (view.waitTimer) clearInterval(view.waitTimer);
+    view.waitTimer = null;
+  }
+  function startCountdown(view, ms, plan) {
+    stopCountdown(view);
+    const until = Date.now() + ms;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0 || !document.contains(view)) return stopCountdown(view);
+      view.dataset.waitLeft = String(left);
+      setStatus(view, `Waiting ${left} s for the rate limit.${plan}`);
+    };
+    tick();
+    view.waitTimer = setInterval(tick, 250);
+  }
+
   function setStatus(view, text) {
     const line = view.querySelector('[data-live-status]');
     if (line && line.textContent !== text) line.textContent = text;
@@ -629,6 +649,7 @@
         cellOf(row, 'records').textContent = number(e.recordsRead);
         cellOf(row, 'pages').textContent = number(e.pages);
         setProgress(row, e.recordsRead, e.estimate, false);
+        stopCountdown(view);
         const total = updateTotals(view);
         setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
         break;
@@ -638,7 +659,7 @@
         view.dataset.waitMs = String(Number(view.dataset.waitMs || 0) + e.ms);
         const dd = view.querySelector('[data-total="waits"]');
         if (dd) dd.textContent = `${number(view.dataset.waits)} (${(Number(view.dataset.waitMs) / 1000).toFixed(1)} s)`;
-        setStatus(view, `Waiting ${Math.max(1, Math.round(e.ms / 1000))} s for the rate limit.${plan}`);
+        startCountdown(view, e.ms, plan);
         break;
       }
       case 'retry': {
@@ -663,13 +684,18 @@
         cellOf(row, 'pages').textContent = number(e.pages);
         setProgress(row, e.recordsRead, null, true);
         const message = e.error?.message || e.message;
+        // Stopped by a cancel (the error is "aborted"): not a failure of the stream.
+        const cancelled = e.outcome === 'failed' && e.error?.code === 'aborted';
+        if (cancelled) row.dataset.outcome = 'cancelled';
         cellOf(row, 'state').textContent =
           e.outcome === 'ok'
             ? '✓ done'
             : e.outcome === 'skipped'
               ? `skipped${message ? `: ${message}` : ''}`
-              : `✕ failed${message ? `: ${message}` : ''}`;
-        if (e.outcome === 'failed')
+              : cancelled
+                ? '■ cancelled'
+                : `✕ failed${message ? `: ${message}` : ''}`;
+        if (e.outcome === 'failed' && !cancelled)
           addProblem(
             view,
             'error',
@@ -697,6 +723,7 @@
         break;
       }
       case 'run-done':
+        stopCountdown(view);
         view.dataset.status = e.status;
         setStatus(view, `Finished: ${e.status}.`);
         break;
@@ -732,6 +759,9 @@
       if (!res.ok) throw new Error(String(res.status));
       main.innerHTML = await res.text();
       enhance(main);
+      // What was said when the run started ("Its sync has started.", "Cancelling…") no longer holds.
+      const flashes = document.querySelector('[data-flash-region]');
+      if (flashes) flashes.textContent = '';
     } catch {
       setStatus(view, `Finished: ${status}. Reload the page for the summary.`);
     }
