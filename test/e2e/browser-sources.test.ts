@@ -250,6 +250,25 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(realProblems(page)).toEqual([]);
   });
 
+  it('chart axis labels are readable on a wide and a phone-sized window (at least 11 px on screen)', async () => {
+    for (const width of [1280, 390]) {
+      const page = await web.page({ viewport: { width, height: 900 } });
+      await loginInBrowser(page, server.url, server.key, '/');
+      await page.locator('[data-chart="events-0"] .chart-tick').first().waitFor();
+      // The size on screen: the font size times the scale the label's SVG is drawn at (a viewBox shrinks it).
+      const sizes = await page.evaluate<number[]>(`[...document.querySelectorAll('.chart-tick')].map(
+        (t) => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)`);
+      expect(sizes.length, `labels at ${width}`).toBeGreaterThan(4);
+      expect(Math.min(...sizes), `smallest label at ${width} px wide`).toBeGreaterThanOrEqual(11);
+      // The labels stay inside the window (none pushed off its left edge).
+      const lefts = await page.evaluate<number[]>(
+        `[...document.querySelectorAll('.chart-tick')].map((t) => t.getBoundingClientRect().left)`,
+      );
+      expect(Math.min(...lefts)).toBeGreaterThanOrEqual(0);
+      expect(realProblems(page)).toEqual([]);
+    }
+  });
+
   it('pauses, resumes and deletes a source from the list (the delete says the destination stays)', async () => {
     const created = await api<{ id: string }>('POST', '/api/data_sources', {
       name: 'Short-lived',
