@@ -67,3 +67,5 @@ export {
 export type { StreamDefinition, PartitionKind, SyncMode } from '../streams/types.js';
 // What startRun and friends take: the snagsync home, store and vault, opened once per process.
 export { openRuntime, type Runtime, type RuntimeOptions } from '../runtime.js';
+// The error a cancelled run's partition in flight ends with (the web UI says "cancelled" for it, not "failed").
+export { cancelledError } from './failures.js';

@@ -26,7 +26,8 @@ export function nameTaken(
     `A ${entity} named "${existing.name}" already exists (${existing.id}); names are unique regardless of case.`,
     {
       hint: `Choose another name, or change the existing one with \`snagsync ${entity}s update ${existing.id} --name …\`.`,
-      details: { entity, name, existing_id: existing.id },
+      // `field`: the error belongs on the name input (the API's envelope names it; the web form marks that field).
+      details: { field: 'name', entity, name, existing_id: existing.id },
     },
   );
 }

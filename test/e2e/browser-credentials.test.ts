@@ -87,6 +87,7 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
   it('logs in with the key, then adds a credential through the overlay: the new tile shows VERIFIED and is selected', async () => {
     const page = await loggedIn();
     expect(await page.getByRole('heading', { name: 'Credentials', level: 1 }).isVisible()).toBe(true);
+    expect(await page.locator('[data-empty="credentials"]').isVisible()).toBe(true);
     const dialog = await fillOverlay(page, {
       name: 'Bugsnag production',
       description: 'hourly errors',
@@ -97,6 +98,8 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     const tile = page.locator('li.tile.is-selected');
     await tile.waitFor();
     expect(await tile.getByRole('heading').textContent()).toBe('Bugsnag production');
+    // "No credentials yet" went with the first tile.
+    expect(await page.locator('[data-empty="credentials"]').count()).toBe(0);
     expect(await tile.locator('[data-status]').textContent()).toContain('VERIFIED');
     expect(await tile.textContent()).toContain(`…${admin().token.slice(-4)}`);
     expect(await tile.textContent()).toContain('hourly errors');
@@ -159,6 +162,37 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     expect(await dialog.locator('#credential-create-token-error').isVisible()).toBe(false);
   });
 
+  it('too-long text is kept and counted, said before saving, and refused on save: nothing is cut silently', async () => {
+    const page = await loggedIn();
+    const dialog = await fillOverlay(page, {
+      name: 'n'.repeat(101),
+      description: 'd'.repeat(5000),
+      token: admin().token,
+    });
+    // Nothing cut: what was typed (or pasted) is all there, with the overshoot said next to each field.
+    expect((await dialog.getByLabel('Credential Name').inputValue()).length).toBe(101);
+    expect((await dialog.getByLabel('Credential Description').inputValue()).length).toBe(5000);
+    const nameCount = dialog.locator('#credential-create-name-count');
+    expect(await nameCount.textContent()).toContain('101 / 100 characters: 1 too many');
+    expect(await nameCount.textContent()).toContain('Too long: at most 100 characters');
+    expect(await dialog.locator('#credential-create-description-count').textContent()).toContain(
+      '5,000 / 1,000 characters: 4,000 too many',
+    );
+    expect(await dialog.getByLabel('Credential Name').getAttribute('aria-invalid')).toBe('true');
+    expect(await dialog.getByLabel('Credential Name').getAttribute('aria-describedby')).toContain(
+      'credential-create-name-count',
+    );
+    // Saving anyway is refused on the fields, not shortened.
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.locator('[data-error-for="name"]:not([hidden])').waitFor();
+    expect(await server.runtime.store.credentials.list()).toHaveLength(0);
+    // Back within the limit: the count says so and the field is no longer marked.
+    await dialog.getByLabel('Credential Name').fill('n'.repeat(100));
+    expect(await nameCount.textContent()).toContain('100 / 100 characters');
+    expect(await nameCount.textContent()).not.toContain('too many');
+    expect(realProblems(page)).toEqual([]);
+  });
+
   it('keyboard: Enter opens the overlay, Tab and Shift+Tab stay inside it, Escape closes it and focus returns to the tile', async () => {
     const page = await loggedIn();
     const add = page.getByRole('link', { name: 'Add Credential' });
@@ -201,9 +235,14 @@ describe.skipIf(!enabled)('web UI: credentials (Chromium)', () => {
     await page.locator(`#cred-${id} [data-status="FAILED"]`).waitFor();
     expect(await page.locator(`#cred-${id} .tile-error`).textContent()).toContain('now rejects this token');
     expect(await activeId(page)).toBe(`cred-${id}`);
+    // A failed Test is reported as a failure, never in the green success banner.
+    const flash = page.locator('[data-flash-region] .flash');
+    expect(await flash.getAttribute('class')).toContain('flash-error');
+    expect(await flash.textContent()).toMatch(/^Error: "Prod" failed the test/);
     sim.restoreToken(admin().token);
     await page.locator(`#cred-${id}`).getByRole('button', { name: 'Test Prod' }).click();
     await page.locator(`#cred-${id} [data-status="VERIFIED"]`).waitFor();
+    expect(await flash.getAttribute('class')).toContain('flash-success');
 
     await page.locator(`#cred-${id}`).getByRole('link', { name: 'Edit Prod' }).click();
     const dialog = page.getByRole('dialog');

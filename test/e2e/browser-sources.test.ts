@@ -250,6 +250,25 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(realProblems(page)).toEqual([]);
   });
 
+  it('chart axis labels are readable on a wide and a phone-sized window (at least 11 px on screen)', async () => {
+    for (const width of [1280, 390]) {
+      const page = await web.page({ viewport: { width, height: 900 } });
+      await loginInBrowser(page, server.url, server.key, '/');
+      await page.locator('[data-chart="events-0"] .chart-tick').first().waitFor();
+      // The size on screen: the font size times the scale the label's SVG is drawn at (a viewBox shrinks it).
+      const sizes = await page.evaluate<number[]>(`[...document.querySelectorAll('.chart-tick')].map(
+        (t) => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)`);
+      expect(sizes.length, `labels at ${width}`).toBeGreaterThan(4);
+      expect(Math.min(...sizes), `smallest label at ${width} px wide`).toBeGreaterThanOrEqual(11);
+      // The labels stay inside the window (none pushed off its left edge).
+      const lefts = await page.evaluate<number[]>(
+        `[...document.querySelectorAll('.chart-tick')].map((t) => t.getBoundingClientRect().left)`,
+      );
+      expect(Math.min(...lefts)).toBeGreaterThanOrEqual(0);
+      expect(realProblems(page)).toEqual([]);
+    }
+  });
+
   it('pauses, resumes and deletes a source from the list (the delete says the destination stays)', async () => {
     const created = await api<{ id: string }>('POST', '/api/data_sources', {
       name: 'Short-lived',
@@ -326,6 +345,42 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(realProblems(page)).toEqual([]);
   });
 
+  it('Next without a credential stays on Authenticate and says so on the tiles; a taken name is shown on the name field', async () => {
+    await api('POST', '/api/data_sources', { name: 'Taken name', data_credentials_id: adminCredential });
+    const page = await web.page();
+    page.setDefaultTimeout(8000);
+    await loginInBrowser(page, server.url, server.key, '/sources/new');
+    await page.locator('#step-connector [data-wizard-next]').click();
+    await page.locator('#step-authenticate [data-wizard-next]').click();
+    expect(await page.locator('#step-authenticate').isVisible()).toBe(true);
+    expect(await page.locator('[data-step-link="1"]').getAttribute('aria-current')).toBe('step');
+    expect(await page.locator('[data-error-for="credential_id"]').textContent()).toContain('Pick a credential first');
+    expect(await activeId(page)).toMatch(/^cred-|credential/);
+    // Jumping ahead by the step list does not mark the step without a credential as done.
+    await page.locator('[data-step-link="3"]').click();
+    expect(await page.locator('[data-step-link="0"]').getAttribute('class')).toContain('is-done');
+    expect((await page.locator('[data-step-link="1"]').getAttribute('class')) ?? '').not.toContain('is-done');
+    await page.locator('[data-step-link="1"]').click();
+    await page.locator('label.tile-pick-label', { hasText: 'Bugsnag production' }).click();
+    await page.locator('#wizard-projects [data-projects-state="listed"]').waitFor({ state: 'attached' });
+    expect(await page.locator('[data-error-for="credential_id"]').isHidden()).toBe(true);
+    await page.locator('#step-authenticate [data-wizard-next]').click();
+    expect(await page.locator('#step-configure').isVisible()).toBe(true);
+    expect(await page.locator('[data-step-link="1"]').getAttribute('class')).toContain('is-done');
+
+    await page.locator('[data-step-link="5"]').click();
+    await page.getByLabel('Source name').fill('TAKEN NAME');
+    await page.getByRole('button', { name: 'Save source' }).click();
+    await page.locator('#wizard-name[aria-invalid="true"]').waitFor();
+    expect(await activeId(page)).toBe('wizard-name');
+    const error = await page.locator('[data-error-for="name"]').textContent();
+    expect(error).toContain('already exists');
+    expect(error).toContain('Sources page');
+    expect(error).not.toContain('snagsync');
+    expect(await page.locator('[data-form-error]').isHidden()).toBe(true);
+    expect(realProblems(page)).toEqual([]);
+  });
+
   it('reads on a narrow window: the wizard, the list and a run without sideways scrolling', async () => {
     const page = await web.page({ viewport: { width: 390, height: 844 } });
     await loginInBrowser(page, server.url, server.key, '/sources/new');
@@ -357,6 +412,29 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(await overflow()).toBe(false);
     await page.goto(`${server.url}/`);
     expect(await overflow()).toBe(false);
+  });
+
+  it('deleting the last source from the list shows the empty state, not an empty table', async () => {
+    for (const s of await api<Array<{ id: string }>>('GET', '/api/data_sources'))
+      await fetch(`${server.url}/api/data_sources/${s.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${server.key}` },
+      });
+    const last = await api<{ id: string }>('POST', '/api/data_sources', {
+      name: 'The only one',
+      data_credentials_id: adminCredential,
+      source_config: { streams: ['errors'] },
+    });
+    const page = await web.page();
+    await loginInBrowser(page, server.url, server.key, '/sources');
+    expect(await page.locator('[data-empty="sources"]').count()).toBe(0);
+    await page.locator(`#source-${last.id}`).getByRole('link', { name: 'Delete The only one' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete source' }).click();
+    await page.locator('[data-empty="sources"]').waitFor();
+    expect(await page.locator('table').count()).toBe(0);
+    expect(await page.locator('[data-flash-region]').textContent()).toContain('Deleted "The only one"');
+    expect(realProblems(page)).toEqual([]);
   });
 
   it('follows a run of another process from its stored progress, and shows its end', async () => {

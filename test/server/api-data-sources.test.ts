@@ -156,6 +156,8 @@ describe('data_sources: create, read, update, delete', () => {
     await s.source({ name: 'taken', data_credentials_id: credentialId });
     const again = await s.api('POST', '/api/data_sources', { name: 'TAKEN', data_credentials_id: credentialId });
     expect(again.statusCode).toBe(409);
+    expect(again.json().field).toBe('name');
+    expect(Object.keys(again.json().fields)).toEqual(['name']);
     for (const [method, url] of [
       ['GET', '/api/data_sources/src_nope'],
       ['PUT', '/api/data_sources/src_nope'],

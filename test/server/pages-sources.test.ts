@@ -339,6 +339,7 @@ describe('the Sources list and its actions', () => {
       source_config: { streams: ['errors'] },
     });
     await s.runToEnd(created.id);
+    const keeper = await s.source({ name: 'stays', data_credentials_id: credentialId });
     const confirm = await get(`/sources/${created.id}/delete?from=list`);
     expect(confirm.body).toContain('Delete doomed?');
     expect(confirm.body).toContain('its run history (1 run)');
@@ -351,6 +352,9 @@ describe('the Sources list and its actions', () => {
     const plain = await post(`/sources/${other.id}/delete`, {});
     expect(plain.statusCode).toBe(303);
     expect(plain.headers.location).toBe('/sources');
+    // The last row: the list page again (its "No sources yet"), not an empty table.
+    const last = await post(`/sources/${keeper.id}/delete`, { from: 'list' }, 'fetch');
+    expect(last.json()).toMatchObject({ ok: true, redirect: '/sources' });
   });
 });
 

@@ -73,8 +73,11 @@ describe('credentials page', () => {
     expect(res.body).toMatch(/<option value="custom">On-premise/);
     expect(res.body).toMatch(/<button type="submit" class="button primary"[^>]*>Save<\/button>/);
     expect(element(res.body, 'credential-create-name')).toContain(
-      'aria-describedby="credential-create-name-help credential-create-name-error"',
+      'aria-describedby="credential-create-name-help credential-create-name-count credential-create-name-error"',
     );
+    // The length limit is said, not enforced by a silent `maxlength` cut.
+    expect(element(res.body, 'credential-create-name')).not.toContain('maxlength');
+    expect(res.body).toContain('At most 100 characters.');
   });
 
   it('a fragment request gets only the content (for the overlay), a normal one the whole page', async () => {

@@ -50,17 +50,16 @@ export function lineChart(o: LineChartOptions): SafeHtml {
   // Every labelEvery-th day, and the last one — unless it would sit on top of the one before.
   const labelled = (i: number) =>
     i === days.length - 1 || (i % labelEvery === 0 && days.length - 1 - i >= labelEvery / 2);
+  // Axis labels go in a second SVG laid over the chart, without a viewBox: placed in percentages of the same box, they
+  // keep their CSS size in pixels however narrow the chart is drawn (text in the scaled SVG shrank to ~5 px on a phone).
+  const pct = (v: number, of: number) => `${r2((v / of) * 100)}%`;
   return html`<figure class="chart-figure" data-chart="${o.id}" data-series-count="${series.length}" data-days="${days.length}">
+<div class="chart-plot">
 <svg class="chart" viewBox="0 0 ${W} ${H}" role="img"${attrs({ 'aria-labelledby': `${o.id}-title ${o.id}-desc`, preserveAspectRatio: 'xMidYMid meet' })} focusable="false">
 <title id="${o.id}-title">${o.title}</title>
 <desc id="${o.id}-desc">${o.description}</desc>
 <g class="chart-grid" aria-hidden="true">${ticks.map(
-    (t) =>
-      html`<line x1="${M.left}" x2="${W - M.right}" y1="${r2(y(t))}" y2="${r2(y(t))}"></line><text class="chart-tick" x="${M.left - 8}" y="${r2(y(t) + 4)}" text-anchor="end">${o.axisFormat(t)}</text>`,
-  )}${days.map((d, i) =>
-    labelled(i)
-      ? html`<text class="chart-tick" x="${r2(x(i))}" y="${H - M.bottom + 18}" text-anchor="middle">${d.slice(5)}</text>`
-      : '',
+    (t) => html`<line x1="${M.left}" x2="${W - M.right}" y1="${r2(y(t))}" y2="${r2(y(t))}"></line>`,
   )}</g>
 ${series.map(
   (s, si) => html`<g class="${`chart-series series-${si}`}" data-series="${s.key}">
@@ -69,6 +68,15 @@ ${s.values.map((v, i) => (v === null ? '' : html`<circle cx="${r2(x(i))}" cy="${
 </g>`,
 )}
 </svg>
+<svg class="chart-labels" aria-hidden="true" focusable="false">${ticks.map(
+    (t) =>
+      html`<text class="chart-tick" x="${pct(M.left - 8, W)}" y="${pct(y(t), H)}" dy="0.35em" text-anchor="end">${o.axisFormat(t)}</text>`,
+  )}${days.map((d, i) =>
+    labelled(i)
+      ? html`<text class="chart-tick" x="${pct(x(i), W)}" y="${pct(H - M.bottom, H)}" dy="1.4em" text-anchor="middle">${d.slice(5)}</text>`
+      : '',
+  )}</svg>
+</div>
 <figcaption>
 <ul class="legend" aria-label="Legend">${series.map(
     (s, si) =>

@@ -51,8 +51,27 @@ export interface SelectSpec extends FieldSpec {
 export const fieldId = (spec: Pick<FieldSpec, 'idPrefix' | 'name'>) => `${spec.idPrefix}-${spec.name}`;
 
 function describedBy(id: string, spec: FieldSpec): string {
-  return [spec.help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(' ');
+  return [spec.help ? `${id}-help` : null, spec.maxLength !== undefined ? `${id}-count` : null, `${id}-error`]
+    .filter(Boolean)
+    .join(' ');
 }
+
+/**
+ * The length limit, said next to the field (no `maxlength`: the browser would cut a long paste without a word). app.js
+ * keeps the count live and says when the text is too long; the server refuses it on save either way. Characters are
+ * code points, as the server counts them.
+ */
+function lengthCounter(id: string, spec: FieldSpec, value: string): SafeHtml | '' {
+  if (spec.maxLength === undefined) return '';
+  const length = [...value].length;
+  const over = length > spec.maxLength;
+  return html`<p class="${over ? 'field-counter is-over' : 'field-counter'}" id="${id}-count" data-counter-for="${id}" data-max-length="${spec.maxLength}" aria-live="polite"><span data-count aria-hidden="true">${lengthText(length, spec.maxLength)}</span><span class="visually-hidden" data-count-said>${over ? tooLongText(spec.maxLength) : `At most ${spec.maxLength.toLocaleString('en-US')} characters.`}</span></p>`;
+}
+
+const lengthText = (length: number, max: number) =>
+  `${length.toLocaleString('en-US')} / ${max.toLocaleString('en-US')} characters${length > max ? `: ${(length - max).toLocaleString('en-US')} too many` : ''}`;
+const tooLongText = (max: number) =>
+  `Too long: at most ${max.toLocaleString('en-US')} characters. Shorten it before saving.`;
 
 function label(id: string, spec: FieldSpec): SafeHtml {
   return html`<label for="${id}">${spec.label}${spec.required ? html`<span class="required" aria-hidden="true"> *</span><span class="visually-hidden"> (required)</span>` : ''}</label>`;
@@ -84,7 +103,6 @@ function controlAttrs(id: string, spec: FieldSpec, problem: FieldProblem | undef
     'aria-invalid': problem ? 'true' : null,
     'aria-describedby': describedBy(id, spec),
     placeholder: spec.placeholder ?? null,
-    maxlength: spec.maxLength ?? null,
     autocomplete: spec.autocomplete ?? null,
     autofocus: spec.autofocus === true,
     'data-autofocus': spec.autofocus ? 'true' : null,
@@ -99,7 +117,7 @@ export function inputField(spec: InputSpec, state: FormState = emptyForm): SafeH
   return wrapper(
     spec,
     problem,
-    html`${label(id, spec)}${help(id, spec)}<input${attrs({ type: spec.type, ...controlAttrs(id, spec, problem), ...extra, value: value || null })}>${fieldError(id, spec.name, problem)}`,
+    html`${label(id, spec)}${help(id, spec)}<input${attrs({ type: spec.type, ...controlAttrs(id, spec, problem), ...extra, value: value || null })}>${lengthCounter(id, spec, value)}${fieldError(id, spec.name, problem)}`,
   );
 }
 
@@ -109,7 +127,7 @@ export function textareaField(spec: FieldSpec & { rows?: number }, state: FormSt
   return wrapper(
     spec,
     problem,
-    html`${label(id, spec)}${help(id, spec)}<textarea${attrs({ ...controlAttrs(id, spec, problem), rows: spec.rows ?? 3 })}>${state.values[spec.name] ?? ''}</textarea>${fieldError(id, spec.name, problem)}`,
+    html`${label(id, spec)}${help(id, spec)}<textarea${attrs({ ...controlAttrs(id, spec, problem), rows: spec.rows ?? 3 })}>${state.values[spec.name] ?? ''}</textarea>${lengthCounter(id, spec, state.values[spec.name] ?? '')}${fieldError(id, spec.name, problem)}`,
   );
 }
 
@@ -132,7 +150,6 @@ export function selectField(spec: SelectSpec, state: FormState = emptyForm): Saf
     html`${label(id, spec)}${help(id, spec)}<select${attrs({
       ...controlAttrs(id, spec, problem && !customShown ? problem : undefined),
       placeholder: null,
-      maxlength: null,
       'data-custom-toggle': spec.custom ? customId : null,
       'data-custom-value': spec.custom?.value ?? null,
     })}>${spec.options.map(

@@ -1,5 +1,6 @@
 import type { CredentialView } from '../../credentials/view.js';
 import { STREAMS } from '../../engine/index.js';
+import { DESCRIPTION_MAX, NAME_MAX } from '../../store/names.js';
 import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import type { ProjectChoices } from '../sources/projects.js';
@@ -108,8 +109,8 @@ ${step(3, destinationBlock(o, state))}
 ${step(4, scheduleBlock(o.values, o.errors))}
 ${step(
   5,
-  html`${inputField({ name: 'name', label: 'Source name', idPrefix: 'wizard', type: 'text', required: true, maxLength: 100, help: 'How the source is called in lists, the CLI and the API.' }, state)}
-${textareaField({ name: 'description', label: 'Description', idPrefix: 'wizard', maxLength: 1000, rows: 2, help: 'Optional: what it is for.' }, state)}
+  html`${inputField({ name: 'name', label: 'Source name', idPrefix: 'wizard', type: 'text', required: true, maxLength: NAME_MAX, help: 'How the source is called in lists, the CLI and the API.' }, state)}
+${textareaField({ name: 'description', label: 'Description', idPrefix: 'wizard', maxLength: DESCRIPTION_MAX, rows: 2, help: 'Optional: what it is for.' }, state)}
 ${checkbox('run_now', 'Run it now', o.values.run_now, 'Start a sync as soon as it is saved, and watch it.')}
 <div class="form-actions">
 <a class="button" href="/sources">Cancel</a>

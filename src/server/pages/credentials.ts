@@ -138,6 +138,7 @@ export function registerCredentialPages(app: FastifyInstance): void {
       return sendFormResult(reply, 200, {
         ok: true,
         message,
+        messageKind: r.ok ? 'success' : 'error',
         tile: { id: tileId(c.id), html: tileHtml(c, { variant: 'manage' }, request, true) },
       });
     }
@@ -296,7 +297,7 @@ function listBody(ctx: PageContext, views: CredentialView[], selected: string | 
   return html`<section aria-labelledby="page-title">
 <div class="page-head">${pageHeading('Credentials')}</div>
 <p class="lede">Bugsnag Personal Auth Tokens, stored encrypted: only their last four characters are ever shown. Each tile shows whether the token worked the last time it was checked.</p>
-${views.length === 0 ? html`<p class="empty">No credentials yet. Add one to start syncing.</p>` : ''}
+${views.length === 0 ? html`<p class="empty" data-empty="credentials">No credentials yet. Add one to start syncing.</p>` : ''}
 <ul class="tiles" data-tiles="manage">
 ${views.map((c) => manageTile(c, { now: ctx.now, csrf: ctx.csrf ?? '', selected: c.id === selected }))}
 ${addTile()}

@@ -41,6 +41,11 @@ export type FormResult =
       ok: true;
       /** Announced in the live region (and shown as a flash after a redirect). */
       message?: string;
+      /**
+       * How the message is shown: a failed Test is an answer (ok) that reports a failure; `info` is news that is
+       * neither (a cancel asked for, not done yet). Default success.
+       */
+      messageKind?: 'success' | 'error' | 'info';
       /** Go there (a full navigation). */
       redirect?: string;
       /** Tile markup to insert (before the Add tile) or to put in place of the tile with the same id. */

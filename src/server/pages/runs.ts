@@ -4,6 +4,7 @@ import { liveRun } from '../components/run-live.js';
 import { runsTable } from '../components/runs-table.js';
 import { count, duration, partitionLabel, runStatusBadge, TRIGGER_TEXT } from '../components/status.js';
 import { timeElement } from '../components/time.js';
+import { cancelledError } from '../../engine/index.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import { reduceRunEvents } from '../runs/live-state.js';
 import { runView, type RunView } from '../runs/view.js';
@@ -60,7 +61,7 @@ ${runs.length === 0 ? html`<div class="empty-state" data-empty="runs"><p><strong
         : `The run has already ended (${run.status}).`;
     if (isFetch(request)) {
       return ok
-        ? sendFormResult(reply, 202, { ok: true, message })
+        ? sendFormResult(reply, 202, { ok: true, message, messageKind: 'info' })
         : sendFormResult(reply, 409, { ok: false, error: 'conflict', fields: {}, formError: { message }, clear: [] });
     }
     return redirectWithFlash(request, reply, `/runs/${run.id}`, message);
@@ -124,13 +125,17 @@ ${
 <td data-label="Requests" class="num">${count(s.requests)}</td>
 <td data-label="Waits" class="num">${s.wait_ms ? duration(s.wait_ms) : '–'}</td>
 <td data-label="Duration">${duration(s.duration_ms)}</td>
-<td data-label="Outcome">${outcomeText(s.outcome)}${s.message ? html`<span class="muted outcome-message">${s.message}</span>` : ''}</td>
+<td data-label="Outcome">${outcomeText(s.outcome, s.message)}${s.message ? html`<span class="muted outcome-message">${s.message}</span>` : ''}</td>
 </tr>`,
       )}</tbody>
 </table></div>`
 }`;
 }
 
-function outcomeText(o: RunView['streams'][number]['outcome']): string {
+/** The partition a cancel stopped "failed" with the cancel's own error: it was cancelled, nothing went wrong. */
+const CANCELLED_MESSAGE = cancelledError().message;
+
+function outcomeText(o: RunView['streams'][number]['outcome'], message: string | null | undefined): string {
+  if (o === 'failed' && message === CANCELLED_MESSAGE) return '■ cancelled';
   return o === 'ok' ? '✓ ok' : o === 'skipped' ? '– skipped' : o === 'failed' ? '✕ failed' : '… running';
 }

@@ -218,6 +218,12 @@ async function save(
     if (!isSnagError(err) || !['config', 'conflict'].includes(err.code)) throw err;
     const e = relabel(err, FORM_FIELDS);
     const problems = placeable(e);
+    // A taken name: on the name field, with advice for this page (the store's hint speaks to the CLI).
+    if (e.code === 'conflict' && problems.name)
+      problems.name = {
+        message: problems.name.message,
+        hint: 'Choose another name, or edit the existing source from the Sources page.',
+      };
     const formError: FieldProblem | null = Object.keys(problems).length
       ? null
       : e.hint

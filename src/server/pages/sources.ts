@@ -139,7 +139,9 @@ ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
     if (isFetch(request)) {
       // From the list the row goes away in place; from the source's own page there is nothing left to show.
       const fromList = bodyOf(request).from === 'list';
-      return fromList
+      // The last row gone: the page again, with its "No sources yet" (an empty table says nothing).
+      const left = fromList ? (await store().sources.list()).length : 0;
+      return fromList && left > 0
         ? sendFormResult(reply, 200, { ok: true, message, removeTile: sourceRowId(s.id) })
         : redirectByFetch(request, reply, 200, '/sources', message);
     }

@@ -48,6 +48,33 @@
     }
   });
 
+  // ---- length limits: a live count, and a word when the text is too long (never cut without telling) ---------
+  const counted = (n) => n.toLocaleString('en-US');
+  /** The same words as lengthCounter in src/server/components/form.ts. */
+  function updateCounter(control) {
+    const counter = document.querySelector(`[data-counter-for="${CSS.escape(control.id)}"]`);
+    if (!counter) return;
+    const max = Number(counter.dataset.maxLength);
+    const length = [...control.value].length;
+    const over = length > max;
+    counter.querySelector('[data-count]').textContent =
+      `${counted(length)} / ${counted(max)} characters${over ? `: ${counted(length - max)} too many` : ''}`;
+    // The hidden sentence is the live one: it changes (and is announced) only when the text crosses the limit.
+    const said = counter.querySelector('[data-count-said]');
+    if (counter.classList.contains('is-over') !== over) {
+      counter.classList.toggle('is-over', over);
+      said.textContent = over
+        ? `Too long: at most ${counted(max)} characters. Shorten it before saving.`
+        : `At most ${counted(max)} characters.`;
+    }
+    if (over) control.setAttribute('aria-invalid', 'true');
+    else if (!control.closest('.has-error')) control.removeAttribute('aria-invalid');
+  }
+  document.addEventListener('input', (e) => {
+    const t = e.target;
+    if ((t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement) && t.id) updateCounter(t);
+  });
+
   // ---- the overlay --------------------------------------------------------------------------------------------
   async function openDialog(url, from) {
     if (!dialog || !dialogBody) return location.assign(url);
@@ -228,13 +255,20 @@
     }
   }
 
-  function showMessage(text) {
+  /** The same markup as flash() in src/server/pages/layout.ts. */
+  function showMessage(text, kind) {
     const region = document.querySelector('[data-flash-region]');
     if (!region || !text) return;
     region.textContent = '';
     const p = document.createElement('p');
-    p.className = 'flash flash-success';
-    p.textContent = text;
+    const error = kind === 'error';
+    p.className = `flash flash-${error || kind === 'info' ? kind : 'success'}`;
+    if (error) {
+      const strong = document.createElement('strong');
+      strong.textContent = 'Error:';
+      p.append(strong, ' ');
+    }
+    p.append(text);
     region.append(p);
   }
 
@@ -259,6 +293,8 @@
       t.removeAttribute('aria-current');
       t.removeAttribute('data-selected');
     });
+    // "No credentials yet" is no longer true once a tile is there.
+    list.parentElement?.querySelector(':scope > [data-empty]')?.remove();
     const existing = document.getElementById(tile.id);
     if (existing) existing.replaceWith(node);
     else list.insertBefore(node, list.querySelector('[data-add-tile]'));
@@ -315,7 +351,7 @@
       focusTarget = next?.matches('[data-add-tile]') ? next.querySelector('a') : next;
     }
     if (result.tile) focusTarget = placeTile(result.tile) || focusTarget;
-    showMessage(result.message);
+    showMessage(result.message, result.messageKind);
     if (inDialog && !result.keepOpen) closeDialog(focusTarget);
     else focusTarget?.focus();
   }
@@ -382,10 +418,26 @@
       const j = Number(a.dataset.stepLink);
       if (j === i) a.setAttribute('aria-current', 'step');
       else a.removeAttribute('aria-current');
-      a.classList.toggle('is-done', j < i);
+      a.classList.toggle('is-done', j < i && !wizardStepMissing(form, j));
     });
     form.dataset.currentStep = String(i);
     if (focus) steps[i]?.querySelector('.wizard-step-title')?.focus();
+  }
+
+  /** A step's credential group with none checked: the step is not done, whatever its place. */
+  function wizardStepMissing(form, index) {
+    const group = form.querySelector(`[data-step="${index}"] [data-field="credential_id"]`);
+    return group && !group.querySelector('input[name="credential_id"]:checked') ? group : null;
+  }
+
+  /** Next from a step that lacks what it asks for stays there, says what is missing on its field and focuses it. */
+  function wizardStepReady(form, index) {
+    const group = wizardStepMissing(form, index);
+    if (!group) return true;
+    setFieldError(group, { message: 'Pick a credential first: the source reads Bugsnag with it.' });
+    const first = group.querySelector('input[name="credential_id"]') || group.querySelector('a');
+    first?.focus();
+    return false;
   }
 
   /** The step holding an element (a field in error) is shown before the element is focused. */
@@ -417,7 +469,7 @@
       e.preventDefault();
       wizardShow(form, Number(link.dataset.stepLink), true);
     } else if (target.closest('[data-wizard-next]')) {
-      wizardShow(form, current + 1, true);
+      if (wizardStepReady(form, current)) wizardShow(form, current + 1, true);
     } else if (target.closest('[data-wizard-back]')) {
       wizardShow(form, current - 1, true);
     }
@@ -434,7 +486,7 @@
     const current = Number(form.dataset.currentStep || '0');
     if (current < steps.length - 1) {
       e.preventDefault();
-      wizardShow(form, current + 1, true);
+      if (wizardStepReady(form, current)) wizardShow(form, current + 1, true);
     }
   });
 
@@ -443,6 +495,8 @@
     const t = e.target;
     if (!(t instanceof HTMLInputElement) || t.type !== 'radio' || t.name !== 'credential_id') return;
     const form = wizardOf(t);
+    const group = t.closest('[data-field="credential_id"]');
+    if (group?.classList.contains('has-error')) setFieldError(group, null);
     const load = form?.querySelector('button[name="intent"][value="load"]');
     if (form && load) form.requestSubmit(load);
   });
@@ -553,6 +607,24 @@
     return records;
   }
 
+  /** The rate-limit wait counts down in the status line until it is over or the next page arrives. */
+  function stopCountdown(view) {
+    if (view.waitTimer) clearInterval(view.waitTimer);
+    view.waitTimer = null;
+  }
+  function startCountdown(view, ms, plan) {
+    stopCountdown(view);
+    const until = Date.now() + ms;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0 || !document.contains(view)) return stopCountdown(view);
+      view.dataset.waitLeft = String(left);
+      setStatus(view, `Waiting ${left} s for the rate limit.${plan}`);
+    };
+    tick();
+    view.waitTimer = setInterval(tick, 250);
+  }
+
   function setStatus(view, text) {
     const line = view.querySelector('[data-live-status]');
     if (line && line.textContent !== text) line.textContent = text;
@@ -577,6 +649,7 @@
         cellOf(row, 'records').textContent = number(e.recordsRead);
         cellOf(row, 'pages').textContent = number(e.pages);
         setProgress(row, e.recordsRead, e.estimate, false);
+        stopCountdown(view);
         const total = updateTotals(view);
         setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
         break;
@@ -586,7 +659,7 @@
         view.dataset.waitMs = String(Number(view.dataset.waitMs || 0) + e.ms);
         const dd = view.querySelector('[data-total="waits"]');
         if (dd) dd.textContent = `${number(view.dataset.waits)} (${(Number(view.dataset.waitMs) / 1000).toFixed(1)} s)`;
-        setStatus(view, `Waiting ${Math.max(1, Math.round(e.ms / 1000))} s for the rate limit.${plan}`);
+        startCountdown(view, e.ms, plan);
         break;
       }
       case 'retry': {
@@ -611,13 +684,18 @@
         cellOf(row, 'pages').textContent = number(e.pages);
         setProgress(row, e.recordsRead, null, true);
         const message = e.error?.message || e.message;
+        // Stopped by a cancel (the error is "aborted"): not a failure of the stream.
+        const cancelled = e.outcome === 'failed' && e.error?.code === 'aborted';
+        if (cancelled) row.dataset.outcome = 'cancelled';
         cellOf(row, 'state').textContent =
           e.outcome === 'ok'
             ? '✓ done'
             : e.outcome === 'skipped'
               ? `skipped${message ? `: ${message}` : ''}`
-              : `✕ failed${message ? `: ${message}` : ''}`;
-        if (e.outcome === 'failed')
+              : cancelled
+                ? '■ cancelled'
+                : `✕ failed${message ? `: ${message}` : ''}`;
+        if (e.outcome === 'failed' && !cancelled)
           addProblem(
             view,
             'error',
@@ -645,6 +723,7 @@
         break;
       }
       case 'run-done':
+        stopCountdown(view);
         view.dataset.status = e.status;
         setStatus(view, `Finished: ${e.status}.`);
         break;
@@ -680,6 +759,9 @@
       if (!res.ok) throw new Error(String(res.status));
       main.innerHTML = await res.text();
       enhance(main);
+      // What was said when the run started ("Its sync has started.", "Cancelling…") no longer holds.
+      const flashes = document.querySelector('[data-flash-region]');
+      if (flashes) flashes.textContent = '';
     } catch {
       setStatus(view, `Finished: ${status}. Reload the page for the summary.`);
     }
