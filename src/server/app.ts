@@ -12,6 +12,7 @@ import { registerAuth, wantsJson } from './auth.js';
 import { registerCsrf } from './csrf.js';
 import { toErrorResponse, HttpProblem, type ApiErrorBody } from './errors.js';
 import { html } from './html.js';
+import { KeyGuard, type KeyGuardOptions } from './key-guard.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { PAGE_MODULES } from './pages/index.js';
 import { pageHeading } from './pages/layout.js';
@@ -40,6 +41,8 @@ export interface BuildServerOptions {
   /** Passed to Fastify to serve HTTPS itself. */
   https?: { cert: Buffer | string; key: Buffer | string };
   sessions?: SessionOptions;
+  /** Limits on wrong server keys before they are slowed down (see key-guard.ts). */
+  keyGuard?: KeyGuardOptions;
   /** How credential checks are made (tests pass their own). */
   verify?: VerifyOptions;
   now?: () => number;
@@ -81,6 +84,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     sessions: new SessionStore({ now, ...options.sessions }),
     assets: loadAssets(),
     apiKey: options.apiKey,
+    keyGuard: new KeyGuard(options.keyGuard, now),
     secureCookies: options.secure === true || options.https !== undefined,
     logger,
     now,
