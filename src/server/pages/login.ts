@@ -4,7 +4,6 @@ import { registerSecret } from '../../core/redact.js';
 import { keysMatch } from '../api-key.js';
 import { safeNext, slowDownWrongKey } from '../auth.js';
 import { formError, inputField, submitButton, type FormState } from '../components/form.js';
-import { HttpProblem } from '../errors.js';
 import { html } from '../html.js';
 import { SESSION_COOKIE } from '../sessions.js';
 import { pageHeading } from './layout.js';
