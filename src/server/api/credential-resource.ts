@@ -203,6 +203,28 @@ export const ProbeResult = named(
   }),
 );
 
+export const ProbeLast = named(
+  'ProbeLast',
+  DataCredentialSchema.pick({
+    verified_status: true,
+    verified_at: true,
+    verify_error: true,
+    organizations: true,
+    rate_limit: true,
+  }).extend({ credential_id: z.string() }),
+);
+
+export function probeLastJson(c: DataCredential): z.infer<typeof ProbeLast> {
+  return {
+    credential_id: c.id,
+    verified_status: c.verified_status,
+    verified_at: c.verified_at,
+    verify_error: c.verify_error,
+    organizations: c.organizations,
+    rate_limit: c.rate_limit,
+  };
+}
+
 export const ProbeFailure = named(
   'ProbeFailure',
   ErrorSchema.extend({ ok: z.literal(false), verified_status: VerifiedStatus, credential: DataCredentialSchema }),
