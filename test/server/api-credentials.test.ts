@@ -423,6 +423,20 @@ describe('probe and sample', () => {
     sim.revokeToken(admin().token);
     const revoked = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);
     expect(revoked.status).toBe(422);
-    expect(revoked.json().error).toMatch(/^auth_/);
+    expect(revoked.json()).toMatchObject({ error: 'auth_revoked', field: 'token' });
+  });
+
+  it('a revoked token gets one classification: auth_revoked on the probe and on the sample, in either order', async () => {
+    const c = await create('Revoked twice', member().token);
+    sim.revokeToken(member().token);
+    const sample = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);
+    const probe = await api('POST', `/api/data_credentials/${c.id}/probe`);
+    const sampleAgain = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);
+    for (const r of [sample, probe, sampleAgain]) {
+      expect(r.status, r.body).toBe(422);
+      expect(r.json()).toMatchObject({ error: 'auth_revoked', field: 'token' });
+    }
+    expect(sample.json().message).toBe(probe.json().message);
+    expect(sample.json().hint).toBe(probe.json().hint);
   });
 });

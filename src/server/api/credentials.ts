@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { BugsnagClient } from '../../bugsnag/client.js';
 import { isSnagError } from '../../core/errors.js';
 import { passedTestJson, type CredentialView } from '../../credentials/view.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
@@ -263,22 +264,10 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
       logger: app.snag.logger,
       ...interactiveClientOptions(app.snag.runtime.env),
     });
-    const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
-    const projects = [];
-    for (const o of orgs) {
-      const page = await client.projects.list(o.id, { perPage: SAMPLE_PROJECTS }).all(SAMPLE_PROJECTS);
-      for (const p of page) {
-        projects.push({
-          id: p.id,
-          organization_id: o.id,
-          name: p.name ?? null,
-          slug: p.slug ?? null,
-          type: p.type ?? null,
-          open_error_count: p.open_error_count ?? null,
-          created_at: p.created_at ?? null,
-        });
-      }
-    }
+    // A 401 is named as the probe names it (auth_revoked for a token that worked before), not the client's raw code.
+    const { orgs, projects } = await readSample(client).catch(async (err: unknown) => {
+      throw await service().explainTokenRefusal(c.id, err);
+    });
     return {
       credential_id: c.id,
       latency_ms: Math.round(performance.now() - started),
@@ -292,3 +281,23 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
     };
   });
 };
+
+async function readSample(client: BugsnagClient) {
+  const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
+  const projects = [];
+  for (const o of orgs) {
+    const page = await client.projects.list(o.id, { perPage: SAMPLE_PROJECTS }).all(SAMPLE_PROJECTS);
+    for (const p of page) {
+      projects.push({
+        id: p.id,
+        organization_id: o.id,
+        name: p.name ?? null,
+        slug: p.slug ?? null,
+        type: p.type ?? null,
+        open_error_count: p.open_error_count ?? null,
+        created_at: p.created_at ?? null,
+      });
+    }
+  }
+  return { orgs, projects };
+}
