@@ -91,7 +91,7 @@ export function validateFilters(filters: StoredFilters): StoredFilters {
       throw configError(
         'filters',
         `The ${field} filter is set by snagsync itself (it is how syncs stay incremental).`,
-        'Use --start-date for the oldest data to sync.',
+        "Set the source's start date instead: it is the oldest data to sync.",
       );
     }
     if (!Array.isArray(values) || values.length === 0)

@@ -72,6 +72,11 @@ export function httpStatusOf(err: SnagError): number {
   }
 }
 
+/** What the API and the web UI advise: the error's server advice when it has one (its hint names a CLI command). */
+export function serverHintOf(err: SnagError): string | undefined {
+  return err.serverHint ?? err.hint;
+}
+
 /** The field problems a SnagError carries: `details.fields` (input errors) or `details.field` (a verification failure). */
 export function fieldProblems(err: SnagError): Record<string, FieldProblem> {
   const out: Record<string, FieldProblem> = {};
@@ -85,8 +90,9 @@ export function fieldProblems(err: SnagError): Record<string, FieldProblem> {
     }
   }
   const field = err.details.field;
+  const hint = serverHintOf(err);
   if (typeof field === 'string' && !out[field])
-    out[field] = err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
+    out[field] = hint ? { message: err.message, hint } : { message: err.message };
   return out;
 }
 
@@ -97,7 +103,7 @@ export function apiErrorBody(err: SnagError, status = httpStatusOf(err)): ApiErr
   const body: ApiErrorBody = {
     error: err.code,
     message: err.message,
-    ...(err.hint ? { hint: err.hint } : {}),
+    ...(serverHintOf(err) ? { hint: serverHintOf(err) } : {}),
     ...(typeof field === 'string' ? { field } : names[0] ? { field: names[0] } : {}),
     status,
     exit_code: err.exitCode,
