@@ -56,6 +56,17 @@ describe('server advice', () => {
       expect(hint).toContain('Replace token');
       expect(hint).not.toMatch(CLI);
     }
+    // The recorded failure, as the API and the tiles show it later.
+    const recorded = (await api('GET', `/api/data_credentials/${created.id}`)).json();
+    const error = recorded.verify_error as Record<string, unknown>;
+    expect(error.hint).toContain('Replace token');
+    expect(String(error.hint)).not.toMatch(CLI);
+    expect(error).not.toHaveProperty('server_hint');
+    const b = await login(s.app);
+    const page = await s.app.inject({ method: 'GET', url: '/credentials', headers: { cookie: b.cookie } });
+    expect(page.body).toContain('data-tile-status');
+    expect(page.body).toContain('Replace token');
+    expect(page.body).not.toMatch(/snagsync credentials update/);
   });
 
   it('unknown ids and taken names advise the API and the pages', async () => {

@@ -4,7 +4,7 @@ import { registerSecret } from '../../core/redact.js';
 import { bugsnagCredentialType } from '../../credentials/bugsnag-type.js';
 import type { CredentialField, CredentialFieldName } from '../../credentials/credential-type.js';
 import type { CredentialInput } from '../../credentials/service.js';
-import type { CredentialView, VerifyErrorView } from '../../credentials/view.js';
+import { serverVerifyError, type CredentialView, type VerifyErrorView } from '../../credentials/view.js';
 import { problemsError } from '../../engine/index.js';
 import { ErrorSchema, named } from '../openapi.js';
 import { attachedProblems, validationError } from '../validation.js';
@@ -45,7 +45,7 @@ export function toDataCredential(v: CredentialView, sources: DataCredential['sou
     credentials_non_secure_data: { host: v.host, token_last4: v.token_last4 },
     verified_status: v.verified_status,
     verified_at: v.verified_at,
-    verify_error: v.verify_error,
+    verify_error: serverVerifyError(v.verify_error),
     organizations: v.organizations,
     rate_limit: v.rate_limit,
     sources_count: v.sources_count,
