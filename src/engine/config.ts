@@ -54,8 +54,13 @@ const TIME_FIELDS = new Set(['event.since', 'event.before']);
 type StoredFilterValue = string | { type: 'eq' | 'ne' | 'empty'; value: string };
 export type StoredFilters = Record<string, StoredFilterValue[]>;
 
-export function configError(field: string, message: string, hint?: string): SnagError {
-  return new SnagError('config', message, { ...(hint ? { hint } : {}), details: { field } });
+/** `serverHint`: the API's and the web UI's advice, when `hint` names a CLI command. */
+export function configError(field: string, message: string, hint?: string, serverHint?: string): SnagError {
+  return new SnagError('config', message, {
+    ...(hint ? { hint } : {}),
+    ...(serverHint ? { serverHint } : {}),
+    details: { field },
+  });
 }
 
 /** `FIELD=VALUE` (eq) or `FIELD!=VALUE` (ne), several per field allowed (eq values are ORed, ne values ANDed). */
