@@ -32,6 +32,11 @@ export type ErrorCode = keyof typeof EXIT_CODES;
 
 export interface SnagErrorOptions {
   hint?: string;
+  /**
+   * The advice the HTTP API and the web UI give instead of \`hint\` when \`hint\` names a CLI command (each face
+   * speaks its own language). Left out when \`hint\` suits every face.
+   */
+  serverHint?: string;
   cause?: unknown;
   /** HTTP status when the error came from an HTTP answer. */
   status?: number;
@@ -42,6 +47,7 @@ export interface SnagErrorOptions {
 export class SnagError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly serverHint: string | undefined;
   readonly status: number | undefined;
   readonly details: Record<string, unknown>;
 
@@ -50,6 +56,7 @@ export class SnagError extends Error {
     this.name = 'SnagError';
     this.code = code;
     this.hint = options.hint === undefined ? undefined : redact(options.hint);
+    this.serverHint = options.serverHint === undefined ? undefined : redact(options.serverHint);
     this.status = options.status;
     this.details = JSON.parse(redact(JSON.stringify(options.details ?? {}))) as Record<string, unknown>;
     if (this.stack) this.stack = redact(this.stack);

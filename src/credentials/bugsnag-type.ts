@@ -34,10 +34,12 @@ const HOSTS_HINT =
   'The API host is https://api.bugsnag.com for app.bugsnag.com, https://api.bugsnag.smartbear.com for ' +
   'app.bugsnag.smartbear.com, or the API URL of your on-premise install (usually https://api.<your-domain>).';
 
-const REPLACE = (ctx: FailureContext) =>
-  ctx.credential
-    ? ` Then replace the stored one: snagsync credentials update "${ctx.credential}" --token-stdin (or "Replace token" on its tile).`
-    : '';
+const REPLACE = (ctx: FailureContext) => {
+  if (!ctx.credential) return '';
+  return ctx.face === 'server'
+    ? ` Then replace the stored one: "Replace token" on the tile of "${ctx.credential}" in the web UI, or PUT /api/data_credentials/{id} with the new credentials.auth_token.`
+    : ` Then replace the stored one: snagsync credentials update "${ctx.credential}" --token-stdin.`;
+};
 
 const fields: readonly CredentialField[] = [
   {

@@ -79,6 +79,8 @@ export interface FailureContext {
   got?: string;
   /** The stored credential's name, when a stored credential is being checked (to say how to replace its token). */
   credential?: string;
+  /** Whose advice: the CLI's (commands), or the server's (the API and the web UI: pages, buttons, endpoints). */
+  face?: 'cli' | 'server';
 }
 
 export interface FailureSpec {

@@ -1,5 +1,5 @@
 import { createBugsnagClient, type BugsnagClient, type BugsnagClientOptions } from '../bugsnag/client.js';
-import { isSnagError, SnagError } from '../core/errors.js';
+import { isSnagError, SnagError, toSnagError } from '../core/errors.js';
 import { getLogger, type Logger } from '../core/log.js';
 import { toIso } from '../core/time.js';
 import { newCredentialId } from '../store/index.js';
@@ -9,7 +9,7 @@ import type { Store } from '../store/repository.js';
 import { parseBugsnagCreate, parseBugsnagUpdate } from './bugsnag-type.js';
 import { onField } from './credential-type.js';
 import { rotateMasterKey, type RotateMasterKeyResult, type Vault } from './vault.js';
-import { verifyBugsnagToken, type Verification, type VerifyOptions } from './verify.js';
+import { verifyBugsnagToken, verifyError, type Verification, type VerifyOptions } from './verify.js';
 import { parseVerifyError, serializeVerifyError, toView, type CredentialView } from './view.js';
 
 /**
@@ -139,9 +139,7 @@ export class CredentialService {
   async testCredential(ref: string, options: { signal?: AbortSignal } = {}): Promise<ProbeResult> {
     const c = await this.store.credentials.findByNameOrId(ref);
     const token = await this.vault.unseal(c);
-    const previouslyVerified =
-      c.verified_status === 'VERIFIED' ||
-      (c.verified_status === 'FAILED' && parseVerifyError(c.verify_error)?.error === 'auth_revoked');
+    const previouslyVerified = workedBefore(c);
     try {
       const verification = await this.verify(
         token,
@@ -253,6 +251,19 @@ export class CredentialService {
   }
 
   /** A Data Access API client for a stored credential (its host and unsealed token). */
+  /**
+   * A token refusal (401) met while using a stored credential, named as a check of it names it (one classification
+   * everywhere): \`auth_revoked\` when the token worked before, else \`auth_invalid\` or \`auth_project_key\`. Other
+   * errors come back unchanged. Records nothing.
+   */
+  async explainTokenRefusal(ref: string, err: unknown): Promise<SnagError> {
+    const e = toSnagError(err);
+    if (e.status !== 401 || !TOKEN_REFUSALS.has(e.code)) return e;
+    const c = await this.store.credentials.findByNameOrId(ref);
+    const token = await this.vault.unseal(c);
+    return verifyError(e, token, c.host, { previouslyVerified: workedBefore(c), credentialName: c.name });
+  }
+
   async clientFor(
     credential: Credential | string,
     options: Omit<BugsnagClientOptions, 'token' | 'host'> = {},
@@ -361,4 +372,14 @@ function nameError(err: unknown): unknown {
     return err.code === 'conflict' && err.details.name !== undefined ? onField(err, 'name') : err;
   }
   return err;
+}
+
+const TOKEN_REFUSALS = new Set(['auth_invalid', 'auth_revoked', 'auth_project_key']);
+
+/** The token was accepted by Bugsnag before: a 401 now means it was revoked (not mistyped). */
+function workedBefore(c: Credential): boolean {
+  return (
+    c.verified_status === 'VERIFIED' ||
+    (c.verified_status === 'FAILED' && parseVerifyError(c.verify_error)?.error === 'auth_revoked')
+  );
 }

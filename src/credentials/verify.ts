@@ -116,6 +116,9 @@ export function verifyError(err: unknown, token: string, host: string, context: 
   if (context.credentialName) ctx.credential = context.credentialName;
   return new SnagError(spec.code, spec.message(ctx), {
     hint: spec.hint(ctx),
+    ...(spec.hint({ ...ctx, face: 'server' }) !== spec.hint(ctx)
+      ? { serverHint: spec.hint({ ...ctx, face: 'server' }) }
+      : {}),
     ...(e.status !== undefined ? { status: e.status } : {}),
     details: {
       ...pick(d, [

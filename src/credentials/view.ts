@@ -29,8 +29,17 @@ export interface VerifyErrorView {
   error: string;
   message: string;
   hint?: string;
+  /** The API's and the web UI's advice when `hint` names a CLI command (see SnagError.serverHint). */
+  server_hint?: string;
   field?: CredentialFieldName;
   exit_code?: number;
+}
+
+/** The recorded failure as the API and the web UI show it: their own advice in `hint`. */
+export function serverVerifyError(v: VerifyErrorView | null): VerifyErrorView | null {
+  if (v === null) return null;
+  const { server_hint, ...rest } = v;
+  return server_hint ? { ...rest, hint: server_hint } : rest;
 }
 
 export function toView(c: Credential, sourcesCount: number): CredentialView {
@@ -61,6 +70,7 @@ export function serializeVerifyError(err: SnagError): string {
     error: err.code,
     message: err.message,
     ...(err.hint ? { hint: err.hint } : {}),
+    ...(err.serverHint ? { server_hint: err.serverHint } : {}),
     ...(typeof field === 'string' ? { field: field as CredentialFieldName } : {}),
     exit_code: err.exitCode,
   };

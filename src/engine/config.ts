@@ -54,8 +54,13 @@ const TIME_FIELDS = new Set(['event.since', 'event.before']);
 type StoredFilterValue = string | { type: 'eq' | 'ne' | 'empty'; value: string };
 export type StoredFilters = Record<string, StoredFilterValue[]>;
 
-export function configError(field: string, message: string, hint?: string): SnagError {
-  return new SnagError('config', message, { ...(hint ? { hint } : {}), details: { field } });
+/** `serverHint`: the API's and the web UI's advice, when `hint` names a CLI command. */
+export function configError(field: string, message: string, hint?: string, serverHint?: string): SnagError {
+  return new SnagError('config', message, {
+    ...(hint ? { hint } : {}),
+    ...(serverHint ? { serverHint } : {}),
+    details: { field },
+  });
 }
 
 /** `FIELD=VALUE` (eq) or `FIELD!=VALUE` (ne), several per field allowed (eq values are ORed, ne values ANDed). */
@@ -91,7 +96,7 @@ export function validateFilters(filters: StoredFilters): StoredFilters {
       throw configError(
         'filters',
         `The ${field} filter is set by snagsync itself (it is how syncs stay incremental).`,
-        'Use --start-date for the oldest data to sync.',
+        "Set the source's start date instead: it is the oldest data to sync.",
       );
     }
     if (!Array.isArray(values) || values.length === 0)

@@ -28,9 +28,11 @@ export function explainAuthFailure(err: SnagError, credential: Credential): Snag
   if (err.code !== 'auth_invalid') return err;
   const worked = credential.verified_status === 'VERIFIED' || credential.verified_at !== null;
   const fix = `Update it with \`snagsync credentials update ${credential.name} --token-stdin\` (a new Personal Auth Token), then sync again: the sync resumes where it stopped.`;
+  const serverFix = `Give "${credential.name}" a new Personal Auth Token ("Replace token" on its tile in the web UI, or PUT /api/data_credentials/${credential.id}), then sync again: the sync resumes where it stopped.`;
   if (!worked)
     return new SnagError('auth_invalid', err.message, {
       hint: `${err.hint ?? ''} ${fix}`.trim(),
+      serverHint: `${err.serverHint ?? err.hint ?? ''} ${serverFix}`.trim(),
       status: 401,
       details: err.details,
       cause: err,
@@ -38,7 +40,13 @@ export function explainAuthFailure(err: SnagError, credential: Credential): Snag
   return new SnagError(
     'auth_revoked',
     `Bugsnag now refuses the token of credential "${credential.name}" (…${credential.token_last4}), which worked before: it was revoked or expired, or its user was removed.`,
-    { hint: `Everything synced so far is kept. ${fix}`, status: 401, details: err.details, cause: err },
+    {
+      hint: `Everything synced so far is kept. ${fix}`,
+      serverHint: `Everything synced so far is kept. ${serverFix}`,
+      status: 401,
+      details: err.details,
+      cause: err,
+    },
   );
 }
 

@@ -77,6 +77,7 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
       'status',
       `The source "${source.name}" is disabled${source.status_reason ? ` (${source.status_reason})` : ''}.`,
       `Give it a credential and activate it: \`snagsync sources update ${source.name} --credential NAME --status active\`.`,
+      'Give it a credential and set its status to active (Edit on its page, or PUT /api/data_sources/{id}).',
     );
   }
   if (!source.credential_id) {
@@ -84,6 +85,7 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
       'credential',
       `The source "${source.name}" has no credential.`,
       `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`,
+      'Give it one (Edit on its page, or PUT /api/data_sources/{id} with data_credentials_id).',
     );
   }
   const credential = await store.credentials.findByNameOrId(source.credential_id);

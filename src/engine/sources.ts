@@ -128,6 +128,7 @@ export async function updateSource(
         'status',
         `The source "${current.name}" has no credential, so it cannot be activated.`,
         'Give it one with --credential.',
+        'Give it a credential first (data_credentials_id, or the credential picker on its page).',
       );
     }
     patch.status = input.status as SourceStatus;

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -10,8 +12,9 @@ import type { Runtime } from '../runtime.js';
 import { API_PLUGINS } from './api/index.js';
 import { registerAuth, wantsJson } from './auth.js';
 import { registerCsrf } from './csrf.js';
-import { toErrorResponse, HttpProblem, type ApiErrorBody } from './errors.js';
+import { clientErrorProblem, toErrorResponse, unsafeJsonProblem, HttpProblem, type ApiErrorBody } from './errors.js';
 import { html } from './html.js';
+import { KeyGuard, type KeyGuardOptions } from './key-guard.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { PAGE_MODULES } from './pages/index.js';
 import { pageHeading } from './pages/layout.js';
@@ -40,6 +43,8 @@ export interface BuildServerOptions {
   /** Passed to Fastify to serve HTTPS itself. */
   https?: { cert: Buffer | string; key: Buffer | string };
   sessions?: SessionOptions;
+  /** Limits on wrong server keys before they are slowed down (see key-guard.ts). */
+  keyGuard?: KeyGuardOptions;
   /** How credential checks are made (tests pass their own). */
   verify?: VerifyOptions;
   now?: () => number;
@@ -66,6 +71,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     // Request ids in logs, never client-supplied ones.
     requestIdHeader: false,
     return503OnClosing: true,
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
 
   const deps: ServerDeps = {
@@ -81,6 +87,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     sessions: new SessionStore({ now, ...options.sessions }),
     assets: loadAssets(),
     apiKey: options.apiKey,
+    keyGuard: new KeyGuard(options.keyGuard, now),
     secureCookies: options.secure === true || options.https !== undefined,
     logger,
     now,
@@ -104,6 +111,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   await app.register(formbody, { bodyLimit: options.bodyLimit ?? 64 * 1024 });
   // JSON (API) and urlencoded forms (pages) only: anything else is a 415, not a string the handlers must judge.
   app.removeContentTypeParser('text/plain');
+  registerJsonParser(app);
   registerAuth(app);
   registerCsrf(app);
 
@@ -162,6 +170,50 @@ function registerLifecycle(app: FastifyInstance, deps: ServerDeps, scheduler: Bu
     await handle?.done;
     closeAllStreams(deps.eventStreams);
   });
+}
+
+/**
+ * Fastify's JSON parser (prototype-poisoning keys refused), except that a body refused for such a key — which is
+ * valid JSON — is not reported as "not valid JSON" (Fastify gives both the same error).
+ */
+function registerJsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, body as string, (err, value) => {
+      if (err && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' && parsesAsJson(body)) {
+        done(unsafeJsonProblem(), undefined);
+        return;
+      }
+      done(err, value);
+    });
+  });
+}
+
+function parsesAsJson(body: string | Buffer): boolean {
+  try {
+    JSON.parse(body.toString());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Node refused the request before Fastify saw it (headers over 16 KiB, a timeout, broken HTTP): answer with the API's
+ * error envelope rather than Fastify's own body, then close the connection as Node would.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const problem = clientErrorProblem(err.code);
+    const body = JSON.stringify(problem.toBody());
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 async function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): Promise<FastifyReply> {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { keysMatch } from './api-key.js';
 import { HttpProblem } from './errors.js';
+import { KeyGuard, throttleMessage } from './key-guard.js';
 import { SESSION_COOKIE } from './sessions.js';
 
 /**
@@ -18,11 +19,13 @@ export function registerAuth(app: FastifyInstance): void {
     request.auth = { kind: 'none' };
     const given = presentedKey(request);
     if (given !== null) {
-      if (!keysMatch(given, app.snag.apiKey)) {
-        throw new HttpProblem(401, 'unauthorized', 'The API key is wrong.', keyHint(app));
+      // The right key is compared first and always passes; only wrong keys are counted and slowed down.
+      if (keysMatch(given, app.snag.apiKey)) {
+        request.auth = { kind: 'key' };
+        return;
       }
-      request.auth = { kind: 'key' };
-      return;
+      await slowDownWrongKey(request, reply, app);
+      throw new HttpProblem(401, 'unauthorized', 'The API key is wrong.', keyHint(app));
     }
     const sessionId = request.cookies[SESSION_COOKIE];
     const session = app.snag.sessions.get(sessionId);
@@ -33,6 +36,27 @@ export function registerAuth(app: FastifyInstance): void {
     if (request.routeOptions.config?.public === true) return;
     return refuse(request, reply, app);
   });
+}
+
+/**
+ * Counts a wrong key; past the failure limits (per address, and everyone together) answers it with a delayed 429 and
+ * Retry-After (throws). Under them it returns, and the caller gives its own 401.
+ */
+export async function slowDownWrongKey(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  app: FastifyInstance,
+): Promise<void> {
+  const throttle = app.snag.keyGuard.fail(request.ip);
+  if (throttle === null) return;
+  await KeyGuard.wait(throttle);
+  reply.header('retry-after', String(throttle.retryAfterSeconds));
+  throw new HttpProblem(
+    429,
+    'rate_limited',
+    throttleMessage(throttle),
+    `Wait ${throttle.retryAfterSeconds} seconds before trying another key. The right key is accepted meanwhile.`,
+  );
 }
 
 function presentedKey(request: FastifyRequest): string | null {

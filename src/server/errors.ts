@@ -72,6 +72,11 @@ export function httpStatusOf(err: SnagError): number {
   }
 }
 
+/** What the API and the web UI advise: the error's server advice when it has one (its hint names a CLI command). */
+export function serverHintOf(err: SnagError): string | undefined {
+  return err.serverHint ?? err.hint;
+}
+
 /** The field problems a SnagError carries: `details.fields` (input errors) or `details.field` (a verification failure). */
 export function fieldProblems(err: SnagError): Record<string, FieldProblem> {
   const out: Record<string, FieldProblem> = {};
@@ -85,8 +90,9 @@ export function fieldProblems(err: SnagError): Record<string, FieldProblem> {
     }
   }
   const field = err.details.field;
+  const hint = serverHintOf(err);
   if (typeof field === 'string' && !out[field])
-    out[field] = err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
+    out[field] = hint ? { message: err.message, hint } : { message: err.message };
   return out;
 }
 
@@ -97,7 +103,7 @@ export function apiErrorBody(err: SnagError, status = httpStatusOf(err)): ApiErr
   const body: ApiErrorBody = {
     error: err.code,
     message: err.message,
-    ...(err.hint ? { hint: err.hint } : {}),
+    ...(serverHintOf(err) ? { hint: serverHintOf(err) } : {}),
     ...(typeof field === 'string' ? { field } : names[0] ? { field: names[0] } : {}),
     status,
     exit_code: err.exitCode,
@@ -153,6 +159,39 @@ export function toErrorResponse(err: unknown): { status: number; body: ApiErrorB
   return { status: 500, body: apiErrorBody(snag, 500), snag };
 }
 
+/**
+ * A static hint, shaped so that the redaction patterns (which hide `"auth_token": "…"` pairs wherever text is
+ * redacted) leave it whole: the placeholder is not a quoted value.
+ */
+export const JSON_BODY_HINT =
+  'Send a JSON object, for example {"name": "Production", "credentials": {"auth_token": <a Personal Auth Token>}}.';
+
+/** A body that parses as JSON but carries a prototype-poisoning key (refused by the JSON parser). */
+export function unsafeJsonProblem(): HttpProblem {
+  return new HttpProblem(
+    400,
+    'invalid_request',
+    'The request body is valid JSON but has a "__proto__" or "constructor.prototype" key, which is refused for safety.',
+    'Remove that key: no field of the API has that name.',
+  );
+}
+
+/** Fastify's own answer to a malformed request (Node's parser refused it before any route): the API's envelope instead. */
+export function clientErrorProblem(code: string | undefined): HttpProblem {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new HttpProblem(
+      431,
+      'headers_too_large',
+      'The request line or headers are too large (the limit is 16 KiB).',
+      'Shorten the URL or the headers: no API URL needs more than a few hundred characters.',
+    );
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new HttpProblem(408, 'request_timeout', 'The request took too long to arrive.', 'Send it again.');
+  }
+  return new HttpProblem(400, 'invalid_request', 'The request is not valid HTTP.', 'Send a well-formed HTTP request.');
+}
+
 function frameworkProblem(fe: FrameworkError): HttpProblem {
   const status = fe.statusCode ?? 400;
   switch (fe.code) {
@@ -179,12 +218,7 @@ function frameworkProblem(fe: FrameworkError): HttpProblem {
       );
     default:
       if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.message ?? '').includes('JSON')) {
-        return new HttpProblem(
-          400,
-          'invalid_request',
-          'The request body is not valid JSON.',
-          'Send a JSON object, e.g. {"name": "…", "credentials": {"auth_token": "…"}}.',
-        );
+        return new HttpProblem(400, 'invalid_request', 'The request body is not valid JSON.', JSON_BODY_HINT);
       }
       return new HttpProblem(status, 'invalid_request', redact(fe.message ?? 'The request is not valid.'));
   }

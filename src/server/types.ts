@@ -1,6 +1,7 @@
 import type { Logger } from '../core/log.js';
 import type { CredentialService } from '../credentials/service.js';
 import type { Runtime } from '../runtime.js';
+import type { KeyGuard } from './key-guard.js';
 import type { Assets } from './static-files.js';
 import type { RunRegistry } from './runs/registry.js';
 import type { Session, SessionStore } from './sessions.js';
@@ -16,6 +17,8 @@ export interface ServerDeps {
   sessions: SessionStore;
   assets: Assets;
   apiKey: string;
+  /** Counts wrong keys (API and login page) and slows them down; the right key is never refused. */
+  keyGuard: KeyGuard;
   /** Cookies get `Secure` (the server speaks TLS, or is told it sits behind a TLS proxy). */
   secureCookies: boolean;
   logger: Logger;

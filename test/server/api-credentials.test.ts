@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { last4 } from '../../src/core/redact.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { closedPort, notifierKey, startSmallSim } from '../credentials/helpers.js';
-import { keyHeaders, testServer, type TestServer } from './helpers.js';
+import { keyHeaders, login, testServer, type TestServer } from './helpers.js';
 
 /** `/api/data_credentials` over inject, against the simulator. */
 
@@ -332,19 +332,17 @@ describe('unknown ids and deletes', () => {
 });
 
 describe('probe and sample', () => {
-  it('probe (GET or POST) re-verifies: organizations, latency, rate limit; a revoked token is 422 and FAILED', async () => {
+  it('POST probe re-verifies: organizations, latency, rate limit; a revoked token is 422 and FAILED', async () => {
     const c = await create('Probe', member().token);
-    for (const method of ['GET', 'POST'] as const) {
-      const r = await api(method, `/api/data_credentials/${c.id}/probe`);
-      expect(r.status).toBe(200);
-      expect(r.json()).toMatchObject({
-        ok: true,
-        verified_status: 'VERIFIED',
-        latency_ms: expect.any(Number),
-        rate_limit: { limit: 1_000_000 },
-      });
-      expect(r.json().organizations.map((o: { id: string }) => o.id)).toEqual(member().organizations);
-    }
+    const r = await api('POST', `/api/data_credentials/${c.id}/probe`);
+    expect(r.status).toBe(200);
+    expect(r.json()).toMatchObject({
+      ok: true,
+      verified_status: 'VERIFIED',
+      latency_ms: expect.any(Number),
+      rate_limit: { limit: 1_000_000 },
+    });
+    expect(r.json().organizations.map((o: { id: string }) => o.id)).toEqual(member().organizations);
     sim.revokeToken(member().token);
     const revoked = await api('POST', `/api/data_credentials/${c.id}/probe`);
     expect(revoked.status).toBe(422);
@@ -356,6 +354,49 @@ describe('probe and sample', () => {
       credential: { id: c.id, verified_status: 'FAILED' },
     });
     expect(revoked.json().credential.verify_error.message).toMatch(/now rejects/);
+  });
+
+  it('GET probe only reads the last recorded outcome: Bugsnag is not called, nothing changes', async () => {
+    const c = await create('Probe read', member().token);
+    expect((await api('POST', `/api/data_credentials/${c.id}/probe`)).status).toBe(200);
+    sim.revokeToken(member().token);
+    // A call to Bugsnag would now fail and record FAILED: the GET must not make one.
+    for (let i = 0; i < 2; i++) {
+      const read = await api('GET', `/api/data_credentials/${c.id}/probe`);
+      expect(read.status).toBe(200);
+      expect(read.json()).toMatchObject({ credential_id: c.id, verified_status: 'VERIFIED', verify_error: null });
+      expect(read.json().organizations.map((o: { id: string }) => o.id)).toEqual(member().organizations);
+    }
+    expect((await api('GET', `/api/data_credentials/${c.id}`)).json().verified_status).toBe('VERIFIED');
+    expect((await api('POST', `/api/data_credentials/${c.id}/probe`)).status).toBe(422);
+    const after = await api('GET', `/api/data_credentials/${c.id}/probe`);
+    expect(after.json()).toMatchObject({ verified_status: 'FAILED', verify_error: { error: 'auth_revoked' } });
+  });
+
+  it('a browser session needs its CSRF token to probe (POST); GET probe changes nothing', async () => {
+    const c = await create('Probe csrf', member().token);
+    const b = await login(s.app);
+    const noToken = await s.app.inject({
+      method: 'POST',
+      url: `/api/data_credentials/${c.id}/probe`,
+      headers: { cookie: b.cookie, 'sec-fetch-site': 'same-site' },
+    });
+    expect(noToken.statusCode).toBe(403);
+    expect(noToken.json().error).toBe('csrf');
+    expect((await api('GET', `/api/data_credentials/${c.id}`)).json().verified_at).toBe(c.verified_at as string | null);
+    const withToken = await s.app.inject({
+      method: 'POST',
+      url: `/api/data_credentials/${c.id}/probe`,
+      headers: { cookie: b.cookie, 'x-csrf-token': b.csrf },
+    });
+    expect(withToken.statusCode).toBe(200);
+    const read = await s.app.inject({
+      method: 'GET',
+      url: `/api/data_credentials/${c.id}/probe`,
+      headers: { cookie: b.cookie },
+    });
+    expect(read.statusCode).toBe(200);
+    expect(read.json().verified_status).toBe('VERIFIED');
   });
 
   it('sample reads a few organizations and their first projects', async () => {
@@ -382,6 +423,20 @@ describe('probe and sample', () => {
     sim.revokeToken(admin().token);
     const revoked = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);
     expect(revoked.status).toBe(422);
-    expect(revoked.json().error).toMatch(/^auth_/);
+    expect(revoked.json()).toMatchObject({ error: 'auth_revoked', field: 'token' });
+  });
+
+  it('a revoked token gets one classification: auth_revoked on the probe and on the sample, in either order', async () => {
+    const c = await create('Revoked twice', member().token);
+    sim.revokeToken(member().token);
+    const sample = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);
+    const probe = await api('POST', `/api/data_credentials/${c.id}/probe`);
+    const sampleAgain = await api('POST', `/api/data_credentials/${c.id}/probe/sample`);
+    for (const r of [sample, probe, sampleAgain]) {
+      expect(r.status, r.body).toBe(422);
+      expect(r.json()).toMatchObject({ error: 'auth_revoked', field: 'token' });
+    }
+    expect(sample.json().message).toBe(probe.json().message);
+    expect(sample.json().hint).toBe(probe.json().hint);
   });
 });

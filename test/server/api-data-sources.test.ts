@@ -225,8 +225,16 @@ describe('data_sources: create, read, update, delete', () => {
     const disabled = (await s.api('GET', `/api/data_sources/${created.id}`)).json();
     expect(disabled).toMatchObject({ status: 'DISABLED', data_credentials_id: null });
     expect(disabled.status_reason).toBeTruthy();
-    expect((await s.api('PUT', `/api/data_sources/${created.id}/activate`)).statusCode).toBe(409);
-    expect((await s.api('POST', `/api/data_sources/${created.id}/runs`)).statusCode).toBe(409);
+    const activate = await s.api('PUT', `/api/data_sources/${created.id}/activate`);
+    const run = await s.api('POST', `/api/data_sources/${created.id}/runs`);
+    for (const r of [activate, run]) {
+      expect(r.statusCode).toBe(409);
+      // The API's own advice, never a CLI command (issue 13 item 16).
+      const { hint, hints } = r.json();
+      const advice = [hint ?? '', ...Object.values(hints ?? {})].join(' ');
+      expect(advice).toMatch(/credential/);
+      expect(advice).not.toMatch(/snagsync [a-z]|--[a-z]/);
+    }
   });
 
   it('deletes a source and its runs; the destination and its data stay', async () => {

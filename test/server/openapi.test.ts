@@ -72,7 +72,8 @@ describe('OpenAPI document', () => {
     check('ProbeResult', await api('POST', `/api/data_credentials/${created.id}/probe`));
     check('ProbeSample', await api('POST', `/api/data_credentials/${created.id}/probe/sample`));
     sim.revokeToken(admin);
-    check('ProbeFailure', await api('GET', `/api/data_credentials/${created.id}/probe`));
+    check('ProbeFailure', await api('POST', `/api/data_credentials/${created.id}/probe`));
+    check('ProbeLast', await api('GET', `/api/data_credentials/${created.id}/probe`));
     sim.restoreToken(admin);
     check('Error', await api('POST', '/api/data_credentials', { name: '' }));
     check('DataCredentialRemoved', await api('DELETE', `/api/data_credentials/${created.id}`));

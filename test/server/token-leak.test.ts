@@ -57,6 +57,7 @@ describe('no secret leaves the server', () => {
     await api('POST', `/api/data_credentials/${created.id}/probe`);
     await api('POST', `/api/data_credentials/${created.id}/probe/sample`);
     sim.revokeToken(admin);
+    await api('POST', `/api/data_credentials/${created.id}/probe`);
     await api('GET', `/api/data_credentials/${created.id}/probe`);
     await api('POST', `/api/data_credentials/${created.id}/probe/sample`);
     sim.restoreToken(admin);

@@ -4,7 +4,7 @@ import { registerSecret } from '../../core/redact.js';
 import { bugsnagCredentialType } from '../../credentials/bugsnag-type.js';
 import type { CredentialField, CredentialFieldName } from '../../credentials/credential-type.js';
 import type { CredentialInput } from '../../credentials/service.js';
-import type { CredentialView, VerifyErrorView } from '../../credentials/view.js';
+import { serverVerifyError, type CredentialView, type VerifyErrorView } from '../../credentials/view.js';
 import { problemsError } from '../../engine/index.js';
 import { ErrorSchema, named } from '../openapi.js';
 import { attachedProblems, validationError } from '../validation.js';
@@ -45,7 +45,7 @@ export function toDataCredential(v: CredentialView, sources: DataCredential['sou
     credentials_non_secure_data: { host: v.host, token_last4: v.token_last4 },
     verified_status: v.verified_status,
     verified_at: v.verified_at,
-    verify_error: v.verify_error,
+    verify_error: serverVerifyError(v.verify_error),
     organizations: v.organizations,
     rate_limit: v.rate_limit,
     sources_count: v.sources_count,
@@ -202,6 +202,28 @@ export const ProbeResult = named(
     credential: DataCredentialSchema,
   }),
 );
+
+export const ProbeLast = named(
+  'ProbeLast',
+  DataCredentialSchema.pick({
+    verified_status: true,
+    verified_at: true,
+    verify_error: true,
+    organizations: true,
+    rate_limit: true,
+  }).extend({ credential_id: z.string() }),
+);
+
+export function probeLastJson(c: DataCredential): z.infer<typeof ProbeLast> {
+  return {
+    credential_id: c.id,
+    verified_status: c.verified_status,
+    verified_at: c.verified_at,
+    verify_error: c.verify_error,
+    organizations: c.organizations,
+    rate_limit: c.rate_limit,
+  };
+}
 
 export const ProbeFailure = named(
   'ProbeFailure',

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { BugsnagClient } from '../../bugsnag/client.js';
 import { isSnagError } from '../../core/errors.js';
 import { passedTestJson, type CredentialView } from '../../credentials/view.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
@@ -13,7 +14,9 @@ import {
   DataCredentialSchema,
   DataCredentialUpdate,
   ProbeFailure,
+  ProbeLast,
   ProbeResult,
+  probeLastJson,
   ProbeSample,
   registerBodySecret,
   toDataCredential,
@@ -21,8 +24,9 @@ import {
 } from './credential-resource.js';
 
 /**
- * `/api/data_credentials`: create, list, get, update, delete; `/probe` re-verifies a credential (recorded, as
- * `snagsync credentials test`); `/probe/sample` reads a few records with it (organizations and their first
+ * `/api/data_credentials`: create, list, get, update, delete; `POST /probe` re-verifies a credential (recorded, as
+ * `snagsync credentials test`; a POST so that a browser session needs its CSRF token), `GET /probe` only reads the
+ * last recorded outcome (no call to Bugsnag); `/probe/sample` reads a few records with it (organizations and their first
  * projects). Every failure is a JSON error with the CLI's message and hint (see errors.ts for the statuses).
  */
 
@@ -190,8 +194,8 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
     },
   );
 
-  const probe = async (request: { params: { id: string } }, reply: FastifyReply) => {
-    const r = await service().testCredential(request.params.id);
+  const probe = async (id: string, reply: FastifyReply) => {
+    const r = await service().testCredential(id);
     const credential = await resource(r.credential);
     if (r.ok) return reply.send(passedTestJson(r.verification, credential));
     const status = httpStatusOf(r.error);
@@ -202,25 +206,41 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
       .code(status)
       .send({ ok: false, ...apiErrorBody(r.error, status), verified_status: r.credential.verified_status, credential });
   };
-  const probeSchema = (method: string) => ({
-    tags: TAG,
-    operationId: `probeDataCredential${method}`,
-    summary: 'Check the credential with Bugsnag again (the outcome is recorded on the credential)',
-    params,
-    response: {
-      200: ProbeResult.describe('VERIFIED: organizations, latency, rate limit.'),
-      401: unauthorized,
-      404: notFound,
-      422: ProbeFailure.describe('The token or host failed (now FAILED), with the field and what to do.'),
-      429: ProbeFailure.describe('Rate limited: the status is left as it was.'),
-      502: ProbeFailure.describe('Bugsnag server error or unreachable: the status is left as it was.'),
+  app.get(
+    '/api/data_credentials/:id/probe',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'getDataCredentialProbe',
+        summary: 'The outcome of the last check (recorded; Bugsnag is not called: POST checks again)',
+        params,
+        response: { 200: ProbeLast.describe('Status, when, why it failed.'), 401: unauthorized, 404: notFound },
+      },
     },
-  });
-  app.get('/api/data_credentials/:id/probe', { schema: probeSchema('Get') }, async (request, reply) =>
-    probe(request, reply),
+    async (request) => {
+      const c = await service().getCredential(request.params.id);
+      return probeLastJson(await resource(c));
+    },
   );
-  app.post('/api/data_credentials/:id/probe', { schema: probeSchema('Post') }, async (request, reply) =>
-    probe(request, reply),
+  app.post(
+    '/api/data_credentials/:id/probe',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'probeDataCredential',
+        summary: 'Check the credential with Bugsnag again (the outcome is recorded on the credential)',
+        params,
+        response: {
+          200: ProbeResult.describe('VERIFIED: organizations, latency, rate limit.'),
+          401: unauthorized,
+          404: notFound,
+          422: ProbeFailure.describe('The token or host failed (now FAILED), with the field and what to do.'),
+          429: ProbeFailure.describe('Rate limited: the status is left as it was.'),
+          502: ProbeFailure.describe('Bugsnag server error or unreachable: the status is left as it was.'),
+        },
+      },
+    },
+    async (request, reply) => probe(request.params.id, reply),
   );
 
   const sampleSchema = {
@@ -244,22 +264,10 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
       logger: app.snag.logger,
       ...interactiveClientOptions(app.snag.runtime.env),
     });
-    const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
-    const projects = [];
-    for (const o of orgs) {
-      const page = await client.projects.list(o.id, { perPage: SAMPLE_PROJECTS }).all(SAMPLE_PROJECTS);
-      for (const p of page) {
-        projects.push({
-          id: p.id,
-          organization_id: o.id,
-          name: p.name ?? null,
-          slug: p.slug ?? null,
-          type: p.type ?? null,
-          open_error_count: p.open_error_count ?? null,
-          created_at: p.created_at ?? null,
-        });
-      }
-    }
+    // A 401 is named as the probe names it (auth_revoked for a token that worked before), not the client's raw code.
+    const { orgs, projects } = await readSample(client).catch(async (err: unknown) => {
+      throw await service().explainTokenRefusal(c.id, err);
+    });
     return {
       credential_id: c.id,
       latency_ms: Math.round(performance.now() - started),
@@ -273,3 +281,23 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
     };
   });
 };
+
+async function readSample(client: BugsnagClient) {
+  const orgs = await client.organizations.list({ perPage: SAMPLE_ORGANIZATIONS }).all(SAMPLE_ORGANIZATIONS);
+  const projects = [];
+  for (const o of orgs) {
+    const page = await client.projects.list(o.id, { perPage: SAMPLE_PROJECTS }).all(SAMPLE_PROJECTS);
+    for (const p of page) {
+      projects.push({
+        id: p.id,
+        organization_id: o.id,
+        name: p.name ?? null,
+        slug: p.slug ?? null,
+        type: p.type ?? null,
+        open_error_count: p.open_error_count ?? null,
+        created_at: p.created_at ?? null,
+      });
+    }
+  }
+  return { orgs, projects };
+}

@@ -1,4 +1,4 @@
-import type { CredentialView } from '../../credentials/view.js';
+import { serverVerifyError, type CredentialView } from '../../credentials/view.js';
 import { bugsnagCredentialType } from '../../credentials/bugsnag-type.js';
 import { attrs, classes, html, type SafeHtml } from '../html.js';
 import { timeElement } from './time.js';
@@ -40,8 +40,15 @@ function tileBody(c: CredentialView, now: number): SafeHtml {
 <div class="tile-status" data-tile-status>
 ${statusBadge(c.verified_status)}
 <span class="checked">${c.verified_at ? html`checked ${timeElement(c.verified_at, now)}` : 'never checked'}</span>
-${c.verified_status === 'FAILED' && c.verify_error ? html`<p class="tile-error">${c.verify_error.message}${c.verify_error.hint ? html` <span class="error-hint">${c.verify_error.hint}</span>` : ''}</p>` : ''}
+${failure(c)}
 </div>`;
+}
+
+/** The recorded failure with the web UI's own advice (never the CLI's command). */
+function failure(c: CredentialView): SafeHtml | string {
+  const e = c.verified_status === 'FAILED' ? serverVerifyError(c.verify_error) : null;
+  if (!e) return '';
+  return html`<p class="tile-error">${e.message}${e.hint ? html` <span class="error-hint">${e.hint}</span>` : ''}</p>`;
 }
 
 export interface ManageTileOptions {

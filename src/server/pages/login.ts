@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registerSecret } from '../../core/redact.js';
 import { keysMatch } from '../api-key.js';
-import { safeNext } from '../auth.js';
+import { safeNext, slowDownWrongKey } from '../auth.js';
 import { formError, inputField, submitButton, type FormState } from '../components/form.js';
-import { HttpProblem } from '../errors.js';
 import { html } from '../html.js';
 import { SESSION_COOKIE } from '../sessions.js';
 import { pageHeading } from './layout.js';
@@ -13,17 +12,13 @@ import { sendPage } from './respond.js';
 /**
  * Login with the server key → a server-side session in an HttpOnly, SameSite=Strict cookie (Secure over TLS); logout.
  * The login form is protected against login CSRF with a double-submit token: a short-lived cookie and the same value
- * in the form. Repeated wrong keys from one address are slowed down (429) — the key is long and random, but a key
- * set by hand in SNAGSYNC_SERVER_KEY may not be.
+ * in the form. Repeated wrong keys are slowed down (429, key-guard.ts, shared with the API) — the key is long and random,
+ * but a key set by hand in SNAGSYNC_SERVER_KEY may not be; the right key always gets in.
  */
 
 const PRELOGIN_COOKIE = 'snagsync_login';
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 60_000;
 
 export function registerLoginPages(app: FastifyInstance): void {
-  const failures = new Map<string, { count: number; since: number }>();
-
   app.get<{ Querystring: { next?: string } }>('/login', { config: { public: true } }, async (request, reply) => {
     if (request.auth.kind === 'session') return reply.redirect(safeNext(request.query.next), 303);
     return loginPage(request, reply, { values: {}, errors: {} }, safeNext(request.query.next), 200);
@@ -44,29 +39,15 @@ export function registerLoginPages(app: FastifyInstance): void {
         403,
       );
     }
-    const ip = request.ip;
-    const now = app.snag.now();
-    const f = failures.get(ip);
-    if (f && now - f.since < FAILURE_WINDOW_MS && f.count >= MAX_FAILURES) {
-      reply.header('retry-after', String(Math.ceil((FAILURE_WINDOW_MS - (now - f.since)) / 1000)));
-      throw new HttpProblem(
-        429,
-        'rate_limited',
-        'Too many wrong keys from this address.',
-        'Wait a minute, then try again.',
-      );
-    }
+    // The right key is compared first and always passes, however many wrong ones came from this address before.
     if (key === '' || !keysMatch(key, app.snag.apiKey)) {
-      const entry = f && now - f.since < FAILURE_WINDOW_MS ? f : { count: 0, since: now };
-      entry.count++;
-      failures.set(ip, entry);
+      if (key !== '') await slowDownWrongKey(request, reply, app);
       const problem =
         key === ''
           ? { message: 'Enter the server key.', hint: keyWhere(app) }
           : { message: 'That key is not right.', hint: keyWhere(app) };
       return loginPage(request, reply, { values: {}, errors: { key: problem } }, next, 401);
     }
-    failures.delete(ip);
     const old = request.cookies[SESSION_COOKIE];
     if (old) app.snag.sessions.destroy(old);
     const { id } = app.snag.sessions.create();

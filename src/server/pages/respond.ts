@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { wantsJson } from '../auth.js';
-import { fieldProblems, httpStatusOf, type FieldProblem } from '../errors.js';
+import { fieldProblems, httpStatusOf, serverHintOf, type FieldProblem } from '../errors.js';
 import type { FormState } from '../components/form.js';
 import type { SnagError } from '../../core/errors.js';
 import { pushFlash } from '../sessions.js';
@@ -94,8 +94,8 @@ export function failedForm(
   const placed = Object.keys(errors).length > 0;
   const formError: FieldProblem | null = placed
     ? null
-    : err.hint
-      ? { message: err.message, hint: err.hint }
+    : serverHintOf(err)
+      ? { message: err.message, hint: serverHintOf(err) as string }
       : { message: err.message };
   return { values, errors, formError, status: httpStatusOf(err) };
 }

@@ -41,6 +41,7 @@ export function relabel(err: SnagError, map: FieldMap): SnagError {
   const field = typeof err.details.field === 'string' ? map(err.details.field) : map(names[0]!);
   return new SnagError(err.code, err.message, {
     ...(err.hint ? { hint: err.hint } : {}),
+    ...(err.serverHint ? { serverHint: err.serverHint } : {}),
     ...(err.status !== undefined ? { status: err.status } : {}),
     details: { ...err.details, field, fields: renamed },
     cause: err,

@@ -10,7 +10,7 @@ import {
 import type { Runtime } from '../../runtime.js';
 import type { Source } from '../../store/models.js';
 import { validateDescription, validateName } from '../../store/names.js';
-import type { FieldProblem } from '../errors.js';
+import { serverHintOf, type FieldProblem } from '../errors.js';
 
 /**
  * Saving a source from the server's faces (API and wizard) through the engine's source service. Adds what the
@@ -37,7 +37,8 @@ function requestProblems(req: SourceRequest, creating: boolean): Record<string, 
       fn();
     } catch (err) {
       if (!isSnagError(err, 'config')) throw err;
-      problems[field] = err.hint ? { message: err.message, hint: err.hint } : { message: err.message };
+      const hint = serverHintOf(err);
+      problems[field] = hint ? { message: err.message, hint } : { message: err.message };
     }
   };
   if (creating || req.input.name !== undefined) check('name', () => validateName(req.input.name, 'source'));
@@ -123,6 +124,7 @@ export function asStateConflict(err: unknown): unknown {
   if (isSnagError(err, 'config') && (err.details.field === 'status' || err.details.field === 'credential')) {
     return new SnagError('conflict', err.message, {
       ...(err.hint ? { hint: err.hint } : {}),
+      ...(err.serverHint ? { serverHint: err.serverHint } : {}),
       details: { field: 'status' },
       cause: err,
     });

@@ -98,6 +98,7 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
               `The source "${String(current.name)}" has no credential (it was removed), so it cannot be ${p.status}.`,
               {
                 hint: `Give it a credential first: snagsync sources update ${String(current.name)} --credential NAME.`,
+                serverHint: 'Give it a credential first (data_credentials_id, or the credential picker on its page).',
               },
             );
           }

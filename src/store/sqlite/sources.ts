@@ -110,6 +110,7 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
             `The source "${current.name}" has no credential (it was removed), so it cannot be ${p.status}.`,
             {
               hint: `Give it a credential first: snagsync sources update ${current.name} --credential NAME.`,
+              serverHint: 'Give it a credential first (data_credentials_id, or the credential picker on its page).',
             },
           );
         }
