@@ -145,5 +145,6 @@ describe('snagsync writeback (compiled CLI)', () => {
     expect(report.totals.failed).toBe(0);
     for (const id of targets)
       expect((await simComments(sim, project, id)).filter((m) => m === `kill test ${id}`)).toHaveLength(1);
-  });
+    // Three CLI processes and a few hundred requests: more than the default 30 s on a loaded machine.
+  }, 120_000);
 });

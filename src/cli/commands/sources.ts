@@ -89,7 +89,10 @@ const CONFIG_FLAGS: readonly ConfigFlag[] = Object.entries(SOURCE_CONFIG_SHAPE).
 function sourceOptions(cmd: Command, forUpdate: boolean): Command {
   cmd
     .option('--credential <name-or-id>', 'the credential to read with')
-    .option('--destination <url>', 'sqlite:PATH, jsonl:FOLDER or postgres://USER@HOST:PORT/DB?schema=NAME (default: sqlite:<home>/bugsnag.db)')
+    .option(
+      '--destination <url>',
+      'sqlite:PATH, jsonl:FOLDER or postgres://USER@HOST:PORT/DB?schema=NAME (default: sqlite:<home>/bugsnag.db)',
+    )
     .option('--schedule <when>', `"every 15m", "every 1h", "hourly", "daily"${forUpdate ? ', or "none"' : ''}`);
   for (const f of CONFIG_FLAGS) cmd.addOption(f.option(forUpdate));
   return cmd.option('--json', 'print the source as JSON');
