@@ -53,6 +53,30 @@ describe('a bad numeric option value is exit 3 naming the option, for every comm
     expectInvalidValue(far, option);
   });
 
+  it('the table holds every numeric option the CLI offers (found in the help of every command)', async () => {
+    const found = new Set<string>();
+    const walk = async (path: string[]): Promise<void> => {
+      const help = (await runCli([...path, '--help'], { env })).stdout;
+      for (const m of help.matchAll(/--([a-z][a-z-]*) <(n|ms)>/g)) found.add(`${path.join(' ')} --${m[1]}`);
+      const commands = help.split(/^Commands:$/m)[1] ?? '';
+      const subs = [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+      for (const sub of subs) await walk([...path, sub]);
+    };
+    await walk([]);
+    expect(found.size).toBeGreaterThan(10);
+    // Positional arguments and the options before the number are not part of a command's path.
+    const covered = new Set(
+      NUMERIC.map(
+        ([before, option]) =>
+          `${before
+            .filter((w) => /^[a-z]+$/.test(w))
+            .slice(0, 2)
+            .join(' ')} --${option}`,
+      ),
+    );
+    expect([...found].filter((f) => !covered.has(f))).toEqual([]);
+  }, 120_000);
+
   it('a malformed command line stays a usage error (exit 2): an option without its value', async () => {
     const r = await runCli(['runs', 'list', '--limit'], { env });
     expect(r.code, r.stderr).toBe(2);
