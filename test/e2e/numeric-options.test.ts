@@ -43,6 +43,8 @@ function expectInvalidValue(r: CliResult, option: string): void {
   // No raw validator text: a sentence that says what to give.
   expect(r.stderr).not.toMatch(/ZodError|Invalid input|expected number|"code":/);
   expect(r.stdout).toBe('');
+  // The option is named once, not also by its config key ("--concurrency: concurrency: …").
+  expect(r.stderr).not.toMatch(new RegExp(`--${option}: ${option.replace(/-/g, '_')}:`));
 }
 
 describe('a bad numeric option value is exit 3 naming the option, for every command', () => {
