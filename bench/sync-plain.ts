@@ -69,12 +69,11 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
     const now = new Date().toISOString();
     for (const e of rows) {
       const first = (e.exceptions as Row[] | undefined)?.[0];
-      const r: Row = {
-        ...e,
-        project_id: projectId,
-        error_class: e.error_class ?? first?.errorClass ?? null,
-        message: e.message ?? first?.message ?? null,
-      };
+      // The record is the API's row plus project_id; error_class and message fall back to the first exception in
+      // their typed columns only (as the events stream's columns do).
+      const r: Row = { ...e, project_id: projectId };
+      const errorClass = e.error_class ?? first?.errorClass ?? first?.error_class ?? null;
+      const message = e.message ?? first?.message ?? null;
       const app = r.app;
       const user = r.user;
       const device = r.device;
@@ -82,9 +81,9 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
         projectId,
         r.id,
         str(r.error_id),
-        str(r.received_at),
-        str(r.error_class),
-        str(r.message),
+        str(r.received_at ?? r.receivedAt),
+        str(errorClass),
+        str(message),
         str(r.severity),
         bool(r.unhandled),
         str(r.context),

@@ -24,7 +24,10 @@ export function namingOptions(
           .map(([k, e]) => `Also ${prefix(k) || `${label(k)}: `}${e?.message ?? ''}`)
       : [];
   const hint = [err.hint, ...others].filter(Boolean).join('\n');
-  return new SnagError('config', `${prefix(main)}${err.message}`, {
+  // A service's message may start with the field ("concurrency: Give a whole number…"): the option replaces it.
+  const message =
+    prefix(main) && err.message.startsWith(`${main}: `) ? err.message.slice(main.length + 2) : err.message;
+  return new SnagError('config', `${prefix(main)}${message}`, {
     ...(hint ? { hint } : {}),
     details: err.details,
     cause: err,

@@ -11,6 +11,11 @@ export interface ColumnSpec {
   type: ColumnType;
   /** Where the value is in the record; default `[name]`. */
   path?: readonly string[];
+  /**
+   * Where else the value may be, tried in order when the path holds nothing (undefined or null): the record is kept
+   * as the API sent it, so a field some answers spell differently is reconciled here, in the typed column only.
+   */
+  or?: readonly (readonly string[])[];
 }
 
 export interface StreamDescriptor {

@@ -26,6 +26,8 @@ export interface VerifyOptions {
   /** Defaults to the process logger; `false` for none. */
   logger?: Logger | false;
   clock?: Clock;
+  /** The rate-limit window the verification's limiter counts in (default: Bugsnag's minute); recorded with the limit. */
+  rateWindowMs?: number;
 }
 
 export interface VerifyContext {
@@ -55,6 +57,10 @@ export async function verifyBugsnagToken(
   const spec = bugsnagCredentialType.verify;
   const started = performance.now();
   try {
+    const limiter = new RateLimiter({
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.rateWindowMs !== undefined ? { windowMs: options.rateWindowMs } : {}),
+    });
     const client = createBugsnagClient({
       token,
       host,
@@ -71,7 +77,7 @@ export async function verifyBugsnagToken(
       },
       // Its own limiter: a verification must not queue behind a sync's budget wait on the same token. One request
       // past an exhausted budget costs a 429, which is reported to the user straight away.
-      rateLimiter: new RateLimiter(options.clock ? { clock: options.clock } : {}),
+      rateLimiter: limiter,
     });
     const organizations: CredentialOrganization[] = [];
     let pages = 0;
@@ -87,7 +93,12 @@ export async function verifyBugsnagToken(
       host: client.baseUrl,
       organizations,
       rate_limit: seen
-        ? { limit: stats.rateLimitLimit ?? null, remaining: stats.rateLimitRemaining ?? null, seen_at: checkedAt }
+        ? {
+            limit: stats.rateLimitLimit ?? null,
+            remaining: stats.rateLimitRemaining ?? null,
+            seen_at: checkedAt,
+            window_ms: limiter.window,
+          }
         : null,
       latency_ms: Math.round(performance.now() - started),
       checked_at: checkedAt,

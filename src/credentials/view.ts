@@ -55,7 +55,12 @@ export function toView(c: Credential, sourcesCount: number): CredentialView {
     verify_error: parseVerifyError(c.verify_error),
     organizations: c.organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug })),
     rate_limit: c.rate_limit
-      ? { limit: c.rate_limit.limit, remaining: c.rate_limit.remaining, seen_at: c.rate_limit.seen_at }
+      ? {
+          limit: c.rate_limit.limit,
+          remaining: c.rate_limit.remaining,
+          seen_at: c.rate_limit.seen_at,
+          ...(c.rate_limit.window_ms !== undefined ? { window_ms: c.rate_limit.window_ms } : {}),
+        }
       : null,
     sources_count: sourcesCount,
     created_at: c.created_at,

@@ -16,6 +16,8 @@ export interface CompiledColumn {
   name: string;
   type: ColumnType;
   path: readonly string[];
+  /** Further paths tried in order when `path` holds nothing (ColumnSpec.or). */
+  or: readonly (readonly string[])[];
   /** Reads the column's value out of a record and converts it for storage. */
   read(record: DestinationRecord): SqlValue;
 }
@@ -47,7 +49,13 @@ export function compileStream(d: StreamDescriptor): CompiledStream {
     const path = c.path ?? [c.name];
     if (!Array.isArray(path) || path.length === 0 || path.some((p) => typeof p !== 'string' || p === ''))
       throw bad(`column "${c.name}" has an empty path`);
-    return compileColumn(c.name, c.type, path);
+    const or = c.or ?? [];
+    if (
+      !Array.isArray(or) ||
+      or.some((p) => !Array.isArray(p) || p.length === 0 || p.some((k) => typeof k !== 'string' || k === ''))
+    )
+      throw bad(`column "${c.name}" has an empty alternative path`);
+    return compileColumn(c.name, c.type, path, or);
   });
   if (!Array.isArray(d.primaryKey) || d.primaryKey.length === 0) throw bad('it has no primary key');
   const keyColumns = d.primaryKey.map((k) => {
@@ -81,21 +89,36 @@ export function missingKey(stream: string, column: string): SnagError {
   });
 }
 
-function compileColumn(name: string, type: ColumnType, path: readonly string[]): CompiledColumn {
+function compileColumn(
+  name: string,
+  type: ColumnType,
+  path: readonly string[],
+  or: readonly (readonly string[])[],
+): CompiledColumn {
   const convert = CONVERTERS[type];
   const first = path[0]!;
+  const at = (r: DestinationRecord, p: readonly string[]): unknown => {
+    let v: unknown = r;
+    for (const k of p) {
+      if (v === null || typeof v !== 'object') return undefined;
+      v = (v as Record<string, unknown>)[k];
+    }
+    return v;
+  };
   const read =
-    path.length === 1
-      ? (r: DestinationRecord) => convert(r[first])
-      : (r: DestinationRecord) => {
-          let v: unknown = r;
-          for (const p of path) {
-            if (v === null || typeof v !== 'object') return null;
-            v = (v as Record<string, unknown>)[p];
-          }
+    or.length > 0
+      ? (r: DestinationRecord) => {
+          let v = at(r, path);
+          for (let i = 0; (v === undefined || v === null) && i < or.length; i++) v = at(r, or[i]!);
           return convert(v);
-        };
-  return { name, type, path, read };
+        }
+      : path.length === 1
+        ? (r: DestinationRecord) => convert(r[first])
+        : (r: DestinationRecord) => {
+            const v = at(r, path);
+            return v === undefined ? null : convert(v);
+          };
+  return { name, type, path, or, read };
 }
 
 /**

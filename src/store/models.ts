@@ -33,11 +33,16 @@ export const CredentialOrganization = z.object({
 });
 export type CredentialOrganization = z.infer<typeof CredentialOrganization>;
 
-/** The rate limit seen on the last probe (`X-RateLimit-Limit` / `-Remaining`), and when. */
+/**
+ * The rate limit seen on the last probe (`X-RateLimit-Limit` / `-Remaining`), and when. Bugsnag sends no window
+ * length: `window_ms` is the window the probing limiter counted in (configured, not learned); absent in rows written
+ * before it was recorded.
+ */
 export const RateLimitSeen = z.object({
   limit: z.number().int().nullable(),
   remaining: z.number().int().nullable(),
   seen_at: isoInput,
+  window_ms: z.number().positive().optional(),
 });
 export type RateLimitSeen = z.infer<typeof RateLimitSeen>;
 

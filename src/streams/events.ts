@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Event } from '../bugsnag/models/event.js';
 import { EventSchema } from '../bugsnag/models/event.js';
 import { defineStream, type StreamRecord } from './types.js';
-import { projectPartition } from './util.js';
+import { projectPartition, withParents } from './util.js';
 import { windowPasses } from './window.js';
 import { booleanOption } from './options.js';
 
@@ -23,11 +23,7 @@ export const events = defineStream({
       default: false,
     }),
   }),
-  schema: EventSchema.extend({
-    project_id: z.string(),
-    error_class: z.string().nullish(),
-    message: z.string().nullish(),
-  }),
+  schema: EventSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],
   partition: 'project',
   syncModes: ['full_refresh', 'incremental'],
@@ -37,9 +33,17 @@ export const events = defineStream({
     { name: 'project_id', type: 'text' },
     { name: 'id', type: 'text' },
     { name: 'error_id', type: 'text' },
-    { name: 'received_at', type: 'timestamp' },
-    { name: 'error_class', type: 'text' },
-    { name: 'message', type: 'text' },
+    // Older list pages spelled it `receivedAt`; summary rows and full reports name the error differently.
+    { name: 'received_at', type: 'timestamp', or: [['receivedAt']] },
+    {
+      name: 'error_class',
+      type: 'text',
+      or: [
+        ['exceptions', '0', 'errorClass'],
+        ['exceptions', '0', 'error_class'],
+      ],
+    },
+    { name: 'message', type: 'text', or: [['exceptions', '0', 'message']] },
     { name: 'severity', type: 'text' },
     { name: 'unhandled', type: 'boolean' },
     { name: 'context', type: 'text' },
@@ -55,7 +59,7 @@ export const events = defineStream({
     const { project } = projectPartition(ctx, 'events');
     const { fullReports, filters } = ctx.options;
     return windowPasses<Event>(ctx, {
-      cursorOf: (e) => e.received_at,
+      cursorOf: (e) => e.received_at ?? e.receivedAt,
       open: (w, resumeFrom) =>
         ctx.api.events.list(
           project.id,
@@ -75,16 +79,9 @@ export const events = defineStream({
 });
 
 /**
- * The event as Bugsnag sent it, plus `project_id`, and `error_class` / `message` from the first exception when the
- * row does not carry them at the top level (summary rows and full reports name them differently).
+ * The event as Bugsnag sent it, plus `project_id`: nothing else. The typed columns find `error_class`, `message` and
+ * `received_at` where each kind of row puts them (see the columns' `or`).
  */
 export function eventRecord(e: Event, projectId: string): StreamRecord {
-  const first = e.exceptions?.[0] as (Record<string, unknown> & { errorClass?: unknown }) | undefined;
-  const cls = e.error_class ?? str(first?.errorClass) ?? str(first?.error_class);
-  const msg = e.message ?? str(first?.message);
-  return { ...e, project_id: projectId, error_class: cls ?? null, message: msg ?? null };
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
+  return withParents(e, { project_id: projectId });
 }

@@ -9,6 +9,10 @@ function parsed<T>(model: models.Model<T>, raw: unknown): T {
   return r.value;
 }
 
+function normalized<T>(model: models.Model<T>, raw: unknown): T {
+  return model.normalize(parsed(model, raw));
+}
+
 describe('lenient models', () => {
   it('parse every timestamp format Bugsnag sends (docs/bugsnag-api.md §15) to one canonical form', () => {
     expect(normalizeTimestamp('2017-12-12T10:58:55.000Z')).toBe('2017-12-12T10:58:55.000Z');
@@ -21,10 +25,13 @@ describe('lenient models', () => {
     expect(normalizeTimestamp(null)).toBeNull();
   });
 
-  it('normalise the timestamp fields of a record', () => {
-    const r = parsed(Release, { id: 'r1', release_time: '2021-07-08T14:26:55+00:00' });
-    expect(r.release_time).toBe('2021-07-08T14:26:55.000Z');
-    const e = parsed(ErrorGroup, {
+  it('keep timestamps as the API sent them, and normalise them on request', () => {
+    const raw = { id: 'r1', release_time: '2021-07-08T14:26:55+00:00' };
+    const r = parsed(Release, raw);
+    expect(r.release_time).toBe('2021-07-08T14:26:55+00:00');
+    expect(Release.normalize(r).release_time).toBe('2021-07-08T14:26:55.000Z');
+    expect(r.release_time, 'normalize copies').toBe('2021-07-08T14:26:55+00:00');
+    const e = normalized(ErrorGroup, {
       id: 'e1',
       first_seen: '2017-12-12T10:58:50.000Z',
       last_seen: '2022-10-17 15:30:00 +0000',
@@ -36,14 +43,15 @@ describe('lenient models', () => {
     });
   });
 
-  it('accept both received_at and receivedAt, always giving received_at and keeping the original', () => {
-    const old = parsed(Event, { id: 'a', receivedAt: '2017-12-12T10:58:55.000Z' });
+  it('accept both received_at and receivedAt; normalising gives received_at and keeps the original', () => {
+    expect('received_at' in parsed(Event, { id: 'a', receivedAt: '2017-12-12T10:58:55.000Z' })).toBe(false);
+    const old = normalized(Event, { id: 'a', receivedAt: '2017-12-12T10:58:55.000Z' });
     expect(old.received_at).toBe('2017-12-12T10:58:55.000Z');
     expect(old.receivedAt).toBe('2017-12-12T10:58:55.000Z');
-    const current = parsed(Event, { id: 'b', received_at: '2021-07-08T14:26:55+00:00' });
+    const current = normalized(Event, { id: 'b', received_at: '2021-07-08T14:26:55+00:00' });
     expect(current.received_at).toBe('2021-07-08T14:26:55.000Z');
     expect('receivedAt' in current).toBe(false);
-    expect('received_at' in parsed(Event, { id: 'c' })).toBe(false);
+    expect('received_at' in normalized(Event, { id: 'c' })).toBe(false);
   });
 
   it('keep unknown fields, and nested ones, as they came', () => {
@@ -81,6 +89,8 @@ describe('lenient models', () => {
     };
     expect(event.required).toEqual(['id']);
     expect(event.additionalProperties).toEqual({});
-    expect(event.properties.received_at).toMatchObject({ description: 'timestamp, normalised to ISO 8601 UTC' });
+    expect(event.properties.received_at).toMatchObject({
+      description: 'timestamp, as the API sent it (any ISO 8601 form)',
+    });
   });
 });

@@ -55,7 +55,7 @@ describe('following Link rel="next" for each style Bugsnag uses (docs/bugsnag-ap
       '&offset%5Btimestamp%5D=2017-12-12T10%3A58%3A54Z&offset%5Btotal_count%5D=475';
     const h = harness([page([row('ev1', { receivedAt: '2017-12-12T10:58:55.000Z' })], next), page([])]);
     const events = await h.client.events.list(P, { since: '2017-12-01T00:00:00Z' }).all();
-    expect(events.map((e) => e.received_at)).toEqual(['2017-12-12T10:58:55.000Z']);
+    expect(events.map((e) => e.receivedAt)).toEqual(['2017-12-12T10:58:55.000Z']);
     expect(h.script.lines()).toEqual([
       `GET ${API}/projects/${P}/events?per_page=30` +
         '&filters%5Bevent.since%5D%5B%5D%5Btype%5D=eq&filters%5Bevent.since%5D%5B%5D%5Bvalue%5D=2017-12-01T00%3A00%3A00Z',

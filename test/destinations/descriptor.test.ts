@@ -48,3 +48,29 @@ describe('column conversion', () => {
     expect(jsonPath(['event_field', 'display id'])).toBe('$.event_field."display id"');
   });
 });
+
+describe('alternative paths (ColumnSpec.or)', () => {
+  it('a typed column takes the first path that holds a value; the record itself is not read differently', () => {
+    const s = compileStream({
+      name: 'events',
+      primaryKey: ['id'],
+      columns: [
+        { name: 'id', type: 'text' },
+        { name: 'received_at', type: 'timestamp', or: [['receivedAt']] },
+        { name: 'error_class', type: 'text', or: [['exceptions', '0', 'errorClass']] },
+      ],
+    });
+    const [, received, cls] = s.columns;
+    expect(received!.read({ receivedAt: '2021-07-08T14:26:55+00:00' })).toBe('2021-07-08T14:26:55.000Z');
+    expect(received!.read({ received_at: '2017-12-12T10:58:55Z', receivedAt: 'other' })).toBe(
+      '2017-12-12T10:58:55.000Z',
+    );
+    expect(received!.read({ received_at: null, receivedAt: '2017-12-12T10:58:55Z' })).toBe('2017-12-12T10:58:55.000Z');
+    expect(cls!.read({ exceptions: [{ errorClass: 'TypeError' }] })).toBe('TypeError');
+    expect(cls!.read({ error_class: 'Top', exceptions: [{ errorClass: 'TypeError' }] })).toBe('Top');
+    expect(cls!.read({ exceptions: [] })).toBeNull();
+    expect(() =>
+      compileStream({ name: 'x', primaryKey: ['id'], columns: [{ name: 'id', type: 'text', or: [[]] }] }),
+    ).toThrow(/empty alternative path/);
+  });
+});

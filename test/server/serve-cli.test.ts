@@ -130,8 +130,10 @@ describe('snagsync serve', () => {
     expect(noKey.stderr).toMatch(/No server key: SNAGSYNC_SERVER_KEY is not set/);
     const half = await runCli(['serve', '--tls-cert', 'x.pem'], { env: { SNAGSYNC_HOME: home.dir } });
     expect(half.code).toBe(2);
+    // A bad option value is invalid input (README, exit codes): 3, naming the option.
     const port = await runCli(['serve', '--port', 'abc'], { env: { SNAGSYNC_HOME: home.dir } });
-    expect(port.code).toBe(2);
+    expect(port.code).toBe(3);
+    expect(port.stderr).toContain('--port');
   });
 
   it('serves HTTPS with --tls-cert/--tls-key; the session cookie is then Secure', async () => {

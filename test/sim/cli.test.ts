@@ -67,18 +67,18 @@ describe('snagsync sim', () => {
     }
   });
 
-  it('rejects bad options with the usage exit code', async () => {
+  it('rejects bad option values as invalid input (exit 3), naming the option', async () => {
     const bad = await runCli(['sim', '--faults', 'explode:1']);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(3);
     expect(bad.stderr).toContain('--faults');
     const notNumber = await runCli(['sim', '--events', 'many']);
-    expect(notNumber.code).toBe(2);
+    expect(notNumber.code).toBe(3);
     expect(notNumber.stderr).toContain('--events');
     const prepare = await runCli(['sim', '--edr-prepare-ms', 'soon']);
-    expect(prepare.code).toBe(2);
+    expect(prepare.code).toBe(3);
     expect(prepare.stderr).toContain('--edr-prepare-ms');
     const max = await runCli(['sim', '--edr-max-events', '0']);
-    expect(max.code).toBe(2);
+    expect(max.code).toBe(3);
     expect(max.stderr).toContain('--edr-max-events');
   });
 });

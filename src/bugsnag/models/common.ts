@@ -13,8 +13,8 @@ export const bool = () => z.boolean().nullish();
 export const strList = () => z.array(z.string()).nullish();
 export const dict = () => z.record(z.string(), z.unknown()).nullish();
 export const list = () => z.array(z.unknown()).nullish();
-/** Any of the timestamp shapes of docs/bugsnag-api.md §15; normalised to `2017-12-12T10:58:55.000Z`. */
-export const timestamp = () => z.string().nullish().describe('timestamp, normalised to ISO 8601 UTC');
+/** Any of the timestamp shapes of docs/bugsnag-api.md §15, kept as sent (`Model.normalize` and typed columns canonicalise). */
+export const timestamp = () => z.string().nullish().describe('timestamp, as the API sent it (any ISO 8601 form)');
 
 /** A timestamp string in any Bugsnag format → canonical ISO (UTC, milliseconds); anything else is left as it was. */
 export function normalizeTimestamp(value: unknown): unknown {
@@ -34,11 +34,17 @@ export function normalizeTimestamps<T extends object>(record: T, fields: readonl
   return out as T;
 }
 
-/** A model: its schema (exported for catalogs), and how to turn one raw JSON value into a normalised record. */
+/**
+ * A model: its schema (exported for catalogs), how to check one raw JSON value, and how to normalise one. `parse`
+ * returns the value as the API sent it (what is stored as `_record` must be the API's JSON, byte for byte); code that
+ * needs canonical values (a cursor, a typed column) normalises them itself, with `normalize` or the column's type.
+ */
 export interface Model<T> {
   readonly name: string;
   readonly schema: z.ZodType<T>;
   parse(raw: unknown): { ok: true; value: T } | { ok: false; problem: string };
+  /** A copy with timestamps in canonical ISO UTC and alternative spellings reconciled (the input is left as it was). */
+  normalize(value: T): T;
 }
 
 export function defineModel<S extends z.ZodType>(
@@ -55,11 +61,12 @@ export function defineModel<S extends z.ZodType>(
     name,
     schema: schema as unknown as z.ZodType<z.infer<S>>,
     parse(raw) {
-      if (check?.(raw)) return { ok: true, value: normalize(raw as z.infer<S>) };
+      if (check?.(raw)) return { ok: true, value: raw as z.infer<S> };
       const r = schema.safeParse(raw);
       if (!r.success) return { ok: false, problem: describeIssues(r.error) };
-      return { ok: true, value: normalize(r.data as z.infer<S>) };
+      return { ok: true, value: r.data as z.infer<S> };
     },
+    normalize,
   };
 }
 

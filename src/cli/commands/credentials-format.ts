@@ -1,4 +1,5 @@
 import type { CredentialView, Verification } from '../../credentials/index.js';
+import { formatDuration } from '../../core/time.js';
 import { table } from '../output.js';
 
 /** Human output of `snagsync credentials …` (the --json forms print the views as they are). */
@@ -46,9 +47,23 @@ function orgLabel(o: CredentialView['organizations'][number]): string {
 function rateLimit(c: CredentialView): string {
   const r = c.rate_limit;
   if (!r || (r.limit === null && r.remaining === null)) return '-';
+  const window = windowLabel(r.window_ms);
   if (r.limit !== null && r.remaining !== null)
-    return `${r.remaining} of ${r.limit} requests left in the minute (seen ${r.seen_at})`;
-  return r.limit !== null ? `${r.limit} requests per minute` : `${r.remaining} requests left in the minute`;
+    return `${r.remaining} of ${r.limit} requests left in ${window} (seen ${r.seen_at})`;
+  return r.limit !== null
+    ? `${r.limit} requests per ${window.replace(/^the current /, '')}`
+    : `${r.remaining} requests left in ${window}`;
+}
+
+/**
+ * The window the limiter counted in (Bugsnag never says how long its window is: snagsync's limiter is configured,
+ * a minute by default): "the current 2 s window"; "the current window" for a check recorded before it was stored.
+ */
+function windowLabel(ms: number | undefined): string {
+  if (ms === undefined) return 'the current window';
+  const s = ms / 1000;
+  const length = Number.isInteger(s / 60) ? `${s / 60} min` : Number.isInteger(s) ? `${s} s` : formatDuration(ms);
+  return `the current ${length} window`;
 }
 
 /** One line, at most `max` characters (names and descriptions may hold line breaks). */

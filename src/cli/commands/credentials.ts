@@ -12,6 +12,7 @@ import { passedTestJson } from '../../credentials/view.js';
 import type { CliContext, CommandGroup } from '../context.js';
 import { notice, printJson, printLine, type Io } from '../output.js';
 import { promptHidden, promptVisible, readAll, type TtyInput } from '../prompt.js';
+import { clientOptionsFromEnv } from '../../engine/client.js';
 import { withRuntime } from '../runtime.js';
 import { credentialDetails, credentialTable } from './credentials-format.js';
 import { namingOptions } from '../option-errors.js';
@@ -316,7 +317,16 @@ async function askHidden(io: Io): Promise<string> {
 /** The credentials service over the snagsync home, for one command. */
 function withService(io: Io, fn: (service: CredentialService) => Promise<void>): Promise<void> {
   return withRuntime(io, (rt) =>
-    fn(createCredentialService({ store: rt.store, vault: rt.vault, home: rt.home, env: rt.env })),
+    fn(
+      createCredentialService({
+        store: rt.store,
+        vault: rt.vault,
+        home: rt.home,
+        env: rt.env,
+        // A check counts requests in the same window as syncs (SNAGSYNC_RATE_WINDOW_MS), and names it.
+        verify: windowOf(clientOptionsFromEnv(rt.env).rateWindowMs),
+      }),
+    ),
   );
 }
 
@@ -327,4 +337,8 @@ function forCli(err: unknown): unknown {
     (field) => (field === SECRET.name ? null : field),
     (field) => (field === SECRET.name ? SECRET.label : field),
   );
+}
+
+function windowOf(ms: number | undefined): { rateWindowMs?: number } {
+  return ms === undefined ? {} : { rateWindowMs: ms };
 }

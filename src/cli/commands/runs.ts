@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { SnagError } from '../../core/errors.js';
 import { formatDuration } from '../../core/time.js';
 import type { CommandGroup } from '../context.js';
 import { printJson, printLine, table } from '../output.js';
 import { withRuntime } from '../runtime.js';
+import { numberOption } from '../options.js';
 
 /** `snagsync runs list|show`: the run history, and per stream and partition what a run did. */
 export const registerRuns: CommandGroup = ({ command: group, io }) => {
@@ -15,9 +15,7 @@ export const registerRuns: CommandGroup = ({ command: group, io }) => {
     .option('--json', 'print a JSON array')
     .action(async function (this: Command) {
       const flags = this.opts<{ source?: string; limit: string; json?: boolean }>();
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new SnagError('usage', '--limit must be a positive whole number.');
+      const limit = numberOption('limit', flags.limit, { min: 1 });
       await withRuntime(io, async (rt) => {
         const sourceId = flags.source ? (await rt.store.sources.findByNameOrId(flags.source)).id : undefined;
         // A run left `running` by a killed process is shown as what it is.

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/time.js';
-import { SnagError } from '../../core/errors.js';
 import type { DueResult } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine } from '../output.js';
 import { withRuntime } from '../runtime.js';
+import { invalidOption } from '../options.js';
 
 /**
  * `snagsync schedule run-due` runs every scheduled source that is due, once (for cron or a systemd timer);
@@ -50,7 +50,7 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
       const flags = this.opts<{ tick: string }>();
       const tickMs = parseDuration(flags.tick);
       if (tickMs === null || tickMs < 1000)
-        throw new SnagError('usage', '--tick must be a duration of at least 1s (e.g. 30s, 1m).');
+        invalidOption('tick', flags.tick, 'must be a duration of at least 1s', 'For example 30s or 1m.');
       const { startScheduler } = await import('../../engine/index.js');
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();

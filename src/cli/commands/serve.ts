@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { SnagError } from '../../core/errors.js';
 import { createLogger, type LogLevel } from '../../core/log.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { StartedServer } from '../../server/start.js';
 import type { CommandGroup } from '../context.js';
 import { untilSignal } from '../signals.js';
+import { numberOption } from '../options.js';
 
 /**
  * `snagsync serve`: the HTTP API and the web UI. Prints where it listens and how to authenticate; a key generated
@@ -42,8 +41,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
     )
     .action(async function (this: Command) {
       const flags = this.opts<ServeFlags>();
-      const port = z.coerce.number().int().min(0).max(65535).safeParse(flags.port);
-      if (!port.success) throw new SnagError('usage', '--port must be a whole number from 0 to 65535.');
+      const port = numberOption('port', flags.port, { min: 0, max: 65535 });
       // Imported when the command runs: its help needs none of it.
       const { openRuntime } = await import('../../runtime.js');
       const stopped = untilSignal();
@@ -59,7 +57,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
         server = await startServer({
           runtime,
           host: flags.host,
-          port: port.data,
+          port,
           ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
           ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
           logger,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import type { Simulator } from '../../sim/index.js';
 import type { CommandGroup } from '../context.js';
+import { numberOption } from '../options.js';
 import { untilSignal } from '../signals.js';
 
 interface SimFlags {
@@ -22,9 +23,6 @@ interface SimFlags {
   anchor?: string;
   json?: boolean;
 }
-
-const int = (name: string) =>
-  z.coerce.number({ error: `--${name} must be a whole number` }).int(`--${name} must be a whole number`);
 
 export const registerSim: CommandGroup = ({ command, io }) => {
   command
@@ -69,22 +67,26 @@ export const registerSim: CommandGroup = ({ command, io }) => {
 };
 
 async function start(flags: SimFlags): Promise<Simulator> {
-  const parsed = z
-    .object({
-      port: int('port'),
-      seed: int('seed'),
-      orgs: int('orgs'),
-      projects: int('projects'),
-      errors: int('errors'),
-      events: int('events'),
-      releases: int('releases'),
-      rateLimit: int('rate-limit'),
-      rateWindowMs: int('rate-window-ms'),
-      edrPrepareMs: int('edr-prepare-ms'),
-      edrMaxEvents: int('edr-max-events'),
-    })
-    .safeParse(flags);
-  if (!parsed.success) throw new SnagError('usage', parsed.error.issues[0]?.message ?? 'invalid option');
+  // The simulator's own limits (src/sim/options.ts), checked here so that a bad value names its option.
+  const parsed = {
+    data: {
+      port: numberOption('port', flags.port, { min: 0, max: 65535 }),
+      seed: numberOption('seed', flags.seed, { min: 0, max: 2 ** 32 - 1 }),
+      orgs: numberOption('orgs', flags.orgs, { min: 1, max: 64 }),
+      projects: numberOption('projects', flags.projects, { min: 1, max: 1000 }),
+      errors: numberOption('errors', flags.errors, { min: 1, max: 1_000_000 }),
+      events: numberOption('events', flags.events, { min: 1, max: 1_000_000_000 }),
+      releases: numberOption('releases', flags.releases, { min: 1, max: 100_000 }),
+      rateLimit: numberOption('rate-limit', flags.rateLimit, { min: 1 }),
+      rateWindowMs: numberOption('rate-window-ms', flags.rateWindowMs, { min: 1, unit: 'milliseconds' }),
+      edrPrepareMs: numberOption('edr-prepare-ms', flags.edrPrepareMs, {
+        min: 0,
+        max: 86_400_000,
+        unit: 'milliseconds',
+      }),
+      edrMaxEvents: numberOption('edr-max-events', flags.edrMaxEvents, { min: 1, max: 1_000_000_000 }),
+    },
+  };
   // Loaded here, not at the top: every other command would otherwise load the whole simulator.
   const [{ startSimulator }, { FaultSpecError }] = await Promise.all([
     import('../../sim/index.js'),
@@ -93,11 +95,12 @@ async function start(flags: SimFlags): Promise<Simulator> {
   try {
     return await startSimulator({ ...parsed.data, host: flags.host, faults: flags.faults, anchor: flags.anchor });
   } catch (err) {
-    if (err instanceof FaultSpecError) throw new SnagError('usage', `--faults: ${err.message}`);
+    if (err instanceof FaultSpecError)
+      throw new SnagError('config', `--faults: ${err.message}`, { details: { field: 'faults' } });
     if (err instanceof z.ZodError) {
       const issue = err.issues[0];
       throw new SnagError(
-        'usage',
+        'config',
         `--${String(issue?.path[0] ?? 'option').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue?.message ?? 'invalid'}`,
       );
     }
@@ -110,7 +113,8 @@ async function start(flags: SimFlags): Promise<Simulator> {
         },
       );
     }
-    if (err instanceof Error && /anchor/.test(err.message)) throw new SnagError('usage', `--anchor: ${err.message}`);
+    if (err instanceof Error && /anchor/.test(err.message))
+      throw new SnagError('config', `--anchor: ${err.message}`, { details: { field: 'anchor' } });
     throw err;
   }
 }

@@ -15,7 +15,7 @@ import {
 import { cliOptions } from '../../streams/options.js';
 import type { Source } from '../../store/models.js';
 import type { CommandGroup } from '../context.js';
-import { commaList } from '../options.js';
+import { commaList, numberOption } from '../options.js';
 import { notice, printJson, printLine, table } from '../output.js';
 import { withRuntime } from '../runtime.js';
 import { namingOptions } from '../option-errors.js';
@@ -242,9 +242,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     .option('--json', 'print JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ stream: string; limit: string; json?: boolean }>();
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new SnagError('usage', '--limit must be a positive whole number.');
+      const limit = numberOption('limit', flags.limit, { min: 1, max: 100 });
       await withRuntime(io, async (rt) => {
         const result = await previewStream(rt, ref, flags.stream, { limit });
         if (flags.json) return printJson(io, result);

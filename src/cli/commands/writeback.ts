@@ -8,6 +8,7 @@ import { progressMode } from '../progress.js';
 import { promptVisible, readAll } from '../prompt.js';
 import { withRuntime } from '../runtime.js';
 import { onInterrupt } from './sync.js';
+import { numberOption } from '../options.js';
 
 interface Flags {
   credential: string;
@@ -48,12 +49,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
     .option('--confirm-above <n>', 'ask before changing more than this many errors', '100')
     .action(async function (this: Command) {
       const flags = this.opts<Flags>();
-      const limit = Number(flags.confirmAbove);
-      if (!Number.isInteger(limit) || limit < 0) {
-        throw new SnagError('usage', `--confirm-above must be a whole number (got "${flags.confirmAbove}").`, {
-          details: { field: 'confirm-above' },
-        });
-      }
+      const limit = numberOption('confirm-above', flags.confirmAbove, { min: 0 });
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = onInterrupt(io, controller);

@@ -378,9 +378,12 @@ function plainDescriptor(d: StreamDescriptor): StreamState['descriptor'] {
   return {
     name: d.name,
     primaryKey: [...d.primaryKey],
-    columns: d.columns.map((c) =>
-      c.path ? { name: c.name, type: c.type, path: [...c.path] } : { name: c.name, type: c.type },
-    ),
+    columns: d.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      ...(c.path ? { path: [...c.path] } : {}),
+      ...(c.or ? { or: c.or.map((p) => [...p]) } : {}),
+    })),
   };
 }
 

@@ -22,6 +22,7 @@ const Column = z.object({
   name: z.string(),
   type: z.enum(['text', 'integer', 'real', 'boolean', 'timestamp', 'json']),
   path: z.array(z.string()).optional(),
+  or: z.array(z.array(z.string())).optional(),
 });
 
 const StreamState = z.object({

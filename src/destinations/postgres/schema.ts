@@ -64,11 +64,15 @@ export function addColumnSql(schema: string, table: string, c: CompiledColumn): 
  * of the wrong JSON type is NULL (the record keeps it); timestamps in an ISO 8601 form are read, others stay NULL.
  */
 export function backfillSql(schema: string, table: string, c: CompiledColumn): string {
-  const path = `'{${c.path
-    .map((p) => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
-    .join(',')
-    .replace(/'/g, "''")}}'`;
-  const v = `("_record" #> ${path})`;
+  const lit = (path: readonly string[]) =>
+    `'{${path
+      .map((p) => `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+      .join(',')
+      .replace(/'/g, "''")}}'`;
+  // Alternative paths (ColumnSpec.or): the first that holds a value (JSON null counts as none), as new writes read it.
+  const v = c.or.length
+    ? `(COALESCE(${[c.path, ...c.or].map((p) => `NULLIF("_record" #> ${lit(p)}, 'null'::jsonb)`).join(', ')}))`
+    : `("_record" #> ${lit(c.path)})`;
   const t = `jsonb_typeof${v}`;
   const s = `(${v} #>> '{}')`;
   const expr: Record<ColumnType, string> = {

@@ -47,9 +47,14 @@ export function addColumnSql(table: string, c: CompiledColumn): string {
  * (through the `snagsync_value` SQL function the destination registers).
  */
 export function backfillSql(table: string, c: CompiledColumn): string {
-  const path = `'${jsonPath(c.path).replace(/'/g, "''")}'`;
-  const value = c.type === 'json' ? `"_record" -> ${path}` : `snagsync_value("_record" ->> ${path}, '${c.type}')`;
-  return `UPDATE ${quoteId(table)} SET ${quoteId(c.name)} = ${value}`;
+  const lit = (p: readonly string[]) => `'${jsonPath(p).replace(/'/g, "''")}'`;
+  const value = (p: readonly string[]) =>
+    c.type === 'json' ? `"_record" -> ${lit(p)}` : `snagsync_value("_record" ->> ${lit(p)}, '${c.type}')`;
+  // Alternative paths (ColumnSpec.or): the first that holds a value, as new writes read it.
+  const expr = c.or.length
+    ? `CASE ${[c.path, ...c.or].map((p) => `WHEN "_record" ->> ${lit(p)} IS NOT NULL THEN ${value(p)}`).join(' ')} END`
+    : value(c.path);
+  return `UPDATE ${quoteId(table)} SET ${quoteId(c.name)} = ${expr}`;
 }
 
 /** One upsert per stream, with positional parameters: the typed columns, then _record, _synced_at, _source_id. */

@@ -142,7 +142,14 @@ export const DataCredentialUpdate = named('DataCredentialUpdate', requestSchema(
 
 const Organization = z.object({ id: z.string(), name: z.string(), slug: z.string().nullable() });
 const RateLimit = z
-  .object({ limit: z.number().int().nullable(), remaining: z.number().int().nullable(), seen_at: z.string() })
+  .object({
+    limit: z.number().int().nullable(),
+    remaining: z.number().int().nullable(),
+    seen_at: z.string(),
+    window_ms: z.number().positive().optional().meta({
+      description: 'The rate-limit window the check counted in, in ms (Bugsnag does not say); absent for old checks.',
+    }),
+  })
   .nullable();
 const VerifiedStatus = z.enum(['VERIFIED', 'FAILED', 'UNVERIFIED']);
 
