@@ -36,3 +36,14 @@ export function stateJson(state: unknown): string {
   if (text === undefined) throw new SnagError('internal', 'A checkpoint state is not JSON-serialisable (undefined).');
   return text;
 }
+
+/** The page contract every destination checks before writing: records are objects, the checkpoint is whole; returns the state as JSON. */
+export function checkedPage(
+  stream: string,
+  records: readonly DestinationRecord[],
+  checkpoint: CheckpointWrite,
+): string {
+  assertRecords(stream, records);
+  assertCheckpoint(checkpoint);
+  return stateJson(checkpoint.state);
+}

@@ -113,8 +113,12 @@ export function guardedLookup(resolve: LookupFunction = dns.lookup as unknown as
 /**
  * For transports that cannot take a `lookup` (built-in fetch): resolve the name first and refuse a forbidden answer.
  * The connection then resolves again (normally from the OS cache); the node:http transport syncs use checks the very
- * addresses it connects to.
+ * addresses it connects to. A name found allowed is not resolved again for ALLOWED_TTL_MS, so a client paging through
+ * a list does not pay a lookup per page.
  */
+const ALLOWED_TTL_MS = 30_000;
+const allowedUntil = new Map<string, number>();
+
 export async function assertHostAllowed(
   hostname: string,
   resolve: LookupFunction = dns.lookup as unknown as LookupFunction,
@@ -124,10 +128,13 @@ export async function assertHostAllowed(
   const literal = forbiddenHostReason(h);
   if (literal) throw refusedHostError(h, literal);
   if (isIP(h)) return;
-  await new Promise<void>((ok, fail) => {
+  const cached = resolve === dns.lookup ? allowedUntil.get(h) : undefined;
+  if (cached !== undefined && cached > Date.now()) return;
+  const resolved = await new Promise<boolean>((ok, fail) => {
     guardedLookup(resolve)(h, { all: true }, (err) => {
       if (err instanceof SnagError) fail(err);
-      else ok(); // a DNS failure is the connection's to report, with its usual message
+      else ok(err === null); // a DNS failure is the connection's to report, with its usual message
     });
   });
+  if (resolved && resolve === dns.lookup) allowedUntil.set(h, Date.now() + ALLOWED_TTL_MS);
 }

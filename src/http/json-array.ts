@@ -86,6 +86,15 @@ export async function* jsonArrayElements(
     let start = state === S.Value ? 0 : -1;
     const ready: unknown[] = [];
     const n = buf.length;
+    // The element ends before `end` in this chunk: parse it and expect a comma or the array's end.
+    const complete = (end: number) => {
+      parts.push(buf.subarray(start, end));
+      partBytes += end - start;
+      start = -1;
+      ready.push(finish());
+      count++;
+      state = S.CommaOrEnd;
+    };
     for (let i = 0; i < n; i++) {
       const b = buf[i]!;
       if (state === S.Value) {
@@ -94,25 +103,13 @@ export async function* jsonArrayElements(
           else if (b === BACKSLASH) escaped = true;
           else if (b === QUOTE) {
             inString = false;
-            if (depth === 0) {
-              parts.push(buf.subarray(start, i + 1));
-              partBytes += i + 1 - start;
-              start = -1;
-              ready.push(finish());
-              count++;
-              state = S.CommaOrEnd;
-            }
+            if (depth === 0) complete(i + 1);
           }
           continue;
         }
         if (scalar) {
           if (b === 0x2c || b === 0x5d || isSpace(b)) {
-            parts.push(buf.subarray(start, i));
-            partBytes += i - start;
-            start = -1;
-            ready.push(finish());
-            count++;
-            state = S.CommaOrEnd;
+            complete(i);
             scalar = false;
             i--; // the delimiter belongs to the array
           }
@@ -122,19 +119,13 @@ export async function* jsonArrayElements(
         else if (b === 0x7b || b === 0x5b) depth++;
         else if (b === 0x7d || b === 0x5d) {
           depth--;
-          if (depth === 0) {
-            parts.push(buf.subarray(start, i + 1));
-            partBytes += i + 1 - start;
-            start = -1;
-            ready.push(finish());
-            count++;
-            state = S.CommaOrEnd;
-          }
+          if (depth === 0) complete(i + 1);
         }
         continue;
       }
       if (isSpace(b)) continue;
-      switch (state) {
+      // `state` also changes inside complete(), which narrowing does not see.
+      switch (state as S) {
         case S.BeforeArray:
           // A UTF-8 byte order mark (EF BB BF) may precede the array, in any chunking.
           if (offset + i < 3 && b === [0xef, 0xbb, 0xbf][offset + i]) break;

@@ -58,6 +58,11 @@ export const ERRORS = {
   502: ErrorSchema.describe('Bugsnag answered with a server error, or could not be reached.'),
 } as const;
 
+/** A route's usual error answers: `response: { 200: …, ...errorAnswers(400, 401, 404) }`. */
+export function errorAnswers<S extends keyof typeof ERRORS>(...statuses: S[]): Pick<typeof ERRORS, S> {
+  return Object.fromEntries(statuses.map((s) => [s, ERRORS[s]])) as Pick<typeof ERRORS, S>;
+}
+
 export const TAGS = [
   {
     name: 'Credentials',

@@ -39,3 +39,47 @@ export function nameTaken(
     },
   );
 }
+
+/** A credential still used by sources cannot be removed without `force`: the same refusal from every store. */
+export function credentialInUse(credentialName: string, users: ReadonlyArray<{ id: string; name: string }>): SnagError {
+  const names =
+    users
+      .slice(0, 5)
+      .map((s) => `"${s.name}"`)
+      .join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
+  return new SnagError(
+    'conflict',
+    `The credential "${credentialName}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`,
+    {
+      hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
+      details: { sources: users.map((s) => s.id) },
+    },
+  );
+}
+
+/** A source without a credential (it was removed) cannot be made active or paused until it gets one. */
+export function sourceWithoutCredential(sourceName: string, status: string): SnagError {
+  return new SnagError(
+    'config',
+    `The source "${sourceName}" has no credential (it was removed), so it cannot be ${status}.`,
+    {
+      hint: `Give it a credential first: snagsync sources update ${sourceName} --credential NAME.`,
+      serverHint: 'Give it a credential first (data_credentials_id, or the credential picker on its page).',
+    },
+  );
+}
+
+/** One live run per source: the refusal of a second, naming the run, its process and its host. */
+export function alreadySyncing(
+  sourceName: string,
+  other: { id: string; pid?: number | null; hostname?: string | null },
+): SnagError {
+  return new SnagError(
+    'conflict',
+    `The source "${sourceName}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`,
+    {
+      hint: `Wait for that run to finish; \`snagsync runs show ${other.id}\` shows its progress.`,
+      details: { run_id: other.id },
+    },
+  );
+}

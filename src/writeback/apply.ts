@@ -163,13 +163,18 @@ async function applyUpdates(
   const op = declOf(g.operation);
   const update = op.update(g.params, g.assignee)!;
   const byError = new Map<string, WritebackRow[]>();
-  for (const r of g.change) byError.set(r.error_id, [...(byError.get(r.error_id) ?? []), r]);
+  for (const r of g.change) {
+    const rows = byError.get(r.error_id);
+    if (rows) rows.push(r);
+    else byError.set(r.error_id, [r]);
+  }
   const ids = [...byError.keys()];
   const rowsOf = (batch: readonly string[]) => batch.flatMap((id) => byError.get(id)!);
   let writes = 0;
 
-  const single = async (id: string) => {
-    const rows = byError.get(id)!;
+  // One PATCH for the batch (a single error's own PATCH when it is alone), journaled as sending first.
+  const send = async (batch: readonly string[]): Promise<void> => {
+    const rows = rowsOf(batch);
     await store.writebacks.record(
       journalId,
       rows.map((r) => r.row),
@@ -177,10 +182,14 @@ async function applyUpdates(
     );
     writes++;
     try {
-      await api.errors.update(g.project_id, id, update, { signal });
+      if (batch.length === 1) await api.errors.update(g.project_id, batch[0]!, update, { signal });
+      else await api.errors.bulkUpdate(g.project_id, batch, update, { signal });
       await report(rows, 'applied', null);
     } catch (err) {
-      await settle(err, [id]);
+      // One unknown id fails a whole bulk PATCH with 404 and changes nothing: find it one error at a time.
+      if (batch.length > 1 && isSnagError(err, 'not_found')) {
+        for (const id of batch) await send([id]);
+      } else await settle(err, batch);
     }
   };
 
@@ -211,30 +220,8 @@ async function applyUpdates(
     }
   };
 
-  if (!op.bulk) {
-    for (const id of ids) await single(id);
-    return writes;
-  }
-  for (let i = 0; i < ids.length; i += batchSize) {
-    const batch = ids.slice(i, i + batchSize);
-    const rows = rowsOf(batch);
-    await store.writebacks.record(
-      journalId,
-      rows.map((r) => r.row),
-      'sending',
-    );
-    writes++;
-    try {
-      if (batch.length === 1) await api.errors.update(g.project_id, batch[0]!, update, { signal });
-      else await api.errors.bulkUpdate(g.project_id, batch, update, { signal });
-      await report(rows, 'applied', null);
-    } catch (err) {
-      // One unknown id fails a whole bulk PATCH with 404 and changes nothing: find it one error at a time.
-      if (batch.length > 1 && isSnagError(err, 'not_found')) {
-        for (const id of batch) await single(id);
-      } else await settle(err, batch);
-    }
-  }
+  const size = op.bulk ? batchSize : 1;
+  for (let i = 0; i < ids.length; i += size) await send(ids.slice(i, i + size));
   return writes;
 }
 

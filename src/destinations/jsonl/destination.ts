@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { SnagError } from '../../core/errors.js';
-import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
+import { checkedPage, unknownStream } from '../checks.js';
 import { compileStream, type CompiledStream } from '../descriptor.js';
 import { destinationError } from '../errors.js';
 import type {
@@ -177,9 +177,7 @@ export class JsonlDestination implements Destination {
     const open = this.streams.get(stream);
     const committed = this.state.streams[stream];
     if (!open || !committed) throw unknownStream(stream);
-    assertRecords(stream, records);
-    assertCheckpoint(checkpoint);
-    const state = stateJson(checkpoint.state);
+    const state = checkedPage(stream, records, checkpoint);
     const index = this.index(stream, open, committed);
     const now = new Date().toISOString();
     const suffix = `"_synced_at":${JSON.stringify(now)},"_source_id":${JSON.stringify(checkpoint.sourceId)}}\n`;

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SnagError } from '../../core/errors.js';
-import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
+import { checkedPage, unknownStream } from '../checks.js';
 import { compileStream, type CompiledStream } from '../descriptor.js';
 import type {
   CheckpointWrite,
@@ -165,9 +165,7 @@ export class PostgresDestination implements Destination {
   ): Promise<WriteResult> {
     const ps = this.streams.get(stream);
     if (!ps) throw unknownStream(stream);
-    assertRecords(stream, records);
-    assertCheckpoint(checkpoint);
-    const state = stateJson(checkpoint.state);
+    const state = checkedPage(stream, records, checkpoint);
     const rows = lastPerKey(ps.compiled, records);
     const now = new Date().toISOString();
     const text = rows.length ? copyText(ps.compiled, rows, now, checkpoint.sourceId) : '';

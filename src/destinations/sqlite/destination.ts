@@ -17,7 +17,7 @@ import type {
   WriteResult,
 } from '../types.js';
 import { addColumnSql, backfillSql, createTableSql, quoteId, STATE_DDL, STATE_TABLE, upsertSql } from './schema.js';
-import { assertCheckpoint, assertRecords, stateJson, unknownStream } from '../checks.js';
+import { checkedPage, unknownStream } from '../checks.js';
 
 export interface SqliteDestinationOptions {
   /** How long a write waits for another writer before failing (default 5000 ms). */
@@ -152,9 +152,7 @@ export class SqliteDestination implements Destination {
   ): Promise<WriteResult> {
     const ps = this.streams.get(stream);
     if (!ps) throw unknownStream(stream);
-    assertRecords(stream, records);
-    assertCheckpoint(checkpoint);
-    const state = stateJson(checkpoint.state);
+    const state = checkedPage(stream, records, checkpoint);
     this.guard(() => this.writeTx.immediate(ps, records, new Date().toISOString(), checkpoint, state));
     return { written: records.length, unchanged: 0 };
   }

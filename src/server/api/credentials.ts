@@ -6,7 +6,7 @@ import { isSnagError } from '../../core/errors.js';
 import { passedTestJson, type CredentialView } from '../../credentials/view.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
 import { interactiveClientOptions } from '../interactive.js';
-import { ERRORS } from '../openapi.js';
+import { ERRORS, errorAnswers } from '../openapi.js';
 import {
   credentialRequest,
   DataCredentialCreate,
@@ -32,15 +32,8 @@ import {
 
 const TAG = ['Credentials'];
 const params = z.object({ id: z.string().meta({ description: 'The credential id (cred_…) or its name.' }) });
-const {
-  400: bad,
-  401: unauthorized,
-  404: notFound,
-  409: conflict,
-  422: unprocessable,
-  429: rateLimited,
-  502: upstream,
-} = ERRORS;
+/** Also the answer to a body too large (413) or of another type (415). */
+const bad = ERRORS[400];
 
 /** Kept small: a sample is for a person to see that the token reads what they expect, not an export. */
 const SAMPLE_ORGANIZATIONS = 3;
@@ -69,7 +62,7 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         summary: 'List credentials',
         response: {
           200: z.array(DataCredentialSchema).describe('Every credential (never a token).'),
-          401: unauthorized,
+          ...errorAnswers(401),
         },
       },
     },
@@ -87,14 +80,9 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         body: DataCredentialCreate,
         response: {
           201: DataCredentialSchema.describe('Saved.'),
-          400: bad,
-          401: unauthorized,
-          409: conflict,
+          ...errorAnswers(400, 401, 409, 422, 429, 502),
           413: bad,
           415: bad,
-          422: unprocessable,
-          429: rateLimited,
-          502: upstream,
         },
       },
     },
@@ -116,7 +104,7 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         operationId: 'getDataCredential',
         summary: 'Get a credential',
         params,
-        response: { 200: DataCredentialSchema.describe('The credential.'), 401: unauthorized, 404: notFound },
+        response: { 200: DataCredentialSchema.describe('The credential.'), ...errorAnswers(401, 404) },
       },
     },
     async (request) => resource(await service().getCredential(request.params.id)),
@@ -134,13 +122,7 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         body: DataCredentialUpdate,
         response: {
           200: DataCredentialSchema.describe('Updated.'),
-          400: bad,
-          401: unauthorized,
-          404: notFound,
-          409: conflict,
-          422: unprocessable,
-          429: rateLimited,
-          502: upstream,
+          ...errorAnswers(400, 401, 404, 409, 422, 429, 502),
         },
       },
     },
@@ -167,9 +149,8 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         }),
         response: {
           200: DataCredentialRemoved.describe('Deleted.'),
-          401: unauthorized,
-          404: notFound,
-          409: conflict
+          ...errorAnswers(401, 404),
+          409: ERRORS[409]
             .extend({ sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })) })
             .describe('Sources use it: they are listed in `sources`.'),
         },
@@ -214,7 +195,7 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         operationId: 'getDataCredentialProbe',
         summary: 'The outcome of the last check (recorded; Bugsnag is not called: POST checks again)',
         params,
-        response: { 200: ProbeLast.describe('Status, when, why it failed.'), 401: unauthorized, 404: notFound },
+        response: { 200: ProbeLast.describe('Status, when, why it failed.'), ...errorAnswers(401, 404) },
       },
     },
     async (request) => {
@@ -232,8 +213,7 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
         params,
         response: {
           200: ProbeResult.describe('VERIFIED: organizations, latency, rate limit.'),
-          401: unauthorized,
-          404: notFound,
+          ...errorAnswers(401, 404),
           422: ProbeFailure.describe('The token or host failed (now FAILED), with the field and what to do.'),
           429: ProbeFailure.describe('Rate limited: the status is left as it was.'),
           502: ProbeFailure.describe('Bugsnag server error or unreachable: the status is left as it was.'),
@@ -250,11 +230,7 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
     params,
     response: {
       200: ProbeSample.describe('A small sample.'),
-      401: unauthorized,
-      404: notFound,
-      422: unprocessable,
-      429: rateLimited,
-      502: upstream,
+      ...errorAnswers(401, 404, 422, 429, 502),
     },
   };
   app.post('/api/data_credentials/:id/probe/sample', { schema: sampleSchema }, async (request) => {

@@ -5,7 +5,7 @@ import { isSnagError } from '../../core/errors.js';
 import { removeSource, SourceConfigSchema, updateSource, type PreviewTarget } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { API_FIELDS, relabel } from '../sources/fields.js';
-import { ERRORS, named } from '../openapi.js';
+import { ERRORS, errorAnswers, named } from '../openapi.js';
 import { previewFor } from '../sources/preview.js';
 import { asStateConflict, createSourceFrom, updateSourceFrom } from '../sources/save.js';
 import type { ServerDeps } from '../types.js';
@@ -54,15 +54,6 @@ export async function dataSourceOf(deps: ServerDeps, s: Source): Promise<DataSou
 
 const TAG = ['Sources'];
 const params = z.object({ id: z.string().meta({ description: 'The source id (src_…) or its name.' }) });
-const {
-  400: bad,
-  401: unauthorized,
-  404: notFound,
-  409: conflict,
-  422: unprocessable,
-  429: rateLimited,
-  502: upstream,
-} = ERRORS;
 export const limitQuery = z.object({
   limit: z
     .string()
@@ -101,7 +92,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         tags: TAG,
         operationId: 'listDataSources',
         summary: 'List sources',
-        response: { 200: z.array(DataSourceSchema).describe('Every source.'), 401: unauthorized },
+        response: { 200: z.array(DataSourceSchema).describe('Every source.'), ...errorAnswers(401) },
       },
     },
     async () => Promise.all((await store().sources.list()).map((s) => dataSourceOf(deps(), s))),
@@ -117,7 +108,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         operationId: 'createDataSource',
         summary: 'Create a source',
         body: DataSourceCreate,
-        response: { 201: DataSourceSchema.describe('Saved.'), 400: bad, 401: unauthorized, 409: conflict },
+        response: { 201: DataSourceSchema.describe('Saved.'), ...errorAnswers(400, 401, 409) },
       },
     },
     async (request, reply) =>
@@ -139,7 +130,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         operationId: 'getDataSource',
         summary: 'Get a source',
         params,
-        response: { 200: DataSourceSchema.describe('The source.'), 401: unauthorized, 404: notFound },
+        response: { 200: DataSourceSchema.describe('The source.'), ...errorAnswers(401, 404) },
       },
     },
     async (request) => dataSourceOf(deps(), await store().sources.findByNameOrId(request.params.id)),
@@ -157,10 +148,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         body: DataSourceUpdate,
         response: {
           200: DataSourceSchema.describe('Updated.'),
-          400: bad,
-          401: unauthorized,
-          404: notFound,
-          409: conflict,
+          ...errorAnswers(400, 401, 404, 409),
         },
       },
     },
@@ -187,9 +175,8 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         params,
         response: {
           200: DataSourceRemoved.describe('Deleted.'),
-          401: unauthorized,
-          404: notFound,
-          409: conflict.describe('A sync of the source is running: cancel it or wait.'),
+          ...errorAnswers(401, 404),
+          409: ERRORS[409].describe('A sync of the source is running: cancel it or wait.'),
         },
       },
     },
@@ -221,9 +208,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
           params,
           response: {
             200: DataSourceSchema.describe('The source with its new status.'),
-            401: unauthorized,
-            404: notFound,
-            409: conflict,
+            ...errorAnswers(401, 404, 409),
           },
         },
       },
@@ -254,10 +239,8 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
           202: RunSchema.extend({ run_id: z.string() }).describe(
             'Started: the run as GET /api/runs/{id} shows it, with run_id.',
           ),
-          400: bad,
-          401: unauthorized,
-          404: notFound,
-          409: conflict.describe('A run of the source is already live, or the source is disabled.'),
+          ...errorAnswers(400, 401, 404),
+          409: ERRORS[409].describe('A run of the source is already live, or the source is disabled.'),
         },
       },
     },
@@ -293,7 +276,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         summary: "The source's runs, newest first",
         params,
         querystring: limitQuery,
-        response: { 200: z.array(RunSchema).describe('Runs.'), 400: bad, 401: unauthorized, 404: notFound },
+        response: { 200: z.array(RunSchema).describe('Runs.'), ...errorAnswers(400, 401, 404) },
       },
     },
     async (request) => {
@@ -328,12 +311,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         ),
         response: {
           200: PreviewSchema.describe('The records, and where they were read.'),
-          400: bad,
-          401: unauthorized,
-          404: notFound,
-          422: unprocessable,
-          429: rateLimited,
-          502: upstream,
+          ...errorAnswers(400, 401, 404, 422, 429, 502),
         },
       },
     },
@@ -366,12 +344,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
           .nullish(),
         response: {
           200: PreviewSchema.describe('The records.'),
-          400: bad,
-          401: unauthorized,
-          404: notFound,
-          422: unprocessable,
-          429: rateLimited,
-          502: upstream,
+          ...errorAnswers(400, 401, 404, 422, 429, 502),
         },
       },
     },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
-import { ERRORS } from '../openapi.js';
+import { ERRORS, errorAnswers } from '../openapi.js';
 import { lastEventId, streamRunEvents } from '../runs/event-feed.js';
 import { runView } from '../runs/view.js';
 import { limitQuery } from './data-sources.js';
@@ -15,7 +15,6 @@ import { EVENTS_DESCRIPTION, RUN_STATUSES, RunSchema } from './run-resource.js';
 
 const TAG = ['Runs'];
 const params = z.object({ id: z.string().meta({ description: 'The run id (run_…).' }) });
-const { 400: bad, 401: unauthorized, 404: notFound, 409: conflict } = ERRORS;
 
 const statusQuery = z
   .string()
@@ -47,7 +46,7 @@ export const runsApi: FastifyPluginAsync = async (root) => {
           source: z.string().optional().meta({ description: 'Only this source (id or name).' }),
           status: statusQuery,
         }),
-        response: { 200: z.array(RunSchema).describe('Runs.'), 400: bad, 401: unauthorized, 404: notFound },
+        response: { 200: z.array(RunSchema).describe('Runs.'), ...errorAnswers(400, 401, 404) },
       },
     },
     async (request) => {
@@ -72,7 +71,7 @@ export const runsApi: FastifyPluginAsync = async (root) => {
         operationId: 'getRun',
         summary: 'One run: status, totals, streams and partitions, warnings, error',
         params,
-        response: { 200: RunSchema.describe('The run.'), 401: unauthorized, 404: notFound },
+        response: { 200: RunSchema.describe('The run.'), ...errorAnswers(401, 404) },
       },
     },
     async (request) => runView(deps(), await store().runs.findById(request.params.id)),
@@ -99,9 +98,7 @@ export const runsApi: FastifyPluginAsync = async (root) => {
         response: {
           200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
           204: z.undefined().describe('The run has ended and the client has seen everything.'),
-          400: bad,
-          401: unauthorized,
-          404: notFound,
+          ...errorAnswers(400, 401, 404),
         },
       },
     },
@@ -122,9 +119,8 @@ export const runsApi: FastifyPluginAsync = async (root) => {
         params,
         response: {
           202: z.object({ run_id: z.string(), cancelling: z.literal(true), note: z.string() }).describe('Cancelling.'),
-          401: unauthorized,
-          404: notFound,
-          409: conflict.describe('Not running, or run by another process.'),
+          ...errorAnswers(401, 404),
+          409: ERRORS[409].describe('Not running, or run by another process.'),
         },
       },
     },

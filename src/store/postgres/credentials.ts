@@ -1,6 +1,6 @@
 import { SnagError } from '../../core/errors.js';
 import { toIso } from '../../core/time.js';
-import { notFound } from '../errors.js';
+import { credentialInUse, notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
@@ -115,19 +115,7 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
       const removed = this.toModel(row);
       const users = await this.sources.byCredential(id, db);
       if (users.length > 0 && !options.force) {
-        const names =
-          users
-            .slice(0, 5)
-            .map((s) => `"${s.name}"`)
-            .join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
-        throw new SnagError(
-          'conflict',
-          `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`,
-          {
-            hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
-            details: { sources: users.map((s) => s.id) },
-          },
-        );
+        throw credentialInUse(removed.name, users);
       }
       const disabledSources = users.length
         ? await this.sources.disableWithin(db, id, `its credential "${removed.name}" was removed`)

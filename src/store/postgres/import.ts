@@ -4,6 +4,7 @@ import type { StoreContents } from '../repository.js';
 import type { PgContext } from './base.js';
 import { storeError, type Client } from './connection.js';
 import { ADVISORY_LOCK_CLASS } from './migrations.js';
+import { RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
 
 export interface TableSummary {
   /** Rows that were not in PostgreSQL. */
@@ -184,40 +185,9 @@ const SOURCE_COLS = [
   'created_at',
   'updated_at',
 ];
-const RUN_COLS = [
-  'id',
-  'source_id',
-  'status',
-  '"trigger"',
-  'options',
-  'started_at',
-  'finished_at',
-  'error',
-  'records_read',
-  'records_written',
-  'requests',
-  'rate_limit_wait_ms',
-  'pid',
-  'hostname',
-  'heartbeat_at',
-];
-const STREAM_COLS = [
-  'run_id',
-  'stream',
-  '"partition"',
-  'partition_label',
-  'records_read',
-  'records_written',
-  'pages',
-  'requests',
-  'retries',
-  'wait_ms',
-  'duration_ms',
-  'outcome',
-  'message',
-  'started_at',
-  'finished_at',
-];
+// The same columns, in the same order, as the runs repository reads.
+const RUN_COLS = columnList(RUN_COLUMNS);
+const STREAM_COLS = columnList(STREAM_COLUMNS);
 
 async function upsert(
   client: Client,
@@ -295,4 +265,8 @@ async function assertNamesFree(
       );
     }
   }
+}
+
+function columnList(sql: string): string[] {
+  return sql.split(',').map((c) => c.trim());
 }

@@ -3,7 +3,7 @@ import { SnagError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { redact } from '../../core/redact.js';
 import { toIso } from '../../core/time.js';
-import { notFound } from '../errors.js';
+import { alreadySyncing, notFound } from '../errors.js';
 import { Run, RunCreate, RunFinish, RunStream, RunStreamUpsert, RunTotals } from '../models.js';
 import type { RunError } from '../models.js';
 import type { RunListFilter, RunRepository, StaleRunOptions } from '../repository.js';
@@ -50,14 +50,7 @@ export class PgRuns extends PgRepo implements RunRepository {
       ).map((row) => this.toRun(row));
       for (const other of running) {
         if (!isStaleRun(other)) {
-          throw new SnagError(
-            'conflict',
-            `The source "${source.name}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`,
-            {
-              hint: `Wait for that run to finish; \`snagsync runs show ${other.id}\` shows its progress.`,
-              details: { run_id: other.id },
-            },
-          );
+          throw alreadySyncing(source.name, other);
         }
         await this.markFailed(other, now, db);
       }

@@ -1,6 +1,6 @@
 import { SnagError } from '../../core/errors.js';
 import { toIso } from '../../core/time.js';
-import { notFound } from '../errors.js';
+import { credentialInUse, notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields, Source } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
@@ -126,19 +126,7 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
       const removed = this.toModel(row);
       const users = this.sources.byCredentialNow(id);
       if (users.length > 0 && !options.force) {
-        const names =
-          users
-            .slice(0, 5)
-            .map((s) => `"${s.name}"`)
-            .join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
-        throw new SnagError(
-          'conflict',
-          `The credential "${removed.name}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`,
-          {
-            hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
-            details: { sources: users.map((s) => s.id) },
-          },
-        );
+        throw credentialInUse(removed.name, users);
       }
       const disabledSources: Source[] = users.length
         ? this.sources.disableByCredentialNow(id, `its credential "${removed.name}" was removed`)

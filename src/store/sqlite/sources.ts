@@ -1,6 +1,6 @@
 import { SnagError } from '../../core/errors.js';
 import { toIso } from '../../core/time.js';
-import { notFound } from '../errors.js';
+import { notFound, sourceWithoutCredential } from '../errors.js';
 import { Source, SourceCreate, SourceUpdate } from '../models.js';
 import { nameKey, validateName } from '../names.js';
 import { newId } from '../../core/ids.js';
@@ -105,14 +105,7 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
       if (p.status !== undefined) {
         const credentialId = p.credential_id ?? current.credential_id;
         if (p.status !== 'disabled' && credentialId === null) {
-          throw new SnagError(
-            'config',
-            `The source "${current.name}" has no credential (it was removed), so it cannot be ${p.status}.`,
-            {
-              hint: `Give it a credential first: snagsync sources update ${current.name} --credential NAME.`,
-              serverHint: 'Give it a credential first (data_credentials_id, or the credential picker on its page).',
-            },
-          );
+          throw sourceWithoutCredential(current.name, p.status);
         }
         set('status', p.status);
         // A reason written by snagsync (e.g. "credential removed") no longer applies once someone changes the status.
