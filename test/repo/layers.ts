@@ -8,7 +8,7 @@ import ts from 'typescript';
  * layers listed there. Everything counts: `import`, `import type`, `export … from`, `import()` and `import('…').T`.
  *
  *   core ← http ← bugsnag ← credentials / streams ← engine ← server / protocols ← cli
- *   store, destinations, sim → core only (sim shares no code with the client it tests)
+ *   store, destinations, queue, sim → core only (sim shares no code with the client it tests)
  *
  * `runtime` (home + store + vault, opened once per process) sits between credentials/store and the engine: the engine's
  * functions take the opened runtime, and only the faces (cli, server, entries) open one. Chosen over narrow
@@ -22,17 +22,20 @@ export const LAYERS = {
   bugsnag: ['core', 'http'],
   store: ['core'],
   destinations: ['core'],
+  // The job queue port (in-process and pg-boss): work for workers, on core and its driver only.
+  queue: ['core'],
   sim: ['core'],
   streams: ['core', 'http', 'bugsnag'],
   credentials: ['core', 'http', 'bugsnag', 'store'],
   runtime: ['core', 'store', 'credentials'],
-  engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime'],
+  engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'queue'],
   server: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
   // Write-back: applies changes through the engine's client (the token's shared limiter) and journals them in the store.
   writeback: ['core', 'http', 'bugsnag', 'store', 'credentials', 'runtime', 'engine', 'destinations'],
   // The Airbyte and Singer modes: a face over the engine, like the server; only cli commands run them.
   protocols: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
   cli: [
+    'queue',
     'protocols',
     'writeback',
     'core',
@@ -76,7 +79,8 @@ export const PACKAGES: Record<string, readonly Layer[]> = {
   // server: the Overview reads a SQLite destination's file directly, read-only, for its aggregates.
   // writeback: `--from sqlite:PATH?query=…` runs the user's query on a synced destination file, read-only.
   'better-sqlite3': ['store', 'destinations', 'server', 'writeback'],
-  pg: ['store', 'destinations'],
+  pg: ['store', 'destinations', 'queue'],
+  'pg-boss': ['queue'],
   'pg-copy-streams': ['store', 'destinations'],
 };
 
