@@ -84,13 +84,13 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     async openGroup(id, jobs) {
       groups.set(id, { total: jobs, results: new Map(), cancelled: false });
     },
-    async growGroup(id, jobs) {
-      group(id).total += jobs;
-    },
-    async settle(id, key, result): Promise<GroupSettle> {
+    async settle(id, key, result, grow = 0): Promise<GroupSettle> {
       const g = group(id);
       const fresh = !g.results.has(key);
-      if (fresh) g.results.set(key, result);
+      if (fresh) {
+        g.results.set(key, result);
+        g.total += grow;
+      }
       return { fresh, complete: g.results.size >= g.total };
     },
     async results(id) {

@@ -54,10 +54,12 @@ export interface JobQueue {
 
   /** Starts a group expecting `jobs` settles. */
   openGroup(group: string, jobs: number): Promise<void>;
-  /** More jobs for the group (add them before the job that adds them settles). */
-  growGroup(group: string, jobs: number): Promise<void>;
-  /** Records one job's result once (by `key`), returning whether the group is now complete. */
-  settle(group: string, key: string, result: Json): Promise<GroupSettle>;
+  /**
+   * Records one job's result once (by `key`), returning whether the group is now complete. `grow` adds that many
+   * jobs to the group in the same step, once (the job that enqueued more work says so when it settles, so a job run
+   * twice after a lost lease cannot count its children twice).
+   */
+  settle(group: string, key: string, result: Json, grow?: number): Promise<GroupSettle>;
   /** Every result settled so far, by key. */
   results(group: string): Promise<Map<string, Json>>;
   cancelGroup(group: string): Promise<void>;

@@ -149,10 +149,7 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
     async openGroup(group, jobs) {
       await pool.query(`INSERT INTO ${q('snagsync_groups')} (id, total) VALUES ($1, $2)`, [group, jobs]);
     },
-    async growGroup(group, jobs) {
-      await pool.query(`UPDATE ${q('snagsync_groups')} SET total = total + $2 WHERE id = $1`, [group, jobs]);
-    },
-    async settle(group, key, result): Promise<GroupSettle> {
+    async settle(group, key, result, grow = 0): Promise<GroupSettle> {
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
@@ -166,12 +163,17 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
           `INSERT INTO ${q('snagsync_group_results')} (group_id, key, result) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
           [group, key, JSON.stringify(result)],
         );
+        let total = g.rows[0]!.total;
+        if (ins.rowCount === 1 && grow > 0) {
+          total += grow;
+          await c.query(`UPDATE ${q('snagsync_groups')} SET total = $2 WHERE id = $1`, [group, total]);
+        }
         const n = await c.query<{ n: string }>(
           `SELECT count(*) AS n FROM ${q('snagsync_group_results')} WHERE group_id = $1`,
           [group],
         );
         await c.query('COMMIT');
-        return { fresh: ins.rowCount === 1, complete: Number(n.rows[0]!.n) >= g.rows[0]!.total };
+        return { fresh: ins.rowCount === 1, complete: Number(n.rows[0]!.n) >= total };
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;

@@ -104,8 +104,10 @@ for (const [name, open, enabled] of impls) {
       const q = await open();
       const g = `run_${randomBytes(3).toString('hex')}`;
       await q.openGroup(g, 1);
-      await q.growGroup(g, 3);
-      const settles = await Promise.all(['a', 'b', 'c', 'plan'].map((k) => q.settle(g, k, { k })));
+      expect(await q.settle(g, 'plan', { k: 'plan' }, 3)).toEqual({ fresh: true, complete: false });
+      // Settled again (a job run twice): its jobs are not counted twice.
+      expect(await q.settle(g, 'plan', { k: 'plan' }, 3)).toEqual({ fresh: false, complete: false });
+      const settles = await Promise.all(['a', 'b', 'c'].map((k) => q.settle(g, k, { k })));
       expect(settles.filter((s) => s.complete && s.fresh)).toHaveLength(1);
       expect(await q.settle(g, 'a', { k: 'again' })).toEqual({ fresh: false, complete: true });
       expect((await q.results(g)).get('a')).toEqual({ k: 'a' });
