@@ -61,7 +61,7 @@ describe.runIf(enabled)('a cluster of 3 workers on PostgreSQL', { timeout: 150_0
           errors: 60,
           events: EVENTS_PER_PROJECT,
           releases: 6,
-          rateLimit: 25,
+          rateLimit: 80,
           rateWindowMs: 1000,
         }),
       );
@@ -158,8 +158,9 @@ describe.runIf(enabled)('a cluster of 3 workers on PostgreSQL', { timeout: 150_0
     // The same seeds synced in one process first: what the cluster must end with.
     const t0 = Date.now();
     const local: Map<string, string[]>[] = [];
-    for (let i = 0; i < TOKENS; i++) {
-      const summary = await (await startRun(rt, `local-${i}`)).done;
+    const handles = await Promise.all(Array.from({ length: TOKENS }, (_, i) => startRun(rt, `local-${i}`)));
+    for (const [i, h] of handles.entries()) {
+      const summary = await h.done;
       expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
       const src = await rt.store.sources.findByNameOrId(`local-${i}`);
       local.push(await rowsIn(src.destination));
