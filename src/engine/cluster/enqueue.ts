@@ -3,7 +3,8 @@ import type { JobQueue } from '../../queue/port.js';
 import type { Runtime } from '../../runtime.js';
 import type { RunTrigger } from '../../store/models.js';
 import { selectStreams } from '../config.js';
-import { assertRunnable } from '../run.js';
+import { assertRunnable, type RunHandle } from '../run.js';
+import { followRun } from './follow.js';
 import { toJson, type PlanJob } from './data.js';
 
 export interface EnqueueRunOptions {
@@ -75,4 +76,20 @@ export async function enqueueRun(
 /** Cancels a queued run everywhere: units in flight stop after their page, units not started settle as cancelled. */
 export async function cancelQueuedRun(queue: JobQueue, runId: string): Promise<void> {
   await queue.cancelGroup(runId);
+}
+
+/**
+ * A run starter for the scheduler (`runDue({ start })`) and the server: enqueues the run and follows it, returning
+ * the same handle as `startRun` (progress events, `done` with the summary, `cancel` everywhere).
+ */
+export function queuedStarter(
+  queue: JobQueue,
+  follow: { pollMs?: number } = {},
+): (runtime: Runtime, sourceRef: string, options: EnqueueRunOptions & { signal?: AbortSignal }) => Promise<RunHandle> {
+  return async (runtime, sourceRef, options) => {
+    const queued = await enqueueRun(runtime, queue, sourceRef, options);
+    const handle = await followRun(runtime, queued.runId, { queue, ...follow });
+    options.signal?.addEventListener('abort', () => handle.cancel(), { once: true });
+    return handle;
+  };
 }
