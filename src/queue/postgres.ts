@@ -89,16 +89,32 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
   let listedAt = 0;
   let turn = 0;
   const queueName = (lane: string) => `${LANE_PREFIX}${lane.replace(/[^\w-]/g, '_')}`;
+  // Creating a pg-boss queue is DDL (a partition of its job table): creations at once deadlock, so this process makes
+  // them one at a time, and a deadlock with another process (PostgreSQL aborts one of the two) is tried again.
+  let creating: Promise<unknown> = Promise.resolve();
   const ensureLane = async (name: string) => {
     if (known.has(name)) return;
-    await boss.createQueue(name, {
-      name,
-      policy: 'singleton',
-      expireInSeconds: leaseSeconds,
-      retryLimit,
-      retryDelay: 0,
-    });
-    known.add(name);
+    const create = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (!(await boss.getQueue(name)))
+            await boss.createQueue(name, {
+              name,
+              policy: 'singleton',
+              expireInSeconds: leaseSeconds,
+              retryLimit,
+              retryDelay: 0,
+            });
+          known.add(name);
+          return;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+        }
+      }
+    };
+    const next = creating.then(create, create);
+    creating = next.catch(() => undefined);
+    await next;
   };
   const listLanes = async () => {
     if (Date.now() - listedAt < LANE_LIST_MS) return lanes;
