@@ -8,6 +8,7 @@ import {
   type WorkerEvent,
 } from '../../src/engine/cluster/index.js';
 import type { RunEvent } from '../../src/engine/index.js';
+import { tokenKey } from '../../src/http/rate-limiter.js';
 import { memoryQueue, type JobQueue } from '../../src/queue/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
@@ -102,5 +103,55 @@ describe('a run through the in-process queue', () => {
     await worker.stop();
     expect(summary.status).toBe('cancelled');
     expect(summary.error?.error).toBe('aborted');
+  });
+});
+
+describe('a rate-limited token on the in-process queue', () => {
+  let limited: Simulator;
+  let lh: Home;
+  beforeAll(async () => {
+    limited = await startSim({
+      orgs: 1,
+      projects: 2,
+      errors: 20,
+      events: 400,
+      releases: 4,
+      rateLimit: 6,
+      rateWindowMs: 1000,
+    });
+    lh = await makeHome(limited);
+  });
+  afterAll(async () => {
+    await lh.cleanup();
+    await limited.close();
+  });
+
+  it('delays a unit whose budget is spent instead of waiting in its slot, and never gets a 429', async () => {
+    const dest = `sqlite:${join(lh.home, 'limited.db')}`;
+    const queue = memoryQueue();
+    const src = (await lh.source({ destination: dest, streams: ['events', 'errors'] })).name;
+    const ends: WorkerEvent[] = [];
+    const worker = startWorker(lh.runtime, queue, {
+      concurrency: 2,
+      pollMs: 20,
+      unit: { delayOverMs: 100, client: { rateWindowMs: 1000 } },
+      onEvent: (e) => ends.push(e),
+    });
+    const queued = await enqueueRun(lh.runtime, queue, src);
+    const summary = await (await followRun(lh.runtime, queued.runId, { pollMs: 50, queue })).done;
+    await worker.stop();
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    const delayed = ends.filter((e) => e.type === 'unit-end' && e.outcome === 'delayed');
+    expect(delayed.length).toBeGreaterThan(0);
+    const t = limited.stats().byToken.admin!;
+    expect(t.rateLimited).toBe(0);
+    expect(t.maxConcurrent).toBeLessThanOrEqual(2);
+    // The budget the token's units learned is kept with its lane, for the next unit on whichever worker.
+    expect(await queue.laneState(tokenKey(limited.tokens.find((x) => x.role === 'admin')!.token))).toMatchObject({
+      limit: 6,
+    });
+    const want = await simTruth(limited, 'admin');
+    const got = await stored(dest, 'events', keyOf.events);
+    expect(diffKeys(want.events, got.byKey)).toEqual({ missing: [], extra: [] });
   });
 });

@@ -88,8 +88,10 @@ export async function executeJob(
   const controller = new AbortController();
   let pause: number | null = null;
   let cancelled = false;
-  const yieldAt = (until: number) => {
-    if (job.kind !== 'unit' || controller.signal.aborted) return;
+  // A unit yields at the end of its slice, on a long rate-limit wait, or when the worker stops; the plan (not cut
+  // into slices: it is short) only on the last two, and then starts over later (its reads resume from checkpoints).
+  const yieldAt = (until: number, slice = false) => {
+    if (controller.signal.aborted || (slice && job.kind === 'plan')) return;
     pause = until;
     controller.abort(new SnagError('aborted', 'The unit yields its worker slot and goes on later.'));
   };
@@ -107,7 +109,7 @@ export async function executeJob(
   let pages = 0;
   const slice = setTimeout(() => {
     due = true;
-    if (pages > 0) yieldAt(Date.now());
+    if (pages > 0) yieldAt(Date.now(), true);
   }, sliceMs);
   const beat = setInterval(() => {
     void Promise.all([store.runs.heartbeat(job.run), queue.isCancelled(job.run)]).then(
@@ -130,7 +132,7 @@ export async function executeJob(
     events.subscribe((e) => {
       if (e.type === 'page') {
         pages++;
-        if (due) yieldAt(Date.now());
+        if (due) yieldAt(Date.now(), true);
       }
       if (e.type === 'warning' && job.kind === 'plan')
         warnings.push({ stream: e.stream, partition: e.partition, code: e.code, message: e.message });
@@ -169,8 +171,8 @@ export async function executeJob(
 
     if (job.kind === 'plan') {
       await dest.prepare(selectStreams(source.config, job.streams ?? undefined).map((n) => descriptorOf(getStream(n))));
-      await plan(runtime, queue, job, source, credential, rc, warnings, answered);
-      return { kind: 'done' };
+      const planned = await plan(runtime, queue, job, source, credential, rc, warnings, answered, () => pause !== null);
+      return planned === 'paused' && pause !== null ? { kind: 'delayed', until: new Date(pause) } : { kind: 'done' };
     }
     const stream = getStream(job.stream);
     const children = job.children.map((n) => getStream(n));
@@ -178,6 +180,16 @@ export async function executeJob(
     const result = await runJob(rc, { stream, partition: partitionOf(job), children, write: true });
     if (result.outcome === 'failed' && pause !== null && !cancelled) return { kind: 'delayed', until: new Date(pause) };
     await settle(runtime, queue, job, unitResult(result, credential, cancelled, answered()));
+    return { kind: 'done' };
+  } catch (err) {
+    if (pause !== null && !cancelled) return { kind: 'delayed', until: new Date(pause) };
+    // A unit that cannot even start (its destination unreachable…) fails here, once: a job left to pg-boss's
+    // retries would end `failed` in the queue with its run never ended. Only a failure to settle is retried.
+    await settle(runtime, queue, job, {
+      outcome: 'failed',
+      fatal: job.kind === 'plan',
+      error: errorJson(explainAuthFailure(toSnagError(err), credential)),
+    });
     return { kind: 'done' };
   } finally {
     clearTimeout(slice);
@@ -215,7 +227,8 @@ async function plan(
   rc: RunContext,
   warnings: RunWarning[],
   answered: () => boolean,
-): Promise<void> {
+  paused: () => boolean,
+): Promise<'done' | 'paused'> {
   const selected = selectStreams(source.config, job.streams ?? undefined);
   if (job.full_refresh) await rc.dest.resetCheckpoints(source.id, selected);
   const fatal = async (r: JobResult | { error: SnagError }) => {
@@ -231,6 +244,7 @@ async function plan(
   const failures: UnitResult[] = [];
   const one = async (j: Job) => {
     const r = await runJob(rc, j);
+    if (paused()) throw new SnagError('aborted', 'The plan yields and starts over later.');
     if (r.outcome === 'failed' && r.error) {
       if (r.fatal) throw r.error;
       failures.push({ outcome: 'failed', error: errorJson(explainAuthFailure(r.error, credential)) });
@@ -246,8 +260,10 @@ async function plan(
       write: selected.includes('organizations'),
       collect: (records) => orgs.push(...(records as Organization[])),
     });
-    if (listed.outcome !== 'ok')
-      return await fatal({ error: listed.error ?? new SnagError('internal', 'No organizations.') });
+    if (listed.outcome !== 'ok') {
+      await fatal({ error: listed.error ?? new SnagError('internal', 'No organizations.') });
+      return 'done';
+    }
     const { chosen, missing } = chooseOrganizations(orgs, source.config);
     for (const id of missing)
       warnings.push({
@@ -313,7 +329,10 @@ async function plan(
       failed ? { ...failed, warnings, answered: answered() } : { outcome: 'ok', warnings, answered: answered() },
       units.length,
     );
+    return 'done';
   } catch (err) {
+    if (paused()) return 'paused';
     await fatal({ error: toSnagError(err) });
+    return 'done';
   }
 }
