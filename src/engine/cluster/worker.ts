@@ -1,4 +1,5 @@
 import { SnagError, toSnagError } from '../../core/errors.js';
+import { redact } from '../../core/redact.js';
 import { sleep } from '../../core/sleep.js';
 import type { JobQueue, TakenJob } from '../../queue/port.js';
 import type { Runtime } from '../../runtime.js';
@@ -65,7 +66,7 @@ export function startWorker(runtime: Runtime, queue: JobQueue, options: WorkerOp
         errors = 0;
       } catch (err) {
         errors++;
-        emit({ type: 'queue-error', error: (err as Error).message });
+        emit({ type: 'queue-error', error: redact((err as Error).message) });
         if (errors >= maxErrors && !lost) {
           lost = new SnagError(
             'network',
