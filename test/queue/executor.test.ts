@@ -92,6 +92,31 @@ describe('a run through the in-process queue', () => {
     expect(summary.streams.find((s) => s.stream === 'events')?.partitions).toBe(3);
   });
 
+  it('cancelling a run while its units work stops them everywhere and ends it cancelled', async () => {
+    const dest = `sqlite:${join(h.home, 'cancel-live.db')}`;
+    const queue = memoryQueue();
+    const src = (await h.source({ destination: dest, streams: ['events'] })).name;
+    const ends: WorkerEvent[] = [];
+    // Slices of 1 ms: the units go on as new jobs page after page, so the cancellation meets both kinds.
+    const worker = startWorker(h.runtime, queue, {
+      concurrency: 2,
+      pollMs: 20,
+      unit: { sliceMs: 1, heartbeatMs: 50 },
+      onEvent: (e) => ends.push(e),
+    });
+    const queued = await enqueueRun(h.runtime, queue, src);
+    const handle = await followRun(h.runtime, queued.runId, { pollMs: 20, queue });
+    handle.events.subscribe((e) => {
+      if (e.type === 'page') handle.cancel();
+    });
+    const summary = await handle.done;
+    await worker.stop();
+    expect(summary.status).toBe('cancelled');
+    expect(summary.totals.records_read).toBeLessThan(truth.events.size);
+    const run = await h.runtime.store.runs.findById(queued.runId);
+    expect(run.status).toBe('cancelled');
+  });
+
   it('cancelling a queued run stops its units and ends it cancelled', async () => {
     const dest = `sqlite:${join(h.home, 'cancelled.db')}`;
     const queue = memoryQueue();
