@@ -84,9 +84,9 @@ describe.runIf(requireService('postgres'))('a worker that loses its database', {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const worker = (url: string) => {
+  const worker = (url: string, extra: NodeJS.ProcessEnv = {}) => {
     const child = spawn(process.execPath, [BIN, 'worker', '--json'], {
-      env: { ...process.env, NO_COLOR: '1', ...env, SNAGSYNC_DATABASE_URL: url },
+      env: { ...process.env, NO_COLOR: '1', ...env, SNAGSYNC_DATABASE_URL: url, ...extra },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(child);
@@ -104,6 +104,12 @@ describe.runIf(requireService('postgres'))('a worker that loses its database', {
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     return { started, exited, stderr: () => stderr };
   };
+
+  it('a worker given another master key says so and does not start', async () => {
+    const w = worker(store.url, { SNAGSYNC_MASTER_KEY: randomBytes(32).toString('base64') });
+    expect(await w.exited).toBe(6);
+    expect(w.stderr()).toContain("this store's tokens were sealed with another master key");
+  });
 
   it('stops taking work and says why; the other worker goes on', async () => {
     const proxied = new URL(store.url);

@@ -20,6 +20,9 @@ export const registerWorker: CommandGroup = ({ command, io, setExitCode }) => {
       const concurrency = numberOption('concurrency', flags.concurrency, { min: 1, max: 64 });
       const { openRunQueue, startWorker } = await import('../../engine/cluster/index.js');
       await withRuntime(io, async (rt) => {
+        // A worker given another master key than the cluster's would fail every unit it took: it says so and stops now.
+        const [credential] = await rt.store.credentials.list();
+        if (credential) await rt.vault.unseal(credential);
         const queue = await openRunQueue(rt.env);
         const num = (name: string) => {
           const n = Number(rt.env[name]);
