@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuedStarter, startWorker } from '../../src/engine/cluster/index.js';
 import { runDue, startRun } from '../../src/engine/index.js';
+import { memoryQueue } from '../../src/queue/index.js';
 import { createSource } from '../../src/engine/sources.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import type { Simulator } from '../../src/sim/index.js';
@@ -64,6 +66,20 @@ describe.runIf(requireService('postgres'))('two schedulers on one PostgreSQL sto
     await sim.close();
     await store.drop();
     rmSync(home, { recursive: true, force: true });
+  });
+
+  it('a scheduler with the queued starter enqueues the due run, and a worker executes it', async () => {
+    const [a] = runtimes as [Runtime];
+    const queue = memoryQueue();
+    const worker = startWorker(a, queue, { concurrency: 1, pollMs: 20 });
+    const source = await a.store.sources.findByNameOrId('hourly');
+    await a.store.sources.update(source.id, { next_run_at: new Date(Date.now() - 1000) });
+    const [result] = await runDue(a, { start: queuedStarter(queue, { pollMs: 50 }) });
+    await worker.stop();
+    expect(result?.status, JSON.stringify(result?.error)).toBe('succeeded');
+    const run = await a.store.runs.findById(result!.run_id!);
+    expect(run.trigger).toBe('schedule');
+    expect(run.options.queued).toBe(true);
   });
 
   it('start each due slot once', async () => {
