@@ -73,11 +73,13 @@ for (let i = 0; i < TOKENS; i++) {
 }
 const queue = await openRunQueue({ ...process.env, ...env });
 
+const spawned: ChildProcess[] = [];
 function worker(): Promise<{ child: ChildProcess; peakKb: () => number }> {
   const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', String(SLOTS), '--json'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  spawned.push(child);
   let peak = 0;
   const sample = setInterval(() => {
     try {
@@ -106,66 +108,69 @@ interface Round {
   peak_rss_mb: number[];
 }
 const rounds: Round[] = [];
-for (const n of WORKERS) {
-  const ws = await Promise.all(Array.from({ length: n }, worker));
-  const names: string[] = [];
-  for (let i = 0; i < TOKENS; i++) {
-    const schema = `${tag}_w${n}_${i}`;
-    schemas.push(schema);
-    const dest = new URL(base);
-    dest.searchParams.set('schema', schema);
-    const { source } = await createSource(
-      rt,
-      { name: `w${n}-${i}`, credential: `token-${i}`, destination: dest.toString(), streams: ['events', 'errors'] },
-      { cwd: home },
+try {
+  for (const n of WORKERS) {
+    const ws = await Promise.all(Array.from({ length: n }, worker));
+    const names: string[] = [];
+    for (let i = 0; i < TOKENS; i++) {
+      const schema = `${tag}_w${n}_${i}`;
+      schemas.push(schema);
+      const dest = new URL(base);
+      dest.searchParams.set('schema', schema);
+      const { source } = await createSource(
+        rt,
+        { name: `w${n}-${i}`, credential: `token-${i}`, destination: dest.toString(), streams: ['events', 'errors'] },
+        { cwd: home },
+      );
+      names.push(source.name);
+    }
+    for (const s of sims) s.resetStats();
+    const start = performance.now();
+    const summaries = await Promise.all(
+      names.map(async (name) => {
+        const q = await enqueueRun(rt, queue, name);
+        return (await followRun(rt, q.runId, { queue, pollMs: 100 })).done;
+      }),
     );
-    names.push(source.name);
+    const seconds = (performance.now() - start) / 1000;
+    for (const w of ws) w.child.kill('SIGTERM');
+    await Promise.all(ws.map((w) => new Promise((r) => w.child.once('exit', r))));
+    const events = summaries.reduce(
+      (t, s) => t + (s.streams.find((x) => x.stream === 'events')?.records_written ?? 0),
+      0,
+    );
+    const bad = summaries.filter((s) => s.status !== 'succeeded');
+    if (bad.length) throw new Error(`runs did not succeed: ${JSON.stringify(bad.map((s) => s.error))}`);
+    rounds.push({
+      workers: n,
+      events,
+      seconds: Math.round(seconds * 10) / 10,
+      events_per_s: Math.round(events / seconds),
+      rate_limited: sims.reduce((t, s) => t + (s.stats().byToken.admin?.rateLimited ?? 0), 0),
+      peak_rss_mb: ws.map((w) => Math.round(w.peakKb() / 1024)),
+    });
+    process.stderr.write(`${JSON.stringify(rounds.at(-1))}\n`);
   }
-  for (const s of sims) s.resetStats();
-  const start = performance.now();
-  const summaries = await Promise.all(
-    names.map(async (name) => {
-      const q = await enqueueRun(rt, queue, name);
-      return (await followRun(rt, q.runId, { queue, pollMs: 100 })).done;
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  for (const w of ws) w.child.kill('SIGTERM');
-  await Promise.all(ws.map((w) => new Promise((r) => w.child.once('exit', r))));
-  const events = summaries.reduce(
-    (t, s) => t + (s.streams.find((x) => x.stream === 'events')?.records_written ?? 0),
-    0,
-  );
-  const bad = summaries.filter((s) => s.status !== 'succeeded');
-  if (bad.length) throw new Error(`runs did not succeed: ${JSON.stringify(bad.map((s) => s.error))}`);
-  rounds.push({
-    workers: n,
-    events,
-    seconds: Math.round(seconds * 10) / 10,
-    events_per_s: Math.round(events / seconds),
-    rate_limited: sims.reduce((t, s) => t + (s.stats().byToken.admin?.rateLimited ?? 0), 0),
-    peak_rss_mb: ws.map((w) => Math.round(w.peakKb() / 1024)),
-  });
-  process.stderr.write(`${JSON.stringify(rounds.at(-1))}\n`);
+  const one = rounds.find((r) => r.workers === 1);
+  const result = {
+    tokens: TOKENS,
+    slots_per_worker: SLOTS,
+    limit_per_window: LIMIT,
+    window_ms: 1000,
+    rounds: rounds.map((r) => ({
+      ...r,
+      vs_linear: one ? Math.round((r.events_per_s / (one.events_per_s * r.workers)) * 100) / 100 : null,
+    })),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  for (const c of spawned) if (c.exitCode === null) c.kill('SIGKILL');
+  await queue.close();
+  await rt.close();
+  for (const s of sims) await s.close();
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+  await admin.end();
+  rmSync(home, { recursive: true, force: true });
 }
-const one = rounds.find((r) => r.workers === 1);
-const result = {
-  tokens: TOKENS,
-  slots_per_worker: SLOTS,
-  limit_per_window: LIMIT,
-  window_ms: 1000,
-  rounds: rounds.map((r) => ({
-    ...r,
-    vs_linear: one ? Math.round((r.events_per_s / (one.events_per_s * r.workers)) * 100) / 100 : null,
-  })),
-};
-process.stdout.write(`${JSON.stringify(result)}\n`);
-
-await queue.close();
-await rt.close();
-for (const s of sims) await s.close();
-const admin = new pg.Client({ connectionString: base });
-await admin.connect();
-for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-await admin.end();
-rmSync(home, { recursive: true, force: true });
