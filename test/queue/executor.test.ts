@@ -71,7 +71,9 @@ describe('a run through the in-process queue', () => {
     expect(summary.totals.records_written).toBe(rows);
     expect(summary.streams.find((s) => s.stream === 'events')?.partitions).toBe(3);
     const types = new Set(seen.map((e) => e.type));
-    for (const t of ['run-start', 'stream-start', 'page', 'stream-done', 'run-done']) expect(types).toContain(t);
+    for (const t of ['run-start', 'plan', 'stream-start', 'page', 'stream-done', 'run-done'])
+      expect(types).toContain(t);
+    expect(seen.find((e) => e.type === 'plan')).toMatchObject({ organizations: 1, projects: 3 });
   });
 
   it('cuts units into slices that go on from their checkpoint, with the same records and totals', async () => {

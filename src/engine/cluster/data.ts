@@ -45,6 +45,8 @@ export interface UnitResult {
   warnings?: RunWarning[];
   /** Bugsnag answered with the token at least once. */
   answered?: boolean;
+  /** The plan's result: how many organizations and projects the run reads (the followers' `plan` event). */
+  plan?: { organizations: number; projects: number };
 }
 
 export function toJson(value: UnitResult | RunJob): Json {

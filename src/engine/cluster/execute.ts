@@ -326,7 +326,12 @@ async function plan(
       runtime,
       queue,
       job,
-      failed ? { ...failed, warnings, answered: answered() } : { outcome: 'ok', warnings, answered: answered() },
+      {
+        ...(failed ?? { outcome: 'ok' }),
+        warnings,
+        answered: answered(),
+        plan: { organizations: chosen.length, projects: parts.length },
+      },
       units.length,
     );
     return 'done';

@@ -90,8 +90,17 @@ export async function followRun(runtime: Runtime, runId: string, options: Follow
       destination: source ? displayDestinationUrl(source.destination) : '',
     });
     let current: Run = run;
+    let planned = false;
     for (;;) {
       current = (await store.runs.get(runId)) ?? current;
+      if (!planned && options.queue) {
+        const p = ((await options.queue.results(runId).catch(() => new Map())).get('plan') as UnitResult | undefined)
+          ?.plan;
+        if (p) {
+          planned = true;
+          events.emit({ type: 'plan', organizations: p.organizations, projects: p.projects });
+        }
+      }
       emitRows(await store.runs.listStreams(runId));
       if (current.status !== 'running' || stop.signal.aborted) break;
       // A run whose units wait on the queue has no process reading it: the follower keeps it from looking stale.
