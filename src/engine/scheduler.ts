@@ -3,6 +3,7 @@ import { sleep } from '../core/sleep.js';
 import type { Runtime } from '../runtime.js';
 import type { EngineClientOptions } from './client.js';
 import type { ErrorJson, FinalStatus } from './events.js';
+import type { RunExecutor } from './executor.js';
 import { errorJson } from './failures.js';
 import { startRun, type RunHandle } from './run.js';
 import { nextRunAfter } from './schedule.js';
@@ -26,6 +27,8 @@ export interface RunDueOptions {
   client?: EngineClientOptions;
   /** Called as each run starts (to show or forward its progress). */
   onStart?: (handle: RunHandle) => void;
+  /** Where the runs execute (`snagsync serve`: a child process each). Default: in this process, with `client`. */
+  executor?: RunExecutor;
 }
 
 export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Promise<DueResult[]> {
@@ -37,13 +40,17 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
   for (const source of due) {
     if (options.signal?.aborted) break;
     try {
-      const handle = await startRun(runtime, source.id, {
-        trigger: 'schedule',
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.client ? { client: options.client } : {}),
-      });
+      const handle = options.executor
+        ? await options.executor.start(runtime, source.id, { trigger: 'schedule' })
+        : await startRun(runtime, source.id, {
+            trigger: 'schedule',
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.client ? { client: options.client } : {}),
+          });
+      const stop = () => handle.cancel('The scheduler stopped.');
+      if (options.executor) options.signal?.addEventListener('abort', stop, { once: true });
       options.onStart?.(handle);
-      const summary = await handle.done;
+      const summary = await handle.done.finally(() => options.signal?.removeEventListener('abort', stop));
       results.push({
         source_id: source.id,
         source_name: source.name,
