@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SnagError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
+import { alreadySyncing } from '../store/errors.js';
+import { isStaleRun } from '../store/index.js';
 import type { RunStream } from '../store/models.js';
 import { RunEvents, type RunSummary, type StreamSummary } from './events.js';
 import type { ExecutorStartOptions, RunExecutor } from './executor.js';
@@ -80,6 +82,7 @@ async function startInChild(
   o: ExecutorStartOptions,
   options: ProcessExecutorOptions,
 ): Promise<RunHandle> {
+  const sourceId = await refuseEarly(runtime, sourceRef);
   const entry = childEntry();
   const child = fork(entry.file, [], {
     execArgv: entry.execArgv,
@@ -100,7 +103,7 @@ async function startInChild(
     (resolve) => {
       child.once('message', (m: FromChild) => resolve(m));
       void exited.then((e) => resolve({ type: 'exit', ...e }));
-      send({ type: 'start', home: runtime.home, env: plainEnv(runtime.env), source: sourceRef, options: o });
+      send({ type: 'start', home: runtime.home, env: plainEnv(runtime.env), source: sourceId, options: o });
     },
   );
   if (first.type === 'refused') {
@@ -115,7 +118,7 @@ async function startInChild(
     });
   }
 
-  const { runId, sourceId, sourceName, pid } = first;
+  const { runId, sourceName, pid } = first;
   const events = new RunEvents(runId);
   let summary: RunSummary | undefined;
   let cancelled = false;
@@ -152,6 +155,20 @@ async function startInChild(
     },
   };
   return handle;
+}
+
+/**
+ * What startRun would refuse at once — an unknown source, a run of it already live — refused here, before a process
+ * is started for nothing (and while the run that holds the source is still live: a refusal seconds later, after
+ * the child's start-up, could find that run ended and start a second one nobody asked for). The child checks the
+ * rest (disabled, no credential, the vault) as startRun does. Returns the source's id.
+ */
+async function refuseEarly(runtime: Runtime, sourceRef: string): Promise<string> {
+  const source = await runtime.store.sources.findByNameOrId(sourceRef);
+  const running = await runtime.store.runs.list({ sourceId: source.id, status: 'running', limit: 10 });
+  const live = running.find((r) => !isStaleRun(r));
+  if (live) throw alreadySyncing(source.name, live);
+  return source.id;
 }
 
 function ended(exit: { code: number | null; signal: NodeJS.Signals | null }): string {
