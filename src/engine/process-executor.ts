@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SnagError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
@@ -21,8 +22,10 @@ import { nextRunAfter } from './schedule.js';
  * thread starts faster (no second Node start-up), but a thread shares the process — a native crash or an
  * out-of-memory in the SQLite driver or a parser would take the server down with it, and its heap is the server's
  * RSS. A child process fails alone (the run is recorded failed, the server goes on), returns its memory when the run
- * ends, can be killed without asking, and is how a queue worker will run too. Start-up costs about a fifth of a second
- * per run (measured by bench/serve-latency.ts), nothing next to a sync. docs/architecture.md says the same.
+ * ends, can be killed without asking, and is how a queue worker will run too. The price is start-up: loading the
+ * run's code took about twice as long in a child process as in a worker thread (bench/serve-latency.ts measures
+ * both; ~1.9 s against ~0.8 s on a loaded 2-core machine), paid once per run, which lasts seconds to hours.
+ * docs/architecture.md says the same.
  *
  * The handle is the engine's RunHandle: progress events arrive over IPC as the same objects (sequence numbers
  * included) and are relayed into a RunEvents here; `cancel()` asks the child to stop (its run ends `cancelled`,
@@ -35,7 +38,16 @@ export interface ProcessExecutorOptions {
   stopGraceMs?: number;
   /** How long a process may take to exit after it sent its summary (default 10 s). */
   exitGraceMs?: number;
+  /**
+   * The child's scheduling priority (nice, 0–19; default 19). A sync is background work: it gets every idle cycle,
+   * but when the cores are busy the server's answers go first. Without it, three syncs on two cores took the CPU
+   * from the server and slowed its answers more than running them in-process (p99 × 17 against × 2); at nice 10,
+   * × 1.6; at 19, within the noise (bench/serve-latency.ts, docs/performance.md).
+   */
+  nice?: number;
 }
+
+const DEFAULT_NICE = 19;
 
 export function processExecutor(options: ProcessExecutorOptions = {}): RunExecutor {
   return {
@@ -91,6 +103,13 @@ async function startInChild(
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'json',
   });
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, options.nice ?? DEFAULT_NICE);
+    } catch {
+      // Not permitted here (some containers): the run goes on at the server's priority.
+    }
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );

@@ -3,6 +3,8 @@ import { inProcessExecutor, processExecutor, type RunExecutor } from '../../engi
 
 /** Where the server's runs execute: `process` (the default: a child process per run) or `in-process`. */
 export const RUN_EXECUTOR_ENV = 'SNAGSYNC_RUN_EXECUTOR';
+/** The nice value of a run's process (0–19, default 19): how far behind the server's answers a sync comes. */
+export const RUN_NICE_ENV = 'SNAGSYNC_RUN_NICE';
 export type ExecutorChoice = RunExecutor | 'process' | 'in-process';
 
 /**
@@ -14,10 +16,22 @@ export type ExecutorChoice = RunExecutor | 'process' | 'in-process';
 export function chooseExecutor(option: ExecutorChoice | undefined, env: NodeJS.ProcessEnv): RunExecutor {
   const choice = option ?? env[RUN_EXECUTOR_ENV]?.trim() ?? 'process';
   if (typeof choice !== 'string') return choice;
-  if (choice === '' || choice === 'process') return processExecutor();
+  if (choice === '' || choice === 'process') return processExecutor(niceOf(env));
   if (choice === 'in-process') return inProcessExecutor;
   throw new SnagError('config', `${RUN_EXECUTOR_ENV} is "${choice}", which is not a way to run syncs.`, {
     hint: `Set ${RUN_EXECUTOR_ENV} to process (a child process per run, the default) or in-process, or unset it.`,
     details: { field: RUN_EXECUTOR_ENV },
   });
+}
+
+function niceOf(env: NodeJS.ProcessEnv): { nice?: number } {
+  const raw = env[RUN_NICE_ENV]?.trim();
+  if (!raw) return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 19)
+    throw new SnagError('config', `${RUN_NICE_ENV} is "${raw}", which is not a nice value.`, {
+      hint: `Set ${RUN_NICE_ENV} to a whole number from 0 (the server's priority) to 19 (only idle time), or unset it (19).`,
+      details: { field: RUN_NICE_ENV },
+    });
+  return { nice: n };
 }
