@@ -103,13 +103,6 @@ async function startInChild(
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'json',
   });
-  if (child.pid !== undefined) {
-    try {
-      setPriority(child.pid, options.nice ?? DEFAULT_NICE);
-    } catch {
-      // Not permitted here (some containers): the run goes on at the server's priority.
-    }
-  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -138,6 +131,12 @@ async function startInChild(
   }
 
   const { runId, sourceName, pid } = first;
+  // Lowered only now: starting (loading the code, creating the run) is what the person who asked waits for.
+  try {
+    setPriority(pid, options.nice ?? DEFAULT_NICE);
+  } catch {
+    // Not permitted here (some containers): the run goes on at the server's priority.
+  }
   const events = new RunEvents(runId);
   let summary: RunSummary | undefined;
   let cancelled = false;

@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isSnagError } from '../../src/core/errors.js';
 import { runPid, type RunEvent, type RunHandle } from '../../src/engine/index.js';
+import { chooseExecutor } from '../../src/server/runs/executor.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
@@ -87,6 +91,29 @@ describe('runs started by the server', () => {
     expect(evs.at(-1)).toMatchObject({ type: 'run-done', status: 'succeeded', summary: { run_id: handle.runId } });
     for (let i = 1; i < evs.length; i++) expect(evs[i]!.seq).toBeGreaterThan(evs[i - 1]!.seq);
     expect(summary.totals.records_written).toBeGreaterThan(0);
+  });
+
+  it('give the child neither the token nor the master key in its argv or environment', async () => {
+    const masterKey = randomBytes(32).toString('base64');
+    const s = await server({ env: { SNAGSYNC_RATE_WINDOW_MS: String(WINDOW_MS), SNAGSYNC_MASTER_KEY: masterKey } });
+    const credentialId = await s.credential(slow);
+    const src = await s.source({
+      name: 'secret',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['events'] },
+    });
+    const handle = await startThroughApi(s, src.id);
+    await eventWhere(handle, pagesOfEvents(1)); // the child has unsealed the token and is reading with it
+    const pid = runPid(handle);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const token = slow.tokens.find((t) => t.role === 'admin')!.token;
+    for (const text of [cmdline, environ]) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(masterKey);
+    }
+    handle.cancel();
+    expect((await handle.done).status).toBe('cancelled');
   });
 
   it('refuse to start as startRun would: a second run of a live source is a conflict', async () => {
@@ -205,4 +232,30 @@ describe("the server's event loop while a sync writes", () => {
     expect(child.elu).toBeLessThan(inProcess.elu / 2);
     expect(child.p99).toBeLessThan(inProcess.p99);
   }, 120_000);
+});
+
+describe('the executor of the server', () => {
+  it('is a child process per run unless SNAGSYNC_RUN_EXECUTOR or the option says in-process', () => {
+    expect(chooseExecutor(undefined, {}).kind).toBe('process');
+    expect(chooseExecutor(undefined, { SNAGSYNC_RUN_EXECUTOR: 'in-process' }).kind).toBe('in-process');
+    expect(chooseExecutor('process', { SNAGSYNC_RUN_EXECUTOR: 'in-process' }).kind).toBe('process');
+    expect(chooseExecutor(undefined, { SNAGSYNC_RUN_NICE: '0' }).kind).toBe('process');
+  });
+
+  it('refuses a value it does not know, naming the variable and the values it takes', () => {
+    for (const env of [
+      { SNAGSYNC_RUN_EXECUTOR: 'threads' },
+      { SNAGSYNC_RUN_NICE: '25' },
+      { SNAGSYNC_RUN_NICE: 'low' },
+    ]) {
+      let err: unknown;
+      try {
+        chooseExecutor(undefined, env);
+      } catch (e) {
+        err = e;
+      }
+      expect(isSnagError(err, 'config'), String(err)).toBe(true);
+      expect((err as Error).message).toContain(Object.keys(env)[0]!);
+    }
+  });
 });
