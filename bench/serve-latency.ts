@@ -109,9 +109,8 @@ interface Latency {
   max: number;
 }
 
-/** CLIENTS loops, each one request after the other, for `seconds`: every request's latency in ms. */
-async function load(base: string, seconds: number): Promise<Latency> {
-  const times: number[] = [];
+/** CLIENTS loops, each one request after the other, for `seconds`: every request's latency in ms (added to `times`). */
+async function load(base: string, seconds: number, times: number[] = []): Promise<Latency> {
   const until = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
@@ -142,7 +141,10 @@ async function measure(h: BenchHome, sources: string[], executor: string) {
   const server = await startServe(h, executor);
   try {
     await load(server.url, 1); // warm-up: connections open, code paths compiled
-    const idle = await load(server.url, SECONDS);
+    // Idle is measured half before the syncs and half after them, pooled: the machine may be shared, and what else
+    // runs on it drifts over a minute; the window with syncs sits between the two halves.
+    const idleTimes: number[] = [];
+    await load(server.url, SECONDS / 2, idleTimes);
     const starts: number[] = [];
     const ids: string[] = [];
     for (const name of sources) {
@@ -169,6 +171,7 @@ async function measure(h: BenchHome, sources: string[], executor: string) {
     for (const id of ids) await call(`${server.url}/api/runs/${id}/cancel`, 'POST');
     for (const id of ids)
       while ((await runStatus(server.url, id)).status === 'running') await new Promise((r) => setTimeout(r, 100));
+    const idle = await load(server.url, SECONDS / 2, idleTimes);
     return { idle, busy, ratio: busy.p99 / idle.p99, allRan, written, starts };
   } finally {
     await server.close();
@@ -225,7 +228,7 @@ async function main() {
       );
     }
     console.log(
-      `snagsync serve: ${CLIENTS} clients on GET /api/data_sources for ${SECONDS} s idle, then ${SECONDS} s while ${SYNCS} syncs run (events, full reports, ${2 * EVENTS} events each, simulator in its own process)`,
+      `snagsync serve: ${CLIENTS} clients on GET /api/data_sources for ${SECONDS} s idle (half before, half after), and ${SECONDS} s while ${SYNCS} syncs run (events, full reports, ${2 * EVENTS} events each, simulator in its own process)`,
     );
     const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
     for (const executor of EXECUTORS) {

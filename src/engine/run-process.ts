@@ -63,6 +63,17 @@ process.on('message', (m: ToChild) => {
   }
 });
 
+// Ctrl-C in a terminal reaches the whole process group: the server cancels its runs itself (over IPC), so that the
+// runs end `cancelled` and are recorded, rather than dying with the signal and being recorded failed.
+process.on('SIGINT', () => undefined);
+// A SIGTERM sent to this process alone (a supervisor, a person): stop the run cleanly, as a cancel would.
+process.on('SIGTERM', () => {
+  const reason = 'The process running the sync was asked to stop (SIGTERM).';
+  cancelReason ??= reason;
+  if (handle) handle.cancel(reason);
+  else void finish(0);
+});
+
 process.on('disconnect', () => {
   const reason = 'The server that started this sync stopped.';
   cancelReason ??= reason;
