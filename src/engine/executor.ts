@@ -29,6 +29,8 @@ export interface RunExecutor {
    * (unknown source, one already running — conflict —, disabled, no credential, a vault problem).
    */
   start(runtime: Runtime, sourceRef: string, options: ExecutorStartOptions): Promise<RunHandle>;
+  /** Settles once whatever it started has gone (child processes exited); called after the runs have ended. */
+  close?(): Promise<void>;
 }
 
 export const inProcessExecutor: RunExecutor = {

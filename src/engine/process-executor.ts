@@ -50,9 +50,13 @@ export interface ProcessExecutorOptions {
 const DEFAULT_NICE = 19;
 
 export function processExecutor(options: ProcessExecutorOptions = {}): RunExecutor {
+  const children = new Set<Promise<unknown>>();
   return {
     kind: 'process',
-    start: (runtime, sourceRef, o) => startInChild(runtime, sourceRef, o, options),
+    start: (runtime, sourceRef, o) => startInChild(runtime, sourceRef, o, options, children),
+    close: async () => {
+      while (children.size) await Promise.all([...children]);
+    },
   };
 }
 
@@ -93,6 +97,7 @@ async function startInChild(
   sourceRef: string,
   o: ExecutorStartOptions,
   options: ProcessExecutorOptions,
+  children: Set<Promise<unknown>>,
 ): Promise<RunHandle> {
   const sourceId = await refuseEarly(runtime, sourceRef);
   const entry = childEntry();
@@ -106,6 +111,8 @@ async function startInChild(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  children.add(exited);
+  void exited.then(() => children.delete(exited));
   child.on('error', () => undefined); // a failed send to a dead child: the exit handler tells the story
   const send = (m: ToChild) => {
     if (child.connected) child.send(m, (err) => void err);
@@ -146,17 +153,25 @@ async function startInChild(
     killTimer = setTimeout(() => child.kill('SIGKILL'), ms);
     killTimer.unref();
   };
+  // `done` settles with the summary as soon as it arrives, as in-process (the run is recorded and run-done sent:
+  // a page asked for now must show the run finished), or once the child has died without one. The child's exit
+  // itself is awaited by the executor's close().
+  let settle!: (summary: RunSummary) => void;
+  const done = new Promise<RunSummary>((resolve) => (settle = resolve));
   child.on('message', (m: FromChild) => {
     if (m.type === 'event') events.relay(m.event);
     else if (m.type === 'done') {
       summary = m.summary;
+      settle(summary);
       killAfter(options.exitGraceMs ?? 10_000);
     }
   });
-  const done = exited.then(async (exit) => {
+  void exited.then(async (exit) => {
     clearTimeout(killTimer);
-    if (summary) return summary;
-    return recordDeath(runtime, { runId, sourceId, sourceName, pid, trigger: o.trigger, cancelled, events }, exit);
+    if (summary) return;
+    settle(
+      await recordDeath(runtime, { runId, sourceId, sourceName, pid, trigger: o.trigger, cancelled, events }, exit),
+    );
   });
   const handle: ChildRunHandle = {
     runId,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError } from '../../src/core/errors.js';
 import { runPid, type RunEvent, type RunHandle } from '../../src/engine/index.js';
 import { chooseExecutor } from '../../src/server/runs/executor.js';
@@ -21,15 +21,14 @@ const WINDOW_MS = 200;
 let slow: Simulator;
 const servers: SourcesServer[] = [];
 
-beforeAll(async () => {
-  // 4 requests per 200 ms: 2 × 1500 events at 30 a page takes over 5 s — time to cancel or kill mid-run.
+beforeEach(async () => {
+  // 4 requests per 200 ms: 2 × 1500 events at 30 a page takes over 5 s — time to cancel or kill mid-run. One per
+  // test: a run's last requests must not leave the next test's credential check a spent rate-limit window.
   slow = await startSim({ rateLimit: 4, rateWindowMs: WINDOW_MS, projects: 2, events: 1500 });
-});
-afterAll(async () => {
-  await slow.close();
 });
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.cleanup();
+  await slow.close();
 });
 
 async function server(options: Parameters<typeof sourcesServer>[0] = {}): Promise<SourcesServer> {
@@ -149,7 +148,8 @@ describe('runs started by the server', () => {
     expect(summary.status).toBe('cancelled');
     expect(summary.error?.message).toContain('cancelled');
     expect((await s.runtime.store.runs.findById(handle.runId)).status).toBe('cancelled');
-    expect(() => process.kill(runPid(handle), 0)).toThrow(); // the child has exited
+    await s.app.snag.runs.executor.close?.(); // settles once the child has exited
+    expect(() => process.kill(runPid(handle), 0)).toThrow();
   });
 
   it('survive the child being killed with SIGKILL: the run is failed with a clear message, the next one resumes', async () => {

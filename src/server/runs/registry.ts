@@ -95,6 +95,7 @@ export class RunRegistry {
     const live = this.live();
     for (const r of live) r.handle.cancel('snagsync serve stopped.');
     await Promise.all(live.map((r) => r.handle.done));
+    await this.executor.close?.();
   }
 
   get isStopping(): boolean {
