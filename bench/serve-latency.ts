@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,21 @@ async function load(base: string, seconds: number, times: number[] = []): Promis
 }
 
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+const pct = (x: number) => `${(100 * x).toFixed(0)} %`;
+
+/** CPU time (user + system, ms) the process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** `load` while sampling the server process's CPU: the share of one core it used over the window. */
+async function loadWithCpu(base: string, pid: number, seconds: number, times?: number[]) {
+  const c0 = cpuMs(pid);
+  const t0 = performance.now();
+  const latency = await load(base, seconds, times);
+  return { latency, cpu: (cpuMs(pid) - c0) / (performance.now() - t0) };
+}
 
 async function runStatus(base: string, id: string): Promise<{ status: string; records_written: number }> {
   const r = JSON.parse((await call(`${base}/api/runs/${id}`)).body) as {
@@ -144,7 +159,8 @@ async function measure(h: BenchHome, sources: string[], executor: string) {
     // Idle is measured half before the syncs and half after them, pooled: the machine may be shared, and what else
     // runs on it drifts over a minute; the window with syncs sits between the two halves.
     const idleTimes: number[] = [];
-    await load(server.url, SECONDS / 2, idleTimes);
+    const pid = server.child.pid!;
+    const idleBefore = await loadWithCpu(server.url, pid, SECONDS / 2, idleTimes);
     const starts: number[] = [];
     const ids: string[] = [];
     for (const name of sources) {
@@ -164,15 +180,17 @@ async function measure(h: BenchHome, sources: string[], executor: string) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const before = await Promise.all(ids.map((id) => runStatus(server.url, id)));
-    const busy = await load(server.url, SECONDS);
+    const { latency: busy, cpu: busyCpu } = await loadWithCpu(server.url, pid, SECONDS);
     const after = await Promise.all(ids.map((id) => runStatus(server.url, id)));
     const allRan = after.every((s) => s.status === 'running');
     const written = after.reduce((n, s, i) => n + s.records_written - before[i]!.records_written, 0);
     for (const id of ids) await call(`${server.url}/api/runs/${id}/cancel`, 'POST');
     for (const id of ids)
       while ((await runStatus(server.url, id)).status === 'running') await new Promise((r) => setTimeout(r, 100));
-    const idle = await load(server.url, SECONDS / 2, idleTimes);
-    return { idle, busy, ratio: busy.p99 / idle.p99, allRan, written, starts };
+    const idleAfter = await loadWithCpu(server.url, pid, SECONDS / 2, idleTimes);
+    const idle = idleAfter.latency;
+    const idleCpu = (idleBefore.cpu + idleAfter.cpu) / 2;
+    return { idle, busy, ratio: busy.p99 / idle.p99, allRan, written, starts, idleCpu, busyCpu };
   } finally {
     await server.close();
   }
@@ -211,9 +229,10 @@ if (parentPort) parentPort.postMessage('ready'); else { process.send('ready'); p
 
 async function main() {
   const sim = await startSimProcess({ orgs: 1, projects: 2, events: EVENTS, 'rate-limit': 1_000_000_000 });
-  // The simulator stands in for Bugsnag, whose servers are not on this machine: it gets the syncs' priority, not
-  // the server's, so that its CPU competes with theirs rather than with the answers measured (both executors alike).
-  setPriority(sim.child.pid!, 10);
+  // The simulator stands in for Bugsnag, whose servers are not on this machine: it gets the lowest priority, so that
+  // its CPU (generating full reports for 3 syncs) competes with theirs rather than with the answers measured. Both
+  // executors are measured with the same setting.
+  setPriority(sim.child.pid!, 19);
   const h = await benchHome(sim);
   try {
     const sources: string[] = [];
@@ -237,7 +256,7 @@ async function main() {
       console.log(
         `\n${executor}: idle p50 ${ms(r.idle.p50)} p99 ${ms(r.idle.p99)} max ${ms(r.idle.max)} (${r.idle.n} requests)` +
           `\n${' '.repeat(executor.length)}  ${SYNCS} syncs p50 ${ms(r.busy.p50)} p99 ${ms(r.busy.p99)} max ${ms(r.busy.max)} (${r.busy.n} requests; ${r.written} records written meanwhile${r.allRan ? '' : '; a sync ended inside the window: raise --events'})` +
-          `\n${' '.repeat(executor.length)}  p99 ratio ${r.ratio.toFixed(2)} ×; run start (POST → 202) ${r.starts.map((x) => x.toFixed(0)).join(', ')} ms`,
+          `\n${' '.repeat(executor.length)}  p99 ratio ${r.ratio.toFixed(2)} ×; server process CPU ${pct(r.idleCpu)} of a core idle, ${pct(r.busyCpu)} with the syncs; run start (POST → 202) ${r.starts.map((x) => x.toFixed(0)).join(', ')} ms`,
       );
     }
     const p = results.process;
