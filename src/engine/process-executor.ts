@@ -24,7 +24,7 @@ import { nextRunAfter } from './schedule.js';
  * RSS. A child process fails alone (the run is recorded failed, the server goes on), returns its memory when the run
  * ends, can be killed without asking, and is how a queue worker will run too. The price is start-up: loading the
  * run's code took about twice as long in a child process as in a worker thread (bench/serve-latency.ts measures
- * both; ~1.9 s against ~0.8 s on a loaded 2-core machine), paid once per run, which lasts seconds to hours.
+ * both: 1.5–2.4 s against 0.7–1.3 s on a loaded 2-core machine), paid once per run, which lasts seconds to hours.
  * docs/architecture.md says the same.
  *
  * The handle is the engine's RunHandle: progress events arrive over IPC as the same objects (sequence numbers
