@@ -216,10 +216,11 @@ if (parentPort) parentPort.postMessage('ready'); else { process.send('ready'); p
   const viaThread: number[] = [];
   for (let i = 0; i < 5; i++) {
     let t0 = performance.now();
-    await new Promise<void>((resolve) => fork(probe).once('message', () => resolve()));
+    // execArgv empty for both: this script runs under tsx, whose loader neither needs.
+    await new Promise<void>((resolve) => fork(probe, [], { execArgv: [] }).once('message', () => resolve()));
     viaProcess.push(performance.now() - t0);
     t0 = performance.now();
-    const w = new Worker(probe);
+    const w = new Worker(probe, { execArgv: [] });
     await new Promise<void>((resolve) => w.once('message', () => resolve()));
     viaThread.push(performance.now() - t0);
     await w.terminate();

@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime.js';
 import { alreadySyncing } from '../store/errors.js';
 import { isStaleRun } from '../store/index.js';
 import type { RunStream } from '../store/models.js';
-import { RunEvents, type RunSummary, type StreamSummary } from './events.js';
+import { RunEvents, type RunEvent, type RunSummary, type StreamSummary } from './events.js';
 import type { ExecutorStartOptions, RunExecutor } from './executor.js';
 import { errorJson } from './failures.js';
 import type { RunHandle } from './run.js';
@@ -24,7 +24,7 @@ import { nextRunAfter } from './schedule.js';
  * RSS. A child process fails alone (the run is recorded failed, the server goes on), returns its memory when the run
  * ends, can be killed without asking, and is how a queue worker will run too. The price is start-up: loading the
  * run's code took about twice as long in a child process as in a worker thread (bench/serve-latency.ts measures
- * both: 1.5–2.4 s against 0.7–1.3 s on a loaded 2-core machine), paid once per run, which lasts seconds to hours.
+ * both: 1.5–3.0 s against 0.7–1.3 s on a loaded 2-core machine), paid once per run, which lasts seconds to hours.
  * docs/architecture.md says the same.
  *
  * The handle is the engine's RunHandle: progress events arrive over IPC as the same objects (sequence numbers
@@ -118,59 +118,79 @@ async function startInChild(
     if (child.connected) child.send(m, (err) => void err);
   };
 
-  const first = await new Promise<FromChild | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve) => {
-      child.once('message', (m: FromChild) => resolve(m));
-      void exited.then((e) => resolve({ type: 'exit', ...e }));
-      send({ type: 'start', home: runtime.home, env: plainEnv(runtime.env), source: sourceId, options: o });
-    },
-  );
-  if (first.type === 'refused') {
-    await exited;
-    throw fromWire(first.error);
-  }
-  if (first.type !== 'started') {
-    child.kill('SIGKILL');
-    const how = first.type === 'exit' ? ended(first) : `it sent ${first.type} first`;
-    throw new SnagError('internal', `The process that was to run the sync ended before the run started (${how}).`, {
-      hint: "The server's log has the process's last lines.",
-    });
-  }
-
-  const { runId, sourceName, pid } = first;
-  // Lowered only now: starting (loading the code, creating the run) is what the person who asked waits for.
-  try {
-    setPriority(pid, options.nice ?? DEFAULT_NICE);
-  } catch {
-    // Not permitted here (some containers): the run goes on at the server's priority.
-  }
-  const events = new RunEvents(runId);
-  let summary: RunSummary | undefined;
-  let cancelled = false;
   let killTimer: NodeJS.Timeout | undefined;
   const killAfter = (ms: number) => {
     if (killTimer) return;
     killTimer = setTimeout(() => child.kill('SIGKILL'), ms);
     killTimer.unref();
   };
+  const finished = (s: RunSummary) => {
+    if (summary) return;
+    summary = s;
+    settle?.(s);
+    killAfter(options.exitGraceMs ?? 10_000);
+  };
+  // One listener from the first message on: Node may emit several messages of one read synchronously, so events
+  // that follow `started` can arrive before the code after the first await runs; they wait in `early`.
+  let events: RunEvents | undefined;
+  const early: RunEvent[] = [];
+  let summary: RunSummary | undefined;
+  let settle: ((summary: RunSummary) => void) | undefined;
+  let answer!: (m: FromChild | { type: 'exit'; code: number | null; signal: NodeJS.Signals | null }) => void;
+  const first = new Promise<Parameters<typeof answer>[0]>((resolve) => (answer = resolve));
+  child.on('message', (m: FromChild) => {
+    if (m.type === 'started' || m.type === 'refused') answer(m);
+    else if (m.type === 'event') {
+      if (events) events.relay(m.event);
+      else early.push(m.event);
+      // run-done carries the summary, sent once the run is recorded: the run has ended for everyone who follows it
+      // here, whenever the child (at a low priority) gets round to its `done` message and its exit.
+      if (m.event.type === 'run-done') finished(m.event.summary);
+    } else if (m.type === 'done') finished(m.summary);
+  });
+  void exited.then((e) => answer({ type: 'exit', ...e }));
+  send({ type: 'start', home: runtime.home, env: plainEnv(runtime.env), source: sourceId, options: o });
+
+  const reply = await first;
+  if (reply.type === 'refused') {
+    await exited;
+    throw fromWire(reply.error);
+  }
+  if (reply.type !== 'started') {
+    child.kill('SIGKILL');
+    const how = reply.type === 'exit' ? ended(reply) : `it sent ${reply.type} first`;
+    throw new SnagError('internal', `The process that was to run the sync ended before the run started (${how}).`, {
+      hint: "The server's log has the process's last lines.",
+    });
+  }
+
+  const { runId, sourceName, pid } = reply;
+  // Lowered only now: starting (loading the code, creating the run) is what the person who asked waits for.
+  try {
+    setPriority(pid, options.nice ?? DEFAULT_NICE);
+  } catch {
+    // Not permitted here (some containers): the run goes on at the server's priority.
+  }
+  const runEvents = new RunEvents(runId);
+  for (const e of early.splice(0)) runEvents.relay(e);
+  events = runEvents;
+  let cancelled = false;
   // `done` settles with the summary as soon as it arrives, as in-process (the run is recorded and run-done sent:
   // a page asked for now must show the run finished), or once the child has died without one. The child's exit
   // itself is awaited by the executor's close().
-  let settle!: (summary: RunSummary) => void;
-  const done = new Promise<RunSummary>((resolve) => (settle = resolve));
-  child.on('message', (m: FromChild) => {
-    if (m.type === 'event') events.relay(m.event);
-    else if (m.type === 'done') {
-      summary = m.summary;
-      settle(summary);
-      killAfter(options.exitGraceMs ?? 10_000);
-    }
+  const done = new Promise<RunSummary>((resolve) => {
+    settle = resolve;
+    if (summary) resolve(summary);
   });
   void exited.then(async (exit) => {
     clearTimeout(killTimer);
     if (summary) return;
-    settle(
-      await recordDeath(runtime, { runId, sourceId, sourceName, pid, trigger: o.trigger, cancelled, events }, exit),
+    settle?.(
+      await recordDeath(
+        runtime,
+        { runId, sourceId, sourceName, pid, trigger: o.trigger, cancelled, events: runEvents },
+        exit,
+      ),
     );
   });
   const handle: ChildRunHandle = {
@@ -178,7 +198,7 @@ async function startInChild(
     sourceId,
     sourceName,
     pid,
-    events,
+    events: runEvents,
     done,
     cancel: (reason = 'Cancelled.') => {
       if (summary || child.exitCode !== null || child.signalCode !== null) return;
