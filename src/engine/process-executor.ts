@@ -18,14 +18,13 @@ import { nextRunAfter } from './schedule.js';
 /**
  * Runs each sync in a child process (run-process.ts), so the server's event loop only answers requests.
  *
- * Why a child process rather than a worker thread: better-sqlite3 and the vault both work in a worker thread, and a
- * thread starts faster (no second Node start-up), but a thread shares the process — a native crash or an
- * out-of-memory in the SQLite driver or a parser would take the server down with it, and its heap is the server's
- * RSS. A child process fails alone (the run is recorded failed, the server goes on), returns its memory when the run
- * ends, can be killed without asking, and is how a queue worker will run too. The price is start-up: loading the
- * run's code took about twice as long in a child process as in a worker thread (bench/serve-latency.ts measures
- * both: 1.5–3.0 s against 0.7–1.3 s on a loaded 2-core machine), paid once per run, which lasts seconds to hours.
- * docs/architecture.md says the same.
+ * Why a child process rather than a worker thread: better-sqlite3 and the vault both work in a worker thread, but a
+ * thread shares the process — a native crash or an out-of-memory in the SQLite driver or a parser would take the
+ * server down with it, its heap is the server's RSS, and it cannot be given a lower CPU priority than the server. A
+ * child process fails alone (the run is recorded failed, the server goes on), returns its memory when the run ends,
+ * can be killed without asking, runs at a lower priority, and is how a queue worker will run too. A thread would
+ * not start much faster: loading the run's code took 0.58 s in a child process against 0.53 s in a worker thread
+ * (bench/serve-latency.ts measures both), paid once per run. docs/architecture.md says the same.
  *
  * The handle is the engine's RunHandle: progress events arrive over IPC as the same objects (sequence numbers
  * included) and are relayed into a RunEvents here; `cancel()` asks the child to stop (its run ends `cancelled`,
