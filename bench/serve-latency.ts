@@ -8,9 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { setPriority } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -202,7 +202,8 @@ async function measure(h: BenchHome, sources: string[], executor: string) {
  */
 async function startupCosts(): Promise<{ process: number; thread: number }> {
   const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-  const probe = join(dist, '..', 'bench-startup-probe.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'snagsync-probe-'));
+  const probe = join(dir, 'probe.mjs');
   writeFileSync(
     probe,
     `import { parentPort } from 'node:worker_threads';
@@ -225,6 +226,7 @@ if (parentPort) parentPort.postMessage('ready'); else { process.send('ready'); p
     viaThread.push(performance.now() - t0);
     await w.terminate();
   }
+  rmSync(dir, { recursive: true, force: true });
   return { process: median(viaProcess), thread: median(viaThread) };
 }
 
