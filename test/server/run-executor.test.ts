@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -81,6 +82,8 @@ describe('runs started by the server', () => {
     const handle = await startThroughApi(s, src.id);
     const pid = runPid(handle);
     expect(pid).not.toBe(process.pid);
+    // Background work: the child yields the cores to the server's answers (nice 19 by default).
+    expect(getPriority(pid)).toBe(19);
     const summary = await handle.done;
     expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
     const run = await s.runtime.store.runs.findById(handle.runId);
