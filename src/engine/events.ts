@@ -170,6 +170,22 @@ export class RunEvents implements AsyncIterable<RunEvent> {
 
   emit(body: RunEventBody): RunEvent {
     const event = { ...body, runId: this.runId, seq: ++this.seq, at: new Date().toISOString() } as RunEvent;
+    this.publish(event);
+    return event;
+  }
+
+  /**
+   * An event the same run emitted in another process (a run executed in a child process): kept and passed on as it
+   * came, its sequence number and time included, so subscribers here see exactly what they would in-process. An
+   * event of another run, or one already seen, is ignored.
+   */
+  relay(event: RunEvent): void {
+    if (event.runId !== this.runId || event.seq <= this.seq || this.finished) return;
+    this.seq = event.seq;
+    this.publish(event);
+  }
+
+  private publish(event: RunEvent): void {
     this.keep(event);
     if (event.type === 'run-done') this.finished = true;
     for (const l of [...this.listeners]) {
@@ -179,7 +195,6 @@ export class RunEvents implements AsyncIterable<RunEvent> {
         this.listeners.delete(l);
       }
     }
-    return event;
   }
 
   /** History first, then live events, ending after `run-done`. */

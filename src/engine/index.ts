@@ -1,5 +1,7 @@
 // The sync engine's public face: runs, their progress events, previews, sources and schedules.
 export { startRun, activeRun, activeRuns, type StartRunOptions, type RunHandle } from './run.js';
+export { inProcessExecutor, type RunExecutor, type ExecutorStartOptions } from './executor.js';
+export { processExecutor, runPid, type ProcessExecutorOptions } from './process-executor.js';
 export {
   RunEvents,
   type RunEvent,

@@ -4,8 +4,9 @@ import { toIso } from '../core/time.js';
 import type { Runtime } from '../runtime.js';
 import type { EngineClientOptions } from './client.js';
 import type { ErrorJson, FinalStatus } from './events.js';
+import type { RunExecutor } from './executor.js';
 import { errorJson } from './failures.js';
-import { startRun, type RunHandle, type StartRunOptions } from './run.js';
+import { startRun, type RunHandle } from './run.js';
 import { nextRunAfter } from './schedule.js';
 
 /**
@@ -27,8 +28,11 @@ export interface RunDueOptions {
   client?: EngineClientOptions;
   /** Called as each run starts (to show or forward its progress). */
   onStart?: (handle: RunHandle) => void;
-  /** How a due source's run is started. Default: `startRun`, in this process; a cluster passes one that enqueues. */
-  start?: (runtime: Runtime, sourceId: string, options: StartRunOptions) => Promise<RunHandle>;
+  /**
+   * Where the runs execute: `snagsync serve` gives a child process each, a cluster an executor that enqueues
+   * (`queuedExecutor`). Default: `startRun` in this process, with `client`.
+   */
+  executor?: RunExecutor;
 }
 
 export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Promise<DueResult[]> {
@@ -38,7 +42,6 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
   const now = options.now ?? new Date();
   const due = await store.sources.listDue(now);
   const results: DueResult[] = [];
-  const start = options.start ?? startRun;
   for (const source of due) {
     if (options.signal?.aborted) break;
     // Several schedulers (processes sharing a PostgreSQL store) may list the same due source: the one that moves its
@@ -46,13 +49,17 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
     const next = source.schedule ? toIso(nextRunAfter(source.schedule, now)) : null;
     if (source.next_run_at && !(await store.sources.claimDue(source.id, source.next_run_at, next))) continue;
     try {
-      const handle = await start(runtime, source.id, {
-        trigger: 'schedule',
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.client ? { client: options.client } : {}),
-      });
+      const handle = options.executor
+        ? await options.executor.start(runtime, source.id, { trigger: 'schedule' })
+        : await startRun(runtime, source.id, {
+            trigger: 'schedule',
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.client ? { client: options.client } : {}),
+          });
+      const stop = () => handle.cancel('The scheduler stopped.');
+      if (options.executor) options.signal?.addEventListener('abort', stop, { once: true });
       options.onStart?.(handle);
-      const summary = await handle.done;
+      const summary = await handle.done.finally(() => options.signal?.removeEventListener('abort', stop));
       results.push({
         source_id: source.id,
         source_name: source.name,

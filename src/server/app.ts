@@ -19,6 +19,7 @@ import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { PAGE_MODULES } from './pages/index.js';
 import { pageHeading } from './pages/layout.js';
 import { sendPage } from './pages/respond.js';
+import { chooseExecutor, type ExecutorChoice } from './runs/executor.js';
 import { RunRegistry } from './runs/registry.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
@@ -57,6 +58,11 @@ export interface BuildServerOptions {
    * app built for tests or embedded elsewhere never starts syncs on its own.
    */
   scheduler?: boolean | { tickMs?: number };
+  /**
+   * Where runs started here (Run now, the API, the scheduler) execute: a child process each by default, so syncs
+   * never stall the server's answers; `in-process` (or SNAGSYNC_RUN_EXECUTOR=in-process) keeps them here.
+   */
+  executor?: ExecutorChoice;
   /** Server-sent events: heartbeat comment interval (default 15 s), store polling for other processes' runs (1 s). */
   sse?: { heartbeatMs?: number; pollMs?: number };
 }
@@ -92,7 +98,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     logger,
     now,
     routes: [],
-    runs: new RunRegistry(options.runtime, logger),
+    runs: new RunRegistry(options.runtime, logger, chooseExecutor(options.executor, options.runtime.env)),
     eventStreams: new Set<SseStream>(),
     sse: { heartbeatMs: options.sse?.heartbeatMs ?? 15_000, pollMs: options.sse?.pollMs ?? 1000 },
     scheduler: { enabled: options.scheduler !== undefined && options.scheduler !== false },
@@ -154,6 +160,7 @@ function registerLifecycle(app: FastifyInstance, deps: ServerDeps, scheduler: Bu
     app.addHook('onReady', async () => {
       handle = startScheduler(deps.runtime, {
         ...(tickMs !== undefined ? { tickMs } : {}),
+        executor: deps.runs.executor,
         onStart: (run) => deps.runs.adopt(run, 'schedule'),
         onResults: (results) =>
           deps.logger.info(

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queuedStarter, startWorker } from '../../src/engine/cluster/index.js';
+import { queuedExecutor, startWorker } from '../../src/engine/cluster/index.js';
 import { runDue, startRun } from '../../src/engine/index.js';
 import { memoryQueue } from '../../src/queue/index.js';
 import { createSource } from '../../src/engine/sources.js';
@@ -74,7 +74,7 @@ describe.runIf(requireService('postgres'))('two schedulers on one PostgreSQL sto
     const worker = startWorker(a, queue, { concurrency: 1, pollMs: 20 });
     const source = await a.store.sources.findByNameOrId('hourly');
     await a.store.sources.update(source.id, { next_run_at: new Date(Date.now() - 1000) });
-    const [result] = await runDue(a, { start: queuedStarter(queue, { pollMs: 50 }) });
+    const [result] = await runDue(a, { executor: queuedExecutor(queue, { pollMs: 50 }) });
     await worker.stop();
     expect(result?.status, JSON.stringify(result?.error)).toBe('succeeded');
     const run = await a.store.runs.findById(result!.run_id!);
@@ -94,10 +94,13 @@ describe.runIf(requireService('postgres'))('two schedulers on one PostgreSQL sto
       const [ra, rb] = await Promise.all([
         runDue(a).finally(() => firstDone()),
         runDue(b, {
-          start: async (rt, id, options) => {
-            lateStarts++;
-            await firstEnded;
-            return startRun(rt, id, options);
+          executor: {
+            kind: 'late',
+            start: async (rt, id, options) => {
+              lateStarts++;
+              await firstEnded;
+              return startRun(rt, id, options);
+            },
           },
         }),
       ]);

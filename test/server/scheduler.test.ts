@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runPid } from '../../src/engine/index.js';
 import type { TrackedRun } from '../../src/server/runs/registry.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { BIN } from '../helpers/cli.js';
@@ -8,7 +9,8 @@ import { login } from './helpers.js';
 import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
 /**
- * The scheduler embedded in `snagsync serve`: due sources run in the server process (shown live like the others),
+ * The scheduler embedded in `snagsync serve`: due sources run, each in a child process of the server like the runs
+ * started from the UI (shown live like the others),
  * paused ones do not, the next run moves one interval on; `--no-scheduler` turns it off.
  */
 
@@ -52,6 +54,9 @@ describe('the embedded scheduler', () => {
     expect((await s.api('GET', `/api/runs/${run.handle.runId}`)).json()).toMatchObject({ trigger: 'schedule' });
     const summary = await run.handle.done;
     expect(summary.status).toBe('succeeded');
+    // Executed off the server's event loop, by the same executor as Run now: the run's row names the child.
+    expect(runPid(run.handle)).not.toBe(process.pid);
+    expect((await s.runtime.store.runs.findById(run.handle.runId)).pid).toBe(runPid(run.handle));
     const after = (await s.api('GET', `/api/data_sources/${due.id}`)).json();
     expect(after.last_run).toMatchObject({ id: run.handle.runId, trigger: 'schedule', status: 'succeeded' });
     const next = Date.parse(after.next_run_at) - Date.parse(summary.finished_at);

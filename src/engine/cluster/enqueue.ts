@@ -3,7 +3,8 @@ import type { JobQueue } from '../../queue/port.js';
 import type { Runtime } from '../../runtime.js';
 import type { RunTrigger } from '../../store/models.js';
 import { selectStreams } from '../config.js';
-import { assertRunnable, type RunHandle } from '../run.js';
+import type { RunExecutor } from '../executor.js';
+import { assertRunnable } from '../run.js';
 import { followRun } from './follow.js';
 import { toJson, type PlanJob } from './data.js';
 
@@ -79,17 +80,16 @@ export async function cancelQueuedRun(queue: JobQueue, runId: string): Promise<v
 }
 
 /**
- * A run starter for the scheduler (`runDue({ start })`) and the server: enqueues the run and follows it, returning
- * the same handle as `startRun` (progress events, `done` with the summary, `cancel` everywhere).
+ * The executor of a cluster, for the scheduler (`runDue({ executor })`) and the server (`buildServer({ executor })`):
+ * enqueues the run for the workers and follows it, returning the same handle as `startRun` (progress events, `done`
+ * with the summary, `cancel` everywhere).
  */
-export function queuedStarter(
-  queue: JobQueue,
-  follow: { pollMs?: number } = {},
-): (runtime: Runtime, sourceRef: string, options: EnqueueRunOptions & { signal?: AbortSignal }) => Promise<RunHandle> {
-  return async (runtime, sourceRef, options) => {
-    const queued = await enqueueRun(runtime, queue, sourceRef, options);
-    const handle = await followRun(runtime, queued.runId, { queue, ...follow });
-    options.signal?.addEventListener('abort', () => handle.cancel(), { once: true });
-    return handle;
+export function queuedExecutor(queue: JobQueue, follow: { pollMs?: number } = {}): RunExecutor {
+  return {
+    kind: 'queue',
+    start: async (runtime, sourceRef, options) => {
+      const queued = await enqueueRun(runtime, queue, sourceRef, options);
+      return followRun(runtime, queued.runId, { queue, ...follow });
+    },
   };
 }

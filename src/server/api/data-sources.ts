@@ -232,7 +232,8 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
       schema: {
         tags: TAG,
         operationId: 'startDataSourceRun',
-        summary: 'Sync the source now (in the server process); follow it at /api/runs/{run_id}/events',
+        summary:
+          'Sync the source now (executed by this server, in a process of its own); follow it at /api/runs/{run_id}/events',
         params,
         body: RunRequest.nullish(),
         response: {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import { activeRun, startRun, type RunHandle, type RunSummary } from '../../engine/index.js';
+import { activeRun, inProcessExecutor, type RunExecutor, type RunHandle, type RunSummary } from '../../engine/index.js';
 import type { Runtime } from '../../runtime.js';
 import type { RunTrigger } from '../../store/models.js';
 
@@ -8,6 +8,9 @@ import type { RunTrigger } from '../../store/models.js';
  * A run's progress events live only in its process, so the live view and the SSE endpoint find them here; the
  * store has the history of every run, whoever ran it. Finished runs stay for a while (the newest `keepFinished`):
  * a browser that reconnects just after the end still gets the whole story and the summary with its warnings.
+ *
+ * Runs execute through the registry's executor: `snagsync serve` gives it a child process per run (see
+ * engine/process-executor.ts), so syncs never share the event loop that answers requests.
  */
 
 export interface TrackedRun {
@@ -32,12 +35,13 @@ export class RunRegistry {
   constructor(
     private readonly runtime: Runtime,
     private readonly logger: Logger,
+    readonly executor: RunExecutor = inProcessExecutor,
     private readonly keepFinished = 50,
   ) {}
 
   /** Starts a sync of the source now. Rejects like `startRun`: unknown source, one already live (conflict), disabled… */
   async start(sourceRef: string, options: StartOptions): Promise<TrackedRun> {
-    const handle = await startRun(this.runtime, sourceRef, {
+    const handle = await this.executor.start(this.runtime, sourceRef, {
       trigger: options.trigger,
       ...(options.fullRefresh ? { fullRefresh: true } : {}),
       ...(options.streams?.length ? { streams: options.streams } : {}),
@@ -91,6 +95,7 @@ export class RunRegistry {
     const live = this.live();
     for (const r of live) r.handle.cancel('snagsync serve stopped.');
     await Promise.all(live.map((r) => r.handle.done));
+    await this.executor.close?.();
   }
 
   get isStopping(): boolean {
@@ -100,7 +105,10 @@ export class RunRegistry {
   private track(handle: RunHandle, trigger: RunTrigger): TrackedRun {
     const run: TrackedRun = { handle, trigger, summary: null };
     this.runs.set(handle.runId, run);
-    this.logger.info({ run_id: handle.runId, source_id: handle.sourceId, trigger }, 'run started');
+    this.logger.info(
+      { run_id: handle.runId, source_id: handle.sourceId, trigger, executor: this.executor.kind },
+      'run started',
+    );
     void handle.done.then((summary) => {
       run.summary = summary;
       this.logger.info(
