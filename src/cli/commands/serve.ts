@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../core/log.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { StartedServer } from '../../server/start.js';
+import type { RunExecutor } from '../../engine/index.js';
 import type { CommandGroup } from '../context.js';
 import { untilSignal } from '../signals.js';
 import { numberOption } from '../options.js';
@@ -19,6 +20,7 @@ interface ServeFlags {
   json?: boolean;
   /** commander's `--no-scheduler`: true unless it is given. */
   scheduler: boolean;
+  local?: boolean;
 }
 
 export const registerServe: CommandGroup = ({ command, io }) => {
@@ -36,6 +38,10 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       'do not run scheduled sources in this process (e.g. when snagsync schedule daemon or cron does)',
     )
     .option(
+      '--local',
+      'with a PostgreSQL store, run syncs in child processes of this server instead of enqueueing them for the workers',
+    )
+    .option(
       '--json',
       'print one JSON line {"url","key_source","key_file",…} on stdout, then serve until SIGINT/SIGTERM',
     )
@@ -49,9 +55,19 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       for (const w of runtime.warnings) io.stderr.write(`snagsync: warning: ${w}\n`);
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info');
       let server: StartedServer;
+      let queue: { close(): Promise<void> } | null = null;
       try {
         // A PostgreSQL store connects and migrates now, so a wrong URL stops `serve` before it listens.
         await runtime.store.schemaVersion();
+        // With a PostgreSQL store, Run now and the scheduler enqueue for the workers (`snagsync worker`); the live
+        // view follows the run from the store whichever worker executes it.
+        let executor: RunExecutor | undefined;
+        const cluster = await import('../../engine/cluster/index.js');
+        if (!flags.local && cluster.queueConfigured(runtime.env)) {
+          const q = await cluster.openRunQueue(runtime.env);
+          queue = q;
+          executor = cluster.queuedExecutor(q);
+        }
         // Loaded here, not at the top: every other command would otherwise load Fastify and the whole server.
         const { startServer } = await import('../../server/start.js');
         server = await startServer({
@@ -61,10 +77,11 @@ export const registerServe: CommandGroup = ({ command, io }) => {
           ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
           ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
           logger,
-          app: { scheduler: flags.scheduler },
+          app: { scheduler: flags.scheduler, ...(executor ? { executor } : {}) },
         });
       } catch (err) {
         stopped.cancel();
+        await queue?.close();
         await runtime.close();
         throw err;
       }
@@ -72,7 +89,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       // The key is printed on purpose, once, when it was just generated: it bypasses the redacting printers.
       if (flags.json) {
         io.stdout.write(
-          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, scheduler: flags.scheduler, ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
+          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, scheduler: flags.scheduler, runs: queue ? 'queue' : 'process', ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
         );
       } else {
         const keyLine =
@@ -90,6 +107,9 @@ export const registerServe: CommandGroup = ({ command, io }) => {
             `Browser: open ${server.url}/login and enter the key.`,
             `Scripts: curl -H "Authorization: Bearer $KEY" ${server.url}/api/data_credentials`,
             `API description: ${server.url}/api/openapi.json`,
+            queue
+              ? 'Runs: enqueued for the workers (start them with snagsync worker; --local runs syncs in this server).'
+              : 'Runs: a child process of this server each.',
             flags.scheduler
               ? 'Scheduler: on — scheduled sources run in this process (--no-scheduler turns it off).'
               : 'Scheduler: off — scheduled sources run only from snagsync schedule daemon, cron (schedule run-due) or by hand.',
@@ -100,6 +120,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       }
       await stopped.done;
       await server.close();
+      await queue?.close();
       await runtime.close();
       if (!flags.json) io.stderr.write('snagsync serve: stopped\n');
     });
