@@ -20,6 +20,7 @@ import { PAGE_MODULES } from './pages/index.js';
 import { pageHeading } from './pages/layout.js';
 import { sendPage } from './pages/respond.js';
 import { RunRegistry } from './runs/registry.js';
+import { SinkRunRegistry } from './sinks/registry.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
 import { closeAllStreams, type SseStream } from './sse.js';
@@ -93,6 +94,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     now,
     routes: [],
     runs: new RunRegistry(options.runtime, logger),
+    sinkRuns: new SinkRunRegistry(options.runtime, logger),
     eventStreams: new Set<SseStream>(),
     sse: { heartbeatMs: options.sse?.heartbeatMs ?? 15_000, pollMs: options.sse?.pollMs ?? 1000 },
     scheduler: { enabled: options.scheduler !== undefined && options.scheduler !== false },
@@ -167,6 +169,7 @@ function registerLifecycle(app: FastifyInstance, deps: ServerDeps, scheduler: Bu
   app.addHook('preClose', async () => {
     handle?.stop();
     await deps.runs.shutdown();
+    await deps.sinkRuns.shutdown();
     await handle?.done;
     closeAllStreams(deps.eventStreams);
   });

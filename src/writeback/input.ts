@@ -13,6 +13,8 @@ export interface InputOptions {
   cwd?: string;
   /** Standard input's text, for `--from -` (the caller reads it). */
   stdin?: () => Promise<string>;
+  /** How standard input is written, when the caller knows (an uploaded file's type); else guessed from its text. */
+  format?: 'jsonl' | 'csv';
 }
 
 /**
@@ -34,7 +36,7 @@ export async function readInput(from: string, options: InputOptions = {}): Promi
     if (!options.stdin)
       throw new SnagError('usage', 'No standard input to read the rows from.', { details: { field: 'from' } });
     text = await options.stdin();
-    kind = text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+    kind = options.format ?? (text.trimStart().startsWith('{') ? 'jsonl' : 'csv');
   } else {
     const path = expandPath(spec, options.cwd);
     try {

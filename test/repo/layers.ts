@@ -27,7 +27,19 @@ export const LAYERS = {
   credentials: ['core', 'http', 'bugsnag', 'store'],
   runtime: ['core', 'store', 'credentials'],
   engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime'],
-  server: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
+  // server: the data_sinks API and the Destinations pages plan and apply write-backs.
+  server: [
+    'core',
+    'http',
+    'bugsnag',
+    'store',
+    'destinations',
+    'streams',
+    'credentials',
+    'runtime',
+    'engine',
+    'writeback',
+  ],
   // Write-back: applies changes through the engine's client (the token's shared limiter) and journals them in the store.
   writeback: ['core', 'http', 'bugsnag', 'store', 'credentials', 'runtime', 'engine', 'destinations'],
   // The Airbyte and Singer modes: a face over the engine, like the server; only cli commands run them.
