@@ -117,3 +117,16 @@ export function staleApplyError(): Record<string, unknown> {
     hint: 'Apply again: the journal makes a rerun send only what is missing.',
   };
 }
+
+/** The same input applied with the same credential by a live process: refused, so that the two never interleave. */
+export function inputBeingApplied(journalId: string, pid: number | null, host: string | null): SnagError {
+  return new SnagError(
+    'conflict',
+    `The same input is being applied with this credential right now (journal ${journalId}, pid ${pid ?? '?'} on ${host ?? '?'}).`,
+    {
+      hint: 'Wait for that apply to finish, then run again: the journal makes a rerun send only what is missing.',
+      serverHint: 'Wait for that apply to finish, then apply again: only what is missing is sent.',
+      details: { journal_id: journalId },
+    },
+  );
+}

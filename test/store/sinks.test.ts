@@ -121,3 +121,39 @@ describe.each(BACKENDS)('data sinks on $name', (backend) => {
     expect(await store.sinks.getRun(run.id)).toMatchObject({ status: 'failed', error: { error: 'aborted' } });
   });
 });
+
+describe.each(BACKENDS)('write-back journal lock on $name', (backend) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, cleanup } = await backend.open());
+  });
+  afterEach(async () => {
+    await store.close();
+    await cleanup();
+  });
+
+  it('a second apply of the same input is refused while the first holds the journal; after it, or its death, not', async () => {
+    const input = { input_hash: 'h1', credential_id: 'cred_1', rows: 3 };
+    const first = await store.writebacks.open(input);
+    const busy = await expectSnag(store.writebacks.open(input), 'conflict');
+    expect(busy.message).toContain(first.id);
+    expect(busy.serverHint).not.toMatch(/snagsync /);
+    // Another input, or another credential: free.
+    await store.writebacks.open({ ...input, input_hash: 'h2' });
+    await store.writebacks.finish(first.id, 'done');
+    const again = await store.writebacks.open(input);
+    expect(again.attempts).toBe(2);
+    // Left `running` by a process that is gone (kill -9): the next apply takes it over.
+    if (store.kind === 'sqlite') {
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(store.location);
+      db.prepare('UPDATE writeback_journals SET pid = 999999999 WHERE id = ?').run(again.id);
+      db.close();
+    } else {
+      const schema = (store as Store & { schema: string }).schema;
+      await adminQuery(`UPDATE "${schema}".writeback_journals SET pid = 999999999 WHERE id = $1`, [again.id]);
+    }
+    expect((await store.writebacks.open(input)).attempts).toBe(3);
+  });
+});

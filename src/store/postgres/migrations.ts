@@ -150,6 +150,12 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       CREATE INDEX sink_runs_sink ON sink_runs (sink_id, started_at DESC);
     `,
   },
+  {
+    version: 4,
+    description: 'writeback_journals.pid, hostname: the process applying the input',
+    sql: `ALTER TABLE writeback_journals ADD COLUMN pid integer;
+      ALTER TABLE writeback_journals ADD COLUMN hostname text;`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,4 +1,7 @@
+import { hostname } from 'node:os';
 import { newId } from '../../core/ids.js';
+import { inputBeingApplied } from '../errors.js';
+import { applyingNow } from '../writebacks.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowEntry, WritebackRowState } from '../writebacks.js';
 import { isoOrNull, num, PgRepo } from './base.js';
 import type { Queryable } from './connection.js';
@@ -15,10 +18,23 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
         [newId('wb'), input.input_hash, input.credential_id, input.rows],
         db,
       );
-      const [row] = await this.q(
-        `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = now(), finished_at = NULL
-         WHERE credential_id = $1 AND input_hash = $2 RETURNING ${COLUMNS}`,
+      // Locked: a second apply of the same input waits here, then finds this one holding the journal.
+      const [held] = await this.q(
+        `SELECT id, status, pid, hostname, started_at FROM writeback_journals WHERE credential_id = $1 AND input_hash = $2 FOR UPDATE`,
         [input.credential_id, input.input_hash],
+        db,
+      );
+      const holder = {
+        status: String(held!.status),
+        pid: held!.pid === null ? null : num(held!.pid),
+        hostname: (held!.hostname as string | null) ?? null,
+        started_at: isoOrNull(held!.started_at) ?? '',
+      };
+      if (applyingNow(holder)) throw inputBeingApplied(String(held!.id), holder.pid, holder.hostname);
+      const [row] = await this.q(
+        `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = now(), finished_at = NULL,
+         pid = $3, hostname = $4 WHERE credential_id = $1 AND input_hash = $2 RETURNING ${COLUMNS}`,
+        [input.credential_id, input.input_hash, process.pid, hostname()],
         db,
       );
       return toInfo(row!);

@@ -157,6 +157,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE INDEX sink_runs_sink ON sink_runs (sink_id, started_at DESC);
     `,
   },
+  {
+    version: 5,
+    description: 'writeback_journals.pid, hostname: the process applying the input',
+    // Two applies of the same input with the same credential must not interleave: the second is refused while the
+    // process that holds the journal is alive.
+    sql: `ALTER TABLE writeback_journals ADD COLUMN pid INTEGER;
+      ALTER TABLE writeback_journals ADD COLUMN hostname TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
