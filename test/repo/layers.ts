@@ -88,7 +88,8 @@ export const PACKAGES: Record<string, readonly Layer[]> = {
   // server: the Overview reads a SQLite destination's file directly, read-only, for its aggregates.
   // writeback: `--from sqlite:PATH?query=…` runs the user's query on a synced destination file, read-only.
   'better-sqlite3': ['store', 'destinations', 'server', 'writeback'],
-  pg: ['store', 'destinations'],
+  // writeback: `--from postgres://…?query=…` runs the user's query on a synced destination, read-only.
+  pg: ['store', 'destinations', 'writeback'],
   'pg-copy-streams': ['store', 'destinations'],
 };
 

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { projectsOf, simComments, simError, simErrorIds, simWrites } from '../writeback/helpers.js';
+import { postgresUrl, requireService } from '../helpers/services.js';
+import { adminQuery } from '../store/pg.js';
 import { login, keyHeaders } from './helpers.js';
 import { parseSse, sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
@@ -303,6 +305,40 @@ describe('data_sinks: plan and apply', () => {
       field: 'data_sink_config.input',
       message: expect.stringMatching(/no such column/),
     });
+  });
+
+  it.skipIf(!requireService('postgres'))('a table input on a source that syncs into PostgreSQL', async () => {
+    const u = new URL(postgresUrl());
+    const schema = `sinkpg_${process.pid}_${Date.now().toString(36)}`;
+    u.searchParams.set('schema', schema);
+    try {
+      const src = await s.source({
+        name: 'pg',
+        data_credentials_id: credentialId,
+        destination: u.toString(),
+        source_config: { streams: ['errors'] },
+      });
+      await s.runToEnd(src.id);
+      const [open] = await adminQuery<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${schema}".errors WHERE status = 'open'`,
+      );
+      const res = await s.api('POST', '/api/data_sinks', {
+        name: 'pg sink',
+        data_credentials_id: credentialId,
+        data_sink_config: {
+          input: { type: 'table', data_source_id: 'pg', filter: "status = 'open'" },
+          operation: { name: 'fix' },
+        },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      sim.resetStats();
+      const plan = (await s.api('POST', `/api/data_sinks/${res.json().id}/plan`)).json();
+      expect(open!.n).toBeGreaterThan(0);
+      expect(plan.rows).toBe(open!.n);
+      expect(simWrites(sim)).toBe(0);
+    } finally {
+      await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
   });
 
   it('one apply per destination: a second while one is live is 409, naming the run', async () => {

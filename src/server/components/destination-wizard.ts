@@ -38,7 +38,7 @@ export interface DestinationWizardOptions {
   errors: FormState['errors'];
   formError: FieldProblem | null;
   credentials: readonly CredentialView[];
-  /** Sources that sync into SQLite (a table input reads their file). */
+  /** Sources that sync into SQLite or PostgreSQL (a table input queries their database). */
   sources: readonly Source[];
   now: number;
   returnTo: string;
@@ -120,8 +120,8 @@ ${selectField(
     label: 'Source',
     idPrefix: 'dest',
     help: o.sources.length
-      ? 'Its errors table, as last synced into SQLite.'
-      : 'No source syncs into SQLite yet: upload a file instead.',
+      ? 'Its errors table, as last synced.'
+      : 'No source syncs into SQLite or PostgreSQL yet: upload a file instead.',
     options: [{ value: '', label: '—' }, ...o.sources.map((s) => ({ value: s.id, label: s.name }))],
   },
   state,

@@ -342,7 +342,7 @@ async function renderWizard(
   const credentials = await deps.credentials.listCredentials();
   const sources = (await deps.runtime.store.sources.list()).filter((s) => {
     try {
-      return parseDestinationUrl(s.destination, { cwd: deps.runtime.home }).kind === 'sqlite';
+      return parseDestinationUrl(s.destination, { cwd: deps.runtime.home }).kind !== 'jsonl';
     } catch {
       return false;
     }

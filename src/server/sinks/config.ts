@@ -15,7 +15,7 @@ import { operationOf } from '../../writeback/operations.js';
 
 /**
  * What a data sink (a Bugsnag write-back destination) holds, declared once: its input — the errors table a source
- * synced into SQLite with a filter, a SELECT on that database, or the content of an uploaded JSONL/CSV file — and the
+ * synced (SQLite or PostgreSQL) with a filter, a SELECT on that database, or the content of an uploaded JSONL/CSV file — and the
  * operation its rows get unless they carry their own. The API's schema, the wizard's form and the plan all use it.
  */
 
@@ -25,9 +25,9 @@ export const INPUT_FIELD = 'data_sink_config.input';
 export const CONTENT_MAX = 4 * 1024 * 1024;
 
 const sourceRef = z
-  .string({ error: 'Name the source whose synced SQLite database the rows come from (its id or name).' })
+  .string({ error: 'Name the source whose synced database the rows come from (its id or name).' })
   .trim()
-  .min(1, 'Name the source whose synced SQLite database the rows come from (its id or name).');
+  .min(1, 'Name the source whose synced database the rows come from (its id or name).');
 
 export const SinkInputSchema = z.discriminatedUnion(
   'type',
@@ -35,7 +35,7 @@ export const SinkInputSchema = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('table').meta({ description: "Rows of a source's synced errors table, with a filter." }),
       data_source_id: sourceRef.meta({
-        description: 'The source (src_… or its name); its destination must be SQLite.',
+        description: 'The source (src_… or its name); its destination must be SQLite or PostgreSQL.',
       }),
       table: z.literal('errors').default('errors').meta({ description: 'The synced table: errors.' }),
       filter: z
@@ -46,7 +46,7 @@ export const SinkInputSchema = z.discriminatedUnion(
         .meta({ description: "An SQL condition on the table's columns, e.g. status = 'open' AND severity = 'info'." }),
     }),
     z.strictObject({
-      type: z.literal('query').meta({ description: "A SELECT on a source's synced SQLite database." }),
+      type: z.literal('query').meta({ description: "A SELECT on a source's synced database (SQLite or PostgreSQL)." }),
       data_source_id: sourceRef,
       query: z
         .string({ error: 'Give a SELECT (or WITH) query.' })
@@ -105,7 +105,7 @@ const fieldError = (field: string, message: string, hint?: string) =>
   });
 
 /**
- * Checks what the schema cannot: the source exists and syncs into SQLite, the operation's parameters, and every row of
+ * Checks what the schema cannot: the source exists and syncs into SQLite or PostgreSQL, the operation's parameters, and every row of
  * an uploaded file (all problems at once, as the plan would list them). Sends nothing to Bugsnag.
  */
 export async function checkSinkConfig(runtime: Runtime, config: SinkConfig): Promise<void> {
@@ -144,7 +144,7 @@ export async function checkSinkConfig(runtime: Runtime, config: SinkConfig): Pro
       'A table or query input needs an operation (its rows carry only the errors), unless the query selects an operation column.',
     );
   }
-  await sqlitePathOf(runtime, input.data_source_id);
+  await syncedInput(runtime, input.data_source_id, null);
 }
 
 function parseJsonlAt(text: string) {
@@ -156,8 +156,11 @@ function parseJsonlAt(text: string) {
   }
 }
 
-/** The synced SQLite file of a source: the table and query inputs read it, read-only. */
-async function sqlitePathOf(runtime: Runtime, sourceRef: string): Promise<string> {
+/**
+ * Where the table and query inputs read: the source's synced database (SQLite file, or PostgreSQL schema), as the
+ * write-back input `from` that runs `query` there, read-only.
+ */
+async function syncedInput(runtime: Runtime, sourceRef: string, query: string | null): Promise<string> {
   const field = `${INPUT_FIELD}.data_source_id`;
   const source = await runtime.store.sources.findByNameOrId(sourceRef).catch((err: unknown) => {
     if (isSnagError(err, 'missing'))
@@ -165,14 +168,17 @@ async function sqlitePathOf(runtime: Runtime, sourceRef: string): Promise<string
     throw err;
   });
   const target = parseDestinationUrl(source.destination, { cwd: runtime.home });
-  if (target.kind !== 'sqlite') {
+  if (target.kind === 'jsonl') {
     throw fieldError(
       field,
-      `The source "${source.name}" syncs into ${target.kind === 'jsonl' ? 'JSONL files' : 'PostgreSQL'}, not SQLite.`,
-      'Pick a source that syncs into SQLite, or upload the rows as a file.',
+      `The source "${source.name}" syncs into JSONL files, which cannot be queried.`,
+      'Pick a source that syncs into SQLite or PostgreSQL, or upload the rows as a file.',
     );
   }
-  return target.path;
+  if (query === null) return '';
+  // `?query=` takes the rest literally when it has spaces; a one-word query cannot be a SELECT anyway.
+  if (target.kind === 'sqlite') return `sqlite:${target.path}?query=${query}`;
+  return `${target.url}${target.url.includes('?') ? '&' : '?'}query=${query}`;
 }
 
 function defaultsOf(config: SinkConfig): Record<string, unknown> {
@@ -199,13 +205,11 @@ export async function prepareSink(
     from = '-';
     stdin = async () => input.content;
   } else {
-    const path = await sqlitePathOf(runtime, input.data_source_id);
     const query =
       input.type === 'query'
         ? input.query
         : `SELECT project_id, id AS error_id FROM errors${input.filter ? ` WHERE (${input.filter})` : ''} ORDER BY project_id, id`;
-    // `?query=` takes the rest literally when it has spaces; a one-word query cannot be a SELECT anyway.
-    from = `sqlite:${path}?query=${query}`;
+    from = await syncedInput(runtime, input.data_source_id, query);
   }
   try {
     return await prepareWriteback(runtime, sink.credential_id, from, {
