@@ -23,6 +23,9 @@ export interface WritebackJournalInfo {
   finished_at: string | null;
   /** How many times this input was applied (1 on the first run). */
   attempts: number;
+  /** The process that opened it last (null in journals written before it was recorded). */
+  pid: number | null;
+  hostname: string | null;
 }
 
 export interface WritebackRepository {

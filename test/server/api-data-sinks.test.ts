@@ -352,6 +352,26 @@ describe('data_sinks: plan and apply', () => {
     expect((await s.api('DELETE', `/api/data_sinks/${sink.id}`)).statusCode).toBe(409);
   });
 
+  it('the same input applied elsewhere with the same credential (the CLI, another destination): 409, nothing sent', async () => {
+    const rows = [{ project_id: project, error_id: ids[4], operation: 'fix' }];
+    const sink = (await fileSink('same input', rows)).json();
+    const plan = (await s.api('POST', `/api/data_sinks/${sink.id}/plan`)).json();
+    // A live process holds the journal of this input (this one: its pid is alive).
+    const held = await s.runtime.store.writebacks.open({
+      input_hash: plan.input_hash,
+      credential_id: credentialId,
+      rows: 1,
+    });
+    sim.resetStats();
+    const res = await s.api('POST', `/api/data_sinks/${sink.id}/apply`, {});
+    expect(res.statusCode, res.body).toBe(409);
+    expect(res.json().message).toContain(held.id);
+    expect(res.body).not.toMatch(/snagsync [a-z]+ /);
+    expect(simWrites(sim)).toBe(0);
+    await s.runtime.store.writebacks.finish(held.id, 'done');
+    expect((await applyToEnd(sink.id)).run.status).toBe('succeeded');
+  });
+
   it('needs the key or a session with its CSRF token', async () => {
     const sink = (await fileSink('csrf', [{ project_id: project, error_id: ids[3], operation: 'fix' }])).json();
     expect((await s.app.inject({ method: 'GET', url: '/api/data_sinks' })).statusCode).toBe(401);

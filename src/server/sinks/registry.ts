@@ -1,7 +1,8 @@
 import type { Logger } from '../../core/log.js';
 import { isAbortError, SnagError, toSnagError } from '../../core/errors.js';
 import type { Runtime } from '../../runtime.js';
-import { applying } from '../../store/errors.js';
+import { applying, inputBeingApplied } from '../../store/errors.js';
+import { applyingNow } from '../../store/writebacks.js';
 import type { DataSinkRecord, SinkRunRecord, SinkRunStatus } from '../../store/index.js';
 import { planView, type WritebackReport, type WritebackSession } from '../../writeback/index.js';
 import { prepareSink } from './config.js';
@@ -96,6 +97,13 @@ export class SinkRunRegistry {
         },
       );
     }
+    // The same input with the same credential applied elsewhere (another destination, the CLI): refused now (409),
+    // rather than as a failed run.
+    const journal = await this.runtime.store.writebacks.find({
+      input_hash: session.plan.input_hash,
+      credential_id: session.credential.id,
+    });
+    if (journal && applyingNow(journal)) throw inputBeingApplied(journal.id, journal.pid, journal.hostname);
     const run = await this.runtime.store.sinks.startRun(sink.id, planSummary(session));
     const events = new SinkRunEvents(run.id);
     events.emit({ type: 'run-start', rows: session.plan.rows, writes: session.plan.writes });

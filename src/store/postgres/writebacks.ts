@@ -6,7 +6,8 @@ import type { WritebackJournalInfo, WritebackRepository, WritebackRowEntry, Writ
 import { isoOrNull, num, PgRepo } from './base.js';
 import type { Queryable } from './connection.js';
 
-const COLUMNS = 'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at';
+const COLUMNS =
+  'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at, pid, hostname';
 
 export class PgWritebacks extends PgRepo implements WritebackRepository {
   async open(input: { input_hash: string; credential_id: string; rows: number }): Promise<WritebackJournalInfo> {
@@ -94,5 +95,7 @@ function toInfo(r: Record<string, unknown>): WritebackJournalInfo {
     attempts: num(r.attempts),
     started_at: isoOrNull(r.started_at)!,
     finished_at: isoOrNull(r.finished_at),
+    pid: r.pid === null || r.pid === undefined ? null : num(r.pid),
+    hostname: (r.hostname as string | null | undefined) ?? null,
   };
 }

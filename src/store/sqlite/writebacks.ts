@@ -6,7 +6,8 @@ import { toIso } from '../../core/time.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowEntry, WritebackRowState } from '../writebacks.js';
 import { SqliteRepo } from './base.js';
 
-const COLUMNS = 'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at';
+const COLUMNS =
+  'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at, pid, hostname';
 
 export class SqliteWritebacks extends SqliteRepo implements WritebackRepository {
   async open(input: { input_hash: string; credential_id: string; rows: number }): Promise<WritebackJournalInfo> {
