@@ -241,11 +241,15 @@ function planError(err: SnagError, sinkId: string): SafeHtml {
   const problems = Array.isArray(err.details.problems)
     ? (err.details.problems as Array<{ row: number; field: string; message: string }>)
     : [];
-  const hint = serverHintOf(err);
+  // The API's advice names its body field; on this page the same choice is the tick box of the plan.
+  const hint =
+    err.details.field === 'confirm'
+      ? 'Go back to the plan, tick the box that confirms the discard, then apply.'
+      : serverHintOf(err);
   return html`<div class="error-panel" role="alert" data-plan-error>
 <p><strong>${err.message.split('\n')[0]}</strong>${hint ? html` ${hint}` : ''}</p>
 ${problems.length ? html`<ul>${problems.slice(0, 100).map((p) => html`<li>Row ${String(p.row)}, ${p.field}: ${p.message}</li>`)}</ul>` : ''}
-<p><a class="button" href="/destinations/${sinkId}/edit">Edit the destination</a> <a class="button" href="/destinations/${sinkId}">Back</a></p>
+<p><a class="button" href="/destinations/${sinkId}/plan">Plan again</a> <a class="button" href="/destinations/${sinkId}/edit">Edit the destination</a> <a class="button" href="/destinations/${sinkId}">Back</a></p>
 </div>`;
 }
 
