@@ -85,6 +85,8 @@ export interface SinkRepository {
   startRun(sinkId: string, plan: Record<string, unknown>): Promise<SinkRunRecord>;
   finishRun(runId: string, result: SinkRunFinish): Promise<SinkRunRecord>;
   getRun(runId: string): Promise<SinkRunRecord | null>;
+  /** Marks failed the sink's runs left `running` by a process that is gone (as startRun does first). */
+  failStale(sinkId: string): Promise<void>;
   /** Newest first. */
   listRuns(sinkId: string, limit?: number): Promise<SinkRunRecord[]>;
 }

@@ -89,6 +89,18 @@ describe('data_sinks: create, read, update, delete', () => {
     expect(simWrites(sim)).toBe(0);
   });
 
+  it('takes an uploaded file well over the default 64 KiB body limit', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      project_id: project,
+      error_id: ids[i % ids.length],
+      operation: 'fix',
+    }));
+    const res = await fileSink('big file', rows);
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(201);
+    expect(res.json().data_sink_config.input).toMatchObject({ lines: 3000 });
+    expect(res.json().data_sink_config.input.bytes).toBeGreaterThan(200_000);
+  });
+
   it('answers invalid input with 400 and the field, every row problem listed, nothing saved', async () => {
     const cases: Array<[unknown, string]> = [
       [

@@ -116,9 +116,14 @@ describe.each(BACKENDS)('data sinks on $name', (backend) => {
       const schema = (store as Store & { schema: string }).schema;
       await adminQuery(`UPDATE "${schema}".sink_runs SET pid = 999999999 WHERE id = $1`, [run.id]);
     }
+    expect((await store.sinks.getRun(run.id))!.status).toBe('running');
+    await store.sinks.failStale(s.id);
+    expect(await store.sinks.getRun(run.id)).toMatchObject({ status: 'failed', error: { error: 'aborted' } });
     const next = await store.sinks.startRun(s.id, {});
     expect(next.id).not.toBe(run.id);
-    expect(await store.sinks.getRun(run.id)).toMatchObject({ status: 'failed', error: { error: 'aborted' } });
+    // A live run (this process) is not stale.
+    await store.sinks.failStale(s.id);
+    expect((await store.sinks.getRun(next.id))!.status).toBe('running');
   });
 });
 

@@ -135,6 +135,8 @@ export function configView(config: SinkConfig): Record<string, unknown> {
 export async function toDataSink(deps: ServerDeps, s: DataSinkRecord): Promise<DataSink> {
   const { store } = deps.runtime;
   const credential = s.credential_id ? await store.credentials.get(s.credential_id) : null;
+  // A run left `running` by a process that is gone is shown failed, not forever running.
+  if (!deps.sinkRuns.liveFor(s.id)) await store.sinks.failStale(s.id);
   const last = s.last_run_id ? await store.sinks.getRun(s.last_run_id) : null;
   let config: Record<string, unknown>;
   try {

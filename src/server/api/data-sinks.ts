@@ -252,6 +252,7 @@ export const dataSinksApi: FastifyPluginAsync = async (root) => {
     },
     async (request) => {
       const s = await store().sinks.findByNameOrId(request.params.id);
+      if (!deps().sinkRuns.liveFor(s.id)) await store().sinks.failStale(s.id);
       const runs = await store().sinks.listRuns(s.id, Number(request.query.limit ?? 50));
       return runs.map((r) => sinkRunView(deps(), r, s.name, false));
     },
@@ -304,6 +305,7 @@ export const dataSinksApi: FastifyPluginAsync = async (root) => {
 
 async function runOf(deps: ServerDeps, sinkRef: string, runId: string) {
   const sink = await deps.runtime.store.sinks.findByNameOrId(sinkRef);
+  if (!deps.sinkRuns.liveFor(sink.id)) await deps.runtime.store.sinks.failStale(sink.id);
   const run = await deps.runtime.store.sinks.getRun(runId);
   if (!run || run.sink_id !== sink.id) {
     throw new SnagError('missing', `No write-back run "${runId}" of the destination "${sink.name}".`, {

@@ -182,6 +182,7 @@ ${body}
 
   app.get<{ Params: { id: string; run_id: string } }>('/destinations/:id/runs/:run_id', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
+    if (!deps().sinkRuns.liveFor(s.id)) await store().sinks.failStale(s.id);
     const run = await store().sinks.getRun(request.params.run_id);
     if (!run || run.sink_id !== s.id)
       throw new SnagError('missing', `No write-back run "${request.params.run_id}" of "${s.name}".`, {

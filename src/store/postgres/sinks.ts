@@ -125,6 +125,12 @@ export class PgSinks extends NamedPgRepo<DataSinkRecord> implements SinkReposito
     return this.toRun(row);
   }
 
+  async failStale(sinkId: string): Promise<void> {
+    await this.tx(async (db) => {
+      await this.liveRun(sinkId, db);
+    });
+  }
+
   async getRun(runId: string): Promise<SinkRunRecord | null> {
     const [row] = await this.q(`SELECT ${RUN_COLUMNS} FROM sink_runs WHERE id = $1`, [runId]);
     return row ? this.toRun(row) : null;

@@ -153,6 +153,12 @@ export class SqliteSinks extends NamedSqliteRepo<SinkRow, DataSinkRecord> implem
     return (await this.getRun(runId))!;
   }
 
+  async failStale(sinkId: string): Promise<void> {
+    this.tx(() => {
+      this.liveRun(sinkId);
+    });
+  }
+
   async getRun(runId: string): Promise<SinkRunRecord | null> {
     const row = this.guard(
       () => this.stmt(`SELECT ${RUN_COLUMNS} FROM sink_runs WHERE id = ?`).get(runId) as RunRow | undefined,
