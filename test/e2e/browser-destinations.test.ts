@@ -74,10 +74,14 @@ describe.skipIf(!enabled)('web UI: Destinations (Chromium)', () => {
     expect(await page.locator('[data-plan-summary]').textContent()).toContain('Nothing has been sent');
     expect(simWrites(sim)).toBe(0);
 
+    // Every request on errors waits 1.5 s at the simulator (the plan's reads, then the one bulk PATCH): the run's page
+    // opens while it applies, follows it live, and shows the report when it ends.
+    sim.setFaults('slow:1500ms~/errors');
     await Promise.all([
       page.waitForURL(/\/destinations\/snk_[0-9a-z]+\/runs\/wbr_[0-9a-z]+$/),
       page.getByRole('button', { name: 'Apply' }).click(),
     ]);
+    await page.locator('[data-live-sink-run]').waitFor();
     const report = page.locator('table[data-report]');
     await report.waitFor({ timeout: 20_000 });
     const outcomes = await report
@@ -87,6 +91,7 @@ describe.skipIf(!enabled)('web UI: Destinations (Chromium)', () => {
     expect(outcomes[2]).toBe('failed');
     expect(await report.locator('tr[data-row="3"]').textContent()).toMatch(/404/);
     expect(await page.locator('[data-total="failed"]').textContent()).toBe('1');
+    sim.setFaults('');
     expect((await simError(sim, project, ids[0]!)).status).toBe('ignored');
     expect((await simError(sim, project, ids[1]!)).status).toBe('ignored');
 
