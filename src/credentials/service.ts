@@ -191,6 +191,7 @@ export class CredentialService {
       if (Object.keys(input).length === 0) {
         throw new SnagError('usage', 'Nothing to update: no field was given.', {
           hint: 'Give at least one of name, description, host or a new token.',
+          details: { field: 'body' },
         });
       }
       return { credential: await this.view(current), verification: null, notes: Object.values(notes), changed };

@@ -90,6 +90,7 @@ export function openEnvelope(key: MasterKey, envelope: ParsedEnvelope, credentia
       `The stored token of credential "${credentialName}" failed its integrity check: the envelope was modified or damaged.`,
       {
         hint: `Enter the token again: snagsync credentials update "${credentialName}" --token-stdin`,
+        serverHint: serverReenter(credentialName),
       },
     );
   }
@@ -98,6 +99,7 @@ export function openEnvelope(key: MasterKey, envelope: ParsedEnvelope, credentia
 function damaged(credentialName: string, why: string): SnagError {
   return new SnagError('vault', `The stored token of credential "${credentialName}" is unreadable: ${why}.`, {
     hint: `The metadata store was edited or damaged. Enter the token again: snagsync credentials update "${credentialName}" --token-stdin`,
+    serverHint: `The metadata store was edited or damaged. ${serverReenter(credentialName)}`,
   });
 }
 
@@ -107,4 +109,9 @@ function b64(buf: Buffer): string {
 
 function unb64(text: string): Buffer {
   return /^[A-Za-z0-9_-]*$/.test(text) ? Buffer.from(text, 'base64url') : Buffer.alloc(0);
+}
+
+/** The HTTP API's and the web UI's way to enter a token again (the CLI's is `credentials update --token-stdin`). */
+export function serverReenter(credentialName: string): string {
+  return `Enter the token again: "Replace token" on the tile of "${credentialName}" in the web UI, or PUT /api/data_credentials/{id} with a new auth_token.`;
 }

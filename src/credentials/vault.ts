@@ -13,7 +13,7 @@ import {
   type Keyring,
   type MasterKey,
 } from './keyfile.js';
-import { openEnvelope, parseEnvelope, sealEnvelope } from './vault-envelope.js';
+import { openEnvelope, parseEnvelope, sealEnvelope, serverReenter } from './vault-envelope.js';
 
 export { ENVELOPE_PREFIX, ENVELOPE_VERSION } from './vault-envelope.js';
 export { MASTER_KEY_ENV, KEY_FILE, generateMasterKey, encodeMasterKey, keyIdOf, parseMasterKey } from './keyfile.js';
@@ -94,6 +94,7 @@ export class Vault {
         `The stored token of credential "${name}" belongs to another credential (${envelope.credentialId}).`,
         {
           hint: `It was copied from another row, which snagsync refuses. Enter the token again: snagsync credentials update "${name}" --token-stdin`,
+          serverHint: `It was copied from another row, which snagsync refuses. ${serverReenter(name)}`,
         },
       );
     }
@@ -139,6 +140,7 @@ export class Vault {
       `No master key: ${MASTER_KEY_ENV} is not set and ${keyFilePath(this.home)} does not exist, but stored tokens are sealed with key ${keyIds.join(', ')}.`,
       {
         hint: `Restore master.key into ${this.home} from your backup, or set ${MASTER_KEY_ENV} to the key. If the key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`,
+        serverHint: `Restore master.key into ${this.home} from your backup, or start the server with ${MASTER_KEY_ENV} set to the key. If the key is lost, enter each token again ("Replace token" on each credential's tile).`,
         details: { key_ids_in_use: keyIds },
       },
     );
@@ -158,6 +160,7 @@ export class Vault {
             ? `Set ${MASTER_KEY_ENV} to the key these tokens were sealed with. If you just ran \`snagsync credentials rotate-key\`, use the new key it wrote out.`
             : `Restore the master.key that belongs to this store from your backup, or set ${MASTER_KEY_ENV} to it. If that key is lost, enter each token again (snagsync credentials update NAME --token-stdin).`) +
           ' Every process that shares a store needs the same master key.',
+        serverHint: `Start the server with ${MASTER_KEY_ENV} set to the key these tokens were sealed with (or restore the master.key that belongs to this store). If that key is lost, enter each token again ("Replace token" on each credential's tile). Every process that shares a store needs the same master key.`,
         details: { key_id: current.id, key_ids_in_use: keyIds },
       },
     );

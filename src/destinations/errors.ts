@@ -1,5 +1,16 @@
 import { SnagError } from '../core/errors.js';
 
+/**
+ * Advice that ends in a full refresh, in each face's words: the CLI's flag, the HTTP API's field (the web UI has no
+ * full-refresh button; its advice names the API).
+ */
+export function fullRefreshAdvice(before: string): { hint: string; serverHint: string } {
+  return {
+    hint: `${before} sync with --full-refresh.`,
+    serverHint: `${before} start a full refresh (POST /api/data_sources/{id}/runs with "full_refresh": true).`,
+  };
+}
+
 const RESUME = 'The next sync resumes from the last checkpoint; nothing committed is lost.';
 
 /**

@@ -139,6 +139,7 @@ export function validateStreams(names: readonly string[], field = 'streams'): st
         field,
         `"${name}" is not a stream.`,
         `Streams: ${STREAM_NAMES.join(', ')} (see \`snagsync streams\`).`,
+        `Streams: ${STREAM_NAMES.join(', ')} (the source schema in /api/openapi.json lists them).`,
       );
     }
     if (!out.includes(name)) out.push(name);

@@ -11,6 +11,8 @@ export interface ErrorJson {
   error: string;
   message: string;
   hint?: string;
+  /** The HTTP API's and the web UI's advice when `hint` names a CLI command (each face speaks its own language). */
+  server_hint?: string;
   status?: number;
   details?: Record<string, unknown>;
   exit_code: number;

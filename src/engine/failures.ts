@@ -63,6 +63,14 @@ export function cancelledError(): SnagError {
   );
 }
 
+/**
+ * A failure as runs store it and progress events carry it. `server_hint` keeps the advice of the HTTP API and the web
+ * UI next to the CLI's `hint`, so that a run read back later still speaks each face's language.
+ */
 export function errorJson(err: unknown): ErrorJson {
-  return toSnagError(err).toJSON() as unknown as ErrorJson;
+  const e = toSnagError(err);
+  return {
+    ...(e.toJSON() as unknown as ErrorJson),
+    ...(e.serverHint && e.serverHint !== e.hint ? { server_hint: e.serverHint } : {}),
+  };
 }

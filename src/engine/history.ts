@@ -32,6 +32,8 @@ export class StreamRow {
     readonly listed: boolean,
     /** What people call the partition ("Checkout (Acme)"), saved with the row for the run pages; null: show the id. */
     readonly label: string | null = null,
+    /** Minimum time between saves; a unit on a worker saves every page, since another worker may go on from it. */
+    private readonly saveEveryMs = SAVE_EVERY_MS,
   ) {}
 
   attach(client: BugsnagClient): void {
@@ -64,7 +66,7 @@ export class StreamRow {
   async save(force = false): Promise<void> {
     if (!this.listed) return;
     const now = Date.now();
-    if (!force && now - this.lastSave < SAVE_EVERY_MS) return;
+    if (!force && now - this.lastSave < this.saveEveryMs) return;
     this.lastSave = now;
     const s = this.stats();
     await this.store.runs.upsertStream({

@@ -133,6 +133,7 @@ async function firstPartition(
   }
   throw new SnagError('not_found', 'The source has no organization or project to preview.', {
     hint: 'Check the --org and --project options of the source, and which organizations the credential reaches.',
+    serverHint: "Check the source's organizations and projects, and which organizations the credential reaches.",
   });
 }
 

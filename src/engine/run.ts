@@ -72,22 +72,7 @@ export interface RunHandle {
 export async function startRun(runtime: Runtime, sourceRef: string, options: StartRunOptions = {}): Promise<RunHandle> {
   const { store } = runtime;
   const source = await store.sources.findByNameOrId(sourceRef);
-  if (source.status === 'disabled') {
-    throw configError(
-      'status',
-      `The source "${source.name}" is disabled${source.status_reason ? ` (${source.status_reason})` : ''}.`,
-      `Give it a credential and activate it: \`snagsync sources update ${source.name} --credential NAME --status active\`.`,
-      'Give it a credential and set its status to active (Edit on its page, or PUT /api/data_sources/{id}).',
-    );
-  }
-  if (!source.credential_id) {
-    throw configError(
-      'credential',
-      `The source "${source.name}" has no credential.`,
-      `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`,
-      'Give it one (Edit on its page, or PUT /api/data_sources/{id} with data_credentials_id).',
-    );
-  }
+  assertRunnable(source);
   const credential = await store.credentials.findByNameOrId(source.credential_id);
   const now = options.now ?? new Date();
   const selected = selectStreams(source.config, options.streams);
@@ -142,6 +127,26 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
   };
   active.set(run.id, handle);
   return handle;
+}
+
+/** Refuses a source that cannot run: disabled, or without a credential (in this process or through the queue). */
+export function assertRunnable(source: Source): asserts source is Source & { credential_id: string } {
+  if (source.status === 'disabled') {
+    throw configError(
+      'status',
+      `The source "${source.name}" is disabled${source.status_reason ? ` (${source.status_reason})` : ''}.`,
+      `Give it a credential and activate it: \`snagsync sources update ${source.name} --credential NAME --status active\`.`,
+      'Give it a credential and set its status to active (Edit on its page, or PUT /api/data_sources/{id}).',
+    );
+  }
+  if (!source.credential_id) {
+    throw configError(
+      'credential',
+      `The source "${source.name}" has no credential.`,
+      `Give it one: \`snagsync sources update ${source.name} --credential NAME\`.`,
+      'Give it one (Edit on its page, or PUT /api/data_sources/{id} with data_credentials_id).',
+    );
+  }
 }
 
 /** Runs in progress in this process, by id: what a server needs to stream a run's events or cancel it. */

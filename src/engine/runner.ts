@@ -35,6 +35,8 @@ export interface RunContext {
   newClient(stream: string, partition: string): BugsnagClient;
   rows: StreamRow[];
   warnings: RunWarning[];
+  /** How often a stream's row is saved to the run history (default: at most once a second). */
+  saveEveryMs?: number;
 }
 
 export interface Job {
@@ -59,12 +61,12 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   const { stream, partition } = job;
   const key = partition.key;
   const label = partitionLabel(partition);
-  const row = new StreamRow(rc.store, rc.runId, stream.name, key, job.write, label);
+  const row = new StreamRow(rc.store, rc.runId, stream.name, key, job.write, label, rc.saveEveryMs);
   rc.rows.push(row);
   const childRows = new Map<string, StreamRow>();
   const children = new Map<string, ChildContext>();
   for (const child of job.children) {
-    const r = new StreamRow(rc.store, rc.runId, child.name, key, true, label);
+    const r = new StreamRow(rc.store, rc.runId, child.name, key, true, label, rc.saveEveryMs);
     rc.rows.push(r);
     childRows.set(child.name, r);
     const api = rc.newClient(child.name, key);

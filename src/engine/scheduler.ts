@@ -1,10 +1,11 @@
 import { isSnagError, toSnagError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
+import { toIso } from '../core/time.js';
 import type { Runtime } from '../runtime.js';
 import type { EngineClientOptions } from './client.js';
 import type { ErrorJson, FinalStatus } from './events.js';
 import { errorJson } from './failures.js';
-import { startRun, type RunHandle } from './run.js';
+import { startRun, type RunHandle, type StartRunOptions } from './run.js';
 import { nextRunAfter } from './schedule.js';
 
 /**
@@ -26,18 +27,26 @@ export interface RunDueOptions {
   client?: EngineClientOptions;
   /** Called as each run starts (to show or forward its progress). */
   onStart?: (handle: RunHandle) => void;
+  /** How a due source's run is started. Default: `startRun`, in this process; a cluster passes one that enqueues. */
+  start?: (runtime: Runtime, sourceId: string, options: StartRunOptions) => Promise<RunHandle>;
 }
 
 export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Promise<DueResult[]> {
   const { store } = runtime;
   // Runs left `running` by a killed process would block their source forever.
   await store.runs.failStale();
-  const due = await store.sources.listDue(options.now ?? new Date());
+  const now = options.now ?? new Date();
+  const due = await store.sources.listDue(now);
   const results: DueResult[] = [];
+  const start = options.start ?? startRun;
   for (const source of due) {
     if (options.signal?.aborted) break;
+    // Several schedulers (processes sharing a PostgreSQL store) may list the same due source: the one that moves its
+    // next_run_at on from the value listed takes the slot; the others leave it.
+    const next = source.schedule ? toIso(nextRunAfter(source.schedule, now)) : null;
+    if (source.next_run_at && !(await store.sources.claimDue(source.id, source.next_run_at, next))) continue;
     try {
-      const handle = await startRun(runtime, source.id, {
+      const handle = await start(runtime, source.id, {
         trigger: 'schedule',
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.client ? { client: options.client } : {}),

@@ -64,12 +64,14 @@ export async function createSource(
   options: SourceServiceOptions = {},
 ): Promise<SourceResult> {
   const input = parseInput(raw);
-  if (!input.name?.trim()) throw configError('name', 'A source needs a name.', 'Give one with --name.');
+  if (!input.name?.trim())
+    throw configError('name', 'A source needs a name.', 'Give one with --name.', 'Give it a name.');
   if (!input.credential?.trim())
     throw configError(
       'credential',
       'A source needs a credential.',
       'Give its name or id with --credential (see `snagsync credentials list`).',
+      'Pick one (data_credentials_id; GET /api/data_credentials lists them).',
     );
   const credential = await runtime.store.credentials.findByNameOrId(input.credential.trim());
   const warnings: string[] = [];

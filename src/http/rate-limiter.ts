@@ -38,6 +38,14 @@ export interface RateLimiterState {
   inFlight: number;
 }
 
+/** A limiter's learned budget, as another process can adopt it (times are epoch milliseconds). */
+export interface RateLimitBudget {
+  limit?: number;
+  remaining?: number;
+  windowStart?: number;
+  blockedUntil?: number;
+}
+
 export class RateLimiter {
   private windowMs: number;
   private maxInFlight: number;
@@ -80,6 +88,27 @@ export class RateLimiter {
     if (this.windowStart !== undefined) s.windowStart = this.windowStart;
     if (this.blockedUntil > 0) s.blockedUntil = this.blockedUntil;
     return s;
+  }
+
+  /**
+   * What this limiter learned about the token's budget, in wall-clock milliseconds, for another process to adopt: in
+   * a cluster the token's next unit may run on another worker, and must not relearn the budget with a burst.
+   */
+  budget(): RateLimitBudget {
+    const b: RateLimitBudget = {};
+    if (this.limit !== undefined) b.limit = this.limit;
+    if (this.remaining !== undefined) b.remaining = this.remaining;
+    if (this.windowStart !== undefined) b.windowStart = this.windowStart;
+    if (this.blockedUntil > 0) b.blockedUntil = this.blockedUntil;
+    return b;
+  }
+
+  /** Takes over a budget learned elsewhere (the token's previous unit, on any worker): it is the freshest word. */
+  adopt(b: RateLimitBudget): void {
+    if (b.limit !== undefined) this.limit = b.limit;
+    this.remaining = b.remaining;
+    this.windowStart = b.windowStart;
+    if (b.blockedUntil !== undefined) this.blockedUntil = Math.max(this.blockedUntil, b.blockedUntil);
   }
 
   /** Wait (reporting every wait through `emit`) until a request may be sent, then reserve it. */

@@ -124,12 +124,20 @@ export class HttpProblem extends Error {
     readonly code: string,
     message: string,
     readonly hint?: string,
+    /** `body` when the request body as a whole is what is wrong (not JSON, empty, too large, an unsafe key). */
+    readonly field?: string,
   ) {
     super(message);
   }
 
   toBody(): ApiErrorBody {
-    return { error: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}), status: this.status };
+    return {
+      error: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.field ? { field: this.field } : {}),
+      status: this.status,
+    };
   }
 }
 
@@ -173,6 +181,7 @@ export function unsafeJsonProblem(): HttpProblem {
     'invalid_request',
     'The request body is valid JSON but has a "__proto__" or "constructor.prototype" key, which is refused for safety.',
     'Remove that key: no field of the API has that name.',
+    'body',
   );
 }
 
@@ -208,6 +217,7 @@ function frameworkProblem(fe: FrameworkError): HttpProblem {
         'payload_too_large',
         'The request body is too large.',
         'Credential fields are short: a name of at most 100 characters, a description of at most 1,000.',
+        'body',
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpProblem(
@@ -215,10 +225,11 @@ function frameworkProblem(fe: FrameworkError): HttpProblem {
         'invalid_request',
         'The request body is empty, but its Content-Type says JSON.',
         'Send a JSON object, or leave the Content-Type header out.',
+        'body',
       );
     default:
       if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.message ?? '').includes('JSON')) {
-        return new HttpProblem(400, 'invalid_request', 'The request body is not valid JSON.', JSON_BODY_HINT);
+        return new HttpProblem(400, 'invalid_request', 'The request body is not valid JSON.', JSON_BODY_HINT, 'body');
       }
       return new HttpProblem(status, 'invalid_request', redact(fe.message ?? 'The request is not valid.'));
   }

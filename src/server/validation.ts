@@ -52,6 +52,7 @@ export function validationError(error: unknown, context?: string): SnagError | n
   if (problems.body && Object.keys(problems).length === 1 && (context === undefined || context === 'body')) {
     return new SnagError('config', 'The request body must be a JSON object.', {
       hint: 'Send a JSON object with the fields the API describes at /api/openapi.json.',
+      details: { field: 'body' },
     });
   }
   return problemsError(problems);

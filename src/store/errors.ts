@@ -69,6 +69,8 @@ export function credentialInUse(credentialName: string, users: ReadonlyArray<{ i
     `The credential "${credentialName}" is used by ${users.length} source${users.length === 1 ? '' : 's'}: ${names}.`,
     {
       hint: 'Remove those sources or give them another credential first, or use --force to remove it anyway and disable them.',
+      serverHint:
+        'Remove those sources or give them another credential first, or remove it anyway and disable them (DELETE with ?force=true).',
       details: { sources: users.map((s) => s.id) },
     },
   );
@@ -96,6 +98,7 @@ export function alreadySyncing(
     `The source "${sourceName}" is already being synced (run ${other.id}, pid ${other.pid ?? '?'} on ${other.hostname ?? '?'}).`,
     {
       hint: `Wait for that run to finish; \`snagsync runs show ${other.id}\` shows its progress.`,
+      serverHint: `Wait for that run to finish; its page (or GET /api/runs/${other.id}) shows its progress.`,
       details: { run_id: other.id },
     },
   );

@@ -194,6 +194,8 @@ export const RunError = z.looseObject({
   error: z.string(),
   message: z.string(),
   hint: z.string().optional(),
+  /** The HTTP API's and the web UI's advice when `hint` names a CLI command. */
+  server_hint: z.string().optional(),
   exit_code: z.number().int().optional(),
 });
 export type RunError = z.infer<typeof RunError>;

@@ -110,6 +110,11 @@ export interface SourceRepository {
   countsByCredential(): Promise<Map<string, number>>;
   /** Active sources with a schedule whose next_run_at is at or before `now`. */
   listDue(now?: Date): Promise<Source[]>;
+  /**
+   * Takes a due schedule slot: moves next_run_at from `due` (as listDue gave it) to `next` only if no one moved it
+   * since. True for exactly one of several schedulers (in as many processes) sweeping the same source at once.
+   */
+  claimDue(id: string, due: string, next: string | null): Promise<boolean>;
 }
 
 export interface RunListFilter {

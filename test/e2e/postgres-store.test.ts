@@ -75,7 +75,8 @@ describe.runIf(requireService('postgres'))(
         `sqlite:${join(home, 'app.db')}`,
       ]);
       expect(created.code, created.stderr).toBe(0);
-      const sync = await cli(['sync', 'app', '--json']);
+      // --local: no workers here (with a PostgreSQL store, sync otherwise enqueues: test/queue/cluster.test.ts).
+      const sync = await cli(['sync', 'app', '--json', '--local']);
       expect(sync.code, sync.stderr).toBe(0);
       const summary = json<{ run_id: string; status: string }>(sync.stdout);
       expect(summary.status).toBe('succeeded');
@@ -103,7 +104,7 @@ describe.runIf(requireService('postgres'))(
       const seen = await other(['runs', 'list', '--json', '--database-url', s.url]);
       expect(seen.code, seen.stderr).toBe(0);
       expect(json<Array<{ id: string }>>(seen.stdout).map((r) => r.id)).toEqual([summary.run_id]);
-      const again = await other(['--database-url', s.url, 'sync', 'app', '--json']);
+      const again = await other(['--database-url', s.url, 'sync', 'app', '--json', '--local']);
       expect(again.code, again.stderr).toBe(0);
 
       // A machine given another master key says so, and names the key the store's tokens use.
@@ -186,7 +187,7 @@ describe.runIf(requireService('postgres'))(
 
       // The copied token opens with the same key on a machine that only knows the database.
       const cluster = machine(newHome(), key, s.url);
-      const resumed = await cluster(['sync', 'nightly', '--json']);
+      const resumed = await cluster(['sync', 'nightly', '--json', '--local']);
       expect(resumed.code, resumed.stderr).toBe(0);
       const runs = json<Array<{ id: string }>>((await cluster(['runs', 'list', '--json'])).stdout);
       expect(runs).toHaveLength(2);

@@ -45,7 +45,7 @@ function send(method: 'POST' | 'PUT', url: string, payload: string): Promise<Lig
   return s.app.inject({ method, url, headers: { ...keyHeaders(), 'content-type': 'application/json' }, payload });
 }
 
-/** Never a 5xx; every refusal in the API's error envelope; a 400 says which field, or that the body itself is wrong. */
+/** Never a 5xx; every refusal in the API's error envelope; a 400 names the field, `body` when the body itself is wrong. */
 function expectHandled(res: LightMyRequestResponse): void {
   expect(res.statusCode, res.body.slice(0, 500)).toBeLessThan(500);
   if (res.statusCode < 400) return;
@@ -55,9 +55,11 @@ function expectHandled(res: LightMyRequestResponse): void {
     message: expect.any(String),
     status: res.statusCode,
   });
-  // A problem of one field names it; only a problem of the body as a whole (not JSON, not an object) has none.
-  if (res.statusCode === 400 && typeof body.field !== 'string')
-    expect(body.message).toMatch(/request body|nothing to update/i);
+  // Every 400 names its field; a problem of the body as a whole (not JSON, not an object, empty) names `body`.
+  if (res.statusCode === 400) {
+    expect(typeof body.field, res.body.slice(0, 500)).toBe('string');
+    if (body.field === 'body') expect(body.message).toMatch(/request body|nothing to update/i);
+  }
 }
 
 // Raw texts: truncated or malformed JSON, prototype keys, nesting deeper than any parser stack, large strings.

@@ -19,6 +19,24 @@ async function request(limiter: RateLimiter, events: ClientEvent[], limit?: numb
 }
 
 describe('per-token rate limiter', () => {
+  it('hands its learned budget to a limiter in another process, which waits as the first would have', async () => {
+    const clock = fakeClock();
+    const t0 = clock.now();
+    const first = new RateLimiter({ clock, windowMs: 60_000 });
+    await request(first, [], 2, 1);
+    await request(first, [], 2, 0);
+    const budget = JSON.parse(JSON.stringify(first.budget())) as ReturnType<RateLimiter['budget']>;
+    expect(budget).toEqual({ limit: 2, remaining: 0, windowStart: t0 });
+    // Another worker's limiter for the same token, which has sent nothing yet: without the budget it would send at once.
+    const second = new RateLimiter({ clock, windowMs: 60_000 });
+    second.adopt(budget);
+    const events: ClientEvent[] = [];
+    const ticket = await request(second, events, 2, 1);
+    expect(clock.sleeps).toEqual([61_000]);
+    expect(ticket.sentAt).toBe(t0 + 61_000);
+    expect(events[0]).toMatchObject({ type: 'rate-limit-wait', reason: 'limit-reached' });
+  });
+
   it('waits for the window to roll over before it would exceed the learned limit', async () => {
     const clock = fakeClock();
     const t0 = clock.now();

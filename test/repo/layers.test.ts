@@ -36,7 +36,8 @@ describe('the import rule', () => {
     ],
     ['bugsnag/x.ts', "import Database from 'better-sqlite3';", 'the package better-sqlite3 belongs to store'],
     ['engine/x.ts', "import { Command } from 'commander';", 'the package commander belongs to cli'],
-    ['queue/x.ts', "import { z } from 'zod';", 'belongs to no layer'],
+    ['queue/x.ts', "import { startRun } from '../engine/run.js';", 'queue may not import engine'],
+    ['queue/y.ts', "import Database from 'better-sqlite3';", 'the package better-sqlite3 belongs to store'],
     ['stray.ts', '', 'belongs to no layer'],
   ])('catches %s: %s', (file, text, why) => {
     const found = checkLayers(new Map([[file, text]]), ENTRIES);

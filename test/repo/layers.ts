@@ -8,7 +8,7 @@ import ts from 'typescript';
  * layers listed there. Everything counts: `import`, `import type`, `export … from`, `import()` and `import('…').T`.
  *
  *   core ← http ← bugsnag ← credentials / streams ← engine ← server / protocols ← cli
- *   store, destinations, sim → core only (sim shares no code with the client it tests)
+ *   store, destinations, queue, sim → core only (sim shares no code with the client it tests)
  *
  * `runtime` (home + store + vault, opened once per process) sits between credentials/store and the engine: the engine's
  * functions take the opened runtime, and only the faces (cli, server, entries) open one. Chosen over narrow
@@ -22,11 +22,13 @@ export const LAYERS = {
   bugsnag: ['core', 'http'],
   store: ['core'],
   destinations: ['core'],
+  // The job queue port (in-process and pg-boss): work for workers, on core and its driver only.
+  queue: ['core'],
   sim: ['core'],
   streams: ['core', 'http', 'bugsnag'],
   credentials: ['core', 'http', 'bugsnag', 'store'],
   runtime: ['core', 'store', 'credentials'],
-  engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime'],
+  engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'queue'],
   // server: the data_sinks API and the Destinations pages plan and apply write-backs.
   server: [
     'core',
@@ -45,6 +47,7 @@ export const LAYERS = {
   // The Airbyte and Singer modes: a face over the engine, like the server; only cli commands run them.
   protocols: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
   cli: [
+    'queue',
     'protocols',
     'writeback',
     'core',
@@ -89,7 +92,8 @@ export const PACKAGES: Record<string, readonly Layer[]> = {
   // writeback: `--from sqlite:PATH?query=…` runs the user's query on a synced destination file, read-only.
   'better-sqlite3': ['store', 'destinations', 'server', 'writeback'],
   // writeback: `--from postgres://…?query=…` runs the user's query on a synced destination, read-only.
-  pg: ['store', 'destinations', 'writeback'],
+  pg: ['store', 'destinations', 'queue', 'writeback'],
+  'pg-boss': ['queue'],
   'pg-copy-streams': ['store', 'destinations'],
 };
 

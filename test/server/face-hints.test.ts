@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { startSmallSim } from '../credentials/helpers.js';
@@ -67,6 +69,33 @@ describe('server advice', () => {
     expect(page.body).toContain('data-tile-status');
     expect(page.body).toContain('Replace token');
     expect(page.body).not.toMatch(/snagsync credentials update/);
+  });
+
+  it('a damaged stored token: the probe advises "Replace token", not the CLI', async () => {
+    const created = (
+      await api('POST', '/api/data_credentials', {
+        name: 'Damaged',
+        credentials: { auth_token: admin().token, host: sim.url },
+      })
+    ).json();
+    const db = new Database(join(s.home, 'snagsync.db'));
+    try {
+      const row = db.prepare('SELECT token_envelope FROM credentials WHERE id = ?').get(created.id) as {
+        token_envelope: string;
+      };
+      // Flip one character of the sealed token: the integrity check must fail.
+      const env = row.token_envelope;
+      const i = env.length - 5;
+      const flipped = env.slice(0, i) + (env[i] === 'A' ? 'B' : 'A') + env.slice(i + 1);
+      db.prepare('UPDATE credentials SET token_envelope = ? WHERE id = ?').run(flipped, created.id);
+    } finally {
+      db.close();
+    }
+    const r = await api('POST', `/api/data_credentials/${created.id}/probe`);
+    const body = r.json();
+    expect(body.error).toBe('vault');
+    expect(advice(body)).toContain('Replace token');
+    expect(advice(body)).not.toMatch(CLI);
   });
 
   it('unknown ids and taken names advise the API and the pages', async () => {

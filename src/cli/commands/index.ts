@@ -48,6 +48,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./sync.js')).registerSync,
   },
   {
+    name: 'worker',
+    description:
+      'take sync work from the PostgreSQL job queue and execute it (needs --database-url or SNAGSYNC_DATABASE_URL)',
+    load: async () => (await import('./worker.js')).registerWorker,
+  },
+  {
     name: 'runs',
     description: 'run history: what each sync read, wrote, cost and how it ended',
     load: async () => (await import('./runs.js')).registerRuns,

@@ -24,8 +24,9 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
       commaList,
     )
     .option('--json', 'print the run summary as JSON')
+    .option('--local', 'with a PostgreSQL store, run the sync in this process instead of enqueueing it for the workers')
     .action(async function (this: Command, ref: string) {
-      const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean }>();
+      const flags = this.opts<{ fullRefresh?: boolean; stream?: string[]; json?: boolean; local?: boolean }>();
       // Imported when the command runs: its help needs none of them.
       const [{ startRun, exitCodeOf }, { attachProgress }] = await Promise.all([
         import('../../engine/index.js'),
@@ -35,21 +36,42 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
         const controller = new AbortController();
         const stopSignals = onInterrupt(io, controller);
         let handle: RunHandle;
+        let close = async () => undefined as void;
         try {
-          handle = await startRun(rt, ref, {
-            trigger: 'cli',
-            signal: controller.signal,
-            ...(flags.fullRefresh ? { fullRefresh: true } : {}),
-            ...(flags.stream?.length ? { streams: flags.stream } : {}),
-          });
+          const cluster = await import('../../engine/cluster/index.js');
+          if (!flags.local && cluster.queueConfigured(rt.env)) {
+            // A PostgreSQL store: the run goes on the queue, any worker executes it, this process follows it.
+            const queue = await cluster.openRunQueue(rt.env);
+            close = () => queue.close();
+            const queued = await cluster.enqueueRun(rt, queue, ref, {
+              trigger: 'cli',
+              ...(flags.fullRefresh ? { fullRefresh: true } : {}),
+              ...(flags.stream?.length ? { streams: flags.stream } : {}),
+            });
+            notice(
+              io,
+              `Run ${queued.runId} queued: the workers execute it (\`snagsync worker\` starts one; --local runs it here).`,
+            );
+            handle = await cluster.followRun(rt, queued.runId, { queue });
+            controller.signal.addEventListener('abort', () => handle.cancel(), { once: true });
+          } else {
+            handle = await startRun(rt, ref, {
+              trigger: 'cli',
+              signal: controller.signal,
+              ...(flags.fullRefresh ? { fullRefresh: true } : {}),
+              ...(flags.stream?.length ? { streams: flags.stream } : {}),
+            });
+          }
         } catch (err) {
           stopSignals();
+          await close();
           throw err;
         }
         const progress = attachProgress(io, handle.events);
         const summary = await handle.done;
         progress.stop();
         stopSignals();
+        await close();
         if (flags.json) printJson(io, summary);
         else printLine(io, formatSummary(summary));
         if (summary.error && !flags.json)

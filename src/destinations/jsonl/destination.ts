@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { SnagError } from '../../core/errors.js';
 import { checkedPage, unknownStream } from '../checks.js';
 import { compileStream, type CompiledStream } from '../descriptor.js';
-import { destinationError } from '../errors.js';
+import { destinationError, fullRefreshAdvice } from '../errors.js';
 import type {
   CheckpointWrite,
   Destination,
@@ -131,9 +131,7 @@ export class JsonlDestination implements Destination {
           throw new SnagError(
             'destination',
             `The stream "${d.name}" in ${this.location} was written with the key (${known.descriptor.primaryKey.join(', ')}), but this snagsync keys it by (${d.primaryKey.join(', ')}).`,
-            {
-              hint: 'Use a new folder as the destination and sync with --full-refresh.',
-            },
+            fullRefreshAdvice('Use a new folder as the destination and'),
           );
         }
         const had = new Set(known.descriptor.columns.map((x) => x.name));
@@ -326,9 +324,7 @@ export class JsonlDestination implements Destination {
       throw new SnagError(
         'destination',
         `The key file of stream "${stream}" in ${this.location} does not match its data.`,
-        {
-          hint: 'Move the folder away and sync into a new one with --full-refresh.',
-        },
+        fullRefreshAdvice('Move the folder away and, with a new one as the destination,'),
       );
     }
     open.index = index;
@@ -444,9 +440,11 @@ function cutTo(path: string, length: number, dir: string): void {
 }
 
 function lost(path: string, dir: string, what: string): SnagError {
-  return new SnagError('destination', `${path} ${what}: committed data was removed or the file was replaced.`, {
-    hint: `Restore it from a backup, or move ${dir} away and sync into a new folder with --full-refresh.`,
-  });
+  return new SnagError(
+    'destination',
+    `${path} ${what}: committed data was removed or the file was replaced.`,
+    fullRefreshAdvice(`Restore it from a backup, or move ${dir} away and, with a new folder as the destination,`),
+  );
 }
 
 function writeAll(fd: number, buf: Buffer, position: number): void {

@@ -1,3 +1,4 @@
+import { fullRefreshAdvice } from '../errors.js';
 import { dataModes } from '../paths.js';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,7 +91,7 @@ export function writeState(dir: string, state: JsonlState, durable: boolean): vo
 
 function damaged(path: string, why: string): SnagError {
   return new SnagError('destination', `The JSONL state file ${path} is damaged: ${why}.`, {
-    hint: 'Restore it from a backup, or move the folder away and sync into a new one with --full-refresh.',
+    ...fullRefreshAdvice('Restore it from a backup, or move the folder away and, with a new one as the destination,'),
     details: { location: path },
   });
 }

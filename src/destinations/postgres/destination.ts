@@ -17,6 +17,7 @@ import type {
 } from '../types.js';
 import { createPool, endpointOf, type PgEndpoint, type PgPoolOptions } from './connect.js';
 import { copyText, lastPerKey } from './copy.js';
+import { fullRefreshAdvice } from '../errors.js';
 import { pgDestinationError } from './errors.js';
 import {
   addColumnSql,
@@ -122,7 +123,9 @@ export class PostgresDestination implements Destination {
         'destination',
         `The table ${table} in ${this.location} has the key (${existingKey.join(', ')}), but this snagsync keys "${name}" by (${s.descriptor.primaryKey.join(', ')}).`,
         {
-          hint: `A key cannot be changed in place. Rename the old table (ALTER TABLE ${table} RENAME TO ${quoteId(`${name}_old`)}) or use another schema (?schema=NAME), then sync with --full-refresh.`,
+          ...fullRefreshAdvice(
+            `A key cannot be changed in place. Rename the old table (ALTER TABLE ${table} RENAME TO ${quoteId(`${name}_old`)}) or use another schema (?schema=NAME), then`,
+          ),
           details: { field: 'destination', location: this.location },
         },
       );

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { SnagError } from '../../core/errors.js';
 import { compileStream, CONVERTERS, missingKey, type CompiledStream, type SqlValue } from '../descriptor.js';
-import { destinationError } from '../errors.js';
+import { destinationError, fullRefreshAdvice } from '../errors.js';
 import type {
   CheckpointWrite,
   ColumnType,
@@ -132,7 +132,9 @@ export class SqliteDestination implements Destination {
         'destination',
         `The table "${name}" in ${this.location} has the key (${existingKey.join(', ')}), but this snagsync keys "${name}" by (${s.descriptor.primaryKey.join(', ')}).`,
         {
-          hint: `A key cannot be changed in place. Rename the old table (ALTER TABLE ${name} RENAME TO ${name}_old) or use a new destination, then sync with --full-refresh.`,
+          ...fullRefreshAdvice(
+            `A key cannot be changed in place. Rename the old table (ALTER TABLE ${name} RENAME TO ${name}_old) or use a new destination, then`,
+          ),
         },
       );
     }

@@ -4,6 +4,7 @@ import type { Run } from '../../store/models.js';
 import { HttpProblem } from '../errors.js';
 import { SseStream } from '../sse.js';
 import type { ServerDeps } from '../types.js';
+import { serverAdvice, withServerAdvice } from './advice.js';
 import { runView } from './view.js';
 
 /**
@@ -76,7 +77,7 @@ function feedLive(
   const write = (e: RunEvent) => {
     if (e.seq <= lastSent || sse.closed) return;
     lastSent = e.seq;
-    sse.send({ id: e.seq, event: e.type, data: e });
+    sse.send({ id: e.seq, event: e.type, data: e.type === 'page' ? e : serverAdvice(e) });
     if (e.type === 'run-done') sse.close();
   };
   const flush = () => {
@@ -117,7 +118,7 @@ async function doneFromStore(deps: ServerDeps, run: Run) {
     seq: 1,
     at: run.finished_at ?? new Date(deps.now()).toISOString(),
     status: run.status,
-    error: run.error,
+    error: run.error ? withServerAdvice(run.error) : null,
     summary: view,
   };
 }

@@ -1,4 +1,5 @@
 import type { ErrorJson, FinalStatus, RunEvent, RunWarning } from '../../engine/index.js';
+import { withServerAdvice } from './advice.js';
 
 /**
  * Where a run stands, folded from its progress events: per stream and partition the records, pages, the estimate
@@ -143,7 +144,7 @@ function reduce(state: LiveState, e: RunEvent): void {
         state.errors.push({
           stream: e.stream,
           partition: e.partition,
-          error: e.error ?? null,
+          error: e.error ? withServerAdvice(e.error) : null,
           message: e.error?.message ?? e.message ?? 'failed',
         });
       totals(state);
@@ -151,7 +152,7 @@ function reduce(state: LiveState, e: RunEvent): void {
     }
     case 'run-done':
       state.status = e.status;
-      state.runError = e.error;
+      state.runError = e.error ? withServerAdvice(e.error) : e.error;
       state.lastWait = null;
       break;
     default:

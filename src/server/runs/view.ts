@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../engine/index.js';
 import type { Run, RunError, RunStream, Source } from '../../store/models.js';
 import type { ServerDeps } from '../types.js';
+import { withServerAdvice } from './advice.js';
 
 /**
  * A run as the API (`GET /api/runs/{id}`) and the run pages show it: the stored run and its per-stream rows, plus
@@ -133,7 +134,7 @@ export async function runView(deps: ServerDeps, run: Run, source?: Source | null
     },
     streams: rows.map(streamView),
     warnings: (summary ? summary.warnings : tracked ? warningsOf(history) : warningsFromRows(rows)).map(named),
-    error: run.error,
+    error: run.error ? withServerAdvice(run.error) : null,
     links: {
       self: `/api/runs/${run.id}`,
       events: `/api/runs/${run.id}/events`,

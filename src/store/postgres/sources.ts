@@ -163,6 +163,15 @@ export class PgSources extends NamedPgRepo<Source> implements SourceRepository {
     return rows.map((r) => this.toModel(r));
   }
 
+  async claimDue(id: string, due: string, next: string | null): Promise<boolean> {
+    const rows = await this.q(`UPDATE sources SET next_run_at = $3 WHERE id = $1 AND next_run_at = $2 RETURNING id`, [
+      id,
+      due,
+      next,
+    ]);
+    return rows.length === 1;
+  }
+
   async disableByCredential(credentialId: string, reason: string): Promise<Source[]> {
     return this.tx((db) => this.disableWithin(db, credentialId, reason));
   }

@@ -172,6 +172,17 @@ export class SqliteSources extends NamedSqliteRepo<SourceRow, Source> implements
     return rows.map((r) => this.toModel(r));
   }
 
+  async claimDue(id: string, due: string, next: string | null): Promise<boolean> {
+    const r = this.guard(() =>
+      this.stmt('UPDATE sources SET next_run_at = ? WHERE id = ? AND next_run_at = ?').run(
+        next,
+        id,
+        toIso(Date.parse(due)),
+      ),
+    );
+    return r.changes === 1;
+  }
+
   async disableByCredential(credentialId: string, reason: string): Promise<Source[]> {
     return this.disableByCredentialNow(credentialId, reason);
   }

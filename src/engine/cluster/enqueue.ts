@@ -1,0 +1,95 @@
+import { tokenKey } from '../../http/rate-limiter.js';
+import type { JobQueue } from '../../queue/port.js';
+import type { Runtime } from '../../runtime.js';
+import type { RunTrigger } from '../../store/models.js';
+import { selectStreams } from '../config.js';
+import { assertRunnable, type RunHandle } from '../run.js';
+import { followRun } from './follow.js';
+import { toJson, type PlanJob } from './data.js';
+
+export interface EnqueueRunOptions {
+  fullRefresh?: boolean;
+  streams?: readonly string[];
+  trigger?: RunTrigger;
+  now?: Date;
+}
+
+export interface QueuedRun {
+  runId: string;
+  sourceId: string;
+  sourceName: string;
+}
+
+/**
+ * Starts a run of a source on the queue: the run is created (it shows in `runs list` at once) and its plan job goes
+ * on the token's lane; any worker takes it. Rejects as `startRun` does when the run cannot start (unknown or disabled
+ * source, no credential, one already running, a vault problem).
+ */
+export async function enqueueRun(
+  runtime: Runtime,
+  queue: JobQueue,
+  sourceRef: string,
+  options: EnqueueRunOptions = {},
+): Promise<QueuedRun> {
+  const { store } = runtime;
+  const source = await store.sources.findByNameOrId(sourceRef);
+  assertRunnable(source);
+  selectStreams(source.config, options.streams);
+  const credential = await store.credentials.findByNameOrId(source.credential_id);
+  // Unsealed here only to name the token's lane (a hash): a wrong master key fails now, not on a worker later.
+  const lane = tokenKey(await runtime.vault.unseal(credential));
+  const fullRefresh = options.fullRefresh === true;
+  const run = await store.runs.create({
+    source_id: source.id,
+    trigger: options.trigger ?? 'cli',
+    options: {
+      full_refresh: fullRefresh,
+      streams: options.streams?.length ? [...options.streams] : null,
+      queued: true,
+    },
+  });
+  const job: PlanJob = {
+    v: 1,
+    kind: 'plan',
+    run: run.id,
+    source: source.id,
+    lane,
+    full_refresh: fullRefresh,
+    now: (options.now ?? new Date()).toISOString(),
+    streams: options.streams?.length ? [...options.streams] : null,
+  };
+  try {
+    await queue.openGroup(run.id, 1);
+    await queue.enqueue([{ lane, data: toJson(job) }]);
+  } catch (err) {
+    await store.runs
+      .finish(run.id, {
+        status: 'failed',
+        error: { error: 'internal', message: `Not queued: ${(err as Error).message}` },
+      })
+      .catch(() => undefined);
+    throw err;
+  }
+  return { runId: run.id, sourceId: source.id, sourceName: source.name };
+}
+
+/** Cancels a queued run everywhere: units in flight stop after their page, units not started settle as cancelled. */
+export async function cancelQueuedRun(queue: JobQueue, runId: string): Promise<void> {
+  await queue.cancelGroup(runId);
+}
+
+/**
+ * A run starter for the scheduler (`runDue({ start })`) and the server: enqueues the run and follows it, returning
+ * the same handle as `startRun` (progress events, `done` with the summary, `cancel` everywhere).
+ */
+export function queuedStarter(
+  queue: JobQueue,
+  follow: { pollMs?: number } = {},
+): (runtime: Runtime, sourceRef: string, options: EnqueueRunOptions & { signal?: AbortSignal }) => Promise<RunHandle> {
+  return async (runtime, sourceRef, options) => {
+    const queued = await enqueueRun(runtime, queue, sourceRef, options);
+    const handle = await followRun(runtime, queued.runId, { queue, ...follow });
+    options.signal?.addEventListener('abort', () => handle.cancel(), { once: true });
+    return handle;
+  };
+}

@@ -1,0 +1,117 @@
+import { SnagError, toSnagError } from '../../core/errors.js';
+import { redact } from '../../core/redact.js';
+import { sleep } from '../../core/sleep.js';
+import type { JobQueue, TakenJob } from '../../queue/port.js';
+import type { Runtime } from '../../runtime.js';
+import { RunJob, unitKey } from './data.js';
+import { executeJob, type UnitExecutionOptions } from './execute.js';
+
+export interface WorkerOptions {
+  /** Units executed at once by this process. Default 2. */
+  concurrency?: number;
+  /** How often an idle slot asks the queue for work. Default 500 ms (pg-boss's shortest polling interval). */
+  pollMs?: number;
+  /** Consecutive failures to reach the queue after which the worker stops. Default 3. */
+  maxQueueErrors?: number;
+  unit?: UnitExecutionOptions;
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+export type WorkerEvent =
+  | { type: 'unit-start'; run: string; unit: string; retries: number }
+  | {
+      type: 'unit-end';
+      run: string;
+      unit: string;
+      outcome: 'done' | 'delayed' | 'failed';
+      until?: string;
+      error?: string;
+    }
+  | { type: 'queue-error'; error: string };
+
+export interface WorkerStop {
+  reason: 'stopped' | 'connection-lost';
+  error?: SnagError;
+}
+
+export interface WorkerHandle {
+  /** Stops taking work; units in flight yield (their rest is enqueued) and `done` settles. */
+  stop(): Promise<WorkerStop>;
+  done: Promise<WorkerStop>;
+}
+
+/**
+ * `concurrency` slots, each taking a job from the queue, executing it and completing, delaying or failing it. A
+ * worker that cannot reach the queue's database (a few times in a row) stops taking work and says why; the units it
+ * held are taken again by other workers when their leases run out.
+ */
+export function startWorker(runtime: Runtime, queue: JobQueue, options: WorkerOptions = {}): WorkerHandle {
+  const stopping = new AbortController();
+  const pollMs = options.pollMs ?? 500;
+  const maxErrors = options.maxQueueErrors ?? 3;
+  const emit = (e: WorkerEvent) => options.onEvent?.(e);
+  let errors = 0;
+  let lost: SnagError | undefined;
+
+  const describe = (job: TakenJob) => {
+    const p = RunJob.safeParse(job.data);
+    return p.success ? { run: p.data.run, unit: unitKey(p.data) } : { run: '?', unit: job.id };
+  };
+
+  const slot = async () => {
+    while (!stopping.signal.aborted) {
+      let job: TakenJob | null;
+      try {
+        job = await queue.take();
+        errors = 0;
+      } catch (err) {
+        errors++;
+        emit({ type: 'queue-error', error: redact((err as Error).message) });
+        if (errors >= maxErrors && !lost) {
+          lost = new SnagError(
+            'network',
+            `The worker lost its connection to the queue's database (${(err as Error).message}) and stopped taking work.`,
+            {
+              hint: 'Units it held are taken again by the other workers once their lease runs out. Check that PostgreSQL is reachable, then start the worker again.',
+            },
+          );
+          stopping.abort();
+        }
+        await sleep(pollMs, stopping.signal).catch(() => undefined);
+        continue;
+      }
+      if (!job) {
+        await sleep(pollMs, stopping.signal).catch(() => undefined);
+        continue;
+      }
+      const d = describe(job);
+      emit({ type: 'unit-start', ...d, retries: job.retries });
+      try {
+        const out = await executeJob(runtime, queue, job, { ...options.unit, signal: stopping.signal });
+        if (out.kind === 'delayed') {
+          await queue.delay(job, out.until);
+          emit({ type: 'unit-end', ...d, outcome: 'delayed', until: out.until.toISOString() });
+        } else {
+          await queue.complete(job);
+          emit({ type: 'unit-end', ...d, outcome: 'done' });
+        }
+      } catch (err) {
+        const e = toSnagError(err);
+        emit({ type: 'unit-end', ...d, outcome: 'failed', error: e.message });
+        await queue.fail(job, e).catch(() => undefined);
+      }
+    }
+  };
+
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
+  const done = Promise.all(Array.from({ length: concurrency }, slot)).then(
+    (): WorkerStop => (lost ? { reason: 'connection-lost', error: lost } : { reason: 'stopped' }),
+  );
+  return {
+    done,
+    stop: async () => {
+      stopping.abort();
+      return done;
+    },
+  };
+}

@@ -1,0 +1,233 @@
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+import type { EnqueueJob, GroupSettle, JobQueue, Json, TakenJob } from './port.js';
+
+/**
+ * The distributed implementation of the port, on pg-boss@10.4 (why pg-boss and not graphile-worker: docs/postgres.md,
+ * "Why pg-boss"; the spike in test/queue/spike.test.ts keeps the reasons checkable).
+ *
+ *  - A lane is a pg-boss queue of its own with the `singleton` policy: pg-boss's unique index lets one job of the
+ *    queue be active at a time, across every process. (One queue for all tokens with a `singletonKey` per token does
+ *    not do: pg-boss fetches in creation order and drops the whole fetch when the next job's key is busy, so one busy
+ *    token would stop every other.) Taking work visits the lanes in turn, one `fetch` each.
+ *  - The lease is pg-boss's `expireInSeconds`: its supervisor (`maintenanceIntervalSeconds`) fails a job active
+ *    longer than that, and the failed job is retried — taken again by any worker. pg-boss 10 has no heartbeat, so
+ *    the executor keeps each job shorter than the lease (it stops after a page and delays the rest of its unit).
+ *  - A delay is a new job with `startAfter`; pg-boss does not fetch it before.
+ *  - Groups and lane state are two small tables beside pg-boss's own (no job table of ours: pg-boss owns delivery,
+ *    leases and retries; these count a run's settled units and keep a token's budget).
+ */
+export interface PostgresQueueOptions {
+  /** A `postgres://` URL without snagsync's own query options (the driver sees it as is). */
+  connectionString: string;
+  /** The schema of pg-boss's tables and ours. Default `snagsync_queue`. */
+  schema?: string;
+  /** A dead worker's job is taken again after this (rounded up to whole seconds, at least 1 s). Default 60 s. */
+  leaseMs?: number;
+  /** How often expired leases are looked for. Default: a quarter of the lease, at most 15 s, at least 1 s. */
+  superviseMs?: number;
+  /** A job that fails (or whose lease runs out) is taken again this many times. Default 5. */
+  retryLimit?: number;
+  /** Errors of pg-boss's background work (supervision, polling): a lost connection shows here first. */
+  onError?: (err: Error) => void;
+  /** Connections of this process to the database (pg-boss's and ours). Default 4. */
+  maxConnections?: number;
+}
+
+const LANE_PREFIX = 'lane_';
+const LANE_LIST_MS = 1000;
+
+export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQueue> {
+  const schema = options.schema ?? 'snagsync_queue';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`The queue schema "${schema}" is not a plain name.`);
+  const leaseSeconds = Math.max(1, Math.ceil((options.leaseMs ?? 60_000) / 1000));
+  const superviseSeconds = Math.max(
+    1,
+    Math.round((options.superviseMs ?? Math.min(15_000, (leaseSeconds * 1000) / 4)) / 1000),
+  );
+  const retryLimit = options.retryLimit ?? 5;
+  const max = Math.max(2, options.maxConnections ?? 4);
+  const boss = new PgBoss({
+    connectionString: options.connectionString,
+    schema,
+    max: Math.max(1, max - 1),
+    schedule: false,
+    supervise: true,
+    maintenanceIntervalSeconds: superviseSeconds,
+    monitorStateIntervalSeconds: 3600,
+    application_name: 'snagsync-queue',
+  });
+  boss.on('error', (err: Error) => options.onError?.(err));
+  await boss.start();
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: 1, application_name: 'snagsync-queue' });
+  pool.on('error', (err) => options.onError?.(err));
+  const q = (name: string) => `"${schema}".${name}`;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`snagsync-queue:${schema}`]);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${q('snagsync_groups')} (
+        id text PRIMARY KEY, total integer NOT NULL, cancelled boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE IF NOT EXISTS ${q('snagsync_group_results')} (
+        group_id text NOT NULL REFERENCES ${q('snagsync_groups')} (id) ON DELETE CASCADE,
+        key text NOT NULL, result jsonb NOT NULL, settled_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (group_id, key));
+      CREATE TABLE IF NOT EXISTS ${q('snagsync_lanes')} (
+        lane text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+
+  const known = new Set<string>();
+  let lanes: string[] = [];
+  let listedAt = 0;
+  let turn = 0;
+  const queueName = (lane: string) => `${LANE_PREFIX}${lane.replace(/[^\w-]/g, '_')}`;
+  // Creating a pg-boss queue is DDL (a partition of its job table): creations at once deadlock, so this process makes
+  // them one at a time, and a deadlock with another process (PostgreSQL aborts one of the two) is tried again.
+  let creating: Promise<unknown> = Promise.resolve();
+  const ensureLane = async (name: string) => {
+    if (known.has(name)) return;
+    const create = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (!(await boss.getQueue(name)))
+            await boss.createQueue(name, {
+              name,
+              policy: 'singleton',
+              expireInSeconds: leaseSeconds,
+              retryLimit,
+              retryDelay: 0,
+            });
+          known.add(name);
+          return;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+        }
+      }
+    };
+    const next = creating.then(create, create);
+    creating = next.catch(() => undefined);
+    await next;
+  };
+  const listLanes = async () => {
+    if (Date.now() - listedAt < LANE_LIST_MS) return lanes;
+    // Also the probe of the connection: pg-boss's fetch swallows its errors, this query does not.
+    lanes = (await boss.getQueues()).map((x) => x.name).filter((n) => n.startsWith(LANE_PREFIX));
+    listedAt = Date.now();
+    return lanes;
+  };
+  const send = async (name: string, data: Json, startAfter?: Date) => {
+    await ensureLane(name);
+    await boss.send(name, { d: data } as object, {
+      expireInSeconds: leaseSeconds,
+      retryLimit,
+      retryDelay: 0,
+      ...(startAfter ? { startAfter } : {}),
+    });
+  };
+
+  return {
+    leaseMs: leaseSeconds * 1000,
+    async enqueue(jobs: readonly EnqueueJob[]) {
+      for (const j of jobs) await send(queueName(j.lane), j.data, j.startAfter);
+      listedAt = 0;
+    },
+    async take(): Promise<TakenJob | null> {
+      const names = await listLanes();
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(turn + i) % names.length]!;
+        const [job] = await boss.fetch<{ d: Json }>(name, { includeMetadata: true });
+        if (!job) continue;
+        turn = (turn + i + 1) % names.length;
+        return { id: job.id, lane: name, data: job.data.d, retries: job.retryCount };
+      }
+      return null;
+    },
+    async complete(job) {
+      await boss.complete(job.lane, job.id);
+    },
+    async fail(job, error) {
+      await boss.fail(job.lane, job.id, { message: error.message });
+    },
+    async delay(job, until, data) {
+      // The continuation first: a crash between the two leaves the old job to be taken again (harmless: it resumes
+      // from the same checkpoint and settles once), never a unit with no job.
+      await send(job.lane, data ?? job.data, until);
+      await boss.complete(job.lane, job.id);
+    },
+    async openGroup(group, jobs) {
+      await pool.query(`INSERT INTO ${q('snagsync_groups')} (id, total) VALUES ($1, $2)`, [group, jobs]);
+    },
+    async settle(group, key, result, grow = 0): Promise<GroupSettle> {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        // The group's row lock makes settles of one group take turns, so exactly the last one sees it complete.
+        const g = await c.query<{ total: number }>(
+          `SELECT total FROM ${q('snagsync_groups')} WHERE id = $1 FOR UPDATE`,
+          [group],
+        );
+        if (g.rowCount === 0) throw new Error(`No group ${group} in the queue.`);
+        const ins = await c.query(
+          `INSERT INTO ${q('snagsync_group_results')} (group_id, key, result) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+          [group, key, JSON.stringify(result)],
+        );
+        let total = g.rows[0]!.total;
+        if (ins.rowCount === 1 && grow > 0) {
+          total += grow;
+          await c.query(`UPDATE ${q('snagsync_groups')} SET total = $2 WHERE id = $1`, [group, total]);
+        }
+        const n = await c.query<{ n: string }>(
+          `SELECT count(*) AS n FROM ${q('snagsync_group_results')} WHERE group_id = $1`,
+          [group],
+        );
+        await c.query('COMMIT');
+        return { fresh: ins.rowCount === 1, complete: Number(n.rows[0]!.n) >= total };
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    async results(group) {
+      const r = await pool.query<{ key: string; result: Json }>(
+        `SELECT key, result FROM ${q('snagsync_group_results')} WHERE group_id = $1 ORDER BY settled_at, key`,
+        [group],
+      );
+      return new Map(r.rows.map((x) => [x.key, x.result]));
+    },
+    async cancelGroup(group) {
+      await pool.query(`UPDATE ${q('snagsync_groups')} SET cancelled = true WHERE id = $1`, [group]);
+    },
+    async isCancelled(group) {
+      const r = await pool.query<{ cancelled: boolean }>(
+        `SELECT cancelled FROM ${q('snagsync_groups')} WHERE id = $1`,
+        [group],
+      );
+      return r.rows[0]?.cancelled ?? false;
+    },
+    async laneState(lane) {
+      const r = await pool.query<{ state: Json }>(`SELECT state FROM ${q('snagsync_lanes')} WHERE lane = $1`, [lane]);
+      return r.rows[0]?.state ?? null;
+    },
+    async setLaneState(lane, state) {
+      await pool.query(
+        `INSERT INTO ${q('snagsync_lanes')} (lane, state) VALUES ($1, $2)
+         ON CONFLICT (lane) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+        [lane, JSON.stringify(state)],
+      );
+    },
+    async close() {
+      await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  cancelQueuedRun,
+  enqueueRun,
+  followRun,
+  startWorker,
+  type WorkerEvent,
+} from '../../src/engine/cluster/index.js';
+import type { RunEvent } from '../../src/engine/index.js';
+import { tokenKey } from '../../src/http/rate-limiter.js';
+import { memoryQueue, type JobQueue } from '../../src/queue/index.js';
+import type { Simulator } from '../../src/sim/index.js';
+import { makeHome, startSim, type Home } from '../engine/helpers.js';
+import { diffKeys, keyOf, simTruth, stored, type Truth } from '../engine/truth.js';
+
+/**
+ * A run through the queue, in one process (the in-process queue, SQLite store and destination): split into a plan
+ * and one unit per project stream, executed by a worker's slots, followed through the store. The destination ends
+ * equal to what the simulator serves; units cut into slices (yield, continue from the checkpoint) change nothing;
+ * the run's totals equal the rows; cancelling ends the run cancelled.
+ */
+let sim: Simulator;
+let h: Home;
+let truth: Truth;
+
+beforeAll(async () => {
+  sim = await startSim({ orgs: 1, projects: 3, errors: 60, events: 900, releases: 12 });
+  h = await makeHome(sim);
+  truth = await simTruth(sim, 'admin');
+});
+
+afterAll(async () => {
+  await h.cleanup();
+  await sim.close();
+});
+
+async function syncThroughQueue(queue: JobQueue, dest: string, unit: { sliceMs?: number; delayOverMs?: number } = {}) {
+  const src = (await h.source({ destination: dest, streams: ['events', 'errors', 'releases'] })).name;
+  const workerEvents: WorkerEvent[] = [];
+  const worker = startWorker(h.runtime, queue, {
+    concurrency: 3,
+    pollMs: 20,
+    unit,
+    onEvent: (e) => workerEvents.push(e),
+  });
+  const queued = await enqueueRun(h.runtime, queue, src);
+  const handle = await followRun(h.runtime, queued.runId, { pollMs: 50, queue });
+  const seen: RunEvent[] = [];
+  seen.push(...handle.events.history());
+  handle.events.subscribe((e) => seen.push(e));
+  const summary = await handle.done;
+  await worker.stop();
+  return { summary, seen, workerEvents, runId: queued.runId };
+}
+
+describe('a run through the in-process queue', () => {
+  it('stores every record once, and follows with the progress events and summary of a local run', async () => {
+    const dest = `sqlite:${join(h.home, 'queued.db')}`;
+    const { summary, seen, workerEvents } = await syncThroughQueue(memoryQueue(), dest);
+    // A plan and one unit per project stream, none cut short.
+    const ends = workerEvents.filter((e) => e.type === 'unit-end');
+    expect(ends.map((e) => (e.type === 'unit-end' ? e.outcome : '')).sort()).toEqual(Array(10).fill('done'));
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    for (const stream of ['events', 'errors', 'releases'] as const) {
+      const got = await stored(dest, stream, keyOf[stream]);
+      expect(diffKeys(truth[stream], got.byKey), stream).toEqual({ missing: [], extra: [] });
+      expect(got.rows).toBe(truth[stream].size);
+    }
+    const rows = truth.events.size + truth.errors.size + truth.releases.size;
+    expect(summary.totals.records_written).toBe(rows);
+    expect(summary.streams.find((s) => s.stream === 'events')?.partitions).toBe(3);
+    const types = new Set(seen.map((e) => e.type));
+    for (const t of ['run-start', 'plan', 'stream-start', 'page', 'stream-done', 'run-done'])
+      expect(types).toContain(t);
+    expect(seen.find((e) => e.type === 'plan')).toMatchObject({ organizations: 1, projects: 3 });
+  });
+
+  it('cuts units into slices that go on from their checkpoint, with the same records and totals', async () => {
+    const dest = `sqlite:${join(h.home, 'sliced.db')}`;
+    sim.resetStats();
+    // Every unit yields after 1 ms: each slice writes at most a page or two, then the rest is enqueued.
+    const { summary, workerEvents } = await syncThroughQueue(memoryQueue(), dest, { sliceMs: 1 });
+    const delayed = workerEvents.filter((e) => e.type === 'unit-end' && e.outcome === 'delayed');
+    expect(delayed.length).toBeGreaterThan(10);
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    for (const stream of ['events', 'errors', 'releases'] as const) {
+      const got = await stored(dest, stream, keyOf[stream]);
+      expect(diffKeys(truth[stream], got.byKey), stream).toEqual({ missing: [], extra: [] });
+      expect(got.rows).toBe(truth[stream].size);
+    }
+    expect(summary.totals.records_written).toBe(truth.events.size + truth.errors.size + truth.releases.size);
+    // One row per (stream, project), not one per slice.
+    expect(summary.streams.find((s) => s.stream === 'events')?.partitions).toBe(3);
+  });
+
+  it('cancelling a run while its units work stops them everywhere and ends it cancelled', async () => {
+    const dest = `sqlite:${join(h.home, 'cancel-live.db')}`;
+    const queue = memoryQueue();
+    const src = (await h.source({ destination: dest, streams: ['events'] })).name;
+    const ends: WorkerEvent[] = [];
+    // Slices of 1 ms: the units go on as new jobs page after page, so the cancellation meets both kinds.
+    const worker = startWorker(h.runtime, queue, {
+      concurrency: 2,
+      pollMs: 20,
+      unit: { sliceMs: 1, heartbeatMs: 50 },
+      onEvent: (e) => ends.push(e),
+    });
+    const queued = await enqueueRun(h.runtime, queue, src);
+    const handle = await followRun(h.runtime, queued.runId, { pollMs: 20, queue });
+    handle.events.subscribe((e) => {
+      if (e.type === 'page') handle.cancel();
+    });
+    const summary = await handle.done;
+    await worker.stop();
+    expect(summary.status).toBe('cancelled');
+    expect(summary.totals.records_read).toBeLessThan(truth.events.size);
+    const run = await h.runtime.store.runs.findById(queued.runId);
+    expect(run.status).toBe('cancelled');
+  });
+
+  it('cancelling a queued run stops its units and ends it cancelled', async () => {
+    const dest = `sqlite:${join(h.home, 'cancelled.db')}`;
+    const queue = memoryQueue();
+    const src = (await h.source({ destination: dest, streams: ['events'] })).name;
+    const queued = await enqueueRun(h.runtime, queue, src);
+    await cancelQueuedRun(queue, queued.runId);
+    const worker = startWorker(h.runtime, queue, { concurrency: 1, pollMs: 20 });
+    const summary = await (await followRun(h.runtime, queued.runId, { pollMs: 50, queue })).done;
+    await worker.stop();
+    expect(summary.status).toBe('cancelled');
+    expect(summary.error?.error).toBe('aborted');
+  });
+});
+
+describe('a rate-limited token on the in-process queue', () => {
+  let limited: Simulator;
+  let lh: Home;
+  beforeAll(async () => {
+    limited = await startSim({
+      orgs: 1,
+      projects: 2,
+      errors: 20,
+      events: 400,
+      releases: 4,
+      rateLimit: 6,
+      rateWindowMs: 1000,
+    });
+    lh = await makeHome(limited);
+  });
+  afterAll(async () => {
+    await lh.cleanup();
+    await limited.close();
+  });
+
+  it('delays a unit whose budget is spent instead of waiting in its slot, and never gets a 429', async () => {
+    const dest = `sqlite:${join(lh.home, 'limited.db')}`;
+    const queue = memoryQueue();
+    const src = (await lh.source({ destination: dest, streams: ['events', 'errors'] })).name;
+    const ends: WorkerEvent[] = [];
+    const worker = startWorker(lh.runtime, queue, {
+      concurrency: 2,
+      pollMs: 20,
+      unit: { delayOverMs: 100, client: { rateWindowMs: 1000 } },
+      onEvent: (e) => ends.push(e),
+    });
+    const queued = await enqueueRun(lh.runtime, queue, src);
+    const summary = await (await followRun(lh.runtime, queued.runId, { pollMs: 50, queue })).done;
+    await worker.stop();
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    const delayed = ends.filter((e) => e.type === 'unit-end' && e.outcome === 'delayed');
+    expect(delayed.length).toBeGreaterThan(0);
+    const t = limited.stats().byToken.admin!;
+    expect(t.rateLimited).toBe(0);
+    expect(t.maxConcurrent).toBeLessThanOrEqual(2);
+    // The budget the token's units learned is kept with its lane, for the next unit on whichever worker.
+    expect(await queue.laneState(tokenKey(limited.tokens.find((x) => x.role === 'admin')!.token))).toMatchObject({
+      limit: 6,
+    });
+    const want = await simTruth(limited, 'admin');
+    const got = await stored(dest, 'events', keyOf.events);
+    expect(diffKeys(want.events, got.byKey)).toEqual({ missing: [], extra: [] });
+  });
+});

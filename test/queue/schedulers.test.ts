@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuedStarter, startWorker } from '../../src/engine/cluster/index.js';
+import { runDue, startRun } from '../../src/engine/index.js';
+import { memoryQueue } from '../../src/queue/index.js';
+import { createSource } from '../../src/engine/sources.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Simulator } from '../../src/sim/index.js';
+import { newCredentialId } from '../../src/store/index.js';
+import { requireService } from '../helpers/services.js';
+import { startSim } from '../engine/helpers.js';
+import { testSchema, type TestSchema } from '../store/pg.js';
+
+/**
+ * Two schedulers sharing one PostgreSQL store (two runtimes: two connections, as two processes have) sweep the same
+ * due source at once: exactly one starts its run; the other never calls its starter, even when it would start only
+ * after the first run has ended (when "a run is already going" no longer protects the slot).
+ */
+describe.runIf(requireService('postgres'))('two schedulers on one PostgreSQL store', () => {
+  let sim: Simulator;
+  let store: TestSchema;
+  let home: string;
+  const runtimes: Runtime[] = [];
+
+  beforeAll(async () => {
+    sim = await startSim({ orgs: 1, projects: 1, errors: 5, events: 20, releases: 2 });
+    store = testSchema('snagsched');
+    home = mkdtempSync(join(tmpdir(), 'snagsync-sched-'));
+    const env = {
+      ...process.env,
+      SNAGSYNC_HOME: home,
+      SNAGSYNC_MASTER_KEY: randomBytes(32).toString('base64'),
+      SNAGSYNC_DATABASE_URL: store.url,
+    };
+    for (let i = 0; i < 2; i++) runtimes.push(openRuntime({ env, home }));
+    const rt = runtimes[0]!;
+    const t = sim.tokens.find((x) => x.role === 'admin')!;
+    const id = newCredentialId();
+    await rt.store.credentials.create({
+      id,
+      name: 'sim',
+      host: sim.url,
+      ...(await rt.vault.seal(id, t.token)),
+      verified_status: 'VERIFIED',
+      verified_at: new Date(),
+      organizations: [],
+    });
+    await createSource(
+      rt,
+      {
+        name: 'hourly',
+        credential: 'sim',
+        destination: `sqlite:${join(home, 'd.db')}`,
+        streams: ['errors'],
+        schedule: '1h',
+      },
+      { cwd: home },
+    );
+  });
+
+  afterAll(async () => {
+    for (const rt of runtimes) await rt.close();
+    await sim.close();
+    await store.drop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('a scheduler with the queued starter enqueues the due run, and a worker executes it', async () => {
+    const [a] = runtimes as [Runtime];
+    const queue = memoryQueue();
+    const worker = startWorker(a, queue, { concurrency: 1, pollMs: 20 });
+    const source = await a.store.sources.findByNameOrId('hourly');
+    await a.store.sources.update(source.id, { next_run_at: new Date(Date.now() - 1000) });
+    const [result] = await runDue(a, { start: queuedStarter(queue, { pollMs: 50 }) });
+    await worker.stop();
+    expect(result?.status, JSON.stringify(result?.error)).toBe('succeeded');
+    const run = await a.store.runs.findById(result!.run_id!);
+    expect(run.trigger).toBe('schedule');
+    expect(run.options.queued).toBe(true);
+  });
+
+  it('start each due slot once', async () => {
+    const [a, b] = runtimes as [Runtime, Runtime];
+    for (let round = 0; round < 4; round++) {
+      const source = await a.store.sources.findByNameOrId('hourly');
+      await a.store.sources.update(source.id, { next_run_at: new Date(Date.now() - 1000) });
+      const before = (await a.store.runs.list({ sourceId: source.id })).length;
+      let firstDone!: () => void;
+      const firstEnded = new Promise<void>((r) => (firstDone = r));
+      let lateStarts = 0;
+      const [ra, rb] = await Promise.all([
+        runDue(a).finally(() => firstDone()),
+        runDue(b, {
+          start: async (rt, id, options) => {
+            lateStarts++;
+            await firstEnded;
+            return startRun(rt, id, options);
+          },
+        }),
+      ]);
+      const runs = (await a.store.runs.list({ sourceId: source.id })).length - before;
+      expect(runs, `round ${round}`).toBe(1);
+      expect(ra.length + rb.length).toBe(1);
+      expect(lateStarts + ra.length).toBe(1);
+    }
+  });
+});
