@@ -21,6 +21,7 @@ import { pageHeading } from './pages/layout.js';
 import { sendPage } from './pages/respond.js';
 import { chooseExecutor, type ExecutorChoice } from './runs/executor.js';
 import { RunRegistry } from './runs/registry.js';
+import { SinkRunRegistry } from './sinks/registry.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
 import { closeAllStreams, type SseStream } from './sse.js';
@@ -99,6 +100,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     now,
     routes: [],
     runs: new RunRegistry(options.runtime, logger, chooseExecutor(options.executor, options.runtime.env)),
+    sinkRuns: new SinkRunRegistry(options.runtime, logger),
     eventStreams: new Set<SseStream>(),
     sse: { heartbeatMs: options.sse?.heartbeatMs ?? 15_000, pollMs: options.sse?.pollMs ?? 1000 },
     scheduler: { enabled: options.scheduler !== undefined && options.scheduler !== false },
@@ -174,6 +176,7 @@ function registerLifecycle(app: FastifyInstance, deps: ServerDeps, scheduler: Bu
   app.addHook('preClose', async () => {
     handle?.stop();
     await deps.runs.shutdown();
+    await deps.sinkRuns.shutdown();
     await handle?.done;
     closeAllStreams(deps.eventStreams);
   });

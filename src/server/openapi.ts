@@ -74,6 +74,11 @@ export const TAGS = [
     description: 'Sources (`data_sources`): what to read from Bugsnag with a credential, where to write it, and when.',
   },
   { name: 'Runs', description: 'Runs: the history of every sync, and the live progress of the ones in progress.' },
+  {
+    name: 'Destinations',
+    description:
+      'Destinations of type Bugsnag (`data_sinks`): error workflow changes (fix, snooze, assign, comment…) from a synced table or an uploaded file, planned then applied back to Bugsnag in bulk.',
+  },
 ];
 
 const transform = createJsonSchemaTransform({});

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.js';
 import type { KeyGuard } from './key-guard.js';
 import type { Assets } from './static-files.js';
 import type { RunRegistry } from './runs/registry.js';
+import type { SinkRunRegistry } from './sinks/registry.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { SseStream } from './sse.js';
 
@@ -25,6 +26,8 @@ export interface ServerDeps {
   now: () => number;
   /** The runs this process executes (UI, API, embedded scheduler): their live events and cancellation. */
   runs: RunRegistry;
+  /** The write-back runs of data sinks this process applies: their live events and shutdown. */
+  sinkRuns: SinkRunRegistry;
   /** Open server-sent event streams, closed before the server stops. */
   eventStreams: Set<SseStream>;
   sse: { heartbeatMs: number; pollMs: number };

@@ -19,13 +19,18 @@ interface ValidationItem {
   params?: Record<string, unknown>;
 }
 
+/** Nested objects whose every level is named in the field (`data_sink_config.input.data_source_id`). */
+const DEEP = ['data_sink_config'];
+
 /** Back from the type provider's Fastify-shaped errors to zod's issues. */
 function issuesOf(validation: readonly ValidationItem[]): z.core.$ZodIssue[] {
   return validation.map((v) => {
-    const path = v.instancePath
+    const parts = v.instancePath
       .split('/')
       .slice(1)
       .filter((p) => p !== '');
+    // One path element with dots: the field keeps its whole path.
+    const path = parts.length > 1 && DEEP.includes(parts[0]!) ? [parts.join('.')] : parts;
     return { ...(v.params ?? {}), code: v.keyword, path, message: v.message ?? '' } as unknown as z.core.$ZodIssue;
   });
 }

@@ -116,6 +116,18 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
   }
   const rateHeaders = { 'X-Ratelimit-Limit': String(rate.limit), 'X-Ratelimit-Remaining': String(rate.remaining) };
 
+  // The whole request is read before any fault delay, as a real server has it once the client has sent it: a client
+  // that goes away while the answer is delayed (killed mid-request) still gets its write applied.
+  let body: unknown;
+  try {
+    body = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    p.stats.status(400);
+    send(res, { status: 400, body: { errors: [err.message] } }, rateHeaders);
+    return;
+  }
+
   const fault = p.faults.decide(method, rawUrl, path, nowMs);
   if (fault.delayMs > 0) {
     p.stats.fault('slow');
@@ -134,16 +146,6 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
     } else {
       send(res, { status: fault.status, body: { errors: [statusText(fault.status)] } }, rateHeaders);
     }
-    return;
-  }
-
-  let body: unknown;
-  try {
-    body = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req);
-  } catch (err) {
-    if (!(err instanceof BodyError)) throw err;
-    p.stats.status(400);
-    send(res, { status: 400, body: { errors: [err.message] } }, rateHeaders);
     return;
   }
 

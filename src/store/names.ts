@@ -8,7 +8,7 @@ export const DESCRIPTION_MAX = 1000;
 // "abcfed" in a table or tile: a name that spoofs another.
 const CONTROL = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
-export type NamedThing = 'credential' | 'source';
+export type NamedThing = 'credential' | 'source' | 'destination';
 
 /**
  * The one rule for credential and source names (CLI, API and store all call this): trimmed, 1–100 characters,

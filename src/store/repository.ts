@@ -15,6 +15,7 @@ import type {
   SourceStatus,
   SourceUpdate,
 } from './models.js';
+import type { SinkRepository } from './sinks.js';
 import type { WritebackRepository } from './writebacks.js';
 
 /**
@@ -33,6 +34,8 @@ export interface Store {
   readonly runs: RunRepository;
   /** The write-back journal: what each apply of an input did, row by row. */
   readonly writebacks: WritebackRepository;
+  /** Data sinks: destinations that write back to Bugsnag (the HTTP API's data_sinks), and their runs. */
+  readonly sinks: SinkRepository;
   /**
    * The schema version after migrations. A PostgreSQL store connects and migrates on first use; awaiting this at
    * start surfaces a wrong URL or an unreachable server before any work begins.

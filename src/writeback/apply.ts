@@ -110,7 +110,11 @@ export async function applyWriteback(
     }
   } catch (err) {
     const e = isAbortError(err) ? new SnagError('aborted', 'The write-back was interrupted.') : toSnagError(err);
-    if (!FATAL.has(e.code)) throw err;
+    if (!FATAL.has(e.code)) {
+      // Let go of the journal (what was sent is recorded): a rerun in this same process must not find it held.
+      await store.writebacks.finish(journal.id, 'partial').catch(() => undefined);
+      throw err;
+    }
     stopped = e;
   }
   for (const g of plan.groups) {

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SnagError } from '../core/errors.js';
 import { expandPath } from '../core/fs.js';
+import { createPool, endpointOf } from '../destinations/postgres/connect.js';
+import { quoteId } from '../destinations/postgres/schema.js';
+import { parsePostgresUrl } from '../destinations/postgres/url.js';
 
 /** One input row as read, before any checking; `row` is its 1-based number (data line for CSV, line for JSONL). */
 export interface RawRow {
@@ -13,28 +16,27 @@ export interface InputOptions {
   cwd?: string;
   /** Standard input's text, for `--from -` (the caller reads it). */
   stdin?: () => Promise<string>;
+  /** How standard input is written, when the caller knows (an uploaded file's type); else guessed from its text. */
+  format?: 'jsonl' | 'csv';
 }
 
 /**
  * Reads write-back rows from `from`: a `.jsonl`/`.ndjson` or `.csv` file, `-` (standard input, JSONL when the first
- * character is `{`, else CSV), or `sqlite:PATH?query=SELECT …` (a read-only query on a synced SQLite destination).
+ * character is `{`, else CSV), `sqlite:PATH?query=SELECT …` (a read-only query on a synced SQLite destination), or
+ * `postgres://USER@HOST/DB?schema=NAME&query=SELECT …` (the same on a synced PostgreSQL destination, in a read-only
+ * transaction with the schema first on the search path).
  */
 export async function readInput(from: string, options: InputOptions = {}): Promise<{ rows: RawRow[]; text: string }> {
   const spec = from.trim();
   if (spec.startsWith('sqlite:')) return readSqlite(spec, options.cwd);
-  if (spec.startsWith('postgres:') || spec.startsWith('postgresql:')) {
-    throw new SnagError('config', 'Reading write-back rows from PostgreSQL is not supported yet.', {
-      hint: 'Export the rows to a JSONL or CSV file, or query a synced SQLite destination (sqlite:PATH?query=SELECT …).',
-      details: { field: 'from' },
-    });
-  }
+  if (/^postgres(ql)?:/i.test(spec)) return readPostgres(spec);
   let text: string;
   let kind: 'jsonl' | 'csv';
   if (spec === '-') {
     if (!options.stdin)
       throw new SnagError('usage', 'No standard input to read the rows from.', { details: { field: 'from' } });
     text = await options.stdin();
-    kind = text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+    kind = options.format ?? (text.trimStart().startsWith('{') ? 'jsonl' : 'csv');
   } else {
     const path = expandPath(spec, options.cwd);
     try {
@@ -156,6 +158,62 @@ function readSqlite(spec: string, cwd?: string): { rows: RawRow[]; text: string 
     });
   } finally {
     db.close();
+  }
+}
+
+/** Splits `…?query=SELECT …` (or `&query=`): the query is the rest, literal when it has spaces, else URL-encoded. */
+function splitQuery(spec: string): { base: string; query: string | null } {
+  const m = /[?&]query=/.exec(spec);
+  if (!m) return { base: spec, query: null };
+  const raw = spec.slice(m.index + m[0].length);
+  return { base: spec.slice(0, m.index), query: /\s/.test(raw) ? raw : safeDecode(raw) };
+}
+
+async function readPostgres(spec: string): Promise<{ rows: RawRow[]; text: string }> {
+  const { base, query } = splitQuery(spec);
+  if (!query || !/^\s*(select|with)\b/i.test(query)) {
+    throw new SnagError('config', 'A PostgreSQL input needs a SELECT query: postgres://…?query=SELECT ….', {
+      hint: "e.g. postgres://postgres@127.0.0.1:5432/bugsnag?schema=bugsnag&query=SELECT project_id, id AS error_id, 'fix' AS operation FROM errors WHERE …",
+      details: { field: 'from' },
+    });
+  }
+  const target = parsePostgresUrl(
+    base,
+    (extra) =>
+      new SnagError('config', `The PostgreSQL input URL is not valid. ${extra}`, {
+        hint: 'Give postgres://USER@HOST:PORT/DATABASE?schema=NAME&query=SELECT ….',
+        details: { field: 'from' },
+      }),
+  );
+  const where = endpointOf(target);
+  const pool = createPool(target, { max: 1, readOnly: true, connectTimeoutMs: 10_000 });
+  try {
+    const client = await pool.connect().catch((err: unknown) => {
+      throw new SnagError('config', `Cannot connect to PostgreSQL at ${where.location}: ${(err as Error).message}.`, {
+        hint: 'Check the host, port, user and database of the input URL.',
+        details: { field: 'from' },
+      });
+    });
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`SET LOCAL search_path TO ${quoteId(target.schema)}, public`);
+      const result = await client.query(query).catch((err: unknown) => {
+        throw new SnagError('config', `The write-back query failed: ${(err as Error).message}.`, {
+          hint: `Check the query against the destination (schema ${target.schema}: table and column names).`,
+          details: { field: 'from' },
+        });
+      });
+      await client.query('ROLLBACK');
+      const rows = result.rows as Array<Record<string, unknown>>;
+      return {
+        rows: rows.map((fields, i) => ({ row: i + 1, fields: dropNulls(fields) })),
+        text: `${where.location}\n${query}\n${JSON.stringify(rows)}`,
+      };
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
   }
 }
 

@@ -18,6 +18,8 @@ export interface WritebackOptions extends InputOptions {
   signal?: AbortSignal;
   client?: EngineClientOptions;
   batchSize?: number;
+  /** Fields every row gets unless it has its own (a destination's operation and parameters). */
+  defaults?: Record<string, unknown>;
 }
 
 /**
@@ -31,7 +33,10 @@ export async function prepareWriteback(
   options: WritebackOptions = {},
 ): Promise<WritebackSession> {
   const credential = await runtime.store.credentials.findByNameOrId(credentialRef);
-  const { rows } = await readInput(from, options);
+  const read = await readInput(from, options);
+  const rows = options.defaults
+    ? read.rows.map((r) => ({ row: r.row, fields: { ...options.defaults, ...r.fields } }))
+    : read.rows;
   const token = await runtime.vault.unseal(credential);
   const signal = options.signal ?? new AbortController().signal;
   const api = engineClient(

@@ -29,7 +29,19 @@ export const LAYERS = {
   credentials: ['core', 'http', 'bugsnag', 'store'],
   runtime: ['core', 'store', 'credentials'],
   engine: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'queue'],
-  server: ['core', 'http', 'bugsnag', 'store', 'destinations', 'streams', 'credentials', 'runtime', 'engine'],
+  // server: the data_sinks API and the Destinations pages plan and apply write-backs.
+  server: [
+    'core',
+    'http',
+    'bugsnag',
+    'store',
+    'destinations',
+    'streams',
+    'credentials',
+    'runtime',
+    'engine',
+    'writeback',
+  ],
   // Write-back: applies changes through the engine's client (the token's shared limiter) and journals them in the store.
   writeback: ['core', 'http', 'bugsnag', 'store', 'credentials', 'runtime', 'engine', 'destinations'],
   // The Airbyte and Singer modes: a face over the engine, like the server; only cli commands run them.
@@ -79,7 +91,8 @@ export const PACKAGES: Record<string, readonly Layer[]> = {
   // server: the Overview reads a SQLite destination's file directly, read-only, for its aggregates.
   // writeback: `--from sqlite:PATH?query=…` runs the user's query on a synced destination file, read-only.
   'better-sqlite3': ['store', 'destinations', 'server', 'writeback'],
-  pg: ['store', 'destinations', 'queue'],
+  // writeback: `--from postgres://…?query=…` runs the user's query on a synced destination, read-only.
+  pg: ['store', 'destinations', 'queue', 'writeback'],
   'pg-boss': ['queue'],
   'pg-copy-streams': ['store', 'destinations'],
 };

@@ -29,7 +29,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
       .requiredOption('--credential <credential>', 'credential name or id whose token makes the changes')
       .requiredOption(
         '--from <input>',
-        'rows: a .jsonl or .csv file, - for standard input, or sqlite:PATH?query=SELECT …',
+        'rows: a .jsonl or .csv file, - for standard input, sqlite:PATH?query=SELECT … or postgres://…?schema=S&query=SELECT …',
       )
       .option('--json', 'print the plan or report as JSON');
 

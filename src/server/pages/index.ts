@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registerCredentialPages } from './credentials.js';
+import { registerDestinationPages } from './destinations.js';
 import { registerLoginPages } from './login.js';
 import { registerOverviewPage } from './overview.js';
 import { registerRunPages } from './runs.js';
@@ -15,4 +16,5 @@ export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
   registerSourcePages,
   registerRunPages,
   registerCredentialPages,
+  registerDestinationPages,
 ];

@@ -10,13 +10,14 @@ import type { Assets } from '../static-files.js';
  * dialog).
  */
 
-export type NavArea = 'overview' | 'sources' | 'runs' | 'credentials';
+export type NavArea = 'overview' | 'sources' | 'runs' | 'destinations' | 'credentials';
 
 /** The navigation, in order. A successor adds an area here and a page module in pages/index.ts. */
 export const NAV: ReadonlyArray<{ area: NavArea; label: string; href: string }> = [
   { area: 'overview', label: 'Overview', href: '/' },
   { area: 'sources', label: 'Sources', href: '/sources' },
   { area: 'runs', label: 'Runs', href: '/runs' },
+  { area: 'destinations', label: 'Destinations', href: '/destinations' },
   { area: 'credentials', label: 'Credentials', href: '/credentials' },
 ];
 

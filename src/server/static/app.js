@@ -8,7 +8,9 @@
 //  - a select with data-custom-toggle shows its "own value" input only while that option is chosen;
 //  - the source wizard ([data-wizard]) shows one step at a time, lists the projects of the credential picked, and
 //    shows Test results in its panel (answers with `panels`);
-//  - a running sync's page ([data-live-run]) follows the run's server-sent events and shows the summary at the end.
+//  - a running sync's page ([data-live-run]) follows the run's server-sent events and shows the summary at the end;
+//  - the destination wizard reads a chosen file ([data-file-into]) into its content box, and a running write-back's
+//    page ([data-live-sink-run]) follows its events and reloads with the per-row report at the end.
 (() => {
   const FOCUSABLE =
     'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), ' +
@@ -39,6 +41,7 @@
     });
     root.querySelectorAll('form[data-wizard]').forEach(setupWizard);
     root.querySelectorAll('[data-live-run]').forEach(followRun);
+    root.querySelectorAll('[data-live-sink-run]').forEach(followSinkRun);
   }
   document.addEventListener('change', (e) => {
     const t = e.target;
@@ -795,6 +798,54 @@
     source.addEventListener('error', () => {
       if (source.readyState === EventSource.CLOSED && !done)
         setStatus(view, 'Lost the connection to snagsync. Reload the page to follow the run.');
+    });
+  }
+
+  // ---- the destination wizard: a chosen file's text goes into the content box (what the form posts) -------------
+  document.addEventListener('change', async (e) => {
+    const t = e.target;
+    if (!(t instanceof HTMLInputElement) || t.type !== 'file' || !t.dataset.fileInto) return;
+    const file = t.files?.[0];
+    const box = document.getElementById(t.dataset.fileInto);
+    if (!file || !box) return;
+    box.value = await file.text();
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    const format = document.getElementById(t.dataset.formatInto || '');
+    if (format) format.value = /\.csv$/i.test(file.name) ? 'csv' : 'jsonl';
+    const name = t.form?.querySelector(`[data-filename-of="${CSS.escape(t.id)}"]`);
+    if (name) name.value = file.name;
+    const fileRadio = t.form?.querySelector('input[name="input_type"][value="file"]');
+    if (fileRadio) fileRadio.checked = true;
+    showMessage(`Read ${file.name}.`, 'info');
+  });
+
+  // ---- a running write-back: progress from its events, then the page again with the report --------------------
+  function followSinkRun(view) {
+    if (typeof EventSource !== 'function' || view.dataset.following) return;
+    view.dataset.following = 'true';
+    const source = new EventSource(view.dataset.eventsUrl, { withCredentials: true });
+    const set = (sel, text) => {
+      const el = view.querySelector(sel);
+      if (el) el.textContent = text;
+    };
+    source.addEventListener('progress', (m) => {
+      const e = JSON.parse(m.data);
+      set('[data-live-done]', number(e.done));
+      set('[data-live-total]', number(e.total));
+      const bar = view.querySelector('[data-live-progress]');
+      if (bar) {
+        bar.max = Math.max(e.total, 1);
+        bar.value = e.done;
+      }
+    });
+    source.addEventListener('run-done', (m) => {
+      source.close();
+      const e = JSON.parse(m.data);
+      set('[data-live-status]', `Finished: ${e.status}. Loading the report…`);
+      location.reload();
+    });
+    source.addEventListener('error', () => {
+      if (source.readyState === EventSource.CLOSED) location.reload();
     });
   }
 

@@ -84,8 +84,8 @@ export abstract class PgRepo {
  * `name_key`), and the unique-name check, written once for both tables.
  */
 export abstract class NamedPgRepo<T> extends PgRepo {
-  protected abstract readonly table: 'credentials' | 'sources';
-  protected abstract readonly entity: 'credential' | 'source';
+  protected abstract readonly table: 'credentials' | 'sources' | 'data_sinks';
+  protected abstract readonly entity: 'credential' | 'source' | 'destination';
   protected abstract readonly columns: string;
   protected abstract toModel(row: Record<string, unknown>): T;
 

@@ -120,6 +120,42 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       );
     `,
   },
+  {
+    version: 3,
+    description: 'data sinks (destinations that write back to Bugsnag) and their runs: data_sinks, sink_runs',
+    sql: `
+      CREATE TABLE data_sinks (
+        id            text PRIMARY KEY,
+        name          text NOT NULL,
+        name_key      text NOT NULL UNIQUE,
+        description   text,
+        credential_id text REFERENCES credentials (id) ON DELETE SET NULL,
+        config        jsonb NOT NULL DEFAULT '{}',
+        last_run_id   text,
+        created_at    timestamptz NOT NULL,
+        updated_at    timestamptz NOT NULL
+      );
+      CREATE TABLE sink_runs (
+        id          text PRIMARY KEY,
+        sink_id     text NOT NULL REFERENCES data_sinks (id) ON DELETE CASCADE,
+        status      text NOT NULL CHECK (status IN ('running', 'succeeded', 'partial', 'failed')),
+        plan        jsonb NOT NULL DEFAULT '{}',
+        report      jsonb,
+        error       jsonb,
+        pid         integer,
+        hostname    text,
+        started_at  timestamptz NOT NULL,
+        finished_at timestamptz
+      );
+      CREATE INDEX sink_runs_sink ON sink_runs (sink_id, started_at DESC);
+    `,
+  },
+  {
+    version: 4,
+    description: 'writeback_journals.pid, hostname: the process applying the input',
+    sql: `ALTER TABLE writeback_journals ADD COLUMN pid integer;
+      ALTER TABLE writeback_journals ADD COLUMN hostname text;`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -6,6 +6,7 @@ import { importContents, type ImportSummary } from './import.js';
 import { migratePg, pgSchemaVersion } from './migrations.js';
 import { PgRuns, RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
 import { PgSources } from './sources.js';
+import { PgSinks } from './sinks.js';
 import { PgWritebacks } from './writebacks.js';
 import { parseStoreDatabaseUrl, type StoreDatabaseUrl } from './url.js';
 
@@ -51,6 +52,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     sources,
     runs,
     writebacks: new PgWritebacks(ctx),
+    sinks: new PgSinks(ctx),
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);

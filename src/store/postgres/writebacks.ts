@@ -1,9 +1,13 @@
+import { hostname } from 'node:os';
 import { newId } from '../../core/ids.js';
+import { inputBeingApplied } from '../errors.js';
+import { applyingNow } from '../writebacks.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowEntry, WritebackRowState } from '../writebacks.js';
 import { isoOrNull, num, PgRepo } from './base.js';
 import type { Queryable } from './connection.js';
 
-const COLUMNS = 'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at';
+const COLUMNS =
+  'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at, pid, hostname';
 
 export class PgWritebacks extends PgRepo implements WritebackRepository {
   async open(input: { input_hash: string; credential_id: string; rows: number }): Promise<WritebackJournalInfo> {
@@ -15,10 +19,23 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
         [newId('wb'), input.input_hash, input.credential_id, input.rows],
         db,
       );
-      const [row] = await this.q(
-        `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = now(), finished_at = NULL
-         WHERE credential_id = $1 AND input_hash = $2 RETURNING ${COLUMNS}`,
+      // Locked: a second apply of the same input waits here, then finds this one holding the journal.
+      const [held] = await this.q(
+        `SELECT id, status, pid, hostname, started_at FROM writeback_journals WHERE credential_id = $1 AND input_hash = $2 FOR UPDATE`,
         [input.credential_id, input.input_hash],
+        db,
+      );
+      const holder = {
+        status: String(held!.status),
+        pid: held!.pid === null ? null : num(held!.pid),
+        hostname: (held!.hostname as string | null) ?? null,
+        started_at: isoOrNull(held!.started_at) ?? '',
+      };
+      if (applyingNow(holder)) throw inputBeingApplied(String(held!.id), holder.pid, holder.hostname);
+      const [row] = await this.q(
+        `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = now(), finished_at = NULL,
+         pid = $3, hostname = $4 WHERE credential_id = $1 AND input_hash = $2 RETURNING ${COLUMNS}`,
+        [input.credential_id, input.input_hash, process.pid, hostname()],
         db,
       );
       return toInfo(row!);
@@ -78,5 +95,7 @@ function toInfo(r: Record<string, unknown>): WritebackJournalInfo {
     attempts: num(r.attempts),
     started_at: isoOrNull(r.started_at)!,
     finished_at: isoOrNull(r.finished_at),
+    pid: r.pid === null || r.pid === undefined ? null : num(r.pid),
+    hostname: (r.hostname as string | null | undefined) ?? null,
   };
 }

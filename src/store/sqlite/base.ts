@@ -49,8 +49,8 @@ export abstract class SqliteRepo {
  * `name_key`), and the unique-name check, written once for both tables.
  */
 export abstract class NamedSqliteRepo<Row extends { id: string }, T> extends SqliteRepo {
-  protected abstract readonly table: 'credentials' | 'sources';
-  protected abstract readonly entity: 'credential' | 'source';
+  protected abstract readonly table: 'credentials' | 'sources' | 'data_sinks';
+  protected abstract readonly entity: 'credential' | 'source' | 'destination';
   /** The columns a row is read with. */
   protected abstract readonly columns: string;
   protected abstract toModel(row: Row): T;

@@ -125,6 +125,46 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       );
     `,
   },
+  {
+    version: 4,
+    description: 'data sinks (destinations that write back to Bugsnag) and their runs: data_sinks, sink_runs',
+    sql: `
+      CREATE TABLE data_sinks (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL COLLATE NOCASE,
+        name_key      TEXT NOT NULL,
+        description   TEXT,
+        credential_id TEXT REFERENCES credentials (id) ON DELETE SET NULL,
+        config        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config)),
+        last_run_id   TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX data_sinks_name_nocase ON data_sinks (name COLLATE NOCASE);
+      CREATE UNIQUE INDEX data_sinks_name_key ON data_sinks (name_key);
+      CREATE TABLE sink_runs (
+        id          TEXT PRIMARY KEY,
+        sink_id     TEXT NOT NULL REFERENCES data_sinks (id) ON DELETE CASCADE,
+        status      TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'partial', 'failed')),
+        plan        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(plan)),
+        report      TEXT CHECK (report IS NULL OR json_valid(report)),
+        error       TEXT CHECK (error IS NULL OR json_valid(error)),
+        pid         INTEGER,
+        hostname    TEXT,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE INDEX sink_runs_sink ON sink_runs (sink_id, started_at DESC);
+    `,
+  },
+  {
+    version: 5,
+    description: 'writeback_journals.pid, hostname: the process applying the input',
+    // Two applies of the same input with the same credential must not interleave: the second is refused while the
+    // process that holds the journal is alive.
+    sql: `ALTER TABLE writeback_journals ADD COLUMN pid INTEGER;
+      ALTER TABLE writeback_journals ADD COLUMN hostname TEXT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -5,6 +5,7 @@ import { SqliteCredentials } from './credentials.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteSources } from './sources.js';
+import { SqliteSinks } from './sinks.js';
 import { SqliteWritebacks } from './writebacks.js';
 
 /** Opens (creating and migrating as needed) a SQLite metadata store at `path`. */
@@ -26,6 +27,7 @@ export function openSqliteStore(path: string): Store {
     sources,
     runs,
     writebacks: new SqliteWritebacks(db, path),
+    sinks: new SqliteSinks(db, path),
     schemaVersion: async () => schemaVersion(db),
     contents: () => sqliteContents(db, { credentials, sources, runs }),
     close: async () => {

@@ -1,28 +1,36 @@
+import { hostname } from 'node:os';
 import { newId } from '../../core/ids.js';
+import { inputBeingApplied } from '../errors.js';
+import { applyingNow } from '../writebacks.js';
 import { toIso } from '../../core/time.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowEntry, WritebackRowState } from '../writebacks.js';
 import { SqliteRepo } from './base.js';
 
-const COLUMNS = 'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at';
+const COLUMNS =
+  'id, input_hash, credential_id, row_count AS rows, status, attempts, started_at, finished_at, pid, hostname';
 
 export class SqliteWritebacks extends SqliteRepo implements WritebackRepository {
   async open(input: { input_hash: string; credential_id: string; rows: number }): Promise<WritebackJournalInfo> {
     const now = toIso(Date.now());
     return this.tx(() => {
-      const existing = this.stmt(`SELECT id FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`).get(
-        input.credential_id,
-        input.input_hash,
-      ) as { id: string } | undefined;
+      const existing = this.stmt(
+        `SELECT id, status, pid, hostname, started_at FROM writeback_journals WHERE credential_id = ? AND input_hash = ?`,
+      ).get(input.credential_id, input.input_hash) as
+        | { id: string; status: string; pid: number | null; hostname: string | null; started_at: string }
+        | undefined;
       if (existing) {
+        if (applyingNow(existing)) throw inputBeingApplied(existing.id, existing.pid, existing.hostname);
         this.stmt(
-          `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL WHERE id = ?`,
-        ).run(now, existing.id);
+          `UPDATE writeback_journals SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL,
+           pid = ?, hostname = ? WHERE id = ?`,
+        ).run(now, process.pid, hostname(), existing.id);
         return this.info(existing.id);
       }
       const id = newId('wb');
       this.stmt(
-        `INSERT INTO writeback_journals (id, input_hash, credential_id, row_count, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)`,
-      ).run(id, input.input_hash, input.credential_id, input.rows, now);
+        `INSERT INTO writeback_journals (id, input_hash, credential_id, row_count, status, started_at, pid, hostname)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+      ).run(id, input.input_hash, input.credential_id, input.rows, now, process.pid, hostname());
       return this.info(id);
     });
   }
