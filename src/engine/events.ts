@@ -1,3 +1,5 @@
+import type { BackfillProgress } from '../streams/types.js';
+
 /**
  * Progress of a run as typed events: what the CLI draws bars from, what the run history summarises, and what the
  * HTTP server forwards over SSE. Every event carries the run id, a sequence number (so a client reconnecting can say
@@ -115,6 +117,12 @@ export type RunEventBody =
       waitMs: number;
     }
   | { type: 'warning'; stream: string; partition: string; code: string; message: string }
+  | ({
+      /** A bulk backfill's phase (streams/backfill.ts): estimated, requested, preparing, downloading, writing, done. */
+      type: 'backfill';
+      stream: string;
+      partition: string;
+    } & BackfillProgress)
   | {
       type: 'stream-done';
       stream: string;
@@ -141,8 +149,8 @@ export class RunEvents implements AsyncIterable<RunEvent> {
   private readonly listeners = new Set<RunEventListener>();
   /**
    * Kept for late subscribers (an SSE client connecting mid-run gets the history, then live events): every event but
-   * pages, and of the pages only the latest per stream and partition (it carries the running totals). So a run of a
-   * million events keeps a few hundred events, not thirty thousand.
+   * pages, and of the pages (and of a backfill's progress) only the latest per stream and partition (it carries the
+   * running totals). So a run of a million events keeps a few hundred events, not thirty thousand.
    */
   private readonly kept: RunEvent[] = [];
   private readonly lastPage = new Map<string, RunEvent>();
@@ -207,6 +215,8 @@ export class RunEvents implements AsyncIterable<RunEvent> {
 
   private keep(event: RunEvent): void {
     if (event.type === 'page') this.lastPage.set(`${event.stream}\u0000${event.partition}`, event);
+    else if (event.type === 'backfill')
+      this.lastPage.set(`backfill\u0000${event.stream}\u0000${event.partition}`, event);
     else {
       this.kept.push(event);
       // Waits and retries grow with the length of a run: past a bound, the oldest of them go first.

@@ -62,7 +62,8 @@ export async function previewStream(
   );
   try {
     const now = new Date();
-    const sync = resolveSyncOptions(config, now);
+    // A preview reads a few records: never through an event data request (one export of the whole history).
+    const sync = { ...resolveSyncOptions(config, now), eventsBackfill: 'list' as const };
     const partition = await firstPartition(
       api,
       config,

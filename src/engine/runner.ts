@@ -112,6 +112,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     now: rc.now,
     signal: rc.signal,
     warn,
+    progress: (p) => rc.events.emit({ type: 'backfill', stream: stream.name, partition: key, ...p }),
     children,
   };
 
