@@ -122,6 +122,8 @@ export type RunEventBody =
       type: 'backfill';
       stream: string;
       partition: string;
+      /** The phase in words ("export 2 of 5: downloading 12.3 MB, 4,500 of 100,000 events"), for every face. */
+      label: string;
     } & BackfillProgress)
   | {
       type: 'stream-done';
@@ -225,5 +227,34 @@ export class RunEvents implements AsyncIterable<RunEvent> {
         if (i >= 0) this.kept.splice(i, 1);
       }
     }
+  }
+}
+
+const n = (x: number) => x.toLocaleString('en');
+
+/** A backfill phase in words, the same on every face (the CLI's bars, the web UI's live view, JSON lines). */
+export function backfillLabel(p: BackfillProgress): string {
+  const of = (done: number | undefined) =>
+    done !== undefined && p.total !== undefined
+      ? `${n(done)} of ${n(p.total)} events`
+      : done !== undefined
+        ? `${n(done)} events`
+        : '';
+  const which = p.windows > 1 ? `export ${p.window} of ${p.windows}` : 'export';
+  switch (p.phase) {
+    case 'estimated':
+      return p.total !== undefined ? `bulk backfill of about ${n(p.total)} events` : 'bulk backfill';
+    case 'requested':
+      return `${which}: requested`;
+    case 'preparing':
+      return `${which}: Bugsnag is preparing it${p.total !== undefined ? ` (${n(p.total)} events)` : ''}`;
+    case 'downloading':
+      return `${which}: downloading ${((p.bytes ?? 0) / 1e6).toFixed(1)} MB, ${of(p.records)}`;
+    case 'writing':
+      return `${which}: writing, ${of(p.records)}`;
+    case 'done':
+      return p.window >= p.windows ? 'bulk backfill done' : `${which}: done`;
+    case 'fallback':
+      return 'bulk backfill refused: reading the events list';
   }
 }

@@ -10,7 +10,7 @@ import type {
   StreamRecord,
   SyncOptions,
 } from '../streams/types.js';
-import type { RunEvents, RunWarning, StreamOutcome } from './events.js';
+import { backfillLabel, type RunEvents, type RunWarning, type StreamOutcome } from './events.js';
 import { cancelledError, disposition, errorJson } from './failures.js';
 import { StreamRow } from './history.js';
 import { partitionLabel } from './planner.js';
@@ -112,7 +112,8 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     now: rc.now,
     signal: rc.signal,
     warn,
-    progress: (p) => rc.events.emit({ type: 'backfill', stream: stream.name, partition: key, ...p }),
+    progress: (p) =>
+      rc.events.emit({ type: 'backfill', stream: stream.name, partition: key, ...p, label: backfillLabel(p) }),
     children,
   };
 
