@@ -168,7 +168,8 @@ const sub = (v: unknown, k: string) => (v !== null && typeof v === 'object' ? (v
 
 function serveFile(file: string): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+    // One download per connection: a kept-alive socket idle across a round could be closed under the next one.
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', Connection: 'close' });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) =>
