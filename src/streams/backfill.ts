@@ -86,6 +86,26 @@ export function newBackfill(ctx: ReadContext, estimate?: number): BackfillState 
 /** Default of `events_backfill_threshold`: about 330 list requests, 11 minutes at 30 requests a minute. */
 export const DEFAULT_BACKFILL_THRESHOLD = 10_000;
 
+/** `X-Total-Count` of the events list over `[since, before)` with the source's filters: one request of one row. */
+export async function estimateEvents(
+  api: BugsnagClient,
+  projectId: string,
+  filters: Filters,
+  since: string | null,
+  before: string,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  const list = api.events.list(projectId, {
+    base: before,
+    filters,
+    perPage: 1,
+    signal,
+    ...(since !== null ? { since } : {}),
+  });
+  for await (const page of list.pages()) return page.totalCount;
+  return 0;
+}
+
 export type BackfillOutcome = 'done' | 'fallback';
 
 /** Reads the windows of a backfill as batches; returns 'fallback' when the list must do the work instead. */

@@ -64,6 +64,42 @@ describe('--events-backfill', () => {
   });
 });
 
+describe('sources preview --stream events', () => {
+  it('estimates the first sync by each path at the credential limit (30 a minute when none was seen)', async () => {
+    const made = await cli([
+      'sources',
+      'create',
+      '--name',
+      'estimate',
+      '--credential',
+      'sim-admin',
+      '--streams',
+      'events',
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const json = await cli(['sources', 'preview', 'estimate', '--stream', 'events', '--limit', '1', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const f = JSON.parse(json.stdout).first_sync as {
+      events: number;
+      limit: number;
+      limit_observed: boolean;
+      list: { requests: number; ms: number };
+      bulk: { requests: number; ms: number; exports: number };
+      chosen: { bulk: number; list: number };
+    };
+    const truth = await simTruth(sim);
+    expect(f.events).toBe(truth.events.size);
+    expect(f).toMatchObject({ limit: 30, limit_observed: false, chosen: { bulk: 0, list: 1 } });
+    // Two planning requests, then 30 events a request; one export of a POST and its polls.
+    expect(f.list.requests).toBe(2 + Math.ceil(truth.events.size / 30));
+    expect(f.list.ms).toBe(Math.ceil(f.list.requests / 30) * 60_000);
+    expect(f.bulk).toMatchObject({ requests: 10, ms: 60_000, exports: 1 });
+    const text = await cli(['sources', 'preview', 'estimate', '--stream', 'events', '--limit', '1']);
+    expect(text.stderr).toMatch(/First sync of events: about [\d,]+ events in 1 project/);
+    expect(text.stderr).toMatch(/list: [\d,]+ requests, at least/);
+  });
+});
+
 describe('kill -9 in the middle of a bulk download', () => {
   it('the next sync reads the same request on from where the commits stopped: every event once', async () => {
     const dir = join(h.home, 'kill-jsonl');
