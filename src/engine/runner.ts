@@ -74,7 +74,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   const api = rc.newClient(stream.name, key);
   row.attach(api);
   const state = job.write ? await rc.dest.readCheckpoint(rc.sourceId, stream.name, key) : null;
-  const resumed = state !== null && typeof state === 'object' && 'pass' in state;
+  const resumed = state !== null && typeof state === 'object' && ('pass' in state || 'backfill' in state);
   const incremental = stream.syncModes.includes('incremental') && !rc.fullRefresh;
   const warn = (code: string, message: string) => {
     rc.warnings.push({ stream: stream.name, partition: key, code, message });

@@ -270,6 +270,7 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
       return cps.map((c) => {
         const s = (c.state ?? {}) as Record<string, unknown>;
         const pass = s.pass as Record<string, unknown> | undefined;
+        const backfill = s.backfill as Record<string, unknown> | undefined;
         return {
           stream: c.stream,
           partition: c.partition,
@@ -277,6 +278,16 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
           last_completed_at: s.lastCompletedAt ?? null,
           last_full_pass_at: s.lastFullPassAt ?? null,
           pass_in_progress: pass ? { started_at: pass.startedAt ?? null, pages: pass.pages ?? null } : null,
+          ...(backfill
+            ? {
+                backfill_in_progress: {
+                  boundary: backfill.boundary ?? null,
+                  windows_done: backfill.done ?? 0,
+                  windows_left: Array.isArray(backfill.windows) ? backfill.windows.length : null,
+                  records_written_of_current: (backfill.request as { written?: number } | undefined)?.written ?? null,
+                },
+              }
+            : {}),
           updated_at: c.updatedAt,
         };
       });
