@@ -59,8 +59,8 @@ export interface BackfillSpec {
 export const BACKFILL_PAGE_SIZE = 500;
 /** Downloads cut short or refused, and requests expired, per window before the failure is reported. */
 const MAX_ATTEMPTS = 4;
-/** Splits of one window (each a refused POST) before giving up. */
-const MAX_SPLITS = 20;
+/** Refused POSTs (each one split) per backfill before giving up; windows shrink to a second anyway. */
+const MAX_SPLITS = 1000;
 
 /** A new backfill of `[start, T0)`; `estimate` is the list's `X-Total-Count` for it when known (progress only). */
 export function newBackfill(ctx: ReadContext, estimate?: number): BackfillState {
@@ -118,6 +118,10 @@ export async function* bulkBackfill(
   const pid = spec.projectId;
   let st = start;
   let splits = 0;
+  // Failed attempts at the current window (expired requests, refused or cut downloads): bounded, so a request that
+  // keeps expiring is reported instead of made again forever.
+  let attempts = 0;
+  let attemptsAt = -1;
   const show = (p: Omit<BackfillProgress, 'window' | 'windows' | 'since' | 'before'>) => {
     const w = st.windows[0]!;
     ctx.progress?.({
@@ -170,7 +174,10 @@ export async function* bulkBackfill(
       yield at();
     }
 
-    let attempts = 0;
+    if (attemptsAt !== st.done) {
+      attemptsAt = st.done;
+      attempts = 0;
+    }
     let again = false;
     for (;;) {
       const req = st.request!;
@@ -186,7 +193,19 @@ export async function* bulkBackfill(
         url = ready.url;
         total = ready.total ?? undefined;
       } catch (err) {
-        if (isSnagError(err, 'not_found') && err.details.expired === true && ++attempts < MAX_ATTEMPTS) {
+        if (isSnagError(err, 'not_found') && err.details.expired === true) {
+          if (++attempts >= MAX_ATTEMPTS) {
+            // Not a 404 of something gone (which would skip the project): the export keeps expiring before it is read.
+            throw new SnagError(
+              'server_error',
+              `The event data requests for ${describe(w)} expired ${attempts} times before they could be read.`,
+              {
+                hint: 'Run the sync again later; if it keeps happening, read the events through the list (events_backfill = list).',
+                cause: err,
+                details: { field: 'events_backfill', eventDataRequest: req.id },
+              },
+            );
+          }
           ctx.warn(
             'backfill-rerequested',
             `The event data request for ${describe(w)} expired before it was read; a new one is made (its records are written again, upserted).`,

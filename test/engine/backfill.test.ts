@@ -221,6 +221,78 @@ describe('bulk backfill', () => {
     }
   }, 60_000);
 
+  it.each([
+    ['once: it is made again, and every event lands once', false],
+    ['every time: the window fails after a bounded number of requests', true],
+  ])(
+    'a request that has EXPIRED before it is read, %s',
+    async (_what, always) => {
+      const local = await startSim({
+        orgs: 1,
+        projects: 1,
+        errors: 20,
+        events: 900,
+        edrPrepareMs: 0,
+        edrExpireMs: 1500,
+      });
+      const home = await makeHome(local);
+      try {
+        const inner = nodeTransport();
+        let expiresAt: number | null = null;
+        let delayed = false;
+        // The first request's first status poll (every request's, `always`) is sent only once it has expired
+        // (created + preparation 0 + 1.5 s).
+        const late: Transport = async (req) => {
+          if (req.method === 'GET' && /\/event_data_requests\/[^/]+$/.test(new URL(req.url).pathname) && expiresAt) {
+            const until = expiresAt;
+            expiresAt = null;
+            while (Date.now() <= until) await new Promise((r) => setTimeout(r, 50));
+          }
+          const res = await inner(req);
+          if (
+            req.method === 'POST' &&
+            req.url.includes('/event_data_requests') &&
+            res.status === 201 &&
+            (always || !delayed)
+          ) {
+            delayed = true;
+            const created = JSON.parse(res.body) as { created_at: string };
+            expiresAt = Date.parse(created.created_at) + 1500;
+          }
+          return res;
+        };
+        const dest = `sqlite:${join(home.home, 'expired-request.db')}`;
+        const s = await home.source({
+          destination: dest,
+          streams: ['events'],
+          full_reports: true,
+          events_backfill: 'bulk',
+        });
+        const run = await startRun(home.runtime, s.name, { client: { transport: late } });
+        const summary = await run.done;
+        if (always) {
+          // The only partition failed (not skipped, as a 404 would be): the run failed, saying why.
+          expect(summary.status).toBe('failed');
+          expect(JSON.stringify(summary)).toMatch(/expired 4 times before they could be read/);
+          expect(summary.streams[0]!.failed).toBe(1);
+          expect(local.stats().byToken.admin?.endpoints[EDR_POST]).toBe(4);
+          return;
+        }
+        expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+        expect(summary.warnings.map((w) => w.code)).toContain('backfill-rerequested');
+        expect(local.stats().byToken.admin?.endpoints[EDR_POST]).toBe(2);
+        const t = await simTruth(local);
+        const got = await stored(dest, 'events', keyOf.events);
+        expect(diffKeys(t.events, got.byKey)).toEqual({ missing: [], extra: [] });
+        expect(got.rows).toBe(t.events.size);
+      } finally {
+        await home.cleanup();
+        await local.close();
+      }
+    },
+    60_000,
+  );
+
   it('a 403 on the POST falls back to the list, with a warning in the run', async () => {
     const inner = nodeTransport();
     // Bugsnag answers 403 when the plan or the role does not allow exports.
