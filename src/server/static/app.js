@@ -747,6 +747,7 @@
     'plan',
     'stream-start',
     'page',
+    'backfill',
     'rate-limit-wait',
     'retry',
     'warning',
