@@ -151,7 +151,9 @@ export async function* bulkBackfill(
         if (max !== null) {
           if (++splits > MAX_SPLITS) throw err;
           const parts = await split(ctx, pid, w, max);
-          st = { ...st, windows: [...parts, ...st.windows.slice(1)] };
+          // Refusing the whole history, Bugsnag said how many events it holds: the estimate for progress.
+          const whole = st.done === 0 && st.windows.length === 1 && st.estimate === undefined && max.total > 0;
+          st = { ...st, windows: [...parts, ...st.windows.slice(1)], ...(whole ? { estimate: max.total } : {}) };
           ctx.warn(
             'backfill-split',
             `An event data request for ${describe(w)} holds ${max.total} events, more than Bugsnag's maximum of ${max.max}; it is read in ${parts.length} smaller windows.`,
@@ -192,6 +194,8 @@ export async function* bulkBackfill(
         });
         url = ready.url;
         total = ready.total ?? undefined;
+        if (st.estimate === undefined && st.done === 0 && st.windows.length === 1 && total !== undefined)
+          st = { ...st, estimate: total };
       } catch (err) {
         if (isSnagError(err, 'not_found') && err.details.expired === true) {
           if (++attempts >= MAX_ATTEMPTS) {

@@ -94,6 +94,9 @@ describe('bulk backfill', () => {
     expect(requests(EDR_POST)).toBeGreaterThan(1); // 2,500 events over a 1,000-event limit: split
     expect(b.summary.warnings.some((w) => w.code === 'backfill-split')).toBe(true);
     expect(b.events.some((e) => e.type === 'backfill' && e.phase === 'downloading')).toBe(true);
+    // The size of the history, from Bugsnag's refusal of the whole of it, sizes the progress of every page.
+    const pages = b.events.filter((e) => e.type === 'page' && e.records > 0);
+    expect(pages.every((e) => e.type === 'page' && e.estimate === truth.events.size)).toBe(true);
     sim.resetStats();
     await sync(list.name, { now });
     const listRequests = requests(EVENTS_LIST);
