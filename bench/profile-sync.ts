@@ -28,6 +28,7 @@ try {
     const source = await h.source({
       name: 'prof',
       streams: ['events'],
+      events_backfill: 'list',
       destination: `sqlite:${join(h.home, 'prof.db')}`,
     });
     const cpu = process.cpuUsage();

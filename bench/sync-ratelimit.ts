@@ -52,6 +52,7 @@ for (const limit of LIMITS) {
   const freeSource = await hf.source({
     name: `free-${limit}`,
     streams: ['events', 'errors', 'releases'],
+    events_backfill: 'list',
     destination: `sqlite:${join(hf.home, 'free.db')}`,
   });
   const freeStarted = performance.now();
@@ -63,6 +64,7 @@ for (const limit of LIMITS) {
   const source = await h.source({
     name: `rl-${limit}`,
     streams: ['events', 'errors', 'releases'],
+    events_backfill: 'list',
     destination: `sqlite:${join(h.home, 'rl.db')}`,
   });
   await sim.resetStats();

@@ -140,6 +140,7 @@ const h = await benchHome(asProcess(sim));
 const source = await h.source({
   name: 'requests',
   streams: [...STREAM_NAMES],
+  events_backfill: 'list',
   destination: `sqlite:${join(h.home, 'requests.db')}`,
 });
 const hb = await benchHome(asProcess(bigSim));

@@ -34,7 +34,12 @@ const TARGET = 0.8;
 async function engine(sim: SimProcess, file: string): Promise<Measured> {
   const h = await benchHome(sim);
   try {
-    const source = await h.source({ name: 'speed', streams: ['events'], destination: `sqlite:${file}` });
+    const source = await h.source({
+      name: 'speed',
+      streams: ['events'],
+      events_backfill: 'list',
+      destination: `sqlite:${file}`,
+    });
     const cpu = process.cpuUsage();
     const run = await startRun(h.runtime, source);
     const s = await run.done;
@@ -168,6 +173,7 @@ async function peakRss(events: number): Promise<{ mb: number; seconds: number; r
     const source = await h.source({
       name: 'mem',
       streams: ['events'],
+      events_backfill: 'list',
       destination: `sqlite:${join(h.home, 'mem.db')}`,
     });
     const started = performance.now();

@@ -53,6 +53,8 @@ interface StreamBar {
   partitions: number;
   done: number;
   problems: number;
+  /** A bulk backfill's phase in words, while one runs. */
+  phase: string;
 }
 
 function bars(io: Io, events: RunEvents): ProgressHandle {
@@ -77,7 +79,17 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
     let s = byStream.get(stream);
     if (!s) {
       const bar = multi.create(1, 0, { stream: stream.padEnd(width), pages: 0, parts: '', note: '' });
-      s = { bar, read: 0, pages: 0, estimates: new Map(), reads: new Map(), partitions: 0, done: 0, problems: 0 };
+      s = {
+        bar,
+        read: 0,
+        pages: 0,
+        estimates: new Map(),
+        reads: new Map(),
+        partitions: 0,
+        done: 0,
+        problems: 0,
+        phase: '',
+      };
       byStream.set(stream, s);
     }
     return s;
@@ -90,7 +102,10 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
       stream: name.padEnd(width),
       pages: s.pages,
       parts: s.partitions > 1 ? `· ${s.done}/${s.partitions} partitions` : '',
-      note: s.problems ? `· ${s.problems} skipped/failed` : '',
+      note: [s.phase, s.problems ? `${s.problems} skipped/failed` : '']
+        .filter(Boolean)
+        .map((x) => `· ${x}`)
+        .join(' '),
     });
   };
   const say = (message: string) => status.update(0, { message });
@@ -121,8 +136,16 @@ function bars(io: Io, events: RunEvents): ProgressHandle {
         draw(e.stream, s);
         break;
       }
+      case 'backfill': {
+        const s = get(e.stream);
+        s.phase = e.label;
+        if (e.phase === 'estimated' && e.total !== undefined) s.estimates.set(e.partition, e.total);
+        draw(e.stream, s);
+        break;
+      }
       case 'stream-done': {
         const s = get(e.stream);
+        s.phase = '';
         s.done++;
         s.estimates.set(e.partition, e.recordsRead);
         if (e.outcome !== 'ok') s.problems++;

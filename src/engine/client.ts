@@ -2,6 +2,7 @@ import { createBugsnagClient, type BugsnagClient } from '../bugsnag/client.js';
 import { SnagError } from '../core/errors.js';
 import type { ClientEventListener } from '../http/events.js';
 import type { RetryPolicy } from '../http/retry.js';
+import type { StreamTransport } from '../http/stream-transport.js';
 import type { Transport } from '../http/transport.js';
 import { nodeTransport } from './transport.js';
 
@@ -18,6 +19,8 @@ export interface EngineClientOptions {
   maxInFlight?: number;
   /** Default: node:http(s) with keep-alive (see transport.ts). Tests pass one that scripts or alters answers. */
   transport?: Transport;
+  /** Event data downloads (signed links, no token). Default: node:http(s). Tests pass one that alters answers. */
+  streamTransport?: StreamTransport;
 }
 
 /**
@@ -62,5 +65,6 @@ export function engineClient(
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
     transport: options.transport ?? defaultTransport,
+    ...(options.streamTransport !== undefined ? { streamTransport: options.streamTransport } : {}),
   });
 }

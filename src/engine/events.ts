@@ -1,3 +1,5 @@
+import type { BackfillProgress } from '../streams/types.js';
+
 /**
  * Progress of a run as typed events: what the CLI draws bars from, what the run history summarises, and what the
  * HTTP server forwards over SSE. Every event carries the run id, a sequence number (so a client reconnecting can say
@@ -117,6 +119,14 @@ export type RunEventBody =
       waitMs: number;
     }
   | { type: 'warning'; stream: string; partition: string; code: string; message: string }
+  | ({
+      /** A bulk backfill's phase (streams/backfill.ts): estimated, requested, preparing, downloading, writing, done. */
+      type: 'backfill';
+      stream: string;
+      partition: string;
+      /** The phase in words ("export 2 of 5: downloading 12.3 MB, 4,500 of 100,000 events"), for every face. */
+      label: string;
+    } & BackfillProgress)
   | {
       type: 'stream-done';
       stream: string;
@@ -143,8 +153,8 @@ export class RunEvents implements AsyncIterable<RunEvent> {
   private readonly listeners = new Set<RunEventListener>();
   /**
    * Kept for late subscribers (an SSE client connecting mid-run gets the history, then live events): every event but
-   * pages, and of the pages only the latest per stream and partition (it carries the running totals). So a run of a
-   * million events keeps a few hundred events, not thirty thousand.
+   * pages, and of the pages (and of a backfill's progress) only the latest per stream and partition (it carries the
+   * running totals). So a run of a million events keeps a few hundred events, not thirty thousand.
    */
   private readonly kept: RunEvent[] = [];
   private readonly lastPage = new Map<string, RunEvent>();
@@ -224,6 +234,8 @@ export class RunEvents implements AsyncIterable<RunEvent> {
 
   private keep(event: RunEvent): void {
     if (event.type === 'page') this.lastPage.set(`${event.stream}\u0000${event.partition}`, event);
+    else if (event.type === 'backfill')
+      this.lastPage.set(`backfill\u0000${event.stream}\u0000${event.partition}`, event);
     else {
       this.kept.push(event);
       // Waits and retries grow with the length of a run: past a bound, the oldest of them go first.
@@ -232,5 +244,34 @@ export class RunEvents implements AsyncIterable<RunEvent> {
         if (i >= 0) this.kept.splice(i, 1);
       }
     }
+  }
+}
+
+const n = (x: number) => x.toLocaleString('en');
+
+/** A backfill phase in words, the same on every face (the CLI's bars, the web UI's live view, JSON lines). */
+export function backfillLabel(p: BackfillProgress): string {
+  const of = (done: number | undefined) =>
+    done !== undefined && p.total !== undefined
+      ? `${n(done)} of ${n(p.total)} events`
+      : done !== undefined
+        ? `${n(done)} events`
+        : '';
+  const which = p.windows > 1 ? `export ${p.window} of ${p.windows}` : 'export';
+  switch (p.phase) {
+    case 'estimated':
+      return p.total !== undefined ? `bulk backfill of about ${n(p.total)} events` : 'bulk backfill';
+    case 'requested':
+      return `${which}: requested`;
+    case 'preparing':
+      return `${which}: Bugsnag is preparing it${p.total !== undefined ? ` (${n(p.total)} events)` : ''}`;
+    case 'downloading':
+      return `${which}: downloading ${((p.bytes ?? 0) / 1e6).toFixed(1)} MB, ${of(p.records)}`;
+    case 'writing':
+      return `${which}: writing, ${of(p.records)}`;
+    case 'done':
+      return p.window >= p.windows ? 'bulk backfill done' : `${which}: done`;
+    case 'fallback':
+      return 'bulk backfill refused: reading the events list';
   }
 }

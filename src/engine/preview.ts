@@ -12,6 +12,8 @@ import { resolveSyncOptions } from './source-config.js';
 import { explainAuthFailure } from './failures.js';
 import { chooseOrganizations, chooseProjects, GLOBAL, orgPartition, projectPartition } from './planner.js';
 import { sourceDraft, type SourceInput } from './sources.js';
+import { DEFAULT_BACKFILL_THRESHOLD, estimateEvents } from '../streams/backfill.js';
+import { seconds } from '../streams/util.js';
 
 /**
  * "Test" a source (Nexla's button): read a few records of one stream from the first partition the source would
@@ -24,6 +26,29 @@ export interface PreviewOptions {
   client?: EngineClientOptions;
   /** Sees the preview's requests, retries and rate-limit waits (an interactive caller refuses to wait). */
   onEvent?: ClientEventListener;
+  /** For the events stream: estimate the first sync's time by each path (one request per project, at most 50). */
+  estimate?: boolean;
+}
+
+/**
+ * How long a first sync of the events would take by each path at the token's observed limit (Bugsnag's
+ * `X-RateLimit-Limit` as last seen, else 30 a minute, the only figure ever observed), from the events list's
+ * `X-Total-Count` per project. Request time only: the bulk path also waits for Bugsnag to prepare each export (its
+ * time is not published) and for the download, which is bounded by parsing and writing (docs/performance.md).
+ */
+export interface FirstSyncEstimate {
+  events: number;
+  projects: number;
+  /** Projects left out of the count (more than the estimate reads). */
+  projects_not_counted: number;
+  limit: number;
+  window_ms: number;
+  /** True when the limit is the one Bugsnag announced to this credential; false for the assumed 30 a minute. */
+  limit_observed: boolean;
+  list: { requests: number; ms: number };
+  bulk: { requests: number; ms: number; exports: number };
+  /** What the source's events_backfill setting picks per project. */
+  chosen: { bulk: number; list: number };
 }
 
 export interface PreviewResult {
@@ -32,6 +57,65 @@ export interface PreviewResult {
   records: StreamRecord[];
   /** Requests the preview cost. */
   requests: number;
+  /** With `estimate`, for the events stream. */
+  first_sync?: FirstSyncEstimate;
+}
+
+const ESTIMATE_MAX_PROJECTS = 50;
+/** Requests one export costs: the POST and the polls of a backoff from 1 s to 60 s over a few minutes. */
+const REQUESTS_PER_EXPORT = 8;
+/** Events the list returns per request. */
+const LIST_PAGE = 30;
+
+async function estimateFirstSync(
+  api: ReturnType<typeof engineClient>,
+  credential: Credential,
+  config: SourceConfig,
+  sync: ReturnType<typeof resolveSyncOptions>,
+  now: Date,
+  signal: AbortSignal,
+): Promise<FirstSyncEstimate> {
+  const { chosen: orgs } = chooseOrganizations(await api.organizations.list().all(), config);
+  const projects: Project[] = [];
+  for (const org of orgs as Organization[])
+    projects.push(...chooseProjects((await api.projects.list(org.id).all()) as Project[], config));
+  const counted = projects.slice(0, ESTIMATE_MAX_PROJECTS);
+  const boundary = seconds(now);
+  const since = sync.startDate ? seconds(sync.startDate) : null;
+  let events = 0;
+  let listRequests = 2;
+  let bulkRequests = 2;
+  let exports = 0;
+  const chosen = { bulk: 0, list: 0 };
+  const threshold = sync.eventsBackfillThreshold ?? DEFAULT_BACKFILL_THRESHOLD;
+  for (const p of counted) {
+    const total = (await estimateEvents(api, p.id, sync.filters, since, boundary, signal)) ?? 0;
+    events += total;
+    const pages = Math.max(1, Math.ceil(total / LIST_PAGE));
+    listRequests += pages;
+    const bulk = sync.eventsBackfill === 'bulk' || (sync.eventsBackfill !== 'list' && total > threshold);
+    if (bulk) chosen.bulk++;
+    else chosen.list++;
+    if (total > 0) {
+      exports++;
+      bulkRequests += REQUESTS_PER_EXPORT;
+    } else bulkRequests += 1;
+  }
+  const seen = credential.rate_limit;
+  const limit = seen?.limit && seen.limit > 0 ? seen.limit : 30;
+  const windowMs = seen?.window_ms ?? 60_000;
+  const time = (requests: number) => Math.ceil(requests / limit) * windowMs;
+  return {
+    events,
+    projects: counted.length,
+    projects_not_counted: projects.length - counted.length,
+    limit,
+    window_ms: windowMs,
+    limit_observed: Boolean(seen?.limit),
+    list: { requests: listRequests, ms: time(listRequests) },
+    bulk: { requests: bulkRequests, ms: time(bulkRequests), exports },
+    chosen,
+  };
 }
 
 export type PreviewTarget = string | { credential: string; config?: SourceInput };
@@ -62,7 +146,8 @@ export async function previewStream(
   );
   try {
     const now = new Date();
-    const sync = resolveSyncOptions(config, now);
+    // A preview reads a few records: never through an event data request (one export of the whole history).
+    const sync = { ...resolveSyncOptions(config, now), eventsBackfill: 'list' as const };
     const partition = await firstPartition(
       api,
       config,
@@ -91,11 +176,16 @@ export async function previewStream(
       records.push(...got);
       if (records.length >= limit || !stream.parent || pages >= COMMENT_SEARCH_PAGES) break;
     }
+    const firstSync =
+      options.estimate && stream.name === 'events'
+        ? await estimateFirstSync(api, credential, config, resolveSyncOptions(config, now), now, controller.signal)
+        : undefined;
     return {
       stream: stream.name,
       partition: { kind: partition.kind, key: partition.key, name: partitionName(partition) },
       records: records.slice(0, limit),
       requests: api.stats().requests,
+      ...(firstSync ? { first_sync: firstSync } : {}),
     };
   } catch (err) {
     throw explainAuthFailure(toSnagError(err), credential);

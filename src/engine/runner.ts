@@ -10,7 +10,7 @@ import type {
   StreamRecord,
   SyncOptions,
 } from '../streams/types.js';
-import type { RunEvents, RunWarning, StreamOutcome } from './events.js';
+import { backfillLabel, type RunEvents, type RunWarning, type StreamOutcome } from './events.js';
 import { cancelledError, disposition, errorJson } from './failures.js';
 import { StreamRow } from './history.js';
 import { partitionLabel } from './planner.js';
@@ -76,7 +76,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   const api = rc.newClient(stream.name, key);
   row.attach(api);
   const state = job.write ? await rc.dest.readCheckpoint(rc.sourceId, stream.name, key) : null;
-  const resumed = state !== null && typeof state === 'object' && 'pass' in state;
+  const resumed = state !== null && typeof state === 'object' && ('pass' in state || 'backfill' in state);
   const incremental = stream.syncModes.includes('incremental') && !rc.fullRefresh;
   const warn = (code: string, message: string) => {
     rc.warnings.push({ stream: stream.name, partition: key, code, message });
@@ -114,6 +114,8 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     now: rc.now,
     signal: rc.signal,
     warn,
+    progress: (p) =>
+      rc.events.emit({ type: 'backfill', stream: stream.name, partition: key, ...p, label: backfillLabel(p) }),
     children,
   };
 

@@ -292,6 +292,8 @@ export function resolveSyncOptions(config: SourceConfig, now: Date): SyncOptions
     releasesFullPassMs: ms('releases_full_pass_interval'),
     trendsResolution: optionValue<SyncOptions['trendsResolution']>(config, 'trends_resolution'),
     trendsDays: optionValue<number>(config, 'trends_days'),
+    eventsBackfill: optionValue<'auto' | 'bulk' | 'list'>(config, 'events_backfill'),
+    eventsBackfillThreshold: optionValue<number>(config, 'events_backfill_threshold'),
     concurrency: optionValue<number>(config, 'concurrency'),
   };
 }

@@ -4,13 +4,19 @@ import { EventSchema } from '../bugsnag/models/event.js';
 import { defineStream, type StreamRecord } from './types.js';
 import { projectPartition, withParents } from './util.js';
 import { windowPasses } from './window.js';
-import { booleanOption } from './options.js';
+import { booleanOption, enumOption, integerOption } from './options.js';
+import { BackfillState, bulkBackfill, DEFAULT_BACKFILL_THRESHOLD, newBackfill } from './backfill.js';
+import { loadState } from './state.js';
+import type { Batch, ReadContext } from './types.js';
 
 /**
  * Events (occurrences), newest first by `received_at`, cut server-side with `filters[event.since]` so an incremental
  * pass never walks old pages. Summary rows by default; full reports (threads, breadcrumbs, metaData) with the
  * source's `full_reports` option, sent as the `full_reports=true` query parameter (Airbyte sends it as a header and
  * silently gets summaries). Events are immutable, but Bugsnag does not report deletions: a deleted event stays.
+ *
+ * A first sync of a large project goes through event data requests instead (`events_backfill`, backfill.ts): one
+ * export per time window rather than one request per 30 events, handing over to this list at an exact boundary.
  */
 export const events = defineStream({
   name: 'events',
@@ -21,6 +27,16 @@ export const events = defineStream({
       title: 'Full event reports',
       description: 'Events as full reports (threads, breadcrumbs, metaData) instead of summaries: much more data',
       default: false,
+    }),
+    events_backfill: enumOption(['auto', 'bulk', 'list'] as const, {
+      title: 'First sync of events',
+      description:
+        "How a first sync reads the events history: bulk (event data requests: one export per time window, outside the list's 30 events a request), list (the events list), or auto (bulk when the history holds more events than events_backfill_threshold)",
+      default: 'auto',
+    }),
+    events_backfill_threshold: integerOption(0, 1_000_000_000, {
+      description: 'With events_backfill auto: the number of events above which a first sync goes bulk',
+      default: DEFAULT_BACKFILL_THRESHOLD,
     }),
   }),
   schema: EventSchema.extend({ project_id: z.string() }),
@@ -55,28 +71,71 @@ export const events = defineStream({
     { name: 'os_name', type: 'text', path: ['device', 'osName'] },
     { name: 'browser_name', type: 'text', path: ['device', 'browserName'] },
   ],
-  read: (ctx) => {
-    const { project } = projectPartition(ctx, 'events');
-    const { fullReports, filters } = ctx.options;
-    return windowPasses<Event>(ctx, {
-      cursorOf: (e) => e.received_at ?? e.receivedAt,
-      open: (w, resumeFrom) =>
-        ctx.api.events.list(
-          project.id,
-          resumeFrom
-            ? { resumeFrom }
-            : {
-                base: w.base,
-                fullReports,
-                filters,
-                ...(w.since !== null ? { since: w.since } : {}),
-                ...(w.before !== null ? { before: w.before } : {}),
-              },
-        ),
-      toRecord: (e) => eventRecord(e, project.id),
-    });
-  },
+  read: (ctx) => readEvents(ctx),
 });
+
+/**
+ * A backfill in progress goes on; a first sync may start one; everything else (and a fallback) is the list. `auto`
+ * decides on the first page of the list's first pass, whose `X-Total-Count` is the size of the history: above the
+ * threshold that page is dropped and the history exported instead (one request spent), otherwise the list goes on
+ * (none spent).
+ */
+async function* readEvents(ctx: ReadContext): AsyncGenerator<Batch> {
+  const { project } = projectPartition(ctx, 'events');
+  const raw = ctx.state as Record<string, unknown> | null;
+  const inProgress = raw !== null && typeof raw === 'object' && 'backfill' in raw;
+  const firstSync = raw === null || typeof raw !== 'object' || (raw.cursor === undefined && raw.pass === undefined);
+  const mode = ctx.options.eventsBackfill ?? 'auto';
+  let plan: BackfillState | null = null;
+  if (inProgress) plan = loadState(BackfillState, raw.backfill, ctx.warn);
+  else if (firstSync && mode === 'bulk') plan = newBackfill(ctx);
+  else if (firstSync && mode === 'auto') {
+    const threshold = ctx.options.eventsBackfillThreshold ?? DEFAULT_BACKFILL_THRESHOLD;
+    const list = listEvents(ctx);
+    const first = await list.next();
+    const total = first.done ? undefined : first.value.total;
+    if (total === undefined || total <= threshold) {
+      if (!first.done) {
+        yield first.value;
+        yield* list;
+      }
+      return;
+    }
+    await list.return(undefined);
+    plan = newBackfill(ctx, total);
+  }
+  if (plan) {
+    const outcome = yield* bulkBackfill(
+      ctx,
+      { projectId: project.id, toRecord: (e) => eventRecord(e, project.id) },
+      plan,
+    );
+    if (outcome === 'done') return;
+  }
+  yield* listEvents(inProgress ? { ...ctx, state: null } : ctx);
+}
+
+function listEvents(ctx: ReadContext): AsyncGenerator<Batch> {
+  const { project } = projectPartition(ctx, 'events');
+  const { fullReports, filters } = ctx.options;
+  return windowPasses<Event>(ctx, {
+    cursorOf: (e) => e.received_at ?? e.receivedAt,
+    open: (w, resumeFrom) =>
+      ctx.api.events.list(
+        project.id,
+        resumeFrom
+          ? { resumeFrom }
+          : {
+              base: w.base,
+              fullReports,
+              filters,
+              ...(w.since !== null ? { since: w.since } : {}),
+              ...(w.before !== null ? { before: w.before } : {}),
+            },
+      ),
+    toRecord: (e) => eventRecord(e, project.id),
+  });
+}
 
 /**
  * The event as Bugsnag sent it, plus `project_id`: nothing else. The typed columns find `error_class`, `message` and

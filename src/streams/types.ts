@@ -44,6 +44,10 @@ export interface SyncOptions {
   /** Trend buckets: resolution and how many days back. */
   trendsResolution: '1m' | '5m' | '30m' | '2h' | '12h';
   trendsDays: number;
+  /** How a first events sync reads history: the events list, an event data request (bulk), or chosen by size. */
+  eventsBackfill?: 'auto' | 'bulk' | 'list';
+  /** `auto` goes bulk above this many events (the list's `X-Total-Count` for the first sync's window). */
+  eventsBackfillThreshold?: number;
 }
 
 export interface ReadContext {
@@ -57,11 +61,31 @@ export interface ReadContext {
   signal: AbortSignal;
   /** A non-fatal problem worth recording in the run history (skipped fallback, narrowed window…). */
   warn(code: string, message: string): void;
+  /** A phase of a bulk backfill (requested, preparing, downloading, writing…), shown as run progress. */
+  progress?(p: BackfillProgress): void;
   /**
    * Child streams enabled in this run (e.g. comments under errors): their stored checkpoint, and the client to read
    * them with (their own, so the run history counts their requests where they belong).
    */
   children: ReadonlyMap<string, ChildContext>;
+}
+
+/** Where a bulk backfill of one partition stands (streams/backfill.ts), for progress displays. */
+export interface BackfillProgress {
+  phase: 'estimated' | 'requested' | 'preparing' | 'downloading' | 'writing' | 'done' | 'fallback';
+  /** The window being read (1-based) and how many are planned so far (a window may still split). */
+  window: number;
+  windows: number;
+  /** The window's time range: `since` (inclusive; null: all history) to `before` (exclusive). */
+  since: string | null;
+  before: string;
+  /** Events the event data request holds (known once it is prepared); for `estimated`, the whole backfill's. */
+  total?: number;
+  /** Bytes received over the wire for this window's download, and records parsed from it. */
+  bytes?: number;
+  records?: number;
+  /** The event data request's status as Bugsnag reports it (PREPARING, IN_PROGRESS…). */
+  status?: string;
 }
 
 export interface ChildContext {

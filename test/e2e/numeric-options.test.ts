@@ -21,6 +21,8 @@ const NUMERIC: Array<[string[], string, string]> = [
   [['sources', 'create', '--name', 'n'], 'trends-days', '91'],
   [['sources', 'update', 'some-source'], 'concurrency', '0'],
   [['sources', 'update', 'some-source'], 'trends-days', '0'],
+  [['sources', 'create', '--name', 'n'], 'events-backfill-threshold', '-1'],
+  [['sources', 'update', 'some-source'], 'events-backfill-threshold', '1000000001'],
   [['serve'], 'port', '65536'],
   [['writeback', 'apply', '--credential', 'c', '--from', '-'], 'confirm-above', '-1'],
   [['schedule', 'daemon'], 'tick', '500ms'],

@@ -13,6 +13,8 @@ import {
   type SourceInput,
 } from '../../engine/index.js';
 import { cliOptions } from '../../streams/options.js';
+import type { FirstSyncEstimate } from '../../engine/preview.js';
+import { formatDuration } from '../../core/time.js';
 import type { Source } from '../../store/models.js';
 import type { CommandGroup } from '../context.js';
 import { commaList, numberOption } from '../options.js';
@@ -244,8 +246,9 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
       const flags = this.opts<{ stream: string; limit: string; json?: boolean }>();
       const limit = numberOption('limit', flags.limit, { min: 1, max: 100 });
       await withRuntime(io, async (rt) => {
-        const result = await previewStream(rt, ref, flags.stream, { limit });
+        const result = await previewStream(rt, ref, flags.stream, { limit, estimate: true });
         if (flags.json) return printJson(io, result);
+        if (result.first_sync) notice(io, firstSyncText(result.first_sync));
         notice(
           io,
           `${result.records.length} ${result.stream} record(s) from ${result.partition.name ?? (result.partition.key || 'the account')} (${result.requests} request(s); nothing saved)`,
@@ -267,6 +270,7 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
       return cps.map((c) => {
         const s = (c.state ?? {}) as Record<string, unknown>;
         const pass = s.pass as Record<string, unknown> | undefined;
+        const backfill = s.backfill as Record<string, unknown> | undefined;
         return {
           stream: c.stream,
           partition: c.partition,
@@ -274,6 +278,16 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
           last_completed_at: s.lastCompletedAt ?? null,
           last_full_pass_at: s.lastFullPassAt ?? null,
           pass_in_progress: pass ? { started_at: pass.startedAt ?? null, pages: pass.pages ?? null } : null,
+          ...(backfill
+            ? {
+                backfill_in_progress: {
+                  boundary: backfill.boundary ?? null,
+                  windows_done: backfill.done ?? 0,
+                  windows_left: Array.isArray(backfill.windows) ? backfill.windows.length : null,
+                  records_written_of_current: (backfill.request as { written?: number } | undefined)?.written ?? null,
+                },
+              }
+            : {}),
           updated_at: c.updatedAt,
         };
       });
@@ -283,6 +297,18 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
   } catch {
     return [];
   }
+}
+
+/** The first sync's estimate for the events stream, by each path (request time at the token's limit). */
+function firstSyncText(f: FirstSyncEstimate): string {
+  const per = `${f.limit} requests per ${formatDuration(f.window_ms)}${f.limit_observed ? ' (the limit Bugsnag announced to this credential)' : ' (assumed: no limit seen yet for this credential)'}`;
+  const left = f.projects_not_counted ? ` (${f.projects_not_counted} more projects not counted)` : '';
+  return [
+    `First sync of events: about ${f.events.toLocaleString('en')} events in ${f.projects} project(s)${left}, at ${per}:`,
+    `  list: ${f.list.requests.toLocaleString('en')} requests, at least ${formatDuration(f.list.ms)}`,
+    `  bulk: ${f.bulk.requests.toLocaleString('en')} requests (${f.bulk.exports} event data request(s)), at least ${formatDuration(f.bulk.ms)} of requests, plus Bugsnag's preparation of each export and the download`,
+    `  this source (--events-backfill): bulk for ${f.chosen.bulk} project(s), list for ${f.chosen.list}`,
+  ].join('\n');
 }
 
 function quote(name: string): string {

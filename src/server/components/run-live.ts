@@ -50,7 +50,7 @@ export function stateText(r: LiveStream): string {
   if (r.outcome === 'ok') return '✓ done';
   if (r.outcome === 'skipped') return `skipped${r.message ? `: ${r.message}` : ''}`;
   if (r.outcome === 'failed') return `✕ failed${r.message ? `: ${r.message}` : ''}`;
-  return r.resumed ? 'resuming' : 'reading';
+  return r.phase ?? (r.resumed ? 'resuming' : 'reading');
 }
 
 function streamRow(r: LiveStream): SafeHtml {

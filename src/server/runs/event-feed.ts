@@ -88,8 +88,8 @@ function feedLive(
     for (const e of due) write(e);
   };
   const deliver = (e: RunEvent) => {
-    if (e.type === 'page') {
-      pending.set(`${e.stream}\u0000${e.partition}`, e);
+    if (e.type === 'page' || e.type === 'backfill') {
+      pending.set(`${e.type}\u0000${e.stream}\u0000${e.partition}`, e);
       timer ??= setTimeout(flush, PAGE_FLUSH_MS);
       return;
     }

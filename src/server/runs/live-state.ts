@@ -23,6 +23,8 @@ export interface LiveStream {
   requests: number | null;
   durationMs: number | null;
   message: string | null;
+  /** A bulk backfill's phase in words while one runs (the backfill event's label). */
+  phase: string | null;
 }
 
 export interface LiveState {
@@ -87,6 +89,7 @@ function row(state: LiveState, stream: string, partition: string): LiveStream {
       requests: null,
       durationMs: null,
       message: null,
+      phase: null,
     };
     state.streams.push(r);
   }
@@ -121,6 +124,12 @@ function reduce(state: LiveState, e: RunEvent): void {
       totals(state);
       break;
     }
+    case 'backfill': {
+      const r = row(state, e.stream, e.partition);
+      r.phase = e.label;
+      if (e.phase === 'estimated' && e.total !== undefined) r.estimate = e.total;
+      break;
+    }
     case 'rate-limit-wait':
       state.waits++;
       state.waitMs += e.ms;
@@ -135,6 +144,7 @@ function reduce(state: LiveState, e: RunEvent): void {
     case 'stream-done': {
       const r = row(state, e.stream, e.partition);
       r.outcome = e.outcome;
+      r.phase = null;
       r.recordsRead = e.recordsRead;
       r.pages = e.pages;
       r.requests = e.requests;

@@ -657,6 +657,14 @@
         setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
         break;
       }
+      case 'backfill': {
+        // A bulk backfill's phase, in the words the event carries (live-state.ts does the same on the server).
+        const row = streamRow(tbody, e.stream, e.partition, labelOf(view, e.partition));
+        cellOf(row, 'state').textContent = e.label;
+        if (e.phase === 'estimated' && e.total !== undefined)
+          setProgress(row, Number(row.dataset.records || 0), e.total, false);
+        break;
+      }
       case 'rate-limit-wait': {
         view.dataset.waits = String(Number(view.dataset.waits || 0) + 1);
         view.dataset.waitMs = String(Number(view.dataset.waitMs || 0) + e.ms);
@@ -742,6 +750,7 @@
     'plan',
     'stream-start',
     'page',
+    'backfill',
     'rate-limit-wait',
     'retry',
     'warning',
