@@ -25,6 +25,11 @@ export interface RunExecutor {
   /** `in-process`, `process`, … — shown in logs and docs. */
   readonly kind: string;
   /**
+   * Runs execute elsewhere, side by side (workers of a cluster): the scheduler starts every due run before waiting
+   * for any. Otherwise due runs go one after the other.
+   */
+  readonly sideBySide?: boolean;
+  /**
    * Starts a sync of the source. Resolves once the run exists; rejects like `startRun` when it cannot start
    * (unknown source, one already running — conflict —, disabled, no credential, a vault problem).
    */

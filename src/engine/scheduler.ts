@@ -42,12 +42,14 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
   const now = options.now ?? new Date();
   const due = await store.sources.listDue(now);
   const results: DueResult[] = [];
+  const waiting: Array<Promise<void>> = [];
   for (const source of due) {
     if (options.signal?.aborted) break;
     // Several schedulers (processes sharing a PostgreSQL store) may list the same due source: the one that moves its
     // next_run_at on from the value listed takes the slot; the others leave it.
     const next = source.schedule ? toIso(nextRunAfter(source.schedule, now)) : null;
     if (source.next_run_at && !(await store.sources.claimDue(source.id, source.next_run_at, next))) continue;
+    const named = { source_id: source.id, source_name: source.name };
     try {
       const handle = options.executor
         ? await options.executor.start(runtime, source.id, { trigger: 'schedule' })
@@ -59,23 +61,17 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
       const stop = () => handle.cancel('The scheduler stopped.');
       if (options.executor) options.signal?.addEventListener('abort', stop, { once: true });
       options.onStart?.(handle);
-      const summary = await handle.done.finally(() => options.signal?.removeEventListener('abort', stop));
-      results.push({
-        source_id: source.id,
-        source_name: source.name,
-        run_id: summary.run_id,
-        status: summary.status,
-        error: summary.error,
-      });
+      const ended = handle.done
+        .finally(() => options.signal?.removeEventListener('abort', stop))
+        .then((summary) => {
+          results.push({ ...named, run_id: summary.run_id, status: summary.status, error: summary.error });
+        });
+      // One after the other in this process; side by side when workers execute them (a cluster's executor).
+      if (options.executor?.sideBySide) waiting.push(ended);
+      else await ended;
     } catch (err) {
       const e = toSnagError(err);
-      results.push({
-        source_id: source.id,
-        source_name: source.name,
-        run_id: null,
-        status: 'not-started',
-        error: errorJson(e),
-      });
+      results.push({ ...named, run_id: null, status: 'not-started', error: errorJson(e) });
       // Not started (already running, no credential…): try again one interval later rather than on every sweep.
       if (!isSnagError(e, 'conflict') && source.schedule) {
         await store.sources
@@ -84,6 +80,7 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
       }
     }
   }
+  await Promise.all(waiting);
   return results;
 }
 

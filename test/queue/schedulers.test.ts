@@ -82,6 +82,45 @@ describe.runIf(requireService('postgres'))('two schedulers on one PostgreSQL sto
     expect(run.options.queued).toBe(true);
   });
 
+  it("a cluster's scheduler starts every due run before waiting for any: the workers run them side by side", async () => {
+    const [a] = runtimes as [Runtime];
+    await createSource(
+      a,
+      {
+        name: 'hourly-2',
+        credential: 'sim',
+        destination: `sqlite:${join(home, 'd2.db')}`,
+        streams: ['errors'],
+        schedule: '1h',
+      },
+      { cwd: home },
+    );
+    const queue = memoryQueue();
+    const queued = queuedExecutor(queue, { pollMs: 30 });
+    for (const name of ['hourly', 'hourly-2']) {
+      const s = await a.store.sources.findByNameOrId(name);
+      await a.store.sources.update(s.id, { next_run_at: new Date(Date.now() - 1000) });
+    }
+    // The worker starts only once both runs were handed over: a scheduler that waited for the first run's end
+    // before starting the second would never see it end.
+    let started = 0;
+    let worker: ReturnType<typeof startWorker> | null = null;
+    const results = await runDue(a, {
+      executor: {
+        ...queued,
+        start: async (rt, id, options) => {
+          const handle = await queued.start(rt, id, options);
+          if (++started === 2) worker = startWorker(a, queue, { concurrency: 2, pollMs: 20 });
+          return handle;
+        },
+      },
+    });
+    await (worker as ReturnType<typeof startWorker> | null)?.stop();
+    expect(started).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    await a.store.sources.remove((await a.store.sources.findByNameOrId('hourly-2')).id);
+  });
+
   it('start each due slot once', async () => {
     const [a, b] = runtimes as [Runtime, Runtime];
     for (let round = 0; round < 4; round++) {

@@ -5,6 +5,10 @@ import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine } from '../output.js';
 import { withRuntime } from '../runtime.js';
 import { invalidOption } from '../options.js';
+import { clusterExecutor } from '../cluster.js';
+
+const LOCAL =
+  'with a PostgreSQL store, run the syncs in this process instead of enqueueing them for the workers (snagsync worker)';
 
 /**
  * `snagsync schedule run-due` runs every scheduled source that is due, once (for cron or a systemd timer);
@@ -15,8 +19,9 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
     .command('run-due')
     .description('run every active source whose schedule is due, one after the other, then exit')
     .option('--json', 'print the results as JSON')
+    .option('--local', LOCAL)
     .action(async function (this: Command) {
-      const flags = this.opts<{ json?: boolean }>();
+      const flags = this.opts<{ json?: boolean; local?: boolean }>();
       // Imported when the command runs: its help needs none of them.
       const [{ runDue }, { attachProgress }] = await Promise.all([
         import('../../engine/index.js'),
@@ -27,8 +32,10 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
         const stop = () => controller.abort();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        const cluster = await clusterExecutor(rt, flags.local);
         try {
           const results = await runDue(rt, {
+            ...(cluster ? { executor: cluster.executor } : {}),
             signal: controller.signal,
             onStart: (h) => attachProgress(io, h.events, 'none'),
           });
@@ -38,6 +45,7 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
         } finally {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          await cluster?.close();
         }
       });
     });
@@ -46,8 +54,9 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
     .command('daemon')
     .description('keep running scheduled sources as they fall due, until stopped')
     .option('--tick <duration>', 'longest sleep between checks (default 30s)', '30s')
+    .option('--local', LOCAL)
     .action(async function (this: Command) {
-      const flags = this.opts<{ tick: string }>();
+      const flags = this.opts<{ tick: string; local?: boolean }>();
       const tickMs = parseDuration(flags.tick);
       if (tickMs === null || tickMs < 1000)
         invalidOption('tick', flags.tick, 'must be a duration of at least 1s', 'For example 30s or 1m.');
@@ -57,8 +66,10 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
         const stop = () => controller.abort();
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
-        notice(io, 'snagsync scheduler: running due sources; Ctrl-C to stop.');
+        const cluster = await clusterExecutor(rt, flags.local);
+        notice(io, `snagsync scheduler: running due sources${cluster ? ' on the workers' : ''}; Ctrl-C to stop.`);
         const handle = startScheduler(rt, {
+          ...(cluster ? { executor: cluster.executor } : {}),
           tickMs,
           signal: controller.signal,
           onStart: (h) => notice(io, `${new Date().toISOString()} sync ${h.sourceName} (run ${h.runId})`),
@@ -66,6 +77,7 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
           onError: (err) => notice(io, `scheduler: ${err instanceof Error ? err.message : String(err)}`),
         });
         await handle.done;
+        await cluster?.close();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         notice(io, 'snagsync scheduler: stopped');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../core/log.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../server/defaults.js';
 import type { StartedServer } from '../../server/start.js';
-import type { RunExecutor } from '../../engine/index.js';
+import { clusterExecutor, type ClusterExecutor } from '../cluster.js';
 import type { CommandGroup } from '../context.js';
 import { untilSignal } from '../signals.js';
 import { numberOption } from '../options.js';
@@ -55,19 +55,13 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       for (const w of runtime.warnings) io.stderr.write(`snagsync: warning: ${w}\n`);
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info');
       let server: StartedServer;
-      let queue: { close(): Promise<void> } | null = null;
+      let queue: ClusterExecutor | null = null;
       try {
         // A PostgreSQL store connects and migrates now, so a wrong URL stops `serve` before it listens.
         await runtime.store.schemaVersion();
         // With a PostgreSQL store, Run now and the scheduler enqueue for the workers (`snagsync worker`); the live
         // view follows the run from the store whichever worker executes it.
-        let executor: RunExecutor | undefined;
-        const cluster = await import('../../engine/cluster/index.js');
-        if (!flags.local && cluster.queueConfigured(runtime.env)) {
-          const q = await cluster.openRunQueue(runtime.env);
-          queue = q;
-          executor = cluster.queuedExecutor(q);
-        }
+        queue = await clusterExecutor(runtime, flags.local);
         // Loaded here, not at the top: every other command would otherwise load Fastify and the whole server.
         const { startServer } = await import('../../server/start.js');
         server = await startServer({
@@ -77,7 +71,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
           ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
           ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
           logger,
-          app: { scheduler: flags.scheduler, ...(executor ? { executor } : {}) },
+          app: { scheduler: flags.scheduler, ...(queue ? { executor: queue.executor } : {}) },
         });
       } catch (err) {
         stopped.cancel();

@@ -87,6 +87,7 @@ export async function cancelQueuedRun(queue: JobQueue, runId: string): Promise<v
 export function queuedExecutor(queue: JobQueue, follow: { pollMs?: number } = {}): RunExecutor {
   return {
     kind: 'queue',
+    sideBySide: true,
     start: async (runtime, sourceRef, options) => {
       const queued = await enqueueRun(runtime, queue, sourceRef, options);
       return followRun(runtime, queued.runId, { queue, ...follow });
