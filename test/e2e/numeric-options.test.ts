@@ -24,6 +24,7 @@ const NUMERIC: Array<[string[], string, string]> = [
   [['sources', 'create', '--name', 'n'], 'events-backfill-threshold', '-1'],
   [['sources', 'update', 'some-source'], 'events-backfill-threshold', '1000000001'],
   [['serve'], 'port', '65536'],
+  [['worker'], 'concurrency', '0'],
   [['writeback', 'apply', '--credential', 'c', '--from', '-'], 'confirm-above', '-1'],
   [['schedule', 'daemon'], 'tick', '500ms'],
   [['sim'], 'port', '65536'],

@@ -50,6 +50,9 @@ export function createPool(target: PostgresTarget, options: PgPoolOptions = {}):
   // Without a listener an idle connection's error (server restart) would crash the process; the next query fails
   // with its own error, which is what gets reported.
   pool.on('error', () => undefined);
+  // The same for a connection checked out between two queries (killed while a page is being prepared): its query
+  // fails with the error, which is what gets reported; the event itself must not be left without a listener.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -21,6 +21,8 @@ export function createPool(url: StoreDatabaseUrl): Pool {
   });
   // An idle connection dropped by the server must not crash the process; the next query reports the failure.
   pool.on('error', () => {});
+  // A checked-out connection killed between two queries: the next query reports it; the event needs a listener.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
