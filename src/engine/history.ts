@@ -1,5 +1,6 @@
 import type { BugsnagClient } from '../bugsnag/client.js';
 import { emptyStats, type ClientStats } from '../http/events.js';
+import type { RunStream } from '../store/models.js';
 import type { Store } from '../store/repository.js';
 import type { RunTotalsJson, StreamOutcome, StreamSummary } from './events.js';
 
@@ -144,6 +145,41 @@ export function streamSummaries(rows: readonly StreamRow[]): StreamSummary[] {
     s.wait_ms += Math.round(st.rateLimitWaitMs);
     if (r.outcome === 'skipped') s.skipped++;
     if (r.outcome === 'failed') s.failed++;
+    by.set(r.stream, s);
+  }
+  return [...by.values()];
+}
+
+/**
+ * Per-stream summaries of a run from its stored rows: what a process that did not execute the run (a follower of a
+ * queued run, the server after its run's child died) can say. `unfinishedFailed` counts a partition that never ended
+ * as failed (its process is gone).
+ */
+export function storedStreamSummaries(
+  rows: readonly RunStream[],
+  options: { unfinishedFailed?: boolean } = {},
+): StreamSummary[] {
+  const by = new Map<string, StreamSummary>();
+  for (const r of rows) {
+    const s = by.get(r.stream) ?? {
+      stream: r.stream,
+      partitions: 0,
+      records_read: 0,
+      records_written: 0,
+      pages: 0,
+      requests: 0,
+      wait_ms: 0,
+      skipped: 0,
+      failed: 0,
+    };
+    s.partitions++;
+    s.records_read += r.records_read;
+    s.records_written += r.records_written;
+    s.pages += r.pages;
+    s.requests += r.requests;
+    s.wait_ms += r.wait_ms;
+    if (r.outcome === 'skipped') s.skipped++;
+    if (r.outcome === 'failed' || (options.unfinishedFailed && r.outcome === null)) s.failed++;
     by.set(r.stream, s);
   }
   return [...by.values()];

@@ -8,7 +8,8 @@ import type { Runtime } from '../runtime.js';
 import { alreadySyncing } from '../store/errors.js';
 import { isStaleRun } from '../store/index.js';
 import type { RunStream } from '../store/models.js';
-import { RunEvents, type RunEvent, type RunSummary, type StreamSummary } from './events.js';
+import { RunEvents, type RunEvent, type RunSummary } from './events.js';
+import { storedStreamSummaries } from './history.js';
 import type { ExecutorStartOptions, RunExecutor } from './executor.js';
 import { errorJson } from './failures.js';
 import type { RunHandle } from './run.js';
@@ -297,36 +298,9 @@ async function recordDeath(
       rate_limit_waits: 0,
       rate_limit_wait_ms: totals?.rate_limit_wait_ms ?? 0,
     },
-    streams: summarise(streams),
+    streams: storedStreamSummaries(streams, { unfinishedFailed: true }),
     warnings: [],
   };
   d.events.emit({ type: 'run-done', status: summary.status as RunSummary['status'], error, summary });
   return summary;
-}
-
-function summarise(rows: readonly RunStream[]): StreamSummary[] {
-  const by = new Map<string, StreamSummary>();
-  for (const r of rows) {
-    const s = by.get(r.stream) ?? {
-      stream: r.stream,
-      partitions: 0,
-      records_read: 0,
-      records_written: 0,
-      pages: 0,
-      requests: 0,
-      wait_ms: 0,
-      skipped: 0,
-      failed: 0,
-    };
-    s.partitions++;
-    s.records_read += r.records_read;
-    s.records_written += r.records_written;
-    s.pages += r.pages;
-    s.requests += r.requests;
-    s.wait_ms += r.wait_ms;
-    if (r.outcome === 'skipped') s.skipped++;
-    if (r.outcome === 'failed' || r.outcome === null) s.failed++;
-    by.set(r.stream, s);
-  }
-  return [...by.values()];
 }

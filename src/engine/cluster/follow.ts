@@ -3,7 +3,8 @@ import { displayDestinationUrl } from '../../destinations/index.js';
 import type { JobQueue } from '../../queue/port.js';
 import type { Runtime } from '../../runtime.js';
 import type { Run, RunStream } from '../../store/models.js';
-import { RunEvents, type RunSummary, type RunTotalsJson, type RunWarning, type StreamSummary } from '../events.js';
+import { RunEvents, type RunSummary, type RunTotalsJson, type RunWarning } from '../events.js';
+import { storedStreamSummaries } from '../history.js';
 import type { RunHandle } from '../run.js';
 import type { UnitResult } from './data.js';
 import { cancelQueuedRun } from './enqueue.js';
@@ -144,7 +145,6 @@ function summarize(
   rows: readonly RunStream[],
   warnings: RunWarning[],
 ): RunSummary {
-  const by = new Map<string, StreamSummary>();
   const totals: RunTotalsJson = {
     records_read: run.totals.records_read,
     records_written: run.totals.records_written,
@@ -158,26 +158,6 @@ function summarize(
   for (const r of rows) {
     totals.pages += r.pages;
     totals.retries += r.retries;
-    const s = by.get(r.stream) ?? {
-      stream: r.stream,
-      partitions: 0,
-      records_read: 0,
-      records_written: 0,
-      pages: 0,
-      requests: 0,
-      wait_ms: 0,
-      skipped: 0,
-      failed: 0,
-    };
-    s.partitions++;
-    s.records_read += r.records_read;
-    s.records_written += r.records_written;
-    s.pages += r.pages;
-    s.requests += r.requests;
-    s.wait_ms += r.wait_ms;
-    if (r.outcome === 'skipped') s.skipped++;
-    if (r.outcome === 'failed') s.failed++;
-    by.set(r.stream, s);
   }
   const finished = run.finished_at ?? new Date().toISOString();
   return {
@@ -193,7 +173,7 @@ function summarize(
     duration_ms: Date.parse(finished) - Date.parse(run.started_at),
     error: run.error ? { exit_code: 1, ...run.error } : null,
     totals,
-    streams: [...by.values()],
+    streams: storedStreamSummaries(rows),
     warnings,
   };
 }
