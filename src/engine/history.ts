@@ -37,6 +37,14 @@ export class StreamRow {
     private readonly saveEveryMs = SAVE_EVERY_MS,
   ) {}
 
+  /** Starts from the counts a checkpoint of this run carried (a unit going on with a read another one began). */
+  carry(counts: { read: number; written: number; pages: number } | null): void {
+    if (!counts) return;
+    this.recordsRead = counts.read;
+    this.recordsWritten = counts.written;
+    this.pages = counts.pages;
+  }
+
   attach(client: BugsnagClient): void {
     this.clients.push(client);
   }

@@ -37,6 +37,12 @@ export interface RunContext {
   warnings: RunWarning[];
   /** How often a stream's row is saved to the run history (default: at most once a second). */
   saveEveryMs?: number;
+  /**
+   * Carry the run's counts in each checkpoint (see `withRunCounts`): set by a cluster's units, where a read that
+   * stops on one worker goes on in the same run on another and must count from what was committed, not from what
+   * the run history last saved.
+   */
+  carryCounts?: boolean;
 }
 
 export interface Job {
@@ -71,11 +77,17 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     childRows.set(child.name, r);
     const api = rc.newClient(child.name, key);
     r.attach(api);
-    children.set(child.name, { state: await rc.dest.readCheckpoint(rc.sourceId, child.name, key), api });
+    const saved = splitRunCounts(await rc.dest.readCheckpoint(rc.sourceId, child.name, key), rc.runId);
+    r.carry(saved.counts);
+    children.set(child.name, { state: saved.state, api });
   }
   const api = rc.newClient(stream.name, key);
   row.attach(api);
-  const state = job.write ? await rc.dest.readCheckpoint(rc.sourceId, stream.name, key) : null;
+  const saved = job.write
+    ? splitRunCounts(await rc.dest.readCheckpoint(rc.sourceId, stream.name, key), rc.runId)
+    : null;
+  const state = saved?.state ?? null;
+  row.carry(saved?.counts ?? null);
   const resumed = state !== null && typeof state === 'object' && ('pass' in state || 'backfill' in state);
   const incremental = stream.syncModes.includes('incremental') && !rc.fullRefresh;
   const warn = (code: string, message: string) => {
@@ -126,14 +138,17 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
       for (const child of batch.children ?? []) {
         const r = childRows.get(child.stream);
         if (!r) continue;
+        const counted = { read: r.recordsRead + child.records.length, pages: r.pages + 1 };
         const w = await rc.dest.writePage(child.stream, child.records, {
           sourceId: rc.sourceId,
           partition: key,
-          state: child.state,
+          state: rc.carryCounts
+            ? withRunCounts(child.state, rc.runId, { ...counted, written: r.recordsWritten + child.records.length })
+            : child.state,
         });
-        r.recordsRead += child.records.length;
+        r.recordsRead = counted.read;
         r.recordsWritten += w.written;
-        r.pages++;
+        r.pages = counted.pages;
         rc.events.emit({
           type: 'page',
           stream: child.stream,
@@ -145,10 +160,13 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
         await r.save();
       }
       if (job.write) {
+        const counted = { read: row.recordsRead + batch.records.length, pages: row.pages + 1 };
         const w = await rc.dest.writePage(stream.name, batch.records, {
           sourceId: rc.sourceId,
           partition: key,
-          state: batch.state,
+          state: rc.carryCounts
+            ? withRunCounts(batch.state, rc.runId, { ...counted, written: row.recordsWritten + batch.records.length })
+            : batch.state,
         });
         row.recordsWritten += w.written;
       }
@@ -207,6 +225,40 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     emitDone(row, stream.name);
   }
   return result;
+}
+
+/** A run's counts for one stream and partition, as its last committed page left them. */
+export interface CarriedCounts {
+  read: number;
+  written: number;
+  pages: number;
+}
+
+const RUN_COUNTS = '_run';
+
+/**
+ * The checkpoint of a page with the run's counts up to and including that page: `{ _run: { id, read, written,
+ * pages }, ...state }` (a null state becomes `{ _run }`). The counts commit with the page, in the same transaction, so
+ * a unit that goes on after a kill -9 counts from exactly what was committed — the run history, saved after the
+ * commit, can be one page behind. The page's own `written` is counted as all its records, which is what PostgreSQL and
+ * SQLite report (they upsert every record); JSONL skips unchanged lines, so a unit resumed there may count the
+ * unchanged lines of its last committed page as written.
+ */
+function withRunCounts(state: unknown, runId: string, counts: CarriedCounts): unknown {
+  const base = state !== null && typeof state === 'object' && !Array.isArray(state) ? state : state == null ? {} : null;
+  if (base === null) return state;
+  return { ...base, [RUN_COUNTS]: { id: runId, ...counts } };
+}
+
+/** The stream's own state and, when it was written by this run, the counts carried with it. */
+export function splitRunCounts(raw: unknown, runId: string): { state: unknown; counts: CarriedCounts | null } {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !(RUN_COUNTS in raw))
+    return { state: raw, counts: null };
+  const { [RUN_COUNTS]: carried, ...rest } = raw as Record<string, unknown>;
+  const state = Object.keys(rest).length === 0 ? null : rest;
+  const c = carried as Partial<CarriedCounts> & { id?: unknown };
+  const ok = c?.id === runId && [c.read, c.written, c.pages].every((n) => Number.isInteger(n) && (n as number) >= 0);
+  return { state, counts: ok ? { read: c.read!, written: c.written!, pages: c.pages! } : null };
 }
 
 function abortError(signal: AbortSignal): SnagError {

@@ -94,6 +94,58 @@ describe('a run through the in-process queue', () => {
     expect(summary.streams.find((s) => s.stream === 'events')?.partitions).toBe(3);
   });
 
+  it('counts every committed page when the run history lags the commits (a kill -9 between commit and save)', async () => {
+    const dest = `sqlite:${join(h.home, 'lagging.db')}`;
+    // The worker's store loses every save of an events row made after a page (what a worker killed right after its
+    // page's commit leaves): the row stays behind what the destination holds, slice after slice. Only the final
+    // save of each project's events row (outcome ok) gets through.
+    const runs = h.runtime.store.runs;
+    let lost = 0;
+    const laggingRuns = new Proxy(runs, {
+      get(t, p) {
+        if (p === 'upsertStream')
+          return (row: Parameters<typeof runs.upsertStream>[0]) => {
+            if (row.stream === 'events' && row.outcome === null && (row.pages ?? 0) > 0) {
+              lost++;
+              return Promise.resolve();
+            }
+            return t.upsertStream(row);
+          };
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const store = new Proxy(h.runtime.store, {
+      get(t, p) {
+        if (p === 'runs') return laggingRuns;
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+    const src = (await h.source({ destination: dest, streams: ['events'] })).name;
+    const queue = memoryQueue();
+    const ends: WorkerEvent[] = [];
+    // Slices of 1 ms: each unit goes on as a new job after every page or two, from a row that lags its commits.
+    const worker = startWorker({ ...h.runtime, store }, queue, {
+      concurrency: 2,
+      pollMs: 20,
+      unit: { sliceMs: 1 },
+      onEvent: (e) => ends.push(e),
+    });
+    const queued = await enqueueRun(h.runtime, queue, src);
+    const summary = await (await followRun(h.runtime, queued.runId, { pollMs: 50, queue })).done;
+    await worker.stop();
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    expect(ends.filter((e) => e.type === 'unit-end' && e.outcome === 'delayed').length).toBeGreaterThan(10);
+    expect(lost).toBeGreaterThan(10);
+    const got = await stored(dest, 'events', keyOf.events);
+    expect(diffKeys(truth.events, got.byKey)).toEqual({ missing: [], extra: [] });
+    expect(summary.totals.records_written).toBe(truth.events.size);
+    expect(summary.totals.records_read).toBe(truth.events.size);
+    const rows = await h.runtime.store.runs.listStreams(queued.runId);
+    expect(rows.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
+  });
+
   it('cancelling a run while its units work stops them everywhere and ends it cancelled', async () => {
     const dest = `sqlite:${join(h.home, 'cancel-live.db')}`;
     const queue = memoryQueue();

@@ -151,6 +151,7 @@ export async function executeJob(
       rows: [],
       warnings,
       saveEveryMs: 0,
+      carryCounts: true,
       newClient: () =>
         engineClient(
           token,
