@@ -43,6 +43,8 @@ export interface RunContext {
    * the run history last saved.
    */
   carryCounts?: boolean;
+  /** A read is about to wait this long for Bugsnag (see ReadContext.waiting). */
+  onWait?: (ms: number) => void;
 }
 
 export interface Job {
@@ -128,6 +130,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     warn,
     progress: (p) =>
       rc.events.emit({ type: 'backfill', stream: stream.name, partition: key, ...p, label: backfillLabel(p) }),
+    ...(rc.onWait ? { waiting: rc.onWait } : {}),
     children,
   };
 

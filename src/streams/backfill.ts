@@ -43,8 +43,13 @@ export const BackfillState = z.object({
   windows: z.array(BackfillWindow).min(1),
   /** Windows completed. */
   done: z.number().int().nonnegative().default(0),
-  /** The current window's event data request, and how many records of its download are committed. */
-  request: z.object({ id: z.string(), written: z.number().int().nonnegative().default(0) }).optional(),
+  /**
+   * The current window's event data request, how many records of its download are committed, and when it was made
+   * (a read going on later polls it with the backoff its age calls for, not from the first pause again).
+   */
+  request: z
+    .object({ id: z.string(), written: z.number().int().nonnegative().default(0), at: z.string().optional() })
+    .optional(),
   /** `X-Total-Count` of `[start, T0)` when the backfill was planned (progress only). */
   estimate: z.number().int().nonnegative().optional(),
 });
@@ -171,7 +176,7 @@ export async function* bulkBackfill(
         }
         throw err;
       }
-      st = { ...st, request: { id, written: 0 } };
+      st = { ...st, request: { id, written: 0, at: new Date().toISOString() } };
       show({ phase: 'requested' });
       yield at();
     }
@@ -188,8 +193,9 @@ export async function* bulkBackfill(
       try {
         const ready = await api.waitUntilComplete(pid, req.id, {
           signal: ctx.signal,
-          initialDelayMs: 1_000,
-          maxDelayMs: 60_000,
+          initialDelayMs: pollDelay(req.at),
+          maxDelayMs: MAX_POLL_DELAY_MS,
+          onWait: (ms) => ctx.waiting?.(ms),
           onPoll: (r) => show({ phase: 'preparing', status: r.status, ...(r.total != null ? { total: r.total } : {}) }),
         });
         url = ready.url;
@@ -238,7 +244,7 @@ export async function* bulkBackfill(
           const skip = Math.max(0, st.request!.written - from);
           if (skip >= page.length) continue;
           const records = (skip > 0 ? page.slice(skip) : page).map((e) => spec.toRecord(e));
-          st = { ...st, request: { id: req.id, written: st.request!.written + records.length } };
+          st = { ...st, request: { ...req, written: st.request!.written + records.length } };
           show({ phase: 'writing', records: st.request!.written, ...(total !== undefined ? { total } : {}) });
           yield at({ records });
         }
@@ -273,6 +279,17 @@ export async function* bulkBackfill(
     ...(st.estimate !== undefined ? { total: st.estimate } : {}),
   };
   return 'done';
+}
+
+const MAX_POLL_DELAY_MS = 60_000;
+
+/**
+ * The first pause between polls of a request made at `at`: 1 s for a new one, then about half its age (the doubling
+ * backoff's pause at that age), so a read that went on later keeps backing off instead of polling every second.
+ */
+function pollDelay(at: string | undefined): number {
+  const age = at ? Date.now() - Date.parse(at) : Number.NaN;
+  return Number.isFinite(age) ? Math.min(MAX_POLL_DELAY_MS, Math.max(1_000, Math.round(age / 2))) : 1_000;
 }
 
 function windowFilters(filters: Filters, w: BackfillWindow): Filters {

@@ -64,6 +64,12 @@ export interface ReadContext {
   /** A phase of a bulk backfill (requested, preparing, downloading, writing…), shown as run progress. */
   progress?(p: BackfillProgress): void;
   /**
+   * The read is about to wait this long for Bugsnag (an event data request being prepared), everything before it
+   * committed. A cluster's unit yields its worker and its token's lane here when the wait is long, and goes on later
+   * from the checkpoint; a local run just waits.
+   */
+  waiting?(ms: number): void;
+  /**
    * Child streams enabled in this run (e.g. comments under errors): their stored checkpoint, and the client to read
    * them with (their own, so the run history counts their requests where they belong).
    */

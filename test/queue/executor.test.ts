@@ -234,3 +234,46 @@ describe('a rate-limited token on the in-process queue', () => {
     expect(diffKeys(want.events, got.byKey)).toEqual({ missing: [], extra: [] });
   });
 });
+
+describe('a bulk backfill on the in-process queue', () => {
+  let slow: Simulator;
+  let bh: Home;
+  beforeAll(async () => {
+    // Exports Bugsnag takes a while to prepare: a unit waiting on one yields its slot and its token's lane.
+    slow = await startSim({ orgs: 1, projects: 3, errors: 20, events: 300, releases: 2, edrPrepareMs: 1500 });
+    bh = await makeHome(slow);
+  });
+  afterAll(async () => {
+    await bh.cleanup();
+    await slow.close();
+  });
+
+  it("yields while an export is prepared, so the lane's other projects request theirs meanwhile", async () => {
+    const dest = `sqlite:${join(bh.home, 'bulk.db')}`;
+    const queue = memoryQueue();
+    const src = (await bh.source({ destination: dest, streams: ['events'], events_backfill: 'bulk' })).name;
+    const ends: WorkerEvent[] = [];
+    const worker = startWorker(bh.runtime, queue, {
+      concurrency: 1,
+      pollMs: 20,
+      unit: { delayOverMs: 500 },
+      onEvent: (e) => ends.push(e),
+    });
+    const queued = await enqueueRun(bh.runtime, queue, src);
+    const summary = await (await followRun(bh.runtime, queued.runId, { pollMs: 50, queue })).done;
+    await worker.stop();
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    const units = ends.flatMap((e) => (e.type !== 'queue-error' && e.unit.startsWith('events@') ? [e] : []));
+    // One worker slot and one lane: the second project's unit started before the first one's was done.
+    const firstDone = units.findIndex((e) => e.type === 'unit-end' && e.outcome === 'done');
+    expect(new Set(units.slice(0, firstDone).map((e) => e.unit)).size).toBe(3);
+    expect(units.filter((e) => e.type === 'unit-end' && e.outcome === 'delayed').length).toBeGreaterThanOrEqual(3);
+    // Each project's export was requested once: a unit going on polls the request in its checkpoint.
+    const t = slow.stats().byToken.admin!;
+    expect(t.endpoints['POST /projects/{project_id}/event_data_requests']).toBe(3);
+    const want = await simTruth(slow, 'admin');
+    const got = await stored(dest, 'events', keyOf.events);
+    expect(diffKeys(want.events, got.byKey)).toEqual({ missing: [], extra: [] });
+    expect(summary.totals.records_written).toBe(want.events.size);
+  });
+});

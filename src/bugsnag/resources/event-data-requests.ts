@@ -35,6 +35,8 @@ export interface WaitOptions extends CallOptions {
   timeoutMs?: number;
   /** Each answer while waiting (status, `total` once known), for progress displays. */
   onPoll?: (request: EventDataRequest) => void;
+  /** Before each pause between polls, how long it will be (a caller may rather stop and poll again later). */
+  onWait?: (ms: number) => void;
 }
 
 export interface EventDataDownload {
@@ -172,6 +174,7 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
             },
           );
         }
+        o.onWait?.(Math.min(delay, left));
         await deps.sleep(Math.min(delay, left), o.signal);
         delay = Math.min(delay * 2, maxDelay);
       }

@@ -37,7 +37,10 @@ export interface UnitExecutionOptions {
    * checkpoint: pg-boss 10 has no heartbeat, so every job must end within its lease. Default: half the lease.
    */
   sliceMs?: number;
-  /** A rate-limit wait at least this long (Retry-After, empty budget) delays the unit instead. Default 2 s. */
+  /**
+   * A wait at least this long — a rate limit's (Retry-After, empty budget) or a pause between polls of an event data
+   * request Bugsnag is preparing — delays the unit instead. Default 2 s.
+   */
   delayOverMs?: number;
   /** How often the unit proves the run alive and looks for its cancellation. Default 2 s. */
   heartbeatMs?: number;
@@ -152,6 +155,11 @@ export async function executeJob(
       warnings,
       saveEveryMs: 0,
       carryCounts: true,
+      // An export Bugsnag is preparing: the unit yields its slot and its token's lane (other projects' units go on,
+      // their exports prepare meanwhile) and polls again once the pause is over, from the request in its checkpoint.
+      onWait: (ms) => {
+        if (ms >= delayOverMs) yieldAt(Date.now() + ms);
+      },
       newClient: () =>
         engineClient(
           token,
