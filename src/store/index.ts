@@ -12,6 +12,7 @@ export type * from './repository.js';
 export type * from './writebacks.js';
 export * from './sinks.js';
 export { isStaleRun, pidAlive, DEFAULT_STALE_AFTER_MS } from './stale.js';
+export { applyingNow } from './writebacks.js';
 export { openSqliteStore } from './sqlite/store.js';
 export { LATEST_SCHEMA_VERSION } from './sqlite/migrations.js';
 export { openPostgresStore, type PostgresStore } from './postgres/store.js';

@@ -15,8 +15,8 @@ import type {
   SourceStatus,
   SourceUpdate,
 } from './models.js';
-import type { SinkRepository } from './sinks.js';
-import type { WritebackRepository } from './writebacks.js';
+import type { DataSinkRecord, SinkRepository, SinkRunRecord } from './sinks.js';
+import type { WritebackJournalInfo, WritebackRepository, WritebackRowRecord } from './writebacks.js';
 
 /**
  * The metadata store's contract, independent of the database behind it (SQLite by default, PostgreSQL when a
@@ -41,7 +41,10 @@ export interface Store {
    * start surfaces a wrong URL or an unreachable server before any work begins.
    */
   schemaVersion(): Promise<number>;
-  /** Every row, as the models give them (credentials still sealed): what `snagsync store migrate` copies. */
+  /**
+   * Every row, as the models give them (credentials still sealed, destinations, write-back journals and their rows):
+   * what `snagsync store migrate` copies.
+   */
   contents(): Promise<StoreContents>;
   close(): Promise<void>;
 }
@@ -52,6 +55,13 @@ export interface StoreContents {
   /** Oldest first. */
   runs: Run[];
   runStreams: RunStream[];
+  /** Data sinks (destinations that write back to Bugsnag). */
+  sinks: DataSinkRecord[];
+  /** Their runs, oldest first. */
+  sinkRuns: SinkRunRecord[];
+  /** Write-back journals, oldest first, and their rows by journal and row number. */
+  writebackJournals: WritebackJournalInfo[];
+  writebackRows: WritebackRowRecord[];
 }
 
 export interface CredentialRemoval {

@@ -13,6 +13,12 @@ export interface WritebackRowEntry {
   message: string | null;
 }
 
+/** A journal row as stored, with when it was last written: what `snagsync store migrate` copies. */
+export interface WritebackRowRecord extends WritebackRowEntry {
+  journal_id: string;
+  updated_at: string;
+}
+
 export interface WritebackJournalInfo {
   id: string;
   input_hash: string;

@@ -131,6 +131,13 @@ describe.skipIf(!enabled)('web UI: sources, runs and overview (Chromium)', () =>
     expect(Number(await result.locator('[data-preview-count]').getAttribute('data-preview-count'))).toBe(5);
     expect(await result.locator('tbody tr').count()).toBe(5);
     expect(await result.textContent()).toMatch(new RegExp(`(${p1!.name}|${p2!.name})`));
+    // For the events stream, how long the first sync would take by each path, over the two projects checked.
+    const firstSync = result.locator('[data-first-sync]');
+    const events = [p1!, p2!].reduce((n, p) => n + sim.volume(p.id).days.reduce((m, d) => m + d.events, 0), 0);
+    expect(Number(await firstSync.getAttribute('data-events'))).toBe(events);
+    expect(await firstSync.textContent()).toMatch(
+      /First sync of ~[\d,]+ events over 2 projects: list API ~[\d,]+ requests ≈ .+; bulk export ~[\d,]+ requests .+This source would use: bulk for 0 projects, list for 2\./s,
+    );
     expect(await activeId(page)).toBe('test-result');
     await result.getByText(/Raw JSON/).click();
     expect(await result.locator('pre').textContent()).toContain('"received_at"');

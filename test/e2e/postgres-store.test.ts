@@ -129,7 +129,7 @@ describe.runIf(requireService('postgres'))(
       expect(r.stdout + r.stderr).not.toContain('n0t-for-your-eyes');
     });
 
-    it('store migrate copies a SQLite store (tokens still sealed, runs and their history); twice gives the same result; then syncs go on from PostgreSQL', async () => {
+    it('store migrate copies a SQLite store (tokens still sealed, runs and their history, destinations, write-back journals); twice gives the same result; then syncs go on from PostgreSQL', async () => {
       const home = newHome();
       const key = newKey();
       const local = machine(home, key);
@@ -157,6 +157,29 @@ describe.runIf(requireService('postgres'))(
       expect(first.code, first.stderr).toBe(0);
       const s = newSchema();
 
+      // A destination with one apply, and a write-back journal, made through the SQLite store's repositories.
+      const seeded = openSqliteStore(join(home, 'snagsync.db'));
+      const cred = await seeded.credentials.findByNameOrId('local');
+      const sink = await seeded.sinks.create({
+        name: 'triage',
+        credential_id: cred.id,
+        config: { operation: { op: 'fix' } },
+      });
+      const sinkRun = await seeded.sinks.startRun(sink.id, { rows: 2 });
+      await seeded.sinks.finishRun(sinkRun.id, { status: 'succeeded', report: { totals: { applied: 2 } } });
+      const journal = await seeded.writebacks.open({ input_hash: 'decisions-1', credential_id: cred.id, rows: 3 });
+      await seeded.writebacks.record(journal.id, [1, 2], 'applied');
+      await seeded.writebacks.record(journal.id, [3], 'failed', 'refused: 403');
+      // Still being applied (by this live process, on this machine): the copy is refused before PostgreSQL is touched.
+      const busy = await local(['store', 'migrate', '--from', home, '--to', s.url]);
+      expect(busy.code, busy.stderr).toBe(5);
+      expect(busy.stderr).toContain(`journal ${journal.id}`);
+      expect(
+        await adminQuery('SELECT schema_name FROM information_schema.schemata WHERE schema_name = $1', [s.schema]),
+      ).toEqual([]);
+      await seeded.writebacks.finish(journal.id, 'partial');
+      await seeded.close();
+
       const copy = await local(['store', 'migrate', '--from', home, '--to', s.url, '--json']);
       expect(copy.code, copy.stderr).toBe(0);
       const one = json<Record<string, { inserted: number; updated: number; unchanged: number }>>(copy.stdout);
@@ -164,22 +187,36 @@ describe.runIf(requireService('postgres'))(
       expect(one.sources).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
       expect(one.runs).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
       expect(one.run_streams!.inserted).toBeGreaterThan(3);
+      expect(one.data_sinks).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect(one.sink_runs).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect(one.writeback_journals).toEqual({ inserted: 1, updated: 0, unchanged: 0, kept: 0 });
+      expect(one.writeback_rows).toEqual({ inserted: 3, updated: 0, unchanged: 0, kept: 0 });
       expect(copy.stderr).toContain('master key');
 
       const twice = await local(['store', 'migrate', '--from', home, '--to', s.url, '--json']);
       expect(twice.code, twice.stderr).toBe(0);
       const two = json<Record<string, { inserted: number; updated: number; unchanged: number }>>(twice.stdout);
-      for (const table of ['credentials', 'sources', 'runs', 'run_streams']) {
+      for (const table of ['credentials', 'sources', 'runs', 'run_streams', 'data_sinks', 'sink_runs']) {
         expect(two[table]).toEqual({ inserted: 0, updated: 0, unchanged: one[table]!.inserted });
+      }
+      for (const table of ['writeback_journals', 'writeback_rows']) {
+        expect(two[table]).toEqual({ inserted: 0, updated: 0, unchanged: one[table]!.inserted, kept: 0 });
       }
       const text = await local(['store', 'migrate', '--from', home, '--to', s.url]);
       expect(text.stdout).toMatch(/credentials\s+0\s+0\s+1/);
+      expect(text.stdout).toMatch(/destination runs\s+0\s+0\s+1/);
+      expect(text.stdout).toMatch(/write-back rows\s+0\s+0\s+3\s+0/);
 
       // Row for row what the SQLite store holds.
       const sqlite = openSqliteStore(join(home, 'snagsync.db'));
       const pg = openPostgresStore(s.url);
       try {
         expect(await pg.contents()).toEqual(await sqlite.contents());
+        expect(await pg.sinks.findByNameOrId('triage')).toEqual(await sqlite.sinks.findByNameOrId('triage'));
+        expect((await pg.sinks.getRun(sinkRun.id))?.report).toEqual({ totals: { applied: 2 } });
+        const copied = await pg.writebacks.find({ input_hash: 'decisions-1', credential_id: cred.id });
+        expect(copied).toMatchObject({ id: journal.id, status: 'partial', rows: 3 });
+        expect(await pg.writebacks.entries(journal.id)).toEqual(await sqlite.writebacks.entries(journal.id));
       } finally {
         await sqlite.close();
         await pg.close();

@@ -3,6 +3,7 @@ import { isSnagError, type SnagError } from '../../src/core/errors.js';
 import { openPostgresStore, openStore, PG_LATEST_SCHEMA_VERSION } from '../../src/store/index.js';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
+import { forkTs } from './fork-helper.js';
 import { credentialInput, tempDir } from './helpers.js';
 import { adminQuery, testSchema } from './pg.js';
 
@@ -138,6 +139,115 @@ describe.runIf(requireService('postgres'))('PostgreSQL metadata store', () => {
         expect(e.code).toBe('conflict');
         expect(e.message).toContain('named "team" with another id');
         expect((await to.credentials.list()).map((x) => x.id)).toEqual([c.id]);
+      } finally {
+        await other.close();
+        u.cleanup();
+      }
+    } finally {
+      await from.close();
+      await to.close();
+      t.cleanup();
+      await s.drop();
+    }
+  });
+
+  it('importContents copies destinations, their runs and write-back journals row by row; again, nothing changes; a later state in PostgreSQL is kept', async () => {
+    const s = testSchema();
+    const t = tempDir();
+    const from = openStore({ home: t.dir });
+    const to = openPostgresStore(s.url);
+    try {
+      const c = await from.credentials.create(credentialInput('team'));
+      const sink = await from.sinks.create({
+        name: 'Triage',
+        description: 'fix what is old',
+        credential_id: c.id,
+        config: { input: 'decisions.csv', operation: { op: 'fix' } },
+      });
+      const run = await from.sinks.startRun(sink.id, { rows: 3, change: [1, 2] });
+      await from.sinks.finishRun(run.id, { status: 'partial', report: { totals: { applied: 2, failed: 1 } } });
+      const done = await from.writebacks.open({ input_hash: 'h1', credential_id: c.id, rows: 3 });
+      await from.writebacks.record(done.id, [1, 2], 'applied');
+      await from.writebacks.record(done.id, [3], 'failed', 'refused: 403');
+      await from.writebacks.finish(done.id, 'partial');
+      // An apply killed midway: its journal stays `running` under a pid that is gone, row 2 sent but unanswered.
+      const child = forkTs(new URL('./children/apply-then-die.ts', import.meta.url), [t.dir, c.id, 'h2']);
+      const { journalId: killedId, pid } = await child.waitFor<{ journalId: string; pid: number }>(
+        (m) => m.type === 'started',
+      );
+      child.proc.kill('SIGKILL');
+      expect((await child.exited).signal).toBe('SIGKILL');
+
+      const first = await to.importContents(await from.contents());
+      expect(first.data_sinks).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect(first.sink_runs).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect(first.writeback_journals).toEqual({ inserted: 2, updated: 0, unchanged: 0, kept: 0 });
+      expect(first.writeback_rows).toEqual({ inserted: 5, updated: 0, unchanged: 0, kept: 0 });
+
+      // Read back through the PostgreSQL repositories: the same records, ids and references.
+      expect(await to.sinks.list()).toEqual(await from.sinks.list());
+      expect((await to.sinks.get(sink.id))?.last_run_id).toBe(run.id);
+      expect(await to.sinks.listRuns(sink.id)).toEqual(await from.sinks.listRuns(sink.id));
+      for (const input_hash of ['h1', 'h2']) {
+        const theirs = await from.writebacks.find({ input_hash, credential_id: c.id });
+        const ours = await to.writebacks.find({ input_hash, credential_id: c.id });
+        expect(ours).toEqual(theirs);
+        expect(await to.writebacks.entries(ours!.id)).toEqual(await from.writebacks.entries(theirs!.id));
+      }
+      expect(await to.contents()).toEqual(await from.contents());
+      expect(await to.writebacks.find({ input_hash: 'h2', credential_id: c.id })).toMatchObject({
+        id: killedId,
+        status: 'running',
+        pid,
+      });
+
+      const second = await to.importContents(await from.contents());
+      expect(second.data_sinks).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      expect(second.sink_runs).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      expect(second.writeback_journals).toEqual({ inserted: 0, updated: 0, unchanged: 2, kept: 0 });
+      expect(second.writeback_rows).toEqual({ inserted: 0, updated: 0, unchanged: 5, kept: 0 });
+      expect((await adminQuery(`SELECT count(*)::int AS n FROM "${s.schema}".writeback_rows`))[0]).toEqual({ n: 5 });
+
+      // The killed apply's process is gone: in PostgreSQL the rerun takes the journal over and goes further.
+      const retaken = await to.writebacks.open({ input_hash: 'h2', credential_id: c.id, rows: 2 });
+      expect(retaken).toMatchObject({ id: killedId, attempts: 2, status: 'running', pid: process.pid });
+      expect((await to.writebacks.entries(killedId)).get(2)?.state).toBe('sending');
+      await to.writebacks.record(killedId, [2], 'applied');
+      await to.writebacks.finish(killedId, 'done');
+      // Meanwhile the SQLite store moved on elsewhere: row 3 of the first journal was applied there.
+      await from.writebacks.record(done.id, [3], 'applied');
+
+      // Copying again keeps what PostgreSQL holds in a later state, and takes what SQLite holds in a later one.
+      const third = await to.importContents(await from.contents());
+      expect(third.writeback_journals).toEqual({ inserted: 0, updated: 0, unchanged: 1, kept: 1 });
+      expect(third.writeback_rows).toEqual({ inserted: 0, updated: 1, unchanged: 3, kept: 1 });
+      expect(await to.writebacks.find({ input_hash: 'h2', credential_id: c.id })).toMatchObject({
+        attempts: 2,
+        status: 'done',
+      });
+      expect((await to.writebacks.entries(killedId)).get(2)?.state).toBe('applied');
+      expect((await to.writebacks.entries(done.id)).get(3)).toEqual({ row: 3, state: 'applied', message: null });
+
+      // Another store that applied the same input with the same credential, and one with a destination of the same
+      // name under another id: the histories cannot be merged, nothing is written.
+      const u = tempDir();
+      const other = openStore({ home: u.dir });
+      try {
+        await other.credentials.create(credentialInput('team', { id: c.id }));
+        const twin = await other.writebacks.open({ input_hash: 'h1', credential_id: c.id, rows: 3 });
+        await other.writebacks.finish(twin.id, 'done');
+        const e = await failure(to.importContents(await other.contents()));
+        expect(e.code).toBe('conflict');
+        expect(e.message).toContain(`write-back journal (${done.id})`);
+        expect(e.message).toContain(twin.id);
+
+        await adminQuery(`DELETE FROM "${s.schema}".writeback_journals WHERE id = $1`, [done.id]);
+        await other.sinks.create({ name: 'TRIAGE', credential_id: c.id });
+        const named = await failure(to.importContents(await other.contents()));
+        expect(named.code).toBe('conflict');
+        expect(named.message).toContain('destination named "Triage" with another id');
+        expect(await to.writebacks.find({ input_hash: 'h1', credential_id: c.id })).toBeNull();
+        expect((await to.sinks.list()).map((x) => x.id)).toEqual([sink.id]);
       } finally {
         await other.close();
         u.cleanup();

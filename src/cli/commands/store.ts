@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { SnagError } from '../../core/errors.js';
 import { keyFilePath, MASTER_KEY_ENV } from '../../credentials/keyfile.js';
@@ -11,8 +12,10 @@ import {
   openPostgresStore,
   openSqliteStore,
   parseStoreDatabaseUrl,
+  applyingNow,
   type ImportSummary,
   type Store,
+  type StoreContents,
   type TableSummary,
 } from '../../store/index.js';
 import type { CommandGroup } from '../context.js';
@@ -58,7 +61,7 @@ export const registerStore: CommandGroup = ({ command, io }) => {
   group
     .command('migrate')
     .description(
-      'copy a SQLite metadata store (credentials still sealed, sources, schedules, runs and their history) into PostgreSQL; safe to run again',
+      'copy a SQLite metadata store (credentials still sealed, sources, schedules, runs and their history, destinations and write-back journals) into PostgreSQL; safe to run again',
     )
     .requiredOption('--from <home>', 'the snagsync home folder holding snagsync.db (e.g. ~/.snagsync)')
     .option(
@@ -89,11 +92,20 @@ export const registerStore: CommandGroup = ({ command, io }) => {
       const target = openPostgresStore(to);
       try {
         await refuseLiveRuns(source);
-        const summary = await target.importContents(await source.contents());
+        const contents = await source.contents();
+        refuseLiveApplies(contents);
+        const summary = await target.importContents(contents);
         if (flags.json) printJson(io, { from: file, to: target.location, ...summary });
         else {
           printLine(io, `Copied ${file} into ${target.location}:`);
-          printLine(io, table(summaryRows(summary), ['table', 'new', 'updated', 'unchanged']));
+          printLine(io, table(summaryRows(summary), ['table', 'new', 'updated', 'unchanged', 'kept']));
+        }
+        const kept = summary.writeback_journals.kept! + summary.writeback_rows.kept!;
+        if (kept > 0) {
+          notice(
+            io,
+            `${kept} write-back journal(s) or row(s) ${target.location} holds in a later state (an apply there went further) were kept as they are.`,
+          );
         }
         if (summary.key_ids.length) {
           const keyFile = keyFilePath(home);
@@ -129,17 +141,43 @@ async function refuseLiveRuns(store: Store): Promise<void> {
   }
 }
 
+/**
+ * An apply going on in this machine's SQLite store would go on journaling there, not into the copy. Like a sync run
+ * whose process is gone, an apply left `running` by a process that is gone is copied as it is: the next apply of that
+ * input (or of that destination) finds its process gone and takes over. One marked by another machine is copied as
+ * it is too: a SQLite file is written from its own machine, and in PostgreSQL it is held exactly as it was in SQLite.
+ */
+function refuseLiveApplies(contents: StoreContents): void {
+  const here = hostname();
+  const live = (j: { status: string; pid: number | null; hostname: string | null; started_at: string }) =>
+    j.hostname === here && applyingNow(j);
+  const runs = contents.sinkRuns.filter(live).map((r) => r.id);
+  const journals = contents.writebackJournals.filter(live).map((j) => j.id);
+  if (runs.length + journals.length > 0) {
+    const what = [...runs.map((id) => `destination run ${id}`), ...journals.map((id) => `journal ${id}`)];
+    throw new SnagError('conflict', `A write-back is being applied on this store right now (${what.join(', ')}).`, {
+      hint: 'Wait for it to finish (it journals every row), then copy the store.',
+      details: { sink_runs: runs, writeback_journals: journals },
+    });
+  }
+}
+
 function summaryRows(summary: ImportSummary): Array<Record<string, string>> {
   const row = (name: string, t: TableSummary) => ({
     table: name,
     new: String(t.inserted),
     updated: String(t.updated),
     unchanged: String(t.unchanged),
+    kept: t.kept === undefined ? '' : String(t.kept),
   });
   return [
     row('credentials', summary.credentials),
     row('sources', summary.sources),
     row('runs', summary.runs),
     row('run streams', summary.run_streams),
+    row('destinations', summary.data_sinks),
+    row('destination runs', summary.sink_runs),
+    row('write-back journals', summary.writeback_journals),
+    row('write-back rows', summary.writeback_rows),
   ];
 }

@@ -295,14 +295,59 @@ export const StreamName = judged(z.string(), (name) => {
     throw new SnagError('config', `"${name}" is not a stream.`, { hint: `Streams: ${STREAM_NAMES.join(', ')}.` });
 }).meta({ enum: [...STREAM_NAMES] });
 
+const int = () => z.number().int().nonnegative();
+
+/** The engine's FirstSyncEstimate (engine/preview.ts), as the API shows it. */
+export const FirstSyncSchema = named(
+  'FirstSyncEstimate',
+  z
+    .object({
+      events: int().meta({
+        description: "Events the first sync would read: the events list's X-Total-Count per project.",
+      }),
+      projects: int().meta({ description: 'Projects counted (at most 50).' }),
+      projects_not_counted: int().meta({ description: 'Projects left out of the count (beyond the first 50).' }),
+      limit: z.number().int().positive().meta({ description: 'Requests per window the times assume.' }),
+      window_ms: z.number().positive().meta({ description: "The rate limit's window, in milliseconds." }),
+      limit_observed: z.boolean().meta({
+        description:
+          'True when the limit is the one Bugsnag announced to this credential; false for the assumed 30 a minute.',
+      }),
+      list: z
+        .object({ requests: int(), ms: int() })
+        .meta({ description: 'Reading the events list, 30 events a request: requests and their time at the limit.' }),
+      bulk: z.object({ requests: int(), ms: int(), exports: int() }).meta({
+        description:
+          "Event data requests (bulk exports), one per project with events: requests (the request and its polls) and their time at the limit; Bugsnag's preparation of each export and the download come on top.",
+      }),
+      chosen: z
+        .object({ bulk: int(), list: int() })
+        .meta({ description: "Projects this source's events_backfill setting reads by each path." }),
+    })
+    .meta({
+      description:
+        'How long the first sync of the events would take by each path at the rate limit: request time only (at least that long).',
+    }),
+);
+
 export const PreviewSchema = named(
   'Preview',
   z.object({
     stream: z.string(),
     partition: z.object({ kind: z.enum(['global', 'organization', 'project']), key: z.string(), name: nullableString }),
     records: z.array(z.record(z.string(), z.unknown())),
-    requests: z.number().int(),
+    requests: z.number().int().meta({ description: "Requests the preview cost (the estimate's included)." }),
     saved: z.literal(false).meta({ description: 'A preview never saves anything.' }),
+    first_sync: FirstSyncSchema.optional().meta({
+      description: 'For the events stream (unless estimate is false): the first sync estimate.',
+    }),
+    first_sync_error: z
+      .object({ error: z.string(), message: z.string(), hint: z.string().optional() })
+      .optional()
+      .meta({
+        description:
+          'For the events stream, when the estimate could not be made (the rate limit used up for now…): why. The records are still there.',
+      }),
   }),
 );
 
@@ -315,6 +360,11 @@ export const PREVIEW_OPTIONS = {
     .max(PREVIEW_LIMIT_MAX, { error: `limit must be a whole number from 1 to ${PREVIEW_LIMIT_MAX}.` })
     .optional()
     .meta({ default: 5 }),
+  estimate: z.boolean({ error: 'estimate must be true or false.' }).optional().meta({
+    default: true,
+    description:
+      'For the events stream: also estimate how long the first sync would take by each path (first_sync). It costs the organization and project lists and one request per project (at most 50), from the same rate limit as a sync; false skips it. Other streams ignore it.',
+  }),
 };
 
 /** The source service's input from a validated (or, with problems already collected, raw) body. */

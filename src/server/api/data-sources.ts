@@ -53,6 +53,18 @@ export async function dataSourceOf(deps: ServerDeps, s: Source): Promise<DataSou
 }
 
 const TAG = ['Sources'];
+const PREVIEW_DESCRIPTION = [
+  'Reads a few records of one stream (`stream`, default errors; `limit`, default 5) from the first organization or',
+  'project the source would read, and saves nothing: no run, no checkpoint, no destination.',
+  'For the `events` stream the answer also has `first_sync` (unless the body says `"estimate": false`): how long the',
+  "first sync would take by each path at the credential's rate limit (the limit Bugsnag announced to it, else the",
+  'assumed 30 requests a minute) — the events list, 30 events a request, or event data requests (bulk exports) —',
+  "and which path the source's `events_backfill` setting picks per project. Request time only: a bulk export also",
+  'waits for Bugsnag to prepare it, and for its download. The estimate costs the organization and project lists and',
+  'one request per project (at most 50; `projects_not_counted` says how many more there are), on the same rate limit',
+  'as syncs; when it cannot be made (the limit is used up for now…) the records are still answered, and',
+  "`first_sync_error` says why. `requests` counts the estimate's requests too.",
+].join(' ');
 const params = z.object({ id: z.string().meta({ description: 'The source id (src_…) or its name.' }) });
 export const limitQuery = z.object({
   limit: z
@@ -295,6 +307,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         tags: TAG,
         operationId: 'previewDataSourceDraft',
         summary: "Read a few records with a draft source (the wizard's Test): nothing is saved",
+        description: PREVIEW_DESCRIPTION,
         body: z.strictObject(
           {
             ...PREVIEW_OPTIONS,
@@ -306,7 +319,7 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
           {
             error: (iss) =>
               iss.code === 'unrecognized_keys'
-                ? 'A preview takes data_credentials_id, source_config, stream and limit.'
+                ? 'A preview takes data_credentials_id, source_config, stream, limit and estimate.'
                 : undefined,
           },
         ),
@@ -325,7 +338,10 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         const { credential, ...config } = input;
         const target: PreviewTarget = { credential: credential!, config };
         return previewAnswer(
-          await previewFor(deps().runtime, target, request.body.stream ?? 'errors', request.body.limit ?? 5),
+          await previewFor(deps().runtime, target, request.body.stream ?? 'errors', {
+            limit: request.body.limit ?? 5,
+            estimate: request.body.estimate ?? true,
+          }),
         );
       }),
   );
@@ -337,10 +353,12 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
         tags: TAG,
         operationId: 'previewDataSource',
         summary: 'Read a few records with a saved source: nothing is saved',
+        description: PREVIEW_DESCRIPTION,
         params,
         body: z
           .strictObject(PREVIEW_OPTIONS, {
-            error: (iss) => (iss.code === 'unrecognized_keys' ? 'A preview takes stream and limit.' : undefined),
+            error: (iss) =>
+              iss.code === 'unrecognized_keys' ? 'A preview takes stream, limit and estimate.' : undefined,
           })
           .nullish(),
         response: {
@@ -353,14 +371,25 @@ export const dataSourcesApi: FastifyPluginAsync = async (root) => {
       api(async () => {
         const s = await store().sources.findByNameOrId(request.params.id);
         return previewAnswer(
-          await previewFor(deps().runtime, s.id, request.body?.stream ?? 'errors', request.body?.limit ?? 5),
+          await previewFor(deps().runtime, s.id, request.body?.stream ?? 'errors', {
+            limit: request.body?.limit ?? 5,
+            estimate: request.body?.estimate ?? true,
+          }),
         );
       }),
   );
 };
 
 function previewAnswer(p: Awaited<ReturnType<typeof previewFor>>) {
-  return { stream: p.stream, partition: p.partition, records: p.records, requests: p.requests, saved: false as const };
+  return {
+    stream: p.stream,
+    partition: p.partition,
+    records: p.records,
+    requests: p.requests,
+    saved: false as const,
+    ...(p.first_sync ? { first_sync: p.first_sync } : {}),
+    ...(p.first_sync_error ? { first_sync_error: p.first_sync_error } : {}),
+  };
 }
 
 /** A body that is not an object at all has nothing to report field by field. */

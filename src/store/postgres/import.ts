@@ -13,6 +13,12 @@ export interface TableSummary {
   updated: number;
   /** Rows that were, identical: a second migration finds only these. */
   unchanged: number;
+  /**
+   * Write-back journals and their rows only: rows PostgreSQL holds in a later state than the copy (an apply there
+   * went further since an earlier migration), left as they are — an older "failed" over a newer "applied" would make
+   * the next apply send that row again.
+   */
+  kept?: number;
 }
 
 export interface ImportSummary {
@@ -20,6 +26,11 @@ export interface ImportSummary {
   sources: TableSummary;
   runs: TableSummary;
   run_streams: TableSummary;
+  /** Data sinks: destinations that write back to Bugsnag. */
+  data_sinks: TableSummary;
+  sink_runs: TableSummary;
+  writeback_journals: TableSummary;
+  writeback_rows: TableSummary;
   /** The master keys the copied tokens are sealed with: every process of the cluster needs this key. */
   key_ids: string[];
 }
@@ -29,7 +40,10 @@ const BATCH = 500;
 
 /**
  * Upserts a whole store's rows by id, in one transaction, in foreign-key order. Refuses (before writing anything)
- * what would leave the target broken: tokens sealed with two master keys, or one name held by two ids.
+ * what would leave the target broken: tokens sealed with two master keys, one name held by two ids, or one input's
+ * write-back journal (per credential) held by two ids. Rows are copied as they are, runs and journals still marked
+ * `running` included: whoever next starts that source or applies that input judges them stale as it would have in
+ * SQLite. Write-back journals and rows PostgreSQL holds in a later state are kept (see `TableSummary.kept`).
  */
 export async function importContents(ctx: PgContext, contents: StoreContents): Promise<ImportSummary> {
   let client: Client;
@@ -48,6 +62,25 @@ export async function importContents(ctx: PgContext, contents: StoreContents): P
     const keyIds = await assertOneKey(client, contents, ctx.location);
     await assertNamesFree(client, 'credential', contents.credentials, ctx.location);
     await assertNamesFree(client, 'source', contents.sources, ctx.location);
+    await assertNamesFree(client, 'destination', contents.sinks, ctx.location);
+    await assertJournalsFree(client, contents.writebackJournals, ctx.location);
+    // Locked until the commit: an apply in PostgreSQL reopening a journal or recording a row waits for the copy.
+    const journals = await newerInTarget(
+      client,
+      'SELECT id AS k, attempts AS v FROM writeback_journals WHERE id = ANY($1) FOR UPDATE',
+      contents.writebackJournals.map((j) => ({ key: j.id, order: j.attempts, item: j })),
+    );
+    const rows = await newerInTarget(
+      client,
+      `SELECT journal_id || ':' || row_no AS k, extract(epoch FROM updated_at) * 1000 AS v
+       FROM writeback_rows WHERE journal_id = ANY($1) FOR UPDATE`,
+      contents.writebackRows.map((r) => ({
+        key: `${r.journal_id}:${r.row}`,
+        order: Date.parse(r.updated_at),
+        item: r,
+      })),
+      [...new Set(contents.writebackRows.map((r) => r.journal_id))],
+    );
     const summary: ImportSummary = {
       credentials: await upsert(
         client,
@@ -140,6 +173,72 @@ export async function importContents(ctx: PgContext, contents: StoreContents): P
           s.finished_at,
         ]),
       ),
+      data_sinks: await upsert(
+        client,
+        'data_sinks',
+        ['id'],
+        SINK_COLS,
+        contents.sinks.map((k) => [
+          k.id,
+          k.name,
+          nameKey(k.name),
+          k.description,
+          k.credential_id,
+          JSON.stringify(k.config),
+          k.last_run_id,
+          k.created_at,
+          k.updated_at,
+        ]),
+      ),
+      sink_runs: await upsert(
+        client,
+        'sink_runs',
+        ['id'],
+        SINK_RUN_COLS,
+        contents.sinkRuns.map((r) => [
+          r.id,
+          r.sink_id,
+          r.status,
+          JSON.stringify(r.plan),
+          jsonOrNull(r.report),
+          jsonOrNull(r.error),
+          r.pid,
+          r.hostname,
+          r.started_at,
+          r.finished_at,
+        ]),
+      ),
+      writeback_journals: {
+        ...(await upsert(
+          client,
+          'writeback_journals',
+          ['id'],
+          JOURNAL_COLS,
+          journals.copy.map((j) => [
+            j.id,
+            j.input_hash,
+            j.credential_id,
+            j.rows,
+            j.status,
+            j.attempts,
+            j.started_at,
+            j.finished_at,
+            j.pid,
+            j.hostname,
+          ]),
+        )),
+        kept: journals.kept,
+      },
+      writeback_rows: {
+        ...(await upsert(
+          client,
+          'writeback_rows',
+          ['journal_id', 'row_no'],
+          JOURNAL_ROW_COLS,
+          rows.copy.map((r) => [r.journal_id, r.row, r.state, r.message, r.updated_at]),
+        )),
+        kept: rows.kept,
+      },
       key_ids: keyIds,
     };
     await client.query('COMMIT');
@@ -185,6 +284,42 @@ const SOURCE_COLS = [
   'created_at',
   'updated_at',
 ];
+const SINK_COLS = [
+  'id',
+  'name',
+  'name_key',
+  'description',
+  'credential_id',
+  'config',
+  'last_run_id',
+  'created_at',
+  'updated_at',
+];
+const SINK_RUN_COLS = [
+  'id',
+  'sink_id',
+  'status',
+  'plan',
+  'report',
+  'error',
+  'pid',
+  'hostname',
+  'started_at',
+  'finished_at',
+];
+const JOURNAL_COLS = [
+  'id',
+  'input_hash',
+  'credential_id',
+  'row_count',
+  'status',
+  'attempts',
+  'started_at',
+  'finished_at',
+  'pid',
+  'hostname',
+];
+const JOURNAL_ROW_COLS = ['journal_id', 'row_no', 'state', 'message', 'updated_at'];
 // The same columns, in the same order, as the runs repository reads.
 const RUN_COLS = columnList(RUN_COLUMNS);
 const STREAM_COLS = columnList(STREAM_COLUMNS);
@@ -240,15 +375,17 @@ async function assertOneKey(client: Client, contents: StoreContents, location: s
   return all;
 }
 
+const NAMED_TABLE = { credential: 'credentials', source: 'sources', destination: 'data_sinks' } as const;
+
 async function assertNamesFree(
   client: Client,
-  entity: 'credential' | 'source',
+  entity: keyof typeof NAMED_TABLE,
   items: Array<{ id: string; name: string }>,
   location: string,
 ): Promise<void> {
   if (items.length === 0) return;
   const { rows } = await client.query<{ id: string; name: string; name_key: string }>(
-    `SELECT id, name, name_key FROM ${entity}s WHERE name_key = ANY($1)`,
+    `SELECT id, name, name_key FROM ${NAMED_TABLE[entity]} WHERE name_key = ANY($1)`,
     [items.map((i) => nameKey(i.name))],
   );
   const byKey = new Map(rows.map((r) => [r.name_key, r]));
@@ -265,6 +402,64 @@ async function assertNamesFree(
       );
     }
   }
+}
+
+/**
+ * A journal is one per (credential, input): the target having another journal for the same pair means the same input
+ * was applied there too. The two histories cannot be merged row by row, so nothing is copied.
+ */
+async function assertJournalsFree(
+  client: Client,
+  journals: ReadonlyArray<{ id: string; credential_id: string; input_hash: string }>,
+  location: string,
+): Promise<void> {
+  if (journals.length === 0) return;
+  const { rows } = await client.query<{ id: string; credential_id: string; input_hash: string }>(
+    `SELECT id, credential_id, input_hash FROM writeback_journals
+     WHERE (credential_id, input_hash) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [journals.map((j) => j.credential_id), journals.map((j) => j.input_hash)],
+  );
+  const byKey = new Map(rows.map((r) => [`${r.credential_id}\n${r.input_hash}`, r.id]));
+  for (const j of journals) {
+    const existing = byKey.get(`${j.credential_id}\n${j.input_hash}`);
+    if (existing !== undefined && existing !== j.id) {
+      throw new SnagError(
+        'conflict',
+        `${location} already has a write-back journal (${existing}) for the same input applied with the credential ${j.credential_id} as the copied journal ${j.id}: the same input was applied in both stores.`,
+        {
+          hint: 'Copy into an empty database (or another ?schema=); the two journals cannot be merged.',
+          details: { credential_id: j.credential_id, existing_id: existing, copied_id: j.id },
+        },
+      );
+    }
+  }
+}
+
+/**
+ * Splits the incoming rows into those to copy and those the target holds in a later state (a higher `order`: more
+ * attempts of a journal, a later write of a row), which are left alone and counted.
+ */
+async function newerInTarget<T>(
+  client: Client,
+  sql: string,
+  incoming: Array<{ key: string; order: number; item: T }>,
+  ids: string[] = incoming.map((i) => i.key),
+): Promise<{ copy: T[]; kept: number }> {
+  if (incoming.length === 0) return { copy: [], kept: 0 };
+  const { rows } = await client.query<{ k: string; v: string | number }>(sql, [ids]);
+  const target = new Map(rows.map((r) => [r.k, Number(r.v)]));
+  const copy: T[] = [];
+  let kept = 0;
+  for (const i of incoming) {
+    const theirs = target.get(i.key);
+    if (theirs !== undefined && theirs > i.order) kept++;
+    else copy.push(i.item);
+  }
+  return { copy, kept };
+}
+
+function jsonOrNull(value: Record<string, unknown> | null): string | null {
+  return value === null ? null : JSON.stringify(value);
 }
 
 function columnList(sql: string): string[] {

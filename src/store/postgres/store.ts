@@ -1,5 +1,6 @@
 import type { Store, StoreContents } from '../repository.js';
-import type { PgContext } from './base.js';
+import type { WritebackRowState } from '../writebacks.js';
+import { isoOrNull, num, type PgContext } from './base.js';
 import { createPool, isDriverError, storeError } from './connection.js';
 import { PgCredentials } from './credentials.js';
 import { importContents, type ImportSummary } from './import.js';
@@ -44,6 +45,8 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
   const sources = new PgSources(ctx);
   const credentials = new PgCredentials(ctx, sources);
   const runs = new PgRuns(ctx);
+  const writebacks = new PgWritebacks(ctx);
+  const sinks = new PgSinks(ctx);
   return {
     kind: 'postgres',
     location,
@@ -51,8 +54,8 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     credentials,
     sources,
     runs,
-    writebacks: new PgWritebacks(ctx),
-    sinks: new PgSinks(ctx),
+    writebacks,
+    sinks,
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);
@@ -65,11 +68,40 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
         const streamRows = await all(
           `SELECT ${STREAM_COLUMNS} FROM run_streams ORDER BY run_id COLLATE "C", started_at, stream COLLATE "C", "partition" COLLATE "C"`,
         );
+        const sinkRuns = [];
+        for (const r of await all('SELECT id FROM sink_runs ORDER BY started_at, id COLLATE "C"')) {
+          const run = await sinks.getRun(String(r.id));
+          if (run) sinkRuns.push(run);
+        }
+        const writebackJournals = [];
+        const keys = await all(
+          'SELECT credential_id, input_hash FROM writeback_journals ORDER BY started_at, id COLLATE "C"',
+        );
+        for (const k of keys) {
+          const journal = await writebacks.find({
+            credential_id: String(k.credential_id),
+            input_hash: String(k.input_hash),
+          });
+          if (journal) writebackJournals.push(journal);
+        }
+        const rowRows = await all(
+          'SELECT journal_id, row_no, state, message, updated_at FROM writeback_rows ORDER BY journal_id COLLATE "C", row_no',
+        );
         return {
           credentials: await credentials.list(),
           sources: await sources.list(),
           runs: runRows.map((r) => runs.toRun(r)),
           runStreams: streamRows.map((r) => runs.toStream(r)),
+          sinks: await sinks.list(),
+          sinkRuns,
+          writebackJournals,
+          writebackRows: rowRows.map((r) => ({
+            journal_id: String(r.journal_id),
+            row: num(r.row_no),
+            state: r.state as WritebackRowState,
+            message: (r.message as string | null) ?? null,
+            updated_at: isoOrNull(r.updated_at) ?? '',
+          })),
         };
       } catch (err) {
         throw storeError(err, location);

@@ -20,16 +20,18 @@ export function openSqliteStore(path: string): Store {
   const sources = new SqliteSources(db, path);
   const credentials = new SqliteCredentials(db, path, sources);
   const runs = new SqliteRuns(db, path);
+  const writebacks = new SqliteWritebacks(db, path);
+  const sinks = new SqliteSinks(db, path);
   return {
     kind: 'sqlite',
     location: path,
     credentials,
     sources,
     runs,
-    writebacks: new SqliteWritebacks(db, path),
-    sinks: new SqliteSinks(db, path),
+    writebacks,
+    sinks,
     schemaVersion: async () => schemaVersion(db),
-    contents: () => sqliteContents(db, { credentials, sources, runs }),
+    contents: () => sqliteContents(db, { credentials, sources, runs, sinks, writebacks }),
     close: async () => {
       if (db.open) db.close();
     },
