@@ -1,5 +1,5 @@
 import type { Runtime } from '../runtime.js';
-import type { RunTrigger } from '../store/models.js';
+import type { Run, RunTrigger } from '../store/models.js';
 import { startRun, type RunHandle } from './run.js';
 
 /**
@@ -26,9 +26,15 @@ export interface RunExecutor {
   readonly kind: string;
   /**
    * Runs execute elsewhere, side by side (workers of a cluster): the scheduler starts every due run before waiting
-   * for any. Otherwise due runs go one after the other.
+   * for any, and a server that closes stops following its runs instead of cancelling them. Otherwise due runs go one
+   * after the other, and a closing server cancels what it runs.
    */
   readonly sideBySide?: boolean;
+  /**
+   * Cancels a run of this executor's kind that this process does not follow (a queued run another process enqueued):
+   * resolves false when the run is not one it can reach.
+   */
+  cancel?(runtime: Runtime, run: Run): Promise<boolean>;
   /**
    * Starts a sync of the source. Resolves once the run exists; rejects like `startRun` when it cannot start
    * (unknown source, one already running — conflict —, disabled, no credential, a vault problem).

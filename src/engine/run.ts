@@ -62,6 +62,11 @@ export interface RunHandle {
   /** Settles when the run has ended and is recorded; never rejects (a failed run is a summary with an error). */
   done: Promise<RunSummary>;
   cancel(reason?: string): void;
+  /**
+   * Stops following a run that executes elsewhere (a queued run on the workers); the run goes on there. `done` then
+   * settles with the run as it stood. Absent where the run executes in this process or its child.
+   */
+  detach?(): void;
 }
 
 /**

@@ -11,7 +11,9 @@ import type { RunEvent } from '../../src/engine/index.js';
 import { tokenKey } from '../../src/http/rate-limiter.js';
 import { memoryQueue, type JobQueue } from '../../src/queue/index.js';
 import type { Simulator } from '../../src/sim/index.js';
+import { DEFAULT_STALE_AFTER_MS, isStaleRun } from '../../src/store/index.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
+import { forkTs } from '../store/fork-helper.js';
 import { diffKeys, keyOf, simTruth, stored, type Truth } from '../engine/truth.js';
 
 /**
@@ -169,6 +171,22 @@ describe('a run through the in-process queue', () => {
     expect(summary.totals.records_read).toBeLessThan(truth.events.size);
     const run = await h.runtime.store.runs.findById(queued.runId);
     expect(run.status).toBe('cancelled');
+  });
+
+  it('a queued run belongs to no process: the one that enqueued it may die, the run is not judged stale', async () => {
+    const src = (await h.source({ destination: `sqlite:${join(h.home, 'orphan.db')}`, streams: ['events'] })).name;
+    const child = forkTs(new URL('./children/enqueue-then-exit.ts', import.meta.url), [src], h.env);
+    const { runId } = (await child.waitFor((m) => m.type === 'enqueued')) as { runId: string };
+    await child.exited;
+    const run = await h.runtime.store.runs.findById(runId);
+    expect(run.pid).toBeNull();
+    expect(isStaleRun(run)).toBe(false);
+    // Starting the source again is refused while the run is alive (its heartbeat is fresh), not taken as abandoned.
+    await expect(enqueueRun(h.runtime, memoryQueue(), src)).rejects.toMatchObject({ code: 'conflict' });
+    expect((await h.runtime.store.runs.findById(runId)).status).toBe('running');
+    // Nothing beats for it for longer than the stale time: then it is abandoned, and the source may start again.
+    const later = new Date(Date.parse(run.heartbeat_at ?? run.started_at) + DEFAULT_STALE_AFTER_MS + 1000);
+    expect(isStaleRun(run, later)).toBe(true);
   });
 
   it('cancelling a queued run stops its units and ends it cancelled', async () => {

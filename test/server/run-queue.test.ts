@@ -1,5 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { queuedExecutor, startWorker, type WorkerHandle } from '../../src/engine/cluster/index.js';
+import {
+  enqueueRun,
+  followRun,
+  queuedExecutor,
+  startWorker,
+  type WorkerHandle,
+} from '../../src/engine/cluster/index.js';
 import { memoryQueue, type JobQueue } from '../../src/queue/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { login } from './helpers.js';
@@ -69,5 +75,43 @@ describe('Run now with workers', () => {
     const page = await s.app.inject({ method: 'GET', url: `/runs/${runId}`, headers: { cookie: b.cookie } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('succeeded');
+  });
+
+  it('cancels a queued run another process enqueued: its units stop on the worker and it ends cancelled', async () => {
+    const credentialId = await s.credential(sim);
+    const source = await s.source({
+      name: 'enqueued-elsewhere',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['events'] },
+    });
+    // What `snagsync sync` does on another machine: the run is queued, and this server does not follow it.
+    const queued = await enqueueRun(s.runtime, queue, source.id);
+    expect(s.app.snag.runs.get(queued.runId)).toBeUndefined();
+    const res = await s.api('POST', `/api/runs/${queued.runId}/cancel`);
+    expect(res.statusCode, res.body).toBe(202);
+    worker = startWorker(s.runtime, queue, { concurrency: 1, pollMs: 20 });
+    const summary = await (await followRun(s.runtime, queued.runId, { pollMs: 20, queue })).done;
+    expect(summary.status).toBe('cancelled');
+    expect((await s.api('GET', `/api/runs/${queued.runId}`)).json().status).toBe('cancelled');
+  });
+
+  it('a server that stops leaves its queued runs to the workers, which finish them', async () => {
+    const credentialId = await s.credential(sim);
+    const source = await s.source({
+      name: 'outlives',
+      data_credentials_id: credentialId,
+      source_config: { streams: ['errors'] },
+    });
+    const res = await s.api('POST', `/api/data_sources/${source.id}/runs`);
+    expect(res.statusCode, res.body).toBe(202);
+    const runId = res.json().run_id as string;
+    // No worker yet: closing does not wait for the run, nor cancel it.
+    await s.app.close();
+    expect((await s.runtime.store.runs.findById(runId)).status).toBe('running');
+    expect(s.logs.join('')).toContain('run left to the workers');
+    worker = startWorker(s.runtime, queue, { concurrency: 1, pollMs: 20 });
+    const summary = await (await followRun(s.runtime, runId, { pollMs: 20, queue })).done;
+    expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
+    expect(summary.totals.records_written).toBeGreaterThan(0);
   });
 });

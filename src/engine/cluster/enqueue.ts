@@ -42,6 +42,9 @@ export async function enqueueRun(
   const fullRefresh = options.fullRefresh === true;
   const run = await store.runs.create({
     source_id: source.id,
+    // No process owns a queued run: it lives while a worker's unit or a follower (sync, the server) beats for it,
+    // so the death of the process that enqueued it does not make it look stale while workers carry it on.
+    pid: null,
     trigger: options.trigger ?? 'cli',
     options: {
       full_refresh: fullRefresh,
@@ -91,6 +94,11 @@ export function queuedExecutor(queue: JobQueue, follow: { pollMs?: number } = {}
     start: async (runtime, sourceRef, options) => {
       const queued = await enqueueRun(runtime, queue, sourceRef, options);
       return followRun(runtime, queued.runId, { queue, ...follow });
+    },
+    cancel: async (_runtime, run) => {
+      if (run.options.queued !== true || run.status !== 'running') return false;
+      await cancelQueuedRun(queue, run.id);
+      return true;
     },
   };
 }

@@ -135,6 +135,7 @@ export async function followRun(runtime: Runtime, runId: string, options: Follow
     cancel: () => {
       if (options.queue) void cancelQueuedRun(options.queue, runId).catch(() => undefined);
     },
+    detach: () => stop.abort(),
   };
 }
 

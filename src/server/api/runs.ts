@@ -131,7 +131,7 @@ export const runsApi: FastifyPluginAsync = async (root) => {
           hint: 'Only a running sync can be cancelled.',
         });
       }
-      if (!deps().runs.cancel(run.id)) {
+      if (!deps().runs.cancel(run.id) && !(await deps().runs.cancelElsewhere(run))) {
         throw new SnagError(
           'conflict',
           `Run ${run.id} is being run by another process (pid ${run.pid ?? '?'} on ${run.hostname ?? '?'}), not by this server.`,

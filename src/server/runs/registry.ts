@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/log.js';
 import { activeRun, inProcessExecutor, type RunExecutor, type RunHandle, type RunSummary } from '../../engine/index.js';
 import type { Runtime } from '../../runtime.js';
-import type { RunTrigger } from '../../store/models.js';
+import type { Run, RunTrigger } from '../../store/models.js';
 
 /**
  * The runs this server process is executing (started from the UI, the API or the embedded scheduler), by run id.
@@ -89,11 +89,25 @@ export class RunRegistry {
     return () => this.startListeners.delete(listener);
   }
 
-  /** The server is closing: cancel every live run and wait until each is recorded (so none is left `running`). */
+  /**
+   * A run this process does not follow, cancelled through the executor where it can reach it (a queued run another
+   * process enqueued: its units stop on whichever worker holds them). False when it cannot.
+   */
+  async cancelElsewhere(run: Run): Promise<boolean> {
+    return (await this.executor.cancel?.(this.runtime, run)) ?? false;
+  }
+
+  /**
+   * The server is closing. Runs it executes (in-process or in its children) are cancelled and recorded, so none is
+   * left `running`; runs on a cluster's workers go on there and are only no longer followed.
+   */
   async shutdown(): Promise<void> {
     this.stopping = true;
     const live = this.live();
-    for (const r of live) r.handle.cancel('snagsync serve stopped.');
+    for (const r of live) {
+      if (this.executor.sideBySide && r.handle.detach) r.handle.detach();
+      else r.handle.cancel('snagsync serve stopped.');
+    }
     await Promise.all(live.map((r) => r.handle.done));
     await this.executor.close?.();
   }
@@ -111,6 +125,10 @@ export class RunRegistry {
     );
     void handle.done.then((summary) => {
       run.summary = summary;
+      if (this.stopping && this.executor.sideBySide && handle.detach) {
+        this.logger.info({ run_id: handle.runId }, 'run left to the workers (the server stopped following it)');
+        return;
+      }
       this.logger.info(
         {
           run_id: handle.runId,
