@@ -22,7 +22,10 @@ export interface MemoryQueueOptions {
 export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
   const lanes = new Map<string, Waiting[]>();
   const busy = new Set<string>();
-  const groups = new Map<string, { total: number; results: Map<string, Json>; cancelled: boolean }>();
+  const groups = new Map<
+    string,
+    { total: number; results: Map<string, Json>; cancelled: boolean; settledAt: number }
+  >();
   const states = new Map<string, Json>();
   const retryLimit = options.retryLimit ?? 3;
   let order: string[] = [];
@@ -82,7 +85,7 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
       push(job.lane, { id: randomUUID(), data: data ?? job.data, startAfter: until.getTime(), retries: 0 });
     },
     async openGroup(id, jobs) {
-      groups.set(id, { total: jobs, results: new Map(), cancelled: false });
+      groups.set(id, { total: jobs, results: new Map(), cancelled: false, settledAt: Date.now() });
     },
     async settle(id, key, result, grow = 0): Promise<GroupSettle> {
       const g = group(id);
@@ -90,6 +93,7 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
       if (fresh) {
         g.results.set(key, result);
         g.total += grow;
+        g.settledAt = Date.now();
       }
       return { fresh, complete: g.results.size >= g.total };
     },
@@ -101,6 +105,15 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     },
     async isCancelled(id) {
       return groups.get(id)?.cancelled ?? false;
+    },
+    async purgeGroups(settledBefore) {
+      let n = 0;
+      for (const [id, g] of groups)
+        if (g.results.size >= g.total && g.settledAt < settledBefore.getTime()) {
+          groups.delete(id);
+          n++;
+        }
+      return n;
     },
     async laneState(lane) {
       return states.get(lane) ?? null;

@@ -64,6 +64,11 @@ export interface JobQueue {
   results(group: string): Promise<Map<string, Json>>;
   cancelGroup(group: string): Promise<void>;
   isCancelled(group: string): Promise<boolean>;
+  /**
+   * Forgets the groups that completed (every job settled) before `settledBefore`: their runs have ended and been
+   * read. Returns how many. Workers call it now and then, so the queue does not keep every run's results forever.
+   */
+  purgeGroups(settledBefore: Date): Promise<number>;
 
   laneState(lane: string): Promise<Json | null>;
   setLaneState(lane: string, state: Json): Promise<void>;

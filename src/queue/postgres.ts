@@ -214,6 +214,17 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
       );
       return r.rows[0]?.cancelled ?? false;
     },
+    async purgeGroups(settledBefore) {
+      // Complete: as many results as jobs counted. Their results go with them (ON DELETE CASCADE).
+      const r = await pool.query(
+        `DELETE FROM ${q('snagsync_groups')} g
+          WHERE (SELECT count(*) FROM ${q('snagsync_group_results')} r WHERE r.group_id = g.id) >= g.total
+            AND NOT EXISTS (SELECT 1 FROM ${q('snagsync_group_results')} r WHERE r.group_id = g.id AND r.settled_at >= $1)
+            AND g.created_at < $1`,
+        [settledBefore],
+      );
+      return r.rowCount ?? 0;
+    },
     async laneState(lane) {
       const r = await pool.query<{ state: Json }>(`SELECT state FROM ${q('snagsync_lanes')} WHERE lane = $1`, [lane]);
       return r.rows[0]?.state ?? null;

@@ -281,7 +281,9 @@ describe('a bulk backfill on the in-process queue', () => {
     const summary = await (await followRun(bh.runtime, queued.runId, { pollMs: 50, queue })).done;
     await worker.stop();
     expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
-    const units = ends.flatMap((e) => (e.type !== 'queue-error' && e.unit.startsWith('events@') ? [e] : []));
+    const units = ends.flatMap((e) =>
+      (e.type === 'unit-start' || e.type === 'unit-end') && e.unit.startsWith('events@') ? [e] : [],
+    );
     // One worker slot and one lane: the second project's unit started before the first one's was done.
     const firstDone = units.findIndex((e) => e.type === 'unit-end' && e.outcome === 'done');
     expect(new Set(units.slice(0, firstDone).map((e) => e.unit)).size).toBe(3);

@@ -116,6 +116,23 @@ for (const [name, open, enabled] of impls) {
       expect(await q.isCancelled(g)).toBe(true);
     });
 
+    it('forgets complete groups settled before a time, and only those', async () => {
+      const q = await open();
+      const done = `run_${randomBytes(3).toString('hex')}`;
+      const open1 = `run_${randomBytes(3).toString('hex')}`;
+      await q.openGroup(done, 1);
+      await q.settle(done, 'plan', { k: 'plan' });
+      await q.openGroup(open1, 2);
+      await q.settle(open1, 'plan', { k: 'plan' });
+      // Settled now: not before a time in the past.
+      expect(await q.purgeGroups(new Date(Date.now() - 60_000))).toBe(0);
+      expect((await q.results(done)).size).toBe(1);
+      // Before a time to come: the complete one goes, the one still waiting for a job stays.
+      expect(await q.purgeGroups(new Date(Date.now() + 60_000))).toBeGreaterThanOrEqual(1);
+      expect((await q.results(open1)).get('plan')).toEqual({ k: 'plan' });
+      await expect(q.settle(done, 'late', {})).rejects.toThrow();
+    });
+
     it('keeps a state per lane', async () => {
       const q = await open();
       expect(await q.laneState('tokZ')).toBeNull();

@@ -54,6 +54,7 @@ export const registerWorker: CommandGroup = ({ command, io, setExitCode }) => {
                 e,
                 `${e.outcome.padEnd(6)} ${e.run} ${e.unit}${e.until ? ` until ${e.until}` : ''}${e.error ? `: ${e.error}` : ''}`,
               );
+            else if (e.type === 'results-purged') log(e, `forgot the unit results of ${e.runs} finished run(s)`);
             else log(e, `queue error: ${e.error}`);
           },
         });

@@ -15,7 +15,16 @@ export interface WorkerOptions {
   maxQueueErrors?: number;
   unit?: UnitExecutionOptions;
   onEvent?: (event: WorkerEvent) => void;
+  /**
+   * How long the queue keeps a completed run's unit results (what its follower reads at the end). The worker forgets
+   * older ones when it starts and every hour after. Default one day.
+   */
+  keepResultsMs?: number;
 }
+
+/** Default of `keepResultsMs`; the run history in the store keeps everything a finished run shows. */
+export const KEEP_RESULTS_MS = 86_400_000;
+const PURGE_EVERY_MS = 3_600_000;
 
 export type WorkerEvent =
   | { type: 'unit-start'; run: string; unit: string; retries: number }
@@ -27,7 +36,8 @@ export type WorkerEvent =
       until?: string;
       error?: string;
     }
-  | { type: 'queue-error'; error: string };
+  | { type: 'queue-error'; error: string }
+  | { type: 'results-purged'; runs: number };
 
 export interface WorkerStop {
   reason: 'stopped' | 'connection-lost';
@@ -102,6 +112,19 @@ export function startWorker(runtime: Runtime, queue: JobQueue, options: WorkerOp
       }
     }
   };
+
+  const keep = options.keepResultsMs ?? KEEP_RESULTS_MS;
+  const purge = () =>
+    void queue.purgeGroups(new Date(Date.now() - keep)).then(
+      (runs) => {
+        if (runs > 0) emit({ type: 'results-purged', runs });
+      },
+      () => undefined, // the next time; a lost connection shows in the slots' own errors
+    );
+  purge();
+  const purging = setInterval(purge, PURGE_EVERY_MS);
+  purging.unref();
+  stopping.signal.addEventListener('abort', () => clearInterval(purging), { once: true });
 
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
   const done = Promise.all(Array.from({ length: concurrency }, slot)).then(
