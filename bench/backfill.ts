@@ -11,9 +11,9 @@
 //  2. Peak RSS of that child during the N-event download and write (/usr/bin/time): < 300 MB.
 //  3. Parse and write speed: an export of --speed-events (default 100,000) saved gzipped once, served from a file over
 //     loopback, then read by (a) the engine's per-page work — the client's readPages (streaming scanner + Event
-//     model), the events stream's record, the SQLite destination's writePage with a checkpoint per 500 records — and
+//     model), the events stream's record, the SQLite destination's writePage with a checkpoint per page (BACKFILL_PAGE_SIZE records) — and
 //     (b) a bare loop: a plain http.get, gunzip, the same streaming array scanner (jsonArrayPages; no JSON.parse of
-//     the body), and a prepared upsert of the same columns and `_record` plus a checkpoint row per 500, in one
+//     the body), and a prepared upsert of the same columns and `_record` plus a checkpoint row per page, in one
 //     transaction per page; checked to store the same rows. In turns, --rounds times (default 3); the median of the
 //     rounds' ratios. Target ≥ 0.6 ×.
 // Run: npm run build && npx tsx bench/backfill.ts [--events 1000000] [--sample 30000] [--window-ms 5000]
@@ -33,6 +33,7 @@ import { createTableSql, STATE_DDL, STATE_TABLE, upsertSql } from '../src/destin
 import { startRun } from '../src/engine/index.js';
 import { jsonArrayPages } from '../src/http/json-array.js';
 import { descriptorOf, getStream } from '../src/streams/catalog.js';
+import { BACKFILL_PAGE_SIZE } from '../src/streams/backfill.js';
 import { eventRecord } from '../src/streams/events.js';
 import { BIN, benchHome, startSimProcess, verdict } from './sync-common.js';
 
@@ -48,7 +49,8 @@ const PREPARE_MS = Number(arg('prepare-ms', '10000'));
 const SPEED_EVENTS = Number(arg('speed-events', '100000'));
 const ROUNDS = Number(arg('rounds', '3'));
 const LIMIT = 30;
-const PAGE = 500;
+// The engine's page of a download (records per committed page); the bare loop uses the same.
+const PAGE = BACKFILL_PAGE_SIZE;
 const result: Record<string, unknown> = { events: EVENTS, limit_per_window: LIMIT, window_ms: WINDOW_MS };
 let ok = true;
 
