@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
@@ -39,15 +39,17 @@ export interface ProcessExecutorOptions {
   /** How long a process may take to exit after it sent its summary (default 10 s). */
   exitGraceMs?: number;
   /**
-   * The child's scheduling priority (nice, 0–19; default 19). A sync is background work: it gets every idle cycle,
-   * but when the cores are busy the server's answers go first. Without it, three syncs on two cores took the CPU
-   * from the server and slowed its answers more than running them in-process (p99 × 17 against × 2); at nice 10,
-   * × 1.6; at 19, within the noise (bench/serve-latency.ts, docs/performance.md).
+   * The child's scheduling priority: a nice value (0–19), or `idle` (the default): nice 19 and, on Linux, the idle
+   * scheduling class (SCHED_IDLE, set with `chrt`; nice 19 alone where it is missing). A sync is background work: it
+   * gets every idle cycle, but when the cores are busy the server's answers go first. Without it, three syncs on two
+   * cores took the CPU from the server and slowed its answers more than running them in-process (p99 × 17 against
+   * × 2); at nice 10, × 1.6; at 19, 1.2–1.9 ×, as a nice-19 process still takes its turn on a busy core; in the idle
+   * class, which a woken server preempts at once, 1.4 × (bench/serve-latency.ts, docs/performance.md).
    */
-  nice?: number;
+  nice?: number | 'idle';
 }
 
-const DEFAULT_NICE = 19;
+const DEFAULT_NICE = 'idle';
 
 export function processExecutor(options: ProcessExecutorOptions = {}): RunExecutor {
   const children = new Set<Promise<unknown>>();
@@ -58,6 +60,23 @@ export function processExecutor(options: ProcessExecutorOptions = {}): RunExecut
       while (children.size) await Promise.all([...children]);
     },
   };
+}
+
+/** Background priority for a run's process: a nice value, or `idle` (nice 19, then SCHED_IDLE where Linux has it). */
+async function lowerPriority(pid: number, nice: number | 'idle'): Promise<void> {
+  try {
+    setPriority(pid, nice === 'idle' ? 19 : nice);
+  } catch {
+    // Not permitted here (some containers): the run goes on at the server's priority.
+  }
+  if (nice !== 'idle' || process.platform !== 'linux') return;
+  // Lowering one's own process to SCHED_IDLE needs no privilege. Node has no call for it; util-linux's chrt does
+  // (a few milliseconds). Without chrt, or refused, nice 19 it is.
+  await new Promise<void>((resolve) => {
+    const chrt = spawn('chrt', ['--idle', '--pid', '0', String(pid)], { stdio: 'ignore' });
+    chrt.once('error', () => resolve());
+    chrt.once('exit', () => resolve());
+  });
 }
 
 /** The pid of the process a handle's run executes in (the child's, for the process executor). */
@@ -166,11 +185,7 @@ async function startInChild(
 
   const { runId, sourceName, pid } = reply;
   // Lowered only now: starting (loading the code, creating the run) is what the person who asked waits for.
-  try {
-    setPriority(pid, options.nice ?? DEFAULT_NICE);
-  } catch {
-    // Not permitted here (some containers): the run goes on at the server's priority.
-  }
+  await lowerPriority(pid, options.nice ?? DEFAULT_NICE);
   const runEvents = new RunEvents(runId);
   for (const e of early.splice(0)) runEvents.relay(e);
   events = runEvents;

@@ -82,8 +82,11 @@ describe('runs started by the server', () => {
     const handle = await startThroughApi(s, src.id);
     const pid = runPid(handle);
     expect(pid).not.toBe(process.pid);
-    // Background work: the child yields the cores to the server's answers (nice 19 by default).
+    // Background work: the child yields the cores to the server's answers (nice 19, and on Linux the idle class,
+    // SCHED_IDLE = 5: field 41 of /proc/PID/stat, the 39th after the command's closing parenthesis).
     expect(getPriority(pid)).toBe(19);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    expect(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]).toBe('5');
     const summary = await handle.done;
     expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
     const run = await s.runtime.store.runs.findById(handle.runId);
@@ -243,6 +246,7 @@ describe('the executor of the server', () => {
     expect(chooseExecutor(undefined, { SNAGSYNC_RUN_EXECUTOR: 'in-process' }).kind).toBe('in-process');
     expect(chooseExecutor('process', { SNAGSYNC_RUN_EXECUTOR: 'in-process' }).kind).toBe('process');
     expect(chooseExecutor(undefined, { SNAGSYNC_RUN_NICE: '0' }).kind).toBe('process');
+    expect(chooseExecutor(undefined, { SNAGSYNC_RUN_NICE: 'idle' }).kind).toBe('process');
   });
 
   it('refuses a value it does not know, naming the variable and the values it takes', () => {

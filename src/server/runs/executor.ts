@@ -3,7 +3,10 @@ import { inProcessExecutor, processExecutor, type RunExecutor } from '../../engi
 
 /** Where the server's runs execute: `process` (the default: a child process per run) or `in-process`. */
 export const RUN_EXECUTOR_ENV = 'SNAGSYNC_RUN_EXECUTOR';
-/** The nice value of a run's process (0–19, default 19): how far behind the server's answers a sync comes. */
+/**
+ * The priority of a run's process: `idle` (the default: nice 19 and Linux's idle scheduling class) or a nice value
+ * 0–19: how far behind the server's answers a sync comes.
+ */
 export const RUN_NICE_ENV = 'SNAGSYNC_RUN_NICE';
 export type ExecutorChoice = RunExecutor | 'process' | 'in-process';
 
@@ -24,13 +27,14 @@ export function chooseExecutor(option: ExecutorChoice | undefined, env: NodeJS.P
   });
 }
 
-function niceOf(env: NodeJS.ProcessEnv): { nice?: number } {
+function niceOf(env: NodeJS.ProcessEnv): { nice?: number | 'idle' } {
   const raw = env[RUN_NICE_ENV]?.trim();
   if (!raw) return {};
+  if (raw === 'idle') return { nice: 'idle' };
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 19)
     throw new SnagError('config', `${RUN_NICE_ENV} is "${raw}", which is not a nice value.`, {
-      hint: `Set ${RUN_NICE_ENV} to a whole number from 0 (the server's priority) to 19 (only idle time), or unset it (19).`,
+      hint: `Set ${RUN_NICE_ENV} to idle (the default: nice 19 and the idle scheduling class), or a whole number from 0 (the server's priority) to 19, or unset it.`,
       details: { field: RUN_NICE_ENV },
     });
   return { nice: n };
