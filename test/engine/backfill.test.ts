@@ -156,13 +156,16 @@ describe('bulk backfill', () => {
   }, 60_000);
 
   it('auto: bulk above the threshold, the list at or below it', async () => {
+    // Past every second the simulator has stamped: the events added by the first test may carry a time it handed
+    // out ahead of the clock, which a sync at the present would leave to its next pass.
+    const now = new Date(Date.now() + 6000);
     const small = await source('auto', { events_backfill_threshold: 1_000_000 });
     sim.resetStats();
-    await sync(small.name);
+    await sync(small.name, { now });
     expect(requests(EDR_POST)).toBe(0);
     const large = await source('auto', { events_backfill_threshold: 100 });
     sim.resetStats();
-    const r = await sync(large.name);
+    const r = await sync(large.name, { now });
     expect(requests(EDR_POST)).toBeGreaterThan(0);
     const estimated = r.events.find((e) => e.type === 'backfill' && e.phase === 'estimated');
     expect(estimated && 'total' in estimated ? estimated.total : undefined).toBe(truth.events.size + 7);
@@ -312,7 +315,11 @@ describe('bulk backfill', () => {
       return inner(req);
     };
     const bulk = await source('bulk');
-    const r = await startRun(h.runtime, bulk.name, { client: { transport: refusing } });
+    // Past every second the simulator has stamped (see the auto test).
+    const r = await startRun(h.runtime, bulk.name, {
+      client: { transport: refusing },
+      now: new Date(Date.now() + 6000),
+    });
     const events: RunEvent[] = [];
     r.events.subscribe((e) => events.push(e));
     const summary = await r.done;
