@@ -7,6 +7,13 @@ import type { RunTotalsJson, StreamOutcome, StreamSummary } from './events.js';
 /** Saving a row after every page would cost as much as the page on a fast local sync; once a second is plenty. */
 const SAVE_EVERY_MS = 1000;
 
+/** A run's counts for one stream and partition, as its last committed page left them (runner.ts, `withRunCounts`). */
+export interface CarriedCounts {
+  read: number;
+  written: number;
+  pages: number;
+}
+
 /**
  * One (stream, partition) of a run as the run history shows it (`run_streams`): records read and written, pages,
  * requests, retries, time waited for the rate limit, duration, outcome and message. Requests come from the client
@@ -38,7 +45,7 @@ export class StreamRow {
   ) {}
 
   /** Starts from the counts a checkpoint of this run carried (a unit going on with a read another one began). */
-  carry(counts: { read: number; written: number; pages: number } | null): void {
+  carry(counts: CarriedCounts | null): void {
     if (!counts) return;
     this.recordsRead = counts.read;
     this.recordsWritten = counts.written;
@@ -130,32 +137,22 @@ export function totalsOf(rows: readonly StreamRow[]): RunTotalsJson {
 }
 
 export function streamSummaries(rows: readonly StreamRow[]): StreamSummary[] {
-  const by = new Map<string, StreamSummary>();
-  for (const r of rows) {
-    if (!r.listed) continue;
-    const s = by.get(r.stream) ?? {
-      stream: r.stream,
-      partitions: 0,
-      records_read: 0,
-      records_written: 0,
-      pages: 0,
-      requests: 0,
-      wait_ms: 0,
-      skipped: 0,
-      failed: 0,
-    };
-    const st = r.stats();
-    s.partitions++;
-    s.records_read += r.recordsRead;
-    s.records_written += r.recordsWritten;
-    s.pages += r.pages;
-    s.requests += st.requests;
-    s.wait_ms += Math.round(st.rateLimitWaitMs);
-    if (r.outcome === 'skipped') s.skipped++;
-    if (r.outcome === 'failed') s.failed++;
-    by.set(r.stream, s);
-  }
-  return [...by.values()];
+  return storedStreamSummaries(
+    rows
+      .filter((r) => r.listed)
+      .map((r) => {
+        const st = r.stats();
+        return {
+          stream: r.stream,
+          records_read: r.recordsRead,
+          records_written: r.recordsWritten,
+          pages: r.pages,
+          requests: st.requests,
+          wait_ms: Math.round(st.rateLimitWaitMs),
+          outcome: r.outcome,
+        };
+      }),
+  );
 }
 
 /**
@@ -164,7 +161,9 @@ export function streamSummaries(rows: readonly StreamRow[]): StreamSummary[] {
  * as failed (its process is gone).
  */
 export function storedStreamSummaries(
-  rows: readonly RunStream[],
+  rows: ReadonlyArray<
+    Pick<RunStream, 'stream' | 'records_read' | 'records_written' | 'pages' | 'requests' | 'wait_ms' | 'outcome'>
+  >,
   options: { unfinishedFailed?: boolean } = {},
 ): StreamSummary[] {
   const by = new Map<string, StreamSummary>();

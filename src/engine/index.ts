@@ -14,7 +14,14 @@ export {
   type FinalStatus,
   type ErrorJson,
 } from './events.js';
-export { previewStream, type PreviewOptions, type PreviewResult, type PreviewTarget } from './preview.js';
+export {
+  estimateFirstSyncOf,
+  previewStream,
+  type FirstSyncEstimate,
+  type PreviewOptions,
+  type PreviewResult,
+  type PreviewTarget,
+} from './preview.js';
 export {
   createSource,
   updateSource,

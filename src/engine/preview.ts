@@ -132,19 +132,7 @@ export async function previewStream(
   const stream = findStream(streamName);
   if (!stream) throw configError('stream', `"${streamName}" is not a stream.`, `Streams: ${STREAM_NAMES.join(', ')}.`);
   const limit = Math.max(1, Math.min(options.limit ?? 5, 100));
-  const { credential, config } = await resolveTarget(runtime, target);
-  const token = await runtime.vault.unseal(credential);
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const api = engineClient(
-    token,
-    credential.host,
-    options.client ?? clientOptionsFromEnv(runtime.env),
-    options.onEvent ?? (() => undefined),
-    controller.signal,
-  );
-  try {
+  return withPreviewClient(runtime, target, options, async ({ api, credential, config, signal }) => {
     const now = new Date();
     // A preview reads a few records: never through an event data request (one export of the whole history).
     const sync = { ...resolveSyncOptions(config, now), eventsBackfill: 'list' as const };
@@ -162,7 +150,7 @@ export async function previewStream(
       options: sync,
       state: null,
       now,
-      signal: controller.signal,
+      signal,
       warn: () => undefined,
       children,
     };
@@ -178,7 +166,7 @@ export async function previewStream(
     }
     const firstSync =
       options.estimate && stream.name === 'events'
-        ? await estimateFirstSync(api, credential, config, resolveSyncOptions(config, now), now, controller.signal)
+        ? await estimateFirstSync(api, credential, config, resolveSyncOptions(config, now), now, signal)
         : undefined;
     return {
       stream: stream.name,
@@ -187,6 +175,52 @@ export async function previewStream(
       requests: api.stats().requests,
       ...(firstSync ? { first_sync: firstSync } : {}),
     };
+  });
+}
+
+/**
+ * The first sync estimate of a source or draft on its own (what `previewStream` adds with `estimate` for the events
+ * stream), with the requests it cost: for a caller that has read its records already and makes the estimate a
+ * separate, best-effort step (the server, where a person waits and a rate limit may leave no room for it).
+ */
+export async function estimateFirstSyncOf(
+  runtime: Runtime,
+  target: PreviewTarget,
+  options: Omit<PreviewOptions, 'limit' | 'estimate'> = {},
+): Promise<{ first_sync: FirstSyncEstimate; requests: number }> {
+  return withPreviewClient(runtime, target, options, async ({ api, credential, config, signal }) => {
+    const now = new Date();
+    const firstSync = await estimateFirstSync(api, credential, config, resolveSyncOptions(config, now), now, signal);
+    return { first_sync: firstSync, requests: api.stats().requests };
+  });
+}
+
+/** The credential's client for a preview, stopped with the caller's signal or when `fn` ends; auth failures explained. */
+async function withPreviewClient<T>(
+  runtime: Runtime,
+  target: PreviewTarget,
+  options: Omit<PreviewOptions, 'limit' | 'estimate'>,
+  fn: (c: {
+    api: ReturnType<typeof engineClient>;
+    credential: Credential;
+    config: SourceConfig;
+    signal: AbortSignal;
+  }) => Promise<T>,
+): Promise<T> {
+  const { credential, config } = await resolveTarget(runtime, target);
+  const token = await runtime.vault.unseal(credential);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const api = engineClient(
+    token,
+    credential.host,
+    options.client ?? clientOptionsFromEnv(runtime.env),
+    options.onEvent ?? (() => undefined),
+    controller.signal,
+  );
+  try {
+    return await fn({ api, credential, config, signal: controller.signal });
   } catch (err) {
     throw explainAuthFailure(toSnagError(err), credential);
   } finally {

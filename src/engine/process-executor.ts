@@ -43,8 +43,9 @@ export interface ProcessExecutorOptions {
    * scheduling class (SCHED_IDLE, set with `chrt`; nice 19 alone where it is missing). A sync is background work: it
    * gets every idle cycle, but when the cores are busy the server's answers go first. Without it, three syncs on two
    * cores took the CPU from the server and slowed its answers more than running them in-process (p99 × 17 against
-   * × 2); at nice 10, × 1.6; at 19, 1.2–1.9 ×, as a nice-19 process still takes its turn on a busy core; in the idle
-   * class, which a woken server preempts at once, 1.4 × (bench/serve-latency.ts, docs/performance.md).
+   * × 2); at nice 10, × 1.6; at 19, 0.78–1.89 × (the worst on a quiet machine: a nice-19 process still takes its
+   * turn on a busy core); in the idle class, which a woken server preempts at once, 1.31–1.45 × (bench/serve-latency.ts,
+   * docs/performance.md).
    */
   nice?: number | 'idle';
 }

@@ -12,7 +12,7 @@ import type {
 } from '../streams/types.js';
 import { backfillLabel, type RunEvents, type RunWarning, type StreamOutcome } from './events.js';
 import { cancelledError, disposition, errorJson } from './failures.js';
-import { StreamRow } from './history.js';
+import { type CarriedCounts, StreamRow } from './history.js';
 import { partitionLabel } from './planner.js';
 import { prefetch } from './prefetch.js';
 
@@ -230,13 +230,6 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   return result;
 }
 
-/** A run's counts for one stream and partition, as its last committed page left them. */
-export interface CarriedCounts {
-  read: number;
-  written: number;
-  pages: number;
-}
-
 const RUN_COUNTS = '_run';
 
 /**
@@ -254,7 +247,7 @@ function withRunCounts(state: unknown, runId: string, counts: CarriedCounts): un
 }
 
 /** The stream's own state and, when it was written by this run, the counts carried with it. */
-export function splitRunCounts(raw: unknown, runId: string): { state: unknown; counts: CarriedCounts | null } {
+function splitRunCounts(raw: unknown, runId: string): { state: unknown; counts: CarriedCounts | null } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !(RUN_COUNTS in raw))
     return { state: raw, counts: null };
   const { [RUN_COUNTS]: carried, ...rest } = raw as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Simulator } from '../../src/sim/index.js';
 import { escapeHtml } from '../../src/server/html.js';
 import { login, type Browser } from './helpers.js';
-import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
+import { postForm, sourcesServer, startSim, wizardFields, type SourcesServer } from './sources-helpers.js';
 
 /** The source wizard, the Sources list and the Runs pages, without JS (form POSTs) and as app.js uses them (JSON). */
 
@@ -36,36 +36,19 @@ function projectLabel(id: string): string {
   return `${org.projects.find((p) => p.id === id)!.name} (${org.name})`;
 }
 
-/** What the wizard's form sends for a complete source (as the browser encodes it: repeated keys for checkboxes). */
+/** What the wizard's form sends for a complete source, to save. */
 function wizardBody(over: Record<string, string | string[]> = {}): Record<string, string | string[]> {
-  return {
-    connector: 'bugsnag',
-    credential_id: credentialId,
-    project_mode: 'all',
+  return wizardFields(credentialId, {
     streams: ['projects', 'errors', 'events'],
-    start_date: '',
-    filters: '',
-    filters_original: '',
-    destination_kind: 'sqlite',
-    destination_path: '',
     schedule_preset: 'hourly',
-    schedule_custom: '',
-    test_stream: 'errors',
     name: 'From the wizard',
-    description: '',
     intent: 'save',
     ...over,
-  };
+  });
 }
 
-function post(url: string, fields: Record<string, string | string[]>, mode: 'page' | 'fetch' = 'page') {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: b.csrf, ...fields } : fields))
-    for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie };
-  if (mode === 'fetch') Object.assign(headers, { accept: 'application/json', 'x-csrf-token': b.csrf });
-  return s.app.inject({ method: 'POST', url, headers, payload: params.toString() });
-}
+const post = (url: string, fields: Record<string, string | string[]>, mode: 'page' | 'fetch' = 'page') =>
+  postForm(s.app, b, url, fields, mode);
 
 describe('the source wizard', () => {
   it('shows the six steps, the credential tiles, the projects of the only credential, and the stream catalog', async () => {

@@ -1,10 +1,11 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FirstSyncEstimate as FirstSync } from '../../src/engine/index.js';
 import { firstSyncLine } from '../../src/server/components/preview-table.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { simTruth } from '../engine/truth.js';
 import { keyHeaders, login, type Browser } from './helpers.js';
-import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
+import { postForm, sourcesServer, startSim, wizardFields, type SourcesServer } from './sources-helpers.js';
 
 /**
  * The first sync estimate (`first_sync`) of a preview of the events stream, through the HTTP API on a real socket and
@@ -37,18 +38,6 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-interface FirstSync {
-  events: number;
-  projects: number;
-  projects_not_counted: number;
-  limit: number;
-  window_ms: number;
-  limit_observed: boolean;
-  list: { requests: number; ms: number };
-  bulk: { requests: number; ms: number; exports: number };
-  chosen: { bulk: number; list: number };
 }
 
 /** What the estimate must say, from the simulator's events per project and the credential's stored rate limit. */
@@ -172,34 +161,8 @@ async function wizardTest(
   credential: string,
   testStream: string,
 ): Promise<{ status: number; panel: string }> {
-  const params = new URLSearchParams({
-    connector: 'bugsnag',
-    credential_id: credential,
-    project_mode: 'all',
-    start_date: '',
-    filters: '',
-    filters_original: '',
-    destination_kind: 'sqlite',
-    destination_path: '',
-    schedule_preset: '',
-    schedule_custom: '',
-    test_stream: testStream,
-    name: 'x',
-    description: '',
-    intent: 'test',
-  });
-  for (const stream of ['projects', 'errors', 'events']) params.append('streams', stream);
-  const res = await srv.app.inject({
-    method: 'POST',
-    url: '/sources',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: browser.cookie,
-      accept: 'application/json',
-      'x-csrf-token': browser.csrf,
-    },
-    payload: params.toString(),
-  });
+  const fields = wizardFields(credential, { streams: ['projects', 'errors', 'events'], test_stream: testStream });
+  const res = await postForm(srv.app, browser, '/sources', fields, 'fetch');
   const panels = res.statusCode === 200 ? (res.json() as { panels: Array<{ html: string }> }).panels : [];
   return { status: res.statusCode, panel: panels[0]?.html ?? res.body };
 }

@@ -6,7 +6,7 @@ import { buildServer, type BuildServerOptions } from '../../src/server/app.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { startSimulator, type SimulatorOptions } from '../../src/sim/index.js';
 import { tempDir } from '../store/helpers.js';
-import { keyHeaders, TEST_KEY } from './helpers.js';
+import { keyHeaders, TEST_KEY, type Browser } from './helpers.js';
 
 /**
  * For the sources, runs and overview suites: a server over a fresh home whose runtime has an environment of its own
@@ -137,4 +137,51 @@ export function parseSse(text: string): SseMessage[] {
     out.push(m);
   }
   return out;
+}
+
+/**
+ * What the source wizard's form sends (checkboxes as arrays: the browser repeats their key), for a Test of the errors
+ * stream with every other field at its blank default; `over` sets the fields a suite cares about.
+ */
+export function wizardFields(
+  credentialId: string,
+  over: Record<string, string | string[]> = {},
+): Record<string, string | string[]> {
+  return {
+    connector: 'bugsnag',
+    credential_id: credentialId,
+    project_mode: 'all',
+    streams: ['projects', 'errors'],
+    start_date: '',
+    filters: '',
+    filters_original: '',
+    destination_kind: 'sqlite',
+    destination_path: '',
+    schedule_preset: '',
+    schedule_custom: '',
+    test_stream: 'errors',
+    name: 'x',
+    description: '',
+    intent: 'test',
+    ...over,
+  };
+}
+
+/** Posts a form as the browser does without JS (`page`: the CSRF field) or as app.js does (`fetch`: JSON answer). */
+export function postForm(
+  app: FastifyInstance,
+  browser: Browser,
+  url: string,
+  fields: Record<string, string | string[]>,
+  mode: 'page' | 'fetch' = 'page',
+): Promise<LightMyRequestResponse> {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: browser.csrf, ...fields } : fields))
+    for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    cookie: browser.cookie,
+  };
+  if (mode === 'fetch') Object.assign(headers, { accept: 'application/json', 'x-csrf-token': browser.csrf });
+  return app.inject({ method: 'POST', url, headers, payload: params.toString() });
 }

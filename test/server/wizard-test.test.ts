@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { login, type Browser } from './helpers.js';
-import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
+import { postForm, sourcesServer, startSim, wizardFields, type SourcesServer } from './sources-helpers.js';
 
 /** The wizard's Test validates like Save: every problem at once, on the wizard's fields; a passing Test clears them. */
 
@@ -21,34 +21,9 @@ afterAll(async () => {
   await sim?.close();
 });
 
-/** As a browser posts the form: checkboxes repeat their key; app.js asks for JSON. */
-function post(fields: Record<string, string | string[]>, mode: 'page' | 'fetch' = 'page') {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(mode === 'page' ? { _csrf: b.csrf, ...fields } : fields))
-    for (const x of Array.isArray(v) ? v : [v]) params.append(k, x);
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie };
-  if (mode === 'fetch') Object.assign(headers, { accept: 'application/json', 'x-csrf-token': b.csrf });
-  return s.app.inject({ method: 'POST', url: '/sources', headers, payload: params.toString() });
-}
-
-const body = (over: Record<string, string | string[]>) => ({
-  connector: 'bugsnag',
-  credential_id: credentialId,
-  project_mode: 'all',
-  streams: ['projects', 'errors'],
-  start_date: '',
-  filters: '',
-  filters_original: '',
-  destination_kind: 'sqlite',
-  destination_path: '',
-  schedule_preset: '',
-  schedule_custom: '',
-  test_stream: 'errors',
-  name: 'x',
-  description: '',
-  intent: 'test',
-  ...over,
-});
+const post = (fields: Record<string, string | string[]>, mode: 'page' | 'fetch' = 'page') =>
+  postForm(s.app, b, '/sources', fields, mode);
+const body = (over: Record<string, string | string[]>) => wizardFields(credentialId, over);
 
 describe("the wizard's Test", () => {
   it('reports every problem at once, then clears them when it passes', async () => {

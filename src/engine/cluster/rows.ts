@@ -33,7 +33,7 @@ export async function continuingStore(store: Store, runId: string, yielding: () 
 }
 
 /** `target` with some members replaced; every other method still runs on the real object (private fields work). */
-function override<T extends object>(target: T, members: Partial<T>): T {
+export function override<T extends object>(target: T, members: Partial<T>): T {
   return new Proxy(target, {
     get(t, p) {
       if (Object.hasOwn(members, p)) return members[p as keyof T];

@@ -1,4 +1,4 @@
-import type { PreviewResult } from '../../engine/index.js';
+import type { FirstSyncEstimate } from '../../engine/index.js';
 import type { FirstSyncError, ServerPreview } from '../sources/preview.js';
 import { findStream } from '../../engine/index.js';
 import type { FieldProblem } from '../errors.js';
@@ -41,13 +41,11 @@ ${
 }`;
 }
 
-type FirstSync = NonNullable<PreviewResult['first_sync']>;
-
 /**
  * How long the first sync of the events would take by each path at the credential's rate limit (the engine's
  * estimate, engine/preview.ts), and which path this source's settings pick per project. Request time only.
  */
-export function firstSyncLine(f: FirstSync): SafeHtml {
+export function firstSyncLine(f: FirstSyncEstimate): SafeHtml {
   const per = f.window_ms === 60_000 ? 'minute' : roughDuration(f.window_ms);
   const limit = f.limit_observed
     ? 'the limit Bugsnag announced to this credential'

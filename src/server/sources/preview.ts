@@ -1,5 +1,5 @@
 import { toSnagError } from '../../core/errors.js';
-import { previewStream, type PreviewResult, type PreviewTarget } from '../../engine/index.js';
+import { estimateFirstSyncOf, previewStream, type PreviewResult, type PreviewTarget } from '../../engine/index.js';
 import type { Runtime } from '../../runtime.js';
 import { serverHintOf } from '../errors.js';
 import { interactiveClientOptions } from '../interactive.js';
@@ -11,9 +11,8 @@ import { interactiveClientOptions } from '../interactive.js';
  * For the events stream it also estimates the first sync by each path (`first_sync`), unless `estimate` is false.
  * The estimate costs the organization and project lists and one request per project (at most 50): more than a
  * token's budget for the minute in a large account (30 requests a minute on Bugsnag), where the interactive policy
- * gives up at once. So the records are read first on their own, and the estimate is asked for after, best effort:
- * when it cannot be made, the answer keeps its records and says why in `first_sync_error` (the estimate's own read
- * re-reads one record, a few requests more than one call, for records that never fail because of the estimate).
+ * gives up at once. So the records are read first on their own, and the estimate (`estimateFirstSyncOf`) is asked
+ * for after, best effort: when it cannot be made, the answer keeps its records and says why in `first_sync_error`.
  */
 
 export const PREVIEW_LIMIT_MAX = 20;
@@ -42,20 +41,17 @@ export async function previewFor(
   stream: string,
   options: PreviewForOptions = {},
 ): Promise<ServerPreview> {
-  const read = (name: string, limit: number, estimate: boolean) => {
-    // Each call its own interactive signal: one aborted for a long rate-limit wait does not abort the other.
+  // Each call its own interactive signal: one aborted for a long rate-limit wait does not abort the other.
+  const interactive = () => {
     const { onEvent, signal, ...client } = interactiveClientOptions(runtime.env, options.signal);
-    return previewStream(runtime, target, name, { limit, signal, onEvent, client, estimate });
+    return { onEvent, signal, client };
   };
-  const result = await read(stream, Math.max(1, Math.min(options.limit ?? 5, PREVIEW_LIMIT_MAX)), false);
+  const limit = Math.max(1, Math.min(options.limit ?? 5, PREVIEW_LIMIT_MAX));
+  const result = await previewStream(runtime, target, stream, { limit, ...interactive() });
   if (result.stream !== 'events' || options.estimate === false) return result;
   try {
-    const estimated = await read(result.stream, 1, true);
-    return {
-      ...result,
-      requests: result.requests + estimated.requests,
-      ...(estimated.first_sync ? { first_sync: estimated.first_sync } : {}),
-    };
+    const estimated = await estimateFirstSyncOf(runtime, target, interactive());
+    return { ...result, requests: result.requests + estimated.requests, first_sync: estimated.first_sync };
   } catch (err) {
     const e = toSnagError(err);
     // A bug, or the person gone: not something to report inside an answer.
