@@ -44,7 +44,10 @@ export interface WritebackRepository {
   find(input: { input_hash: string; credential_id: string }): Promise<WritebackJournalInfo | null>;
   /** Every recorded row of the journal, by row number (1-based, as the input numbers them). */
   entries(journalId: string): Promise<Map<number, WritebackRowEntry>>;
-  /** Records the same state for several rows in one transaction (a bulk request's rows). */
+  /**
+   * Records the same state for several rows in one transaction (a bulk request's rows). A row journaled `applied`
+   * is never turned `skipped`: "applied" is what keeps a later attempt from posting a comment again.
+   */
   record(journalId: string, rows: readonly number[], state: WritebackRowState, message?: string | null): Promise<void>;
   finish(journalId: string, status: 'done' | 'partial'): Promise<WritebackJournalInfo>;
 }

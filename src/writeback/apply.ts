@@ -2,8 +2,8 @@ import type { BugsnagClient } from '../bugsnag/client.js';
 import { isAbortError, isSnagError, SnagError, toSnagError } from '../core/errors.js';
 import type { Store } from '../store/repository.js';
 import type { WritebackRowEntry } from '../store/writebacks.js';
-import type { WritebackRow } from './check.js';
-import { declOf, readError, type PlannedGroup, type WritebackPlan } from './plan.js';
+import { commentText, type WritebackRow } from './check.js';
+import { commentsOn, declOf, readError, type PlannedGroup, type WritebackPlan } from './plan.js';
 
 export type RowOutcome = 'applied' | 'skipped' | 'failed';
 
@@ -52,7 +52,8 @@ function outcomeUnknown(err: SnagError): boolean {
 /**
  * Applies a plan. Each write is journaled as `sending` before it goes out and `applied` / `failed` after, so a
  * rerun of the same input (after a crash, kill -9, 5xx or revoked token) knows which writes may have landed: state
- * operations are read back by the plan itself; comments in `sending` are looked for by their text before posting.
+ * operations are read back by the plan itself; comments already on the error were left out by the plan, and those
+ * in `sending` are looked for again right before posting.
  * Writes are never retried: an unknown outcome is read back, and what did not land is left for the rerun.
  */
 export async function applyWriteback(
@@ -94,11 +95,12 @@ export async function applyWriteback(
   };
 
   for (const g of plan.groups) {
-    await report(
-      g.skip,
-      'skipped',
-      previouslyApplied(g.skip, entries) ? 'already so (applied by an earlier attempt)' : 'already so',
-    );
+    // A row an earlier attempt applied stays `applied` in the journal (the store never turns it `skipped`): it is
+    // what tells the attempt after this one that the comment was posted.
+    for (const r of g.skip) {
+      const earlier = entries.get(r.row)?.state === 'applied';
+      await report([r], 'skipped', earlier ? `${r.reason} (applied by an earlier attempt)` : r.reason, !earlier);
+    }
     for (const m of g.missing) await report([m], 'failed', m.message, true, 'not_found');
   }
   try {
@@ -150,10 +152,6 @@ type Report = (
   journalIt?: boolean,
   code?: string | null,
 ) => Promise<void>;
-
-function previouslyApplied(rows: readonly WritebackRow[], entries: Map<number, WritebackRowEntry>): boolean {
-  return rows.length > 0 && rows.every((r) => entries.get(r.row)?.state === 'applied');
-}
 
 async function applyUpdates(
   api: BugsnagClient,
@@ -240,15 +238,12 @@ async function applyComments(
 ): Promise<number> {
   const message = String(g.params.message);
   let writes = 0;
-  const posted = async (r: WritebackRow) => {
-    for await (const c of api.comments.list(r.project_id, r.error_id, { signal }))
-      if (c.message === message) return true;
-    return false;
-  };
+  const posted = async (r: WritebackRow) =>
+    (await commentsOn(api, r.project_id, r.error_id, signal)).byText.has(commentText(message));
   for (const r of g.change) {
     const before = entries.get(r.row)?.state;
     if (before === 'applied') {
-      await report([r], 'skipped', 'already posted by an earlier attempt');
+      await report([r], 'skipped', 'already posted (applied by an earlier attempt)', false);
       continue;
     }
     // The last attempt journaled the intent but never learnt the outcome: look before posting again.

@@ -10,6 +10,8 @@ export interface WritebackRow {
   error_id: string;
   operation: string;
   params: Record<string, unknown>;
+  /** An earlier row of the input asks for the very same change of the same error: this one is not sent. */
+  duplicate_of?: number;
 }
 
 export interface RowProblem {
@@ -67,7 +69,49 @@ export function checkRows(raw: readonly RawRow[]): { rows: WritebackRow[]; probl
       });
     }
   }
+  markRepeats(rows, problems);
   return { rows, problems };
+}
+
+/** A comment's text as compared: Bugsnag keeps what was sent, but a CSV export may add `\r\n` or blanks at the ends. */
+export function commentText(message: unknown): string {
+  return String(message).replace(/\r\n?/g, '\n').trim();
+}
+
+/**
+ * Rows that touch one error twice: the very same change again is a duplicate (sent once, reported as such); two
+ * different values of one attribute (fix then ignore) conflict and are refused, since which one Bugsnag keeps would
+ * depend on the order of the requests. Two comments conflict with nothing; the same comment twice is a duplicate.
+ */
+function markRepeats(rows: WritebackRow[], problems: RowProblem[]): void {
+  const first = new Map<string, WritebackRow>();
+  for (const r of rows) {
+    const op = operationOf(r.operation)!;
+    const what = op.sets ?? `comment ${commentText(r.params.message)}`;
+    const same = `${r.project_id}/${r.error_id}/${what}`;
+    const exact = op.sets ? `${same}/${r.operation}/${paramsKey(r.params)}` : same;
+    const twin = first.get(exact);
+    if (twin) {
+      r.duplicate_of = twin.row;
+      continue;
+    }
+    const other = op.sets ? first.get(same) : undefined;
+    if (other && !(op.additive && other.operation === r.operation)) {
+      problems.push({
+        row: r.row,
+        field: 'operation',
+        message: `conflicts with row ${other.row} (${describe(other)}) on error ${r.error_id}: one input can set an error's ${op.sets?.replace('_', ' ')} once`,
+      });
+      continue;
+    }
+    first.set(exact, r);
+    if (!first.has(same)) first.set(same, r);
+  }
+}
+
+function describe(r: WritebackRow): string {
+  const params = Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`);
+  return params.length ? `${r.operation} ${params.join(', ')}` : r.operation;
 }
 
 /** The problems as one error: every row and field at once, nothing sent. */

@@ -16,8 +16,16 @@ export interface OperationDecl<P> {
   destructive: boolean;
   /** The PATCH body, with names (assignees, teams) already resolved to ids; null for comments. */
   update(params: P, resolved: ResolvedAssignee | null): ErrorUpdate | null;
-  /** The error already reads as wanted. Comments are never "done" by state (see apply.ts: the journal decides). */
+  /** The error already reads as wanted. Comments are never "done" by state: plan.ts looks for them on the error. */
   done(error: ErrorGroup, params: P, resolved: ResolvedAssignee | null): boolean;
+  /**
+   * The attribute of the error it sets. Two rows of one input that set the same attribute of one error differently
+   * (fix and ignore) conflict: the input is refused, since which one wins would depend on the order of requests.
+   * Null for comments (several different comments on one error are fine).
+   */
+  sets: 'status' | 'discarded' | 'severity' | 'assignee' | 'linked_issue' | null;
+  /** Rows of this operation with different parameters add up rather than conflict (several issue links). */
+  additive?: true;
 }
 
 export interface ResolvedAssignee {
@@ -39,6 +47,7 @@ const status = (
   destructive: false,
   update: () => ({ operation: op }),
   done: (e) => e.status === wanted,
+  sets: 'status',
 });
 
 const SnoozeParams = z.discriminatedUnion('reopen_if', [
@@ -90,6 +99,7 @@ export const OPERATIONS = {
       const have = e.reopen_rules as Record<string, unknown>;
       return Object.entries(snoozeRules(p)).every(([k, v]) => have[k] === v);
     },
+    sets: 'status',
   } satisfies OperationDecl<SnoozeParams>,
   discard: {
     name: 'discard',
@@ -98,6 +108,7 @@ export const OPERATIONS = {
     destructive: true,
     update: () => ({ operation: 'discard' }),
     done: (e) => e.discarded === true,
+    sets: 'discarded',
   } satisfies OperationDecl<object>,
   undiscard: {
     name: 'undiscard',
@@ -106,6 +117,7 @@ export const OPERATIONS = {
     destructive: false,
     update: () => ({ operation: 'undiscard' }),
     done: (e) => e.discarded === false || e.discarded === null || e.discarded === undefined,
+    sets: 'discarded',
   } satisfies OperationDecl<object>,
   override_severity: {
     name: 'override_severity',
@@ -114,6 +126,7 @@ export const OPERATIONS = {
     destructive: false,
     update: (p) => ({ operation: 'override_severity', severity: p.severity }),
     done: (e, p) => e.severity === p.severity,
+    sets: 'severity',
   } satisfies OperationDecl<{ severity: 'info' | 'warning' | 'error' }>,
   assign: {
     name: 'assign',
@@ -125,6 +138,7 @@ export const OPERATIONS = {
         ? { operation: 'assign', assigned_team_id: r!.id }
         : { operation: 'assign', assigned_collaborator_id: r!.id },
     done: (e, _p, r) => (r!.kind === 'team' ? e.assigned_team_id === r!.id : e.assigned_collaborator_id === r!.id),
+    sets: 'assignee',
   } satisfies OperationDecl<AssignParams>,
   link_issue: {
     name: 'link_issue',
@@ -133,6 +147,8 @@ export const OPERATIONS = {
     destructive: false,
     update: (p) => ({ operation: 'link_issue', issue_url: p.issue_url }),
     done: (e, p) => linkedUrls(e).includes(p.issue_url),
+    sets: 'linked_issue',
+    additive: true,
   } satisfies OperationDecl<{ issue_url: string }>,
   unlink_issue: {
     name: 'unlink_issue',
@@ -141,6 +157,7 @@ export const OPERATIONS = {
     destructive: false,
     update: () => ({ operation: 'unlink_issue' }),
     done: (e) => linkedUrls(e).length === 0,
+    sets: 'linked_issue',
   } satisfies OperationDecl<object>,
   comment: {
     name: 'comment',
@@ -149,6 +166,7 @@ export const OPERATIONS = {
     destructive: false,
     update: () => null,
     done: () => false,
+    sets: null,
   } satisfies OperationDecl<{ message: string }>,
 } as const;
 

@@ -1,7 +1,16 @@
 import type { BugsnagClient } from '../bugsnag/client.js';
 import type { ErrorGroup } from '../bugsnag/models/error.js';
 import { isSnagError, SnagError } from '../core/errors.js';
-import { checkRows, inputHash, paramsKey, problemsError, type RowProblem, type WritebackRow } from './check.js';
+import type { Comment } from '../bugsnag/models/comment.js';
+import {
+  checkRows,
+  commentText,
+  inputHash,
+  paramsKey,
+  problemsError,
+  type RowProblem,
+  type WritebackRow,
+} from './check.js';
 import type { RawRow } from './input.js';
 import { operationOf, type OperationDecl, type ResolvedAssignee } from './operations.js';
 import { resolveAssignees } from './assignees.js';
@@ -20,13 +29,15 @@ export interface PlannedGroup {
   assignee: ResolvedAssignee | null;
   /** Rows whose error is not yet as wanted (comments: every row). */
   change: WritebackRow[];
-  /** Rows whose error already reads as wanted. */
-  skip: WritebackRow[];
+  /** Rows not sent, and why: the error already reads as wanted, the comment is already on it, a duplicate row. */
+  skip: SkippedRow[];
   /** Rows whose error Bugsnag does not show this credential (404 on read). */
   missing: Array<WritebackRow & { message: string }>;
   /** Write requests the group will make. */
   requests: number;
 }
+
+export type SkippedRow = WritebackRow & { reason: string };
 
 export interface WritebackPlan {
   input_hash: string;
@@ -96,6 +107,9 @@ export async function planWriteback(
     else missing.set(key, got.message);
   }
 
+  const comments = await findComments(api, rows, states, options.signal);
+  reads += comments.reads;
+
   const groups = new Map<string, PlannedGroup>();
   for (const r of rows) {
     const assignee = resolved.byRow.get(r.row) ?? null;
@@ -116,8 +130,11 @@ export async function planWriteback(
     }
     const key = stateKey(r.project_id, r.error_id);
     const state = states.get(key);
+    const there = r.operation === 'comment' ? comments.found.get(r.row) : undefined;
     if (!state) g.missing.push({ ...r, message: missing.get(key)! });
-    else if (declOf(r.operation).done(state, r.params, assignee)) g.skip.push(r);
+    else if (r.duplicate_of !== undefined) g.skip.push({ ...r, reason: `same change as row ${r.duplicate_of}` });
+    else if (there) g.skip.push({ ...r, reason: alreadyThere(there) });
+    else if (declOf(r.operation).done(state, r.params, assignee)) g.skip.push({ ...r, reason: 'already so' });
     else g.change.push(r);
   }
   let writes = 0;
@@ -136,6 +153,71 @@ export async function planWriteback(
     writes,
     batchSize,
   };
+}
+
+/**
+ * Comments have no state to compare, so each comment row's error is looked at: its comments are listed (only when
+ * Bugsnag counts any) and a row whose text is already there is not posted again — whichever input, journal or tool
+ * posted it. This is Bugsnag's own state: it holds when the input changed (a query's rows move between runs), when
+ * the journal was lost, and for comments posted by hand. Any author counts: the Data Access API has no documented way
+ * to ask which user a token belongs to (docs/bugsnag-api.md, `GET /user`), and the same text posted twice on one
+ * error is a duplicate for its readers whoever posted it; the plan names the author.
+ */
+async function findComments(
+  api: BugsnagClient,
+  rows: readonly WritebackRow[],
+  states: ReadonlyMap<string, ErrorGroup>,
+  signal?: AbortSignal,
+): Promise<{ found: Map<number, Comment>; reads: number }> {
+  const found = new Map<number, Comment>();
+  const byError = new Map<string, WritebackRow[]>();
+  for (const r of rows) {
+    if (r.operation !== 'comment' || r.duplicate_of !== undefined) continue;
+    const key = stateKey(r.project_id, r.error_id);
+    const state = states.get(key);
+    // comment_count counts every comment of the error; 0 means there is nothing to list.
+    if (!state || state.comment_count === 0) continue;
+    const list = byError.get(key);
+    if (list) list.push(r);
+    else byError.set(key, [r]);
+  }
+  let reads = 0;
+  for (const list of byError.values()) {
+    const { project_id, error_id } = list[0]!;
+    const existing = await commentsOn(api, project_id, error_id, signal);
+    reads += existing.reads;
+    for (const r of list) {
+      const c = existing.byText.get(commentText(r.params.message));
+      if (c) found.set(r.row, c);
+    }
+  }
+  return { found, reads };
+}
+
+/** Every comment of one error, by its text (the oldest when the same text is there twice). */
+export async function commentsOn(
+  api: BugsnagClient,
+  projectId: string,
+  errorId: string,
+  signal?: AbortSignal,
+): Promise<{ byText: Map<string, Comment>; reads: number }> {
+  const byText = new Map<string, Comment>();
+  let reads = 0;
+  for await (const page of api.comments.list(projectId, errorId, { signal, perPage: 100 }).pages()) {
+    reads++;
+    for (const c of page.items) {
+      const text = commentText(c.message ?? '');
+      if (!byText.has(text)) byText.set(text, c);
+    }
+  }
+  return { byText, reads };
+}
+
+function alreadyThere(c: Comment): string {
+  const who = c.collaborator ?? c.user;
+  const by = who?.name || who?.email ? ` by ${who.name || who.email}` : '';
+  const at = c.created_at ? ` on ${String(c.created_at)}` : '';
+  return `already on the error (comment ${c.id}${by}${at})`;
 }
 
 /** GET one error: its state, or why it cannot be read (404: unknown or hidden from this credential). */

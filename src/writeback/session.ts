@@ -65,8 +65,9 @@ export async function prepareWriteback(
 }
 
 /**
- * Comments have no state to read back: those an earlier attempt of this input posted (journaled `applied`) are
- * skipped in the plan, as apply will skip them. Those journaled `sending` stay: apply looks for them first.
+ * Comments an earlier attempt of this input posted (journaled `applied`) are skipped in the plan even when they are
+ * no longer on the error (someone deleted it in Bugsnag: posting it again would undo their choice). Those journaled
+ * `sending` stay: apply looks for them right before posting.
  */
 async function skipJournaledComments(runtime: Runtime, credential: Credential, plan: WritebackPlan): Promise<void> {
   const journal = await runtime.store.writebacks.find({ input_hash: plan.input_hash, credential_id: credential.id });
@@ -77,7 +78,7 @@ async function skipJournaledComments(runtime: Runtime, credential: Credential, p
     const done = g.change.filter((r) => entries.get(r.row)?.state === 'applied');
     if (!done.length) continue;
     g.change = g.change.filter((r) => entries.get(r.row)?.state !== 'applied');
-    g.skip.push(...done);
+    g.skip.push(...done.map((r) => ({ ...r, reason: 'already posted' })));
     plan.writes -= done.length;
     g.requests = g.change.length;
   }
@@ -96,7 +97,7 @@ export function planView(plan: WritebackPlan) {
       params: g.params,
       ...(g.assignee ? { assignee: g.assignee } : {}),
       change: g.change.map((r) => ({ row: r.row, error_id: r.error_id })),
-      skip: g.skip.map((r) => ({ row: r.row, error_id: r.error_id })),
+      skip: g.skip.map((r) => ({ row: r.row, error_id: r.error_id, reason: r.reason })),
       missing: g.missing.map((r) => ({ row: r.row, error_id: r.error_id, message: r.message })),
       requests: g.requests,
     })),

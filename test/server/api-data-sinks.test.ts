@@ -267,6 +267,8 @@ describe('data_sinks: plan and apply', () => {
     expect(simWrites(sim)).toBe(0);
     const { run } = await applyToEnd(sink.id, { confirm: true });
     expect(run.totals).toEqual({ applied: 0, skipped: 0, failed: 2 });
+    // Every row failed: the run failed (not "partial", which says some rows went through).
+    expect(run.status).toBe('failed');
     for (const r of run.rows)
       expect(r).toMatchObject({ outcome: 'failed', code: 'forbidden', message: expect.stringMatching(/403/) });
     expect((await simError(sim, mp, mids[0]!)).discarded).toBe(false);

@@ -30,6 +30,13 @@ async function exercise(store: Store): Promise<void> {
     { row: 3, state: 'failed', message: 'Insufficient role' },
   ]);
   expect((await store.writebacks.entries(other.id)).size).toBe(0);
+  // An applied row is never turned skipped (a later attempt that finds it done says so without forgetting it was
+  // applied: that is what keeps the attempt after from posting a comment again); sending or failed still may follow.
+  await store.writebacks.record(j.id, [2], 'skipped', 'already so');
+  expect((await store.writebacks.entries(j.id)).get(2)).toEqual({ row: 2, state: 'applied', message: null });
+  await store.writebacks.record(j.id, [1], 'skipped', 'already so');
+  expect((await store.writebacks.entries(j.id)).get(1)).toEqual({ row: 1, state: 'skipped', message: 'already so' });
+  await store.writebacks.record(j.id, [1], 'sending');
   const done = await store.writebacks.finish(j.id, 'partial');
   expect(done.status).toBe('partial');
   expect(done.finished_at).not.toBeNull();

@@ -133,6 +133,10 @@ function formatPlan(s: WritebackSession): string {
     table(rows, ['operation', 'project', 'change', 'skip', 'not found', 'requests']),
   ];
   for (const g of v.groups) for (const m of g.missing) lines.push(`  row ${m.row}: ${m.message}`);
+  // A state already so speaks for itself; a comment found on the error or a row given twice is worth naming.
+  const notable = v.groups.flatMap((g) => g.skip.filter((k) => k.reason !== 'already so'));
+  for (const k of notable.slice(0, 50)) lines.push(`  row ${k.row}: skipped, ${k.reason}`);
+  if (notable.length > 50) lines.push(`  … and ${notable.length - 50} more skipped (--json lists every row)`);
   return lines.join('\n');
 }
 

@@ -38,7 +38,8 @@ const PlanGroup = z.object({
   params: z.record(z.string(), z.unknown()),
   assignee: z.object({ kind: z.enum(['collaborator', 'team']), id: z.string() }).optional(),
   change: z.array(z.object({ row: z.number().int(), error_id: z.string() })),
-  skip: z.array(z.object({ row: z.number().int(), error_id: z.string() })),
+  /** Rows not sent and why: already so, the comment already on the error (with its id and author), a duplicate row. */
+  skip: z.array(z.object({ row: z.number().int(), error_id: z.string(), reason: z.string() })),
   missing: z.array(z.object({ row: z.number().int(), error_id: z.string(), message: z.string() })),
   requests: z.number().int(),
 });

@@ -143,7 +143,7 @@ export class SinkRunRegistry {
       report = await session.apply({
         onProgress: (done, total) => events.emit({ type: 'progress', done, total }),
       });
-      status = report.stopped ? 'failed' : report.totals.failed ? 'partial' : 'succeeded';
+      status = sinkRunStatus(report);
       error = report.stopped ? report.stopped.toJSON() : null;
     } catch (err) {
       const e = isAbortError(err) ? new SnagError('aborted', 'The write-back was interrupted.') : toSnagError(err);
@@ -172,6 +172,13 @@ export class SinkRunRegistry {
     while (this.order.length > this.keepFinished) this.runs.delete(this.order.shift()!);
     return stored;
   }
+}
+
+/** Partial only when some rows went through: a run where every row failed (none applied or skipped) failed. */
+export function sinkRunStatus(report: WritebackReport): SinkRunStatus {
+  const { applied, skipped, failed } = report.totals;
+  if (report.stopped || (failed > 0 && applied + skipped === 0)) return 'failed';
+  return failed ? 'partial' : 'succeeded';
 }
 
 /** What the run's record keeps of its plan: per operation and project, counts (not every row). */

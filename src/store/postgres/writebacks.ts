@@ -69,7 +69,8 @@ export class PgWritebacks extends PgRepo implements WritebackRepository {
       await this.q(
         `INSERT INTO writeback_rows (journal_id, row_no, state, message, updated_at)
          SELECT $1, r, $3, $4, now() FROM unnest($2::int[]) AS r
-         ON CONFLICT (journal_id, row_no) DO UPDATE SET state = excluded.state, message = excluded.message, updated_at = excluded.updated_at`,
+         ON CONFLICT (journal_id, row_no) DO UPDATE SET state = excluded.state, message = excluded.message, updated_at = excluded.updated_at
+         WHERE NOT (writeback_rows.state = 'applied' AND excluded.state = 'skipped')`,
         [journalId, [...rows], state, message],
         db,
       );

@@ -68,7 +68,8 @@ export class SqliteWritebacks extends SqliteRepo implements WritebackRepository 
     this.tx(() => {
       const up = this.stmt(
         `INSERT INTO writeback_rows (journal_id, row_no, state, message, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (journal_id, row_no) DO UPDATE SET state = excluded.state, message = excluded.message, updated_at = excluded.updated_at`,
+         ON CONFLICT (journal_id, row_no) DO UPDATE SET state = excluded.state, message = excluded.message, updated_at = excluded.updated_at
+         WHERE NOT (writeback_rows.state = 'applied' AND excluded.state = 'skipped')`,
       );
       for (const r of rows) up.run(journalId, r, state, message, now);
     });
