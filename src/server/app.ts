@@ -24,7 +24,7 @@ import { RunRegistry } from './runs/registry.js';
 import { SinkRunRegistry } from './sinks/registry.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
-import { closeAllStreams, type SseStream } from './sse.js';
+import { closeAllStreams, maxStreamsOf, SseStreams } from './sse.js';
 import { loadAssets, registerStaticRoutes } from './static-files.js';
 import type { ServerDeps } from './types.js';
 
@@ -64,8 +64,11 @@ export interface BuildServerOptions {
    * never stall the server's answers; `in-process` (or SNAGSYNC_RUN_EXECUTOR=in-process) keeps them here.
    */
   executor?: ExecutorChoice;
-  /** Server-sent events: heartbeat comment interval (default 15 s), store polling for other processes' runs (1 s). */
-  sse?: { heartbeatMs?: number; pollMs?: number };
+  /**
+   * Server-sent events: heartbeat comment interval (default 15 s), store polling for other processes' runs (1 s), and
+   * how many streams may be open at once (default SNAGSYNC_MAX_SSE, else 100; one more is answered 503).
+   */
+  sse?: { heartbeatMs?: number; pollMs?: number; maxStreams?: number };
 }
 
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
@@ -101,7 +104,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     routes: [],
     runs: new RunRegistry(options.runtime, logger, chooseExecutor(options.executor, options.runtime.env)),
     sinkRuns: new SinkRunRegistry(options.runtime, logger),
-    eventStreams: new Set<SseStream>(),
+    eventStreams: new SseStreams(maxStreamsOf(options.sse?.maxStreams, options.runtime.env)),
     sse: { heartbeatMs: options.sse?.heartbeatMs ?? 15_000, pollMs: options.sse?.pollMs ?? 1000 },
     scheduler: { enabled: options.scheduler !== undefined && options.scheduler !== false },
   };

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SnagError } from '../core/errors.js';
+import { HttpProblem } from './errors.js';
 
 /**
  * A server-sent events response (`text/event-stream`). Fastify is told to step aside (`hijack`) and the stream is
@@ -6,7 +8,38 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * `heartbeatMs` so that proxies and browsers do not drop a quiet connection (a sync waiting a minute for the rate
  * limit sends nothing else). The server closes every open stream before it stops (`closeAll`), or it would wait
  * for them forever.
+ *
+ * Each open stream holds a socket, a heartbeat timer and a subscription for as long as the client stays: the server
+ * keeps at most `SseStreams.max` open at once (SNAGSYNC_MAX_SSE, 100 by default). One more is refused before anything
+ * is written — a 503 with the API's error and Retry-After — and a stream that closes, for whatever reason, frees its
+ * place.
  */
+
+export const MAX_SSE_ENV = 'SNAGSYNC_MAX_SSE';
+export const DEFAULT_MAX_SSE = 100;
+/** What a refused client is told to wait: long enough for a page to be closed, short enough for a person waiting. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** The open event streams of a server, and how many may be open at once. */
+export class SseStreams extends Set<SseStream> {
+  constructor(readonly max: number = DEFAULT_MAX_SSE) {
+    super();
+  }
+}
+
+/** The option wins, then SNAGSYNC_MAX_SSE from the runtime's environment, then 100. */
+export function maxStreamsOf(option: number | undefined, env: NodeJS.ProcessEnv): number {
+  if (option !== undefined) return option;
+  const raw = env[MAX_SSE_ENV]?.trim();
+  if (!raw) return DEFAULT_MAX_SSE;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 1)
+    throw new SnagError('config', `${MAX_SSE_ENV} is "${raw}", which is not a number of streams.`, {
+      hint: `Set ${MAX_SSE_ENV} to a whole number of at least 1 (the default is ${DEFAULT_MAX_SSE}), or unset it.`,
+      details: { field: MAX_SSE_ENV },
+    });
+  return n;
+}
 
 export interface SseEvent {
   id?: number;
@@ -29,8 +62,18 @@ export class SseStream {
     request: FastifyRequest,
     private readonly reply: FastifyReply,
     options: SseOptions,
-    private readonly registry: Set<SseStream>,
+    private readonly registry: SseStreams,
   ) {
+    // Refused while the reply is still Fastify's: the error handler answers in the API's shape, header included.
+    if (registry.size >= registry.max) {
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new HttpProblem(
+        503,
+        'too_many_streams',
+        `The server already has ${registry.max} live progress streams open, its limit.`,
+        `Try again in ${RETRY_AFTER_SECONDS} s (Retry-After), or close a page that follows a run.`,
+      );
+    }
     reply.hijack();
     const raw = reply.raw;
     const headers: Record<string, string | number | string[]> = {};
@@ -96,6 +139,6 @@ export class SseStream {
   }
 }
 
-export function closeAllStreams(registry: Set<SseStream>): void {
+export function closeAllStreams(registry: SseStreams): void {
   for (const s of [...registry]) s.close(true);
 }

@@ -6,7 +6,7 @@ import type { Assets } from './static-files.js';
 import type { RunRegistry } from './runs/registry.js';
 import type { SinkRunRegistry } from './sinks/registry.js';
 import type { Session, SessionStore } from './sessions.js';
-import type { SseStream } from './sse.js';
+import type { SseStreams } from './sse.js';
 
 /** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
 export type AuthState = { kind: 'key' } | { kind: 'session'; session: Session; sessionId: string } | { kind: 'none' };
@@ -28,8 +28,8 @@ export interface ServerDeps {
   runs: RunRegistry;
   /** The write-back runs of data sinks this process applies: their live events and shutdown. */
   sinkRuns: SinkRunRegistry;
-  /** Open server-sent event streams, closed before the server stops. */
-  eventStreams: Set<SseStream>;
+  /** Open server-sent event streams (at most `max` at once), closed before the server stops. */
+  eventStreams: SseStreams;
   sse: { heartbeatMs: number; pollMs: number };
   /** Whether this server runs scheduled sources itself (`snagsync serve --no-scheduler` turns it off). */
   scheduler: { enabled: boolean };

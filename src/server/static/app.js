@@ -781,6 +781,9 @@
     if (announcer) announcer.textContent = `The run has finished: ${status}.`;
   }
 
+  /** How long a closed event stream waits before it tries again (the server's Retry-After for a refused one). */
+  const STREAM_RETRY_MS = 5000;
+
   function followRun(view) {
     if (typeof EventSource !== 'function' || view.dataset.following) return;
     view.dataset.following = 'true';
@@ -804,9 +807,15 @@
     };
     for (const type of RUN_EVENTS) source.addEventListener(type, onEvent);
     // EventSource reconnects by itself (sending Last-Event-ID); once the run is over the server answers 204 and it stops.
+    // A refused stream (503: the server has as many open as it allows) closes it: try again after a pause.
     source.addEventListener('error', () => {
-      if (source.readyState === EventSource.CLOSED && !done)
-        setStatus(view, 'Lost the connection to snagsync. Reload the page to follow the run.');
+      if (source.readyState !== EventSource.CLOSED || done) return;
+      setStatus(view, 'Lost the connection to snagsync; trying again in a few seconds.');
+      setTimeout(() => {
+        if (!document.contains(view)) return;
+        delete view.dataset.following;
+        followRun(view);
+      }, STREAM_RETRY_MS);
     });
   }
 
@@ -853,8 +862,10 @@
       set('[data-live-status]', `Finished: ${e.status}. Loading the report…`);
       location.reload();
     });
+    // Closed without run-done (a dropped connection, or a stream refused because too many are open): the page again,
+    // after a pause, so that a refusal does not become a loop of reloads.
     source.addEventListener('error', () => {
-      if (source.readyState === EventSource.CLOSED) location.reload();
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => location.reload(), STREAM_RETRY_MS);
     });
   }
 
