@@ -4,6 +4,7 @@ import { maskToken } from '../core/redact.js';
 import { BodyError, readJsonBody } from './http/body.js';
 import { isDownloadPath, serveDownload } from './edr/download.js';
 import type { FaultInjector } from './http/faults.js';
+import type { InFlight } from './http/inflight.js';
 import type { RateLimiter } from './http/ratelimit.js';
 import { ReplyError, unrouted, type Reply } from './http/reply.js';
 import type { Router } from './http/router.js';
@@ -18,6 +19,8 @@ export interface Pipeline {
   limiter: RateLimiter;
   faults: FaultInjector;
   stats: StatsCollector;
+  /** Counts requests from their first byte to the end of their handler, whether or not the client is still there. */
+  inFlight: InFlight;
   origin(): string;
   /** Present only when listening on loopback. */
   control: ((method: string, path: string, body: unknown) => Promise<Reply>) | null;
@@ -32,11 +35,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  */
 export function requestListener(p: Pipeline): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    handle(p, req, res).catch((err: unknown) => {
-      getLogger().error({ err: err instanceof Error ? err.message : String(err) }, 'simulator: unexpected failure');
-      if (!res.headersSent) send(res, { status: 500, body: { errors: ['Internal server error'] } }, {});
-      else res.destroy();
-    });
+    p.inFlight.enter();
+    handle(p, req, res)
+      .catch((err: unknown) => {
+        getLogger().error({ err: err instanceof Error ? err.message : String(err) }, 'simulator: unexpected failure');
+        if (!res.headersSent) send(res, { status: 500, body: { errors: ['Internal server error'] } }, {});
+        else res.destroy();
+      })
+      .finally(() => p.inFlight.leave());
   };
 }
 

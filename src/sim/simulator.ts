@@ -7,6 +7,7 @@ import { Router } from './http/router.js';
 import { RateLimiter } from './http/ratelimit.js';
 import { FaultInjector, parseFaultSpec } from './http/faults.js';
 import { StatsCollector, type SimStats } from './http/stats.js';
+import { InFlight } from './http/inflight.js';
 import { requestListener } from './server.js';
 import { ControlError, handleControl } from './control.js';
 import type { Ctx } from './routes/context.js';
@@ -84,6 +85,11 @@ export interface Simulator {
   /** Replace the fault spec (see http/faults.ts); '' clears it. Throws FaultSpecError on a bad spec. */
   setFaults(spec: string): void;
   faults(): string;
+  /**
+   * Resolves once no request is being handled: every request received so far has been answered or, when its client
+   * went away (killed mid-request), applied all the same.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultInjector(opts.seed);
   faults.set(parseFaultSpec(opts.faults), startMs);
   const stats = new StatsCollector();
+  const inFlight = new InFlight();
   const router = buildRouter();
   const loopback = isLoopback(opts.host);
   let origin = '';
@@ -131,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setFaults: (spec) => faults.set(parseFaultSpec(spec), Date.now()),
     faults: () => faults.current.text,
+    idle: () => inFlight.idle(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -146,6 +154,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       limiter,
       faults,
       stats,
+      inFlight,
       origin: () => origin,
       control: loopback ? (method, path, body) => handleControl(sim, method, path, body) : null,
     }),
