@@ -262,11 +262,30 @@ export const ProbeSample = named(
   }),
 );
 
+export const LiveRunRef = z.object({ id: z.string(), data_source_id: z.string(), data_source_name: z.string() });
+
 export const DataCredentialRemoved = named(
   'DataCredentialRemoved',
   z.object({
     removed: DataCredentialSchema,
     disabled_sources: z.array(z.object({ id: z.string(), name: z.string() })),
+    cancelled_runs: z.array(LiveRunRef.extend({ status: z.string() })).meta({
+      description:
+        'Runs of those sources that were in progress, cancelled (what they committed stays): their final status, ' +
+        'or `cancelling` for a run on a worker of the queue.',
+    }),
+    stopped_applies: z
+      .array(z.object({ id: z.string(), data_sink_id: z.string(), data_sink_name: z.string(), status: z.string() }))
+      .meta({
+        description:
+          'Write-back applies in progress with the credential, stopped (the writes already sent stay in Bugsnag, journaled).',
+      }),
+    runs_elsewhere: z
+      .array(LiveRunRef.extend({ pid: z.number().int().nullable(), hostname: z.string().nullable() }))
+      .meta({
+        description:
+          'Runs in progress in another process (not run by this server): they cannot be stopped from here and go on until they end.',
+      }),
   }),
 );
 

@@ -7,12 +7,14 @@ import { passedTestJson, type CredentialView } from '../../credentials/view.js';
 import { apiErrorBody, httpStatusOf } from '../errors.js';
 import { interactiveClientOptions } from '../interactive.js';
 import { ERRORS, errorAnswers } from '../openapi.js';
+import { credentialUsers, liveWorkOf, stopLiveWork } from '../runs/credential-work.js';
 import {
   credentialRequest,
   DataCredentialCreate,
   DataCredentialRemoved,
   DataCredentialSchema,
   DataCredentialUpdate,
+  LiveRunRef,
   ProbeFailure,
   ProbeLast,
   ProbeResult,
@@ -139,37 +141,47 @@ export const credentialsApi: FastifyPluginAsync = async (root) => {
       schema: {
         tags: TAG,
         operationId: 'deleteDataCredential',
-        summary: 'Delete a credential (refused while sources use it, unless force)',
+        summary:
+          'Delete a credential (refused while sources use it, unless force); its syncs and write-back applies in progress are stopped',
         params,
         querystring: z.object({
-          force: z
-            .enum(['true', 'false', '1', '0'])
-            .optional()
-            .meta({ description: 'true: delete anyway and disable the sources that use it.' }),
+          force: z.enum(['true', 'false', '1', '0']).optional().meta({
+            description: 'true: delete anyway, disable the sources that use it and cancel their runs in progress.',
+          }),
         }),
         response: {
-          200: DataCredentialRemoved.describe('Deleted.'),
+          200: DataCredentialRemoved.describe('Deleted; what was in progress with it is stopped and listed.'),
           ...errorAnswers(401, 404),
           409: ERRORS[409]
-            .extend({ sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })) })
+            .extend({
+              sources: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+              runs_in_progress: z.array(LiveRunRef).meta({
+                description: 'Runs of those sources in progress: deleting with force cancels them.',
+              }),
+            })
             .describe('Sources use it: they are listed in `sources`.'),
         },
       },
     },
     async (request, reply) => {
       const force = request.query.force === 'true' || request.query.force === '1';
+      const c = await service().getCredential(request.params.id);
+      // Read before the delete: the store then forgets which sources and destinations used it.
+      const users = await credentialUsers(app.snag, c.id);
       try {
-        const r = await service().removeCredential(request.params.id, { force });
-        return { removed: toDataCredential(r.removed, []), disabled_sources: r.disabled_sources };
+        const r = await service().removeCredential(c.id, { force });
+        const stopped = await stopLiveWork(app.snag, users, `Its credential "${c.name}" was deleted.`);
+        return { removed: toDataCredential(r.removed, []), disabled_sources: r.disabled_sources, ...stopped };
       } catch (err) {
         if (!isSnagError(err) || err.code !== 'conflict') throw err;
-        // Name the sources in the answer, so the caller can decide whether to force.
-        const c = await service().getCredential(request.params.id);
+        // Name the sources and their runs in progress in the answer, so the caller can decide whether to force.
         const sources = await app.snag.runtime.store.sources.list({ credentialId: c.id });
+        const live = await liveWorkOf(app.snag, users);
         return reply.code(409).send({
           ...apiErrorBody(err, 409),
-          hint: 'Give the sources another credential first, or delete with ?force=true, which disables them.',
+          hint: 'Give the sources another credential first, or delete with ?force=true, which disables them and cancels their runs in progress.',
           sources: sources.map((s) => ({ id: s.id, name: s.name, status: s.status })),
+          runs_in_progress: [...live.runs, ...live.elsewhere.map(({ pid: _p, hostname: _h, ...r }) => r)],
         });
       }
     },

@@ -16,6 +16,7 @@ import {
 import { csrfInput, emptyForm, formError, submitButton, type FormState } from '../components/form.js';
 import { addTile, manageTile, pickTile, tileId } from '../components/tiles.js';
 import { html, type SafeHtml } from '../html.js';
+import { credentialUsers, liveWorkOf, stopLiveWork, type LiveWork, type StoppedWork } from '../runs/credential-work.js';
 import { pushFlash } from '../sessions.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { failedForm, formFailureResult, isFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
@@ -149,28 +150,33 @@ export function registerCredentialPages(app: FastifyInstance): void {
   app.get<IdParams>('/credentials/:id/delete', async (request, reply) => {
     const c = await service().getCredential(request.params.id);
     const sources = await sourcesUsing(app, c.id);
+    const live = await liveWorkOf(app.snag, await credentialUsers(app.snag, c.id));
     return sendPage(request, reply, {
       title: `Delete ${c.name}`,
       active: 'credentials',
-      body: (ctx) => deleteBody(ctx, c, sources, null),
+      body: (ctx) => deleteBody(ctx, c, sources, live, null),
     });
   });
 
   app.post<IdParams & { Body: Body }>('/credentials/:id/delete', async (request, reply) => {
     const c = await service().getCredential(request.params.id);
     const force = bodyOf(request).force === '1';
+    // Read before the delete: the store then forgets which sources and destinations used it.
+    const users = await credentialUsers(app.snag, c.id);
     try {
       const r = await service().removeCredential(c.id, { force });
+      const stopped = await stopLiveWork(app.snag, users, `Its credential "${c.name}" was deleted.`);
       const disabled = r.disabled_sources.length
         ? ` Disabled ${plural(r.disabled_sources.length, 'source')} that used it: ${r.disabled_sources.map((s) => `"${s.name}"`).join(', ')}.`
         : '';
-      const message = `Deleted "${r.removed.name}".${disabled}`;
+      const message = `Deleted "${r.removed.name}".${disabled}${stoppedText(stopped)}`;
       if (isFetch(request)) return sendFormResult(reply, 200, { ok: true, message, removeTile: tileId(c.id) });
       return redirectWithFlash(request, reply, '/credentials', message);
     } catch (err) {
       if (!isSnagError(err) || err.code !== 'conflict') throw err;
       // A source started using it since the warning was shown: show the warning again, with the new list.
       const sources = await sourcesUsing(app, c.id);
+      const live = await liveWorkOf(app.snag, await credentialUsers(app.snag, c.id));
       const problem = { message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
       if (isFetch(request))
         return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
@@ -178,7 +184,7 @@ export function registerCredentialPages(app: FastifyInstance): void {
         status: 409,
         title: `Delete ${c.name}`,
         active: 'credentials',
-        body: (ctx) => deleteBody(ctx, c, sources, problem),
+        body: (ctx) => deleteBody(ctx, c, sources, live, problem),
       });
     }
   });
@@ -309,6 +315,7 @@ function deleteBody(
   ctx: PageContext,
   c: CredentialView,
   sources: Array<{ id: string; name: string; status: string }>,
+  live: LiveWork,
   problem: { message: string; hint?: string } | null,
 ): SafeHtml {
   const used = sources.length > 0;
@@ -325,12 +332,39 @@ ${
 <input type="hidden" name="force" value="1">`
     : html`<p>No source uses this credential. The encrypted token is deleted; this cannot be undone.</p>`
 }
+${liveWorkNote(live)}
 <div class="form-actions">
 <a class="button" href="/credentials" data-close>Cancel</a>
 ${submitButton(used ? `Delete and disable ${plural(sources.length, 'source')}` : 'Delete credential', { className: 'button danger', busyLabel: 'Deleting…' })}
 </div>
 </form>
 </section>`;
+}
+
+/** What deleting stops, said before it is done. */
+function liveWorkNote(live: LiveWork): SafeHtml {
+  const runs = live.runs.length;
+  const applies = live.applies.length;
+  const elsewhere = live.elsewhere.length;
+  if (!runs && !applies && !elsewhere) return html``;
+  return html`<div class="warning" role="note" data-live-work>
+${runs ? html`<p data-cancels-runs="${String(runs)}"><strong>${plural(runs, 'run')} in progress will be cancelled</strong> (${live.runs.map((r) => r.data_source_name).join(', ')}): what ${runs === 1 ? 'it has' : 'they have'} synced so far is kept.</p>` : ''}
+${applies ? html`<p data-stops-applies="${String(applies)}"><strong>${plural(applies, 'write-back')} in progress will be stopped</strong> (${live.applies.map((a) => a.data_sink_name).join(', ')}): the changes already made in Bugsnag stay.</p>` : ''}
+${elsewhere ? html`<p>${plural(elsewhere, 'run')} of ${live.elsewhere.map((r) => r.data_source_name).join(', ')} ${elsewhere === 1 ? 'is' : 'are'} in progress outside this server, which cannot stop ${elsewhere === 1 ? 'it' : 'them'}: ${elsewhere === 1 ? 'it goes' : 'they go'} on until ${elsewhere === 1 ? 'it ends' : 'they end'}.</p>` : ''}
+</div>`;
+}
+
+function stoppedText(stopped: StoppedWork): string {
+  const parts: string[] = [];
+  if (stopped.cancelled_runs.length)
+    parts.push(` Cancelled ${plural(stopped.cancelled_runs.length, 'run')} in progress.`);
+  if (stopped.stopped_applies.length)
+    parts.push(` Stopped ${plural(stopped.stopped_applies.length, 'write-back')} in progress.`);
+  if (stopped.runs_elsewhere.length)
+    parts.push(
+      ` ${plural(stopped.runs_elsewhere.length, 'run')} outside this server could not be stopped from here and ${stopped.runs_elsewhere.length === 1 ? 'goes' : 'go'} on.`,
+    );
+  return parts.join('');
 }
 
 function plural(n: number, word: string): string {

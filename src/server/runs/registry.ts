@@ -76,10 +76,10 @@ export class RunRegistry {
   }
 
   /** Asks a live run to stop (it ends `cancelled`, keeping what it committed). False when it is not live here. */
-  cancel(runId: string): boolean {
+  cancel(runId: string, reason = 'Cancelled from snagsync serve.'): boolean {
     const r = this.runs.get(runId);
     if (!r || r.summary !== null) return false;
-    r.handle.cancel('Cancelled from snagsync serve.');
+    r.handle.cancel(reason);
     return true;
   }
 

@@ -68,6 +68,8 @@ export interface LiveSinkRun {
 export class SinkRunRegistry {
   private readonly runs = new Map<string, LiveSinkRun>();
   private readonly order: string[] = [];
+  /** Applies still planning, with the sink each is for: not live yet, but already holding the credential's token. */
+  private readonly starting = new Map<AbortController, string>();
 
   constructor(
     private readonly runtime: Runtime,
@@ -80,9 +82,29 @@ export class SinkRunRegistry {
    * Bugsnag refusing the credential, another live apply of the same sink (409), a discard not confirmed.
    */
   async start(sink: DataSinkRecord, options: { confirm?: boolean } = {}): Promise<LiveSinkRun> {
+    const controller = new AbortController();
+    this.starting.set(controller, sink.id);
+    return this.begin(sink, options, controller).finally(() => this.starting.delete(controller));
+  }
+
+  /** Stops the sink's applies that are still planning (each is refused with `reason`); how many there were. */
+  abortStarting(sinkId: string, reason?: unknown): number {
+    let n = 0;
+    for (const [controller, id] of this.starting) {
+      if (id !== sinkId) continue;
+      controller.abort(reason);
+      n++;
+    }
+    return n;
+  }
+
+  private async begin(
+    sink: DataSinkRecord,
+    options: { confirm?: boolean },
+    controller: AbortController,
+  ): Promise<LiveSinkRun> {
     const live = this.liveFor(sink.id);
     if (live) throw applying(sink.name, live.run.id);
-    const controller = new AbortController();
     const session = await prepareSink(this.runtime, sink, { signal: controller.signal });
     const discards = session.plan.groups
       .filter((g) => g.operation === 'discard')
