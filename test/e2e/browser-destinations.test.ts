@@ -7,7 +7,7 @@ import { projectsOf, simError, simErrorIds, simWrites } from '../writeback/helpe
 
 /**
  * The destination wizard in Chromium against the simulator: Destinations → New destination → the Bugsnag tile →
- * Authenticate with a credential tile → an uploaded file and an operation → name → the plan (nothing sent) → Apply →
+ * Authenticate with a credential tile → an uploaded file and an operation → name → Plan (nothing sent) → Apply →
  * the run's page, live, then its per-row report.
  */
 
@@ -62,12 +62,16 @@ describe.skipIf(!enabled)('web UI: Destinations (Chromium)', () => {
     expect(await page.getByRole('radio', { name: /An uploaded file/ }).isChecked()).toBe(true);
     await page.getByLabel('Operation', { exact: true }).selectOption('ignore');
     await page.locator('#dstep-input').getByRole('button', { name: 'Next' }).click();
-    // 4: a name, then Save and plan.
+    // 4: a name, then Save: the plan page, which reads nothing from Bugsnag until Plan is pressed.
     await page.getByLabel('Destination name').fill('Ignore noisy');
+    sim.resetStats();
     await Promise.all([
       page.waitForURL(/\/destinations\/snk_[0-9a-z]+\/plan$/),
-      page.getByRole('button', { name: 'Save and plan' }).click(),
+      page.getByRole('button', { name: 'Save', exact: true }).click(),
     ]);
+    await page.locator('[data-plan-pending]').waitFor();
+    expect(sim.stats().requests).toBe(0);
+    await page.getByRole('button', { name: 'Plan', exact: true }).click();
     const plan = page.locator('table[data-plan]');
     await plan.waitFor();
     expect(await plan.locator('[data-plan-group="ignore"] [data-plan-change]').textContent()).toMatch(/^[012]$/);

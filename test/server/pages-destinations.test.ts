@@ -59,7 +59,11 @@ describe('Destinations pages', () => {
     expect(saved.statusCode, saved.body).toBe(303);
     const planUrl = saved.headers.location as string;
     expect(planUrl).toMatch(/^\/destinations\/snk_[0-9a-z]+\/plan$/);
-    const plan = await get(planUrl);
+    // The page shows the Plan button; the plan is made by its POST.
+    const before = await get(planUrl);
+    expect(before.statusCode).toBe(200);
+    expect(before.body).not.toContain('data-plan-summary');
+    const plan = await postForm(s.app, browser, planUrl, {});
     expect(plan.statusCode).toBe(200);
     expect(plan.body).toContain('data-plan');
     expect(plan.body).toContain('Nothing has been sent');

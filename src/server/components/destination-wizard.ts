@@ -20,7 +20,7 @@ import {
 /**
  * The destination wizard (the source wizard's shape, after Nexla's): 1 the Bugsnag connector tile → 2 Authenticate
  * (a credential tile, or Add Credential) → 3 the input (a source's synced errors table with a filter, or an uploaded
- * JSONL/CSV file) and the operation → 4 name, then Save and plan. Without JavaScript every step shows in order; app.js
+ * JSONL/CSV file) and the operation → 4 name, then Save (the next page plans it when asked). Without JavaScript every step shows in order; app.js
  * shows one at a time and reads a chosen file into the content box.
  */
 
@@ -28,7 +28,7 @@ export const DESTINATION_STEPS = [
   { id: 'dstep-connector', title: 'Connector' },
   { id: 'dstep-authenticate', title: 'Authenticate' },
   { id: 'dstep-input', title: 'Input and operation' },
-  { id: 'dstep-save', title: 'Name and plan' },
+  { id: 'dstep-save', title: 'Name and save' },
 ] as const;
 
 export interface DestinationWizardOptions {
@@ -201,10 +201,10 @@ ${step(
   3,
   html`${inputField({ name: 'name', label: 'Destination name', idPrefix: 'dest', type: 'text', required: true, maxLength: NAME_MAX, help: 'How the destination is called in lists and the API.' }, state)}
 ${textareaField({ name: 'description', label: 'Description', idPrefix: 'dest', maxLength: DESCRIPTION_MAX, rows: 2, help: 'Optional: what it is for.' }, state)}
-<p class="field-help">Saving sends nothing to Bugsnag: the next page plans it (reads the errors, changes nothing), then you apply.</p>
+<p class="field-help">Saving sends nothing to Bugsnag. The next page plans it when you press Plan (reads the errors, changes nothing); then you apply.</p>
 <div class="form-actions">
 <a class="button" href="/destinations">Cancel</a>
-${submitButton(o.mode === 'create' ? 'Save and plan' : 'Save changes and plan', { busyLabel: 'Saving…' })}
+${submitButton(o.mode === 'create' ? 'Save' : 'Save changes', { busyLabel: 'Saving…' })}
 </div>`,
 )}
 </form>`;

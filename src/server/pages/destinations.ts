@@ -25,8 +25,8 @@ import { isFetch, redirectByFetch, redirectWithFlash, sendFormResult, sendPage }
 
 /**
  * The Destinations area: tiles of the Bugsnag write-back destinations; the wizard (New destination → Bugsnag →
- * Authenticate → input and operation → name); a destination's page with its runs; its Plan (the table of changes,
- * nothing sent) with Apply; and a run's page — live while it applies, then the per-row report.
+ * Authenticate → input and operation → name); a destination's page with its runs; its Plan (a POST: the table of
+ * changes, nothing sent) with Apply; and a run's page — live while it applies, then the per-row report.
  */
 
 type IdParams = { Params: { id: string } };
@@ -91,7 +91,7 @@ ${pageHeading(s.name)}
 ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 ${settings(view)}
 <div class="form-actions">
-<a class="button primary" href="/destinations/${s.id}/plan">Plan</a>
+${planForm(s.id, ctx.csrf ?? '', 'Plan')}
 <a class="button" href="/destinations/${s.id}/edit">Edit</a>
 <form method="post" action="/destinations/${s.id}/delete" class="inline-form">${csrfInput(ctx.csrf ?? '')}<button type="submit" class="button danger">Delete</button></form>
 </div>
@@ -120,9 +120,27 @@ ${
     return redirectWithFlash(request, reply, '/destinations', message);
   });
 
+  // Planning reads every touched error from Bugsnag (and runs the input's query): a GET only shows the destination
+  // and the button; the plan is made by the POST, which a browser never sends by itself (prefetch, reload, a link).
   app.get<IdParams>('/destinations/:id/plan', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
+    const view = await toDataSink(deps(), s);
+    return sendPage(request, reply, {
+      title: `Plan · ${s.name}`,
+      active: 'destinations',
+      body: (ctx) => html`<section aria-labelledby="page-title" class="plan-page">
+${pageHeading(`Plan: ${s.name}`)}
+${settings(view)}
+<p class="lede" data-plan-pending>Planning reads the errors the input touches from Bugsnag and shows what applying would change. Nothing is sent until you apply.</p>
+${planForm(s.id, ctx.csrf ?? '', 'Plan')}
+</section>`,
+    });
+  });
+
+  app.post<IdParams>('/destinations/:id/plan', async (request, reply) => {
+    const s = await store().sinks.findByNameOrId(request.params.id);
     let body: SafeHtml;
+    let status = 200;
     try {
       const session = await prepareSink(deps().runtime, s);
       const v = planView(session.plan);
@@ -142,15 +160,17 @@ ${
 ${planTable(groups, `The changes, per operation and project`)}
 ${missing.length ? html`<ul class="warning" role="note">${missing.slice(0, 50).map((m) => html`<li>Row ${String(m.row)}: ${m.message}</li>`)}</ul>` : ''}
 <form method="post" action="/destinations/${s.id}/apply" class="apply-form">
-<input type="hidden" name="_csrf" value="${request.auth.kind === 'session' ? request.auth.session.csrfToken : ''}">
+${csrfInput(request.auth.kind === 'session' ? request.auth.session.csrfToken : '')}
 ${discards ? html`<div class="field field-check" data-field="confirm"><div class="check"><input type="checkbox" id="apply-confirm" name="confirm" value="1"><label for="apply-confirm">Yes, discard ${String(discards)} error${discards === 1 ? '' : 's'}: their new events will be dropped.</label></div></div>` : ''}
 <div class="form-actions"><a class="button" href="/destinations/${s.id}">Back</a>${submitButton('Apply', { busyLabel: 'Starting…', className: 'button primary' })}</div>
 </form>`;
     } catch (err) {
       if (!isSnagError(err) || err.code === 'internal') throw err;
       body = planError(err, s.id);
+      status = httpStatusOf(err);
     }
     return sendPage(request, reply, {
+      status,
       title: `Plan · ${s.name}`,
       active: 'destinations',
       body: () => html`<section aria-labelledby="page-title" class="plan-page">
@@ -254,6 +274,11 @@ ${problems.length ? html`<ul>${problems.slice(0, 100).map((p) => html`<li>Row ${
 </div>`;
 }
 
+/** The Plan button: a POST (planning reads from Bugsnag), with the session's CSRF token like every form. */
+function planForm(sinkId: string, csrf: string, label: string): SafeHtml {
+  return html`<form method="post" action="/destinations/${sinkId}/plan" class="inline-form" data-form="plan">${csrfInput(csrf)}${submitButton(label, { busyLabel: 'Planning…', className: 'button primary' })}</form>`;
+}
+
 async function save(request: FastifyRequest, reply: FastifyReply, sinkId: string | null): Promise<FastifyReply> {
   const deps = request.server.snag;
   const store = deps.runtime.store;
@@ -290,7 +315,7 @@ async function save(request: FastifyRequest, reply: FastifyReply, sinkId: string
           config: config!,
         });
     const to = `/destinations/${s.id}/plan`;
-    const message = `${sinkId ? 'Updated' : 'Saved'} "${s.name}". Here is its plan: nothing is sent until you apply.`;
+    const message = `${sinkId ? 'Updated' : 'Saved'} "${s.name}". Plan it to see what would change: nothing is sent until you apply.`;
     if (isFetch(request)) return redirectByFetch(request, reply, sinkId ? 200 : 201, to, message);
     return redirectWithFlash(request, reply, to, message);
   } catch (err) {
