@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { BIN, runCli } from '../helpers/cli.js';
@@ -89,6 +91,24 @@ describe('snagsync writeback (compiled CLI)', () => {
     expect(simWrites(sim)).toBe(0);
   });
 
+  it('the same CSV with one comment applied four times: posted once (attempts 1 and 3 both posted it)', async () => {
+    const csv = join(home.home, 'c.csv');
+    writeFileSync(
+      csv,
+      `project_id,error_id,operation,message\n${project},${ids[35]},comment,"Seen in prod, tracked"\n`,
+    );
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await runCli(['writeback', 'apply', '--credential', 'sim-admin', '--from', csv, '--yes', '--json'], {
+        env: env(),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      outcomes.push((JSON.parse(r.stdout) as { rows: Array<{ outcome: string }> }).rows[0]!.outcome);
+    }
+    expect(outcomes).toEqual(['applied', 'skipped', 'skipped', 'skipped']);
+    expect((await simComments(sim, project, ids[35]!)).filter((m) => m === 'Seen in prod, tracked')).toHaveLength(1);
+  });
+
   it('kill -9 in the middle of an apply, then a rerun: every change once, no comment twice', async () => {
     const targets = ids.slice(10, 30);
     const rows = targets.map((id) => ({
@@ -98,6 +118,7 @@ describe('snagsync writeback (compiled CLI)', () => {
       message: `kill test ${id}`,
     }));
     const input = writeJsonl(home.home, 'cli-kill.jsonl', rows);
+    sim.resetStats();
     sim.setFaults('slow:150ms~/comments');
     const child = spawn(
       process.execPath,
@@ -119,15 +140,13 @@ describe('snagsync writeback (compiled CLI)', () => {
     });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
-    // The post in flight when the process died still lands at the simulator: wait until every POST it received
-    // shows as a comment, so the rerun meets the worst case (posted, but never journaled as applied).
-    const countPosted = async () =>
-      (await Promise.all(targets.map((id) => simComments(sim, project, id)))).filter((c, i) =>
-        c.includes(`kill test ${targets[i]}`),
-      ).length;
-    const received = () => sim.stats().endpoints['POST /projects/{project_id}/errors/{error_id}/comments'] ?? 0;
-    let posted = await countPosted();
-    while (posted < received()) posted = await countPosted();
+    // The post in flight when the process died still lands at the simulator: wait until it is handled, so the
+    // rerun meets the worst case (posted, but never journaled as applied).
+    await sim.idle();
+    const posted = (await Promise.all(targets.map((id) => simComments(sim, project, id)))).filter((c, i) =>
+      c.includes(`kill test ${targets[i]}`),
+    ).length;
+    expect(posted).toBe(sim.stats().endpoints['POST /projects/{project_id}/errors/{error_id}/comments']);
     sim.setFaults('');
     expect(posted).toBeGreaterThan(0);
     expect(posted).toBeLessThan(targets.length);
