@@ -158,7 +158,7 @@ export class SinkRunRegistry {
   }
 
   private async apply(run: SinkRunRecord, session: WritebackSession, events: SinkRunEvents): Promise<SinkRunRecord> {
-    let status: SinkRunStatus = 'failed';
+    let status: Exclude<SinkRunStatus, 'running'> = 'failed';
     let report: WritebackReport | null = null;
     let error: Record<string, unknown> | null = null;
     try {
@@ -197,7 +197,7 @@ export class SinkRunRegistry {
 }
 
 /** Partial only when some rows went through: a run where every row failed (none applied or skipped) failed. */
-export function sinkRunStatus(report: WritebackReport): SinkRunStatus {
+export function sinkRunStatus(report: WritebackReport): Exclude<SinkRunStatus, 'running'> {
   const { applied, skipped, failed } = report.totals;
   if (report.stopped || (failed > 0 && applied + skipped === 0)) return 'failed';
   return failed ? 'partial' : 'succeeded';
