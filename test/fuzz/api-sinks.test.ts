@@ -163,13 +163,12 @@ const spoiled = fc
     fc.oneof(hostileJson, hostileText),
   )
   .map(([b, part, junk]) => {
-    const body = structuredClone(b) as Record<string, unknown> & {
-      data_sink_config: Record<string, Record<string, unknown>>;
-    };
+    const body: Record<string, unknown> = structuredClone(b);
+    const config = body.data_sink_config as Record<string, Record<string, unknown>>;
     if (part in body) body[part] = junk;
-    else if (part === 'input' || part === 'operation') body.data_sink_config[part] = junk as Record<string, unknown>;
-    else if (part === 'params') body.data_sink_config.operation!.params = junk as Record<string, unknown>;
-    else body.data_sink_config.input!.content = junk as Record<string, unknown>;
+    else if (part === 'input' || part === 'operation') config[part] = junk as Record<string, unknown>;
+    else if (part === 'params') config.operation!.params = junk;
+    else config.input!.content = junk;
     return body;
   });
 
