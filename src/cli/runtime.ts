@@ -8,10 +8,22 @@ import type { Io } from './output.js';
 export async function withRuntime<T>(io: Io, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const { openRuntime } = await import('../runtime.js');
   const rt = openRuntime({ env: io.env });
-  for (const w of rt.warnings) io.stderr.write(`snagsync: warning: ${w}\n`);
+  printRuntimeWarnings(io, rt.warnings);
   try {
     return await fn(rt);
   } finally {
     await rt.close();
+  }
+}
+
+/** Warnings already printed by this process: a home opened twice (or by two commands in one process) warns once. */
+const printed = new Set<string>();
+
+/** The runtime's warnings (a home or store other users can read) on stderr, each once per process. */
+export function printRuntimeWarnings(io: Io, warnings: readonly string[]): void {
+  for (const w of warnings) {
+    if (printed.has(w)) continue;
+    printed.add(w);
+    io.stderr.write(`snagsync: warning: ${w}\n`);
   }
 }

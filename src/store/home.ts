@@ -47,32 +47,40 @@ export function metadataDbPath(home: string): string {
 /**
  * The home (0700) and the metadata store (0600) are created readable by their owner only. A later `chmod`, a copy, or
  * a restore from a backup can open them to other users without anyone noticing; the master key is refused outright
- * in that case (see keyfile.ts), these are reported: one warning each, with the command that fixes it.
+ * in that case (see keyfile.ts), these are reported: one warning for the home and one for the store — its `-wal` and
+ * `-shm` files, which SQLite makes with the store's own mode, are named in the store's warning rather than warned about
+ * again — each with the command that fixes it.
  */
 export function homeExposureWarnings(home: string): string[] {
   const out: string[] = [];
-  const check = (path: string, what: string, holds: string, fix: string) => {
-    let mode: number;
-    try {
-      mode = statSync(path).mode & 0o777;
-    } catch {
-      return; // not created yet
-    }
-    if ((mode & 0o077) === 0) return;
-    const octal = mode.toString(8).padStart(4, '0');
-    out.push(`${what} ${path} can be read by other users (mode ${octal}): it holds ${holds}. Fix: ${fix}`);
-  };
-  check(home, 'The snagsync home', 'the metadata store and the master key', `chmod 700 ${shellQuote(home)}`);
-  for (const suffix of ['', '-wal', '-shm']) {
-    const db = metadataDbPath(home) + suffix;
-    check(
-      db,
-      suffix ? 'The metadata store file' : 'The metadata store',
-      'credentials (tokens sealed), sources and run history',
-      `chmod 600 ${shellQuote(db)}`,
+  const home_ = exposed(home);
+  if (home_) {
+    out.push(
+      `The snagsync home ${home} can be read by other users (mode ${home_}): it holds the metadata store and the master key. Fix: chmod 700 ${shellQuote(home)}`,
+    );
+  }
+  const files = ['', '-wal', '-shm']
+    .map((suffix) => metadataDbPath(home) + suffix)
+    .map((path) => ({ path, mode: exposed(path) }))
+    .filter((f): f is { path: string; mode: string } => f.mode !== null);
+  if (files.length) {
+    const modes = [...new Set(files.map((f) => f.mode))].join(', ');
+    out.push(
+      `The metadata store ${files.map((f) => f.path).join(', ')} can be read by other users (mode ${modes}): it holds credentials (tokens sealed), sources and run history. Fix: chmod 600 ${files.map((f) => shellQuote(f.path)).join(' ')}`,
     );
   }
   return out;
+}
+
+/** The path's mode in octal when other users can read it; null when they cannot, or it does not exist yet. */
+function exposed(path: string): string | null {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return null;
+  }
+  return (mode & 0o077) === 0 ? null : mode.toString(8).padStart(4, '0');
 }
 
 function shellQuote(path: string): string {

@@ -6,6 +6,7 @@ import { clusterExecutor, type ClusterExecutor } from '../cluster.js';
 import type { CommandGroup } from '../context.js';
 import { untilSignal } from '../signals.js';
 import { numberOption } from '../options.js';
+import { printRuntimeWarnings } from '../runtime.js';
 
 /**
  * `snagsync serve`: the HTTP API and the web UI. Prints where it listens and how to authenticate; a key generated
@@ -52,7 +53,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       const { openRuntime } = await import('../../runtime.js');
       const stopped = untilSignal();
       const runtime = openRuntime({ env: io.env });
-      for (const w of runtime.warnings) io.stderr.write(`snagsync: warning: ${w}\n`);
+      printRuntimeWarnings(io, runtime.warnings);
       const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info');
       let server: StartedServer;
       let queue: ClusterExecutor | null = null;
