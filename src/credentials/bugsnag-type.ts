@@ -1,5 +1,5 @@
 import { DEFAULT_API_BASE_URL, type NormalizedHost } from '../bugsnag/hosts.js';
-import { DESCRIPTION_MAX, NAME_MAX, validateDescription, validateName } from '../store/names.js';
+import { DESCRIPTION_MAX, NAME_MAX, validateDescription, validateName } from '../core/names.js';
 import {
   inputSchema,
   parseCredentialInput,

@@ -4,7 +4,7 @@ import { getLogger, type Logger } from '../core/log.js';
 import { toIso } from '../core/time.js';
 import { newCredentialId } from '../store/index.js';
 import type { Credential, CredentialUpdate, Source } from '../store/models.js';
-import { nameKey } from '../store/names.js';
+import { nameKey } from '../core/names.js';
 import type { Store } from '../store/repository.js';
 import { parseBugsnagCreate, parseBugsnagUpdate } from './bugsnag-type.js';
 import { onField } from './credential-type.js';
