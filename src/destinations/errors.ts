@@ -63,7 +63,7 @@ export function destinationError(err: unknown, location: string, busyTimeoutMs?:
     case 'EIO':
       return make(
         `Reading or writing the destination ${location} failed (I/O error).`,
-        `Check the disk, then run the sync again. ${RESUME}`,
+        `Check the disk, and that no other program writes that file under another name (a hard link to it opened as another database); then run the sync again. ${RESUME}`,
       );
     default: {
       const message = err instanceof Error ? err.message : String(err);

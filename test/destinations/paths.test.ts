@@ -1,11 +1,13 @@
 import { chmodSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError, type SnagError } from '../../src/core/errors.js';
-import { openDestination } from '../../src/destinations/index.js';
+import { destinationError, openDestination } from '../../src/destinations/index.js';
 import { checkDestinationPath, DATA_MODE_ENV, dataModes } from '../../src/destinations/paths.js';
 import { parseDestinationUrl } from '../../src/destinations/url.js';
 import { openRuntime } from '../../src/runtime.js';
+import { storeError } from '../../src/store/sqlite/connection.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../store/helpers.js';
 import { EVENTS, pageRecords } from './fixtures.js';
@@ -87,6 +89,27 @@ describe('refused destinations', () => {
     const before = statSync(store).size;
     await refusal(() => openDestination(`sqlite:${store}`, { home }));
     expect(statSync(store).size).toBe(before);
+  });
+});
+
+describe('an I/O error that still happens says what it is, not "a bug"', () => {
+  const ioError = () => new Database.SqliteError('disk I/O error', 'SQLITE_IOERR_SHORT_READ');
+
+  it('in the metadata store: the path, the code, what to check', () => {
+    const e = storeError(ioError(), join(home, 'snagsync.db'));
+    expect(e.code).not.toBe('internal');
+    expect(e.message).toContain(join(home, 'snagsync.db'));
+    expect(e.message).toContain('SQLITE_IOERR_SHORT_READ');
+    expect(e.hint).not.toMatch(/bug/i);
+    expect(e.hint).toMatch(/hard link/);
+  });
+
+  it('in a destination: the path, and the other name of the file as a cause to check', () => {
+    const e = destinationError(ioError(), join(t.dir, 'b.db'));
+    expect(e.code).toBe('destination');
+    expect(e.message).toContain(join(t.dir, 'b.db'));
+    expect(e.hint).not.toMatch(/bug/i);
+    expect(e.hint).toMatch(/hard link/);
   });
 });
 

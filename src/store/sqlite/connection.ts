@@ -91,6 +91,14 @@ export function storeError(err: unknown, path: string): SnagError {
       details: { code },
     });
   }
+  if (code.startsWith('SQLITE_IOERR')) {
+    // Not a bug of ours: the disk, or another program writing the file (under this name or another: a hard link).
+    return new SnagError('config', `Reading or writing ${where} failed: disk I/O error (${code}).`, {
+      cause: err,
+      hint: 'Check the disk that holds it, and that no other program writes that file under any name (a copy of the store opened as another database, a hard link to it); then try again.',
+      details: { sqlite: code, path },
+    });
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new SnagError('internal', `Unexpected failure of ${where}: ${message}`, {
     cause: err,
