@@ -1,15 +1,25 @@
-import { chmodSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnagError, type SnagError } from '../../src/core/errors.js';
 import { destinationError, openDestination } from '../../src/destinations/index.js';
 import { checkDestinationPath, DATA_MODE_ENV, dataModes } from '../../src/destinations/paths.js';
 import { parseDestinationUrl } from '../../src/destinations/url.js';
+import { createSource } from '../../src/engine/sources.js';
 import { openRuntime } from '../../src/runtime.js';
 import { storeError } from '../../src/store/sqlite/connection.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../store/helpers.js';
+import { credentialInput, tempDir } from '../store/helpers.js';
 import { EVENTS, pageRecords } from './fixtures.js';
 
 /** Issue 13 items 1–3 and 11: where a destination may live, the modes of what it creates, a home opened to others. */
@@ -89,6 +99,147 @@ describe('refused destinations', () => {
     const before = statSync(store).size;
     await refusal(() => openDestination(`sqlite:${store}`, { home }));
     expect(statSync(store).size).toBe(before);
+  });
+});
+
+/** Issue 19 item 2: the store under another name, system directories, and an honest I/O error. */
+describe('the store under another name', () => {
+  const store = () => join(home, 'snagsync.db');
+
+  it('a hard link to the store is refused (same device and inode), and a sync opening it leaves the store whole', async () => {
+    const link = join(t.dir, 'hardlink.db');
+    linkSync(store(), link);
+    const e = await refusal(check(`sqlite:${link}`));
+    expect(e.code).toBe('config');
+    expect(e.details).toMatchObject({ field: 'destination', path: link });
+    expect(e.message).toContain(`${link} is snagsync's own metadata store (${store()}) under another name`);
+    expect(e.message).toMatch(/hard link/);
+    expect(e.hint).toContain(`sqlite:${join(home, 'bugsnag.db')}`);
+
+    const before = readFileSync(store());
+    const opened = await refusal(() => openDestination(`sqlite:${link}`, { home }));
+    expect(opened.message).toMatch(/metadata store .* under another name/);
+    expect(readFileSync(store()).equals(before)).toBe(true);
+    expect(existsSync(`${link}-wal`)).toBe(false);
+    const rt = openRuntime({ home, env: {} });
+    expect(await rt.store.credentials.list()).toEqual([]);
+    await rt.close();
+  });
+
+  it('a symbolic link to a hard link of the store, and a hard link of the master key, are refused', async () => {
+    const hard = join(t.dir, 'hard.db');
+    linkSync(store(), hard);
+    const soft = join(t.dir, 'soft.db');
+    symlinkSync(hard, soft);
+    expect((await refusal(check(`sqlite:${soft}`))).message).toMatch(/metadata store .* under another name/);
+    // The key file is made on the first seal; a stand-in of the same name is enough for the check.
+    if (!existsSync(join(home, 'master.key'))) writeFileSync(join(home, 'master.key'), 'key\n', { mode: 0o600 });
+    const key = join(t.dir, 'key.db');
+    linkSync(join(home, 'master.key'), key);
+    expect((await refusal(check(`sqlite:${key}`))).message).toMatch(/master key .* under another name/);
+  });
+
+  it("a hard link of the store where SQLite would put the destination's WAL is refused", async () => {
+    const path = join(t.dir, 'b.db');
+    linkSync(store(), `${path}-wal`);
+    const e = await refusal(check(`sqlite:${path}`));
+    expect(e.message).toContain(`${path}-wal, beside ${path}, is snagsync's own metadata store`);
+  });
+
+  it('a JSONL folder holding a hard link of the store is refused', async () => {
+    const dir = join(t.dir, 'out');
+    mkdirSync(dir);
+    linkSync(store(), join(dir, 'events.jsonl'));
+    expect((await refusal(check(`jsonl:${dir}`))).message).toMatch(/metadata store .* under another name/);
+  });
+
+  it('names beside the store are its own too (a copy, a rotation file of the key)', async () => {
+    expect((await refusal(check(`sqlite:${join(home, 'snagsync.db.bak')}`))).message).toMatch(/metadata store/);
+    expect((await refusal(check(`sqlite:${join(home, 'master.key.new-abc')}`))).message).toMatch(/master key/);
+  });
+});
+
+describe('system directories', () => {
+  const checkAs = (url: string, userHome: string) => () =>
+    checkDestinationPath(parseDestinationUrl(url, { cwd: t.dir }), { home, userHome });
+
+  it.each([
+    ['jsonl:/root', /home folder|superuser/],
+    ['sqlite:/var/log/x.db', /under \/var\/log, a system folder/],
+    ['jsonl:/var/log/snagsync', /under \/var\/log/],
+    ['sqlite:/x.db', /straight into the root folder/],
+    ['jsonl:/usr', /straight into \/usr/],
+    ['jsonl:/var', /straight into \/var/],
+    ['sqlite:/home/x.db', /straight into \/home/],
+    ['jsonl:/home/someone', /is a home folder/],
+    ['sqlite:/boot/x.db', /under \/boot/],
+    ['jsonl:/sys/x', /kernel/],
+  ])('%s is refused on the destination field, with a hint, and nothing is created', async (url, why) => {
+    const e = await refusal(check(url));
+    expect(e.code).toBe('config');
+    expect(e.exitCode).toBe(3);
+    expect(e.details.field).toBe('destination');
+    expect(e.message).toMatch(why);
+    expect(e.hint).toBeTruthy();
+    const target = parseDestinationUrl(url);
+    if (target.kind === 'sqlite') expect(existsSync(target.path)).toBe(false);
+  });
+
+  it('creating a source with sqlite:/var/log/x.db is refused before anything is saved or created', async () => {
+    const rt = openRuntime({ home, env: {} });
+    try {
+      const c = await rt.store.credentials.create(credentialInput('Prod'));
+      const path = `/var/log/snagsync-${basename(t.dir)}.db`;
+      const e = await refusal(() => createSource(rt, { name: 'app', credential: c.id, destination: `sqlite:${path}` }));
+      expect(e.details.field).toBe('destination');
+      expect(e.message).toContain(`${path} is under /var/log, a system folder`);
+      expect(await rt.store.sources.list()).toEqual([]);
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("/root is the superuser's home: refused when it is not yours, a home like any other when it is", async () => {
+    const mine = join(t.dir, 'me');
+    const e = await refusal(checkAs('sqlite:/root/bugsnag.db', mine));
+    expect(e.message).toContain("/root/bugsnag.db is under /root, the superuser's home folder");
+    expect(e.hint).toContain(mine);
+    expect(checkAs('sqlite:/root/bugsnag.db', '/root')).not.toThrow();
+    expect(checkAs('jsonl:/root/bugsnag-data', '/root')).not.toThrow();
+    // …but a JSONL destination does not spill its files into a home folder itself, yours or not.
+    expect((await refusal(checkAs('jsonl:/root', '/root'))).message).toMatch(/is a home folder/);
+    expect((await refusal(checkAs('jsonl:/root', mine))).message).toMatch(/superuser/);
+    expect((await refusal(checkAs(`jsonl:${mine}`, mine))).hint).toContain(`jsonl:${join(mine, 'bugsnag-data')}`);
+  });
+
+  it('a snagsync home under /root makes /root yours (its default destination lives there)', () => {
+    expect(() =>
+      checkDestinationPath(parseDestinationUrl('sqlite:/root/.snagsync/bugsnag.db'), {
+        home: '/root/.snagsync',
+        userHome: join(t.dir, 'me'),
+      }),
+    ).not.toThrow();
+  });
+
+  it('ordinary places are accepted: tmp folders, a file in your home, /usr/local, /var/lib, /srv', async () => {
+    const mine = join(t.dir, 'me');
+    for (const url of [
+      `sqlite:${join(t.dir, 'b.db')}`,
+      `jsonl:${join(t.dir, 'data')}`,
+      `sqlite:${join(mine, 'bugsnag.db')}`,
+      `jsonl:${join(mine, 'bugsnag-data')}`,
+      'sqlite:/usr/local/var/bugsnag.db',
+      'sqlite:/var/lib/snagsync/bugsnag.db',
+      'jsonl:/srv/bugsnag',
+      'sqlite:/home/someone/bugsnag.db',
+    ]) {
+      expect(checkAs(url, mine), url).not.toThrow();
+    }
+    const d = await openDestination(`sqlite:${join(t.dir, 'ok', 'b.db')}`, { home });
+    await d.prepare([EVENTS]);
+    await d.writePage('events', pageRecords(0, 3), { sourceId: 'src_1', partition: 'project:p1', state: { n: 1 } });
+    await d.close();
   });
 });
 
