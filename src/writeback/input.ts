@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { SnagError } from '../core/errors.js';
 import { expandPath } from '../core/fs.js';
-import { createPool, endpointOf } from '../destinations/postgres/connect.js';
-import { quoteId } from '../destinations/postgres/schema.js';
-import { parsePostgresUrl } from '../destinations/postgres/url.js';
+import { readPostgres } from './input-postgres.js';
+import type { InputRead, QueryOptions, RawRow } from './input-query.js';
+import { readSqlite } from './input-sqlite.js';
 
-/** One input row as read, before any checking; `row` is its 1-based number (data line for CSV, line for JSONL). */
-export interface RawRow {
-  row: number;
-  fields: Record<string, unknown>;
-}
+export type { RawRow } from './input-query.js';
 
-export interface InputOptions {
+export interface InputOptions extends QueryOptions {
   cwd?: string;
   /** Standard input's text, for `--from -` (the caller reads it). */
   stdin?: () => Promise<string>;
@@ -22,14 +17,15 @@ export interface InputOptions {
 
 /**
  * Reads write-back rows from `from`: a `.jsonl`/`.ndjson` or `.csv` file, `-` (standard input, JSONL when the first
- * character is `{`, else CSV), `sqlite:PATH?query=SELECT …` (a read-only query on a synced SQLite destination), or
+ * character is `{`, else CSV), `sqlite:PATH?query=SELECT …` (one read-only query on a synced SQLite destination), or
  * `postgres://USER@HOST/DB?schema=NAME&query=SELECT …` (the same on a synced PostgreSQL destination, in a read-only
- * transaction with the schema first on the search path).
+ * transaction with the schema first on the search path). See input-sqlite.ts and input-postgres.ts for what keeps a
+ * query from changing anything.
  */
-export async function readInput(from: string, options: InputOptions = {}): Promise<{ rows: RawRow[]; text: string }> {
+export async function readInput(from: string, options: InputOptions = {}): Promise<InputRead> {
   const spec = from.trim();
-  if (spec.startsWith('sqlite:')) return readSqlite(spec, options.cwd);
-  if (/^postgres(ql)?:/i.test(spec)) return readPostgres(spec);
+  if (spec.startsWith('sqlite:')) return readSqlite(spec, options);
+  if (/^postgres(ql)?:/i.test(spec)) return readPostgres(spec, options);
   let text: string;
   let kind: 'jsonl' | 'csv';
   if (spec === '-') {
@@ -58,7 +54,7 @@ export async function readInput(from: string, options: InputOptions = {}): Promi
     else kind = text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
     requireUtf8(bytes, text, kind, path);
   }
-  return { rows: kind === 'jsonl' ? parseJsonl(text) : parseCsv(text), text };
+  return { rows: kind === 'jsonl' ? parseJsonl(text) : parseCsv(text), text, warnings: [] };
 }
 
 /**
@@ -221,110 +217,4 @@ function csvRowOfLine(text: string): (line: number) => number {
     for (let k = 0; k < starts.length && starts[k]! <= line; k++) row = k;
     return row;
   };
-}
-
-function readSqlite(spec: string, cwd?: string): { rows: RawRow[]; text: string } {
-  const rest = spec.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-  const q = rest.indexOf('?');
-  // `?query=` takes the rest of the text: literal SQL when it has spaces (as typed in a shell), else URL-encoded.
-  const raw = q >= 0 && rest.slice(q + 1).startsWith('query=') ? rest.slice(q + 1 + 'query='.length) : null;
-  const query = raw === null ? null : /\s/.test(raw) ? raw : safeDecode(raw);
-  const path = expandPath(safeDecode(q >= 0 ? rest.slice(0, q) : rest), cwd);
-  if (!query || !/^\s*(select|with)\b/i.test(query)) {
-    throw new SnagError('config', 'A SQLite input needs a SELECT query: sqlite:PATH?query=SELECT ….', {
-      hint: "e.g. sqlite:./bugsnag.db?query=SELECT project_id, id AS error_id, 'fix' AS operation FROM errors WHERE …",
-      details: { field: 'from' },
-    });
-  }
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch (err) {
-    throw new SnagError('config', `Cannot open the SQLite database ${path}: ${(err as Error).message}.`, {
-      hint: 'Give the path of a synced SQLite destination.',
-      details: { field: 'from' },
-    });
-  }
-  try {
-    const rows = db.prepare(query).all() as Array<Record<string, unknown>>;
-    return {
-      rows: rows.map((fields, i) => ({ row: i + 1, fields: dropNulls(fields) })),
-      text: `${path}\n${query}\n${JSON.stringify(rows)}`,
-    };
-  } catch (err) {
-    throw new SnagError('config', `The write-back query failed: ${(err as Error).message}.`, {
-      hint: 'Check the query against the destination (table and column names).',
-      details: { field: 'from' },
-    });
-  } finally {
-    db.close();
-  }
-}
-
-/** Splits `…?query=SELECT …` (or `&query=`): the query is the rest, literal when it has spaces, else URL-encoded. */
-function splitQuery(spec: string): { base: string; query: string | null } {
-  const m = /[?&]query=/.exec(spec);
-  if (!m) return { base: spec, query: null };
-  const raw = spec.slice(m.index + m[0].length);
-  return { base: spec.slice(0, m.index), query: /\s/.test(raw) ? raw : safeDecode(raw) };
-}
-
-async function readPostgres(spec: string): Promise<{ rows: RawRow[]; text: string }> {
-  const { base, query } = splitQuery(spec);
-  if (!query || !/^\s*(select|with)\b/i.test(query)) {
-    throw new SnagError('config', 'A PostgreSQL input needs a SELECT query: postgres://…?query=SELECT ….', {
-      hint: "e.g. postgres://postgres@127.0.0.1:5432/bugsnag?schema=bugsnag&query=SELECT project_id, id AS error_id, 'fix' AS operation FROM errors WHERE …",
-      details: { field: 'from' },
-    });
-  }
-  const target = parsePostgresUrl(
-    base,
-    (extra) =>
-      new SnagError('config', `The PostgreSQL input URL is not valid. ${extra}`, {
-        hint: 'Give postgres://USER@HOST:PORT/DATABASE?schema=NAME&query=SELECT ….',
-        details: { field: 'from' },
-      }),
-  );
-  const where = endpointOf(target);
-  const pool = createPool(target, { max: 1, readOnly: true, connectTimeoutMs: 10_000 });
-  try {
-    const client = await pool.connect().catch((err: unknown) => {
-      throw new SnagError('config', `Cannot connect to PostgreSQL at ${where.location}: ${(err as Error).message}.`, {
-        hint: 'Check the host, port, user and database of the input URL.',
-        details: { field: 'from' },
-      });
-    });
-    try {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SET LOCAL search_path TO ${quoteId(target.schema)}, public`);
-      const result = await client.query(query).catch((err: unknown) => {
-        throw new SnagError('config', `The write-back query failed: ${(err as Error).message}.`, {
-          hint: `Check the query against the destination (schema ${target.schema}: table and column names).`,
-          details: { field: 'from' },
-        });
-      });
-      await client.query('ROLLBACK');
-      const rows = result.rows as Array<Record<string, unknown>>;
-      return {
-        rows: rows.map((fields, i) => ({ row: i + 1, fields: dropNulls(fields) })),
-        text: `${where.location}\n${query}\n${JSON.stringify(rows)}`,
-      };
-    } finally {
-      client.release();
-    }
-  } finally {
-    await pool.end();
-  }
-}
-
-function dropNulls(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== ''));
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

@@ -38,7 +38,10 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
   ).action(async function (this: Command) {
     const flags = this.opts<Flags>();
     await withRuntime(io, async (rt) => {
-      const s = await prepareWriteback(rt, flags.credential, flags.from, { stdin: () => readAll(io.stdin) });
+      const s = await prepareWriteback(rt, flags.credential, flags.from, {
+        stdin: () => readAll(io.stdin),
+        onWarning: (w) => notice(io, `snagsync: warning: ${w}`),
+      });
       if (flags.json) printJson(io, planView(s.plan));
       else printLine(io, formatPlan(s));
     });
@@ -56,6 +59,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
         try {
           const s = await prepareWriteback(rt, flags.credential, flags.from, {
             stdin: () => readAll(io.stdin),
+            onWarning: (w) => notice(io, `snagsync: warning: ${w}`),
             signal: controller.signal,
           });
           await confirm(io, s, flags, limit);
