@@ -101,6 +101,22 @@ describe('data_sinks: create, read, update, delete', () => {
     expect(res.json().data_sink_config.input.bytes).toBeGreaterThan(200_000);
   });
 
+  it('an uploaded file over 4 MiB: 400 on the content, the message ending in one period', async () => {
+    const res = await s.api('POST', '/api/data_sinks', {
+      name: 'huge',
+      data_credentials_id: credentialId,
+      data_sink_config: {
+        input: { type: 'file', format: 'jsonl', content: 'x'.repeat(4 * 1024 * 1024 + 1) },
+        operation: { name: 'fix', params: {} },
+      },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      field: 'data_sink_config.input.content',
+      message: 'data_sink_config.input.content: The file is larger than 4 MiB.',
+    });
+  });
+
   it('answers invalid input with 400 and the field, every row problem listed, nothing saved', async () => {
     const cases: Array<[unknown, string]> = [
       [

@@ -27,7 +27,7 @@ export const CONTENT_MAX = 4 * 1024 * 1024;
 const sourceRef = z
   .string({ error: 'Name the source whose synced database the rows come from (its id or name).' })
   .trim()
-  .min(1, 'Name the source whose synced database the rows come from (its id or name).');
+  .min(1, 'Name the source whose synced database the rows come from (its id or name)');
 
 export const SinkInputSchema = z.discriminatedUnion(
   'type',
@@ -59,8 +59,9 @@ export const SinkInputSchema = z.discriminatedUnion(
       format: z.enum(['jsonl', 'csv']).meta({ description: 'jsonl or csv.' }),
       content: z
         .string({ error: 'Give the file content.' })
-        .min(1, 'The file is empty.')
-        .max(CONTENT_MAX, `The file is larger than ${CONTENT_MAX / 1024 / 1024} MiB.`),
+        // No final period: the API's problem list adds it after the field's name (the wizard's form too).
+        .min(1, 'The file is empty')
+        .max(CONTENT_MAX, `The file is larger than ${CONTENT_MAX / 1024 / 1024} MiB`),
       filename: z.string().max(255).nullish(),
     }),
   ],

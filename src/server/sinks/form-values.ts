@@ -128,7 +128,8 @@ export function sinkConfigFromValues(v: SinkFormValues): SinkConfig {
   const fields: Record<string, FieldProblem> = {};
   for (const issue of parsed.error.issues) {
     const field = formFieldOf(['data_sink_config', ...issue.path.map(String)].join('.'));
-    fields[field] ??= { message: issue.message };
+    // A message ends with its period here; the API's problem list adds it after the field name instead.
+    fields[field] ??= { message: /[.!?]$/.test(issue.message) ? issue.message : `${issue.message}.` };
   }
   const first = Object.keys(fields)[0]!;
   throw new SnagError('config', fields[first]!.message, { details: { field: first, fields } });
