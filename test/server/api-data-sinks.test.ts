@@ -322,13 +322,26 @@ describe('data_sinks: plan and apply', () => {
     expect(plan.groups.every((g: { operation: string }) => g.operation === 'snooze')).toBe(true);
     expect(simWrites(sim)).toBe(0);
 
+    // The filter is parsed when it is saved: a name that is not a column is refused, with its position.
     const bad = await s.api('PUT', `/api/data_sinks/${res.json().id}`, {
       data_sink_config: {
-        input: { type: 'table', data_source_id: 'prod', filter: 'no_such_column = 1' },
+        input: { type: 'table', data_source_id: 'prod', filter: "status = 'open' AND no_such_column = 1" },
         operation: { name: 'fix' },
       },
     });
-    expect(bad.statusCode).toBe(200);
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json()).toMatchObject({
+      field: 'data_sink_config.input.filter',
+      message: expect.stringMatching(/"no_such_column" is not a column of the errors table .*at position 21/),
+    });
+    // A query the database refuses fails the plan, on the input.
+    const query = await s.api('PUT', `/api/data_sinks/${res.json().id}`, {
+      data_sink_config: {
+        input: { type: 'query', data_source_id: 'prod', query: 'SELECT project_id, no_such_column FROM errors' },
+        operation: { name: 'fix' },
+      },
+    });
+    expect(query.statusCode, query.body).toBe(200);
     const failed = await s.api('POST', `/api/data_sinks/${res.json().id}/plan`);
     expect(failed.statusCode).toBe(400);
     expect(failed.json()).toMatchObject({

@@ -55,6 +55,10 @@ export const SinkPlanSchema = named(
       description: 'Per operation and project: rows to change, rows already so (skip), rows Bugsnag does not show.',
     }),
     changed: z.literal(false).meta({ description: 'A plan changes nothing.' }),
+    warnings: z.array(z.string()).meta({
+      description:
+        "What reading the input found worth knowing, e.g. a database role that could write (the input's query is still run read-only).",
+    }),
   }),
 );
 
@@ -209,7 +213,7 @@ export const dataSinksApi: FastifyPluginAsync = async (root) => {
     async (request) => {
       const s = await store().sinks.findByNameOrId(request.params.id);
       const session = await prepareSink(deps().runtime, s);
-      return { data_sink_id: s.id, ...planView(session.plan), changed: false as const };
+      return { data_sink_id: s.id, ...planView(session.plan), changed: false as const, warnings: session.warnings };
     },
   );
 

@@ -11,6 +11,7 @@ import {
   prepareWriteback,
   type WritebackSession,
 } from '../../writeback/index.js';
+import { compileFilter } from './filter.js';
 import { operationOf } from '../../writeback/operations.js';
 
 /**
@@ -38,12 +39,10 @@ export const SinkInputSchema = z.discriminatedUnion(
         description: 'The source (src_… or its name); its destination must be SQLite or PostgreSQL.',
       }),
       table: z.literal('errors').default('errors').meta({ description: 'The synced table: errors.' }),
-      filter: z
-        .string()
-        .trim()
-        .max(4000)
-        .nullish()
-        .meta({ description: "An SQL condition on the table's columns, e.g. status = 'open' AND severity = 'info'." }),
+      filter: z.string().trim().max(4000).nullish().meta({
+        description:
+          "A condition on the table's columns: comparisons (=, <>, <, <=, >, >=) with strings and numbers, AND, OR, NOT, parentheses, IN (…), IS [NOT] NULL, LIKE, BETWEEN — e.g. status = 'open' AND last_seen_unfiltered < '2026-06-01'. No functions, subqueries or ;: the values are sent as parameters.",
+      }),
     }),
     z.strictObject({
       type: z.literal('query').meta({ description: "A SELECT on a source's synced database (SQLite or PostgreSQL)." }),
@@ -145,8 +144,11 @@ export async function checkSinkConfig(runtime: Runtime, config: SinkConfig): Pro
       'A table or query input needs an operation (its rows carry only the errors), unless the query selects an operation column.',
     );
   }
-  await syncedInput(runtime, input.data_source_id, null);
+  if (input.type === 'table' && input.filter) compileFilter(input.filter, 'postgres', FILTER_FIELD);
+  await syncedDatabase(runtime, input.data_source_id);
 }
+
+const FILTER_FIELD = `${INPUT_FIELD}.filter`;
 
 function parseJsonlAt(text: string) {
   try {
@@ -158,10 +160,13 @@ function parseJsonlAt(text: string) {
 }
 
 /**
- * Where the table and query inputs read: the source's synced database (SQLite file, or PostgreSQL schema), as the
- * write-back input `from` that runs `query` there, read-only.
+ * Where the table and query inputs read: the source's synced database (SQLite file, or PostgreSQL schema), and the
+ * write-back input `from` that runs a query there (one statement, read-only: see writeback/input-*.ts).
  */
-async function syncedInput(runtime: Runtime, sourceRef: string, query: string | null): Promise<string> {
+async function syncedDatabase(
+  runtime: Runtime,
+  sourceRef: string,
+): Promise<{ kind: 'sqlite' | 'postgres'; from: (query: string) => string }> {
   const field = `${INPUT_FIELD}.data_source_id`;
   const source = await runtime.store.sources.findByNameOrId(sourceRef).catch((err: unknown) => {
     if (isSnagError(err, 'missing'))
@@ -176,22 +181,24 @@ async function syncedInput(runtime: Runtime, sourceRef: string, query: string | 
       'Pick a source that syncs into SQLite or PostgreSQL, or upload the rows as a file.',
     );
   }
-  if (query === null) return '';
   // `?query=` takes the rest literally when it has spaces; a one-word query cannot be a SELECT anyway.
-  if (target.kind === 'sqlite') return `sqlite:${target.path}?query=${query}`;
-  return `${target.url}${target.url.includes('?') ? '&' : '?'}query=${query}`;
+  if (target.kind === 'sqlite') return { kind: 'sqlite', from: (query) => `sqlite:${target.path}?query=${query}` };
+  return { kind: 'postgres', from: (query) => `${target.url}${target.url.includes('?') ? '&' : '?'}query=${query}` };
 }
 
 function defaultsOf(config: SinkConfig): Record<string, unknown> {
   return config.operation ? { operation: config.operation.name, ...config.operation.params } : {};
 }
 
-/** Reads the sink's input, checks it and plans it (reads from Bugsnag, sends nothing). */
+/**
+ * Reads the sink's input, checks it and plans it (reads from Bugsnag, sends nothing). `warnings` are what the input's
+ * reading found worth saying (a database role that can write).
+ */
 export async function prepareSink(
   runtime: Runtime,
   sink: DataSinkRecord,
   options: { signal?: AbortSignal } = {},
-): Promise<WritebackSession> {
+): Promise<WritebackSession & { warnings: string[] }> {
   if (!sink.credential_id) {
     throw new SnagError('config', `The destination "${sink.name}" has no credential (it was removed).`, {
       hint: 'Give it a credential first (data_credentials_id, or Authenticate on its page).',
@@ -202,23 +209,34 @@ export async function prepareSink(
   const input = config.input;
   let from: string;
   let stdin: (() => Promise<string>) | undefined;
+  let queryValues: Array<string | number | boolean> | undefined;
   if (input.type === 'file') {
     from = '-';
     stdin = async () => input.content;
   } else {
-    const query =
-      input.type === 'query'
-        ? input.query
-        : `SELECT project_id, id AS error_id FROM errors${input.filter ? ` WHERE (${input.filter})` : ''} ORDER BY project_id, id`;
-    from = await syncedInput(runtime, input.data_source_id, query);
+    const db = await syncedDatabase(runtime, input.data_source_id);
+    if (input.type === 'query') from = db.from(input.query);
+    else {
+      // The filter is parsed, never pasted: its literals go as parameters (a destination saved before this check
+      // with a filter that is not a condition is refused here, before anything reaches the database).
+      const filter = input.filter ? compileFilter(input.filter, db.kind, FILTER_FIELD) : null;
+      queryValues = filter?.values;
+      from = db.from(
+        `SELECT project_id, id AS error_id FROM errors${filter ? ` WHERE (${filter.sql})` : ''} ORDER BY project_id, id`,
+      );
+    }
   }
+  const warnings: string[] = [];
   try {
-    return await prepareWriteback(runtime, sink.credential_id, from, {
+    const session = await prepareWriteback(runtime, sink.credential_id, from, {
       ...(stdin ? { stdin } : {}),
       ...(input.type === 'file' ? { format: input.format } : {}),
+      ...(queryValues ? { queryValues } : {}),
+      onWarning: (w) => warnings.push(w),
       defaults: defaultsOf(config),
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    return Object.assign(session, { warnings });
   } catch (err) {
     throw isSnagError(err) ? relabelInput(err, INPUT_FIELD) : err;
   }
