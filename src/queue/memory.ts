@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { EnqueueJob, GroupSettle, JobQueue, Json, TakenJob } from './port.js';
+import type { EnqueueJob, GroupSettle, JobQueue, Json, LiveWorker, TakenJob } from './port.js';
 
 interface Waiting {
   id: string;
   data: Json;
   startAfter: number;
   retries: number;
+  group?: string;
 }
 
 export interface MemoryQueueOptions {
@@ -27,6 +28,7 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     { total: number; results: Map<string, Json>; cancelled: boolean; settledAt: number }
   >();
   const states = new Map<string, Json>();
+  const workers = new Map<string, LiveWorker>();
   const retryLimit = options.retryLimit ?? 3;
   let order: string[] = [];
   let turn = 0;
@@ -53,7 +55,13 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     leaseMs: options.leaseMs ?? 60_000,
     async enqueue(jobs: readonly EnqueueJob[]) {
       for (const j of jobs)
-        push(j.lane, { id: randomUUID(), data: j.data, startAfter: j.startAfter?.getTime() ?? 0, retries: 0 });
+        push(j.lane, {
+          id: randomUUID(),
+          data: j.data,
+          startAfter: j.startAfter?.getTime() ?? 0,
+          retries: 0,
+          ...(j.group ? { group: j.group } : {}),
+        });
     },
     async take() {
       const now = Date.now();
@@ -66,7 +74,7 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
         const [w] = list.splice(at, 1);
         busy.add(lane);
         turn = (turn + i + 1) % order.length;
-        return { id: w!.id, lane, data: w!.data, retries: w!.retries };
+        return { id: w!.id, lane, data: w!.data, retries: w!.retries, ...(w!.group ? { group: w!.group } : {}) };
       }
       order = order.filter((l) => (lanes.get(l)?.length ?? 0) > 0 || busy.has(l));
       for (const l of [...lanes.keys()]) if (!order.includes(l)) lanes.delete(l);
@@ -78,11 +86,23 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     async fail(job) {
       release(job);
       if (job.retries < retryLimit)
-        push(job.lane, { id: job.id, data: job.data, startAfter: Date.now(), retries: job.retries + 1 });
+        push(job.lane, {
+          id: job.id,
+          data: job.data,
+          startAfter: Date.now(),
+          retries: job.retries + 1,
+          ...(job.group ? { group: job.group } : {}),
+        });
     },
     async delay(job, until, data) {
       release(job);
-      push(job.lane, { id: randomUUID(), data: data ?? job.data, startAfter: until.getTime(), retries: 0 });
+      push(job.lane, {
+        id: randomUUID(),
+        data: data ?? job.data,
+        startAfter: until.getTime(),
+        retries: 0,
+        ...(job.group ? { group: job.group } : {}),
+      });
     },
     async openGroup(id, jobs) {
       groups.set(id, { total: jobs, results: new Map(), cancelled: false, settledAt: Date.now() });
@@ -106,6 +126,15 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     async isCancelled(id) {
       return groups.get(id)?.cancelled ?? false;
     },
+    async withdraw(id) {
+      const out: Json[] = [];
+      for (const [lane, list] of lanes) {
+        const kept = list.filter((w) => w.group !== id);
+        for (const w of list) if (w.group === id) out.push(w.data);
+        lanes.set(lane, kept);
+      }
+      return out;
+    },
     async purgeGroups(settledBefore) {
       let n = 0;
       for (const [id, g] of groups)
@@ -120,6 +149,17 @@ export function memoryQueue(options: MemoryQueueOptions = {}): JobQueue {
     },
     async setLaneState(lane, state) {
       states.set(lane, state);
+    },
+    async beat(worker) {
+      const now = new Date();
+      workers.set(worker.id, { ...worker, startedAt: workers.get(worker.id)?.startedAt ?? now, beatAt: now });
+    },
+    async leave(workerId) {
+      workers.delete(workerId);
+    },
+    async workers(withinMs) {
+      const since = Date.now() - withinMs;
+      return [...workers.values()].filter((w) => w.beatAt.getTime() >= since);
     },
     async close() {
       lanes.clear();

@@ -13,8 +13,10 @@
  * A job taken and never completed (its process killed) is taken again once its **lease** runs out; a job can be
  * **delayed** (completed now, the same work enqueued to start later) so that a `Retry-After` or an empty rate-limit
  * budget costs no worker slot. **Groups** count the jobs of one run so that the last to settle knows it is the last
- * and can close the run, and carry the run's cancellation to every worker. **Lane state** is a small JSON value per
- * lane shared by every process: the token's learned rate-limit budget.
+ * and can close the run, and carry the run's cancellation to every worker; a job enqueued in a group can be
+ * **withdrawn** while no one has taken it (a run cancelled before a worker got to it). **Lane state** is a small JSON
+ * value per lane shared by every process: the token's learned rate-limit budget. **Workers** beat while they run, so
+ * whoever waits on the queue can tell when nobody is there to take its jobs.
  */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -23,6 +25,8 @@ export interface EnqueueJob {
   data: Json;
   /** Not taken before this time (a delayed job). */
   startAfter?: Date;
+  /** The (open) group the job counts in: `withdraw(group)` takes it back while no one has taken it. */
+  group?: string;
 }
 
 export interface TakenJob {
@@ -31,6 +35,22 @@ export interface TakenJob {
   data: Json;
   /** 0 the first time; more when a lease ran out or the job failed and was retried. */
   retries: number;
+  /** The group it was enqueued in (a delay keeps it there). */
+  group?: string;
+}
+
+/** A process taking work from the queue (`snagsync worker`), as it registers itself. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  /** Jobs it executes at once. */
+  slots: number;
+}
+
+export interface LiveWorker extends WorkerInfo {
+  startedAt: Date;
+  beatAt: Date;
 }
 
 export interface GroupSettle {
@@ -65,6 +85,11 @@ export interface JobQueue {
   cancelGroup(group: string): Promise<void>;
   isCancelled(group: string): Promise<boolean>;
   /**
+   * Removes the jobs of the group that no one has taken (waiting or delayed; one taken at the same moment stays with
+   * whoever took it) and returns their data, so that the caller can settle them. Jobs in flight are not touched.
+   */
+  withdraw(group: string): Promise<Json[]>;
+  /**
    * Forgets the groups that completed (every job settled) before `settledBefore`: their runs have ended and been
    * read. Returns how many. Workers call it now and then, so the queue does not keep every run's results forever.
    */
@@ -72,6 +97,13 @@ export interface JobQueue {
 
   laneState(lane: string): Promise<Json | null>;
   setLaneState(lane: string, state: Json): Promise<void>;
+
+  /** The worker is alive now (its first beat registers it); a worker beats every few seconds while it runs. */
+  beat(worker: WorkerInfo): Promise<void>;
+  /** The worker stops: it no longer counts as alive. */
+  leave(workerId: string): Promise<void>;
+  /** The workers whose last beat is at most `withinMs` old (by the queue's clock: the database's, in a cluster). */
+  workers(withinMs: number): Promise<LiveWorker[]>;
 
   close(): Promise<void>;
 }

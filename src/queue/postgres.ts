@@ -1,6 +1,6 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import type { EnqueueJob, GroupSettle, JobQueue, Json, TakenJob } from './port.js';
+import type { EnqueueJob, GroupSettle, JobQueue, Json, LiveWorker, TakenJob } from './port.js';
 
 /**
  * The distributed implementation of the port, on pg-boss@10.4 (why pg-boss and not graphile-worker: docs/postgres.md,
@@ -15,7 +15,11 @@ import type { EnqueueJob, GroupSettle, JobQueue, Json, TakenJob } from './port.j
  *    the executor keeps each job shorter than the lease (it stops after a page and delays the rest of its unit).
  *  - A delay is a new job with `startAfter`; pg-boss does not fetch it before.
  *  - Groups and lane state are two small tables beside pg-boss's own (no job table of ours: pg-boss owns delivery,
- *    leases and retries; these count a run's settled units and keep a token's budget).
+ *    leases and retries; these count a run's settled units and keep a token's budget). A job enqueued in a group
+ *    carries the group's id beside its data, and the group lists its lanes, so withdrawing the group's waiting jobs
+ *    is one DELETE per lane on pg-boss's job table — on that lane's partition only, as pg-boss's own fetch does.
+ *  - Workers beat in a table of their own (pg-boss 10 keeps no record of who fetches), by the database's clock, so
+ *    machines whose clocks differ agree on who is alive.
  */
 export interface PostgresQueueOptions {
   /** A `postgres://` URL without snagsync's own query options (the driver sees it as is). */
@@ -75,7 +79,13 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
         key text NOT NULL, result jsonb NOT NULL, settled_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (group_id, key));
       CREATE TABLE IF NOT EXISTS ${q('snagsync_lanes')} (
-        lane text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`);
+        lane text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE IF NOT EXISTS ${q('snagsync_group_lanes')} (
+        group_id text NOT NULL REFERENCES ${q('snagsync_groups')} (id) ON DELETE CASCADE,
+        lane text NOT NULL, PRIMARY KEY (group_id, lane));
+      CREATE TABLE IF NOT EXISTS ${q('snagsync_workers')} (
+        id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, slots integer NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(), beat_at timestamptz NOT NULL DEFAULT now());`);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -123,9 +133,9 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
     listedAt = Date.now();
     return lanes;
   };
-  const send = async (name: string, data: Json, startAfter?: Date) => {
+  const send = async (name: string, data: Json, startAfter?: Date, group?: string) => {
     await ensureLane(name);
-    await boss.send(name, { d: data } as object, {
+    await boss.send(name, (group ? { d: data, g: group } : { d: data }) as object, {
       expireInSeconds: leaseSeconds,
       retryLimit,
       retryDelay: 0,
@@ -136,17 +146,28 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
   return {
     leaseMs: leaseSeconds * 1000,
     async enqueue(jobs: readonly EnqueueJob[]) {
-      for (const j of jobs) await send(queueName(j.lane), j.data, j.startAfter);
+      // The group's lanes first: a crash before the jobs are sent leaves a lane with nothing to withdraw, never a job
+      // that cannot be withdrawn.
+      const lanesOf = new Set(jobs.filter((j) => j.group).map((j) => JSON.stringify([j.group, queueName(j.lane)])));
+      for (const pair of lanesOf) {
+        const [group, lane] = JSON.parse(pair) as [string, string];
+        await pool.query(
+          `INSERT INTO ${q('snagsync_group_lanes')} (group_id, lane) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [group, lane],
+        );
+      }
+      for (const j of jobs) await send(queueName(j.lane), j.data, j.startAfter, j.group);
       listedAt = 0;
     },
     async take(): Promise<TakenJob | null> {
       const names = await listLanes();
       for (let i = 0; i < names.length; i++) {
         const name = names[(turn + i) % names.length]!;
-        const [job] = await boss.fetch<{ d: Json }>(name, { includeMetadata: true });
+        const [job] = await boss.fetch<{ d: Json; g?: string }>(name, { includeMetadata: true });
         if (!job) continue;
         turn = (turn + i + 1) % names.length;
-        return { id: job.id, lane: name, data: job.data.d, retries: job.retryCount };
+        const group = job.data.g;
+        return { id: job.id, lane: name, data: job.data.d, retries: job.retryCount, ...(group ? { group } : {}) };
       }
       return null;
     },
@@ -159,7 +180,7 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
     async delay(job, until, data) {
       // The continuation first: a crash between the two leaves the old job to be taken again (harmless: it resumes
       // from the same checkpoint and settles once), never a unit with no job.
-      await send(job.lane, data ?? job.data, until);
+      await send(job.lane, data ?? job.data, until, job.group);
       await boss.complete(job.lane, job.id);
     },
     async openGroup(group, jobs) {
@@ -214,6 +235,23 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
       );
       return r.rows[0]?.cancelled ?? false;
     },
+    async withdraw(group) {
+      const lanesOf = await pool.query<{ lane: string }>(
+        `SELECT lane FROM ${q('snagsync_group_lanes')} WHERE group_id = $1`,
+        [group],
+      );
+      const out: Json[] = [];
+      for (const { lane } of lanesOf.rows) {
+        // A job a worker's fetch holds (locked, about to be active) is waited for, then seen active and left alone;
+        // one this DELETE holds is skipped by the fetch (SKIP LOCKED). Either the worker has it or it is gone.
+        const r = await pool.query<{ data: { d: Json } }>(
+          `DELETE FROM ${q('job')} WHERE name = $1 AND state < 'active' AND data->>'g' = $2 RETURNING data`,
+          [lane, group],
+        );
+        out.push(...r.rows.map((x) => x.data.d));
+      }
+      return out;
+    },
     async purgeGroups(settledBefore) {
       // Complete: as many results as jobs counted. Their results go with them (ON DELETE CASCADE).
       const r = await pool.query(
@@ -234,6 +272,42 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
         `INSERT INTO ${q('snagsync_lanes')} (lane, state) VALUES ($1, $2)
          ON CONFLICT (lane) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
         [lane, JSON.stringify(state)],
+      );
+    },
+    async beat(worker) {
+      // A worker gone for a day (killed, its machine lost) is forgotten by the next one that beats.
+      await pool.query(
+        `WITH gone AS (DELETE FROM ${q('snagsync_workers')} WHERE beat_at < now() - interval '1 day')
+         INSERT INTO ${q('snagsync_workers')} (id, host, pid, slots) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET beat_at = now(), slots = EXCLUDED.slots`,
+        [worker.id, worker.host, worker.pid, worker.slots],
+      );
+    },
+    async leave(workerId) {
+      await pool.query(`DELETE FROM ${q('snagsync_workers')} WHERE id = $1`, [workerId]);
+    },
+    async workers(withinMs) {
+      const r = await pool.query<{
+        id: string;
+        host: string;
+        pid: number;
+        slots: number;
+        started_at: Date;
+        beat_at: Date;
+      }>(
+        `SELECT id, host, pid, slots, started_at, beat_at FROM ${q('snagsync_workers')}
+          WHERE beat_at >= now() - $1 * interval '1 millisecond' ORDER BY started_at, id`,
+        [Math.max(0, Math.round(withinMs))],
+      );
+      return r.rows.map(
+        (x): LiveWorker => ({
+          id: x.id,
+          host: x.host,
+          pid: x.pid,
+          slots: x.slots,
+          startedAt: x.started_at,
+          beatAt: x.beat_at,
+        }),
       );
     },
     async close() {
