@@ -5,8 +5,9 @@ import type { RunTrigger } from '../../store/models.js';
 import { selectStreams } from '../config.js';
 import type { RunExecutor } from '../executor.js';
 import { assertRunnable } from '../run.js';
-import { followRun } from './follow.js';
-import { toJson, type PlanJob } from './data.js';
+import { followRun, type FollowRunOptions } from './follow.js';
+import { RunJob, toJson, unitKey, type PlanJob, type UnitResult } from './data.js';
+import { finishQueuedRun } from './finish.js';
 
 export interface EnqueueRunOptions {
   fullRefresh?: boolean;
@@ -64,7 +65,7 @@ export async function enqueueRun(
   };
   try {
     await queue.openGroup(run.id, 1);
-    await queue.enqueue([{ lane, data: toJson(job) }]);
+    await queue.enqueue([{ lane, data: toJson(job), group: run.id }]);
   } catch (err) {
     await store.runs
       .finish(run.id, {
@@ -77,9 +78,31 @@ export async function enqueueRun(
   return { runId: run.id, sourceId: source.id, sourceName: source.name };
 }
 
-/** Cancels a queued run everywhere: units in flight stop after their page, units not started settle as cancelled. */
-export async function cancelQueuedRun(queue: JobQueue, runId: string): Promise<void> {
+/**
+ * Cancels a queued run everywhere: units in flight stop after their page (their workers look for the cancellation
+ * every two seconds), units not started settle as cancelled. With the runtime, the units no worker has taken yet are
+ * taken back from the queue and settled here: a run no worker is executing ends cancelled at once, instead of waiting
+ * for a worker to come and find it cancelled.
+ */
+export async function cancelQueuedRun(queue: JobQueue, runId: string, runtime?: Runtime): Promise<void> {
   await queue.cancelGroup(runId);
+  if (runtime) await withdrawQueuedUnits(runtime, queue, runId);
+}
+
+/**
+ * Takes back the run's jobs that no worker has taken and settles each as cancelled; the settle that completes the
+ * run's group ends the run (cancelled: its group is). Returns how many were taken back.
+ */
+export async function withdrawQueuedUnits(runtime: Runtime, queue: JobQueue, runId: string): Promise<number> {
+  const jobs = await queue.withdraw(runId);
+  const cancelled: UnitResult = { outcome: 'cancelled' };
+  for (const data of jobs) {
+    const job = RunJob.safeParse(data);
+    if (!job.success) continue;
+    const s = await queue.settle(runId, unitKey(job.data), toJson(cancelled));
+    if (s.complete) await finishQueuedRun(runtime, queue, runId);
+  }
+  return jobs.length;
 }
 
 /**
@@ -87,7 +110,10 @@ export async function cancelQueuedRun(queue: JobQueue, runId: string): Promise<v
  * enqueues the run for the workers and follows it, returning the same handle as `startRun` (progress events, `done`
  * with the summary, `cancel` everywhere).
  */
-export function queuedExecutor(queue: JobQueue, follow: { pollMs?: number } = {}): RunExecutor {
+export function queuedExecutor(
+  queue: JobQueue,
+  follow: Pick<FollowRunOptions, 'pollMs' | 'cancelWaitMs' | 'onWorkers'> = {},
+): RunExecutor {
   return {
     kind: 'queue',
     sideBySide: true,
@@ -95,9 +121,9 @@ export function queuedExecutor(queue: JobQueue, follow: { pollMs?: number } = {}
       const queued = await enqueueRun(runtime, queue, sourceRef, options);
       return followRun(runtime, queued.runId, { queue, ...follow });
     },
-    cancel: async (_runtime, run) => {
+    cancel: async (runtime, run) => {
       if (run.options.queued !== true || run.status !== 'running') return false;
-      await cancelQueuedRun(queue, run.id);
+      await cancelQueuedRun(queue, run.id, runtime);
       return true;
     },
   };

@@ -327,7 +327,7 @@ async function plan(
           children: childrenOf(s, selected).map((c) => c.name),
           partition: JSON.parse(JSON.stringify(partition)) as UnitJob['partition'],
         };
-        units.push({ lane: job.lane, data: toJson(unit) });
+        units.push({ lane: job.lane, data: toJson(unit), group: job.run });
       }
     await queue.enqueue(units);
     const failed = failures[0];

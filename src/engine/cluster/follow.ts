@@ -7,7 +7,8 @@ import { RunEvents, type RunSummary, type RunTotalsJson, type RunWarning } from 
 import { storedStreamSummaries } from '../history.js';
 import type { RunHandle } from '../run.js';
 import type { UnitResult } from './data.js';
-import { cancelQueuedRun } from './enqueue.js';
+import { cancelQueuedRun, withdrawQueuedUnits } from './enqueue.js';
+import { WORKER_ALIVE_MS } from './worker.js';
 
 export interface FollowRunOptions {
   /** How often the store is read. Default 500 ms. */
@@ -16,6 +17,18 @@ export interface FollowRunOptions {
   queue?: JobQueue;
   /** Stops following (the run goes on). */
   signal?: AbortSignal;
+  /**
+   * After `cancel()`, stop following once this long has passed without the run ending (a worker still ending the
+   * unit it executes; the run ends cancelled there). Default: follow until it ends.
+   */
+  cancelWaitMs?: number;
+  /**
+   * With the queue: told when no worker is alive to execute the run (`alive: 0`, the first look included), and when
+   * one is again after that. Without it, nobody looks.
+   */
+  onWorkers?: (change: { runId: string; alive: number }) => void;
+  /** How often the queue is asked which workers are alive. Default 2 s. */
+  workersEveryMs?: number;
 }
 
 /**
@@ -38,6 +51,29 @@ export async function followRun(runtime: Runtime, runId: string, options: Follow
   const sourceName = source?.name ?? run.source_id;
   const fullRefresh = run.options.full_refresh === true;
   const seen = new Map<string, RunStream>();
+  const queue = options.queue;
+  let cancelling = false;
+  let cancelTimer: NodeJS.Timeout | undefined;
+  // Wakes the poll's sleep, so that a run the cancel has just ended is seen now rather than a poll later.
+  let nap: AbortController | undefined;
+  let nudged = false;
+  const wake = () => {
+    nudged = true;
+    nap?.abort();
+  };
+  let alive: number | undefined;
+  let workersAt = -Infinity;
+  const lookForWorkers = async () => {
+    if (!queue || !options.onWorkers || Date.now() - workersAt < (options.workersEveryMs ?? 2000)) return;
+    workersAt = Date.now();
+    const n = await queue.workers(WORKER_ALIVE_MS).then(
+      (w) => w.length,
+      () => undefined, // asked again at the next look
+    );
+    if (n === undefined) return;
+    if (n === 0 ? alive !== 0 : alive === 0) options.onWorkers({ runId, alive: n });
+    alive = n;
+  };
 
   const emitRows = (rows: readonly RunStream[]) => {
     for (const r of rows) {
@@ -104,10 +140,23 @@ export async function followRun(runtime: Runtime, runId: string, options: Follow
       }
       emitRows(await store.runs.listStreams(runId));
       if (current.status !== 'running' || stop.signal.aborted) break;
+      // Cancelled: said again (the first may have failed), and a job put back on the queue since (a unit yielding
+      // its slot, a lease run out, units the plan enqueued as the cancel came) is taken back too, rather than left
+      // for a worker to find cancelled.
+      if (cancelling && queue) {
+        await queue.cancelGroup(runId).catch(() => undefined);
+        if ((await withdrawQueuedUnits(runtime, queue, runId).catch(() => 0)) > 0) continue;
+      }
+      await lookForWorkers();
       // A run whose units wait on the queue has no process reading it: the follower keeps it from looking stale.
       await store.runs.heartbeat(runId).catch(() => true);
-      await sleep(pollMs, stop.signal).catch(() => undefined);
+      if (!nudged) {
+        nap = new AbortController();
+        await sleep(pollMs, AbortSignal.any([stop.signal, nap.signal])).catch(() => undefined);
+      }
+      nudged = false;
     }
+    clearTimeout(cancelTimer);
     const rows = await store.runs.listStreams(runId);
     const warnings: RunWarning[] = [];
     if (options.queue) {
@@ -133,7 +182,13 @@ export async function followRun(runtime: Runtime, runId: string, options: Follow
     events,
     done,
     cancel: () => {
-      if (options.queue) void cancelQueuedRun(options.queue, runId).catch(() => undefined);
+      if (!queue || cancelling) return;
+      cancelling = true;
+      // Units no worker has taken are taken back and settled here: with none in flight the run ends now.
+      void cancelQueuedRun(queue, runId, runtime)
+        .catch(() => undefined)
+        .finally(wake);
+      if (options.cancelWaitMs !== undefined) cancelTimer = setTimeout(() => stop.abort(), options.cancelWaitMs);
     },
     detach: () => stop.abort(),
   };

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { SnagError, toSnagError } from '../../core/errors.js';
 import { redact } from '../../core/redact.js';
 import { sleep } from '../../core/sleep.js';
@@ -20,7 +22,17 @@ export interface WorkerOptions {
    * older ones when it starts and every hour after. Default one day.
    */
   keepResultsMs?: number;
+  /** How often the worker tells the queue it is alive. Default WORKER_BEAT_MS. */
+  beatMs?: number;
 }
+
+/**
+ * A worker beats this often, and counts as alive while its last beat is at most WORKER_ALIVE_MS old: so a follower
+ * (`snagsync sync`) can say within seconds that no worker is there to take its run. Three beats may be lost (a busy
+ * event loop, a slow database) before a live worker looks gone; a killed one looks gone 15 s after its last beat.
+ */
+export const WORKER_BEAT_MS = 5000;
+export const WORKER_ALIVE_MS = 3 * WORKER_BEAT_MS;
 
 /** Default of `keepResultsMs`; the run history in the store keeps everything a finished run shows. */
 export const KEEP_RESULTS_MS = 86_400_000;
@@ -127,9 +139,23 @@ export function startWorker(runtime: Runtime, queue: JobQueue, options: WorkerOp
   stopping.signal.addEventListener('abort', () => clearInterval(purging), { once: true });
 
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
-  const done = Promise.all(Array.from({ length: concurrency }, slot)).then(
-    (): WorkerStop => (lost ? { reason: 'connection-lost', error: lost } : { reason: 'stopped' }),
-  );
+  const me = { id: randomUUID(), host: hostname(), pid: process.pid, slots: concurrency };
+  // A lost beat is not fatal: the slots' own queries find a lost connection and stop the worker.
+  let lastBeat: Promise<void> = Promise.resolve();
+  const beat = () => {
+    lastBeat = queue.beat(me).catch(() => undefined);
+  };
+  beat();
+  const beating = setInterval(beat, options.beatMs ?? WORKER_BEAT_MS);
+  beating.unref();
+  stopping.signal.addEventListener('abort', () => clearInterval(beating), { once: true });
+
+  const done = Promise.all(Array.from({ length: concurrency }, slot)).then(async (): Promise<WorkerStop> => {
+    // After the last beat has landed, or that beat would register the worker again.
+    await lastBeat;
+    await queue.leave(me.id).catch(() => undefined);
+    return lost ? { reason: 'connection-lost', error: lost } : { reason: 'stopped' };
+  });
   return {
     done,
     stop: async () => {
