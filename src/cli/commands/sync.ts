@@ -10,6 +10,7 @@ import { withRuntime } from '../runtime.js';
  * `snagsync sync SOURCE`: run a source now. Progress on stderr (bars on a terminal, JSON lines otherwise), the
  * summary on stdout (JSON with --json), the exit code from the run's error. Ctrl-C stops cleanly: the page in
  * flight is abandoned, everything committed stays, the run is recorded as cancelled (a second Ctrl-C quits at once).
+ * A queued run (PostgreSQL store): no worker alive to take it is said within seconds; Ctrl-C cancels it everywhere.
  */
 export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
   command
@@ -34,7 +35,10 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
       ]);
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
-        const stopSignals = onInterrupt(io, controller);
+        let queuedId: string | undefined;
+        const stopSignals = onInterrupt(io, controller, () =>
+          queuedId ? `\nCancelling run ${queuedId}… (Ctrl-C again to quit at once)` : undefined,
+        );
         let handle: RunHandle;
         let close = async () => undefined as void;
         try {
@@ -48,12 +52,21 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
               ...(flags.fullRefresh ? { fullRefresh: true } : {}),
               ...(flags.stream?.length ? { streams: flags.stream } : {}),
             });
+            queuedId = queued.runId;
             notice(
               io,
               `Run ${queued.runId} queued: the workers execute it (\`snagsync worker\` starts one; --local runs it here).`,
             );
-            handle = await cluster.followRun(rt, queued.runId, { queue });
-            controller.signal.addEventListener('abort', () => handle.cancel(), { once: true });
+            handle = await cluster.followRun(rt, queued.runId, {
+              queue,
+              cancelWaitMs: CANCEL_WAIT_MS,
+              onWorkers: ({ alive }) => workersNotice(io, flags.json === true, queued, alive),
+            });
+            // Ctrl-C cancels the run everywhere: units no worker has taken are taken back at once (so a run nobody
+            // executes ends now), units in flight stop after their page; the follower waits for them a few seconds.
+            const cancel = () => handle.cancel();
+            if (controller.signal.aborted) cancel();
+            else controller.signal.addEventListener('abort', cancel, { once: true });
           } else {
             handle = await startRun(rt, ref, {
               trigger: 'cli',
@@ -71,22 +84,51 @@ export const registerSync: CommandGroup = ({ command, io, setExitCode }) => {
         const summary = await handle.done;
         progress.stop();
         stopSignals();
+        // Cancelled while a worker still ends its unit in flight: this process stopped following, the run ends there.
+        const stillRunning =
+          queuedId !== undefined && (await rt.store.runs.get(queuedId).catch(() => null))?.status === 'running';
         await close();
         if (flags.json) printJson(io, summary);
         else printLine(io, formatSummary(summary));
-        if (summary.error && !flags.json)
+        if (stillRunning)
+          notice(
+            io,
+            `snagsync: run ${queuedId} was asked to stop; the unit a worker is executing ends after its page, then the run ends cancelled (\`snagsync runs show ${queuedId}\`).`,
+          );
+        else if (summary.error && !flags.json)
           notice(io, `snagsync: ${summary.error.message}${summary.error.hint ? `\n${summary.error.hint}` : ''}`);
         setExitCode(exitCodeOf(summary));
       });
     });
 };
 
-export function onInterrupt(io: Io, controller: AbortController): () => void {
+/** After Ctrl-C, how long `sync` waits for a queued run's unit in flight on a worker to stop (its page, then ends). */
+const CANCEL_WAIT_MS = 10_000;
+
+/**
+ * Says, on stderr, that no worker is alive to take a queued run (it keeps waiting: one may start later), and that one
+ * is once it is; a JSON line with --json.
+ */
+function workersNotice(io: Io, json: boolean, run: { runId: string; sourceName: string }, alive: number): void {
+  const at = new Date().toISOString();
+  if (alive > 0) {
+    if (json) io.stderr.write(`${JSON.stringify({ type: 'worker-alive', runId: run.runId, at, workers: alive })}\n`);
+    else notice(io, `A worker is alive: run ${run.runId} goes on.`);
+    return;
+  }
+  const message = `No worker is alive to execute run ${run.runId}: it waits on the queue until one starts (Ctrl-C cancels it).`;
+  const hint = `Start one with \`snagsync worker\` (the same SNAGSYNC_DATABASE_URL and master key), or cancel and run \`snagsync sync ${run.sourceName} --local\` to sync in this process.`;
+  if (json) io.stderr.write(`${JSON.stringify({ type: 'no-worker', runId: run.runId, at, message, hint })}\n`);
+  else notice(io, `${message}\n${hint}`);
+}
+
+/** `message`: what the first Ctrl-C says, when not the default (undefined for the default). */
+export function onInterrupt(io: Io, controller: AbortController, message?: () => string | undefined): () => void {
   let count = 0;
   const handler = () => {
     count++;
     if (count === 1) {
-      notice(io, '\nStopping after the current page… (Ctrl-C again to quit at once)');
+      notice(io, message?.() ?? '\nStopping after the current page… (Ctrl-C again to quit at once)');
       controller.abort();
     } else {
       process.exit(130);
