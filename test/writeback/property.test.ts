@@ -135,5 +135,7 @@ describe('write-back over random histories of applies, kills and edited inputs',
       seed: Number(process.env.SNAGSYNC_PROPERTY_SEED ?? 19),
       endOnFailure: true,
     });
+    // Some CLI applies must really have died mid-way, or the property proved nothing about kills.
+    expect(killed).toBeGreaterThan(2);
   }, 300_000);
 });
