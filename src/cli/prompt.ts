@@ -99,7 +99,12 @@ export async function promptVisible(
 
 /** Everything on a (non-TTY) input stream until it ends. */
 export async function readAll(input: NodeJS.ReadableStream): Promise<string> {
+  return (await readAllBytes(input)).toString('utf8');
+}
+
+/** Standard input's bytes, for readers that must refuse what is not UTF-8 rather than read U+FFFD in its place. */
+export async function readAllBytes(input: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -9,8 +9,8 @@ export type { RawRow } from './input-query.js';
 
 export interface InputOptions extends QueryOptions {
   cwd?: string;
-  /** Standard input's text, for `--from -` (the caller reads it). */
-  stdin?: () => Promise<string>;
+  /** Standard input, for `--from -` (the caller reads it): its bytes, checked as UTF-8 like a file's, or its text. */
+  stdin?: () => Promise<string | Buffer>;
   /** How standard input is written, when the caller knows (an uploaded file's type); else guessed from its text. */
   format?: 'jsonl' | 'csv';
 }
@@ -31,8 +31,10 @@ export async function readInput(from: string, options: InputOptions = {}): Promi
   if (spec === '-') {
     if (!options.stdin)
       throw new SnagError('usage', 'No standard input to read the rows from.', { details: { field: 'from' } });
-    text = await options.stdin();
+    const got = await options.stdin();
+    text = typeof got === 'string' ? got : got.toString('utf8');
     kind = options.format ?? (text.trimStart().startsWith('{') ? 'jsonl' : 'csv');
+    if (typeof got !== 'string') requireUtf8(got, text, kind, 'standard input');
   } else {
     const path = expandPath(spec, options.cwd);
     let bytes: Buffer;

@@ -84,3 +84,19 @@ describe('file inputs must be UTF-8', () => {
     ]);
   });
 });
+
+describe('standard input must be UTF-8 too', () => {
+  it('a CSV on standard input with a Latin-1 byte is refused, naming the row; the same bytes in UTF-8 are read', async () => {
+    const csv = (e: Buffer) =>
+      Buffer.concat([
+        Buffer.from(`project_id,error_id,operation,message\n${P},${E},comment,caf`),
+        e,
+        Buffer.from('\n'),
+      ]);
+    const err = await readInput('-', { stdin: async () => csv(LATIN1_E_ACUTE) }).catch((e: unknown) => e as SnagError);
+    expect(isSnagError(err, 'config')).toBe(true);
+    expect((err as SnagError).message).toMatch(/standard input is not valid UTF-8[\s\S]*row 1 \(line 2\)/);
+    const ok = await readInput('-', { stdin: async () => csv(Buffer.from('é', 'utf8')) });
+    expect(ok.rows[0]!.fields.message).toBe('café');
+  });
+});

@@ -5,7 +5,7 @@ import { planView, prepareWriteback, type WritebackReport, type WritebackSession
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine, table, type Io } from '../output.js';
 import { progressMode } from '../progress.js';
-import { promptVisible, readAll } from '../prompt.js';
+import { promptVisible, readAllBytes } from '../prompt.js';
 import { withRuntime } from '../runtime.js';
 import { onInterrupt } from './sync.js';
 import { numberOption } from '../options.js';
@@ -39,7 +39,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
     const flags = this.opts<Flags>();
     await withRuntime(io, async (rt) => {
       const s = await prepareWriteback(rt, flags.credential, flags.from, {
-        stdin: () => readAll(io.stdin),
+        stdin: () => readAllBytes(io.stdin),
         onWarning: (w) => notice(io, `snagsync: warning: ${w}`),
       });
       if (flags.json) printJson(io, planView(s.plan));
@@ -58,7 +58,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
         const stop = onInterrupt(io, controller);
         try {
           const s = await prepareWriteback(rt, flags.credential, flags.from, {
-            stdin: () => readAll(io.stdin),
+            stdin: () => readAllBytes(io.stdin),
             onWarning: (w) => notice(io, `snagsync: warning: ${w}`),
             signal: controller.signal,
           });
