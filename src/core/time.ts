@@ -57,9 +57,21 @@ export function resolveTime(value: string, now: Date = new Date()): Date {
   if (abs) return abs;
   const ms = parseDuration(value);
   if (ms !== null) return new Date(now.getTime() - ms);
-  throw new SnagError('config', `"${value}" is not a time snagsync understands.`, {
+  throw new SnagError('config', `${quoteExcerpt(value)} is not a time snagsync understands.`, {
     hint: 'Use an ISO 8601 time such as 2024-05-01T00:00:00Z, or a relative time such as 24h, 7d or 2w.',
   });
+}
+
+/** Longest part of a bad value quoted back in a message: enough to recognise it, never a megabyte echoed. */
+const EXCERPT_MAX = 40;
+
+/** `"value"`, or for a long one its start and its length: `"aaaa…" (60,000 characters)`. */
+export function quoteExcerpt(value: string): string {
+  if (value.length <= EXCERPT_MAX) return `"${value}"`;
+  const head = value.slice(0, EXCERPT_MAX);
+  // Never cut a surrogate pair in two.
+  const cut = /[\ud800-\udbff]$/.test(head) ? head.slice(0, -1) : head;
+  return `"${cut}…" (${value.length.toLocaleString('en-US')} characters)`;
 }
 
 export function formatDuration(ms: number): string {

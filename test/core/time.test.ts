@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp, parseDuration, resolveTime, toIsoSeconds, formatDuration } from '../../src/core/time.js';
+import {
+  formatDuration,
+  parseDuration,
+  parseTimestamp,
+  quoteExcerpt,
+  resolveTime,
+  toIsoSeconds,
+} from '../../src/core/time.js';
 
 describe('parseTimestamp', () => {
   it.each([
@@ -31,6 +38,18 @@ describe('durations and relative times', () => {
     expect(resolveTime('7d', now).toISOString()).toBe('2024-05-01T00:00:00.000Z');
     expect(resolveTime('2024-01-01T00:00:00Z', now).toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(() => resolveTime('last tuesday', now)).toThrow(/not a time/);
+  });
+  it('quotes a bad value whole when short, and only its start and length when long', () => {
+    expect(() => resolveTime('last tuesday')).toThrow('"last tuesday" is not a time snagsync understands.');
+    let message = '';
+    try {
+      resolveTime('a'.repeat(60_000));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(`"${'a'.repeat(40)}…" (60,000 characters) is not a time snagsync understands.`);
+    // A surrogate pair is never cut in two.
+    expect(quoteExcerpt(`${'a'.repeat(39)}😀${'b'.repeat(50)}`)).toBe(`"${'a'.repeat(39)}…" (91 characters)`);
   });
   it('formats', () => {
     expect(toIsoSeconds(new Date('2024-01-01T00:00:00.123Z'))).toBe('2024-01-01T00:00:00Z');
