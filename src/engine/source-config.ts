@@ -52,16 +52,71 @@ function cli<T extends z.ZodType>(schema: T, meta: { flag?: string; placeholder?
   return schema;
 }
 
+/**
+ * Longest accepted string of each kind, far above any real value. A longer one is refused on its field before any
+ * check reads it (`abort`), so no validator, message or log line ever handles a megabyte someone posted.
+ */
+const MAX = {
+  /** An id, or an organization's name or slug. */
+  id: 256,
+  /** A stream name, or several joined by commas. */
+  streams: 1_000,
+  /** `2026-01-01T00:00:00.000+00:00` or `7d`. */
+  time: 100,
+  /** A filter field name. */
+  filterField: 256,
+  /** `FIELD=VALUE`, or one value (an error message may be a filter value). */
+  filter: 4_096,
+  /** A credential name (100 characters, up to 200 UTF-16 units) or id. */
+  credential: 200,
+  /** sqlite:PATH, jsonl:FOLDER or a PostgreSQL URL (PATH_MAX is 4,096). */
+  destination: 4_096,
+  schedule: 200,
+} as const;
+
+/** A string of at most `max` UTF-16 units; the message gives the length, never the value. */
+function bounded(max: number): z.ZodString {
+  return z.string().max(max, {
+    abort: true,
+    error: (iss) =>
+      `too long (${String(iss.input).length.toLocaleString('en-US')} characters; at most ${max.toLocaleString('en-US')})`,
+  });
+}
+
 const FilterValue = z.union([z.string(), z.object({ type: z.enum(['eq', 'ne', 'empty']), value: z.string() })]);
 const FilterObject = z.record(z.string(), z.array(FilterValue));
 
-const ids = (field: string) => judged(z.array(z.string()), (v) => validateIds(v, field));
+/**
+ * The filters' strings, bounded after the shape is known (a bound inside the union would only say "not in a form
+ * snagsync takes"): a too-long field name or value is refused on `filters` before the filters are parsed.
+ */
+function filtersBounded(v: string[] | z.output<typeof FilterObject>, ctx: z.RefinementCtx): void {
+  const tooLong = (text: string, max: number) => {
+    if (text.length <= max) return false;
+    ctx.addIssue({
+      code: 'custom',
+      continue: false,
+      message: `filters: too long (${text.length.toLocaleString('en-US')} characters; at most ${max.toLocaleString('en-US')}).`,
+    });
+    return true;
+  };
+  if (Array.isArray(v)) {
+    for (const arg of v) if (tooLong(arg, MAX.filter)) return;
+    return;
+  }
+  for (const [field, values] of Object.entries(v)) {
+    if (tooLong(field, MAX.filterField)) return;
+    for (const one of values) if (tooLong(typeof one === 'string' ? one : one.value, MAX.filter)) return;
+  }
+}
+
+const ids = (field: string) => judged(z.array(bounded(MAX.id)), (v) => validateIds(v, field));
 
 /** The engine's own options (not owned by one stream). */
 const ENGINE_SHAPE = {
   organizations: cli(
     z
-      .array(z.string())
+      .array(bounded(MAX.id))
       .nullable()
       .optional()
       .meta({ description: 'Organizations to read, by id (or name); none: every organization the credential reaches' }),
@@ -76,7 +131,7 @@ const ENGINE_SHAPE = {
     { flag: 'exclude-project', placeholder: '<id>' },
   ),
   streams: cli(
-    judged(z.array(z.string().meta({ enum: [...STREAM_NAMES] })), (v) =>
+    judged(z.array(bounded(MAX.streams).meta({ enum: [...STREAM_NAMES] })), (v) =>
       validateStreams(v.flatMap((s) => s.split(','))),
     )
       .nullable()
@@ -85,7 +140,7 @@ const ENGINE_SHAPE = {
     { placeholder: '<a,b,…>' },
   ),
   start_date: cli(
-    judged(z.string(), (v) => (v.trim() === '' ? v : validateStartDate(v)))
+    judged(bounded(MAX.time), (v) => (v.trim() === '' ? v : validateStartDate(v)))
       .nullable()
       .optional()
       .meta({
@@ -96,7 +151,7 @@ const ENGINE_SHAPE = {
     { placeholder: '<time>' },
   ),
   filters: cli(
-    judged(z.union([z.array(z.string()), FilterObject]), (v) =>
+    judged(z.union([z.array(z.string()), FilterObject]).superRefine(filtersBounded), (v) =>
       Array.isArray(v) ? parseFilterArgs(v) : validateFilters(v as StoredFilters),
     )
       .nullable()
@@ -146,21 +201,21 @@ export const SourceConfigSchema = z.strictObject(SOURCE_CONFIG_SHAPE, {
 });
 
 /** Where a source writes (where it may not is checked against the home when the source is saved: engine/sources.ts). */
-export const SourceDestinationSchema = judged(z.string(), (url) => parseDestinationUrl(url)).meta({
+export const SourceDestinationSchema = judged(bounded(MAX.destination), (url) => parseDestinationUrl(url)).meta({
   description:
     'sqlite:PATH, jsonl:FOLDER or postgres://USER@HOST:PORT/DATABASE?schema=NAME; default: sqlite:<home>/bugsnag.db',
   examples: ['sqlite:bugsnag.db', 'jsonl:bugsnag-data', 'postgres://loader@db.internal:5432/warehouse?schema=bugsnag'],
 });
 
 /** When it runs; null, "" or "none": only when run by hand. */
-export const SourceScheduleSchema = judged(z.string(), (v) => (isNoSchedule(v) ? v : parseSchedule(v)))
+export const SourceScheduleSchema = judged(bounded(MAX.schedule), (v) => (isNoSchedule(v) ? v : parseSchedule(v)))
   .nullable()
   .meta({ description: '"every 15m", "hourly", "daily", "every 6h"…; null or "none": only when run by hand' });
 
 const SOURCE_FIELDS = {
   name: z.string().optional(),
   /** Credential name or id. */
-  credential: z.string().optional(),
+  credential: bounded(MAX.credential).optional(),
   destination: SourceDestinationSchema.optional(),
   schedule: SourceScheduleSchema.optional(),
   status: z.enum(['active', 'paused']).optional(),
