@@ -16,6 +16,13 @@ export interface ColumnSpec {
    * as the API sent it, so a field some answers spell differently is reconciled here, in the typed column only.
    */
   or?: readonly (readonly string[])[];
+  /** What the column holds, in a sentence: PostgreSQL's `COMMENT ON COLUMN`, the catalog. */
+  description?: string;
+  /**
+   * Names the column had before (oldest first): a destination whose table still has one renames it in place
+   * (`ALTER TABLE … RENAME COLUMN`), keeping its values.
+   */
+  formerNames?: readonly string[];
 }
 
 export interface StreamDescriptor {
@@ -25,4 +32,8 @@ export interface StreamDescriptor {
   primaryKey: readonly string[];
   /** Typed columns for the documented fields; the whole record is always kept too (`_record`). */
   columns: readonly ColumnSpec[];
+  /** What a row is, in a sentence: PostgreSQL's `COMMENT ON TABLE`. */
+  description?: string;
+  /** Secondary indexes, each the columns it covers in order, for the usual joins and filters. */
+  indexes?: readonly (readonly string[])[];
 }

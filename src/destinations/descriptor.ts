@@ -1,9 +1,19 @@
+import { createHash } from 'node:crypto';
 import { SnagError } from '../core/errors.js';
 import { parseTimestamp } from '../core/time.js';
 import type { ColumnSpec, ColumnType, DestinationRecord, StreamDescriptor } from './types.js';
 
 /** Columns every stream table gets besides its typed ones. */
-export const SYSTEM_COLUMNS = ['_record', '_synced_at', '_source_id'] as const;
+export const SYSTEM_COLUMNS = ['_record', '_synced_at', '_source_id', '_run_id'] as const;
+
+/** What each system column holds: PostgreSQL's comments, the docs. */
+export const SYSTEM_COLUMN_DESCRIPTIONS: Record<(typeof SYSTEM_COLUMNS)[number], string> = {
+  _record: 'The whole record as Bugsnag sent it, plus the parent ids snagsync adds (JSON).',
+  _synced_at: 'When a sync last wrote this row.',
+  _source_id: 'The snagsync source that last wrote this row.',
+  _run_id:
+    'The snagsync run that last wrote this row (_snagsync_runs.run_id); NULL for rows written before runs were recorded.',
+};
 
 const STREAM_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -26,6 +36,8 @@ export interface CompiledStream {
   descriptor: StreamDescriptor;
   columns: CompiledColumn[];
   keyColumns: CompiledColumn[];
+  /** The declared secondary indexes, each with its name (unique per database or schema). */
+  indexes: Array<{ name: string; columns: readonly string[] }>;
   /** The record's key as one string (JSON array of the key values), for indexes and messages. */
   keyOf(record: DestinationRecord): string;
 }
@@ -64,14 +76,35 @@ export function compileStream(d: StreamDescriptor): CompiledStream {
     return col;
   });
   if (new Set(d.primaryKey).size !== d.primaryKey.length) throw bad('a primary key column is repeated');
+  for (const c of d.columns)
+    for (const old of c.formerNames ?? []) {
+      if (typeof old !== 'string' || !COLUMN_NAME.test(old)) throw bad(`column "${c.name}" has a bad former name`);
+      if (seen.has(old.toLowerCase())) throw bad(`the former name "${old}" of "${c.name}" is a column too`);
+    }
+  const indexes = (d.indexes ?? []).map((cols) => {
+    if (!Array.isArray(cols) || cols.length === 0) throw bad('an index has no columns');
+    for (const k of cols) if (!columns.some((c) => c.name === k)) throw bad(`index column "${k}" is not a column`);
+    return { name: indexName(d.name, cols), columns: cols };
+  });
   return {
     descriptor: d,
     columns,
     keyColumns,
+    indexes,
     keyOf(record) {
       return JSON.stringify(keyColumns.map((c) => requireKey(d.name, c, record)));
     },
   };
+}
+
+/**
+ * `<table>_<columns>_idx`, at most 63 characters (PostgreSQL's limit): a longer name is cut and ends with a hash of
+ * the whole, so two indexes never share a name.
+ */
+export function indexName(table: string, columns: readonly string[]): string {
+  const full = `${table}_${columns.join('_')}_idx`;
+  if (full.length <= 63) return full;
+  return `${full.slice(0, 54)}_${createHash('sha1').update(full).digest('hex').slice(0, 8)}`;
 }
 
 /** Key values are never null: a NULL in a composite key would defeat the upsert and duplicate the record. */

@@ -21,6 +21,37 @@ export interface CheckpointWrite {
   partition: string;
   /** Opaque, JSON-serialisable state; what `readCheckpoint` returns afterwards. */
   state: unknown;
+  /**
+   * The run writing the page: stored in each row's `_run_id`, and the page's records counted for the run, stream and
+   * partition (`_snagsync_run_streams`) in the same transaction. Absent: `_run_id` is NULL and nothing is counted.
+   */
+  runId?: string;
+}
+
+export type RunRecordStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';
+
+/** A run as the destination records it in `_snagsync_runs`: written when it starts (running) and when it ends. */
+export interface RunRecord {
+  runId: string;
+  sourceId: string;
+  sourceName: string;
+  /** What started it: cli, schedule, api… (the store's trigger). */
+  trigger: string;
+  startedAt: string;
+  /** Null while it runs. */
+  endedAt: string | null;
+  status: RunRecordStatus;
+  /** The run's error, in words, when it did not succeed. */
+  error: string | null;
+}
+
+/** A run's records per stream and partition, as committed with its pages (`_snagsync_run_streams`). */
+export interface RunStreamCounts {
+  stream: string;
+  partition: string;
+  recordsRead: number;
+  recordsWritten: number;
+  pages: number;
 }
 
 export interface StoredCheckpoint {
@@ -78,5 +109,13 @@ export interface Destination {
   /** The stored records (latest version per key), oldest first; for tests, previews and the demo. */
   listRecords(stream: string, options?: { limit?: number }): Promise<Array<Record<string, unknown>>>;
   describe(): Promise<DestinationSchema>;
+  /**
+   * Records a run in `_snagsync_runs` (inserted, or updated by its id), in its own transaction. A run that starts
+   * marks the runs of the same source still `running` here as `failed`: one sync per source runs at a time, so those
+   * were killed. Absent on destinations that store nothing (the protocol modes).
+   */
+  recordRun?(run: RunRecord): Promise<void>;
+  /** The runs recorded, oldest first, each with its counts; for tests and the docs' queries. */
+  listRuns?(): Promise<Array<RunRecord & { streams: RunStreamCounts[] }>>;
   close(): Promise<void>;
 }

@@ -27,6 +27,7 @@ import {
   projectPartition,
   streamsFor,
 } from './planner.js';
+import { recordRunEnd, recordRunStart, type RunLineage } from './lineage.js';
 import { runJob, type Job, type JobResult, type RunContext } from './runner.js';
 import { nextRunAfter } from './schedule.js';
 
@@ -194,6 +195,7 @@ async function execute(x: Execution): Promise<RunSummary> {
   let fatal: SnagError | undefined;
   let firstFailure: SnagError | undefined;
   let dest: Destination | undefined;
+  let lineage: RunLineage | undefined;
 
   events.emit({
     type: 'run-start',
@@ -229,6 +231,15 @@ async function execute(x: Execution): Promise<RunSummary> {
   try {
     dest = x.destination ?? (await openDestination(source.destination, { home: runtime.home }));
     await dest.prepare(x.selected.map((n) => descriptorOf(getStream(n))));
+    const run: RunLineage = {
+      runId,
+      sourceId: source.id,
+      sourceName: source.name,
+      trigger: x.trigger,
+      startedAt: new Date(started).toISOString(),
+    };
+    await recordRunStart(dest, run);
+    lineage = run;
     if (x.fullRefresh) await dest.resetCheckpoints(source.id, x.selected);
     const rc: RunContext = {
       runId,
@@ -319,6 +330,14 @@ async function execute(x: Execution): Promise<RunSummary> {
     streams: streamSummaries(rows),
     warnings,
   };
+  if (dest && lineage) {
+    const problem = await recordRunEnd(dest, lineage, {
+      status,
+      endedAt: summary.finished_at,
+      error: error?.message ?? null,
+    });
+    if (problem) warnings.push({ stream: '', partition: '', code: 'lineage', message: problem });
+  }
   try {
     await store.runs.finish(runId, { status, error: error as RunError | null, totals: storeTotals(rows) });
     const fresh = await store.sources.get(source.id);

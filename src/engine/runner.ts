@@ -145,6 +145,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
         const w = await rc.dest.writePage(child.stream, child.records, {
           sourceId: rc.sourceId,
           partition: key,
+          runId: rc.runId,
           state: rc.carryCounts
             ? withRunCounts(child.state, rc.runId, { ...counted, written: r.recordsWritten + child.records.length })
             : child.state,
@@ -167,6 +168,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
         const w = await rc.dest.writePage(stream.name, batch.records, {
           sourceId: rc.sourceId,
           partition: key,
+          runId: rc.runId,
           state: rc.carryCounts
             ? withRunCounts(batch.state, rc.runId, { ...counted, written: row.recordsWritten + batch.records.length })
             : batch.state,

@@ -56,9 +56,23 @@ export function getStream(name: string): StreamDefinition {
   return s;
 }
 
-/** The destination's view of a stream: table name, key and typed columns. */
+/** The destination's view of a stream: table name, key, typed columns, what they hold, indexes. */
 export function descriptorOf(stream: StreamDefinition): StreamDescriptor {
-  return { name: stream.name, primaryKey: stream.primaryKey, columns: stream.columns };
+  return {
+    name: stream.name,
+    primaryKey: stream.primaryKey,
+    columns: stream.columns,
+    description: stream.description,
+    ...(stream.indexes ? { indexes: stream.indexes } : {}),
+  };
+}
+
+/**
+ * The key as fields of the record (what Airbyte and Singer see): a key column named otherwise than the field it
+ * reads (trends' `bucket_start` reads Bugsnag's `from`) is named by its field.
+ */
+export function recordKeyOf(stream: StreamDefinition): string[] {
+  return stream.primaryKey.map((k) => stream.columns.find((c) => c.name === k)?.path?.[0] ?? k);
 }
 
 export function jsonSchemaOf(stream: StreamDefinition): Record<string, unknown> {

@@ -36,14 +36,24 @@ export const comments = defineChildStream({
   heavy: false,
   parent: 'errors',
   columns: [
-    { name: 'project_id', type: 'text' },
-    { name: 'error_id', type: 'text' },
-    { name: 'id', type: 'text' },
-    { name: 'created_at', type: 'timestamp' },
-    { name: 'updated_at', type: 'timestamp' },
-    { name: 'message', type: 'text' },
-    { name: 'collaborator_id', type: 'text', path: ['collaborator', 'id'] },
-    { name: 'collaborator_email', type: 'text', path: ['collaborator', 'email'] },
+    { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
+    { name: 'error_id', type: 'text', description: 'The error commented on (errors.id).' },
+    { name: 'id', type: 'text', description: 'The comment id.' },
+    { name: 'created_at', type: 'timestamp', description: 'When it was posted.' },
+    { name: 'updated_at', type: 'timestamp', description: 'When it was last edited.' },
+    { name: 'message', type: 'text', description: 'Its text.' },
+    {
+      name: 'collaborator_id',
+      type: 'text',
+      path: ['collaborator', 'id'],
+      description: 'Who posted it (collaborators.id).',
+    },
+    {
+      name: 'collaborator_email',
+      type: 'text',
+      path: ['collaborator', 'email'],
+      description: 'The email of who posted it.',
+    },
   ],
   readThrough: (ctx) => {
     const { project } = projectPartition(ctx, 'comments');

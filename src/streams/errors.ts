@@ -17,7 +17,9 @@ export const SORTED_ERRORS_LIMIT = 1000;
  *
  * `last_seen`, `first_seen`, `events` and `users` are computed within the request's filters (so within the sync
  * window): the typed columns hold the absolute `*_unfiltered` values and `unthrottled_occurrence_count`, which are
- * the truth; the filtered `last_seen` only drives the cursor.
+ * the truth; the filtered `last_seen` only drives the cursor. Bugsnag gives no absolute count of users (no
+ * `users_unfiltered`, docs/bugsnag-api.md §5), so `users` has no typed column: `_record.users` counts the users within
+ * the window of the read that stored the row (an incremental window or a full pass since the start date).
  */
 export const errors = defineStream({
   name: 'errors',
@@ -41,27 +43,58 @@ export const errors = defineStream({
     note: 'plus a periodic full pass (errors_full_pass_interval, default 1d) for status changes',
   },
   heavy: false,
+  // Errors by when they were last seen (the absolute time: the filtered last_seen is not a column).
+  indexes: [['last_seen_unfiltered']],
   columns: [
-    { name: 'project_id', type: 'text' },
-    { name: 'id', type: 'text' },
-    { name: 'error_class', type: 'text' },
-    { name: 'message', type: 'text' },
-    { name: 'context', type: 'text' },
-    { name: 'status', type: 'text' },
-    { name: 'severity', type: 'text' },
-    { name: 'original_severity', type: 'text' },
-    { name: 'overridden_severity', type: 'text' },
-    { name: 'first_seen_unfiltered', type: 'timestamp' },
-    { name: 'last_seen_unfiltered', type: 'timestamp' },
-    { name: 'unthrottled_occurrence_count', type: 'integer' },
-    { name: 'release_stages', type: 'json' },
-    { name: 'assigned_collaborator_id', type: 'text' },
-    { name: 'assigned_team_id', type: 'text' },
-    { name: 'comment_count', type: 'integer' },
-    { name: 'grouping_reason', type: 'text' },
-    { name: 'discarded', type: 'boolean' },
-    { name: 'linked_issues', type: 'json' },
-    { name: 'url', type: 'text' },
+    { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
+    { name: 'id', type: 'text', description: 'The error id (events.error_id, comments.error_id).' },
+    { name: 'error_class', type: 'text', description: 'The error class (exception type).' },
+    { name: 'message', type: 'text', description: 'The error message.' },
+    {
+      name: 'context',
+      type: 'text',
+      description: 'Where it happened (a route, a screen, a method), as the notifier reports it.',
+    },
+    {
+      name: 'status',
+      type: 'text',
+      description: 'Workflow status: open, fixed, snoozed, ignored, for_review… (as of the last read of the error).',
+    },
+    {
+      name: 'severity',
+      type: 'text',
+      description: 'Severity now: error, warning or info (the override, if any, else the original).',
+    },
+    { name: 'original_severity', type: 'text', description: 'Severity as the notifier reported it.' },
+    { name: 'overridden_severity', type: 'text', description: 'Severity set by a user, if any.' },
+    {
+      name: 'first_seen_unfiltered',
+      type: 'timestamp',
+      description: 'When its first event was received (absolute, whatever the sync’s window).',
+    },
+    {
+      name: 'last_seen_unfiltered',
+      type: 'timestamp',
+      description: 'When its latest event was received (absolute, whatever the sync’s window).',
+    },
+    {
+      name: 'unthrottled_occurrence_count',
+      type: 'integer',
+      description:
+        'All its events ever, absolute (Bugsnag gives no absolute count of users: _record.users is within the window of the read).',
+    },
+    { name: 'release_stages', type: 'json', description: 'Release stages it was seen in (JSON array).' },
+    {
+      name: 'assigned_collaborator_id',
+      type: 'text',
+      description: 'The collaborator it is assigned to (collaborators.id), if any.',
+    },
+    { name: 'assigned_team_id', type: 'text', description: 'The team it is assigned to (teams.id), if any.' },
+    { name: 'comment_count', type: 'integer', description: 'Comments on it (the comments table).' },
+    { name: 'grouping_reason', type: 'text', description: 'Why Bugsnag grouped its events together.' },
+    { name: 'discarded', type: 'boolean', description: 'Whether Bugsnag discards its new events.' },
+    { name: 'linked_issues', type: 'json', description: 'Issues linked to it in other trackers (JSON array).' },
+    { name: 'url', type: 'text', description: 'Its page on the Bugsnag dashboard.' },
   ],
   read: (ctx) => {
     const { project } = projectPartition(ctx, 'errors');

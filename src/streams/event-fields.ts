@@ -12,12 +12,21 @@ export const eventFields = defineListStream({
   primaryKey: ['project_id', 'display_id'],
   partition: 'project',
   columns: [
-    { name: 'project_id', type: 'text' },
-    { name: 'display_id', type: 'text' },
-    { name: 'custom', type: 'boolean' },
-    { name: 'name', type: 'text', path: ['filter_options', 'name'] },
-    { name: 'filter_options', type: 'json' },
-    { name: 'pivot_options', type: 'json' },
+    { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
+    { name: 'display_id', type: 'text', description: 'The field’s name as filters use it (e.g. app.release_stage).' },
+    {
+      name: 'custom',
+      type: 'boolean',
+      description: 'Whether the project defined it (custom metadata) rather than Bugsnag.',
+    },
+    {
+      name: 'name',
+      type: 'text',
+      path: ['filter_options', 'name'],
+      description: 'The field’s name as the dashboard shows it.',
+    },
+    { name: 'filter_options', type: 'json', description: 'How it can be filtered on (JSON).' },
+    { name: 'pivot_options', type: 'json', description: 'How it can be pivoted on, if it can (JSON).' },
   ],
   list: (api) => api.eventFields.list,
 });

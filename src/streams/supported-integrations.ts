@@ -9,12 +9,16 @@ export const supportedIntegrations = defineListStream({
   primaryKey: ['key'],
   partition: 'global',
   columns: [
-    { name: 'key', type: 'text' },
-    { name: 'name', type: 'text' },
-    { name: 'type', type: 'text' },
-    { name: 'two_way_sync', type: 'boolean' },
-    { name: 'description', type: 'text' },
-    { name: 'url', type: 'text' },
+    { name: 'key', type: 'text', description: 'The integration type’s key (e.g. jira, slack).' },
+    { name: 'name', type: 'text', description: 'Its name.' },
+    { name: 'type', type: 'text', description: 'Its kind (issue tracker, chat, …) as Bugsnag names it.' },
+    {
+      name: 'two_way_sync',
+      type: 'boolean',
+      description: 'Whether it syncs both ways (an issue tracker’s status back to Bugsnag).',
+    },
+    { name: 'description', type: 'text', description: 'What it does, in Bugsnag’s words.' },
+    { name: 'url', type: 'text', description: 'Its documentation page.' },
   ],
   list: (api) => api.integrations.supported,
 });

@@ -11,11 +11,11 @@ export const teams = defineListStream({
   primaryKey: ['organization_id', 'id'],
   partition: 'organization',
   columns: [
-    { name: 'organization_id', type: 'text' },
-    { name: 'id', type: 'text' },
-    { name: 'name', type: 'text' },
-    { name: 'collaborator_count', type: 'integer' },
-    { name: 'project_count', type: 'integer' },
+    { name: 'organization_id', type: 'text', description: 'The organization (organizations.id).' },
+    { name: 'id', type: 'text', description: 'The team id (errors.assigned_team_id).' },
+    { name: 'name', type: 'text', description: 'Its name.' },
+    { name: 'collaborator_count', type: 'integer', description: 'Its members.' },
+    { name: 'project_count', type: 'integer', description: 'Projects it has access to.' },
   ],
   list: (api) => api.teams.list,
 });

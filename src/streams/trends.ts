@@ -24,16 +24,34 @@ export const trends = defineStream({
     trends_days: integerOption(1, 90, { description: 'How many days back trends reach', default: 30 }),
   }),
   schema: TrendBucketSchema.extend({ project_id: z.string(), resolution: z.string() }),
-  primaryKey: ['project_id', 'from'],
+  primaryKey: ['project_id', 'bucket_start'],
   partition: 'project',
   syncModes: ['full_refresh'],
   heavy: false,
   columns: [
-    { name: 'project_id', type: 'text' },
-    { name: 'from', type: 'timestamp' },
-    { name: 'to', type: 'timestamp' },
-    { name: 'events_count', type: 'integer' },
-    { name: 'resolution', type: 'text' },
+    { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
+    // Bugsnag names the bucket's bounds `from` and `to` (docs/bugsnag-api.md §7): words SQL reserves, so the columns
+    // take the names stability_trend uses; tables made with the old names are renamed in place.
+    {
+      name: 'bucket_start',
+      type: 'timestamp',
+      path: ['from'],
+      formerNames: ['from'],
+      description: 'The bucket’s start (Bugsnag’s from), inclusive.',
+    },
+    {
+      name: 'bucket_end',
+      type: 'timestamp',
+      path: ['to'],
+      formerNames: ['to'],
+      description: 'The bucket’s end (Bugsnag’s to).',
+    },
+    {
+      name: 'events_count',
+      type: 'integer',
+      description: 'Events received in the bucket, within the source’s filters.',
+    },
+    { name: 'resolution', type: 'text', description: 'The bucket’s width (1m, 5m, 30m, 2h, 12h).' },
   ],
   read: (ctx) => {
     const { project } = projectPartition(ctx, 'trends');

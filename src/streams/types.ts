@@ -136,8 +136,10 @@ export interface StreamDefinition {
   partition: PartitionKind;
   syncModes: readonly SyncMode[];
   cursor?: CursorSpec;
-  /** Typed destination columns for the documented fields (the full record is always kept too). */
+  /** Typed destination columns for the documented fields (the full record is always kept too), each described. */
   columns: readonly ColumnSpec[];
+  /** Secondary indexes in the destinations (each the columns it covers), for the usual joins and filters. */
+  indexes?: readonly (readonly string[])[];
   /** Off unless asked for: large or costly. */
   heavy: boolean;
   /** Read through another stream of the same partition in the same pass (comments through errors). */

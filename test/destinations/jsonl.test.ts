@@ -34,17 +34,18 @@ describe('JSONL destination: what only it does', () => {
     t.cleanup();
   });
 
-  it('appends one line per record: the record, then _synced_at and _source_id; the state names the committed bytes', async () => {
+  it('appends one line per record: the record, then _synced_at, _source_id and _run_id; the state names the committed bytes', async () => {
     expect(await dest.prepare([EVENTS])).toEqual({ created: ['events'], addedColumns: [] });
     const page = pageRecords(0, 3);
     expect(await dest.writePage('events', page, cp({ next: 1 }))).toEqual({ written: 3, unchanged: 0 });
     const got = lines(dir);
     expect(got).toHaveLength(3);
-    const { _synced_at, _source_id, ...record } = got[0]!;
+    const { _synced_at, _source_id, _run_id, ...record } = got[0]!;
     expect(record).toEqual(page[0]);
     expect(_source_id).toBe('src_1');
+    expect(_run_id).toBeNull(); // no run named in the checkpoint
     expect(Date.parse(_synced_at as string)).not.toBeNaN();
-    expect(Object.keys(got[0]!).slice(-2)).toEqual(['_synced_at', '_source_id']);
+    expect(Object.keys(got[0]!).slice(-3)).toEqual(['_synced_at', '_source_id', '_run_id']);
     const state = JSON.parse(readFileSync(join(dir, '_state.json'), 'utf8')) as {
       format: string;
       streams: Record<string, { bytes: number; lines: number }>;

@@ -55,6 +55,7 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
       ['_record', 'jsonb', 'NO'],
       ['_synced_at', 'timestamp with time zone', 'NO'],
       ['_source_id', 'text', 'YES'],
+      ['_run_id', 'text', 'YES'],
     ]);
     const d = (await dest.describe()).streams[0]!;
     expect(d.definition).toContain(`CREATE TABLE "${schema}"."events"`);
@@ -64,7 +65,7 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
       `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema],
     );
-    expect(tables.map((t) => t.t)).toEqual(['_snagsync_state', 'events']);
+    expect(tables.map((t) => t.t)).toEqual(['_snagsync_run_streams', '_snagsync_runs', '_snagsync_state', 'events']);
   });
 
   it('stores typed values extracted by path, and the full record as jsonb', async () => {

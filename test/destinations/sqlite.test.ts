@@ -37,7 +37,7 @@ describe('SQLite destination: what only it does', () => {
 
   const raw = () => new Database(path, { readonly: true });
 
-  it('creates one table per stream with typed columns, _record, _synced_at, _source_id and the composite key', async () => {
+  it('creates one table per stream with typed columns, _record, _synced_at, _source_id, _run_id and the composite key', async () => {
     expect(await dest.prepare([EVENTS])).toEqual({ created: ['events'], addedColumns: [] });
     expect(await dest.prepare([EVENTS])).toEqual({ created: [], addedColumns: [] });
     const schema = await dest.describe();
@@ -49,6 +49,7 @@ describe('SQLite destination: what only it does', () => {
       '_record',
       '_synced_at',
       '_source_id',
+      '_run_id',
     ]);
     expect(events.columns.filter((c) => c.primaryKey).map((c) => c.name)).toEqual(['project_id', 'id']);
     expect(events.definition).toContain('"received_at" TEXT /* timestamp: ISO 8601 UTC */');

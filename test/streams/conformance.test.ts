@@ -8,7 +8,14 @@ import type { Organization, Project } from '../../src/bugsnag/index.js';
 import { compileStream } from '../../src/destinations/descriptor.js';
 import { parseTimestamp } from '../../src/core/time.js';
 import type { Simulator } from '../../src/sim/index.js';
-import { DEFAULT_STREAMS, descriptorOf, getStream, jsonSchemaOf, STREAMS } from '../../src/streams/catalog.js';
+import {
+  DEFAULT_STREAMS,
+  descriptorOf,
+  getStream,
+  jsonSchemaOf,
+  recordKeyOf,
+  STREAMS,
+} from '../../src/streams/catalog.js';
 import type {
   Batch,
   ChildContext,
@@ -43,12 +50,16 @@ describe('every stream is declared consistently', () => {
     const schema = jsonSchemaOf(s);
     expect(() => ajv.compile(schema)).not.toThrow();
     const props = (schema.properties ?? {}) as Record<string, { description?: string }>;
-    for (const k of s.primaryKey) {
-      expect(props[k], `key ${k} in the schema`).toBeDefined();
+    const fields = recordKeyOf(s);
+    s.primaryKey.forEach((k, i) => {
+      expect(props[fields[i]!], `key ${k} (field ${fields[i]}) in the schema`).toBeDefined();
       expect(['text', 'timestamp'], `key ${k} is a text or timestamp column`).toContain(
         s.columns.find((c) => c.name === k)?.type,
       );
-    }
+    });
+    // One source of truth for PostgreSQL's COMMENT ON and the docs: every table and column says what it holds.
+    expect(s.description, 'the stream is described').toMatch(/\w/);
+    for (const c of s.columns) expect(c.description ?? '', `column ${c.name} is described`).toMatch(/\w{3}/);
     expect(() => compileStream(descriptorOf(s))).not.toThrow();
     if (s.cursor) {
       expect(props[s.cursor.field], 'cursor in the schema').toBeDefined();

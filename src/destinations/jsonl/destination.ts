@@ -21,6 +21,8 @@ import type {
   DestinationRecord,
   DestinationSchema,
   PrepareResult,
+  RunRecord,
+  RunStreamCounts,
   StoredCheckpoint,
   StreamDescriptor,
   WriteResult,
@@ -28,7 +30,18 @@ import type {
 import { entryOf, ENTRY_BYTES, KeyIndex, writeEntry } from './key-index.js';
 import { committedLines } from './lines.js';
 import { lockFolder } from './lock.js';
-import { emptyState, readState, STATE_FILE, writeState, type JsonlState, type StreamState } from './state.js';
+import {
+  emptyState,
+  readState,
+  RUNS_FILE,
+  STATE_FILE,
+  writeState,
+  type JsonlState,
+  type RunLine,
+  type RunsState,
+  type StreamState,
+} from './state.js';
+import { killedMessage } from '../lineage.js';
 
 export interface JsonlDestinationOptions {
   /**
@@ -49,7 +62,7 @@ interface OpenStream {
 
 /**
  * JSONL destination: one append-only `<stream>.jsonl` per stream, a line per record — the record's own JSON with
- * `_synced_at` and `_source_id` added at the end. `_state.json` records, per stream, how many bytes are committed;
+ * `_synced_at`, `_source_id` and `_run_id` added at the end; runs in `_snagsync_runs.jsonl` (recordRun). `_state.json` records, per stream, how many bytes are committed;
  * the checkpoints live in the same file, so data and checkpoint are committed by one atomic rename.
  *
  * Crash safety: a page is appended (and fsynced) past the committed length, then the state is replaced. A kill at
@@ -116,6 +129,7 @@ export class JsonlDestination implements Destination {
       cutTo(join(this.location, s.file), s.bytes, this.location);
       cutTo(join(this.location, keysFile(s.file)), s.keys_bytes, this.location);
     }
+    if (this.state.runs) cutTo(join(this.location, RUNS_FILE), this.state.runs.bytes, this.location);
   }
 
   async prepare(descriptors: readonly StreamDescriptor[]): Promise<PrepareResult> {
@@ -127,7 +141,9 @@ export class JsonlDestination implements Destination {
       const d = c.descriptor;
       const known = next.streams[d.name];
       if (known) {
-        if (known.descriptor.primaryKey.join(',') !== d.primaryKey.join(',')) {
+        // A key column renamed by the declaration (formerNames) is the same key.
+        const renamed = (k: string) => d.columns.find((col) => col.formerNames?.includes(k))?.name ?? k;
+        if (known.descriptor.primaryKey.map(renamed).join(',') !== d.primaryKey.join(',')) {
           throw new SnagError(
             'destination',
             `The stream "${d.name}" in ${this.location} was written with the key (${known.descriptor.primaryKey.join(', ')}), but this snagsync keys it by (${d.primaryKey.join(', ')}).`,
@@ -135,8 +151,10 @@ export class JsonlDestination implements Destination {
           );
         }
         const had = new Set(known.descriptor.columns.map((x) => x.name));
+        // A renamed column (formerNames) is not new: lines are Bugsnag's records, the names are the descriptor's.
         for (const col of d.columns)
-          if (!had.has(col.name)) result.addedColumns.push({ stream: d.name, column: col.name });
+          if (!had.has(col.name) && !col.formerNames?.some((f) => had.has(f)))
+            result.addedColumns.push({ stream: d.name, column: col.name });
         known.descriptor = plainDescriptor(d);
         continue;
       }
@@ -178,7 +196,7 @@ export class JsonlDestination implements Destination {
     const state = checkedPage(stream, records, checkpoint);
     const index = this.index(stream, open, committed);
     const now = new Date().toISOString();
-    const suffix = `"_synced_at":${JSON.stringify(now)},"_source_id":${JSON.stringify(checkpoint.sourceId)}}\n`;
+    const suffix = `"_synced_at":${JSON.stringify(now)},"_source_id":${JSON.stringify(checkpoint.sourceId)},"_run_id":${JSON.stringify(checkpoint.runId ?? null)}}\n`;
 
     // Build the page in memory: one write per file, and the key index is updated only after the commit.
     const lines: string[] = [];
@@ -201,6 +219,7 @@ export class JsonlDestination implements Destination {
       this.state,
       stream,
       { bytes: data.length, lines: appended, keys_bytes: appended * ENTRY_BYTES },
+      { read: records.length, written: appended },
       checkpoint,
       JSON.parse(state),
       now,
@@ -284,6 +303,7 @@ export class JsonlDestination implements Destination {
       const record = JSON.parse(line) as Record<string, unknown>;
       delete record._synced_at;
       delete record._source_id;
+      delete record._run_id;
       latest.set(open.compiled.keyOf(record), record);
     }
     const all = [...latest.values()];
@@ -302,6 +322,85 @@ export class JsonlDestination implements Destination {
       });
     }
     return { kind: this.kind, location: this.location, streams };
+  }
+
+  /**
+   * Appends the run's line to `_snagsync_runs.jsonl` (with its counts when it ends), then commits the state: the
+   * file's new length, the run open or closed. A run that starts closes, as failed, the runs of its source still open.
+   */
+  async recordRun(run: RunRecord): Promise<void> {
+    this.assertWritable();
+    const next = cloneState(this.state);
+    const runs: RunsState = next.runs ?? { bytes: 0, open: {}, counts: {} };
+    next.runs = runs;
+    const lines: RunLine[] = [];
+    const close = (line: RunLine) => {
+      lines.push({ ...line, streams: countsOf(runs, line.run_id) });
+      delete runs.open[line.run_id];
+      delete runs.counts[line.run_id];
+    };
+    if (run.status === 'running')
+      for (const open of Object.values(runs.open))
+        if (open.source_id === run.sourceId && open.run_id !== run.runId)
+          close({ ...open, status: 'failed', error: killedMessage(run.runId) });
+    const line: RunLine = {
+      run_id: run.runId,
+      source_id: run.sourceId,
+      source_name: run.sourceName,
+      trigger: run.trigger,
+      started_at: run.startedAt,
+      ended_at: run.endedAt,
+      status: run.status,
+      error: run.error,
+      streams: [],
+    };
+    if (run.status === 'running') {
+      lines.push({ ...line, streams: countsOf(runs, run.runId) });
+      runs.open[run.runId] = line;
+    } else close(line);
+    const data = Buffer.from(lines.map((l) => `${JSON.stringify(l)}\n`).join(''), 'utf8');
+    this.guard(() => {
+      const path = join(this.location, RUNS_FILE);
+      createDataFile(path);
+      const fd = openSync(path, 'r+');
+      try {
+        ftruncateSync(fd, this.state.runs?.bytes ?? 0);
+        writeAll(fd, data, this.state.runs?.bytes ?? 0);
+        if (this.durable) fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    });
+    runs.bytes += data.length;
+    this.commit(next);
+  }
+
+  async listRuns(): Promise<Array<RunRecord & { streams: RunStreamCounts[] }>> {
+    const runs = this.state.runs;
+    if (!runs) return [];
+    const latest = new Map<string, RunLine>();
+    for await (const text of committedLines(join(this.location, RUNS_FILE), runs.bytes)) {
+      const line = JSON.parse(text) as RunLine;
+      latest.delete(line.run_id);
+      latest.set(line.run_id, line);
+    }
+    return [...latest.values()].map((l) => ({
+      runId: l.run_id,
+      sourceId: l.source_id,
+      sourceName: l.source_name,
+      trigger: l.trigger,
+      startedAt: l.started_at,
+      endedAt: l.ended_at,
+      status: l.status,
+      error: l.error,
+      streams: (runs.open[l.run_id] ? countsOf(runs, l.run_id) : l.streams).map((c) => ({
+        stream: c.stream,
+        partition: c.partition,
+        recordsRead: c.records_read,
+        recordsWritten: c.records_written,
+        pages: c.pages,
+      })),
+    }));
   }
 
   async close(): Promise<void> {
@@ -391,14 +490,39 @@ function withPage(
   state: JsonlState,
   stream: string,
   grown: Pick<StreamState, 'bytes' | 'lines' | 'keys_bytes'>,
+  page: { read: number; written: number },
   cp: CheckpointWrite,
   value: unknown,
   now: string,
 ): JsonlState {
   const s = state.streams[stream]!;
   const bySource = state.checkpoints[cp.sourceId] ?? {};
+  let runs = state.runs;
+  if (cp.runId) {
+    const base = runs ?? { bytes: 0, open: {}, counts: {} };
+    const byRun = base.counts[cp.runId] ?? {};
+    const was = byRun[stream]?.[cp.partition] ?? { records_read: 0, records_written: 0, pages: 0 };
+    runs = {
+      ...base,
+      counts: {
+        ...base.counts,
+        [cp.runId]: {
+          ...byRun,
+          [stream]: {
+            ...byRun[stream],
+            [cp.partition]: {
+              records_read: was.records_read + page.read,
+              records_written: was.records_written + page.written,
+              pages: was.pages + 1,
+            },
+          },
+        },
+      },
+    };
+  }
   return {
     ...state,
+    ...(runs ? { runs } : {}),
     streams: {
       ...state.streams,
       [stream]: {
@@ -416,6 +540,16 @@ function withPage(
       },
     },
   };
+}
+
+function countsOf(runs: RunsState, runId: string): RunLine['streams'] {
+  return Object.entries(runs.counts[runId] ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([stream, parts]) =>
+      Object.entries(parts)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([partition, c]) => ({ stream, partition, ...c })),
+    );
 }
 
 function cutTo(path: string, length: number, dir: string): void {

@@ -18,6 +18,7 @@ import { fsyncDirectory } from '../../core/fs.js';
  *   }
  */
 export const STATE_FILE = '_state.json';
+export const RUNS_FILE = '_snagsync_runs.jsonl';
 
 const Column = z.object({
   name: z.string(),
@@ -37,12 +38,46 @@ export type StreamState = z.infer<typeof StreamState>;
 
 const CheckpointEntry = z.object({ state: z.unknown(), updated_at: z.string() });
 
+const Counts = z.object({
+  records_read: z.number().int().nonnegative(),
+  records_written: z.number().int().nonnegative(),
+  pages: z.number().int().nonnegative(),
+});
+
+/** A line of `_snagsync_runs.jsonl`: the run as it stood when the line was written (the last line per run is current). */
+export const RunLine = z.object({
+  run_id: z.string(),
+  source_id: z.string(),
+  source_name: z.string(),
+  trigger: z.string(),
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+  status: z.enum(['running', 'succeeded', 'partial', 'failed', 'cancelled']),
+  error: z.string().nullable(),
+  streams: z.array(Counts.extend({ stream: z.string(), partition: z.string() })),
+});
+export type RunLine = z.infer<typeof RunLine>;
+
+/**
+ * Lineage (see ../lineage.ts): the committed length of `_snagsync_runs.jsonl`, the runs not ended yet, and their
+ * records per stream and partition — counted with each page, in the same atomic replace of this file, and written
+ * into the runs file when the run ends (then dropped from here).
+ */
+const Runs = z.object({
+  bytes: z.number().int().nonnegative(),
+  open: z.record(z.string(), RunLine),
+  counts: z.record(z.string(), z.record(z.string(), z.record(z.string(), Counts))),
+});
+export type RunsState = z.infer<typeof Runs>;
+
 export const JsonlState = z.object({
   format: z.literal('snagsync-jsonl'),
   version: z.literal(1),
   updated_at: z.string(),
   streams: z.record(z.string(), StreamState),
   checkpoints: z.record(z.string(), z.record(z.string(), z.record(z.string(), CheckpointEntry))),
+  /** Absent in folders written before runs were recorded. */
+  runs: Runs.optional(),
 });
 export type JsonlState = z.infer<typeof JsonlState>;
 

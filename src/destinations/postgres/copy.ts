@@ -12,11 +12,12 @@ export function copyText(
   records: readonly DestinationRecord[],
   syncedAt: string,
   sourceId: string,
+  runId: string | null = null,
 ): string {
   const columns = s.columns;
   const n = columns.length;
   const keyIndexes = s.keyColumns.map((k) => columns.indexOf(k));
-  const tail = `\t${escapeField(syncedAt)}\t${escapeField(cleanText(sourceId))}\n`;
+  const tail = `\t${escapeField(syncedAt)}\t${escapeField(cleanText(sourceId))}\t${runId === null ? '\\N' : escapeField(cleanText(runId))}\n`;
   const lines: string[] = new Array(records.length);
   const fields: string[] = new Array(n + 1);
   for (let r = 0; r < records.length; r++) {

@@ -11,6 +11,8 @@ import type {
   DestinationRecord,
   DestinationSchema,
   PrepareResult,
+  RunRecord,
+  RunStreamCounts,
   StoredCheckpoint,
   StreamDescriptor,
   WriteResult,
@@ -24,13 +26,21 @@ import {
   backfillSql,
   copySql,
   createTableSql,
+  indexSql,
+  literal,
+  OWN_TABLE_COMMENTS,
   qualified,
   quoteId,
+  RUN_STREAMS_TABLE,
+  RUNS_TABLE,
+  runsDdl,
   stagingTable,
   STATE_TABLE,
   stateDdl,
   upsertSql,
 } from './schema.js';
+import { SYSTEM_COLUMN_DESCRIPTIONS } from '../descriptor.js';
+import { killedMessage, runOf, type RunRow, type RunStreamRow } from '../lineage.js';
 import type { PostgresTarget } from './url.js';
 
 export type PostgresDestinationOptions = PgPoolOptions;
@@ -48,7 +58,8 @@ const ABSENT = new Set(['42P01', '3F000']);
 
 /**
  * PostgreSQL destination: a schema (default `bugsnag`) holding one table per stream (typed columns, `_record` jsonb,
- * `_synced_at`, `_source_id`; the streams' primary keys) and the checkpoints in `_snagsync_state`. A page is COPY'd
+ * `_synced_at`, `_source_id`, `_run_id`; the streams' primary keys and declared indexes, comments from the
+ * declarations), the checkpoints in `_snagsync_state`, and the runs in `_snagsync_runs` / `_snagsync_run_streams`. A page is COPY'd
  * into a per-connection temporary table, then moved with INSERT … ON CONFLICT DO UPDATE, and the checkpoint written,
  * in one transaction: records and checkpoint are committed together or not at all.
  */
@@ -93,7 +104,9 @@ export class PostgresDestination implements Destination {
       // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
       if (exists.rowCount === 0) await c.query(`CREATE SCHEMA ${quoteId(this.schema)}`);
       await c.query(stateDdl(this.schema));
+      await c.query(runsDdl(this.schema));
       for (const s of compiled) await this.migrate(c, s, result);
+      await this.comment(c, compiled);
     });
     for (const s of compiled) {
       const staging = stagingTable(s);
@@ -107,16 +120,30 @@ export class PostgresDestination implements Destination {
     return result;
   }
 
-  /** Creates the table, or adds (and fills) the columns it lacks. Never drops, renames or retypes anything. */
+  /**
+   * Creates the table, or brings an existing one to the declaration in place: columns renamed by the declaration
+   * (`formerNames`) renamed, the columns it lacks added and filled (`_run_id` stays NULL on older rows), the declared
+   * indexes created. Never drops or retypes anything.
+   */
   private async migrate(c: pg.PoolClient, s: CompiledStream, result: PrepareResult): Promise<void> {
     const name = s.descriptor.name;
     const table = qualified(this.schema, name);
-    const columns = await this.columnsOf(c, name);
+    let columns = await this.columnsOf(c, name);
     if (columns.length === 0) {
       await c.query(createTableSql(this.schema, s));
+      await this.index(c, s);
       result.created.push(name);
       return;
     }
+    const present = new Set(columns.map((col) => col.name));
+    let renamed = false;
+    for (const col of s.descriptor.columns) {
+      const old = present.has(col.name) ? undefined : col.formerNames?.find((f) => present.has(f));
+      if (!old) continue;
+      await c.query(`ALTER TABLE ${table} RENAME COLUMN ${quoteId(old)} TO ${quoteId(col.name)}`);
+      renamed = true;
+    }
+    if (renamed) columns = await this.columnsOf(c, name);
     const existingKey = columns.filter((col) => col.primaryKey).map((col) => col.name);
     if (existingKey.join(',') !== s.descriptor.primaryKey.join(',')) {
       throw new SnagError(
@@ -136,6 +163,61 @@ export class PostgresDestination implements Destination {
       await c.query(addColumnSql(this.schema, name, col));
       await c.query(backfillSql(this.schema, name, col));
       result.addedColumns.push({ stream: name, column: col.name });
+    }
+    // A table created before runs were recorded: its rows keep a NULL _run_id (written by no recorded run).
+    if (!have.has('_run_id')) await c.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "_run_id" text`);
+    await this.index(c, s);
+  }
+
+  /** The declared indexes the table lacks (CREATE INDEX locks the table against writes, even when it exists). */
+  private async index(c: pg.PoolClient, s: CompiledStream): Promise<void> {
+    if (s.indexes.length === 0) return;
+    const have = await c.query<{ indexname: string }>(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = $2',
+      [this.schema, s.descriptor.name],
+    );
+    const names = new Set(have.rows.map((r) => r.indexname));
+    for (const index of s.indexes)
+      if (!names.has(index.name)) await c.query(indexSql(this.schema, s.descriptor.name, index));
+  }
+
+  /**
+   * `COMMENT ON` every table and column from the declarations (the stream's description, each column's; the system
+   * columns' and snagsync's own tables' from here). Only the comments that differ are written: a comment needs the
+   * table's ownership, and a schema synced by another role with the same snagsync has them already.
+   */
+  private async comment(c: pg.PoolClient, compiled: readonly CompiledStream[]): Promise<void> {
+    const wanted = new Map<string, Map<string, string>>();
+    for (const s of compiled) {
+      const m = new Map<string, string>();
+      if (s.descriptor.description) m.set('', s.descriptor.description);
+      for (const col of s.descriptor.columns) if (col.description) m.set(col.name, col.description);
+      for (const [k, v] of Object.entries(SYSTEM_COLUMN_DESCRIPTIONS)) m.set(k, v);
+      wanted.set(s.descriptor.name, m);
+    }
+    for (const [t, cols] of Object.entries(OWN_TABLE_COMMENTS)) wanted.set(t, new Map(Object.entries(cols)));
+    const current = await c.query<{ table: string; column: string; comment: string | null }>(
+      `SELECT cl.relname AS table, COALESCE(a.attname, '') AS column,
+              CASE WHEN a.attname IS NULL THEN obj_description(cl.oid, 'pg_class') ELSE col_description(cl.oid, a.attnum) END AS comment
+       FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+       LEFT JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+       WHERE n.nspname = $1 AND cl.relname = ANY($2::text[])
+       UNION ALL
+       SELECT cl.relname, '', obj_description(cl.oid, 'pg_class') FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+       WHERE n.nspname = $1 AND cl.relname = ANY($2::text[])`,
+      [this.schema, [...wanted.keys()]],
+    );
+    const have = new Map(current.rows.map((r) => [`${r.table}\u0000${r.column}`, r.comment]));
+    for (const [t, cols] of wanted) {
+      for (const [col, text] of cols) {
+        const key = `${t}\u0000${col}`;
+        if (!have.has(key) || have.get(key) === text) continue;
+        await c.query(
+          col === ''
+            ? `COMMENT ON TABLE ${qualified(this.schema, t)} IS ${literal(text)}`
+            : `COMMENT ON COLUMN ${qualified(this.schema, t)}.${quoteId(col)} IS ${literal(text)}`,
+        );
+      }
     }
   }
 
@@ -171,7 +253,7 @@ export class PostgresDestination implements Destination {
     const state = checkedPage(stream, records, checkpoint);
     const rows = lastPerKey(ps.compiled, records);
     const now = new Date().toISOString();
-    const text = rows.length ? copyText(ps.compiled, rows, now, checkpoint.sourceId) : '';
+    const text = rows.length ? copyText(ps.compiled, rows, now, checkpoint.sourceId, checkpoint.runId ?? null) : '';
     await this.withClient(async (c) => {
       try {
         await c.query(ps.begin);
@@ -182,6 +264,7 @@ export class PostgresDestination implements Destination {
           `${text ? `${ps.upsert};\n` : ''}INSERT INTO ${qualified(this.schema, STATE_TABLE)} (source_id, stream, partition, state, updated_at)
            VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${values[3]}::jsonb, ${values[4]}::timestamptz)
            ON CONFLICT (source_id, stream, partition) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at;
+           ${checkpoint.runId ? this.countSql(c, checkpoint.runId, stream, checkpoint.partition, records.length, now) : ''}
            COMMIT`,
         );
       } catch (err) {
@@ -190,6 +273,44 @@ export class PostgresDestination implements Destination {
       }
     });
     return { written: records.length, unchanged: 0 };
+  }
+
+  /** The page's records counted for its run, stream and partition (see ../lineage.ts). */
+  private countSql(c: pg.PoolClient, runId: string, stream: string, partition: string, n: number, now: string): string {
+    const [run, st, part, at] = [runId, stream, partition, now].map((v) => c.escapeLiteral(v));
+    return `INSERT INTO ${qualified(this.schema, RUN_STREAMS_TABLE)} (run_id, stream, partition, records_read, records_written, pages, updated_at)
+           VALUES (${run}, ${st}, ${part}, ${n}, ${n}, 1, ${at}::timestamptz)
+           ON CONFLICT (run_id, stream, partition) DO UPDATE SET records_read = ${qualified(this.schema, RUN_STREAMS_TABLE)}.records_read + EXCLUDED.records_read,
+             records_written = ${qualified(this.schema, RUN_STREAMS_TABLE)}.records_written + EXCLUDED.records_written,
+             pages = ${qualified(this.schema, RUN_STREAMS_TABLE)}.pages + 1, updated_at = EXCLUDED.updated_at;`;
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    const runs = qualified(this.schema, RUNS_TABLE);
+    await this.transaction(async (c) => {
+      if (run.status === 'running')
+        await c.query(
+          `UPDATE ${runs} SET status = 'failed', error = $1 WHERE source_id = $2 AND status = 'running' AND run_id <> $3`,
+          [killedMessage(run.runId), run.sourceId, run.runId],
+        );
+      await c.query(
+        `INSERT INTO ${runs} (run_id, source_id, source_name, trigger, started_at, ended_at, status, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (run_id) DO UPDATE SET source_name = EXCLUDED.source_name, trigger = EXCLUDED.trigger,
+           ended_at = EXCLUDED.ended_at, status = EXCLUDED.status, error = EXCLUDED.error`,
+        [run.runId, run.sourceId, run.sourceName, run.trigger, run.startedAt, run.endedAt, run.status, run.error],
+      );
+    });
+  }
+
+  async listRuns(): Promise<Array<RunRecord & { streams: RunStreamCounts[] }>> {
+    const runs = await this.read<RunRow>(
+      `SELECT * FROM ${qualified(this.schema, RUNS_TABLE)} ORDER BY started_at, run_id COLLATE "C"`,
+    );
+    const counts = await this.read<RunStreamRow>(
+      `SELECT * FROM ${qualified(this.schema, RUN_STREAMS_TABLE)} ORDER BY run_id COLLATE "C", stream COLLATE "C", partition COLLATE "C"`,
+    );
+    return runs.map((r) => runOf(r, counts));
   }
 
   async readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown> {

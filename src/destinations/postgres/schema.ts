@@ -18,6 +18,67 @@ export function quoteId(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+export const RUNS_TABLE = '_snagsync_runs';
+export const RUN_STREAMS_TABLE = '_snagsync_run_streams';
+
+/** Lineage (see ../lineage.ts): a row per run, and its records per stream and partition counted with each page. */
+export function runsDdl(schema: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${qualified(schema, RUNS_TABLE)} (
+  run_id      text PRIMARY KEY,
+  source_id   text NOT NULL,
+  source_name text,
+  trigger     text,
+  started_at  timestamptz NOT NULL,
+  ended_at    timestamptz,
+  status      text NOT NULL,
+  error       text
+);
+CREATE TABLE IF NOT EXISTS ${qualified(schema, RUN_STREAMS_TABLE)} (
+  run_id          text NOT NULL,
+  stream          text NOT NULL,
+  partition       text NOT NULL,
+  records_read    bigint NOT NULL,
+  records_written bigint NOT NULL,
+  pages           bigint NOT NULL,
+  updated_at      timestamptz NOT NULL,
+  PRIMARY KEY (run_id, stream, partition)
+)`;
+}
+
+/** Comments of snagsync's own tables, by table then column ('' is the table's own). */
+export const OWN_TABLE_COMMENTS: Record<string, Record<string, string>> = {
+  [STATE_TABLE]: {
+    '': 'snagsync checkpoints: how far each source has read each stream in each partition, committed with the records.',
+    source_id: 'The snagsync source.',
+    stream: 'The stream (a table of this schema).',
+    partition: "What the stream is read per: 'project:<id>', 'organization:<id>', or '' for the account.",
+    state: "The engine's checkpoint (cursor, pass in progress), as JSON.",
+    updated_at: 'When the checkpoint was last committed.',
+  },
+  [RUNS_TABLE]: {
+    '': 'snagsync runs that wrote into this schema: one row per run, written when it starts and when it ends.',
+    run_id: 'The run (the _run_id of the rows it wrote).',
+    source_id: 'The snagsync source synced.',
+    source_name: 'The source’s name when the run started.',
+    trigger: 'What started the run: cli, schedule, api.',
+    started_at: 'When the run started.',
+    ended_at: 'When the run ended; NULL while it runs, or when it was killed (then status is failed).',
+    status:
+      'running, succeeded, partial, failed or cancelled. A run killed is failed once the next run of its source starts.',
+    error: 'Why the run did not succeed.',
+  },
+  [RUN_STREAMS_TABLE]: {
+    '': 'Records each run read and wrote, per stream and partition, counted in the transaction of each page.',
+    run_id: 'The run (_snagsync_runs.run_id).',
+    stream: 'The stream (a table of this schema).',
+    partition: "What the stream was read for: 'project:<id>', 'organization:<id>', or '' for the account.",
+    records_read: 'Records read from Bugsnag and handed to this schema.',
+    records_written: 'Rows inserted or updated.',
+    pages: 'Pages committed.',
+    updated_at: 'When the last page was committed.',
+  },
+};
+
 export function qualified(schema: string, table: string): string {
   return `${quoteId(schema)}.${quoteId(table)}`;
 }
@@ -40,6 +101,7 @@ export function writtenColumns(s: CompiledStream): Array<{ name: string; type: s
     { name: '_record', type: 'jsonb' },
     { name: '_synced_at', type: 'timestamptz' },
     { name: '_source_id', type: 'text' },
+    { name: '_run_id', type: 'text' },
   ];
 }
 
@@ -50,6 +112,7 @@ export function createTableSql(schema: string, s: CompiledStream): string {
     '  "_record" jsonb NOT NULL',
     '  "_synced_at" timestamptz NOT NULL',
     '  "_source_id" text',
+    '  "_run_id" text',
     `  PRIMARY KEY (${s.descriptor.primaryKey.map(quoteId).join(', ')})`,
   );
   return `CREATE TABLE ${qualified(schema, s.descriptor.name)} (\n${cols.join(',\n')}\n)`;
@@ -57,6 +120,15 @@ export function createTableSql(schema: string, s: CompiledStream): string {
 
 export function addColumnSql(schema: string, table: string, c: CompiledColumn): string {
   return `ALTER TABLE ${qualified(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteId(c.name)} ${PG_TYPES[c.type]}`;
+}
+
+export function indexSql(schema: string, table: string, index: { name: string; columns: readonly string[] }): string {
+  return `CREATE INDEX IF NOT EXISTS ${quoteId(index.name)} ON ${qualified(schema, table)} (${index.columns.map(quoteId).join(', ')})`;
+}
+
+/** A string as an SQL literal (COMMENT ON takes no parameters). */
+export function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 /**

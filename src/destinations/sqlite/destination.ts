@@ -12,12 +12,28 @@ import type {
   DestinationRecord,
   DestinationSchema,
   PrepareResult,
+  RunRecord,
+  RunStreamCounts,
   StoredCheckpoint,
   StreamDescriptor,
   WriteResult,
 } from '../types.js';
-import { addColumnSql, backfillSql, createTableSql, quoteId, STATE_DDL, STATE_TABLE, upsertSql } from './schema.js';
+import {
+  addColumnSql,
+  backfillSql,
+  COUNT_PAGE_SQL,
+  createTableSql,
+  indexSql,
+  quoteId,
+  RUN_STREAMS_TABLE,
+  RUNS_DDL,
+  RUNS_TABLE,
+  STATE_DDL,
+  STATE_TABLE,
+  upsertSql,
+} from './schema.js';
 import { checkedPage, unknownStream } from '../checks.js';
+import { killedMessage, runOf, type RunRow, type RunStreamRow } from '../lineage.js';
 
 export interface SqliteDestinationOptions {
   /** How long a write waits for another writer before failing (default 5000 ms). */
@@ -35,8 +51,9 @@ interface PreparedStream {
 type WriteArgs = [PreparedStream, readonly DestinationRecord[], string, CheckpointWrite, string];
 
 /**
- * SQLite destination: one table per stream (typed columns, `_record`, `_synced_at`, `_source_id`), upsert by primary
- * key, and the checkpoints in `_snagsync_state` — written in the same transaction as the page they describe.
+ * SQLite destination: one table per stream (typed columns, `_record`, `_synced_at`, `_source_id`, `_run_id`), upsert
+ * by primary key, and the checkpoints in `_snagsync_state` and the run's counts in `_snagsync_run_streams` — written in
+ * the same transaction as the page they describe. Runs are recorded in `_snagsync_runs` (recordRun).
  */
 export class SqliteDestination implements Destination {
   readonly kind = 'sqlite' as const;
@@ -45,6 +62,7 @@ export class SqliteDestination implements Destination {
   private readonly busyTimeoutMs: number;
   private readonly writeTx: Transaction<(...args: WriteArgs) => void>;
   private readonly saveState: Statement;
+  private readonly countPage: Statement;
 
   constructor(
     readonly location: string,
@@ -64,6 +82,7 @@ export class SqliteDestination implements Destination {
         CONVERTERS[type as ColumnType](value),
       );
       db.exec(STATE_DDL);
+      db.exec(RUNS_DDL);
     } catch (err) {
       db?.close();
       throw destinationError(err, location, this.busyTimeoutMs);
@@ -73,6 +92,7 @@ export class SqliteDestination implements Destination {
       `INSERT INTO ${STATE_TABLE} (source_id, stream, partition, state, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (source_id, stream, partition) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
     );
+    this.countPage = db.prepare(COUNT_PAGE_SQL);
     this.writeTx = db.transaction(
       (ps: PreparedStream, records: readonly DestinationRecord[], now: string, cp: CheckpointWrite, state: string) => {
         const { params, upsert, keyIndexes } = ps;
@@ -85,9 +105,12 @@ export class SqliteDestination implements Destination {
           params[n] = JSON.stringify(record);
           params[n + 1] = now;
           params[n + 2] = cp.sourceId;
+          params[n + 3] = cp.runId ?? null;
           upsert.run(params);
         }
         this.saveState.run(cp.sourceId, ps.compiled.descriptor.name, cp.partition, state, now);
+        if (cp.runId)
+          this.countPage.run(cp.runId, ps.compiled.descriptor.name, cp.partition, records.length, records.length, now);
       },
     );
   }
@@ -107,22 +130,38 @@ export class SqliteDestination implements Destination {
       this.streams.set(s.descriptor.name, {
         compiled: s,
         upsert,
-        params: new Array<SqlValue>(s.columns.length + 3).fill(null),
+        params: new Array<SqlValue>(s.columns.length + 4).fill(null),
         keyIndexes: s.keyColumns.map((k) => s.columns.indexOf(k)),
       });
     }
     return result;
   }
 
-  /** Creates the table, or adds (and fills) the columns it lacks. Never drops, renames or retypes anything. */
+  /**
+   * Creates the table, or brings an existing one to the declaration in place: columns renamed by the declaration
+   * (`formerNames`) renamed, the columns it lacks added and filled (`_run_id` stays NULL on older rows), the declared
+   * indexes created. Never drops or retypes anything.
+   */
   private migrate(s: CompiledStream, result: PrepareResult): void {
     const name = s.descriptor.name;
-    const info = this.db.pragma(`table_info(${quoteId(name)})`) as Array<{ name: string; pk: number }>;
+    const tableInfo = () => this.db.pragma(`table_info(${quoteId(name)})`) as Array<{ name: string; pk: number }>;
+    let info = tableInfo();
     if (info.length === 0) {
       this.db.exec(createTableSql(s));
+      for (const index of s.indexes) this.db.exec(indexSql(name, index));
       result.created.push(name);
       return;
     }
+    const present = new Set(info.map((c) => c.name.toLowerCase()));
+    let renamed = false;
+    for (const c of s.descriptor.columns) {
+      if (present.has(c.name.toLowerCase())) continue;
+      const old = (c.formerNames ?? []).find((f) => present.has(f.toLowerCase()));
+      if (!old) continue;
+      this.db.exec(`ALTER TABLE ${quoteId(name)} RENAME COLUMN ${quoteId(old)} TO ${quoteId(c.name)}`);
+      renamed = true;
+    }
+    if (renamed) info = tableInfo();
     const existingKey = info
       .filter((c) => c.pk > 0)
       .sort((a, b) => a.pk - b.pk)
@@ -145,6 +184,9 @@ export class SqliteDestination implements Destination {
       this.db.exec(backfillSql(name, c));
       result.addedColumns.push({ stream: name, column: c.name });
     }
+    // A table created before runs were recorded: its rows keep a NULL _run_id (written by no recorded run).
+    if (!have.has('_run_id')) this.db.exec(`ALTER TABLE ${quoteId(name)} ADD COLUMN "_run_id" TEXT`);
+    for (const index of s.indexes) this.db.exec(indexSql(name, index));
   }
 
   async writePage(
@@ -240,6 +282,49 @@ export class SqliteDestination implements Destination {
       });
     }
     return { kind: this.kind, location: this.location, streams };
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          if (run.status === 'running') {
+            this.db
+              .prepare(
+                `UPDATE ${RUNS_TABLE} SET status = 'failed', error = ? WHERE source_id = ? AND status = 'running' AND run_id <> ?`,
+              )
+              .run(killedMessage(run.runId), run.sourceId, run.runId);
+          }
+          this.db
+            .prepare(
+              `INSERT INTO ${RUNS_TABLE} (run_id, source_id, source_name, trigger, started_at, ended_at, status, error)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (run_id) DO UPDATE SET source_name = excluded.source_name, trigger = excluded.trigger,
+                 ended_at = excluded.ended_at, status = excluded.status, error = excluded.error`,
+            )
+            .run(
+              run.runId,
+              run.sourceId,
+              run.sourceName,
+              run.trigger,
+              run.startedAt,
+              run.endedAt,
+              run.status,
+              run.error,
+            );
+        })
+        .immediate(),
+    );
+  }
+
+  async listRuns(): Promise<Array<RunRecord & { streams: RunStreamCounts[] }>> {
+    return this.guard(() => {
+      const runs = this.db.prepare(`SELECT * FROM ${RUNS_TABLE} ORDER BY started_at, run_id`).all() as RunRow[];
+      const counts = this.db
+        .prepare(`SELECT * FROM ${RUN_STREAMS_TABLE} ORDER BY run_id, stream, partition`)
+        .all() as RunStreamRow[];
+      return runs.map((r) => runOf(r, counts));
+    });
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,39 @@ export const STATE_DDL = `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
   PRIMARY KEY (source_id, stream, partition)
 )`;
 
+export const RUNS_TABLE = '_snagsync_runs';
+export const RUN_STREAMS_TABLE = '_snagsync_run_streams';
+
+/**
+ * Lineage: a row per run, written when it starts and when it ends; its records per stream and partition in a child
+ * table, counted in the transaction of each page (so they are exact even after a kill -9).
+ */
+export const RUNS_DDL = `CREATE TABLE IF NOT EXISTS ${RUNS_TABLE} (
+  run_id      TEXT PRIMARY KEY,
+  source_id   TEXT NOT NULL,
+  source_name TEXT,
+  trigger     TEXT,
+  started_at  TEXT NOT NULL /* timestamp */,
+  ended_at    TEXT /* timestamp: NULL while running, or when the run was killed */,
+  status      TEXT NOT NULL /* running, succeeded, partial, failed, cancelled */,
+  error       TEXT
+);
+CREATE TABLE IF NOT EXISTS ${RUN_STREAMS_TABLE} (
+  run_id          TEXT NOT NULL,
+  stream          TEXT NOT NULL,
+  partition       TEXT NOT NULL,
+  records_read    INTEGER NOT NULL,
+  records_written INTEGER NOT NULL,
+  pages           INTEGER NOT NULL,
+  updated_at      TEXT NOT NULL /* timestamp */,
+  PRIMARY KEY (run_id, stream, partition)
+)`;
+
+export const COUNT_PAGE_SQL = `INSERT INTO ${RUN_STREAMS_TABLE} (run_id, stream, partition, records_read, records_written, pages, updated_at)
+  VALUES (?, ?, ?, ?, ?, 1, ?)
+  ON CONFLICT (run_id, stream, partition) DO UPDATE SET records_read = records_read + excluded.records_read,
+    records_written = records_written + excluded.records_written, pages = pages + 1, updated_at = excluded.updated_at`;
+
 export function quoteId(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -33,6 +66,7 @@ export function createTableSql(s: CompiledStream): string {
     `  "_record" TEXT NOT NULL /* json: the full record as read */`,
     `  "_synced_at" TEXT NOT NULL /* timestamp: when a sync last wrote this row */`,
     `  "_source_id" TEXT /* the snagsync source that wrote it */`,
+    `  "_run_id" TEXT /* the snagsync run that last wrote it (_snagsync_runs) */`,
     `  PRIMARY KEY (${s.descriptor.primaryKey.map(quoteId).join(', ')})`,
   );
   return `CREATE TABLE ${quoteId(s.descriptor.name)} (\n${cols.join(',\n')}\n)`;
@@ -40,6 +74,10 @@ export function createTableSql(s: CompiledStream): string {
 
 export function addColumnSql(table: string, c: CompiledColumn): string {
   return `ALTER TABLE ${quoteId(table)} ADD COLUMN ${quoteId(c.name)} ${AFFINITY[c.type]}`;
+}
+
+export function indexSql(table: string, index: { name: string; columns: readonly string[] }): string {
+  return `CREATE INDEX IF NOT EXISTS ${quoteId(index.name)} ON ${quoteId(table)} (${index.columns.map(quoteId).join(', ')})`;
 }
 
 /**
@@ -57,9 +95,9 @@ export function backfillSql(table: string, c: CompiledColumn): string {
   return `UPDATE ${quoteId(table)} SET ${quoteId(c.name)} = ${expr}`;
 }
 
-/** One upsert per stream, with positional parameters: the typed columns, then _record, _synced_at, _source_id. */
+/** One upsert per stream, with positional parameters: the typed columns, then _record, _synced_at, _source_id, _run_id. */
 export function upsertSql(s: CompiledStream): string {
-  const names = [...s.columns.map((c) => c.name), '_record', '_synced_at', '_source_id'];
+  const names = [...s.columns.map((c) => c.name), '_record', '_synced_at', '_source_id', '_run_id'];
   const keys = new Set(s.descriptor.primaryKey);
   const updates = names.filter((n) => !keys.has(n)).map((n) => `${quoteId(n)} = excluded.${quoteId(n)}`);
   return (

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import type { PartitionStates, StreamChoice } from '../destination.js';
 import { checkChoice, recordJsonSchema, STREAMS } from '../streams.js';
+import { recordKeyOf } from '../../streams/catalog.js';
 
 /** The Airbyte catalog (every stream), and the configured catalog and state an Airbyte `read` is given. */
 
@@ -12,7 +13,7 @@ export function airbyteCatalog(): Array<Record<string, unknown>> {
     supported_sync_modes: [...s.syncModes],
     source_defined_cursor: s.cursor !== undefined,
     ...(s.cursor ? { default_cursor_field: [s.cursor.field] } : {}),
-    source_defined_primary_key: s.primaryKey.map((k) => [k]),
+    source_defined_primary_key: recordKeyOf(s).map((k) => [k]),
     // Every stream checkpoints each page, full refresh included (streams/refresh.ts), so an attempt cut short resumes.
     is_resumable: true,
   }));

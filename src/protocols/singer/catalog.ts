@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import type { PartitionStates, StreamChoice } from '../destination.js';
 import { checkChoice, defaultMode, DEFAULT_STREAMS, recordJsonSchema, STREAMS } from '../streams.js';
+import { recordKeyOf } from '../../streams/catalog.js';
 
 /**
  * Singer discovery and selection, as Meltano does them: a catalog whose streams carry `metadata` entries keyed by
@@ -17,7 +18,7 @@ export function singerCatalog(): { streams: Array<Record<string, unknown>> } {
     streams: STREAMS.map((s) => {
       const schema = recordJsonSchema(s);
       const props = Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
-      const automatic = new Set([...s.primaryKey, ...(s.cursor ? [s.cursor.field] : [])]);
+      const automatic = new Set([...recordKeyOf(s), ...(s.cursor ? [s.cursor.field] : [])]);
       const incremental = s.syncModes.includes('incremental');
       const metadata: Metadata[] = [
         {
@@ -25,7 +26,7 @@ export function singerCatalog(): { streams: Array<Record<string, unknown>> } {
           metadata: {
             inclusion: 'available',
             'selected-by-default': DEFAULT_STREAMS.includes(s.name),
-            'table-key-properties': [...s.primaryKey],
+            'table-key-properties': recordKeyOf(s),
             ...(s.cursor ? { 'valid-replication-keys': [s.cursor.field] } : {}),
             ...(incremental ? {} : { 'forced-replication-method': 'FULL_TABLE' }),
           },
@@ -39,7 +40,7 @@ export function singerCatalog(): { streams: Array<Record<string, unknown>> } {
         tap_stream_id: s.name,
         stream: s.name,
         schema,
-        key_properties: [...s.primaryKey],
+        key_properties: recordKeyOf(s),
         ...(s.cursor && incremental
           ? { replication_key: s.cursor.field, replication_method: 'INCREMENTAL' }
           : { replication_method: 'FULL_TABLE' }),

@@ -3,6 +3,7 @@ import type { RunEvent } from '../../engine/events.js';
 import type { ConnectorConfig } from '../config.js';
 import { runProtocolSync } from '../session.js';
 import { recordJsonSchema, STREAMS } from '../streams.js';
+import { recordKeyOf } from '../../streams/catalog.js';
 import type { PartitionStates } from '../destination.js';
 import type { SingerSelection } from './catalog.js';
 
@@ -43,7 +44,7 @@ export async function runTap(
       type: 'SCHEMA',
       stream: name,
       schema,
-      key_properties: [...s.primaryKey],
+      key_properties: recordKeyOf(s),
       ...(s.cursor ? { bookmark_properties: [s.cursor.field] } : {}),
     });
   };
