@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import type { Simulator } from '../../src/sim/index.js';
+import { getStream, recordKeyOf } from '../../src/streams/catalog.js';
 import { startSim } from '../engine/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import {
@@ -83,7 +84,13 @@ describe('airbyte spec and discover', () => {
     for (const s of list) {
       const a = catalog.find((c) => c.name === s.name)!;
       expect(a.supported_sync_modes, s.name).toEqual(s.sync_modes);
-      expect(a.source_defined_primary_key, s.name).toEqual(s.primary_key.map((k) => [k]));
+      // The key as record fields (trends' key column bucket_start is Bugsnag's field `from`), each in the schema.
+      expect(a.source_defined_primary_key, s.name).toEqual(recordKeyOf(getStream(s.name)).map((k) => [k]));
+      for (const [k] of a.source_defined_primary_key as string[][])
+        expect(
+          (a.json_schema as { properties: Record<string, unknown> }).properties[k!],
+          `${s.name}.${k}`,
+        ).toBeDefined();
       expect(a.default_cursor_field, s.name).toEqual(s.cursor ? [s.cursor.field] : undefined);
       expect(() => new Ajv({ strict: false }).compile(a.json_schema as object), s.name).not.toThrow();
     }
