@@ -27,38 +27,72 @@ export function linkLocalAllowed(env: NodeJS.ProcessEnv = process.env): boolean 
   return v === '1' || v === 'true';
 }
 
-/** Why `address` (an IP literal) is refused, or null when it is fine. */
+/** Why `address` (an IP literal, with or without brackets and zone) is refused, or null when it is fine. */
 export function forbiddenAddressReason(address: string): string | null {
-  const a = address
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '')
-    .replace(/%.*$/, '');
+  let a = address.toLowerCase();
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  const zone = a.indexOf('%');
+  if (zone !== -1) a = a.slice(0, zone);
   const family = isIP(a);
   if (family === 4) return ipv4Reason(a);
   if (family !== 6) return null;
-  // IPv4-mapped (::ffff:169.254.169.254) and its hex form (::ffff:a9fe:a9fe).
-  const mapped = /^(?:0{0,4}:){0,5}:?ffff:(.+)$/.exec(a);
-  if (mapped) {
-    const tail = mapped[1]!;
-    if (isIP(tail) === 4) return ipv4Reason(tail);
-    const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(tail);
-    if (hex) {
-      const hi = parseInt(hex[1]!, 16);
-      const lo = parseInt(hex[2]!, 16);
-      return ipv4Reason(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
-    }
-  }
-  const first = parseInt(a.split(':')[0] || '0', 16);
-  if ((first & 0xffc0) === 0xfe80) return 'a link-local IPv6 address (fe80::/10)';
-  if (/^fd00:ec2:(0{0,4}:){0,4}:?254$/.test(a) || a === 'fd00:ec2::254')
+  const w = ipv6Words(a);
+  if ((w[0]! & 0xffc0) === 0xfe80) return 'a link-local IPv6 address (fe80::/10)';
+  if (w[0] === 0xfd00 && w[1] === 0xec2 && zeros(w, 2, 7) && w[7] === 0x254)
     return 'the cloud metadata service (fd00:ec2::254)';
-  return null;
+  const embedded = embeddedIpv4(w);
+  if (!embedded) return null;
+  const reason = ipv4Reason(embedded.ipv4);
+  return reason ? `${reason}, written as ${embedded.form}` : null;
 }
 
 function ipv4Reason(a: string): string | null {
   if (a === '169.254.169.254') return 'the cloud metadata service (169.254.169.254)';
   if (a.startsWith('169.254.')) return 'a link-local IPv4 address (169.254.0.0/16)';
   if (a === '100.100.100.200') return 'the cloud metadata service (100.100.100.200)';
+  return null;
+}
+
+/**
+ * The eight 16-bit groups of an IPv6 address that `isIP` accepted (lower case, no zone): `::` expanded, a dotted IPv4
+ * tail turned into the last two groups. One pass over at most 45 characters.
+ */
+function ipv6Words(a: string): number[] {
+  let text = a;
+  const lastColon = text.lastIndexOf(':');
+  if (text.indexOf('.', lastColon) !== -1) {
+    const [b0, b1, b2, b3] = text
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number) as [number, number, number, number];
+    text = `${text.slice(0, lastColon + 1)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const gap = text.indexOf('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  if (gap === -1) return groups(text);
+  const left = groups(text.slice(0, gap));
+  const right = groups(text.slice(gap + 2));
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+function zeros(w: readonly number[], from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (w[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for, where traffic to it reaches that IPv4 address: a host, a NAT64 gateway
+ * or a 6to4 relay on the way would carry a request for `64:ff9b::a9fe:a9fe` to 169.254.169.254.
+ */
+function embeddedIpv4(w: readonly number[]): { ipv4: string; form: string } | null {
+  const dotted = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const tail = dotted(w[6]!, w[7]!);
+  if (zeros(w, 0, 5) && w[5] === 0xffff) return { ipv4: tail, form: 'an IPv4-mapped IPv6 address (::ffff:0:0/96)' };
+  if (zeros(w, 0, 4) && w[4] === 0xffff && w[5] === 0)
+    return { ipv4: tail, form: 'an IPv4-translated IPv6 address (::ffff:0:0:0/96)' };
+  if (zeros(w, 0, 6)) return { ipv4: tail, form: 'an IPv4-compatible IPv6 address (::/96)' };
+  if (w[0] === 0x64 && w[1] === 0xff9b && zeros(w, 2, 6)) return { ipv4: tail, form: 'a NAT64 address (64:ff9b::/96)' };
+  if (w[0] === 0x2002) return { ipv4: dotted(w[1]!, w[2]!), form: 'a 6to4 address (2002::/16)' };
   return null;
 }
 
@@ -75,8 +109,20 @@ export function refusedHostError(host: string, reason: string, resolvedTo?: stri
     hint:
       'Give your Bugsnag API host (https://api.bugsnag.com, https://api.bugsnag.smartbear.com or your on-premise URL). ' +
       `If your install really serves the API on such an address, set ${ALLOW_LINK_LOCAL_ENV}=1 where snagsync runs.`,
-    details: { field: 'host', errorCode: 'ELINKLOCAL' },
+    details: { field: 'host', errorCode: 'ELINKLOCAL', reason, ...(resolvedTo ? { resolvedTo } : {}) },
   });
+}
+
+/**
+ * The refusal of a URL's host as written (an IP literal or a metadata name), or null. Every transport calls it before
+ * connecting: node:net never calls `lookup` for an IP literal, so `http://169.254.169.254/` would otherwise connect
+ * without the guard ever seeing it.
+ */
+export function hostRefusal(hostname: string): SnagError | null {
+  if (linkLocalAllowed()) return null;
+  const h = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  const reason = forbiddenHostReason(h);
+  return reason ? refusedHostError(h, reason) : null;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
@@ -124,9 +170,9 @@ export async function assertHostAllowed(
   resolve: LookupFunction = dns.lookup as unknown as LookupFunction,
 ): Promise<void> {
   if (linkLocalAllowed()) return;
-  const h = hostname.replace(/^\[|\]$/g, '');
-  const literal = forbiddenHostReason(h);
-  if (literal) throw refusedHostError(h, literal);
+  const refused = hostRefusal(hostname);
+  if (refused) throw refused;
+  const h = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
   if (isIP(h)) return;
   const cached = resolve === dns.lookup ? allowedUntil.get(h) : undefined;
   if (cached !== undefined && cached > Date.now()) return;

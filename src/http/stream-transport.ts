@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { guardedLookup, hostRefusal, type LookupFunction } from './address-guard.js';
 
 /**
  * The network for large bodies read as a stream (event data downloads), beside the buffered `Transport` of
@@ -33,7 +34,18 @@ export class IdleTimeoutError extends Error {
   }
 }
 
-export function nodeStreamTransport(): StreamTransport {
+export interface NodeStreamTransportOptions {
+  /** The resolver behind the address guard (default dns.lookup); tests script it. */
+  resolve?: LookupFunction;
+}
+
+/**
+ * Through the same address guard as every other connection: a signed download link comes from the API's answer, so a
+ * hostile or compromised API host could point it at the cloud metadata service. The host as written is refused
+ * before anything else (node:net connects to an IP literal without a lookup), then every address a name resolves to.
+ */
+export function nodeStreamTransport(options: NodeStreamTransportOptions = {}): StreamTransport {
+  const lookup = guardedLookup(options.resolve);
   return (req) =>
     new Promise<StreamResponse>((resolve, reject) => {
       const url = new URL(req.url);
@@ -42,7 +54,17 @@ export function nodeStreamTransport(): StreamTransport {
         reject(new Error(`unsupported protocol ${url.protocol}`));
         return;
       }
-      const r = send(url, { method: 'GET', headers: req.headers, ...(req.signal ? { signal: req.signal } : {}) });
+      const refused = hostRefusal(url.hostname);
+      if (refused) {
+        reject(refused);
+        return;
+      }
+      const r = send(url, {
+        method: 'GET',
+        headers: req.headers,
+        lookup,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
       r.setTimeout(req.idleTimeoutMs, () => r.destroy(new IdleTimeoutError(req.idleTimeoutMs)));
       r.once('error', reject);
       r.once('response', (res: IncomingMessage) => {
