@@ -12,7 +12,8 @@ import {
 import { send, type PipelineConfig, type PipelineResponse } from '../http/pipeline.js';
 import { type RateLimiter, sharedRateLimiter, type RateLimiterState } from '../http/rate-limiter.js';
 import { resolveRetryPolicy, type RetryPolicy } from '../http/retry.js';
-import { fetchTransport, type HttpMethod, type Transport } from '../http/transport.js';
+import { nodeTransport } from '../http/node-transport.js';
+import type { HttpMethod, Transport } from '../http/transport.js';
 import { nodeStreamTransport, type StreamTransport } from '../http/stream-transport.js';
 import type { ApiContext, CallOptions, ListOptions, Pairs } from './context.js';
 import { incompleteBody, notBugsnag, responseError } from './errors.js';
@@ -56,7 +57,7 @@ export interface BugsnagClientOptions {
   token: string;
   /** API host: a base URL, a bare host name or a pasted dashboard URL (see normalizeHost). Default api.bugsnag.com. */
   host?: string;
-  /** Defaults to built-in fetch. Inject a scripted transport in tests. */
+  /** Defaults to node:http(s) behind the address guard (nodeTransport). Inject a scripted transport in tests. */
   transport?: Transport;
   /**
    * For bodies read as streams (event data downloads from signed URLs). Never given the token, and outside the
@@ -165,7 +166,7 @@ export class BugsnagClient implements ApiContext {
     if (!(timeoutMs > 0))
       throw new SnagError('config', 'The request timeout must be a positive number of milliseconds.');
     this.#pipeline = {
-      transport: options.transport ?? fetchTransport(),
+      transport: options.transport ?? nodeTransport(),
       limiter,
       clock: this.#clock,
       timeoutMs,

@@ -27,8 +27,11 @@ export interface TransportResponse {
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
 
 /**
- * The default transport over Node's built-in fetch. Redirects are not followed: the Data Access API never redirects,
- * so a redirect means a wrong host (a dashboard or login page), and following it could carry the token elsewhere.
+ * A transport over built-in fetch (or any fetch given). The client's default is `nodeTransport` (node-transport.ts):
+ * fetch takes no `lookup`, so with the real fetch the address guard can only resolve the name before fetch resolves
+ * it again, whereas node:http connects to the very addresses the guard checked. Redirects are not followed: the Data
+ * Access API never redirects, so a redirect means a wrong host (a dashboard or login page), and following it could
+ * carry the token elsewhere.
  */
 export function fetchTransport(fetchImpl: typeof fetch = globalThis.fetch): Transport {
   // Only the real network is guarded: a scripted fetch (tests) resolves nothing.

@@ -7,7 +7,7 @@ import { createBugsnagClient } from '../../src/bugsnag/client.js';
 import { RateLimiter } from '../../src/http/rate-limiter.js';
 import { fakeClock, testToken } from './helpers/scripted.js';
 
-/** The default transport (built-in fetch) against a real local server: what actually goes over the wire. */
+/** The client's default transport (node:http, address-guarded) against a real local server: what goes over the wire. */
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let handlers: Handler[] = [];
 const seen: IncomingMessage[] = [];
@@ -57,7 +57,7 @@ const json =
     res.end(JSON.stringify(body));
   };
 
-describe('fetch transport over a real socket', () => {
+describe('the default transport over a real socket', () => {
   it('sends exactly the Bugsnag headers and reads the answer', async () => {
     handlers = [json(200, [{ id: 'o1' }], { 'X-Total-Count': '1' })];
     const { c, token } = client();
