@@ -3,6 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBugsnagClient, type BugsnagClient, type Event } from '../../src/bugsnag/index.js';
 import { SnagError } from '../../src/core/errors.js';
+import { ALLOW_LINK_LOCAL_ENV, type LookupFunction } from '../../src/http/address-guard.js';
+import { nodeStreamTransport, type StreamTransport } from '../../src/http/stream-transport.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { ANCHOR, start } from '../sim/helpers.js';
 
@@ -226,5 +228,112 @@ describe('downloads', () => {
     await expect(client.eventDataRequests.download(`${sim.url}/x.json?auth_token=abc`)).rejects.toMatchObject({
       code: 'config',
     });
+  });
+});
+
+describe('download links and the address guard', () => {
+  // The link comes in the API's answer: a hostile API host could aim it at the machine's metadata service.
+  // Nothing here connects anywhere but loopback: refusals come before the transport, or from a scripted resolver.
+  const token = () => sim.tokens.find((t) => t.role === 'admin')!.token;
+
+  /** A stream transport that records what it is asked and never connects: a refusal must come before it. */
+  function neverConnects(): { asked: string[]; transport: StreamTransport } {
+    const asked: string[] = [];
+    return {
+      asked,
+      transport: (req) => {
+        asked.push(req.url);
+        return Promise.reject(new Error('the transport was asked to connect'));
+      },
+    };
+  }
+
+  /** Answers every name with `address`, recording the names asked. */
+  function scriptedResolver(address: string, asked: string[]): LookupFunction {
+    return (hostname, options, callback) => {
+      asked.push(hostname);
+      const family = address.includes(':') ? 6 : 4;
+      if ((options as { all?: boolean }).all) callback(null, [{ address, family }]);
+      else callback(null, address, family);
+    };
+  }
+
+  const clientWith = (streamTransport: StreamTransport) =>
+    createBugsnagClient({ token: token(), host: sim.url, logger: false, streamTransport });
+
+  it.each([
+    [
+      'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+      /cloud metadata service \(169\.254\.169\.254\)/,
+    ],
+    ['https://[64:ff9b::a9fe:a9fe]/export.json?sig=1', /NAT64/],
+    ['http://[::a9fe:a9fe]/export.json', /IPv4-compatible/],
+    ['http://[::ffff:169.254.169.254]/export.json', /IPv4-mapped/],
+    ['http://[2002:a9fe:a9fe::1]/export.json', /6to4/],
+    ['http://169.254.10.20:8080/export.json', /link-local IPv4/],
+    ['http://[fe80::1]/export.json', /link-local IPv6/],
+    ['http://metadata.google.internal/computeMetadata/v1/', /metadata\.google\.internal/],
+  ])('%s is refused as written, before the transport is asked', async (link, reason) => {
+    const { asked, transport } = neverConnects();
+    const c = clientWith(transport);
+    for (const attempt of [
+      () => c.eventDataRequests.download(link),
+      () => c.eventDataRequests.readPages(link).next(),
+    ]) {
+      const err = (await attempt().catch((e: unknown) => e)) as SnagError;
+      expect(err).toBeInstanceOf(SnagError);
+      expect(err.code).toBe('config');
+      expect(err.message).toMatch(/^Refused to download the event data export from /);
+      expect(err.message).toMatch(reason);
+      expect(err.details).toMatchObject({ errorCode: 'ELINKLOCAL' });
+      expect(err.hint).toContain(ALLOW_LINK_LOCAL_ENV);
+      expect(err.message + JSON.stringify(err.details)).not.toContain('sig=');
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it('a name that resolves to a link-local address is refused by the transport, before any connection', async () => {
+    const names: string[] = [];
+    // fe80::1 has no interface here: even without the guard, the kernel would refuse to connect to it (EINVAL).
+    const c = clientWith(nodeStreamTransport({ resolve: scriptedResolver('fe80::1', names) }));
+    const err = (await c.eventDataRequests
+      .download('http://exports.bugsnag.example:8080/e.json?sig=1')
+      .catch((e: unknown) => e)) as SnagError;
+    expect(names).toEqual(['exports.bugsnag.example']);
+    expect(err).toBeInstanceOf(SnagError);
+    expect(err.code).toBe('config');
+    expect(err.message).toBe(
+      'Refused to download the event data export from http://exports.bugsnag.example:8080/e.json (it resolves to fe80::1): that is a link-local IPv6 address (fe80::/10), never where Bugsnag serves exports.',
+    );
+    expect(err.details).toMatchObject({ errorCode: 'ELINKLOCAL', resolvedTo: 'fe80::1' });
+  });
+
+  it("a name that resolves to loopback downloads the simulator's export through the same guard", async () => {
+    const created = await client.eventDataRequests.create(project, {
+      filters: { 'event.since': '2026-01-14T12:00:00Z' },
+    });
+    const done = await client.eventDataRequests.waitUntilComplete(project, created.id, { initialDelayMs: 10 });
+    const named = new URL(done.url);
+    named.hostname = 'exports.sim.example';
+    const names: string[] = [];
+    const c = clientWith(nodeStreamTransport({ resolve: scriptedResolver('127.0.0.1', names) }));
+    let rows = 0;
+    for await (const page of c.eventDataRequests.readPages(named.toString(), { pageSize: 100 })) rows += page.length;
+    expect(rows).toBe(done.total);
+    expect(names).toContain('exports.sim.example');
+  });
+
+  it(`with ${ALLOW_LINK_LOCAL_ENV}=1 such a link is handed to the transport (the opt-in)`, async () => {
+    const { asked, transport } = neverConnects();
+    process.env[ALLOW_LINK_LOCAL_ENV] = '1';
+    try {
+      const err = await clientWith(transport)
+        .eventDataRequests.download('http://169.254.169.254/export.json')
+        .catch((e: unknown) => e);
+      expect(String((err as Error).message)).toContain('the transport was asked to connect');
+    } finally {
+      delete process.env[ALLOW_LINK_LOCAL_ENV];
+    }
+    expect(asked).toEqual(['http://169.254.169.254/export.json']);
   });
 });

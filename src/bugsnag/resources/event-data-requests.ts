@@ -1,6 +1,7 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SnagError } from '../../core/errors.js';
+import { ALLOW_LINK_LOCAL_ENV, forbiddenHostReason, linkLocalAllowed } from '../../http/address-guard.js';
 import { gunzipIfNeeded, JsonStreamError, jsonArrayPages } from '../../http/json-array.js';
 import type { StreamResponse } from '../../http/stream-transport.js';
 import type { ApiContext, CallOptions } from '../context.js';
@@ -103,6 +104,11 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
     const res = await deps
       .stream(url, { Accept: 'application/json', 'Accept-Encoding': 'gzip' }, o.signal)
       .catch((err: unknown) => {
+        // The transport's address guard refused what the link's host name resolved to.
+        if (err instanceof SnagError && err.details.errorCode === 'ELINKLOCAL') {
+          const { reason, resolvedTo } = err.details as { reason?: string; resolvedTo?: string };
+          throw downloadRefusedError(target, reason ?? 'a link-local or metadata address', resolvedTo);
+        }
         throw downloadNetworkError(err, target, 0);
       });
     if (res.status !== 200) {
@@ -218,7 +224,11 @@ export function eventDataRequestsResource(api: ApiContext, deps: EventDataReques
   };
 }
 
-/** Only absolute http(s) URLs, and never one carrying a token in its query. Returns the URL for messages. */
+/**
+ * Only absolute http(s) URLs, never one carrying a token in its query, and never one whose host is a link-local or
+ * metadata address as written (the link comes from the API's answer: a hostile host could aim it at the machine's
+ * metadata service; what a name resolves to is checked again by the transport, at connection time). Returns the URL.
+ */
 function checkDownloadUrl(url: string): URL {
   let u: URL;
   try {
@@ -233,6 +243,9 @@ function checkDownloadUrl(url: string): URL {
       hint: 'Use the url of a COMPLETED event data request.',
     });
   }
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  const forbidden = linkLocalAllowed() ? null : forbiddenHostReason(host);
+  if (forbidden) throw downloadRefusedError(u, forbidden);
   if (u.searchParams.has('auth_token')) {
     throw new SnagError('config', 'Refusing to download from a URL that carries a token (auth_token).', {
       hint: 'Use the signed url of the event data request as Bugsnag gave it.',
@@ -257,6 +270,26 @@ async function readSome(body: Readable): Promise<string> {
     body.destroy();
   }
   return text.slice(0, 2048);
+}
+
+function downloadRefusedError(u: URL, reason: string, resolvedTo?: string): SnagError {
+  const via = resolvedTo ? ` (it resolves to ${resolvedTo})` : '';
+  return new SnagError(
+    'config',
+    `Refused to download the event data export from ${where(u)}${via}: that is ${reason}, never where Bugsnag serves exports.`,
+    {
+      hint:
+        "The link came in the API host's answer: check that the credential's host is your Bugsnag API. " +
+        `If your install really serves exports on such an address, set ${ALLOW_LINK_LOCAL_ENV}=1 where snagsync runs.`,
+      details: {
+        host: u.origin,
+        path: u.pathname,
+        errorCode: 'ELINKLOCAL',
+        reason,
+        ...(resolvedTo ? { resolvedTo } : {}),
+      },
+    },
+  );
 }
 
 function downloadStatusError(status: number, u: URL, text: string): SnagError {
