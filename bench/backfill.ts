@@ -246,6 +246,7 @@ async function bareWrite(url: string, file: string, projectId: string): Promise<
         JSON.stringify(r),
         now,
         'bare',
+        null, // _run_id
       );
     }
     state.run('bare', 'events', `project:${projectId}`, JSON.stringify({ written }), now);

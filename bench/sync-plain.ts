@@ -97,6 +97,7 @@ export async function plainLoop(sim: SimProcess, projectId: string, file: string
         JSON.stringify(r),
         now,
         'plain',
+        null, // _run_id
       );
     }
     state.run('plain', 'events', partition, JSON.stringify({ nextUrl: next }), now);
