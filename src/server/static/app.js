@@ -610,22 +610,72 @@
     return records;
   }
 
-  /** The rate-limit wait counts down in the status line until it is over or the next page arrives. */
+  /**
+   * Rate-limit waits, per stream and partition (each has its own client, so its own wait): each counts down in its
+   * row, and the status line counts down the longest, until that wait is over or a page of the same stream and
+   * partition arrives. A page of another partition (a request that was already in flight) ends no one else's wait.
+   */
+  const waitsOf = (view) => {
+    view.waits ??= new Map();
+    return view.waits;
+  };
+  const rowByKey = (view, key) => [...view.querySelectorAll('tr[data-key]')].find((r) => r.dataset.key === key);
+  /** A row's state as the events set it ("reading", a backfill phase): what it shows again once its wait is over. */
+  function setRowState(row, text) {
+    row.dataset.baseState = text;
+    if (!row.dataset.waitLeft) cellOf(row, 'state').textContent = text;
+  }
+  function endWait(view, key) {
+    if (!waitsOf(view).delete(key)) return;
+    const row = rowByKey(view, key);
+    if (row?.dataset.waitLeft) {
+      delete row.dataset.waitLeft;
+      if (!row.dataset.outcome) cellOf(row, 'state').textContent = row.dataset.baseState || 'reading';
+    }
+  }
   function stopCountdown(view) {
     if (view.waitTimer) clearInterval(view.waitTimer);
     view.waitTimer = null;
   }
-  function startCountdown(view, ms, plan) {
-    stopCountdown(view);
+  function showWaits(view) {
+    const waits = waitsOf(view);
+    const now = Date.now();
+    for (const [key, until] of [...waits]) if (until - now <= 0) endWait(view, key);
+    let longest = 0;
+    for (const [key, until] of waits) {
+      const left = Math.ceil((until - now) / 1000);
+      longest = Math.max(longest, left);
+      const row = rowByKey(view, key);
+      if (row && !row.dataset.outcome) {
+        row.dataset.waitLeft = String(left);
+        cellOf(row, 'state').textContent = `waiting ${left} s for the rate limit`;
+      }
+    }
+    const plan = view.dataset.plan ? ` ${view.dataset.plan}` : '';
+    if (waits.size === 0) {
+      stopCountdown(view);
+      delete view.dataset.waitLeft;
+      setStatus(view, `Syncing… ${number(updateTotals(view))} records read so far.${plan}`);
+      return;
+    }
+    view.dataset.waitLeft = String(longest);
+    const who = waits.size > 1 ? ` (${waits.size} streams or partitions waiting)` : '';
+    setStatus(view, `Waiting ${longest} s for the rate limit${who}.${plan}`);
+  }
+  function startWait(view, key, ms) {
     const until = Date.now() + ms;
-    const tick = () => {
-      const left = Math.ceil((until - Date.now()) / 1000);
-      if (left <= 0 || !document.contains(view)) return stopCountdown(view);
-      view.dataset.waitLeft = String(left);
-      setStatus(view, `Waiting ${left} s for the rate limit.${plan}`);
-    };
-    tick();
-    view.waitTimer = setInterval(tick, 250);
+    waitsOf(view).set(key, Math.max(until, waitsOf(view).get(key) ?? 0));
+    showWaits(view);
+    if (!view.waitTimer)
+      view.waitTimer = setInterval(() => {
+        if (!document.contains(view)) return stopCountdown(view);
+        showWaits(view);
+      }, 250);
+  }
+  function endAllWaits(view) {
+    for (const key of [...waitsOf(view).keys()]) endWait(view, key);
+    stopCountdown(view);
+    delete view.dataset.waitLeft;
   }
 
   function setStatus(view, text) {
@@ -642,7 +692,7 @@
         break;
       case 'stream-start': {
         const row = streamRow(tbody, e.stream, e.partition, e.partitionLabel);
-        cellOf(row, 'state').textContent = e.resumed ? 'resuming' : 'reading';
+        setRowState(row, e.resumed ? 'resuming' : 'reading');
         break;
       }
       case 'page': {
@@ -652,15 +702,17 @@
         cellOf(row, 'records').textContent = number(e.recordsRead);
         cellOf(row, 'pages').textContent = number(e.pages);
         setProgress(row, e.recordsRead, e.estimate, false);
-        stopCountdown(view);
+        // This stream and partition is reading again: its wait (if any) is over; the others' are not.
+        endWait(view, row.dataset.key);
         const total = updateTotals(view);
-        setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
+        if (waitsOf(view).size > 0) showWaits(view);
+        else setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
         break;
       }
       case 'backfill': {
         // A bulk backfill's phase, in the words the event carries (live-state.ts does the same on the server).
         const row = streamRow(tbody, e.stream, e.partition, labelOf(view, e.partition));
-        cellOf(row, 'state').textContent = e.label;
+        setRowState(row, e.label);
         if (e.phase === 'estimated' && e.total !== undefined)
           setProgress(row, Number(row.dataset.records || 0), e.total, false);
         break;
@@ -670,7 +722,7 @@
         view.dataset.waitMs = String(Number(view.dataset.waitMs || 0) + e.ms);
         const dd = view.querySelector('[data-total="waits"]');
         if (dd) dd.textContent = `${number(view.dataset.waits)} (${(Number(view.dataset.waitMs) / 1000).toFixed(1)} s)`;
-        startCountdown(view, e.ms, plan);
+        startWait(view, e.stream ? `${e.stream}|${e.partition ?? ''}` : '', e.ms);
         break;
       }
       case 'retry': {
@@ -688,6 +740,7 @@
         break;
       case 'stream-done': {
         const row = streamRow(tbody, e.stream, e.partition, labelOf(view, e.partition));
+        endWait(view, row.dataset.key);
         row.dataset.outcome = e.outcome;
         row.dataset.records = String(e.recordsRead);
         row.dataset.pages = String(e.pages);
@@ -734,7 +787,7 @@
         break;
       }
       case 'run-done':
-        stopCountdown(view);
+        endAllWaits(view);
         view.dataset.status = e.status;
         setStatus(view, `Finished: ${e.status}.`);
         break;
