@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDestination, type RunRecord, type RunStreamCounts } from '../../src/destinations/index.js';
 import { startRun, type RunSummary } from '../../src/engine/index.js';
+import { recordStoredRun } from '../../src/engine/lineage.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { adminQuery, dropSchema, pgDestinationUrl, uniqueSchema } from '../destinations/pg-schema.js';
 import { requireService } from '../helpers/services.js';
@@ -234,5 +235,36 @@ describe.each(KINDS)('lineage in a %s destination', (kind) => {
       status: 'failed',
       error: failed.error!.message,
     });
+  });
+});
+
+describe('a run kept in the store (a cluster run: its plan starts it, its last unit ends it)', () => {
+  it('is written into its source’s destination as the store has it: running, then ended with its status and error', async () => {
+    const { url } = destinationFor('sqlite', 'lineage-stored');
+    const s = await h.source({ destination: url, streams: ['events'] });
+    const dest = await openDestination(url);
+    await dest.prepare([]);
+    await dest.close();
+    const run = await h.runtime.store.runs.create({ source_id: s.id, trigger: 'schedule', options: {} });
+    await recordStoredRun(h.runtime, run.id);
+    expect(await runsOf(url)).toEqual([
+      {
+        runId: run.id,
+        sourceId: s.id,
+        sourceName: s.name,
+        trigger: 'schedule',
+        startedAt: run.started_at,
+        endedAt: null,
+        status: 'running',
+        error: null,
+        streams: [],
+      },
+    ]);
+    const error = { error: 'rate_limited', message: 'Bugsnag kept refusing requests.' };
+    const ended = await h.runtime.store.runs.finish(run.id, { status: 'failed', error });
+    await recordStoredRun(h.runtime, run.id);
+    expect(await runsOf(url)).toMatchObject([
+      { runId: run.id, status: 'failed', endedAt: ended.finished_at, error: error.message },
+    ]);
   });
 });
