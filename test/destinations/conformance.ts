@@ -192,6 +192,57 @@ export function destinationConformance(name: string, setup: () => Promise<Destin
       expect(await dest.countRecords('events')).toBe(3);
     });
 
+    it('records runs: started, counted with each page per stream and partition, ended; a new run of a source fails the one left running', async () => {
+      await dest.prepare([EVENTS]);
+      const run = (runId: string, sourceId = 'src_1') => ({
+        runId,
+        sourceId,
+        sourceName: sourceId === 'src_1' ? 'prod' : 'other',
+        trigger: 'cli',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        endedAt: null,
+        status: 'running' as const,
+        error: null,
+      });
+      await dest.recordRun!(run('run_a'));
+      await dest.recordRun!(run('run_x', 'src_2'));
+      await dest.writePage('events', pageRecords(0, 4), { ...cp({ n: 1 }), runId: 'run_a' });
+      await dest.writePage('events', pageRecords(2, 3), { ...cp({ n: 2 }), runId: 'run_a' });
+      await dest.writePage('events', pageRecords(5, 2), { ...cp({ n: 1 }, 'project:p2'), runId: 'run_a' });
+      await dest.writePage('events', pageRecords(3, 5), cp({ n: 3 })); // no run named: not counted
+      const counts = [
+        { stream: 'events', partition: 'project:p1', recordsRead: 7, recordsWritten: 7, pages: 2 },
+        { stream: 'events', partition: 'project:p2', recordsRead: 2, recordsWritten: 2, pages: 1 },
+      ];
+      expect((await dest.listRuns!()).find((r) => r.runId === 'run_a')).toEqual({ ...run('run_a'), streams: counts });
+      await dest.recordRun!({ ...run('run_a'), status: 'partial', endedAt: '2026-01-01T00:05:00.000Z', error: 'e' });
+      // The next run of src_1 starts while run_b is left running (killed), then run_c starts.
+      await dest.recordRun!(run('run_b'));
+      await dest.writePage('events', pageRecords(0, 4), { ...cp({ n: 4 }), runId: 'run_b' });
+      await dest.close();
+      dest = await h.open();
+      await dest.recordRun!(run('run_c'));
+      const runs = await dest.listRuns!();
+      expect(runs.map((r) => [r.runId, r.status, r.endedAt])).toEqual([
+        ['run_a', 'partial', '2026-01-01T00:05:00.000Z'],
+        ['run_b', 'failed', null],
+        ['run_c', 'running', null],
+        ['run_x', 'running', null],
+      ]);
+      expect(runs[0]!.streams).toEqual(counts);
+      expect(runs[1]!.error).toMatch(/stopped without finishing .*run_c/);
+      expect(runs[1]!.streams).toEqual([
+        // JSONL appends only what changed: run_b's page was already stored as it is.
+        {
+          stream: 'events',
+          partition: 'project:p1',
+          recordsRead: 4,
+          recordsWritten: h.kind === 'jsonl' ? 0 : 4,
+          pages: 1,
+        },
+      ]);
+    });
+
     it('reads as empty before anything was prepared', async () => {
       expect(await dest.countRecords('events')).toBe(0);
       expect(await dest.listRecords('events')).toEqual([]);

@@ -21,6 +21,10 @@ async function verify(dest: Destination, location: string, kind: Kind): Promise<
   expect(await dest.countRecords('events')).toBe(pages * PAGE_SIZE);
   const expected = Array.from({ length: pages * PAGE_SIZE }, (_, n) => `ev${String(n).padStart(7, '0')}`);
   expect([...ids].sort()).toEqual(expected);
+  // The run's counts were committed with each page: exactly the pages kept, whatever the kill interrupted.
+  const run = (await dest.listRuns!()).find((r) => r.runId === 'run_crash');
+  const counted = run?.streams.find((c) => c.stream === 'events');
+  expect(counted ? [counted.pages, counted.recordsWritten] : [0, 0]).toEqual([pages, pages * PAGE_SIZE]);
   if (kind === 'jsonl') {
     // The raw file, not just the de-duplicated view: every line is a distinct record.
     const lines = readFileSync(join(location, 'events.jsonl'), 'utf8').split('\n').filter(Boolean);

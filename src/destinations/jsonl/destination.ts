@@ -384,7 +384,17 @@ export class JsonlDestination implements Destination {
       latest.delete(line.run_id);
       latest.set(line.run_id, line);
     }
-    return [...latest.values()].map((l) => ({
+    const order = (a: RunLine, b: RunLine) =>
+      a.started_at < b.started_at
+        ? -1
+        : a.started_at > b.started_at
+          ? 1
+          : a.run_id < b.run_id
+            ? -1
+            : a.run_id > b.run_id
+              ? 1
+              : 0;
+    return [...latest.values()].sort(order).map((l) => ({
       runId: l.run_id,
       sourceId: l.source_id,
       sourceName: l.source_name,

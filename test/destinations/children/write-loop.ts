@@ -7,6 +7,17 @@ const [url, untilText] = process.argv.slice(2);
 const until = Number(untilText);
 const dest = await openDestination(url!);
 await dest.prepare([EVENTS]);
+// One run across the kills (each restart goes on with it): its counts must equal the pages committed.
+await dest.recordRun!({
+  runId: 'run_crash',
+  sourceId: 'src_crash',
+  sourceName: 'crash',
+  trigger: 'cli',
+  startedAt: new Date().toISOString(),
+  endedAt: null,
+  status: 'running',
+  error: null,
+});
 const state = (await dest.readCheckpoint('src_crash', 'events', 'project:all')) as { nextPage: number } | null;
 let page = state?.nextPage ?? 0;
 process.send?.({ type: 'resumed', page });
@@ -15,6 +26,7 @@ while (page < until) {
     sourceId: 'src_crash',
     partition: 'project:all',
     state: { nextPage: page + 1 },
+    runId: 'run_crash',
   });
   page++;
   process.send?.({ type: 'committed', page });
