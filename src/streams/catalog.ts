@@ -97,7 +97,9 @@ export interface CatalogEntry {
   } | null;
   heavy: boolean;
   default: boolean;
-  columns: Array<{ name: string; type: string }>;
+  columns: Array<{ name: string; type: string; description: string | null }>;
+  /** Secondary indexes in the destinations, each the columns it covers. */
+  indexes: string[][];
   json_schema: Record<string, unknown>;
 }
 
@@ -121,7 +123,8 @@ export function catalogEntry(s: StreamDefinition): CatalogEntry {
       : null,
     heavy: s.heavy,
     default: DEFAULT_STREAMS.includes(s.name),
-    columns: s.columns.map((c) => ({ name: c.name, type: c.type })),
+    columns: s.columns.map((c) => ({ name: c.name, type: c.type, description: c.description ?? null })),
+    indexes: (s.indexes ?? []).map((i) => [...i]),
     json_schema: jsonSchemaOf(s),
   };
 }
