@@ -224,6 +224,7 @@ export function onField(err: SnagError, field: CredentialFieldName): SnagError {
   if (err.details.field === field) return err;
   return new SnagError(err.code, err.message, {
     ...(err.hint ? { hint: err.hint } : {}),
+    ...(err.serverHint ? { serverHint: err.serverHint } : {}),
     ...(err.status !== undefined ? { status: err.status } : {}),
     details: { ...err.details, field },
     cause: err,
