@@ -1,6 +1,7 @@
 import { isSnagError, type SnagError, toSnagError, type ErrorCode } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { validationError } from './validation.js';
+import { webAdvice } from './runs/advice.js';
 
 /**
  * How failures leave the server. A SnagError keeps its code, message and hint (the same texts as the CLI) and gets
@@ -74,7 +75,7 @@ export function httpStatusOf(err: SnagError): number {
 
 /** What the API and the web UI advise: the error's server advice when it has one (its hint names a CLI command). */
 export function serverHintOf(err: SnagError): string | undefined {
-  return err.serverHint ?? err.hint;
+  return webAdvice(err.serverHint ?? err.hint);
 }
 
 /** The field problems a SnagError carries: `details.fields` (input errors) or `details.field` (a verification failure). */
@@ -85,7 +86,8 @@ export function fieldProblems(err: SnagError): Record<string, FieldProblem> {
     for (const [k, v] of Object.entries(fields as Record<string, unknown>)) {
       if (v && typeof v === 'object' && typeof (v as FieldProblem).message === 'string') {
         const p = v as FieldProblem;
-        out[k] = typeof p.hint === 'string' ? { message: p.message, hint: p.hint } : { message: p.message };
+        const hint = typeof p.hint === 'string' ? webAdvice(p.hint) : undefined;
+        out[k] = hint ? { message: p.message, hint } : { message: p.message };
       }
     }
   }

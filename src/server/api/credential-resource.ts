@@ -7,7 +7,17 @@ import type { CredentialInput } from '../../credentials/service.js';
 import { serverVerifyError, type CredentialView, type VerifyErrorView } from '../../credentials/view.js';
 import { problemsError } from '../../engine/index.js';
 import { ErrorSchema, named } from '../openapi.js';
+import { webAdvice } from '../runs/advice.js';
 import { attachedProblems, validationError } from '../validation.js';
+
+/** The recorded failure with the API's advice (never a CLI command). */
+function webVerifyError(v: VerifyErrorView | null): VerifyErrorView | null {
+  const e = serverVerifyError(v);
+  if (!e || e.hint === undefined) return e;
+  const { hint: _cli, ...rest } = e;
+  const hint = webAdvice(e.hint);
+  return hint ? { ...rest, hint } : rest;
+}
 
 /**
  * The `data_credentials` resource (after Nexla's): what the API returns for a credential, and how a request body
@@ -45,7 +55,7 @@ export function toDataCredential(v: CredentialView, sources: DataCredential['sou
     credentials_non_secure_data: { host: v.host, token_last4: v.token_last4 },
     verified_status: v.verified_status,
     verified_at: v.verified_at,
-    verify_error: serverVerifyError(v.verify_error),
+    verify_error: webVerifyError(v.verify_error),
     organizations: v.organizations,
     rate_limit: v.rate_limit,
     sources_count: v.sources_count,

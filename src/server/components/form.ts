@@ -1,6 +1,7 @@
 import { CSRF_FIELD } from '../csrf.js';
 import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
+import { webAdvice } from '../runs/advice.js';
 
 /**
  * Forms with inline field errors, shared by every page. A field is a wrapper `[data-field=NAME]` holding its label
@@ -81,7 +82,7 @@ function label(id: string, spec: FieldSpec): SafeHtml {
 export function fieldError(id: string, fieldName: string, problem: FieldProblem | undefined): SafeHtml {
   return html`<p class="field-error" id="${id}-error" data-error-for="${fieldName}"${attrs({ hidden: !problem })}>${
     problem
-      ? html`<span class="error-message">${problem.message}</span>${problem.hint ? html` <span class="error-hint">${problem.hint}</span>` : ''}`
+      ? html`<span class="error-message">${problem.message}</span>${webAdvice(problem.hint) ? html` <span class="error-hint">${webAdvice(problem.hint)}</span>` : ''}`
       : ''
   }</p>`;
 }
@@ -186,7 +187,9 @@ export function hiddenInput(name: string, value: string | null | undefined): Saf
 /** The form-level error region (filled by the server, or by app.js after a fetch). */
 export function formError(problem: FieldProblem | null | undefined): SafeHtml {
   return html`<div class="form-error" role="alert" data-form-error${attrs({ hidden: !problem })}>${
-    problem ? html`<p><strong>${problem.message}</strong>${problem.hint ? html` ${problem.hint}` : ''}</p>` : ''
+    problem
+      ? html`<p><strong>${problem.message}</strong>${webAdvice(problem.hint) ? html` ${webAdvice(problem.hint)}` : ''}</p>`
+      : ''
   }</div>`;
 }
 

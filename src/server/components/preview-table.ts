@@ -4,6 +4,7 @@ import { findStream } from '../../engine/index.js';
 import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import { count, duration, partitionLabel } from './status.js';
+import { webAdvice } from '../runs/advice.js';
 
 /**
  * The wizard's Test result panel (Nexla's "Endpoint Test Result"): a few records of the chosen stream as a table of
@@ -66,7 +67,7 @@ export function firstSyncLine(f: FirstSyncEstimate): SafeHtml {
 
 /** The records were read, but the estimate could not be made (the rate limit used up for now…). */
 function firstSyncErrorLine(e: FirstSyncError): SafeHtml {
-  return html`<div class="first-sync" data-first-sync-error><p>No first sync estimate this time: ${e.message}${e.hint ? html` ${e.hint}` : ''}</p></div>`;
+  return html`<div class="first-sync" data-first-sync-error><p>No first sync estimate this time: ${e.message}${webAdvice(e.hint) ? html` ${webAdvice(e.hint)}` : ''}</p></div>`;
 }
 
 function plural(n: number, word: string): string {
@@ -79,7 +80,7 @@ function roughDuration(ms: number): string {
 }
 
 export function previewErrorPanel(problem: FieldProblem): SafeHtml {
-  return html`<h3 class="result-title">Test result</h3><div class="form-error" role="alert" data-preview-error><p><strong>${problem.message}</strong>${problem.hint ? html` ${problem.hint}` : ''}</p></div>`;
+  return html`<h3 class="result-title">Test result</h3><div class="form-error" role="alert" data-preview-error><p><strong>${problem.message}</strong>${webAdvice(problem.hint) ? html` ${webAdvice(problem.hint)}` : ''}</p></div>`;
 }
 
 function valueAt(record: Record<string, unknown>, path: readonly string[]): unknown {

@@ -2,6 +2,7 @@ import { formatDuration } from '../../core/time.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import type { LiveState, LiveStream } from '../runs/live-state.js';
 import { count, partitionLabel } from './status.js';
+import { webAdvice } from '../runs/advice.js';
 
 /**
  * The live view of a running sync: a status line ("waiting 12 s for the rate limit"), running totals, a row per
@@ -30,7 +31,7 @@ export function liveRun(runId: string, state: LiveState): SafeHtml {
 <h3>Warnings and errors</h3>
 <ul class="event-list" data-live-problems>${state.warnings.map((w) => html`<li class="warning-item" data-kind="warning"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition, state.labels[w.partition])}</span>` : ''}: ${w.message}</li>`)}${state.errors.map(
     (e) =>
-      html`<li class="error-item" data-kind="error"><strong>${e.stream}</strong> <span class="muted">${partitionLabel(e.partition, state.labels[e.partition])}</span>: ${e.message}${e.error?.hint ? html` <span class="error-hint">${e.error.hint}</span>` : ''}</li>`,
+      html`<li class="error-item" data-kind="error"><strong>${e.stream}</strong> <span class="muted">${partitionLabel(e.partition, state.labels[e.partition])}</span>: ${e.message}${webAdvice(e.error?.hint) ? html` <span class="error-hint">${webAdvice(e.error?.hint)}</span>` : ''}</li>`,
   )}</ul>
 <p class="muted" data-live-problems-empty${attrs({ hidden: state.warnings.length + state.errors.length > 0 })}>None so far.</p>
 </div>

@@ -13,6 +13,7 @@ import {
 } from '../sources/wizard-values.js';
 import { authenticateStep } from './authenticate.js';
 import { csrfInput, fieldError, formError, inputField, submitButton, textareaField, type FormState } from './form.js';
+import { webAdvice } from '../runs/advice.js';
 
 /**
  * The source wizard (after Nexla's): 1 connector tile → 2 Authenticate (a credential tile, or add one) → 3 what to
@@ -193,7 +194,7 @@ export function projectsBlock(
   const listed = new Set(orgs.flatMap((o) => o.projects.map((p) => p.id)));
   // Ids saved with the source that the listing did not return (it failed, or they are gone) stay visible and checked.
   const unlisted = values.project_ids.filter((id) => !listed.has(id));
-  return html`${choices.error ? html`<div class="warning" role="note" data-projects-state="error"><p><strong>The projects could not be listed: ${choices.error.message}</strong>${choices.error.hint ? html` ${choices.error.hint}` : ''}</p><p>You can still sync all projects.</p></div>` : ''}
+  return html`${choices.error ? html`<div class="warning" role="note" data-projects-state="error"><p><strong>The projects could not be listed: ${choices.error.message}</strong>${webAdvice(choices.error.hint) ? html` ${webAdvice(choices.error.hint)}` : ''}</p><p>You can still sync all projects.</p></div>` : ''}
 ${group(
   'organizations',
   'Organizations',
@@ -300,7 +301,7 @@ function scheduleBlock(v: WizardValues, errors: FormState['errors']): SafeHtml {
   return group(
     'schedule',
     'How often to sync',
-    'The scheduler of snagsync serve (or snagsync schedule daemon) runs the source this often; the next run counts from the end of the last one.',
+    'The scheduler runs the source this often; the next run counts from the end of the last one.',
     errors.schedule,
     html`<ul class="checks">${presets.map(([value, label]) => choice('radio', 'schedule_preset', value, label, v.schedule_preset === value))}</ul>
 <label for="${id}-custom">Custom schedule</label>

@@ -1,6 +1,7 @@
 import { serverVerifyError, type CredentialView } from '../../credentials/view.js';
 import { bugsnagCredentialType } from '../../credentials/bugsnag-type.js';
 import { attrs, classes, html, type SafeHtml } from '../html.js';
+import { webAdvice } from '../runs/advice.js';
 import { timeElement } from './time.js';
 
 /**
@@ -48,7 +49,8 @@ ${failure(c)}
 function failure(c: CredentialView): SafeHtml | string {
   const e = c.verified_status === 'FAILED' ? serverVerifyError(c.verify_error) : null;
   if (!e) return '';
-  return html`<p class="tile-error">${e.message}${e.hint ? html` <span class="error-hint">${e.hint}</span>` : ''}</p>`;
+  const hint = webAdvice(e.hint);
+  return html`<p class="tile-error">${e.message}${hint ? html` <span class="error-hint">${hint}</span>` : ''}</p>`;
 }
 
 export interface ManageTileOptions {

@@ -6,6 +6,7 @@ import { fieldErrors, type FieldErrors } from '../../credentials/credential-type
 import type { CredentialInput } from '../../credentials/service.js';
 import type { CredentialView } from '../../credentials/view.js';
 import { safeNext } from '../auth.js';
+import { serverHintOf } from '../errors.js';
 import {
   credentialForm,
   credentialInputFromForm,
@@ -134,7 +135,7 @@ export function registerCredentialPages(app: FastifyInstance): void {
     const c = r.credential;
     const message = r.ok
       ? `"${c.name}" is VERIFIED: checked in ${r.verification.latency_ms} ms, ${plural(r.verification.organizations.length, 'organization')}.`
-      : `"${c.name}" failed the test: ${r.error.message} ${r.error.hint ?? ''}`.trim();
+      : `"${c.name}" failed the test: ${r.error.message} ${serverHintOf(r.error) ?? ''}`.trim();
     if (isFetch(request)) {
       return sendFormResult(reply, 200, {
         ok: true,
@@ -177,7 +178,8 @@ export function registerCredentialPages(app: FastifyInstance): void {
       // A source started using it since the warning was shown: show the warning again, with the new list.
       const sources = await sourcesUsing(app, c.id);
       const live = await liveWorkOf(app.snag, await credentialUsers(app.snag, c.id));
-      const problem = { message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+      const hint = serverHintOf(err);
+      const problem = { message: err.message, ...(hint ? { hint } : {}) };
       if (isFetch(request))
         return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
       return sendPage(request, reply, {

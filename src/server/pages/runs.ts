@@ -10,6 +10,7 @@ import { reduceRunEvents } from '../runs/live-state.js';
 import { runView, type RunView } from '../runs/view.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { isFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
+import { webAdvice } from '../runs/advice.js';
 
 /**
  * The Runs area: the history of every source's runs, and one run's page — live while this server runs it (progress
@@ -95,7 +96,7 @@ ${summary(v)}`
 
 function summary(v: RunView): SafeHtml {
   const t = v.totals;
-  return html`${v.error ? html`<div class="form-error" role="alert" data-run-error><p><strong>${v.error.message}</strong>${v.error.hint ? html` ${v.error.hint}` : ''}</p></div>` : ''}
+  return html`${v.error ? html`<div class="form-error" role="alert" data-run-error><p><strong>${v.error.message}</strong>${webAdvice(v.error.hint) ? html` ${webAdvice(v.error.hint)}` : ''}</p></div>` : ''}
 <h2>Totals</h2>
 <dl class="live-totals totals" data-run-totals>
 <div><dt>Records read</dt><dd data-total="records">${count(t.records_read)}</dd></div>

@@ -5,7 +5,7 @@ import type { Source } from '../../store/models.js';
 import { previewErrorPanel, previewPanel } from '../components/preview-table.js';
 import { PROJECTS_PANEL_ID, projectsBlock, sourceWizard, STEPS, TEST_PANEL_ID } from '../components/source-wizard.js';
 import type { FormState } from '../components/form.js';
-import { fieldProblems, httpStatusOf, type FieldProblem } from '../errors.js';
+import { fieldProblems, httpStatusOf, serverHintOf, type FieldProblem } from '../errors.js';
 import { html, type SafeHtml } from '../html.js';
 import { FORM_FIELDS, relabel } from '../sources/fields.js';
 import { previewFor } from '../sources/preview.js';
@@ -164,7 +164,8 @@ async function test(
     const problems = placeable(e);
     if (Object.keys(problems).length === 0 || e.code !== 'config') {
       if (e.code === 'internal') throw err;
-      panel = previewErrorPanel(e.hint ? { message: e.message, hint: e.hint } : { message: e.message });
+      const hint = serverHintOf(e);
+      panel = previewErrorPanel(hint ? { message: e.message, hint } : { message: e.message });
     } else {
       if (isFetch(request))
         return sendFormResult(reply, 400, { ok: false, error: e.code, fields: problems, formError: null, clear: [] });
@@ -226,8 +227,8 @@ async function save(
       };
     const formError: FieldProblem | null = Object.keys(problems).length
       ? null
-      : e.hint
-        ? { message: e.message, hint: e.hint }
+      : serverHintOf(e)
+        ? { message: e.message, hint: serverHintOf(e) as string }
         : { message: e.message };
     const status = httpStatusOf(e);
     if (isFetch(request))

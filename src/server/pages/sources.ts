@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSnagError, toSnagError } from '../../core/errors.js';
+import { serverHintOf } from '../errors.js';
 import { removeSource, updateSource } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { dataSourceOf } from '../api/data-sources.js';
@@ -125,7 +126,8 @@ ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
       await removeSource(deps().runtime, s.id);
     } catch (err) {
       if (!isSnagError(err, 'conflict')) throw err;
-      const problem = { message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+      const hint = serverHintOf(err);
+      const problem = { message: err.message, ...(hint ? { hint } : {}) };
       if (isFetch(request))
         return sendFormResult(reply, 409, { ok: false, error: err.code, fields: {}, formError: problem, clear: [] });
       return sendPage(request, reply, {
@@ -163,7 +165,8 @@ function backTo(request: FastifyRequest, fallback: string): string {
 function refused(request: FastifyRequest, reply: FastifyReply, s: Source, err: unknown): FastifyReply {
   const e = toSnagError(err);
   if (!['conflict', 'config'].includes(e.code)) throw err;
-  const problem = { message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  const hint = serverHintOf(e);
+  const problem = { message: e.message, ...(hint ? { hint } : {}) };
   if (isFetch(request))
     return sendFormResult(reply, 409, { ok: false, error: e.code, fields: {}, formError: problem, clear: [] });
   if (request.auth.kind === 'session')
@@ -184,7 +187,7 @@ function listBody(
 ): SafeHtml {
   return html`<section aria-labelledby="page-title">
 <div class="page-head">${pageHeading('Sources')}<a class="button primary" href="/sources/new">New source</a></div>
-<p class="lede">Each source reads Bugsnag with a credential and writes into a destination, on its schedule or when you run it.${schedulerOn ? '' : html` <strong>The scheduler is off in this server</strong> (snagsync serve --no-scheduler): scheduled sources run only from snagsync schedule daemon or by hand.`}</p>
+<p class="lede">Each source reads Bugsnag with a credential and writes into a destination, on its schedule or when you run it.${schedulerOn ? '' : html` <strong>The scheduler is off in this server</strong>: scheduled sources run only when another scheduler starts them, or with Run now.`}</p>
 ${
   views.length === 0
     ? html`<div class="empty-state" data-empty="sources"><p><strong>No sources yet.</strong> ${credentialCount === 0 ? 'Start with a credential (a Bugsnag Personal Auth Token) — the wizard lets you add one.' : 'Create one: pick a credential, choose what to read, test it, and save.'}</p><p><a class="button primary" href="/sources/new">Create a source</a></p></div>`
