@@ -186,7 +186,7 @@ export function responseError(res: PipelineResponse): SnagError {
       extra.retryAfterSeconds = Number(retryAfter.trim());
     const message = isWrite
       ? `Bugsnag's rate limit was exceeded (429) for ${where}; the write was not applied and was not retried automatically.`
-      : `Bugsnag's rate limit was still exceeded after ${res.attempts} attempts (429, ${where}).`;
+      : `Bugsnag's rate limit was still exceeded after ${res.attempts} ${res.attempts === 1 ? 'attempt' : 'attempts'} (429, ${where}).`;
     return new SnagError(
       'rate_limited',
       message,

@@ -211,8 +211,9 @@ export const bugsnagCredentialType = {
         `Rate limited: Bugsnag refused the check because the token's requests-per-minute budget is used up (429)` +
         `${c.retryAfterSeconds !== undefined ? `; try again in ${Math.max(1, Math.ceil(c.retryAfterSeconds))} s` : ''}.`,
       hint: (c) =>
-        `${c.retryAfterSeconds !== undefined ? `Try again in ${Math.max(1, Math.ceil(c.retryAfterSeconds))} s` : 'Try again in a minute'}; ` +
-        'another tool or a running sync may be using the same token. The token itself was not judged.',
+        // The message already says when to try again when Bugsnag said it: saying it twice reads as a stutter.
+        `${c.retryAfterSeconds !== undefined ? 'Another tool' : 'Try again in a minute; another tool'} ` +
+        'or a running sync may be using the same token. The token itself was not judged.',
     },
     server_error: {
       code: 'server_error',

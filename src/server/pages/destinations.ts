@@ -139,6 +139,16 @@ ${planForm(s.id, ctx.csrf ?? '', 'Plan')}
 
   app.post<IdParams>('/destinations/:id/plan', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
+    return planPage(request, reply, s, null);
+  });
+
+  /** The plan (read from Bugsnag now) with Apply; `confirmProblem`: an Apply refused for want of the discard's tick. */
+  async function planPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    s: Awaited<ReturnType<ReturnType<typeof store>['sinks']['findByNameOrId']>>,
+    confirmProblem: FieldProblem | null,
+  ): Promise<FastifyReply> {
     let body: SafeHtml;
     let status = 200;
     try {
@@ -161,7 +171,7 @@ ${planTable(groups, `The changes, per operation and project`)}
 ${missing.length ? html`<ul class="warning" role="note">${missing.slice(0, 50).map((m) => html`<li>Row ${String(m.row)}: ${m.message}</li>`)}</ul>` : ''}
 <form method="post" action="/destinations/${s.id}/apply" class="apply-form">
 ${csrfInput(request.auth.kind === 'session' ? request.auth.session.csrfToken : '')}
-${discards ? html`<div class="field field-check" data-field="confirm"><div class="check"><input type="checkbox" id="apply-confirm" name="confirm" value="1"><label for="apply-confirm">Yes, discard ${String(discards)} error${discards === 1 ? '' : 's'}: their new events will be dropped.</label></div></div>` : ''}
+${discards ? confirmBox(discards, confirmProblem) : ''}
 <div class="form-actions"><a class="button" href="/destinations/${s.id}">Back</a>${submitButton('Apply', { busyLabel: 'Starting…', className: 'button primary' })}</div>
 </form>`;
     } catch (err) {
@@ -170,7 +180,7 @@ ${discards ? html`<div class="field field-check" data-field="confirm"><div class
       status = httpStatusOf(err);
     }
     return sendPage(request, reply, {
-      status,
+      status: status === 200 && confirmProblem ? 400 : status,
       title: `Plan · ${s.name}`,
       active: 'destinations',
       body: () => html`<section aria-labelledby="page-title" class="plan-page">
@@ -178,7 +188,7 @@ ${pageHeading(`Plan: ${s.name}`)}
 ${body}
 </section>`,
     });
-  });
+  }
 
   app.post<IdParams & { Body: Body }>('/destinations/:id/apply', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
@@ -190,6 +200,12 @@ ${body}
       return redirectWithFlash(request, reply, to, `Applying "${s.name}".`);
     } catch (err) {
       if (!isSnagError(err) || err.code === 'internal') throw err;
+      // A discard without its tick: the plan again, the problem on the tick box (not a page with nowhere to go).
+      if (err.details.field === 'confirm')
+        return planPage(request, reply, s, {
+          message: 'Tick the box to confirm the discard.',
+          hint: 'Discarded errors drop their new events; nothing was sent.',
+        });
       return sendPage(request, reply, {
         status: httpStatusOf(err),
         title: `Plan · ${s.name}`,
@@ -255,6 +271,12 @@ function settings(s: DataSink): SafeHtml {
 <div><dt>Input</dt><dd>${inputText(s.data_sink_config.input as Record<string, unknown>)}</dd></div>
 <div><dt>Operation</dt><dd>${op?.name ?? 'per row'}${op?.params && Object.keys(op.params).length ? html` <code>${JSON.stringify(op.params)}</code>` : ''}</dd></div>
 </dl>`;
+}
+
+/** The tick a discard needs before Apply; with the problem on it when Apply came without it. */
+function confirmBox(discards: number, problem: FieldProblem | null): SafeHtml {
+  return html`<div class="field field-check${problem ? ' has-error' : ''}" data-field="confirm"><div class="check"><input type="checkbox" id="apply-confirm" name="confirm" value="1"${problem ? html` aria-invalid="true" aria-describedby="apply-confirm-error" autofocus` : ''}><label for="apply-confirm">Yes, discard ${String(discards)} error${discards === 1 ? '' : 's'}: their new events will be dropped.</label></div>
+${problem ? html`<p class="field-error" id="apply-confirm-error" role="alert" data-error-for="confirm"><span class="error-message">${problem.message}</span>${problem.hint ? html` <span class="error-hint">${problem.hint}</span>` : ''}</p>` : ''}</div>`;
 }
 
 /** Why a plan or an apply could not go on, with the web UI's advice and every row problem. */

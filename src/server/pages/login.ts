@@ -74,8 +74,9 @@ export function registerLoginPages(app: FastifyInstance): void {
   });
 }
 
-function keyWhere(app: FastifyInstance): string {
-  return `It is SNAGSYNC_SERVER_KEY, or the content of ${app.snag.runtime.home}/server.key on the machine snagsync serve runs on.`;
+/** Where the key is, for anyone who can reach this page: no path of the server's disk (visitors are not logged in). */
+function keyWhere(_app: FastifyInstance): string {
+  return "It is the key printed when the server first started, kept in the server's home (or its SNAGSYNC_SERVER_KEY setting); ask whoever runs the server.";
 }
 
 function loginPage(
@@ -101,7 +102,7 @@ function loginPage(
     bare: true,
     body: () => html`<section class="login" aria-labelledby="page-title">
 ${pageHeading('Log in to snagsync')}
-<p>Enter the server key. It was printed when <code>snagsync serve</code> first started.</p>
+<p>Enter the server key: the one printed when the server first started.</p>
 <form method="post" action="/login" class="login-form" novalidate>
 <input type="hidden" name="_login" value="${nonce}">
 <input type="hidden" name="next" value="${next}">

@@ -20,6 +20,7 @@ import {
   type WizardValues,
 } from '../sources/wizard-values.js';
 import { pageHeading } from './layout.js';
+import { pushFlash } from '../sessions.js';
 import { isFetch, redirectByFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
 
 /**
@@ -210,7 +211,11 @@ async function save(
         to = `/runs/${run.handle.runId}`;
         message += ' Its sync has started.';
       } catch (err) {
-        message += ` The sync did not start: ${toSnagError(err).message}`;
+        // A failure is not news to put in the green "Saved" banner: it gets an error message of its own.
+        const e = toSnagError(err);
+        const hint = serverHintOf(e);
+        if (request.auth.kind === 'session')
+          pushFlash(request.auth.session, 'error', `The sync did not start: ${e.message}${hint ? ` ${hint}` : ''}`);
       }
     }
     if (isFetch(request)) return redirectByFetch(request, reply, ctx.mode === 'create' ? 201 : 200, to, message);
