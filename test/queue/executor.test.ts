@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -75,7 +76,7 @@ async function syncThroughQueue(dest: string, unit: { sliceMs?: number; delayOve
 describe('a run through the in-process queue', () => {
   it('stores every record once, and follows with the progress events and summary of a local run', async () => {
     const dest = `sqlite:${join(h.home, 'queued.db')}`;
-    const { summary, seen, workerEvents } = await syncThroughQueue(dest);
+    const { summary, seen, workerEvents, runId } = await syncThroughQueue(dest);
     // A plan and one unit per project stream, none cut short.
     const ends = workerEvents.filter((e) => e.type === 'unit-end');
     expect(ends.map((e) => (e.type === 'unit-end' ? e.outcome : '')).sort()).toEqual(Array(10).fill('done'));
@@ -92,6 +93,21 @@ describe('a run through the in-process queue', () => {
     for (const t of ['run-start', 'plan', 'stream-start', 'page', 'stream-done', 'run-done'])
       expect(types).toContain(t);
     expect(seen.find((e) => e.type === 'plan')).toMatchObject({ organizations: 1, projects: 3 });
+    // Lineage: the workers' run has its row in the destination's _snagsync_runs, ended as the store ended it, and
+    // every row it wrote names it.
+    const db = new Database(dest.slice('sqlite:'.length), { readonly: true });
+    try {
+      const runs = db.prepare('SELECT run_id, status, ended_at FROM _snagsync_runs').all() as Array<{
+        run_id: string;
+        status: string;
+        ended_at: string | null;
+      }>;
+      expect(runs).toEqual([{ run_id: runId, status: 'succeeded', ended_at: expect.any(String) }]);
+      const other = db.prepare('SELECT count(*) AS n FROM events WHERE _run_id IS NOT ?').get(runId) as { n: number };
+      expect(other.n).toBe(0);
+    } finally {
+      db.close();
+    }
   });
 
   it('cuts units into slices that go on from their checkpoint, with the same records and totals', async () => {

@@ -1,5 +1,6 @@
 import type { Organization } from '../../bugsnag/models/organization.js';
 import type { Project } from '../../bugsnag/models/project.js';
+import { recordStoredRun } from '../lineage.js';
 import { normalizeHost } from '../../bugsnag/hosts.js';
 import { SnagError, toSnagError } from '../../core/errors.js';
 import { openDestination } from '../../destinations/index.js';
@@ -180,6 +181,8 @@ export async function executeJob(
 
     if (job.kind === 'plan') {
       await dest.prepare(selectStreams(source.config, job.streams ?? undefined).map((n) => descriptorOf(getStream(n))));
+      // Lineage: the run's row in the destination's _snagsync_runs, as the local path writes it when a run starts.
+      await recordStoredRun(runtime, job.run, dest);
       const planned = await plan(runtime, queue, job, source, credential, rc, warnings, answered, () => pause !== null);
       return planned === 'paused' && pause !== null ? { kind: 'delayed', until: new Date(pause) } : { kind: 'done' };
     }

@@ -5,6 +5,7 @@ import type { Runtime } from '../../runtime.js';
 import type { RunError } from '../../store/models.js';
 import type { FinalStatus } from '../events.js';
 import { cancelledError, errorJson } from '../failures.js';
+import { recordStoredRun } from '../lineage.js';
 import { nextRunAfter } from '../schedule.js';
 import type { UnitResult } from './data.js';
 
@@ -42,6 +43,9 @@ export async function finishQueuedRun(runtime: Runtime, queue: JobQueue, runId: 
           : (results.find((r) => r.error)?.error ?? errorJson(new SnagError('internal', 'The run failed.')))));
   const finishedAt = new Date();
   await store.runs.finish(runId, { status, error: error as RunError | null });
+  // Lineage: the run's end in its destination's _snagsync_runs. The run's outcome stands if the destination cannot
+  // be written now; its row stays `running` until the source's next run marks it failed.
+  await recordStoredRun(runtime, runId).catch(() => undefined);
   const source = await store.sources.get(run.source_id);
   if (source?.schedule)
     await store.sources.update(source.id, { next_run_at: nextRunAfter(source.schedule, finishedAt) });
