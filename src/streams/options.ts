@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../core/time.js';
+import { parseDuration, quoteExcerpt } from '../core/time.js';
 
 /**
  * Builders for the source options a stream owns (`options` in its defineStream). One declaration gives every face
@@ -46,7 +46,7 @@ export function durationOption(meta: OptionMeta) {
     if (ms === null || ms <= 0) {
       ctx.addIssue({
         code: 'custom',
-        message: `"${value}" is not a duration.`,
+        message: `${quoteExcerpt(value)} is not a duration.`,
         params: { hint: 'Write it as 15m, 1h, 1d or 2w.' } satisfies IssueParams,
       });
     }
