@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sourceRequestFromWizard, wizardValuesFromSource } from '../../src/server/sources/wizard-values.js';
 import type { Source } from '../../src/store/models.js';
 
-/** The wizard has no PostgreSQL choice yet: editing such a source must neither show its password nor change it. */
+/** The wizard's PostgreSQL choice: editing such a source opens on it, never shows its password, and keeps it. */
 describe('the source wizard and a PostgreSQL destination', () => {
   const source = {
     id: 'src_1',
@@ -17,16 +17,24 @@ describe('the source wizard and a PostgreSQL destination', () => {
 
   it('shows the URL without its password and keeps the stored URL when it comes back unchanged', () => {
     const values = wizardValuesFromSource(source, '/home/u/.snagsync');
-    expect(values.destination_path).toBe('postgres://loader:[REDACTED]@db.internal:5432/bugsnag?schema=prod');
+    expect(values.destination_kind).toBe('postgres');
+    expect(values.destination_url).toBe('postgres://loader:[REDACTED]@db.internal:5432/bugsnag?schema=prod');
+    expect(values.destination_path).toBe('');
     expect(sourceRequestFromWizard(values, true).input.destination).toBeUndefined();
   });
 
-  it('takes a PostgreSQL URL typed into the path field as the destination', () => {
+  it('takes a PostgreSQL URL typed into its field (or, as before, into the path field) as the destination', () => {
     const values = {
       ...wizardValuesFromSource(source, '/home/u/.snagsync'),
-      destination_path: 'postgresql://loader@db2/bugsnag',
+      destination_url: 'postgresql://loader@db2/bugsnag',
     };
     expect(sourceRequestFromWizard(values, true).input.destination).toBe('postgresql://loader@db2/bugsnag');
+    const typedAsPath = {
+      ...wizardValuesFromSource(source, '/home/u/.snagsync'),
+      destination_kind: 'sqlite' as const,
+      destination_path: 'postgresql://loader@db3/bugsnag',
+    };
+    expect(sourceRequestFromWizard(typedAsPath, true).input.destination).toBe('postgresql://loader@db3/bugsnag');
   });
 });
 

@@ -20,8 +20,10 @@ import {
 /**
  * The destination wizard (the source wizard's shape, after Nexla's): 1 the Bugsnag connector tile → 2 Authenticate
  * (a credential tile, or Add Credential) → 3 the input (a source's synced errors table with a filter, or an uploaded
- * JSONL/CSV file) and the operation → 4 name, then Save (the next page plans it when asked). Without JavaScript every step shows in order; app.js
- * shows one at a time and reads a chosen file into the content box.
+ * JSONL/CSV file) and the operation → 4 name, then Save (the next page plans it when asked). Without JavaScript every
+ * step shows in order, both inputs and every operation's parameters grouped under their operation; app.js shows one
+ * step at a time, only the chosen input and the chosen operation's parameters, and reads a chosen file into the
+ * content box.
  */
 
 export const DESTINATION_STEPS = [
@@ -113,7 +115,7 @@ ${step(
 </ul>
 ${fieldError('dest-input_type', 'input_type', o.errors.input_type)}
 </fieldset>
-<fieldset class="group"><legend>A synced table</legend>
+<fieldset class="group" data-shown-when="input_type=table"><legend>A synced table</legend>
 ${selectField(
   {
     name: 'data_source_id',
@@ -128,7 +130,7 @@ ${selectField(
 )}
 ${f('filter', 'Filter', "An SQL condition on the errors table, e.g. status = 'open' AND severity = 'info'. Empty: every error.", "status = 'open'")}
 </fieldset>
-<fieldset class="group"><legend>An uploaded file</legend>
+<fieldset class="group" data-shown-when="input_type=file"><legend>An uploaded file</legend>
 <div class="field"><label for="dest-file">File</label><p class="field-help" id="dest-file-help">One row per error: project_id, error_id, and optionally operation and its parameters (a row's own operation wins).</p>
 <input type="file" id="dest-file" accept=".jsonl,.ndjson,.json,.csv,text/csv,application/json" data-file-into="dest-content" data-format-into="dest-format" aria-describedby="dest-file-help"></div>
 ${selectField(
@@ -157,44 +159,58 @@ ${selectField(
   },
   state,
 )}
-${selectField(
-  {
-    name: 'severity',
-    label: 'Severity (override_severity)',
-    idPrefix: 'dest',
-    options: [
-      { value: '', label: '—' },
-      { value: 'info', label: 'info' },
-      { value: 'warning', label: 'warning' },
-      { value: 'error', label: 'error' },
-    ],
-  },
-  state,
-)}
-${selectField(
-  {
-    name: 'reopen_if',
-    label: 'Reopen rule (snooze)',
-    idPrefix: 'dest',
-    options: [
-      { value: '', label: '—' },
-      { value: 'n_additional_occurrences', label: 'after N more occurrences' },
-      { value: 'n_occurrences_in_m_hours', label: 'N occurrences in M hours' },
-      { value: 'occurs_after', label: 'if it occurs after N seconds' },
-      { value: 'n_additional_users', label: 'after N more users' },
-    ],
-  },
-  state,
-)}
-${f('additional_occurrences', 'More occurrences (snooze)', 'For "after N more occurrences".')}
-${f('occurrences', 'Occurrences (snooze)', 'For "N occurrences in M hours".')}
-${f('hours', 'Hours (snooze)', 'For "N occurrences in M hours".')}
-${f('seconds', 'Seconds (snooze)', 'For "if it occurs after N seconds".')}
-${f('additional_users', 'More users (snooze)', 'For "after N more users".')}
-${f('assignee', 'Assignee (assign)', 'A collaborator: id, email or name. Or give a team.')}
-${f('team', 'Team (assign)', 'A team: id or name.')}
-${f('issue_url', 'Issue URL (link_issue)', 'The URL of the issue to link.')}
-${textareaField({ name: 'message', label: 'Comment (comment)', idPrefix: 'dest', rows: 2, help: 'The comment to post on each error.' }, state)}
+${params('override_severity', 'Severity', [
+  selectField(
+    {
+      name: 'severity',
+      label: 'Severity',
+      idPrefix: 'dest',
+      options: [
+        { value: '', label: '—' },
+        { value: 'info', label: 'info' },
+        { value: 'warning', label: 'warning' },
+        { value: 'error', label: 'error' },
+      ],
+    },
+    state,
+  ),
+])}
+${params('snooze', 'Snooze until', [
+  selectField(
+    {
+      name: 'reopen_if',
+      label: 'Reopen rule',
+      idPrefix: 'dest',
+      options: [
+        { value: '', label: '—' },
+        { value: 'n_additional_occurrences', label: 'after N more occurrences' },
+        { value: 'n_occurrences_in_m_hours', label: 'N occurrences in M hours' },
+        { value: 'occurs_after', label: 'if it occurs after N seconds' },
+        { value: 'n_additional_users', label: 'after N more users' },
+      ],
+    },
+    state,
+  ),
+  reopen(
+    'n_additional_occurrences',
+    f('additional_occurrences', 'More occurrences', 'For "after N more occurrences".'),
+  ),
+  reopen('n_occurrences_in_m_hours', f('occurrences', 'Occurrences', 'For "N occurrences in M hours".')),
+  reopen('n_occurrences_in_m_hours', f('hours', 'Hours', 'For "N occurrences in M hours".')),
+  reopen('occurs_after', f('seconds', 'Seconds', 'For "if it occurs after N seconds".')),
+  reopen('n_additional_users', f('additional_users', 'More users', 'For "after N more users".')),
+])}
+${params('assign', 'Assign to', [
+  f('assignee', 'Assignee', 'A collaborator: id, email or name. Or give a team.'),
+  f('team', 'Team', 'A team: id or name.'),
+])}
+${params('link_issue', 'Link an issue', [f('issue_url', 'Issue URL', 'The URL of the issue to link.')])}
+${params('comment', 'Comment', [
+  textareaField(
+    { name: 'message', label: 'Comment', idPrefix: 'dest', rows: 2, help: 'The comment to post on each error.' },
+    state,
+  ),
+])}
 </fieldset>`,
 )}
 ${step(
@@ -208,6 +224,22 @@ ${submitButton(o.mode === 'create' ? 'Save' : 'Save changes', { busyLabel: 'Savi
 </div>`,
 )}
 </form>`;
+}
+
+/**
+ * An operation's parameters, in a fieldset named after it: without JavaScript every operation's group shows, each
+ * labelled; app.js shows only the chosen operation's (`data-shown-when`, and disables the others' inputs).
+ */
+function params(operation: string, title: string, fields: SafeHtml[]): SafeHtml {
+  return html`<fieldset class="group operation-params" data-operation-params="${operation}" data-shown-when="operation=${operation}">
+<legend>${title} <span class="muted">(parameters of ${operation})</span></legend>
+${fields}
+</fieldset>`;
+}
+
+/** A snooze parameter that belongs to one reopen rule: shown with JavaScript only while that rule is chosen. */
+function reopen(rule: string, field: SafeHtml): SafeHtml {
+  return html`<div data-shown-when="reopen_if=${rule}">${field}</div>`;
 }
 
 function step(i: number, body: SafeHtml): SafeHtml {

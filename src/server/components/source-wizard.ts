@@ -14,6 +14,7 @@ import {
 import { authenticateStep } from './authenticate.js';
 import { csrfInput, fieldError, formError, inputField, submitButton, textareaField, type FormState } from './form.js';
 import { webAdvice } from '../runs/advice.js';
+import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
  * The source wizard (after Nexla's): 1 connector tile → 2 Authenticate (a credential tile, or add one) → 3 what to
@@ -267,13 +268,16 @@ function destinationBlock(o: WizardOptions, state: FormState): SafeHtml {
   const v = o.values;
   const problem = o.errors.destination;
   const id = 'wizard-destination';
+  const postgres = v.destination_kind === 'postgres';
   return html`<div class="${problem ? 'field has-error' : 'field'}" data-field="destination">
 <fieldset class="group"><legend>Where the data goes</legend>
 <ul class="checks">
 ${choice('radio', 'destination_kind', 'sqlite', html`SQLite file <span class="muted">— one table per stream, typed columns</span>`, v.destination_kind === 'sqlite')}
+${choice('radio', 'destination_kind', 'postgres', html`PostgreSQL <span class="muted">— a schema of your database, one table per stream</span>`, postgres)}
 ${choice('radio', 'destination_kind', 'jsonl', html`JSONL folder <span class="muted">— one file per stream, a record a line</span>`, v.destination_kind === 'jsonl')}
 </ul></fieldset>
-<label for="${id}-path">File or folder</label>
+<div data-shown-when="destination_kind=sqlite|jsonl">
+<label for="${id}-path">File or folder <span class="muted">(SQLite or JSONL)</span></label>
 <p class="field-help" id="${id}-help">Empty for SQLite: <code>${defaultSqlitePath(o.home)}</code> (the default). Relative paths are taken from the snagsync home. The destination is never deleted by snagsync.</p>
 <input${attrs({
     type: 'text',
@@ -283,8 +287,25 @@ ${choice('radio', 'destination_kind', 'jsonl', html`JSONL folder <span class="mu
     placeholder: defaultSqlitePath(o.home),
     spellcheck: 'false',
     'aria-describedby': `${id}-help ${id}-error`,
-    'aria-invalid': problem ? 'true' : null,
+    'aria-invalid': problem && !postgres ? 'true' : null,
   })}>
+</div>
+<div data-shown-when="destination_kind=postgres">
+<label for="${id}-url">PostgreSQL URL</label>
+<p class="field-help" id="${id}-url-help"><code>postgres://user:password@host:5432/database?schema=bugsnag</code>. A saved password is never shown: it appears as <code>[REDACTED]</code> and is kept unless you type a new URL.</p>
+<input${attrs({
+    type: 'text',
+    id: `${id}-url`,
+    name: 'destination_url',
+    // What was typed comes back without its password (a failed Save without JavaScript): the password is typed again.
+    value: v.destination_url ? displayDestinationUrl(v.destination_url) : null,
+    placeholder: 'postgres://user:password@host:5432/database',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    'aria-describedby': `${id}-url-help ${id}-error`,
+    'aria-invalid': problem && postgres ? 'true' : null,
+  })}>
+</div>
 ${fieldError(id, 'destination', problem)}
 </div>`;
 }

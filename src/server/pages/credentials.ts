@@ -16,7 +16,7 @@ import {
 } from '../components/credential-form.js';
 import { csrfInput, emptyForm, formError, submitButton, type FormState } from '../components/form.js';
 import { addTile, manageTile, pickTile, tileId } from '../components/tiles.js';
-import { html, type SafeHtml } from '../html.js';
+import { attrs, html, type SafeHtml } from '../html.js';
 import { credentialUsers, liveWorkOf, stopLiveWork, type LiveWork, type StoppedWork } from '../runs/credential-work.js';
 import { pushFlash } from '../sessions.js';
 import { pageHeading, type PageContext } from './layout.js';
@@ -305,7 +305,7 @@ function listBody(ctx: PageContext, views: CredentialView[], selected: string | 
   return html`<section aria-labelledby="page-title">
 <div class="page-head">${pageHeading('Credentials')}</div>
 <p class="lede">Bugsnag Personal Auth Tokens, stored encrypted: only their last four characters are ever shown. Each tile shows whether the token worked the last time it was checked.</p>
-${views.length === 0 ? html`<p class="empty" data-empty="credentials">No credentials yet. Add one to start syncing.</p>` : ''}
+<p class="empty" data-empty="credentials"${attrs({ hidden: views.length > 0 })}>No credentials yet. Add one to start syncing.</p>
 <ul class="tiles" data-tiles="manage">
 ${views.map((c) => manageTile(c, { now: ctx.now, csrf: ctx.csrf ?? '', selected: c.id === selected }))}
 ${addTile()}

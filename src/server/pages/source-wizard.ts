@@ -137,6 +137,13 @@ function wizardProblems(values: WizardValues, forTest: boolean): Record<string, 
       hint: 'Or choose "All projects".',
     };
   }
+  if (!forTest && values.destination_kind === 'postgres' && !/^postgres(ql)?:\/\//i.test(values.destination_url.trim()))
+    problems.destination = {
+      message: values.destination_url.trim()
+        ? 'A PostgreSQL destination is a URL that starts with postgres://.'
+        : 'Enter the PostgreSQL URL.',
+      hint: 'For example postgres://user:password@host:5432/database?schema=bugsnag.',
+    };
   return problems;
 }
 

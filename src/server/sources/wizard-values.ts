@@ -12,7 +12,7 @@ import { descriptionOf, type SourceRequest } from './save.js';
  */
 
 export type ProjectMode = 'all' | 'include' | 'exclude';
-export type DestinationKind = 'sqlite' | 'jsonl';
+export type DestinationKind = 'sqlite' | 'jsonl' | 'postgres';
 export const SCHEDULE_PRESETS = ['', 'every 15m', 'hourly', 'daily'] as const;
 export const CUSTOM_SCHEDULE = 'custom';
 
@@ -55,6 +55,8 @@ export interface WizardValues {
   filters_original: string;
   destination_kind: DestinationKind;
   destination_path: string;
+  /** A PostgreSQL destination's URL; a stored one is shown with its password hidden (as the API answers it). */
+  destination_url: string;
   schedule_preset: string;
   schedule_custom: string;
   test_stream: string;
@@ -77,6 +79,7 @@ export function defaultWizardValues(): WizardValues {
     filters_original: '',
     destination_kind: 'sqlite',
     destination_path: '',
+    destination_url: '',
     schedule_preset: 'hourly',
     schedule_custom: '',
     test_stream: 'errors',
@@ -109,8 +112,9 @@ export function wizardValuesFromBody(body: Body): WizardValues {
     ),
     filters: one(body.filters),
     filters_original: one(body.filters_original),
-    destination_kind: kind === 'jsonl' ? 'jsonl' : 'sqlite',
+    destination_kind: kind === 'jsonl' || kind === 'postgres' ? kind : 'sqlite',
     destination_path: one(body.destination_path),
+    destination_url: one(body.destination_url),
     schedule_preset: one(body.schedule_preset),
     schedule_custom: one(body.schedule_custom),
     test_stream: one(body.test_stream) || 'errors',
@@ -142,7 +146,8 @@ export function wizardValuesFromSource(s: Source, home: string): WizardValues {
     filters,
     filters_original: filters,
     destination_kind: dest.kind,
-    destination_path: dest.path,
+    destination_path: dest.kind === 'postgres' ? '' : dest.path,
+    destination_url: dest.kind === 'postgres' ? dest.path : '',
     schedule_preset: s.schedule === null ? '' : presets.includes(s.schedule) ? s.schedule : CUSTOM_SCHEDULE,
     schedule_custom: s.schedule !== null && !presets.includes(s.schedule) ? s.schedule : '',
   };
@@ -153,8 +158,8 @@ function destinationParts(url: string, home: string): { kind: DestinationKind; p
     const t = parseDestinationUrl(url, { cwd: home });
     if (t.kind === 'jsonl') return { kind: 'jsonl', path: t.dir };
     if (t.kind === 'sqlite') return { kind: 'sqlite', path: t.path };
-    // No PostgreSQL choice in the wizard yet: the URL is shown (password hidden) in the path field, kept on save.
-    if (t.kind === 'postgres') return { kind: 'sqlite', path: displayDestinationUrl(url) };
+    // The URL is shown with its password hidden, and kept as stored when it comes back unchanged.
+    if (t.kind === 'postgres') return { kind: 'postgres', path: displayDestinationUrl(url) };
   } catch {
     // A stored URL snagsync cannot read any more: shown as it is, for the user to fix.
   }
@@ -204,7 +209,7 @@ export function sourceRequestFromWizard(v: WizardValues, editing: boolean): Sour
       .split(/\r?\n/)
       .map((l) => l.trim())
       .filter(Boolean);
-  const path = v.destination_path.trim();
+  const path = v.destination_kind === 'postgres' ? v.destination_url.trim() : v.destination_path.trim();
   // An empty SQLite path is the default file in the home (when creating); on edit the form always holds a path.
   if (/^postgres(ql)?:\/\//i.test(path)) {
     // A URL shown with its password hidden is the stored one, unchanged; a URL typed in is taken as it is.

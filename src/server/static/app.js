@@ -5,7 +5,9 @@
 //  - forms marked data-enhance are submitted by fetch (CSRF token in the X-CSRF-Token header, from the csrf-token
 //    meta tag) and the JSON answer is applied in place: inline errors on the fields (what was typed stays, a
 //    rejected token is emptied), or a new/updated tile (selected and focused), or a removed tile, or a redirect;
-//  - a select with data-custom-toggle shows its "own value" input only while that option is chosen;
+//  - a select with data-custom-toggle shows its "own value" input only while that option is chosen, and an element
+//    with data-shown-when="NAME=VALUE" only while the form's NAME has that value (the destination wizard's input and
+//    operation parameters, the source wizard's destination kind);
 //  - the source wizard ([data-wizard]) shows one step at a time, lists the projects of the credential picked, and
 //    shows Test results in its panel (answers with `panels`);
 //  - a running sync's page ([data-live-run]) follows the run's server-sent events and shows the summary at the end;
@@ -33,8 +35,50 @@
     const wrap = document.querySelector(`[data-custom-wrap="${CSS.escape(select.dataset.customToggle)}"]`);
     if (wrap) wrap.hidden = select.value !== select.dataset.customValue;
   }
+  // ---- a choice that shows its own fields: [data-shown-when="NAME=VALUE|VALUE"] shows while the form's control NAME
+  // has one of the values (a checked radio, a select); its inputs are disabled while hidden, so they are not sent.
+  function choiceValue(form, name) {
+    for (const c of form.querySelectorAll(`[name="${CSS.escape(name)}"]`)) {
+      if (c instanceof HTMLInputElement && (c.type === 'radio' || c.type === 'checkbox')) {
+        if (c.checked) return c.value;
+      } else if ('value' in c) return c.value;
+    }
+    return '';
+  }
+  function syncShownWhen(root) {
+    const parts = [...root.querySelectorAll('[data-shown-when]')];
+    if (root instanceof Element && root.matches('[data-shown-when]')) parts.push(root);
+    for (const el of parts) {
+      const form = el.closest('form');
+      if (!form) continue;
+      const at = el.dataset.shownWhen.indexOf('=');
+      const name = el.dataset.shownWhen.slice(0, at);
+      el.hidden = !el.dataset.shownWhen
+        .slice(at + 1)
+        .split('|')
+        .includes(choiceValue(form, name));
+    }
+    for (const el of parts) {
+      el.querySelectorAll('input[name], select[name], textarea[name]').forEach((c) => {
+        const off = Boolean(c.closest('[data-shown-when][hidden]'));
+        if (off && !c.disabled) {
+          c.disabled = true;
+          c.dataset.offByChoice = 'true';
+        } else if (!off && c.dataset.offByChoice) {
+          c.disabled = false;
+          delete c.dataset.offByChoice;
+        }
+      });
+    }
+  }
+  document.addEventListener('change', (e) => {
+    const form = e.target instanceof Element ? e.target.closest('form') : null;
+    if (form?.querySelector('[data-shown-when]')) syncShownWhen(form);
+  });
+
   function enhance(root) {
     root.querySelectorAll('select[data-custom-toggle]').forEach(syncCustomToggle);
+    syncShownWhen(root);
     // Controls only needed without JS (a "List the projects" button, a "Refresh" link) step aside.
     root.querySelectorAll('[data-js-hidden]').forEach((el) => {
       el.hidden = true;
@@ -297,7 +341,8 @@
       t.removeAttribute('data-selected');
     });
     // "No credentials yet" is no longer true once a tile is there.
-    list.parentElement?.querySelector(':scope > [data-empty]')?.remove();
+    const empty = list.parentElement?.querySelector(':scope > [data-empty]');
+    if (empty) empty.hidden = true;
     const existing = document.getElementById(tile.id);
     if (existing) existing.replaceWith(node);
     else list.insertBefore(node, list.querySelector('[data-add-tile]'));
@@ -350,7 +395,13 @@
     if (result.removeTile) {
       const gone = document.getElementById(result.removeTile);
       const next = gone?.nextElementSibling;
+      const list = gone?.parentElement;
       gone?.remove();
+      // The last one gone: "No credentials yet" is true again.
+      if (list && !list.querySelector('.tile:not([data-add-tile])')) {
+        const empty = list.parentElement?.querySelector(':scope > [data-empty]');
+        if (empty) empty.hidden = false;
+      }
       focusTarget = next?.matches('[data-add-tile]') ? next.querySelector('a') : next;
     }
     if (result.tile) focusTarget = placeTile(result.tile) || focusTarget;
@@ -886,7 +937,10 @@
     const name = t.form?.querySelector(`[data-filename-of="${CSS.escape(t.id)}"]`);
     if (name) name.value = file.name;
     const fileRadio = t.form?.querySelector('input[name="input_type"][value="file"]');
-    if (fileRadio) fileRadio.checked = true;
+    if (fileRadio && !fileRadio.checked) {
+      fileRadio.checked = true;
+      fileRadio.dispatchEvent(new Event('change', { bubbles: true }));
+    }
     showMessage(`Read ${file.name}.`, 'info');
   });
 
