@@ -53,9 +53,11 @@ export function defineModel<S extends z.ZodType>(
   normalize: (value: z.infer<S>) => z.infer<S> = (v) => v,
 ): Model<z.infer<S>> {
   // Lenient schemas (loose objects of optional fields) are checked by a function compiled from them once: the row is
-  // kept as parsed from JSON, not copied field by field, which is most of a sync's per-record cost. The answer is the
-  // same as zod's but for the order of an object's keys (the server's order is kept). Anything else goes to zod, and
-  // so does a row the check refuses, for zod's message.
+  // kept as parsed from JSON, not copied field by field, which is most of a sync's per-record cost. Anything else goes
+  // to zod, and so does a row the check refuses, for zod's message. Either way the value is the row as it came: the
+  // schemas validate and never transform (see above), and zod's copy would lose what a user's app may well send in
+  // its metaData — an own key named `__proto__` (assigned to a new object, it sets the prototype instead) — and the
+  // server's order of keys. The same row, whichever path decided, round-trips byte-exact.
   const check = compileCheck(schema);
   return {
     name,
@@ -64,7 +66,7 @@ export function defineModel<S extends z.ZodType>(
       if (check?.(raw)) return { ok: true, value: raw as z.infer<S> };
       const r = schema.safeParse(raw);
       if (!r.success) return { ok: false, problem: describeIssues(r.error) };
-      return { ok: true, value: r.data as z.infer<S> };
+      return { ok: true, value: raw as z.infer<S> };
     },
     normalize,
   };
