@@ -36,6 +36,11 @@ export interface LiveState {
   waits: number;
   waitMs: number;
   lastWait: { ms: number; at: string; stream: string | null } | null;
+  /**
+   * The rate-limit waits running, per stream and partition (`streamKey`; '' for one of no stream): when each ends, in
+   * ms since the epoch. A page does not end a wait (it answers a request sent before); the stream's end does.
+   */
+  waitingUntil: Record<string, number>;
   retries: number;
   warnings: RunWarning[];
   errors: Array<{ stream: string; partition: string; error: ErrorJson | null; message: string }>;
@@ -57,6 +62,7 @@ export function emptyLiveState(): LiveState {
     waits: 0,
     waitMs: 0,
     lastWait: null,
+    waitingUntil: {},
     retries: 0,
     warnings: [],
     errors: [],
@@ -120,7 +126,8 @@ function reduce(state: LiveState, e: RunEvent): void {
       r.recordsRead = e.recordsRead;
       r.pages = e.pages;
       if (e.estimate !== undefined) r.estimate = e.estimate;
-      state.lastWait = null;
+      // A page ends no wait (`waitingUntil` ends by time): it answers a request sent before the wait began.
+      if (state.lastWait?.stream === e.stream) state.lastWait = null;
       totals(state);
       break;
     }
@@ -134,6 +141,7 @@ function reduce(state: LiveState, e: RunEvent): void {
       state.waits++;
       state.waitMs += e.ms;
       state.lastWait = { ms: e.ms, at: e.at, stream: e.stream ?? null };
+      state.waitingUntil[e.stream ? streamKey(e.stream, e.partition ?? '') : ''] = Date.parse(e.at) + e.ms;
       break;
     case 'retry':
       state.retries++;
@@ -143,6 +151,7 @@ function reduce(state: LiveState, e: RunEvent): void {
       break;
     case 'stream-done': {
       const r = row(state, e.stream, e.partition);
+      delete state.waitingUntil[r.key];
       r.outcome = e.outcome;
       r.phase = null;
       r.recordsRead = e.recordsRead;
@@ -164,6 +173,7 @@ function reduce(state: LiveState, e: RunEvent): void {
       state.status = e.status;
       state.runError = e.error ? withServerAdvice(e.error) : e.error;
       state.lastWait = null;
+      state.waitingUntil = {};
       break;
     default:
       break;

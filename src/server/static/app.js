@@ -663,8 +663,9 @@
 
   /**
    * Rate-limit waits, per stream and partition (each has its own client, so its own wait): each counts down in its
-   * row, and the status line counts down the longest, until that wait is over or a page of the same stream and
-   * partition arrives. A page of another partition (a request that was already in flight) ends no one else's wait.
+   * row, and the status line counts down the longest, until its time is over (or the stream or the run ends). A page
+   * does not end a wait: it is the answer to a request sent before the wait began — of another partition, or of the
+   * same one, whose next request is what waits.
    */
   const waitsOf = (view) => {
     view.waits ??= new Map();
@@ -753,8 +754,6 @@
         cellOf(row, 'records').textContent = number(e.recordsRead);
         cellOf(row, 'pages').textContent = number(e.pages);
         setProgress(row, e.recordsRead, e.estimate, false);
-        // This stream and partition is reading again: its wait (if any) is over; the others' are not.
-        endWait(view, row.dataset.key);
         const total = updateTotals(view);
         if (waitsOf(view).size > 0) showWaits(view);
         else setStatus(view, `Syncing… ${number(total)} records read so far.${plan}`);
@@ -891,6 +890,14 @@
   function followRun(view) {
     if (typeof EventSource !== 'function' || view.dataset.following) return;
     view.dataset.following = 'true';
+    // Waits the server saw running when it rendered the page go on counting down (their events are not sent again).
+    if (view.dataset.waits && !view.waits) {
+      try {
+        for (const [key, ms] of Object.entries(JSON.parse(view.dataset.waits))) startWait(view, key, Number(ms));
+      } catch {
+        // A page without waits to resume.
+      }
+    }
     const url = `${view.dataset.eventsUrl}?last_event_id=${encodeURIComponent(view.dataset.lastSeq || '0')}`;
     const source = new EventSource(url, { withCredentials: true });
     let done = false;
