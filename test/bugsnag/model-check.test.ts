@@ -70,7 +70,7 @@ describe('compiled model checks', () => {
   it('keeps keys special to JavaScript objects, byte-exact, by either path (the check or zod)', () => {
     const text =
       '{"id":"5f1c0000000000000000000a","metaData":{"__proto__":{"polluted":1},"constructor":{"prototype":2}},"__proto__":{}}';
-    for (const model of [models.Event, models.ErrorGroup]) {
+    for (const model of [models.Event, models.ErrorGroup] as Array<Model<unknown>>) {
       const raw = JSON.parse(text) as unknown;
       const parsed = model.parse(raw);
       expect(parsed.ok).toBe(true);
