@@ -9,7 +9,8 @@ import type { RateLimiter } from './http/ratelimit.js';
 import { ReplyError, unrouted, type Reply } from './http/reply.js';
 import type { Router } from './http/router.js';
 import type { StatsCollector } from './http/stats.js';
-import { ParamError, parseQuery } from './query/params.js';
+import { eventField } from './query/fields.js';
+import { isHash, ParamError, parseQuery } from './query/params.js';
 import type { Ctx } from './routes/context.js';
 import type { SimState } from './state.js';
 
@@ -112,6 +113,9 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
   res.once('close', done);
 
   if (!versionOf(req)) p.stats.withoutVersion();
+  if (isHash(query.filters)) {
+    for (const name of Object.keys(query.filters)) if (!eventField(name)) p.stats.ignoredFilter(endpoint, name);
+  }
 
   const rate = p.limiter.take(role, nowMs);
   if (!rate.allowed) {

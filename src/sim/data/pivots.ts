@@ -1,8 +1,8 @@
-import { CUSTOM_EVENT_FIELDS, EVENT_FIELDS } from './catalog.js';
 import { errorWindowStats, residueMask } from './counting.js';
 import { accountPlan, endUser, type EndUser, type EventProto } from './errors.js';
 import type { ProjectData } from './project.js';
 import type { CompiledFilters } from '../query/filters.js';
+import { EVENT_FIELDS } from '../query/fields.js';
 
 /**
  * Pivots: how the matching events of a project (or of one error) spread over the values of an event field. One
@@ -60,7 +60,7 @@ const VALUE_OF: Record<string, { value: ValueOf; details?: PivotDef['details'] }
 };
 
 /** The pivots, in event-field order: every field the catalog marks as pivotable (custom ones included). */
-export const PIVOTS: PivotDef[] = [...EVENT_FIELDS.filter((f) => f.pivot), ...CUSTOM_EVENT_FIELDS].map((f) => {
+export const PIVOTS: PivotDef[] = EVENT_FIELDS.filter((f) => f.pivot).map((f) => {
   const how = VALUE_OF[f.id];
   // A pivotable field without a value function would be advertised by /event_fields and then answer nothing.
   if (!how) throw new Error(`pivot ${f.id} has no value function`);

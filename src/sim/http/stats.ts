@@ -18,6 +18,11 @@ export interface SimStats {
   rateLimited: number;
   unauthorized: number;
   unrouted: number;
+  /**
+   * Filter names a request sent that are not event fields, so were ignored (as the real API ignores them): the last
+   * IGNORED_FILTERS_KEPT distinct ones, oldest first, as `METHOD /route/template filters[name]`.
+   */
+  ignoredFilters: string[];
   /** Requests that carried neither `X-Version: 2` nor `Accept: …; version=2`. */
   withoutVersion: number;
   faults: Record<string, number>;
@@ -39,6 +44,19 @@ export interface DownloadStats {
   records: number;
   /** Bytes of body written to the socket (compressed when gzip was asked for). */
   bytes: number;
+}
+
+/** A bound on the list of names, so a client looping on a bad filter cannot grow the stats without end. */
+export const IGNORED_FILTERS_KEPT = 50;
+/** A name longer than this is cut (with an ellipsis) before it is kept. */
+const PATH_KEPT_CHARS = 200;
+
+/** Keep `item` as the newest of at most `max` distinct entries (an entry seen again moves to the end). */
+function remember(list: string[], item: string, max: number): void {
+  const at = list.indexOf(item);
+  if (at >= 0) list.splice(at, 1);
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
 }
 
 export class StatsCollector {
@@ -85,6 +103,11 @@ export class StatsCollector {
     this.s[kind]++;
   }
 
+  ignoredFilter(endpoint: string, name: string): void {
+    const shown = name.length > PATH_KEPT_CHARS ? `${name.slice(0, PATH_KEPT_CHARS)}…` : name;
+    remember(this.s.ignoredFilters, `${endpoint} filters[${shown}]`, IGNORED_FILTERS_KEPT);
+  }
+
   status(code: number): void {
     this.s.byStatus[code] = (this.s.byStatus[code] ?? 0) + 1;
   }
@@ -129,6 +152,7 @@ function empty(): SimStats {
     rateLimited: 0,
     unauthorized: 0,
     unrouted: 0,
+    ignoredFilters: [],
     withoutVersion: 0,
     faults: {},
     byStatus: {},

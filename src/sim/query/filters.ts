@@ -1,86 +1,25 @@
 import { parseTimestamp } from '../../core/time.js';
-import type { EndUser, ErrorSeed, EventProto } from '../data/errors.js';
-import type { ErrorState } from '../data/project.js';
+import type { EventProto } from '../data/errors.js';
+import { type ErrorFacts, eventField, type FilterEnv, type MatchMode } from './fields.js';
 import { isHash, type QHash, type QValue } from './params.js';
+
+export type { ErrorFacts, FilterEnv } from './fields.js';
 
 /**
  * Bugsnag's event filters (docs/bugsnag-api.md §12): `filters[<field>][][type]=eq|ne|empty&filters[<field>][][value]=…`.
+ * Which names are fields, their aliases and what each tests come from the one table of query/fields.ts, which
+ * `/event_fields` lists too.
  *
  * Fields are split by what they depend on, because that decides how the simulator can count matches cheaply:
  *   - time fields (event.since / event.before) become an index range;
  *   - error-level fields depend only on the error group (its class, status, assignee…);
  *   - event-level fields depend on one occurrence, which is a function of (error, occurrence mod period), so a filter
  *     becomes a set of matching residues per error and counts stay arithmetic.
- * Unknown fields are ignored silently, as the real API does.
+ * A name the table does not hold is ignored silently, as the real API does (the server counts it in its stats).
  */
 export class FilterError extends Error {}
 
 type Cmp = { type: 'eq' | 'ne' | 'empty'; value: string };
-type Mode = 'exact' | 'iexact' | 'substring' | 'wildcard' | 'bool';
-
-export interface ErrorFacts {
-  seed: ErrorSeed;
-  state: ErrorState;
-  projectType: string;
-  /** The first version the error was seen in. */
-  introducedIn: string;
-}
-
-export interface FilterEnv {
-  /** User index of the token making the request (for `error.assigned_to=me`). */
-  tokenUser: number;
-  collaboratorId(user: number): string;
-  collaboratorEmail(user: number): string;
-  endUser(n: number): EndUser;
-  nowMs: number;
-}
-
-type ErrorGetter = (f: ErrorFacts, env: FilterEnv) => string | null;
-type EventGetter = (p: EventProto, env: FilterEnv) => string | null;
-
-interface FieldDef {
-  mode: Mode;
-  error?: ErrorGetter;
-  event?: EventGetter;
-}
-
-const user = (p: EventProto, env: FilterEnv) => (p.user < 0 ? null : env.endUser(p.user));
-
-const FIELDS: Record<string, FieldDef> = {
-  'error.id': { mode: 'exact', error: (f) => f.seed.id },
-  'error.status': { mode: 'exact', error: (f) => f.state.status },
-  'error.has_issue': {
-    mode: 'bool',
-    error: (f) => String(f.state.linkedIssues.length > 0 || f.state.createdIssue !== null),
-  },
-  'event.class': { mode: 'exact', error: (f) => f.seed.errorClass },
-  'event.message': { mode: 'substring', error: (f) => f.seed.message },
-  'event.file': { mode: 'substring', error: (f) => f.seed.file },
-  'event.method': { mode: 'substring', error: (f) => f.seed.method },
-  'event.severity': { mode: 'exact', error: (f) => f.seed.severity },
-  'app.context': { mode: 'substring', error: (f) => f.seed.context },
-  'app.type': { mode: 'exact', error: (f) => f.projectType },
-  'version.introduced_in': { mode: 'wildcard', error: (f) => f.introducedIn },
-  'release.introduced_in': { mode: 'wildcard', error: (f) => f.introducedIn },
-  search: { mode: 'substring', error: (f) => `${f.seed.errorClass} ${f.seed.message} ${f.seed.context}` },
-  'app.release_stage': { mode: 'exact', event: (p) => p.stage },
-  'user.id': { mode: 'exact', event: (p, env) => user(p, env)?.id ?? null },
-  'user.email': { mode: 'substring', event: (p, env) => user(p, env)?.email ?? null },
-  'user.name': { mode: 'substring', event: (p, env) => user(p, env)?.name ?? null },
-  'version.seen_in': { mode: 'wildcard', event: (p) => p.appVersion },
-  'release.seen_in': { mode: 'wildcard', event: (p) => p.appVersion },
-  'browser.name': { mode: 'iexact', event: (p) => p.browserName },
-  'browser.version': { mode: 'exact', event: (p) => p.browserVersion },
-  'os.name': { mode: 'iexact', event: (p) => p.osName },
-  'os.version': { mode: 'exact', event: (p) => p.osVersion },
-  'device.hostname': { mode: 'exact', event: (p) => p.hostname },
-  'device.manufacturer': { mode: 'iexact', event: (p) => p.manufacturer },
-  'device.model': { mode: 'exact', event: (p) => p.model },
-  'request.url': { mode: 'substring', event: (p) => p.url },
-  'request.ip': { mode: 'exact', event: (p) => p.ip },
-  'device.jailbroken': { mode: 'bool', event: (p) => String(p.jailbroken) },
-  'app.in_foreground': { mode: 'bool', event: (p) => String(p.inForeground) },
-};
 
 /** `error.assigned_to` compares against several things at once, so it has its own matcher. */
 function assignedMatches(f: ErrorFacts, v: string, env: FilterEnv): boolean {
@@ -90,9 +29,6 @@ function assignedMatches(f: ErrorFacts, v: string, env: FilterEnv): boolean {
   if (a < 0) return false;
   return env.collaboratorId(a) === v || env.collaboratorEmail(a).toLowerCase() === v.toLowerCase();
 }
-
-const TIME_FIELDS = new Set(['event.since', 'event.before']);
-export const KNOWN_FILTER_FIELDS = [...Object.keys(FIELDS), 'error.assigned_to', ...TIME_FIELDS];
 
 export interface CompiledFilters {
   /** Inclusive lower bound, in seconds. */
@@ -116,18 +52,27 @@ export function compileFilters(raw: QValue | undefined, env: FilterEnv): Compile
   let since: number | null = null;
   let before: number | null = null;
   const keyParts: string[] = [];
-  for (const [field, value] of Object.entries(raw ?? {})) {
-    // Unknown fields are ignored whatever their shape, exactly like the real API (checked before parsing them).
-    if (!TIME_FIELDS.has(field) && field !== 'error.assigned_to' && !FIELDS[field]) continue;
-    const cmps = comparisons(field, value);
-    if (TIME_FIELDS.has(field)) {
+  // Names of one field (an alias and its canonical name) are one filter: their comparisons are read together.
+  const byField = new Map<string, { def: NonNullable<ReturnType<typeof eventField>>; cmps: Cmp[] }>();
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    // Unknown names are ignored whatever their shape, exactly like the real API (checked before parsing them).
+    const def = eventField(name);
+    if (!def) continue;
+    const entry = byField.get(def.id) ?? { def, cmps: [] };
+    entry.cmps.push(...comparisons(name, value));
+    byField.set(def.id, entry);
+  }
+  for (const [field, { def, cmps }] of byField) {
+    const test = def.test;
+    if (test.kind === 'time') {
       const sec = timeBound(field, cmps, env.nowMs);
       if (sec === null) continue;
       if (field === 'event.since') since = since === null ? sec : Math.max(since, sec);
       else before = before === null ? sec : Math.min(before, sec);
       continue;
     }
-    if (field === 'error.assigned_to') {
+    keyParts.push(`${field}=${JSON.stringify(cmps)}`);
+    if (test.kind === 'assigned') {
       errorTests.push(
         combine<ErrorFacts, ErrorFacts>(
           cmps,
@@ -135,26 +80,21 @@ export function compileFilters(raw: QValue | undefined, env: FilterEnv): Compile
           (f) => (f.state.assignee < 0 ? null : f),
         ),
       );
-      keyParts.push(`${field}=${JSON.stringify(cmps)}`);
-      continue;
-    }
-    const def = FIELDS[field]!;
-    keyParts.push(`${field}=${JSON.stringify(cmps)}`);
-    if (def.error) {
-      const get = def.error;
+    } else if (test.kind === 'error') {
+      const { mode, get } = test;
       errorTests.push(
         combine<ErrorFacts, string>(
           cmps,
-          (v, c) => matchValue(def.mode, v, c),
+          (v, c) => matchValue(mode, v, c),
           (f) => get(f, env),
         ),
       );
-    } else if (def.event) {
-      const get = def.event;
+    } else {
+      const { mode, get } = test;
       eventTests.push(
         combine<EventProto, string>(
           cmps,
-          (v, c) => matchValue(def.mode, v, c),
+          (v, c) => matchValue(mode, v, c),
           (p) => get(p, env),
         ),
       );
@@ -241,7 +181,7 @@ function combine<T, V>(
   };
 }
 
-function matchValue(mode: Mode, s: string, c: string): boolean {
+function matchValue(mode: MatchMode, s: string, c: string): boolean {
   switch (mode) {
     case 'exact':
       return s === c;

@@ -3,7 +3,8 @@ import type { Router } from '../http/router.js';
 import { scalar } from '../query/params.js';
 import { hash, hashString } from '../prng.js';
 import type { ProjectData } from '../data/project.js';
-import { eventFieldViews, integrationViews, traceFieldViews } from '../data/catalog.js';
+import { integrationViews, traceFieldViews } from '../data/catalog.js';
+import { eventFieldViews } from '../query/fields.js';
 import { isoMs } from '../format.js';
 import { requireProject, type Ctx } from './context.js';
 
