@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { filterFieldNames } from '../../src/sim/query/fields.js';
-import { api, start, walk, type Api } from './helpers.js';
+import { api, nextLink, start, walk, type Api } from './helpers.js';
 
 /**
  * The simulator agrees with a real client (issue 22, item 2). SmartBear's MCP server checks a filter name against
  * `/event_fields` (`display_id` only) and then filters events by the bare `error`: the name must be listed, and the
  * filter must filter. `/event_fields` and the filter engine read one table, so every listed name filters and every
  * name that filters is listed; a name that is not a field is ignored as the real API ignores it (200, unfiltered:
- * docs/bugsnag-api.md §12), and named in the simulator's stats.
+ * docs/bugsnag-api.md §12), and named in the simulator's stats. Plus `sort` validated alike on every list and
+ * `X-Total-Count` on release groups.
  */
 type Row = Record<string, unknown>;
 
@@ -126,5 +127,63 @@ describe('/event_fields and the filter engine are one table', () => {
       'GET /projects/{project_id}/events filters[totally.made.up]',
       'GET /projects/{project_id}/errors filters[totally.made.up]',
     ]);
+  });
+});
+
+describe('sort is validated alike on every list', () => {
+  it('an undocumented sort answers 400 with one message on events, errors and the other sorted lists', async () => {
+    const error = String((await c.get<Row[]>(`/projects/${project}/errors?per_page=1`)).body[0]!.id);
+    const org = sim.tokens[0]!.organizations[0]!;
+    const lists = [
+      `/projects/${project}/events`,
+      `/projects/${project}/errors/${error}/events`,
+      `/projects/${project}/errors`,
+      `/projects/${project}/releases`,
+      `/organizations/${org}/projects`,
+      `/projects/${project}/errors/${error}/comments`,
+      `/projects/${project}/pivots/app.release_stage/values`,
+    ];
+    for (const path of lists) {
+      const r = await c.get(`${path}?sort=foo`);
+      expect(r.status, `${path}?sort=foo: ${r.text.slice(0, 200)}`).toBe(400);
+      expect(r.body, path).toEqual({ errors: ['sort is not included in the list'] });
+    }
+    // The documented values still answer.
+    for (const path of [
+      `/projects/${project}/events?sort=timestamp`,
+      `/projects/${project}/errors?sort=first_seen`,
+      `/projects/${project}/releases?sort=percent_of_sessions`,
+      `/organizations/${org}/projects?sort=name`,
+      `/projects/${project}/errors/${error}/comments?sort=created_at`,
+      `/projects/${project}/pivots/app.release_stage/values?sort=unsorted`,
+    ]) {
+      expect((await c.get(path)).status, path).toBe(200);
+    }
+  });
+});
+
+describe('release groups', () => {
+  it('every page carries X-Total-Count, the number of rows across all pages', async () => {
+    const stages = (await c.get<Row>(`/projects/${project}`)).body.release_stages as string[];
+    let checked = 0;
+    for (const stage of stages) {
+      const first = `/projects/${project}/release_groups?release_stage_name=${encodeURIComponent(stage)}&per_page=2`;
+      const counts: Array<string | null> = [];
+      let rows = 0;
+      let url: string | null = first;
+      while (url) {
+        const r: Awaited<ReturnType<Api['get']>> = await c.get<Row[]>(url);
+        expect(r.status, r.text).toBe(200);
+        counts.push(r.headers.get('x-total-count'));
+        rows += (r.body as Row[]).length;
+        url = nextLink(r.headers);
+      }
+      expect(
+        counts.every((n) => n === String(rows)),
+        `${stage}: ${counts.join(',')} vs ${rows} rows`,
+      ).toBe(true);
+      if (counts.length > 1) checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 });

@@ -11,6 +11,7 @@ import {
   requireOrg,
   requireOrgAdmin,
   requireProject,
+  sortOf,
   type Ctx,
 } from './context.js';
 
@@ -128,7 +129,7 @@ function collaboratorList(ctx: Ctx, members: Membership[]): Reply {
 }
 
 function projectList(ctx: Ctx, projects: ProjectSeed[]): Reply {
-  const sort = scalar(ctx.query, 'sort') ?? 'created_at';
+  const sort = sortOf(ctx, ['created_at', 'name', 'favorite']) ?? 'created_at';
   const direction = scalar(ctx.query, 'direction');
   if (sort === 'favorite' && direction === 'desc') fail(400, 'favorites cannot be sorted descending');
   const q = (scalar(ctx.query, 'q') ?? '').toLowerCase();

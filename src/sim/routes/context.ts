@@ -64,6 +64,18 @@ export function perPage(ctx: Ctx, def: number, max: number, over: 'clamp' | { re
   return Math.min(n, max);
 }
 
+/**
+ * A list's `sort`: absent (the list's default order), or one of the values docs/bugsnag-api.md gives for the list.
+ * Any other value answers 400 with the message the errors list gives (Rails' inclusion validation), on every list
+ * the same way.
+ */
+export function sortOf<T extends string>(ctx: Ctx, allowed: readonly T[]): T | undefined {
+  const raw = scalar(ctx.query, 'sort');
+  if (raw === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(raw)) fail(400, 'sort is not included in the list');
+  return raw as T;
+}
+
 export function filterEnv(ctx: Ctx, org: number): FilterEnv {
   const world = ctx.sim.world;
   return {

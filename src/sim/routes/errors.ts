@@ -15,6 +15,7 @@ import {
   perPage,
   requireError,
   requireProject,
+  sortOf,
   type Ctx,
 } from './context.js';
 
@@ -31,9 +32,7 @@ export function errorRoutes(r: Router<Ctx>): void {
     const pd = requireProject(ctx, p.project_id);
     const f = filtersOf(ctx, pd);
     const base = baseOf(ctx);
-    const sortRaw = scalar(ctx.query, 'sort') ?? 'last_seen';
-    if (!(SORTS as readonly string[]).includes(sortRaw)) fail(400, 'sort is not included in the list');
-    const sort = sortRaw as Sort;
+    const sort: Sort = sortOf(ctx, SORTS) ?? 'last_seen';
     const direction = scalar(ctx.query, 'direction') === 'asc' ? 'asc' : 'desc';
     const pp = perPage(ctx, 30, 100);
     const [lo, hi] = eventRange(pd, f, base);

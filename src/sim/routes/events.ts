@@ -16,6 +16,7 @@ import {
   requireError,
   requireErrorAnywhere,
   requireProject,
+  sortOf,
   type Ctx,
 } from './context.js';
 
@@ -73,6 +74,7 @@ function visibleEnd(ctx: Ctx, pd: ProjectData): number {
  * than per_page, exactly like the recorded 63-row page.
  */
 function eventsPage(ctx: Ctx, pd: ProjectData, onlyError: number | null): Reply {
+  sortOf(ctx, ['timestamp']); // the only order events have ([APIB], [OAS25])
   const f = filtersOf(ctx, pd);
   const base = baseOf(ctx);
   const full = scalar(ctx.query, 'full_reports') === 'true';

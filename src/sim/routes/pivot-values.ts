@@ -13,7 +13,7 @@ import {
 import type { ProjectData } from '../data/project.js';
 import type { CompiledFilters } from '../query/filters.js';
 import { pivotValueView } from '../views/pivots.js';
-import { baseOf, filtersOf, formatBase, list, nextLink, perPage, type Ctx } from './context.js';
+import { baseOf, filtersOf, formatBase, list, nextLink, perPage, sortOf, type Ctx } from './context.js';
 import { SORTED_OFFSET_LIMIT } from './errors.js';
 
 /** Unsorted pages never cross a 64-value shard, so some come out short, as docs/bugsnag-api.md §8 warns unsorted pages can. */
@@ -35,8 +35,7 @@ export function pivotValues(ctx: Ctx, pd: ProjectData, onlyError: number | null,
   if (!def) fail(404, 'Event field not found');
   const f = filtersOf(ctx, pd);
   const base = baseOf(ctx);
-  const sort = scalar(ctx.query, 'sort');
-  if (sort !== undefined && sort !== 'unsorted') fail(400, 'sort is not included in the list');
+  const sort = sortOf(ctx, ['unsorted']);
   const unsorted = sort === 'unsorted';
   const pp = perPage(ctx, 30, 100);
   const offset = scalar(ctx.query, 'offset');

@@ -5,12 +5,12 @@ import { parseTimestamp } from '../../core/time.js';
 import type { ProjectData } from '../data/project.js';
 import type { ReleaseSeed } from '../data/releases.js';
 import { releaseGroupView, releaseView } from '../views/releases.js';
-import { list, nextLink, perPage, requireProject, type Ctx } from './context.js';
+import { list, nextLink, perPage, requireProject, sortOf, type Ctx } from './context.js';
 
 /**
  * Releases page with a numeric `offset` (with no other parameter the next link is the bare `?offset=5` of the
  * recording) and refuse per_page above 10 (PostHog saw 400 in 2026). Release groups and the releases of a group page
- * with a `page_token` of `<id>|<epoch ms>|0`, as recorded.
+ * with a `page_token` of `<id>|<epoch ms>|0`, as recorded; the releases of a group carry no X-Total-Count, as recorded.
  */
 export function releaseRoutes(r: Router<Ctx>): void {
   r.add('GET', '/projects/{project_id}/releases', (ctx, p) => {
@@ -24,8 +24,7 @@ export function releaseRoutes(r: Router<Ctx>): void {
       if (!d) fail(400, 'base must be iso8601 format');
       beforeSec = d.getTime() / 1000;
     }
-    const sort = scalar(ctx.query, 'sort') ?? 'timestamp';
-    if (sort !== 'timestamp' && sort !== 'percent_of_sessions') fail(400, 'sort is not included in the list');
+    const sort = sortOf(ctx, ['timestamp', 'percent_of_sessions']) ?? 'timestamp';
     const rows = pd.releases.releases
       .filter((x) => (!stage || x.stage === stage) && x.timeSec < beforeSec)
       .sort(sort === 'timestamp' ? byTimeDesc : (a, b) => b.totalSessions - a.totalSessions || byTimeDesc(a, b));
@@ -59,9 +58,11 @@ export function releaseRoutes(r: Router<Ctx>): void {
       .map((g) => ({ id: g.id, sec: pd.releases.releases[g.releases[0]!]!.timeSec, g }))
       .sort((a, b) => b.sec - a.sec || (a.id < b.id ? -1 : 1));
     const { page, next } = tokenPage(ctx, groups, perPage(ctx, 30, 100));
+    // X-Total-Count here, unlike the releases of a group (recorded without it): SmartBear's own client reads it on
+    // this list (docs/bugsnag-api.md §8); whether the live API sends it is not confirmed (§18).
     return list(
       page.map((x) => releaseGroupView(pd, x.g)),
-      { next },
+      { total: groups.length, next },
     );
   });
 

@@ -8,7 +8,7 @@ import { compileFilters } from '../query/filters.js';
 import { commentAuthor } from '../views/account.js';
 import { errorView } from '../views/errors.js';
 import { isoMs, isoSecMs } from '../format.js';
-import { filterEnv, keysetPage, list, perPage, requireError, requireProject, type Ctx } from './context.js';
+import { filterEnv, keysetPage, list, perPage, requireError, requireProject, sortOf, type Ctx } from './context.js';
 
 const OPERATIONS = [
   'override_severity',
@@ -76,6 +76,7 @@ export function writeRoutes(r: Router<Ctx>): void {
   r.add('GET', '/projects/{project_id}/errors/{error_id}/comments', (ctx, p) => {
     const pd = requireProject(ctx, p.project_id);
     const e = requireError(ctx, pd, p.error_id);
+    sortOf(ctx, ['created_at']); // comments sort by creation time only ([RUBY], [OAS26])
     const asc = scalar(ctx.query, 'direction') === 'asc';
     const comments = commentsOf(pd, e).sort(
       (a, b) => (asc ? 1 : -1) * (a.createdMs - b.createdMs) || a.index - b.index,
