@@ -75,7 +75,7 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
 
   const match = p.router.match(method, path);
   if (!match) {
-    p.stats.anonymous('unrouted');
+    p.stats.unrouted(method, path);
     p.stats.status(404);
     send(res, unrouted(), {});
     return;
@@ -96,7 +96,7 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
   if (!token || !p.sim.tokenValid(token)) {
     // Unknown, revoked, or a project notifier API key (never a valid personal token): 401. The v2 body is not
     // confirmed anywhere (docs/bugsnag-api.md §18); this uses the API's usual `errors` envelope.
-    p.stats.anonymous('unauthorized');
+    p.stats.unauthorized();
     p.stats.status(401);
     send(
       res,
@@ -113,6 +113,7 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
   res.once('close', done);
 
   if (!versionOf(req)) p.stats.withoutVersion();
+  if (req.headers['x-bugsnag-api']?.toString().trim().toLowerCase() !== 'true') p.stats.withoutBugsnagApi();
   if (isHash(query.filters)) {
     for (const name of Object.keys(query.filters)) if (!eventField(name)) p.stats.ignoredFilter(endpoint, name);
   }

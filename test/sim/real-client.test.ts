@@ -8,8 +8,8 @@ import { api, nextLink, start, walk, type Api } from './helpers.js';
  * `/event_fields` (`display_id` only) and then filters events by the bare `error`: the name must be listed, and the
  * filter must filter. `/event_fields` and the filter engine read one table, so every listed name filters and every
  * name that filters is listed; a name that is not a field is ignored as the real API ignores it (200, unfiltered:
- * docs/bugsnag-api.md §12), and named in the simulator's stats. Plus `sort` validated alike on every list and
- * `X-Total-Count` on release groups.
+ * docs/bugsnag-api.md §12), and named in the simulator's stats. Plus `sort` validated alike on every list,
+ * `X-Total-Count` on release groups and the unrouted paths in `/__sim/stats`.
  */
 type Row = Record<string, unknown>;
 
@@ -185,5 +185,25 @@ describe('release groups', () => {
       if (counts.length > 1) checked++;
     }
     expect(checked).toBeGreaterThan(0);
+  });
+});
+
+describe('/__sim/stats names unrouted requests', () => {
+  it('keeps METHOD and path (no query) of the last 50 distinct ones', async () => {
+    await fetch(`${sim.url}/__sim/stats/reset`, { method: 'POST' });
+    expect((await c.get('/projects/nope/no_such_list?auth_token=secret')).status).toBe(404);
+    expect((await c.send('DELETE', '/no/such/path')).status).toBe(404);
+    let s = await simStats();
+    expect(s.unrouted).toBe(2);
+    expect(s.unroutedPaths).toEqual(['GET /projects/nope/no_such_list', 'DELETE /no/such/path']);
+    for (let i = 0; i < 60; i++) await c.get(`/missing/${i}`);
+    await c.get('/projects/nope/no_such_list');
+    s = await simStats();
+    const paths = s.unroutedPaths as string[];
+    expect(s.unrouted).toBe(63);
+    expect(paths).toHaveLength(50);
+    expect(paths.at(-1)).toBe('GET /projects/nope/no_such_list');
+    expect(paths[0]).toBe('GET /missing/11');
+    expect(JSON.stringify(s)).not.toContain('secret');
   });
 });

@@ -18,6 +18,8 @@ export interface SimStats {
   rateLimited: number;
   unauthorized: number;
   unrouted: number;
+  /** The last UNROUTED_PATHS_KEPT distinct unrouted requests, oldest first, as `METHOD /path` (no query string). */
+  unroutedPaths: string[];
   /**
    * Filter names a request sent that are not event fields, so were ignored (as the real API ignores them): the last
    * IGNORED_FILTERS_KEPT distinct ones, oldest first, as `METHOD /route/template filters[name]`.
@@ -25,6 +27,8 @@ export interface SimStats {
   ignoredFilters: string[];
   /** Requests that carried neither `X-Version: 2` nor `Accept: …; version=2`. */
   withoutVersion: number;
+  /** Requests from a known token without `X-Bugsnag-API: true` (sent by current clients, for on-premise installs). */
+  withoutBugsnagApi: number;
   faults: Record<string, number>;
   byStatus: Record<string, number>;
   endpoints: Record<string, number>;
@@ -46,9 +50,10 @@ export interface DownloadStats {
   bytes: number;
 }
 
-/** A bound on the list of names, so a client looping on a bad filter cannot grow the stats without end. */
+/** Bounds on the lists of names, so a client looping on a bad path cannot grow the stats without end. */
+export const UNROUTED_PATHS_KEPT = 50;
 export const IGNORED_FILTERS_KEPT = 50;
-/** A name longer than this is cut (with an ellipsis) before it is kept. */
+/** A path longer than this is cut (with an ellipsis) before it is kept. */
 const PATH_KEPT_CHARS = 200;
 
 /** Keep `item` as the newest of at most `max` distinct entries (an entry seen again moves to the end). */
@@ -98,9 +103,16 @@ export class StatsCollector {
     };
   }
 
-  anonymous(kind: 'unauthorized' | 'unrouted'): void {
+  unauthorized(): void {
     this.s.requests++;
-    this.s[kind]++;
+    this.s.unauthorized++;
+  }
+
+  unrouted(method: string, path: string): void {
+    this.s.requests++;
+    this.s.unrouted++;
+    const shown = path.length > PATH_KEPT_CHARS ? `${path.slice(0, PATH_KEPT_CHARS)}…` : path;
+    remember(this.s.unroutedPaths, `${method} ${shown}`, UNROUTED_PATHS_KEPT);
   }
 
   ignoredFilter(endpoint: string, name: string): void {
@@ -133,6 +145,10 @@ export class StatsCollector {
     this.s.withoutVersion++;
   }
 
+  withoutBugsnagApi(): void {
+    this.s.withoutBugsnagApi++;
+  }
+
   download(endpoint: string): void {
     this.s.requests++;
     this.s.endpoints[endpoint] = (this.s.endpoints[endpoint] ?? 0) + 1;
@@ -152,8 +168,10 @@ function empty(): SimStats {
     rateLimited: 0,
     unauthorized: 0,
     unrouted: 0,
+    unroutedPaths: [],
     ignoredFilters: [],
     withoutVersion: 0,
+    withoutBugsnagApi: 0,
     faults: {},
     byStatus: {},
     endpoints: {},
