@@ -36,4 +36,33 @@ export interface StreamDescriptor {
   description?: string;
   /** Secondary indexes, each the columns it covers in order, for the usual joins and filters. */
   indexes?: readonly (readonly string[])[];
+  /** A history of some of its columns, kept as intervals in a table of its own (errors: `error_history`). */
+  history?: HistorySpec;
+}
+
+/** How a state of a record came to be observed: the pass that read it, or the write-back that made it. */
+export type ObservedBy = 'incremental' | 'full_pass' | 'status_pass' | 'webhook' | 'writeback';
+
+/**
+ * A history of some columns of a stream, kept as intervals (dbt snapshots, Fivetran's history mode): a row per
+ * observed state of a key, `valid_from` … `valid_to` (NULL while current), one open interval per key, contiguous. A
+ * destination writes it in the transaction of the stream's page that observed the state (declared on the stream).
+ */
+export interface HistorySpec {
+  /** Table (file) name, e.g. `error_history`. */
+  name: string;
+  /** What a row is, in a sentence: PostgreSQL's `COMMENT ON TABLE`. */
+  description: string;
+  /** The history's key: each column named here, read from a column of the stream (`error_id` from `id`). */
+  key: readonly { name: string; from: string; description: string }[];
+  /** Columns of the stream (same names) whose values make a state: a change in any of them opens a new interval. */
+  fields: readonly { name: string; description: string }[];
+  /**
+   * Where a key's FIRST interval starts when the record says more than the observation time: at this timestamp
+   * column of the stream, when `when` holds (errors: an error first seen open starts at `first_seen_unfiltered`).
+   * Otherwise, and when the column is empty or after the observation, at the observation time.
+   */
+  firstFrom?: { column: string; when: { column: string; equals: string } };
+  /** Secondary indexes besides the key + valid_from primary key. */
+  indexes?: readonly (readonly string[])[];
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SnagError } from '../core/errors.js';
 import { parseTimestamp } from '../core/time.js';
-import type { ColumnSpec, ColumnType, DestinationRecord, StreamDescriptor } from './types.js';
+import type { ColumnSpec, ColumnType, DestinationRecord, HistorySpec, StreamDescriptor } from './types.js';
 
 /** Columns every stream table gets besides its typed ones. */
 export const SYSTEM_COLUMNS = ['_record', '_synced_at', '_source_id', '_run_id'] as const;
@@ -40,6 +40,63 @@ export interface CompiledStream {
   indexes: Array<{ name: string; columns: readonly string[] }>;
   /** The record's key as one string (JSON array of the key values), for indexes and messages. */
   keyOf(record: DestinationRecord): string;
+  /** The history the stream keeps of some of its columns (errors: `error_history`), or null. */
+  history: CompiledHistory | null;
+}
+
+/** What each of a history table's own columns holds (after the key and the tracked fields). */
+export const HISTORY_COLUMN_DESCRIPTIONS = {
+  valid_from:
+    'When this state began: when a sync (or a write-back) first observed it; a first state of an error seen open starts at its first_seen_unfiltered.',
+  valid_to: "When the next state began (exclusive; the next row's valid_from); NULL while this is the current state.",
+  observed_by:
+    'What observed the state: incremental (an incremental pass), full_pass (a full pass or --full-refresh), status_pass, webhook, or writeback (a change snagsync applied).',
+  _run_id: 'The snagsync run that observed the state (_snagsync_runs.run_id).',
+} as const;
+
+export interface CompiledHistory {
+  spec: HistorySpec;
+  name: string;
+  /** The history's key columns, each with the stream column it is read from. */
+  key: Array<{ name: string; from: CompiledColumn }>;
+  /** The tracked columns of the stream (a state). */
+  fields: CompiledColumn[];
+  /** Every column of the history table in order: key, fields, valid_from, valid_to, observed_by, _run_id. */
+  columns: Array<{ name: string; type: ColumnType; description: string }>;
+  /** key + valid_from. */
+  primaryKey: string[];
+  /** Declared secondary indexes, named. */
+  indexes: Array<{ name: string; columns: readonly string[] }>;
+  /** The unique index on the key WHERE valid_to IS NULL: at most one open interval per key, enforced. */
+  openIndex: { name: string; columns: readonly string[] };
+  firstFrom: { column: CompiledColumn; when: CompiledColumn; equals: string } | null;
+  /** The record's history key as one string. */
+  keyOf(record: DestinationRecord): string;
+}
+
+/**
+ * Where the interval of a state observed at `at` starts. After an open interval (from `openFrom`): at `at`, but
+ * always after `openFrom` (1 ms after when `at` is not later — another worker's clock, a first state dated from
+ * Bugsnag's), so intervals never overlap nor are empty. A key's first state: see HistorySpec.firstFrom.
+ */
+export function intervalStart(
+  h: CompiledHistory,
+  record: DestinationRecord,
+  at: string,
+  openFrom: string | null,
+): string {
+  const atMs = Date.parse(at);
+  if (openFrom !== null) {
+    const fromMs = Date.parse(openFrom);
+    return atMs > fromMs ? new Date(atMs).toISOString() : new Date(fromMs + 1).toISOString();
+  }
+  const f = h.firstFrom;
+  if (f && f.when.read(record) === f.equals) {
+    const since = f.column.read(record);
+    const sinceMs = typeof since === 'string' ? Date.parse(since) : Number.NaN;
+    if (Number.isFinite(sinceMs) && sinceMs <= atMs) return new Date(sinceMs).toISOString();
+  }
+  return new Date(atMs).toISOString();
 }
 
 /** Checks a descriptor (names safe to use as SQL identifiers and file names, key columns declared) and compiles it. */
@@ -93,6 +150,63 @@ export function compileStream(d: StreamDescriptor): CompiledStream {
     indexes,
     keyOf(record) {
       return JSON.stringify(keyColumns.map((c) => requireKey(d.name, c, record)));
+    },
+    history: d.history ? compileHistory(d.history, columns, bad) : null,
+  };
+}
+
+function compileHistory(
+  h: HistorySpec,
+  columns: readonly CompiledColumn[],
+  bad: (why: string) => SnagError,
+): CompiledHistory {
+  if (typeof h.name !== 'string' || !STREAM_NAME.test(h.name)) throw bad('its history has a bad table name');
+  const column = (name: string, what: string) => {
+    const c = columns.find((x) => x.name === name);
+    if (!c) throw bad(`its history's ${what} "${name}" is not a column of the stream`);
+    return c;
+  };
+  if (h.key.length === 0 || h.fields.length === 0) throw bad('its history needs a key and fields');
+  const key = h.key.map((k) => {
+    if (!COLUMN_NAME.test(k.name)) throw bad(`its history's key column "${k.name}" has a bad name`);
+    return { name: k.name, from: column(k.from, 'key column') };
+  });
+  const fields = h.fields.map((f) => column(f.name, 'field'));
+  const own = HISTORY_COLUMN_DESCRIPTIONS;
+  const tableColumns = [
+    ...h.key.map((k, i) => ({ name: k.name, type: key[i]!.from.type, description: k.description })),
+    ...h.fields.map((f, i) => ({ name: f.name, type: fields[i]!.type, description: f.description })),
+    { name: 'valid_from', type: 'timestamp' as const, description: own.valid_from },
+    { name: 'valid_to', type: 'timestamp' as const, description: own.valid_to },
+    { name: 'observed_by', type: 'text' as const, description: own.observed_by },
+    { name: '_run_id', type: 'text' as const, description: own._run_id },
+  ];
+  const names = tableColumns.map((c) => c.name.toLowerCase());
+  if (new Set(names).size !== names.length) throw bad('its history has a column twice');
+  const indexes = (h.indexes ?? []).map((cols) => {
+    for (const k of cols)
+      if (!names.includes(k.toLowerCase())) throw bad(`history index column "${k}" is not a column`);
+    return { name: indexName(h.name, cols), columns: cols };
+  });
+  const keyNames = key.map((k) => k.name);
+  return {
+    spec: h,
+    name: h.name,
+    key,
+    fields,
+    columns: tableColumns,
+    primaryKey: [...keyNames, 'valid_from'],
+    indexes,
+    openIndex: { name: indexName(`${h.name}_open`, keyNames), columns: keyNames },
+    firstFrom: h.firstFrom
+      ? {
+          column: column(h.firstFrom.column, 'first interval column'),
+          when: column(h.firstFrom.when.column, 'first interval condition'),
+          equals: h.firstFrom.when.equals,
+        }
+      : null,
+    keyOf(record) {
+      return JSON.stringify(key.map((k) => requireKey(h.name, k.from, record)));
     },
   };
 }

@@ -8,9 +8,9 @@
  */
 
 // The stream shape is a contract between streams and destinations, so it lives in core (neither imports the other).
-import type { ColumnType, ColumnSpec, StreamDescriptor } from '../core/stream-shape.js';
+import type { ColumnType, ColumnSpec, HistorySpec, ObservedBy, StreamDescriptor } from '../core/stream-shape.js';
 
-export type { ColumnType, ColumnSpec, StreamDescriptor };
+export type { ColumnType, ColumnSpec, HistorySpec, ObservedBy, StreamDescriptor };
 
 /** A record as the engine read it: a JSON object. */
 export type DestinationRecord = Readonly<Record<string, unknown>>;
@@ -26,6 +26,11 @@ export interface CheckpointWrite {
    * partition (`_snagsync_run_streams`) in the same transaction. Absent: `_run_id` is NULL and nothing is counted.
    */
   runId?: string;
+  /**
+   * When and how the page's records were observed (the page's fetch time, the pass that read it): a stream with a
+   * `history` records each changed state from this time. Absent: the time of the write, `incremental`.
+   */
+  observed?: { at: string; by: ObservedBy };
 }
 
 export type RunRecordStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'cancelled';

@@ -169,6 +169,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
           sourceId: rc.sourceId,
           partition: key,
           runId: rc.runId,
+          ...(batch.observed ? { observed: batch.observed } : {}),
           state: rc.carryCounts
             ? withRunCounts(batch.state, rc.runId, { ...counted, written: row.recordsWritten + batch.records.length })
             : batch.state,

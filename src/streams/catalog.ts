@@ -64,6 +64,7 @@ export function descriptorOf(stream: StreamDefinition): StreamDescriptor {
     columns: stream.columns,
     description: stream.description,
     ...(stream.indexes ? { indexes: stream.indexes } : {}),
+    ...(stream.history ? { history: stream.history } : {}),
   };
 }
 

@@ -45,6 +45,31 @@ export const errors = defineStream({
   heavy: false,
   // Errors by when they were last seen (the absolute time: the filtered last_seen is not a column).
   indexes: [['last_seen_unfiltered']],
+  // Status, severity and assignment are overwritten in `errors`; their past is kept as intervals (docs/sync.md,
+  // Error history). A first state seen open starts at first_seen_unfiltered: Bugsnag opens an error with its first
+  // event, so that is when it began to need fixing (time to fix counts from it); any other first state starts when
+  // it was observed, as when it began is unknown.
+  history: {
+    name: 'error_history',
+    description:
+      'Each observed state (status, severity, assignment) of an error as an interval: valid_from … valid_to, NULL valid_to for the current one.',
+    key: [
+      { name: 'project_id', from: 'project_id', description: 'The project (projects.id).' },
+      { name: 'error_id', from: 'id', description: 'The error (errors.id).' },
+    ],
+    fields: [
+      { name: 'status', description: 'Workflow status in this interval: open, fixed, snoozed, ignored, for_review…' },
+      { name: 'severity', description: 'Severity in this interval: error, warning or info.' },
+      {
+        name: 'assigned_collaborator_id',
+        description: 'The collaborator it was assigned to (collaborators.id), if any.',
+      },
+      { name: 'assigned_team_id', description: 'The team it was assigned to (teams.id), if any.' },
+    ],
+    firstFrom: { column: 'first_seen_unfiltered', when: { column: 'status', equals: 'open' } },
+    // What changed since a time; an error's intervals are read by the primary key (project_id, error_id, valid_from).
+    indexes: [['valid_from']],
+  },
   columns: [
     { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
     { name: 'id', type: 'text', description: 'The error id (events.error_id, comments.error_id).' },

@@ -4,7 +4,7 @@ import type { Filters } from '../bugsnag/filters.js';
 import type { Organization } from '../bugsnag/models/organization.js';
 import type { Project } from '../bugsnag/models/project.js';
 import { SnagError } from '../core/errors.js';
-import type { ColumnSpec } from '../core/stream-shape.js';
+import type { ColumnSpec, HistorySpec, ObservedBy } from '../core/stream-shape.js';
 
 /**
  * What a stream is: a declaration (name, model, key, partition kind, sync modes, cursor, typed columns) and one
@@ -113,6 +113,8 @@ export interface Batch {
   /** `X-Total-Count` of the list being read (an estimate for progress bars). */
   total?: number;
   children?: ChildBatch[];
+  /** When the page was fetched and by which pass: a stream's `history` dates the states it observes from this. */
+  observed?: { at: string; by: ObservedBy };
 }
 
 export interface CursorSpec {
@@ -140,6 +142,8 @@ export interface StreamDefinition {
   columns: readonly ColumnSpec[];
   /** Secondary indexes in the destinations (each the columns it covers), for the usual joins and filters. */
   indexes?: readonly (readonly string[])[];
+  /** A history of some of its columns, kept as intervals in a table of its own (errors: `error_history`). */
+  history?: HistorySpec;
   /** Off unless asked for: large or costly. */
   heavy: boolean;
   /** Read through another stream of the same partition in the same pass (comments through errors). */

@@ -119,7 +119,12 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
             ? page.items.filter((i) => (ms(spec.cursorOf(i)) ?? Infinity) >= startMs)
             : page.items;
         const records = kept.map((i) => spec.toRecord(i));
-        const batch: Batch = { records, state: null };
+        // The page's fetch time and pass: a stream's history dates what this page shows from it.
+        const batch: Batch = {
+          records,
+          state: null,
+          observed: { at: new Date().toISOString(), by: pass.full ? 'full_pass' : 'incremental' },
+        };
         if (page.totalCount !== undefined) batch.total = page.totalCount;
         if (page.nextUrl === undefined || (clientCut && oldest < sinceMs)) {
           batch.state = {

@@ -95,7 +95,7 @@ describe('SQLite: an old destination is migrated in place', () => {
   it('renames trends.from/to, adds _run_id, creates the declared indexes, and keeps every row', async () => {
     dest = await openDestination(`sqlite:${path}`);
     const prepared = await dest.prepare([TRENDS, EVENTS, ERRORS]);
-    expect(prepared.created).toEqual(['errors']);
+    expect(prepared.created).toEqual(['error_history', 'errors']);
     // The old events table had fewer typed columns (added and filled); trends had them all, under other names.
     expect(prepared.addedColumns.filter((c) => c.stream !== 'events')).toEqual([]);
     await dest.writePage('trends', REWRITE, cp('run_2'));
@@ -219,7 +219,7 @@ describe.skipIf(!HAS_PG)(
     it('renames trends.from/to, adds _run_id, creates the declared indexes, and keeps every row', async () => {
       dest = await openDestination(pgDestinationUrl(schema));
       const prepared = await dest.prepare([TRENDS, EVENTS, ERRORS]);
-      expect(prepared.created).toEqual(['errors']);
+      expect(prepared.created).toEqual(['error_history', 'errors']);
       // The old events table had fewer typed columns (added and filled); trends had them all, under other names.
       expect(prepared.addedColumns.filter((c) => c.stream !== 'events')).toEqual([]);
       await dest.writePage('trends', REWRITE, cp('run_2'));
@@ -283,7 +283,7 @@ describe.skipIf(!HAS_PG)(
         `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
         [schema],
       );
-      expect(Number(tables[0]!.n)).toBe(ALL.length + 3); // the streams, _snagsync_state, _snagsync_runs, _snagsync_run_streams
+      expect(Number(tables[0]!.n)).toBe(ALL.length + 4); // the streams, error_history, _snagsync_state, _snagsync_runs, _snagsync_run_streams
       const [events] = await adminQuery<{ t: string; c: string }>(
         `SELECT obj_description($1::regclass, 'pg_class') AS t, col_description($1::regclass, 2) AS c`,
         [`"${schema}".events`],

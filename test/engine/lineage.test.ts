@@ -135,7 +135,8 @@ describe.each(KINDS)('lineage in a %s destination', (kind) => {
   it('every row of every stream table names the run that wrote it, and _snagsync_runs has the run with its exact counts', async () => {
     expect(first.status, JSON.stringify(first.error)).toBe('succeeded');
     const byRun = await rowsByRun(kind, url, schema);
-    expect(Object.keys(byRun).sort()).toEqual([...STREAMS].sort());
+    // The stream tables, and the errors' history (its rows name the run that observed each state).
+    expect(Object.keys(byRun).sort()).toEqual([...STREAMS, 'error_history'].sort());
     for (const [table, runs] of Object.entries(byRun)) expect(Object.keys(runs), table).toEqual([first.run_id]);
 
     const runs = await runsOf(url);

@@ -13,7 +13,7 @@ import {
 import { join } from 'node:path';
 import { SnagError } from '../../core/errors.js';
 import { checkedPage, unknownStream } from '../checks.js';
-import { compileStream, type CompiledStream } from '../descriptor.js';
+import { compileStream, intervalStart, type CompiledHistory, type CompiledStream } from '../descriptor.js';
 import { destinationError, fullRefreshAdvice } from '../errors.js';
 import type {
   CheckpointWrite,
@@ -79,6 +79,8 @@ export class JsonlDestination implements Destination {
   private readonly readOnly: boolean;
   /** A write failed midway: files may hold bytes past the committed length, to cut before the next append. */
   private dirty = false;
+  /** Per history file, the open interval's line of each key (loaded from the committed file on first use). */
+  private readonly openIntervals = new Map<string, Map<string, HistoryLine>>();
 
   constructor(
     readonly location: string,
@@ -137,6 +139,13 @@ export class JsonlDestination implements Destination {
     const result: PrepareResult = { created: [], addedColumns: [] };
     const compiled = descriptors.map(compileStream);
     const next = cloneState(this.state);
+    const histories = compiled.flatMap((c) => (c.history ? [historyDescriptor(c.history)] : []));
+    for (const d of histories) {
+      if (next.streams[d.name]) continue;
+      const file = `${d.name}.jsonl`;
+      next.streams[d.name] = { file, bytes: 0, lines: 0, keys_bytes: 0, descriptor: plainDescriptor(d) };
+      result.created.push(d.name);
+    }
     for (const c of compiled) {
       const d = c.descriptor;
       const known = next.streams[d.name];
@@ -172,7 +181,7 @@ export class JsonlDestination implements Destination {
     }
     // The state names the streams before their files exist: a file the state does not know is never truncated.
     this.commit(next);
-    for (const c of compiled) {
+    for (const c of [...compiled, ...histories.map(compileStream)]) {
       const open = this.streams.get(c.descriptor.name);
       if (open) open.compiled = c;
       else this.streams.set(c.descriptor.name, { compiled: c, index: null, dataFd: null, keysFd: null });
@@ -214,6 +223,9 @@ export class JsonlDestination implements Destination {
       appended++;
     }
     const data = Buffer.from(lines.join(''), 'utf8');
+    const history = open.compiled.history
+      ? await this.historyPage(open.compiled.history, records, checkpoint, now)
+      : null;
 
     const next = withPage(
       this.state,
@@ -224,9 +236,30 @@ export class JsonlDestination implements Destination {
       JSON.parse(state),
       now,
     );
+    if (history) {
+      const h = next.streams[history.name]!;
+      next.streams[history.name] = {
+        ...h,
+        bytes: h.bytes + history.data.length,
+        lines: h.lines + history.count,
+        keys_bytes: h.keys_bytes + history.keys.length,
+      };
+    }
 
     this.guard(() => {
       try {
+        if (history && history.count > 0) {
+          // Cut first: a failed write may have left bytes past the committed length.
+          const fds = this.fds(history.open, history.committed);
+          ftruncateSync(fds.data, history.committed.bytes);
+          ftruncateSync(fds.keys, history.committed.keys_bytes);
+          writeAll(fds.data, history.data, history.committed.bytes);
+          writeAll(fds.keys, history.keys, history.committed.keys_bytes);
+          if (this.durable) {
+            fdatasyncSync(fds.data);
+            fdatasyncSync(fds.keys);
+          }
+        }
         const fds = this.fds(open, committed);
         if (this.dirty) {
           ftruncateSync(fds.data, committed.bytes);
@@ -252,6 +285,7 @@ export class JsonlDestination implements Destination {
       const [hi, lo] = id.split(':');
       index.set(Number(hi), Number(lo), content);
     }
+    history?.apply();
     return { written: appended, unchanged: records.length - appended };
   }
 
@@ -421,6 +455,90 @@ export class JsonlDestination implements Destination {
     this.release();
   }
 
+  /**
+   * A page's lines of the stream's history file (see HistorySpec): for a key whose state differs from its open
+   * interval, the interval again with its valid_to (the last line of an interval is its current version, as for
+   * records) and the new open interval; for a key's first state, its first interval. The same state adds nothing,
+   * so a replayed page adds nothing. `apply` updates the open intervals once the page is committed.
+   */
+  private async historyPage(
+    h: CompiledHistory,
+    records: readonly DestinationRecord[],
+    cp: CheckpointWrite,
+    now: string,
+  ): Promise<{
+    name: string;
+    open: OpenStream;
+    committed: StreamState;
+    data: Buffer;
+    keys: Buffer;
+    count: number;
+    apply(): void;
+  }> {
+    const open = this.streams.get(h.name);
+    const committed = this.state.streams[h.name];
+    if (!open || !committed) throw unknownStream(h.name);
+    const intervals = await this.openIntervalsOf(h, committed);
+    const index = this.index(h.name, open, committed);
+    const last = new Map<string, DestinationRecord>();
+    for (const r of records) {
+      const k = h.keyOf(r);
+      last.delete(k);
+      last.set(k, r);
+    }
+    const at = cp.observed?.at ?? now;
+    const by = cp.observed?.by ?? 'incremental';
+    const out: HistoryLine[] = [];
+    const opened = new Map<string, HistoryLine>();
+    for (const [k, record] of last) {
+      const fields = h.fields.map((f) => f.read(record));
+      const current = intervals.get(k);
+      if (current && h.fields.every((f, i) => current[f.name] === fields[i])) continue;
+      const from = intervalStart(h, record, at, current ? String(current.valid_from) : null);
+      if (current) out.push({ ...current, valid_to: from });
+      const line: HistoryLine = {};
+      h.key.forEach((c) => (line[c.name] = c.from.read(record)));
+      h.fields.forEach((f, i) => (line[f.name] = fields[i]!));
+      Object.assign(line, { valid_from: from, valid_to: null, observed_by: by, _run_id: cp.runId ?? null });
+      out.push(line);
+      opened.set(k, line);
+    }
+    const texts = out.map((l) => JSON.stringify(l));
+    const keys = Buffer.allocUnsafe(out.length * ENTRY_BYTES);
+    const entries = out.map((l, i) => {
+      const e = entryOf(open.compiled.keyOf(l), texts[i]!);
+      writeEntry(keys, i * ENTRY_BYTES, e);
+      return e;
+    });
+    return {
+      name: h.name,
+      open,
+      committed,
+      data: Buffer.from(texts.map((t) => `${t}\n`).join(''), 'utf8'),
+      keys,
+      count: out.length,
+      apply: () => {
+        for (const e of entries) index.set(e.hi, e.lo, e.content);
+        for (const [k, line] of opened) intervals.set(k, line);
+      },
+    };
+  }
+
+  /** The open interval of each key of a history file, read from its committed lines once. */
+  private async openIntervalsOf(h: CompiledHistory, committed: StreamState): Promise<Map<string, HistoryLine>> {
+    const known = this.openIntervals.get(h.name);
+    if (known) return known;
+    const map = new Map<string, HistoryLine>();
+    for await (const text of committedLines(join(this.location, committed.file), committed.bytes)) {
+      const line = JSON.parse(text) as HistoryLine;
+      const k = JSON.stringify(h.key.map((c) => line[c.name]));
+      if (line.valid_to === null) map.set(k, line);
+      else if (map.get(k)?.valid_from === line.valid_from) map.delete(k);
+    }
+    this.openIntervals.set(h.name, map);
+    return map;
+  }
+
   /** The stream's key index, loaded from its `.keys` file on first use. */
   private index(stream: string, open: OpenStream, committed: StreamState): KeyIndex {
     if (open.index) return open.index;
@@ -467,6 +585,18 @@ export class JsonlDestination implements Destination {
 
 export function openJsonlDestination(dir: string, options: JsonlDestinationOptions = {}): JsonlDestination {
   return new JsonlDestination(dir, options);
+}
+
+/** A line of a history file: the key, the tracked fields, valid_from, valid_to, observed_by, _run_id. */
+type HistoryLine = Record<string, string | number | bigint | null>;
+
+/** A history file as the state names it: its key is the history's key + valid_from (`_run_id` is not a column). */
+function historyDescriptor(h: CompiledHistory): StreamDescriptor {
+  return {
+    name: h.name,
+    primaryKey: h.primaryKey,
+    columns: h.columns.filter((c) => !c.name.startsWith('_')).map((c) => ({ name: c.name, type: c.type })),
+  };
 }
 
 function keysFile(dataFile: string): string {

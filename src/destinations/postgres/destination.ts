@@ -26,6 +26,8 @@ import {
   backfillSql,
   copySql,
   createTableSql,
+  historyDdl,
+  historySql,
   indexSql,
   literal,
   OWN_TABLE_COMMENTS,
@@ -51,6 +53,7 @@ interface PreparedStream {
   begin: string;
   copy: string;
   upsert: string;
+  staging: string;
 }
 
 /** Missing schema or table: a destination nothing was written to yet reads as empty. */
@@ -115,6 +118,7 @@ export class PostgresDestination implements Destination {
         begin: `BEGIN; ${staging.ddl}`,
         copy: copySql(staging.name, s),
         upsert: upsertSql(this.schema, staging.name, s),
+        staging: staging.name,
       });
     }
     return result;
@@ -128,6 +132,11 @@ export class PostgresDestination implements Destination {
   private async migrate(c: pg.PoolClient, s: CompiledStream, result: PrepareResult): Promise<void> {
     const name = s.descriptor.name;
     const table = qualified(this.schema, name);
+    if (s.history) {
+      const exists = (await this.columnsOf(c, s.history.name)).length > 0;
+      for (const sql of historyDdl(this.schema, s.history)) await c.query(sql);
+      if (!exists) result.created.push(s.history.name);
+    }
     let columns = await this.columnsOf(c, name);
     if (columns.length === 0) {
       await c.query(createTableSql(this.schema, s));
@@ -194,6 +203,14 @@ export class PostgresDestination implements Destination {
       for (const col of s.descriptor.columns) if (col.description) m.set(col.name, col.description);
       for (const [k, v] of Object.entries(SYSTEM_COLUMN_DESCRIPTIONS)) m.set(k, v);
       wanted.set(s.descriptor.name, m);
+      if (s.history)
+        wanted.set(
+          s.history.name,
+          new Map([
+            ['', s.history.spec.description],
+            ...s.history.columns.map((col) => [col.name, col.description] as const),
+          ]),
+        );
     }
     for (const [t, cols] of Object.entries(OWN_TABLE_COMMENTS)) wanted.set(t, new Map(Object.entries(cols)));
     const current = await c.query<{ table: string; column: string; comment: string | null }>(
@@ -261,7 +278,7 @@ export class PostgresDestination implements Destination {
         // The upsert, the checkpoint and COMMIT in one round trip (an error stops the rest: nothing is committed).
         const values = [checkpoint.sourceId, stream, checkpoint.partition, state, now].map((v) => c.escapeLiteral(v));
         await c.query(
-          `${text ? `${ps.upsert};\n` : ''}INSERT INTO ${qualified(this.schema, STATE_TABLE)} (source_id, stream, partition, state, updated_at)
+          `${text ? `${ps.upsert};\n${this.historySql(c, ps, checkpoint, now)}` : ''}INSERT INTO ${qualified(this.schema, STATE_TABLE)} (source_id, stream, partition, state, updated_at)
            VALUES (${values[0]}, ${values[1]}, ${values[2]}, ${values[3]}::jsonb, ${values[4]}::timestamptz)
            ON CONFLICT (source_id, stream, partition) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at;
            ${checkpoint.runId ? this.countSql(c, checkpoint.runId, stream, checkpoint.partition, records.length, now) : ''}
@@ -273,6 +290,17 @@ export class PostgresDestination implements Destination {
       }
     });
     return { written: records.length, unchanged: 0 };
+  }
+
+  /** The page's observed states into the stream's history (see historySql), or nothing. */
+  private historySql(c: pg.PoolClient, ps: PreparedStream, cp: CheckpointWrite, now: string): string {
+    const h = ps.compiled.history;
+    if (!h) return '';
+    return `${historySql(this.schema, ps.staging, h, {
+      at: c.escapeLiteral(cp.observed?.at ?? now),
+      by: c.escapeLiteral(cp.observed?.by ?? 'incremental'),
+      runId: cp.runId ? c.escapeLiteral(cp.runId) : 'NULL',
+    })}\n`;
   }
 
   /** The page's records counted for its run, stream and partition (see ../lineage.ts). */
@@ -360,6 +388,17 @@ export class PostgresDestination implements Destination {
 
   /** Oldest write first (then by key): PostgreSQL has no insertion order to give back. */
   async listRecords(stream: string, options: { limit?: number } = {}): Promise<Array<Record<string, unknown>>> {
+    const history = [...this.streams.values()].find((p) => p.compiled.history?.name === stream)?.compiled.history;
+    if (history) {
+      // A history table has no _record: its rows are its columns (times as ISO text), by key and valid_from.
+      const limit = options.limit !== undefined && options.limit >= 0 ? ` LIMIT ${Math.floor(options.limit)}` : '';
+      const rows = await this.read<Record<string, unknown>>(
+        `SELECT * FROM ${qualified(this.schema, stream)} ORDER BY ${history.primaryKey.map(quoteId).join(', ')}${limit}`,
+      );
+      return rows.map((r) =>
+        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])),
+      );
+    }
     const key = this.streams.get(stream)?.compiled.descriptor.primaryKey ?? (await this.keyOf(stream));
     const order = ['"_synced_at"', ...key.map(quoteId)].join(', ');
     const limit = options.limit !== undefined && options.limit >= 0 ? ` LIMIT ${Math.floor(options.limit)}` : '';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompiledColumn, CompiledStream } from '../descriptor.js';
+import type { CompiledColumn, CompiledHistory, CompiledStream } from '../descriptor.js';
 import type { ColumnType } from '../types.js';
 
 /** PostgreSQL type per column type: the same columns as SQLite, typed strictly. */
@@ -188,4 +188,52 @@ export function upsertSql(schema: string, staging: string, s: CompiledStream): s
     `INSERT INTO ${qualified(schema, s.descriptor.name)} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${quoteId(staging)} ` +
     `ON CONFLICT (${[...keys].join(', ')}) DO UPDATE SET ${updates.join(', ')}`
   );
+}
+
+/**
+ * A stream's history table (see HistorySpec), keyed by key + valid_from, with at most one open interval (valid_to
+ * NULL) per key enforced by a partial unique index.
+ */
+export function historyDdl(schema: string, h: CompiledHistory): string[] {
+  const cols = h.columns.map((c) => {
+    const notNull = h.primaryKey.includes(c.name) || c.name === 'observed_by';
+    return `  ${quoteId(c.name)} ${PG_TYPES[c.type]}${notNull ? ' NOT NULL' : ''}`;
+  });
+  cols.push(`  PRIMARY KEY (${h.primaryKey.map(quoteId).join(', ')})`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${qualified(schema, h.name)} (\n${cols.join(',\n')}\n)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteId(h.openIndex.name)} ON ${qualified(schema, h.name)} (${h.openIndex.columns.map(quoteId).join(', ')}) WHERE "valid_to" IS NULL`,
+    ...h.indexes.map((i) => indexSql(schema, h.name, i)),
+  ];
+}
+
+/**
+ * The staged page's observed states into the history, as two statements of the page's transaction (after the
+ * upsert, before COMMIT): the open intervals whose state differs are closed where the new one starts (`at`, always
+ * after their valid_from), then every staged key without an open interval gets one — from the interval just closed,
+ * or, for a key's first state, from HistorySpec.firstFrom or `at`. The same state changes nothing.
+ */
+export function historySql(
+  schema: string,
+  staging: string,
+  h: CompiledHistory,
+  lit: { at: string; by: string; runId: string },
+): string {
+  const t = qualified(schema, h.name);
+  const on = (a: string) => h.key.map((k) => `${a}.${quoteId(k.name)} = s.${quoteId(k.from.name)}`).join(' AND ');
+  const state = (a: string, names: (f: CompiledColumn) => string) =>
+    `(${h.fields.map((f) => `${a}.${quoteId(names(f))}`).join(', ')})`;
+  const at = `${lit.at}::timestamptz`;
+  const f = h.firstFrom;
+  const first = f
+    ? `CASE WHEN s.${quoteId(f.when.name)} = ${literal(f.equals)} AND s.${quoteId(f.column.name)} <= ${at} THEN s.${quoteId(f.column.name)} ELSE ${at} END`
+    : at;
+  const names = h.columns.map((c) => quoteId(c.name)).join(', ');
+  return `UPDATE ${t} h SET "valid_to" = GREATEST(${at}, h."valid_from" + interval '1 millisecond')
+  FROM ${quoteId(staging)} s WHERE ${on('h')} AND h."valid_to" IS NULL
+    AND ${state('h', (c) => c.name)} IS DISTINCT FROM ${state('s', (c) => c.name)};
+INSERT INTO ${t} (${names})
+  SELECT ${h.key.map((k) => `s.${quoteId(k.from.name)}`).join(', ')}, ${h.fields.map((c) => `s.${quoteId(c.name)}`).join(', ')},
+    COALESCE((SELECT max(h."valid_to") FROM ${t} h WHERE ${on('h')}), ${first}), NULL, ${lit.by}, ${lit.runId}
+  FROM ${quoteId(staging)} s WHERE NOT EXISTS (SELECT 1 FROM ${t} h WHERE ${on('h')} AND h."valid_to" IS NULL);`;
 }

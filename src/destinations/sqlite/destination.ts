@@ -3,7 +3,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Statement, Transaction } from 'better-sqlite3';
 import { SnagError } from '../../core/errors.js';
-import { compileStream, CONVERTERS, missingKey, type CompiledStream, type SqlValue } from '../descriptor.js';
+import {
+  compileStream,
+  CONVERTERS,
+  intervalStart,
+  missingKey,
+  type CompiledHistory,
+  type CompiledStream,
+  type SqlValue,
+} from '../descriptor.js';
 import { destinationError, fullRefreshAdvice } from '../errors.js';
 import type {
   CheckpointWrite,
@@ -23,6 +31,7 @@ import {
   backfillSql,
   COUNT_PAGE_SQL,
   createTableSql,
+  historyDdl,
   indexSql,
   quoteId,
   RUN_STREAMS_TABLE,
@@ -46,6 +55,17 @@ interface PreparedStream {
   /** Reused for every row: one array per stream, no per-row allocation for parameters. */
   params: SqlValue[];
   keyIndexes: number[];
+  history: PreparedHistory | null;
+}
+
+interface PreparedHistory {
+  compiled: CompiledHistory;
+  /** The open interval of a key. */
+  open: Statement;
+  /** Ends the open interval of a key: (valid_to, ...key). */
+  close: Statement;
+  /** A new interval: key, fields, valid_from, valid_to (NULL), observed_by, _run_id. */
+  insert: Statement;
 }
 
 type WriteArgs = [PreparedStream, readonly DestinationRecord[], string, CheckpointWrite, string];
@@ -108,6 +128,7 @@ export class SqliteDestination implements Destination {
           params[n + 3] = cp.runId ?? null;
           upsert.run(params);
         }
+        if (ps.history) writeHistory(ps.history, records, cp, now);
         this.saveState.run(cp.sourceId, ps.compiled.descriptor.name, cp.partition, state, now);
         if (cp.runId)
           this.countPage.run(cp.runId, ps.compiled.descriptor.name, cp.partition, records.length, records.length, now);
@@ -132,6 +153,7 @@ export class SqliteDestination implements Destination {
         upsert,
         params: new Array<SqlValue>(s.columns.length + 4).fill(null),
         keyIndexes: s.keyColumns.map((k) => s.columns.indexOf(k)),
+        history: s.history ? this.guard(() => this.prepareHistory(s.history!)) : null,
       });
     }
     return result;
@@ -146,6 +168,11 @@ export class SqliteDestination implements Destination {
     const name = s.descriptor.name;
     const tableInfo = () => this.db.pragma(`table_info(${quoteId(name)})`) as Array<{ name: string; pk: number }>;
     let info = tableInfo();
+    if (s.history) {
+      const exists = this.tableExists(s.history.name);
+      for (const sql of historyDdl(s.history)) this.db.exec(sql);
+      if (!exists) result.created.push(s.history.name);
+    }
     if (info.length === 0) {
       this.db.exec(createTableSql(s));
       for (const index of s.indexes) this.db.exec(indexSql(name, index));
@@ -187,6 +214,20 @@ export class SqliteDestination implements Destination {
     // A table created before runs were recorded: its rows keep a NULL _run_id (written by no recorded run).
     if (!have.has('_run_id')) this.db.exec(`ALTER TABLE ${quoteId(name)} ADD COLUMN "_run_id" TEXT`);
     for (const index of s.indexes) this.db.exec(indexSql(name, index));
+  }
+
+  private prepareHistory(h: CompiledHistory): PreparedHistory {
+    const t = quoteId(h.name);
+    const where = h.key.map((k) => `${quoteId(k.name)} = ?`).join(' AND ');
+    const names = h.columns.map((c) => quoteId(c.name));
+    return {
+      compiled: h,
+      open: this.db.prepare(
+        `SELECT ${['valid_from', ...h.fields.map((f) => f.name)].map(quoteId).join(', ')} FROM ${t} WHERE ${where} AND "valid_to" IS NULL`,
+      ),
+      close: this.db.prepare(`UPDATE ${t} SET "valid_to" = ? WHERE ${where} AND "valid_to" IS NULL`),
+      insert: this.db.prepare(`INSERT INTO ${t} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`),
+    };
   }
 
   async writePage(
@@ -249,6 +290,15 @@ export class SqliteDestination implements Destination {
 
   async listRecords(stream: string, options: { limit?: number } = {}): Promise<Array<Record<string, unknown>>> {
     if (!this.tableExists(stream)) return [];
+    const history = [...this.streams.values()].find((p) => p.history?.compiled.name === stream)?.history?.compiled;
+    if (history)
+      // A history table has no _record: its rows are its columns, by key and valid_from.
+      return this.guard(
+        () =>
+          this.db
+            .prepare(`SELECT * FROM ${quoteId(stream)} ORDER BY ${history.primaryKey.map(quoteId).join(', ')} LIMIT ?`)
+            .all(options.limit ?? -1) as Array<Record<string, unknown>>,
+      );
     const rows = this.guard(
       () =>
         this.db
@@ -343,6 +393,37 @@ export class SqliteDestination implements Destination {
     } catch (err) {
       throw destinationError(err, this.location, this.busyTimeoutMs);
     }
+  }
+}
+
+/**
+ * The page's observed states into the stream's history, inside the page's transaction: a key's first state opens its
+ * first interval; a state that differs from the open interval closes it where the new one starts; the same state
+ * changes nothing (so a replayed page adds nothing). Within a page the last record of a key is its state.
+ */
+function writeHistory(
+  h: PreparedHistory,
+  records: readonly DestinationRecord[],
+  cp: CheckpointWrite,
+  now: string,
+): void {
+  const { compiled } = h;
+  const last = new Map<string, DestinationRecord>();
+  for (const r of records) {
+    const k = compiled.keyOf(r);
+    last.delete(k);
+    last.set(k, r);
+  }
+  const at = cp.observed?.at ?? now;
+  const by = cp.observed?.by ?? 'incremental';
+  for (const record of last.values()) {
+    const key = compiled.key.map((k) => k.from.read(record));
+    const fields = compiled.fields.map((f) => f.read(record));
+    const open = h.open.get(key) as Record<string, SqlValue> | undefined;
+    if (open && compiled.fields.every((f, i) => open[f.name] === fields[i])) continue;
+    const from = intervalStart(compiled, record, at, open ? String(open.valid_from) : null);
+    if (open) h.close.run(from, ...key);
+    h.insert.run(...key, ...fields, from, null, by, cp.runId ?? null);
   }
 }
 

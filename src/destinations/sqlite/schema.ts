@@ -1,5 +1,5 @@
 import type { ColumnType } from '../types.js';
-import { jsonPath, type CompiledColumn, type CompiledStream } from '../descriptor.js';
+import { jsonPath, type CompiledColumn, type CompiledHistory, type CompiledStream } from '../descriptor.js';
 
 /** SQLite storage class per column type. Types without one of their own are named in a comment kept by `.schema`. */
 const AFFINITY: Record<ColumnType, string> = {
@@ -104,4 +104,21 @@ export function upsertSql(s: CompiledStream): string {
     `INSERT INTO ${quoteId(s.descriptor.name)} (${names.map(quoteId).join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
     `ON CONFLICT (${s.descriptor.primaryKey.map(quoteId).join(', ')}) DO UPDATE SET ${updates.join(', ')}`
   );
+}
+
+/**
+ * A stream's history table (see HistorySpec): the key, the tracked fields, the interval and who observed it; keyed by
+ * key + valid_from, with at most one open interval (valid_to NULL) per key enforced by a partial unique index.
+ */
+export function historyDdl(h: CompiledHistory): string[] {
+  const cols = h.columns.map((c) => {
+    const notNull = h.primaryKey.includes(c.name) || c.name === 'observed_by';
+    return `  ${quoteId(c.name)} ${AFFINITY[c.type]}${notNull ? ' NOT NULL' : ''}`;
+  });
+  cols.push(`  PRIMARY KEY (${h.primaryKey.map(quoteId).join(', ')})`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${quoteId(h.name)} (\n${cols.join(',\n')}\n)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteId(h.openIndex.name)} ON ${quoteId(h.name)} (${h.openIndex.columns.map(quoteId).join(', ')}) WHERE "valid_to" IS NULL`,
+    ...h.indexes.map((i) => indexSql(h.name, i)),
+  ];
 }
