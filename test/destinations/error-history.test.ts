@@ -139,6 +139,50 @@ async function violations(kind: Kind, url: string, schema: string | undefined, r
   return out;
 }
 
+/** The time-to-fix query of docs/sync.md (its Error history section), as written there for PostgreSQL and SQLite. */
+function documentedTimeToFix(kind: Kind): string {
+  const doc = readFileSync(new URL('../../docs/sync.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Error history'));
+  const block = section.slice(section.indexOf('```sql') + 6, section.indexOf('```', section.indexOf('```sql') + 6));
+  const sqlite = /\(julianday\(f\.valid_from\) - julianday\(o\.valid_from\)\) \* 86400/.exec(block)?.[0];
+  const pg = 'EXTRACT(EPOCH FROM f.valid_from - o.valid_from)';
+  expect(sqlite, 'the SQLite form is in the doc').toBeDefined();
+  expect(block).toContain(pg);
+  const query = block
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('--'))
+    .join('\n')
+    .split(';')[0]!;
+  return kind === 'postgres' ? query : query.replace(pg, sqlite!);
+}
+
+/** Per error, the seconds each fix took, by the documented query (JSONL: on its intervals loaded into SQLite). */
+async function timesToFix(
+  kind: Kind,
+  url: string,
+  schema: string | undefined,
+  rows: Row[],
+): Promise<Map<string, number>> {
+  const sql = documentedTimeToFix(kind);
+  let found: Array<{ error_id: string; seconds_to_fix: number | string }>;
+  if (kind === 'postgres') found = await adminQuery(sql.replaceAll('error_history', `"${schema}".error_history`));
+  else {
+    const db =
+      kind === 'sqlite' ? new Database(url.slice('sqlite:'.length), { readonly: true }) : new Database(':memory:');
+    try {
+      if (kind === 'jsonl') {
+        db.exec(`CREATE TABLE error_history (${COLUMNS.join(', ')})`);
+        const ins = db.prepare(`INSERT INTO error_history VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+        for (const r of rows) ins.run(...COLUMNS.map((c) => r[c]));
+      }
+      found = db.prepare(sql).all() as typeof found;
+    } finally {
+      db.close();
+    }
+  }
+  return new Map(found.map((r) => [r.error_id, Number(r.seconds_to_fix)]));
+}
+
 async function sync(
   source: string,
   opts: Parameters<typeof startRun>[2] = {},
@@ -266,6 +310,14 @@ describe.each(KINDS)('error_history in a %s destination', (kind) => {
     );
     expect(rows.find((r) => r.error_id === g.id && r.valid_to === null)!.status).toBe('open');
     expect(await violations(kind, url, schema, rows)).toEqual([]);
+    // Time to fix, by the query the docs give: a and b, open since their first event, fixed at the full pass.
+    const fixes = await timesToFix(kind, url, schema, rows);
+    expect([...fixes.keys()].sort()).toEqual([a!.id, b!.id].sort());
+    for (const x of [a!, b!]) {
+      const fixedAt = rows.find((r) => r.error_id === x.id && r.status === 'fixed')!.valid_from;
+      const seconds = (Date.parse(fixedAt) - Date.parse(x.first_seen_unfiltered!)) / 1000;
+      expect(Math.abs(fixes.get(x.id)! - seconds), x.id).toBeLessThan(0.01);
+    }
   });
 });
 
