@@ -15,6 +15,8 @@ export const KNOWN_FILTER_FIELDS: readonly string[] = [
   'user.email',
   'user.name',
   'error.id',
+  // The bare name SmartBear's own client filters events by (an error's id): docs/bugsnag-api.md §5.
+  'error',
   'error.status',
   'error.assigned_to',
   'error.has_issue',
