@@ -388,12 +388,13 @@ export class PostgresDestination implements Destination {
 
   /** Oldest write first (then by key): PostgreSQL has no insertion order to give back. */
   async listRecords(stream: string, options: { limit?: number } = {}): Promise<Array<Record<string, unknown>>> {
-    const history = [...this.streams.values()].find((p) => p.compiled.history?.name === stream)?.compiled.history;
-    if (history) {
-      // A history table has no _record: its rows are its columns (times as ISO text), by key and valid_from.
+    const columns = await this.guard(() => this.columnsOf(this.pool, stream));
+    if (columns.length > 0 && !columns.some((c) => c.name === '_record')) {
+      // A history table (error_history) has no _record: its rows are its columns (times as ISO text), by key.
       const limit = options.limit !== undefined && options.limit >= 0 ? ` LIMIT ${Math.floor(options.limit)}` : '';
+      const order = columns.filter((c) => c.primaryKey).map((c) => quoteId(c.name));
       const rows = await this.read<Record<string, unknown>>(
-        `SELECT * FROM ${qualified(this.schema, stream)} ORDER BY ${history.primaryKey.map(quoteId).join(', ')}${limit}`,
+        `SELECT * FROM ${qualified(this.schema, stream)} ORDER BY ${order.join(', ')}${limit}`,
       );
       return rows.map((r) =>
         Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])),

@@ -290,15 +290,19 @@ export class SqliteDestination implements Destination {
 
   async listRecords(stream: string, options: { limit?: number } = {}): Promise<Array<Record<string, unknown>>> {
     if (!this.tableExists(stream)) return [];
-    const history = [...this.streams.values()].find((p) => p.history?.compiled.name === stream)?.history?.compiled;
-    if (history)
-      // A history table has no _record: its rows are its columns, by key and valid_from.
+    const info = this.guard(
+      () => this.db.pragma(`table_info(${quoteId(stream)})`) as Array<{ name: string; pk: number }>,
+    );
+    if (!info.some((c) => c.name === '_record')) {
+      // A history table (error_history) has no _record: its rows are its columns, by key.
+      const key = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
       return this.guard(
         () =>
           this.db
-            .prepare(`SELECT * FROM ${quoteId(stream)} ORDER BY ${history.primaryKey.map(quoteId).join(', ')} LIMIT ?`)
+            .prepare(`SELECT * FROM ${quoteId(stream)} ORDER BY ${key.map((c) => quoteId(c.name)).join(', ')} LIMIT ?`)
             .all(options.limit ?? -1) as Array<Record<string, unknown>>,
       );
+    }
     const rows = this.guard(
       () =>
         this.db
