@@ -66,3 +66,37 @@ export interface HistorySpec {
   /** Secondary indexes besides the key + valid_from primary key. */
   indexes?: readonly (readonly string[])[];
 }
+
+/** What each of a history table's own columns holds (after the key and the tracked fields). */
+export const HISTORY_COLUMN_DESCRIPTIONS = {
+  valid_from:
+    'When this state began: when a sync (or a write-back) first observed it; a first state of an error seen open starts at its first_seen_unfiltered.',
+  valid_to: "When the next state began (exclusive; the next row's valid_from); NULL while this is the current state.",
+  observed_by:
+    'What observed the state: incremental (an incremental pass), full_pass (a full pass or --full-refresh), status_pass, webhook, or writeback (a change snagsync applied).',
+  _run_id: 'The snagsync run that observed the state (_snagsync_runs.run_id).',
+} as const;
+
+/**
+ * A history table's columns in order — its key, the tracked fields (typed as the stream's columns they come from),
+ * valid_from, valid_to, observed_by, _run_id — and its primary key (key + valid_from): what the destinations create
+ * and the catalog shows. A name the stream does not have is typed text (the destinations refuse such a declaration).
+ */
+export function historyTable(
+  h: HistorySpec,
+  streamColumns: readonly ColumnSpec[],
+): { columns: Array<{ name: string; type: ColumnType; description: string }>; primaryKey: string[] } {
+  const typeOf = (name: string): ColumnType => streamColumns.find((c) => c.name === name)?.type ?? 'text';
+  const own = HISTORY_COLUMN_DESCRIPTIONS;
+  return {
+    columns: [
+      ...h.key.map((k) => ({ name: k.name, type: typeOf(k.from), description: k.description })),
+      ...h.fields.map((f) => ({ name: f.name, type: typeOf(f.name), description: f.description })),
+      { name: 'valid_from', type: 'timestamp', description: own.valid_from },
+      { name: 'valid_to', type: 'timestamp', description: own.valid_to },
+      { name: 'observed_by', type: 'text', description: own.observed_by },
+      { name: '_run_id', type: 'text', description: own._run_id },
+    ],
+    primaryKey: [...h.key.map((k) => k.name), 'valid_from'],
+  };
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SnagError } from '../core/errors.js';
+import { historyTable } from '../core/stream-shape.js';
 import { parseTimestamp } from '../core/time.js';
 import type { ColumnSpec, ColumnType, DestinationRecord, HistorySpec, StreamDescriptor } from './types.js';
 
@@ -43,16 +44,6 @@ export interface CompiledStream {
   /** The history the stream keeps of some of its columns (errors: `error_history`), or null. */
   history: CompiledHistory | null;
 }
-
-/** What each of a history table's own columns holds (after the key and the tracked fields). */
-export const HISTORY_COLUMN_DESCRIPTIONS = {
-  valid_from:
-    'When this state began: when a sync (or a write-back) first observed it; a first state of an error seen open starts at its first_seen_unfiltered.',
-  valid_to: "When the next state began (exclusive; the next row's valid_from); NULL while this is the current state.",
-  observed_by:
-    'What observed the state: incremental (an incremental pass), full_pass (a full pass or --full-refresh), status_pass, webhook, or writeback (a change snagsync applied).',
-  _run_id: 'The snagsync run that observed the state (_snagsync_runs.run_id).',
-} as const;
 
 export interface CompiledHistory {
   spec: HistorySpec;
@@ -151,12 +142,13 @@ export function compileStream(d: StreamDescriptor): CompiledStream {
     keyOf(record) {
       return JSON.stringify(keyColumns.map((c) => requireKey(d.name, c, record)));
     },
-    history: d.history ? compileHistory(d.history, columns, bad) : null,
+    history: d.history ? compileHistory(d.history, d.columns, columns, bad) : null,
   };
 }
 
 function compileHistory(
   h: HistorySpec,
+  streamColumns: readonly ColumnSpec[],
   columns: readonly CompiledColumn[],
   bad: (why: string) => SnagError,
 ): CompiledHistory {
@@ -172,15 +164,7 @@ function compileHistory(
     return { name: k.name, from: column(k.from, 'key column') };
   });
   const fields = h.fields.map((f) => column(f.name, 'field'));
-  const own = HISTORY_COLUMN_DESCRIPTIONS;
-  const tableColumns = [
-    ...h.key.map((k, i) => ({ name: k.name, type: key[i]!.from.type, description: k.description })),
-    ...h.fields.map((f, i) => ({ name: f.name, type: fields[i]!.type, description: f.description })),
-    { name: 'valid_from', type: 'timestamp' as const, description: own.valid_from },
-    { name: 'valid_to', type: 'timestamp' as const, description: own.valid_to },
-    { name: 'observed_by', type: 'text' as const, description: own.observed_by },
-    { name: '_run_id', type: 'text' as const, description: own._run_id },
-  ];
+  const { columns: tableColumns, primaryKey } = historyTable(h, streamColumns);
   const names = tableColumns.map((c) => c.name.toLowerCase());
   if (new Set(names).size !== names.length) throw bad('its history has a column twice');
   const indexes = (h.indexes ?? []).map((cols) => {
@@ -195,7 +179,7 @@ function compileHistory(
     key,
     fields,
     columns: tableColumns,
-    primaryKey: [...keyNames, 'valid_from'],
+    primaryKey,
     indexes,
     openIndex: { name: indexName(`${h.name}_open`, keyNames), columns: keyNames },
     firstFrom: h.firstFrom

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { StreamDescriptor } from '../core/stream-shape.js';
+import { historyTable, type StreamDescriptor } from '../core/stream-shape.js';
 import { linkChildren } from './children.js';
 import { collaborators } from './collaborators.js';
 import { comments } from './comments.js';
@@ -101,6 +101,14 @@ export interface CatalogEntry {
   columns: Array<{ name: string; type: string; description: string | null }>;
   /** Secondary indexes in the destinations, each the columns it covers. */
   indexes: string[][];
+  /** The history the destinations keep of some of its columns (errors: error_history), as a table; null: none. */
+  history: {
+    name: string;
+    description: string;
+    primary_key: string[];
+    columns: Array<{ name: string; type: string; description: string }>;
+    indexes: string[][];
+  } | null;
   json_schema: Record<string, unknown>;
 }
 
@@ -126,6 +134,15 @@ export function catalogEntry(s: StreamDefinition): CatalogEntry {
     default: DEFAULT_STREAMS.includes(s.name),
     columns: s.columns.map((c) => ({ name: c.name, type: c.type, description: c.description ?? null })),
     indexes: (s.indexes ?? []).map((i) => [...i]),
+    history: s.history
+      ? {
+          name: s.history.name,
+          description: s.history.description,
+          primary_key: historyTable(s.history, s.columns).primaryKey,
+          columns: historyTable(s.history, s.columns).columns,
+          indexes: (s.history.indexes ?? []).map((i) => [...i]),
+        }
+      : null,
     json_schema: jsonSchemaOf(s),
   };
 }
