@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -402,6 +402,22 @@ describe.each(KINDS)('error_history page by page in a %s destination', (kind) =>
         { id: 'e2', status: 'snoozed', from: T(30), to: null, by: 'full_pass' },
       ]);
       expect(await dest.countRecords('error_history')).toBe(5);
+    } finally {
+      await dest.close();
+    }
+  });
+});
+
+describe('error_history in a JSONL folder', () => {
+  it('is not written over a history file snagsync did not write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snag-history-stray-'));
+    // A folder snagsync already writes (its state exists), where someone put an error_history.jsonl of their own.
+    await (await openDestination(`jsonl:${dir}`)).close();
+    writeFileSync(join(dir, 'error_history.jsonl'), '{"mine":true}\n');
+    const dest = await openDestination(`jsonl:${dir}`);
+    try {
+      await expect(dest.prepare([ERRORS])).rejects.toMatchObject({ code: 'destination' });
+      expect(readFileSync(join(dir, 'error_history.jsonl'), 'utf8')).toBe('{"mine":true}\n');
     } finally {
       await dest.close();
     }

@@ -143,6 +143,14 @@ export class JsonlDestination implements Destination {
     for (const d of histories) {
       if (next.streams[d.name]) continue;
       const file = `${d.name}.jsonl`;
+      for (const f of [file, keysFile(file)]) {
+        const p = join(this.location, f);
+        if (existsSync(p) && statSync(p).size > 0) {
+          throw new SnagError('destination', `${p} already exists and was not written by snagsync.`, {
+            hint: 'Move it away or use another folder.',
+          });
+        }
+      }
       next.streams[d.name] = { file, bytes: 0, lines: 0, keys_bytes: 0, descriptor: plainDescriptor(d) };
       result.created.push(d.name);
     }
