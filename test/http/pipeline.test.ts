@@ -19,13 +19,14 @@ async function failure(p: Promise<unknown>): Promise<SnagError> {
 }
 
 describe('request headers', () => {
-  it('sends the token, version, accept and user agent on every request, and the token nowhere else', async () => {
+  it('sends the token, version, X-Bugsnag-API, accept and user agent on every request, and the token nowhere else', async () => {
     const h = harness([ok([org])]);
     await h.client.organizations.list().all();
     const [call] = h.script.calls;
     expect(call!.headers).toEqual({
       Authorization: `token ${h.token}`,
       'X-Version': '2',
+      'X-Bugsnag-API': 'true',
       Accept: 'application/json',
       'User-Agent': `snagsync/${VERSION}`,
     });
