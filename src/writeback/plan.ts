@@ -160,7 +160,7 @@ export async function planWriteback(
  * Bugsnag counts any) and a row whose text is already there is not posted again — whichever input, journal or tool
  * posted it. This is Bugsnag's own state: it holds when the input changed (a query's rows move between runs), when
  * the journal was lost, and for comments posted by hand. Any author counts: the Data Access API has no documented way
- * to ask which user a token belongs to (docs/bugsnag-api.md, `GET /user`), and the same text posted twice on one
+ * to ask which user a token belongs to (docs/bugsnag-api.md §18, `GET /user`), and the same text posted twice on one
  * error is a duplicate for its readers whoever posted it; the plan names the author.
  */
 async function findComments(
@@ -194,7 +194,7 @@ async function findComments(
   return { found, reads };
 }
 
-/** Every comment of one error, by its text (the oldest when the same text is there twice). */
+/** Every comment of one error, by its text (the first listed when the same text is there twice). */
 export async function commentsOn(
   api: BugsnagClient,
   projectId: string,
