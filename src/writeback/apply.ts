@@ -3,7 +3,7 @@ import { isAbortError, isSnagError, SnagError, toSnagError } from '../core/error
 import type { Store } from '../store/repository.js';
 import type { WritebackRowEntry } from '../store/writebacks.js';
 import { commentText, type WritebackRow } from './check.js';
-import { commentsOn, declOf, readError, type PlannedGroup, type WritebackPlan } from './plan.js';
+import { commentsOn, declOf, readError, type PlannedGroup, type SkippedRow, type WritebackPlan } from './plan.js';
 
 export type RowOutcome = 'applied' | 'skipped' | 'failed';
 
@@ -97,10 +97,17 @@ export async function applyWriteback(
   for (const g of plan.groups) {
     // A row an earlier attempt applied stays `applied` in the journal (the store never turns it `skipped`): it is
     // what tells the attempt after this one that the comment was posted.
+    // Rows with the same message are journaled in one transaction (thousands of rows already so are the common
+    // rerun, and a journal write per row made it as slow as the writes it skips).
+    const byMessage = new Map<string, { rows: SkippedRow[]; journal: boolean }>();
     for (const r of g.skip) {
       const earlier = entries.get(r.row)?.state === 'applied';
-      await report([r], 'skipped', earlier ? `${r.reason} (applied by an earlier attempt)` : r.reason, !earlier);
+      const message = earlier ? `${r.reason} (applied by an earlier attempt)` : r.reason;
+      const same = byMessage.get(message) ?? { rows: [], journal: !earlier };
+      same.rows.push(r);
+      byMessage.set(message, same);
     }
+    for (const [message, { rows, journal }] of byMessage) await report(rows, 'skipped', message, journal);
     for (const m of g.missing) await report([m], 'failed', m.message, true, 'not_found');
   }
   try {
