@@ -59,6 +59,30 @@ export interface RunStreamCounts {
   pages: number;
 }
 
+/** Options of `writeRecords`: records pushed to the destination outside a run's pages. */
+export interface PushWrite {
+  sourceId: string;
+  /** When and how they were observed (a webhook: the time Bugsnag states, else the receipt). */
+  observed: { at: string; by: ObservedBy };
+  /** A timestamp column: a stored row with a later value there is kept, the record skipped. */
+  newerBy?: string;
+  /** Stored in each row's `_run_id`; absent (webhooks): NULL. */
+  runId?: string;
+}
+
+/** A change of some tracked fields of one record, learned without the whole record. */
+export interface Observation {
+  sourceId: string;
+  /** The stream's key columns and values, e.g. `{ project_id: 'p1', id: 'e1' }`. */
+  key: Readonly<Record<string, string>>;
+  /** Tracked fields (the history's `fields`) and their new values, e.g. `{ status: 'fixed' }`. */
+  changes: Readonly<Record<string, string | null>>;
+  /** When the change happened (Bugsnag's stated time, or when snagsync applied it). */
+  at: string;
+  by: ObservedBy;
+  runId?: string;
+}
+
 export interface StoredCheckpoint {
   sourceId: string;
   stream: string;
@@ -120,6 +144,22 @@ export interface Destination {
    * were killed. Absent on destinations that store nothing (the protocol modes).
    */
   recordRun?(run: RunRecord): Promise<void>;
+  /**
+   * Upserts records that arrived outside a run's pages (a webhook's error and event), in one transaction, without
+   * touching any checkpoint: the next incremental pass reads past them as usual. A record whose stored row is newer by
+   * `newerBy` (a timestamp column, e.g. `last_seen_unfiltered`, `received_at`) is left as it is, so a late or replayed
+   * message never moves a row back in time. A stream with a `history` records the state at `observed`.
+   * Absent on destinations that store nothing (the protocol modes).
+   */
+  writeRecords?(stream: string, records: readonly DestinationRecord[], options: PushWrite): Promise<WriteResult>;
+  /**
+   * Records changes of tracked fields that snagsync learned without a full record (a write-back it applied, a
+   * webhook's `errorStateManualChange`): each is merged onto the key's open interval in the stream's history (the
+   * fields it does not name keep their values) and opens a new interval at `at` — unless the open interval already
+   * holds those values, or began after `at` (a newer state is never overwritten by an older message). The stream's
+   * own row gets the changed columns too, when it exists. Returns how many intervals were opened.
+   */
+  recordObservations?(stream: string, observations: readonly Observation[]): Promise<number>;
   /** The runs recorded, oldest first, each with its counts; for tests and the docs' queries. */
   listRuns?(): Promise<Array<RunRecord & { streams: RunStreamCounts[] }>>;
   close(): Promise<void>;
