@@ -16,6 +16,7 @@ import type {
   SourceUpdate,
 } from './models.js';
 import type { DataSinkRecord, SinkRepository, SinkRunRecord } from './sinks.js';
+import type { WebhookRepository } from './webhooks.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowRecord } from './writebacks.js';
 
 /**
@@ -36,6 +37,8 @@ export interface Store {
   readonly writebacks: WritebackRepository;
   /** Data sinks: destinations that write back to Bugsnag (the HTTP API's data_sinks), and their runs. */
   readonly sinks: SinkRepository;
+  /** Bugsnag webhooks: each source's secret and switch, and the inbox of messages received by `serve`. */
+  readonly webhooks: WebhookRepository;
   /**
    * The schema version after migrations. A PostgreSQL store connects and migrates on first use; awaiting this at
    * start surfaces a wrong URL or an unreachable server before any work begins.

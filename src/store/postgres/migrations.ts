@@ -156,6 +156,36 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
     sql: `ALTER TABLE writeback_journals ADD COLUMN pid integer;
       ALTER TABLE writeback_journals ADD COLUMN hostname text;`,
   },
+  {
+    version: 5,
+    description: 'Bugsnag webhooks: webhook_settings (sealed secret, switch), webhook_inbox (raw messages)',
+    sql: `
+      CREATE TABLE webhook_settings (
+        source_id       text PRIMARY KEY REFERENCES sources (id) ON DELETE CASCADE,
+        enabled         boolean NOT NULL DEFAULT true,
+        secret_envelope text NOT NULL,            -- vault envelope, never the secret
+        secret_key_id   text NOT NULL,
+        secret_sha256   text NOT NULL,
+        created_at      timestamptz NOT NULL,
+        rotated_at      timestamptz NOT NULL
+      );
+      CREATE TABLE webhook_inbox (
+        id          text PRIMARY KEY,
+        source_id   text NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        received_at timestamptz NOT NULL,
+        body        text NOT NULL,
+        body_sha256 text NOT NULL,
+        trigger     text,
+        applied_at  timestamptz,
+        ignored     text,
+        attempts    integer NOT NULL DEFAULT 0,
+        error       text,
+        UNIQUE (source_id, body_sha256)
+      );
+      CREATE INDEX webhook_inbox_pending ON webhook_inbox (received_at) WHERE applied_at IS NULL;
+      CREATE INDEX webhook_inbox_source ON webhook_inbox (source_id, received_at DESC);
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,6 +8,7 @@ import { migratePg, pgSchemaVersion } from './migrations.js';
 import { PgRuns, RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
 import { PgSources } from './sources.js';
 import { PgSinks } from './sinks.js';
+import { PgWebhooks } from './webhooks.js';
 import { PgWritebacks } from './writebacks.js';
 import { parseStoreDatabaseUrl, type StoreDatabaseUrl } from './url.js';
 
@@ -56,6 +57,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     runs,
     writebacks,
     sinks,
+    webhooks: new PgWebhooks(ctx),
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);

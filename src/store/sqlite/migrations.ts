@@ -165,6 +165,37 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
     sql: `ALTER TABLE writeback_journals ADD COLUMN pid INTEGER;
       ALTER TABLE writeback_journals ADD COLUMN hostname TEXT;`,
   },
+  {
+    version: 6,
+    description: 'Bugsnag webhooks: webhook_settings (sealed secret, switch), webhook_inbox (raw messages)',
+    // A message is stored before serve answers, applied afterwards; the same body of the same source is stored once.
+    sql: `
+      CREATE TABLE webhook_settings (
+        source_id       TEXT PRIMARY KEY REFERENCES sources (id) ON DELETE CASCADE,
+        enabled         INTEGER NOT NULL DEFAULT 1,
+        secret_envelope TEXT NOT NULL,            -- vault envelope, never the secret
+        secret_key_id   TEXT NOT NULL,
+        secret_sha256   TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        rotated_at      TEXT NOT NULL
+      );
+      CREATE TABLE webhook_inbox (
+        id          TEXT PRIMARY KEY,
+        source_id   TEXT NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+        received_at TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        trigger     TEXT,
+        applied_at  TEXT,
+        ignored     TEXT,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        error       TEXT,
+        UNIQUE (source_id, body_sha256)
+      );
+      CREATE INDEX webhook_inbox_pending ON webhook_inbox (received_at) WHERE applied_at IS NULL;
+      CREATE INDEX webhook_inbox_source ON webhook_inbox (source_id, received_at DESC);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -6,6 +6,7 @@ import { migrate, schemaVersion } from './migrations.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteSources } from './sources.js';
 import { SqliteSinks } from './sinks.js';
+import { SqliteWebhooks } from './webhooks.js';
 import { SqliteWritebacks } from './writebacks.js';
 
 /** Opens (creating and migrating as needed) a SQLite metadata store at `path`. */
@@ -30,6 +31,7 @@ export function openSqliteStore(path: string): Store {
     runs,
     writebacks,
     sinks,
+    webhooks: new SqliteWebhooks(db, path),
     schemaVersion: async () => schemaVersion(db),
     contents: () => sqliteContents(db, { credentials, sources, runs, sinks, writebacks }),
     close: async () => {
