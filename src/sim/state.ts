@@ -3,6 +3,9 @@ import { hash } from './prng.js';
 import { World, type TokenSeed } from './data/world.js';
 import type { ResolvedOptions } from './options.js';
 import { EdrStore } from './edr/store.js';
+import { ErrorHistoryTruth } from './truth/error-history.js';
+import type { ErrorStatus } from './data/errors.js';
+import { reopenOnEvent, type Reopening } from './data/reopen.js';
 
 /** A small LRU for computed lists (sorted errors of a project under one filter), keyed by everything they depend on. */
 export class Lru<V> {
@@ -33,6 +36,16 @@ export interface AddedEvent {
 }
 
 /**
+ * Something that happened to the data at run time, for whoever listens (the webhook sender): an event arrived
+ * (`occurrence` is the error's count including it), a collaborator changed an error's status through the API, or
+ * commented on it. Generated history never produces changes.
+ */
+export type SimChange =
+  | { kind: 'event'; gi: number; error: number; event: number; occurrence: number; reopened: Reopening | null }
+  | { kind: 'status'; gi: number; error: number; from: ErrorStatus; to: ErrorStatus; user: number }
+  | { kind: 'comment'; gi: number; error: number; comment: number; user: number };
+
+/**
  * Everything a running simulator knows: the generated world, per-project data (created on first use), the overlay of
  * run-time changes, and the clock rules for data added while clients page.
  *
@@ -47,9 +60,12 @@ export class SimState {
   readonly revoked = new Set<string>();
   readonly cache = new Lru<unknown>(256);
   readonly edr: EdrStore;
+  /** Every change of an error's status, severity and assignment, timed by the clock (truth/error-history.ts). */
+  readonly truth: ErrorHistoryTruth;
   private maxIssuedBaseSec = 0;
   private maxAddedSec = 0;
   readonly startMs: number;
+  private readonly listeners: Array<(c: SimChange) => void> = [];
 
   constructor(
     readonly opts: ResolvedOptions,
@@ -58,6 +74,7 @@ export class SimState {
     this.world = new World(opts);
     this.data = new Array<ProjectData | undefined>(this.world.projects.length);
     this.startMs = nowMs;
+    this.truth = new ErrorHistoryTruth(nowMs);
     this.edr = new EdrStore({ prepareMs: opts.edrPrepareMs, urlTtlMs: opts.edrUrlTtlMs, expireMs: opts.edrExpireMs });
   }
 
@@ -68,6 +85,14 @@ export class SimState {
       this.data[gi] = d;
     }
     return d;
+  }
+
+  onChange(listener: (c: SimChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  emit(change: SimChange): void {
+    for (const l of this.listeners) l(change);
   }
 
   tokenValid(t: TokenSeed): boolean {
@@ -92,14 +117,22 @@ export class SimState {
     return sec;
   }
 
-  addEvents(gi: number, count: number, error: number | null, nowMs: number): AddedEvent[] {
+  /**
+   * `reopen`: the events come from a notifier, so a fixed (or snoozed past its rule) error reopens as in Bugsnag.
+   * Events added through the control API leave statuses alone, as they always have.
+   */
+  addEvents(gi: number, count: number, error: number | null, nowMs: number, reopen = false): AddedEvent[] {
     const pd = this.project(gi);
     const out: AddedEvent[] = [];
     for (let n = 0; n < count; n++) {
       const sec = this.stampSec(nowMs);
       // Without a chosen error, new events go to existing errors in proportion to their weight, like real traffic.
       const e = error ?? pickLiveError(pd, pd.totalEvents);
+      const reopened = reopen ? reopenOnEvent(pd, e, nowMs) : null;
+      if (reopened) this.truth.changed(pd, e, nowMs, 'event', { status: reopened.from });
       const i = pd.addEvent(e, sec);
+      if (this.listeners.length > 0)
+        this.emit({ kind: 'event', gi, error: e, event: i, occurrence: pd.totalOccurrences(e), reopened });
       out.push({
         id: pd.eventId(i),
         project_id: pd.project.id,

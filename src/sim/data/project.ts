@@ -291,10 +291,14 @@ export class ProjectData {
     return i;
   }
 
-  /** A brand-new error group (its events are added separately). */
-  addError(sec: number): number {
+  /**
+   * A brand-new error group (its events are added separately). `shape` replaces generated fields: an error created by
+   * a notifier's payload (routes/notify.ts) has the class, message, frame and status the payload implies.
+   */
+  addError(sec: number, shape: Partial<Omit<ErrorSeed, 'index' | 'id' | 'createdSec'>> = {}): number {
     const e = this.errorCount;
-    this.addedErrors.push(makeErrorSeed(this.world.opts.seed, this.ids, this.project, e, this.assignable(), sec));
+    const seed = makeErrorSeed(this.world.opts.seed, this.ids, this.project, e, this.assignable(), sec);
+    this.addedErrors.push({ ...seed, ...shape });
     this.stateVersion++;
     return e;
   }

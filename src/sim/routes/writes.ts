@@ -35,7 +35,7 @@ export function writeRoutes(r: Router<Ctx>): void {
     const pd = requireProject(ctx, p.project_id);
     const e = requireError(ctx, pd, p.error_id);
     const op = operationOf(ctx, pd);
-    apply(ctx, pd, e, op);
+    applyTracked(ctx, pd, e, op);
     if (op === 'delete' || op === 'discard') return noContent();
     return json(currentView(ctx, pd, e));
   });
@@ -49,7 +49,7 @@ export function writeRoutes(r: Router<Ctx>): void {
     const op = operationOf(ctx, pd);
     const out: Record<string, unknown> = { operation: op };
     for (const e of errors) {
-      apply(ctx, pd, e, op);
+      applyTracked(ctx, pd, e, op);
       const st = pd.peekState(e);
       const entry: Record<string, unknown> = {
         assigned_collaborator_id: st.assignee >= 0 ? pd.world.users[st.assignee]!.id : null,
@@ -69,7 +69,7 @@ export function writeRoutes(r: Router<Ctx>): void {
     const pd = requireProject(ctx, p.project_id);
     const e = requireError(ctx, pd, p.error_id);
     requireOwner(ctx, pd);
-    pd.markDeleted(e);
+    ctx.sim.truth.change(pd, e, ctx.nowMs, 'deleted', () => pd.markDeleted(e));
     return noContent();
   });
 
@@ -96,6 +96,7 @@ export function writeRoutes(r: Router<Ctx>): void {
     if (index >= COMMENTS_PER_ERROR) fail(400, 'Too many comments on this error');
     st.addedComments.push({ index, message, user: ctx.token.user, createdMs: Math.floor(ctx.nowMs / 1000) * 1000 });
     pd.touch();
+    ctx.sim.emit({ kind: 'comment', gi: pd.project.gi, error: e, comment: index, user: ctx.token.user });
     const created = commentsOf(pd, e).find((c) => c.index === index)!;
     return {
       status: 201,
@@ -161,9 +162,15 @@ function requireOwner(ctx: Ctx, pd: ProjectData): void {
     });
 }
 
+/** `apply`, with what it changes of the fields error_history tracks recorded in the simulator's truth. */
+function applyTracked(ctx: Ctx, pd: ProjectData, e: number, op: Operation): void {
+  ctx.sim.truth.change(pd, e, ctx.nowMs, op === 'delete' ? 'deleted' : 'patch', () => apply(ctx, pd, e, op));
+}
+
 function apply(ctx: Ctx, pd: ProjectData, e: number, op: Operation): void {
   const st = pd.state(e);
   const seed = pd.errorSeed(e);
+  const before = st.status;
   switch (op) {
     case 'override_severity': {
       const sev = bodyField(ctx, 'severity');
@@ -231,6 +238,9 @@ function apply(ctx: Ctx, pd: ProjectData, e: number, op: Operation): void {
       break;
   }
   pd.touch();
+  // A collaborator changed the state by hand: what Bugsnag's errorStateManualChange webhook reports.
+  if (st.status !== before)
+    ctx.sim.emit({ kind: 'status', gi: pd.project.gi, error: e, from: before, to: st.status, user: ctx.token.user });
 }
 
 function reopenRules(ctx: Ctx, pd: ProjectData, e: number): ReopenRules {
