@@ -4,7 +4,7 @@ import { parseDuration, resolveTime } from '../core/time.js';
 import { parseDestinationUrl } from '../destinations/url.js';
 import type { SourceConfig } from '../store/models.js';
 import { STREAM_NAMES, STREAMS } from '../streams/catalog.js';
-import { cliOptions, durationOption, integerOption, type IssueParams } from '../streams/options.js';
+import { booleanOption, cliOptions, durationOption, integerOption, type IssueParams } from '../streams/options.js';
 import type { SyncOptions } from '../streams/types.js';
 import {
   parseFilterArgs,
@@ -16,6 +16,12 @@ import {
   type StoredFilters,
 } from './config.js';
 import { isNoSchedule, parseSchedule } from './schedule.js';
+import {
+  INTERVAL_DEFAULTS,
+  parseStreamIntervals,
+  resolveStreamIntervals,
+  type StoredStreamIntervals,
+} from './stream-intervals.js';
 
 /**
  * A source's configuration, declared once. Every face derives its part from these zod schemas:
@@ -72,6 +78,8 @@ const MAX = {
   /** sqlite:PATH, jsonl:FOLDER or a PostgreSQL URL (PATH_MAX is 4,096). */
   destination: 4_096,
   schedule: 200,
+  /** `release_groups=6h`. */
+  streamInterval: 300,
 } as const;
 
 /** A string of at most `max` UTF-16 units; the message gives the length, never the value. */
@@ -166,10 +174,34 @@ const ENGINE_SHAPE = {
     description: 'How far each incremental pass reaches back for late arrivals',
     default: '15m',
   }),
+  purge_deleted: booleanOption({
+    description:
+      'Remove the rows a completed full pass no longer finds in Bugsnag, instead of marking them with _deleted_at',
+    default: false,
+  }),
   concurrency: integerOption(1, 8, {
     description: "Projects read at once (at most the token's in-flight cap)",
     default: 1,
   }),
+  stream_intervals: cli(
+    judged(
+      z.union([
+        z.array(bounded(MAX.streamInterval)).max(100),
+        z.record(bounded(MAX.id), bounded(MAX.time)).refine((r) => Object.keys(r).length <= 100, 'too many entries'),
+      ]),
+      (v) => parseStreamIntervals(v),
+    )
+      .nullable()
+      .optional()
+      .meta({
+        description: `How often a slowly changing stream is read, per stream, each STREAM=DURATION (0: by every sync); default ${Object.entries(
+          INTERVAL_DEFAULTS,
+        )
+          .map(([s, d]) => `${s} ${d}`)
+          .join(', ')}`,
+      }),
+    { flag: 'stream-interval', placeholder: '<STREAM=DURATION>' },
+  ),
 } as const;
 
 /** Every stream's own options, in catalog order. A key declared twice is a bug, caught at load. */
@@ -344,12 +376,15 @@ export function resolveSyncOptions(config: SourceConfig, now: Date): SyncOptions
     fullReports: optionValue<boolean>(config, 'full_reports') === true,
     lookbackMs: ms('lookback'),
     errorsFullPassMs: ms('errors_full_pass_interval'),
+    errorsStatusPassMs: ms('errors_status_pass_interval'),
+    purgeDeleted: optionValue<boolean>(config, 'purge_deleted') === true,
     releasesFullPassMs: ms('releases_full_pass_interval'),
     trendsResolution: optionValue<SyncOptions['trendsResolution']>(config, 'trends_resolution'),
     trendsDays: optionValue<number>(config, 'trends_days'),
     eventsBackfill: optionValue<'auto' | 'bulk' | 'list'>(config, 'events_backfill'),
     eventsBackfillThreshold: optionValue<number>(config, 'events_backfill_threshold'),
     concurrency: optionValue<number>(config, 'concurrency'),
+    streamIntervalsMs: resolveStreamIntervals(config.stream_intervals as StoredStreamIntervals | null | undefined),
   };
 }
 

@@ -3,6 +3,7 @@ import type { ErrorGroup } from '../bugsnag/models/error.js';
 import { ErrorGroupSchema } from '../bugsnag/models/error.js';
 import { defineStream } from './types.js';
 import { projectPartition, withParents } from './util.js';
+import { withStatusPass } from './status-pass.js';
 import { windowPasses } from './window.js';
 import { durationOption } from './options.js';
 
@@ -13,7 +14,9 @@ export const SORTED_ERRORS_LIMIT = 1000;
  * Errors (error groups). Incremental by `last_seen`: errors with events in the window, found with
  * `filters[event.since]`, sorted by last_seen. But fixing, ignoring, snoozing, assigning or commenting an error does
  * not move its `last_seen` (docs/bugsnag-api.md §17), so errors also get a periodic full pass (daily by default, the source's
- * `errors_full_pass_interval`). A window with more errors than Bugsnag pages sorted is read unsorted.
+ * `errors_full_pass_interval`) and, between them, a status pass (every 15 minutes by default,
+ * `errors_status_pass_interval`; status-pass.ts) that lists only the errors not open. A window with more errors than
+ * Bugsnag pages sorted is read unsorted.
  *
  * `last_seen`, `first_seen`, `events` and `users` are computed within the request's filters (so within the sync
  * window): the typed columns hold the absolute `*_unfiltered` values and `unthrottled_occurrence_count`, which are
@@ -31,6 +34,12 @@ export const errors = defineStream({
       default: '1d',
       flag: 'errors-full-pass',
     }),
+    errors_status_pass_interval: durationOption({
+      description:
+        'How often errors get a status pass (the errors not open, listed) to see status changes between full passes',
+      default: '15m',
+      flag: 'errors-status-pass',
+    }),
   }),
   schema: ErrorGroupSchema.extend({ project_id: z.string() }),
   primaryKey: ['project_id', 'id'],
@@ -40,7 +49,7 @@ export const errors = defineStream({
     field: 'last_seen',
     order: 'newest-first',
     serverFilter: 'event.since',
-    note: 'plus a periodic full pass (errors_full_pass_interval, default 1d) for status changes',
+    note: 'plus a periodic full pass (errors_full_pass_interval, default 1d) and a status pass (errors_status_pass_interval, default 15m) for status changes',
   },
   heavy: false,
   // Errors by when they were last seen (the absolute time: the filtered last_seen is not a column).
@@ -124,7 +133,8 @@ export const errors = defineStream({
   read: (ctx) => {
     const { project } = projectPartition(ctx, 'errors');
     const { filters } = ctx.options;
-    return windowPasses<ErrorGroup>(ctx, {
+    const toRecord = (e: ErrorGroup) => withParents(e, { project_id: project.id });
+    const window = windowPasses<ErrorGroup>(ctx, {
       cursorOf: (e) => e.last_seen,
       open: (w, resumeFrom) =>
         ctx.api.errors.list(
@@ -141,9 +151,10 @@ export const errors = defineStream({
                 ...(w.before !== null ? { before: w.before } : {}),
               },
         ),
-      toRecord: (e) => withParents(e, { project_id: project.id }),
+      toRecord,
       fullPassMs: ctx.options.errorsFullPassMs,
       sortedLimit: SORTED_ERRORS_LIMIT,
     });
+    return withStatusPass(ctx, window, { projectId: project.id, sortedLimit: SORTED_ERRORS_LIMIT, toRecord });
   },
 });

@@ -39,6 +39,10 @@ export interface SyncOptions {
   lookbackMs: number;
   /** Errors get a full pass (not just the incremental window) when the last one is older than this. */
   errorsFullPassMs: number;
+  /** Errors get a status pass (the errors not open, listed) when the last one is older than this; absent: never. */
+  errorsStatusPassMs?: number;
+  /** Rows of a stream that its completed full pass no longer found are removed, not just marked `_deleted_at`. */
+  purgeDeleted?: boolean;
   /** Releases are read whole again (their session and error counts keep changing) when the last full pass is older. */
   releasesFullPassMs: number;
   /** Trend buckets: resolution and how many days back. */
@@ -48,6 +52,8 @@ export interface SyncOptions {
   eventsBackfill?: 'auto' | 'bulk' | 'list';
   /** `auto` goes bulk above this many events (the list's `X-Total-Count` for the first sync's window). */
   eventsBackfillThreshold?: number;
+  /** Per stream with an interval: a sync within this many ms of its last completed pass skips it (0: never). */
+  streamIntervalsMs?: Readonly<Record<string, number>>;
 }
 
 export interface ReadContext {
@@ -146,6 +152,12 @@ export interface StreamDefinition {
   history?: HistorySpec;
   /** Off unless asked for: large or costly. */
   heavy: boolean;
+  /**
+   * How often the stream is worth reading (a duration, e.g. `1d`): a sync within this time of its last completed pass
+   * skips it, costing no request. For what changes slowly (fields, saved searches, teams) or is read whole (trends).
+   * A source overrides it per stream (`stream_intervals`); absent: read by every sync.
+   */
+  refreshEvery?: string;
   /** Read through another stream of the same partition in the same pass (comments through errors). */
   parent?: string;
   /** The API endpoint(s), for the catalog. */
