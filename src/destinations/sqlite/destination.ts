@@ -6,7 +6,6 @@ import { SnagError } from '../../core/errors.js';
 import {
   compileStream,
   CONVERTERS,
-  intervalStart,
   missingKey,
   type CompiledHistory,
   type CompiledStream,
@@ -16,10 +15,14 @@ import { destinationError, fullRefreshAdvice } from '../errors.js';
 import type {
   CheckpointWrite,
   ColumnType,
+  DeletionMark,
+  DeletionResult,
   Destination,
   DestinationRecord,
   DestinationSchema,
+  Observation,
   PrepareResult,
+  PushWrite,
   RunRecord,
   RunStreamCounts,
   StoredCheckpoint,
@@ -42,7 +45,11 @@ import {
   upsertSql,
 } from './schema.js';
 import { checkedPage, unknownStream } from '../checks.js';
+import { markDeletedRows } from './deletions.js';
 import { killedMessage, runOf, type RunRow, type RunStreamRow } from '../lineage.js';
+import { writeHistory, type PreparedHistory } from './history.js';
+import { observe, pushRecords } from './push.js';
+import { checkedObservations, checkedPush } from '../push.js';
 
 export interface SqliteDestinationOptions {
   /** How long a write waits for another writer before failing (default 5000 ms). */
@@ -56,16 +63,6 @@ interface PreparedStream {
   params: SqlValue[];
   keyIndexes: number[];
   history: PreparedHistory | null;
-}
-
-interface PreparedHistory {
-  compiled: CompiledHistory;
-  /** The open interval of a key. */
-  open: Statement;
-  /** Ends the open interval of a key: (valid_to, ...key). */
-  close: Statement;
-  /** A new interval: key, fields, valid_from, valid_to (NULL), observed_by, _run_id. */
-  insert: Statement;
 }
 
 type WriteArgs = [PreparedStream, readonly DestinationRecord[], string, CheckpointWrite, string];
@@ -128,7 +125,8 @@ export class SqliteDestination implements Destination {
           params[n + 3] = cp.runId ?? null;
           upsert.run(params);
         }
-        if (ps.history) writeHistory(ps.history, records, cp, now);
+        if (ps.history)
+          writeHistory(ps.history, records, cp.observed ?? { at: now, by: 'incremental' }, cp.runId ?? null);
         this.saveState.run(cp.sourceId, ps.compiled.descriptor.name, cp.partition, state, now);
         if (cp.runId)
           this.countPage.run(cp.runId, ps.compiled.descriptor.name, cp.partition, records.length, records.length, now);
@@ -213,6 +211,8 @@ export class SqliteDestination implements Destination {
     }
     // A table created before runs were recorded: its rows keep a NULL _run_id (written by no recorded run).
     if (!have.has('_run_id')) this.db.exec(`ALTER TABLE ${quoteId(name)} ADD COLUMN "_run_id" TEXT`);
+    // A table created before deletions were marked: every row is there until a full pass says otherwise.
+    if (!have.has('_deleted_at')) this.db.exec(`ALTER TABLE ${quoteId(name)} ADD COLUMN "_deleted_at" TEXT`);
     for (const index of s.indexes) this.db.exec(indexSql(name, index));
   }
 
@@ -240,6 +240,31 @@ export class SqliteDestination implements Destination {
     const state = checkedPage(stream, records, checkpoint);
     this.guard(() => this.writeTx.immediate(ps, records, new Date().toISOString(), checkpoint, state));
     return { written: records.length, unchanged: 0 };
+  }
+
+  /** Records pushed outside a run (see push.ts); `unchanged` counts those left out as older than their row. */
+  async writeRecords(stream: string, records: readonly DestinationRecord[], options: PushWrite): Promise<WriteResult> {
+    const ps = this.streams.get(stream);
+    if (!ps) throw unknownStream(stream);
+    const push = checkedPush(ps.compiled, records, options);
+    const now = new Date().toISOString();
+    return this.guard(() =>
+      this.db.transaction(() => pushRecords(this.db, ps, records, options.sourceId, push, now)).immediate(),
+    );
+  }
+
+  async recordObservations(stream: string, observations: readonly Observation[]): Promise<number> {
+    const ps = this.streams.get(stream);
+    if (!ps) throw unknownStream(stream);
+    const checked = checkedObservations(ps.compiled, observations);
+    if (checked.length === 0) return 0;
+    return this.guard(() => this.db.transaction(() => observe(this.db, ps, checked)).immediate());
+  }
+
+  /** A completed full pass's deletions (deletions.ts). */
+  async markDeleted(stream: string, mark: DeletionMark): Promise<DeletionResult> {
+    if (!this.streams.has(stream)) throw unknownStream(stream);
+    return this.guard(() => markDeletedRows(this.db, stream, mark));
   }
 
   async readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown> {
@@ -397,37 +422,6 @@ export class SqliteDestination implements Destination {
     } catch (err) {
       throw destinationError(err, this.location, this.busyTimeoutMs);
     }
-  }
-}
-
-/**
- * The page's observed states into the stream's history, inside the page's transaction: a key's first state opens its
- * first interval; a state that differs from the open interval closes it where the new one starts; the same state
- * changes nothing (so a replayed page adds nothing). Within a page the last record of a key is its state.
- */
-function writeHistory(
-  h: PreparedHistory,
-  records: readonly DestinationRecord[],
-  cp: CheckpointWrite,
-  now: string,
-): void {
-  const { compiled } = h;
-  const last = new Map<string, DestinationRecord>();
-  for (const r of records) {
-    const k = compiled.keyOf(r);
-    last.delete(k);
-    last.set(k, r);
-  }
-  const at = cp.observed?.at ?? now;
-  const by = cp.observed?.by ?? 'incremental';
-  for (const record of last.values()) {
-    const key = compiled.key.map((k) => k.from.read(record));
-    const fields = compiled.fields.map((f) => f.read(record));
-    const open = h.open.get(key) as Record<string, SqlValue> | undefined;
-    if (open && compiled.fields.every((f, i) => open[f.name] === fields[i])) continue;
-    const from = intervalStart(compiled, record, at, open ? String(open.valid_from) : null);
-    if (open) h.close.run(from, ...key);
-    h.insert.run(...key, ...fields, from, null, by, cp.runId ?? null);
   }
 }
 
