@@ -77,6 +77,7 @@ export async function insertScenario(sql: Sql): Promise<void> {
   await error('x3', 'px', 'fixed', 'error', at(-10 * D));
   await error('x4', 'px', 'open', 'error', at(0));
   await error('x5', 'px', 'fixed', 'error', at(0));
+  await error('x6', 'px', 'fixed', 'error', at(0));
   await error('y1', 'py', 'open', 'error', ago(30 * D));
   await error('y2', 'py', 'open', 'info', ago(30 * D));
 
@@ -111,6 +112,11 @@ export async function insertScenario(sql: Sql): Promise<void> {
   // x5: fixed after 3 h.
   await interval('x5', 'open', 'error', 'tb', 0, 3 * H);
   await interval('x5', 'fixed', 'error', 'tb', 3 * H, null);
+
+  // x6: open, snoozed after 1 h, then fixed at 2 h: fixed, but not from open (no time to fix).
+  await interval('x6', 'open', 'error', 'tb', 0, H);
+  await interval('x6', 'snoozed', 'error', 'tb', H, 2 * H);
+  await interval('x6', 'fixed', 'error', 'tb', 2 * H, null);
 
   const event = (
     project: string,
