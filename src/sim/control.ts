@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Simulator } from './simulator.js';
 import type { Reply } from './http/reply.js';
 import { FaultSpecError } from './http/faults.js';
+import { WebhookConfigError } from './webhooks/hub.js';
 
 /**
  * `/__sim/…`: the simulator's own control API, for tests, demos and anyone driving it from another process. No
@@ -13,6 +14,9 @@ import { FaultSpecError } from './http/faults.js';
  *   POST   /__sim/errors          {project_id?, count?, events_per_error?} add new errors (with their events) now
  *   POST   /__sim/tokens/revoke   {token}                    POST /__sim/tokens/restore {token}
  *   GET    /__sim/faults          current fault spec          PUT|POST /__sim/faults {spec}   DELETE /__sim/faults
+ *   GET    /__sim/webhooks        targets and delivery counts POST /__sim/webhooks {url, triggers, …} (webhooks/hub.ts)
+ *   DELETE /__sim/webhooks/{id}   remove one                  DELETE /__sim/webhooks          remove all
+ *   GET    /__sim/notify          what POST /notify and /sessions took and refused
  */
 const AddEvents = z.object({
   project_id: z.string().optional(),
@@ -30,6 +34,11 @@ const FaultsBody = z.object({ spec: z.string() });
 export async function handleControl(sim: Simulator, method: string, path: string, body: unknown): Promise<Reply> {
   const route = `${method} ${path.replace(/\/+$/, '')}`;
   try {
+    const hook = /^DELETE \/__sim\/webhooks\/([^/]+)$/.exec(route);
+    if (hook)
+      return sim.webhooks.remove(hook[1]!)
+        ? ok({ removed: hook[1] })
+        : { status: 404, body: { error: `no webhook ${hook[1]}` } };
     switch (route) {
       case 'GET /__sim':
         return ok(sim.info());
@@ -63,6 +72,15 @@ export async function handleControl(sim: Simulator, method: string, path: string
       case 'DELETE /__sim/faults':
         sim.setFaults('');
         return ok({ spec: '' });
+      case 'GET /__sim/webhooks':
+        return ok({ webhooks: sim.webhooks.list() });
+      case 'POST /__sim/webhooks':
+        return { status: 201, body: sim.webhooks.add(body ?? {}) };
+      case 'DELETE /__sim/webhooks':
+        sim.webhooks.removeAll();
+        return ok({ webhooks: [] });
+      case 'GET /__sim/notify':
+        return ok(sim.notifyStats());
       default:
         return { status: 404, body: { error: `no control endpoint ${route}` } };
     }
@@ -72,7 +90,7 @@ export async function handleControl(sim: Simulator, method: string, path: string
         status: 400,
         body: { error: 'invalid body', issues: err.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
       };
-    if (err instanceof FaultSpecError || err instanceof ControlError)
+    if (err instanceof FaultSpecError || err instanceof ControlError || err instanceof WebhookConfigError)
       return { status: 400, body: { error: err.message } };
     throw err;
   }

@@ -3,6 +3,7 @@ import { getLogger } from '../core/log.js';
 import { maskToken } from '../core/redact.js';
 import { BodyError, readJsonBody } from './http/body.js';
 import { isDownloadPath, serveDownload } from './edr/download.js';
+import { isNotifyRequest, serveNotify } from './routes/notify.js';
 import type { FaultInjector } from './http/faults.js';
 import type { InFlight } from './http/inflight.js';
 import type { RateLimiter } from './http/ratelimit.js';
@@ -64,6 +65,12 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
       return;
     }
     send(res, await p.control(method, path, body), {});
+    return;
+  }
+
+  // Notifier endpoints (routes/notify.ts): a project API key instead of a personal token, and no rate limit.
+  if (isNotifyRequest(method, path)) {
+    await serveNotify(p, req, res, path);
     return;
   }
 

@@ -21,6 +21,8 @@ import { pivotRoutes } from './routes/pivots.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { eventDataRequestRoutes } from './routes/event-data-requests.js';
 import { json } from './http/reply.js';
+import { WebhookHub } from './webhooks/hub.js';
+import { notifyStats, type NotifyStats } from './routes/notify.js';
 import type { SimFixtures, TokenRole } from './data/world.js';
 
 export interface SimToken {
@@ -85,9 +87,13 @@ export interface Simulator {
   /** Replace the fault spec (see http/faults.ts); '' clears it. Throws FaultSpecError on a bad spec. */
   setFaults(spec: string): void;
   faults(): string;
+  /** Webhook targets (`/__sim/webhooks`): add, list, remove, and their delivery counts. */
+  webhooks: WebhookHub;
+  /** What `POST /notify` and `POST /sessions` took and refused. */
+  notifyStats(): NotifyStats;
   /**
    * Resolves once no request is being handled: every request received so far has been answered or, when its client
-   * went away (killed mid-request), applied all the same.
+   * went away (killed mid-request), applied all the same; then once no webhook delivery is pending or being retried.
    */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -106,6 +112,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const router = buildRouter();
   const loopback = isLoopback(opts.host);
   let origin = '';
+  const webhooks = new WebhookHub(state, () => origin);
 
   const server: Server = createServer({ keepAlive: true });
   const sim: Simulator = {
@@ -138,9 +145,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setFaults: (spec) => faults.set(parseFaultSpec(spec), Date.now()),
     faults: () => faults.current.text,
-    idle: () => inFlight.idle(),
+    webhooks,
+    notifyStats: () => notifyStats(state),
+    idle: async () => {
+      await inFlight.idle();
+      await webhooks.idle();
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        webhooks.removeAll();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
