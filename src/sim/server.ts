@@ -25,7 +25,7 @@ export interface Pipeline {
   inFlight: InFlight;
   origin(): string;
   /** Present only when listening on loopback. */
-  control: ((method: string, path: string, body: unknown) => Promise<Reply>) | null;
+  control: ((method: string, path: string, body: unknown, query: URLSearchParams) => Promise<Reply>) | null;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -64,7 +64,7 @@ async function handle(p: Pipeline, req: IncomingMessage, res: ServerResponse): P
       send(res, { status: 400, body: { error: err instanceof Error ? err.message : 'bad body' } }, {});
       return;
     }
-    send(res, await p.control(method, path, body), {});
+    send(res, await p.control(method, path, body, new URLSearchParams(search)), {});
     return;
   }
 

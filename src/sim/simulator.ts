@@ -24,6 +24,8 @@ import { json } from './http/reply.js';
 import { WebhookHub } from './webhooks/hub.js';
 import { notifyStats, type NotifyStats } from './routes/notify.js';
 import type { SimFixtures, TokenRole } from './data/world.js';
+import type { ErrorTruth } from './truth/error-history.js';
+import { changeError, deleteError, errorHistories, findError, type ScriptedChange } from './truth/script.js';
 
 export interface SimToken {
   token: string;
@@ -53,6 +55,14 @@ export interface AddEventsOptions {
   /** Default: existing errors, in proportion to their traffic. */
   errorId?: string;
   count?: number;
+  /** As a notifier's events do: reopen a fixed error, or a snoozed one whose rule they meet (default: statuses stay). */
+  reopen?: boolean;
+}
+
+/** A scripted change of one error (truth/script.ts); `projectId`, when given, must be the error's. */
+export interface ChangeErrorOptions extends ScriptedChange {
+  projectId?: string;
+  errorId: string;
 }
 
 export interface AddErrorsOptions {
@@ -82,6 +92,16 @@ export interface Simulator {
   addEvents(opts?: AddEventsOptions): AddedEvent[];
   volume(projectId: string): SimVolume;
   addErrors(opts?: AddErrorsOptions): Array<{ id: string; events: AddedEvent[] }>;
+  /** Sets an error's status, severity or assignment, dated `at` (default now, never later); returns its truth. */
+  changeError(opts: ChangeErrorOptions): ErrorTruth;
+  /** Deletes an error (as `DELETE /projects/…/errors/…` does), dated `at` (default now); returns its truth. */
+  deleteError(opts: { projectId?: string; errorId: string; at?: string | number }): ErrorTruth;
+  /**
+   * The truth of errors' histories (every error of the project, deleted ones included, or the one named): each
+   * change of status, severity and assignment with its time and cause, and the intervals error_history would hold
+   * if every change were observed when it happened.
+   */
+  errorHistory(projectId: string, errorId?: string): ErrorTruth[];
   revokeToken(token: string): void;
   restoreToken(token: string): void;
   /** Replace the fault spec (see http/faults.ts); '' clears it. Throws FaultSpecError on a bad spec. */
@@ -128,13 +148,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     addEvents: (o = {}) => {
       const { gi, error } = target(state, o.projectId, o.errorId);
-      return state.addEvents(gi, o.count ?? 1, error, Date.now());
+      return state.addEvents(gi, o.count ?? 1, error, Date.now(), o.reopen === true);
     },
     volume: (projectId) => volume(state, target(state, projectId, undefined).gi),
     addErrors: (o = {}) => {
       const { gi } = target(state, o.projectId, undefined);
       return state.addErrors(gi, o.count ?? 1, o.eventsPerError ?? 1, Date.now());
     },
+    changeError: ({ projectId, errorId, ...change }) =>
+      changeError(state, findError(state, projectId, errorId), change, Date.now()),
+    deleteError: ({ projectId, errorId, at }) =>
+      deleteError(state, findError(state, projectId, errorId), at, Date.now()),
+    errorHistory: (projectId, errorId) => errorHistories(state, projectId, errorId),
     revokeToken: (t) => {
       if (!state.world.token(t)) throw new ControlError('unknown token');
       state.revoked.add(t);
@@ -169,7 +194,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats,
       inFlight,
       origin: () => origin,
-      control: loopback ? (method, path, body) => handleControl(sim, method, path, body) : null,
+      control: loopback ? (method, path, body, query) => handleControl(sim, method, path, body, query) : null,
     }),
   );
   await new Promise<void>((resolve, reject) => {
