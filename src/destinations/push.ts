@@ -41,6 +41,26 @@ export function storedIsNewer(stored: unknown, incoming: SqlValue): boolean {
   return String(stored) > String(incoming);
 }
 
+/**
+ * One record per key, as one upsert may touch a row once: the last of a key, unless an earlier one is newer by
+ * `newerBy` (the batch obeys the same rule as the stored rows).
+ */
+export function newestPerKey(
+  s: CompiledStream,
+  records: readonly DestinationRecord[],
+  newerBy: CompiledColumn | null,
+): DestinationRecord[] {
+  const byKey = new Map<string, DestinationRecord>();
+  for (const r of records) {
+    const k = s.keyOf(r);
+    const kept = byKey.get(k);
+    if (kept && newerBy && storedIsNewer(newerBy.read(kept), newerBy.read(r))) continue;
+    byKey.delete(k);
+    byKey.set(k, r);
+  }
+  return [...byKey.values()];
+}
+
 /** An observation checked and converted: values as the typed columns store them. */
 export interface CheckedObservation {
   /** The stream's key values, in key-column order (to find its row). */

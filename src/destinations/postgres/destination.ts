@@ -10,7 +10,9 @@ import type {
   Destination,
   DestinationRecord,
   DestinationSchema,
+  Observation,
   PrepareResult,
+  PushWrite,
   RunRecord,
   RunStreamCounts,
   StoredCheckpoint,
@@ -44,6 +46,8 @@ import {
 import { SYSTEM_COLUMN_DESCRIPTIONS } from '../descriptor.js';
 import { killedMessage, runOf, type RunRow, type RunStreamRow } from '../lineage.js';
 import type { PostgresTarget } from './url.js';
+import { observe, pushRecords } from './push.js';
+import { checkedObservations, checkedPush } from '../push.js';
 
 export type PostgresDestinationOptions = PgPoolOptions;
 
@@ -290,6 +294,30 @@ export class PostgresDestination implements Destination {
       }
     });
     return { written: records.length, unchanged: 0 };
+  }
+
+  /** Records pushed outside a run (see push.ts); `unchanged` counts those left out as older than their row. */
+  async writeRecords(stream: string, records: readonly DestinationRecord[], options: PushWrite): Promise<WriteResult> {
+    const ps = this.streams.get(stream);
+    if (!ps) throw unknownStream(stream);
+    const push = checkedPush(ps.compiled, records, options);
+    let result: WriteResult = { written: 0, unchanged: records.length };
+    await this.withClient(async (c) => {
+      result = await pushRecords(c, this.schema, ps, records, options.sourceId, push);
+    });
+    return result;
+  }
+
+  async recordObservations(stream: string, observations: readonly Observation[]): Promise<number> {
+    const ps = this.streams.get(stream);
+    if (!ps) throw unknownStream(stream);
+    const checked = checkedObservations(ps.compiled, observations);
+    let opened = 0;
+    if (checked.length > 0)
+      await this.withClient(async (c) => {
+        opened = await observe(c, this.schema, ps.compiled, checked);
+      });
+    return opened;
   }
 
   /** The page's observed states into the stream's history (see historySql), or nothing. */

@@ -1,7 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { intervalStart, jsonPath, missingKey, type CompiledStream, type SqlValue } from '../descriptor.js';
-import { mergedFields, notBefore, storedIsNewer, type CheckedObservation, type CheckedPush } from '../push.js';
+import {
+  mergedFields,
+  newestPerKey,
+  notBefore,
+  storedIsNewer,
+  type CheckedObservation,
+  type CheckedPush,
+} from '../push.js';
 import type { DestinationRecord, WriteResult } from '../types.js';
 import { writeHistory, type PreparedHistory } from './history.js';
 import { quoteId } from './schema.js';
@@ -37,7 +44,7 @@ export function pushRecords(
     ? db.prepare(`SELECT ${quoteId(push.newerBy.name)} AS v FROM ${quoteId(compiled.descriptor.name)} WHERE ${where}`)
     : null;
   const written: DestinationRecord[] = [];
-  for (const record of records) {
+  for (const record of newestPerKey(compiled, records, push.newerBy)) {
     for (let i = 0; i < n; i++) params[i] = columns[i]!.read(record);
     for (const k of keyIndexes) if (params[k] === null) throw missingKey(compiled.descriptor.name, columns[k]!.name);
     if (stored) {
