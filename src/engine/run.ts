@@ -28,6 +28,7 @@ import {
   streamsFor,
 } from './planner.js';
 import { recordRunEnd, recordRunStart, type RunLineage } from './lineage.js';
+import { modelsAfterRun } from './models.js';
 import { runJob, type Job, type JobResult, type RunContext } from './runner.js';
 import { nextRunAfter } from './schedule.js';
 
@@ -338,6 +339,9 @@ async function execute(x: Execution): Promise<RunSummary> {
     });
     if (problem) warnings.push({ stream: '', partition: '', code: 'lineage', message: problem });
   }
+  // The analytics views, when the source asks for them: after the run's end is recorded, over committed data.
+  const modelsProblem = await modelsAfterRun(runtime, source, status);
+  if (modelsProblem) warnings.push({ stream: '', partition: '', code: 'models', message: modelsProblem });
   try {
     await store.runs.finish(runId, { status, error: error as RunError | null, totals: storeTotals(rows) });
     const fresh = await store.sources.get(source.id);

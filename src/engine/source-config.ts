@@ -179,6 +179,11 @@ const ENGINE_SHAPE = {
       'Remove the rows a completed full pass no longer finds in Bugsnag, instead of marking them with _deleted_at',
     default: false,
   }),
+  models: booleanOption({
+    description:
+      'Create or replace the analytics views (error_lifecycle, mttr, errors_daily, release_health, top_errors_7d) in the destination after every successful sync; SQLite and PostgreSQL only',
+    default: false,
+  }),
   concurrency: integerOption(1, 8, {
     description: "Projects read at once (at most the token's in-flight cap)",
     default: 1,
