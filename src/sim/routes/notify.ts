@@ -17,7 +17,7 @@ import type { SimState } from '../state.js';
  */
 export const NOTIFY_PATHS = ['/notify', '/'];
 export const SESSIONS_PATH = '/sessions';
-/** Bugsnag refuses events over 1 MB (docs.bugsnag.com/api/error-reporting: the notifiers warn at 10e5 bytes too). */
+/** Bugsnag's 1 MB payload limit, read as the size `@bugsnag/node` warns at (10e5 bytes) as "oversized". */
 export const MAX_NOTIFY_BYTES = 1_000_000;
 
 export interface NotifyStats {
