@@ -26,6 +26,7 @@ import { registerSecurityHeaders } from './security-headers.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
 import { closeAllStreams, maxStreamsOf, SseStreams } from './sse.js';
 import { loadAssets, registerStaticRoutes } from './static-files.js';
+import { registerWebhooks, webhookDeps, type WebhookServerOptions } from './hooks/index.js';
 import type { ServerDeps } from './types.js';
 
 /**
@@ -69,6 +70,11 @@ export interface BuildServerOptions {
    * how many streams may be open at once (default SNAGSYNC_MAX_SSE, else 100; one more is answered 503).
    */
   sse?: { heartbeatMs?: number; pollMs?: number; maxStreams?: number };
+  /**
+   * Bugsnag webhooks (`POST /hooks/bugsnag/{source}/{secret}`, see hooks/): on unless `false` or SNAGSYNC_WEBHOOKS=off;
+   * limits and the inbox's retries for tests.
+   */
+  webhooks?: boolean | WebhookServerOptions;
 }
 
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
@@ -107,6 +113,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     eventStreams: new SseStreams(maxStreamsOf(options.sse?.maxStreams, options.runtime.env)),
     sse: { heartbeatMs: options.sse?.heartbeatMs ?? 15_000, pollMs: options.sse?.pollMs ?? 1000 },
     scheduler: { enabled: options.scheduler !== undefined && options.scheduler !== false },
+    webhooks: webhookDeps(options.runtime, logger, webhookOptions(options.webhooks)),
   };
   app.decorate('snag', deps);
   registerLifecycle(app, deps, options.scheduler);
@@ -146,11 +153,16 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await registerOpenApi(app);
   registerStaticRoutes(app);
+  await registerWebhooks(app, webhookOptions(options.webhooks));
   for (const plugin of API_PLUGINS) await app.register(plugin);
   registerOpenApiRoute(app);
   for (const register of PAGE_MODULES) register(app);
   for (const register of options.routes ?? []) register(app);
   return app;
+}
+
+function webhookOptions(option: BuildServerOptions['webhooks']): WebhookServerOptions {
+  return typeof option === 'boolean' ? { enabled: option } : (option ?? {});
 }
 
 /**

@@ -7,6 +7,7 @@ import type { RunRegistry } from './runs/registry.js';
 import type { SinkRunRegistry } from './sinks/registry.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { SseStreams } from './sse.js';
+import type { WebhookDeps } from './hooks/index.js';
 
 /** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
 export type AuthState = { kind: 'key' } | { kind: 'session'; session: Session; sessionId: string } | { kind: 'none' };
@@ -33,6 +34,8 @@ export interface ServerDeps {
   sse: { heartbeatMs: number; pollMs: number };
   /** Whether this server runs scheduled sources itself (`snagsync serve --no-scheduler` turns it off). */
   scheduler: { enabled: boolean };
+  /** Bugsnag webhooks: whether this server receives them (`--no-webhooks` turns it off), and the inbox it applies. */
+  webhooks: WebhookDeps;
   /** Every route registered (HEAD twins left out): for the tests that check auth and the OpenAPI document cover all. */
   routes: Array<{ method: string; url: string; public: boolean }>;
 }
