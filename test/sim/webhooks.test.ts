@@ -166,6 +166,35 @@ describe('webhooks', () => {
     expect((await api(sim).get<Row>(`/projects/${project}/errors/${errorId}`)).body.status).toBe('open');
   });
 
+  it('a snoozed error reopens when its rule is met, and reopened carries the snooze rule', async () => {
+    const { rx } = await target({ triggers: ['reopened', 'errorStateManualChange'] });
+    await notify('SnoozeError', 'src/snooze.js');
+    const [event] = (await api(sim).get<Row[]>(`/projects/${project}/events?per_page=1`)).body;
+    const errorId = event!.error_id as string;
+    const snooze = await api(sim).send<Row>('PATCH', `/projects/${project}/errors/${errorId}`, {
+      operation: 'snooze',
+      reopen_rules: { reopen_if: 'n_additional_occurrences', additional_occurrences: 2 },
+    });
+    expect(snooze.body.status).toBe('snoozed');
+    await notify('SnoozeError', 'src/snooze.js');
+    expect((await api(sim).get<Row>(`/projects/${project}/errors/${errorId}`)).body.status).toBe('snoozed');
+    await notify('SnoozeError', 'src/snooze.js');
+    expect((await api(sim).get<Row>(`/projects/${project}/errors/${errorId}`)).body.status).toBe('open');
+    await sim.idle();
+    expect(types(rx)).toEqual(['errorStateManualChange', 'reopened']);
+    expect(rx.receipts[0]!.body.trigger).toEqual({
+      type: 'errorStateManualChange',
+      message: 'Error snoozed',
+      stateChange: 'snoozed',
+      snoozeRule: { type: 'occurrences', ruleValue: 2 },
+    });
+    expect(rx.receipts[1]!.body.trigger).toEqual({
+      type: 'reopened',
+      message: 'Error unsnoozed',
+      snoozeRule: { type: 'occurrences', ruleValue: 2 },
+    });
+  });
+
   it('a failing target is retried with growing waits, in order, then delivered; an unreachable one fails', async () => {
     const { id, rx } = await target({ triggers: ['exception'], backoff_ms: 40, max_attempts: 5 });
     rx.answers.push(500, 503);
