@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/engine/index.js';
 import type { Simulator } from '../../src/sim/index.js';
+import { prepareWriteback } from '../../src/writeback/index.js';
 import { dropSchema, pgDestinationUrl, uniqueSchema } from '../destinations/pg-schema.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
 import { requireService } from '../helpers/services.js';
@@ -10,8 +12,8 @@ import { expectHistoryMatchesTruth, historyRows, type Round } from './history-tr
 
 /**
  * Issue 20's scripted scenario: a simulator whose errors are fixed, reopened by new events, snoozed (and reopened
- * when the snooze's rule is met), assigned, re-graded, ignored by a scripted change, changed and changed back unseen,
- * and deleted, between five syncs that each make a full pass of the errors; at the end error_history equals the
+ * when the snooze's rule is met), assigned, re-graded, ignored by a scripted change, fixed and ignored by snagsync's
+ * write-back, changed and changed back unseen, and deleted, between five syncs that each make a full pass of the errors; at the end error_history equals the
  * simulator's truth (`sim.errorHistory`) up to observation granularity. On SQLite and PostgreSQL, run by the engine
  * in this process, and again by a child process killed (-9) at random page commits in every sync, then run again.
  */
@@ -139,7 +141,7 @@ describe.each(CASES)('error_history against the simulator’s truth: %s, %s', (k
     const open1 = (await errorsOf(p1)).filter((e) => e.status === 'open' && e.assigned_collaborator_id === null);
     const open2 = (await errorsOf(p2)).filter((e) => e.status === 'open' && e.assigned_collaborator_id === null);
     const [a, b, c, d, e, f, g, x] = open1.map((r) => r.id as string) as string[];
-    const [q, s] = open2.map((r) => r.id as string) as string[];
+    const [q, s, u] = open2.map((r) => r.id as string) as string[];
     const collaborator = ((await call('GET', `/projects/${p1}/collaborators`)) as Row[])[0]!.id as string;
     const severityOf = (id: string) => open1.find((r) => r.id === id)!.severity as string;
     const other = (sev: string) => (sev === 'info' ? 'warning' : 'info');
@@ -174,10 +176,23 @@ describe.each(CASES)('error_history against the simulator’s truth: %s, %s', (k
     sim.changeError({ projectId: p2, errorId: s!, assignedCollaboratorId: teammate, at: justBefore() });
     rounds.push(await round());
 
-    // Gap 3: a fixed again, f's severity back to the original, b snoozed by script.
+    // Gap 3: a fixed again, f's severity back to the original, b snoozed by script; s fixed and u ignored by
+    // snagsync's write-back (one bulk PATCH per operation).
     await patch(p1, a!, { operation: 'fix' });
     await patch(p1, f!, { operation: 'override_severity', severity: severityOf(f!) });
     sim.changeError({ projectId: p1, errorId: b!, status: 'snoozed', at: justBefore() });
+    const input = join(h.home, 'triage.jsonl');
+    writeFileSync(
+      input,
+      [
+        { project_id: p2, error_id: s, operation: 'fix' },
+        { project_id: p2, error_id: u, operation: 'ignore' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const wb = await prepareWriteback(h.runtime, await h.credential('admin'), input);
+    expect((await wb.apply()).totals.applied).toBe(2);
     rounds.push(await round());
 
     // Gap 4: nothing changes; the last sync adds nothing.
@@ -194,6 +209,7 @@ describe.each(CASES)('error_history against the simulator’s truth: %s, %s', (k
     expect(statuses(c!)).toEqual(['open', 'fixed', 'open', 'fixed']);
     expect(statuses(d!)).toEqual(['open', 'snoozed', 'open']);
     expect(truths.find((t) => t.error_id === x)!.deleted_at).not.toBeNull();
+    expect(statuses(u!)).toEqual(['open', 'ignored']);
     expect(truths.find((t) => t.error_id === a)!.changes.map((ch) => ch.cause)).toEqual([
       'initial',
       'patch',
@@ -204,8 +220,8 @@ describe.each(CASES)('error_history against the simulator’s truth: %s, %s', (k
     const rows = await historyRows(url);
     const compared = expectHistoryMatchesTruth(rows, truths, rounds);
     // Every error once, plus each observed change: a 3, b 3, c 1 (its reopen was never seen), d 2, e 2 (unassigned and
-    // fixed: one state), f 2, g 1, x 0 (deleted), q 2, s 1.
-    expect(compared).toBe(truths.length + 3 + 3 + 1 + 2 + 2 + 2 + 1 + 0 + 2 + 1);
+    // fixed: one state), f 2, g 1, x 0 (deleted), q 2, s 2 (assigned, then fixed by write-back), u 1.
+    expect(compared).toBe(truths.length + 3 + 3 + 1 + 2 + 2 + 2 + 1 + 0 + 2 + 2 + 1);
     expect(rows.length).toBe(compared);
   }, 240_000);
 });

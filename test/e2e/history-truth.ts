@@ -110,8 +110,9 @@ export function expectHistoryMatchesTruth(rows: HistoryRow[], truths: ErrorTruth
         // Seen open first: open since its first event, exactly.
         expect(row.valid_from, `${label}: first open state`).toBe(w.interval.valid_from);
       } else {
-        // ISO strings: the later of the change and the round's start.
-        const lower = [w.interval.valid_from, r.from].sort()[1]!;
+        // Not before the change; at the latest by the end of the round that saw it (a write-back or a webhook may
+        // record it earlier than the round, never before it happened).
+        const lower = w.interval.valid_from;
         expect(
           row.valid_from >= lower && row.valid_from <= r.to,
           `${label} #${k}: valid_from ${row.valid_from} within ${lower} … ${r.to} (changed ${w.interval.valid_from}, seen by round ${w.round})`,
