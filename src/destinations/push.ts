@@ -72,6 +72,7 @@ export interface CheckedObservation {
   at: string;
   by: ObservedBy;
   runId: string | null;
+  sourceId: string;
 }
 
 export function checkedObservations(s: CompiledStream, observations: readonly Observation[]): CheckedObservation[] {
@@ -109,6 +110,7 @@ export function checkedObservations(s: CompiledStream, observations: readonly Ob
         }),
       ...observedAt(name, o.at, o.by),
       runId: o.runId ?? null,
+      sourceId: o.sourceId,
     };
   });
 }

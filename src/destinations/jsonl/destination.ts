@@ -20,7 +20,9 @@ import type {
   Destination,
   DestinationRecord,
   DestinationSchema,
+  Observation,
   PrepareResult,
+  PushWrite,
   RunRecord,
   RunStreamCounts,
   StoredCheckpoint,
@@ -42,6 +44,17 @@ import {
   type StreamState,
 } from './state.js';
 import { killedMessage } from '../lineage.js';
+import { checkedObservations, checkedPush, mergedFields, newestPerKey, notBefore, storedIsNewer } from '../push.js';
+import {
+  appended,
+  grown,
+  latestRecords,
+  recordLine,
+  StoredValues,
+  systemSuffix,
+  withValue,
+  type Appended,
+} from './push.js';
 
 export interface JsonlDestinationOptions {
   /**
@@ -81,6 +94,8 @@ export class JsonlDestination implements Destination {
   private dirty = false;
   /** Per history file, the open interval's line of each key (loaded from the committed file on first use). */
   private readonly openIntervals = new Map<string, Map<string, HistoryLine>>();
+  /** Per stream and `newerBy` column, the stored value of each key (writeRecords), read on as the file grows. */
+  private readonly storedValues = new Map<string, StoredValues>();
 
   constructor(
     readonly location: string,
@@ -297,6 +312,163 @@ export class JsonlDestination implements Destination {
     return { written: appended, unchanged: records.length - appended };
   }
 
+  /**
+   * Records pushed outside a run (see ../push.ts): appended as a page's lines are (a record stored exactly so is not
+   * appended again), with no checkpoint; those older than their stored line by `newerBy` left out. `unchanged`
+   * counts both.
+   */
+  async writeRecords(stream: string, records: readonly DestinationRecord[], options: PushWrite): Promise<WriteResult> {
+    this.assertWritable();
+    const open = this.streams.get(stream);
+    const committed = this.state.streams[stream];
+    if (!open || !committed) throw unknownStream(stream);
+    const s = open.compiled;
+    const push = checkedPush(s, records, options);
+    let rows = newestPerKey(s, records, push.newerBy);
+    const newerBy = push.newerBy;
+    if (newerBy) {
+      const id = `${stream}\u0000${newerBy.name}`;
+      let values = this.storedValues.get(id);
+      if (!values)
+        this.storedValues.set(id, (values = new StoredValues(join(this.location, committed.file), s, newerBy)));
+      const stored = await this.guardAsync(() => values.upTo(committed.bytes));
+      rows = rows.filter((r) => !storedIsNewer(stored.get(s.keyOf(r)), newerBy.read(r)));
+    }
+    const index = this.index(stream, open, committed);
+    const suffix = systemSuffix(new Date().toISOString(), options.sourceId, push.runId);
+    const items: Array<{ line: string; key: string; json: string }> = [];
+    for (const record of rows) {
+      const json = JSON.stringify(record);
+      const key = s.keyOf(record);
+      const e = entryOf(key, json);
+      if (index.get(e.hi, e.lo) !== e.content) items.push({ line: recordLine(json, suffix), key, json });
+    }
+    const part = appended(stream, items);
+    const parts: AppendPart[] = [{ ...part, open, committed, after: () => indexAll(index, part) }];
+    if (s.history) {
+      const cp: CheckpointWrite = {
+        sourceId: options.sourceId,
+        partition: '',
+        state: null,
+        ...(push.runId ? { runId: push.runId } : {}),
+        observed: { at: push.at, by: push.by },
+      };
+      const h = await this.historyPage(s.history, rows, cp, push.at, true);
+      parts.push({ ...h, lines: h.count, entries: [], after: h.apply });
+    }
+    this.commitAppends(parts);
+    return { written: items.length, unchanged: records.length - items.length };
+  }
+
+  /**
+   * Changes of tracked fields (see ../push.ts and sqlite/push.ts for the rules): for each, the open interval again
+   * with its valid_to and the merged new one appended to the history file, and the error's latest line again with
+   * the changed fields (found by one read of the stream file per call). Returns how many intervals were opened.
+   */
+  async recordObservations(stream: string, observations: readonly Observation[]): Promise<number> {
+    this.assertWritable();
+    const open = this.streams.get(stream);
+    const committed = this.state.streams[stream];
+    if (!open || !committed) throw unknownStream(stream);
+    const s = open.compiled;
+    const checked = checkedObservations(s, observations);
+    const h = s.history!;
+    const hOpen = this.streams.get(h.name);
+    const hCommitted = this.state.streams[h.name];
+    if (!hOpen || !hCommitted) throw unknownStream(h.name);
+    if (checked.length === 0) return 0;
+    const intervals = await this.openIntervalsOf(h, hCommitted);
+    const wanted = new Set(checked.map((o) => JSON.stringify(o.streamKey)));
+    const rows = await this.guardAsync(() =>
+      latestRecords(join(this.location, committed.file), committed.bytes, s, wanted),
+    );
+    const now = new Date().toISOString();
+    const changedRows = new Map<string, { record: Record<string, unknown>; sourceId: string; runId: string | null }>();
+    const opened = new Map<string, HistoryLine>();
+    const lines: HistoryLine[] = [];
+    let count = 0;
+    for (const o of checked) {
+      const k = JSON.stringify(o.historyKey);
+      const current = opened.get(k) ?? intervals.get(k);
+      if (current && !notBefore(o.at, String(current.valid_from))) continue;
+      const sk = JSON.stringify(o.streamKey);
+      const row = rows.get(sk);
+      if (row) {
+        let record = row;
+        for (const c of o.changes) record = withValue(record, c.field.path, c.raw);
+        rows.set(sk, record);
+        changedRows.set(sk, { record, sourceId: o.sourceId, runId: o.runId });
+      }
+      if (current && o.changes.every((c) => current[c.field.name] === c.value)) continue;
+      const base: HistoryLine | DestinationRecord | undefined = current ?? row;
+      const state = mergedFields(
+        h.fields,
+        base === undefined ? null : (f) => (current ? (current[f.name] ?? null) : f.read(base as DestinationRecord)),
+        o,
+      );
+      const from = current ? intervalStart(h, {}, o.at, String(current.valid_from)) : o.at;
+      if (current) lines.push({ ...current, valid_to: from });
+      const line: HistoryLine = {};
+      h.key.forEach((c, i) => (line[c.name] = o.historyKey[i]!));
+      h.fields.forEach((f, i) => (line[f.name] = state[i]!));
+      Object.assign(line, { valid_from: from, valid_to: null, observed_by: o.by, _run_id: o.runId });
+      lines.push(line);
+      opened.set(k, line);
+      count++;
+    }
+    const index = this.index(stream, open, committed);
+    const hIndex = this.index(h.name, hOpen, hCommitted);
+    const items = [...changedRows].flatMap(([key, { record, sourceId, runId }]) => {
+      const json = JSON.stringify(record);
+      const e = entryOf(key, json);
+      return index.get(e.hi, e.lo) === e.content
+        ? []
+        : [{ line: recordLine(json, systemSuffix(now, sourceId, runId)), key, json }];
+    });
+    const texts = lines.map((l) => JSON.stringify(l));
+    const rowPart = appended(stream, items);
+    const historyPart = appended(
+      h.name,
+      lines.map((l, i) => ({ line: texts[i]!, key: hOpen.compiled.keyOf(l), json: texts[i]! })),
+    );
+    this.commitAppends([
+      { ...historyPart, open: hOpen, committed: hCommitted, after: () => indexAll(hIndex, historyPart) },
+      { ...rowPart, open, committed, after: () => indexAll(index, rowPart) },
+    ]);
+    for (const [k, line] of opened) intervals.set(k, line);
+    return count;
+  }
+
+  /**
+   * Appends to several files, then commits their new lengths by one replace of the state (as writePage does, with
+   * no checkpoint): each file is cut back to its committed length first, so bytes a failed write left go.
+   */
+  private commitAppends(parts: readonly AppendPart[]): void {
+    const next = grown(this.state, parts);
+    this.guard(() => {
+      try {
+        for (const p of parts) {
+          if (p.lines === 0) continue;
+          const fds = this.fds(p.open, p.committed);
+          ftruncateSync(fds.data, p.committed.bytes);
+          ftruncateSync(fds.keys, p.committed.keys_bytes);
+          writeAll(fds.data, p.data, p.committed.bytes);
+          writeAll(fds.keys, p.keys, p.committed.keys_bytes);
+          if (this.durable) {
+            fdatasyncSync(fds.data);
+            fdatasyncSync(fds.keys);
+          }
+        }
+        writeState(this.location, next, this.durable);
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
+    this.state = next;
+    for (const p of parts) p.after();
+  }
+
   async readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown> {
     const entry = this.state.checkpoints[sourceId]?.[stream]?.[partition];
     return entry ? structuredClone(entry.state) : null;
@@ -474,6 +646,7 @@ export class JsonlDestination implements Destination {
     records: readonly DestinationRecord[],
     cp: CheckpointWrite,
     now: string,
+    forwardOnly = false,
   ): Promise<{
     name: string;
     open: OpenStream;
@@ -502,6 +675,8 @@ export class JsonlDestination implements Destination {
       const fields = h.fields.map((f) => f.read(record));
       const current = intervals.get(k);
       if (current && h.fields.every((f, i) => current[f.name] === fields[i])) continue;
+      // Records pushed outside a run: a state observed before the open interval began never reorders the intervals.
+      if (current && forwardOnly && !notBefore(at, String(current.valid_from))) continue;
       const from = intervalStart(h, record, at, current ? String(current.valid_from) : null);
       if (current) out.push({ ...current, valid_to: from });
       const line: HistoryLine = {};
@@ -589,10 +764,25 @@ export class JsonlDestination implements Destination {
       throw destinationError(err, this.location);
     }
   }
+
+  private async guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw destinationError(err, this.location);
+    }
+  }
 }
 
 export function openJsonlDestination(dir: string, options: JsonlDestinationOptions = {}): JsonlDestination {
   return new JsonlDestination(dir, options);
+}
+
+/** Lines to append to a file, with what to update in memory once they are committed. */
+type AppendPart = Appended & { open: OpenStream; committed: StreamState; after(): void };
+
+function indexAll(index: KeyIndex, part: Appended): void {
+  for (const e of part.entries) index.set(e.hi, e.lo, e.content);
 }
 
 /** A line of a history file: the key, the tracked fields, valid_from, valid_to, observed_by, _run_id. */
