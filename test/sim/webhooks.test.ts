@@ -117,6 +117,8 @@ describe('webhooks', () => {
       context: 'GET /checkout',
       releaseStage: 'production',
       severity: 'warning',
+      status: 'open',
+      unhandled: false,
       receivedAt: event!.received_at,
       firstReceived: event!.received_at,
     });

@@ -170,6 +170,10 @@ function errorObject(
   if (typeof user.id === 'string') out.userId = user.id;
   out.url = `${projectUrl}/errors/${seed.id}${full ? `?event_id=${String(full.id)}` : ''}`;
   out.severity = st.overriddenSeverity ?? seed.severity;
+  // Not in the stored copy of the page; the current page lists them (test/fixtures/bugsnag-webhook/README.md).
+  out.status = st.status;
+  out.unhandled = seed.unhandled;
+  if (st.assignee >= 0) out.assignedUserId = pd.world.users[st.assignee]!.id;
   const issue = st.createdIssue ?? st.linkedIssues[0];
   if (issue) out.createdIssue = { id: issue.key, number: issue.number, type: issue.type, url: issue.url };
   if (full) {
