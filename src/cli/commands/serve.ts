@@ -21,6 +21,8 @@ interface ServeFlags {
   json?: boolean;
   /** commander's `--no-scheduler`: true unless it is given. */
   scheduler: boolean;
+  /** commander's `--no-webhooks`: true unless it is given (SNAGSYNC_WEBHOOKS=off also turns them off). */
+  webhooks: boolean;
   local?: boolean;
 }
 
@@ -37,6 +39,10 @@ export const registerServe: CommandGroup = ({ command, io }) => {
     .option(
       '--no-scheduler',
       'do not run scheduled sources in this process (e.g. when snagsync schedule daemon or cron does)',
+    )
+    .option(
+      '--no-webhooks',
+      'do not receive Bugsnag webhooks (POST /hooks/bugsnag/…): every webhook URL answers 404 (also SNAGSYNC_WEBHOOKS=off)',
     )
     .option(
       '--local',
@@ -72,7 +78,11 @@ export const registerServe: CommandGroup = ({ command, io }) => {
           ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
           ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
           logger,
-          app: { scheduler: flags.scheduler, ...(queue ? { executor: queue.executor } : {}) },
+          app: {
+            scheduler: flags.scheduler,
+            ...(flags.webhooks ? {} : { webhooks: false }),
+            ...(queue ? { executor: queue.executor } : {}),
+          },
         });
       } catch (err) {
         stopped.cancel();
@@ -84,7 +94,7 @@ export const registerServe: CommandGroup = ({ command, io }) => {
       // The key is printed on purpose, once, when it was just generated: it bypasses the redacting printers.
       if (flags.json) {
         io.stdout.write(
-          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, scheduler: flags.scheduler, runs: queue ? 'queue' : 'process', ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
+          `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, scheduler: flags.scheduler, webhooks: server.app.snag.webhooks.enabled, runs: queue ? 'queue' : 'process', ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
         );
       } else {
         const keyLine =
@@ -108,6 +118,9 @@ export const registerServe: CommandGroup = ({ command, io }) => {
             flags.scheduler
               ? 'Scheduler: on — scheduled sources run in this process (--no-scheduler turns it off).'
               : 'Scheduler: off — scheduled sources run only from snagsync schedule daemon, cron (schedule run-due) or by hand.',
+            server.app.snag.webhooks.enabled
+              ? 'Webhooks: on — Bugsnag posts to /hooks/bugsnag/SOURCE/SECRET (snagsync sources webhook SOURCE shows it; --no-webhooks turns them off).'
+              : 'Webhooks: off — every webhook URL answers 404.',
             'Press Ctrl-C to stop.',
             '',
           ].join('\n'),

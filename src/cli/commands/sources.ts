@@ -236,6 +236,48 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     });
 
   group
+    .command('webhook')
+    .description("show the source's Bugsnag webhook path (made on first use), switch it, or replace its secret")
+    .argument('<source>', 'source name or id')
+    .option('--rotate', 'replace the secret: the old URL stops working at once')
+    .addOption(new Option('--enable', 'accept its webhook messages').conflicts('disable'))
+    .addOption(new Option('--disable', 'refuse its webhook messages (answered 404, as a wrong URL)'))
+    .option('--json', 'print {"path","enabled","last_received_at","received","failed",…}')
+    .action(async function (this: Command, ref: string) {
+      const flags = this.opts<{ rotate?: boolean; enable?: boolean; disable?: boolean; json?: boolean }>();
+      await withRuntime(io, async (rt) => {
+        const source = await rt.store.sources.findByNameOrId(ref);
+        // Loaded when the command runs, as serve loads the server: other commands need none of it.
+        const { ensureWebhook, rotateWebhook, webhookPath } = await import('../../engine/webhooks/secret.js');
+        const { DEFAULT_MAX_ATTEMPTS } = await import('../../engine/webhooks/inbox.js');
+        let w = flags.rotate ? await rotateWebhook(rt, source.id) : await ensureWebhook(rt, source.id);
+        if (flags.enable || flags.disable) {
+          w = { ...w, settings: (await rt.store.webhooks.setEnabled(source.id, flags.enable === true)) ?? w.settings };
+        }
+        const counts = await rt.store.webhooks.counts(source.id, DEFAULT_MAX_ATTEMPTS);
+        const path = webhookPath(source.id, w.secret);
+        const view = { path, enabled: w.settings.enabled, rotated_at: w.settings.rotated_at, ...counts };
+        // The path holds the secret, printed on purpose: it bypasses the redacting printers (as serve's new key does).
+        if (flags.json) {
+          io.stdout.write(`${JSON.stringify(view)}\n`);
+          return;
+        }
+        io.stdout.write(
+          [
+            `Webhook of source "${source.name}": ${view.enabled ? 'on' : 'off (messages are answered 404)'}`,
+            `  path: ${path}`,
+            '  URL for Bugsnag: the address snagsync serve is reached at from the internet, followed by the path.',
+            '  In Bugsnag: Project settings → Integrations → Webhook; paste the URL and pick the triggers.',
+            `  received: ${counts.received} (last ${counts.last_received_at ?? 'never'}), failed: ${counts.failed}, waiting: ${counts.pending}`,
+            flags.rotate ? '  The secret was replaced: give Bugsnag the new URL.' : '',
+          ]
+            .filter(Boolean)
+            .join('\n') + '\n',
+        );
+      });
+    });
+
+  group
     .command('preview')
     .description('read a few records of one stream, saving nothing (a test of the source)')
     .argument('<source>', 'source name or id')

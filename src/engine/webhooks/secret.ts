@@ -22,6 +22,12 @@ import type { WebhookSettings } from '../../store/webhooks.js';
  */
 
 export const SECRET_BYTES = 32;
+export const WEBHOOK_PREFIX = '/hooks/bugsnag';
+
+/** Where Bugsnag posts a source's messages on `serve`: the path the web UI, the API and the CLI show. */
+export function webhookPath(sourceId: string, secret: string): string {
+  return `${WEBHOOK_PREFIX}/${sourceId}/${secret}`;
+}
 
 export function secretDigest(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');

@@ -2,7 +2,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { registerSecret } from '../../core/redact.js';
 import { toIso } from '../../core/time.js';
 import { triggerOf } from '../../engine/webhooks/payload.js';
-import { secretMatches } from '../../engine/webhooks/secret.js';
+import { secretMatches, WEBHOOK_PREFIX } from '../../engine/webhooks/secret.js';
+
+export { WEBHOOK_PREFIX, webhookPath } from '../../engine/webhooks/secret.js';
 import { createHash } from 'node:crypto';
 import { HttpProblem, toErrorResponse } from '../errors.js';
 import { SourceBuckets } from './rate-limit.js';
@@ -16,13 +18,8 @@ import { SourceBuckets } from './rate-limit.js';
  * (engine/webhooks/inbox.ts). Its request lines are not logged: the URL holds the secret.
  */
 
-export const WEBHOOK_PREFIX = '/hooks/bugsnag';
 /** Largest message accepted. Bugsnag's messages carry an error and a short stack trace: a few KiB. */
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
-
-export function webhookPath(sourceId: string, secret: string): string {
-  return `${WEBHOOK_PREFIX}/${sourceId}/${secret}`;
-}
 
 /** The one answer for every URL that is not a live webhook: it says nothing about which part was wrong. */
 function notHere(): HttpProblem {
