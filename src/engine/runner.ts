@@ -13,6 +13,7 @@ import type {
 import { backfillLabel, type RunEvents, type RunWarning, type StreamOutcome } from './events.js';
 import { cancelledError, disposition, errorJson } from './failures.js';
 import { type CarriedCounts, StreamRow } from './history.js';
+import { notDue } from './stream-intervals.js';
 import { partitionLabel } from './planner.js';
 import { prefetch } from './prefetch.js';
 
@@ -135,8 +136,14 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
   };
 
   let result: JobResult = { outcome: 'ok', fatal: false };
+  // A slowly changing stream read less than its interval ago costs nothing this time (stream-intervals.ts).
+  const rest =
+    job.write && !job.collect && !rc.fullRefresh
+      ? notDue(rc.options.streamIntervalsMs?.[stream.name], state, rc.now)
+      : null;
+  if (rest !== null) row.note(rest);
   try {
-    for await (const batch of prefetch(stream.read(ctx))) {
+    for await (const batch of rest === null ? prefetch(stream.read(ctx)) : []) {
       if (rc.signal.aborted) throw abortError(rc.signal);
       for (const child of batch.children ?? []) {
         const r = childRows.get(child.stream);

@@ -23,6 +23,8 @@ export const collaborators = defineStream({
   partition: 'organization',
   syncModes: ['full_refresh'],
   heavy: false,
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   columns: [
     { name: 'organization_id', type: 'text', description: 'The organization (organizations.id).' },
     {

@@ -5,6 +5,8 @@ import { defineListStream } from './list.js';
 /** The project's filterable event fields; `display_id` is the name to use in filters. No id of their own. */
 export const eventFields = defineListStream({
   name: 'event_fields',
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   description:
     "The project's event fields: the names usable in filters (display_id), with their filter and pivot options.",
   endpoint: 'GET /projects/{project_id}/event_fields',

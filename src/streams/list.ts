@@ -32,6 +32,8 @@ export type ListStreamSpec<K extends PartitionKind, T> = Omit<
   resumable?: boolean;
   /** Off unless asked for (default false). */
   heavy?: boolean;
+  /** See StreamDefinition.refreshEvery. */
+  refreshEvery?: string;
 };
 
 /** The parent's id, and the field each record carries it in (it is part of the key). */

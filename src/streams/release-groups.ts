@@ -14,6 +14,8 @@ export const releaseGroups = defineStream({
   partition: 'project',
   syncModes: ['full_refresh'],
   heavy: false,
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   columns: [
     { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
     { name: 'id', type: 'text', description: 'The release group id (releases.release_group_id).' },

@@ -36,6 +36,8 @@ export const releases = defineStream({
     note: 'plus a periodic full pass (releases_full_pass_interval, default 1d) for session and error counts',
   },
   heavy: false,
+  // A release appears once per deploy (and a webhook's `release` message writes it at once): a look every 15 min.
+  refreshEvery: '15m',
   columns: [
     { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
     { name: 'id', type: 'text', description: 'The release id.' },

@@ -20,6 +20,8 @@ export const savedSearches = defineStream({
   partition: 'project',
   syncModes: ['full_refresh'],
   heavy: false,
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   columns: [
     { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
     { name: 'id', type: 'text', description: 'The saved search id.' },

@@ -39,6 +39,8 @@ export const WindowState = z.preprocess(
     pass: WindowPass.optional(),
     /** When the last full pass started (it completed, or this would not be set). */
     lastFullPassAt: z.string().optional(),
+    /** When the last completed pass (of either kind) started: a stream's interval counts from it. */
+    lastPassAt: z.string().optional(),
   }),
 );
 export type WindowState = z.infer<typeof WindowState>;

@@ -3,6 +3,8 @@ import { defineListStream } from './list.js';
 
 export const supportedIntegrations = defineListStream({
   name: 'supported_integrations',
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   description: 'Every integration type Bugsnag supports (global, not per organization).',
   endpoint: 'GET /integrations',
   schema: SupportedIntegrationSchema,

@@ -5,6 +5,8 @@ import { defineListStream } from './list.js';
 /** Organization administrators only: for anyone else the 403 skips this stream for the organization, with a warning. */
 export const teams = defineListStream({
   name: 'teams',
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   description: "The organization's teams (organization administrators only).",
   endpoint: 'GET /organizations/{organization_id}/teams',
   schema: TeamSchema.extend({ organization_id: z.string() }),

@@ -4,6 +4,8 @@ import { defineListStream } from './list.js';
 
 export const traceFields = defineListStream({
   name: 'trace_fields',
+  // Changes seldom: read once a day by default, not by every sync (docs/sync.md, Stream intervals).
+  refreshEvery: '1d',
   description: "The project's performance trace fields (span and resource attributes usable in performance filters).",
   endpoint: 'GET /projects/{project_id}/trace_fields',
   schema: TraceFieldSchema.extend({ project_id: z.string() }),

@@ -28,6 +28,8 @@ export const trends = defineStream({
   partition: 'project',
   syncModes: ['full_refresh'],
   heavy: false,
+  // Buckets of 12 h by default: reading them by every sync of a minute only moves the current bucket's count.
+  refreshEvery: '1h',
   columns: [
     { name: 'project_id', type: 'text', description: 'The project (projects.id).' },
     // Bugsnag names the bucket's bounds `from` and `to` (docs/bugsnag-api.md §7): words SQL reserves, so the columns

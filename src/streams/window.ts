@@ -72,6 +72,7 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
   const carried = {
     ...(cursor !== undefined ? { cursor } : {}),
     ...(lastFullPassAt !== undefined ? { lastFullPassAt } : {}),
+    ...(loaded?.lastPassAt !== undefined ? { lastPassAt: loaded.lastPassAt } : {}),
   };
   const clientCut = spec.cut === 'client';
   const startMs = ctx.options.startDate?.getTime() ?? null;
@@ -136,6 +137,7 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
               : lastFullPassAt !== undefined
                 ? { lastFullPassAt }
                 : {}),
+            lastPassAt: pass.startedAt,
           };
           yield batch;
           return;
