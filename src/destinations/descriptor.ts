@@ -5,7 +5,7 @@ import { parseTimestamp } from '../core/time.js';
 import type { ColumnSpec, ColumnType, DestinationRecord, HistorySpec, StreamDescriptor } from './types.js';
 
 /** Columns every stream table gets besides its typed ones. */
-export const SYSTEM_COLUMNS = ['_record', '_synced_at', '_source_id', '_run_id'] as const;
+export const SYSTEM_COLUMNS = ['_record', '_synced_at', '_source_id', '_run_id', '_deleted_at'] as const;
 
 /** What each system column holds: PostgreSQL's comments, the docs. */
 export const SYSTEM_COLUMN_DESCRIPTIONS: Record<(typeof SYSTEM_COLUMNS)[number], string> = {
@@ -14,6 +14,8 @@ export const SYSTEM_COLUMN_DESCRIPTIONS: Record<(typeof SYSTEM_COLUMNS)[number],
   _source_id: 'The snagsync source that last wrote this row.',
   _run_id:
     'The snagsync run that last wrote this row (_snagsync_runs.run_id); NULL for rows written before runs were recorded.',
+  _deleted_at:
+    'When a completed full pass no longer found this row in Bugsnag (deleted there, or out of reach); NULL while it is there.',
 };
 
 const STREAM_NAME = /^[a-z][a-z0-9_]{0,62}$/;

@@ -83,6 +83,31 @@ export interface Observation {
   runId?: string;
 }
 
+/**
+ * What a completed full pass of a stream over one partition found missing: the rows of that partition it did not
+ * write. Only a pass that read the whole partition (not an incremental window, not a pass cut short) may ask.
+ */
+export interface DeletionMark {
+  sourceId: string;
+  /** The partition's rows: each column equal to its value (`{ project_id: 'p1' }`); `{}`: the whole table. */
+  scope: Readonly<Record<string, string>>;
+  /** When the pass began, by the writer's clock: a row of the scope not written since was not seen by it. */
+  seenSince: string;
+  /** The pass reached only rows whose `column` (a timestamp) is at or after `from` (the source's start date). */
+  within?: { column: string; from: string };
+  /** Stored in `_deleted_at`. */
+  at: string;
+  /** Remove those rows instead (the source's `purge_deleted`). */
+  purge?: boolean;
+}
+
+export interface DeletionResult {
+  /** Rows newly marked `_deleted_at` (rows already marked keep their first mark). */
+  marked: number;
+  /** Rows removed (purge). */
+  purged: number;
+}
+
 export interface StoredCheckpoint {
   sourceId: string;
   stream: string;
@@ -160,6 +185,12 @@ export interface Destination {
    * own row gets the changed columns too, when it exists. Returns how many intervals were opened.
    */
   recordObservations?(stream: string, observations: readonly Observation[]): Promise<number>;
+  /**
+   * Marks the rows a completed full pass did not find (`_deleted_at` = `at`; JSONL: a copy of the last line with
+   * `_deleted_at`), or removes them with `purge`. Rows written again later clear their mark. Absent on destinations
+   * that store nothing (the protocol modes).
+   */
+  markDeleted?(stream: string, mark: DeletionMark): Promise<DeletionResult>;
   /** The runs recorded, oldest first, each with its counts; for tests and the docs' queries. */
   listRuns?(): Promise<Array<RunRecord & { streams: RunStreamCounts[] }>>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import type {
   SyncOptions,
 } from '../streams/types.js';
 import { backfillLabel, type RunEvents, type RunWarning, type StreamOutcome } from './events.js';
+import { markDeletions } from './deletions.js';
 import { cancelledError, disposition, errorJson } from './failures.js';
 import { type CarriedCounts, StreamRow } from './history.js';
 import { notDue } from './stream-intervals.js';
@@ -182,6 +183,16 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
             : batch.state,
         });
         row.recordsWritten += w.written;
+        if (batch.completes) {
+          const said = await markDeletions(
+            rc.dest,
+            stream.name,
+            rc.sourceId,
+            batch.completes,
+            rc.options.purgeDeleted === true,
+          );
+          if (said) row.note(said);
+        }
       }
       row.recordsRead += batch.records.length;
       row.pages++;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Collaborator } from '../bugsnag/models/collaborator.js';
 import { CollaboratorSchema } from '../bugsnag/models/collaborator.js';
 import { isSnagError } from '../core/errors.js';
+import { markingCompletion } from './deletions.js';
 import { refreshSteps, type RefreshStep } from './refresh.js';
 import { loadState, RefreshState } from './state.js';
 import { defineStream, type Batch, type ReadContext, type StreamRecord } from './types.js';
@@ -63,7 +64,8 @@ async function* readCollaborators(ctx: ReadContext): AsyncGenerator<Batch> {
       toRecords,
     };
     try {
-      yield* refreshSteps(ctx, [orgStep], { mode: 'organization' });
+      // The organization's whole list: what it no longer holds is marked deleted (not the per-project fallback's).
+      yield* markingCompletion(ctx, refreshSteps(ctx, [orgStep], { mode: 'organization' }));
       return;
     } catch (err) {
       if (!isSnagError(err, 'forbidden')) throw err;

@@ -154,6 +154,7 @@ export const errors = defineStream({
       toRecord,
       fullPassMs: ctx.options.errorsFullPassMs,
       sortedLimit: SORTED_ERRORS_LIMIT,
+      storedCursor: 'last_seen_unfiltered',
     });
     return withStatusPass(ctx, window, { projectId: project.id, sortedLimit: SORTED_ERRORS_LIMIT, toRecord });
   },

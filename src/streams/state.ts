@@ -27,6 +27,8 @@ export const WindowPass = z.object({
   /** A full pass (errors' periodic one, or the first ever), as opposed to an incremental window. */
   full: z.boolean().default(false),
   startedAt: z.string(),
+  /** When it began by the clock (not the run's `now`): rows written by the pass are synced after it (deletions). */
+  wallStartedAt: z.string().optional(),
   pages: z.number().int().nonnegative().default(0),
 });
 export type WindowPass = z.infer<typeof WindowPass>;

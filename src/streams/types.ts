@@ -121,6 +121,21 @@ export interface Batch {
   children?: ChildBatch[];
   /** When the page was fetched and by which pass: a stream's `history` dates the states it observes from this. */
   observed?: { at: string; by: ObservedBy };
+  /**
+   * This batch ends a read of the whole partition (a full pass that completed, never an incremental window or a pass
+   * cut short): the partition's rows it did not write are gone from Bugsnag (engine/deletions.ts marks them).
+   */
+  completes?: CompletedPass;
+}
+
+/** A completed read of a whole partition (streams/deletions.ts builds it). */
+export interface CompletedPass {
+  /** The partition's rows in the stream's table, e.g. `{ project_id: 'p1' }`. */
+  scope: Record<string, string>;
+  /** When the pass began, by the clock of the machine that began it (rows it wrote are synced after). */
+  startedAt: string;
+  /** A start date bounded its reach: only rows whose `column` (a timestamp) is at or after `from`. */
+  within?: { column: string; from: string };
 }
 
 export interface CursorSpec {

@@ -2,7 +2,8 @@ import type { Paginator } from '../bugsnag/paginator.js';
 import { SnagError } from '../core/errors.js';
 import { toIso } from '../core/time.js';
 import { loadState, WindowState, type WindowPass } from './state.js';
-import type { Batch, ReadContext, StreamRecord } from './types.js';
+import { completedPass } from './deletions.js';
+import type { Batch, CompletedPass, ReadContext, StreamRecord } from './types.js';
 import {
   fullPassDue,
   isDeepPagingLimit,
@@ -54,6 +55,11 @@ export interface WindowSpec<T> {
   cut?: 'server' | 'client';
   /** Errors: sorted lists stop at this depth; a first page announcing more goes unsorted at once. */
   sortedLimit?: number;
+  /**
+   * The typed column holding each row's absolute cursor time (errors: `last_seen_unfiltered`): a full pass from a
+   * start date then marks as deleted only the rows within its reach. Without it such a pass marks nothing.
+   */
+  storedCursor?: string;
 }
 
 /** How many times one pass may restart (narrowed or unsorted) before the failure is reported instead. */
@@ -139,6 +145,8 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
                 : {}),
             lastPassAt: pass.startedAt,
           };
+          const completes = pass.full ? completion(ctx, spec, pass) : undefined;
+          if (completes) batch.completes = completes;
           yield batch;
           return;
         }
@@ -192,8 +200,21 @@ function newPass<T>(
     unsorted: false,
     full,
     startedAt: toIso(now),
+    wallStartedAt: new Date().toISOString(),
     pages: 0,
   };
+}
+
+/**
+ * A full pass that completed read every row of the partition within its reach (docs/sync.md, Deletions): what it did
+ * not write is gone. Only a pass begun by a snagsync that noted its start by the clock (`wallStartedAt`: rows are
+ * stamped by that clock, not by the run's `now`), and from a start date only with the column that bounds its reach.
+ */
+function completion<T>(ctx: ReadContext, spec: WindowSpec<T>, pass: WindowPass): CompletedPass | undefined {
+  if (pass.wallStartedAt === undefined) return undefined;
+  if (pass.since === null) return completedPass(ctx, pass.wallStartedAt);
+  if (spec.storedCursor === undefined) return undefined;
+  return completedPass(ctx, pass.wallStartedAt, { column: spec.storedCursor, from: pass.since });
 }
 
 /**

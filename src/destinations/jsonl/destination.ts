@@ -17,6 +17,8 @@ import { compileStream, intervalStart, type CompiledHistory, type CompiledStream
 import { destinationError, fullRefreshAdvice } from '../errors.js';
 import type {
   CheckpointWrite,
+  DeletionMark,
+  DeletionResult,
   Destination,
   DestinationRecord,
   DestinationSchema,
@@ -30,6 +32,7 @@ import type {
   WriteResult,
 } from '../types.js';
 import { entryOf, ENTRY_BYTES, KeyIndex, writeEntry } from './key-index.js';
+import { tombstones } from './deletions.js';
 import { committedLines } from './lines.js';
 import { lockFolder } from './lock.js';
 import {
@@ -92,6 +95,9 @@ export class JsonlDestination implements Destination {
   private readonly readOnly: boolean;
   /** A write failed midway: files may hold bytes past the committed length, to cut before the next append. */
   private dirty = false;
+  /** When this instance opened the folder, and the keys written since (see markDeleted). */
+  private readonly openedAt = new Date().toISOString();
+  private readonly seen = new Map<string, KeyIndex>();
   /** Per history file, the open interval's line of each key (loaded from the committed file on first use). */
   private readonly openIntervals = new Map<string, Map<string, HistoryLine>>();
   /** Per stream and `newerBy` column, the stored value of each key (writeRecords), read on as the file grows. */
@@ -235,9 +241,11 @@ export class JsonlDestination implements Destination {
     const keys = Buffer.allocUnsafe(records.length * ENTRY_BYTES);
     const pending = new Map<string, number>();
     let appended = 0;
+    const seen = this.seenKeys(stream);
     for (const record of records) {
       const json = JSON.stringify(record);
       const e = entryOf(open.compiled.keyOf(record), json);
+      seen.set(e.hi, e.lo, 1);
       const id = `${e.hi}:${e.lo}`;
       if ((pending.get(id) ?? index.get(e.hi, e.lo)) === e.content) continue;
       pending.set(id, e.content);
@@ -310,6 +318,68 @@ export class JsonlDestination implements Destination {
     }
     history?.apply();
     return { written: appended, unchanged: records.length - appended };
+  }
+
+  /** The keys written (appended or unchanged) since this folder was opened, per stream: what a pass saw. */
+  private seenKeys(stream: string): KeyIndex {
+    let seen = this.seen.get(stream);
+    if (!seen) this.seen.set(stream, (seen = new KeyIndex()));
+    return seen;
+  }
+
+  /**
+   * A completed full pass's deletions: tombstone lines appended and committed like a page (deletions.ts). A record read
+   * again unchanged is not appended, so its line cannot say the pass saw it: only a pass that began after this folder
+   * was opened (its keys are in `seen`) can tell; one resumed from an earlier run marks nothing (the next one will).
+   */
+  async markDeleted(stream: string, mark: DeletionMark): Promise<DeletionResult> {
+    this.assertWritable();
+    const open = this.streams.get(stream);
+    const committed = this.state.streams[stream];
+    if (!open || !committed) throw unknownStream(stream);
+    if (mark.seenSince < this.openedAt) return { marked: 0, purged: 0 };
+    const index = this.index(stream, open, committed);
+    const seen = this.seenKeys(stream);
+    const t = await tombstones(
+      join(this.location, committed.file),
+      committed.bytes,
+      open.compiled,
+      mark,
+      (e) => seen.get(e.hi, e.lo) !== undefined,
+    ).catch((err: unknown) => {
+      throw destinationError(err, this.location);
+    });
+    if (t.entries.length === 0) return { marked: 0, purged: 0 };
+    const data = Buffer.from(t.lines.join(''), 'utf8');
+    const keys = Buffer.allocUnsafe(t.entries.length * ENTRY_BYTES);
+    t.entries.forEach((e, i) => writeEntry(keys, i * ENTRY_BYTES, e));
+    const next = cloneState(this.state);
+    next.streams[stream] = {
+      ...committed,
+      bytes: committed.bytes + data.length,
+      lines: committed.lines + t.entries.length,
+      keys_bytes: committed.keys_bytes + keys.length,
+    };
+    this.guard(() => {
+      try {
+        const fds = this.fds(open, committed);
+        ftruncateSync(fds.data, committed.bytes);
+        ftruncateSync(fds.keys, committed.keys_bytes);
+        writeAll(fds.data, data, committed.bytes);
+        writeAll(fds.keys, keys, committed.keys_bytes);
+        if (this.durable) {
+          fdatasyncSync(fds.data);
+          fdatasyncSync(fds.keys);
+        }
+        writeState(this.location, next, this.durable);
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+    });
+    this.state = next;
+    for (const e of t.entries) index.set(e.hi, e.lo, e.content);
+    return { marked: t.entries.length, purged: 0 };
   }
 
   /**
@@ -518,6 +588,7 @@ export class JsonlDestination implements Destination {
       delete record._synced_at;
       delete record._source_id;
       delete record._run_id;
+      delete record._deleted_at;
       latest.set(open.compiled.keyOf(record), record);
     }
     const all = [...latest.values()];

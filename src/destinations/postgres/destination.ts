@@ -7,6 +7,8 @@ import { checkedPage, unknownStream } from '../checks.js';
 import { compileStream, type CompiledStream } from '../descriptor.js';
 import type {
   CheckpointWrite,
+  DeletionMark,
+  DeletionResult,
   Destination,
   DestinationRecord,
   DestinationSchema,
@@ -48,6 +50,7 @@ import { killedMessage, runOf, type RunRow, type RunStreamRow } from '../lineage
 import type { PostgresTarget } from './url.js';
 import { observe, pushRecords } from './push.js';
 import { checkedObservations, checkedPush } from '../push.js';
+import { markDeletedRows } from './deletions.js';
 
 export type PostgresDestinationOptions = PgPoolOptions;
 
@@ -179,6 +182,9 @@ export class PostgresDestination implements Destination {
     }
     // A table created before runs were recorded: its rows keep a NULL _run_id (written by no recorded run).
     if (!have.has('_run_id')) await c.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "_run_id" text`);
+    // A table created before deletions were marked: every row is there until a full pass says otherwise.
+    if (!have.has('_deleted_at'))
+      await c.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS "_deleted_at" timestamptz`);
     await this.index(c, s);
   }
 
@@ -367,6 +373,16 @@ export class PostgresDestination implements Destination {
       `SELECT * FROM ${qualified(this.schema, RUN_STREAMS_TABLE)} ORDER BY run_id COLLATE "C", stream COLLATE "C", partition COLLATE "C"`,
     );
     return runs.map((r) => runOf(r, counts));
+  }
+
+  /** A completed full pass's deletions (deletions.ts), in one transaction. */
+  async markDeleted(stream: string, mark: DeletionMark): Promise<DeletionResult> {
+    if (!this.streams.has(stream)) throw unknownStream(stream);
+    let result: DeletionResult = { marked: 0, purged: 0 };
+    await this.transaction(async (c) => {
+      result = await markDeletedRows(c, this.schema, stream, mark);
+    });
+    return result;
   }
 
   async readCheckpoint(sourceId: string, stream: string, partition: string): Promise<unknown> {

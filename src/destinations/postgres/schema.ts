@@ -113,6 +113,7 @@ export function createTableSql(schema: string, s: CompiledStream): string {
     '  "_synced_at" timestamptz NOT NULL',
     '  "_source_id" text',
     '  "_run_id" text',
+    '  "_deleted_at" timestamptz',
     `  PRIMARY KEY (${s.descriptor.primaryKey.map(quoteId).join(', ')})`,
   );
   return `CREATE TABLE ${qualified(schema, s.descriptor.name)} (\n${cols.join(',\n')}\n)`;
@@ -184,6 +185,8 @@ export function upsertSql(schema: string, staging: string, s: CompiledStream): s
   const names = writtenColumns(s).map((c) => quoteId(c.name));
   const keys = new Set(s.descriptor.primaryKey.map(quoteId));
   const updates = names.filter((n) => !keys.has(n)).map((n) => `${n} = EXCLUDED.${n}`);
+  // A row read again is in Bugsnag again: a deletion mark it carried is cleared.
+  updates.push('"_deleted_at" = NULL');
   return (
     `INSERT INTO ${qualified(schema, s.descriptor.name)} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${quoteId(staging)} ` +
     `ON CONFLICT (${[...keys].join(', ')}) DO UPDATE SET ${updates.join(', ')}`

@@ -67,6 +67,7 @@ export function createTableSql(s: CompiledStream): string {
     `  "_synced_at" TEXT NOT NULL /* timestamp: when a sync last wrote this row */`,
     `  "_source_id" TEXT /* the snagsync source that wrote it */`,
     `  "_run_id" TEXT /* the snagsync run that last wrote it (_snagsync_runs) */`,
+    `  "_deleted_at" TEXT /* timestamp: when a full pass no longer found it in Bugsnag; NULL while there */`,
     `  PRIMARY KEY (${s.descriptor.primaryKey.map(quoteId).join(', ')})`,
   );
   return `CREATE TABLE ${quoteId(s.descriptor.name)} (\n${cols.join(',\n')}\n)`;
@@ -100,6 +101,8 @@ export function upsertSql(s: CompiledStream): string {
   const names = [...s.columns.map((c) => c.name), '_record', '_synced_at', '_source_id', '_run_id'];
   const keys = new Set(s.descriptor.primaryKey);
   const updates = names.filter((n) => !keys.has(n)).map((n) => `${quoteId(n)} = excluded.${quoteId(n)}`);
+  // A row read again is in Bugsnag again: a deletion mark it carried is cleared.
+  updates.push('"_deleted_at" = NULL');
   return (
     `INSERT INTO ${quoteId(s.descriptor.name)} (${names.map(quoteId).join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ` +
     `ON CONFLICT (${s.descriptor.primaryKey.map(quoteId).join(', ')}) DO UPDATE SET ${updates.join(', ')}`

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBugsnagClient } from '../../src/bugsnag/index.js';
+import { startRun, type RunSummary } from '../../src/engine/index.js';
+import type { Simulator } from '../../src/sim/index.js';
+import { makeHome, startSim, type Home } from '../engine/helpers.js';
+import { requireService } from '../helpers/services.js';
+import { adminQuery, dropSchema, pgDestinationUrl, uniqueSchema } from './pg-schema.js';
+
+/**
+ * Deletions against the simulator, in every destination: an error deleted in Bugsnag gets `_deleted_at` from the
+ * errors' next full pass that completes — not from an incremental pass, not from a full pass cancelled after its
+ * first page (its resumption, which completes, marks it) — and `purge_deleted` removes it instead (JSONL, append-only,
+ * writes the same tombstone). Only the deleted error is marked.
+ */
+const HAS_PG = requireService('postgres');
+type Kind = 'sqlite' | 'postgres' | 'jsonl';
+const KINDS: Kind[] = HAS_PG ? ['sqlite', 'postgres', 'jsonl'] : ['sqlite', 'jsonl'];
+const DAY = 86_400_000;
+const ERRORS = 150; // two pages of 100
+
+let sim: Simulator;
+let h: Home;
+const schemas: string[] = [];
+
+// A simulator per destination kind: each test deletes an error of its own.
+beforeEach(async () => {
+  sim = await startSim({ orgs: 1, projects: 1, errors: ERRORS, events: 600 });
+  h = await makeHome(sim);
+});
+
+afterEach(async () => {
+  await h.cleanup();
+  await sim.close();
+});
+
+afterAll(async () => {
+  for (const s of schemas) await dropSchema(s);
+});
+
+function destinationFor(kind: Kind, name: string): { url: string; schema?: string } {
+  if (kind === 'sqlite') return { url: `sqlite:${join(h.home, `${name}.db`)}` };
+  if (kind === 'jsonl') return { url: `jsonl:${join(h.home, name)}` };
+  const schema = uniqueSchema('snag_deleted');
+  schemas.push(schema);
+  return { url: pgDestinationUrl(schema), schema };
+}
+
+/** Each stored error's `_deleted_at` (JSONL: of its last line), by id. */
+async function deletedAt(kind: Kind, url: string, schema?: string): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  if (kind === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
+    try {
+      for (const r of db.prepare('SELECT id, _deleted_at FROM errors').all() as Array<{
+        id: string;
+        _deleted_at: string | null;
+      }>)
+        out.set(r.id, r._deleted_at);
+    } finally {
+      db.close();
+    }
+  } else if (kind === 'postgres') {
+    for (const r of await adminQuery<{ id: string; d: Date | null }>(
+      `SELECT id, _deleted_at AS d FROM "${schema}".errors`,
+    ))
+      out.set(r.id, r.d ? r.d.toISOString() : null);
+  } else {
+    const text = readFileSync(join(url.slice('jsonl:'.length), 'errors.jsonl'), 'utf8');
+    for (const line of text.split('\n').filter(Boolean)) {
+      const r = JSON.parse(line) as { id: string; _deleted_at?: string };
+      out.set(r.id, r._deleted_at ?? null);
+    }
+  }
+  return out;
+}
+
+const marked = (m: Map<string, string | null>) => [...m].filter(([, d]) => d !== null).map(([id]) => id);
+
+async function sync(name: string, now: Date, cancelAfterFirstPage = false): Promise<RunSummary> {
+  const ctrl = new AbortController();
+  const run = await startRun(h.runtime, name, { now, signal: ctrl.signal });
+  if (cancelAfterFirstPage)
+    run.events.subscribe((e) => {
+      if (e.type === 'page' && e.stream === 'errors') ctrl.abort();
+    });
+  return run.done;
+}
+
+describe.each(KINDS)('deletions in %s', (kind) => {
+  it('a deleted error is marked by the next full pass that completes, never by an incremental or cut one', async () => {
+    const marks = destinationFor(kind, `marks-${kind}`);
+    const purges = destinationFor(kind, `purges-${kind}`);
+    const source = await h.source({ destination: marks.url, streams: ['errors'] });
+    const purging = await h.source({ destination: purges.url, streams: ['errors'], purge_deleted: true });
+    const t0 = Date.now();
+    for (const s of [source, purging]) expect((await sync(s.name, new Date(t0))).status).toBe('succeeded');
+    const before = await deletedAt(kind, marks.url, marks.schema);
+    expect(before.size).toBe(ERRORS);
+    expect(marked(before)).toEqual([]);
+
+    // Deleted in Bugsnag (through the API, as a user would).
+    const pid = sim.info().organizations[0]!.projects[0]!.id;
+    const gone = [...before.keys()].sort()[0]!;
+    const api = createBugsnagClient({ token: sim.tokens[0]!.token, host: sim.url, logger: false });
+    await api.errors.update(pid, gone, { operation: 'delete' });
+
+    // An incremental pass sees only its window: nothing is marked.
+    expect((await sync(source.name, new Date(t0 + 3_600_000))).status).toBe('succeeded');
+    expect(marked(await deletedAt(kind, marks.url, marks.schema))).toEqual([]);
+
+    // A full pass cancelled after its first page: nothing is marked.
+    const cut = await sync(source.name, new Date(t0 + DAY + 60_000), true);
+    expect(cut.status).toBe('cancelled');
+    expect(marked(await deletedAt(kind, marks.url, marks.schema))).toEqual([]);
+
+    // Its resumption completes the pass: the deleted error, and only it, is marked. In JSONL only by a pass begun in
+    // the same run (a record read again unchanged is not appended, so no line says the pass saw it): there, by the
+    // next full pass.
+    expect((await sync(source.name, new Date(t0 + DAY + 120_000))).status).toBe('succeeded');
+    if (kind === 'jsonl') {
+      expect(marked(await deletedAt(kind, marks.url, marks.schema))).toEqual([]);
+      expect((await sync(source.name, new Date(t0 + 2 * DAY + 120_000))).status).toBe('succeeded');
+    }
+    const after = await deletedAt(kind, marks.url, marks.schema);
+    expect(after.size).toBe(ERRORS);
+    expect(marked(after)).toEqual([gone]);
+    const at = after.get(gone)!;
+
+    // A later full pass keeps the first mark.
+    expect((await sync(source.name, new Date(t0 + 3 * DAY + 180_000))).status).toBe('succeeded');
+    expect((await deletedAt(kind, marks.url, marks.schema)).get(gone)).toBe(at);
+
+    // purge_deleted: the row is removed (JSONL never removes a line: the tombstone says it).
+    expect((await sync(purging.name, new Date(t0 + DAY + 60_000))).status).toBe('succeeded');
+    const purged = await deletedAt(kind, purges.url, purges.schema);
+    if (kind === 'jsonl') expect(marked(purged)).toEqual([gone]);
+    else {
+      expect(purged.size).toBe(ERRORS - 1);
+      expect(purged.has(gone)).toBe(false);
+    }
+  });
+});
