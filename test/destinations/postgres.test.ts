@@ -56,6 +56,7 @@ describe.skipIf(!HAS_PG)('PostgreSQL destination: what only it does', () => {
       ['_synced_at', 'timestamp with time zone', 'NO'],
       ['_source_id', 'text', 'YES'],
       ['_run_id', 'text', 'YES'],
+      ['_deleted_at', 'timestamp with time zone', 'YES'],
     ]);
     const d = (await dest.describe()).streams[0]!;
     expect(d.definition).toContain(`CREATE TABLE "${schema}"."events"`);

@@ -50,6 +50,7 @@ describe('SQLite destination: what only it does', () => {
       '_synced_at',
       '_source_id',
       '_run_id',
+      '_deleted_at',
     ]);
     expect(events.columns.filter((c) => c.primaryKey).map((c) => c.name)).toEqual(['project_id', 'id']);
     expect(events.definition).toContain('"received_at" TEXT /* timestamp: ISO 8601 UTC */');

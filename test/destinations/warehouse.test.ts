@@ -115,6 +115,7 @@ describe('SQLite: an old destination is migrated in place', () => {
         '_synced_at',
         '_source_id',
         '_run_id',
+        '_deleted_at',
       ]);
       expect(cols.filter((c) => c.pk > 0).map((c) => c.name)).toEqual(['project_id', 'bucket_start']);
       // The rewritten bucket was upserted onto its old row (the key survived the rename); the other is untouched.
@@ -237,6 +238,7 @@ describe.skipIf(!HAS_PG)(
         '_synced_at',
         '_source_id',
         '_run_id',
+        '_deleted_at',
       ]);
       const rows = await adminQuery(
         `SELECT bucket_start = $1::timestamptz AS first, events_count, _run_id FROM "${schema}".trends ORDER BY bucket_start`,
