@@ -5,6 +5,7 @@ import { recordTokenAccepted, recordTokenRejected } from '../credentials/service
 import { displayDestinationUrl, openDestination } from '../destinations/index.js';
 import type { Destination } from '../destinations/types.js';
 import { DEFAULT_MAX_IN_FLIGHT } from '../http/rate-limiter.js';
+import { shareBudget } from './budget-share.js';
 import type { Runtime } from '../runtime.js';
 import type { Credential, RunError, RunTrigger, Source } from '../store/models.js';
 import { descriptorOf, getStream } from '../streams/catalog.js';
@@ -222,6 +223,8 @@ async function execute(x: Execution): Promise<RunSummary> {
     );
   }, x.heartbeatMs);
   heartbeat.unref();
+  // What other processes of this home learned of the token's budget, and what this run learns, for the next.
+  const budget = shareBudget(runtime.home, x.token, x.credential.host);
 
   const fail = (err: SnagError) => {
     fatal ??= err;
@@ -300,6 +303,7 @@ async function execute(x: Execution): Promise<RunSummary> {
     fail(explainAuthFailure(toSnagError(err), x.credential));
   } finally {
     clearInterval(heartbeat);
+    budget.stop();
   }
 
   const status: FinalStatus = fatal
