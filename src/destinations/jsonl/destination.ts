@@ -95,8 +95,9 @@ export class JsonlDestination implements Destination {
   private readonly readOnly: boolean;
   /** A write failed midway: files may hold bytes past the committed length, to cut before the next append. */
   private dirty = false;
-  /** When this instance opened the folder, and the keys written since (see markDeleted). */
-  private readonly openedAt = new Date().toISOString();
+  /** When this instance opened the folder, and the keys written since, each with when it was last (see markDeleted). */
+  private readonly openedMs = Date.now();
+  private readonly openedAt = new Date(this.openedMs).toISOString();
   private readonly seen = new Map<string, KeyIndex>();
   /** Per history file, the open interval's line of each key (loaded from the committed file on first use). */
   private readonly openIntervals = new Map<string, Map<string, HistoryLine>>();
@@ -245,7 +246,7 @@ export class JsonlDestination implements Destination {
     for (const record of records) {
       const json = JSON.stringify(record);
       const e = entryOf(open.compiled.keyOf(record), json);
-      seen.set(e.hi, e.lo, 1);
+      seen.set(e.hi, e.lo, Date.now() - this.openedMs);
       const id = `${e.hi}:${e.lo}`;
       if ((pending.get(id) ?? index.get(e.hi, e.lo)) === e.content) continue;
       pending.set(id, e.content);
@@ -320,7 +321,7 @@ export class JsonlDestination implements Destination {
     return { written: appended, unchanged: records.length - appended };
   }
 
-  /** The keys written (appended or unchanged) since this folder was opened, per stream: what a pass saw. */
+  /** The keys written (appended or unchanged) since this folder was opened, per stream, with when (ms after opening). */
   private seenKeys(stream: string): KeyIndex {
     let seen = this.seen.get(stream);
     if (!seen) this.seen.set(stream, (seen = new KeyIndex()));
@@ -340,12 +341,13 @@ export class JsonlDestination implements Destination {
     if (mark.seenSince < this.openedAt) return { marked: 0, purged: 0 };
     const index = this.index(stream, open, committed);
     const seen = this.seenKeys(stream);
+    const from = Date.parse(mark.seenSince) - this.openedMs;
     const t = await tombstones(
       join(this.location, committed.file),
       committed.bytes,
       open.compiled,
       mark,
-      (e) => seen.get(e.hi, e.lo) !== undefined,
+      (e) => (seen.get(e.hi, e.lo) ?? -1) >= from,
     ).catch((err: unknown) => {
       throw destinationError(err, this.location);
     });
