@@ -4,6 +4,7 @@ import type { Store } from '../store/repository.js';
 import type { WritebackRowEntry } from '../store/writebacks.js';
 import { commentText, type WritebackRow } from './check.js';
 import { commentsOn, declOf, readError, type PlannedGroup, type SkippedRow, type WritebackPlan } from './plan.js';
+import { appliedChanges, recordWritebackHistory, type WritebackHistoryReport } from './history.js';
 
 export type RowOutcome = 'applied' | 'skipped' | 'failed';
 
@@ -28,12 +29,16 @@ export interface WritebackReport {
   writes: number;
   /** Set when the apply stopped early (token revoked, interrupted): the rows not reached are `failed` and unjournaled. */
   stopped: SnagError | null;
+  /** The applied changes recorded in the error history of the sources' destinations (history.ts). */
+  history: WritebackHistoryReport;
 }
 
 export interface ApplyOptions {
   credentialId: string;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** A destination whose error history could not record the changes (the write-back itself stands). */
+  onWarning?: (message: string) => void;
 }
 
 /** Failures that end the whole apply: nothing more can succeed with this token, or the user asked to stop. */
@@ -69,11 +74,14 @@ export async function applyWriteback(
   });
   const entries = await store.writebacks.entries(journal.id);
   const reports = new Map<number, RowReport>();
+  // When each row was applied (Bugsnag answered the PATCH): the time its change is recorded in error_history.
+  const appliedAt = new Map<number, string>();
   let writes = 0;
   let stopped: SnagError | null = null;
   const total = plan.rows;
   const report: Report = async (rows, outcome, message, journalIt = true, code = null) => {
     const why = outcome === 'failed' ? (code ?? 'server_error') : null;
+    if (outcome === 'applied') for (const r of rows) appliedAt.set(r.row, new Date().toISOString());
     for (const r of rows)
       reports.set(r.row, {
         row: r.row,
@@ -141,6 +149,10 @@ export async function applyWriteback(
   const totals = { applied: 0, skipped: 0, failed: 0 };
   for (const r of rows) totals[r.outcome]++;
   await store.writebacks.finish(journal.id, totals.failed ? 'partial' : 'done');
+  const history = await recordWritebackHistory(store, appliedChanges(plan, appliedAt), {
+    credentialId: options.credentialId,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
   return {
     journal_id: journal.id,
     input_hash: plan.input_hash,
@@ -149,6 +161,7 @@ export async function applyWriteback(
     totals,
     writes,
     stopped,
+    history,
   };
 }
 

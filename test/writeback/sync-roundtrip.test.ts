@@ -49,11 +49,12 @@ describe('write-back from a synced SQLite table, then a sync', () => {
     expect(s.plan.rows).toBe(5);
     expect((await s.apply()).totals.applied).toBe(5);
 
-    // Errors change status without last_seen moving: an incremental pass does not see it; the errors stream's
-    // periodic full pass (or --full-refresh) does.
+    // Errors change status without last_seen moving, so an incremental pass does not see it: the write-back records
+    // the change in the source's destination itself (writeback/history.ts), and the full pass confirms it.
     const statuses = () => read(`SELECT status FROM errors WHERE id IN (${open.map((i) => `'${i}'`).join(',')})`);
+    expect(statuses().map((r) => r.status)).toEqual(['fixed', 'fixed', 'fixed', 'fixed', 'fixed']);
     await sync();
-    expect(statuses().map((r) => r.status)).toEqual(['open', 'open', 'open', 'open', 'open']);
+    expect(statuses().map((r) => r.status)).toEqual(['fixed', 'fixed', 'fixed', 'fixed', 'fixed']);
     await sync(true);
     const after = statuses();
     expect(after.map((r) => r.status)).toEqual(['fixed', 'fixed', 'fixed', 'fixed', 'fixed']);

@@ -69,6 +69,8 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
           if (flags.json) printJson(io, report);
           else printLine(io, formatReport(report));
           if (report.stopped) notice(io, `snagsync: ${report.stopped.describe()}`);
+          for (const f of report.history.failed)
+            notice(io, `snagsync: warning: error history not recorded in ${f.destination}: ${f.reason}`);
           setExitCode(exitCodeOf(report));
         } finally {
           stop();
@@ -154,6 +156,11 @@ function formatReport(r: WritebackReport): string {
     for (const f of failed.slice(0, 100)) lines.push(`  row ${f.row} (${f.operation} ${f.error_id}): ${f.message}`);
     if (failed.length > 100) lines.push(`  … and ${failed.length - 100} more (--json lists every row)`);
   }
+  const h = r.history;
+  if (h.destinations || h.failed.length)
+    lines.push(
+      `Error history: ${h.intervals} changes recorded in ${h.destinations} destination(s)${h.failed.length ? `; not recorded in ${h.failed.length}: ${h.failed.map((f) => f.reason).join('; ')}` : ''}.`,
+    );
   return lines.join('\n');
 }
 
