@@ -143,11 +143,11 @@ describe('POST /hooks/bugsnag/{source}/{secret}', () => {
     const newer = fixture('exception');
     newer.error.receivedAt = '2026-01-15T12:00:00.000Z';
     newer.error.message = 'the newer message';
-    newer.error.url = newer.error.url.replace(/event_id=.*/, 'event_id=0000000000000000000000b2');
+    newer.error.url = String(newer.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000b2');
     const older = fixture('exception');
     older.error.receivedAt = '2026-01-15T11:00:00.000Z';
     older.error.message = 'the older message';
-    older.error.url = older.error.url.replace(/event_id=.*/, 'event_id=0000000000000000000000b1');
+    older.error.url = String(older.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000b1');
     expect((await post(src.path, newer)).status).toBe(202);
     await until('the newer event', async () => (await rows(src.destination, 'events')).length === 1);
     expect((await post(src.path, older)).status).toBe(202);

@@ -270,9 +270,10 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
             '  In Bugsnag: Project settings → Integrations → Webhook; paste the URL and pick the triggers.',
             `  received: ${counts.received} (last ${counts.last_received_at ?? 'never'}), failed: ${counts.failed}, waiting: ${counts.pending}`,
             flags.rotate ? '  The secret was replaced: give Bugsnag the new URL.' : '',
+            '',
           ]
-            .filter(Boolean)
-            .join('\n') + '\n',
+            .filter((line, i, all) => line !== '' || i === all.length - 1)
+            .join('\n'),
         );
       });
     });
