@@ -59,6 +59,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./runs.js')).registerRuns,
   },
   {
+    name: 'models',
+    description:
+      "analytics views (time to fix, reopens, release health…) in a source's SQLite or PostgreSQL destination",
+    load: async () => (await import('./models.js')).registerModels,
+  },
+  {
     name: 'schedule',
     description: 'run scheduled sources when they are due',
     load: async () => (await import('./schedule.js')).registerSchedule,
