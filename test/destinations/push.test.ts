@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDestination, type Destination, type ObservedBy } from '../../src/destinations/index.js';
 import { descriptorOf, getStream } from '../../src/streams/catalog.js';
 import { requireService } from '../helpers/services.js';
 import { tempDir } from '../store/helpers.js';
-import { dropSchema, pgDestinationUrl, uniqueSchema } from './pg-schema.js';
+import { adminQuery, dropSchema, pgDestinationUrl, uniqueSchema } from './pg-schema.js';
 
 /**
  * `writeRecords` (records pushed outside a run: webhooks) and `recordObservations` (a tracked field's change: a
@@ -84,10 +86,27 @@ describe.each(KINDS)('pushed records and observations in a %s destination', (kin
   let dest: Destination;
   let cleanup: () => Promise<void>;
   let urlOf: string;
+  let schemaOf = '';
+
+  /** The row's typed columns as stored (SQLite, PostgreSQL; JSONL has none: its lines are the records). */
+  async function typed(id: string): Promise<Record<string, unknown> | undefined> {
+    const sql = `SELECT status, assigned_collaborator_id, _synced_at FROM ${kind === 'postgres' ? `"${schemaOf}".` : ''}errors WHERE id = '${id}'`;
+    if (kind === 'postgres') {
+      const [r] = await adminQuery(sql);
+      return r && { ...r, _synced_at: (r._synced_at as Date).toISOString() };
+    }
+    const db = new Database(urlOf.slice('sqlite:'.length), { readonly: true });
+    try {
+      return db.prepare(sql).get() as Record<string, unknown> | undefined;
+    } finally {
+      db.close();
+    }
+  }
 
   async function open(): Promise<Destination> {
     if (kind === 'postgres') {
       const schema = uniqueSchema('snag_push');
+      schemaOf = schema;
       urlOf = pgDestinationUrl(schema);
       cleanup = () => dropSchema(schema);
     } else {
@@ -155,7 +174,25 @@ describe.each(KINDS)('pushed records and observations in a %s destination', (kin
 
   it('merges an observation onto the open interval, and updates the row and its _record', async () => {
     await page([error('e1', 'open', 1, { assigned_collaborator_id: 'c1' })], 10, 'full_pass');
+    const synced = kind === 'jsonl' ? undefined : await typed('e1');
     expect(await observe('e1', { status: 'fixed' }, 20)).toBe(1);
+    // The typed columns too; the system columns stay as the sync wrote them (a change is not a sync's write).
+    if (kind === 'jsonl') {
+      const lines = readFileSync(join(urlOf.slice('jsonl:'.length), 'errors.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.map((l) => [l.status, l._run_id])).toEqual([
+        ['open', 'run_10'],
+        ['fixed', 'run_10'],
+      ]);
+      expect(lines[1]!._synced_at).toBe(lines[0]!._synced_at);
+    } else
+      expect(await typed('e1')).toEqual({
+        status: 'fixed',
+        assigned_collaborator_id: 'c1',
+        _synced_at: synced?._synced_at,
+      });
     expect(await observe('e1', { status: 'fixed' }, 25)).toBe(0);
     // Older than the open interval: a newer state is never overwritten.
     expect(await observe('e1', { status: 'ignored' }, 15)).toBe(0);

@@ -57,6 +57,7 @@ import {
   systemSuffix,
   withValue,
   type Appended,
+  type StoredRecord,
 } from './push.js';
 
 export interface JsonlDestinationOptions {
@@ -454,8 +455,8 @@ export class JsonlDestination implements Destination {
     const rows = await this.guardAsync(() =>
       latestRecords(join(this.location, committed.file), committed.bytes, s, wanted),
     );
-    const now = new Date().toISOString();
-    const changedRows = new Map<string, { record: Record<string, unknown>; sourceId: string; runId: string | null }>();
+    // The row's line again with the change: its system columns as they were (a change is not a sync's write).
+    const changedRows = new Map<string, StoredRecord>();
     const opened = new Map<string, HistoryLine>();
     const lines: HistoryLine[] = [];
     let count = 0;
@@ -464,12 +465,13 @@ export class JsonlDestination implements Destination {
       const current = opened.get(k) ?? intervals.get(k);
       if (current && !notBefore(o.at, String(current.valid_from))) continue;
       const sk = JSON.stringify(o.streamKey);
-      const row = rows.get(sk);
-      if (row) {
-        let record = row;
+      const stored = rows.get(sk);
+      const row = stored?.record;
+      if (stored) {
+        let record = stored.record;
         for (const c of o.changes) record = withValue(record, c.field.path, c.raw);
-        rows.set(sk, record);
-        changedRows.set(sk, { record, sourceId: o.sourceId, runId: o.runId });
+        rows.set(sk, { ...stored, record });
+        changedRows.set(sk, { ...stored, record });
       }
       if (current && o.changes.every((c) => current[c.field.name] === c.value)) continue;
       const base: HistoryLine | DestinationRecord | undefined = current ?? row;
@@ -490,12 +492,12 @@ export class JsonlDestination implements Destination {
     }
     const index = this.index(stream, open, committed);
     const hIndex = this.index(h.name, hOpen, hCommitted);
-    const items = [...changedRows].flatMap(([key, { record, sourceId, runId }]) => {
+    const items = [...changedRows].flatMap(([key, { record, syncedAt, sourceId, runId }]) => {
       const json = JSON.stringify(record);
       const e = entryOf(key, json);
       return index.get(e.hi, e.lo) === e.content
         ? []
-        : [{ line: recordLine(json, systemSuffix(now, sourceId, runId)), key, json }];
+        : [{ line: recordLine(json, systemSuffix(syncedAt, sourceId, runId)), key, json }];
     });
     const texts = lines.map((l) => JSON.stringify(l));
     const rowPart = appended(stream, items);

@@ -42,23 +42,37 @@ export class StoredValues {
   }
 }
 
-/** The latest record of each wanted key (by the stream's key), without the columns snagsync adds to a line. */
+/** A stored record without the columns snagsync adds to its line, and what those held. */
+export interface StoredRecord {
+  record: Record<string, unknown>;
+  syncedAt: string;
+  sourceId: string;
+  runId: string | null;
+}
+
+/** The latest stored record of each wanted key (by the stream's key). */
 export async function latestRecords(
   path: string,
   committedBytes: number,
   stream: CompiledStream,
   wanted: ReadonlySet<string>,
-): Promise<Map<string, Record<string, unknown>>> {
-  const out = new Map<string, Record<string, unknown>>();
+): Promise<Map<string, StoredRecord>> {
+  const out = new Map<string, StoredRecord>();
   if (wanted.size === 0) return out;
   for await (const text of linesBetween(path, 0, committedBytes)) {
     const record = JSON.parse(text) as Record<string, unknown>;
     const k = stream.keyOf(record);
     if (!wanted.has(k)) continue;
+    const stored: StoredRecord = {
+      record,
+      syncedAt: String(record._synced_at),
+      sourceId: String(record._source_id),
+      runId: typeof record._run_id === 'string' ? record._run_id : null,
+    };
     delete record._synced_at;
     delete record._source_id;
     delete record._run_id;
-    out.set(k, record);
+    out.set(k, stored);
   }
   return out;
 }
