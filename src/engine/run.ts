@@ -114,6 +114,7 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
     sync,
     fullRefresh,
     now,
+    liveClock: options.now === undefined,
     token,
     clientOptions,
     controller,
@@ -179,6 +180,8 @@ interface Execution {
   sync: ReturnType<typeof resolveSyncOptions>;
   fullRefresh: boolean;
   now: Date;
+  /** `now` is the clock's at the start (no time was given): see RunContext.liveClock. */
+  liveClock: boolean;
   token: string;
   clientOptions: EngineClientOptions;
   controller: AbortController;
@@ -255,6 +258,7 @@ async function execute(x: Execution): Promise<RunSummary> {
       options: x.sync,
       fullRefresh: x.fullRefresh,
       now: x.now,
+      liveClock: x.liveClock,
       rows,
       warnings,
       newClient: (stream, partition) =>

@@ -33,6 +33,12 @@ export interface RunContext {
   options: SyncOptions;
   fullRefresh: boolean;
   now: Date;
+  /**
+   * The run's "now" was the clock's at its start, not a time it was given: a pass that starts later (after waiting
+   * for the rate limit behind other projects) takes its upper bound from the clock then, so what arrived during the
+   * wait is read by this run rather than the next.
+   */
+  liveClock?: boolean;
   /** A client for one stream and partition: its events are forwarded as run events, its stats feed its row. */
   newClient(stream: string, partition: string): BugsnagClient;
   rows: StreamRow[];
@@ -128,6 +134,7 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
     options: rc.options,
     state,
     now: rc.now,
+    ...(rc.liveClock ? { passNow: () => new Date(Math.max(rc.now.getTime(), Date.now())) } : {}),
     signal: rc.signal,
     warn,
     progress: (p) =>

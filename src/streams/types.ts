@@ -64,6 +64,11 @@ export interface ReadContext {
   state: unknown;
   /** When the run started: passes take their upper bound from it, so one run has one notion of "now". */
   now: Date;
+  /**
+   * Where a pass starting now takes its upper bound, when later than `now`: the clock, for a run that waited (the
+   * rate limit) before this partition's turn. Absent: `now`.
+   */
+  passNow?(): Date;
   signal: AbortSignal;
   /** A non-fatal problem worth recording in the run history (skipped fallback, narrowed window…). */
   warn(code: string, message: string): void;

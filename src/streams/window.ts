@@ -184,7 +184,7 @@ function newPass<T>(
   cursor: string | undefined,
   lastFullPassAt: string | undefined,
 ): WindowPass {
-  const now = ctx.now.getTime();
+  const now = (ctx.passNow?.() ?? ctx.now).getTime();
   const start = ctx.options.startDate ? seconds(ctx.options.startDate) : null;
   const fullDue = spec.fullPassMs !== undefined && fullPassDue(ctx.now, lastFullPassAt, spec.fullPassMs);
   const full = cursor === undefined || fullDue;
