@@ -28,6 +28,7 @@ import {
   projectPartition,
   streamsFor,
 } from './planner.js';
+import { goneMessage, goneProjects } from './gone.js';
 import { recordRunEnd, recordRunStart, type RunLineage } from './lineage.js';
 import { modelsAfterRun } from './models.js';
 import { runJob, type Job, type JobResult, type RunContext } from './runner.js';
@@ -422,6 +423,7 @@ async function plan(
 
   const projectParts: Partition[] = [];
   const found: Project[] = [];
+  let everyOrgListed = true;
   for (const org of chosen) {
     if (stopped()) return;
     const all: Project[] = [];
@@ -432,7 +434,10 @@ async function plan(
       write: selected.includes('projects'),
       collect: (records) => all.push(...(records as Project[])),
     });
-    if (listed.outcome !== 'ok') continue;
+    if (listed.outcome !== 'ok') {
+      everyOrgListed = false;
+      continue;
+    }
     found.push(...all);
     for (const s of streamsFor('organization', selected)) {
       if (s.name === 'projects' || stopped()) continue;
@@ -449,6 +454,9 @@ async function plan(
       `The source names project ${id}, which is not among the projects the token sees; it is left out.`,
     );
   }
+  if (everyOrgListed && !stopped())
+    for (const id of await goneProjects(rc.dest, source.id, found, config))
+      warnRun(rc, 'projects', `project:${id}`, 'project-gone', goneMessage(id));
   rc.events.emit({ type: 'plan', organizations: chosen.length, projects: projectParts.length });
 
   const projectStreams = streamsFor('project', selected);

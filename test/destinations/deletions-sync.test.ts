@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBugsnagClient } from '../../src/bugsnag/index.js';
+import { openDestination } from '../../src/destinations/index.js';
 import { startRun, type RunSummary } from '../../src/engine/index.js';
+import { descriptorOf, getStream } from '../../src/streams/catalog.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
 import { requireService } from '../helpers/services.js';
@@ -141,5 +143,33 @@ describe.each(KINDS)('deletions in %s', (kind) => {
       expect(purged.size).toBe(ERRORS - 1);
       expect(purged.has(gone)).toBe(false);
     }
+  });
+});
+
+describe('a project the token no longer sees', () => {
+  it('is reported in the run (project-gone), and its rows are not marked deleted', async () => {
+    const url = `sqlite:${join(h.home, 'gone.db')}`;
+    const source = await h.source({ destination: url, streams: ['errors'] });
+    const t0 = Date.now();
+    expect((await sync(source.name, new Date(t0))).status).toBe('succeeded');
+    // A project this source synced before (its checkpoint and an error), which the projects list no longer holds.
+    const dest = await openDestination(url);
+    try {
+      await dest.prepare([descriptorOf(getStream('errors'))]);
+      await dest.writePage('errors', [{ project_id: 'ghost', id: 'e1', status: 'open' }], {
+        sourceId: source.id,
+        partition: 'project:ghost',
+        state: { cursor: new Date(t0).toISOString() },
+      });
+    } finally {
+      await dest.close();
+    }
+    const full = await sync(source.name, new Date(t0 + DAY + 60_000));
+    expect(full.status).toBe('succeeded');
+    expect(full.warnings).toContainEqual(expect.objectContaining({ code: 'project-gone', partition: 'project:ghost' }));
+    expect(full.warnings.filter((w) => w.code === 'project-gone')).toHaveLength(1);
+    const marks = await deletedAt('sqlite', url);
+    expect(marks.get('e1')).toBeNull();
+    expect(marked(marks)).toEqual([]);
   });
 });
