@@ -139,7 +139,9 @@ const asProcess = (on: typeof sim): SimProcess => ({
 const h = await benchHome(asProcess(sim));
 const source = await h.source({
   name: 'requests',
-  streams: [...STREAM_NAMES],
+  // pivot_values (heavy, off by default) lists each project's event fields again to know which pivots to read, and
+  // its values pages have no census here: it is measured by its own tests, not held to this floor.
+  streams: STREAM_NAMES.filter((s) => s !== 'pivot_values'),
   events_backfill: 'list',
   destination: `sqlite:${join(h.home, 'requests.db')}`,
 });
@@ -213,7 +215,7 @@ const incremental = [
 ];
 let ok2 = true;
 console.log(
-  '\n2. second sync, no new data: incremental streams ≤ 1 request per project; full-refresh streams as needed',
+  '\n2. second sync, no new data: incremental streams ≤ 1 request per project; full-refresh streams as needed (streams read less than their interval ago: none)',
 );
 for (const [endpoint, needed] of Object.entries(need)) {
   const req = second[endpoint] ?? 0;
