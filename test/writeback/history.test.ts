@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRun } from '../../src/engine/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { newCredentialId } from '../../src/store/index.js';
-import { prepareWriteback } from '../../src/writeback/index.js';
+import { historyChanges, OPERATION_NAMES, prepareWriteback } from '../../src/writeback/index.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
 import { writeJsonl } from './helpers.js';
 
@@ -140,5 +140,33 @@ describe('write-back into error_history', () => {
       row!.id,
     );
     expect(last).toEqual([{ severity: 'info', valid_to: null, observed_by: 'writeback' }]);
+  });
+
+  it('knows which tracked fields each operation sets (the others record nothing)', () => {
+    const params: Record<string, Record<string, unknown>> = { override_severity: { severity: 'warning' } };
+    const got = Object.fromEntries(
+      OPERATION_NAMES.map((op) => [op, historyChanges({ operation: op, params: params[op] ?? {}, assignee: null })]),
+    );
+    expect(got).toEqual({
+      fix: { status: 'fixed' },
+      open: { status: 'open' },
+      ignore: { status: 'ignored' },
+      snooze: { status: 'snoozed' },
+      override_severity: { severity: 'warning' },
+      assign: null,
+      discard: null,
+      undiscard: null,
+      link_issue: null,
+      unlink_issue: null,
+      comment: null,
+    });
+    expect(historyChanges({ operation: 'assign', params: {}, assignee: { kind: 'collaborator', id: 'u1' } })).toEqual({
+      assigned_collaborator_id: 'u1',
+      assigned_team_id: null,
+    });
+    expect(historyChanges({ operation: 'assign', params: {}, assignee: { kind: 'team', id: 't1' } })).toEqual({
+      assigned_team_id: 't1',
+      assigned_collaborator_id: null,
+    });
   });
 });
