@@ -131,6 +131,44 @@ describe('status pass', () => {
     },
   );
 
+  it('resumes after a kill between its list and its read-backs, and reports an error gone', async () => {
+    const url = destinationFor('sqlite', 'status-resume');
+    const source = await h.source({ destination: url, streams: ['errors'] });
+    const t0 = Date.now();
+    const sync = async (now: Date, cancelAtPage?: number) => {
+      sim.resetStats();
+      const ctrl = new AbortController();
+      const run = await startRun(h.runtime, source.name, { now, signal: ctrl.signal });
+      let pages = 0;
+      if (cancelAtPage !== undefined)
+        run.events.subscribe((e) => {
+          if (e.type === 'page' && e.stream === 'errors' && ++pages === cancelAtPage) ctrl.abort();
+        });
+      return run.done;
+    };
+    expect((await sync(new Date(t0))).status).toBe('succeeded');
+    const first = await stored(url);
+    const pid = sim.info().organizations[0]!.projects[0]!.id;
+    const [toReopen, toDelete] = [...first.status.keys()].filter((id) => first.status.get(id) !== 'open').sort();
+    const api = createBugsnagClient({ token: sim.tokens[0]!.token, host: sim.url, logger: false });
+    await api.errors.update(pid, toReopen!, { operation: 'open' });
+    await api.errors.update(pid, toDelete!, { operation: 'delete' });
+
+    // Cancelled after its second page (the incremental pass's, then the status pass's list): nothing seen yet.
+    expect((await sync(new Date(t0 + 16 * MIN), 2)).status).toBe('cancelled');
+    expect((await stored(url)).history(toReopen!)).toHaveLength(1);
+    // The next sync goes on from the checkpoint: the list is read, only the two that left it are read back.
+    const resumed = await sync(new Date(t0 + 17 * MIN));
+    expect(resumed.status).toBe('succeeded');
+    expect(requests(ERRORS_LIST)).toBe(1);
+    expect(requests(ERROR_GET)).toBe(2);
+    expect((await stored(url)).history(toReopen!).map((r) => [r.status, r.observed_by])).toEqual([
+      [first.status.get(toReopen!), 'full_pass'],
+      ['open', 'status_pass'],
+    ]);
+    expect(resumed.warnings).toContainEqual(expect.objectContaining({ code: 'errors-gone' }));
+  });
+
   it('takes its interval from the source (errors_status_pass_interval)', async () => {
     const file = join(h.home, 'status-1h.db');
     const source = await h.source({
