@@ -81,14 +81,25 @@ async function deletedAt(kind: Kind, url: string, schema?: string): Promise<Map<
 
 const marked = (m: Map<string, string | null>) => [...m].filter(([, d]) => d !== null).map(([id]) => id);
 
-async function sync(name: string, now: Date, cancelAfterFirstPage = false): Promise<RunSummary> {
+/**
+ * A sync; `cut` stops its errors pass: cancelled after its first page, or failed before its first page (the token
+ * revoked as the stream starts — after a page, the next one may be fetched already — then restored).
+ */
+async function sync(name: string, now: Date, cut?: 'cancel' | 'fail'): Promise<RunSummary> {
   const ctrl = new AbortController();
+  const token = sim.tokens[0]!.token;
   const run = await startRun(h.runtime, name, { now, signal: ctrl.signal });
-  if (cancelAfterFirstPage)
+  let once = false;
+  if (cut)
     run.events.subscribe((e) => {
-      if (e.type === 'page' && e.stream === 'errors') ctrl.abort();
+      if (e.type !== (cut === 'cancel' ? 'page' : 'stream-start') || e.stream !== 'errors' || once) return;
+      once = true;
+      if (cut === 'cancel') ctrl.abort();
+      else sim.revokeToken(token);
     });
-  return run.done;
+  const done = await run.done;
+  if (cut === 'fail') sim.restoreToken(token);
+  return done;
 }
 
 describe.each(KINDS)('deletions in %s', (kind) => {
@@ -113,9 +124,12 @@ describe.each(KINDS)('deletions in %s', (kind) => {
     expect((await sync(source.name, new Date(t0 + 3_600_000))).status).toBe('succeeded');
     expect(marked(await deletedAt(kind, marks.url, marks.schema))).toEqual([]);
 
-    // A full pass cancelled after its first page: nothing is marked.
-    const cut = await sync(source.name, new Date(t0 + DAY + 60_000), true);
+    // A full pass cancelled after its first page, then failing as it goes on: nothing is marked.
+    const cut = await sync(source.name, new Date(t0 + DAY + 60_000), 'cancel');
     expect(cut.status).toBe('cancelled');
+    expect(marked(await deletedAt(kind, marks.url, marks.schema))).toEqual([]);
+    const failed = await sync(source.name, new Date(t0 + DAY + 90_000), 'fail');
+    expect(failed.status).toBe('failed');
     expect(marked(await deletedAt(kind, marks.url, marks.schema))).toEqual([]);
 
     // Its resumption completes the pass: the deleted error, and only it, is marked. In JSONL only by a pass begun in
