@@ -1,6 +1,13 @@
 import { SnagError } from '../core/errors.js';
 import { assertRecords } from './checks.js';
-import { CONVERTERS, missingKey, type CompiledColumn, type CompiledStream, type SqlValue } from './descriptor.js';
+import {
+  CONVERTERS,
+  missingKey,
+  type CompiledColumn,
+  type CompiledHistory,
+  type CompiledStream,
+  type SqlValue,
+} from './descriptor.js';
 import type { DestinationRecord, Observation, ObservedBy, PushWrite } from './types.js';
 
 /**
@@ -142,4 +149,50 @@ function observedAt(stream: string, at: unknown, by: unknown): { at: string; by:
   if (!OBSERVERS.includes(by as ObservedBy))
     throw new SnagError('internal', `A change pushed to "${stream}" has an unknown observer (${String(by)}).`);
   return { at: new Date(ms).toISOString(), by: by as ObservedBy };
+}
+
+/** The record with a value set at a column's path (the objects on the way created when missing). */
+export function withValue(
+  record: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+): Record<string, unknown> {
+  const out = structuredClone(record);
+  let at: Record<string, unknown> = out;
+  for (const p of path.slice(0, -1)) {
+    const next = at[p];
+    at =
+      next !== null && typeof next === 'object' && !Array.isArray(next)
+        ? (next as Record<string, unknown>)
+        : (at[p] = {});
+  }
+  at[path.at(-1)!] = value;
+  return out;
+}
+
+/**
+ * A pushed record observed before its key's open interval began (a write-back or a newer message changed the state
+ * since): written with the interval's tracked fields instead of its own, so that neither the row nor the history
+ * moves back in time — its other columns (last seen, counts) are newer by `newerBy` and are kept.
+ */
+export function keptState(
+  h: CompiledHistory,
+  record: DestinationRecord,
+  at: string,
+  open: Readonly<Record<string, unknown>> | undefined,
+): DestinationRecord {
+  if (!open || notBefore(at, open.valid_from instanceof Date ? open.valid_from : String(open.valid_from)))
+    return record;
+  let out = record as Record<string, unknown>;
+  for (const f of h.fields) {
+    const kept = stored(open[f.name]);
+    if (f.read(out) !== kept) out = withValue(out, f.path, kept);
+  }
+  return out;
+}
+
+function stored(v: unknown): SqlValue {
+  if (v === undefined || v === null) return null;
+  if (v instanceof Date) return v.toISOString();
+  return v as SqlValue;
 }

@@ -162,12 +162,24 @@ describe.each(KINDS)('pushed records and observations in a %s destination', (kin
     expect(await dest.readCheckpoints(SOURCE)).toEqual([]);
   });
 
-  it('leaves a pushed state observed before the open interval began out of the history', async () => {
+  it('keeps a newer state: a pushed record observed before the open interval began writes its other columns only', async () => {
     await page([error('e1', 'fixed', 1)], 20);
-    // Newer by last_seen (the row takes it) but observed before the fixed interval began: history unchanged.
+    // Newer by last_seen (the row takes it) but observed before the fixed interval began: the row keeps `fixed`, and
+    // the history is unchanged.
     expect(await push([error('e1', 'ignored', 2)], 15)).toEqual({ written: 1, unchanged: 0 });
-    expect((await rowOf(dest, 'e1'))?.status).toBe('ignored');
-    expect(await history(dest)).toEqual([
+    expect(await rowOf(dest, 'e1')).toMatchObject({ status: 'fixed', last_seen_unfiltered: T(2) });
+    // A write-back after a webhook, then the webhook delivered again: the write-back's state stays.
+    await push([error('e2', 'open', 10)], 10);
+    await observe('e2', { status: 'ignored' }, 12);
+    expect(await push([error('e2', 'open', 10)], 10)).toEqual(
+      kind === 'jsonl' ? { written: 0, unchanged: 1 } : { written: 1, unchanged: 0 },
+    );
+    expect((await rowOf(dest, 'e2'))?.status).toBe('ignored');
+    expect((await history(dest)).filter((r) => r.id === 'e2').map((r) => [r.status, r.to])).toEqual([
+      ['open', T(12)],
+      ['ignored', null],
+    ]);
+    expect((await history(dest)).filter((r) => r.id === 'e1')).toEqual([
       { id: 'e1', status: 'fixed', severity: 'error', assignee: null, from: T(20), to: null, by: 'incremental' },
     ]);
   });

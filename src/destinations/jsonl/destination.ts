@@ -47,7 +47,16 @@ import {
   type StreamState,
 } from './state.js';
 import { killedMessage } from '../lineage.js';
-import { checkedObservations, checkedPush, mergedFields, newestPerKey, notBefore, storedIsNewer } from '../push.js';
+import {
+  checkedObservations,
+  checkedPush,
+  keptState,
+  mergedFields,
+  newestPerKey,
+  notBefore,
+  storedIsNewer,
+  withValue,
+} from '../push.js';
 import {
   appended,
   grown,
@@ -55,7 +64,6 @@ import {
   recordLine,
   StoredValues,
   systemSuffix,
-  withValue,
   type Appended,
   type StoredRecord,
 } from './push.js';
@@ -406,6 +414,12 @@ export class JsonlDestination implements Destination {
         this.storedValues.set(id, (values = new StoredValues(join(this.location, committed.file), s, newerBy)));
       const stored = await this.guardAsync(() => values.upTo(committed.bytes));
       rows = rows.filter((r) => !storedIsNewer(stored.get(s.keyOf(r)), newerBy.read(r)));
+    }
+    const h = s.history;
+    const hCommitted = h ? this.state.streams[h.name] : undefined;
+    if (h && hCommitted) {
+      const intervals = await this.openIntervalsOf(h, hCommitted);
+      rows = rows.map((r) => keptState(h, r, push.at, intervals.get(h.keyOf(r))));
     }
     const index = this.index(stream, open, committed);
     const suffix = systemSuffix(new Date().toISOString(), options.sourceId, push.runId);

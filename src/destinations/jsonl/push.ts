@@ -77,25 +77,6 @@ export async function latestRecords(
   return out;
 }
 
-/** The record with a value set at a column's path (the objects on the way created when missing). */
-export function withValue(
-  record: Record<string, unknown>,
-  path: readonly string[],
-  value: unknown,
-): Record<string, unknown> {
-  const out = structuredClone(record);
-  let at: Record<string, unknown> = out;
-  for (const p of path.slice(0, -1)) {
-    const next = at[p];
-    at =
-      next !== null && typeof next === 'object' && !Array.isArray(next)
-        ? (next as Record<string, unknown>)
-        : (at[p] = {});
-  }
-  at[path.at(-1)!] = value;
-  return out;
-}
-
 /** The system columns a line ends with (after a comma, before the closing brace). */
 export function systemSuffix(syncedAt: string, sourceId: string, runId: string | null): string {
   return `"_synced_at":${JSON.stringify(syncedAt)},"_source_id":${JSON.stringify(sourceId)},"_run_id":${JSON.stringify(runId)}}`;

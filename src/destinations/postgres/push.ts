@@ -2,8 +2,15 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { intervalStart, type CompiledColumn, type CompiledStream } from '../descriptor.js';
-import { mergedFields, newestPerKey, notBefore, type CheckedObservation, type CheckedPush } from '../push.js';
+import { intervalStart, type CompiledColumn, type CompiledHistory, type CompiledStream } from '../descriptor.js';
+import {
+  keptState,
+  mergedFields,
+  newestPerKey,
+  notBefore,
+  type CheckedObservation,
+  type CheckedPush,
+} from '../push.js';
 import type { DestinationRecord, WriteResult } from '../types.js';
 import { copyText, pgValue } from './copy.js';
 import { historySql, PG_TYPES, qualified, quoteId } from './schema.js';
@@ -31,7 +38,7 @@ export async function pushRecords(
   sourceId: string,
   push: CheckedPush,
 ): Promise<WriteResult> {
-  const rows = newestPerKey(ps.compiled, records, push.newerBy);
+  let rows = newestPerKey(ps.compiled, records, push.newerBy);
   if (rows.length === 0) return { written: 0, unchanged: records.length };
   const s = ps.compiled;
   const now = new Date().toISOString();
@@ -41,6 +48,11 @@ export async function pushRecords(
     s.keyColumns.map((k) => `${a}.${quoteId(k.name)} = s.${quoteId(k.name)}`).join(' AND ');
   try {
     await c.query(ps.begin);
+    if (s.history) {
+      const h = s.history;
+      const open = await openIntervals(c, schema, h, rows);
+      rows = rows.map((r) => keptState(h, r, push.at, open.get(keyText(h.key.map((k) => k.from.read(r))))));
+    }
     await pipeline(Readable.from([copyText(s, rows, now, sourceId, push.runId)]), c.query(copyFrom(ps.copy)));
     let skipped = 0;
     if (push.newerBy) {
@@ -120,10 +132,10 @@ export async function observe(
       // The row: the changed typed columns, and the same fields of _record.
       const sets = o.changes.map((ch, i) => `${quoteId(ch.field.name)} = $${i + 1}::${PG_TYPES[ch.field.type]}`);
       let record = '"_record"';
-      o.changes.forEach((ch, i) => {
+      for (let i = 0; i < o.changes.length; i++) {
         const p = o.changes.length + 1 + i;
         record = `jsonb_set(${record}, $${p}::text[], COALESCE(to_jsonb($${p + o.changes.length}::text), 'null'::jsonb))`;
-      });
+      }
       await c.query(
         `UPDATE ${table} SET ${[...sets, `"_record" = ${record}`].join(', ')} WHERE ${whereKey(streamKey, 3 * o.changes.length + 1, s.keyColumns)}`,
         [
@@ -170,4 +182,26 @@ function stored(v: unknown): string | number | bigint | null {
 function same(a: unknown, b: string | null): boolean {
   const x = stored(a);
   return x === null || b === null ? x === b : String(x) === b;
+}
+
+/** The open intervals of the records' keys, by key (see keyText), locked until the transaction ends. */
+async function openIntervals(
+  c: pg.PoolClient,
+  schema: string,
+  h: CompiledHistory,
+  records: readonly DestinationRecord[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const keys = h.key.map((k) => quoteId(k.name));
+  const arrays = h.key.map((k) => records.map((r) => pgValue(k.from.type, k.from.read(r))));
+  const unnest = h.key.map((k, i) => `$${i + 1}::${PG_TYPES[k.from.type]}[]`).join(', ');
+  const found = await c.query<Record<string, unknown>>(
+    `SELECT * FROM ${qualified(schema, h.name)} WHERE "valid_to" IS NULL AND (${keys.join(', ')}) IN (SELECT * FROM unnest(${unnest})) FOR UPDATE`,
+    arrays,
+  );
+  return new Map(found.rows.map((row) => [keyText(h.key.map((k) => row[k.name])), row]));
+}
+
+/** A key's values as one string, the same for a record's converted values and a row read back. */
+function keyText(values: readonly unknown[]): string {
+  return JSON.stringify(values.map((v) => String(v)));
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { intervalStart, jsonPath, missingKey, type CompiledStream, type SqlValue } from '../descriptor.js';
 import {
+  keptState,
   mergedFields,
   newestPerKey,
   notBefore,
@@ -43,14 +44,24 @@ export function pushRecords(
   const stored = push.newerBy
     ? db.prepare(`SELECT ${quoteId(push.newerBy.name)} AS v FROM ${quoteId(compiled.descriptor.name)} WHERE ${where}`)
     : null;
+  const h = ps.history;
   const written: DestinationRecord[] = [];
-  for (const record of newestPerKey(compiled, records, push.newerBy)) {
-    for (let i = 0; i < n; i++) params[i] = columns[i]!.read(record);
+  for (const pushed of newestPerKey(compiled, records, push.newerBy)) {
+    for (let i = 0; i < n; i++) params[i] = columns[i]!.read(pushed);
     for (const k of keyIndexes) if (params[k] === null) throw missingKey(compiled.descriptor.name, columns[k]!.name);
     if (stored) {
       const row = stored.get(keyIndexes.map((k) => params[k])) as { v: unknown } | undefined;
       if (row && storedIsNewer(row.v, params[newerAt]!)) continue;
     }
+    const record = h
+      ? keptState(
+          h.compiled,
+          pushed,
+          push.at,
+          h.open.get(h.compiled.key.map((k) => k.from.read(pushed))) as Record<string, unknown> | undefined,
+        )
+      : pushed;
+    if (record !== pushed) for (let i = 0; i < n; i++) params[i] = columns[i]!.read(record);
     params[n] = JSON.stringify(record);
     params[n + 1] = now;
     params[n + 2] = sourceId;
