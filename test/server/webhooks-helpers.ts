@@ -28,6 +28,8 @@ export async function webhookSource(
   runtime: Runtime,
   dataDir: string,
   config: Record<string, unknown> = { projects: [PROJECT_ID], streams: ['errors', 'events', 'comments', 'releases'] },
+  /** A destination URL; default a SQLite file in `dataDir`. */
+  destinationUrl?: string,
 ): Promise<{ sourceId: string; destination: string; path: string; secret: string }> {
   const id = newCredentialId();
   const sealed = await runtime.vault.seal(id, TOKEN);
@@ -40,7 +42,7 @@ export async function webhookSource(
     verified_at: '2026-01-15T00:00:00Z',
     organizations: [{ id: '515fb9337c1074f6fd000001', name: 'Acme', slug: 'acme' }],
   });
-  const destination = `sqlite:${join(dataDir, `data-${id.slice(-6)}.db`)}`;
+  const destination = destinationUrl ?? `sqlite:${join(dataDir, `data-${id.slice(-6)}.db`)}`;
   const source = await runtime.store.sources.create({
     name: `webhooks-${id.slice(-6)}`,
     credential_id: id,

@@ -72,4 +72,32 @@ describe.runIf(requireService('postgres'))('webhooks with a PostgreSQL store', (
     );
     expect(stored[0]).toEqual({ n: 2, applied: 2 });
   });
+
+  it('writes the rows into a PostgreSQL destination, never back in time', async () => {
+    const dest = testSchema('snaghookdest');
+    try {
+      const src = await webhookSource(runtime, home.dir, undefined, dest.url);
+      await listen();
+      const newer = fixture('exception');
+      newer.error.receivedAt = '2026-01-15T12:00:00.000Z';
+      newer.error.message = 'the newer message';
+      const older = fixture('exception');
+      older.error.receivedAt = '2026-01-15T11:00:00.000Z';
+      older.error.message = 'the older message';
+      older.error.url = String(older.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000b1');
+      expect((await post(src.path, JSON.stringify(newer))).status).toBe(202);
+      expect((await post(src.path, JSON.stringify(older))).status).toBe(202);
+      await until('both events', async () => (await rows(src.destination, 'events')).length === 2);
+      const errors = await adminQuery(`SELECT message, last_seen_unfiltered, _source_id FROM "${dest.schema}".errors`);
+      expect(errors).toEqual([
+        {
+          message: 'the newer message',
+          last_seen_unfiltered: new Date('2026-01-15T12:00:00.000Z'),
+          _source_id: src.sourceId,
+        },
+      ]);
+    } finally {
+      await dest.drop();
+    }
+  });
 });
