@@ -16,7 +16,7 @@ import type {
   SourceUpdate,
 } from './models.js';
 import type { DataSinkRecord, SinkRepository, SinkRunRecord } from './sinks.js';
-import type { WebhookRepository } from './webhooks.js';
+import type { WebhookRepository, WebhookSettings } from './webhooks.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowRecord } from './writebacks.js';
 
 /**
@@ -65,6 +65,8 @@ export interface StoreContents {
   /** Write-back journals, oldest first, and their rows by journal and row number. */
   writebackJournals: WritebackJournalInfo[];
   writebackRows: WritebackRowRecord[];
+  /** Each source's webhook secret (still sealed) and switch; the inbox of received messages is not copied. */
+  webhooks: WebhookSettings[];
 }
 
 export interface CredentialRemoval {

@@ -54,6 +54,8 @@ export interface WebhookCounts {
 
 export interface WebhookRepository {
   get(sourceId: string): Promise<WebhookSettings | null>;
+  /** Every source's settings (what `snagsync store migrate` copies; the inbox is not copied). */
+  list(): Promise<WebhookSettings[]>;
   /** Inserts or replaces the source's settings (a new secret on creation and on rotation). */
   save(settings: WebhookSettings): Promise<WebhookSettings>;
   setEnabled(sourceId: string, enabled: boolean): Promise<WebhookSettings | null>;

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { openPostgresStore, openSqliteStore } from '../../src/store/index.js';
 import { buildServer } from '../../src/server/app.js';
 import type { FastifyInstance } from 'fastify';
 import { requireService } from '../helpers/services.js';
@@ -71,6 +72,31 @@ describe.runIf(requireService('postgres'))('webhooks with a PostgreSQL store', (
       `SELECT count(*)::int AS n, count(applied_at)::int AS applied FROM "${schema.schema}".webhook_inbox`,
     );
     expect(stored[0]).toEqual({ n: 2, applied: 2 });
+  });
+
+  it('store migrate copies the webhook secrets: the same URL works against the PostgreSQL store', async () => {
+    const local = tempDir('snagsync-webhook-sqlite-');
+    try {
+      const sqlite = openRuntime({ home: local.dir, env: {} });
+      const src = await webhookSource(sqlite, home.dir);
+      await sqlite.close();
+      const from = openSqliteStore(`${local.dir}/snagsync.db`);
+      const to = openPostgresStore(schema.url);
+      try {
+        const summary = await to.importContents(await from.contents());
+        expect(summary.webhook_settings).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+        expect(await to.webhooks.get(src.sourceId)).toEqual(await from.webhooks.get(src.sourceId));
+        expect((await to.importContents(await from.contents())).webhook_settings).toMatchObject({ unchanged: 1 });
+      } finally {
+        await from.close();
+        await to.close();
+      }
+      await listen();
+      expect((await post(src.path, JSON.stringify(fixture('exception')))).status).toBe(202);
+      await until('applied', async () => (await rows(src.destination, 'errors')).length === 1);
+    } finally {
+      local.cleanup();
+    }
   });
 
   it('writes the rows into a PostgreSQL destination, never back in time', async () => {

@@ -179,5 +179,6 @@ function summaryRows(summary: ImportSummary): Array<Record<string, string>> {
     row('destination runs', summary.sink_runs),
     row('write-back journals', summary.writeback_journals),
     row('write-back rows', summary.writeback_rows),
+    row('webhook secrets', summary.webhook_settings),
   ];
 }

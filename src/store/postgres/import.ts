@@ -31,6 +31,8 @@ export interface ImportSummary {
   sink_runs: TableSummary;
   writeback_journals: TableSummary;
   writeback_rows: TableSummary;
+  /** Each source's webhook secret (sealed with the same master key as the tokens) and switch. */
+  webhook_settings: TableSummary;
   /** The master keys the copied tokens are sealed with: every process of the cluster needs this key. */
   key_ids: string[];
 }
@@ -190,6 +192,21 @@ export async function importContents(ctx: PgContext, contents: StoreContents): P
           k.updated_at,
         ]),
       ),
+      webhook_settings: await upsert(
+        client,
+        'webhook_settings',
+        ['source_id'],
+        WEBHOOK_COLS,
+        (contents.webhooks ?? []).map((w) => [
+          w.source_id,
+          w.enabled,
+          w.secret_envelope,
+          w.secret_key_id,
+          w.secret_sha256,
+          w.created_at,
+          w.rotated_at,
+        ]),
+      ),
       sink_runs: await upsert(
         client,
         'sink_runs',
@@ -320,6 +337,15 @@ const JOURNAL_COLS = [
   'hostname',
 ];
 const JOURNAL_ROW_COLS = ['journal_id', 'row_no', 'state', 'message', 'updated_at'];
+const WEBHOOK_COLS = [
+  'source_id',
+  'enabled',
+  'secret_envelope',
+  'secret_key_id',
+  'secret_sha256',
+  'created_at',
+  'rotated_at',
+];
 // The same columns, in the same order, as the runs repository reads.
 const RUN_COLS = columnList(RUN_COLUMNS);
 const STREAM_COLS = columnList(STREAM_COLUMNS);

@@ -48,6 +48,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
   const runs = new PgRuns(ctx);
   const writebacks = new PgWritebacks(ctx);
   const sinks = new PgSinks(ctx);
+  const webhooks = new PgWebhooks(ctx);
   return {
     kind: 'postgres',
     location,
@@ -57,7 +58,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     runs,
     writebacks,
     sinks,
-    webhooks: new PgWebhooks(ctx),
+    webhooks,
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);
@@ -104,6 +105,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
             message: (r.message as string | null) ?? null,
             updated_at: isoOrNull(r.updated_at) ?? '',
           })),
+          webhooks: await webhooks.list(),
         };
       } catch (err) {
         throw storeError(err, location);

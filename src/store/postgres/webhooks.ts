@@ -44,6 +44,10 @@ export class PgWebhooks extends PgRepo implements WebhookRepository {
     return row ? toSettings(row) : null;
   }
 
+  async list(): Promise<WebhookSettings[]> {
+    return (await this.q(`SELECT ${SETTINGS} FROM webhook_settings ORDER BY source_id COLLATE "C"`)).map(toSettings);
+  }
+
   async save(s: WebhookSettings): Promise<WebhookSettings> {
     const [row] = await this.q(
       `INSERT INTO webhook_settings (${SETTINGS}) VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -4,6 +4,7 @@ import type { Db } from './connection.js';
 import type { SqliteCredentials } from './credentials.js';
 import type { SqliteSinks } from './sinks.js';
 import type { SqliteSources } from './sources.js';
+import type { SqliteWebhooks } from './webhooks.js';
 import type { SqliteWritebacks } from './writebacks.js';
 
 /**
@@ -20,6 +21,7 @@ export async function sqliteContents(
     runs: RunRepository;
     sinks: SqliteSinks;
     writebacks: SqliteWritebacks;
+    webhooks: SqliteWebhooks;
   },
 ): Promise<StoreContents> {
   const own = !db.inTransaction;
@@ -69,5 +71,6 @@ async function read(db: Db, repos: Parameters<typeof sqliteContents>[1]): Promis
     sinkRuns,
     writebackJournals,
     writebackRows,
+    webhooks: await repos.webhooks.list(),
   };
 }

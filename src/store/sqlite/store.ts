@@ -23,6 +23,7 @@ export function openSqliteStore(path: string): Store {
   const runs = new SqliteRuns(db, path);
   const writebacks = new SqliteWritebacks(db, path);
   const sinks = new SqliteSinks(db, path);
+  const webhooks = new SqliteWebhooks(db, path);
   return {
     kind: 'sqlite',
     location: path,
@@ -31,9 +32,9 @@ export function openSqliteStore(path: string): Store {
     runs,
     writebacks,
     sinks,
-    webhooks: new SqliteWebhooks(db, path),
+    webhooks,
     schemaVersion: async () => schemaVersion(db),
-    contents: () => sqliteContents(db, { credentials, sources, runs, sinks, writebacks }),
+    contents: () => sqliteContents(db, { credentials, sources, runs, sinks, writebacks, webhooks }),
     close: async () => {
       if (db.open) db.close();
     },

@@ -24,6 +24,12 @@ export class SqliteWebhooks extends SqliteRepo implements WebhookRepository {
     return row ? { ...row, enabled: row.enabled === 1 } : null;
   }
 
+  async list(): Promise<WebhookSettings[]> {
+    return this.guard(
+      () => this.stmt(`SELECT ${SETTINGS} FROM webhook_settings ORDER BY source_id`).all() as SettingsRow[],
+    ).map((row) => ({ ...row, enabled: row.enabled === 1 }));
+  }
+
   async save(s: WebhookSettings): Promise<WebhookSettings> {
     this.tx(() =>
       this.stmt(
