@@ -71,7 +71,7 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
   const loaded = loadState(WindowState, ctx.state, ctx.warn);
   const cursor = loaded?.cursor;
   const lastFullPassAt = loaded?.lastFullPassAt;
-  let pass: WindowPass = loaded?.pass ?? newPass(ctx, spec, cursor, lastFullPassAt);
+  let pass: WindowPass = loaded?.pass ?? newPass(ctx, spec, cursor, lastFullPassAt, loaded?.lastPassAt);
   let resumeFrom = pass.nextUrl;
   let restarts = 0;
   let windowRestarts = 0;
@@ -81,8 +81,8 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
     ...(loaded?.lastPassAt !== undefined ? { lastPassAt: loaded.lastPassAt } : {}),
   };
   const clientCut = spec.cut === 'client';
-  const startMs = ctx.options.startDate?.getTime() ?? null;
   const sinceMs = pass.since === null ? -Infinity : (ms(pass.since) ?? -Infinity);
+  const sent = clientCut ? sentByClientCut(ctx, pass, cursor, loaded?.lastPassAt) : undefined;
 
   for (;;) {
     const fromSaved = resumeFrom !== undefined;
@@ -121,10 +121,7 @@ export async function* windowPasses<T>(ctx: ReadContext, spec: WindowSpec<T>): A
             oldest = Math.min(oldest, ms(at) ?? Infinity);
           }
         }
-        const kept =
-          clientCut && startMs !== null
-            ? page.items.filter((i) => (ms(spec.cursorOf(i)) ?? Infinity) >= startMs)
-            : page.items;
+        const kept = sent ? page.items.filter((i) => sent(ms(spec.cursorOf(i)) ?? Infinity)) : page.items;
         const records = kept.map((i) => spec.toRecord(i));
         // The page's fetch time and pass: a stream's history dates what this page shows from it.
         const batch: Batch = {
@@ -183,6 +180,7 @@ function newPass<T>(
   spec: WindowSpec<T>,
   cursor: string | undefined,
   lastFullPassAt: string | undefined,
+  lastPassAt: string | undefined,
 ): WindowPass {
   const now = (ctx.passNow?.() ?? ctx.now).getTime();
   const start = ctx.options.startDate ? seconds(ctx.options.startDate) : null;
@@ -190,7 +188,10 @@ function newPass<T>(
   const full = cursor === undefined || fullDue;
   let since = start;
   if (!full) {
-    const from = shiftIso(cursor, -ctx.options.lookbackMs);
+    const from =
+      spec.cut === 'client'
+        ? (minIso(shiftIso(cursor, 0), lateFrom(ctx, cursor, lastPassAt)) ?? cursor)
+        : shiftIso(cursor, -ctx.options.lookbackMs);
     since = start !== null && (ms(start) ?? 0) > (ms(from) ?? 0) ? start : from;
   }
   return {
@@ -203,6 +204,34 @@ function newPass<T>(
     wallStartedAt: new Date().toISOString(),
     pages: 0,
   };
+}
+
+/**
+ * Where the look-back of a list cut here starts: the last pass's time − look-back, as the server-cut lists' (whose
+ * cursor is that time); a state older than `lastPassAt` falls back to the newest value seen − look-back.
+ */
+function lateFrom(ctx: ReadContext, cursor: string, lastPassAt: string | undefined): string {
+  return shiftIso(lastPassAt ?? cursor, -ctx.options.lookbackMs);
+}
+
+/**
+ * Which items of a list cut here a pass sends on (by cursor time, ms; Infinity when absent): never one older than the
+ * start date; in an incremental pass, only one newer than the cursor (the newest value seen before) or within the
+ * look-back of the last pass (a late arrival). The rest of the pages it reads to get down there was sent by an
+ * earlier pass — sending it again re-sent a whole page of unchanged releases on every read (the periodic full pass
+ * is what refreshes their figures).
+ */
+function sentByClientCut(
+  ctx: ReadContext,
+  pass: WindowPass,
+  cursor: string | undefined,
+  lastPassAt: string | undefined,
+): ((at: number) => boolean) | undefined {
+  const startMs = ctx.options.startDate?.getTime() ?? -Infinity;
+  const newerThan = !pass.full && cursor !== undefined ? ms(cursor) : null;
+  if (newerThan === null) return startMs === -Infinity ? undefined : (at) => at >= startMs;
+  const late = ms(lateFrom(ctx, cursor!, lastPassAt)) ?? -Infinity;
+  return (at) => at >= startMs && (at > newerThan || at >= late);
 }
 
 /**
