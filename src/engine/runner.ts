@@ -168,6 +168,10 @@ export async function runJob(rc: RunContext, job: Job): Promise<JobResult> {
         r.recordsRead = counted.read;
         r.recordsWritten += w.written;
         r.pages = counted.pages;
+        for (const c of child.completes ?? []) {
+          const said = await markDeletions(rc.dest, child.stream, rc.sourceId, c, rc.options.purgeDeleted === true);
+          if (said) r.note(said);
+        }
         rc.events.emit({
           type: 'page',
           stream: child.stream,

@@ -4,7 +4,8 @@ import type { Comment } from '../bugsnag/models/comment.js';
 import { CommentSchema } from '../bugsnag/models/comment.js';
 import { isSnagError } from '../core/errors.js';
 import { CommentsState, loadState } from './state.js';
-import { defineChildStream, type StreamRecord } from './types.js';
+import { completedPass } from './deletions.js';
+import { defineChildStream, type CompletedPass, type StreamRecord } from './types.js';
 import { maxIso, ms, projectPartition } from './util.js';
 
 /**
@@ -18,7 +19,8 @@ import { maxIso, ms, projectPartition } from './util.js';
  *
  * Freshness: comments arrive whenever their error is read — in the incremental window when it gets new events, and
  * at the errors' periodic full pass otherwise. Edited comments are not re-read unless the count changes; a comment
- * deleted while another is added (same count) is noticed only with `--full-refresh`.
+ * deleted while another is added (same count) is noticed only with `--full-refresh`. When the count drops, the
+ * error's comments are read whole and the ones gone are marked deleted; so are the comments of an error gone (404).
  */
 export const comments = defineChildStream({
   name: 'comments',
@@ -60,6 +62,12 @@ export const comments = defineChildStream({
     const state: CommentsState = loadState(CommentsState, ctx.state, ctx.warn) ?? { errors: {} };
     return async (errors) => {
       const records: StreamRecord[] = [];
+      const completes: CompletedPass[] = [];
+      // An error's comments read whole: the ones stored for it that the read lacks are gone (docs/sync.md, Deletions).
+      const readWhole = (errorId: string, since: string) => {
+        const c = completedPass(ctx, since);
+        if (c) completes.push({ ...c, scope: { ...c.scope, error_id: errorId } });
+      };
       let changed = false;
       for (const e of errors) {
         const id = String(e.id);
@@ -67,17 +75,24 @@ export const comments = defineChildStream({
         const known = state.errors[id];
         if ((known?.[0] ?? 0) === count) continue;
         changed = true;
+        const since = new Date().toISOString();
         if (count < (known?.[0] ?? 0)) {
-          // Comments were deleted: nothing new to read; remember the lower count so the next new one is noticed.
-          state.errors[id] = [count, known?.[1] ?? null];
+          // Comments were deleted: the error's comments are read whole (one request for most), so the ones gone are
+          // marked; the lower count is kept so the next new one is noticed.
+          const all = await fetchNew(ctx.api, project.id, id, null);
+          records.push(...all.records);
+          state.errors[id] = [count, maxIso(known?.[1] ?? undefined, all.newest) ?? null];
+          readWhole(id, since);
           continue;
         }
         const got = await fetchNew(ctx.api, project.id, id, known?.[1] ?? null);
         records.push(...got.records);
         state.errors[id] = [count, maxIso(known?.[1] ?? undefined, got.newest) ?? null];
+        // The error itself is gone: so are its comments.
+        if (got.gone) readWhole(id, since);
       }
       if (!changed) return null;
-      return { records, state: { errors: { ...state.errors } } };
+      return { records, state: { errors: { ...state.errors } }, ...(completes.length > 0 ? { completes } : {}) };
     };
   },
 });
@@ -86,6 +101,7 @@ async function fetchNew(api: BugsnagClient, projectId: string, errorId: string, 
   const records: StreamRecord[] = [];
   let newest: string | undefined;
   const floor = newestKnown === null ? null : ms(newestKnown);
+  let gone = false;
   try {
     for await (const page of api.comments.list(projectId, errorId, { sort: 'created_at', direction: 'desc' }).pages()) {
       let reachedKnown = false;
@@ -99,6 +115,7 @@ async function fetchNew(api: BugsnagClient, projectId: string, errorId: string, 
   } catch (err) {
     // The error was deleted between its listing and this call: it has no comments to read any more.
     if (!isSnagError(err, 'not_found')) throw err;
+    gone = true;
   }
-  return { records, newest };
+  return { records, newest, gone };
 }

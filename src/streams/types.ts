@@ -115,6 +115,8 @@ export interface ChildBatch {
   stream: string;
   records: StreamRecord[];
   state: unknown;
+  /** Parents whose children were read whole in this batch (comments of one error): what they lack is deleted. */
+  completes?: CompletedPass[];
 }
 
 export interface Batch {

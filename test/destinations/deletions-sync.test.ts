@@ -50,13 +50,18 @@ function destinationFor(kind: Kind, name: string): { url: string; schema?: strin
   return { url: pgDestinationUrl(schema), schema };
 }
 
-/** Each stored error's `_deleted_at` (JSONL: of its last line), by id. */
-async function deletedAt(kind: Kind, url: string, schema?: string): Promise<Map<string, string | null>> {
+/** Each stored row's `_deleted_at` (JSONL: of its last line), by id: errors, or another table keyed by a unique id. */
+async function deletedAt(
+  kind: Kind,
+  url: string,
+  schema?: string,
+  table = 'errors',
+): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
   if (kind === 'sqlite') {
     const db = new Database(url.slice('sqlite:'.length), { readonly: true });
     try {
-      for (const r of db.prepare('SELECT id, _deleted_at FROM errors').all() as Array<{
+      for (const r of db.prepare(`SELECT id, _deleted_at FROM ${table}`).all() as Array<{
         id: string;
         _deleted_at: string | null;
       }>)
@@ -66,11 +71,11 @@ async function deletedAt(kind: Kind, url: string, schema?: string): Promise<Map<
     }
   } else if (kind === 'postgres') {
     for (const r of await adminQuery<{ id: string; d: Date | null }>(
-      `SELECT id, _deleted_at AS d FROM "${schema}".errors`,
+      `SELECT id, _deleted_at AS d FROM "${schema}".${table}`,
     ))
       out.set(r.id, r.d ? r.d.toISOString() : null);
   } else {
-    const text = readFileSync(join(url.slice('jsonl:'.length), 'errors.jsonl'), 'utf8');
+    const text = readFileSync(join(url.slice('jsonl:'.length), `${table}.jsonl`), 'utf8');
     for (const line of text.split('\n').filter(Boolean)) {
       const r = JSON.parse(line) as { id: string; _deleted_at?: string };
       out.set(r.id, r._deleted_at ?? null);
@@ -157,6 +162,35 @@ describe.each(KINDS)('deletions in %s', (kind) => {
       expect(purged.size).toBe(ERRORS - 1);
       expect(purged.has(gone)).toBe(false);
     }
+  });
+});
+
+describe.each(KINDS)('deleted comments in %s', (kind) => {
+  it("are marked when their error's comment count drops (its comments read whole), the others not", async () => {
+    const d = destinationFor(kind, `comments-${kind}`);
+    const source = await h.source({ destination: d.url, streams: ['errors', 'comments'] });
+    const t0 = Date.now();
+    expect((await sync(source.name, new Date(t0))).status).toBe('succeeded');
+    const dest = await openDestination(d.url);
+    const comments = (await dest.listRecords('comments')) as Array<{ id: string; error_id: string }>;
+    await dest.close();
+    const byError = new Map<string, Array<{ id: string; error_id: string }>>();
+    for (const c of comments) byError.set(c.error_id, [...(byError.get(c.error_id) ?? []), c]);
+    const [errorId, own] = [...byError].find(([, cs]) => cs.length >= 2)!;
+    const gone = own[0]!.id;
+    const res = await fetch(`${sim.url}/comments/${gone}`, {
+      method: 'DELETE',
+      headers: { Authorization: `token ${sim.tokens[0]!.token}`, 'X-Version': '2' },
+    });
+    expect(res.status).toBe(204);
+
+    // The errors' full pass reads the error's lower count: its comments are read whole, the one gone is marked.
+    expect((await sync(source.name, new Date(t0 + DAY + 60_000))).status).toBe('succeeded');
+    const marks = await deletedAt(kind, d.url, d.schema, 'comments');
+    expect(marks.size).toBe(comments.length);
+    expect(marked(marks)).toEqual([gone]);
+    expect(own.every((c) => c.id === gone || marks.get(c.id) === null)).toBe(true);
+    expect(errorId).toBeTruthy();
   });
 });
 

@@ -47,5 +47,6 @@ export function commentsOf(pd: ProjectData, e: number): CommentRecord[] {
       createdMs: a.createdMs,
     });
   }
-  return out;
+  const deleted = pd.peekState(e).deletedComments;
+  return deleted.length === 0 ? out : out.filter((c) => !deleted.includes(c.index));
 }

@@ -42,6 +42,8 @@ export interface ErrorState {
   discarded: boolean;
   deleted: boolean;
   addedComments: AddedComment[];
+  /** Comments deleted through the API (`DELETE /comments/{id}`), by index. */
+  deletedComments: number[];
 }
 
 export interface AddedComment {
@@ -192,6 +194,7 @@ export class ProjectData {
         discarded: false,
         deleted: false,
         addedComments: [],
+        deletedComments: [],
       };
       this.states.set(e, st);
     }

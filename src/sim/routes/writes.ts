@@ -105,6 +105,20 @@ export function writeRoutes(r: Router<Ctx>): void {
     };
   });
 
+  // [OAS26]: DELETE /comments/{id} answers 204 (docs/bugsnag-api.md); a comment deleted is gone from every answer.
+  r.add('DELETE', '/comments/{comment_id}', (ctx, p) => {
+    const d = ctx.sim.world.ids.decodeAs('comment', p.comment_id ?? '');
+    if (!d || !ctx.sim.world.canSeeProject(ctx.token, d.parent)) fail(404, 'Comment not found');
+    const pd = ctx.sim.project(d.parent);
+    const e = Math.floor(d.index / COMMENTS_PER_ERROR);
+    if (e >= pd.errorCount || pd.isDeleted(e)) fail(404, 'Comment not found');
+    const c = commentsOf(pd, e).find((x) => x.id === p.comment_id);
+    if (!c) fail(404, 'Comment not found');
+    pd.state(e).deletedComments.push(c.index);
+    pd.touch();
+    return noContent();
+  });
+
   r.add('GET', '/comments/{comment_id}', (ctx, p) => {
     const d = ctx.sim.world.ids.decodeAs('comment', p.comment_id ?? '');
     if (!d || !ctx.sim.world.canSeeProject(ctx.token, d.parent)) fail(404, 'Comment not found');

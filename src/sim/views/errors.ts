@@ -42,7 +42,7 @@ export function errorView(
     reopen_rules: st.reopenRules,
     assigned_collaborator_id: st.assignee >= 0 ? pd.world.users[st.assignee]!.id : null,
     assigned_team_id: st.team >= 0 ? pd.world.teams[st.team]!.id : null,
-    comment_count: seed.commentCount + st.addedComments.length,
+    comment_count: seed.commentCount + st.addedComments.length - st.deletedComments.length,
     missing_dsyms:
       pd.project.kind.type === 'ios' && seed.index % 5 === 0
         ? [`${pd.ids.encode('error', pd.project.gi, e).slice(0, 8).toUpperCase()}-0000-4000-8000-000000000000`]
