@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildServerOptions } from '../../src/server/app.js';
 import { tempDir } from '../store/helpers.js';
@@ -190,6 +192,24 @@ describe('POST /hooks/bugsnag/{source}/{secret}', () => {
       ['open', 'webhook', false],
       ['fixed', 'webhook', true],
     ]);
+    // The message states no time for the change: it is observed when it arrived, not at the error's last event.
+    expect(Date.parse(String(history[1]!.valid_from))).toBeGreaterThan(Date.now() - 60_000);
+
+    const reopened = fixture('reopened');
+    // After the manual change, which is observed when it arrived (now).
+    reopened.error.receivedAt = new Date(Date.now() + 60_000).toISOString();
+    reopened.error.url = String(reopened.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000c1');
+    expect((await post(src.path, reopened)).status).toBe(202);
+    const after = await until('reopened', async () => {
+      const h = await rows(src.destination, 'error_history');
+      return h.length === 3 ? h : null;
+    });
+    expect(after.map((h) => [h.status, h.valid_to === null])).toEqual([
+      ['open', false],
+      ['fixed', false],
+      ['open', true],
+    ]);
+    expect((await rows(src.destination, 'errors'))[0]).toMatchObject({ status: 'open' });
   });
 
   it('comments, releases and project triggers reach their tables', async () => {
@@ -229,6 +249,30 @@ describe('POST /hooks/bugsnag/{source}/{secret}', () => {
     });
     expect(ignored).toBe(true);
     expect(await rows(src.destination, 'errors')).toEqual([]);
+    const noComments = await webhookSource(s.runtime, data.dir, { projects: [PROJECT_ID], streams: ['events'] });
+    expect((await post(noComments.path, fixture('comment'))).status).toBe(202);
+    await until('applied', async () => (await s.runtime.store.webhooks.counts(noComments.sourceId, 5)).pending === 0);
+    const db = new Database(join(s.home, 'snagsync.db'), { readonly: true });
+    try {
+      expect(
+        db.prepare('SELECT source_id, trigger, ignored, error FROM webhook_inbox ORDER BY received_at').all(),
+      ).toEqual([
+        {
+          source_id: src.sourceId,
+          trigger: 'exception',
+          ignored: "project 5a2fc37fd1befa0039810000 is not among the source's projects",
+          error: null,
+        },
+        {
+          source_id: noComments.sourceId,
+          trigger: 'comment',
+          ignored: 'the source does not sync comments',
+          error: null,
+        },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 
   it('the webhook API: path, switch, rotation, counts; no token in any answer', async () => {

@@ -51,7 +51,9 @@ export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: 
   const e = p.error ?? undefined;
   const errorId = e?.id ?? e?.errorId;
   const eventAt = iso(p.event?.receivedAt ?? p.event?.received_at ?? e?.receivedAt);
-  const at = eventAt ?? entry.received_at;
+  // An event trigger happened when its event was received; a manual change, a comment or a release states no time of
+  // its own (the error's receivedAt in such a message is its last event's), so it happened when it was sent.
+  const at = (EVENT_TRIGGERS.has(type) ? eventAt : undefined) ?? entry.received_at;
   const out: MappedMessage = { at, missing: [] };
 
   if (EVENT_TRIGGERS.has(type) || type === 'errorStateManualChange' || type === 'comment') {
