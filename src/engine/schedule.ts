@@ -7,10 +7,18 @@ import { configError } from './config.js';
  * finished, so a slow sync never queues up runs behind itself.
  */
 export interface Schedule {
-  /** Canonical text, as stored: `every 15m`, `hourly`, `daily`. */
+  /** Canonical text, as stored: `every 15m`, `hourly`, `daily`, `continuous`. */
   text: string;
   intervalMs: number;
+  /**
+   * `continuous`: a poller keeps the source's events fresh between runs (engine/poller), and a full incremental sync
+   * of every stream still runs every `intervalMs` (CONTINUOUS_SYNC_MS), the poller standing aside while it does.
+   */
+  continuous?: boolean;
 }
+
+/** How often a continuous source still runs its normal incremental sync (the streams the poller does not read). */
+export const CONTINUOUS_SYNC_MS = 900_000;
 
 const NAMED: Record<string, number> = { hourly: 3_600_000, daily: 86_400_000, weekly: 604_800_000 };
 /** Shorter would only burn the token's rate limit on empty passes. */
@@ -18,6 +26,7 @@ export const MIN_INTERVAL_MS = 60_000;
 
 export function parseSchedule(input: string): Schedule {
   const text = input.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (text === 'continuous') return { text, intervalMs: CONTINUOUS_SYNC_MS, continuous: true };
   const named = NAMED[text];
   if (named !== undefined) return { text, intervalMs: named };
   const m = /^(?:every )?(\d+(?:\.\d+)?\s*[smhdw])$/.exec(text);
@@ -26,7 +35,7 @@ export function parseSchedule(input: string): Schedule {
     throw configError(
       'schedule',
       `"${input}" is not a schedule snagsync understands.`,
-      'Write "every 15m", "every 1h", "every 6h", "hourly" or "daily".',
+      'Write "every 15m", "every 1h", "every 6h", "hourly", "daily" or "continuous".',
     );
   }
   if (ms < MIN_INTERVAL_MS)
@@ -36,6 +45,11 @@ export function parseSchedule(input: string): Schedule {
       'Schedule syncs at most once a minute (e.g. "every 15m").',
     );
   return { text: `every ${m![1]!.replace(/\s+/g, '')}`, intervalMs: ms };
+}
+
+/** A stored schedule that asks for a poller (`continuous`). */
+export function isContinuous(schedule: string | null | undefined): boolean {
+  return schedule?.trim().toLowerCase() === 'continuous';
 }
 
 /** `none`, `off`, `manual` or '' clear a schedule. */

@@ -6,6 +6,8 @@ import type { EngineClientOptions } from './client.js';
 import type { ErrorJson, FinalStatus } from './events.js';
 import type { RunExecutor } from './executor.js';
 import { errorJson } from './failures.js';
+import { Pollers } from './poller/pollers.js';
+import type { PollerOptions } from './poller/poller.js';
 import { startRun, type RunHandle } from './run.js';
 import { nextRunAfter } from './schedule.js';
 
@@ -33,6 +35,11 @@ export interface RunDueOptions {
    * (`queuedExecutor`). Default: `startRun` in this process, with `client`.
    */
   executor?: RunExecutor;
+  /**
+   * Called before a due source's run starts; what it returns is called once the run has ended (or did not start).
+   * The scheduler stands a continuous source's poller aside this way while its full sync runs.
+   */
+  hold?: (sourceId: string) => Promise<() => void>;
 }
 
 export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Promise<DueResult[]> {
@@ -50,6 +57,7 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
     const next = source.schedule ? toIso(nextRunAfter(source.schedule, now)) : null;
     if (source.next_run_at && !(await store.sources.claimDue(source.id, source.next_run_at, next))) continue;
     const named = { source_id: source.id, source_name: source.name };
+    const release = (await options.hold?.(source.id)) ?? (() => undefined);
     try {
       const handle = options.executor
         ? await options.executor.start(runtime, source.id, { trigger: 'schedule' })
@@ -62,7 +70,10 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
       if (options.executor) options.signal?.addEventListener('abort', stop, { once: true });
       options.onStart?.(handle);
       const ended = handle.done
-        .finally(() => options.signal?.removeEventListener('abort', stop))
+        .finally(() => {
+          options.signal?.removeEventListener('abort', stop);
+          release();
+        })
         .then((summary) => {
           results.push({ ...named, run_id: summary.run_id, status: summary.status, error: summary.error });
         });
@@ -71,6 +82,7 @@ export async function runDue(runtime: Runtime, options: RunDueOptions = {}): Pro
       else await ended;
     } catch (err) {
       const e = toSnagError(err);
+      release();
       results.push({ ...named, run_id: null, status: 'not-started', error: errorJson(e) });
       // Not started (already running, no credential…): try again one interval later rather than on every sweep.
       if (!isSnagError(e, 'conflict') && source.schedule) {
@@ -89,6 +101,8 @@ export interface SchedulerOptions extends Omit<RunDueOptions, 'now'> {
   tickMs?: number;
   onResults?: (results: DueResult[]) => void;
   onError?: (err: unknown) => void;
+  /** For the pollers of continuous sources (default: the client options above, from the environment otherwise). */
+  poller?: PollerOptions;
 }
 
 export interface SchedulerHandle {
@@ -104,10 +118,21 @@ export function startScheduler(runtime: Runtime, options: SchedulerOptions = {})
   if (outer?.aborted) stop();
   else outer?.addEventListener('abort', stop, { once: true });
   const tickMs = options.tickMs ?? 30_000;
+  // Continuous sources: a poller each, between their full syncs (poller/), noticed at every sweep.
+  const pollers = new Pollers(runtime, {
+    ...(options.client ? { client: options.client } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...options.poller,
+  });
   const loop = async () => {
     while (!controller.signal.aborted) {
       try {
-        const results = await runDue(runtime, { ...options, signal: controller.signal });
+        await pollers.reconcile();
+        const results = await runDue(runtime, {
+          ...options,
+          signal: controller.signal,
+          hold: (id) => pollers.hold(id),
+        });
         if (results.length) options.onResults?.(results);
       } catch (err) {
         options.onError?.(err);
@@ -116,6 +141,7 @@ export function startScheduler(runtime: Runtime, options: SchedulerOptions = {})
       const wait = await untilNextDue(runtime, tickMs);
       await sleep(wait, controller.signal).catch(() => undefined);
     }
+    await pollers.stopAll();
     outer?.removeEventListener('abort', stop);
   };
   return { stop, done: loop() };

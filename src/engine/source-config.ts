@@ -184,6 +184,20 @@ const ENGINE_SHAPE = {
       'Create or replace the analytics views (error_lifecycle, mttr, errors_daily, release_health, top_errors_7d) in the destination after every successful sync; SQLite and PostgreSQL only',
     default: false,
   }),
+  poll_share: cli(
+    z
+      .number({ error: 'Give a share of the budget from 0.1 to 1.' })
+      .min(0.1, { error: 'Give a share of the budget from 0.1 to 1.' })
+      .max(1, { error: 'Give a share of the budget from 0.1 to 1.' })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "With the continuous schedule: the share of the token's rate limit the poller spends (0.1 to 1), leaving the rest to syncs and other sources",
+        default: 0.5,
+      }),
+    { placeholder: '<share>' },
+  ),
   concurrency: integerOption(1, 8, {
     description: "Projects read at once (at most the token's in-flight cap)",
     default: 1,
