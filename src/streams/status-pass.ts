@@ -101,9 +101,17 @@ export async function* withStatusPass(
   }
   const intervalMs = ctx.options.errorsStatusPassMs;
   if (full || intervalMs === undefined) return;
-  if (status.pass === undefined && !fullPassDue(ctx.now, status.lastAt, intervalMs)) return;
+  if (status.pass === undefined && !fullPassDue(ctx.now, status.lastAt, intervalMs - scheduleSlack(intervalMs))) return;
   const { [STATUS_KEY]: _old, ...carried } = (windowState ?? {}) as Record<string, unknown>;
   yield* statusPass(ctx, spec, status, carried);
+}
+
+/**
+ * A sync scheduled every interval starts a little late or early (the scheduler's tick): one that comes a few seconds
+ * before the interval is up still makes the pass, or the change would wait a whole interval more.
+ */
+function scheduleSlack(intervalMs: number): number {
+  return Math.min(60_000, intervalMs / 10);
 }
 
 async function* statusPass(

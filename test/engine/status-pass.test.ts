@@ -185,6 +185,8 @@ describe('status pass', () => {
     const t0 = Date.now();
     await sync(new Date(t0));
     expect(await sync(new Date(t0 + 30 * MIN))).toBe(1);
-    expect(await sync(new Date(t0 + 61 * MIN))).toBeGreaterThan(1);
+    // A scheduled sync that starts a little before the hour is up (the scheduler's tick) still makes the pass.
+    expect(await sync(new Date(t0 + 59.5 * MIN))).toBeGreaterThan(1);
+    expect(await sync(new Date(t0 + 90 * MIN))).toBe(1);
   });
 });
