@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { credentialsApi } from './credentials.js';
 import { dataSinksApi } from './data-sinks.js';
 import { dataSourcesApi } from './data-sources.js';
+import { dataSourceTimeApi } from './data-source-time.js';
 import { runsApi } from './runs.js';
 import { dataSourceWebhookApi } from '../hooks/api.js';
 
@@ -14,6 +15,7 @@ export const API_PLUGINS: readonly FastifyPluginAsync[] = [
   credentialsApi,
   dataSourcesApi,
   dataSourceWebhookApi,
+  dataSourceTimeApi,
   runsApi,
   dataSinksApi,
 ];

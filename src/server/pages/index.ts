@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { registerCredentialPages } from './credentials.js';
 import { registerDestinationPages } from './destinations.js';
+import { registerErrorHistoryPage } from './error-history.js';
 import { registerLoginPages } from './login.js';
 import { registerOverviewPage } from './overview.js';
 import { registerRunPages } from './runs.js';
 import { registerSourceWizardPages } from './source-wizard.js';
 import { registerSourcePages } from './sources.js';
+import { registerSourceTimePages } from './source-time.js';
 
 /** One module per area, each registering its own routes. Add a line for a new area. */
 export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
@@ -14,6 +16,8 @@ export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
   // The wizard's static paths (/sources/new) before the source pages' /sources/:id, for readers: Fastify routes either order.
   registerSourceWizardPages,
   registerSourcePages,
+  registerSourceTimePages,
+  registerErrorHistoryPage,
   registerRunPages,
   registerCredentialPages,
   registerDestinationPages,

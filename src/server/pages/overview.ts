@@ -8,6 +8,8 @@ import { timeElement } from '../components/time.js';
 import { html, type SafeHtml } from '../html.js';
 import { destinationFigures, type DestinationFigures } from '../overview/aggregate.js';
 import { countSeries, rateSeries, type ChartData } from '../overview/series.js';
+import { timeFigures, type TimeFigures } from '../overview/time-to-fix.js';
+import { REOPENED_DAYS, timeToFixCard } from '../components/time-to-fix.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { sendPage } from './respond.js';
 import { displayDestinationUrl } from '../../destinations/url.js';
@@ -23,6 +25,8 @@ interface DestinationView {
   sources: Source[];
   figures: DestinationFigures | null;
   error: string | null;
+  /** Time to fix and reopened errors (the analytics views); null when the destination could not be read. */
+  time: TimeFigures | null;
 }
 
 export function registerOverviewPage(app: FastifyInstance): void {
@@ -33,11 +37,15 @@ export function registerOverviewPage(app: FastifyInstance): void {
     const byDestination = new Map<string, Source[]>();
     for (const s of sources) byDestination.set(s.destination, [...(byDestination.get(s.destination) ?? []), s]);
     const views: DestinationView[] = [];
+    const since = new Date(app.snag.now() - REOPENED_DAYS * 86_400_000).toISOString();
     for (const [destination, list] of byDestination) {
       try {
-        views.push({ destination, sources: list, figures: await destinationFigures(destination), error: null });
+        const figures = await destinationFigures(destination);
+        // The card about time is extra: a view that cannot be read leaves the charts shown.
+        const time = await timeFigures(destination, since).catch(() => null);
+        views.push({ destination, sources: list, figures, error: null, time });
       } catch (err) {
-        views.push({ destination, sources: list, figures: null, error: toSnagError(err).message });
+        views.push({ destination, sources: list, figures: null, error: toSnagError(err).message, time: null });
       }
     }
     const lastRun = (await store.runs.list({ limit: 1 }))[0] ?? null;
@@ -115,6 +123,7 @@ ${
       ? html`<div class="chart-card"><h3>Stability trend</h3><p class="empty">No stability figures synced: add the stability_trend stream to the source (Bugsnag keeps them for 30 days, for projects that send sessions).</p></div>`
       : ''
 }
+${neverRun ? '' : timeToFixCard(v.time, { sources: v.sources, csrf: ctx.csrf ?? '', names })}
 </div>
 </section>`;
 }

@@ -14,6 +14,7 @@ import { pushFlash } from '../sessions.js';
 import { safeNext } from '../auth.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { isFetch, redirectByFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
+import { sourceTimeSections } from './source-time.js';
 import { displayDestinationUrl } from '../../destinations/url.js';
 
 /**
@@ -47,6 +48,7 @@ export function registerSourcePages(app: FastifyInstance): void {
     const view = await dataSourceOf(deps(), s);
     await store().runs.failStale();
     const runs = await store().runs.list({ sourceId: s.id, limit: 50 });
+    const time = await sourceTimeSections(app, request, s);
     return sendPage(request, reply, {
       title: s.name,
       active: 'sources',
@@ -55,6 +57,7 @@ export function registerSourcePages(app: FastifyInstance): void {
 ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 <table class="data-table responsive sources-table"><caption class="visually-hidden">Status and actions</caption>${tableHead()}<tbody>${sourceRow(view, { now: ctx.now, csrf: ctx.csrf ?? '', schedulerOn: deps().scheduler.enabled, context: 'page' })}</tbody></table>
 ${settings(view)}
+${time}
 <h2>Runs</h2>
 ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
 </section>`,

@@ -11,6 +11,7 @@
 //  - the source wizard ([data-wizard]) shows one step at a time, lists the projects of the credential picked, and
 //    shows Test results in its panel (answers with `panels`);
 //  - a running sync's page ([data-live-run]) follows the run's server-sent events and shows the summary at the end;
+//  - a [data-copy] button copies its field (the webhook URL) to the clipboard;
 //  - the destination wizard reads a chosen file ([data-file-into]) into its content box, and a running write-back's
 //    page ([data-live-sink-run]) follows its events and reloads with the per-row report at the end.
 (() => {
@@ -86,6 +87,10 @@
     root.querySelectorAll('form[data-wizard]').forEach(setupWizard);
     root.querySelectorAll('[data-live-run]').forEach(followRun);
     root.querySelectorAll('[data-live-sink-run]').forEach(followSinkRun);
+    // Copy buttons need the script: without it the field is there to select by hand.
+    root.querySelectorAll('button[data-copy]').forEach((b) => {
+      b.hidden = false;
+    });
   }
   document.addEventListener('change', (e) => {
     const t = e.target;
@@ -982,6 +987,24 @@
       if (source.readyState === EventSource.CLOSED) setTimeout(() => location.reload(), STREAM_RETRY_MS);
     });
   }
+
+  // ---- copy buttons: [data-copy="ID"] copies the value of the field ID (the webhook URL) -------------------------
+  document.addEventListener('click', async (e) => {
+    const button = e.target instanceof Element ? e.target.closest('button[data-copy]') : null;
+    if (!button) return;
+    const field = document.getElementById(button.dataset.copy);
+    const status = document.querySelector(`[data-copy-status="${CSS.escape(button.dataset.copy)}"]`);
+    if (!field) return;
+    try {
+      await navigator.clipboard.writeText(field.value);
+      if (status) status.textContent = 'Copied.';
+    } catch {
+      // No clipboard (an address the browser does not trust, a denied permission): select it for Ctrl+C.
+      field.focus();
+      field.select();
+      if (status) status.textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+    }
+  });
 
   // ---- on load ------------------------------------------------------------------------------------------------
   enhance(document);
