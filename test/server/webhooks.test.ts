@@ -145,11 +145,11 @@ describe('POST /hooks/bugsnag/{source}/{secret}', () => {
     const newer = fixture('exception');
     newer.error.receivedAt = '2026-01-15T12:00:00.000Z';
     newer.error.message = 'the newer message';
-    newer.error.url = String(newer.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000b2');
+    newer.error.id = '0000000000000000000000b2';
     const older = fixture('exception');
     older.error.receivedAt = '2026-01-15T11:00:00.000Z';
     older.error.message = 'the older message';
-    older.error.url = String(older.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000b1');
+    older.error.id = '0000000000000000000000b1';
     expect((await post(src.path, newer)).status).toBe(202);
     await until('the newer event', async () => (await rows(src.destination, 'events')).length === 1);
     expect((await post(src.path, older)).status).toBe(202);
@@ -198,7 +198,7 @@ describe('POST /hooks/bugsnag/{source}/{secret}', () => {
     const reopened = fixture('reopened');
     // After the manual change, which is observed when it arrived (now).
     reopened.error.receivedAt = new Date(Date.now() + 60_000).toISOString();
-    reopened.error.url = String(reopened.error.url).replace(/event_id=.*/, 'event_id=0000000000000000000000c1');
+    reopened.error.id = '0000000000000000000000c1';
     expect((await post(src.path, reopened)).status).toBe(202);
     const after = await until('reopened', async () => {
       const h = await rows(src.destination, 'error_history');

@@ -44,12 +44,27 @@ export const WEBHOOK_EVENTS: StreamDescriptor = {
 };
 
 const EVENT_ID_IN_URL = /[?&]event_id=([0-9a-zA-Z]+)/;
+const ERROR_ID_IN_URL = /\/errors\/([0-9a-zA-Z]+)/;
+
+/**
+ * `trigger.stateChange` of a manual change, as the status the error is left in: the page names the changes (fixed,
+ * reopened, snoozed, snoozeCancelled, ignored, unignored), not the statuses.
+ */
+const STATUS_AFTER: Readonly<Record<string, string>> = {
+  fixed: 'fixed',
+  snoozed: 'snoozed',
+  ignored: 'ignored',
+  reopened: 'open',
+  snoozeCancelled: 'open',
+  unignored: 'open',
+};
 
 export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: string }): MappedMessage {
   const projectId = p.project.id;
   const type = p.trigger.type;
   const e = p.error ?? undefined;
-  const errorId = e?.id ?? e?.errorId;
+  // The page's `error` describes the event that fired the trigger: `errorId` is the error, `id` the event.
+  const errorId = e?.errorId ?? (e?.url ? ERROR_ID_IN_URL.exec(e.url)?.[1] : undefined);
   const eventAt = iso(p.event?.receivedAt ?? p.event?.received_at ?? e?.receivedAt);
   // An event trigger happened when its event was received; a manual change, a comment or a release states no time of
   // its own (the error's receivedAt in such a message is its last event's), so it happened when it was sent.
@@ -58,7 +73,7 @@ export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: 
 
   if (EVENT_TRIGGERS.has(type) || type === 'errorStateManualChange' || type === 'comment') {
     if (!e || errorId === undefined) {
-      out.missing.push(`a ${type} message without error.id`);
+      out.missing.push(`a ${type} message without error.errorId`);
       return out;
     }
   }
@@ -77,13 +92,16 @@ export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: 
       first_seen_unfiltered: iso(e.firstReceived),
       last_seen_unfiltered: eventAt,
       url: e.url,
+      assigned_collaborator_id: e.assignedUserId,
     });
-    const eventId = p.event?.id ?? e.eventId ?? (e.url ? EVENT_ID_IN_URL.exec(e.url)?.[1] : undefined);
+    const eventId =
+      p.event?.id ?? e.eventId ?? (e.errorId !== undefined ? e.id : undefined) ?? eventIdInUrl(e.url ?? undefined);
     if (eventId === undefined) out.missing.push('the event id (neither event.id nor error.url names it)');
     else if (eventAt === undefined) out.missing.push("the event's receipt time");
     else {
       const app = (p.event?.app ?? e.app) as Row | undefined;
       const releaseStage = e.releaseStage ?? (app?.releaseStage as string | undefined);
+      const version = (e.appVersion as string | undefined) ?? (app?.version as string | undefined);
       out.events = compact({
         ...(p.event ?? {}),
         id: eventId,
@@ -94,7 +112,9 @@ export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: 
         severity: e.severity,
         unhandled: e.unhandled,
         context: e.context,
-        ...(app || releaseStage ? { app: compact({ ...(app ?? {}), releaseStage }) } : {}),
+        ...(app || releaseStage || version ? { app: compact({ ...(app ?? {}), releaseStage, version }) } : {}),
+        ...(e.userId !== undefined ? { user: { id: e.userId } } : {}),
+        ...(e.metaData !== undefined ? { metaData: e.metaData } : {}),
         is_full_report: false,
         url: e.url,
       });
@@ -102,7 +122,9 @@ export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: 
   }
 
   if (type === 'reopened' || type === 'errorStateManualChange') {
-    const status = type === 'reopened' ? 'open' : (p.trigger.stateChange ?? e?.status ?? undefined);
+    const change = p.trigger.stateChange ?? undefined;
+    const status =
+      type === 'reopened' ? 'open' : ((change ? STATUS_AFTER[change] : undefined) ?? e?.status ?? undefined);
     if (status && errorId !== undefined) out.status = { key: { project_id: projectId, id: errorId }, status };
     else if (!status) out.missing.push('the new status (trigger.stateChange or error.status)');
   }
@@ -155,6 +177,10 @@ export function mapMessage(p: WebhookPayload, entry: { id: string; received_at: 
     });
   }
   return out;
+}
+
+function eventIdInUrl(url: string | undefined): string | undefined {
+  return url ? EVENT_ID_IN_URL.exec(url)?.[1] : undefined;
 }
 
 function iso(value: unknown): string | undefined {

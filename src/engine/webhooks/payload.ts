@@ -31,6 +31,9 @@ export const WebhookError = z.looseObject({
   url: text(),
   releaseStage: text(),
   eventId: anyId(),
+  appVersion: text(),
+  userId: anyId(),
+  assignedUserId: anyId(),
 });
 export type WebhookError = z.infer<typeof WebhookError>;
 
