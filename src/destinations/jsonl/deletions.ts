@@ -12,6 +12,8 @@ import { committedLines } from './lines.js';
  * rows gone drops the keys whose last line has `_deleted_at`. A record read again unchanged is not appended, so
  * whether the pass saw a key is asked of the destination (`seen`), not of the line's `_synced_at`.
  */
+const SYNCED = '"_synced_at":"';
+
 export async function tombstones(
   path: string,
   bytes: number,
@@ -23,19 +25,26 @@ export async function tombstones(
   const column = (name: string) => compiled.columns.find((c) => c.name === name);
   const scope = Object.entries(mark.scope).map(([name, value]) => ({ col: column(name), value }));
   const within = mark.within ? { col: column(mark.within.column), from: CONVERTERS.timestamp(mark.within.from) } : null;
-  const last = new Map<string, { line: string; record: Record<string, unknown> }>();
+  // Per key, its last line when that line is of the scope and older than the pass (null: another scope's key).
+  const last = new Map<string, { line: string; record: Record<string, unknown> } | null>();
   for await (const line of committedLines(path, bytes)) {
+    // A line the pass wrote (its `_synced_at`, near the end, is not older) has a key the pass saw: no need to parse
+    // it (a first sync's lines all are). Only this destination writes the folder, so that key is in `seen` too.
+    const at = line.lastIndexOf(SYNCED);
+    if (at >= 0 && line.slice(at + SYNCED.length, at + SYNCED.length + 24) >= mark.seenSince) continue;
     const record = JSON.parse(line) as Record<string, unknown>;
-    last.set(compiled.keyOf(record), { line, record });
+    const inScope = scope.every(({ col, value }) => col !== undefined && String(col.read(record)) === value);
+    last.set(compiled.keyOf(record), inScope ? { line, record } : null);
   }
   const at = JSON.stringify(CONVERTERS.timestamp(mark.at));
   const lines: string[] = [];
   const entries: KeyEntry[] = [];
-  for (const [key, { line, record }] of last) {
+  for (const [key, found] of last) {
+    if (found === null) continue;
+    const { line, record } = found;
     if (record._deleted_at !== undefined && record._deleted_at !== null) continue;
     if (record._source_id !== mark.sourceId) continue;
     if (typeof record._synced_at !== 'string' || record._synced_at >= mark.seenSince) continue;
-    if (!scope.every(({ col, value }) => col !== undefined && String(col.read(record)) === value)) continue;
     if (within) {
       const v = within.col?.read(record);
       if (typeof v !== 'string' || typeof within.from !== 'string' || v < within.from) continue;
