@@ -146,7 +146,7 @@ describe('the source page', () => {
     // The errors whose state began last, newest first, each linked to its history.
     const listed = [...res.body.matchAll(/<li data-change><a href="([^"]+)"/g)].map((m) => m[1]);
     const newest = readDb<{ project_id: string; error_id: string }>(
-      'SELECT project_id, error_id FROM error_history ORDER BY valid_from DESC LIMIT 10',
+      'SELECT project_id, error_id FROM error_history WHERE valid_to IS NULL ORDER BY valid_from DESC LIMIT 10',
     );
     expect(listed).toEqual(newest.map((r) => `/sources/${synced.id}/errors/${r.project_id}/${r.error_id}/history`));
     expect(res.body).not.toMatch(/snagsync (sources|models|serve)/);

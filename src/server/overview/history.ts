@@ -72,13 +72,17 @@ export async function errorHistory(
   });
 }
 
-/** The `limit` intervals that began last (newest first), each an error's change; null when there is no history. */
+/**
+ * The `limit` errors whose state changed last, newest first: each error's current (open) interval, so an error is
+ * listed once; null when there is no history.
+ */
 export async function recentChanges(destination: string, limit: number): Promise<RecentChange[] | null> {
   const target = parseDestinationUrl(destination);
   if (target.kind === 'jsonl') {
     const all = await jsonlIntervals(target.dir, () => true);
     if (!all) return null;
     return all
+      .filter((i) => i.valid_to === null)
       .sort((a, b) => byFrom(b, a))
       .slice(0, limit)
       .map((i) => ({ ...i, error_class: null, message: null }));
@@ -86,7 +90,10 @@ export async function recentChanges(destination: string, limit: number): Promise
   return withSqlReader(target, async (r) => {
     if (!r.has(HISTORY_TABLE, 'valid_from', 'observed_by')) return null;
     const recent = (
-      await r.all(`SELECT ${SELECT} FROM ${r.table(HISTORY_TABLE)} ORDER BY valid_from DESC LIMIT ?`, [limit])
+      await r.all(
+        `SELECT ${SELECT} FROM ${r.table(HISTORY_TABLE)} WHERE valid_to IS NULL ORDER BY valid_from DESC LIMIT ?`,
+        [limit],
+      )
     ).map(intervalOf);
     return withErrorNames(r, recent);
   });
