@@ -89,7 +89,10 @@ export interface Observation {
  */
 export interface DeletionMark {
   sourceId: string;
-  /** The partition's rows: each column equal to its value (`{ project_id: 'p1' }`); `{}`: the whole table. */
+  /**
+   * The partition's rows: each column equal to its value (`{ project_id: 'p1' }`); `{}`: the whole table. The columns
+   * are part of the stream's key (JSONL skips the lines of other values unread).
+   */
   scope: Readonly<Record<string, string>>;
   /** When the pass began, by the writer's clock: a row of the scope not written since was not seen by it. */
   seenSince: string;

@@ -27,7 +27,13 @@ export async function tombstones(
   const within = mark.within ? { col: column(mark.within.column), from: CONVERTERS.timestamp(mark.within.from) } : null;
   // Per key, its last line when that line is of the scope and older than the pass (null: another scope's key).
   const last = new Map<string, { line: string; record: Record<string, unknown> } | null>();
+  // The scope's columns are part of the key (a project's, an organization's rows): a line that does not hold their
+  // values as written by JSON.stringify is another scope's, and no key of the scope — it is skipped unparsed.
+  const needles = scope.flatMap(({ col, value }) =>
+    col && col.path.length === 1 && col.path[0] === col.name ? [`"${col.name}":${JSON.stringify(value)}`] : [],
+  );
   for await (const line of committedLines(path, bytes)) {
+    if (!needles.every((n) => line.includes(n))) continue;
     // A line the pass wrote (its `_synced_at`, near the end, is not older) has a key the pass saw: no need to parse
     // it (a first sync's lines all are). Only this destination writes the folder, so that key is in `seen` too.
     const at = line.lastIndexOf(SYNCED);
