@@ -44,7 +44,7 @@ describe("the simulator's webhooks into serve", () => {
       const r = await rows(src.destination, 'events');
       return r.length === added.length ? r : null;
     });
-    const key = (e: Readonly<Record<string, unknown>>) =>
+    const key = (e: { id?: unknown; error_id?: unknown; received_at?: unknown }) =>
       `${String(e.id)} ${String(e.error_id)} ${Date.parse(String(e.received_at))}`;
     expect(events.map(key).sort()).toEqual(added.map(key).sort());
     const errors = await rows(src.destination, 'errors');
