@@ -28,11 +28,6 @@ export interface ViewDefinition {
   sql(d: Dialect): string;
 }
 
-/**
- * Distinct users without COUNT(DISTINCT): PostgreSQL sorts each group again for it, after the GROUP BY's own sort;
- * grouping by the user first (hashed) and counting the groups was the faster of the three ways measured (a window
- * flagging each user's first row was the slowest) — bench/views.ts, docs/analytics.md.
- */
 const HISTORY_COLUMNS = ['project_id', 'error_id', 'status', 'severity', 'assigned_team_id', 'valid_from', 'valid_to'];
 
 const errorLifecycle: ViewDefinition = {
@@ -159,11 +154,9 @@ FROM (
   FROM errors WHERE first_seen_unfiltered IS NOT NULL
   GROUP BY project_id, ${d.day('first_seen_unfiltered')}
   UNION ALL
-  SELECT project_id, day, 0, SUM(n), COUNT(user_id), 0, 0
-  FROM (SELECT project_id, ${d.day('received_at')} AS day, user_id, COUNT(*) AS n
-        FROM events WHERE received_at IS NOT NULL
-        GROUP BY project_id, ${d.day('received_at')}, user_id) per_user
-  GROUP BY project_id, day
+  SELECT project_id, ${d.day('received_at')}, 0, COUNT(*), COUNT(DISTINCT user_id), 0, 0
+  FROM events WHERE received_at IS NOT NULL
+  GROUP BY project_id, ${d.day('received_at')}
   UNION ALL
   SELECT project_id, ${d.day('began_at')}, 0, 0, 0,
     SUM(CASE WHEN status = 'fixed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END)
@@ -232,12 +225,9 @@ rel AS (
   GROUP BY project_id, release_stage, app_version
 ),
 ev AS (
-  SELECT project_id, release_stage, app_version, SUM(n) AS events, COUNT(user_id) AS users,
-    SUM(unhandled_events) AS unhandled_events
-  FROM (SELECT project_id, release_stage, app_version, user_id, COUNT(*) AS n,
-          SUM(CASE WHEN unhandled THEN 1 ELSE 0 END) AS unhandled_events
-        FROM events
-        GROUP BY project_id, release_stage, app_version, user_id) per_user
+  SELECT project_id, release_stage, app_version, COUNT(*) AS events, COUNT(DISTINCT user_id) AS users,
+    SUM(CASE WHEN unhandled THEN 1 ELSE 0 END) AS unhandled_events
+  FROM events
   GROUP BY project_id, release_stage, app_version
 ),
 first_events AS (
@@ -251,13 +241,15 @@ introduced AS (
   FROM first_events GROUP BY project_id, release_stage, app_version
 ),
 reopen_events AS (
-  -- Per reopen, through the (project_id, error_id) index: a join here is planned as a scan of every event.
-  SELECT s.project_id, s.error_id, s.began_at,
-    (SELECT MIN(x.received_at) FROM events x
-     WHERE x.project_id = s.project_id AND x.error_id = s.error_id
-       AND x.received_at >= s.prev_began_at AND x.received_at <= s.began_at) AS received_at
+  -- A join, not a sub-query per reopen: PostgreSQL prices the latter at the index's ~100 events per error times
+  -- every spell it cannot tell apart from a reopen, past the cost that makes it JIT-compile the query with
+  -- optimization (seconds, bench/views.ts); the join's one pass over the events costs less.
+  SELECT s.project_id, s.error_id, s.began_at, MIN(x.received_at) AS received_at
   FROM spells s
+  JOIN events x ON x.project_id = s.project_id AND x.error_id = s.error_id
+    AND x.received_at >= s.prev_began_at AND x.received_at <= s.began_at
   WHERE s.status = 'open' AND s.prev_status IS NOT NULL
+  GROUP BY s.project_id, s.error_id, s.began_at
 ),
 reopened AS (
   SELECT x.project_id, x.release_stage, x.app_version, COUNT(DISTINCT x.error_id) AS errors_reopened
@@ -300,11 +292,11 @@ const topErrors7d: ViewDefinition = {
     { name: 'rank_in_project', description: '1 for the error with the most events in its project, 2 for the next…' },
   ],
   sql: (d) => `WITH recent AS (
-  SELECT project_id, error_id, SUM(n) AS events_7d, COUNT(user_id) AS users_7d, MAX(last_at) AS last_event_at
-  FROM (SELECT project_id, error_id, user_id, COUNT(*) AS n, MAX(received_at) AS last_at
-        FROM events
-        WHERE received_at >= ${d.daysAgo(7)}
-        GROUP BY project_id, error_id, user_id) per_user
+  -- Counted before the join, so the sort is of narrow rows, not of every event with its error's message.
+  SELECT project_id, error_id, COUNT(*) AS events_7d, COUNT(DISTINCT user_id) AS users_7d,
+    MAX(received_at) AS last_event_at
+  FROM events
+  WHERE received_at >= ${d.daysAgo(7)}
   GROUP BY project_id, error_id
 )
 SELECT r.project_id, r.error_id, e.error_class, e.message, e.status, e.severity,
