@@ -6,6 +6,7 @@ import type { RunError } from '../../store/models.js';
 import type { FinalStatus } from '../events.js';
 import { cancelledError, errorJson } from '../failures.js';
 import { recordStoredRun } from '../lineage.js';
+import { modelsAfterRun } from '../models.js';
 import { nextRunAfter } from '../schedule.js';
 import type { UnitResult } from './data.js';
 
@@ -47,6 +48,9 @@ export async function finishQueuedRun(runtime: Runtime, queue: JobQueue, runId: 
   // be written now; its row stays `running` until the source's next run marks it failed.
   await recordStoredRun(runtime, runId).catch(() => undefined);
   const source = await store.sources.get(run.source_id);
+  // The analytics views, when the source asks for them. A queued run has no summary to carry the warning: a view
+  // that could not be applied says why at `snagsync models apply` (or the next in-process run).
+  if (source) await modelsAfterRun(runtime, source, status);
   if (source?.schedule)
     await store.sources.update(source.id, { next_run_at: nextRunAfter(source.schedule, finishedAt) });
   if (source?.credential_id && results.some((r) => r.answered) && !fatal) {
