@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { humanSeconds } from '../../src/server/overview/time-to-fix.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { login, TEST_KEY, type Browser } from './helpers.js';
 import { postForm, sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
@@ -312,5 +314,70 @@ describe('the Overview: time to fix and reopened errors', () => {
     expect(none.statusCode).toBe(409);
     expect(none.body).not.toMatch(/snagsync /);
     expect((await s.api('POST', '/api/data_sources/src_nosuch/models')).statusCode).toBe(404);
+  });
+});
+
+describe('a JSONL destination', () => {
+  let jsonl: { id: string };
+  let dir: string;
+  const lines = (file: string) =>
+    readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, string | null>);
+
+  beforeAll(async () => {
+    dir = join(s.home, 'time-jsonl');
+    jsonl = await s.source({
+      name: 'jsonl timely',
+      data_credentials_id: (await s.api('GET', `/api/data_sources/${synced.id}`)).json().data_credentials_id,
+      source_config: { streams: ['projects', 'errors'] },
+      destination: `jsonl:${dir}`,
+    });
+    await s.runToEnd(jsonl.id);
+  }, 60_000);
+
+  it("freshness is the newest _synced_at of each file; an error's history is its lines; the Overview says no views", async () => {
+    const f = (await s.api('GET', `/api/data_sources/${jsonl.id}/freshness`)).json() as {
+      streams: Array<{ stream: string; column: string; newest_at: string | null }>;
+    };
+    const newest = (file: string) =>
+      lines(file)
+        .map((l) => l._synced_at!)
+        .sort()
+        .at(-1);
+    expect(f.streams.find((x) => x.stream === 'errors')).toEqual({
+      stream: 'errors',
+      column: '_synced_at',
+      newest_at: newest('errors.jsonl'),
+      age_seconds: expect.any(Number),
+      webhooks: false,
+    });
+    const history = lines('error_history.jsonl');
+    const one = history[0]!;
+    const mine = history.filter((l) => l.project_id === one.project_id && l.error_id === one.error_id);
+    const h = (
+      await s.api('GET', `/api/data_sources/${jsonl.id}/errors/${one.project_id}/${one.error_id}/history`)
+    ).json() as { kept: boolean; intervals: Array<{ status: string; valid_from: string }> };
+    expect(h.kept).toBe(true);
+    expect(h.intervals.map((i) => [i.status, i.valid_from])).toEqual(mine.map((l) => [l.status, l.valid_from]));
+    const pageHtml = (await page(`/sources/${jsonl.id}`)).body;
+    expect(pageHtml).toContain(`/sources/${jsonl.id}/errors/`);
+    expect((await page('/')).body).toContain('data-time-card="jsonl"');
+    expect((await s.api('POST', `/api/data_sources/${jsonl.id}/models`)).statusCode).toBe(400);
+  });
+});
+
+describe('durations', () => {
+  it('read as a person reads them, never "60 min" nor "24 h"', () => {
+    expect([45, 3599.6, 5400, 86_399, 90_000, 4 * 86_400 - 60].map(humanSeconds)).toEqual([
+      '45 s',
+      '1 h',
+      '1 h 30 min',
+      '1 d',
+      '1 d 1 h',
+      '4 d',
+    ]);
+    expect(humanSeconds(null)).toBe('—');
   });
 });

@@ -75,18 +75,20 @@ export async function timeFigures(destination: string, since: string, limit = 12
   return out ?? NOTHING;
 }
 
-/** "3 h 20 min", "2 d 4 h", "45 s": a duration as a person reads it. */
+/** "3 h 20 min", "2 d 4 h", "45 s": a duration as a person reads it (rounded to its smaller unit first, so never "60 min"). */
 export function humanSeconds(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '—';
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  if (s < 86400) {
-    const h = Math.floor(s / 3600);
-    const m = Math.round((s % 3600) / 60);
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 24 * 60) {
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
     return m ? `${h} h ${m} min` : `${h} h`;
   }
-  const d = Math.floor(s / 86400);
-  const h = Math.round((s % 86400) / 3600);
+  const hours = Math.round(s / 3600);
+  const d = Math.floor(hours / 24);
+  const h = hours % 24;
   return h ? `${d} d ${h} h` : `${d} d`;
 }
