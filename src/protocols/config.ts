@@ -72,12 +72,50 @@ function hostDefault(): string {
   return bugsnagCredentialType.fields.find((f) => f.name === 'host')?.default ?? '';
 }
 
-/** The config's JSON Schema (draft-07, as Airbyte's connectionSpecification is). */
+/**
+ * The config's JSON Schema (draft-07, as Airbyte's connectionSpecification is), each option in one shape Airbyte's
+ * connector form renders (see formShape). `parseConnectorConfig` still takes every shape the declaration takes.
+ */
 export function connectorConfigJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(ConnectorConfigSchema, {
     target: 'draft-7',
     io: 'input',
     unrepresentable: 'any',
   }) as Record<string, unknown>;
-  return { ...schema, title: 'Bugsnag (snagsync)', additionalProperties: true };
+  const properties = Object.fromEntries(
+    Object.entries((schema.properties ?? {}) as Record<string, Json>).map(([k, v]) => [k, formShape(v)]),
+  );
+  return { ...schema, properties, title: 'Bugsnag (snagsync)', additionalProperties: true };
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Airbyte's form draws a field of one type (or that type and null) and refuses `anyOf` (its acceptance tests too):
+ * an option the declaration accepts in several shapes (filters as a list or an object, a value or null) is shown in
+ * the first shape the form renders — a value, or a list of strings or numbers: `filters` as `FIELD=VALUE` lines,
+ * `stream_intervals` as `STREAM=DURATION` lines. A missing option is what none is, so null needs no shape of its own
+ * (a list of choices says only its choices; any other type adds null, as the options without alternatives do).
+ */
+function formShape(property: Json): Json {
+  if (!Array.isArray(property.anyOf)) return property;
+  const { anyOf, ...rest } = property;
+  const shapes = flatten(anyOf as Json[]).filter((o) => o.type !== 'null');
+  const shown = shapes.find(renders);
+  if (!shown) return property;
+  const type = shown.type as string;
+  return { ...rest, ...shown, type: shown.enum ? type : [type, 'null'] };
+}
+
+function flatten(options: Json[]): Json[] {
+  return options.flatMap((o) => (Array.isArray(o.anyOf) ? flatten(o.anyOf as Json[]) : [o]));
+}
+
+const SCALARS = ['string', 'number', 'integer', 'boolean'];
+
+function renders(shape: Json): boolean {
+  if (typeof shape.type !== 'string') return false;
+  if (SCALARS.includes(shape.type)) return true;
+  const items = shape.items as Json | undefined;
+  return shape.type === 'array' && typeof items?.type === 'string' && SCALARS.slice(0, 3).includes(items.type);
 }

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { SnagError } from '../core/errors.js';
+import { recordJsonSchema as typedSchema } from '../streams/json-schema.js';
 import { DEFAULT_STREAMS, findStream, STREAM_NAMES, STREAMS } from '../streams/catalog.js';
 import type { StreamDefinition } from '../streams/types.js';
 import type { StreamChoice, SyncModeChoice } from './destination.js';
@@ -10,10 +10,14 @@ export { STREAMS, DEFAULT_STREAMS };
 
 /**
  * The stream's record schema as JSON Schema draft-07 (the dialect Airbyte and Singer targets read), generated from
- * the same zod model as `snagsync streams --json`.
+ * the same zod model as `snagsync streams --json` and typed the same way (streams/json-schema.ts); `airbyte` adds
+ * Airbyte's `airbyte_type` to timestamps.
  */
-export function recordJsonSchema(stream: StreamDefinition): Record<string, unknown> {
-  return z.toJSONSchema(stream.schema, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+export function recordJsonSchema(
+  stream: StreamDefinition,
+  options: { airbyte?: boolean } = {},
+): Record<string, unknown> {
+  return typedSchema(stream, { target: 'draft-7', ...options });
 }
 
 /** Incremental where the stream supports it, else full refresh. */

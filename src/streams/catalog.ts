@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { historyTable, type StreamDescriptor } from '../core/stream-shape.js';
 import { linkChildren } from './children.js';
+import { recordJsonSchema } from './json-schema.js';
 import { collaborators } from './collaborators.js';
 import { comments } from './comments.js';
 import { errors } from './errors.js';
@@ -76,8 +76,9 @@ export function recordKeyOf(stream: StreamDefinition): string[] {
   return stream.primaryKey.map((k) => stream.columns.find((c) => c.name === k)?.path?.[0] ?? k);
 }
 
+/** The record's JSON Schema, typed for loaders (timestamps, counts: json-schema.ts). */
 export function jsonSchemaOf(stream: StreamDefinition): Record<string, unknown> {
-  return z.toJSONSchema(stream.schema, { unrepresentable: 'any' }) as Record<string, unknown>;
+  return recordJsonSchema(stream);
 }
 
 /** One catalog entry as `snagsync streams --json` and the HTTP API show it. */

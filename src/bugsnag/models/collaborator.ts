@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, defineModel, dict, id, normalizeTimestamps, num, str, strList, timestamp } from './common.js';
+import { bool, defineModel, dict, id, normalizeTimestamps, count, str, strList, timestamp } from './common.js';
 
 export const CollaboratorSchema = z.looseObject({
   id: id(),
@@ -16,7 +16,7 @@ export const CollaboratorSchema = z.looseObject({
   team_ids: strList(),
   two_factor_enabled: bool(),
   two_factor_enabled_on: timestamp(),
-  recovery_codes_remaining: num(),
+  recovery_codes_remaining: count(),
   password_updated_on: timestamp(),
   show_time_in_utc: bool(),
   heroku: bool(),
@@ -30,8 +30,8 @@ export const TeamSchema = z.looseObject({
   id: id(),
   name: str(),
   organization_id: str(),
-  collaborator_count: num(),
-  project_count: num(),
+  collaborator_count: count(),
+  project_count: count(),
 });
 export type Team = z.infer<typeof TeamSchema>;
 export const Team = defineModel('a team', TeamSchema);

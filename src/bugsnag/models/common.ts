@@ -9,12 +9,24 @@ import { parseTimestamp, toIso } from '../../core/time.js';
 export const id = () => z.string().min(1);
 export const str = () => z.string().nullish();
 export const num = () => z.number().nullish();
+/**
+ * What a field holds beyond what its lenient check says, for the typed catalogs loaders read (streams/json-schema.ts):
+ * a timestamp (a date-time there), a count (an integer there). Checks stay lenient: the API's value is never refused.
+ */
+export const fieldKinds = z.registry<{ kind: 'timestamp' | 'count' }>();
+/** A number of things (events, sessions, users…): always whole. Rates and shares stay `num()`. */
+export const count = () => z.number().nullish().register(fieldKinds, { kind: 'count' });
 export const bool = () => z.boolean().nullish();
 export const strList = () => z.array(z.string()).nullish();
 export const dict = () => z.record(z.string(), z.unknown()).nullish();
 export const list = () => z.array(z.unknown()).nullish();
 /** Any of the timestamp shapes of docs/bugsnag-api.md §15, kept as sent (`Model.normalize` and typed columns canonicalise). */
-export const timestamp = () => z.string().nullish().describe('timestamp, as the API sent it (any ISO 8601 form)');
+export const timestamp = () =>
+  z
+    .string()
+    .nullish()
+    .describe('timestamp, as the API sent it (any ISO 8601 form)')
+    .register(fieldKinds, { kind: 'timestamp' });
 
 /** A timestamp string in any Bugsnag format → canonical ISO (UTC, milliseconds); anything else is left as it was. */
 export function normalizeTimestamp(value: unknown): unknown {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, defineModel, dict, id, list, normalizeTimestamps, num, str, strList, timestamp } from './common.js';
+import { bool, defineModel, dict, id, list, normalizeTimestamps, count, str, strList, timestamp } from './common.js';
 
 /** An error group ("Error" in Bugsnag's words; named ErrorGroup here so it never shadows JavaScript's Error). */
 export const ErrorGroupSchema = z.looseObject({
@@ -16,9 +16,9 @@ export const ErrorGroupSchema = z.looseObject({
   overridden_severity: str(),
   status: str(),
   /** Counts and first/last seen are computed within the request's filters; the *_unfiltered ones are absolute. */
-  events: num(),
-  unthrottled_occurrence_count: num(),
-  users: num(),
+  events: count(),
+  unthrottled_occurrence_count: count(),
+  users: count(),
   first_seen: timestamp(),
   last_seen: timestamp(),
   first_seen_unfiltered: timestamp(),
@@ -29,7 +29,7 @@ export const ErrorGroupSchema = z.looseObject({
   reopen_rules: dict(),
   linked_issues: list(),
   created_issue: dict(),
-  comment_count: num(),
+  comment_count: count(),
   missing_dsyms: list(),
   grouping_reason: str(),
   grouping_fields: dict(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineModel, id, normalizeTimestamps, num, str, timestamp } from './common.js';
+import { defineModel, id, normalizeTimestamps, count, str, timestamp } from './common.js';
 
 /**
  * An event data request (EventDataRequestApiView, docs/bugsnag-api.md §2.13): a bulk export job. `total` is null
@@ -19,7 +19,7 @@ export const EventDataRequestSchema = z.looseObject({
   // Lenient: a status this client does not know yet is kept as text (and treated as "not ready").
   status: z.string(),
   url: str(),
-  total: num(),
+  total: count(),
   report_type: str(),
   filters: z.record(z.string(), z.unknown()).nullish(),
   created_at: timestamp(),

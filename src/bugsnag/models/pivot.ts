@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { defineModel, id, list, normalizeTimestamps, num, str, timestamp } from './common.js';
+import { count, defineModel, id, list, normalizeTimestamps, num, str, timestamp } from './common.js';
 
 export const PivotSchema = z.looseObject({
   event_field_display_id: id(),
   name: str(),
-  cardinality: num(),
+  cardinality: count(),
   summary: z.unknown().optional(),
   list: list(),
-  no_value: num(),
-  other: num(),
+  no_value: count(),
+  other: count(),
   average: num(),
 });
 export type Pivot = z.infer<typeof PivotSchema>;
@@ -16,7 +16,7 @@ export const Pivot = defineModel('a pivot', PivotSchema);
 
 export const PivotValueSchema = z.looseObject({
   event_field_value: z.unknown().optional(),
-  events: num(),
+  events: count(),
   proportion: num(),
   first_seen: timestamp(),
   last_seen: timestamp(),

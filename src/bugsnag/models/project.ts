@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, defineModel, id, list, normalizeTimestamps, num, str, strList, timestamp } from './common.js';
+import { bool, defineModel, id, list, normalizeTimestamps, count, str, strList, timestamp } from './common.js';
 
 export const ProjectSchema = z.looseObject({
   id: id(),
@@ -15,11 +15,11 @@ export const ProjectSchema = z.looseObject({
   errors_url: str(),
   events_url: str(),
   release_stages: strList(),
-  open_error_count: num(),
-  for_review_error_count: num(),
-  collaborators_count: num(),
-  teams_count: num(),
-  custom_event_fields_used: num(),
+  open_error_count: count(),
+  for_review_error_count: count(),
+  collaborators_count: count(),
+  teams_count: count(),
+  custom_event_fields_used: count(),
   global_grouping: list(),
   location_grouping: list(),
   discarded_app_versions: list(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, defineModel, dict, id, normalizeTimestamps, num, str, timestamp } from './common.js';
+import { bool, defineModel, dict, id, normalizeTimestamps, count, str, timestamp } from './common.js';
 
 export const ReleaseSchema = z.looseObject({
   id: id(),
@@ -14,13 +14,13 @@ export const ReleaseSchema = z.looseObject({
   build_label: str(),
   builder_name: str(),
   build_tool: str(),
-  errors_introduced_count: num(),
-  errors_seen_count: num(),
-  sessions_count_in_last_24h: num(),
-  total_sessions_count: num(),
-  unhandled_sessions_count: num(),
-  accumulative_daily_users_seen: num(),
-  accumulative_daily_users_with_unhandled: num(),
+  errors_introduced_count: count(),
+  errors_seen_count: count(),
+  sessions_count_in_last_24h: count(),
+  total_sessions_count: count(),
+  unhandled_sessions_count: count(),
+  accumulative_daily_users_seen: count(),
+  accumulative_daily_users_with_unhandled: count(),
   metadata: dict(),
   release_stage: z.looseObject({ name: str() }).nullish(),
   source_control: dict(),
@@ -35,18 +35,18 @@ export const ReleaseGroupSchema = z.looseObject({
   app_version: str(),
   first_released_at: timestamp(),
   first_release_id: str(),
-  releases_count: num(),
+  releases_count: count(),
   has_secondary_versions: bool(),
   build_tool: str(),
   builder_name: str(),
   source_control: dict(),
   top_release_group: bool(),
   visible: bool(),
-  total_sessions_count: num(),
-  unhandled_sessions_count: num(),
-  sessions_count_in_last_24h: num(),
-  accumulative_daily_users_seen: num(),
-  accumulative_daily_users_with_unhandled: num(),
+  total_sessions_count: count(),
+  unhandled_sessions_count: count(),
+  sessions_count_in_last_24h: count(),
+  accumulative_daily_users_seen: count(),
+  accumulative_daily_users_with_unhandled: count(),
 });
 export type ReleaseGroup = z.infer<typeof ReleaseGroupSchema>;
 export const ReleaseGroup = defineModel('a release group', ReleaseGroupSchema, (g) =>

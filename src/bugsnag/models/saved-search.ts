@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, defineModel, dict, id, normalizeTimestamps, num, str, timestamp } from './common.js';
+import { bool, defineModel, dict, id, normalizeTimestamps, count, str, timestamp } from './common.js';
 
 export const SavedSearchSchema = z.looseObject({
   id: id(),
@@ -21,10 +21,10 @@ export const SavedSearch = defineModel('a saved search', SavedSearchSchema, (s) 
 
 /** Has no id of its own; streams add the saved search's id. */
 export const SavedSearchUsageSummarySchema = z.looseObject({
-  project_notifications_count: num(),
+  project_notifications_count: count(),
   current_user_using_for_email_notification: bool(),
-  collaborator_email_notifications_count: num(),
-  performance_monitor_count: num(),
+  collaborator_email_notifications_count: count(),
+  performance_monitor_count: count(),
 });
 export type SavedSearchUsageSummary = z.infer<typeof SavedSearchUsageSummarySchema>;
 export const SavedSearchUsageSummary = defineModel('a saved search usage summary', SavedSearchUsageSummarySchema);

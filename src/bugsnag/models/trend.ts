@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { defineModel, normalizeTimestamps, num, str, timestamp } from './common.js';
+import { count, defineModel, normalizeTimestamps, num, str, timestamp } from './common.js';
 
 export const TrendBucketSchema = z.looseObject({
   from: timestamp(),
   to: timestamp(),
-  events_count: num(),
+  events_count: count(),
 });
 export type TrendBucket = z.infer<typeof TrendBucketSchema>;
 export const TrendBucket = defineModel('a trend bucket', TrendBucketSchema, (b) =>
@@ -14,11 +14,11 @@ export const TrendBucket = defineModel('a trend bucket', TrendBucketSchema, (b) 
 export const StabilityPointSchema = z.looseObject({
   bucket_start: timestamp(),
   bucket_end: timestamp(),
-  total_sessions_count: num(),
-  unhandled_sessions_count: num(),
+  total_sessions_count: count(),
+  unhandled_sessions_count: count(),
   unhandled_rate: num(),
-  users_seen: num(),
-  users_with_unhandled: num(),
+  users_seen: count(),
+  users_with_unhandled: count(),
   unhandled_user_rate: num(),
 });
 export type StabilityPoint = z.infer<typeof StabilityPointSchema>;

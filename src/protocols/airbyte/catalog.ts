@@ -9,7 +9,7 @@ import { recordKeyOf } from '../../streams/catalog.js';
 export function airbyteCatalog(): Array<Record<string, unknown>> {
   return STREAMS.map((s) => ({
     name: s.name,
-    json_schema: recordJsonSchema(s),
+    json_schema: recordJsonSchema(s, { airbyte: true }),
     supported_sync_modes: [...s.syncModes],
     source_defined_cursor: s.cursor !== undefined,
     ...(s.cursor ? { default_cursor_field: [s.cursor.field] } : {}),

@@ -3,6 +3,7 @@ import { VERSION } from '../../core/version.js';
 import type { RunEvent, RunSummary } from '../../engine/events.js';
 import { connectorConfigJsonSchema, parseConnectorConfig, type ConnectorConfig } from '../config.js';
 import { failureTypeOf } from '../failure-type.js';
+import { protocolRecord } from '../records.js';
 import { checkConnection, runProtocolSync } from '../session.js';
 import { airbyteCatalog, parseAirbyteState, parseConfiguredCatalog } from './catalog.js';
 import { AIRBYTE_PROTOCOL_VERSION, msg, type AirbyteMessage } from './messages.js';
@@ -79,7 +80,7 @@ export async function read(io: AirbyteIo, rawConfig: unknown, rawCatalog: unknow
         page: (stream, records, streamState) => {
           report.running(stream);
           const at = Date.now();
-          for (const r of records) io.emit(msg.record(stream, r, at));
+          for (const r of records) io.emit(msg.record(stream, protocolRecord(stream, r), at));
           io.emit(msg.state(stream, streamState, records.length));
         },
       },

@@ -1,6 +1,7 @@
 import { type SnagError, toSnagError } from '../../core/errors.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { ConnectorConfig } from '../config.js';
+import { protocolRecord } from '../records.js';
 import { runProtocolSync } from '../session.js';
 import { recordJsonSchema, STREAMS } from '../streams.js';
 import { recordKeyOf } from '../../streams/catalog.js';
@@ -65,7 +66,8 @@ export async function runTap(
           const off = selection.excluded.get(stream);
           const at = new Date().toISOString();
           for (const r of records) {
-            const record = off ? Object.fromEntries(Object.entries(r).filter(([k]) => !off.has(k))) : r;
+            const sent = protocolRecord(stream, r);
+            const record = off ? Object.fromEntries(Object.entries(sent).filter(([k]) => !off.has(k))) : sent;
             io.emit({ type: 'RECORD', stream, record, time_extracted: at });
           }
           bookmarks[stream] = streamState;
