@@ -7,52 +7,66 @@ import { Visits } from '../../src/engine/poller/visits.js';
  * poller against the simulator is poller.test.ts.
  */
 describe('visits', () => {
-  const bounds = { minMs: 4000, maxMs: 300_000 };
+  const bounds = { maxMs: 300_000 };
 
-  /** Looks at the pace of one per `stepMs` for `forMs`; `busy` projects find events at every look. */
-  function simulate(keys: string[], busy: Set<string>, forMs: number, stepMs = 4000) {
+  /** Looks every `stepMs` for `forMs`; a project finds events at a look when `finds` says so. */
+  function simulate(keys: string[], finds: (key: string, look: number) => number, forMs: number, stepMs = 4000) {
     const v = new Visits(keys, bounds, 0);
     const times = new Map<string, number[]>(keys.map((k) => [k, []]));
+    let n = 0;
     for (let now = 0; now < forMs; now += stepMs) {
-      const next = v.next()!;
+      const next = v.next(now)!;
       times.get(next.key)!.push(now);
-      v.looked(next.key, busy.has(next.key) ? 1 : 0, now);
+      v.looked(next.key, finds(next.key, n++), now);
     }
     return times;
   }
+  const gapsOf = (t: number[], end: number) => [...t, end].slice(1).map((x, i) => x - t[i]!);
+  const keys = Array.from({ length: 25 }, (_, i) => `p${i}`);
 
   it('sweeps a quiet account round and round, each project once per sweep', () => {
-    const keys = Array.from({ length: 25 }, (_, i) => `p${i}`);
-    const times = simulate(keys, new Set(), 3_600_000);
+    const times = simulate(keys, () => 0, 3_600_000);
     for (const k of keys) {
-      const t = times.get(k)!;
-      const gaps = t.slice(1).map((x, i) => x - t[i]!);
-      // 25 projects at a look every 4 s: every 100 s (a project's interval doubling only moves it within the line).
-      expect(Math.max(...gaps), k).toBeLessThanOrEqual(bounds.maxMs);
-      expect(t.length, k).toBeGreaterThanOrEqual(3_600_000 / bounds.maxMs);
+      // 25 projects at a look every 4 s: every 100 s exactly.
+      const gaps = gapsOf(times.get(k)!, 3_600_000).slice(0, -1);
+      expect(new Set(gaps), k).toEqual(new Set([100_000]));
     }
   });
 
-  it('looks at busy projects more often, and at idle ones at least every maximum interval', () => {
-    const keys = Array.from({ length: 25 }, (_, i) => `p${i}`);
+  it('looks at busy projects more often (at most 2 ×), and at idle ones within the sweep of their weight', () => {
     const busy = new Set(keys.slice(0, 5));
-    const times = simulate(keys, busy, 3_600_000);
+    const times = simulate(keys, (k) => (busy.has(k) ? 2 : 0), 3_600_000);
     const count = (k: string) => times.get(k)!.length;
-    for (const b of busy) for (const k of keys.slice(5)) expect(count(b), `${b} vs ${k}`).toBeGreaterThan(count(k));
-    for (const k of keys.slice(5)) {
-      const t = [...times.get(k)!, 3_600_000];
-      const gaps = t.slice(1).map((x, i) => x - t[i]!);
-      // Its interval, plus at most one look per project queued at the same time.
-      expect(Math.max(...gaps), k).toBeLessThanOrEqual(bounds.maxMs + keys.length * 4000);
-    }
+    for (const b of busy)
+      for (const k of keys.slice(5)) {
+        expect(count(b), `${b} vs ${k}`).toBeGreaterThan(1.3 * count(k));
+        expect(count(b), `${b} vs ${k}`).toBeLessThanOrEqual(2.1 * count(k));
+      }
+    for (const k of keys.slice(5)) expect(Math.max(...gapsOf(times.get(k)!, 3_600_000)), k).toBeLessThan(200_000);
   });
 
-  it('keeps intervals within their bounds', () => {
-    const v = new Visits(['a'], bounds, 0);
-    for (let i = 0; i < 20; i++) v.looked('a', 1, i);
-    expect(v.next()!.intervalMs).toBe(bounds.minMs);
-    for (let i = 0; i < 20; i++) v.looked('a', 0, i);
-    expect(v.next()!.intervalMs).toBe(bounds.maxMs);
+  it('looks at a project no later than the maximum interval, however busy the others are', () => {
+    const many = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    // 100 projects at a look every 4 s would take 400 s a sweep; the busy ones, weighed double, longer still.
+    const busy = new Set(many.slice(0, 20));
+    const times = simulate(many, (k) => (busy.has(k) ? 5 : 0), 3_600_000);
+    for (const k of many.slice(20)) {
+      const gaps = gapsOf(times.get(k)!, 3_600_000).slice(0, -1);
+      // Overdue projects go first, oldest first: the wait is the maximum plus the overdue ones ahead in line.
+      expect(Math.max(...gaps), k).toBeLessThanOrEqual(bounds.maxMs + many.length * 4000);
+    }
+    // Without the overdue rule the quiet ones would wait for the busy ones' double weight: 2 × 80 + 20 looks ahead.
+    expect(Math.min(...many.slice(20).map((k) => times.get(k)!.length))).toBeGreaterThanOrEqual(3_600_000 / 700_000);
+  });
+
+  it('forgets activity: a project busy an hour ago weighs less than one busy now', () => {
+    const v = new Visits(['a', 'b', 'c'], bounds, 0);
+    v.looked('a', 50, 0);
+    v.looked('b', 5, 3_600_000);
+    const [a, b, c] = v.list();
+    const mean = (50 * 2 ** -4 + 5) / 3;
+    expect(v.weight(b!, mean, 3_600_000)).toBeGreaterThan(v.weight(a!, mean, 3_600_000));
+    expect(v.weight(c!, mean, 3_600_000)).toBe(1);
   });
 });
 

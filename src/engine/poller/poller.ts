@@ -61,7 +61,8 @@ export interface LookReport {
 
 export interface PollerProjectStatus {
   partition: string;
-  interval_ms: number;
+  /** Events its looks found lately (decaying by half every 3 maximum intervals): busier projects are looked at more. */
+  activity: number;
   last_look_at: string | null;
   last_found: number;
   looks: number;
@@ -278,13 +279,9 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
     const known = readsErrors ? await knownErrors(dest) : null;
     const seen = await highWaters(dest, source.id, partitions);
     const pacer = new Pacer({ limit: limit(), windowMs, share });
-    const bounds = () => ({
-      minMs: 1 / pacer.perMs(),
-      maxMs: Math.max(1 / pacer.perMs(), x.options.maxIntervalMs ?? 5 * windowMs),
-    });
     const visits = new Visits(
       partitions.map((p) => p.key),
-      bounds(),
+      { maxMs: x.options.maxIntervalMs ?? 5 * windowMs },
       Date.now(),
     );
     const byKey = new Map(partitions.map((p) => [p.key, p]));
@@ -297,7 +294,7 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
       const wait = Math.min(pacer.waitMs(), Math.max(0, endAt - Date.now()));
       if (wait > 0) await sleep(wait, AbortSignal.any([ending, x.stopped])).catch(() => undefined);
       if (stopLooking()) break;
-      const visit = visits.next() as Visit;
+      const visit = visits.next(Date.now()) as Visit;
       const partition = byKey.get(visit.key) as Partition & { kind: 'project' };
       const look = await lookOnce(rc, partition, known, seen);
       totals.requests += look.requests;
@@ -308,16 +305,13 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
       status.errors_read += look.errorsRead;
       status.events_written += look.read;
       pacer.spend(look.requests);
-      if (limit() !== status.limit_per_window) {
-        pacer.setLimit(limit());
-        visits.setBounds(bounds());
-      }
+      if (limit() !== status.limit_per_window) pacer.setLimit(limit());
       status.limit_per_window = limit();
       status.requests_per_window = Math.round(share * limit() * 100) / 100;
       if (look.error) {
         status.failed_looks++;
         status.last_error = look.error.message;
-        visits.failed(visit.key, Date.now());
+        visits.looked(visit.key, 0, Date.now());
         if (look.fatal) throw explainAuthFailure(look.error, credential);
       } else visits.looked(visit.key, look.found, Date.now());
       showProjects(status, visits.list());
@@ -502,7 +496,7 @@ async function highWaters(dest: Destination, sourceId: string, partitions: Parti
 function showProjects(status: PollerStatus, visits: readonly Visit[]): void {
   status.projects = visits.map((v) => ({
     partition: v.key,
-    interval_ms: Math.round(v.intervalMs),
+    activity: Math.round(v.activity * 100) / 100,
     last_look_at: v.lastLookAt === null ? null : new Date(v.lastLookAt).toISOString(),
     last_found: v.lastFound,
     looks: v.looks,

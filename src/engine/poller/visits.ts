@@ -1,43 +1,48 @@
 /**
- * Which project the poller looks at next. Each project has an interval: halved after a look that found events (it is
- * busy now, it will likely be busy again), doubled after an empty one, kept within [the fastest the poller's share
- * allows, the longest an idle project may wait]. The next look goes to the project whose time (last look + interval)
- * is earliest — even before it is due, because the share is the poller's to spend: with nothing due it looks ahead
- * at whoever is closest, so a quiet account is swept round and round, and a busy project's short interval only moves
- * it up the line, never starves the rest (an idle project waits at most its interval plus one look per project).
+ * Which project the poller looks at next. The poller spends its whole share (a look whenever its bucket allows), so
+ * the question is only the order: the project whose events have waited longest, weighed by how busy it has been —
+ * time since its last look × a weight from 1 (nothing found lately) to 2 (far busier than the average), and first of
+ * all any project not looked at for the longest an idle project may wait (`maxMs`).
+ *
+ * Why a weight of at most 2 and not "halve the interval after events, double it after none": the goal is the p95 of
+ * every event's lag, and a fifth of the projects getting 80 % of the events still leaves a fifth of the events in the
+ * quiet projects. Looked at 2 × less often, their events set the p95 near 0.9 × a plain sweep; halving and doubling
+ * (measured: bench/freshness.ts) left quiet projects waiting minutes and the p95 at 1.3–1.7 × the sweep. Activity is
+ * the events a project's looks found, decaying by half every `halfLifeMs`.
  */
 export interface Visit {
   /** The partition key (`project:ID`). */
   key: string;
-  intervalMs: number;
-  /** Last look + interval: the earliest time goes first. */
-  nextAt: number;
-  lastLookAt: number | null;
-  /** Records the last look found. */
+  lastLookAt: number;
+  /** Events found lately (decayed to `decayedAt`). */
+  activity: number;
+  decayedAt: number;
+  /** Events the last look found. */
   lastFound: number;
   looks: number;
 }
 
 export interface VisitBounds {
-  minMs: number;
+  /** The longest an idle project waits for a look. */
   maxMs: number;
+  /** How fast found events stop counting as activity (default 3 × maxMs). */
+  halfLifeMs?: number;
 }
 
 export class Visits {
   private readonly visits: Visit[];
+  private readonly maxMs: number;
+  private readonly halfLifeMs: number;
 
-  constructor(
-    keys: readonly string[],
-    private bounds: VisitBounds,
-    now: number,
-  ) {
-    // Start as a sweep: everyone once, in order, at the pace the share allows.
-    const first = clamp(keys.length * bounds.minMs, bounds);
+  constructor(keys: readonly string[], bounds: VisitBounds, now: number) {
+    this.maxMs = bounds.maxMs;
+    this.halfLifeMs = bounds.halfLifeMs ?? 3 * bounds.maxMs;
+    // The first sweep goes in order: as if each had been looked at one step before the next.
     this.visits = keys.map((key, i) => ({
       key,
-      intervalMs: first,
-      nextAt: now + i,
-      lastLookAt: null,
+      lastLookAt: now - keys.length + i,
+      activity: 0,
+      decayedAt: now,
       lastFound: 0,
       looks: 0,
     }));
@@ -47,43 +52,46 @@ export class Visits {
     return this.visits.length;
   }
 
-  /** The share changed (the token's limit was learned): intervals stay, their bounds move. */
-  setBounds(bounds: VisitBounds): void {
-    this.bounds = bounds;
-    for (const v of this.visits) v.intervalMs = clamp(v.intervalMs, bounds);
+  /** The project to look at next (undefined when there are none). */
+  next(now: number): Visit | undefined {
+    let overdue: Visit | undefined;
+    for (const v of this.visits)
+      if (now - v.lastLookAt >= this.maxMs && (!overdue || v.lastLookAt < overdue.lastLookAt)) overdue = v;
+    if (overdue) return overdue;
+    const mean = this.visits.reduce((s, v) => s + this.activityAt(v, now), 0) / Math.max(1, this.visits.length);
+    let best: Visit | undefined;
+    let bestScore = -Infinity;
+    for (const v of this.visits) {
+      const score = (now - v.lastLookAt) * this.weight(v, mean, now);
+      if (score > bestScore) {
+        best = v;
+        bestScore = score;
+      }
+    }
+    return best;
   }
 
-  /** The project to look at next (undefined when there are none). */
-  next(): Visit | undefined {
-    let best: Visit | undefined;
-    for (const v of this.visits) if (!best || v.nextAt < best.nextAt) best = v;
-    return best;
+  /** 1 for a project with nothing found lately, towards 2 for one far busier than the average. */
+  weight(v: Visit, mean: number, now: number): number {
+    const a = this.activityAt(v, now);
+    return a <= 0 ? 1 : 1 + a / (a + mean);
   }
 
   looked(key: string, found: number, now: number): void {
     const v = this.visits.find((x) => x.key === key);
     if (!v) return;
-    v.intervalMs = clamp(found > 0 ? v.intervalMs / 2 : v.intervalMs * 2, this.bounds);
-    v.nextAt = now + v.intervalMs;
+    v.activity = this.activityAt(v, now) + found;
+    v.decayedAt = now;
     v.lastLookAt = now;
     v.lastFound = found;
-    v.looks++;
-  }
-
-  /** A failed look: try the project again after its interval, unchanged. */
-  failed(key: string, now: number): void {
-    const v = this.visits.find((x) => x.key === key);
-    if (!v) return;
-    v.nextAt = now + v.intervalMs;
-    v.lastLookAt = now;
     v.looks++;
   }
 
   list(): readonly Visit[] {
     return this.visits;
   }
-}
 
-function clamp(ms: number, b: VisitBounds): number {
-  return Math.max(b.minMs, Math.min(b.maxMs, ms));
+  private activityAt(v: Visit, now: number): number {
+    return v.activity * 2 ** (-(now - v.decayedAt) / this.halfLifeMs);
+  }
 }
