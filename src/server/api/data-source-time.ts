@@ -2,10 +2,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
-import { SnagError } from '../../core/errors.js';
+import { SnagError, toSnagError } from '../../core/errors.js';
 import type { ApplyModelsResult } from '../../destinations/models/index.js';
 import { parseDestinationUrl } from '../../destinations/url.js';
 import { applySourceModels } from '../../engine/models.js';
+import { pollerStatus } from '../../engine/poller/index.js';
+import { isContinuous } from '../../engine/schedule.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../engine/webhooks/inbox.js';
 import type { Source } from '../../store/models.js';
 import { errorAnswers, named } from '../openapi.js';
@@ -31,6 +33,24 @@ const WebhookFreshness = z.object({
   failed: z.number().int().meta({ description: 'Messages that failed to apply and are not applied yet.' }),
 });
 
+const PollerFreshness = z.object({
+  in_this_server: z.boolean().meta({
+    description:
+      "Whether this server's scheduler runs the source's poller; false: another process polls (schedule daemon, a server with its scheduler off), and its figures are not seen here (the others are null).",
+  }),
+  state: z.enum(['starting', 'polling', 'standing-aside', 'waiting', 'stopped']).nullable(),
+  share: z.number().nullable().meta({ description: "poll_share: the share of the token's budget it may spend (0–1)." }),
+  requests_per_window: z.number().nullable().meta({ description: 'What the share comes to: requests per window.' }),
+  limit_per_window: z.number().nullable().meta({ description: "The token's limit per window." }),
+  window_ms: z.number().nullable().meta({ description: "The rate limit's window (60,000 ms against Bugsnag)." }),
+  looks: z.number().int().nullable(),
+  failed_looks: z.number().int().nullable(),
+  requests: z.number().int().nullable().meta({ description: 'Requests its looks made since it started.' }),
+  events_written: z.number().int().nullable(),
+  started_at: z.string().nullable(),
+  last_error: z.string().nullable(),
+});
+
 export const FreshnessSchema = named(
   'DataSourceFreshness',
   z.object({
@@ -53,9 +73,9 @@ export const FreshnessSchema = named(
     webhook: WebhookFreshness.nullable().meta({
       description: "The source's webhook and its inbox counts; null: no webhook URL was made for it yet.",
     }),
-    poller: z.null().meta({
+    poller: PollerFreshness.nullable().meta({
       description:
-        "The continuous poller's share of the token's budget; null while the source is not polled continuously.",
+        "The continuous poller and its share of the token's budget; null when the source's schedule is not continuous.",
     }),
     error: z.string().nullable().meta({ description: 'Why the destination could not be read; null when it was.' }),
   }),
@@ -137,9 +157,9 @@ export async function freshnessOf(deps: ServerDeps, s: Source): Promise<z.infer<
   try {
     rows = await streamFreshness(s.destination, view.effective_streams);
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    error = toSnagError(err).message;
   }
-  const fed = webhook !== null && webhook.enabled && webhook.receiving && webhook.received > 0;
+  const fed = webhook?.enabled === true && webhook.receiving && webhook.received > 0;
   return {
     source_id: s.id,
     checked_at: new Date(now).toISOString(),
@@ -149,8 +169,7 @@ export async function freshnessOf(deps: ServerDeps, s: Source): Promise<z.infer<
       webhooks: fed && WEBHOOK_STREAMS.includes(r.stream),
     })),
     webhook,
-    // The continuous poller (issue 21, item 5) reports its share here once a source can be polled continuously.
-    poller: null,
+    poller: pollerOf(s),
     error,
   };
 }
@@ -166,6 +185,26 @@ export async function applyModelsFor(deps: ServerDeps, s: Source): Promise<Apply
       hint: 'Run the source first, then create the views.',
     });
   return applySourceModels(deps.runtime, s);
+}
+
+/** The poller's figures when this process runs it (engine/poller keeps the live ones by source). */
+function pollerOf(s: Source): z.infer<typeof PollerFreshness> | null {
+  if (!isContinuous(s.schedule)) return null;
+  const p = pollerStatus(s.id);
+  return {
+    in_this_server: p !== undefined,
+    state: p?.state ?? null,
+    share: p?.share ?? null,
+    requests_per_window: p?.requests_per_window ?? null,
+    limit_per_window: p?.limit_per_window ?? null,
+    window_ms: p?.window_ms ?? null,
+    looks: p?.looks ?? null,
+    failed_looks: p?.failed_looks ?? null,
+    requests: p?.requests ?? null,
+    events_written: p?.events_written ?? null,
+    started_at: p?.started_at ?? null,
+    last_error: p?.last_error ?? null,
+  };
 }
 
 export const dataSourceTimeApi: FastifyPluginAsync = async (root) => {

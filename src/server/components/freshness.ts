@@ -31,6 +31,7 @@ export function freshnessSection(f: Freshness, now: number): SafeHtml {
   return html`<section class="freshness" id="freshness" aria-labelledby="freshness-title">
 <h2 id="freshness-title">Freshness</h2>
 <p class="muted" data-freshness-webhooks>${webhookLine}</p>
+${pollerLine(f.poller, now)}
 ${f.error ? html`<div class="warning" role="note"><p><strong>The destination could not be read:</strong> ${f.error}</p></div>` : ''}
 ${
   f.streams.length === 0
@@ -46,4 +47,12 @@ ${
       )}</tbody></table></div>`
 }
 </section>`;
+}
+
+function pollerLine(p: Freshness['poller'], now: number): SafeHtml | '' {
+  if (!p) return '';
+  if (!p.in_this_server || p.share === null)
+    return html`<p class="muted" data-freshness-poller="elsewhere">Polled continuously by a scheduler outside this server: its share of the token's budget is not seen here.</p>`;
+  const per = p.window_ms === 60_000 ? 'a minute' : `per ${Math.round((p.window_ms ?? 0) / 1000)} s`;
+  return html`<p class="muted" data-freshness-poller="${p.state ?? ''}">Polled continuously (${p.state ?? 'unknown'}): ${Math.round(p.share * 100)} % of the token's budget, ${p.requests_per_window ?? '?'} of ${p.limit_per_window ?? '?'} requests ${per}; ${p.looks ?? 0} looks${p.failed_looks ? `, ${p.failed_looks} failed` : ''}, ${p.events_written ?? 0} events written${p.started_at ? ` (started ${relativeTime(p.started_at, now)})` : ''}.${p.last_error ? ` Last error: ${p.last_error}` : ''}</p>`;
 }
