@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseBugsnagCreate } from '../credentials/bugsnag-type.js';
 import { MASTER_KEY_ENV } from '../credentials/keyfile.js';
 import { createCredentialService } from '../credentials/service.js';
@@ -12,6 +11,7 @@ import { createSource } from '../engine/sources.js';
 import { openRuntime } from '../runtime.js';
 import type { ConnectorConfig } from './config.js';
 import { ProtocolDestination, type PartitionStates, type ProtocolSink, type StreamChoice } from './destination.js';
+import { makeTempHome, removeAbandonedHomes } from './temp-homes.js';
 
 /**
  * One orchestrator-driven sync, run by the engine as any other: a throwaway snagsync home (removed afterwards) holds
@@ -26,6 +26,8 @@ export interface ProtocolSyncOptions {
   sink: ProtocolSink;
   /** Every run event, as the engine emits it (in order, synchronously). */
   onEvent(event: RunEvent): void;
+  /** Homes of killed runs removed before this one started (temp-homes.ts). */
+  onCleaned?(paths: readonly string[]): void;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
@@ -33,7 +35,11 @@ export interface ProtocolSyncOptions {
 const NAME = 'orchestrator';
 
 export async function runProtocolSync(o: ProtocolSyncOptions): Promise<RunSummary> {
-  const home = mkdtempSync(join(tmpdir(), 'snagsync-protocol-'));
+  // The temp folder as the orchestrator's environment names it (the process's own otherwise).
+  const root = o.env.TMPDIR || tmpdir();
+  const cleaned = removeAbandonedHomes(root);
+  if (cleaned.length) o.onCleaned?.(cleaned);
+  const home = makeTempHome(root);
   // The throwaway home's master key lives in this process only: a home left behind by a kill -9 holds a sealed token
   // that nothing can open. (The user's own key and home are neither needed nor touched.)
   const env: NodeJS.ProcessEnv = {

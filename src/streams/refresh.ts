@@ -40,9 +40,14 @@ export async function* refreshSteps<T>(
     yield { records: [], state: { lastCompletedAt: startedAt } };
     return;
   }
+  // The estimate (`total`) of a pass of several lists is the partition's, not the list's: the lists read before this
+  // one (their X-Total-Count, else what they held) plus this one's — or it would fall back with each new list.
+  let readBefore = 0;
   for (let step = saved?.step ?? 0; step < steps.length; step++) {
     const s = steps[step]!;
     let resumeFrom = step === saved?.step ? saved.nextUrl : undefined;
+    let listTotal: number | undefined;
+    let listRecords = 0;
     for (;;) {
       const fromSaved = resumeFrom !== undefined;
       try {
@@ -61,9 +66,12 @@ export async function* refreshSteps<T>(
                 },
               };
           const batch: Batch = { records, state };
-          if (page.totalCount !== undefined) batch.total = page.totalCount;
+          listRecords += records.length;
+          if (page.totalCount !== undefined) listTotal = page.totalCount;
+          if (listTotal !== undefined) batch.total = readBefore + listTotal;
           yield batch;
         }
+        readBefore += listTotal ?? listRecords;
         break;
       } catch (err) {
         if (!fromSaved || !isRejectedLink(err)) throw err;

@@ -59,9 +59,10 @@ const StreamState = z.looseObject({
 
 /**
  * The state given back: a list of per-stream STATE bodies (what the platform keeps), or one legacy object
- * `{stream: {partitions}}`. Global state is not something this connector emits, so it is refused.
+ * `{stream: {partitions}}`. Global state is not something this connector emits, so it is refused. What a legacy
+ * object holds that is not such a stream state is not used — `warn` says so, and which streams read from the start.
  */
-export function parseAirbyteState(raw: unknown): PartitionStates {
+export function parseAirbyteState(raw: unknown, warn: (message: string) => void = () => {}): PartitionStates {
   const out: PartitionStates = {};
   if (raw === null || raw === undefined) return out;
   if (Array.isArray(raw)) {
@@ -86,9 +87,18 @@ export function parseAirbyteState(raw: unknown): PartitionStates {
     return out;
   }
   if (typeof raw === 'object') {
+    const ignored: string[] = [];
     for (const [stream, v] of Object.entries(raw as Record<string, unknown>)) {
       const parts = v && typeof v === 'object' ? (v as { partitions?: unknown }).partitions : undefined;
-      if (parts && typeof parts === 'object') out[stream] = { ...(parts as Record<string, unknown>) };
+      if (parts && typeof parts === 'object' && !Array.isArray(parts))
+        out[stream] = { ...(parts as Record<string, unknown>) };
+      else ignored.push(stream);
+    }
+    if (ignored.length) {
+      const what = ignored.map((k) => `"${k}"`).join(', ');
+      warn(
+        `The state is a legacy (object) Airbyte state, and ${what} in it ${ignored.length === 1 ? 'is' : 'are'} not a stream state this connector wrote (no "partitions"): ${Object.keys(out).length ? 'those parts are' : 'it is'} ignored, and the streams they would concern are read from the start. This connector emits per-stream states (type STREAM); give back the last ones it emitted.`,
+      );
     }
     return out;
   }

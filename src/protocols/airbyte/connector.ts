@@ -67,7 +67,7 @@ export async function read(io: AirbyteIo, rawConfig: unknown, rawCatalog: unknow
   try {
     const config = parseConnectorConfig(rawConfig);
     const streams = parseConfiguredCatalog(rawCatalog);
-    const state = parseAirbyteState(rawState);
+    const state = parseAirbyteState(rawState, (text) => io.emit(msg.log('WARN', text)));
     report.select(streams.map((s) => s.name));
     summary = await runProtocolSync({
       config,
@@ -76,6 +76,8 @@ export async function read(io: AirbyteIo, rawConfig: unknown, rawCatalog: unknow
       env: io.env,
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e) => report.event(e),
+      onCleaned: (paths) =>
+        io.emit(msg.log('INFO', `Removed ${paths.length} temporary home(s) left by killed runs: ${paths.join(', ')}.`)),
       sink: {
         page: (stream, records, streamState) => {
           report.running(stream);

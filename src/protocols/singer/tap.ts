@@ -57,6 +57,8 @@ export async function runTap(
       env: io.env,
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e) => logEvent(io, e),
+      onCleaned: (paths) =>
+        io.log(`snagsync: removed ${paths.length} temporary home(s) left by killed runs: ${paths.join(', ')}`),
       sink: {
         prepare: (streams) => {
           for (const s of streams) sendSchema(s.name);
