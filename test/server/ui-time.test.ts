@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { humanSeconds } from '../../src/server/overview/time-to-fix.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { login, TEST_KEY, type Browser } from './helpers.js';
+import { fixture } from './webhooks-helpers.js';
 import { postForm, sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
 /**
@@ -207,6 +208,34 @@ describe('webhook actions', () => {
     expect(
       ((await s.api('GET', `/api/data_sources/${synced.id}/webhook`)).json() as { enabled: boolean }).enabled,
     ).toBe(true);
+  });
+});
+
+describe('webhooks arriving', () => {
+  it('a received message shows in Freshness: the counts, and the streams webhooks write are marked fed', async () => {
+    const { path } = (await s.api('GET', `/api/data_sources/${synced.id}/webhook`)).json() as { path: string };
+    const posted = await s.app.inject({
+      method: 'POST',
+      url: path,
+      payload: JSON.stringify(fixture('exception')),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(posted.statusCode).toBe(202);
+    const f = (await s.api('GET', `/api/data_sources/${synced.id}/freshness`)).json() as {
+      streams: Array<{ stream: string; webhooks: boolean }>;
+      webhook: { received: number; last_received_at: string | null };
+    };
+    expect(f.webhook.received).toBe(1);
+    expect(f.webhook.last_received_at).not.toBeNull();
+    expect(Object.fromEntries(f.streams.map((x) => [x.stream, x.webhooks]))).toEqual({
+      projects: false,
+      errors: true,
+      events: true,
+    });
+    const res = await page(`/sources/${synced.id}`);
+    expect(res.body).toMatch(/data-webhook-received>1 /);
+    expect(res.body).toContain('Webhook messages arrive: last just now, 1 received');
+    noSecrets(res.body);
   });
 });
 
