@@ -68,6 +68,21 @@ export function newestPerKey(
   return [...byKey.values()];
 }
 
+/**
+ * A pushed record over the stored one: a webhook's message carries only part of what a sync reads (no comment count,
+ * no team assignment, no release stages…), so the fields it does not carry keep their stored values — a push never
+ * empties a column a sync filled, nor opens a history interval for a field it did not see. Top-level fields: the
+ * pushed value wins where it has one.
+ */
+export function mergedRecord(stored: DestinationRecord, pushed: DestinationRecord): DestinationRecord {
+  // fromEntries defines each key as data (a key named __proto__ stays a key, as the record came). A pushed record is
+  // in Bugsnag: a JSONL tombstone's deletion mark is not carried over.
+  return Object.fromEntries([
+    ...Object.entries(stored).filter(([k]) => k !== '_deleted_at'),
+    ...Object.entries(pushed).filter(([, v]) => v !== undefined),
+  ]);
+}
+
 /** An observation checked and converted: values as the typed columns store them. */
 export interface CheckedObservation {
   /** The stream's key values, in key-column order (to find its row). */

@@ -146,6 +146,30 @@ describe.each(KINDS)('pushed records and observations in a %s destination', (kin
       { sourceId: SOURCE, key: { project_id: 'p1', id }, changes, at: T(minute), by },
     ]);
 
+  it('a pushed record keeps what the stored row holds and the message lacks (counts, team), with no interval for it', async () => {
+    // A sync's whole record, then a webhook's: newer, its own status, but no comment count and no team assignment.
+    await page(
+      [error('e1', 'open', 10, { comment_count: 3, assigned_team_id: 't1', release_stages: ['production'] })],
+      10,
+    );
+    const thin = { project_id: 'p1', id: 'e1', status: 'open', last_seen_unfiltered: T(20), severity: 'warning' };
+    expect(await push([thin], 20)).toEqual({ written: 1, unchanged: 0 });
+    const row = (await rowOf(dest, 'e1'))!;
+    expect(row).toMatchObject({
+      comment_count: 3,
+      assigned_team_id: 't1',
+      release_stages: ['production'],
+      severity: 'warning',
+      last_seen_unfiltered: T(20),
+      first_seen_unfiltered: FIRST_SEEN,
+    });
+    // The severity the message changed opens an interval; the team it did not mention does not end.
+    const h = await dest.listRecords('error_history');
+    expect(h.filter((r) => r.valid_to === null || r.valid_to === undefined)).toHaveLength(1);
+    expect(h.every((r) => r.assigned_team_id === 't1')).toBe(true);
+    expect(h.map((r) => r.severity).sort()).toEqual(['error', 'warning']);
+  });
+
   it('upserts pushed records without a checkpoint, _run_id NULL, and never back in time by newerBy', async () => {
     expect(await push([error('e1', 'open', 10)], 10)).toEqual({ written: 1, unchanged: 0 });
     expect(await dest.readCheckpoints(SOURCE)).toEqual([]);

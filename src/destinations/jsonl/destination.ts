@@ -52,6 +52,7 @@ import {
   checkedPush,
   keptState,
   mergedFields,
+  mergedRecord,
   newestPerKey,
   notBefore,
   storedIsNewer,
@@ -415,13 +416,33 @@ export class JsonlDestination implements Destination {
       const stored = await this.guardAsync(() => values.upTo(committed.bytes));
       rows = rows.filter((r) => !storedIsNewer(stored.get(s.keyOf(r)), newerBy.read(r)));
     }
+    const index = this.index(stream, open, committed);
+    // A push carries part of what a sync reads: a key already stored keeps what the message lacks (push.ts,
+    // mergedRecord). Finding its line reads the stream file, so only for a stream with a history (errors, whose
+    // state a message changes); elsewhere (an event, a comment) a stored line already holds all the message says.
+    const stored = rows.filter((r) => {
+      const e = entryOf(s.keyOf(r), '');
+      return index.get(e.hi, e.lo) !== undefined;
+    });
+    if (stored.length > 0 && !s.history) {
+      const known = new Set(stored);
+      rows = rows.filter((r) => !known.has(r));
+    } else if (stored.length > 0) {
+      const wanted = new Set(stored.map((r) => s.keyOf(r)));
+      const latest = await this.guardAsync(() =>
+        latestRecords(join(this.location, committed.file), committed.bytes, s, wanted),
+      );
+      rows = rows.map((r) => {
+        const was = latest.get(s.keyOf(r));
+        return was ? mergedRecord(was.record, r) : r;
+      });
+    }
     const h = s.history;
     const hCommitted = h ? this.state.streams[h.name] : undefined;
     if (h && hCommitted) {
       const intervals = await this.openIntervalsOf(h, hCommitted);
       rows = rows.map((r) => keptState(h, r, push.at, intervals.get(h.keyOf(r))));
     }
-    const index = this.index(stream, open, committed);
     const suffix = systemSuffix(new Date().toISOString(), options.sourceId, push.runId);
     const items: Array<{ line: string; key: string; json: string }> = [];
     for (const record of rows) {

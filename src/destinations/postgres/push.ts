@@ -6,6 +6,7 @@ import { intervalStart, type CompiledColumn, type CompiledHistory, type Compiled
 import {
   keptState,
   mergedFields,
+  mergedRecord,
   newestPerKey,
   notBefore,
   type CheckedObservation,
@@ -48,6 +49,11 @@ export async function pushRecords(
     s.keyColumns.map((k) => `${a}.${quoteId(k.name)} = s.${quoteId(k.name)}`).join(' AND ');
   try {
     await c.query(ps.begin);
+    const before = await storedRecords(c, table, s, rows);
+    rows = rows.map((r) => {
+      const stored = before.get(keyText(s.keyColumns.map((k) => k.read(r))));
+      return stored ? mergedRecord(stored, r) : r;
+    });
     if (s.history) {
       const h = s.history;
       const open = await openIntervals(c, schema, h, rows);
@@ -182,6 +188,25 @@ function stored(v: unknown): string | number | bigint | null {
 function same(a: unknown, b: string | null): boolean {
   const x = stored(a);
   return x === null || b === null ? x === b : String(x) === b;
+}
+
+/** The stored `_record` of the records' keys, by key (see keyText), locked until the transaction ends. */
+async function storedRecords(
+  c: pg.PoolClient,
+  table: string,
+  s: CompiledStream,
+  records: readonly DestinationRecord[],
+): Promise<Map<string, DestinationRecord>> {
+  const keys = s.keyColumns.map((k) => quoteId(k.name));
+  const arrays = s.keyColumns.map((k) => records.map((r) => pgValue(k.type, k.read(r))));
+  const unnest = s.keyColumns.map((k, i) => `$${i + 1}::${PG_TYPES[k.type]}[]`).join(', ');
+  const found = await c.query<Record<string, unknown>>(
+    `SELECT ${keys.join(', ')}, "_record" FROM ${table} WHERE (${keys.join(', ')}) IN (SELECT * FROM unnest(${unnest})) FOR UPDATE`,
+    arrays,
+  );
+  return new Map(
+    found.rows.map((row) => [keyText(s.keyColumns.map((k) => stored(row[k.name]))), row._record as DestinationRecord]),
+  );
 }
 
 /** The open intervals of the records' keys, by key (see keyText), locked until the transaction ends. */

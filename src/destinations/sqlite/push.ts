@@ -4,6 +4,7 @@ import { intervalStart, jsonPath, missingKey, type CompiledStream, type SqlValue
 import {
   keptState,
   mergedFields,
+  mergedRecord,
   newestPerKey,
   notBefore,
   storedIsNewer,
@@ -41,18 +42,18 @@ export function pushRecords(
   const n = columns.length;
   const where = compiled.keyColumns.map((k) => `${quoteId(k.name)} = ?`).join(' AND ');
   const newerAt = push.newerBy ? columns.indexOf(push.newerBy) : -1;
-  const stored = push.newerBy
-    ? db.prepare(`SELECT ${quoteId(push.newerBy.name)} AS v FROM ${quoteId(compiled.descriptor.name)} WHERE ${where}`)
-    : null;
+  const stored = db.prepare(
+    `SELECT ${push.newerBy ? quoteId(push.newerBy.name) : 'NULL'} AS v, "_record" AS r FROM ${quoteId(compiled.descriptor.name)} WHERE ${where}`,
+  );
   const h = ps.history;
   const written: DestinationRecord[] = [];
-  for (const pushed of newestPerKey(compiled, records, push.newerBy)) {
-    for (let i = 0; i < n; i++) params[i] = columns[i]!.read(pushed);
+  for (const incoming of newestPerKey(compiled, records, push.newerBy)) {
+    for (let i = 0; i < n; i++) params[i] = columns[i]!.read(incoming);
     for (const k of keyIndexes) if (params[k] === null) throw missingKey(compiled.descriptor.name, columns[k]!.name);
-    if (stored) {
-      const row = stored.get(keyIndexes.map((k) => params[k])) as { v: unknown } | undefined;
-      if (row && storedIsNewer(row.v, params[newerAt]!)) continue;
-    }
+    const row = stored.get(keyIndexes.map((k) => params[k])) as { v: unknown; r: string } | undefined;
+    if (row && push.newerBy && storedIsNewer(row.v, params[newerAt]!)) continue;
+    const pushed = row ? mergedRecord(JSON.parse(row.r) as DestinationRecord, incoming) : incoming;
+    if (pushed !== incoming) for (let i = 0; i < n; i++) params[i] = columns[i]!.read(pushed);
     const record = h
       ? keptState(
           h.compiled,
