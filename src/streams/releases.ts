@@ -7,9 +7,11 @@ import { windowPasses } from './window.js';
 
 /**
  * Releases, newest first by `release_time` (10 a page, Bugsnag's maximum), on the shared window pass. Incremental: a
- * pass fixes `base` (its start) so pages do not shift, and stops after the first page that reaches below cursor −
- * look-back (Bugsnag cannot filter releases by time, so the cut is made here). The cursor is the newest
- * `release_time` of the last completed pass. Releases older than the source's start date are not stored.
+ * pass fixes `base` (its start) so pages do not shift, and stops after the first page that reaches below the cursor
+ * or the look-back of the last pass (Bugsnag cannot filter releases by time, so the cut is made here). The cursor is
+ * the newest `release_time` of the last completed pass. Of the pages it reads, it keeps only the releases newer than
+ * the cursor or within that look-back: the rest was stored by an earlier pass, and keeping it sent a whole page of
+ * unchanged releases again on every read. Releases older than the source's start date are not stored.
  *
  * But a release's figures (`sessions_count_in_last_24h`, `total_sessions_count`, `errors_seen_count`…) keep changing
  * long after its `release_time`, which an incremental pass never reaches back to: so, like errors, releases get a
