@@ -4,6 +4,9 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { read } from '../../src/protocols/airbyte/connector.js';
 import type { AirbyteMessage } from '../../src/protocols/airbyte/messages.js';
+import { parseConnectorConfig } from '../../src/protocols/config.js';
+import { parseSingerState } from '../../src/protocols/singer/catalog.js';
+import { runTap } from '../../src/protocols/singer/tap.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { startSim } from '../engine/helpers.js';
 import { adminToken, workdir, type Workdir } from './helpers.js';
@@ -81,6 +84,24 @@ describe('releases, read incrementally', () => {
     }
     const third = await airbyteRead([['releases', 'incremental']], moved);
     expect(third.records.map((r) => `${r.data.project_id} ${r.data.release_time}`).sort()).toEqual(expected.sort());
+  }, 120_000);
+});
+
+describe('releases, tapped incrementally (Singer)', () => {
+  it('a second run given the last STATE sends no release', async () => {
+    const config = parseConnectorConfig({ token: adminToken(sim), host: sim.url, stream_intervals: ['releases=0'] });
+    const selection = { streams: [{ name: 'releases', mode: 'incremental' as const }], excluded: new Map() };
+    const tap = async (state: unknown) => {
+      const out: Array<Record<string, unknown>> = [];
+      const io = { emit: (m: Record<string, unknown>) => out.push(m), log: () => {}, env: { TMPDIR: w.dir } };
+      expect(await runTap(io, config, selection, parseSingerState(state))).toBe(0);
+      return out;
+    };
+    const first = await tap(null);
+    expect(first.filter((m) => m.type === 'RECORD').length).toBe(2 * 25);
+    const state = first.filter((m) => m.type === 'STATE').at(-1)!.value;
+    const second = await tap(state);
+    expect(second.filter((m) => m.type === 'RECORD')).toEqual([]);
   }, 120_000);
 });
 
