@@ -208,7 +208,7 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
   const { runtime, status, windowMs } = x;
   const { store } = runtime;
   const source = await store.sources.get(x.sourceId);
-  if (!source || source.status !== 'active' || !isContinuous(source.schedule)) {
+  if (source?.status !== 'active' || !isContinuous(source.schedule)) {
     throw new SnagError('config', 'The source is not active with the continuous schedule; the poller waits.');
   }
   assertRunnable(source);
