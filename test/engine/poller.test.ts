@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Simulator } from '../../src/sim/index.js';
 import { startRun } from '../../src/engine/index.js';
 import { type LookReport, type PollerHandle, pollerStatus, startPoller } from '../../src/engine/poller/index.js';
-import { startScheduler } from '../../src/engine/scheduler.js';
+import { type DueResult, startScheduler } from '../../src/engine/scheduler.js';
 import type { Source } from '../../src/store/models.js';
 import { makeHome, startSim, type Home } from './helpers.js';
 
@@ -167,23 +167,50 @@ describe('continuous poller', () => {
     expect(poller.status().failed_looks).toBeGreaterThanOrEqual(failed0);
   }, 60_000);
 
-  it('stopping the scheduler stops the poller and ends its run', async () => {
+  it('in the scheduler: stands aside for the full sync, stops when paused, and stops with the scheduler', async () => {
     poller.stop();
     await poller.done;
     expect(poller.status().state).toBe('stopped');
     await h.runtime.store.sources.update(source.id, { next_run_at: new Date(Date.now() + 3_600_000) });
-    const scheduler = startScheduler(h.runtime, { client, tickMs: 200, poller: { client } });
-    await until('the scheduler’s poller looking', () => (pollerStatus(source.id)?.looks ?? 0) > 0);
-    const runId = pollerStatus(source.id)!.run_id!;
+    const results: DueResult[] = [];
+    const scheduler = startScheduler(h.runtime, {
+      client,
+      tickMs: 200,
+      poller: { client },
+      onResults: (r) => results.push(...r),
+    });
+    const looking = () => {
+      const st = pollerStatus(source.id);
+      return st && st.looks > 0 && st.state === 'polling' ? st.run_id : undefined;
+    };
+    const first = await until('the scheduler’s poller looking', looking);
+
+    // The full sync falls due: the poller ends its run, the sync runs (no conflict), the poller goes on in a new run.
+    await h.runtime.store.sources.update(source.id, { next_run_at: new Date() });
+    await until('the full sync', () => results.find((r) => r.source_id === source.id), 80);
+    expect(results[0]).toMatchObject({ status: 'succeeded' });
+    expect((await h.runtime.store.runs.get(first!))?.status).toBe('succeeded');
+    const second = await until('the poller back', () => {
+      const id = looking();
+      return id && id !== first ? id : undefined;
+    });
+
+    // Paused: the poller stops at the next sweep and its run ends.
+    await h.runtime.store.sources.update(source.id, { status: 'paused' });
+    await until('the poller gone', () => pollerStatus(source.id) === undefined || undefined);
+    expect((await h.runtime.store.runs.get(second!))?.status).toBe('cancelled');
+    await h.runtime.store.sources.update(source.id, { status: 'active' });
+    const third = await until('the poller again', looking);
+
     scheduler.stop();
     await scheduler.done;
     expect(pollerStatus(source.id)).toBeUndefined();
-    const run = await h.runtime.store.runs.get(runId);
+    const run = await h.runtime.store.runs.get(third!);
     expect(run?.status).toBe('cancelled');
     expect(run?.options).toMatchObject({ continuous: true, poll_share: SHARE });
     const after = sim.stats().requests;
     // Nothing is left running to make requests: the simulator is idle and the count stays.
     await sim.idle();
     expect(sim.stats().requests).toBe(after);
-  });
+  }, 60_000);
 });
