@@ -213,4 +213,25 @@ describe('continuous poller', () => {
     await sim.idle();
     expect(sim.stats().requests).toBe(after);
   }, 60_000);
+
+  it('a new continuous source: its first full sync runs first, then the poller, without a conflict', async () => {
+    const fresh = await h.source({
+      destination: `sqlite:${join(h.home, 'fresh.db')}`,
+      streams: ['events'],
+      schedule: 'continuous',
+      name: 'fresh',
+    });
+    const results: DueResult[] = [];
+    const scheduler = startScheduler(h.runtime, { client, tickMs: 200, onResults: (r) => results.push(...r) });
+    try {
+      await until('the poller looking', () => (pollerStatus(fresh.id)?.looks ?? 0) > 0, 80);
+      expect(results.filter((r) => r.source_id === fresh.id)).toMatchObject([{ status: 'succeeded' }]);
+      const runs = await h.runtime.store.runs.list({ sourceId: fresh.id });
+      // The sync, then the poller's run: nothing refused, no empty poller runs while the sync was due.
+      expect(runs.map((r) => r.options.continuous === true).sort()).toEqual([false, true]);
+    } finally {
+      scheduler.stop();
+      await scheduler.done;
+    }
+  }, 60_000);
 });

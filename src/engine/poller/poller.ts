@@ -158,9 +158,11 @@ export function startPoller(runtime: Runtime, sourceId: string, options: PollerO
       try {
         await ended;
       } catch (err) {
-        const e = toSnagError(err);
-        status.last_error = e.message;
-        options.onError?.(e);
+        if (!(err instanceof NotYet)) {
+          const e = toSnagError(err);
+          status.last_error = e.message;
+          options.onError?.(e);
+        }
         status.state = 'waiting';
         // A source that cannot poll now (a sync holds it, a refused token, a destination down): try again later.
         await sleep(windowMs, stopper.signal).catch(() => undefined);
@@ -209,8 +211,10 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
   const { store } = runtime;
   const source = await store.sources.get(x.sourceId);
   if (source?.status !== 'active' || !isContinuous(source.schedule)) {
-    throw new SnagError('config', 'The source is not active with the continuous schedule; the poller waits.');
+    throw new NotYet();
   }
+  // A full sync is due: it goes first (the scheduler is about to start it, and stands the poller aside for it).
+  if (source.next_run_at && Date.parse(source.next_run_at) <= Date.now()) throw new NotYet();
   assertRunnable(source);
   const selected = selectStreams(source.config);
   if (!selected.includes('events'))
@@ -225,12 +229,15 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
   const limiter = sharedRateLimiter(token, normalizeHost(credential.host).origin);
   const limit = () => limiter.budget().limit ?? DEFAULT_LIMIT;
   status.share = share;
+  // Nothing synced yet: the first full sync goes first (a look without a cursor would be a whole first sync).
+  if (!(await anyEventsSynced(source, runtime.home))) throw new NotYet();
   const run = await store.runs.create({
     source_id: source.id,
     trigger: 'schedule',
     options: { continuous: true, poll_share: share, streams: ['events'] },
   });
   status.run_id = run.id;
+  const looksBefore = status.looks;
   status.state = 'polling';
   const started = Date.now();
   const totals = { records_read: 0, records_written: 0, requests: 0, rate_limit_wait_ms: 0 };
@@ -273,11 +280,13 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
       warnings: [],
       newClient: () => engineClient(token, credential.host, x.clientOptions, () => undefined, x.stopped),
     };
-    const partitions = await listProjects(rc, source);
+    let partitions = await listProjects(rc, source);
     totals.requests += spent(rc, 0);
     rc.rows.length = 0;
     const known = readsErrors ? await knownErrors(dest) : null;
     const seen = await highWaters(dest, source.id, partitions);
+    // A project never synced would make its first look a whole first sync: that is the full syncs' job.
+    partitions = partitions.filter((p) => (seen.get(p.key)?.newest ?? 0) > 0);
     const pacer = new Pacer({ limit: limit(), windowMs, share });
     const visits = new Visits(
       partitions.map((p) => p.key),
@@ -342,7 +351,23 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
     .catch(() => undefined);
   await dest?.close().catch(() => undefined);
   if (failure) throw failure;
+  // No project to look at (none synced yet, or none left): wait a window rather than start the next segment at once.
+  if (status.looks === looksBefore && !ending.aborted && !x.stopped.aborted) throw new NotYet();
 }
+
+async function anyEventsSynced(source: Source, home: string): Promise<boolean> {
+  const dest = await openDestination(source.destination, { home });
+  try {
+    return (await dest.readCheckpoints(source.id)).some(
+      (c) => c.stream === 'events' && typeof (c.state as { cursor?: unknown } | null)?.cursor === 'string',
+    );
+  } finally {
+    await dest.close().catch(() => undefined);
+  }
+}
+
+/** Not an error: the poller waits (the source is paused, or its full sync is due), quietly. */
+class NotYet extends Error {}
 
 /** The source's projects, listed as a run lists them (organizations, then each one's projects). */
 async function listProjects(rc: RunContext, source: Source): Promise<Partition[]> {
