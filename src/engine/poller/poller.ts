@@ -288,6 +288,8 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
     // A project never synced would make its first look a whole first sync: that is the full syncs' job.
     partitions = partitions.filter((p) => (seen.get(p.key)?.newest ?? 0) > 0);
     const pacer = new Pacer({ limit: limit(), windowMs, share });
+    // Listing the projects came out of the share too.
+    pacer.spend(totals.requests);
     const visits = new Visits(
       partitions.map((p) => p.key),
       { maxMs: x.options.maxIntervalMs ?? 5 * windowMs },
