@@ -12,6 +12,7 @@ import type { Runtime } from '../runtime.js';
 import { API_PLUGINS } from './api/index.js';
 import { registerAuth, wantsJson } from './auth.js';
 import { registerCsrf } from './csrf.js';
+import { registerPermissions } from './team/authorize.js';
 import { clientErrorProblem, toErrorResponse, unsafeJsonProblem, HttpProblem, type ApiErrorBody } from './errors.js';
 import { html } from './html.js';
 import { KeyGuard, type KeyGuardOptions } from './key-guard.js';
@@ -132,6 +133,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   registerJsonParser(app);
   registerAuth(app);
   registerCsrf(app);
+  registerPermissions(app);
 
   app.setErrorHandler(async (err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler(async (request, reply) =>

@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { keysMatch } from './api-key.js';
 import { HttpProblem } from './errors.js';
 import { KeyGuard, throttleMessage } from './key-guard.js';
+import { effectiveRole } from './permissions.js';
 import { SESSION_COOKIE } from './sessions.js';
+import { looksLikeToken } from './team/secrets.js';
+import { tokenHolder } from './team/tokens.js';
 
 /**
  * Authentication of every request. Scripts send the API key (`Authorization: Bearer KEY` or `X-Snagsync-Key: KEY`);
@@ -23,6 +26,16 @@ export function registerAuth(app: FastifyInstance): void {
       if (keysMatch(given, app.snag.apiKey)) {
         request.auth = { kind: 'key' };
         return;
+      }
+      if (looksLikeToken(given)) {
+        const held = await tokenHolder(app.snag.runtime.store, given, app.snag.now());
+        if (held) {
+          const role = effectiveRole(held.user.role, held.token.scope);
+          request.auth = { kind: 'token', tokenId: held.token.id, user: held.user, role };
+          return;
+        }
+        await slowDownWrongKey(request, reply, app);
+        throw new HttpProblem(401, 'unauthorized', 'The API token is unknown, revoked or expired.', tokenHint());
       }
       await slowDownWrongKey(request, reply, app);
       throw new HttpProblem(401, 'unauthorized', 'The API key is wrong.', keyHint(app));
@@ -69,6 +82,10 @@ function presentedKey(request: FastifyRequest): string | null {
     return '';
   }
   return null;
+}
+
+function tokenHint(): string {
+  return 'Ask an admin for a new API token.';
 }
 
 function keyHint(app: FastifyInstance): string {

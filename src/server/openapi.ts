@@ -49,6 +49,9 @@ export const ErrorSchema = named(
 export const ERRORS = {
   400: ErrorSchema.describe('Invalid input: `fields` holds a message per field, `hints` what to do.'),
   401: ErrorSchema.describe('No key, or a wrong one.'),
+  403: ErrorSchema.describe(
+    "The role (or the API token's scope) lacks the permission the route needs; the message names it.",
+  ),
   404: ErrorSchema.describe('No such resource.'),
   409: ErrorSchema.describe(
     'A conflict: a name already taken, a credential still used by sources, a run already live.',
@@ -78,6 +81,10 @@ export const TAGS = [
     name: 'Destinations',
     description:
       'Destinations of type Bugsnag (`data_sinks`): error workflow changes (fix, snooze, assign, comment…) from a synced table or an uploaded file, planned then applied back to Bugsnag in bulk.',
+  },
+  {
+    name: 'Team',
+    description: 'Users, their roles (viewer, editor, admin) and their API tokens (sent as `Authorization: Bearer …`).',
   },
 ];
 

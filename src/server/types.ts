@@ -1,7 +1,9 @@
 import type { Logger } from '../core/log.js';
 import type { CredentialService } from '../credentials/service.js';
 import type { Runtime } from '../runtime.js';
+import type { Role, User } from '../store/users.js';
 import type { KeyGuard } from './key-guard.js';
+import type { Requirement } from './permissions.js';
 import type { Assets } from './static-files.js';
 import type { RunRegistry } from './runs/registry.js';
 import type { SinkRunRegistry } from './sinks/registry.js';
@@ -10,7 +12,12 @@ import type { SseStreams } from './sse.js';
 import type { WebhookDeps } from './hooks/index.js';
 
 /** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
-export type AuthState = { kind: 'key' } | { kind: 'session'; session: Session; sessionId: string } | { kind: 'none' };
+export type AuthState =
+  | { kind: 'key' }
+  | { kind: 'session'; session: Session; sessionId: string }
+  /** A user's API token; `role` is the lower of the user's role and the token's scope. */
+  | { kind: 'token'; tokenId: string; user: User; role: Role }
+  | { kind: 'none' };
 
 /** What every route module reaches through `app.snag`: the runtime and the services over it. */
 export interface ServerDeps {
@@ -50,5 +57,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without authentication (the login page, static files). Everything else needs the key or a session. */
     public?: boolean;
+    /** What the route needs, for routes the table in permissions.ts does not name (an embedding app's). */
+    permission?: Requirement;
   }
 }

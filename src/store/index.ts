@@ -11,6 +11,7 @@ export * from './names.js';
 export type * from './repository.js';
 export type * from './writebacks.js';
 export type * from './webhooks.js';
+export * from './users.js';
 export * from './sinks.js';
 export { isStaleRun, pidAlive, DEFAULT_STALE_AFTER_MS } from './stale.js';
 export { applyingNow } from './writebacks.js';

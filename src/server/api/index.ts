@@ -5,6 +5,7 @@ import { dataSourcesApi } from './data-sources.js';
 import { dataSourceTimeApi } from './data-source-time.js';
 import { runsApi } from './runs.js';
 import { dataSourceWebhookApi } from '../hooks/api.js';
+import { teamApi } from '../team/api.js';
 
 /**
  * One Fastify plugin per API area. Each declares its routes with their zod schemas (validation and the OpenAPI
@@ -18,4 +19,5 @@ export const API_PLUGINS: readonly FastifyPluginAsync[] = [
   dataSourceTimeApi,
   runsApi,
   dataSinksApi,
+  teamApi,
 ];

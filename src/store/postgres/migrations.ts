@@ -186,6 +186,30 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       CREATE INDEX webhook_inbox_source ON webhook_inbox (source_id, received_at DESC);
     `,
   },
+  {
+    version: 6,
+    description: 'the team: users (role, owner) and api_tokens (sha256 only)',
+    sql: `
+      CREATE TABLE users (
+        id                text PRIMARY KEY,
+        email             text NOT NULL UNIQUE,
+        role              text NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        owner             boolean NOT NULL DEFAULT false,
+        invitation_sha256 text,
+        created_at        timestamptz NOT NULL
+      );
+      CREATE TABLE api_tokens (
+        id           text PRIMARY KEY,
+        user_id      text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        scope        text NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_sha256 text NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL,
+        expires_at   timestamptz,
+        revoked_at   timestamptz
+      );
+      CREATE INDEX api_tokens_user ON api_tokens (user_id);
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,6 +8,7 @@ import { migratePg, pgSchemaVersion } from './migrations.js';
 import { PgRuns, RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
 import { PgSources } from './sources.js';
 import { PgSinks } from './sinks.js';
+import { PgUsers } from './users.js';
 import { PgWebhooks } from './webhooks.js';
 import { PgWritebacks } from './writebacks.js';
 import { parseStoreDatabaseUrl, type StoreDatabaseUrl } from './url.js';
@@ -49,6 +50,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
   const writebacks = new PgWritebacks(ctx);
   const sinks = new PgSinks(ctx);
   const webhooks = new PgWebhooks(ctx);
+  const users = new PgUsers(ctx);
   return {
     kind: 'postgres',
     location,
@@ -59,6 +61,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     writebacks,
     sinks,
     webhooks,
+    users,
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);

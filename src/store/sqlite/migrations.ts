@@ -196,6 +196,31 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE INDEX webhook_inbox_source ON webhook_inbox (source_id, received_at DESC);
     `,
   },
+  {
+    version: 7,
+    description: 'the team: users (role, owner) and api_tokens (sha256 only)',
+    // Secrets are kept as their sha256: a token or invitation is shown once and cannot be read back from the store.
+    sql: `
+      CREATE TABLE users (
+        id                TEXT PRIMARY KEY,
+        email             TEXT NOT NULL UNIQUE,
+        role              TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
+        owner             INTEGER NOT NULL DEFAULT 0,
+        invitation_sha256 TEXT,
+        created_at        TEXT NOT NULL
+      );
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        scope        TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_sha256 TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        revoked_at   TEXT
+      );
+      CREATE INDEX api_tokens_user ON api_tokens (user_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

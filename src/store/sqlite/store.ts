@@ -6,6 +6,7 @@ import { migrate, schemaVersion } from './migrations.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteSources } from './sources.js';
 import { SqliteSinks } from './sinks.js';
+import { SqliteUsers } from './users.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { SqliteWritebacks } from './writebacks.js';
 
@@ -24,6 +25,7 @@ export function openSqliteStore(path: string): Store {
   const writebacks = new SqliteWritebacks(db, path);
   const sinks = new SqliteSinks(db, path);
   const webhooks = new SqliteWebhooks(db, path);
+  const users = new SqliteUsers(db, path);
   return {
     kind: 'sqlite',
     location: path,
@@ -33,6 +35,7 @@ export function openSqliteStore(path: string): Store {
     writebacks,
     sinks,
     webhooks,
+    users,
     schemaVersion: async () => schemaVersion(db),
     contents: () => sqliteContents(db, { credentials, sources, runs, sinks, writebacks, webhooks }),
     close: async () => {

@@ -1,0 +1,194 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SnagError } from '../../core/errors.js';
+import { ROLES, TOKEN_SCOPES, type ApiToken, type User } from '../../store/users.js';
+import { errorAnswers, named } from '../openapi.js';
+import { INVITATION_PREFIX, newSecret, secretHash } from './secrets.js';
+import { createToken } from './tokens.js';
+
+/**
+ * `/api/users` and `/api/tokens` (admins only, see permissions.ts): the team and its API tokens. Secrets — an
+ * invitation, a token — are in the answer that creates them and nowhere else.
+ */
+
+const TAG = ['Team'];
+
+const UserSchema = named(
+  'User',
+  z.object({
+    id: z.string(),
+    email: z.string(),
+    role: z.enum(ROLES),
+    owner: z.boolean().meta({ description: 'The first user made.' }),
+    created_at: z.string(),
+  }),
+);
+
+const TokenSchema = named(
+  'ApiToken',
+  z.object({
+    id: z.string(),
+    user_id: z.string(),
+    scope: z.enum(TOKEN_SCOPES),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  }),
+);
+
+const idParams = z.object({ id: z.string() });
+
+const userView = (u: User) => ({ id: u.id, email: u.email, role: u.role, owner: u.owner, created_at: u.created_at });
+const tokenView = (t: ApiToken) => ({ ...t });
+
+export const teamApi: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const store = () => app.snag.runtime.store;
+
+  app.get(
+    '/api/users',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listUsers',
+        summary: 'The users and their roles',
+        response: { 200: z.array(UserSchema), ...errorAnswers(401, 403) },
+      },
+    },
+    async () => (await store().users.list()).map(userView),
+  );
+
+  app.post(
+    '/api/users',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'addUser',
+        summary: 'Add a user; the answer holds their one-time invitation secret',
+        body: z.strictObject({ email: z.string().max(320), role: z.enum(ROLES) }),
+        response: {
+          201: UserSchema.extend({
+            invitation: z.string().meta({ description: 'Shown once: only its sha256 is kept.' }),
+          }),
+          ...errorAnswers(400, 401, 403, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const invitation = newSecret(INVITATION_PREFIX);
+      const user = await store().users.add({
+        email: request.body.email,
+        role: request.body.role,
+        invitation_sha256: secretHash(invitation),
+      });
+      return reply
+        .code(201)
+        .header('location', `/api/users/${user.id}`)
+        .send({ ...userView(user), invitation });
+    },
+  );
+
+  app.put(
+    '/api/users/:id',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'setUserRole',
+        summary: "Change a user's role (the last admin stays an admin)",
+        params: idParams,
+        body: z.strictObject({ role: z.enum(ROLES) }),
+        response: { 200: UserSchema, ...errorAnswers(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const user = await store().users.find(request.params.id);
+      return userView(await store().users.setRole(user.id, request.body.role));
+    },
+  );
+
+  app.delete(
+    '/api/users/:id',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'removeUser',
+        summary: 'Remove a user and their tokens (not the last admin)',
+        params: idParams,
+        response: { 200: z.object({ removed: UserSchema }), ...errorAnswers(401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const user = await store().users.find(request.params.id);
+      await store().users.remove(user.id);
+      return { removed: userView(user) };
+    },
+  );
+
+  app.get(
+    '/api/tokens',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listTokens',
+        summary: 'API tokens (never the tokens themselves)',
+        querystring: z.object({ user: z.string().optional().meta({ description: 'Only this user (email or id).' }) }),
+        response: { 200: z.array(TokenSchema), ...errorAnswers(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const user = request.query.user ? await store().users.find(request.query.user) : undefined;
+      return (await store().users.listTokens(user?.id)).map(tokenView);
+    },
+  );
+
+  app.post(
+    '/api/tokens',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'createToken',
+        summary: 'Create an API token for a user; the answer holds the token, once',
+        body: z.strictObject({
+          user: z.string().meta({ description: 'The email or id of the user it acts for.' }),
+          scope: z.enum(TOKEN_SCOPES).optional().meta({ description: 'Default read. Never more than the role.' }),
+          expires: z.string().optional().meta({ description: 'A lifetime such as 30d, 12h or 90m; default none.' }),
+        }),
+        response: {
+          201: TokenSchema.extend({ token: z.string().meta({ description: 'Shown once: only its sha256 is kept.' }) }),
+          ...errorAnswers(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const created = await createToken(
+        store(),
+        { user: b.user, ...(b.scope ? { scope: b.scope } : {}), ...(b.expires ? { expires: b.expires } : {}) },
+        app.snag.now(),
+      );
+      return reply.code(201).send({ ...tokenView(created.record), token: created.token });
+    },
+  );
+
+  app.delete(
+    '/api/tokens/:id',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'revokeToken',
+        summary: 'Revoke an API token (at once, for every server on the store)',
+        params: idParams,
+        response: { 200: TokenSchema.describe('The token, revoked.'), ...errorAnswers(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const id = request.params.id;
+      if (!(await store().users.revokeToken(id, new Date(app.snag.now()).toISOString()))) {
+        throw new SnagError('missing', `No API token with the id "${id}".`, { hint: 'GET /api/tokens lists them.' });
+      }
+      const token = (await store().users.listTokens()).find((t) => t.id === id)!;
+      return tokenView(token);
+    },
+  );
+};
