@@ -1,21 +1,89 @@
-// What an idle worker pays per poll as tokens grow: the PostgreSQL queue (pg-boss, a queue per token's lane) with N
-// lanes that have each run one job, then `take()` with nothing to take (averaged over 20), and `take()` of the one job
-// enqueued on the last lane. Taking visits the lanes in turn, one fetch each (src/queue/postgres.ts), so both grow with
-// N; docs/postgres.md says where that stops suiting. Its own schema, dropped partition by partition at the end (pg-boss
-// keeps each lane in a partition of its job table: one DROP SCHEMA over a thousand of them runs out of lock memory).
-// Run: npx tsx bench/queue-lanes.ts [--lanes 300] (needs PostgreSQL; one JSON line on stdout)
+// What an idle worker pays per poll as tokens grow, for each way of keeping a lane per token on PostgreSQL:
+//  - `pgboss`: pg-boss, a queue per token's lane (src/queue/postgres.ts): taking visits the lanes in turn;
+//  - `graphile`: graphile-worker, a named queue per lane (src/queue/graphile.ts): one query takes from any free lane;
+//  - `pgboss-key`: one pg-boss queue with the `singleton` policy and a `singletonKey` per token (not an implementation
+//    of the port: measured here only, with its stall — a busy token's waiting job stops every other token's).
+// N lanes that have each run one job, then `take()` with nothing to take (averaged over 20), and `take()` of the one
+// job enqueued on the last lane. Its own schema, dropped at the end (pg-boss keeps each lane in a partition of its job
+// table: one DROP SCHEMA over a thousand of them runs out of lock memory, so partitions go first).
+// Run: npx tsx bench/queue-lanes.ts [--lanes 300] [--queue pgboss|graphile|pgboss-key]
+// (needs PostgreSQL; one JSON line on stdout)
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { postgresQueue } from '../src/queue/index.js';
+import PgBoss from 'pg-boss';
+import { graphileQueue, type JobQueue, type Json, postgresQueue } from '../src/queue/index.js';
 
-const i = process.argv.indexOf('--lanes');
-const LANES = i >= 0 ? Number(process.argv[i + 1]) : 300;
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const LANES = Number(arg('--lanes') ?? 300);
+const KIND = arg('--queue') ?? 'pgboss';
 const url = process.env.SNAGSYNC_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `bq_${randomBytes(3).toString('hex')}`;
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
 
-const q = await postgresQueue({ connectionString: url, schema, onError: () => undefined });
+/** Only what the measure needs: enqueue, take, complete. */
+interface Taker {
+  enqueue(lanes: { lane: string; data: Json }[]): Promise<void>;
+  take(): Promise<{ id: string } | null>;
+  complete(job: { id: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function portTaker(q: JobQueue): Promise<Taker> {
+  return {
+    enqueue: (jobs) => q.enqueue(jobs),
+    take: () => q.take(),
+    complete: (job) => q.complete(job as never),
+    close: () => q.close(),
+  };
+}
+
+async function keyedTaker(): Promise<Taker & { stalls(): Promise<boolean> }> {
+  const boss = new PgBoss({ connectionString: url, schema, schedule: false, supervise: false });
+  boss.on('error', () => undefined);
+  await boss.start();
+  await boss.createQueue('lanes', { name: 'lanes', policy: 'singleton' });
+  const fetchOne = async () => (await boss.fetch('lanes'))[0] ?? null;
+  const enqueue = async (jobs: { lane: string; data: Json }[]) => {
+    for (const j of jobs) await boss.send('lanes', j.data as object, { singletonKey: j.lane });
+  };
+  return {
+    enqueue,
+    take: fetchOne,
+    complete: (job) => boss.complete('lanes', job.id),
+    close: () => boss.stop({ graceful: false, wait: true, close: true }),
+    /** Token A busy with a second job waiting before token B's: is B's job taken? */
+    async stalls() {
+      await enqueue([
+        { lane: 'A', data: {} },
+        { lane: 'A', data: {} },
+        { lane: 'B', data: {} },
+      ]);
+      const a = await fetchOne();
+      const b = await fetchOne();
+      for (const j of [a, b, await fetchOne(), await fetchOne()]) if (j) await boss.complete('lanes', j.id);
+      return b === null;
+    },
+  };
+}
+
+const opts = { connectionString: url, schema, onError: () => undefined };
+const keyed = KIND === 'pgboss-key' ? await keyedTaker() : undefined;
+const q: Taker =
+  keyed ??
+  (KIND === 'graphile'
+    ? await portTaker(await graphileQueue(opts))
+    : KIND === 'pgboss'
+      ? await portTaker(await postgresQueue(opts))
+      : (() => {
+          throw new Error(`--queue is pgboss, graphile or pgboss-key, not ${KIND}`);
+        })());
 try {
+  const t = performance.now();
   await q.enqueue(Array.from({ length: LANES }, (_, n) => ({ lane: `tok${n}`, data: { n } })));
+  const enqueueMs = performance.now() - t;
   for (;;) {
     const job = await q.take();
     if (!job) break;
@@ -30,18 +98,19 @@ try {
   const takeLast = performance.now() - t1;
   if (!last) throw new Error('the last lane’s job was not taken');
   await q.complete(last);
+  const stall = keyed ? { busy_token_stalls_others: await keyed.stalls() } : {};
   process.stdout.write(
-    `${JSON.stringify({ lanes: LANES, idle_take_ms: Math.round(idle * 10) / 10, take_last_lane_ms: Math.round(takeLast * 10) / 10 })}\n`,
+    `${JSON.stringify({ queue: KIND, lanes: LANES, idle_take_ms: round1(idle), take_last_lane_ms: round1(takeLast), enqueue_ms_per_job: round1(enqueueMs / LANES), ...stall })}\n`,
   );
 } finally {
   await q.close();
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const parts = await admin.query<{ t: string }>(
-    "SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'j%' AND tablename <> 'job'",
+    "SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'j%' AND tablename <> 'job' AND tablename NOT LIKE '\\_%'",
     [schema],
   );
-  for (const { t } of parts.rows) await admin.query(`DROP TABLE IF EXISTS "${schema}"."${t}"`);
+  if (KIND !== 'graphile') for (const { t } of parts.rows) await admin.query(`DROP TABLE IF EXISTS "${schema}"."${t}"`);
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await admin.end();
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { memoryQueue, postgresQueue, type JobQueue, type TakenJob } from '../../src/queue/index.js';
+import { graphileQueue, memoryQueue, postgresQueue, type JobQueue, type TakenJob } from '../../src/queue/index.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
 import { adminQuery } from '../store/pg.js';
 
-/** One contract, two implementations: the in-process queue and pg-boss on PostgreSQL. */
+/** One contract, three implementations: the in-process queue, pg-boss and graphile-worker on PostgreSQL. */
 const pgEnabled = requireService('postgres');
 const schemas: string[] = [];
 const opened: JobQueue[] = [];
@@ -26,6 +26,12 @@ async function openPg(schema: string, leaseMs = 60_000): Promise<JobQueue> {
   return q;
 }
 
+async function openGraphile(schema: string, leaseMs = 60_000): Promise<JobQueue> {
+  const q = await graphileQueue({ connectionString: postgresUrl(), schema, leaseMs, onError: () => undefined });
+  opened.push(q);
+  return q;
+}
+
 const impls: Array<[string, () => Promise<JobQueue>, boolean]> = [
   ['memory', async () => memoryQueue(), true],
   [
@@ -34,6 +40,15 @@ const impls: Array<[string, () => Promise<JobQueue>, boolean]> = [
       const schema = `queue_contract_${process.pid}_${randomBytes(3).toString('hex')}`;
       schemas.push(schema);
       return openPg(schema);
+    },
+    pgEnabled,
+  ],
+  [
+    'graphile',
+    async () => {
+      const schema = `queue_contract_gw_${process.pid}_${randomBytes(3).toString('hex')}`;
+      schemas.push(schema);
+      return openGraphile(schema);
     },
     pgEnabled,
   ],
@@ -143,12 +158,15 @@ for (const [name, open, enabled] of impls) {
   });
 }
 
-describe.runIf(pgEnabled)('job queue: postgres leases', () => {
+describe.runIf(pgEnabled).each([
+  ['pg-boss', openPg],
+  ['graphile', openGraphile],
+] as const)('job queue: postgres leases (%s)', (_name, openLeased) => {
   it('takes a job again once the lease of the process that took it runs out', async () => {
     const schema = `queue_lease_${process.pid}_${randomBytes(3).toString('hex')}`;
     schemas.push(schema);
-    const a = await openPg(schema, 1000);
-    const b = await openPg(schema, 1000);
+    const a = await openLeased(schema, 1000);
+    const b = await openLeased(schema, 1000);
     await a.enqueue([{ lane: 'tok', data: { unit: 'u1' } }]);
     const [taken] = await takeAll(a, 1);
     expect(taken).toBeDefined();
