@@ -4,8 +4,8 @@ import { HttpProblem } from './errors.js';
 import { KeyGuard, throttleMessage } from './key-guard.js';
 import { effectiveRole } from './permissions.js';
 import { SESSION_COOKIE } from './sessions.js';
-import { looksLikeToken } from './team/secrets.js';
-import { tokenHolder } from './team/tokens.js';
+import { looksLikeToken } from '../store/team/secrets.js';
+import { tokenHolder } from '../store/team/tokens.js';
 
 /**
  * Authentication of every request. Scripts send the API key (`Authorization: Bearer KEY` or `X-Snagsync-Key: KEY`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROUTE_PERMISSIONS, requirementOf } from '../../src/server/permissions.js';
-import { createToken } from '../../src/server/team/tokens.js';
+import { createToken } from '../../src/store/team/tokens.js';
 import type { Role, TokenScope } from '../../src/store/users.js';
 import { keyHeaders, login, type TestServer, testServer } from './helpers.js';
 

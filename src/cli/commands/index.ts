@@ -81,6 +81,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./store.js')).registerStore,
   },
   {
+    name: 'users',
+    description: 'the people who use snagsync serve and their roles (viewer, editor, admin)',
+    load: async () => (await import('./users.js')).registerUsers,
+  },
+  {
+    name: 'tokens',
+    description: "per-user API tokens for snagsync serve's HTTP API, shown once and stored hashed",
+    load: async () => (await import('./tokens.js')).registerTokens,
+  },
+  {
     name: 'writeback',
     description: 'apply error workflow changes (fix, ignore, snooze, assign, comment…) to Bugsnag in bulk',
     load: async () => (await import('./writeback.js')).registerWriteback,

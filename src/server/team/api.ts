@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import { ROLES, TOKEN_SCOPES, type ApiToken, type User } from '../../store/users.js';
 import { errorAnswers, named } from '../openapi.js';
-import { INVITATION_PREFIX, newSecret, secretHash } from './secrets.js';
-import { createToken } from './tokens.js';
+import { INVITATION_PREFIX, newSecret, secretHash } from '../../store/team/secrets.js';
+import { createToken } from '../../store/team/tokens.js';
 
 /**
  * `/api/users` and `/api/tokens` (admins only, see permissions.ts): the team and its API tokens. Secrets — an

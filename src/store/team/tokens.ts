@@ -1,5 +1,6 @@
 import { SnagError } from '../../core/errors.js';
-import type { ApiToken, Store, TokenScope, User } from '../../store/index.js';
+import type { Store } from '../repository.js';
+import type { ApiToken, TokenScope, User } from '../users.js';
 import { newSecret, secretHash, TOKEN_PREFIX } from './secrets.js';
 
 /** Making and checking per-user API tokens: the service the API and the CLI share. */
