@@ -9,7 +9,7 @@ import {
   startWorker,
   WORKER_ALIVE_MS,
 } from '../../src/engine/cluster/index.js';
-import { memoryQueue, postgresQueue, type JobQueue, type TakenJob } from '../../src/queue/index.js';
+import { graphileQueue, memoryQueue, postgresQueue, type JobQueue, type TakenJob } from '../../src/queue/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { makeHome, startSim, type Home } from '../engine/helpers.js';
 import { postgresUrl, requireService } from '../helpers/services.js';
@@ -38,6 +38,17 @@ const impls: Array<[string, () => Promise<JobQueue>, boolean]> = [
       const schema = `queue_noworker_${process.pid}_${randomBytes(3).toString('hex')}`;
       schemas.push(schema);
       const q = await postgresQueue({ connectionString: postgresUrl(), schema, onError: () => undefined });
+      opened.push(q);
+      return q;
+    },
+    pgEnabled,
+  ],
+  [
+    'graphile',
+    async () => {
+      const schema = `queue_noworker_gw_${process.pid}_${randomBytes(3).toString('hex')}`;
+      schemas.push(schema);
+      const q = await graphileQueue({ connectionString: postgresUrl(), schema, onError: () => undefined });
       opened.push(q);
       return q;
     },
