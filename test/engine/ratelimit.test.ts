@@ -41,7 +41,9 @@ describe('rate limits', () => {
     expect(s.totals.rate_limited).toBe(0);
     const r = stats.requests;
     const windows = s.duration_ms / WINDOW_MS;
-    expect(windows).toBeGreaterThanOrEqual(Math.ceil(r / LIMIT) - 1);
+    // The simulator's windows are aligned on its start (as fixed windows are), so the run's first one can be a part
+    // of a window with its whole quota left: one window fewer than R / L is possible (seen: 3.9975 for R / L ≈ 4.8).
+    expect(windows).toBeGreaterThanOrEqual(Math.ceil(r / LIMIT) - 2);
     // The bench holds this to 1.15 × (plus one window); a loaded CI machine gets some slack here.
     expect(windows).toBeLessThanOrEqual(1.5 * (r / LIMIT) + 2);
     expect(waits).toBeGreaterThan(0);
