@@ -261,7 +261,10 @@ export const SourceDestinationSchema = judged(bounded(MAX.destination), (url) =>
 /** When it runs; null, "" or "none": only when run by hand. */
 export const SourceScheduleSchema = judged(bounded(MAX.schedule), (v) => (isNoSchedule(v) ? v : parseSchedule(v)))
   .nullable()
-  .meta({ description: '"every 15m", "hourly", "daily", "every 6h"…; null or "none": only when run by hand' });
+  .meta({
+    description:
+      '"every 15m", "hourly", "daily", "every 6h"…, or "continuous" (events polled between syncs within poll_share of the token); null or "none": only when run by hand',
+  });
 
 const SOURCE_FIELDS = {
   name: z.string().optional(),

@@ -95,7 +95,10 @@ function sourceOptions(cmd: Command, forUpdate: boolean): Command {
       '--destination <url>',
       'sqlite:PATH, jsonl:FOLDER or postgres://USER@HOST:PORT/DB?schema=NAME (default: sqlite:<home>/bugsnag.db)',
     )
-    .option('--schedule <when>', `"every 15m", "every 1h", "hourly", "daily"${forUpdate ? ', or "none"' : ''}`);
+    .option(
+      '--schedule <when>',
+      `"every 15m", "every 1h", "hourly", "daily", "continuous" (a light poll of events between syncs)${forUpdate ? ', or "none"' : ''}`,
+    );
   for (const f of CONFIG_FLAGS) cmd.addOption(f.option(forUpdate));
   return cmd.option('--json', 'print the source as JSON');
 }
