@@ -12,6 +12,7 @@ import type { Runtime } from '../runtime.js';
 import { API_PLUGINS } from './api/index.js';
 import { registerAuth, wantsJson } from './auth.js';
 import { registerCsrf } from './csrf.js';
+import { registerAudit } from './team/audit.js';
 import { registerPermissions } from './team/authorize.js';
 import { clientErrorProblem, toErrorResponse, unsafeJsonProblem, HttpProblem, type ApiErrorBody } from './errors.js';
 import { html } from './html.js';
@@ -134,6 +135,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   registerAuth(app);
   registerCsrf(app);
   registerPermissions(app);
+  registerAudit(app);
 
   app.setErrorHandler(async (err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler(async (request, reply) =>

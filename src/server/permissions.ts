@@ -125,6 +125,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'GET /api/tokens': 'tokens:manage',
   'POST /api/tokens': 'tokens:manage',
   'DELETE /api/tokens/:id': 'tokens:manage',
+  'GET /api/audit': 'audit:read',
 
   'GET /': 'read',
   'GET /sources/new': 'sources:write',

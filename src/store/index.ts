@@ -12,6 +12,7 @@ export type * from './repository.js';
 export type * from './writebacks.js';
 export type * from './webhooks.js';
 export * from './users.js';
+export type * from './audit.js';
 export * from './sinks.js';
 export { isStaleRun, pidAlive, DEFAULT_STALE_AFTER_MS } from './stale.js';
 export { applyingNow } from './writebacks.js';

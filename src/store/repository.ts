@@ -16,6 +16,7 @@ import type {
   SourceUpdate,
 } from './models.js';
 import type { DataSinkRecord, SinkRepository, SinkRunRecord } from './sinks.js';
+import type { AuditRepository } from './audit.js';
 import type { UserRepository } from './users.js';
 import type { WebhookRepository, WebhookSettings } from './webhooks.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowRecord } from './writebacks.js';
@@ -42,6 +43,8 @@ export interface Store {
   readonly webhooks: WebhookRepository;
   /** The team: users, their roles and API tokens (hashed). */
   readonly users: UserRepository;
+  /** The audit log: append-only. */
+  readonly audit: AuditRepository;
   /**
    * The schema version after migrations. A PostgreSQL store connects and migrates on first use; awaiting this at
    * start surfaces a wrong URL or an unreachable server before any work begins.

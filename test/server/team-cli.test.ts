@@ -95,4 +95,18 @@ describe('snagsync users and tokens', () => {
       await runtime.close();
     }
   });
+  it('snagsync audit prints what serve recorded: the refusal, with the permission missing and no token', async () => {
+    const page = JSON.parse((await cli(['audit', '--json'])).stdout);
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0]).toMatchObject({
+      actor: 'ed@example.com',
+      actor_kind: 'token',
+      route: '/api/users',
+      outcome: 'refused',
+      permission: 'users:manage',
+    });
+    const text = (await cli(['audit'])).stdout;
+    expect(text).toContain('GET /api/users');
+    expect(text).toContain('refused 403 (users:manage)');
+  });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSnagError } from '../../src/core/errors.js';
@@ -18,6 +19,8 @@ interface Fixture {
   open(): Store;
   /** Every byte of what the store holds about tokens, to look for a token in clear. */
   raw(): Promise<string>;
+  /** Tries to delete the audit log behind the store's back: the error's message. */
+  tamper(): Promise<string>;
   done(): Promise<void>;
 }
 
@@ -27,6 +30,17 @@ function sqlite(): Fixture {
   return {
     open: () => openSqliteStore(path),
     raw: async () => ['', '-wal'].map((s) => readOrEmpty(path + s)).join(''),
+    tamper: async () => {
+      const db = new Database(path);
+      try {
+        db.exec('DELETE FROM audit_log');
+        return 'deleted';
+      } catch (err) {
+        return String(err);
+      } finally {
+        db.close();
+      }
+    },
     done: async () => t.cleanup(),
   };
 }
@@ -38,6 +52,11 @@ function postgres(): Fixture {
     raw: async () =>
       JSON.stringify(await adminQuery(`SELECT * FROM "${s.schema}".api_tokens`)) +
       JSON.stringify(await adminQuery(`SELECT * FROM "${s.schema}".users`)),
+    tamper: () =>
+      adminQuery(`DELETE FROM "${s.schema}".audit_log`).then(
+        () => 'deleted',
+        (err: unknown) => String(err),
+      ),
     done: () => s.drop(),
   };
 }
@@ -137,4 +156,32 @@ describe.each(KINDS)('users and tokens in a %s store', (_kind, make, enabled) =>
       expect(await two.users.listTokens()).toHaveLength(1);
     },
   );
+  it.runIf(enabled)('appends audit entries, pages them newest first, and refuses to rewrite them', async () => {
+    f = make();
+    const store = storeOf();
+    const entry = (n: number) => ({
+      at: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+      actor: n % 2 ? 'ed@example.com' : 'server key',
+      actor_kind: n % 2 ? ('token' as const) : ('key' as const),
+      method: 'PUT',
+      route: '/api/data_sources/:id',
+      resource_id: `src_${n}`,
+      fields: ['name', 'schedule'],
+      status: 200,
+      outcome: 'ok' as const,
+      permission: null,
+      kind: 'change' as const,
+      address: '127.0.0.1',
+    });
+    for (let n = 1; n <= 5; n++) await store.audit.append(entry(n));
+    const page = await store.audit.list({ limit: 3 });
+    expect(page.entries.map((e) => e.resource_id)).toEqual(['src_5', 'src_4', 'src_3']);
+    expect(page.entries[0]).toMatchObject({ ...entry(5), id: page.entries[0]!.id });
+    const next = await store.audit.list({ limit: 3, before: page.next_before! });
+    expect(next.entries.map((e) => e.resource_id)).toEqual(['src_2', 'src_1']);
+    expect(next.next_before).toBeNull();
+    const ed = await store.audit.list({ limit: 10, actor: 'ed@example.com' });
+    expect(ed.entries.map((e) => e.resource_id)).toEqual(['src_5', 'src_3', 'src_1']);
+    expect(await f.tamper()).toMatch(/append-only/);
+  });
 });

@@ -91,6 +91,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: async () => (await import('./tokens.js')).registerTokens,
   },
   {
+    name: 'audit',
+    description: 'the audit log of snagsync serve: changes, refused attempts and uses of Bugsnag credentials',
+    load: async () => (await import('./audit.js')).registerAudit,
+  },
+  {
     name: 'writeback',
     description: 'apply error workflow changes (fix, ignore, snooze, assign, comment…) to Bugsnag in bulk',
     load: async () => (await import('./writeback.js')).registerWriteback,

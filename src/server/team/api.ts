@@ -39,6 +39,30 @@ const TokenSchema = named(
 
 const idParams = z.object({ id: z.string() });
 
+const AuditPageSchema = named(
+  'AuditPage',
+  z.object({
+    entries: z.array(
+      z.object({
+        id: z.number(),
+        at: z.string(),
+        actor: z.string(),
+        actor_kind: z.enum(['key', 'session', 'token']),
+        method: z.string(),
+        route: z.string(),
+        resource_id: z.string().nullable(),
+        fields: z.array(z.string()).meta({ description: 'The names of the fields sent, never their values.' }),
+        status: z.number(),
+        outcome: z.enum(['ok', 'refused', 'failed']),
+        permission: z.string().nullable(),
+        kind: z.enum(['change', 'refused', 'credential']),
+        address: z.string().nullable(),
+      }),
+    ),
+    next_before: z.number().nullable().meta({ description: 'Pass as before for the next page; null on the last.' }),
+  }),
+);
+
 const userView = (u: User) => ({ id: u.id, email: u.email, role: u.role, owner: u.owner, created_at: u.created_at });
 const tokenView = (t: ApiToken) => ({ ...t });
 
@@ -168,6 +192,31 @@ export const teamApi: FastifyPluginAsync = async (root) => {
         app.snag.now(),
       );
       return reply.code(201).send({ ...tokenView(created.record), token: created.token });
+    },
+  );
+
+  app.get(
+    '/api/audit',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listAudit',
+        summary: 'The audit log, newest first: changes, refusals and uses of Bugsnag credentials (never a secret)',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          before: z.coerce.number().int().min(1).optional().meta({ description: 'The next_before of the last page.' }),
+          actor: z.string().max(320).optional().meta({ description: 'Only this actor (an email, or "server key").' }),
+        }),
+        response: { 200: AuditPageSchema, ...errorAnswers(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      return store().audit.list({
+        limit: q.limit,
+        ...(q.before !== undefined ? { before: q.before } : {}),
+        ...(q.actor !== undefined ? { actor: q.actor } : {}),
+      });
     },
   );
 

@@ -10,6 +10,13 @@ import type { AuthState } from '../types.js';
  * sessions it opens carry the owner's rights, as they always have; a user's API token acts as the lower of its
  * user's role and its scope. A route the table does not name is open to the owner only.
  */
+const missing = new WeakMap<FastifyRequest, string>();
+
+/** The permission a request was refused for (for the audit log), if it was. */
+export function missingPermission(request: FastifyRequest): string | null {
+  return missing.get(request) ?? null;
+}
+
 export function registerPermissions(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const role = roleOf(request.auth);
@@ -19,9 +26,15 @@ export function registerPermissions(app: FastifyInstance): void {
     if (requirement === 'public') return;
     // Unauthenticated requests never get here on a non-public route (auth.ts refused them).
     if (role === null) return;
-    if (requirement === undefined) throw refused(null, role);
+    if (requirement === undefined) {
+      missing.set(request, 'owner');
+      throw refused(null, role);
+    }
     const permission = typeof requirement === 'function' ? requirement(request) : requirement;
-    if (!roleAllows(role, permission)) throw refused(permission, role);
+    if (!roleAllows(role, permission)) {
+      missing.set(request, permission);
+      throw refused(permission, role);
+    }
   });
 }
 

@@ -210,6 +210,32 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       CREATE INDEX api_tokens_user ON api_tokens (user_id);
     `,
   },
+  {
+    version: 7,
+    description: 'the audit log: append-only (UPDATE and DELETE raise)',
+    sql: `
+      CREATE TABLE audit_log (
+        id          bigserial PRIMARY KEY,
+        at          timestamptz NOT NULL,
+        actor       text NOT NULL,
+        actor_kind  text NOT NULL,
+        method      text NOT NULL,
+        route       text NOT NULL,
+        resource_id text,
+        fields      jsonb NOT NULL,             -- field names, never values
+        status      integer NOT NULL,
+        outcome     text NOT NULL,
+        permission  text,
+        kind        text NOT NULL,
+        address     text
+      );
+      CREATE INDEX audit_log_actor ON audit_log (actor, id);
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+      CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -8,6 +8,7 @@ import { migratePg, pgSchemaVersion } from './migrations.js';
 import { PgRuns, RUN_COLUMNS, STREAM_COLUMNS } from './runs.js';
 import { PgSources } from './sources.js';
 import { PgSinks } from './sinks.js';
+import { PgAudit } from './audit.js';
 import { PgUsers } from './users.js';
 import { PgWebhooks } from './webhooks.js';
 import { PgWritebacks } from './writebacks.js';
@@ -51,6 +52,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
   const sinks = new PgSinks(ctx);
   const webhooks = new PgWebhooks(ctx);
   const users = new PgUsers(ctx);
+  const audit = new PgAudit(ctx);
   return {
     kind: 'postgres',
     location,
@@ -62,6 +64,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     sinks,
     webhooks,
     users,
+    audit,
     schemaVersion: async () => {
       await ctx.ready();
       return pgSchemaVersion(pool);

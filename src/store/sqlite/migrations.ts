@@ -221,6 +221,32 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE INDEX api_tokens_user ON api_tokens (user_id);
     `,
   },
+  {
+    version: 8,
+    description: 'the audit log: append-only (UPDATE and DELETE raise)',
+    sql: `
+      CREATE TABLE audit_log (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        actor_kind  TEXT NOT NULL,
+        method      TEXT NOT NULL,
+        route       TEXT NOT NULL,
+        resource_id TEXT,
+        fields      TEXT NOT NULL,             -- JSON array of field names, never values
+        status      INTEGER NOT NULL,
+        outcome     TEXT NOT NULL,
+        permission  TEXT,
+        kind        TEXT NOT NULL,
+        address     TEXT
+      );
+      CREATE INDEX audit_log_actor ON audit_log (actor, id);
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -6,6 +6,7 @@ import { migrate, schemaVersion } from './migrations.js';
 import { SqliteRuns } from './runs.js';
 import { SqliteSources } from './sources.js';
 import { SqliteSinks } from './sinks.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteUsers } from './users.js';
 import { SqliteWebhooks } from './webhooks.js';
 import { SqliteWritebacks } from './writebacks.js';
@@ -26,6 +27,7 @@ export function openSqliteStore(path: string): Store {
   const sinks = new SqliteSinks(db, path);
   const webhooks = new SqliteWebhooks(db, path);
   const users = new SqliteUsers(db, path);
+  const audit = new SqliteAudit(db, path);
   return {
     kind: 'sqlite',
     location: path,
@@ -36,6 +38,7 @@ export function openSqliteStore(path: string): Store {
     sinks,
     webhooks,
     users,
+    audit,
     schemaVersion: async () => schemaVersion(db),
     contents: () => sqliteContents(db, { credentials, sources, runs, sinks, writebacks, webhooks }),
     close: async () => {
