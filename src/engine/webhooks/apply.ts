@@ -18,10 +18,18 @@ import { WebhookPayload } from './payload.js';
 const NEWER_BY: Readonly<Record<string, string>> = { errors: 'last_seen_unfiltered', events: 'received_at' };
 const STREAM_ORDER = ['errors', 'events', 'comments', 'releases'] as const;
 
+/**
+ * The full report of an event, for a source that syncs full reports (the message carries a summary of it): one GET
+ * through the token's shared limiter. Null when it could not be read (the summary is written; the next incremental
+ * pass brings the full report).
+ */
+export type FullEventReader = (projectId: string, eventId: string) => Promise<DestinationRecord | null>;
+
 export async function applyMessage(
   source: Source,
   dest: Destination,
   entry: WebhookInboxEntry,
+  fullEvent?: FullEventReader,
 ): Promise<string | null> {
   let json: unknown;
   try {
@@ -53,7 +61,12 @@ export async function applyMessage(
   await dest.prepare([...wanted.map((s) => descriptorOf(getStream(s))), ...(m.webhook_events ? [WEBHOOK_EVENTS] : [])]);
   const observed = { at: m.at, by: 'webhook' as const };
   for (const stream of wanted) {
-    const record = m[stream] as DestinationRecord;
+    let record = m[stream] as DestinationRecord;
+    if (stream === 'events' && fullEvent && source.config.full_reports === true) {
+      const full = await fullEvent(p.project.id, String(record.id));
+      // The report as the events list gives it with full_reports; the message's time stays the row's receipt.
+      if (full) record = { ...full, project_id: p.project.id, received_at: record.received_at ?? full.received_at };
+    }
     const newerBy = NEWER_BY[stream];
     await pushed.call(dest, stream, [record], {
       sourceId: source.id,

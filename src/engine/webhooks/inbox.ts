@@ -5,7 +5,38 @@ import { openDestination } from '../../destinations/index.js';
 import type { Destination } from '../../destinations/types.js';
 import type { Runtime } from '../../runtime.js';
 import type { Source } from '../../store/models.js';
-import { applyMessage } from './apply.js';
+import { eventRecord } from '../../streams/events.js';
+import { clientOptionsFromEnv, engineClient } from '../client.js';
+import { applyMessage, type FullEventReader } from './apply.js';
+
+/**
+ * A source's reader of full event reports (only a source that syncs them), made once a pass: the credential's token
+ * unsealed here as a run unseals it, its requests through the token's shared rate limiter (the webhook's GET waits
+ * its turn with the syncs of the same token). A read that fails leaves the summary in place.
+ */
+async function fullEventReader(runtime: Runtime, source: Source, logger: Logger): Promise<FullEventReader | undefined> {
+  if (source.config.full_reports !== true || !source.credential_id) return undefined;
+  const credential = await runtime.store.credentials.findByNameOrId(source.credential_id);
+  const token = await runtime.vault.unseal(credential);
+  const api = engineClient(
+    token,
+    credential.host,
+    clientOptionsFromEnv(runtime.env),
+    () => undefined,
+    new AbortController().signal,
+  );
+  return async (projectId, eventId) => {
+    try {
+      return eventRecord(await api.events.get(projectId, eventId), projectId);
+    } catch (err) {
+      logger.warn(
+        { source_id: source.id, error: toSnagError(err).message },
+        'full event report not read; summary kept',
+      );
+      return null;
+    }
+  };
+}
 
 /**
  * Applies the inbox: messages received by `serve` are stored first, then applied here, one at a time and oldest
@@ -81,12 +112,28 @@ export class WebhookInbox {
     while (this.running) await this.running;
   }
 
+  private async fullEvents(
+    source: Source,
+    readers: Map<string, FullEventReader | undefined>,
+  ): Promise<FullEventReader | undefined> {
+    if (!readers.has(source.id)) {
+      // A credential that cannot be read (deleted, sealed by a rotated key) leaves the messages' summaries in place.
+      const reader = await fullEventReader(this.runtime, source, this.logger).catch((err: unknown) => {
+        this.logger.warn({ source_id: source.id, error: toSnagError(err).message }, 'full event reports not read');
+        return undefined;
+      });
+      readers.set(source.id, reader);
+    }
+    return readers.get(source.id);
+  }
+
   /** One pass over every pending message (each tried once), then the prune. */
   private async pass(): Promise<void> {
     const { store } = this.runtime;
     const tried = new Set<string>();
     const dests = new Map<string, Destination>();
     const sources = new Map<string, Source | null>();
+    const readers = new Map<string, FullEventReader | undefined>();
     try {
       for (;;) {
         if (this.stopped) return;
@@ -109,7 +156,7 @@ export class WebhookInbox {
               dest = await openDestination(source.destination, { home: this.runtime.home });
               dests.set(source.destination, dest);
             }
-            const ignored = await applyMessage(source, dest, entry);
+            const ignored = await applyMessage(source, dest, entry, await this.fullEvents(source, readers));
             await store.webhooks.markApplied(entry.id, toIso(this.now()), ignored);
           } catch (err) {
             const message = toSnagError(err).message;
