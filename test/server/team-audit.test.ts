@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
+import { requirementOf } from '../../src/server/permissions.js';
 import type { AuditEntry } from '../../src/store/audit.js';
 import { createToken } from '../../src/store/team/tokens.js';
 import { startSmallSim } from '../credentials/helpers.js';
@@ -119,5 +120,19 @@ describe('the audit log', () => {
     const db = (s.runtime.store as unknown as { users: { db: { exec(sql: string): void } } }).users.db;
     expect(() => db.exec('DELETE FROM audit_log')).toThrow(/append-only/);
     expect(() => db.exec("UPDATE audit_log SET actor = 'nobody'")).toThrow(/append-only/);
+  });
+  it('holds one entry for each call of every route that changes something', async () => {
+    const changing = s.app.snag.routes.filter(
+      (r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method) && requirementOf(r.method, r.url, undefined) !== 'public',
+    );
+    expect(changing.length).toBeGreaterThan(40);
+    const before = (await audit(admin, '?limit=1')).entries[0]!.id;
+    for (const r of changing) {
+      // Unknown ids: each call is refused or fails, and is recorded all the same.
+      const url = r.url.replace(/:[a-z_]+/g, 'zz_none');
+      await s.app.inject({ method: r.method as 'POST', url, headers: bearer(admin), payload: { name: 'x' } });
+    }
+    const entries = (await audit(admin, '?limit=500')).entries.filter((e) => e.id > before).reverse();
+    expect(entries.map((e) => `${e.method} ${e.route}`)).toEqual(changing.map((r) => `${r.method} ${r.url}`));
   });
 });
