@@ -75,9 +75,10 @@ export async function graphileQueue(options: GraphileQueueOptions): Promise<JobQ
       logger: new Logger(() => () => undefined),
     });
     release = rel;
-    await createSharedTables(pool, schema);
-    await pool.query(
-      `CREATE TABLE IF NOT EXISTS ${q('snagsync_takers')} (id text PRIMARY KEY, beat_at timestamptz NOT NULL DEFAULT now())`,
+    await createSharedTables(
+      pool,
+      schema,
+      `CREATE TABLE IF NOT EXISTS ${q('snagsync_takers')} (id text PRIMARY KEY, beat_at timestamptz NOT NULL DEFAULT now());`,
     );
     const takerId = `snagsync_${randomUUID()}`;
     const beat = () =>

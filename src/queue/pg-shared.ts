@@ -20,9 +20,10 @@ export type SharedPart = Pick<
 /**
  * The tables snagsync keeps beside a job-queue library's own (whichever delivers the jobs): a run's group of settled
  * units, a token's learned budget, the workers' beats — by the database's clock, so machines whose clocks differ
- * agree on who is alive. Created once per schema under an advisory lock (two processes starting at once).
+ * agree on who is alive. Created once per schema under an advisory lock (two processes starting at once: CREATE TABLE IF
+ * NOT EXISTS at the same moment fails in one of them), with the `extra` DDL of the implementation.
  */
-export async function createSharedTables(pool: pg.Pool, schema: string): Promise<void> {
+export async function createSharedTables(pool: pg.Pool, schema: string, extra = ''): Promise<void> {
   const q = (name: string) => `"${schema}".${name}`;
   const client = await pool.connect();
   try {
@@ -41,7 +42,8 @@ export async function createSharedTables(pool: pg.Pool, schema: string): Promise
         lane text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
       CREATE TABLE IF NOT EXISTS ${q('snagsync_workers')} (
         id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, slots integer NOT NULL,
-        started_at timestamptz NOT NULL DEFAULT now(), beat_at timestamptz NOT NULL DEFAULT now());`);
+        started_at timestamptz NOT NULL DEFAULT now(), beat_at timestamptz NOT NULL DEFAULT now());
+      ${extra}`);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

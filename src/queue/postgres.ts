@@ -1,6 +1,7 @@
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import type { EnqueueJob, GroupSettle, JobQueue, Json, LiveWorker, TakenJob } from './port.js';
+import { createSharedTables, sharedPart } from './pg-shared.js';
+import type { EnqueueJob, JobQueue, Json, TakenJob } from './port.js';
 
 /**
  * The distributed implementation of the port, on pg-boss@10.4 (why pg-boss and not graphile-worker: docs/postgres.md,
@@ -14,12 +15,11 @@ import type { EnqueueJob, GroupSettle, JobQueue, Json, LiveWorker, TakenJob } fr
  *    longer than that, and the failed job is retried — taken again by any worker. pg-boss 10 has no heartbeat, so
  *    the executor keeps each job shorter than the lease (it stops after a page and delays the rest of its unit).
  *  - A delay is a new job with `startAfter`; pg-boss does not fetch it before.
- *  - Groups and lane state are two small tables beside pg-boss's own (no job table of ours: pg-boss owns delivery,
- *    leases and retries; these count a run's settled units and keep a token's budget). A job enqueued in a group
+ *  - Groups and lane state are small tables beside pg-boss's own, shared with the graphile-worker implementation
+ *    (pg-shared.ts; no job table of ours: pg-boss owns delivery, leases and retries). A job enqueued in a group
  *    carries the group's id beside its data, and the group lists its lanes, so withdrawing the group's waiting jobs
  *    is one DELETE per lane on pg-boss's job table — on that lane's partition only, as pg-boss's own fetch does.
- *  - Workers beat in a table of their own (pg-boss 10 keeps no record of who fetches), by the database's clock, so
- *    machines whose clocks differ agree on who is alive.
+ *  - Workers beat in a table of their own (pg-boss 10 keeps no record of who fetches), also in pg-shared.ts.
  */
 export interface PostgresQueueOptions {
   /** A `postgres://` URL without snagsync's own query options (the driver sees it as is). */
@@ -66,33 +66,14 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 1, application_name: 'snagsync-queue' });
   pool.on('error', (err) => options.onError?.(err));
   const q = (name: string) => `"${schema}".${name}`;
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`snagsync-queue:${schema}`]);
-    await client.query(`
-      CREATE TABLE IF NOT EXISTS ${q('snagsync_groups')} (
-        id text PRIMARY KEY, total integer NOT NULL, cancelled boolean NOT NULL DEFAULT false,
-        created_at timestamptz NOT NULL DEFAULT now());
-      CREATE TABLE IF NOT EXISTS ${q('snagsync_group_results')} (
-        group_id text NOT NULL REFERENCES ${q('snagsync_groups')} (id) ON DELETE CASCADE,
-        key text NOT NULL, result jsonb NOT NULL, settled_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (group_id, key));
-      CREATE TABLE IF NOT EXISTS ${q('snagsync_lanes')} (
-        lane text PRIMARY KEY, state jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
-      CREATE TABLE IF NOT EXISTS ${q('snagsync_group_lanes')} (
-        group_id text NOT NULL REFERENCES ${q('snagsync_groups')} (id) ON DELETE CASCADE,
-        lane text NOT NULL, PRIMARY KEY (group_id, lane));
-      CREATE TABLE IF NOT EXISTS ${q('snagsync_workers')} (
-        id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, slots integer NOT NULL,
-        started_at timestamptz NOT NULL DEFAULT now(), beat_at timestamptz NOT NULL DEFAULT now());`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  // Which lanes a group has jobs on, so withdrawing it visits those partitions only.
+  await createSharedTables(
+    pool,
+    schema,
+    `CREATE TABLE IF NOT EXISTS ${q('snagsync_group_lanes')} (
+      group_id text NOT NULL REFERENCES ${q('snagsync_groups')} (id) ON DELETE CASCADE,
+      lane text NOT NULL, PRIMARY KEY (group_id, lane));`,
+  );
 
   const known = new Set<string>();
   let lanes: string[] = [];
@@ -144,6 +125,7 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
   };
 
   return {
+    ...sharedPart(pool, schema),
     leaseMs: leaseSeconds * 1000,
     async enqueue(jobs: readonly EnqueueJob[]) {
       // The group's lanes first: a crash before the jobs are sent leaves a lane with nothing to withdraw, never a job
@@ -183,58 +165,6 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
       await send(job.lane, data ?? job.data, until, job.group);
       await boss.complete(job.lane, job.id);
     },
-    async openGroup(group, jobs) {
-      await pool.query(`INSERT INTO ${q('snagsync_groups')} (id, total) VALUES ($1, $2)`, [group, jobs]);
-    },
-    async settle(group, key, result, grow = 0): Promise<GroupSettle> {
-      const c = await pool.connect();
-      try {
-        await c.query('BEGIN');
-        // The group's row lock makes settles of one group take turns, so exactly the last one sees it complete.
-        const g = await c.query<{ total: number }>(
-          `SELECT total FROM ${q('snagsync_groups')} WHERE id = $1 FOR UPDATE`,
-          [group],
-        );
-        if (g.rowCount === 0) throw new Error(`No group ${group} in the queue.`);
-        const ins = await c.query(
-          `INSERT INTO ${q('snagsync_group_results')} (group_id, key, result) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-          [group, key, JSON.stringify(result)],
-        );
-        let total = g.rows[0]!.total;
-        if (ins.rowCount === 1 && grow > 0) {
-          total += grow;
-          await c.query(`UPDATE ${q('snagsync_groups')} SET total = $2 WHERE id = $1`, [group, total]);
-        }
-        const n = await c.query<{ n: string }>(
-          `SELECT count(*) AS n FROM ${q('snagsync_group_results')} WHERE group_id = $1`,
-          [group],
-        );
-        await c.query('COMMIT');
-        return { fresh: ins.rowCount === 1, complete: Number(n.rows[0]!.n) >= total };
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        c.release();
-      }
-    },
-    async results(group) {
-      const r = await pool.query<{ key: string; result: Json }>(
-        `SELECT key, result FROM ${q('snagsync_group_results')} WHERE group_id = $1 ORDER BY settled_at, key`,
-        [group],
-      );
-      return new Map(r.rows.map((x) => [x.key, x.result]));
-    },
-    async cancelGroup(group) {
-      await pool.query(`UPDATE ${q('snagsync_groups')} SET cancelled = true WHERE id = $1`, [group]);
-    },
-    async isCancelled(group) {
-      const r = await pool.query<{ cancelled: boolean }>(
-        `SELECT cancelled FROM ${q('snagsync_groups')} WHERE id = $1`,
-        [group],
-      );
-      return r.rows[0]?.cancelled ?? false;
-    },
     async withdraw(group) {
       const lanesOf = await pool.query<{ lane: string }>(
         `SELECT lane FROM ${q('snagsync_group_lanes')} WHERE group_id = $1`,
@@ -251,64 +181,6 @@ export async function postgresQueue(options: PostgresQueueOptions): Promise<JobQ
         out.push(...r.rows.map((x) => x.data.d));
       }
       return out;
-    },
-    async purgeGroups(settledBefore) {
-      // Complete: as many results as jobs counted. Their results go with them (ON DELETE CASCADE).
-      const r = await pool.query(
-        `DELETE FROM ${q('snagsync_groups')} g
-          WHERE (SELECT count(*) FROM ${q('snagsync_group_results')} r WHERE r.group_id = g.id) >= g.total
-            AND NOT EXISTS (SELECT 1 FROM ${q('snagsync_group_results')} r WHERE r.group_id = g.id AND r.settled_at >= $1)
-            AND g.created_at < $1`,
-        [settledBefore],
-      );
-      return r.rowCount ?? 0;
-    },
-    async laneState(lane) {
-      const r = await pool.query<{ state: Json }>(`SELECT state FROM ${q('snagsync_lanes')} WHERE lane = $1`, [lane]);
-      return r.rows[0]?.state ?? null;
-    },
-    async setLaneState(lane, state) {
-      await pool.query(
-        `INSERT INTO ${q('snagsync_lanes')} (lane, state) VALUES ($1, $2)
-         ON CONFLICT (lane) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
-        [lane, JSON.stringify(state)],
-      );
-    },
-    async beat(worker) {
-      // A worker gone for a day (killed, its machine lost) is forgotten by the next one that beats.
-      await pool.query(
-        `WITH gone AS (DELETE FROM ${q('snagsync_workers')} WHERE beat_at < now() - interval '1 day')
-         INSERT INTO ${q('snagsync_workers')} (id, host, pid, slots) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET beat_at = now(), slots = EXCLUDED.slots`,
-        [worker.id, worker.host, worker.pid, worker.slots],
-      );
-    },
-    async leave(workerId) {
-      await pool.query(`DELETE FROM ${q('snagsync_workers')} WHERE id = $1`, [workerId]);
-    },
-    async workers(withinMs) {
-      const r = await pool.query<{
-        id: string;
-        host: string;
-        pid: number;
-        slots: number;
-        started_at: Date;
-        beat_at: Date;
-      }>(
-        `SELECT id, host, pid, slots, started_at, beat_at FROM ${q('snagsync_workers')}
-          WHERE beat_at >= now() - $1 * interval '1 millisecond' ORDER BY started_at, id`,
-        [Math.max(0, Math.round(withinMs))],
-      );
-      return r.rows.map(
-        (x): LiveWorker => ({
-          id: x.id,
-          host: x.host,
-          pid: x.pid,
-          slots: x.slots,
-          startedAt: x.started_at,
-          beatAt: x.beat_at,
-        }),
-      );
     },
     async close() {
       await boss.stop({ graceful: false, wait: true, close: true }).catch(() => undefined);
