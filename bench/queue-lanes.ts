@@ -6,7 +6,9 @@
 // N lanes that have each run one job, then `take()` with nothing to take (averaged over 20), and `take()` of the one
 // job enqueued on the last lane. Its own schema, dropped at the end (pg-boss keeps each lane in a partition of its job
 // table: one DROP SCHEMA over a thousand of them runs out of lock memory, so partitions go first).
-// Run: npx tsx bench/queue-lanes.ts [--lanes 300] [--queue pgboss|graphile|pgboss-key]
+// With --takers K (pgboss, graphile): then one job on every lane, drained by K takers at once (four per queue
+// instance, as a worker's slots), each completing at once: jobs/s, and takes that found nothing while jobs waited.
+// Run: npx tsx bench/queue-lanes.ts [--lanes 300] [--queue pgboss|graphile|pgboss-key] [--takers 0]
 // (needs PostgreSQL; one JSON line on stdout)
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -19,6 +21,7 @@ const arg = (name: string) => {
 };
 const LANES = Number(arg('--lanes') ?? 300);
 const KIND = arg('--queue') ?? 'pgboss';
+const TAKERS = Number(arg('--takers') ?? 0);
 const url = process.env.SNAGSYNC_BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `bq_${randomBytes(3).toString('hex')}`;
 const round1 = (ms: number) => Math.round(ms * 10) / 10;
@@ -99,8 +102,36 @@ try {
   if (!last) throw new Error('the last lane’s job was not taken');
   await q.complete(last);
   const stall = keyed ? { busy_token_stalls_others: await keyed.stalls() } : {};
+  const drain: Record<string, number> = {};
+  if (TAKERS > 0 && !keyed) {
+    const open = KIND === 'graphile' ? graphileQueue : postgresQueue;
+    const more = await Promise.all(Array.from({ length: Math.ceil(TAKERS / 4) - 1 }, () => open(opts)));
+    const all = [q, ...(await Promise.all(more.map(portTaker)))];
+    await q.enqueue(Array.from({ length: LANES }, (_, n) => ({ lane: `tok${n}`, data: { n } })));
+    let left = LANES;
+    let empty = 0;
+    const t2 = performance.now();
+    await Promise.all(
+      Array.from({ length: TAKERS }, async (_, k) => {
+        const taker = all[Math.floor(k / 4)]!;
+        while (left > 0) {
+          const job = await taker.take();
+          if (!job) {
+            empty++;
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          left--;
+          await taker.complete(job);
+        }
+      }),
+    );
+    drain.drain_jobs_per_s = Math.round(LANES / ((performance.now() - t2) / 1000));
+    drain.empty_takes_while_waiting = empty;
+    for (const t of all.slice(1)) await t.close();
+  }
   process.stdout.write(
-    `${JSON.stringify({ queue: KIND, lanes: LANES, idle_take_ms: round1(idle), take_last_lane_ms: round1(takeLast), enqueue_ms_per_job: round1(enqueueMs / LANES), ...stall })}\n`,
+    `${JSON.stringify({ queue: KIND, lanes: LANES, idle_take_ms: round1(idle), take_last_lane_ms: round1(takeLast), enqueue_ms_per_job: round1(enqueueMs / LANES), ...stall, ...(TAKERS > 0 ? { takers: TAKERS, ...drain } : {}) })}\n`,
   );
 } finally {
   await q.close();
