@@ -61,6 +61,8 @@ export async function graphileQueue(options: GraphileQueueOptions): Promise<JobQ
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: Math.max(2, options.maxConnections ?? 4),
+    // A database that stops answering fails a take within seconds (the worker counts it and stops), never hangs it.
+    connectionTimeoutMillis: 10_000,
     application_name: 'snagsync-queue',
   });
   pool.on('error', (err) => options.onError?.(err));
