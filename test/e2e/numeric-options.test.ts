@@ -16,6 +16,7 @@ afterAll(() => home.cleanup());
 /** [command line before the option, option, a value out of its range]. */
 const NUMERIC: Array<[string[], string, string]> = [
   [['runs', 'list'], 'limit', '0'],
+  [['audit'], 'limit', '0'],
   [['sources', 'preview', 'some-source', '--stream', 'events'], 'limit', '101'],
   [['sources', 'create', '--name', 'n'], 'concurrency', '9'],
   [['sources', 'create', '--name', 'n'], 'trends-days', '91'],
