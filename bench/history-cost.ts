@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { createBugsnagClient } from '../src/bugsnag/index.js';
 import { startRun } from '../src/engine/index.js';
 import { startSimulator } from '../src/sim/index.js';
-import { benchHome, type SimProcess } from './sync-common.js';
+import { benchHome, inProcess } from './sync-common.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,15 +32,7 @@ const sim = await startSimulator({
 });
 const token = sim.tokens.find((t) => t.role === 'admin')!.token;
 const projects = sim.info().organizations[0]!.projects;
-const asProcess: SimProcess = {
-  url: sim.url,
-  tokens: sim.tokens,
-  child: undefined as never,
-  stats: async () => sim.stats() as never,
-  resetStats: async () => sim.resetStats(),
-  close: () => sim.close(),
-};
-const h = await benchHome(asProcess);
+const h = await benchHome(inProcess(sim));
 const file = join(h.home, 'history.db');
 // Every sync a full pass (an interval of a second, each sync's `now` a second on), so each sees every change.
 const source = await h.source({

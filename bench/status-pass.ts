@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { createBugsnagClient } from '../src/bugsnag/index.js';
 import { startRun } from '../src/engine/index.js';
 import { startSimulator } from '../src/sim/index.js';
-import { benchHome, type SimProcess } from './sync-common.js';
+import { benchHome, inProcess } from './sync-common.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,15 +69,7 @@ for (const p of projects) {
   census.all += (await walk(p.id, [])).pages;
 }
 
-const asProcess: SimProcess = {
-  url: sim.url,
-  tokens: sim.tokens,
-  child: undefined as never,
-  stats: async () => sim.stats() as never,
-  resetStats: async () => sim.resetStats(),
-  close: () => sim.close(),
-};
-const h = await benchHome(asProcess);
+const h = await benchHome(inProcess(sim));
 const file = join(h.home, 'status.db');
 const source = await h.source({ name: 'status', streams: ['errors'], destination: `sqlite:${file}` });
 const ERRORS_LIST = 'GET /projects/{project_id}/errors';

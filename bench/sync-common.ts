@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSource, type SourceInput } from '../src/engine/index.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
+import type { Simulator } from '../src/sim/index.js';
 import { newCredentialId } from '../src/store/index.js';
 
 export const BIN = fileURLToPath(new URL('../bin/snagsync.js', import.meta.url));
@@ -25,6 +26,21 @@ export interface SimProcess {
   }>;
   resetStats(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A simulator started in this process, seen as a SimProcess (for benches that count requests rather than time
+ * them, so sharing the process costs nothing they measure).
+ */
+export function inProcess(sim: Simulator): SimProcess {
+  return {
+    url: sim.url,
+    tokens: sim.tokens,
+    child: undefined as never,
+    stats: async () => sim.stats() as never,
+    resetStats: async () => sim.resetStats(),
+    close: () => sim.close(),
+  };
 }
 
 /** `snagsync sim --json` in a child process (needs `npm run build`). */

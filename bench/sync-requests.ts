@@ -18,8 +18,7 @@ import { join } from 'node:path';
 import { startRun, STREAM_NAMES } from '../src/engine/index.js';
 import { startSimulator } from '../src/sim/index.js';
 import { UNSORTED_SHARD } from '../src/sim/routes/errors.js';
-import { benchHome, type SimProcess } from './sync-common.js';
-import { verdict } from './sync-common.js';
+import { benchHome, inProcess, verdict } from './sync-common.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -128,15 +127,7 @@ const bigErrors = bigSim.info().options.errors;
 const bigSorted = pagesOf(bigErrors, 100);
 const bigUnsorted = 1 + pagesOf(bigErrors, Math.min(100, UNSORTED_SHARD));
 
-const asProcess = (on: typeof sim): SimProcess => ({
-  url: on.url,
-  tokens: on.tokens,
-  child: undefined as never,
-  stats: async () => on.stats() as never,
-  resetStats: async () => on.resetStats(),
-  close: () => on.close(),
-});
-const h = await benchHome(asProcess(sim));
+const h = await benchHome(inProcess(sim));
 const source = await h.source({
   name: 'requests',
   // pivot_values (heavy, off by default) lists each project's event fields again to know which pivots to read, and
@@ -145,7 +136,7 @@ const source = await h.source({
   events_backfill: 'list',
   destination: `sqlite:${join(h.home, 'requests.db')}`,
 });
-const hb = await benchHome(asProcess(bigSim));
+const hb = await benchHome(inProcess(bigSim));
 const bigSource = await hb.source({
   name: 'big',
   streams: ['errors'],
