@@ -263,7 +263,7 @@ export const SourceScheduleSchema = judged(bounded(MAX.schedule), (v) => (isNoSc
   .nullable()
   .meta({
     description:
-      '"every 15m", "hourly", "daily", "every 6h"…, or "continuous" (events polled between syncs within poll_share of the token); null or "none": only when run by hand',
+      '"every 15m", "hourly", "daily", "every 6h"…, a five-field cron expression ("*/5 * * * *", UTC unless led by CRON_TZ=Area/City), or "continuous" (events polled between syncs within poll_share of the token); null or "none": only when run by hand',
   });
 
 const SOURCE_FIELDS = {

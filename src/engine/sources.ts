@@ -15,7 +15,7 @@ import {
   validateStreams,
   type StoredFilters,
 } from './config.js';
-import { isNoSchedule, parseSchedule } from './schedule.js';
+import { firstRunAt, isNoSchedule, parseSchedule } from './schedule.js';
 import {
   effectiveOptions,
   parseSourceInput,
@@ -87,7 +87,7 @@ export async function createSource(
     config,
     destination,
     schedule,
-    next_run_at: schedule ? (options.now ?? new Date()) : null,
+    next_run_at: schedule ? firstRunAt(schedule, options.now ?? new Date()) : null,
   });
   return { source, warnings };
 }
@@ -122,7 +122,7 @@ export async function updateSource(
   if (input.schedule !== undefined) {
     const schedule = scheduleOf(input.schedule);
     patch.schedule = schedule;
-    patch.next_run_at = schedule ? (options.now ?? new Date()) : null;
+    patch.next_run_at = schedule ? firstRunAt(schedule, options.now ?? new Date()) : null;
   }
   if (input.status !== undefined) {
     if (input.status === 'active' && !(patch.credential_id ?? current.credential_id)) {

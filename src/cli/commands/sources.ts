@@ -97,7 +97,7 @@ function sourceOptions(cmd: Command, forUpdate: boolean): Command {
     )
     .option(
       '--schedule <when>',
-      `"every 15m", "every 1h", "hourly", "daily", "continuous" (a light poll of events between syncs)${forUpdate ? ', or "none"' : ''}`,
+      `"every 15m", "every 1h", "hourly", "daily", a cron expression ("*/5 * * * *", UTC unless led by CRON_TZ=Area/City), "continuous" (a light poll of events between syncs)${forUpdate ? ', or "none"' : ''}`,
     );
   for (const f of CONFIG_FLAGS) cmd.addOption(f.option(forUpdate));
   return cmd.option('--json', 'print the source as JSON');

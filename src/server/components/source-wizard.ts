@@ -5,6 +5,7 @@ import type { FieldProblem } from '../errors.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import type { ProjectChoices } from '../sources/projects.js';
 import {
+  CRON_SCHEDULE,
   CUSTOM_SCHEDULE,
   defaultSqlitePath,
   WIZARD_OPTIONS,
@@ -317,6 +318,7 @@ function scheduleBlock(v: WizardValues, errors: FormState['errors']): SafeHtml {
     ['hourly', 'Every hour'],
     ['daily', 'Every day'],
     [CUSTOM_SCHEDULE, 'Custom'],
+    [CRON_SCHEDULE, 'Custom (cron)'],
   ];
   const id = 'wizard-schedule';
   return group(
@@ -327,6 +329,8 @@ function scheduleBlock(v: WizardValues, errors: FormState['errors']): SafeHtml {
     html`<ul class="checks">${presets.map(([value, label]) => choice('radio', 'schedule_preset', value, label, v.schedule_preset === value))}</ul>
 <label for="${id}-custom">Custom schedule</label>
 <input${attrs({ type: 'text', id: `${id}-custom`, name: 'schedule_custom', value: v.schedule_custom || null, placeholder: 'every 6h', spellcheck: 'false', 'aria-describedby': `${id}-custom-help` })}>
-<p class="field-help" id="${id}-custom-help">With "Custom": every N minutes, hours, days or weeks, e.g. every 30m, every 6h, every 2d.</p>`,
+<p class="field-help" id="${id}-custom-help">With "Custom": every N minutes, hours, days or weeks, e.g. every 30m, every 6h, every 2d.</p>
+<label for="${id}-cron">Cron expression</label>
+<input${attrs({ type: 'text', id: `${id}-cron`,
   );
 }

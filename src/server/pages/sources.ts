@@ -16,6 +16,7 @@ import { pageHeading, type PageContext } from './layout.js';
 import { isFetch, redirectByFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
 import { sourceTimeSections } from './source-time.js';
 import { displayDestinationUrl } from '../../destinations/url.js';
+import { exactTime } from '../components/time.js';
 
 /**
  * The Sources area: the list (status, credential, destination, last run, next run; run now, pause, resume, edit,
@@ -222,6 +223,7 @@ function settings(v: DataSource): SafeHtml {
 <div><dt>Filters</dt><dd>${filters.length ? filters.join('; ') : 'none'}</dd></div>
 <div><dt>Destination</dt><dd><code>${displayDestinationUrl(v.destination)}</code></dd></div>
 <div><dt>Schedule</dt><dd>${v.poll_schedule ?? 'none (run by hand)'}</dd></div>
+${v.next_run_at ? html`<div><dt>Next run</dt><dd><time datetime="${v.next_run_at}" class="next-run-at">${exactTime(v.next_run_at)}</time></dd></div>` : ''}
 </dl>`;
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { REDACTED } from '../../core/redact.js';
 import { DEFAULT_SQLITE_FILE, displayDestinationUrl, parseDestinationUrl } from '../../destinations/url.js';
-import { DEFAULT_STREAMS, SOURCE_CONFIG_SHAPE, STREAMS, type SourceInput } from '../../engine/index.js';
+import { DEFAULT_STREAMS, parseSchedule, SOURCE_CONFIG_SHAPE, STREAMS, type SourceInput } from '../../engine/index.js';
 import type { Source } from '../../store/models.js';
 import { descriptionOf, type SourceRequest } from './save.js';
 
@@ -15,6 +15,8 @@ export type ProjectMode = 'all' | 'include' | 'exclude';
 export type DestinationKind = 'sqlite' | 'jsonl' | 'postgres';
 export const SCHEDULE_PRESETS = ['', 'every 15m', 'hourly', 'daily'] as const;
 export const CUSTOM_SCHEDULE = 'custom';
+/** "Custom (cron)": a five-field cron expression, UTC unless led by CRON_TZ=Area/City. */
+export const CRON_SCHEDULE = 'cron';
 
 /**
  * The stream-owned options the wizard offers: those declared with a `title` (streams/options.ts). Giving an
@@ -59,6 +61,7 @@ export interface WizardValues {
   destination_url: string;
   schedule_preset: string;
   schedule_custom: string;
+  schedule_cron: string;
   test_stream: string;
   run_now: boolean;
 }
@@ -82,6 +85,7 @@ export function defaultWizardValues(): WizardValues {
     destination_url: '',
     schedule_preset: 'hourly',
     schedule_custom: '',
+    schedule_cron: '',
     test_stream: 'errors',
     run_now: false,
   };
@@ -117,6 +121,7 @@ export function wizardValuesFromBody(body: Body): WizardValues {
     destination_url: one(body.destination_url),
     schedule_preset: one(body.schedule_preset),
     schedule_custom: one(body.schedule_custom),
+    schedule_cron: one(body.schedule_cron),
     test_stream: one(body.test_stream) || 'errors',
     run_now: one(body.run_now) !== '',
   };
@@ -148,8 +153,16 @@ export function wizardValuesFromSource(s: Source, home: string): WizardValues {
     destination_kind: dest.kind,
     destination_path: dest.kind === 'postgres' ? '' : dest.path,
     destination_url: dest.kind === 'postgres' ? dest.path : '',
-    schedule_preset: s.schedule === null ? '' : presets.includes(s.schedule) ? s.schedule : CUSTOM_SCHEDULE,
-    schedule_custom: s.schedule !== null && !presets.includes(s.schedule) ? s.schedule : '',
+    schedule_preset:
+      s.schedule === null
+        ? ''
+        : presets.includes(s.schedule)
+          ? s.schedule
+          : isCron(s.schedule)
+            ? CRON_SCHEDULE
+            : CUSTOM_SCHEDULE,
+    schedule_custom: s.schedule !== null && !presets.includes(s.schedule) && !isCron(s.schedule) ? s.schedule : '',
+    schedule_cron: s.schedule !== null && isCron(s.schedule) ? s.schedule : '',
   };
 }
 
@@ -220,7 +233,16 @@ export function sourceRequestFromWizard(v: WizardValues, editing: boolean): Sour
 
 export function scheduleOf(v: WizardValues): string | null {
   if (v.schedule_preset === CUSTOM_SCHEDULE) return v.schedule_custom.trim() === '' ? 'custom' : v.schedule_custom;
+  if (v.schedule_preset === CRON_SCHEDULE) return v.schedule_cron.trim() === '' ? 'cron' : v.schedule_cron;
   return v.schedule_preset === '' ? null : v.schedule_preset;
+}
+
+function isCron(schedule: string): boolean {
+  try {
+    return parseSchedule(schedule).cron !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function normalizeLines(text: string): string {
