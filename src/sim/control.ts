@@ -15,6 +15,7 @@ import { ScriptError } from './truth/script.js';
  *   GET    /__sim/stats           request statistics          POST /__sim/stats/reset
  *   POST   /__sim/events          {project_id?, error_id?, count?, reopen?} add events now (newest first in lists)
  *   POST   /__sim/errors          {project_id?, count?, events_per_error?} add new errors (with their events) now
+ *   POST   /__sim/releases        {version, project_id?, release_stage?, version_code?, builder_name?} a release now
  *   POST   /__sim/tokens/revoke   {token}                    POST /__sim/tokens/restore {token}
  *   GET    /__sim/faults          current fault spec          PUT|POST /__sim/faults {spec}   DELETE /__sim/faults
  *   GET    /__sim/webhooks        targets and delivery counts POST /__sim/webhooks {url, triggers, …} (webhooks/hub.ts)
@@ -35,6 +36,13 @@ const AddErrors = z.object({
   project_id: z.string().optional(),
   count: z.number().int().min(1).max(10_000).default(1),
   events_per_error: z.number().int().min(1).max(10_000).default(1),
+});
+const AddRelease = z.object({
+  project_id: z.string().optional(),
+  version: z.string().min(1).max(200),
+  release_stage: z.string().min(1).max(100).optional(),
+  version_code: z.string().max(100).optional(),
+  builder_name: z.string().max(200).optional(),
 });
 const At = z.union([z.string(), z.number()]).optional();
 const ChangeError = z.object({
@@ -82,6 +90,18 @@ export async function handleControl(
         const b = AddErrors.parse(body ?? {});
         return ok({
           errors: sim.addErrors({ projectId: b.project_id, count: b.count, eventsPerError: b.events_per_error }),
+        });
+      }
+      case 'POST /__sim/releases': {
+        const b = AddRelease.parse(body ?? {});
+        return ok({
+          release: sim.addRelease({
+            projectId: b.project_id,
+            version: b.version,
+            releaseStage: b.release_stage,
+            versionCode: b.version_code,
+            builderName: b.builder_name,
+          }),
         });
       }
       case 'POST /__sim/errors/change': {

@@ -22,6 +22,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { eventDataRequestRoutes } from './routes/event-data-requests.js';
 import { json } from './http/reply.js';
 import { WebhookHub } from './webhooks/hub.js';
+import { releaseView } from './views/releases.js';
 import { notifyStats, type NotifyStats } from './routes/notify.js';
 import type { SimFixtures, TokenRole } from './data/world.js';
 import type { ErrorTruth } from './truth/error-history.js';
@@ -65,6 +66,15 @@ export interface ChangeErrorOptions extends ScriptedChange {
   errorId: string;
 }
 
+export interface AddReleaseOptions {
+  projectId?: string;
+  version: string;
+  /** Default: the project's first release stage. */
+  releaseStage?: string;
+  versionCode?: string;
+  builderName?: string;
+}
+
 export interface AddErrorsOptions {
   projectId?: string;
   count?: number;
@@ -92,6 +102,8 @@ export interface Simulator {
   addEvents(opts?: AddEventsOptions): AddedEvent[];
   volume(projectId: string): SimVolume;
   addErrors(opts?: AddErrorsOptions): Array<{ id: string; events: AddedEvent[] }>;
+  /** Makes a release now, as Bugsnag's Build API does (fires the `release` webhook trigger); returns its API view. */
+  addRelease(opts: AddReleaseOptions): Record<string, unknown>;
   /** Sets an error's status, severity or assignment, dated `at` (default now, never later); returns its truth. */
   changeError(opts: ChangeErrorOptions): ErrorTruth;
   /** Deletes an error (as `DELETE /projects/…/errors/…` does), dated `at` (default now); returns its truth. */
@@ -154,6 +166,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     addErrors: (o = {}) => {
       const { gi } = target(state, o.projectId, undefined);
       return state.addErrors(gi, o.count ?? 1, o.eventsPerError ?? 1, Date.now());
+    },
+    addRelease: (o) => {
+      const { gi } = target(state, o.projectId, undefined);
+      const pd = state.project(gi);
+      const r = state.addRelease(
+        gi,
+        {
+          appVersion: o.version,
+          stage: o.releaseStage ?? pd.project.releaseStages[0] ?? 'production',
+          source: 'api',
+          ...(o.versionCode ? { versionCode: o.versionCode } : {}),
+          ...(o.builderName ? { builderName: o.builderName } : {}),
+        },
+        Date.now(),
+      );
+      return releaseView(pd, r);
     },
     changeError: ({ projectId, errorId, ...change }) =>
       changeError(state, findError(state, projectId, errorId), change, Date.now()),

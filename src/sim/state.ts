@@ -6,6 +6,7 @@ import { EdrStore } from './edr/store.js';
 import { ErrorHistoryTruth } from './truth/error-history.js';
 import type { ErrorStatus } from './data/errors.js';
 import { reopenOnEvent, type Reopening } from './data/reopen.js';
+import { addRelease, type NewRelease, type ReleaseSeed } from './data/releases.js';
 
 /** A small LRU for computed lists (sorted errors of a project under one filter), keyed by everything they depend on. */
 export class Lru<V> {
@@ -43,7 +44,8 @@ export interface AddedEvent {
 export type SimChange =
   | { kind: 'event'; gi: number; error: number; event: number; occurrence: number; reopened: Reopening | null }
   | { kind: 'status'; gi: number; error: number; from: ErrorStatus; to: ErrorStatus; user: number }
-  | { kind: 'comment'; gi: number; error: number; comment: number; user: number };
+  | { kind: 'comment'; gi: number; error: number; comment: number; user: number }
+  | { kind: 'release'; gi: number; release: number };
 
 /**
  * Everything a running simulator knows: the generated world, per-project data (created on first use), the overlay of
@@ -141,6 +143,14 @@ export class SimState {
       });
     }
     return out;
+  }
+
+  /** A release made now (see data/releases.ts addRelease), stamped by the clock rule like an added event. */
+  addRelease(gi: number, r: NewRelease, nowMs: number): ReleaseSeed {
+    const pd = this.project(gi);
+    const seed = addRelease(pd.releases, this.world.ids, gi, r, this.stampSec(nowMs));
+    if (this.listeners.length > 0) this.emit({ kind: 'release', gi, release: seed.index });
+    return seed;
   }
 
   addErrors(

@@ -150,3 +150,61 @@ function stageFor(stages: string[], r: number): string {
   if (r % 7 === 5 && has('development')) return 'development';
   return has('production') ? 'production' : stages[r % stages.length]!;
 }
+
+export interface NewRelease {
+  appVersion: string;
+  stage: string;
+  versionCode?: string;
+  builderName?: string;
+  source: ReleaseSource;
+}
+
+/**
+ * A release made at run time (a notified event naming a version the stage has not seen, or `POST /__sim/releases`,
+ * Bugsnag's Build API): appended to the project's set, joining the group of the same stage and version, else a new
+ * group that becomes the stage's newest "top" group. The versions generated events report are left alone, so the
+ * generated history does not change.
+ */
+export function addRelease(set: ReleaseSet, ids: IdCodec, gi: number, r: NewRelease, timeSec: number): ReleaseSeed {
+  const index = set.releases.length;
+  let group = set.groups.find((g) => g.stage === r.stage && g.appVersion === r.appVersion);
+  if (!group) {
+    group = {
+      index: set.groups.length,
+      id: ids.encode('releaseGroup', gi, set.groups.length),
+      stage: r.stage,
+      appVersion: r.appVersion,
+      releases: [],
+      top: true,
+      visible: true,
+    };
+    set.groups.push(group);
+    const sameStage = set.groups.filter((g) => g.stage === r.stage);
+    for (const [n, g] of sameStage.reverse().entries()) g.top = n < 3;
+  }
+  group.releases.push(index);
+  const build = group.releases.length;
+  const seed: ReleaseSeed = {
+    index,
+    id: ids.encode('release', gi, index),
+    stage: r.stage,
+    appVersion: r.appVersion,
+    versionCode: r.versionCode ?? '',
+    buildLabel: build > 1 ? `${r.appVersion}+build.${build}` : r.appVersion,
+    timeSec,
+    source: r.source,
+    builderName: r.builderName ?? '',
+    buildTool: '',
+    group: group.index,
+    errorsIntroduced: 0,
+    errorsSeen: 0,
+    sessions24h: 0,
+    totalSessions: 0,
+    unhandledSessions: 0,
+    usersSeen: 0,
+    usersWithUnhandled: 0,
+    revision: null,
+  };
+  set.releases.push(seed);
+  return seed;
+}

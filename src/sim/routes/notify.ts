@@ -28,6 +28,8 @@ export interface NotifyStats {
   discarded: number;
   /** Errors created by a notified event (a new group). */
   errors_created: number;
+  /** Releases created by a notified event naming an app version its release stage had not seen. */
+  releases_created: number;
   sessions: number;
   /** Refused requests by status: 400 malformed, 401 unknown key, 413 too large. */
   refused: Record<string, number>;
@@ -59,7 +61,11 @@ const NotifiedEvent = z.object({
   severity: z.enum(['error', 'warning', 'info']).optional().catch(undefined),
   unhandled: z.boolean().optional().catch(undefined),
   app: z
-    .object({ releaseStage: z.string().optional().catch(undefined) })
+    .object({
+      releaseStage: z.string().optional().catch(undefined),
+      version: z.string().optional().catch(undefined),
+      versionCode: z.union([z.string(), z.number()]).optional().catch(undefined),
+    })
     .optional()
     .catch(undefined),
   user: z.object({ id: z.unknown().optional() }).optional().catch(undefined),
@@ -78,7 +84,15 @@ function ledgerOf(sim: SimState): Ledger {
   let l = ledgers.get(sim);
   if (!l) {
     l = {
-      stats: { payloads: 0, events: 0, discarded: 0, errors_created: 0, sessions: 0, refused: {} },
+      stats: {
+        payloads: 0,
+        events: 0,
+        discarded: 0,
+        errors_created: 0,
+        releases_created: 0,
+        sessions: 0,
+        refused: {},
+      },
       keys: new Map(),
       apiKeys: null,
     };
@@ -134,11 +148,30 @@ export async function serveNotify(d: NotifyDeps, req: IncomingMessage, res: Serv
       ledger.stats.discarded++;
       continue;
     }
+    if (releaseOf(d.sim, pd, ev.data, nowMs)) ledger.stats.releases_created++;
     const e = groupOf(ledger, pd, ev.data, nowMs);
     d.sim.addEvents(gi, 1, e, nowMs, true);
     ledger.stats.events++;
   }
   answer(res, 200, 'OK');
+}
+
+/**
+ * Bugsnag makes a release from events when an event names an app version its release stage has no release for
+ * (release_source "event"); that fires the `release` webhook trigger. Events without `app.version` make none.
+ */
+function releaseOf(sim: SimState, pd: ProjectData, ev: NotifiedEvent, nowMs: number): boolean {
+  const version = ev.app?.version;
+  if (!version) return false;
+  const stage = ev.app?.releaseStage || pd.project.releaseStages[0] || 'production';
+  if (pd.releases.releases.some((r) => r.stage === stage && r.appVersion === version)) return false;
+  const code = ev.app?.versionCode;
+  sim.addRelease(
+    pd.project.gi,
+    { appVersion: version, stage, source: 'event', ...(code !== undefined ? { versionCode: String(code) } : {}) },
+    nowMs,
+  );
+  return true;
 }
 
 function projectByApiKey(ledger: Ledger, world: World, key: string): number | undefined {

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import type { SimChange, SimState } from '../state.js';
 import { loopbackUrl, postJson, type InFlightPost } from './deliver.js';
-import { isPowerTen, TRIGGER_TYPES, webhookPayload, type TriggerFacts, type TriggerType } from './payload.js';
+import {
+  isPowerTen,
+  projectPayload,
+  TRIGGER_TYPES,
+  webhookPayload,
+  type ProjectTriggerFacts,
+  type TriggerFacts,
+  type TriggerType,
+} from './payload.js';
 
 /**
  * Webhooks like Bugsnag's Webhook integration: targets configured through `/__sim/webhooks`, fired by what happens
@@ -10,6 +18,16 @@ import { isPowerTen, TRIGGER_TYPES, webhookPayload, type TriggerFacts, type Trig
  * max_attempts, after which the delivery is counted failed and the next one goes. `drop` loses a share of deliveries
  * before they are sent, deterministically (exactly ⌊n·drop⌋ of the first n), so a test can show that polling
  * reconciles what webhooks missed.
+ *
+ * Triggers that depend on rates are the target's own settings, as in Bugsnag's integration:
+ * - `errorEventFrequency` fires when an error's events within the last `event_frequency.minutes` reach
+ *   `event_frequency.events` (default 10 in 60 minutes); it then rests for that error until a whole window has passed
+ *   since it fired, so a steady flood fires it once per window.
+ * - `projectSpiking` fires when the project's events in the last minute reach `spike.min_per_minute` (default 20)
+ *   and are at least `spike.factor` (default 5) times its average per minute over the `spike.baseline_minutes`
+ *   (default 60) before that minute; it fires once per spike: again only after an event finds the rate back below.
+ * Both count the events the simulator receives at run time (the event times it stamps), from the moment the target
+ * is configured; generated history is not counted.
  */
 export const WebhookConfig = z.object({
   url: z.string().min(1),
@@ -18,6 +36,19 @@ export const WebhookConfig = z.object({
   drop: z.number().min(0).max(1).default(0),
   max_attempts: z.number().int().min(1).max(20).default(5),
   backoff_ms: z.number().int().min(1).max(600_000).default(1000),
+  event_frequency: z
+    .object({
+      events: z.number().int().min(1).max(1_000_000).default(10),
+      minutes: z.number().int().min(1).max(10_080).default(60),
+    })
+    .prefault({}),
+  spike: z
+    .object({
+      factor: z.number().min(1).max(1000).default(5),
+      min_per_minute: z.number().int().min(1).max(1_000_000).default(20),
+      baseline_minutes: z.number().int().min(1).max(1440).default(60),
+    })
+    .prefault({}),
 });
 export type WebhookConfig = z.input<typeof WebhookConfig>;
 
@@ -44,6 +75,8 @@ export interface WebhookTarget {
   drop: number;
   max_attempts: number;
   backoff_ms: number;
+  event_frequency: { events: number; minutes: number };
+  spike: { factor: number; min_per_minute: number; baseline_minutes: number };
   counts: WebhookCounts;
   last_error: string | null;
 }
@@ -63,6 +96,10 @@ interface Target {
   timer: NodeJS.Timeout | null;
   post: InFlightPost | null;
   removed: boolean;
+  /** errorEventFrequency: per project and error, the event seconds within the window and when it last fired. */
+  frequency: Map<string, { secs: number[]; firedSec: number | null }>;
+  /** projectSpiking: per project, event seconds within the baseline and the last minute, and whether it is armed. */
+  spikes: Map<number, { secs: Seconds; armed: boolean }>;
 }
 
 export class WebhookHub {
@@ -100,6 +137,8 @@ export class WebhookHub {
       drop: c.drop,
       max_attempts: c.max_attempts,
       backoff_ms: c.backoff_ms,
+      event_frequency: c.event_frequency,
+      spike: c.spike,
       counts: { offered: 0, delivered: 0, failed: 0, retried: 0, dropped: 0, attempts: 0, pending: 0 },
       last_error: null,
     };
@@ -113,6 +152,8 @@ export class WebhookHub {
       timer: null,
       post: null,
       removed: false,
+      frequency: new Map(),
+      spikes: new Map(),
     });
     return this.snapshot(this.targets.get(id)!);
   }
@@ -154,7 +195,13 @@ export class WebhookHub {
   }
 
   private snapshot(t: Target): WebhookTarget {
-    return { ...t.view, triggers: [...t.view.triggers], counts: { ...t.view.counts, pending: t.queue.length } };
+    return {
+      ...t.view,
+      triggers: [...t.view.triggers],
+      event_frequency: { ...t.view.event_frequency },
+      spike: { ...t.view.spike },
+      counts: { ...t.view.counts, pending: t.queue.length },
+    };
   }
 
   // ---- firing -----------------------------------------------------------------------------------------------------
@@ -179,6 +226,11 @@ export class WebhookHub {
       case 'comment':
         facts.push({ type: 'comment', comment: c.comment, user: c.user });
         break;
+      case 'release': {
+        const release = this.state.project(c.gi).releases.releases[c.release]!;
+        this.fireProject(c.gi, { type: 'release', release });
+        return;
+      }
     }
     for (const f of facts) {
       const wanting = [...this.targets.values()].filter(
@@ -188,6 +240,57 @@ export class WebhookHub {
       // Built once, when something wants it: the payload is the state at the moment of the change, as Bugsnag's is.
       const body = JSON.stringify(webhookPayload(this.state.project(c.gi), this.origin(), c.error, event, f));
       for (const t of wanting) this.offer(t, body);
+    }
+    if (c.kind === 'event') this.fireRates(c.gi, c.error, this.state.project(c.gi).timeOf(c.event), c.event);
+  }
+
+  private wanting(type: TriggerType, gi: number): Target[] {
+    return [...this.targets.values()].filter(
+      (t) => t.triggers.has(type) && (t.projectGi === null || t.projectGi === gi),
+    );
+  }
+
+  private fireProject(gi: number, f: ProjectTriggerFacts): void {
+    const wanting = this.wanting(f.type, gi);
+    if (wanting.length === 0) return;
+    const body = JSON.stringify(projectPayload(this.state.project(gi), this.origin(), f));
+    for (const t of wanting) this.offer(t, body);
+  }
+
+  /** The rate triggers, per target: each has its own window and thresholds. */
+  private fireRates(gi: number, error: number, sec: number, event: number): void {
+    for (const t of this.wanting('errorEventFrequency', gi)) {
+      const { events, minutes } = t.view.event_frequency;
+      const key = `${gi}:${error}`;
+      let f = t.frequency.get(key);
+      if (!f) t.frequency.set(key, (f = { secs: [], firedSec: null }));
+      f.secs.push(sec);
+      while (f.secs.length > 0 && f.secs[0]! <= sec - minutes * 60) f.secs.shift();
+      if (f.secs.length > events) f.secs.splice(0, f.secs.length - events);
+      const resting = f.firedSec !== null && sec < f.firedSec + minutes * 60;
+      if (f.secs.length >= events && !resting) {
+        f.firedSec = sec;
+        const facts: TriggerFacts = { type: 'errorEventFrequency', events, minutes };
+        this.offer(t, JSON.stringify(webhookPayload(this.state.project(gi), this.origin(), error, event, facts)));
+      }
+    }
+    for (const t of this.wanting('projectSpiking', gi)) {
+      const { factor, min_per_minute, baseline_minutes } = t.view.spike;
+      let s = t.spikes.get(gi);
+      if (!s) t.spikes.set(gi, (s = { secs: new Seconds(), armed: true }));
+      s.secs.push(sec);
+      s.secs.dropUpTo(sec - 60 - baseline_minutes * 60);
+      const recent = s.secs.countAfter(sec - 60);
+      const before = s.secs.size - recent;
+      const spiking = recent >= min_per_minute && recent >= (factor * before) / baseline_minutes;
+      if (!spiking) s.armed = true;
+      else if (s.armed) {
+        s.armed = false;
+        const body = JSON.stringify(
+          projectPayload(this.state.project(gi), this.origin(), { type: 'projectSpiking', rate: recent }),
+        );
+        this.offer(t, body);
+      }
     }
   }
 
@@ -241,5 +344,39 @@ export class WebhookHub {
         t.view.backoff_ms * 2 ** (d.attempts - 1),
       );
     });
+  }
+}
+
+/** Non-decreasing event seconds (the clock rule stamps run-time events in order), trimmed from the front. */
+class Seconds {
+  private secs: number[] = [];
+  private start = 0;
+
+  get size(): number {
+    return this.secs.length - this.start;
+  }
+
+  push(sec: number): void {
+    this.secs.push(sec);
+  }
+
+  dropUpTo(limit: number): void {
+    while (this.start < this.secs.length && this.secs[this.start]! <= limit) this.start++;
+    if (this.start > 1024 && this.start * 2 > this.secs.length) {
+      this.secs = this.secs.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** How many are later than `limit` (binary search). */
+  countAfter(limit: number): number {
+    let lo = this.start;
+    let hi = this.secs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.secs[mid]! <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.secs.length - lo;
   }
 }

@@ -4,6 +4,7 @@ import type { ErrorStatus } from '../data/errors.js';
 import { commentsOf } from '../data/comments.js';
 import type { Reopening } from '../data/reopen.js';
 import { eventFull } from '../views/events.js';
+import type { ReleaseSeed } from '../data/releases.js';
 
 /**
  * The JSON Bugsnag's Webhook integration POSTs (docs.bugsnag.com/product/integrations/webhook, "JSON payload"):
@@ -25,7 +26,10 @@ export type TriggerType =
   | 'projectSamplingStarted'
   | 'projectApproachingRateLimit';
 
-/** Every trigger name the page documents (a target may ask for any); the simulator fires the first six. */
+/**
+ * Every trigger name the page documents (a target may ask for any); the simulator fires all but the last two
+ * (sampling and rate limiting are not simulated).
+ */
 export const TRIGGER_TYPES: readonly TriggerType[] = [
   'exception',
   'firstException',
@@ -49,7 +53,15 @@ export type TriggerFacts =
   | { type: 'exception' | 'firstException' | 'powerTen'; occurrence: number }
   | { type: 'reopened'; reopening: Reopening }
   | { type: 'errorStateManualChange'; from: ErrorStatus; to: ErrorStatus; rule: ReopenRules | null }
-  | { type: 'comment'; comment: number; user: number };
+  | { type: 'comment'; comment: number; user: number }
+  /** The error passed `events` events within `minutes` (the target's event_frequency). */
+  | { type: 'errorEventFrequency'; events: number; minutes: number };
+
+/** Triggers about the project rather than one error: no `error` object. */
+export type ProjectTriggerFacts =
+  | { type: 'release'; release: ReleaseSeed }
+  /** `rate`: the project's events in the last minute. */
+  | { type: 'projectSpiking'; rate: number };
 
 export function webhookPayload(
   pd: ProjectData,
@@ -59,14 +71,8 @@ export function webhookPayload(
   facts: TriggerFacts,
 ): Record<string, unknown> {
   const world = pd.world;
-  const org = world.orgs[pd.project.org]!;
-  const projectUrl = `${origin}/${org.slug}/${pd.project.slug}`;
-  const body: Record<string, unknown> = {
-    account: { id: org.id, name: org.name, url: `${origin}/accounts/${org.slug}` },
-    project: { id: pd.project.id, name: pd.project.name, url: projectUrl },
-    trigger: trigger(facts),
-    error: errorObject(pd, origin, projectUrl, e, event),
-  };
+  const { body, projectUrl } = head(pd, origin, trigger(facts));
+  body.error = errorObject(pd, origin, projectUrl, e, event);
   if (facts.type === 'comment') {
     const c = commentsOf(pd, e).find((x) => x.index === facts.comment);
     const u = world.users[facts.user]!;
@@ -74,6 +80,45 @@ export function webhookPayload(
     body.user = { id: u.id, name: u.name ?? u.email, email: u.email };
   }
   return body;
+}
+
+/**
+ * A project trigger's message: `account`, `project`, `trigger`, and for `release` the `release` object (the page's
+ * fields: id, version, versionCode, bundleVersion, releaseStage, url, releaseTime, releasedBy, sourceControl,
+ * metadata). `projectSpiking` carries `trigger.rate`.
+ */
+export function projectPayload(pd: ProjectData, origin: string, facts: ProjectTriggerFacts): Record<string, unknown> {
+  if (facts.type === 'projectSpiking')
+    return head(pd, origin, { type: facts.type, message: 'Project spiking', rate: facts.rate }).body;
+  const r = facts.release;
+  const { body, projectUrl } = head(pd, origin, { type: 'release', message: 'New release' });
+  body.release = {
+    id: r.id,
+    version: r.appVersion,
+    versionCode: r.versionCode || null,
+    bundleVersion: null,
+    releaseStage: r.stage,
+    url: `${projectUrl}/releases/${r.id}`,
+    releaseTime: isoSecMs(r.timeSec),
+    releasedBy: r.builderName || null,
+    metadata: {},
+  };
+  return body;
+}
+
+function head(
+  pd: ProjectData,
+  origin: string,
+  trigger: Record<string, unknown>,
+): { body: Record<string, unknown>; projectUrl: string } {
+  const org = pd.world.orgs[pd.project.org]!;
+  const projectUrl = `${origin}/${org.slug}/${pd.project.slug}`;
+  const body: Record<string, unknown> = {
+    account: { id: org.id, name: org.name, url: `${origin}/accounts/${org.slug}` },
+    project: { id: pd.project.id, name: pd.project.name, url: projectUrl },
+    trigger,
+  };
+  return { body, projectUrl };
 }
 
 function trigger(f: TriggerFacts): Record<string, unknown> {
@@ -104,6 +149,8 @@ function trigger(f: TriggerFacts): Record<string, unknown> {
     }
     case 'comment':
       return { type: f.type, message: 'Comment added' };
+    case 'errorEventFrequency':
+      return { type: f.type, message: `Occurred ${f.events} times in ${span(f.minutes)}` };
   }
 }
 
@@ -191,6 +238,12 @@ function errorObject(
     }));
   }
   return out;
+}
+
+/** "1 hour", "3 hours", "90 minutes": the window as the integration's settings word it. */
+function span(minutes: number): string {
+  if (minutes % 60 === 0) return minutes === 60 ? '1 hour' : `${minutes / 60} hours`;
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
 
 function ordinal(n: number): string {
