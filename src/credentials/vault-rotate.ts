@@ -1,8 +1,9 @@
 import { existsSync, linkSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnagError } from '../core/errors.js';
+import { registerSecret } from '../core/redact.js';
 import type { Credential } from '../store/models.js';
-import type { CredentialRepository } from '../store/repository.js';
+import type { CredentialRepository, WebhookSecretEnvelope } from '../store/repository.js';
 import {
   encodeMasterKey,
   fsyncDir,
@@ -62,6 +63,13 @@ export interface RotateMasterKeyResult {
   newKeyId: string;
   /** Envelopes re-sealed. */
   resealed: number;
+  /** Webhook secrets re-sealed (the URLs stay the same and can still be shown). */
+  webhookSecretsResealed: number;
+  /**
+   * Webhook secrets left as they were because they are sealed with a key this process does not have (they could not
+   * be shown before either): their sources' ids. Rotating such a source's webhook secret makes a new URL.
+   */
+  webhookSecretsUnreadable: string[];
   /** The key file now in use (file mode), or the file the new key was written to (env mode). */
   keyFile: string | null;
   /** What the user must do next, if anything (env mode). */
@@ -138,12 +146,42 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     };
   };
 
+  let webhookSecretsResealed = 0;
+  const webhookSecretsUnreadable: string[] = [];
+  /** A webhook secret is sealed like a token, bound to its source's id (src/engine/webhooks/secret.ts). */
+  const resealWebhookSecret = (s: WebhookSecretEnvelope) => {
+    let envelope: ReturnType<typeof parseEnvelope>;
+    try {
+      envelope = parseEnvelope(s.secret_envelope, s.source_id);
+    } catch {
+      webhookSecretsUnreadable.push(s.source_id);
+      return null;
+    }
+    if (envelope.keyId === next.id) return null;
+    const key = envelope.credentialId === s.source_id ? keyFor(envelope.keyId) : undefined;
+    if (!key) {
+      webhookSecretsUnreadable.push(s.source_id);
+      return null;
+    }
+    let secret: string;
+    try {
+      secret = openEnvelope(key, envelope, s.source_id);
+    } catch {
+      webhookSecretsUnreadable.push(s.source_id);
+      return null;
+    }
+    registerSecret(secret);
+    webhookSecretsResealed++;
+    return { secret_envelope: sealEnvelope(next, s.source_id, secret), secret_key_id: next.id };
+  };
+
   const files = ring.source === 'file' ? new KeyFileSwitch(home, next) : null;
   let wroteNewKeyFile = false;
   let resealed: number;
   try {
     resealed = await options.store.rekey({
       reseal,
+      resealWebhookSecret,
       beforeCommit: () => {
         if (files) files.install();
         else if (options.newKeyFile) {
@@ -171,6 +209,8 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     previousKeyIds: [...seen].filter((id) => id !== next.id).sort(),
     newKeyId: next.id,
     resealed,
+    webhookSecretsResealed,
+    webhookSecretsUnreadable,
     keyFile: files ? keyFilePath(home) : (options.newKeyFile ?? null),
     nextStep:
       ring.source === 'env'

@@ -19,6 +19,7 @@ import type { DataSinkRecord, SinkRepository, SinkRunRecord } from './sinks.js';
 import type { AuditRepository } from './audit.js';
 import type { UserRepository } from './users.js';
 import type { WebhookRepository, WebhookSettings } from './webhooks.js';
+import type { NotificationRepository } from './notifications.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowRecord } from './writebacks.js';
 
 /**
@@ -41,6 +42,8 @@ export interface Store {
   readonly sinks: SinkRepository;
   /** Bugsnag webhooks: each source's secret and switch, and the inbox of messages received by `serve`. */
   readonly webhooks: WebhookRepository;
+  /** Failure notifications: each source's (and the server's) outbound Slack or Teams webhook, sealed. */
+  readonly notifications: NotificationRepository;
   /** The team: users, their roles and API tokens (hashed). */
   readonly users: UserRepository;
   /** The audit log: append-only. */
@@ -81,12 +84,24 @@ export interface CredentialRemoval {
   disabledSources: Source[];
 }
 
+/** A source's sealed webhook secret, as key rotation reads and rewrites it. */
+export interface WebhookSecretEnvelope {
+  source_id: string;
+  secret_envelope: string;
+  secret_key_id: string;
+}
+
 export interface RekeyPlan {
   /**
    * Called for every credential inside the transaction; returns the re-sealed token, or null to leave the row as it
    * is (already under the new key). Must be synchronous: the whole rekey is one transaction.
    */
   reseal(credential: Credential): SealedTokenFields | null;
+  /**
+   * Called for every source's webhook secret in the same transaction; returns the re-sealed envelope, or null to leave
+   * the row as it is (already under the new key, or sealed with a key this process does not have).
+   */
+  resealWebhookSecret?(s: WebhookSecretEnvelope): Omit<WebhookSecretEnvelope, 'source_id'> | null;
   /** Runs after every row is rewritten and before the commit (the vault installs the new key file here). */
   beforeCommit?(): void;
 }

@@ -163,6 +163,13 @@ export const registerCredentials: CommandGroup = (ctx) => {
         if (flags.json) return printJson(ctx.io, r);
         const was = r.previousKeyIds.length ? ` (was ${r.previousKeyIds.join(', ')})` : '';
         printLine(ctx.io, `Re-encrypted ${r.resealed} token(s) under the new master key ${r.newKeyId}${was}.`);
+        if (r.webhookSecretsResealed > 0)
+          printLine(ctx.io, `Re-encrypted ${r.webhookSecretsResealed} webhook secret(s); their URLs are unchanged.`);
+        if (r.webhookSecretsUnreadable.length > 0)
+          notice(
+            ctx.io,
+            `Left ${r.webhookSecretsUnreadable.length} webhook secret(s) as they were: sealed with a key this machine does not have, so their URLs cannot be shown (webhooks still arrive). Rotate them to get new URLs: snagsync sources webhook SOURCE --rotate (${r.webhookSecretsUnreadable.join(', ')}).`,
+          );
         if (r.keyFile) printLine(ctx.io, `Key file: ${r.keyFile}`);
         if (r.nextStep) notice(ctx.io, `Next: ${r.nextStep}`);
       });

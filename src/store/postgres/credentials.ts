@@ -4,7 +4,7 @@ import { credentialInUse, notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
-import type { CredentialRemoval, CredentialRepository, RekeyPlan } from '../repository.js';
+import type { CredentialRemoval, CredentialRepository, RekeyPlan, WebhookSecretEnvelope } from '../repository.js';
 import { parseInput, parseRow } from '../validate.js';
 import { isoOrNull, NamedPgRepo, type PgContext } from './base.js';
 import type { Queryable } from './connection.js';
@@ -146,6 +146,22 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
           db,
         );
         changed++;
+      }
+      if (plan.resealWebhookSecret) {
+        const secrets = await this.q<WebhookSecretEnvelope>(
+          'SELECT source_id, secret_envelope, secret_key_id FROM webhook_settings ORDER BY source_id COLLATE "C" FOR UPDATE',
+          [],
+          db,
+        );
+        for (const s of secrets) {
+          const sealed = plan.resealWebhookSecret(s);
+          if (sealed)
+            await this.q(
+              'UPDATE webhook_settings SET secret_envelope = $2, secret_key_id = $3 WHERE source_id = $1',
+              [s.source_id, sealed.secret_envelope, sealed.secret_key_id],
+              db,
+            );
+        }
       }
       plan.beforeCommit?.();
       return changed;

@@ -4,7 +4,7 @@ import { credentialInUse, notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields, Source } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
-import type { CredentialRemoval, CredentialRepository, RekeyPlan } from '../repository.js';
+import type { CredentialRemoval, CredentialRepository, RekeyPlan, WebhookSecretEnvelope } from '../repository.js';
 import { parseInput, parseJsonColumn, parseRow } from '../validate.js';
 import type { Db } from './connection.js';
 import { NamedSqliteRepo } from './base.js';
@@ -156,6 +156,18 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
         if (!sealed) continue;
         update.run({ id: row.id, ...sealed });
         changed++;
+      }
+      if (plan.resealWebhookSecret) {
+        const secrets = this.stmt(
+          'SELECT source_id, secret_envelope, secret_key_id FROM webhook_settings ORDER BY source_id',
+        ).all() as WebhookSecretEnvelope[];
+        const rewrite = this.stmt(
+          'UPDATE webhook_settings SET secret_envelope = ?, secret_key_id = ? WHERE source_id = ?',
+        );
+        for (const s of secrets) {
+          const sealed = plan.resealWebhookSecret(s);
+          if (sealed) rewrite.run(sealed.secret_envelope, sealed.secret_key_id, s.source_id);
+        }
       }
       plan.beforeCommit?.();
       return changed;
