@@ -246,7 +246,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 async function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): Promise<FastifyReply> {
-  const { status, body, snag } = toErrorResponse(err);
+  const { status, body, snag } = toErrorResponse(err, request.url);
   if (status >= 500) request.log.error({ err: snag ?? err, status }, 'request failed');
   else request.log.info({ error: body.error, status }, 'request refused');
   if (status === 429 && snag && typeof snag.details.retryAfterSeconds === 'number') {

@@ -151,7 +151,10 @@ interface FrameworkError {
 }
 
 /** Any thrown value → the status and body to send. Framework 4xx errors (body parsing) keep their status. */
-export function toErrorResponse(err: unknown): { status: number; body: ApiErrorBody; snag: SnagError | null } {
+export function toErrorResponse(
+  err: unknown,
+  url = '',
+): { status: number; body: ApiErrorBody; snag: SnagError | null } {
   if (err instanceof HttpProblem) return { status: err.status, body: err.toBody(), snag: null };
   // A route schema refused the request: every problem, each on its field.
   const invalid = validationError(err, (err as { validationContext?: string } | null)?.validationContext);
@@ -162,7 +165,7 @@ export function toErrorResponse(err: unknown): { status: number; body: ApiErrorB
   }
   const fe = err as FrameworkError;
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const problem = frameworkProblem(fe);
+    const problem = frameworkProblem(fe, url);
     return { status: problem.status, body: problem.toBody(), snag: null };
   }
   const snag = toSnagError(err);
@@ -203,7 +206,18 @@ export function clientErrorProblem(code: string | undefined): HttpProblem {
   return new HttpProblem(400, 'invalid_request', 'The request is not valid HTTP.', 'Send a well-formed HTTP request.');
 }
 
-function frameworkProblem(fe: FrameworkError): HttpProblem {
+/** What a body too large should have been, by the API area it was sent to. */
+function tooLargeHint(url: string): string {
+  if (url.startsWith('/api/data_credentials'))
+    return 'Credential fields are short: a name of at most 100 characters, a description of at most 1,000.';
+  if (url.startsWith('/api/data_sources'))
+    return 'A source is small: a name of at most 100 characters, a description of at most 1,000, and a source_config of lists and options (the limit is 64 KiB).';
+  if (url.startsWith('/api/data_sinks'))
+    return "An uploaded file's content may be up to 4 MiB; for more rows, read them from a synced table (input type table).";
+  return 'Send a smaller body: the limit is 64 KiB.';
+}
+
+function frameworkProblem(fe: FrameworkError, url: string): HttpProblem {
   const status = fe.statusCode ?? 400;
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -214,13 +228,7 @@ function frameworkProblem(fe: FrameworkError): HttpProblem {
         'Send JSON with Content-Type: application/json (or a form from the web UI).',
       );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpProblem(
-        413,
-        'payload_too_large',
-        'The request body is too large.',
-        'Credential fields are short: a name of at most 100 characters, a description of at most 1,000.',
-        'body',
-      );
+      return new HttpProblem(413, 'payload_too_large', 'The request body is too large.', tooLargeHint(url), 'body');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpProblem(
         400,

@@ -57,7 +57,13 @@ export const ERRORS = {
     'A conflict: a name already taken, a credential still used by sources, a run already live.',
   ),
   422: ErrorSchema.describe('Bugsnag did not accept the credential (the field and what to do are in the body).'),
-  429: ErrorSchema.describe("Bugsnag's rate limit for the token is used up; see Retry-After."),
+  413: ErrorSchema.describe(
+    'The body is larger than the route accepts (64 KiB; 4 MiB of file content for data_sinks).',
+  ),
+  415: ErrorSchema.describe('The body is not JSON (`Content-Type: application/json`).'),
+  429: ErrorSchema.describe(
+    "Bugsnag's rate limit for the token is used up, or too many wrong keys came from this address (`rate_limited`); see Retry-After.",
+  ),
   502: ErrorSchema.describe('Bugsnag answered with a server error, or could not be reached.'),
 } as const;
 
@@ -122,7 +128,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         return { schema: { hide: true } as never, url: doc.url };
       return transform(doc);
     },
-    transformObject: (doc) => mergeInputTwins(transformObject(doc) as Record<string, unknown>) as never,
+    transformObject: (doc) => forGenerators(mergeInputTwins(transformObject(doc) as Record<string, unknown>)) as never,
   });
 }
 
@@ -130,23 +136,149 @@ export function registerOpenApiRoute(app: FastifyInstance): void {
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 
-/**
- * The type provider documents every named schema twice, as read (`X`) and as written (`XInput`). Ours have no
- * transforms, so the twins are the same: keep one name, and point the references at it.
- */
-function mergeInputTwins(doc: Record<string, unknown>): Record<string, unknown> {
-  const components = doc.components as { schemas?: Record<string, unknown> } | undefined;
-  const schemas = components?.schemas ?? {};
-  const renamed = new Map<string, string>();
-  for (const name of Object.keys(schemas)) {
-    const base = name.replace(/Input$/, '');
-    if (base !== name && base in schemas) {
-      renamed.set(`#/components/schemas/${name}`, `#/components/schemas/${base}`);
-      delete schemas[name];
+type Json = Record<string, unknown>;
+const REF = '#/components/schemas/';
+
+/** The component names a JSON value refers to (`$ref`s), directly. */
+function refsIn(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) refsIn(v, into);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$ref' && typeof v === 'string' && v.startsWith(REF)) into.add(v.slice(REF.length));
+      else refsIn(v, into);
     }
   }
-  const text = JSON.stringify(doc, (key, value: unknown) =>
-    key === '$ref' && typeof value === 'string' ? (renamed.get(value) ?? value) : value,
+  return into;
+}
+
+/** The components reachable from some roots, through the components' own references. */
+function reachable(roots: unknown[], schemas: Json): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...refsIn(roots)];
+  while (todo.length > 0) {
+    const name = todo.pop()!;
+    if (seen.has(name) || !(name in schemas)) continue;
+    seen.add(name);
+    todo.push(...refsIn(schemas[name]));
+  }
+  return seen;
+}
+
+function withRefs(value: unknown, rename: (name: string) => string): unknown {
+  return JSON.parse(JSON.stringify(value), (key, v: unknown) =>
+    key === '$ref' && typeof v === 'string' && v.startsWith(REF) ? REF + rename(v.slice(REF.length)) : v,
   );
-  return JSON.parse(text) as Record<string, unknown>;
+}
+
+function operations(doc: Json): Json[] {
+  const paths = (doc.paths ?? {}) as Record<string, Record<string, Json>>;
+  return Object.values(paths).flatMap((item) => Object.values(item));
+}
+
+/**
+ * The type provider documents every named schema twice, as written (`XInput`: what a request may send, defaulted
+ * fields optional) and as read (`X`: what an answer holds, defaulted fields always there). Where the two are the
+ * same, one name is kept; a schema only requests use keeps its own name for its written form; where both are used
+ * and differ (`DataSinkConfig`: `table` is always in an answer, optional in a request), both stay.
+ */
+function mergeInputTwins(doc: Json): Json {
+  const components = doc.components as { schemas?: Json } | undefined;
+  const schemas = components?.schemas ?? {};
+  const ops = operations(doc);
+  const used = reachable(ops, schemas);
+  const base = (name: string) => name.replace(/Input$/, '');
+  const twins = Object.keys(schemas).filter((n) => base(n) !== n && base(n) in schemas);
+  const rename = new Map<string, string>();
+  // Twins that differ (once every twin is read as its base), and those that refer to an input twin that differs.
+  const apart = new Set(
+    twins.filter(
+      (n) => JSON.stringify(withRefs(schemas[n], base)) !== JSON.stringify(withRefs(schemas[base(n)], base)),
+    ),
+  );
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const n of twins)
+      if (!apart.has(n) && [...refsIn(schemas[n])].some((r) => apart.has(r))) {
+        apart.add(n);
+        grew = true;
+      }
+  }
+  for (const n of twins) {
+    const b = base(n);
+    if (used.has(n) && used.has(b) && apart.has(n)) continue;
+    // Unused, or only requests use the plain name's schema, or both forms are the same: one name stays.
+    if (used.has(n) && !used.has(b)) schemas[b] = schemas[n];
+    rename.set(n, b);
+    delete schemas[n];
+  }
+  return withRefs(doc, (name) => rename.get(name) ?? name) as Json;
+}
+
+/**
+ * What generators need to read the document as it is. A request body a route may omit is `required: false` (and
+ * its schema the object alone). And a `default` in a schema only requests use becomes words in its description:
+ * openapi-typescript (and generators like it) read `default` as "always present", which is true of an answer and
+ * would make every defaulted field of a request mandatory.
+ */
+function forGenerators(doc: Json): Json {
+  const schemas = ((doc.components as { schemas?: Json } | undefined)?.schemas ?? {}) as Record<string, Json>;
+  const ops = operations(doc);
+  for (const op of ops) {
+    addAnswers(op);
+    const body = op.requestBody as { required?: boolean; content?: Record<string, { schema?: Json }> } | undefined;
+    for (const media of Object.values(body?.content ?? {})) {
+      const alternatives = media.schema?.anyOf as Json[] | undefined;
+      if (!alternatives?.some((a) => a.type === 'null')) continue;
+      const rest = alternatives.filter((a) => a.type !== 'null');
+      const { anyOf: _, ...outer } = media.schema!;
+      media.schema = rest.length === 1 ? { ...rest[0], ...outer } : { ...outer, anyOf: rest };
+      body!.required = false;
+    }
+  }
+  const answers = reachable(
+    ops.map((op) => op.responses),
+    schemas,
+  );
+  const requests = reachable(
+    ops.map((op) => [op.requestBody, op.parameters]),
+    schemas,
+  );
+  for (const name of requests) if (!answers.has(name)) schemas[name] = defaultsInWords(schemas[name]) as Json;
+  return doc;
+}
+
+const ERROR_REF = { $ref: `${REF}Error` };
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } },
+};
+
+/**
+ * Answers any route may give, from the server rather than the route: 429 to a wrong key sent too often (any route),
+ * 413 and 415 to a body (any route that takes one). A 429 says when to come back.
+ */
+function addAnswers(op: Json): void {
+  const responses = (op.responses ?? {}) as Record<string, Json>;
+  const json = (status: 413 | 415 | 429) => ({
+    description: ERRORS[status].description,
+    content: { 'application/json': { schema: ERROR_REF } },
+  });
+  if (op.requestBody) {
+    responses['413'] ??= json(413);
+    responses['415'] ??= json(415);
+  }
+  responses['429'] ??= json(429);
+  responses['429'].headers = RETRY_AFTER;
+  op.responses = responses;
+}
+
+function defaultsInWords(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(defaultsInWords);
+  if (!value || typeof value !== 'object') return value;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(value)) if (k !== 'default') out[k] = defaultsInWords(v);
+  if ('default' in value) {
+    const said = `Default: ${JSON.stringify((value as Json).default)}.`;
+    out.description = typeof out.description === 'string' ? `${out.description} ${said}` : said;
+  }
+  return out;
 }

@@ -66,11 +66,14 @@ const PREVIEW_DESCRIPTION = [
   "`first_sync_error` says why. `requests` counts the estimate's requests too.",
 ].join(' ');
 const params = z.object({ id: z.string().meta({ description: 'The source id (src_…) or its name.' }) });
+const LIMIT_ERROR = 'limit must be a whole number from 1 to 500.';
 export const limitQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^\d+$/, { error: 'limit must be a whole number from 1 to 500.' })
-    .refine((v) => Number(v) >= 1 && Number(v) <= 500, { error: 'limit must be a whole number from 1 to 500.' })
+  // A number in the document (a generated client sends one); the query string's text is coerced.
+  limit: z.coerce
+    .number({ error: LIMIT_ERROR })
+    .int({ error: LIMIT_ERROR })
+    .min(1, { error: LIMIT_ERROR })
+    .max(500, { error: LIMIT_ERROR })
     .optional()
     .meta({ description: 'How many (1–500, default 50).' }),
 });
