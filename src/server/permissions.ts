@@ -169,6 +169,16 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'POST /destinations/:id/plan': 'writeback:apply',
   'POST /destinations/:id/apply': applyRequirement,
   'GET /destinations/:id/runs/:run_id': 'read',
+  'GET /users': 'users:manage',
+  'POST /users': 'users:manage',
+  'POST /users/:id/role': 'users:manage',
+  'GET /users/:id/remove': 'users:manage',
+  'POST /users/:id/remove': 'users:manage',
+  'GET /tokens': 'tokens:manage',
+  'POST /tokens': 'tokens:manage',
+  'GET /tokens/:id/revoke': 'tokens:manage',
+  'POST /tokens/:id/revoke': 'tokens:manage',
+  'GET /audit': 'audit:read',
 };
 
 /**

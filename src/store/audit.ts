@@ -34,8 +34,24 @@ export interface AuditPage {
   next_before: number | null;
 }
 
+/** Which entries to list; every filter given must match. */
+export interface AuditQuery {
+  limit: number;
+  /** Only entries older than this id (the page cursor). */
+  before?: number;
+  actor?: string;
+  /** A resource id (exact), or a part of the route (`data_sources`, `tokens`). */
+  resource?: string;
+  /** The HTTP method: POST, PUT, DELETE, GET. */
+  method?: string;
+  outcome?: AuditEntry['outcome'];
+  /** ISO 8601 times: `at >= since`, `at < until`. */
+  since?: string;
+  until?: string;
+}
+
 export interface AuditRepository {
   append(e: AuditEntryInput): Promise<void>;
   /** Newest first. */
-  list(q: { limit: number; before?: number; actor?: string }): Promise<AuditPage>;
+  list(q: AuditQuery): Promise<AuditPage>;
 }

@@ -26,6 +26,8 @@ export interface AuthenticateOptions {
   legend?: string;
   /** "Pick a credential" when the wizard was submitted without one. */
   error?: FieldProblem;
+  /** Whether to offer the Add Credential tile (`credentials:write`). Default true. */
+  canAdd?: boolean;
 }
 
 export function authenticateStep(options: AuthenticateOptions): SafeHtml {
@@ -35,10 +37,10 @@ export function authenticateStep(options: AuthenticateOptions): SafeHtml {
   const addHref = `/credentials/new?${new URLSearchParams({ tile: 'pick', tile_input: inputName, return_to: options.returnTo }).toString()}`;
   return html`<fieldset class="authenticate" id="${id}" data-field="${inputName}"${attrs({ 'aria-describedby': `${id}-help ${id}-${inputName}-error`, 'aria-invalid': options.error ? 'true' : null })}>
 <legend>${options.legend ?? 'Authenticate'}</legend>
-<p class="field-help" id="${id}-help">Pick the credential to read Bugsnag with, or add one.</p>
+<p class="field-help" id="${id}-help">Pick the credential to read Bugsnag with${options.canAdd === false ? '' : ', or add one'}.</p>
 <ul class="tiles" data-tiles="pick" data-tile-input="${inputName}">
 ${options.credentials.map((c) => pickTile(c, { now: options.now, inputName, checked: c.id === options.selectedId }))}
-${addTile(addHref)}
+${options.canAdd === false ? '' : addTile(addHref)}
 </ul>
 ${fieldError(`${id}-${inputName}`, inputName, options.error)}
 </fieldset>`;

@@ -46,6 +46,8 @@ export interface DestinationWizardOptions {
   returnTo: string;
   initialStep?: number;
   mode: 'create' | 'edit';
+  /** Whether to offer Add Credential (`credentials:write`). Default true. */
+  canAddCredential?: boolean;
 }
 
 const OPERATION_HELP: Record<string, string> = {
@@ -103,6 +105,7 @@ ${step(
     now: o.now,
     legend: 'Pick a credential',
     ...(o.errors.credential_id ? { error: o.errors.credential_id } : {}),
+    ...(o.canAddCredential === false ? { canAdd: false } : {}),
   }),
 )}
 ${step(

@@ -1,4 +1,5 @@
 import type { DataSource } from '../api/data-source-resource.js';
+import type { Can } from '../can.js';
 import { attrs, classes, html, type SafeHtml } from '../html.js';
 import { csrfInput } from './form.js';
 import { count, runStatusBadge, sourceStatusBadge } from './status.js';
@@ -20,6 +21,8 @@ export interface SourceRowOptions {
   schedulerOn: boolean;
   /** Where the row is shown: after a delete from the list the row goes away; from the source's page, back to the list. */
   context?: 'list' | 'page';
+  /** What the viewer may do: actions they may not use are left out. Default: everything. */
+  can?: Can;
 }
 
 export function sourceRow(s: DataSource, o: SourceRowOptions): SafeHtml {
@@ -66,16 +69,21 @@ function futureTime(iso: string, now: number): SafeHtml {
 
 function actions(s: DataSource, o: SourceRowOptions, name: SafeHtml): SafeHtml {
   const id = sourceRowId(s.id);
+  const may = o.can ?? (() => true);
   const post = (path: string, label: SafeHtml, busy: string, cls = 'button') =>
     html`<form method="post" action="/sources/${s.id}/${path}" class="inline-form" data-enhance>${csrfInput(o.csrf)}${o.context === 'page' ? html`<input type="hidden" name="return_to" value="/sources/${s.id}">` : ''}<button type="submit" id="${id}-${path}" class="${cls}" data-busy-label="${busy}">${label}</button></form>`;
   return html`${
     s.live_run_id
       ? html`<a class="button primary" href="/runs/${s.live_run_id}">Watch the run${name}</a>`
-      : s.status === 'DISABLED'
+      : s.status === 'DISABLED' || !may('runs:start')
         ? ''
         : post('run', html`Run now${name}`, 'Starting…', 'button primary')
   }
-${s.status === 'ACTIVE' ? post('pause', html`Pause${name}`, 'Pausing…') : s.status === 'PAUSED' ? post('resume', html`Resume${name}`, 'Resuming…') : ''}
+${
+  may('sources:write')
+    ? html`${s.status === 'ACTIVE' ? post('pause', html`Pause${name}`, 'Pausing…') : s.status === 'PAUSED' ? post('resume', html`Resume${name}`, 'Resuming…') : ''}
 <a class="button" href="/sources/${s.id}/edit">Edit${name}</a>
-<a class="button danger" href="/sources/${s.id}/delete${o.context === 'page' ? '' : '?from=list'}" data-dialog>Delete${name}</a>`;
+<a class="button danger" href="/sources/${s.id}/delete${o.context === 'page' ? '' : '?from=list'}" data-dialog>Delete${name}</a>`
+    : ''
+}`;
 }

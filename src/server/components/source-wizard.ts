@@ -42,6 +42,8 @@ export interface WizardOptions {
   returnTo: string;
   /** The step to show first with JavaScript (0-based). */
   initialStep?: number;
+  /** Whether to offer Add Credential (`credentials:write`). Default true. */
+  canAddCredential?: boolean;
 }
 
 export const STEPS = [
@@ -93,6 +95,7 @@ ${step(
     now: o.now,
     legend: 'Pick a credential',
     ...(o.errors.credential_id ? { error: o.errors.credential_id } : {}),
+    ...(o.canAddCredential === false ? { canAdd: false } : {}),
   })}
 <p class="wizard-inline-action" data-js-hidden><button type="submit" class="button" name="intent" value="load" data-busy-label="Listing…">List its organizations and projects</button></p>`,
 )}

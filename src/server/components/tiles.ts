@@ -58,6 +58,8 @@ export interface ManageTileOptions {
   csrf: string;
   /** The tile just added or acted on: highlighted, focused on load, announced. */
   selected?: boolean;
+  /** Whether to offer Test, Edit, Replace token and Delete (`credentials:write`). Default true. */
+  manage?: boolean;
 }
 
 export function manageTile(c: CredentialView, options: ManageTileOptions): SafeHtml {
@@ -73,7 +75,10 @@ export function manageTile(c: CredentialView, options: ManageTileOptions): SafeH
 <article>
 <h2 class="tile-title" id="${id}-name">${c.name}</h2>
 ${tileBody(c, options.now)}
-<div class="tile-actions">
+${
+  options.manage === false
+    ? ''
+    : html`<div class="tile-actions">
 <form method="post" action="/credentials/${c.id}/test" data-enhance class="inline-form">
 <input type="hidden" name="_csrf" value="${options.csrf}">
 <button type="submit" class="button" data-busy-label="Testing…">Test${name}</button>
@@ -81,7 +86,8 @@ ${tileBody(c, options.now)}
 <a class="button" href="/credentials/${c.id}/edit" data-dialog>Edit${name}</a>
 <a class="button" href="/credentials/${c.id}/token" data-dialog>Replace token${name}</a>
 <a class="button danger" href="/credentials/${c.id}/delete" data-dialog>Delete${name}</a>
-</div>
+</div>`
+}
 </article>
 </li>`;
 }

@@ -15,16 +15,17 @@ export const REOPENED_DAYS = 30;
 
 export function timeToFixCard(
   f: TimeFigures | null,
-  o: { sources: readonly Source[]; csrf: string; names: ReadonlyMap<string, string> },
+  o: { sources: readonly Source[]; csrf: string; names: ReadonlyMap<string, string>; canCreate?: boolean },
 ): SafeHtml | '' {
   if (!f) return '';
   if (!f.sql)
     return html`<div class="chart-card time-card" data-time-card="jsonl"><h3>Time to fix</h3><p class="empty">Time to fix and reopened errors come from SQL views over the error history; a JSONL destination holds files, so they are not computed here.</p></div>`;
   const missing = !f.views.mttr || !f.views.error_lifecycle;
   const source = o.sources[0];
-  const create = source
-    ? html`<form method="post" action="/sources/${source.id}/models" class="inline-form" data-enhance>${csrfInput(o.csrf)}<input type="hidden" name="return_to" value="/"><button type="submit" class="button primary" data-busy-label="Creating…">Create analytics views</button></form>`
-    : '';
+  const create =
+    source && o.canCreate !== false
+      ? html`<form method="post" action="/sources/${source.id}/models" class="inline-form" data-enhance>${csrfInput(o.csrf)}<input type="hidden" name="return_to" value="/"><button type="submit" class="button primary" data-busy-label="Creating…">Create analytics views</button></form>`
+      : '';
   if (missing)
     return html`<div class="chart-card time-card" data-time-card="no-views"><h3>Time to fix</h3>
 <p class="empty">${

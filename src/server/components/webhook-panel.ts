@@ -26,7 +26,8 @@ export interface WebhookPanelView {
 
 export const WEBHOOK_PANEL_ID = 'webhook';
 
-export function webhookPanel(w: WebhookPanelView, o: { csrf: string; now: number }): SafeHtml {
+/** `manage`: offer the switch and Rotate (`sources:write`); default true. */
+export function webhookPanel(w: WebhookPanelView, o: { csrf: string; now: number; manage?: boolean }): SafeHtml {
   const loopback = /^https?:\/\/(127\.|localhost[:/]|\[::1\])/.test(w.url);
   const toggle = w.enabled ? 'disable' : 'enable';
   return html`<section class="webhook-panel" id="${WEBHOOK_PANEL_ID}" aria-labelledby="webhook-title" data-webhook-panel>
@@ -59,9 +60,13 @@ ${
 <div><dt>Failed</dt><dd data-webhook-failed>${count(w.failed)}${w.pending ? html`; ${count(w.pending)} waiting to be applied` : ''}</dd></div>
 <div><dt>URL made</dt><dd>${timeElement(w.rotated_at, o.now)}</dd></div>
 </dl>
-<div class="row-actions">
+${
+  o.manage === false
+    ? ''
+    : html`<div class="row-actions">
 <form method="post" action="/sources/${w.sourceId}/webhook/${toggle}" class="inline-form" data-enhance>${csrfInput(o.csrf)}<button type="submit" class="button" data-busy-label="${w.enabled ? 'Switching off…' : 'Switching on…'}">${w.enabled ? 'Switch the webhook off' : 'Switch the webhook on'}</button></form>
 <a class="button danger" href="/sources/${w.sourceId}/webhook/rotate" data-dialog>Rotate the URL…</a>
-</div>
+</div>`
+}
 </section>`;
 }

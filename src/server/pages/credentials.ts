@@ -307,8 +307,8 @@ function listBody(ctx: PageContext, views: CredentialView[], selected: string | 
 <p class="lede">Bugsnag Personal Auth Tokens, stored encrypted: only their last four characters are ever shown. Each tile shows whether the token worked the last time it was checked.</p>
 <p class="empty" data-empty="credentials"${attrs({ hidden: views.length > 0 })}>No credentials yet. Add one to start syncing.</p>
 <ul class="tiles" data-tiles="manage">
-${views.map((c) => manageTile(c, { now: ctx.now, csrf: ctx.csrf ?? '', selected: c.id === selected }))}
-${addTile()}
+${views.map((c) => manageTile(c, { now: ctx.now, csrf: ctx.csrf ?? '', selected: c.id === selected, manage: ctx.can('credentials:write') }))}
+${ctx.can('credentials:write') ? addTile() : ''}
 </ul>
 </section>`;
 }

@@ -10,6 +10,7 @@ import { runStatusBadge } from '../components/status.js';
 import { timeElement } from '../components/time.js';
 import { fieldProblems, httpStatusOf, serverHintOf, type FieldProblem } from '../errors.js';
 import { html, type SafeHtml } from '../html.js';
+import { can } from '../can.js';
 import { checkSinkConfig, CONTENT_MAX, prepareSink } from '../sinks/config.js';
 import {
   defaultSinkValues,
@@ -43,7 +44,7 @@ export function registerDestinationPages(app: FastifyInstance): void {
       title: 'Destinations',
       active: 'destinations',
       body: (ctx) => html`<section aria-labelledby="page-title">
-<div class="page-head">${pageHeading('Destinations')} <a class="button primary" href="/destinations/new">New destination</a></div>
+<div class="page-head">${pageHeading('Destinations')} ${ctx.can('destinations:write') ? html`<a class="button primary" href="/destinations/new">New destination</a>` : ''}</div>
 <p class="lede">A destination of type Bugsnag applies error workflow changes — fix, ignore, snooze, assign, comment… — decided in your own data back to Bugsnag, in bulk: plan first, then apply.</p>
 ${
   sinks.length
@@ -91,9 +92,13 @@ ${pageHeading(s.name)}
 ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 ${settings(view)}
 <div class="form-actions">
-${planForm(s.id, ctx.csrf ?? '', 'Plan')}
-<a class="button" href="/destinations/${s.id}/edit">Edit</a>
-<form method="post" action="/destinations/${s.id}/delete" class="inline-form">${csrfInput(ctx.csrf ?? '')}<button type="submit" class="button danger">Delete</button></form>
+${ctx.can('writeback:apply') ? planForm(s.id, ctx.csrf ?? '', 'Plan') : ''}
+${
+  ctx.can('destinations:write')
+    ? html`<a class="button" href="/destinations/${s.id}/edit">Edit</a>
+<form method="post" action="/destinations/${s.id}/delete" class="inline-form">${csrfInput(ctx.csrf ?? '')}<button type="submit" class="button danger">Delete</button></form>`
+    : ''
+}
 </div>
 <h2>Runs</h2>
 ${
@@ -132,7 +137,7 @@ ${
 ${pageHeading(`Plan: ${s.name}`)}
 ${settings(view)}
 <p class="lede" data-plan-pending>Planning reads the errors the input touches from Bugsnag and shows what applying would change. Nothing is sent until you apply.</p>
-${planForm(s.id, ctx.csrf ?? '', 'Plan')}
+${ctx.can('writeback:apply') ? planForm(s.id, ctx.csrf ?? '', 'Plan') : html`<p class="muted" data-role-note>Planning and applying need an editor's role (the permission writeback:apply).</p>`}
 </section>`,
     });
   });
@@ -171,8 +176,9 @@ ${planTable(groups, `The changes, per operation and project`)}
 ${missing.length ? html`<ul class="warning" role="note">${missing.slice(0, 50).map((m) => html`<li>Row ${String(m.row)}: ${m.message}</li>`)}</ul>` : ''}
 <form method="post" action="/destinations/${s.id}/apply" class="apply-form">
 ${csrfInput(request.auth.kind === 'session' ? request.auth.session.csrfToken : '')}
-${discards ? confirmBox(discards, confirmProblem) : ''}
-<div class="form-actions"><a class="button" href="/destinations/${s.id}">Back</a>${submitButton('Apply', { busyLabel: 'Starting…', className: 'button primary' })}</div>
+${discards && !can(request, 'writeback:destructive') ? html`<p class="warning" role="note" data-role-note>This plan discards ${String(discards)} error${discards === 1 ? '' : 's'}: applying it needs an admin (the permission writeback:destructive). Ask an admin to apply it.</p>` : ''}
+${discards && can(request, 'writeback:destructive') ? confirmBox(discards, confirmProblem) : ''}
+<div class="form-actions"><a class="button" href="/destinations/${s.id}">Back</a>${discards && !can(request, 'writeback:destructive') ? '' : submitButton('Apply', { busyLabel: 'Starting…', className: 'button primary' })}</div>
 </form>`;
     } catch (err) {
       if (!isSnagError(err) || err.code === 'internal') throw err;
@@ -422,6 +428,7 @@ ${destinationWizard({
   now: page.now,
   returnTo,
   initialStep: firstError >= 0 ? firstError : (extras.initialStep ?? 0),
+  canAddCredential: page.can('credentials:write'),
 })}
 </section>`,
   });

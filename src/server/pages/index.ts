@@ -3,11 +3,14 @@ import { registerCredentialPages } from './credentials.js';
 import { registerDestinationPages } from './destinations.js';
 import { registerErrorHistoryPage } from './error-history.js';
 import { registerLoginPages } from './login.js';
+import { registerAuditPage } from './audit.js';
 import { registerOverviewPage } from './overview.js';
 import { registerRunPages } from './runs.js';
 import { registerSourceWizardPages } from './source-wizard.js';
 import { registerSourcePages } from './sources.js';
 import { registerSourceTimePages } from './source-time.js';
+import { registerTokenPages } from './tokens.js';
+import { registerUserPages } from './users.js';
 
 /** One module per area, each registering its own routes. Add a line for a new area. */
 export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
@@ -21,4 +24,7 @@ export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
   registerRunPages,
   registerCredentialPages,
   registerDestinationPages,
+  registerUserPages,
+  registerTokenPages,
+  registerAuditPage,
 ];

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import { canFor, type Can } from '../can.js';
 import { attrs, html, type SafeHtml } from '../html.js';
+import type { Permission } from '../permissions.js';
 import { takeFlash, type Flash } from '../sessions.js';
 import type { Assets } from '../static-files.js';
 
@@ -10,15 +12,21 @@ import type { Assets } from '../static-files.js';
  * dialog).
  */
 
-export type NavArea = 'overview' | 'sources' | 'runs' | 'destinations' | 'credentials';
+export type NavArea = 'overview' | 'sources' | 'runs' | 'destinations' | 'credentials' | 'users' | 'tokens' | 'audit';
 
-/** The navigation, in order. A successor adds an area here and a page module in pages/index.ts. */
-export const NAV: ReadonlyArray<{ area: NavArea; label: string; href: string }> = [
-  { area: 'overview', label: 'Overview', href: '/' },
-  { area: 'sources', label: 'Sources', href: '/sources' },
-  { area: 'runs', label: 'Runs', href: '/runs' },
-  { area: 'destinations', label: 'Destinations', href: '/destinations' },
-  { area: 'credentials', label: 'Credentials', href: '/credentials' },
+/**
+ * The navigation, in order. A successor adds an area here and a page module in pages/index.ts. A link shows only to
+ * those who hold its page's permission.
+ */
+export const NAV: ReadonlyArray<{ area: NavArea; label: string; href: string; permission: Permission }> = [
+  { area: 'overview', label: 'Overview', href: '/', permission: 'read' },
+  { area: 'sources', label: 'Sources', href: '/sources', permission: 'read' },
+  { area: 'runs', label: 'Runs', href: '/runs', permission: 'read' },
+  { area: 'destinations', label: 'Destinations', href: '/destinations', permission: 'read' },
+  { area: 'credentials', label: 'Credentials', href: '/credentials', permission: 'credentials:read' },
+  { area: 'users', label: 'Users', href: '/users', permission: 'users:manage' },
+  { area: 'tokens', label: 'API tokens', href: '/tokens', permission: 'tokens:manage' },
+  { area: 'audit', label: 'Audit', href: '/audit', permission: 'audit:read' },
 ];
 
 /** What a page needs from the request to render: the CSRF token for its forms, flash messages, asset URLs. */
@@ -29,6 +37,8 @@ export interface PageContext {
   assets: Assets;
   path: string;
   now: number;
+  /** Whether the viewer holds a permission (can.ts): pages leave out the controls they may not use. */
+  can: Can;
 }
 
 /** Builds the context (and consumes the session's flash messages: they are shown once). */
@@ -41,6 +51,7 @@ export function pageContext(request: FastifyRequest): PageContext {
     assets: request.server.snag.assets,
     path: request.url,
     now: request.server.snag.now(),
+    can: canFor(request),
   };
 }
 
@@ -84,7 +95,7 @@ ${options.bare ? '' : dialogShell()}
 
 function nav(ctx: PageContext, active: NavArea | null): SafeHtml {
   return html`<nav class="site-nav" aria-label="Main">
-<ul>${NAV.map(
+<ul>${NAV.filter((n) => ctx.can(n.permission)).map(
     (n) =>
       html`<li><a${attrs({ href: n.href, 'aria-current': n.area === active ? 'page' : null })}>${n.label}</a></li>`,
   )}</ul>

@@ -53,7 +53,7 @@ export function registerOverviewPage(app: FastifyInstance): void {
       title: 'Overview',
       active: 'overview',
       body: (ctx) => html`<section aria-labelledby="page-title" class="overview">
-<div class="page-head">${pageHeading('Overview')}${sources.length ? html`<a class="button" href="/sources/new">New source</a>` : ''}</div>
+<div class="page-head">${pageHeading('Overview')}${sources.length && ctx.can('sources:write') ? html`<a class="button" href="/sources/new">New source</a>` : ''}</div>
 ${
   sources.length === 0
     ? emptyState(credentials.length)
@@ -123,7 +123,7 @@ ${
       ? html`<div class="chart-card"><h3>Stability trend</h3><p class="empty">No stability figures synced: add the stability_trend stream to the source (Bugsnag keeps them for 30 days, for projects that send sessions).</p></div>`
       : ''
 }
-${neverRun ? '' : timeToFixCard(v.time, { sources: v.sources, csrf: ctx.csrf ?? '', names })}
+${neverRun ? '' : timeToFixCard(v.time, { sources: v.sources, csrf: ctx.csrf ?? '', names, canCreate: ctx.can('sources:write') })}
 </div>
 </section>`;
 }

@@ -83,7 +83,7 @@ ${v.streams_requested ? html`<div><dt>Streams asked for</dt><dd>${v.streams_requ
 ${
   live
     ? html`${liveRun(v.id, live)}
-<form method="post" action="/runs/${v.id}/cancel" data-enhance class="cancel-form">${csrfInput(ctx.csrf ?? '')}${formError(null)}${submitButton('Cancel the run', { className: 'button danger', busyLabel: 'Cancelling…' })}</form>
+${ctx.can('runs:start') ? html`<form method="post" action="/runs/${v.id}/cancel" data-enhance class="cancel-form">${csrfInput(ctx.csrf ?? '')}${formError(null)}${submitButton('Cancel the run', { className: 'button danger', busyLabel: 'Cancelling…' })}</form>` : ''}
 <p data-js-hidden class="muted"><a href="/runs/${v.id}">Refresh</a> to see the latest progress (with JavaScript it updates by itself).</p>`
     : v.status === 'running'
       ? html`<p class="warning" role="note" data-external-run>This run is being made by another process (the command line, or <code>snagsync schedule daemon</code>): its progress below is saved about once a second. <a href="/runs/${v.id}">Refresh</a></p>

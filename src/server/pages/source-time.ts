@@ -7,6 +7,7 @@ import { freshnessSection } from '../components/freshness.js';
 import { recentChanges, type RecentChange } from '../overview/history.js';
 import type { Source } from '../../store/models.js';
 import { safeNext } from '../auth.js';
+import { can } from '../can.js';
 import { WEBHOOK_PANEL_ID, webhookPanel } from '../components/webhook-panel.js';
 import { webhookView } from '../hooks/api.js';
 import { csrfInput, formError, submitButton } from '../components/form.js';
@@ -113,7 +114,7 @@ export async function webhookPanelFor(app: FastifyInstance, request: FastifyRequ
   const csrf = request.auth.kind === 'session' ? request.auth.session.csrfToken : '';
   return webhookPanel(
     { sourceId, ...view, url: `${request.protocol}://${request.host}${view.path}` },
-    { csrf, now: app.snag.now() },
+    { csrf, now: app.snag.now(), manage: can(request, 'sources:write') },
   );
 }
 

@@ -300,6 +300,7 @@ async function renderWizard(
         now: page.now,
         returnTo: ctx.source ? `/sources/${ctx.source.id}/edit` : '/sources/new',
         initialStep: firstError >= 0 ? firstError : (extras.initialStep ?? 0),
+        canAddCredential: page.can('credentials:write'),
       }),
   });
 }

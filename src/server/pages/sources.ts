@@ -56,7 +56,7 @@ export function registerSourcePages(app: FastifyInstance): void {
       body: (ctx) => html`<section aria-labelledby="page-title" class="source-page">
 <div class="page-head">${pageHeading(s.name)} ${sourceStatusBadge(s.status)}</div>
 ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
-<table class="data-table responsive sources-table"><caption class="visually-hidden">Status and actions</caption>${tableHead()}<tbody>${sourceRow(view, { now: ctx.now, csrf: ctx.csrf ?? '', schedulerOn: deps().scheduler.enabled, context: 'page' })}</tbody></table>
+<table class="data-table responsive sources-table"><caption class="visually-hidden">Status and actions</caption>${tableHead()}<tbody>${sourceRow(view, { now: ctx.now, csrf: ctx.csrf ?? '', schedulerOn: deps().scheduler.enabled, context: 'page', can: ctx.can })}</tbody></table>
 ${settings(view)}
 ${time}
 <h2>Runs</h2>
@@ -190,15 +190,15 @@ function listBody(
   schedulerOn: boolean,
 ): SafeHtml {
   return html`<section aria-labelledby="page-title">
-<div class="page-head">${pageHeading('Sources')}<a class="button primary" href="/sources/new">New source</a></div>
+<div class="page-head">${pageHeading('Sources')}${ctx.can('sources:write') ? html`<a class="button primary" href="/sources/new">New source</a>` : ''}</div>
 <p class="lede">Each source reads Bugsnag with a credential and writes into a destination, on its schedule or when you run it.${schedulerOn ? '' : html` <strong>The scheduler is off in this server</strong>: scheduled sources run only when another scheduler starts them, or with Run now.`}</p>
 ${
   views.length === 0
-    ? html`<div class="empty-state" data-empty="sources"><p><strong>No sources yet.</strong> ${credentialCount === 0 ? 'Start with a credential (a Bugsnag Personal Auth Token) — the wizard lets you add one.' : 'Create one: pick a credential, choose what to read, test it, and save.'}</p><p><a class="button primary" href="/sources/new">Create a source</a></p></div>`
+    ? html`<div class="empty-state" data-empty="sources"><p><strong>No sources yet.</strong> ${credentialCount === 0 ? 'Start with a credential (a Bugsnag Personal Auth Token) — the wizard lets you add one.' : 'Create one: pick a credential, choose what to read, test it, and save.'}</p>${ctx.can('sources:write') ? html`<p><a class="button primary" href="/sources/new">Create a source</a></p>` : ''}</div>`
     : html`<div class="table-scroll"><table class="data-table responsive sources-table" data-sources-table>
 <caption class="visually-hidden">Sources, with their last and next run</caption>
 ${tableHead()}
-<tbody>${views.map((v) => sourceRow(v, { now: ctx.now, csrf: ctx.csrf ?? '', selected: v.id === selected, schedulerOn }))}</tbody>
+<tbody>${views.map((v) => sourceRow(v, { now: ctx.now, csrf: ctx.csrf ?? '', selected: v.id === selected, schedulerOn, can: ctx.can }))}</tbody>
 </table></div>`
 }
 </section>`;

@@ -1,7 +1,9 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
+import type { AuditPage, AuditQuery } from '../../store/audit.js';
 import { ROLES, TOKEN_SCOPES, type ApiToken, type User } from '../../store/users.js';
 import { errorAnswers, named } from '../openapi.js';
 import { INVITATION_PREFIX, newSecret, secretHash } from '../../store/team/secrets.js';
@@ -62,6 +64,38 @@ const AuditPageSchema = named(
     next_before: z.number().nullable().meta({ description: 'Pass as before for the next page; null on the last.' }),
   }),
 );
+
+/** Which audit entries: the same filters for a page (`GET /api/audit`), its JSONL export and the Audit page. */
+export const AuditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.coerce.number().int().min(1).optional().meta({ description: 'The next_before of the last page.' }),
+  actor: z.string().max(320).optional().meta({ description: 'Only this actor (an email, or "server key").' }),
+  resource: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({ description: 'A resource id, or a part of the route (data_sources, tokens, users).' }),
+  method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).optional().meta({ description: 'The action: its HTTP method.' }),
+  outcome: z.enum(['ok', 'refused', 'failed']).optional(),
+  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'From this time (ISO 8601), included.' }),
+  until: z.iso.datetime({ offset: true }).optional().meta({ description: 'Up to this time (ISO 8601), excluded.' }),
+  format: z.enum(['json', 'jsonl']).default('json').meta({ description: 'jsonl: every matching entry, no paging.' }),
+});
+
+export type AuditQueryInput = z.infer<typeof AuditQuerySchema>;
+
+/** The store's filter from the query (without the page size). */
+export function auditFilter(q: AuditQueryInput): Omit<AuditQuery, 'limit'> {
+  return {
+    ...(q.before !== undefined ? { before: q.before } : {}),
+    ...(q.actor ? { actor: q.actor } : {}),
+    ...(q.resource ? { resource: q.resource } : {}),
+    ...(q.method ? { method: q.method } : {}),
+    ...(q.outcome ? { outcome: q.outcome } : {}),
+    ...(q.since ? { since: q.since } : {}),
+    ...(q.until ? { until: q.until } : {}),
+  };
+}
 
 const userView = (u: User) => ({ id: u.id, email: u.email, role: u.role, owner: u.owner, created_at: u.created_at });
 const tokenView = (t: ApiToken) => ({ ...t });
@@ -202,21 +236,36 @@ export const teamApi: FastifyPluginAsync = async (root) => {
         tags: TAG,
         operationId: 'listAudit',
         summary: 'The audit log, newest first: changes, refusals and uses of Bugsnag credentials (never a secret)',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(500).default(50),
-          before: z.coerce.number().int().min(1).optional().meta({ description: 'The next_before of the last page.' }),
-          actor: z.string().max(320).optional().meta({ description: 'Only this actor (an email, or "server key").' }),
-        }),
-        response: { 200: AuditPageSchema, ...errorAnswers(400, 401, 403) },
+        querystring: AuditQuerySchema,
+        response: {
+          200: AuditPageSchema.describe(
+            'With format=jsonl: every matching entry, one JSON object a line, newest first.',
+          ),
+          ...errorAnswers(400, 401, 403),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return store().audit.list({
-        limit: q.limit,
-        ...(q.before !== undefined ? { before: q.before } : {}),
-        ...(q.actor !== undefined ? { actor: q.actor } : {}),
-      });
+      const filter = auditFilter(q);
+      if (q.format === 'json') return store().audit.list({ limit: q.limit, ...filter });
+      // The whole filtered log, a page of 500 at a time (a stream is sent as it is, past the JSON serializer).
+      const audit = store().audit;
+      async function* lines() {
+        let before = filter.before;
+        do {
+          const page = await audit.list({ limit: 500, ...filter, ...(before !== undefined ? { before } : {}) });
+          yield page.entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+          before = page.next_before ?? undefined;
+        } while (before !== undefined);
+      }
+      return (
+        reply
+          .type('application/x-ndjson; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="snagsync-audit.jsonl"')
+          // The typed reply knows only the JSON answer; a stream is sent as it is.
+          .send(Readable.from(lines()) as unknown as AuditPage)
+      );
     },
   );
 

@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditEntryInput, AuditPage, AuditRepository } from '../audit.js';
+import type { AuditEntry, AuditEntryInput, AuditPage, AuditQuery, AuditRepository } from '../audit.js';
 import { isoOrNull, num, PgRepo } from './base.js';
 
 const COLUMNS = 'at, actor, actor_kind, method, route, resource_id, fields, status, outcome, permission, kind, address';
@@ -39,12 +39,24 @@ export class PgAudit extends PgRepo implements AuditRepository {
     ]);
   }
 
-  async list(q: { limit: number; before?: number; actor?: string }): Promise<AuditPage> {
+  async list(q: AuditQuery): Promise<AuditPage> {
     const rows = (
       await this.q(
         `SELECT id, ${COLUMNS} FROM audit_log WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR actor = $2)
+         AND ($4::text IS NULL OR resource_id = $4 OR strpos(route, $4) > 0)
+         AND ($5::text IS NULL OR method = $5) AND ($6::text IS NULL OR outcome = $6)
+         AND ($7::timestamptz IS NULL OR at >= $7) AND ($8::timestamptz IS NULL OR at < $8)
          ORDER BY id DESC LIMIT $3`,
-        [q.before ?? null, q.actor ?? null, q.limit + 1],
+        [
+          q.before ?? null,
+          q.actor ?? null,
+          q.limit + 1,
+          q.resource ?? null,
+          q.method ?? null,
+          q.outcome ?? null,
+          q.since ?? null,
+          q.until ?? null,
+        ],
       )
     ).map(toEntry);
     const entries = rows.slice(0, q.limit);
