@@ -106,7 +106,7 @@ async function sendLinked(
           ? { kind: 'network', code: 'TIMEOUT', reason: `no answer within ${config.timeoutMs} ms` }
           : classifyTransportError(err);
     }
-    const learned = response ? config.limiter.observe(ticket, response.headers) : undefined;
+    const learned = response ? config.limiter.observe(ticket, response.headers, response.status) : undefined;
     ticket.release();
     const ms = clock.now() - started;
     emit(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { abortReason } from '../core/sleep.js';
 import { systemClock, type Clock } from './clock.js';
 import type { ClientEventListener } from './events.js';
+import { parseRetryAfter } from './retry.js';
 
 /**
  * One limiter per token (and API origin), shared by every client in the process that uses that token, because
@@ -12,6 +13,10 @@ import type { ClientEventListener } from './events.js';
  *  - caps requests in flight, so that a learned "remaining" is not raced past by parallel callers.
  * Bugsnag sends no reset time, so the window is estimated from the answer to the first request sent in it: the
  * server opened its window before it answered, so the estimated reset is never early (plus a small margin).
+ * Nor does it send the window's length. Unless told (`windowMs`), the limiter assumes Bugsnag's minute until the
+ * server says otherwise: when the budget runs out it sends one request instead of waiting a whole assumed minute, and
+ * the 429's Retry-After, added to the time spent in the window, is the window's length (at most a minute). Against
+ * Bugsnag that costs one 429 per token and process; against a simulator with a 1 s window, waits of about 1 s.
  */
 export interface RateLimiterOptions {
   /** Length of Bugsnag's rate-limit window. One minute in production; the simulator can scale it down. */
@@ -48,6 +53,10 @@ export interface RateLimitBudget {
 
 export class RateLimiter {
   private windowMs: number;
+  /** Where windowMs comes from: given by the caller, learned from a 429, or Bugsnag's minute assumed. */
+  private windowFrom: 'configured' | 'learned' | 'assumed' = 'assumed';
+  /** A request sent past the budget to learn the window, while it is in flight. */
+  private probing = false;
   private maxInFlight: number;
   private readonly clock: Clock;
   private limit: number | undefined;
@@ -70,6 +79,7 @@ export class RateLimiter {
     if (options.windowMs !== undefined) {
       if (!(options.windowMs > 0)) throw new RangeError('rate-limit windowMs must be positive');
       this.windowMs = options.windowMs;
+      this.windowFrom = 'configured';
     }
     if (options.maxInFlight !== undefined) {
       if (!(options.maxInFlight >= 1)) throw new RangeError('rate-limit maxInFlight must be at least 1');
@@ -79,6 +89,11 @@ export class RateLimiter {
 
   get window(): number {
     return this.windowMs;
+  }
+
+  /** Whether the window was given, learned from the server's answers, or is Bugsnag's minute assumed. */
+  get windowSource(): 'configured' | 'learned' | 'assumed' {
+    return this.windowFrom;
   }
 
   state(): RateLimiterState {
@@ -127,7 +142,16 @@ export class RateLimiter {
         continue;
       }
       this.rollWindow(now);
-      if (this.remaining !== undefined && this.remaining <= 0) {
+      let probe = false;
+      if (this.remaining !== undefined && this.remaining <= 0 && this.windowFrom === 'assumed') {
+        // Out of budget in a window of unknown length: one request alone asks the server how long is left.
+        if (this.probing || this.inFlight > 0) {
+          await this.waitForSlot(signal);
+          continue;
+        }
+        probe = true;
+      }
+      if (!probe && this.remaining !== undefined && this.remaining <= 0) {
         const start = (this.windowStart ??= now);
         const ms = Math.max(1, start + this.windowMs + this.margin() - now);
         emit({ type: 'rate-limit-wait', ms, reason: 'limit-reached', ...this.figures() });
@@ -135,8 +159,9 @@ export class RateLimiter {
         continue;
       }
       this.inFlight++;
-      if (this.remaining !== undefined) this.remaining--;
+      if (this.remaining !== undefined && this.remaining > 0) this.remaining--;
       this.windowStart ??= now;
+      if (probe) this.probing = true;
       const ticket = { seq: ++this.seq, sentAt: now, released: false };
       return {
         seq: ticket.seq,
@@ -144,6 +169,7 @@ export class RateLimiter {
         release: () => {
           if (ticket.released) return;
           ticket.released = true;
+          if (probe) this.probing = false;
           this.inFlight--;
           this.waiters.shift()?.();
         },
@@ -152,7 +178,12 @@ export class RateLimiter {
   }
 
   /** Learn from an answer's rate-limit headers. Returns what was learned, for reporting. */
-  observe(ticket: RateLimitTicket, headers: Headers): { limit?: number; remaining: number } | undefined {
+  observe(
+    ticket: RateLimitTicket,
+    headers: Headers,
+    status?: number,
+  ): { limit?: number; remaining: number } | undefined {
+    if (status === 429) this.learnWindow(headers);
     const limit = intHeader(headers, 'x-ratelimit-limit');
     const remaining = intHeader(headers, 'x-ratelimit-remaining');
     if (limit !== undefined) this.limit = limit;
@@ -179,6 +210,21 @@ export class RateLimiter {
     this.blockedUntil = Math.max(this.blockedUntil, until);
     this.remaining = undefined;
     this.windowStart = undefined;
+  }
+
+  /**
+   * A 429 in a window of assumed length: the time spent in the window plus the server's Retry-After is the window's
+   * length (Retry-After is whole seconds rounded up, and our window start is late by the first answer's transit, so
+   * the estimate errs long, never short by more than that transit, which the margin covers). A minute at most.
+   */
+  private learnWindow(headers: Headers): void {
+    if (this.windowFrom !== 'assumed' || this.windowStart === undefined) return;
+    const now = this.clock.now();
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
+    if (retryAfterMs === undefined) return;
+    const learned = Math.ceil(now - this.windowStart + retryAfterMs);
+    this.windowMs = Math.max(1, Math.min(DEFAULT_RATE_WINDOW_MS, learned));
+    this.windowFrom = 'learned';
   }
 
   private rollWindow(now: number): void {

@@ -320,11 +320,47 @@ describe('rate limits', () => {
     expect(h.client.stats()).toMatchObject({ rateLimitWaitMs: 61_000, rateLimitLimit: 2, rateLimitRemaining: 1 });
   });
 
+  it('learns the window from the Retry-After of a 429 instead of assuming a minute', async () => {
+    const page = (remaining: number, body: unknown = org) => ({
+      status: 200,
+      body,
+      headers: { 'X-RateLimit-Limit': '2', 'X-RateLimit-Remaining': String(remaining) },
+    });
+    const tooMany = { status: 429, headers: { 'Retry-After': '1' }, body: '' };
+    const h = harness([page(1), page(0), tooMany, page(1), page(0), page(1)]);
+    expect(h.limiter.windowSource).toBe('assumed');
+    await h.client.organizations.get('a');
+    h.clock.advance(300);
+    await h.client.organizations.get('b');
+    // Out of budget: one request asks (429, Retry-After: 1) rather than a wait of the assumed minute.
+    await h.client.organizations.get('c');
+    expect(h.clock.sleeps).toEqual([1_050]); // Retry-After and its jitter
+    // 300 ms spent in the window, and 1 s left: the window is 1.3 s.
+    expect(h.limiter.windowSource).toBe('learned');
+    expect(h.limiter.window).toBe(1_300);
+    await h.client.organizations.get('d');
+    // Out of budget again: a wait of the learned window (and its 2% margin), not 61 s.
+    await h.client.organizations.get('e');
+    expect(h.clock.sleeps).toEqual([1_050, 1_326]);
+    expect(h.script.calls).toHaveLength(6);
+  });
+
+  it('a window given by the caller is not probed for', async () => {
+    const h = harness(
+      [{ status: 200, body: org, headers: { 'X-RateLimit-Limit': '1', 'X-RateLimit-Remaining': '0' } }, ok(org)],
+      { rateWindowMs: 60_000 },
+    );
+    await h.client.organizations.get('a');
+    await h.client.organizations.get('b');
+    expect(h.clock.sleeps).toEqual([61_000]);
+    expect(h.limiter.window).toBe(60_000);
+  });
+
   it('shares one budget between two clients of the same token', async () => {
-    const h = harness([
-      { status: 200, body: org, headers: { 'X-RateLimit-Limit': '1', 'X-RateLimit-Remaining': '0' } },
-      ok(org),
-    ]);
+    const h = harness(
+      [{ status: 200, body: org, headers: { 'X-RateLimit-Limit': '1', 'X-RateLimit-Remaining': '0' } }, ok(org)],
+      { rateWindowMs: 60_000 },
+    );
     const { createBugsnagClient } = await import('../../src/bugsnag/client.js');
     const other = createBugsnagClient({
       token: h.token,

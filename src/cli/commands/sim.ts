@@ -21,8 +21,12 @@ interface SimFlags {
   edrPrepareMs: string;
   edrMaxEvents: string;
   anchor?: string;
+  fast?: boolean;
   json?: boolean;
 }
+
+/** `--fast`: the same 30 requests, per second instead of per minute, so a first sync's waits take seconds. */
+const FAST_WINDOW_MS = '1000';
 
 export const registerSim: CommandGroup = ({ command, io }) => {
   command
@@ -40,6 +44,10 @@ export const registerSim: CommandGroup = ({ command, io }) => {
     .option('--releases <n>', 'releases per project', '20')
     .option('--rate-limit <n>', 'requests per token per window (the real API was seen at 30)', '30')
     .option('--rate-window-ms <ms>', 'rate-limit window in milliseconds', '60000')
+    .option(
+      '--fast',
+      `a ${Number(FAST_WINDOW_MS) / 1000} s rate-limit window (unless --rate-window-ms): syncs wait about 1 s, not 61 s`,
+    )
     .option('--faults <spec>', 'faults to inject, e.g. 500:0.1,reset:0.05,truncate:0.05,slow:200ms@0.1,429storm:5s', '')
     .option('--edr-prepare-ms <ms>', 'how long an event data request takes to become COMPLETED', '2000')
     .option('--edr-max-events <n>', 'most events one event data request may select (past it: 400)', '100000')
@@ -47,6 +55,7 @@ export const registerSim: CommandGroup = ({ command, io }) => {
     .option('--json', 'print one JSON line {"url","tokens",…} on stdout, then serve until SIGINT/SIGTERM')
     .action(async function (this: Command) {
       const flags = this.opts<SimFlags>();
+      if (flags.fast && this.getOptionValueSource('rateWindowMs') === 'default') flags.rateWindowMs = FAST_WINDOW_MS;
       // Listen for signals before announcing the URL: a caller may send SIGTERM the moment it reads the line.
       const stopped = untilSignal();
       let sim: Simulator;
@@ -59,7 +68,7 @@ export const registerSim: CommandGroup = ({ command, io }) => {
       // Simulator tokens are fake and printing them is the point, so they bypass the redacting printers.
       if (flags.json)
         io.stdout.write(`${JSON.stringify({ url: sim.url, tokens: sim.tokens, fixtures: sim.fixtures })}\n`);
-      else io.stdout.write(summary(sim));
+      else io.stdout.write(summary(sim, flags));
       await stopped.done;
       await sim.close();
       if (!flags.json) io.stderr.write('snagsync sim: stopped\n');
@@ -119,7 +128,9 @@ async function start(flags: SimFlags): Promise<Simulator> {
   }
 }
 
-function summary(sim: Simulator): string {
+function summary(sim: Simulator, flags: SimFlags): string {
+  const windowMs = Number(flags.rateWindowMs);
+  const per = windowMs === 60_000 ? 'minute' : `${windowMs / 1000} s`;
   const admin = sim.tokens.find((t) => t.role === 'admin') ?? sim.tokens[0]!;
   const lines = [
     `Bugsnag Data Access API simulator listening on ${sim.url}`,
@@ -140,6 +151,7 @@ function summary(sim: Simulator): string {
     `  organization without saved searches (→ 403):               ${sim.fixtures.orgWithoutSavedSearches ?? '-'}`,
     `  a project notifier API key (refused as a token, → 401):    ${sim.fixtures.projectApiKey}`,
     '',
+    `Rate limit: ${flags.rateLimit} requests per token per ${per}${windowMs === 60_000 ? ' (--fast: per second)' : ''}.`,
     `Control: GET ${sim.url}/__sim (info), /__sim/stats; POST /__sim/events {"count":10} adds events now.`,
     'Press Ctrl-C to stop.',
     '',
