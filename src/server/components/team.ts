@@ -12,7 +12,7 @@ import { csrfInput, formError, submitButton } from './form.js';
  * be shown again. `id` names the field; the page is answered with `Cache-Control: no-store` like every page.
  */
 export function onceSecret(o: { id: string; label: string; value: string; warning: string }): SafeHtml {
-  return html`<div class="once-secret" role="region" aria-labelledby="${o.id}-label" data-once-secret>
+  return html`<div class="once-secret" data-once-secret>
 <div class="copy-field">
 <label for="${o.id}" id="${o.id}-label">${o.label}</label>
 <div class="copy-row"><input id="${o.id}" class="copy-input" type="text" readonly value="${o.value}" spellcheck="false" autocomplete="off" aria-describedby="${o.id}-warning"><button type="button" class="button" data-copy="${o.id}" hidden>Copy</button></div>
