@@ -102,7 +102,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
       logger,
       verify: { logger, ...options.verify },
     }),
-    sessions: new SessionStore({ now, ...options.sessions }),
+    sessions: new SessionStore(() => options.runtime.store, { now, ...options.sessions }),
     assets: loadAssets(),
     apiKey: options.apiKey,
     keyGuard: new KeyGuard(options.keyGuard, now),

@@ -41,13 +41,25 @@ export function registerAuth(app: FastifyInstance): void {
       throw new HttpProblem(401, 'unauthorized', 'The API key is wrong.', keyHint(app));
     }
     const sessionId = request.cookies[SESSION_COOKIE];
-    const session = app.snag.sessions.get(sessionId);
-    if (session && sessionId) {
-      request.auth = { kind: 'session', session, sessionId };
+    const found = await app.snag.sessions.get(sessionId);
+    if (found && sessionId) {
+      request.auth = { kind: 'session', session: found.session, sessionId, user: found.user };
       return;
     }
     if (request.routeOptions.config?.public === true) return;
     return refuse(request, reply, app);
+  });
+  // The session's flash messages changed while answering (a notice pushed, or shown): written back before the
+  // answer leaves, so the next request finds them whichever server of the store it reaches.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    if (request.auth?.kind === 'session') {
+      try {
+        await app.snag.sessions.saveFlash(request.auth.session);
+      } catch (err) {
+        request.log.warn({ err }, 'the session notice could not be saved');
+      }
+    }
+    return payload;
   });
 }
 

@@ -1,10 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../store/repository.js';
+import type { SessionRow, User } from '../store/users.js';
 
 /**
- * Browser sessions, kept server-side in memory: the cookie holds only a random id (32 bytes), the map is keyed by its
- * SHA-256 (so a heap dump or a debug print of the map does not hand out live cookies). A session ends after an idle
- * period, after an absolute lifetime, at logout, or when the server restarts (users log in again with the key).
- * Each session carries its CSRF token and the one-shot flash messages of the post/redirect/get pattern.
+ * Browser sessions, kept in the store (SQLite or PostgreSQL), so every `serve` on one store accepts every session
+ * and a sign-out anywhere ends it everywhere. The cookie holds only a random id (32 bytes); the store keeps its
+ * SHA-256, so a copy of the table hands out no live cookie. A session belongs to a user, or to nobody for one opened
+ * with the server key (the owner's rights). It ends after an idle period, after an absolute lifetime, at logout, at
+ * "sign out everywhere", or when its user is removed (the rows go with the user). The user's role is read from the
+ * user's row on each request, never copied into the session, so a role change applies at once.
+ *
+ * Flash messages (the post/redirect/get pattern's one-shot notices) live in the session's row too: the redirect after
+ * a form may land on another server of the cluster, and the notice must be there.
  */
 
 export interface Flash {
@@ -15,10 +22,18 @@ export interface Flash {
 export interface Session {
   /** Handle for logs; never the cookie value. */
   readonly handle: string;
+  /** The SHA-256 of the cookie value: the row's key. */
+  readonly key: string;
   readonly csrfToken: string;
   readonly createdAt: number;
   lastSeenAt: number;
+  /** Null for a session opened with the server key. */
+  readonly userId: string | null;
+  /** How it was opened: key, password, invitation, oidc. */
+  readonly via: string;
   flash: Flash[];
+  /** The flash changed during this request and is written back before the answer. */
+  flashChanged: boolean;
 }
 
 export interface SessionOptions {
@@ -26,81 +41,112 @@ export interface SessionOptions {
   idleMs?: number;
   /** Ends every session this long after login, used or not. Default 7 days. */
   absoluteMs?: number;
-  /** Oldest sessions are dropped past this many (only key holders can create sessions; this bounds memory). */
-  max?: number;
   now?: () => number;
 }
 
 export const SESSION_COOKIE = 'snagsync_session';
 
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
   readonly idleMs: number;
   readonly absoluteMs: number;
-  private readonly max: number;
   private readonly now: () => number;
+  private lastSweep = 0;
 
-  constructor(options: SessionOptions = {}) {
+  constructor(
+    private readonly store: () => Store,
+    options: SessionOptions = {},
+  ) {
     this.idleMs = options.idleMs ?? 12 * 3600_000;
     this.absoluteMs = options.absoluteMs ?? 7 * 24 * 3600_000;
-    this.max = options.max ?? 1000;
     this.now = options.now ?? Date.now;
   }
 
-  /** A new session; returns the cookie value (the only place it exists). */
-  create(): { id: string; session: Session } {
-    this.sweep();
-    while (this.sessions.size >= this.max) {
-      const oldest = this.sessions.keys().next();
-      if (oldest.done) break;
-      this.sessions.delete(oldest.value);
+  /** A new session for a user (null: the server key); returns the cookie value (the only place it exists). */
+  async create(userId: string | null, via: string): Promise<{ id: string; session: Session }> {
+    const t = this.now();
+    if (t - this.lastSweep > Math.min(this.idleMs, 600_000)) {
+      this.lastSweep = t;
+      await this.store().users.deleteExpiredSessions(t, t - this.idleMs);
     }
     const id = randomBytes(32).toString('base64url');
-    const t = this.now();
-    const session: Session = {
+    const row = {
+      id_sha256: digest(id),
       handle: randomBytes(6).toString('hex'),
-      csrfToken: randomBytes(32).toString('base64url'),
-      createdAt: t,
-      lastSeenAt: t,
-      flash: [],
+      user_id: userId,
+      via,
+      csrf_token: randomBytes(32).toString('base64url'),
+      created_at: t,
+      expires_at: t + this.absoluteMs,
     };
-    this.sessions.set(digest(id), session);
-    return { id, session };
+    await this.store().users.createSession(row);
+    return { id, session: toSession({ ...row, last_seen_at: t, flash: '[]' }) };
   }
 
-  /** The live session for a cookie value, touched; null when unknown or expired (an expired one is dropped). */
-  get(id: string | undefined): Session | null {
+  /**
+   * The live session for a cookie value and its user's current row, touched; null when unknown, expired (an
+   * expired one is removed) or its user is gone.
+   */
+  async get(id: string | undefined): Promise<{ session: Session; user: User | null } | null> {
     if (!id || id.length > 100) return null;
     const key = digest(id);
-    const s = this.sessions.get(key);
-    if (!s) return null;
+    const found = await this.store().users.sessionByHash(key);
+    if (!found) return null;
+    const s = found.session;
     const t = this.now();
-    if (t - s.lastSeenAt > this.idleMs || t - s.createdAt > this.absoluteMs) {
-      this.sessions.delete(key);
+    if (t - s.last_seen_at > this.idleMs || t >= s.expires_at) {
+      await this.store().users.deleteSession(key);
       return null;
     }
-    s.lastSeenAt = t;
-    return s;
+    // Written at most every 1/20 of the idle limit: a page's burst of requests costs one write, not one each.
+    if (t - s.last_seen_at >= this.idleMs / 20) {
+      await this.store().users.touchSession(key, t);
+      s.last_seen_at = t;
+    }
+    return { session: toSession(s), user: found.user };
   }
 
-  destroy(id: string | undefined): void {
-    if (id) this.sessions.delete(digest(id));
+  async destroy(id: string | undefined): Promise<void> {
+    if (id && id.length <= 100) await this.store().users.deleteSession(digest(id));
   }
 
-  get size(): number {
-    return this.sessions.size;
+  /** Sign out everywhere: every session of this user, on every server of the store. Returns how many ended. */
+  async destroyAllOf(userId: string | null): Promise<number> {
+    return this.store().users.deleteUserSessions(userId);
+  }
+
+  /** Writes the flash back when this request changed it. */
+  async saveFlash(session: Session): Promise<void> {
+    if (!session.flashChanged) return;
+    session.flashChanged = false;
+    await this.store().users.setSessionFlash(session.key, JSON.stringify(session.flash));
   }
 
   /** Seconds the cookie may live: the absolute lifetime (the idle limit is enforced here, server-side). */
   get cookieMaxAgeSeconds(): number {
     return Math.floor(this.absoluteMs / 1000);
   }
+}
 
-  private sweep(): void {
-    const t = this.now();
-    for (const [k, s] of this.sessions) {
-      if (t - s.lastSeenAt > this.idleMs || t - s.createdAt > this.absoluteMs) this.sessions.delete(k);
-    }
+function toSession(r: SessionRow): Session {
+  return {
+    handle: r.handle,
+    key: r.id_sha256,
+    csrfToken: r.csrf_token,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    userId: r.user_id,
+    via: r.via,
+    flash: parseFlash(r.flash),
+    flashChanged: false,
+  };
+}
+
+function parseFlash(text: string): Flash[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? (v as Flash[]) : [];
+  } catch {
+    return [];
   }
 }
 
@@ -109,12 +155,15 @@ function digest(id: string): string {
 }
 
 export function pushFlash(session: Session | null | undefined, kind: Flash['kind'], text: string): void {
-  if (session) session.flash.push({ kind, text });
+  if (!session) return;
+  session.flash.push({ kind, text });
+  session.flashChanged = true;
 }
 
 export function takeFlash(session: Session | null | undefined): Flash[] {
   if (!session) return [];
   const out = session.flash;
+  if (out.length > 0) session.flashChanged = true;
   session.flash = [];
   return out;
 }

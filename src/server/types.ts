@@ -14,7 +14,8 @@ import type { WebhookDeps } from './hooks/index.js';
 /** How a request proved who it is: the API key (scripts), a session cookie (the browser), or not at all (public). */
 export type AuthState =
   | { kind: 'key' }
-  | { kind: 'session'; session: Session; sessionId: string }
+  /** A browser session; `user` is null for one opened with the server key (the owner), else the user's current row. */
+  | { kind: 'session'; session: Session; sessionId: string; user: User | null }
   /** A user's API token; `role` is the lower of the user's role and the token's scope. */
   | { kind: 'token'; tokenId: string; user: User; role: Role }
   | { kind: 'none' };

@@ -18,8 +18,11 @@ export interface AuditEntryInput {
   outcome: 'ok' | 'refused' | 'failed';
   /** The permission missing, for a refusal. */
   permission: string | null;
-  /** What used a Bugsnag credential (`credential`), or changed something (`change`), or was refused (`refused`). */
-  kind: 'change' | 'refused' | 'credential';
+  /**
+   * What used a Bugsnag credential (`credential`), or changed something (`change`), or was refused (`refused`), or
+   * signed in (`sign-in`: a success, a failure or a lockout on the public sign-in routes).
+   */
+  kind: 'change' | 'refused' | 'credential' | 'sign-in';
   address: string | null;
 }
 

@@ -19,6 +19,9 @@ export interface User {
 export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
+/** How long an invitation can be redeemed. */
+export const INVITATION_LIFETIME_MS = 7 * 24 * 3600_000;
+
 export interface ApiToken {
   id: string;
   user_id: string;
@@ -29,8 +32,11 @@ export interface ApiToken {
 }
 
 export interface UserRepository {
-  /** Throws SnagError('conflict') when the email is taken. The first user made becomes the owner. */
-  add(u: { email: string; role: Role; invitation_sha256: string }): Promise<User>;
+  /**
+   * Throws SnagError('conflict') when the email is taken. The first user made becomes the owner. The invitation
+   * expires at `invitation_expires_at` (ms; default 7 days from now).
+   */
+  add(u: { email: string; role: Role; invitation_sha256: string; invitation_expires_at?: number }): Promise<User>;
   list(): Promise<User[]>;
   /** By id or email; unknown → SnagError('missing'). */
   find(ref: string): Promise<User>;
@@ -50,4 +56,60 @@ export interface UserRepository {
   tokenByHash(sha256: string): Promise<ApiToken | null>;
   /** Marks it revoked (once); false when no such token. */
   revokeToken(id: string, at: string): Promise<boolean>;
+
+  // Sign-in (src/store/team/sign-in.ts holds the rules; these only keep the rows).
+
+  /** Sets (or replaces) a user's password hash; unknown user → SnagError('missing'). */
+  setPassword(userId: string, passwordHash: string): Promise<void>;
+  /** The user with this email and their password hash (null when none is set); null when no such user. */
+  credentialsOf(email: string): Promise<{ user: User; password_hash: string | null } | null>;
+  /**
+   * Redeems an invitation once: sets the password and forgets the invitation, in one statement, when the invitation
+   * is known and unexpired at `now`. Null otherwise (unknown, used, expired — the caller cannot tell which).
+   */
+  redeemInvitation(sha256: string, passwordHash: string, now: number): Promise<User | null>;
+  /** The user an unexpired invitation belongs to (to show its email), or null. */
+  invitationHolder(sha256: string, now: number): Promise<User | null>;
+
+  createSession(s: NewSessionRow): Promise<void>;
+  /** The session with this cookie hash, with its user's current row (null for a server-key session). */
+  sessionByHash(sha256: string): Promise<{ session: SessionRow; user: User | null } | null>;
+  touchSession(sha256: string, at: number): Promise<void>;
+  setSessionFlash(sha256: string, flash: string): Promise<void>;
+  deleteSession(sha256: string): Promise<void>;
+  /** Ends every session of the user (null: every server-key session); returns how many there were. */
+  deleteUserSessions(userId: string | null): Promise<number>;
+  /** Removes sessions idle since before `idleBefore` or past their absolute end at `now`. */
+  deleteExpiredSessions(now: number, idleBefore: number): Promise<void>;
+
+  /** The failure record of an email (lowercased), or null. */
+  lockoutOf(email: string): Promise<LockoutRow | null>;
+  /** Counts one failure atomically; `lockUntil(failures)` says how long the account then waits (null: no wait). */
+  recordSignInFailure(email: string, now: number, lockUntil: (failures: number) => number | null): Promise<LockoutRow>;
+  clearSignInFailures(email: string): Promise<void>;
+}
+
+export interface NewSessionRow {
+  id_sha256: string;
+  handle: string;
+  /** Null: a server-key session (the owner's rights). */
+  user_id: string | null;
+  /** How it was opened: `key`, `password`, `invitation`, `oidc`. */
+  via: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SessionRow extends NewSessionRow {
+  last_seen_at: number;
+  /** JSON array of flash messages. */
+  flash: string;
+}
+
+export interface LockoutRow {
+  email: string;
+  failures: number;
+  locked_until: number | null;
+  last_failure: number;
 }

@@ -86,6 +86,24 @@ export async function login(app: FastifyInstance, key = TEST_KEY): Promise<Brows
   return { cookie, csrf };
 }
 
+/** Signs in like a browser with an email and password (the login page's other form); the answer, not followed. */
+export async function passwordLogin(
+  app: FastifyInstance,
+  email: string,
+  password: string,
+): Promise<LightMyRequestResponse> {
+  const page = await app.inject({ method: 'GET', url: '/login' });
+  const nonce = /name="_login" value="([^"]+)"/.exec(page.body)?.[1];
+  const pre = setCookies(page).get('snagsync_login')?.value;
+  if (!nonce || !pre) throw new Error('no login form token');
+  return app.inject({
+    method: 'POST',
+    url: '/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `snagsync_login=${pre}` },
+    payload: new URLSearchParams({ email, password, _login: nonce, next: '/' }).toString(),
+  });
+}
+
 /** A form POST from the logged-in browser, as a plain (no-JS) submission or as app.js's fetch. */
 export function postForm(
   app: FastifyInstance,

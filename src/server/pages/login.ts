@@ -5,12 +5,17 @@ import { keysMatch } from '../api-key.js';
 import { safeNext, slowDownWrongKey } from '../auth.js';
 import { formError, inputField, submitButton, type FormState } from '../components/form.js';
 import { html } from '../html.js';
-import { SESSION_COOKIE } from '../sessions.js';
+import { registerAccountPages } from '../signin/account.js';
+import { auditSignIn } from '../signin/audit.js';
+import { registerInvitePages } from '../signin/invite.js';
+import { checkPassword } from '../signin/password.js';
+import { clearSessionCookie, startSession } from '../signin/session-cookie.js';
 import { pageHeading } from './layout.js';
 import { sendPage } from './respond.js';
 
 /**
- * Login with the server key → a server-side session in an HttpOnly, SameSite=Strict cookie (Secure over TLS); logout.
+ * Login with an email and password, or with the server key (the owner's break-glass), → a session kept in the store
+ * (sessions.ts), its id in an HttpOnly, SameSite=Strict cookie (Secure over TLS); logout.
  * The login form is protected against login CSRF with a double-submit token: a short-lived cookie and the same value
  * in the form. Repeated wrong keys are slowed down (429, key-guard.ts, shared with the API) — the key is long and random,
  * but a key set by hand in SNAGSYNC_SERVER_KEY may not be; the right key always gets in.
@@ -34,44 +39,103 @@ export function registerLoginPages(app: FastifyInstance): void {
       return loginPage(
         request,
         reply,
-        { values: {}, errors: {}, formError: { message: 'The login form expired.', hint: 'Enter the key again.' } },
+        { values: {}, errors: {}, formError: { message: 'The login form expired.', hint: 'Sign in again.' } },
         next,
         403,
       );
     }
+    if (typeof body.email === 'string' || typeof body.password === 'string') {
+      return passwordLogin(request, reply, body, next);
+    }
     // The right key is compared first and always passes, however many wrong ones came from this address before.
     if (key === '' || !keysMatch(key, app.snag.apiKey)) {
-      if (key !== '') await slowDownWrongKey(request, reply, app);
+      if (key !== '') {
+        await auditSignIn(app, request, {
+          actor: 'server key',
+          route: '/login',
+          status: 401,
+          outcome: 'refused',
+          what: 'key',
+        });
+        await slowDownWrongKey(request, reply, app);
+      }
       const problem =
         key === ''
           ? { message: 'Enter the server key.', hint: keyWhere(app) }
           : { message: 'That key is not right.', hint: keyWhere(app) };
       return loginPage(request, reply, { values: {}, errors: { key: problem } }, next, 401);
     }
-    const old = request.cookies[SESSION_COOKIE];
-    if (old) app.snag.sessions.destroy(old);
-    const { id } = app.snag.sessions.create();
+    await startSession(app, request, reply, null, 'key');
+    await auditSignIn(app, request, { actor: 'server key', route: '/login', status: 303, outcome: 'ok', what: 'key' });
     reply.clearCookie(PRELOGIN_COOKIE, { path: '/login' });
-    reply.setCookie(SESSION_COOKIE, id, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: app.snag.secureCookies,
-      maxAge: app.snag.sessions.cookieMaxAgeSeconds,
-    });
     return reply.redirect(next, 303);
   });
 
   app.post('/logout', async (request, reply) => {
-    if (request.auth.kind === 'session') app.snag.sessions.destroy(request.auth.sessionId);
-    reply.clearCookie(SESSION_COOKIE, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: app.snag.secureCookies,
-    });
+    if (request.auth.kind === 'session') await app.snag.sessions.destroy(request.auth.sessionId);
+    clearSessionCookie(app, reply);
     return reply.redirect('/login', 303);
   });
+  registerInvitePages(app);
+  registerAccountPages(app);
+}
+
+/**
+ * Email and password. An unknown email, a user without a password and a wrong password get the same answer; a
+ * locked account is told how long to wait (the lock counts every email alike, so it tells nothing either).
+ */
+async function passwordLogin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: Record<string, unknown>,
+  next: string,
+): Promise<FastifyReply> {
+  const app = request.server;
+  const email = typeof body.email === 'string' ? body.email.trim() : '';
+  const password = typeof body.password === 'string' ? body.password : '';
+  registerSecret(password);
+  const values = { email };
+  if (email === '' || password === '') {
+    const errors = {
+      ...(email === '' ? { email: { message: 'Enter your email address.' } } : {}),
+      ...(password === '' ? { password: { message: 'Enter your password.' } } : {}),
+    };
+    return loginPage(request, reply, { values, errors }, next, 400);
+  }
+  const outcome = await checkPassword(app, email, password);
+  if (outcome.kind === 'ok') {
+    await startSession(app, request, reply, outcome.user.id, 'password');
+    await auditSignIn(app, request, {
+      actor: outcome.user.email,
+      route: '/login',
+      status: 303,
+      outcome: 'ok',
+      what: 'password',
+    });
+    reply.clearCookie(PRELOGIN_COOKIE, { path: '/login' });
+    return reply.redirect(next, 303);
+  }
+  const wait = outcome.kind === 'locked' ? outcome.waitSeconds : 0;
+  await auditSignIn(app, request, {
+    actor: email.toLowerCase(),
+    route: '/login',
+    status: wait > 0 ? 429 : 401,
+    outcome: 'refused',
+    what: outcome.kind === 'locked' ? 'password (locked)' : outcome.locked ? 'password (now locked)' : 'password',
+  });
+  if (wait > 0) {
+    reply.header('retry-after', String(wait));
+    const problem = {
+      message: `Too many wrong passwords for this email: sign-in with it is paused for ${wait} seconds.`,
+      hint: 'Wait, then try again; or ask an admin to set a new password. The server key still signs in.',
+    };
+    return loginPage(request, reply, { values, errors: {}, formError: problem }, next, 429, 'password');
+  }
+  const problem = {
+    message: 'That email and password do not match an account.',
+    hint: 'Check both; after several wrong tries the email is paused for a while. An admin can set a new password.',
+  };
+  return loginPage(request, reply, { values, errors: {}, formError: problem }, next, 401, 'password');
 }
 
 /** Where the key is, for anyone who can reach this page: no path of the server's disk (visitors are not logged in). */
@@ -85,6 +149,7 @@ function loginPage(
   state: FormState,
   next: string,
   status: number,
+  failed: 'key' | 'password' = 'key',
 ): FastifyReply {
   const app = request.server;
   const nonce = randomBytes(24).toString('base64url');
@@ -95,6 +160,8 @@ function loginPage(
     secure: app.snag.secureCookies,
     maxAge: 3600,
   });
+  const keyState: FormState = failed === 'key' ? state : { values: {}, errors: {} };
+  const passwordState: FormState = failed === 'password' ? state : { values: {}, errors: {} };
   return sendPage(request, reply, {
     status,
     title: 'Log in',
@@ -102,12 +169,22 @@ function loginPage(
     bare: true,
     body: () => html`<section class="login" aria-labelledby="page-title">
 ${pageHeading('Log in to snagsync')}
-<p>Enter the server key: the one printed when the server first started.</p>
-<form method="post" action="/login" class="login-form" novalidate>
+<h2 id="login-password-title">Email and password</h2>
+<form method="post" action="/login" class="login-form" aria-labelledby="login-password-title" novalidate>
 <input type="hidden" name="_login" value="${nonce}">
 <input type="hidden" name="next" value="${next}">
-${formError(state.formError)}
-${inputField({ name: 'key', label: 'Server key', idPrefix: 'login', type: 'password', required: true, secret: true, autocomplete: 'current-password', autofocus: true, help: keyWhere(app) }, state)}
+${formError(passwordState.formError)}
+${inputField({ name: 'email', label: 'Email', idPrefix: 'login', type: 'email', required: true, autocomplete: 'username' }, passwordState)}
+${inputField({ name: 'password', label: 'Password', idPrefix: 'login', type: 'password', required: true, secret: true, autocomplete: 'current-password' }, passwordState)}
+<div class="form-actions">${submitButton('Sign in')}</div>
+</form>
+<h2 id="login-key-title">Server key</h2>
+<p>Or enter the server key: the one printed when the server first started.</p>
+<form method="post" action="/login" class="login-form" aria-labelledby="login-key-title" novalidate>
+<input type="hidden" name="_login" value="${nonce}">
+<input type="hidden" name="next" value="${next}">
+${formError(keyState.formError)}
+${inputField({ name: 'key', label: 'Server key', idPrefix: 'login', type: 'password', required: true, secret: true, autocomplete: 'off', autofocus: true, help: keyWhere(app) }, keyState)}
 <div class="form-actions">${submitButton('Log in')}</div>
 </form>
 </section>`,

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import type { AuditPage, AuditQuery } from '../../store/audit.js';
-import { ROLES, TOKEN_SCOPES, type ApiToken, type User } from '../../store/users.js';
+import { INVITATION_LIFETIME_MS, ROLES, TOKEN_SCOPES, type ApiToken, type User } from '../../store/users.js';
 import { errorAnswers, named } from '../openapi.js';
 import { INVITATION_PREFIX, newSecret, secretHash } from '../../store/team/secrets.js';
 import { createToken } from '../../store/team/tokens.js';
@@ -41,6 +41,11 @@ const TokenSchema = named(
 
 const idParams = z.object({ id: z.string() });
 
+const EndedSchema = named(
+  'SessionsEnded',
+  z.object({ ended: z.number().int().meta({ description: 'How many browser sessions ended.' }) }),
+);
+
 const AuditPageSchema = named(
   'AuditPage',
   z.object({
@@ -57,7 +62,7 @@ const AuditPageSchema = named(
         status: z.number(),
         outcome: z.enum(['ok', 'refused', 'failed']),
         permission: z.string().nullable(),
-        kind: z.enum(['change', 'refused', 'credential']),
+        kind: z.enum(['change', 'refused', 'credential', 'sign-in']),
         address: z.string().nullable(),
       }),
     ),
@@ -128,6 +133,10 @@ export const teamApi: FastifyPluginAsync = async (root) => {
         response: {
           201: UserSchema.extend({
             invitation: z.string().meta({ description: 'Shown once: only its sha256 is kept.' }),
+            invitation_path: z.string().meta({
+              description:
+                'Where the invitee sets a password, once, within 7 days: /invite/{invitation} on this server.',
+            }),
           }),
           ...errorAnswers(400, 401, 403, 409),
         },
@@ -139,11 +148,12 @@ export const teamApi: FastifyPluginAsync = async (root) => {
         email: request.body.email,
         role: request.body.role,
         invitation_sha256: secretHash(invitation),
+        invitation_expires_at: app.snag.now() + INVITATION_LIFETIME_MS,
       });
       return reply
         .code(201)
         .header('location', `/api/users/${user.id}`)
-        .send({ ...userView(user), invitation });
+        .send({ ...userView(user), invitation, invitation_path: `/invite/${invitation}` });
     },
   );
 
@@ -180,6 +190,41 @@ export const teamApi: FastifyPluginAsync = async (root) => {
       const user = await store().users.find(request.params.id);
       await store().users.remove(user.id);
       return { removed: userView(user) };
+    },
+  );
+
+  app.delete(
+    '/api/users/:id/sessions',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'endUserSessions',
+        summary: 'End every browser session of a user, on every server of the store (their tokens stay)',
+        params: idParams,
+        response: { 200: EndedSchema, ...errorAnswers(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const user = await store().users.find(request.params.id);
+      return { ended: await app.snag.sessions.destroyAllOf(user.id) };
+    },
+  );
+
+  app.delete(
+    '/api/sessions',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'signOutEverywhere',
+        summary:
+          "Sign out everywhere: end every browser session of the caller's account (the server key: every session it opened)",
+        response: { 200: EndedSchema, ...errorAnswers(401) },
+      },
+    },
+    async (request) => {
+      const auth = request.auth;
+      const userId = auth.kind === 'token' ? auth.user.id : auth.kind === 'session' ? (auth.user?.id ?? null) : null;
+      return { ended: await app.snag.sessions.destroyAllOf(userId) };
     },
   );
 

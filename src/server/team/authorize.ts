@@ -28,38 +28,47 @@ export function registerPermissions(app: FastifyInstance): void {
     if (role === null) return;
     if (requirement === undefined) {
       missing.set(request, 'owner');
-      throw refused(null, role);
+      throw refused(null, role, whoOf(request.auth));
     }
     const permission = typeof requirement === 'function' ? requirement(request) : requirement;
     if (!roleAllows(role, permission)) {
       missing.set(request, permission);
-      throw refused(permission, role);
+      throw refused(permission, role, whoOf(request.auth));
     }
   });
 }
 
-/** The role a request acts as: `owner` for the server key and its sessions, null when unauthenticated. */
+/**
+ * The role a request acts as: `owner` for the server key and the sessions it opened, the user's current role for a
+ * user's session, the capped role for a token; null when unauthenticated.
+ */
 export function roleOf(auth: AuthState | null | undefined): Role | 'owner' | null {
   if (!auth || auth.kind === 'none') return null;
   if (auth.kind === 'token') return auth.role;
+  if (auth.kind === 'session' && auth.user) return auth.user.role;
   return 'owner';
 }
 
-function refused(permission: Permission | null, role: Role): HttpProblem {
+function refused(permission: Permission | null, role: Role, who: string): HttpProblem {
   if (permission === null) {
     return new HttpProblem(403, 'forbidden', 'Only the owner may use this route.', 'Use the server key.');
   }
   return new HttpProblem(
     403,
     'forbidden',
-    `Missing the permission ${permission}: this token acts as ${role}.`,
+    `Missing the permission ${permission}: ${who} acts as ${role}.`,
     'Ask an admin for a role, or a token scope, that holds it.',
   );
+}
+
+function whoOf(auth: AuthState): string {
+  return auth.kind === 'session' ? 'this account' : 'this token';
 }
 
 /** For handlers that need the acting identity (who made a token, an audit entry). */
 export function actorOf(request: FastifyRequest): string {
   const auth = request.auth;
   if (auth.kind === 'token') return auth.user.email;
+  if (auth.kind === 'session' && auth.user) return auth.user.email;
   return 'server key';
 }

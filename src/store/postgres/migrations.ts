@@ -236,6 +236,33 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
         FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
     `,
   },
+  {
+    version: 8,
+    description: 'sign-in: passwords, invitation expiry, sessions in the store, lockouts per account',
+    // Times in ms since the epoch (the server's clock, as in SQLite). user_id NULL = a server-key session.
+    sql: `
+      ALTER TABLE users ADD COLUMN password_hash text;
+      ALTER TABLE users ADD COLUMN invitation_expires_at bigint;
+      CREATE TABLE sessions (
+        id_sha256    text PRIMARY KEY,
+        handle       text NOT NULL,
+        user_id      text REFERENCES users (id) ON DELETE CASCADE,
+        via          text NOT NULL,
+        csrf_token   text NOT NULL,
+        flash        jsonb NOT NULL DEFAULT '[]',
+        created_at   bigint NOT NULL,
+        last_seen_at bigint NOT NULL,
+        expires_at   bigint NOT NULL
+      );
+      CREATE INDEX sessions_user ON sessions (user_id);
+      CREATE TABLE sign_in_lockouts (
+        email        text PRIMARY KEY,
+        failures     integer NOT NULL,
+        locked_until bigint,
+        last_failure bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -247,6 +247,33 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     `,
   },
+  {
+    version: 9,
+    description: 'sign-in: passwords, invitation expiry, sessions in the store, lockouts per account',
+    // Times in ms since the epoch. A session row is keyed by the sha256 of its cookie; user_id NULL = the server key.
+    sql: `
+      ALTER TABLE users ADD COLUMN password_hash TEXT;
+      ALTER TABLE users ADD COLUMN invitation_expires_at INTEGER;
+      CREATE TABLE sessions (
+        id_sha256    TEXT PRIMARY KEY,
+        handle       TEXT NOT NULL,
+        user_id      TEXT REFERENCES users (id) ON DELETE CASCADE,
+        via          TEXT NOT NULL,
+        csrf_token   TEXT NOT NULL,
+        flash        TEXT NOT NULL DEFAULT '[]',
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_user ON sessions (user_id);
+      CREATE TABLE sign_in_lockouts (
+        email        TEXT PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        locked_until INTEGER,
+        last_failure INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
