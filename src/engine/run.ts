@@ -33,6 +33,7 @@ import { recordRunEnd, recordRunStart, type RunLineage } from './lineage.js';
 import { modelsAfterRun } from './models.js';
 import { runJob, type Job, type JobResult, type RunContext } from './runner.js';
 import { nextRunAfter } from './schedule.js';
+import { createRunBesidePoller } from './poller/poller.js';
 
 export interface StartRunOptions {
   /** Forget the checkpoints of the selected streams first: every stream reads its whole history again (upserted). */
@@ -89,7 +90,8 @@ export async function startRun(runtime: Runtime, sourceRef: string, options: Sta
   const clientOptions = options.client ?? clientOptionsFromEnv(runtime.env);
   const token = await runtime.vault.unseal(credential);
   const fullRefresh = options.fullRefresh === true;
-  const run = await store.runs.create({
+  // A continuous source's poller stands aside for it (poller.ts), as it does for the scheduled sync.
+  const run = await createRunBesidePoller(store, {
     source_id: source.id,
     trigger: options.trigger ?? 'cli',
     options: { full_refresh: fullRefresh, streams: options.streams?.length ? [...options.streams] : null },

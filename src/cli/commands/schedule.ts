@@ -40,6 +40,8 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
             onStart: (h) => attachProgress(io, h.events, 'none'),
           });
           report(results, flags.json === true);
+          const continuous = await (await import('../../engine/poller/index.js')).continuousNotice(rt);
+          if (continuous) notice(io, continuous);
           if (results.some((r) => r.status !== 'succeeded'))
             setExitCode(results.find((r) => r.error)?.error?.exit_code ?? 1);
         } finally {

@@ -6,4 +6,4 @@ export {
   type PollerStatus,
   startPoller,
 } from './poller.js';
-export { Pollers, pollerStatus } from './pollers.js';
+export { continuousNotice, Pollers, pollerStatus } from './pollers.js';

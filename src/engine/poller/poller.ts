@@ -1,13 +1,14 @@
 import type { Organization } from '../../bugsnag/models/organization.js';
 import type { Project } from '../../bugsnag/models/project.js';
 import { normalizeHost } from '../../bugsnag/hosts.js';
-import { SnagError, toSnagError } from '../../core/errors.js';
+import { isSnagError, SnagError, toSnagError } from '../../core/errors.js';
 import { sleep } from '../../core/sleep.js';
 import { openDestination } from '../../destinations/index.js';
 import type { Destination } from '../../destinations/types.js';
 import { DEFAULT_RATE_WINDOW_MS, sharedRateLimiter } from '../../http/rate-limiter.js';
 import type { Runtime } from '../../runtime.js';
-import type { RunError, Source } from '../../store/models.js';
+import type { Run, RunCreate, RunError, Source } from '../../store/models.js';
+import type { Store } from '../../store/index.js';
 import { descriptorOf, getStream } from '../../streams/catalog.js';
 import type { Partition, StreamRecord } from '../../streams/types.js';
 import { withParents } from '../../streams/util.js';
@@ -163,7 +164,7 @@ export function startPoller(runtime: Runtime, sourceId: string, options: PollerO
           status.last_error = e.message;
           options.onError?.(e);
         }
-        status.state = 'waiting';
+        status.state = err instanceof StandAside ? 'standing-aside' : 'waiting';
         // A source that cannot poll now (a sync holds it, a refused token, a destination down): try again later.
         await sleep(windowMs, stopper.signal).catch(() => undefined);
       }
@@ -231,11 +232,18 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
   status.share = share;
   // Nothing synced yet: the first full sync goes first (a look without a cursor would be a whole first sync).
   if (!(await anyEventsSynced(source, runtime.home))) throw new NotYet();
-  const run = await store.runs.create({
-    source_id: source.id,
-    trigger: 'schedule',
-    options: { continuous: true, poll_share: share, streams: ['events'] },
-  });
+  let run: Run;
+  try {
+    run = await store.runs.create({
+      source_id: source.id,
+      trigger: 'schedule',
+      options: { continuous: true, poll_share: share, streams: ['events'] },
+    });
+  } catch (err) {
+    // Another run of the source (a manual `sync`, from any process): the poller waits for it to end.
+    if (isSnagError(err, 'conflict')) throw new StandAside();
+    throw err;
+  }
   status.run_id = run.id;
   const looksBefore = status.looks;
   status.state = 'polling';
@@ -301,10 +309,16 @@ async function runSegment(x: SegmentContext, ending: AbortSignal): Promise<void>
     const endAt = Number.isFinite(next) && next > Date.now() ? next : Date.now() + CONTINUOUS_SYNC_MS;
     const stopLooking = () => ending.aborted || x.stopped.aborted || Date.now() >= endAt;
     showProjects(status, visits.list());
+    // A manual sync (any process) ends this segment's run record to stand the poller aside (createRunBesidePoller).
+    const endedElsewhere = async () => (await store.runs.get(run.id))?.status !== 'running';
     while (!stopLooking() && visits.size > 0) {
       const wait = Math.min(pacer.waitMs(), Math.max(0, endAt - Date.now()));
       if (wait > 0) await sleep(wait, AbortSignal.any([ending, x.stopped])).catch(() => undefined);
       if (stopLooking()) break;
+      if (await endedElsewhere()) {
+        status.state = 'standing-aside';
+        break;
+      }
       const visit = visits.next(Date.now()) as Visit;
       const partition = byKey.get(visit.key) as Partition & { kind: 'project' };
       const look = await lookOnce(rc, partition, known, seen);
@@ -370,6 +384,28 @@ async function anyEventsSynced(source: Source, home: string): Promise<boolean> {
 
 /** Not an error: the poller waits (the source is paused, or its full sync is due), quietly. */
 class NotYet extends Error {}
+
+/** Not an error: another run of the source holds it (a manual sync); the poller waits a window and tries again. */
+class StandAside extends NotYet {}
+
+/**
+ * Creates a run of a source; when a continuous poller's segment holds the source (in this process or another, on
+ * this machine or another sharing the store), the segment stands aside for it: its run record is ended here (the
+ * poller sees that before its next look, records its own totals, and waits for this run to end before polling
+ * again), and the run is created. At most the poller's look in flight overlaps the new run: both write the same
+ * rows idempotently. Any other run of the source is a conflict, as before.
+ */
+export async function createRunBesidePoller(store: Store, input: RunCreate): Promise<Run> {
+  try {
+    return await store.runs.create(input);
+  } catch (err) {
+    const runId = isSnagError(err, 'conflict') ? err.details.run_id : undefined;
+    const other = typeof runId === 'string' ? await store.runs.get(runId) : null;
+    if (other?.status !== 'running' || other.options.continuous !== true) throw err;
+    await store.runs.finish(other.id, { status: 'succeeded', error: null });
+    return store.runs.create(input);
+  }
+}
 
 /** The source's projects, listed as a run lists them (organizations, then each one's projects). */
 async function listProjects(rc: RunContext, source: Source): Promise<Partition[]> {

@@ -1,6 +1,6 @@
 import type { Runtime } from '../../runtime.js';
 import type { Source } from '../../store/models.js';
-import { isContinuous } from '../schedule.js';
+import { CONTINUOUS_SYNC_MS, isContinuous } from '../schedule.js';
 import { type PollerHandle, type PollerOptions, type PollerStatus, startPoller } from './poller.js';
 
 /**
@@ -66,4 +66,23 @@ const live = new Map<string, PollerHandle>();
 
 export function pollerStatus(sourceId: string): PollerStatus | undefined {
   return live.get(sourceId)?.status();
+}
+
+/**
+ * What `schedule run-due` (one sweep, from cron) says about continuous sources: it runs their full incremental sync
+ * when due (every CONTINUOUS_SYNC_MS), like any schedule, but polls only in a process that stays up. Null when the
+ * store has no active continuous source.
+ */
+export async function continuousNotice(runtime: Runtime): Promise<string | null> {
+  const names = (await runtime.store.sources.list({ status: 'active' }))
+    .filter((s) => isContinuous(s.schedule))
+    .map((s) => s.name);
+  if (names.length === 0) return null;
+  const list = names.map((n) => `"${n}"`).join(', ');
+  return (
+    `${names.length === 1 ? 'Source' : 'Sources'} ${list} ${names.length === 1 ? 'has' : 'have'} the continuous schedule: ` +
+    `run-due syncs ${names.length === 1 ? 'it' : 'them'} when the full sync is due (every ${CONTINUOUS_SYNC_MS / 60_000} minutes) ` +
+    'but cannot poll between runs, because polling needs a process that stays up. ' +
+    'Run `snagsync schedule daemon` (instead of run-due from cron) or `snagsync serve` to keep new events within seconds.'
+  );
 }
