@@ -33,6 +33,7 @@ import { commentsResource, type CommentsResource } from './resources/comments.js
 import { errorsResource, type ErrorsResource } from './resources/errors.js';
 import { eventDataRequestsResource, type EventDataRequestsResource } from './resources/event-data-requests.js';
 import { eventsResource, type EventsResource } from './resources/events.js';
+import { featureFlagsResource, type FeatureFlagsResource } from './resources/feature-flags.js';
 import {
   eventFieldsResource,
   traceFieldsResource,
@@ -41,6 +42,7 @@ import {
 } from './resources/fields.js';
 import { integrationsResource, type IntegrationsResource } from './resources/integrations.js';
 import { organizationsResource, type OrganizationsResource } from './resources/organizations.js';
+import { performanceResource, type PerformanceResource } from './resources/performance.js';
 import { pivotsResource, type PivotsResource } from './resources/pivots.js';
 import { projectsResource, type ProjectsResource } from './resources/projects.js';
 import {
@@ -110,6 +112,8 @@ export class BugsnagClient implements ApiContext {
   readonly comments: CommentsResource;
   readonly eventFields: EventFieldsResource;
   readonly traceFields: TraceFieldsResource;
+  readonly featureFlags: FeatureFlagsResource;
+  readonly performance: PerformanceResource;
   readonly pivots: PivotsResource;
   readonly savedSearches: SavedSearchesResource;
   readonly integrations: IntegrationsResource;
@@ -187,6 +191,8 @@ export class BugsnagClient implements ApiContext {
     this.comments = commentsResource(this);
     this.eventFields = eventFieldsResource(this);
     this.traceFields = traceFieldsResource(this);
+    this.featureFlags = featureFlagsResource(this);
+    this.performance = performanceResource(this);
     this.pivots = pivotsResource(this);
     this.savedSearches = savedSearchesResource(this);
     this.integrations = integrationsResource(this);

@@ -56,7 +56,7 @@ function said(body: BugsnagErrorBody): string {
 }
 
 const ADMIN = /organization administrator role required/i;
-const FEATURE = /account requires the (.+?) feature/i;
+const FEATURE = /(?:account|organization) requires the (.+?) feature/i;
 const PRIMARY_STAGE = /primary release stage/i;
 
 export function responseError(res: PipelineResponse): SnagError {

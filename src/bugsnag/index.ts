@@ -35,6 +35,8 @@ export * from './models/release.js';
 export * from './models/collaborator.js';
 export * from './models/comment.js';
 export * from './models/fields.js';
+export * from './models/feature-flag.js';
+export * from './models/performance.js';
 export * from './models/pivot.js';
 export * from './models/saved-search.js';
 export * from './models/integration.js';

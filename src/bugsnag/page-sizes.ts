@@ -15,6 +15,9 @@ export const PAGE_SIZE = {
   teams: 100, // PostHog reads them at 100
   comments: 30, // no documented maximum
   pivotValues: 30, // no documented maximum
+  featureFlags: 30, // documented default 30, no maximum
+  featureFlagVariants: 30, // no documented maximum
+  spanGroups: 30, // span groups and page-load span groups: no documented default or maximum
 } as const;
 
 export type PagedList = keyof typeof PAGE_SIZE;

@@ -18,6 +18,8 @@ export const KIND = {
   comment: 9,
   savedSearch: 10,
   eventDataRequest: 11,
+  featureFlag: 12,
+  featureFlagVariant: 13,
 } as const;
 
 export type Kind = keyof typeof KIND;

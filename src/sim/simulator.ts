@@ -20,6 +20,7 @@ import { trendRoutes } from './routes/trends.js';
 import { pivotRoutes } from './routes/pivots.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { eventDataRequestRoutes } from './routes/event-data-requests.js';
+import { performanceRoutes } from './routes/performance.js';
 import { json } from './http/reply.js';
 import { WebhookHub } from './webhooks/hub.js';
 import { releaseView } from './views/releases.js';
@@ -253,6 +254,7 @@ function buildRouter(): Router<Ctx> {
   pivotRoutes(r);
   catalogRoutes(r);
   eventDataRequestRoutes(r);
+  performanceRoutes(r);
   return r;
 }
 

@@ -6,7 +6,9 @@ import { comments } from './comments.js';
 import { errors } from './errors.js';
 import { eventFields } from './event-fields.js';
 import { events } from './events.js';
+import { featureFlags, featureFlagVariants } from './feature-flags.js';
 import { organizations } from './organizations.js';
+import { networkEndpointGroupings, pageLoadSpanGroups, spanGroups } from './performance.js';
 import { pivotValues } from './pivot-values.js';
 import { pivots } from './pivots.js';
 import { projects } from './projects.js';
@@ -34,6 +36,11 @@ export const STREAMS: readonly StreamDefinition[] = linkChildren([
   releaseGroups,
   eventFields,
   traceFields,
+  featureFlags,
+  featureFlagVariants,
+  spanGroups,
+  pageLoadSpanGroups,
+  networkEndpointGroupings,
   savedSearches,
   stabilityTrend,
   trends,

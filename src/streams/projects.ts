@@ -31,6 +31,17 @@ export const projects = defineListStream({
     },
     { name: 'collaborators_count', type: 'integer', description: 'Collaborators with access to it.' },
     { name: 'html_url', type: 'text', description: 'Its page on the Bugsnag dashboard.' },
+    {
+      name: 'stability_target_type',
+      type: 'text',
+      description: 'What its stability is measured on: user or session.',
+    },
+    { name: 'target_stability', type: 'json', description: 'Its target stability (JSON, as Bugsnag sends it).' },
+    {
+      name: 'critical_stability',
+      type: 'json',
+      description: 'The stability below which it is critical (JSON, as Bugsnag sends it).',
+    },
   ],
   list: (api) => api.projects.list,
   // The planner needs the whole list every run, so a pass is never resumed half-way.

@@ -159,6 +159,37 @@ const CALLS: Record<string, Entry> = {
     rows(await c.traceFields.list(id.project).all(), 'display_id', 'field_type'),
   ),
 
+  'featureFlags.list': read(async (c, id) => {
+    const o = { releaseStageName: 'production', includeVariantSummary: true, includeInactive: true };
+    rows(await c.featureFlags.list(id.project, o).all(), 'id', 'name', 'first_seen', 'variant_summary');
+    rows(await c.featureFlags.list(id.project, { releaseStageName: 'production', perPage: 1 }).all(), 'id');
+  }),
+  'featureFlags.variants': read(async (c, id) => {
+    const [flag] = await c.featureFlags.list(id.project, { releaseStageName: 'production' }).all();
+    rows(await c.featureFlags.variants(id.project, flag!.id, { releaseStageName: 'production' }).all(), 'id', 'name');
+  }),
+  'featureFlags.errorOverview': read(async (c, id) => {
+    const [flag] = await c.featureFlags.list(id.project, { releaseStageName: 'production' }).all();
+    one(await c.featureFlags.errorOverview(id.project, flag!.id, { releaseStageName: 'production' }), 'errors_seen');
+  }),
+  'featureFlags.variantsErrorOverview': read(async (c, id) => {
+    const o = { releaseStageName: 'production' };
+    const [flag] = await c.featureFlags.list(id.project, o).all();
+    const variants = await c.featureFlags.variants(id.project, flag!.id, o).all();
+    const ids = variants.map((v) => v.id);
+    rows(await c.featureFlags.variantsErrorOverview(id.project, flag!.id, ids, o), 'variant_id', 'errors_seen');
+  }),
+  'performance.spanGroups': read(async (c, id) =>
+    rows(await c.performance.spanGroups(id.project, { perPage: 10 }).all(), 'id', 'category', 'statistics'),
+  ),
+  // Page loads are a browser project's; this seed's project answers an empty list, which the client takes as one.
+  'performance.pageLoadSpanGroups': read(async (c, id) =>
+    expect(Array.isArray(await c.performance.pageLoadSpanGroups(id.project).all())).toBe(true),
+  ),
+  'performance.networkEndpointGrouping': read(async (c, id) =>
+    one(await c.performance.networkEndpointGrouping(id.project), 'project_id', 'endpoints'),
+  ),
+
   'pivots.list': read(async (c, id) => {
     rows(await c.pivots.list(id.project).all(), 'event_field_display_id', 'name', 'cardinality');
     rows(

@@ -21,6 +21,8 @@ const ADDED: Record<string, readonly string[]> = {
   release_groups: ['release_stage_name'],
   stability_trend: ['release_stage_name'],
   saved_searches: ['usage_summary'],
+  feature_flags: ['release_stage_name', 'error_overview'],
+  feature_flag_variants: ['release_stage_name', 'feature_flag_id', 'feature_flag_name', 'error_overview'],
   trends: ['resolution'],
   pivot_values: ['event_field_display_id'],
 };
@@ -60,7 +62,8 @@ function objectsOf(v: unknown, out: Record<string, unknown>[]): void {
 }
 
 beforeAll(async () => {
-  sim = await startSim({ orgs: 1, projects: 2, errors: 30, events: 150, releases: 15 });
+  // Seed 4: among its four projects a browser one, so that page loads are compared too.
+  sim = await startSim({ seed: 4, orgs: 1, projects: 4, errors: 30, events: 150, releases: 15 });
   h = await makeHome(sim);
   relay = createServer(async (req, res) => {
     const upstream = await fetch(`${sim.url}${req.url}`, {

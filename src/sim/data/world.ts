@@ -24,6 +24,8 @@ export interface OrgSeed {
   apiKey: string;
   /** The plan lacks the performance-comparisons feature: saved searches answer 403. */
   lacksSavedSearches: boolean;
+  /** The plan lacks features-experiments and BugSnag Performance: feature flags and performance answer 403. */
+  lacksFlagsAndPerformance: boolean;
   projects: number[];
 }
 
@@ -120,6 +122,7 @@ export class World {
         creator: o === 0 ? 0 : 2,
         apiKey: apiKeyFor(seed, 'org-notifier-key', o),
         lacksSavedSearches: o === 1,
+        lacksFlagsAndPerformance: o === 1,
         projects: [],
       });
       const kindCount = new Map<string, number>();
@@ -290,6 +293,7 @@ export class World {
       projectWithoutPrimaryStage: find((p) => p.primaryStage === null),
       projectHiddenFromMember: find((p) => p.org === member.orgs[0] && !this.canSeeProject(member, p.gi)),
       orgWithoutSavedSearches: this.orgs.find((o) => o.lacksSavedSearches)?.id ?? null,
+      orgWithoutFlagsAndPerformance: this.orgs.find((o) => o.lacksFlagsAndPerformance)?.id ?? null,
       projectApiKey: this.projects[0]!.apiKey,
     };
   }
@@ -304,6 +308,8 @@ export interface SimFixtures {
   projectHiddenFromMember: string | null;
   /** Its plan lacks the performance-comparisons feature: saved searches answer 403. */
   orgWithoutSavedSearches: string | null;
+  /** Its plan lacks features-experiments and BugSnag Performance: feature flags and performance answer 403. */
+  orgWithoutFlagsAndPerformance: string | null;
   /** A project notifier API key: refused with 401 when used as a token. */
   projectApiKey: string;
 }

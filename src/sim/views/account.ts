@@ -71,6 +71,18 @@ export function projectView(
     ignored_browser_versions: {},
     default_performance_percentile: 'p75',
     performance_display_type: p.kind.platform === 'mobile' ? 'mobile' : p.kind.platform === 'browser' ? 'js' : 'server',
+    // The project's stability targets (docs/bugsnag-api.md, Projects): each a value with who set it and when.
+    stability_target_type: p.kind.platform === 'server' ? 'session' : 'user',
+    target_stability: {
+      value: 0.995,
+      updated_at: isoMs(p.createdMs + 86_400_000),
+      updated_by_id: sim.world.users[org.creator]!.id,
+    },
+    critical_stability: {
+      value: 0.985,
+      updated_at: isoMs(p.createdMs + 86_400_000),
+      updated_by_id: sim.world.users[org.creator]!.id,
+    },
   };
 }
 
