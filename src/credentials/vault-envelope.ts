@@ -28,8 +28,9 @@ export interface ParsedEnvelope {
 }
 
 export function sealEnvelope(key: MasterKey, credentialId: string, token: string): string {
-  // A source id seals its webhook secret (engine/webhooks/secret.ts): the same envelope, bound to the source.
-  if (!/^(cred|src)_[0-9a-z]+$/.test(credentialId)) {
+  // A source id seals its webhook secret (engine/webhooks/secret.ts): the same envelope, bound to the source; an
+  // `ntf_` id a notification URL (engine/notify/settings.ts).
+  if (!/^(cred|src|ntf)_[0-9a-z]+$/.test(credentialId)) {
     throw new SnagError('internal', `Cannot seal a token for "${credentialId}": not a credential or source id.`);
   }
   const header = `${ENVELOPE_PREFIX}:${ENVELOPE_VERSION}:${key.id}:${credentialId}`;

@@ -15,6 +15,7 @@ import { errorJson } from './failures.js';
 import type { RunHandle } from './run.js';
 import { fromWire, plainEnv, type FromChild, type ToChild } from './run-process-messages.js';
 import { nextRunAfter } from './schedule.js';
+import { notifyRunEnded } from './notify/run.js';
 
 /**
  * Runs each sync in a child process (run-process.ts), so the server's event loop only answers requests.
@@ -280,6 +281,8 @@ async function recordDeath(
   try {
     if (run?.status === 'running') {
       run = await store.runs.finish(d.runId, { status, error: { ...error } });
+      // In the background: this process (the server) lives on, and the summary need not wait for Slack or Teams.
+      void notifyRunEnded(runtime, d.runId);
       const source = await store.sources.get(d.sourceId);
       if (source?.schedule)
         await store.sources.update(d.sourceId, { next_run_at: nextRunAfter(source.schedule, finishedAt) });

@@ -34,6 +34,7 @@ import { modelsAfterRun } from './models.js';
 import { runJob, type Job, type JobResult, type RunContext } from './runner.js';
 import { nextRunAfter } from './schedule.js';
 import { createRunBesidePoller } from './poller/poller.js';
+import { notifyRunEnded } from './notify/run.js';
 
 export interface StartRunOptions {
   /** Forget the checkpoints of the selected streams first: every stream reads its whole history again (upserted). */
@@ -371,6 +372,8 @@ async function execute(x: Execution): Promise<RunSummary> {
   }
   await dest?.close().catch(() => undefined);
   events.emit({ type: 'run-done', status, error: summary.error, summary });
+  // After the run's record is final: a failure (or a recovery) told to Slack or Teams, never changing the outcome.
+  await notifyRunEnded(runtime, runId);
   return summary;
 }
 

@@ -104,6 +104,12 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'PUT /api/data_sources/:id/webhook/enable': 'sources:write',
   'PUT /api/data_sources/:id/webhook/disable': 'sources:write',
   'GET /api/data_sources/:id/freshness': 'read',
+  'GET /api/data_sources/:id/notification': 'read',
+  'PUT /api/data_sources/:id/notification': 'sources:write',
+  'DELETE /api/data_sources/:id/notification': 'sources:write',
+  'GET /api/notification': 'read',
+  'PUT /api/notification': 'sources:write',
+  'DELETE /api/notification': 'sources:write',
   'GET /api/data_sources/:id/errors/:project_id/:error_id/history': 'read',
   'POST /api/data_sources/:id/models': 'sources:write',
 

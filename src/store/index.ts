@@ -11,6 +11,7 @@ export * from './names.js';
 export type * from './repository.js';
 export type * from './writebacks.js';
 export type * from './webhooks.js';
+export * from './notifications.js';
 export * from './users.js';
 export type * from './audit.js';
 export * from './sinks.js';

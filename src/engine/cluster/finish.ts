@@ -8,6 +8,7 @@ import { cancelledError, errorJson } from '../failures.js';
 import { recordStoredRun } from '../lineage.js';
 import { modelsAfterRun } from '../models.js';
 import { nextRunAfter } from '../schedule.js';
+import { notifyRunEnded } from '../notify/run.js';
 import type { UnitResult } from './data.js';
 
 /**
@@ -57,4 +58,5 @@ export async function finishQueuedRun(runtime: Runtime, queue: JobQueue, runId: 
     const credential = await store.credentials.get(source.credential_id);
     if (credential) await recordTokenAccepted(store, credential, finishedAt).catch(() => undefined);
   }
+  await notifyRunEnded(runtime, runId);
 }

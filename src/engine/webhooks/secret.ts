@@ -98,7 +98,7 @@ function openSecret(runtime: Runtime, s: WebhookSettings): string {
 }
 
 /** The key the store's credentials are sealed with when this process has it, else the primary (created if none). */
-async function sealingKey(runtime: Runtime): Promise<MasterKey> {
+export async function sealingKey(runtime: Runtime): Promise<MasterKey> {
   const inUse = await runtime.store.credentials.keyIdsInUse();
   let ring = loadKeyring(runtime.home, runtime.env);
   if (!ring.primary && inUse.length === 0) {

@@ -5,6 +5,7 @@ import { dataSourcesApi } from './data-sources.js';
 import { dataSourceTimeApi } from './data-source-time.js';
 import { runsApi } from './runs.js';
 import { dataSourceWebhookApi } from '../hooks/api.js';
+import { notificationsApi } from './notifications.js';
 import { teamApi } from '../team/api.js';
 
 /**
@@ -16,6 +17,7 @@ export const API_PLUGINS: readonly FastifyPluginAsync[] = [
   credentialsApi,
   dataSourcesApi,
   dataSourceWebhookApi,
+  notificationsApi,
   dataSourceTimeApi,
   runsApi,
   dataSinksApi,

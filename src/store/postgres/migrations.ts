@@ -263,6 +263,31 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; description: string
       );
     `,
   },
+  {
+    version: 9,
+    description: "failure notifications: a source's (or the server's, scope *) Slack or Teams webhook URL, sealed",
+    sql: `
+      CREATE TABLE notifications (
+        scope        text PRIMARY KEY,
+        format       text NOT NULL CHECK (format IN ('slack', 'teams')),
+        url_envelope text NOT NULL,
+        url_key_id   text NOT NULL,
+        url_hint     text NOT NULL,
+        on_recovery  boolean NOT NULL DEFAULT true,
+        created_at   timestamptz NOT NULL,
+        updated_at   timestamptz NOT NULL,
+        last_sent_at timestamptz,
+        last_outcome text
+      );
+      CREATE FUNCTION notifications_source_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM notifications WHERE scope = OLD.id;
+        RETURN OLD;
+      END $$;
+      CREATE TRIGGER notifications_source_removed AFTER DELETE ON sources
+        FOR EACH ROW EXECUTE FUNCTION notifications_source_removed();
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

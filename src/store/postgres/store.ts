@@ -11,6 +11,7 @@ import { PgSinks } from './sinks.js';
 import { PgAudit } from './audit.js';
 import { PgUsers } from './users.js';
 import { PgWebhooks } from './webhooks.js';
+import { PgNotifications } from './notifications.js';
 import { PgWritebacks } from './writebacks.js';
 import { parseStoreDatabaseUrl, type StoreDatabaseUrl } from './url.js';
 
@@ -63,6 +64,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
     writebacks,
     sinks,
     webhooks,
+    notifications: new PgNotifications(ctx),
     users,
     audit,
     schemaVersion: async () => {

@@ -274,6 +274,28 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       );
     `,
   },
+  {
+    version: 10,
+    description: "failure notifications: a source's (or the server's, scope *) Slack or Teams webhook URL, sealed",
+    sql: `
+      CREATE TABLE notifications (
+        scope        TEXT PRIMARY KEY,
+        format       TEXT NOT NULL CHECK (format IN ('slack', 'teams')),
+        url_envelope TEXT NOT NULL,
+        url_key_id   TEXT NOT NULL,
+        url_hint     TEXT NOT NULL,
+        on_recovery  INTEGER NOT NULL DEFAULT 1,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        last_sent_at TEXT,
+        last_outcome TEXT
+      );
+      CREATE TRIGGER notifications_source_removed AFTER DELETE ON sources
+      BEGIN
+        DELETE FROM notifications WHERE scope = OLD.id;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -9,6 +9,7 @@ import { SqliteSinks } from './sinks.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteUsers } from './users.js';
 import { SqliteWebhooks } from './webhooks.js';
+import { SqliteNotifications } from './notifications.js';
 import { SqliteWritebacks } from './writebacks.js';
 
 /** Opens (creating and migrating as needed) a SQLite metadata store at `path`. */
@@ -37,6 +38,7 @@ export function openSqliteStore(path: string): Store {
     writebacks,
     sinks,
     webhooks,
+    notifications: new SqliteNotifications(db, path),
     users,
     audit,
     schemaVersion: async () => schemaVersion(db),
