@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
+import { SnagError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
+import { checkPasswordRule, hashPassword } from '../../store/team/passwords.js';
 import { INVITATION_PREFIX, newSecret, secretHash } from '../../store/team/secrets.js';
 import { ROLES, type Role } from '../../store/users.js';
 import type { CommandGroup } from '../context.js';
 import { invalidOption } from '../options.js';
 import { type Io, printJson, printLine, table } from '../output.js';
+import { readAll } from '../prompt.js';
 import { withRuntime } from '../runtime.js';
 
 /** `snagsync users add|list|set-role|remove`: the people who use this snagsync, and their roles. */
@@ -21,9 +25,11 @@ export const registerUsers: CommandGroup = ({ command: group, io }) => {
         const invitation = newSecret(INVITATION_PREFIX);
         const user = await rt.store.users.add({ email, role, invitation_sha256: secretHash(invitation) });
         // Written as is: the output's redaction would hide the one secret this command exists to hand over.
-        if (flags.json) return printOnce(io, JSON.stringify({ ...user, invitation }));
+        const path = `/invite/${invitation}`;
+        if (flags.json) return printOnce(io, JSON.stringify({ ...user, invitation, invitation_path: path }));
         printLine(io, `Added ${user.email} as ${user.role}${user.owner ? ' (the owner)' : ''}.`);
         printOnce(io, `Invitation (shown once): ${invitation}`);
+        printOnce(io, `They set their password, once, within 7 days, at the server's address followed by ${path}`);
       });
     });
 
@@ -50,6 +56,33 @@ export const registerUsers: CommandGroup = ({ command: group, io }) => {
             ['email', 'role', 'owner', 'id', 'added'],
           ),
         );
+      });
+    });
+
+  group
+    .command('set-password')
+    .description("set a user's password, read from standard input (never from the command line); ends their sessions")
+    .argument('<user>', 'email or id')
+    .option('--password-stdin', 'read the password from standard input (the whole input, one trailing newline removed)')
+    .option('--json', 'print JSON')
+    .action(async function (this: Command, ref: string) {
+      const flags = this.opts<{ passwordStdin?: boolean; json?: boolean }>();
+      if (!flags.passwordStdin || io.stdin.isTTY) {
+        throw new SnagError('usage', 'No password given: pipe it in with --password-stdin.', {
+          hint: 'e.g. snagsync users set-password ada@example.com --password-stdin < password.txt. There is no --password VALUE option, on purpose: command lines end up in shell history and in `ps`.',
+        });
+      }
+      const password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
+      registerSecret(password);
+      checkPasswordRule(password);
+      await withRuntime(io, async (rt) => {
+        const user = await rt.store.users.find(ref);
+        await rt.store.users.setPassword(user.id, await hashPassword(password));
+        // A new password ends the old sessions (someone else may hold one) and any lock on the account.
+        const ended = await rt.store.users.deleteUserSessions(user.id);
+        await rt.store.users.clearSignInFailures(user.email);
+        if (flags.json) return printJson(io, { user, sessions_ended: ended });
+        printLine(io, `Set the password of ${user.email}; ended ${ended} session${ended === 1 ? '' : 's'}.`);
       });
     });
 
