@@ -8,9 +8,13 @@ import { formatDuration } from '../../core/time.js';
 import { createCredentialService } from '../../credentials/index.js';
 import { createSource, startRun, STREAM_NAMES, type RunSummary } from '../../engine/index.js';
 import { openRuntime } from '../../runtime.js';
+import { createLogger, type LogLevel } from '../../core/log.js';
+import type { Simulator } from '../../sim/index.js';
 import type { CommandGroup } from '../context.js';
+import { numberOption } from '../options.js';
 import { notice, printLine, table, type Io } from '../output.js';
 import { attachProgress } from '../progress.js';
+import { untilSignal } from '../signals.js';
 import { onInterrupt } from './sync.js';
 
 /**
@@ -18,7 +22,8 @@ import { onInterrupt } from './sync.js';
  * the simulator in this process, and in a snagsync home of its own (never the user's real one) adds a credential
  * (verified against the simulator), creates a source with every stream, syncs it into a SQLite file, then adds
  * events and syncs again to show an incremental run. The home is wiped at the start of each demo, and kept after
- * it so the data can be explored.
+ * it so the data can be explored. With `--serve`, the simulator and the web UI then stay up on that home until
+ * SIGINT/SIGTERM (exit 0), so that Run now, Test and new sources work against the simulator the credential names.
  */
 const MARKER = '.snagsync-demo';
 /** The simulator's rate limit, on a window scaled down to one second: enough to see the pacing, not to wait long. */
@@ -28,8 +33,16 @@ const DEMO_WINDOW_MS = 1000;
 export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
   command
     .option('--home <dir>', "the demo's snagsync home (default: <tmp>/snagsync-demo; wiped first)")
+    .option('--serve', 'then keep the simulator and the web UI running on the demo home until Ctrl-C')
+    .option('--port <n>', 'with --serve: port of the web UI (0 = any free port)', '0')
+    .option('--json', 'print one JSON summary on stdout (with --serve: once the web UI listens)')
+    .addHelpText(
+      'after',
+      ['', 'Examples:', '  snagsync demo', '  snagsync demo --serve            # then open the printed URL'].join('\n'),
+    )
     .action(async function (this: Command) {
-      const flags = this.opts<{ home?: string }>();
+      const flags = this.opts<{ home?: string; serve?: boolean; port: string; json?: boolean }>();
+      const port = numberOption('port', flags.port, { min: 0, max: 65535 });
       const home = resolve(flags.home ?? join(tmpdir(), 'snagsync-demo'));
       prepareHome(home);
       const started = Date.now();
@@ -86,7 +99,15 @@ export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
         const second = await runWithProgress(io, rt, source.id, controller.signal, client);
         if (second.status !== 'succeeded') return fail(io, second, setExitCode);
 
-        printLine(io, report(first, second, db, home, Date.now() - started));
+        const summary = jsonSummary(first, second, db, home, sim, Date.now() - started);
+        if (!flags.serve) {
+          if (flags.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+          else printLine(io, report(first, second, db, home, Date.now() - started));
+          return;
+        }
+        if (!flags.json) printLine(io, report(first, second, db, home, Date.now() - started, true));
+        stopSignals();
+        await serveDemo(io, rt, sim, port, flags.json ? summary : null);
       } finally {
         stopSignals();
         await rt.close();
@@ -94,6 +115,77 @@ export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
       }
     });
 };
+
+/**
+ * The web UI on the demo's home, its simulator still up, until SIGINT/SIGTERM. The key was generated for this home
+ * (or is SNAGSYNC_SERVER_KEY) and is printed: the home is a throwaway, wiped by the next demo.
+ */
+async function serveDemo(
+  io: Io,
+  rt: ReturnType<typeof openRuntime>,
+  sim: Simulator,
+  port: number,
+  json: Record<string, unknown> | null,
+): Promise<void> {
+  const stopped = untilSignal();
+  const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'warn');
+  // Loaded here, not at the top: the plain demo needs no Fastify.
+  const { startServer } = await import('../../server/start.js');
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ runtime: rt, host: '127.0.0.1', port, logger });
+  } catch (err) {
+    stopped.cancel();
+    throw err;
+  }
+  const k = server.key;
+  // The key is printed on purpose (a throwaway home's key): it bypasses the redacting printers.
+  const key = k.source === 'env' ? null : k.key;
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify({ ...json, serve: { url: server.url, login_url: `${server.url}/login`, key, key_source: k.source, simulator_url: sim.url } })}\n`,
+    );
+  } else {
+    io.stdout.write(
+      [
+        '',
+        `The web UI on the demo's home: ${server.url}/login`,
+        key ? `Server key: ${key}` : 'Server key: the value of SNAGSYNC_SERVER_KEY.',
+        `The simulator stays up on ${sim.url}: Run now, Test and new sources work against it.`,
+        'Press Ctrl-C to stop both.',
+        '',
+      ].join('\n'),
+    );
+  }
+  await stopped.done;
+  await server.close();
+  if (!json) io.stderr.write('snagsync demo: stopped\n');
+}
+
+function jsonSummary(
+  first: RunSummary,
+  second: RunSummary,
+  db: string,
+  home: string,
+  sim: Simulator,
+  ms: number,
+): Record<string, unknown> {
+  const brief = (s: RunSummary) => ({
+    run_id: s.run_id,
+    status: s.status,
+    duration_ms: s.duration_ms,
+    totals: s.totals,
+    streams: s.streams.map((x) => ({ stream: x.stream, records_written: x.records_written, requests: x.requests })),
+  });
+  return {
+    home,
+    destination: `sqlite:${db}`,
+    simulator_url: sim.url,
+    first_sync: brief(first),
+    second_sync: brief(second),
+    duration_ms: ms,
+  };
+}
 
 function prepareHome(home: string): void {
   if (existsSync(home)) {
@@ -132,7 +224,7 @@ function fail(io: Io, s: RunSummary, setExitCode: (code: number) => void): void 
   setExitCode(s.error?.exit_code ?? 1);
 }
 
-function report(first: RunSummary, second: RunSummary, db: string, home: string, ms: number): string {
+function report(first: RunSummary, second: RunSummary, db: string, home: string, ms: number, serving = false): string {
   const rows = first.streams.map((s) => ({
     stream: s.stream,
     records: String(s.records_written),
@@ -167,5 +259,11 @@ function report(first: RunSummary, second: RunSummary, db: string, home: string,
     `  SNAGSYNC_HOME=${home} npx snagsync sources show demo`,
     '',
     `Demo done in ${formatDuration(ms)}.`,
+    ...(serving
+      ? []
+      : [
+          'The simulator has stopped with the demo, so syncs from this home now fail to reach it. To keep it up and',
+          'look around in the web UI (Run now, the wizard, the overview): npx snagsync demo --serve',
+        ]),
   ].join('\n');
 }

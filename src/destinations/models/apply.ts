@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type pg from 'pg';
 import { SnagError } from '../../core/errors.js';
 import { destinationError } from '../errors.js';
 import { checkDestinationPath } from '../paths.js';
@@ -9,6 +10,7 @@ import type { PostgresTarget } from '../postgres/url.js';
 import { quoteId } from '../sqlite/schema.js';
 import { parseDestinationUrl } from '../url.js';
 import { postgres, sqlite } from './dialect.js';
+import { ensureRollup, eventsLookupIndex } from './rollups.js';
 import { VIEWS, type ViewDefinition } from './views.js';
 
 /** What became of one view in a destination. */
@@ -41,8 +43,10 @@ interface Catalog {
 /**
  * Creates (or replaces) every analytics view in the destination a URL names, in one transaction: a view whose
  * tables or columns are missing (its stream never synced) is skipped with the reason; a name taken by a table is
- * left alone. Only views are created or replaced: no data table is read for writing, altered or dropped. A JSONL
- * folder has no SQL to hold views: SnagError('config').
+ * left alone. No data table's rows are written, altered or dropped. In PostgreSQL the views over every event read
+ * rollups kept by triggers on `events` (models/rollups.ts): the first apply creates and fills them, adds their
+ * triggers and an index on `events`; later applies find them in place. A JSONL folder has no SQL to hold views:
+ * SnagError('config').
  */
 export async function applyModels(url: string, options: ApplyModelsOptions = {}): Promise<ApplyModelsResult> {
   const target = parseDestinationUrl(url, { cwd: options.cwd });
@@ -168,9 +172,11 @@ async function applyPostgres(target: PostgresTarget): Promise<ApplyModelsResult>
       await c.query('BEGIN');
       try {
         await c.query(`SET LOCAL search_path TO ${schema}`);
-        for (const { view, reason } of planned) {
-          if (reason === null) await createPgView(c, schema, view);
-        }
+        const created = planned.filter((p) => p.reason === null).map((p) => p.view);
+        for (const rollup of new Set(created.flatMap((v) => v.postgres?.rollups ?? [])))
+          await ensureRollup(c, target.schema, rollup);
+        if (created.some((v) => v.postgres?.eventsLookup)) await c.query(eventsLookupIndex(target.schema));
+        for (const view of created) await createPgView(c, schema, view);
         await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
@@ -187,13 +193,9 @@ async function applyPostgres(target: PostgresTarget): Promise<ApplyModelsResult>
   }
 }
 
-async function createPgView(
-  c: { query(sql: string): Promise<unknown> },
-  schema: string,
-  view: ViewDefinition,
-): Promise<void> {
+async function createPgView(c: pg.PoolClient, schema: string, view: ViewDefinition): Promise<void> {
   const name = `${schema}.${quoteId(view.name)}`;
-  const body = view.sql(postgres);
+  const body = view.postgres?.withoutJit ? await withoutJit(c, schema, view) : view.sql(postgres);
   await c.query('SAVEPOINT view_shape');
   try {
     await c.query(`CREATE OR REPLACE VIEW ${name} AS\n${body}`);
@@ -209,6 +211,39 @@ async function createPgView(
   await c.query(`COMMENT ON VIEW ${name} IS ${literal(`${view.question} (snagsync models)`)}`);
   for (const col of view.columns)
     await c.query(`COMMENT ON COLUMN ${name}.${quoteId(col.name)} IS ${literal(col.description)}`);
+}
+
+/**
+ * A view's query as a function run with `jit = off`, and the view's body as a call to it: PostgreSQL decides to
+ * JIT-compile from the plan's estimated cost, and release_health's index probes (thousands of cheap lookups, priced
+ * high) cross that threshold, so each query paid a compilation longer than its run (bench/views.ts). The function's
+ * columns are the query's, read from a temporary view of it.
+ */
+async function withoutJit(c: pg.PoolClient, schema: string, view: ViewDefinition): Promise<string> {
+  const fn = `${schema}.${quoteId(`_snagsync_${view.name}`)}`;
+  const body = view.sql(postgres);
+  await c.query(`CREATE TEMP VIEW _snagsync_shape AS\n${body}`);
+  const cols = await c.query<{ name: string; type: string }>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+     WHERE attrelid = 'pg_temp._snagsync_shape'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+  );
+  await c.query('DROP VIEW pg_temp._snagsync_shape');
+  const returns = cols.rows.map((r) => `${quoteId(r.name)} ${r.type}`).join(', ');
+  const create = `CREATE OR REPLACE FUNCTION ${fn}() RETURNS TABLE (${returns}) LANGUAGE sql STABLE
+    SET jit = off SET search_path = ${schema} AS $view$\n${body}\n$view$`;
+  await c.query('SAVEPOINT view_function');
+  try {
+    await c.query(create);
+    await c.query('RELEASE SAVEPOINT view_function');
+  } catch (err) {
+    // Its columns changed (an older snagsync's): the view over it and the function are made again.
+    if ((err as { code?: string }).code !== '42P13') throw err;
+    await c.query('ROLLBACK TO SAVEPOINT view_function');
+    await c.query(`DROP VIEW IF EXISTS ${schema}.${quoteId(view.name)}`);
+    await c.query(`DROP FUNCTION ${fn}()`);
+    await c.query(create);
+  }
+  return `SELECT * FROM ${fn}()`;
 }
 
 function literal(text: string): string {

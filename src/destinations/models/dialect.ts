@@ -18,6 +18,12 @@ export interface Dialect {
   ratio(num: string, den: string): string;
   /** An integer count as the database's plain integer (PostgreSQL's COUNT is bigint). */
   int(expr: string): string;
+  /**
+   * Whether the views read the events' rollups (models/rollups.ts) and look events up by index instead of
+   * aggregating every event: PostgreSQL's views do; `postgresPlain` is the same views without, the definition the
+   * rollups must agree with (tests, bench).
+   */
+  rollups: boolean;
 }
 
 export const postgres: Dialect = {
@@ -27,7 +33,11 @@ export const postgres: Dialect = {
   daysAgo: (days) => `(now() - interval '${days} days')`,
   ratio: (num, den) => `(CAST(${num} AS double precision) / NULLIF(${den}, 0))`,
   int: (expr) => `CAST(${expr} AS integer)`,
+  rollups: true,
 };
+
+/** PostgreSQL's views as they read without rollups: every event aggregated (what the rollups are checked against). */
+export const postgresPlain: Dialect = { ...postgres, rollups: false };
 
 export const sqlite: Dialect = {
   name: 'sqlite',
@@ -37,6 +47,7 @@ export const sqlite: Dialect = {
   daysAgo: (days) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-${days} days')`,
   ratio: (num, den) => `(CAST(${num} AS REAL) / NULLIF(${den}, 0))`,
   int: (expr) => expr,
+  rollups: false,
 };
 
 /**

@@ -1,6 +1,7 @@
 import type { Dialect } from './dialect.js';
 import { percentiles } from './dialect.js';
 import { IS_FIX, IS_REOPEN, SPELLS_CTE } from './history-sql.js';
+import { DAILY_ROLLUP, RELEASE_ROLLUP, type Rollup } from './rollups.js';
 
 /**
  * The ready-made analytics views (`snagsync models apply`), each declared once and rendered for SQLite and
@@ -26,6 +27,11 @@ export interface ViewDefinition {
   needs: Readonly<Record<string, readonly string[]>>;
   columns: readonly ViewColumn[];
   sql(d: Dialect): string;
+  /**
+   * PostgreSQL: the rollups of events it reads, whether it probes events by error and time (models/rollups.ts), and
+   * whether it runs as a function with JIT compilation off (models/apply.ts).
+   */
+  postgres?: { rollups: readonly Rollup[]; eventsLookup?: boolean; withoutJit?: boolean };
 }
 
 const HISTORY_COLUMNS = ['project_id', 'error_id', 'status', 'severity', 'assigned_team_id', 'valid_from', 'valid_to'];
@@ -141,6 +147,7 @@ const errorsDaily: ViewDefinition = {
     },
     { name: 'reopened', description: 'Errors whose status went back to open that day.' },
   ],
+  postgres: { rollups: [DAILY_ROLLUP] },
   sql: (d) => `WITH ${SPELLS_CTE}
 SELECT project_id, day,
   ${d.int('SUM(new_errors)')} AS new_errors,
@@ -154,9 +161,13 @@ FROM (
   FROM errors WHERE first_seen_unfiltered IS NOT NULL
   GROUP BY project_id, ${d.day('first_seen_unfiltered')}
   UNION ALL
-  SELECT project_id, ${d.day('received_at')}, 0, COUNT(*), COUNT(DISTINCT user_id), 0, 0
+  ${
+    d.rollups
+      ? `SELECT project_id, day, 0, events, users, 0, 0 FROM ${DAILY_ROLLUP.table} WHERE events > 0`
+      : `SELECT project_id, ${d.day('received_at')}, 0, COUNT(*), COUNT(DISTINCT user_id), 0, 0
   FROM events WHERE received_at IS NOT NULL
-  GROUP BY project_id, ${d.day('received_at')}
+  GROUP BY project_id, ${d.day('received_at')}`
+  }
   UNION ALL
   SELECT project_id, ${d.day('began_at')}, 0, 0, 0,
     SUM(CASE WHEN status = 'fixed' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END)
@@ -168,6 +179,71 @@ GROUP BY project_id, day`,
 
 /** Joins on columns that may be NULL (a release stage, an app version), kept hashable for PostgreSQL's planner. */
 const same = (a: string, b: string) => `COALESCE(${a}, '') = COALESCE(${b}, '')`;
+
+/** release_health's errors introduced and reopened, as joins over every event (SQLite; PostgreSQL without rollups). */
+const FIRST_AND_REOPENED = `first_events AS (
+  SELECT x.project_id, x.error_id, MIN(x.release_stage) AS release_stage, MIN(x.app_version) AS app_version
+  FROM errors e
+  JOIN events x ON x.project_id = e.project_id AND x.error_id = e.id AND x.received_at = e.first_seen_unfiltered
+  GROUP BY x.project_id, x.error_id
+),
+introduced AS (
+  SELECT project_id, release_stage, app_version, COUNT(*) AS errors_introduced
+  FROM first_events GROUP BY project_id, release_stage, app_version
+),
+reopen_events AS (
+  -- A join, not a sub-query per reopen: PostgreSQL prices the latter at the index's ~100 events per error times
+  -- every spell it cannot tell apart from a reopen, past the cost that makes it JIT-compile the query with
+  -- optimization (seconds, bench/views.ts); the join's one pass over the events costs less.
+  SELECT s.project_id, s.error_id, s.began_at, MIN(x.received_at) AS received_at
+  FROM spells s
+  JOIN events x ON x.project_id = s.project_id AND x.error_id = s.error_id
+    AND x.received_at >= s.prev_began_at AND x.received_at <= s.began_at
+  WHERE s.status = 'open' AND s.prev_status IS NOT NULL
+  GROUP BY s.project_id, s.error_id, s.began_at
+),
+reopened AS (
+  SELECT x.project_id, x.release_stage, x.app_version, COUNT(DISTINCT x.error_id) AS errors_reopened
+  FROM reopen_events r
+  JOIN events x ON x.project_id = r.project_id AND x.error_id = r.error_id AND x.received_at = r.received_at
+  GROUP BY x.project_id, x.release_stage, x.app_version
+)`;
+
+/**
+ * The same, for PostgreSQL with its rollups: each error's first event and each reopen's first event looked up by
+ * the (project_id, error_id, received_at) index applyModels adds, one probe per error or reopen, instead of a pass
+ * over every event (which the planner prefers to the probes when the join is written as a join).
+ */
+const FIRST_AND_REOPENED_BY_INDEX = `first_events AS (
+  SELECT e.project_id, e.id AS error_id, f.release_stage, f.app_version
+  FROM errors e
+  CROSS JOIN LATERAL (
+    SELECT MIN(x.release_stage) AS release_stage, MIN(x.app_version) AS app_version, COUNT(*) AS n
+    FROM events x
+    WHERE x.project_id = e.project_id AND x.error_id = e.id AND x.received_at = e.first_seen_unfiltered
+  ) f
+  WHERE f.n > 0
+),
+introduced AS (
+  SELECT project_id, release_stage, app_version, COUNT(*) AS errors_introduced
+  FROM first_events GROUP BY project_id, release_stage, app_version
+),
+reopened AS (
+  SELECT x.project_id, x.release_stage, x.app_version, COUNT(DISTINCT x.error_id) AS errors_reopened
+  FROM spells s
+  CROSS JOIN LATERAL (
+    SELECT y.project_id, y.error_id, y.release_stage, y.app_version
+    FROM events y
+    WHERE y.project_id = s.project_id AND y.error_id = s.error_id
+      AND y.received_at = (
+        SELECT MIN(z.received_at) FROM events z
+        WHERE z.project_id = s.project_id AND z.error_id = s.error_id
+          AND z.received_at >= s.prev_began_at AND z.received_at <= s.began_at)
+    OFFSET 0 -- kept a probe per reopen: pulled up into the join, it becomes a pass over every event
+  ) x
+  WHERE s.status = 'open' AND s.prev_status IS NOT NULL
+  GROUP BY x.project_id, x.release_stage, x.app_version
+)`;
 
 const releaseHealth: ViewDefinition = {
   name: 'release_health',
@@ -216,6 +292,7 @@ const releaseHealth: ViewDefinition = {
       description: 'Errors reopened by an event of this release: the first event received after the error left open.',
     },
   ],
+  postgres: { rollups: [RELEASE_ROLLUP], eventsLookup: true, withoutJit: true },
   sql: (d) => `WITH ${SPELLS_CTE},
 rel AS (
   SELECT project_id, release_stage, app_version, MIN(release_time) AS released_at, COUNT(*) AS builds,
@@ -224,39 +301,19 @@ rel AS (
   FROM releases WHERE app_version IS NOT NULL
   GROUP BY project_id, release_stage, app_version
 ),
-ev AS (
+ev AS (${
+    d.rollups
+      ? `
+  SELECT project_id, release_stage, app_version, events, users, unhandled_events FROM ${RELEASE_ROLLUP.table}
+  WHERE events > 0`
+      : `
   SELECT project_id, release_stage, app_version, COUNT(*) AS events, COUNT(DISTINCT user_id) AS users,
     SUM(CASE WHEN unhandled THEN 1 ELSE 0 END) AS unhandled_events
   FROM events
-  GROUP BY project_id, release_stage, app_version
+  GROUP BY project_id, release_stage, app_version`
+  }
 ),
-first_events AS (
-  SELECT x.project_id, x.error_id, MIN(x.release_stage) AS release_stage, MIN(x.app_version) AS app_version
-  FROM errors e
-  JOIN events x ON x.project_id = e.project_id AND x.error_id = e.id AND x.received_at = e.first_seen_unfiltered
-  GROUP BY x.project_id, x.error_id
-),
-introduced AS (
-  SELECT project_id, release_stage, app_version, COUNT(*) AS errors_introduced
-  FROM first_events GROUP BY project_id, release_stage, app_version
-),
-reopen_events AS (
-  -- A join, not a sub-query per reopen: PostgreSQL prices the latter at the index's ~100 events per error times
-  -- every spell it cannot tell apart from a reopen, past the cost that makes it JIT-compile the query with
-  -- optimization (seconds, bench/views.ts); the join's one pass over the events costs less.
-  SELECT s.project_id, s.error_id, s.began_at, MIN(x.received_at) AS received_at
-  FROM spells s
-  JOIN events x ON x.project_id = s.project_id AND x.error_id = s.error_id
-    AND x.received_at >= s.prev_began_at AND x.received_at <= s.began_at
-  WHERE s.status = 'open' AND s.prev_status IS NOT NULL
-  GROUP BY s.project_id, s.error_id, s.began_at
-),
-reopened AS (
-  SELECT x.project_id, x.release_stage, x.app_version, COUNT(DISTINCT x.error_id) AS errors_reopened
-  FROM reopen_events r
-  JOIN events x ON x.project_id = r.project_id AND x.error_id = r.error_id AND x.received_at = r.received_at
-  GROUP BY x.project_id, x.release_stage, x.app_version
-)
+${d.rollups ? FIRST_AND_REOPENED_BY_INDEX : FIRST_AND_REOPENED}
 SELECT r.project_id, r.release_stage, r.app_version, r.released_at, ${d.int('r.builds')} AS builds,
   ${d.int('COALESCE(i.errors_introduced, 0)')} AS errors_introduced,
   ${d.int('r.errors_introduced_reported')} AS errors_introduced_reported,
