@@ -233,4 +233,12 @@ describe.runIf(HAS_PG)('the rollups behind errors_daily and release_health', () 
     expect(await rolledEvents()).toBe(await eventRows());
     await expectSame();
   });
+
+  it('let events be written when a rollup table was dropped by hand, and are rebuilt by the next apply', async () => {
+    await adminQuery(`DROP TABLE "${schema}"._snagsync_rollup_release_users`);
+    await write(pageA().map((r) => ({ ...r, id: `d${String(r.id)}` })));
+    await applyModels(targets[1]!.url);
+    await write(pageA().map((r) => ({ ...r, id: `e${String(r.id)}` })));
+    await expectSame();
+  });
 });

@@ -60,6 +60,7 @@ export const RELEASE_ROLLUP: Rollup = {
 export const ROLLUPS: readonly Rollup[] = [DAILY_ROLLUP, RELEASE_ROLLUP];
 
 const q = quoteId;
+const lit = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const prefix = (r: Rollup) => r.table.replace(/^_snagsync_rollup_/, '_snagsync_');
 const triggerNames = (r: Rollup) => ['ins', 'upd', 'del', 'trunc'].map((op) => `${prefix(r)}_${op}`);
 
@@ -185,6 +186,10 @@ export function rollupTriggers(schema: string, r: Rollup): string[] {
   return [
     `CREATE OR REPLACE FUNCTION ${fn} RETURNS trigger LANGUAGE plpgsql AS $rollup$
 BEGIN
+  -- A rollup table dropped by hand: the events are written all the same; the next apply rebuilds it.
+  IF to_regclass(${lit(t)}) IS NULL OR to_regclass(${lit(u)}) IS NULL THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'TRUNCATE' THEN
     TRUNCATE ${t}, ${u};
   ELSIF TG_OP = 'INSERT' THEN
@@ -218,14 +223,14 @@ $rollup$`,
  */
 export async function ensureRollup(c: pg.PoolClient, schema: string, r: Rollup): Promise<boolean> {
   const names = triggerNames(r);
-  const state = await c.query<{ triggers: string; mark: string | null }>(
+  const state = await c.query<{ triggers: string; mark: string | null; users: boolean }>(
     `SELECT (SELECT COUNT(*) FROM pg_trigger g JOIN pg_class k ON k.oid = g.tgrelid
              WHERE k.relnamespace = to_regnamespace($1) AND k.relname = 'events' AND g.tgname = ANY($2)) AS triggers,
-            obj_description(to_regclass($3), 'pg_class') AS mark`,
-    [q(schema), names, `${q(schema)}.${q(r.table)}`],
+            obj_description(to_regclass($3), 'pg_class') AS mark, to_regclass($4) IS NOT NULL AS users`,
+    [q(schema), names, `${q(schema)}.${q(r.table)}`, `${q(schema)}.${q(r.usersTable)}`],
   );
   const s = state.rows[0]!;
-  if (Number(s.triggers) === names.length && s.mark === ROLLUP_VERSION) return false;
+  if (Number(s.triggers) === names.length && s.mark === ROLLUP_VERSION && s.users) return false;
   await c.query(`LOCK TABLE ${q(schema)}.${q('events')} IN SHARE ROW EXCLUSIVE MODE`);
   const [tables, indexes] = [rollupDdl(schema, r).slice(0, 2), rollupDdl(schema, r).slice(2)];
   // Filled without their indexes, which are built after: faster than keeping them up to date row by row.
