@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { createToken } from '../../src/store/team/tokens.js';
 import type { Role } from '../../src/store/users.js';
@@ -17,7 +17,7 @@ import { projectsOf, simErrorIds, simWrites } from '../writeback/helpers.js';
 const enabled = requireService('chromium');
 
 describe.skipIf(!enabled)('web UI: roles, Users, API tokens and Audit (Chromium)', () => {
-  const web = useBrowserSuite({ beforeAll, afterEach: () => undefined, afterAll });
+  const web = useBrowserSuite({ beforeAll, afterEach, afterAll });
   let sim: Simulator;
   let server: WebServer;
   let sourceId: string;
@@ -152,7 +152,7 @@ describe.skipIf(!enabled)('web UI: roles, Users, API tokens and Audit (Chromium)
     expect(await page.getByText('shown only this once').count()).toBe(1);
     await page.getByRole('button', { name: 'Copy' }).click();
     await expect.poll(() => page.locator('[data-copy-status="new-token"]').textContent()).toBe('Copied.');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(token);
 
     // It works, as the editor it acts for.
     const res = await fetch(`${server.url}/api/data_sources`, { headers: { authorization: `Bearer ${token}` } });
@@ -180,7 +180,7 @@ describe.skipIf(!enabled)('web UI: roles, Users, API tokens and Audit (Chromium)
     expect(page.problems).toEqual([]);
   });
 
-  it('an admin invites a user and sees the one-time link once', async () => {
+  it('an admin invites a user, sees the one-time link once, and the invitee signs in with it as a viewer', async () => {
     const page = await as('admin');
     await page.goto(`${server.url}/users`);
     await page.getByLabel(/^Email/).fill('new.analyst@example.com');
@@ -193,5 +193,21 @@ describe.skipIf(!enabled)('web UI: roles, Users, API tokens and Audit (Chromium)
     await page.locator('tr[data-user="new.analyst@example.com"]').waitFor();
     expect(await page.content()).not.toContain(link.split('/invite/')[1]!);
     expect(page.problems).toEqual([]);
+
+    // The invitee opens the link in a browser of their own, sets a password and is signed in as a viewer: their
+    // session shows them a viewer's pages, and the server refuses them an admin's.
+    const invitee = await web.page();
+    invitee.setDefaultTimeout(8000);
+    await invitee.goto(link);
+    await invitee.getByLabel(/^New password/).fill('correct horse battery staple');
+    await invitee.getByLabel(/^Repeat the password/).fill('correct horse battery staple');
+    await invitee.getByRole('button', { name: 'Set password and sign in' }).click();
+    const nav = invitee.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Runs', exact: true }).waitFor();
+    for (const hidden of ['Credentials', 'Users', 'API tokens', 'Audit'])
+      expect(await nav.getByRole('link', { name: hidden, exact: true }).count(), hidden).toBe(0);
+    expect(invitee.problems).toEqual([]);
+    const refused = await invitee.goto(`${server.url}/users`);
+    expect(refused?.status()).toBe(403);
   });
 });
