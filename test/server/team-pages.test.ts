@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { type Permission, roleAllows } from '../../src/server/permissions.js';
+import { hashPassword } from '../../src/store/team/passwords.js';
 import { createToken } from '../../src/store/team/tokens.js';
 import type { Role } from '../../src/store/users.js';
 import { projectsOf, simErrorIds } from '../writeback/helpers.js';
-import { keyHeaders } from './helpers.js';
+import { keyHeaders, passwordLogin, setCookies } from './helpers.js';
 import { sourcesServer, startSim, type SourcesServer } from './sources-helpers.js';
 
 /**
@@ -321,5 +322,34 @@ describe('the Audit page', () => {
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.every((l) => l.method === 'POST' && l.route.includes('tokens'))).toBe(true);
     expect(jsonl.body).not.toContain(token);
+  });
+});
+
+describe('the pages in an admin’s own browser session', () => {
+  it('change a role with the session’s CSRF token, show the notice after the redirect, and refuse a form without it', async () => {
+    const admin = await s.runtime.store.users.find('admin@example.com');
+    await s.runtime.store.users.setPassword(admin.id, await hashPassword('a long enough password'));
+    const signedIn = await passwordLogin(s.app, 'admin@example.com', 'a long enough password');
+    expect(signedIn.statusCode).toBe(303);
+    const cookie = [...setCookies(signedIn).values()].map((c) => `${c.raw.split(';')[0]}`).join('; ');
+    const page = await s.app.inject({ method: 'GET', url: '/users', headers: { cookie } });
+    expect(page.statusCode).toBe(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
+    expect(csrf).toBeTruthy();
+    const viewer = await s.runtime.store.users.find('viewer@example.com');
+    const form = (fields: Record<string, string>) => ({
+      method: 'POST' as const,
+      url: `/users/${viewer.id}/role`,
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(fields).toString(),
+    });
+    const forged = await s.app.inject(form({ role: 'admin' }));
+    expect(forged.statusCode).toBe(403);
+    expect((await s.runtime.store.users.find(viewer.id)).role).toBe('viewer');
+    const changed = await s.app.inject(form({ role: 'editor', _csrf: csrf! }));
+    expect(changed.statusCode).toBe(303);
+    const after = await s.app.inject({ method: 'GET', url: '/users', headers: { cookie } });
+    expect(after.body).toContain('viewer@example.com is now an editor.');
+    await s.runtime.store.users.setRole(viewer.id, 'viewer');
   });
 });

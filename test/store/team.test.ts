@@ -182,6 +182,27 @@ describe.each(KINDS)('users and tokens in a %s store', (_kind, make, enabled) =>
     expect(next.next_before).toBeNull();
     const ed = await store.audit.list({ limit: 10, actor: 'ed@example.com' });
     expect(ed.entries.map((e) => e.resource_id)).toEqual(['src_5', 'src_3', 'src_1']);
+    // Filters: a resource id or a part of the route, the method, the outcome, a time range ([since, until)).
+    await store.audit.append({
+      ...entry(6),
+      method: 'POST',
+      route: '/api/tokens',
+      resource_id: null,
+      outcome: 'refused',
+    });
+    const ids = async (q: Omit<Parameters<Store['audit']['list']>[0], 'limit'>) =>
+      (await store.audit.list({ limit: 10, ...q })).entries.map((e) => e.resource_id ?? e.route);
+    expect(await ids({ resource: 'src_2' })).toEqual(['src_2']);
+    expect(await ids({ resource: 'tokens' })).toEqual(['/api/tokens']);
+    expect(await ids({ method: 'POST' })).toEqual(['/api/tokens']);
+    expect(await ids({ outcome: 'refused', actor: 'server key' })).toEqual(['/api/tokens']);
+    expect(await ids({ since: '2026-01-01T00:02:00Z', until: '2026-01-01T00:04:00.000Z' })).toEqual(['src_3', 'src_2']);
+    expect(await ids({ since: '2026-01-01T01:02:00+01:00', method: 'PUT' })).toEqual([
+      'src_5',
+      'src_4',
+      'src_3',
+      'src_2',
+    ]);
     expect(await f.tamper()).toMatch(/append-only/);
   });
 });
