@@ -147,6 +147,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'GET /sources': 'read',
   'GET /sources/:id': 'read',
   'POST /sources/:id/run': 'runs:start',
+  'GET /sources/:id/refresh': 'runs:start',
+  'POST /sources/:id/refresh': 'runs:start',
   'POST /sources/:id/pause': 'sources:write',
   'POST /sources/:id/resume': 'sources:write',
   'GET /sources/:id/delete': 'sources:write',

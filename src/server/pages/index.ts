@@ -9,6 +9,7 @@ import { registerRunPages } from './runs.js';
 import { registerSourceWizardPages } from './source-wizard.js';
 import { registerSourcePages } from './sources.js';
 import { registerSourceTimePages } from './source-time.js';
+import { registerSourceRefreshPages } from './source-refresh.js';
 import { registerTokenPages } from './tokens.js';
 import { registerUserPages } from './users.js';
 
@@ -20,6 +21,7 @@ export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
   registerSourceWizardPages,
   registerSourcePages,
   registerSourceTimePages,
+  registerSourceRefreshPages,
   registerErrorHistoryPage,
   registerRunPages,
   registerCredentialPages,

@@ -60,6 +60,7 @@ ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 ${settings(view)}
 ${time}
 <h2>Runs</h2>
+${ctx.can('runs:start') ? html`<p class="source-refresh"><a class="button" href="/sources/${s.id}/refresh">Full refresh…</a> <span class="muted">reads everything again, for the source or one stream</span></p>` : ''}
 ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
 </section>`,
     });
