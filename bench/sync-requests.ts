@@ -73,6 +73,14 @@ let releaseGroupLists = 0;
 let savedSearches = 0;
 let savedSearchPages = 0;
 let eventPages = 0;
+// Feature flags (one list per release stage, read by both flag streams; then per flag and stage an overview, a variants
+// list and the variants' overview) and performance (span groups and page loads, one list each).
+let flagLists = 0;
+let flagStages = 0;
+let variantPages = 0;
+let variantOverviews = 0;
+let spanGroupPages = 0;
+let pageLoadPages = 0;
 for (const p of projects) {
   const ev = await walk(sim, `/projects/${p.id}/events`, {}, 30);
   if (ev.rows.length !== eventsOf(p.id))
@@ -93,6 +101,28 @@ for (const p of projects) {
       (await walk(sim, `/projects/${p.id}/release_groups`, { release_stage_name: stage })).rows.length,
       100,
     );
+  for (const stage of new Set(view.release_stages ?? [])) {
+    const flags = await walk(
+      sim,
+      `/projects/${p.id}/feature_flags`,
+      { release_stage_name: stage, include_inactive: 'true' },
+      30,
+    );
+    flagLists += flags.pages;
+    for (const f of flags.rows) {
+      flagStages++;
+      const v = await walk(
+        sim,
+        `/projects/${p.id}/feature_flags/${String(f.id)}/variants`,
+        { release_stage_name: stage },
+        30,
+      );
+      variantPages += v.pages;
+      if (v.rows.length > 0) variantOverviews++;
+    }
+  }
+  spanGroupPages += (await walk(sim, `/projects/${p.id}/span_groups`, {}, 30)).pages;
+  pageLoadPages += (await walk(sim, `/projects/${p.id}/page_load_span_groups`, {}, 30)).pages;
   const searches = (await walk(sim, `/projects/${p.id}/saved_searches`)).rows.length;
   savedSearches += searches;
   savedSearchPages += pagesOf(searches, 100);
@@ -122,6 +152,13 @@ const need: Record<string, number> = {
   'GET /saved_searches/{id}/usage_summary': savedSearches,
   'GET /projects/{project_id}/stability_trend': projects.length,
   'GET /projects/{project_id}/trends': projects.length,
+  'GET /projects/{project_id}/feature_flags': 2 * flagLists,
+  'GET /projects/{project_id}/feature_flags/{id}/error_overview': flagStages,
+  'GET /projects/{project_id}/feature_flags/{id}/variants': variantPages,
+  'GET /projects/{project_id}/feature_flags/{id}/variants/error_overview': variantOverviews,
+  'GET /projects/{project_id}/span_groups': spanGroupPages,
+  'GET /projects/{project_id}/page_load_span_groups': pageLoadPages,
+  'GET /projects/{project_id}/network_endpoint_grouping': projects.length,
 };
 const bigErrors = bigSim.info().options.errors;
 const bigSorted = pagesOf(bigErrors, 100);
