@@ -184,6 +184,8 @@ describe('the Users page', () => {
     expect(invited.body).toContain('data-copy="invitation-link"');
     const list = await get('/users', 'admin');
     expect(list.body).toContain('new.person@example.com');
+    // Until the invitation is redeemed (a password set), the list says so.
+    expect(list.body).toMatch(/data-user="new.person@example.com">\n<th[^\n]*data-pending/);
     expect(list.body).not.toContain(link![2]);
     expect(list.body).toMatch(/data-user="admin@example.com"[\s\S]*?data-owner|Owner/);
 

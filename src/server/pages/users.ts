@@ -119,11 +119,14 @@ export function registerUserPages(app: FastifyInstance): void {
     },
   ): Promise<FastifyReply> {
     const list = await users().list();
+    // No password yet: the invitation is still to be redeemed (or they sign in another way).
+    const pending = new Set<string>();
+    for (const u of list) if ((await users().credentialsOf(u.email))?.password_hash === null) pending.add(u.id);
     return sendPage(request, reply, {
       status: o.status ?? 200,
       title: 'Users',
       active: 'users',
-      body: (ctx) => listBody(ctx, list, o),
+      body: (ctx) => listBody(ctx, list, pending, o),
     });
   }
 }
@@ -131,6 +134,7 @@ export function registerUserPages(app: FastifyInstance): void {
 function listBody(
   ctx: PageContext,
   list: User[],
+  pending: ReadonlySet<string>,
   o: { invite?: FormState; invited?: { user: User; link: string }; problem?: { message: string; hint?: string } },
 ): SafeHtml {
   return html`<section aria-labelledby="page-title" class="team-page">
@@ -141,7 +145,7 @@ ${o.problem ? formError(o.problem) : ''}
 <div class="table-scroll"><table class="data-table responsive" data-users-table>
 <caption class="visually-hidden">Users and their roles</caption>
 <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Added</th><th scope="col">Actions</th></tr></thead>
-<tbody>${list.map((u) => userRow(ctx, u))}</tbody>
+<tbody>${list.map((u) => userRow(ctx, u, pending.has(u.id)))}</tbody>
 </table></div>
 <h2 id="invite-title">Invite a user</h2>
 <form method="post" action="/users" class="form-narrow" aria-labelledby="invite-title" data-form="invite">
@@ -154,10 +158,10 @@ ${selectField({ name: 'role', label: 'Role', idPrefix: 'invite', options: ROLE_O
 </section>`;
 }
 
-function userRow(ctx: PageContext, u: User): SafeHtml {
+function userRow(ctx: PageContext, u: User, pending: boolean): SafeHtml {
   const id = `user-${u.id}`;
   return html`<tr id="${id}" data-user="${u.email}">
-<th scope="row" data-label="Email">${u.email}${u.owner ? html` <span class="badge badge-neutral" data-owner>Owner</span>` : ''}</th>
+<th scope="row" data-label="Email">${u.email}${u.owner ? html` <span class="badge badge-neutral" data-owner>Owner</span>` : ''}${pending ? html` <span class="badge badge-unverified" data-pending>No password yet</span>` : ''}</th>
 <td data-label="Role"><form method="post" action="/users/${u.id}/role" class="inline-form role-form">${csrfInput(ctx.csrf ?? '')}<label for="${id}-role" class="visually-hidden">Role of ${u.email}</label><select id="${id}-role" name="role">${ROLES.map(
     (r) => html`<option value="${r}"${r === u.role ? html` selected` : ''}>${r}</option>`,
   )}</select> <button type="submit" class="button">Change role<span class="visually-hidden"> of ${u.email}</span></button></form></td>
