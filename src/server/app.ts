@@ -25,6 +25,8 @@ import { chooseExecutor, type ExecutorChoice } from './runs/executor.js';
 import { RunRegistry } from './runs/registry.js';
 import { SinkRunRegistry } from './sinks/registry.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import { configureOidc } from './signin/oidc.js';
+import { type OidcOptions, oidcFromEnv } from './signin/oidc-config.js';
 import { SessionStore, type SessionOptions } from './sessions.js';
 import { closeAllStreams, maxStreamsOf, SseStreams } from './sse.js';
 import { loadAssets, registerStaticRoutes } from './static-files.js';
@@ -77,6 +79,8 @@ export interface BuildServerOptions {
    * limits and the inbox's retries for tests.
    */
   webhooks?: boolean | WebhookServerOptions;
+  /** OpenID Connect sign-in (signin/oidc-config.ts); default from SNAGSYNC_OIDC_* in the runtime's env; null: off. */
+  oidc?: OidcOptions | null;
 }
 
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
@@ -118,6 +122,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     webhooks: webhookDeps(options.runtime, logger, webhookOptions(options.webhooks)),
   };
   app.decorate('snag', deps);
+  configureOidc(app, options.oidc === undefined ? oidcFromEnv(options.runtime.env) : options.oidc);
   registerLifecycle(app, deps, options.scheduler);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

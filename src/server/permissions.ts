@@ -74,6 +74,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'POST /logout': 'read',
   'GET /invite/:secret': 'public',
   'POST /invite/:secret': 'public',
+  'GET /login/oidc': 'public',
+  'GET /login/oidc/callback': 'public',
   'GET /account': 'read',
   'POST /account/sign-out-everywhere': 'read',
   'DELETE /api/sessions': 'read',

@@ -26,7 +26,16 @@ describe('authentication', () => {
         .filter((r) => r.public)
         .map((r) => `${r.method} ${r.url}`)
         .sort(),
-    ).toEqual(['GET /login', 'GET /static/app.js', 'POST /hooks/bugsnag/:source/:secret', 'POST /login']);
+    ).toEqual([
+      'GET /invite/:secret',
+      'GET /login',
+      'GET /login/oidc',
+      'GET /login/oidc/callback',
+      'GET /static/app.js',
+      'POST /hooks/bugsnag/:source/:secret',
+      'POST /invite/:secret',
+      'POST /login',
+    ]);
     for (const r of routes(s.app)) {
       const res = await s.app.inject({
         method: r.method as 'GET',

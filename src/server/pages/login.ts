@@ -8,6 +8,7 @@ import { html } from '../html.js';
 import { registerAccountPages } from '../signin/account.js';
 import { auditSignIn } from '../signin/audit.js';
 import { registerInvitePages } from '../signin/invite.js';
+import { oidcOf, registerOidcRoutes } from '../signin/oidc.js';
 import { checkPassword } from '../signin/password.js';
 import { clearSessionCookie, startSession } from '../signin/session-cookie.js';
 import { pageHeading } from './layout.js';
@@ -77,6 +78,7 @@ export function registerLoginPages(app: FastifyInstance): void {
     return reply.redirect('/login', 303);
   });
   registerInvitePages(app);
+  registerOidcRoutes(app);
   registerAccountPages(app);
 }
 
@@ -162,6 +164,7 @@ function loginPage(
   });
   const keyState: FormState = failed === 'key' ? state : { values: {}, errors: {} };
   const passwordState: FormState = failed === 'password' ? state : { values: {}, errors: {} };
+  const oidc = oidcOf(app);
   return sendPage(request, reply, {
     status,
     title: 'Log in',
@@ -169,6 +172,7 @@ function loginPage(
     bare: true,
     body: () => html`<section class="login" aria-labelledby="page-title">
 ${pageHeading('Log in to snagsync')}
+${oidc ? html`<p><a class="button primary" href="/login/oidc?next=${encodeURIComponent(next)}">Sign in with ${oidc.name}</a></p>` : ''}
 <h2 id="login-password-title">Email and password</h2>
 <form method="post" action="/login" class="login-form" aria-labelledby="login-password-title" novalidate>
 <input type="hidden" name="_login" value="${nonce}">
