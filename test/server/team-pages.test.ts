@@ -77,6 +77,7 @@ function controls(): Array<{ page: string; method?: 'POST'; needs: Permission; s
         ['<a href="/tokens">API tokens</a>', 'tokens:manage'],
         ['<a href="/audit">Audit</a>', 'audit:read'],
         ['href="/sources/new"', 'sources:write'],
+        [`action="/sources/${sourceId}/run"`, 'runs:start'],
       ],
     },
     {

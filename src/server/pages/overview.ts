@@ -130,7 +130,7 @@ ${neverRun ? '' : timeToFixCard(v.time, { sources: v.sources, csrf: ctx.csrf ?? 
 
 function noData(ctx: PageContext, sources: readonly Source[], neverRun: boolean): SafeHtml {
   return html`<div class="empty-state" data-empty="no-data"><p><strong>${neverRun ? 'Not synced yet.' : 'No events or stability figures here yet.'}</strong> ${neverRun ? 'Run the source to get its data, then come back.' : 'Check that the source syncs the events and stability_trend streams.'}</p>
-<div class="row-actions">${sources.map(
+<div class="row-actions">${(ctx.can('runs:start') ? sources : []).map(
     (s) =>
       html`<form method="post" action="/sources/${s.id}/run" class="inline-form" data-enhance>${csrfInput(ctx.csrf ?? '')}<button type="submit" class="button primary" data-busy-label="Starting…">Run ${s.name} now</button></form>`,
   )}</div></div>`;
