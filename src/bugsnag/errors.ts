@@ -90,6 +90,14 @@ export function responseError(res: PipelineResponse): SnagError {
     );
   }
   if (status === 401) {
+    const foreign = foreignChallenge(res);
+    if (foreign) {
+      return new SnagError(
+        'not_bugsnag',
+        `${new URL(res.url).origin} answered ${where} with 401 and ${foreign}: that is not the Bugsnag Data Access API, which takes "Authorization: token …" and answers in JSON.`,
+        opts(HOST_HINT),
+      );
+    }
     return new SnagError(
       'auth_invalid',
       `Bugsnag rejected the token (401${text ? `: ${text}` : ''}): it is invalid, revoked, or not a Personal Auth Token.`,
@@ -232,6 +240,24 @@ export function responseError(res: PipelineResponse): SnagError {
     `Bugsnag answered ${where} with an unexpected status ${status}.`,
     opts('Try again later.'),
   );
+}
+
+/**
+ * What in a 401 says another service answered (a snagsync server, a web app, a proxy): a challenge for another
+ * scheme than Bugsnag's `token` (`Bearer`, `Basic`), a page instead of JSON, or another API's JSON error.
+ * Undefined when it may be Bugsnag's (the v2 401 body is not confirmed: anything else counts as Bugsnag's).
+ */
+function foreignChallenge(res: PipelineResponse): string | undefined {
+  const challenge = res.headers.get('www-authenticate')?.trim();
+  const scheme = challenge?.split(/\s+/)[0];
+  if (scheme && !/^token$/i.test(scheme)) return `a "${scheme}" challenge`;
+  const type = res.headers.get('content-type') ?? '';
+  if (/^\s*text\/html/i.test(type)) return 'an HTML page';
+  // Bugsnag's envelopes are {"errors": […]} and, unrouted, {"status", "error"}; a `message` or `hint` beside no
+  // `errors` is another API's error (a snagsync server answers {"error", "message", "hint", "status"}).
+  const body = res.bodyKind === 'json' && res.json && typeof res.json === 'object' ? res.json : null;
+  if (body && !('errors' in body) && ('message' in body || 'hint' in body)) return "another API's JSON error";
+  return undefined;
 }
 
 const HOST_HINT =

@@ -141,6 +141,11 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     false,
   ).action(async function (this: Command) {
     const flags = this.opts<SourceFlags>();
+    // Required, as --name is: a missing option is a usage error (exit 2) on every command.
+    if (flags.credential === undefined)
+      throw new SnagError('usage', "required option '--credential <name-or-id>' not specified", {
+        hint: 'Give the credential to read with (snagsync credentials list shows them).',
+      });
     await withRuntime(io, async (rt) => {
       const { source, warnings } = await createSource(rt, toInput(flags), { cwd: process.cwd() }).catch(
         (e: unknown) => {
