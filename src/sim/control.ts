@@ -31,6 +31,11 @@ const AddEvents = z.object({
   error_id: z.string().optional(),
   count: z.number().int().min(1).max(100_000).default(1),
   reopen: z.boolean().default(false),
+  // Any keys a user's app may send: kept as parsed from the body (a zod record would copy it, losing `__proto__`).
+  meta_data: z
+    .unknown()
+    .refine((v) => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'an object')
+    .optional(),
 });
 const AddErrors = z.object({
   project_id: z.string().optional(),
@@ -83,7 +88,13 @@ export async function handleControl(
       case 'POST /__sim/events': {
         const b = AddEvents.parse(body ?? {});
         return ok({
-          events: sim.addEvents({ projectId: b.project_id, errorId: b.error_id, count: b.count, reopen: b.reopen }),
+          events: sim.addEvents({
+            projectId: b.project_id,
+            errorId: b.error_id,
+            count: b.count,
+            reopen: b.reopen,
+            ...(b.meta_data ? { metaData: b.meta_data as Record<string, unknown> } : {}),
+          }),
         });
       }
       case 'POST /__sim/errors': {

@@ -59,6 +59,8 @@ export interface AddEventsOptions {
   count?: number;
   /** As a notifier's events do: reopen a fixed error, or a snoozed one whose rule they meet (default: statuses stay). */
   reopen?: boolean;
+  /** The events' metaData in their full reports, served as given (any keys, `__proto__` included); default generated. */
+  metaData?: Record<string, unknown>;
 }
 
 /** A scripted change of one error (truth/script.ts); `projectId`, when given, must be the error's. */
@@ -161,7 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     addEvents: (o = {}) => {
       const { gi, error } = target(state, o.projectId, o.errorId);
-      return state.addEvents(gi, o.count ?? 1, error, Date.now(), o.reopen === true);
+      return state.addEvents(gi, o.count ?? 1, error, Date.now(), o.reopen === true, o.metaData);
     },
     volume: (projectId) => volume(state, target(state, projectId, undefined).gi),
     addErrors: (o = {}) => {

@@ -123,7 +123,14 @@ export class SimState {
    * `reopen`: the events come from a notifier, so a fixed (or snoozed past its rule) error reopens as in Bugsnag.
    * Events added through the control API leave statuses alone, as they always have.
    */
-  addEvents(gi: number, count: number, error: number | null, nowMs: number, reopen = false): AddedEvent[] {
+  addEvents(
+    gi: number,
+    count: number,
+    error: number | null,
+    nowMs: number,
+    reopen = false,
+    metaData?: Record<string, unknown>,
+  ): AddedEvent[] {
     const pd = this.project(gi);
     const out: AddedEvent[] = [];
     for (let n = 0; n < count; n++) {
@@ -133,6 +140,7 @@ export class SimState {
       const reopened = reopen ? reopenOnEvent(pd, e, nowMs) : null;
       if (reopened) this.truth.changed(pd, e, nowMs, 'event', { status: reopened.from });
       const i = pd.addEvent(e, sec);
+      if (metaData) pd.addedMetaData.set(i, metaData);
       if (this.listeners.length > 0)
         this.emit({ kind: 'event', gi, error: e, event: i, occurrence: pd.totalOccurrences(e), reopened });
       out.push({

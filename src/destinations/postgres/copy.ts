@@ -5,7 +5,8 @@ import type { ColumnType, DestinationRecord } from '../types.js';
  * A page as COPY's text format: one line per record, fields separated by tabs, `\N` for NULL. The typed values are
  * the SQLite destination's conversions (descriptor.ts), narrowed to what PostgreSQL's strict types accept: a value of
  * an unexpected shape is NULL in its column (SQLite would keep it as text) — the whole record is in `_record` anyway.
- * PostgreSQL cannot store U+0000 in text or jsonb: it becomes U+FFFD.
+ * PostgreSQL cannot store U+0000 in text or jsonb, nor jsonb a lone surrogate (half of a UTF-16 pair, which an app's
+ * metaData may hold: JSON allows it as a `\udXXX` escape): each becomes U+FFFD, as in UTF-8 text.
  */
 export function copyText(
   s: CompiledStream,
@@ -77,9 +78,14 @@ function cleanText(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s;
 }
 
-/** `\u0000` escapes in JSON text (not an escaped backslash followed by "u0000"). */
+/**
+ * `\u0000` and lone surrogates in JSON text (not an escaped backslash followed by "u…"). JSON.stringify writes a
+ * surrogate pair as the character itself and a lone surrogate as an escape, so every surrogate escape is a lone one.
+ */
 function cleanJson(json: string): string {
-  return json.includes('\\u0000') ? json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : json;
+  return json.includes('\\u0000') || json.includes('\\ud')
+    ? json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, '$1\\ufffd')
+    : json;
 }
 
 /** COPY text format: backslash, tab, newline and carriage return are escaped. */

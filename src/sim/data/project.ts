@@ -79,6 +79,8 @@ export class ProjectData {
   private readonly addedOcc: number[] = [];
   /** Error → global indexes of its added events (ascending). */
   private readonly addedByError = new Map<number, number[]>();
+  /** The metaData an added event was given (`POST /__sim/events {"meta_data"}`), served as it came: any keys. */
+  readonly addedMetaData = new Map<number, Record<string, unknown>>();
   /**
    * Bumped when error state changes (writes, deletions, new errors). Added events do not bump it: they only ever
    * extend the index space, so anything computed over a fixed index range stays valid.

@@ -141,7 +141,7 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
     received_at: isoSecMs(sec),
     exceptions: [exception],
     threads,
-    metaData: {
+    metaData: pd.addedMetaData.get(i) ?? {
       app: { type: project.kind.type },
       account: { id: `acct_${hash(proto.user, e) % 100_000}`, plan: accountPlan(proto.user) },
       ...(platform === 'server' ? { sidekiq: { queue: 'default', retry: rng.chance(1, 2) } } : {}),
