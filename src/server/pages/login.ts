@@ -174,7 +174,7 @@ function loginPage(
 ${pageHeading('Log in to snagsync')}
 ${oidc ? html`<p><a class="button primary" href="/login/oidc?next=${encodeURIComponent(next)}">Sign in with ${oidc.name}</a></p>` : ''}
 <h2 id="login-password-title">Email and password</h2>
-<form method="post" action="/login" class="login-form" aria-labelledby="login-password-title" novalidate>
+<form method="post" action="/login" class="login-form" novalidate>
 <input type="hidden" name="_login" value="${nonce}">
 <input type="hidden" name="next" value="${next}">
 ${formError(passwordState.formError)}
@@ -184,7 +184,7 @@ ${inputField({ name: 'password', label: 'Password', idPrefix: 'login', type: 'pa
 </form>
 <h2 id="login-key-title">Server key</h2>
 <p>Or enter the server key: the one printed when the server first started.</p>
-<form method="post" action="/login" class="login-form" aria-labelledby="login-key-title" novalidate>
+<form method="post" action="/login" class="login-form" novalidate>
 <input type="hidden" name="_login" value="${nonce}">
 <input type="hidden" name="next" value="${next}">
 ${formError(keyState.formError)}
