@@ -43,7 +43,14 @@ export function sourceRow(s: DataSource, o: SourceRowOptions): SafeHtml {
 function lastRun(s: DataSource, now: number): SafeHtml {
   const r = s.last_run;
   if (!r) return html`<span class="muted">never run</span>`;
-  return html`<a href="/runs/${r.id}" class="last-run">${runStatusBadge(r.status)}</a> ${timeElement(r.started_at, now)}<span class="muted last-run-records">${count(r.records_read)} records</span>`;
+  return html`<a href="/runs/${r.id}" class="last-run">${runStatusBadge(r.status)}</a> ${timeElement(r.started_at, now)}<span class="muted last-run-records">${count(r.records_read)} records</span>${lastError(r)}`;
+}
+
+/** The last run's error, inline (what happened; the run's page says what to do), when it failed. */
+function lastError(r: NonNullable<DataSource['last_run']>): SafeHtml | '' {
+  if (!r.error || (r.status !== 'failed' && r.status !== 'partial')) return '';
+  const text = r.error.message.length > 200 ? `${r.error.message.slice(0, 199)}…` : r.error.message;
+  return html`<span class="row-error" data-last-error>${text}</span>`;
 }
 
 function nextRun(s: DataSource, o: SourceRowOptions): SafeHtml | string {

@@ -7,6 +7,7 @@ import { dataSourceOf } from '../api/data-sources.js';
 import type { DataSource } from '../api/data-source-resource.js';
 import { csrfInput, formError, hiddenInput, submitButton } from '../components/form.js';
 import { runsTable } from '../components/runs-table.js';
+import { runTrends } from '../components/run-trends.js';
 import { sourceRow, sourceRowId } from '../components/source-row.js';
 import { sourceStatusBadge } from '../components/status.js';
 import { html, type SafeHtml } from '../html.js';
@@ -59,6 +60,7 @@ ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 <table class="data-table responsive sources-table"><caption class="visually-hidden">Status and actions</caption>${tableHead()}<tbody>${sourceRow(view, { now: ctx.now, csrf: ctx.csrf ?? '', schedulerOn: deps().scheduler.enabled, context: 'page', can: ctx.can })}</tbody></table>
 ${settings(view)}
 ${time}
+${runTrends(runs)}
 <h2>Runs</h2>
 ${ctx.can('runs:start') ? html`<p class="source-refresh"><a class="button" href="/sources/${s.id}/refresh">Full refresh…</a> <span class="muted">reads everything again, for the source or one stream</span></p>` : ''}
 ${runsTable({ runs, now: ctx.now, caption: `Runs of ${s.name}, newest first` })}
