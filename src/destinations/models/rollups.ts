@@ -223,15 +223,21 @@ $rollup$`,
  */
 export async function ensureRollup(c: pg.PoolClient, schema: string, r: Rollup): Promise<boolean> {
   const names = triggerNames(r);
-  const state = await c.query<{ triggers: string; mark: string | null; users: boolean }>(
-    `SELECT (SELECT COUNT(*) FROM pg_trigger g JOIN pg_class k ON k.oid = g.tgrelid
+  const inPlace = async () => {
+    const state = await c.query<{ triggers: string; mark: string | null; users: boolean }>(
+      `SELECT (SELECT COUNT(*) FROM pg_trigger g JOIN pg_class k ON k.oid = g.tgrelid
              WHERE k.relnamespace = to_regnamespace($1) AND k.relname = 'events' AND g.tgname = ANY($2)) AS triggers,
             obj_description(to_regclass($3), 'pg_class') AS mark, to_regclass($4) IS NOT NULL AS users`,
-    [q(schema), names, `${q(schema)}.${q(r.table)}`, `${q(schema)}.${q(r.usersTable)}`],
-  );
-  const s = state.rows[0]!;
-  if (Number(s.triggers) === names.length && s.mark === ROLLUP_VERSION && s.users) return false;
+      [q(schema), names, `${q(schema)}.${q(r.table)}`, `${q(schema)}.${q(r.usersTable)}`],
+    );
+    const s = state.rows[0]!;
+    return Number(s.triggers) === names.length && s.mark === ROLLUP_VERSION && s.users;
+  };
+  if (await inPlace()) return false;
+  // Locked before any rollup table is touched (a page writing meanwhile finishes first, its triggers included),
+  // then looked at again: an apply running at the same time may have built it while this one waited.
   await c.query(`LOCK TABLE ${q(schema)}.${q('events')} IN SHARE ROW EXCLUSIVE MODE`);
+  if (await inPlace()) return false;
   const [tables, indexes] = [rollupDdl(schema, r).slice(0, 2), rollupDdl(schema, r).slice(2)];
   // Filled without their indexes, which are built after: faster than keeping them up to date row by row.
   const dropIndexes = [`${r.table}_key`, `${r.usersTable}_key`, `${r.table}_empty`, `${r.usersTable}_empty`].map(
