@@ -99,7 +99,7 @@ function nav(ctx: PageContext, active: NavArea | null): SafeHtml {
     (n) =>
       html`<li><a${attrs({ href: n.href, 'aria-current': n.area === active ? 'page' : null })}>${n.label}</a></li>`,
   )}</ul>
-${ctx.csrf ? html`<form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="button link">Log out</button></form>` : ''}
+${ctx.csrf ? html`<a href="/account" class="account-link">Account</a><form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${ctx.csrf}"><button type="submit" class="button link">Log out</button></form>` : ''}
 </nav>`;
 }
 
