@@ -149,6 +149,7 @@ function summary(sim: Simulator, flags: SimFlags): string {
     `  project without primary release stage (stability → 404):   ${sim.fixtures.projectWithoutPrimaryStage ?? '-'}`,
     `  project hidden from the member token (→ 404):              ${sim.fixtures.projectHiddenFromMember ?? '-'}`,
     `  organization without saved searches (→ 403):               ${sim.fixtures.orgWithoutSavedSearches ?? '-'}`,
+    `  organization without feature flags, Performance (→ 403):   ${sim.fixtures.orgWithoutFlagsAndPerformance ?? '-'}`,
     `  a project notifier API key (refused as a token, → 401):    ${sim.fixtures.projectApiKey}`,
     '',
     `Rate limit: ${flags.rateLimit} requests per token per ${per}${windowMs === 60_000 ? ' (--fast: per second)' : ''}.`,
