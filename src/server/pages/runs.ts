@@ -2,6 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { csrfInput, formError, submitButton } from '../components/form.js';
 import { liveRun } from '../components/run-live.js';
 import { runsTable } from '../components/runs-table.js';
+import {
+  RUN_KINDS,
+  RUN_STATUSES,
+  runsFilter,
+  runsPager,
+  writebackRunsTable,
+  type RunKind,
+  type RunsQuery,
+  type RunStatusFilter,
+} from '../components/runs-filter.js';
 import { count, duration, partitionLabel, runStatusBadge, TRIGGER_TEXT } from '../components/status.js';
 import { timeElement } from '../components/time.js';
 import { cancelledError } from '../../engine/index.js';
@@ -20,25 +30,74 @@ import { webAdvice } from '../runs/advice.js';
 
 type IdParams = { Params: { id: string } };
 
+/** Runs per page of the Runs list; pages go back at most MAX_PAGE × PAGE runs. */
+const PAGE = 50;
+const MAX_PAGE = 40;
+
 export function registerRunPages(app: FastifyInstance): void {
   const deps = () => app.snag;
   const store = () => app.snag.runtime.store;
 
-  app.get<{ Querystring: { source?: string } }>('/runs', async (request, reply) => {
-    const source = request.query.source ? await store().sources.findByNameOrId(request.query.source) : null;
-    await store().runs.failStale();
-    const runs = await store().runs.list({ limit: 100, ...(source ? { sourceId: source.id } : {}) });
-    const names = new Map((await store().sources.list()).map((s) => [s.id, s.name]));
-    return sendPage(request, reply, {
-      title: 'Runs',
-      active: 'runs',
-      body: (ctx) => html`<section aria-labelledby="page-title">
+  app.get<{ Querystring: { source?: string; kind?: string; status?: string; page?: string } }>(
+    '/runs',
+    async (request, reply) => {
+      const q = request.query;
+      const source = q.source ? await store().sources.findByNameOrId(q.source) : null;
+      const kind: RunKind = (RUN_KINDS as readonly string[]).includes(q.kind ?? '') ? (q.kind as RunKind) : '';
+      const status: RunStatusFilter = (RUN_STATUSES as readonly string[]).includes(q.status ?? '')
+        ? (q.status as RunStatusFilter)
+        : '';
+      const page = Math.min(MAX_PAGE, Math.max(1, Number.parseInt(q.page ?? '1', 10) || 1));
+      const query: RunsQuery = { source, kind, status, page };
+      await store().runs.failStale();
+      const syncs =
+        kind === 'write-back'
+          ? []
+          : await store().runs.list({
+              limit: page * PAGE + 1,
+              ...(source ? { sourceId: source.id } : {}),
+              ...(status ? { status } : {}),
+            });
+      const shown = syncs.slice((page - 1) * PAGE, page * PAGE);
+      const more = syncs.length > page * PAGE;
+      const writebacks = kind === 'sync' || source || page > 1 ? null : await writebackRuns(status);
+      const sources = await store().sources.list();
+      const names = new Map(sources.map((s) => [s.id, s.name]));
+      const filtered = Boolean(source || kind || status);
+      return sendPage(request, reply, {
+        title: 'Runs',
+        active: 'runs',
+        body: (ctx) => html`<section aria-labelledby="page-title">
 ${pageHeading(source ? `Runs of ${source.name}` : 'Runs')}
-<p class="lede">Every sync, newest first: how it ended, what it read and wrote, what it cost in requests and rate-limit waits.${source ? html` <a href="/runs">All sources</a>` : ''}</p>
-${runs.length === 0 ? html`<div class="empty-state" data-empty="runs"><p><strong>No runs yet.</strong> Run a source from the Sources page, or wait for its schedule.</p><p><a class="button primary" href="/sources">Sources</a></p></div>` : runsTable({ runs, sourceNames: names, now: ctx.now, caption: 'Runs, newest first' })}
+<p class="lede">Every sync, newest first: how it ended, what it read and wrote, what it cost in requests and rate-limit waits; and the write-backs applied to Bugsnag.${source ? html` <a href="/runs">All sources</a>` : ''}</p>
+${runsFilter(query, sources)}
+${
+  kind === 'write-back'
+    ? ''
+    : shown.length === 0 && !filtered && page === 1
+      ? html`<div class="empty-state" data-empty="runs"><p><strong>No runs yet.</strong> Run a source from the Sources page, or wait for its schedule.</p><p><a class="button primary" href="/sources">Sources</a></p></div>`
+      : html`${kind === '' && writebacks ? html`<h2>Syncs</h2>` : ''}${shown.length === 0 ? html`<p class="empty" data-empty="runs">No syncs match.</p>` : runsTable({ runs: shown, sourceNames: names, now: ctx.now, caption: 'Runs, newest first' })}
+${runsPager(query, more)}`
+}
+${writebacks && (kind === 'write-back' || writebacks.length > 0) ? html`<h2>Write-backs</h2>${writebackRunsTable(writebacks, ctx.now)}` : ''}
 </section>`,
-    });
-  });
+      });
+    },
+  );
+
+  /** The newest write-back runs of every destination (status-filtered), newest first. */
+  async function writebackRuns(status: RunStatusFilter) {
+    const sinks = await store().sinks.list();
+    const all = (
+      await Promise.all(
+        sinks.map(async (sink) => (await store().sinks.listRuns(sink.id, PAGE)).map((run) => ({ run, sink }))),
+      )
+    ).flat();
+    return all
+      .filter((r) => !status || r.run.status === status)
+      .sort((a, b) => b.run.started_at.localeCompare(a.run.started_at))
+      .slice(0, PAGE);
+  }
 
   app.get<IdParams>('/runs/:id', async (request, reply) => {
     const run = await store().runs.findById(request.params.id);
