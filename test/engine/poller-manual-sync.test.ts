@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueRun } from '../../src/engine/cluster/index.js';
 import { startRun } from '../../src/engine/index.js';
+import { memoryQueue } from '../../src/queue/index.js';
 import { type PollerHandle, startPoller } from '../../src/engine/poller/index.js';
 import type { Simulator } from '../../src/sim/index.js';
 import type { Source } from '../../src/store/models.js';
@@ -80,5 +82,28 @@ describe('a manual sync of a continuously polled source', () => {
     expect(Date.parse(next.started_at)).toBeGreaterThanOrEqual(Date.parse(manual.finished_at!));
     expect(runs.filter((r) => r.status === 'failed')).toEqual([]);
     expect(poller.status().last_error).toBeNull();
+  }, 60_000);
+
+  it('a sync enqueued for the workers (PostgreSQL cluster) gets the source too, and the poller waits for it', async () => {
+    const polling = () => {
+      const st = poller.status();
+      return st.state === 'polling' && st.looks > 0 ? st.run_id : undefined;
+    };
+    const first = await until('the poller looking', polling);
+    const queue = memoryQueue();
+    try {
+      const queued = await enqueueRun(h.runtime, queue, source.name, { trigger: 'cli' });
+      expect((await h.runtime.store.runs.get(first!))?.status).toBe('succeeded');
+      expect((await h.runtime.store.runs.get(queued.runId))?.status).toBe('running');
+      // No worker takes it here: the poller stands aside for as long as the run lives, then polls on.
+      await until('the poller standing aside', () => poller.status().state === 'standing-aside');
+      await h.runtime.store.runs.finish(queued.runId, { status: 'cancelled', error: null });
+      await until('the poller back', () => {
+        const id = polling();
+        return id && id !== first ? id : undefined;
+      });
+    } finally {
+      await queue.close();
+    }
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import type { Runtime } from '../../runtime.js';
 import type { RunTrigger } from '../../store/models.js';
 import { selectStreams } from '../config.js';
 import type { RunExecutor } from '../executor.js';
+import { createRunBesidePoller } from '../poller/poller.js';
 import { assertRunnable } from '../run.js';
 import { followRun, type FollowRunOptions } from './follow.js';
 import { RunJob, toJson, unitKey, type PlanJob, type UnitResult } from './data.js';
@@ -41,7 +42,8 @@ export async function enqueueRun(
   // Unsealed here only to name the token's lane (a hash): a wrong master key fails now, not on a worker later.
   const lane = tokenKey(await runtime.vault.unseal(credential));
   const fullRefresh = options.fullRefresh === true;
-  const run = await store.runs.create({
+  // A continuous source's poller stands aside for it (poller.ts), wherever the poller runs.
+  const run = await createRunBesidePoller(store, {
     source_id: source.id,
     // No process owns a queued run: it lives while a worker's unit or a follower (sync, the server) beats for it,
     // so the death of the process that enqueued it does not make it look stale while workers carry it on.
