@@ -14,8 +14,9 @@ import { adminToken, CLI_ENV, configuredCatalog, jsonLines, workdir, type Workdi
 /**
  * An event's metaData is written by the user's app, so any key can come: `__proto__`, `constructor`, `prototype`,
  * `toString`, the empty string, dots, number-like keys, Unicode, very long keys. Generated metaData is put into the
- * simulator (`POST /__sim/events {"meta_data"}`), synced by the real engine over a socket into SQLite, PostgreSQL
- * and JSONL and read by `snagsync airbyte read` and `snagsync singer`, then read back and compared with what the
+ * simulator (`POST /__sim/events {"meta_data"}`), synced by the real engine over a socket into SQLite (by the list,
+ * and by the bulk backfill's event data request download), PostgreSQL and JSONL and read by `snagsync airbyte read`
+ * and `snagsync singer`, then read back and compared with what the
  * simulator served: the same JSON text where the destination keeps text (SQLite's and JSONL's `_record`, the
  * protocols' RECORD lines), the same JSON with every key kept where it keeps jsonb (PostgreSQL orders an object's
  * keys its own way).
@@ -191,7 +192,12 @@ function expectText(where: string, held: Map<string, Held>, expected: Map<string
   }
 }
 
-async function syncEngine(destination: string, since: string, until: Date): Promise<void> {
+async function syncEngine(
+  destination: string,
+  since: string,
+  until: Date,
+  backfill: 'list' | 'bulk' = 'list',
+): Promise<void> {
   const source = await h.source({
     name: `exact-${++n}`,
     destination,
@@ -199,16 +205,20 @@ async function syncEngine(destination: string, since: string, until: Date): Prom
     projects: [projectId],
     start_date: since,
     full_reports: true,
-    events_backfill: 'list',
+    events_backfill: backfill,
   });
   // A pass reads up to its start's whole second, exclusive: `now` just past the last event's second reads them all.
   const summary = await (await startRun(h.runtime, source.name, { now: until })).done;
   expect(summary.status, JSON.stringify(summary.error)).toBe('succeeded');
 }
 
-async function sqliteRecords(since: string, until: Date): Promise<Map<string, Held>> {
+async function sqliteRecords(
+  since: string,
+  until: Date,
+  backfill: 'list' | 'bulk' = 'list',
+): Promise<Map<string, Held>> {
   const file = join(h.home, `exact-${n + 1}.db`);
-  await syncEngine(`sqlite:${file}`, since, until);
+  await syncEngine(`sqlite:${file}`, since, until, backfill);
   const db = new Database(file, { readonly: true });
   try {
     const rows = db.prepare('SELECT id, _record FROM events').all() as Array<{ id: string; _record: string }>;
@@ -341,6 +351,12 @@ describe('metaData with any keys round-trips exactly', () => {
         }
         const until = new Date(last + 1000);
         expectText('sqlite', await sqliteRecords(since, until), expected);
+        // The bulk backfill reads the same events from an event data request's download (a JSON array, split by
+        // snagsync's own streaming reader): the same text there too.
+        const downloads = () => sim.stats().endpoints['GET /event_data_downloads/{file}'] ?? 0;
+        const downloaded = downloads();
+        expectText('sqlite (bulk backfill)', await sqliteRecords(since, until, 'bulk'), expected);
+        expect(downloads(), 'the bulk backfill read a download').toBeGreaterThan(downloaded);
         expectText('jsonl', await jsonlRecords(since, until), expected);
         expectText('airbyte', await airbyteRecords(since, until), expected);
         expectText('singer', await singerRecords(since, until), expected);
