@@ -92,6 +92,8 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     ...(options.https ? { https: options.https } : {}),
     // Request ids in logs, never client-supplied ones.
     requestIdHeader: false,
+    // One line per request (the onResponse hook below), not Fastify's "incoming request" and "request completed".
+    disableRequestLogging: true,
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
@@ -122,6 +124,13 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     webhooks: webhookDeps(options.runtime, logger, webhookOptions(options.webhooks)),
   };
   app.decorate('snag', deps);
+  app.addHook('onResponse', async (request, reply) => {
+    const url = request.url.replace(/^(\/hooks\/bugsnag\/[^/?]+\/)[^/?]+/, '$1[REDACTED]');
+    request.log.info(
+      { method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
   configureOidc(app, options.oidc === undefined ? oidcFromEnv(options.runtime.env) : options.oidc);
   registerLifecycle(app, deps, options.scheduler);
   app.addHook('onRoute', (route) => {
@@ -253,7 +262,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 async function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): Promise<FastifyReply> {
   const { status, body, snag } = toErrorResponse(err, request.url);
   if (status >= 500) request.log.error({ err: snag ?? err, status }, 'request failed');
-  else request.log.info({ error: body.error, status }, 'request refused');
+  else request.log.debug({ error: body.error, status }, 'request refused');
   if (status === 429 && snag && typeof snag.details.retryAfterSeconds === 'number') {
     reply.header('retry-after', String(Math.max(1, Math.ceil(snag.details.retryAfterSeconds))));
   }

@@ -1,5 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/long-cli.js';
 import { tempDir } from '../store/helpers.js';
 
 /**
@@ -9,7 +11,14 @@ import { tempDir } from '../store/helpers.js';
 const home = tempDir('snagsync-cli-consistency-');
 const env = { SNAGSYNC_HOME: home.dir, SNAGSYNC_MASTER_KEY: '' };
 
-afterAll(() => home.cleanup());
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ orgs: 1, projects: 1, errors: 3, events: 10, releases: 1, rateLimit: 1_000_000 });
+});
+afterAll(async () => {
+  await sim?.close();
+  home.cleanup();
+});
 
 describe('a missing required option exits 2 on every command', () => {
   const cases: string[][] = [
@@ -29,4 +38,56 @@ describe('a missing required option exits 2 on every command', () => {
       expect(r.stderr).toMatch(/required|missing/);
     });
   }
+});
+
+describe('sources show', () => {
+  it('prints a readable summary; --json the raw configuration', async () => {
+    const token = sim.tokens.find((t) => t.role === 'admin')!.token;
+    const add = await runCli(['credentials', 'add', '--name', 'sim', '--host', sim.url, '--token-stdin'], {
+      env,
+      stdin: `${token}\n`,
+    });
+    expect(add.code, add.stderr).toBe(0);
+    const create = await runCli(
+      ['sources', 'create', '--name', 'shown', '--credential', 'sim', '--streams', 'errors'],
+      {
+        env,
+      },
+    );
+    expect(create.code, create.stderr).toBe(0);
+    const sync = await runCli(['sync', 'shown'], { env: { ...env, SNAGSYNC_PROGRESS: 'none' } });
+    expect(sync.code, sync.stderr).toBe(0);
+    const shown = await runCli(['sources', 'show', 'shown'], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^Source "shown"\n/);
+    expect(shown.stdout).toMatch(/^ {2}credential +sim \(cred_/m);
+    expect(shown.stdout).toMatch(/^ {2}streams +errors$/m);
+    expect(shown.stdout).toMatch(/^ {2}errors +1, \d{4}-/m);
+    expect(shown.stdout).not.toContain('{');
+    expect(shown.stdout.split('\n').length).toBeLessThan(50);
+    const json = await runCli(['sources', 'show', 'shown', '--json'], { env });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'shown', config: { streams: ['errors'] } });
+  });
+});
+
+describe('serve', () => {
+  it('a first serve prints the key it made once, on stderr, with where it is kept; Ctrl-C exits 0', async () => {
+    const own = tempDir('snagsync-serve-key-');
+    try {
+      const serve = startCli(['serve', '--port', '0', '--no-scheduler'], {
+        SNAGSYNC_HOME: own.dir,
+        SNAGSYNC_SERVER_KEY: '',
+      });
+      await serve.waitFor(/Press Ctrl-C to stop/);
+      const key = /\n {2}(ssk_\S+)\n/.exec(serve.stderr())?.[1];
+      expect(key, serve.stderr()).toBeDefined();
+      expect(serve.stderr()).toContain(`kept in ${own.dir}/server.key`);
+      expect(serve.stdout()).not.toContain(key!);
+      expect(serve.stdout()).toContain(`kept in ${own.dir}/server.key`);
+      serve.child.kill('SIGINT');
+      expect((await serve.exited).code).toBe(0);
+    } finally {
+      own.cleanup();
+    }
+  });
 });

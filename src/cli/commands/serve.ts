@@ -97,9 +97,12 @@ export const registerServe: CommandGroup = ({ command, io }) => {
           `${JSON.stringify({ url: server.url, login_url: `${server.url}/login`, key_source: k.source, key_file: k.source === 'env' ? null : k.file, scheduler: flags.scheduler, webhooks: server.app.snag.webhooks.enabled, runs: queue ? 'queue' : 'process', ...(k.source === 'generated' ? { key: k.key } : {}) })}\n`,
         );
       } else {
+        // A key made now is shown this once, on stderr (with the logs, not in stdout's data), and where it is kept.
+        if (k.source === 'generated')
+          io.stderr.write(`Server key (made now, shown only this once; kept in ${k.file}, mode 0600):\n  ${k.key}\n`);
         const keyLine =
           k.source === 'generated'
-            ? `Server key (shown only this once; kept in ${k.file}, mode 0600):\n  ${k.key}`
+            ? `Server key: made now and printed once on stderr; kept in ${k.file}.`
             : k.source === 'env'
               ? 'Server key: the value of SNAGSYNC_SERVER_KEY.'
               : `Server key: in ${k.file}.`;

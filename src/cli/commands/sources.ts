@@ -203,7 +203,11 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
         const source = await rt.store.sources.findByNameOrId(ref);
         const view = { ...describeSource(source), checkpoints: await checkpoints(source) };
         if (flags.json) return printJson(io, view);
-        printLine(io, JSON.stringify(view, null, 2));
+        const credential = source.credential_id
+          ? await rt.store.credentials.findByNameOrId(source.credential_id).catch(() => null)
+          : null;
+        const last = source.last_run_id ? await rt.store.runs.get(source.last_run_id) : null;
+        printLine(io, formatShow(view, credential?.name ?? null, last));
       });
     });
 
@@ -310,6 +314,52 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
 };
 
 /** The checkpoints in the destination, summarised (read-only: a running sync is not disturbed). */
+/**
+ * `sources show` for a person: what the source is, its effective options one per line, its last run, and per
+ * stream how far it got; `--json` has the raw configuration and every checkpoint.
+ */
+function formatShow(
+  view: Record<string, unknown>,
+  credentialName: string | null,
+  last: { id: string; status: string; started_at: string } | null,
+): string {
+  const text = (v: unknown): string =>
+    v === null || v === undefined
+      ? '-'
+      : Array.isArray(v)
+        ? v.join(', ') || '-'
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
+  const effective = (view.effective ?? {}) as Record<string, unknown>;
+  const rows: Array<[string, string]> = [
+    ['id', text(view.id)],
+    ['status', `${text(view.status)}${view.status_reason ? ` (${text(view.status_reason)})` : ''}`],
+    ['credential', credentialName ? `${credentialName} (${text(view.credential_id)})` : text(view.credential_id)],
+    ['destination', text(view.destination)],
+    ['schedule', `${text(view.schedule)}${view.next_run_at ? `, next run ${text(view.next_run_at)}` : ''}`],
+    ['last run', last ? `${last.id} ${last.status} ${last.started_at}` : '-'],
+    ...Object.entries(effective).map(([k, v]): [string, string] => [k.replace(/_/g, ' '), text(v)]),
+  ];
+  const cps = (view.checkpoints ?? []) as Array<{ stream: string; cursor?: unknown }>;
+  const byStream = new Map<string, { partitions: number; cursor: string | null }>();
+  for (const c of cps) {
+    const b = byStream.get(c.stream) ?? { partitions: 0, cursor: null };
+    b.partitions++;
+    const cur = typeof c.cursor === 'string' ? c.cursor : null;
+    if (cur && (!b.cursor || cur < b.cursor)) b.cursor = cur;
+    byStream.set(c.stream, b);
+  }
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = [`Source "${text(view.name)}"`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)];
+  if (byStream.size > 0) {
+    lines.push('', 'Checkpoints (per stream: partitions, the oldest cursor):');
+    for (const [stream, b] of byStream) lines.push(`  ${stream.padEnd(width)}  ${b.partitions}, ${b.cursor ?? '-'}`);
+  } else lines.push('', 'Not synced yet.');
+  lines.push('', `The raw configuration and every checkpoint: snagsync sources show ${quote(text(view.name))} --json`);
+  return lines.join('\n');
+}
+
 async function checkpoints(source: Source): Promise<Array<Record<string, unknown>>> {
   try {
     const target = parseDestinationUrl(source.destination);
