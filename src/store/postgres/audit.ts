@@ -40,23 +40,26 @@ export class PgAudit extends PgRepo implements AuditRepository {
   }
 
   async list(q: AuditQuery): Promise<AuditPage> {
+    // Only the conditions given (see the SQLite store: the cursor must bound the index scan).
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (q.before !== undefined) add((p) => `id < ${p}::bigint`, q.before);
+    if (q.actor !== undefined) add((p) => `actor = ${p}`, q.actor);
+    if (q.resource !== undefined) add((p) => `(resource_id = ${p} OR strpos(route, ${p}) > 0)`, q.resource);
+    if (q.method !== undefined) add((p) => `method = ${p}`, q.method);
+    if (q.outcome !== undefined) add((p) => `outcome = ${p}`, q.outcome);
+    if (q.since !== undefined) add((p) => `at >= ${p}::timestamptz`, q.since);
+    if (q.until !== undefined) add((p) => `at < ${p}::timestamptz`, q.until);
+    params.push(q.limit + 1);
     const rows = (
       await this.q(
-        `SELECT id, ${COLUMNS} FROM audit_log WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR actor = $2)
-         AND ($4::text IS NULL OR resource_id = $4 OR strpos(route, $4) > 0)
-         AND ($5::text IS NULL OR method = $5) AND ($6::text IS NULL OR outcome = $6)
-         AND ($7::timestamptz IS NULL OR at >= $7) AND ($8::timestamptz IS NULL OR at < $8)
-         ORDER BY id DESC LIMIT $3`,
-        [
-          q.before ?? null,
-          q.actor ?? null,
-          q.limit + 1,
-          q.resource ?? null,
-          q.method ?? null,
-          q.outcome ?? null,
-          q.since ?? null,
-          q.until ?? null,
-        ],
+        `SELECT id, ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY id DESC LIMIT $${params.length}`,
+        params,
       )
     ).map(toEntry);
     const entries = rows.slice(0, q.limit);

@@ -26,27 +26,33 @@ export class SqliteAudit extends SqliteRepo implements AuditRepository {
   }
 
   async list(q: AuditQuery): Promise<AuditPage> {
+    // Only the conditions given, so that `id < @before` walks the rowid from the cursor (a `@before IS NULL OR …`
+    // form scans from the newest entry for every page: an export of a large log was quadratic).
+    const where: string[] = [];
+    if (q.before !== undefined) where.push('id < @before');
+    if (q.actor !== undefined) where.push('actor = @actor');
+    if (q.resource !== undefined) where.push('(resource_id = @resource OR instr(route, @resource) > 0)');
+    if (q.method !== undefined) where.push('method = @method');
+    if (q.outcome !== undefined) where.push('outcome = @outcome');
     // `at` is stored as toISOString() text: compared as text, after normalising the bounds the same way.
-    const since = q.since ? new Date(q.since).toISOString() : null;
-    const until = q.until ? new Date(q.until).toISOString() : null;
+    if (q.since !== undefined) where.push('at >= @since');
+    if (q.until !== undefined) where.push('at < @until');
+    const params = {
+      ...(q.before !== undefined ? { before: q.before } : {}),
+      ...(q.actor !== undefined ? { actor: q.actor } : {}),
+      ...(q.resource !== undefined ? { resource: q.resource } : {}),
+      ...(q.method !== undefined ? { method: q.method } : {}),
+      ...(q.outcome !== undefined ? { outcome: q.outcome } : {}),
+      ...(q.since !== undefined ? { since: new Date(q.since).toISOString() } : {}),
+      ...(q.until !== undefined ? { until: new Date(q.until).toISOString() } : {}),
+      limit: q.limit + 1,
+    };
     const rows = this.guard(
       () =>
         this.stmt(
-          `SELECT id, ${COLUMNS} FROM audit_log WHERE (@before IS NULL OR id < @before) AND (@actor IS NULL OR actor = @actor)
-           AND (@resource IS NULL OR resource_id = @resource OR instr(route, @resource) > 0)
-           AND (@method IS NULL OR method = @method) AND (@outcome IS NULL OR outcome = @outcome)
-           AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
+          `SELECT id, ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
            ORDER BY id DESC LIMIT @limit`,
-        ).all({
-          before: q.before ?? null,
-          actor: q.actor ?? null,
-          resource: q.resource ?? null,
-          method: q.method ?? null,
-          outcome: q.outcome ?? null,
-          since,
-          until,
-          limit: q.limit + 1,
-        }) as Row[],
+        ).all(params) as Row[],
     );
     const entries = rows.slice(0, q.limit).map((r) => ({ ...r, fields: JSON.parse(r.fields) as string[] }));
     return { entries, next_before: rows.length > q.limit ? entries[entries.length - 1]!.id : null };
