@@ -10,7 +10,7 @@ import type { PostgresTarget } from '../postgres/url.js';
 import { quoteId } from '../sqlite/schema.js';
 import { parseDestinationUrl } from '../url.js';
 import { postgres, sqlite } from './dialect.js';
-import { ensureRollup, eventsLookupIndex } from './rollups.js';
+import { EVENTS_LOOKUP_COLUMNS, ensureRollup, eventsLookupIndex } from './rollups.js';
 import { VIEWS, type ViewDefinition } from './views.js';
 
 /** What became of one view in a destination. */
@@ -175,7 +175,9 @@ async function applyPostgres(target: PostgresTarget): Promise<ApplyModelsResult>
         const created = planned.filter((p) => p.reason === null).map((p) => p.view);
         for (const rollup of new Set(created.flatMap((v) => v.postgres?.rollups ?? [])))
           await ensureRollup(c, target.schema, rollup);
-        if (created.some((v) => v.postgres?.eventsLookup)) await c.query(eventsLookupIndex(target.schema));
+        const events = catalog.columns.get('events');
+        if (created.some((v) => v.postgres?.eventsLookup) && EVENTS_LOOKUP_COLUMNS.every((col) => events?.has(col)))
+          await c.query(eventsLookupIndex(target.schema));
         for (const view of created) await createPgView(c, schema, view);
         await c.query('COMMIT');
       } catch (err) {

@@ -348,6 +348,7 @@ const topErrors7d: ViewDefinition = {
     { name: 'last_event_at', description: 'When the latest of them was received.' },
     { name: 'rank_in_project', description: '1 for the error with the most events in its project, 2 for the next…' },
   ],
+  postgres: { rollups: [], eventsLookup: true },
   sql: (d) => `WITH recent AS (
   -- Counted before the join, so the sort is of narrow rows, not of every event with its error's message.
   SELECT project_id, error_id, COUNT(*) AS events_7d, COUNT(DISTINCT user_id) AS users_7d,
