@@ -334,6 +334,7 @@ function scheduleBlock(v: WizardValues, errors: FormState['errors']): SafeHtml {
 <input${attrs({ type: 'text', id: `${id}-custom`, name: 'schedule_custom', value: v.schedule_custom || null, placeholder: 'every 6h', spellcheck: 'false', 'aria-describedby': `${id}-custom-help` })}>
 <p class="field-help" id="${id}-custom-help">With "Custom": every N minutes, hours, days or weeks, e.g. every 30m, every 6h, every 2d.</p>
 <label for="${id}-cron">Cron expression</label>
-<input${attrs({ type: 'text', id: `${id}-cron`,
+<input${attrs({ type: 'text', id: `${id}-cron`, name: 'schedule_cron', value: v.schedule_cron || null, placeholder: '*/5 * * * *', spellcheck: 'false', autocomplete: 'off', 'aria-describedby': `${id}-cron-help` })}>
+<p class="field-help" id="${id}-cron-help">With "Custom (cron)": five fields — minute hour day-of-month month day-of-week — read in UTC, e.g. */5 * * * * or 0 6 * * MON-FRI. Lead with CRON_TZ=Europe/Berlin for another timezone.</p>`,
   );
 }
