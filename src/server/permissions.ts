@@ -164,6 +164,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'GET /runs': 'read',
   'GET /runs/:id': 'read',
   'POST /runs/:id/cancel': 'runs:start',
+  'GET /runs/:id/log': 'read',
   'GET /credentials': 'credentials:read',
   'GET /credentials/new': 'credentials:write',
   'POST /credentials': 'credentials:write',

@@ -18,6 +18,7 @@ import { cancelledError } from '../../engine/index.js';
 import { attrs, html, type SafeHtml } from '../html.js';
 import { reduceRunEvents } from '../runs/live-state.js';
 import { runView, type RunView } from '../runs/view.js';
+import { logJsonl, logText, runLog } from '../runs/log.js';
 import { pageHeading, type PageContext } from './layout.js';
 import { isFetch, redirectWithFlash, sendFormResult, sendPage } from './respond.js';
 import { webAdvice } from '../runs/advice.js';
@@ -111,6 +112,17 @@ ${writebacks && (kind === 'write-back' || writebacks.length > 0) ? html`<h2>Writ
     });
   });
 
+  app.get<IdParams & { Querystring: { format?: string } }>('/runs/:id/log', async (request, reply) => {
+    const run = await store().runs.findById(request.params.id);
+    const lines = runLog(await runView(deps(), run));
+    const jsonl = request.query.format === 'jsonl';
+    return reply
+      .type(jsonl ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${run.id}.${jsonl ? 'jsonl' : 'log'}"`)
+      .header('cache-control', 'no-store')
+      .send(jsonl ? logJsonl(lines) : logText(lines));
+  });
+
   app.post<IdParams>('/runs/:id/cancel', async (request, reply) => {
     const run = await store().runs.findById(request.params.id);
     const ok = run.status === 'running' && deps().runs.cancel(run.id);
@@ -166,6 +178,7 @@ function summary(v: RunView): SafeHtml {
 <div><dt>Rate-limit waits</dt><dd data-total="waits">${t.rate_limit_waits === null ? '' : `${count(t.rate_limit_waits)} · `}${duration(t.rate_limit_wait_ms)}</dd></div>
 </dl>
 ${v.warnings.length ? html`<h2>Warnings</h2><ul class="event-list" data-run-warnings>${v.warnings.map((w) => html`<li class="warning-item"><strong>${w.stream}</strong>${w.partition ? html` <span class="muted">${partitionLabel(w.partition, w.partition_label)}</span>` : ''}: ${w.message}</li>`)}</ul>` : ''}
+${runLogSection(v)}
 <h2>Streams and partitions</h2>
 ${
   v.streams.length === 0
@@ -190,6 +203,15 @@ ${
       )}</tbody>
 </table></div>`
 }`;
+}
+
+/** The run's log (what the store keeps of it, in time order), folded, with its downloads. */
+function runLogSection(v: RunView): SafeHtml {
+  return html`<details class="run-log" data-run-log>
+<summary>Log <span class="muted">(${String(runLog(v).length)} lines)</span></summary>
+<p class="run-log-downloads">Download: <a href="/runs/${v.id}/log" download>as text</a> · <a href="/runs/${v.id}/log?format=jsonl" download>as JSONL</a></p>
+<pre class="run-log-lines">${logText(runLog(v))}</pre>
+</details>`;
 }
 
 /** The partition a cancel stopped "failed" with the cancel's own error: it was cancelled, nothing went wrong. */
