@@ -91,3 +91,36 @@ describe('serve', () => {
     }
   });
 });
+
+describe('schedule daemon --json', () => {
+  it('prints JSON lines: the due sync starting, its result, and stopped on SIGINT (exit 0)', async () => {
+    const own = tempDir('snagsync-daemon-json-');
+    const e = { SNAGSYNC_HOME: own.dir, SNAGSYNC_MASTER_KEY: '' };
+    try {
+      const token = sim.tokens.find((t) => t.role === 'admin')!.token;
+      const add = await runCli(['credentials', 'add', '--name', 'sim', '--host', sim.url, '--token-stdin'], {
+        env: e,
+        stdin: `${token}\n`,
+      });
+      expect(add.code, add.stderr).toBe(0);
+      const create = await runCli(
+        ['sources', 'create', '--name', 'due', '--credential', 'sim', '--streams', 'errors', '--schedule', 'every 1h'],
+        { env: e },
+      );
+      expect(create.code, create.stderr).toBe(0);
+      const daemon = startCli(['schedule', 'daemon', '--json', '--tick', '1s'], e);
+      await daemon.waitFor(/"event":"result"/);
+      daemon.child.kill('SIGINT');
+      expect((await daemon.exited).code, daemon.stderr()).toBe(0);
+      const lines = daemon
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: string; source_name?: string; status?: string });
+      expect(lines.map((l) => l.event)).toEqual(['start', 'result', 'stopped']);
+      expect(lines[1]).toMatchObject({ source_name: 'due', status: 'succeeded' });
+    } finally {
+      own.cleanup();
+    }
+  });
+});

@@ -55,10 +55,13 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
   group
     .command('daemon')
     .description('keep running scheduled sources as they fall due, until stopped')
-    .option('--tick <duration>', 'longest sleep between checks (default 30s)', '30s')
+    .option('--tick <duration>', 'longest sleep between checks', '30s')
     .option('--local', LOCAL)
+    .option('--json', 'print one JSON line per event on stdout: {"event":"start"|"result"|"error"|"stopped",…}')
     .action(async function (this: Command) {
-      const flags = this.opts<{ tick: string; local?: boolean }>();
+      const flags = this.opts<{ tick: string; local?: boolean; json?: boolean }>();
+      const line = (event: string, fields: Record<string, unknown> = {}) =>
+        io.stdout.write(`${JSON.stringify({ event, at: new Date().toISOString(), ...fields })}\n`);
       const tickMs = parseDuration(flags.tick);
       if (tickMs === null || tickMs < 1000)
         invalidOption('tick', flags.tick, 'must be a duration of at least 1s', 'For example 30s or 1m.');
@@ -74,15 +77,24 @@ export const registerSchedule: CommandGroup = ({ command: group, io, setExitCode
           ...(cluster ? { executor: cluster.executor } : {}),
           tickMs,
           signal: controller.signal,
-          onStart: (h) => notice(io, `${new Date().toISOString()} sync ${h.sourceName} (run ${h.runId})`),
-          onResults: (results) => report(results, false),
-          onError: (err) => notice(io, `scheduler: ${err instanceof Error ? err.message : String(err)}`),
+          onStart: (h) =>
+            flags.json
+              ? line('start', { source_name: h.sourceName, run_id: h.runId })
+              : notice(io, `${new Date().toISOString()} sync ${h.sourceName} (run ${h.runId})`),
+          onResults: (results) =>
+            flags.json ? results.forEach((r) => line('result', { ...r })) : report(results, false),
+          onError: (err) => {
+            const message = err instanceof Error ? err.message : String(err);
+            if (flags.json) line('error', { message });
+            else notice(io, `scheduler: ${message}`);
+          },
         });
         await handle.done;
         await cluster?.close();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        notice(io, 'snagsync scheduler: stopped');
+        if (flags.json) line('stopped');
+        else notice(io, 'snagsync scheduler: stopped');
       });
     });
 
