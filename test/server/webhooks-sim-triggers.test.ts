@@ -1,3 +1,4 @@
+import bugsnagNode from '@bugsnag/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { tempDir } from '../store/helpers.js';
@@ -10,6 +11,9 @@ import { rows, until, webhookSource } from './webhooks-helpers.js';
  * spike a `webhook_events` row, and an error passing its event frequency the error's and the event's rows
  * (docs/webhooks.md, "What each trigger writes").
  */
+
+// A CommonJS package typed as an ES default export (see test/sim/notify-bugsnag-node.test.ts).
+const Bugsnag = bugsnagNode.default;
 
 let sim: Simulator;
 let s: TestServer;
@@ -75,5 +79,30 @@ describe("the simulator's release and rate triggers into serve", () => {
     expect((await rows(src.destination, 'errors')).map((e) => e.id)).toEqual([error!.id]);
     const counts = await s.runtime.store.webhooks.counts(src.sourceId, 5);
     expect(counts).toMatchObject({ received: 3, failed: 0 });
+  });
+
+  it('a real @bugsnag/node app reporting a new appVersion makes a release, and its row', async () => {
+    const src = await webhookSource(s.runtime, data.dir, { projects: [project], streams: ['releases'] });
+    sim.webhooks.add({ url: `${base}${src.path}`, project_id: project, triggers: ['release'] });
+    const client = Bugsnag.createClient({
+      apiKey: sim.info().organizations[0]!.projects[0]!.api_key,
+      endpoints: { notify: `${sim.url}/notify`, sessions: `${sim.url}/sessions` },
+      autoTrackSessions: false,
+      autoDetectErrors: false,
+      releaseStage: 'production',
+      appVersion: '8.2.0',
+      logger: null,
+    });
+    await new Promise<void>((resolve, reject) =>
+      client.notify(new Error('deploy check'), undefined, (e: unknown) => (e ? reject(e) : resolve())),
+    );
+    await sim.idle();
+    const releases = await until('the release row', async () => {
+      const r = await rows(src.destination, 'releases');
+      return r.length > 0 ? r : null;
+    });
+    expect(releases).toEqual([
+      expect.objectContaining({ project_id: project, app_version: '8.2.0', release_stage: { name: 'production' } }),
+    ]);
   });
 });
