@@ -151,6 +151,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'POST /sources/:id/run': 'runs:start',
   'GET /sources/:id/refresh': 'runs:start',
   'POST /sources/:id/refresh': 'runs:start',
+  'POST /sources/:id/notification': 'sources:write',
+  'POST /sources/:id/notification/remove': 'sources:write',
   'POST /sources/:id/pause': 'sources:write',
   'POST /sources/:id/resume': 'sources:write',
   'GET /sources/:id/delete': 'sources:write',

@@ -10,6 +10,7 @@ import { registerSourceWizardPages } from './source-wizard.js';
 import { registerSourcePages } from './sources.js';
 import { registerSourceTimePages } from './source-time.js';
 import { registerSourceRefreshPages } from './source-refresh.js';
+import { registerSourceNotifyPages } from './source-notify.js';
 import { registerTokenPages } from './tokens.js';
 import { registerUserPages } from './users.js';
 
@@ -22,6 +23,7 @@ export const PAGE_MODULES: ReadonlyArray<(app: FastifyInstance) => void> = [
   registerSourcePages,
   registerSourceTimePages,
   registerSourceRefreshPages,
+  registerSourceNotifyPages,
   registerErrorHistoryPage,
   registerRunPages,
   registerCredentialPages,

@@ -8,6 +8,7 @@ import type { DataSource } from '../api/data-source-resource.js';
 import { csrfInput, formError, hiddenInput, submitButton } from '../components/form.js';
 import { runsTable } from '../components/runs-table.js';
 import { runTrends } from '../components/run-trends.js';
+import { notificationPanel } from './source-notify.js';
 import { sourceRow, sourceRowId } from '../components/source-row.js';
 import { sourceStatusBadge } from '../components/status.js';
 import { html, type SafeHtml } from '../html.js';
@@ -51,6 +52,7 @@ export function registerSourcePages(app: FastifyInstance): void {
     await store().runs.failStale();
     const runs = await store().runs.list({ sourceId: s.id, limit: 50 });
     const time = await sourceTimeSections(app, request, s);
+    const notification = await store().notifications.get(s.id);
     return sendPage(request, reply, {
       title: s.name,
       active: 'sources',
@@ -60,6 +62,7 @@ ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 <table class="data-table responsive sources-table"><caption class="visually-hidden">Status and actions</caption>${tableHead()}<tbody>${sourceRow(view, { now: ctx.now, csrf: ctx.csrf ?? '', schedulerOn: deps().scheduler.enabled, context: 'page', can: ctx.can })}</tbody></table>
 ${settings(view)}
 ${time}
+${notificationPanel(s.id, notification, { csrf: ctx.csrf ?? '', manage: ctx.can('sources:write') })}
 ${runTrends(runs)}
 <h2>Runs</h2>
 ${ctx.can('runs:start') ? html`<p class="source-refresh"><a class="button" href="/sources/${s.id}/refresh">Full refresh…</a> <span class="muted">reads everything again, for the source or one stream</span></p>` : ''}
