@@ -17,7 +17,7 @@ import type {
 } from './models.js';
 import type { DataSinkRecord, SinkRepository, SinkRunRecord } from './sinks.js';
 import type { AuditRepository } from './audit.js';
-import type { UserRepository } from './users.js';
+import type { TeamContents, UserRepository } from './users.js';
 import type { WebhookRepository, WebhookSettings } from './webhooks.js';
 import type { NotificationRepository } from './notifications.js';
 import type { WritebackJournalInfo, WritebackRepository, WritebackRowRecord } from './writebacks.js';
@@ -76,6 +76,8 @@ export interface StoreContents {
   writebackRows: WritebackRowRecord[];
   /** Each source's webhook secret (still sealed) and switch; the inbox of received messages is not copied. */
   webhooks: WebhookSettings[];
+  /** Users (password and invitation hashes included) and API tokens (hashes); sessions are not copied. */
+  team?: TeamContents;
 }
 
 export interface CredentialRemoval {

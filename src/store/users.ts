@@ -19,6 +19,29 @@ export interface User {
 export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
+/** The team's rows as stored (hashes only), for `snagsync store migrate`. Sessions and lockouts are not copied. */
+export interface TeamContents {
+  users: Array<{
+    id: string;
+    email: string;
+    role: Role;
+    owner: boolean;
+    invitation_sha256: string | null;
+    invitation_expires_at: number | null;
+    password_hash: string | null;
+    created_at: string;
+  }>;
+  tokens: Array<{
+    id: string;
+    user_id: string;
+    scope: TokenScope;
+    token_sha256: string;
+    created_at: string;
+    expires_at: string | null;
+    revoked_at: string | null;
+  }>;
+}
+
 /** How long an invitation can be redeemed. */
 export const INVITATION_LIFETIME_MS = 7 * 24 * 3600_000;
 

@@ -180,5 +180,7 @@ function summaryRows(summary: ImportSummary): Array<Record<string, string>> {
     row('write-back journals', summary.writeback_journals),
     row('write-back rows', summary.writeback_rows),
     row('webhook secrets', summary.webhook_settings),
+    row('users', summary.users),
+    row('api tokens', summary.api_tokens),
   ];
 }

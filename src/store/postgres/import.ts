@@ -33,6 +33,13 @@ export interface ImportSummary {
   writeback_rows: TableSummary;
   /** Each source's webhook secret (sealed with the same master key as the tokens) and switch. */
   webhook_settings: TableSummary;
+  /**
+   * Users (with their password and invitation hashes) and API tokens (hashes): copied when PostgreSQL does not hold
+   * them yet, by id; a user whose email PostgreSQL already holds under another id is left out, with their tokens
+   * (`unchanged` counts what was left). Sessions are not copied: people sign in again.
+   */
+  users: TableSummary;
+  api_tokens: TableSummary;
   /** The master keys the copied tokens are sealed with: every process of the cluster needs this key. */
   key_ids: string[];
 }
@@ -256,6 +263,7 @@ export async function importContents(ctx: PgContext, contents: StoreContents): P
         )),
         kept: rows.kept,
       },
+      ...(await copyTeam(client, contents.team)),
       key_ids: keyIds,
     };
     await client.query('COMMIT');
@@ -266,6 +274,37 @@ export async function importContents(ctx: PgContext, contents: StoreContents): P
   } finally {
     client.release();
   }
+}
+
+/** Users and tokens, inserted only where absent (a second migration, or a store already in use, changes nothing). */
+async function copyTeam(
+  client: Client,
+  team: StoreContents['team'],
+): Promise<{ users: TableSummary; api_tokens: TableSummary }> {
+  const users: TableSummary = { inserted: 0, updated: 0, unchanged: 0 };
+  const api_tokens: TableSummary = { inserted: 0, updated: 0, unchanged: 0 };
+  for (const u of team?.users ?? []) {
+    // The owner stays the one PostgreSQL already has, if it has one.
+    const r = await client.query(
+      `INSERT INTO users (id, email, role, owner, invitation_sha256, invitation_expires_at, password_hash, created_at)
+       VALUES ($1, $2, $3, $4 AND NOT EXISTS (SELECT 1 FROM users WHERE owner), $5, $6, $7, $8)
+       ON CONFLICT DO NOTHING`,
+      [u.id, u.email, u.role, u.owner, u.invitation_sha256, u.invitation_expires_at, u.password_hash, u.created_at],
+    );
+    if (r.rowCount) users.inserted++;
+    else users.unchanged++;
+  }
+  for (const t of team?.tokens ?? []) {
+    const r = await client.query(
+      `INSERT INTO api_tokens (id, user_id, scope, token_sha256, created_at, expires_at, revoked_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2)
+       ON CONFLICT DO NOTHING`,
+      [t.id, t.user_id, t.scope, t.token_sha256, t.created_at, t.expires_at, t.revoked_at],
+    );
+    if (r.rowCount) api_tokens.inserted++;
+    else api_tokens.unchanged++;
+  }
+  return { users, api_tokens };
 }
 
 const CREDENTIAL_COLS = [

@@ -114,6 +114,7 @@ export function openPostgresStore(url: string | StoreDatabaseUrl): PostgresStore
             updated_at: isoOrNull(r.updated_at) ?? '',
           })),
           webhooks: await webhooks.list(),
+          team: await users.teamContents(),
         };
       } catch (err) {
         throw storeError(err, location);

@@ -7,6 +7,7 @@ import {
   type NewSessionRow,
   type Role,
   type SessionRow,
+  type TeamContents,
   type TokenScope,
   type User,
   type UserRepository,
@@ -280,6 +281,28 @@ export class PgUsers extends PgRepo implements UserRepository {
 
   async clearSignInFailures(email: string): Promise<void> {
     await this.q('DELETE FROM sign_in_lockouts WHERE email = $1', [email]);
+  }
+
+  /** Every user and token row as stored (hashes only), as SQLite's contents give them: for `store migrate`. */
+  async teamContents(): Promise<TeamContents> {
+    const users = await this.q(
+      `SELECT id, email, role, owner, invitation_sha256, invitation_expires_at, password_hash, created_at
+       FROM users ORDER BY created_at, id COLLATE "C"`,
+    );
+    const tokens = await this.q(
+      `SELECT id, user_id, scope, token_sha256, created_at, expires_at, revoked_at
+       FROM api_tokens ORDER BY created_at, id COLLATE "C"`,
+    );
+    const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+    return {
+      users: users.map((r) => ({
+        ...toUser(r),
+        invitation_sha256: text(r.invitation_sha256),
+        invitation_expires_at: r.invitation_expires_at === null ? null : Number(r.invitation_expires_at),
+        password_hash: text(r.password_hash),
+      })),
+      tokens: tokens.map((r) => ({ ...toToken(r), token_sha256: String(r.token_sha256) })),
+    };
   }
 
   /** The user, with every admin row locked: two demotions at once cannot both leave "another admin". */

@@ -1,4 +1,5 @@
 import type { RunRepository, StoreContents } from '../repository.js';
+import type { TeamContents } from '../users.js';
 import type { WritebackJournalInfo, WritebackRowRecord } from '../writebacks.js';
 import type { Db } from './connection.js';
 import type { SqliteCredentials } from './credentials.js';
@@ -72,5 +73,21 @@ async function read(db: Db, repos: Parameters<typeof sqliteContents>[1]): Promis
     writebackJournals,
     writebackRows,
     webhooks: await repos.webhooks.list(),
+    team: teamRows(db),
   };
+}
+
+function teamRows(db: Db): TeamContents {
+  const users = db
+    .prepare(
+      `SELECT id, email, role, owner, invitation_sha256, invitation_expires_at, password_hash, created_at
+       FROM users ORDER BY created_at, id`,
+    )
+    .all() as Array<Omit<TeamContents['users'][number], 'owner'> & { owner: number }>;
+  const tokens = db
+    .prepare(
+      'SELECT id, user_id, scope, token_sha256, created_at, expires_at, revoked_at FROM api_tokens ORDER BY created_at, id',
+    )
+    .all() as TeamContents['tokens'];
+  return { users: users.map((u) => ({ ...u, owner: u.owner === 1 })), tokens };
 }
