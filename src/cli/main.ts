@@ -35,6 +35,8 @@ export async function loadCommand(
   const command = program.commands.find((c) => c.name() === spec.name)!;
   const register = await spec.load();
   register({ io, command, setExitCode });
+  // Loaded with the command, not with the program: `snagsync --help` stays the CLI shell alone.
+  (await import('./examples.js')).addExamples(command);
   return command;
 }
 

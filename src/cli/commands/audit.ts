@@ -7,7 +7,7 @@ import { withRuntime } from '../runtime.js';
 /** `snagsync audit`: the audit log `serve` writes (changes, refusals, uses of Bugsnag credentials), newest first. */
 export const registerAudit: CommandGroup = ({ command, io }) => {
   command
-    .option('--limit <n>', 'how many entries (default 50)', '50')
+    .option('--limit <n>', 'how many entries', '50')
     .option('--before <id>', 'entries older than this id (the next page)')
     .option('--actor <actor>', 'only this actor: an email, or "server key"')
     .option('--json', 'print {"entries": […], "next_before": …}')

@@ -36,10 +36,6 @@ export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
     .option('--serve', 'then keep the simulator and the web UI running on the demo home until Ctrl-C')
     .option('--port <n>', 'with --serve: port of the web UI (0 = any free port)', '0')
     .option('--json', 'print one JSON summary on stdout (with --serve: once the web UI listens)')
-    .addHelpText(
-      'after',
-      ['', 'Examples:', '  snagsync demo', '  snagsync demo --serve            # then open the printed URL'].join('\n'),
-    )
     .action(async function (this: Command) {
       const flags = this.opts<{ home?: string; serve?: boolean; port: string; json?: boolean }>();
       const port = numberOption('port', flags.port, { min: 0, max: 65535 });

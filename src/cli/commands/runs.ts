@@ -11,7 +11,7 @@ export const registerRuns: CommandGroup = ({ command: group, io }) => {
     .command('list')
     .description('list runs, newest first')
     .option('--source <source>', 'only the runs of this source (name or id)')
-    .option('--limit <n>', 'how many (default 20)', '20')
+    .option('--limit <n>', 'how many', '20')
     .option('--json', 'print a JSON array')
     .action(async function (this: Command) {
       const flags = this.opts<{ source?: string; limit: string; json?: boolean }>();

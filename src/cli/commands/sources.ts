@@ -295,7 +295,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     .description('read a few records of one stream, saving nothing (a test of the source)')
     .argument('<source>', 'source name or id')
     .requiredOption('--stream <stream>', 'the stream to preview')
-    .option('--limit <n>', 'how many records (default 5, at most 100)', '5')
+    .option('--limit <n>', 'how many records (at most 100)', '5')
     .option('--json', 'print JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ stream: string; limit: string; json?: boolean }>();
