@@ -36,6 +36,10 @@ const AddEvents = z.object({
     .unknown()
     .refine((v) => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v)), 'an object')
     .optional(),
+  breadcrumbs: z
+    .unknown()
+    .refine((v) => v === undefined || Array.isArray(v), 'a list')
+    .optional(),
 });
 const AddErrors = z.object({
   project_id: z.string().optional(),
@@ -94,6 +98,7 @@ export async function handleControl(
             count: b.count,
             reopen: b.reopen,
             ...(b.meta_data ? { metaData: b.meta_data as Record<string, unknown> } : {}),
+            ...(b.breadcrumbs ? { breadcrumbs: b.breadcrumbs as unknown[] } : {}),
           }),
         });
       }

@@ -61,6 +61,8 @@ export interface AddEventsOptions {
   reopen?: boolean;
   /** The events' metaData in their full reports, served as given (any keys, `__proto__` included); default generated. */
   metaData?: Record<string, unknown>;
+  /** The events' breadcrumbs in their full reports, served as given; default generated. */
+  breadcrumbs?: unknown[];
 }
 
 /** A scripted change of one error (truth/script.ts); `projectId`, when given, must be the error's. */
@@ -163,7 +165,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     addEvents: (o = {}) => {
       const { gi, error } = target(state, o.projectId, o.errorId);
-      return state.addEvents(gi, o.count ?? 1, error, Date.now(), o.reopen === true, o.metaData);
+      const payload = {
+        ...(o.metaData ? { metaData: o.metaData } : {}),
+        ...(o.breadcrumbs ? { breadcrumbs: o.breadcrumbs } : {}),
+      };
+      const given = Object.keys(payload).length > 0 ? payload : undefined;
+      return state.addEvents(gi, o.count ?? 1, error, Date.now(), o.reopen === true, given);
     },
     volume: (projectId) => volume(state, target(state, projectId, undefined).gi),
     addErrors: (o = {}) => {

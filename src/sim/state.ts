@@ -1,4 +1,4 @@
-import { ProjectData } from './data/project.js';
+import { ProjectData, type AddedPayload } from './data/project.js';
 import { hash } from './prng.js';
 import { World, type TokenSeed } from './data/world.js';
 import type { ResolvedOptions } from './options.js';
@@ -129,7 +129,7 @@ export class SimState {
     error: number | null,
     nowMs: number,
     reopen = false,
-    metaData?: Record<string, unknown>,
+    payload?: AddedPayload,
   ): AddedEvent[] {
     const pd = this.project(gi);
     const out: AddedEvent[] = [];
@@ -140,7 +140,7 @@ export class SimState {
       const reopened = reopen ? reopenOnEvent(pd, e, nowMs) : null;
       if (reopened) this.truth.changed(pd, e, nowMs, 'event', { status: reopened.from });
       const i = pd.addEvent(e, sec);
-      if (metaData) pd.addedMetaData.set(i, metaData);
+      if (payload) pd.addedPayload.set(i, payload);
       if (this.listeners.length > 0)
         this.emit({ kind: 'event', gi, error: e, event: i, occurrence: pd.totalOccurrences(e), reopened });
       out.push({

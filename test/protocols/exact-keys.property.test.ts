@@ -95,10 +95,27 @@ const tree = fc.letrec<{ value: string; object: string; array: string }>((tie) =
   array: fc.array(tie('value'), { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
 }));
 
+/** The free-form parts of an event an app writes: its metaData, and its breadcrumbs (each with its own metaData). */
+const FIELDS = ['metaData', 'breadcrumbs'] as const;
+type Texts = Record<(typeof FIELDS)[number], string>;
+
 /** metaData: tabs (objects) by awkward names. */
 const metaData = fc
   .array(fc.tuple(key, tree.object), { minLength: 1, maxLength: 4 })
   .map((tabs) => `{${tabs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`);
+
+/** Breadcrumbs as a notifier sends them, their metaData written by the app. */
+const breadcrumbs = fc
+  .array(fc.tuple(fc.string({ unit: 'grapheme', maxLength: 10 }), tree.object), { maxLength: 3 })
+  .map(
+    (crumbs) =>
+      `[${crumbs
+        .map(
+          ([name, meta]) =>
+            `{"name":${JSON.stringify(name)},"type":"manual","timestamp":"2026-12-01T00:00:00.000Z","metaData":${meta}}`,
+        )
+        .join(',')}]`,
+  );
 
 let sim: Simulator;
 let h: Home;
@@ -134,17 +151,18 @@ async function control(path: string, body: string): Promise<Record<string, unkno
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** What the simulator serves as the event's metaData: its JSON text, read from the Data Access API itself. */
-async function served(id: string): Promise<string> {
+/** What the simulator serves as the event's free-form parts: their JSON text, read from the Data Access API itself. */
+async function served(id: string): Promise<Texts> {
   const res = await fetch(`${sim.url}/projects/${projectId}/events/${id}`, {
     headers: { authorization: `token ${token}`, 'x-version': '2' },
   });
   expect(res.status).toBe(200);
   const text = await res.text();
-  const meta = JSON.stringify((JSON.parse(text) as { metaData: unknown }).metaData);
-  // The simulator writes compact JSON: its metaData is this very text inside the answer.
-  expect(text).toContain(`"metaData":${meta}`);
-  return meta;
+  const event = JSON.parse(text) as Record<string, unknown>;
+  const out = Object.fromEntries(FIELDS.map((f) => [f, JSON.stringify(event[f])])) as Texts;
+  // The simulator writes compact JSON: each part is this very text inside the answer.
+  for (const f of FIELDS) expect(text).toContain(`"${f}":${out[f]}`);
+  return out;
 }
 
 /** The same JSON with every key kept, whatever the order of an object's keys (what jsonb keeps). */
@@ -179,16 +197,18 @@ function asJsonb(v: unknown): string {
 /** What a destination holds of one event: the text it keeps (a line, a column) and the record in it. */
 interface Held {
   text: string;
-  record: { metaData?: unknown };
+  record: Record<string, unknown>;
 }
 
-/** Text checks: each event's record holds the served metaData, and its text holds the served text exactly. */
-function expectText(where: string, held: Map<string, Held>, expected: Map<string, string>): void {
-  for (const [id, meta] of expected) {
+/** Text checks: each event's record holds the served parts, and its text holds the served text exactly. */
+function expectText(where: string, held: Map<string, Held>, expected: Map<string, Texts>): void {
+  for (const [id, texts] of expected) {
     const h = held.get(id);
     expect(h, `${where}: event ${id} missing`).toBeDefined();
-    expect(JSON.stringify(h!.record.metaData), `${where}: event ${id}`).toBe(meta);
-    expect(h!.text.includes(`"metaData":${meta}`), `${where}: event ${id}: the text holds the served text`).toBe(true);
+    for (const f of FIELDS) {
+      expect(JSON.stringify(h!.record[f]), `${where}: event ${id}: ${f}`).toBe(texts[f]);
+      expect(h!.text.includes(`"${f}":${texts[f]}`), `${where}: event ${id}: ${f}'s text as served`).toBe(true);
+    }
   }
 }
 
@@ -241,15 +261,17 @@ async function jsonlRecords(since: string, until: Date): Promise<Map<string, Hel
   return out;
 }
 
-async function postgresRecords(since: string, until: Date): Promise<Map<string, unknown>> {
+async function postgresRecords(since: string, until: Date): Promise<Map<string, Record<string, unknown>>> {
   const schema = uniqueSchema('snag_exact');
   schemas.push(schema);
   await syncEngine(pgDestinationUrl(schema), since, until);
   // As text, so that no driver parses it on the way.
-  const rows = await adminQuery<{ id: string; meta: string }>(
-    `SELECT id, (_record -> 'metaData')::text AS meta FROM "${schema}".events`,
+  const rows = await adminQuery<{ id: string; meta: string; crumbs: string }>(
+    `SELECT id, (_record -> 'metaData')::text AS meta, (_record -> 'breadcrumbs')::text AS crumbs FROM "${schema}".events`,
   );
-  return new Map(rows.map((r) => [r.id, JSON.parse(r.meta) as unknown]));
+  return new Map(
+    rows.map((r) => [r.id, { metaData: JSON.parse(r.meta) as unknown, breadcrumbs: JSON.parse(r.crumbs) as unknown }]),
+  );
 }
 
 function protocolConfig(since: string): string {
@@ -331,23 +353,26 @@ async function singerRecords(since: string, until: Date): Promise<Map<string, He
 describe('metaData with any keys round-trips exactly', () => {
   it('into SQLite, PostgreSQL, JSONL, Airbyte and Singer', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(metaData, { minLength: 20, maxLength: 40 }), async (metas) => {
+      fc.asyncProperty(fc.array(fc.tuple(metaData, breadcrumbs), { minLength: 20, maxLength: 40 }), async (events) => {
         // Events added from now on are stamped now or later: a start date of now reads this run's events only.
         const since = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
-        const expected = new Map<string, string>();
+        const expected = new Map<string, Texts>();
         let last = 0;
-        for (const meta of metas) {
+        for (const [meta, crumbs] of events) {
           const added = await control(
             '/__sim/events',
-            `{"project_id":${JSON.stringify(projectId)},"meta_data":${meta}}`,
+            `{"project_id":${JSON.stringify(projectId)},"meta_data":${meta},"breadcrumbs":${crumbs}}`,
           );
           const event = (added.events as Array<{ id: string; received_at: string }>)[0]!;
           const id = event.id;
           last = Math.max(last, Date.parse(event.received_at));
-          const text = await served(id);
+          const texts = await served(id);
           // The simulator keeps what it was given, every key included.
-          expect(text).toBe(JSON.stringify(JSON.parse(meta)));
-          expected.set(id, text);
+          expect(texts).toEqual({
+            metaData: JSON.stringify(JSON.parse(meta)),
+            breadcrumbs: JSON.stringify(JSON.parse(crumbs)),
+          });
+          expected.set(id, texts);
         }
         const until = new Date(last + 1000);
         expectText('sqlite', await sqliteRecords(since, until), expected);
@@ -362,10 +387,12 @@ describe('metaData with any keys round-trips exactly', () => {
         expectText('singer', await singerRecords(since, until), expected);
         if (HAS_PG) {
           const pg = await postgresRecords(since, until);
-          for (const [id, meta] of expected) {
+          for (const [id, texts] of expected) {
             expect(pg.has(id), `postgres: event ${id} missing`).toBe(true);
-            const want = JSON.parse(asJsonb(JSON.parse(meta))) as unknown;
-            expect(sameJson(pg.get(id), want), `postgres: event ${id}: ${meta}`).toBe(true);
+            for (const f of FIELDS) {
+              const want = JSON.parse(asJsonb(JSON.parse(texts[f]))) as unknown;
+              expect(sameJson(pg.get(id)![f], want), `postgres: event ${id}: ${f}: ${texts[f]}`).toBe(true);
+            }
           }
         }
       }),

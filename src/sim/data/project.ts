@@ -60,6 +60,12 @@ export interface AddedComment {
  * numbering with their own timestamps. Index order is time order, so "events before time T" is an index bound
  * computed from a small per-day table, and any page is produced directly from its cursor.
  */
+/** Parts of an added event's full report given by the caller (an app's free-form data). */
+export interface AddedPayload {
+  metaData?: Record<string, unknown>;
+  breadcrumbs?: unknown[];
+}
+
 export class ProjectData {
   readonly seed: number;
   readonly generated: number;
@@ -79,8 +85,11 @@ export class ProjectData {
   private readonly addedOcc: number[] = [];
   /** Error → global indexes of its added events (ascending). */
   private readonly addedByError = new Map<number, number[]>();
-  /** The metaData an added event was given (`POST /__sim/events {"meta_data"}`), served as it came: any keys. */
-  readonly addedMetaData = new Map<number, Record<string, unknown>>();
+  /**
+   * What an added event was given to serve in its full report (`POST /__sim/events {"meta_data", "breadcrumbs"}`),
+   * as it came: any keys.
+   */
+  readonly addedPayload = new Map<number, AddedPayload>();
   /**
    * Bumped when error state changes (writes, deletions, new errors). Added events do not bump it: they only ever
    * extend the index space, so anything computed over a fixed index range stays valid.

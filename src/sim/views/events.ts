@@ -38,6 +38,7 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
   const project = pd.project;
   const platform = project.kind.platform;
   const id = pd.eventId(i);
+  const given = pd.addedPayload.get(i);
   const sec = pd.timeOf(i);
   const rng = Rng.of(pd.seed, hashString('event-detail'), e, k);
   const usr = proto.user >= 0 ? endUser(pd.world.opts.seed, project.org, proto.user) : null;
@@ -141,7 +142,7 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
     received_at: isoSecMs(sec),
     exceptions: [exception],
     threads,
-    metaData: pd.addedMetaData.get(i) ?? {
+    metaData: given?.metaData ?? {
       app: { type: project.kind.type },
       account: { id: `acct_${hash(proto.user, e) % 100_000}`, plan: accountPlan(proto.user) },
       ...(platform === 'server' ? { sidekiq: { queue: 'default', retry: rng.chance(1, 2) } } : {}),
@@ -151,7 +152,7 @@ export function eventFull(pd: ProjectData, origin: string, i: number): Record<st
     app,
     device,
     user: usr ?? {},
-    breadcrumbs,
+    breadcrumbs: given?.breadcrumbs ?? breadcrumbs,
     context: seed.context,
     severity: seed.severity,
     unhandled: seed.unhandled,
