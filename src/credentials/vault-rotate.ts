@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SnagError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import type { Credential } from '../store/models.js';
-import type { CredentialRepository, WebhookSecretEnvelope } from '../store/repository.js';
+import type { CredentialRepository, NotificationUrlEnvelope, WebhookSecretEnvelope } from '../store/repository.js';
 import {
   encodeMasterKey,
   fsyncDir,
@@ -175,6 +175,22 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     return { secret_envelope: sealEnvelope(next, s.source_id, secret), secret_key_id: next.id };
   };
 
+  /** A notification URL is sealed like a token, bound to an `ntf_` id (src/engine/notify/settings.ts). */
+  const resealNotificationUrl = (n: NotificationUrlEnvelope) => {
+    try {
+      const envelope = parseEnvelope(n.url_envelope, n.scope);
+      if (envelope.keyId === next.id || !envelope.credentialId.startsWith('ntf_')) return null;
+      const key = keyFor(envelope.keyId);
+      if (!key) return null;
+      const url = openEnvelope(key, envelope, n.scope);
+      registerSecret(url);
+      return { url_envelope: sealEnvelope(next, envelope.credentialId, url), url_key_id: next.id };
+    } catch {
+      // Unreadable before the rotation too: left as it is (its deliveries say so; entering the URL again fixes it).
+      return null;
+    }
+  };
+
   const files = ring.source === 'file' ? new KeyFileSwitch(home, next) : null;
   let wroteNewKeyFile = false;
   let resealed: number;
@@ -182,6 +198,7 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     resealed = await options.store.rekey({
       reseal,
       resealWebhookSecret,
+      resealNotificationUrl,
       beforeCommit: () => {
         if (files) files.install();
         else if (options.newKeyFile) {

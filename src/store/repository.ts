@@ -86,6 +86,13 @@ export interface CredentialRemoval {
   disabledSources: Source[];
 }
 
+/** A notification's sealed URL, as key rotation reads and rewrites it. */
+export interface NotificationUrlEnvelope {
+  scope: string;
+  url_envelope: string;
+  url_key_id: string;
+}
+
 /** A source's sealed webhook secret, as key rotation reads and rewrites it. */
 export interface WebhookSecretEnvelope {
   source_id: string;
@@ -104,6 +111,8 @@ export interface RekeyPlan {
    * the row as it is (already under the new key, or sealed with a key this process does not have).
    */
   resealWebhookSecret?(s: WebhookSecretEnvelope): Omit<WebhookSecretEnvelope, 'source_id'> | null;
+  /** The same for every notification URL (engine/notify/settings.ts), in the same transaction. */
+  resealNotificationUrl?(n: NotificationUrlEnvelope): Omit<NotificationUrlEnvelope, 'scope'> | null;
   /** Runs after every row is rewritten and before the commit (the vault installs the new key file here). */
   beforeCommit?(): void;
 }

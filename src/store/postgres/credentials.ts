@@ -4,7 +4,13 @@ import { credentialInUse, notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
-import type { CredentialRemoval, CredentialRepository, RekeyPlan, WebhookSecretEnvelope } from '../repository.js';
+import type {
+  CredentialRemoval,
+  CredentialRepository,
+  NotificationUrlEnvelope,
+  RekeyPlan,
+  WebhookSecretEnvelope,
+} from '../repository.js';
 import { parseInput, parseRow } from '../validate.js';
 import { isoOrNull, NamedPgRepo, type PgContext } from './base.js';
 import type { Queryable } from './connection.js';
@@ -159,6 +165,22 @@ export class PgCredentials extends NamedPgRepo<Credential> implements Credential
             await this.q(
               'UPDATE webhook_settings SET secret_envelope = $2, secret_key_id = $3 WHERE source_id = $1',
               [s.source_id, sealed.secret_envelope, sealed.secret_key_id],
+              db,
+            );
+        }
+      }
+      if (plan.resealNotificationUrl) {
+        const urls = await this.q<NotificationUrlEnvelope>(
+          'SELECT scope, url_envelope, url_key_id FROM notifications ORDER BY scope COLLATE "C" FOR UPDATE',
+          [],
+          db,
+        );
+        for (const n of urls) {
+          const sealed = plan.resealNotificationUrl(n);
+          if (sealed)
+            await this.q(
+              'UPDATE notifications SET url_envelope = $2, url_key_id = $3 WHERE scope = $1',
+              [n.scope, sealed.url_envelope, sealed.url_key_id],
               db,
             );
         }

@@ -4,7 +4,13 @@ import { credentialInUse, notFound } from '../errors.js';
 import { Credential, CredentialCreate, CredentialUpdate } from '../models.js';
 import type { SealedTokenFields, Source } from '../models.js';
 import { nameKey, validateDescription, validateName } from '../names.js';
-import type { CredentialRemoval, CredentialRepository, RekeyPlan, WebhookSecretEnvelope } from '../repository.js';
+import type {
+  CredentialRemoval,
+  CredentialRepository,
+  NotificationUrlEnvelope,
+  RekeyPlan,
+  WebhookSecretEnvelope,
+} from '../repository.js';
 import { parseInput, parseJsonColumn, parseRow } from '../validate.js';
 import type { Db } from './connection.js';
 import { NamedSqliteRepo } from './base.js';
@@ -167,6 +173,16 @@ export class SqliteCredentials extends NamedSqliteRepo<CredentialRow, Credential
         for (const s of secrets) {
           const sealed = plan.resealWebhookSecret(s);
           if (sealed) rewrite.run(sealed.secret_envelope, sealed.secret_key_id, s.source_id);
+        }
+      }
+      if (plan.resealNotificationUrl) {
+        const urls = this.stmt(
+          'SELECT scope, url_envelope, url_key_id FROM notifications ORDER BY scope',
+        ).all() as NotificationUrlEnvelope[];
+        const rewrite = this.stmt('UPDATE notifications SET url_envelope = ?, url_key_id = ? WHERE scope = ?');
+        for (const n of urls) {
+          const sealed = plan.resealNotificationUrl(n);
+          if (sealed) rewrite.run(sealed.url_envelope, sealed.url_key_id, n.scope);
         }
       }
       plan.beforeCommit?.();
