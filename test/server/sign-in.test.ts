@@ -176,6 +176,11 @@ describe('email and password', () => {
     // Success clears the count.
     sessionOf(await passwordLogin(s.app, 'ed@example.com', PASSWORD));
     expect(await s.runtime.store.users.lockoutOf('ed@example.com')).toBeNull();
+    // A day after its last failure, an email's count is forgotten (the next failure anywhere sweeps it).
+    expect((await s.runtime.store.users.lockoutOf('ghost@example.com'))?.failures).toBe(5);
+    now += 24 * 3600_000 + 60_000;
+    await passwordLogin(s.app, 'other@example.com', 'a wrong password');
+    expect(await s.runtime.store.users.lockoutOf('ghost@example.com')).toBeNull();
     const audit = await s.runtime.store.audit.list({ limit: 100 });
     expect(audit.entries.some((e) => e.kind === 'sign-in' && e.status === 429 && e.actor === 'ed@example.com')).toBe(
       true,

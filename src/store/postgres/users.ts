@@ -16,6 +16,7 @@ import { isoOrNull, PgRepo } from './base.js';
 import type { Client } from './connection.js';
 
 const USER = 'id, email, role, owner, created_at';
+const FORGET_FAILURES_MS = 24 * 3600_000;
 const TOKEN = 'id, user_id, scope, created_at, expires_at, revoked_at';
 
 function toUser(r: Record<string, unknown>): User {
@@ -263,6 +264,11 @@ export class PgUsers extends PgRepo implements UserRepository {
     lockUntil: (failures: number) => number | null,
   ): Promise<LockoutRow> {
     return this.tx(async (c) => {
+      // A day without a failure forgets the count (and bounds the table: failures for unknown emails are rows too).
+      await c.query(
+        'DELETE FROM sign_in_lockouts WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)',
+        [now - FORGET_FAILURES_MS, now],
+      );
       // The row is locked while counted: two servers failing the same account at once both count.
       await c.query(
         `INSERT INTO sign_in_lockouts (email, failures, last_failure) VALUES ($1, 0, $2) ON CONFLICT (email) DO NOTHING`,

@@ -14,6 +14,7 @@ import {
 import { SqliteRepo } from './base.js';
 
 const USER = 'id, email, role, owner, created_at';
+const FORGET_FAILURES_MS = 24 * 3600_000;
 const TOKEN = 'id, user_id, scope, created_at, expires_at, revoked_at';
 
 type UserRow = Omit<User, 'owner'> & { owner: number };
@@ -230,6 +231,10 @@ export class SqliteUsers extends SqliteRepo implements UserRepository {
     lockUntil: (failures: number) => number | null,
   ): Promise<LockoutRow> {
     return this.tx(() => {
+      // A day without a failure forgets the count (and bounds the table: failures for unknown emails are rows too).
+      this.stmt(
+        'DELETE FROM sign_in_lockouts WHERE last_failure < ? AND (locked_until IS NULL OR locked_until < ?)',
+      ).run(now - FORGET_FAILURES_MS, now);
       const prev = this.stmt('SELECT failures FROM sign_in_lockouts WHERE email = ?').get(email) as
         | { failures: number }
         | undefined;
