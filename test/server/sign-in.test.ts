@@ -15,7 +15,8 @@ const PASSWORD = 'correct horse battery staple';
 
 beforeEach(async () => {
   now = Date.parse('2026-05-01T10:00:00Z');
-  s = await testServer({ now: () => now });
+  // Wrong passwords from one address are also slowed down (after 10 a minute); these tests count per account.
+  s = await testServer({ now: () => now, keyGuard: { perClient: 1000, global: 1000 } });
 });
 afterEach(async () => s.cleanup());
 
@@ -185,6 +186,22 @@ describe('email and password', () => {
     expect(audit.entries.some((e) => e.kind === 'sign-in' && e.status === 429 && e.actor === 'ed@example.com')).toBe(
       true,
     );
+  });
+});
+
+describe('wrong passwords from one address', () => {
+  it('are slowed down across accounts, like wrong keys; the server key still signs in', async () => {
+    await s.cleanup();
+    s = await testServer({ now: () => now, keyGuard: { maxDelayMs: 0, stepDelayMs: 0 } });
+    const statuses = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await passwordLogin(s.app, `user${i}@example.com`, 'some wrong password')).statusCode);
+    }
+    expect(statuses.slice(0, 10).every((c) => c === 401)).toBe(true);
+    const slowed = await passwordLogin(s.app, 'user11@example.com', 'some wrong password');
+    expect(slowed.statusCode).toBe(429);
+    expect(slowed.body).toContain('Too many failed sign-ins from this address');
+    expect((await login(s.app)).cookie).toMatch(/^snagsync_session=/);
   });
 });
 

@@ -5,6 +5,7 @@ import { keysMatch } from '../api-key.js';
 import { safeNext, slowDownWrongKey } from '../auth.js';
 import { formError, inputField, submitButton, type FormState } from '../components/form.js';
 import { html } from '../html.js';
+import { KeyGuard } from '../key-guard.js';
 import { registerAccountPages } from '../signin/account.js';
 import { auditSignIn } from '../signin/audit.js';
 import { registerInvitePages } from '../signin/invite.js';
@@ -132,6 +133,21 @@ async function passwordLogin(
       hint: 'Wait, then try again; or ask an admin to set a new password. The server key still signs in.',
     };
     return loginPage(request, reply, { values, errors: {}, formError: problem }, next, 429, 'password');
+  }
+  // Many wrong passwords from one address (one email each, say) are slowed down like wrong keys, with which they
+  // share the count: the lock per account alone would let one address try 5 passwords on every account.
+  const throttle = app.snag.keyGuard.fail(request.ip);
+  if (throttle) {
+    await KeyGuard.wait(throttle);
+    reply.header('retry-after', String(throttle.retryAfterSeconds));
+    const slowed = {
+      message:
+        throttle.scope === 'client'
+          ? 'Too many failed sign-ins from this address.'
+          : 'Too many failed sign-ins from all addresses.',
+      hint: `Wait ${throttle.retryAfterSeconds} seconds before trying again. The server key still signs in.`,
+    };
+    return loginPage(request, reply, { values, errors: {}, formError: slowed }, next, 429, 'password');
   }
   const problem = {
     message: 'That email and password do not match an account.',
