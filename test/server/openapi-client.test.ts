@@ -139,11 +139,13 @@ function runClient(file: string, stdin: string): Promise<{ code: number | null; 
     const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      stdout += c;
     });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
+    child.stderr.on('data', (c: string) => {
+      stderr += c;
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
