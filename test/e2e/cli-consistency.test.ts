@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -119,6 +121,37 @@ describe('schedule daemon --json', () => {
         .map((l) => JSON.parse(l) as { event: string; source_name?: string; status?: string });
       expect(lines.map((l) => l.event)).toEqual(['start', 'result', 'stopped']);
       expect(lines[1]).toMatchObject({ source_name: 'due', status: 'succeeded' });
+    } finally {
+      own.cleanup();
+    }
+  });
+});
+
+describe('sources create checks the destination before saving', () => {
+  it('refuses an unreachable PostgreSQL server and a path under a file (exit 7), and saves nothing', async () => {
+    const own = tempDir('snagsync-dest-check-');
+    const e = { SNAGSYNC_HOME: own.dir, SNAGSYNC_MASTER_KEY: '' };
+    try {
+      const token = sim.tokens.find((t) => t.role === 'admin')!.token;
+      const add = await runCli(['credentials', 'add', '--name', 'sim', '--host', sim.url, '--token-stdin'], {
+        env: e,
+        stdin: `${token}\n`,
+      });
+      expect(add.code, add.stderr).toBe(0);
+      const create = (destination: string) =>
+        runCli(['sources', 'create', '--name', 'x', '--credential', 'sim', '--destination', destination], { env: e });
+      // Port 9 on loopback: nothing listens there, the connection is refused at once.
+      const pg = await create('postgres://postgres@127.0.0.1:9/test?schema=x');
+      expect(pg.code, pg.stderr).toBe(7);
+      expect(pg.stderr).toMatch(/127\.0\.0\.1/);
+      writeFileSync(join(own.dir, 'a-file'), '');
+      const underFile = await create(`sqlite:${join(own.dir, 'a-file', 'x.db')}`);
+      expect(underFile.code, underFile.stderr).toBe(7);
+      expect(underFile.stderr).toContain('is a file, not a folder');
+      const list = await runCli(['sources', 'list', '--json'], { env: e });
+      expect(JSON.parse(list.stdout)).toEqual([]);
+      const ok = await create(`sqlite:${join(own.dir, 'new-folder', 'x.db')}`);
+      expect(ok.code, ok.stderr).toBe(0);
     } finally {
       own.cleanup();
     }

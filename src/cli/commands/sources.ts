@@ -146,6 +146,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
       throw new SnagError('usage', "required option '--credential <name-or-id>' not specified", {
         hint: 'Give the credential to read with (snagsync credentials list shows them).',
       });
+    if (flags.destination !== undefined) await assertReachable(flags.destination);
     await withRuntime(io, async (rt) => {
       const { source, warnings } = await createSource(rt, toInput(flags), { cwd: process.cwd() }).catch(
         (e: unknown) => {
@@ -314,6 +315,54 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
 };
 
 /** The checkpoints in the destination, summarised (read-only: a running sync is not disturbed). */
+/**
+ * A destination that cannot be opened is refused before the source is saved: a SQLite file or JSONL folder whose
+ * nearest existing folder is not a writable folder, or a PostgreSQL server that does not let us connect (exit 7,
+ * what failed and what to do). A malformed URL is left to the source's own check (exit 3).
+ */
+async function assertReachable(url: string): Promise<void> {
+  let target: ReturnType<typeof parseDestinationUrl>;
+  try {
+    target = parseDestinationUrl(url);
+  } catch {
+    return;
+  }
+  if (target.kind === 'postgres') {
+    const [{ createPool, endpointOf }, { pgDestinationError }] = await Promise.all([
+      import('../../destinations/postgres/connect.js'),
+      import('../../destinations/postgres/errors.js'),
+    ]);
+    const pool = createPool(target, { max: 1, connectTimeoutMs: 5_000 });
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      throw pgDestinationError(err, endpointOf(target));
+    } finally {
+      await pool.end().catch(() => undefined);
+    }
+    return;
+  }
+  const { accessSync, constants, statSync } = await import('node:fs');
+  const { dirname } = await import('node:path');
+  const wanted = target.kind === 'sqlite' ? dirname(target.path) : target.dir;
+  let dir = wanted;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  const what = target.kind === 'sqlite' ? `the SQLite file ${target.path}` : `the JSONL folder ${target.dir}`;
+  if (!statSync(dir).isDirectory())
+    throw new SnagError('destination', `Cannot create ${what}: ${dir} is a file, not a folder.`, {
+      hint: 'Give a path in a folder of yours (--destination sqlite:PATH or jsonl:FOLDER).',
+      details: { field: 'destination' },
+    });
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new SnagError('destination', `Cannot create ${what}: the folder ${dir} is not writable by this user.`, {
+      hint: "Give a path in a folder you can write to, or change the folder's permissions.",
+      details: { field: 'destination' },
+    });
+  }
+}
+
 /**
  * `sources show` for a person: what the source is, its effective options one per line, its last run, and per
  * stream how far it got; `--json` has the raw configuration and every checkpoint.
