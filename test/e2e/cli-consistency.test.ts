@@ -59,6 +59,20 @@ describe('sources show', () => {
     expect(create.code, create.stderr).toBe(0);
     const sync = await runCli(['sync', 'shown'], { env: { ...env, SNAGSYNC_PROGRESS: 'none' } });
     expect(sync.code, sync.stderr).toBe(0);
+    // The summary's rows add up to its total: the organizations and projects listed to find partitions have a row.
+    const table = sync.stdout.split('\n').filter((l) => /^\S.*\s\d+\s/.test(l) && !/^(STREAM|Run )/.test(l));
+    const requests = (l: string) =>
+      Number(
+        l
+          .replace(/^\(discovery\)/, 'discovery')
+          .split(/\s+/)
+          .filter((c) => /^\d+$/.test(c))
+          .at(-1),
+      );
+    const total = table.find((l) => l.startsWith('total '))!;
+    const rows = table.filter((l) => l !== total);
+    expect(rows.some((l) => l.startsWith('(discovery)'))).toBe(true);
+    expect(rows.reduce((n, l) => n + requests(l), 0)).toBe(requests(total));
     const shown = await runCli(['sources', 'show', 'shown'], { env });
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/^Source "shown"\n/);

@@ -154,6 +154,22 @@ export function formatSummary(s: RunSummary): string {
     notes: [x.skipped ? `${x.skipped} skipped` : '', x.failed ? `${x.failed} failed` : ''].filter(Boolean).join(', '),
   }));
   const t = s.totals;
+  // The organizations and projects listed to find the partitions, when they are not streams of the source: counted
+  // in the total, so shown as a row of their own for the rows to add up to it.
+  const sum = (f: (x: (typeof s.streams)[number]) => number) => s.streams.reduce((n, x) => n + f(x), 0);
+  const discovery = { pages: t.pages - sum((x) => x.pages), requests: t.requests - sum((x) => x.requests) };
+  const waited = t.rate_limit_wait_ms - sum((x) => x.wait_ms);
+  if (discovery.requests > 0)
+    rows.push({
+      stream: '(discovery)',
+      partitions: '',
+      records: '-',
+      written: '-',
+      pages: String(Math.max(0, discovery.pages)),
+      requests: String(discovery.requests),
+      'rate-limit wait': waited > 0 ? formatDuration(waited) : '-',
+      notes: 'organizations and projects listed to find the partitions',
+    });
   rows.push({
     stream: 'total',
     partitions: '',
