@@ -2,6 +2,7 @@ import type { BugsnagClientOptions } from '../bugsnag/client.js';
 import { SnagError } from '../core/errors.js';
 import { clientOptionsFromEnv } from '../engine/index.js';
 import type { ClientEventListener } from '../http/events.js';
+import { DEFAULT_RATE_WINDOW_MS } from '../http/rate-limiter.js';
 import type { RetryPolicy } from '../http/retry.js';
 
 /**
@@ -53,8 +54,10 @@ export function interactiveClientOptions(env: NodeJS.ProcessEnv, signal?: AbortS
     );
   };
   return {
-    // A scaled-down simulator window (tests, demos) applies here as in a sync: it is the same shared limiter.
-    ...(fromEnv.rateWindowMs !== undefined ? { rateWindowMs: fromEnv.rateWindowMs } : {}),
+    // A scaled-down simulator window (tests, demos) applies here as in a sync: it is the same shared limiter. Without
+    // one, Bugsnag's minute is given, not learned: learning sends a request past the budget, a 429 a person would
+    // wait on, where a person is better told at once to come back later.
+    rateWindowMs: fromEnv.rateWindowMs ?? DEFAULT_RATE_WINDOW_MS,
     timeoutMs: Math.min(INTERACTIVE_TIMEOUT_MS, fromEnv.timeoutMs ?? INTERACTIVE_TIMEOUT_MS),
     retry: {
       ...INTERACTIVE_RETRY,
