@@ -213,16 +213,19 @@ export class RateLimiter {
   }
 
   /**
-   * A 429 in a window of assumed length: the time spent in the window plus the server's Retry-After is the window's
-   * length (Retry-After is whole seconds rounded up, and our window start is late by the first answer's transit, so
-   * the estimate errs long, never short by more than that transit, which the margin covers). A minute at most.
+   * A 429 in a window of assumed (or learned) length: the time spent in the window plus the server's Retry-After is
+   * the window's length (Retry-After is whole seconds rounded up; our window start is late by the first answer's
+   * transit, which the margin covers). A minute at most.
    */
   private learnWindow(headers: Headers): void {
-    if (this.windowFrom !== 'assumed' || this.windowStart === undefined) return;
+    if (this.windowFrom === 'configured' || this.windowStart === undefined) return;
     const now = this.clock.now();
     const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
     if (retryAfterMs === undefined) return;
-    const learned = Math.ceil(now - this.windowStart + retryAfterMs);
+    // Our window start is late when another client of the token spent from the server's window first: that makes
+    // the estimate short, never long, so a later 429 may only lengthen what was learned.
+    const estimate = Math.ceil(now - this.windowStart + retryAfterMs);
+    const learned = this.windowFrom === 'learned' ? Math.max(this.windowMs, estimate) : estimate;
     this.windowMs = Math.max(1, Math.min(DEFAULT_RATE_WINDOW_MS, learned));
     this.windowFrom = 'learned';
   }

@@ -178,3 +178,40 @@ describe('per-token rate limiter', () => {
     expect(tokenKey(token)).not.toContain(token.slice(0, 6));
   });
 });
+
+describe('the window learned from 429s', () => {
+  const tooMany = (seconds: number) => new Headers({ 'Retry-After': String(seconds) });
+  const answer = async (limiter: RateLimiter, h: Headers, status = 200) => {
+    const t = await limiter.acquire(undefined, () => undefined);
+    limiter.observe(t, h, status);
+    t.release();
+  };
+
+  it('is the time spent in the window plus Retry-After, only ever lengthened by a later 429, and at most a minute', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ clock });
+    await answer(limiter, headers(2, 1));
+    clock.advance(500);
+    await answer(limiter, tooMany(2), 429);
+    expect([limiter.windowSource, limiter.window]).toEqual(['learned', 2_500]);
+    limiter.block(clock.now());
+    // A shorter estimate (our window start was late) does not shorten it; a longer one lengthens it.
+    await answer(limiter, headers(2, 1));
+    await answer(limiter, tooMany(1), 429);
+    expect(limiter.window).toBe(2_500);
+    await answer(limiter, headers(2, 1));
+    await answer(limiter, tooMany(4), 429);
+    expect(limiter.window).toBe(4_000);
+    await answer(limiter, headers(2, 1));
+    await answer(limiter, tooMany(600), 429);
+    expect(limiter.window).toBe(60_000);
+  });
+
+  it('a window given by the caller is kept whatever the server says', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter({ clock, windowMs: 5_000 });
+    await answer(limiter, headers(2, 1));
+    await answer(limiter, tooMany(1), 429);
+    expect([limiter.windowSource, limiter.window]).toEqual(['configured', 5_000]);
+  });
+});
