@@ -101,7 +101,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'GET /api/data_sources/:id/runs': 'read',
   'POST /api/data_sources/preview': 'credentials:use',
   'POST /api/data_sources/:id/preview': 'credentials:use',
-  'GET /api/data_sources/:id/webhook': 'read',
+  // The answer holds the URL and so its secret: whoever reads it can post messages as Bugsnag.
+  'GET /api/data_sources/:id/webhook': 'sources:write',
   'POST /api/data_sources/:id/webhook/rotate': 'sources:write',
   'PUT /api/data_sources/:id/webhook/enable': 'sources:write',
   'PUT /api/data_sources/:id/webhook/disable': 'sources:write',

@@ -98,6 +98,9 @@ function controls(): Array<{ page: string; method?: 'POST'; needs: Permission; s
         [`action="/sources/${sourceId}/run"`, 'runs:start'],
         [`action="/sources/${sourceId}/webhook/disable"`, 'sources:write'],
         [`href="/sources/${sourceId}/webhook/rotate"`, 'sources:write'],
+        // The URL carries the webhook's secret.
+        ['data-webhook-url>', 'sources:write'],
+        ['/hooks/bugsnag/', 'sources:write'],
       ],
     },
     {

@@ -38,12 +38,16 @@ ${
     ? ''
     : html`<div class="warning" role="note"><p><strong>This server does not receive webhooks:</strong> it was started with them switched off, so the URL answers "not found" until it runs with webhooks on.</p></div>`
 }
-<div class="copy-field">
+${
+  o.manage === false
+    ? html`<p class="muted" data-webhook-url-hidden>The webhook URL carries its secret, so only those who may edit this source see it.</p>`
+    : html`<div class="copy-field">
 <label for="webhook-url">Webhook URL</label>
 <div class="copy-row"><input id="webhook-url" class="copy-input" type="text" readonly value="${w.url}" spellcheck="false" autocomplete="off" data-webhook-url><button type="button" class="button" data-copy="webhook-url" hidden>Copy</button></div>
 <p class="muted" data-copy-status="webhook-url" role="status" aria-live="polite"></p>
 <p class="muted">Its last part is a secret: keep the URL like a password.${loopback ? html` <strong>This page was opened at a loopback address, which Bugsnag cannot reach</strong>: give Bugsnag the address it reaches this server at (over HTTPS), followed by the same path.` : ''}</p>
-</div>
+</div>`
+}
 <details class="setup-steps">
 <summary>Set it up in Bugsnag</summary>
 <ol>
