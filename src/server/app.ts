@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { getLogger, type Logger } from '../core/log.js';
 import { createCredentialService } from '../credentials/service.js';
@@ -93,7 +93,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     // Request ids in logs, never client-supplied ones.
     requestIdHeader: false,
     // One line per request (the onResponse hook below), not Fastify's "incoming request" and "request completed".
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
