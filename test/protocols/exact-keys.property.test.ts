@@ -21,12 +21,15 @@ import { adminToken, CLI_ENV, configuredCatalog, jsonLines, workdir, type Workdi
  * protocols' RECORD lines), the same JSON with every key kept where it keeps jsonb (PostgreSQL orders an object's
  * keys its own way).
  *
- * The seed is printed; `SNAGSYNC_SEED=… npx vitest run test/protocols/exact-keys.property.test.ts` replays a run
+ * The seed is fixed by default, so CI never fails on an input no commit introduced (the seeds that found the bugs
+ * fixed with this test, 2 and 1679920531, are replayed with SNAGSYNC_SEED). `SNAGSYNC_SEED=random` explores; the seed
+ * is printed and `SNAGSYNC_SEED=… npx vitest run test/protocols/exact-keys.property.test.ts` replays a run
  * (`SNAGSYNC_PROPERTY_RUNS` sets how many runs; each adds 20–40 events).
  */
 
 const HAS_PG = requireService('postgres');
-const SEED = Number(process.env.SNAGSYNC_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED_GIVEN = process.env.SNAGSYNC_SEED ?? '20261208';
+const SEED = SEED_GIVEN === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_GIVEN);
 const NUM_RUNS = Number(process.env.SNAGSYNC_PROPERTY_RUNS ?? 3);
 
 /** Keys a user's app may well send, the awkward ones first. */
