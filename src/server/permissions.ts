@@ -131,6 +131,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'GET /api/data_sinks/:id/runs': 'read',
   'GET /api/data_sinks/:id/runs/:run_id': 'read',
   'GET /api/data_sinks/:id/runs/:run_id/events': 'read',
+  'GET /api/data_sinks/:id/runs/:run_id/report.csv': 'read',
 
   'GET /api/users': 'users:manage',
   'POST /api/users': 'users:manage',
@@ -189,6 +190,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'POST /destinations/:id/plan': 'writeback:apply',
   'POST /destinations/:id/apply': applyRequirement,
   'GET /destinations/:id/runs/:run_id': 'read',
+  'GET /destinations/:id/runs/:run_id/report.csv': 'read',
   'GET /users': 'users:manage',
   'POST /users': 'users:manage',
   'POST /users/:id/role': 'users:manage',

@@ -8,6 +8,7 @@ import { ERRORS, errorAnswers, named } from '../openapi.js';
 import { lastEventId } from '../runs/event-feed.js';
 import { checkSinkConfig, CONTENT_MAX, prepareSink, type SinkConfig } from '../sinks/config.js';
 import { streamSinkRunEvents } from '../sinks/event-feed.js';
+import { reportCsv, reportCsvFilename } from '../sinks/report-csv.js';
 import type { ServerDeps } from '../types.js';
 import { limitQuery } from './data-sources.js';
 import {
@@ -277,6 +278,34 @@ export const dataSinksApi: FastifyPluginAsync = async (root) => {
     async (request) => {
       const { sink, run } = await runOf(deps(), request.params.id, request.params.run_id);
       return sinkRunView(deps(), run, sink.name, true);
+    },
+  );
+
+  app.get(
+    '/api/data_sinks/:id/runs/:run_id/report.csv',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'getDataSinkRunReportCsv',
+        summary: "One run's per-row report as a CSV download",
+        description:
+          'Columns row, project_id, error_id, operation, outcome (applied, skipped, failed), message, status_code ' +
+          "(Bugsnag's HTTP status for a failed row, when known). RFC 4180 quoting; a cell starting with = + - @ is " +
+          'prefixed with a single quote so a spreadsheet never reads it as a formula.',
+        params: runParams,
+        response: {
+          200: { description: 'The report.', content: { 'text/csv': { schema: z.string() } } },
+          ...errorAnswers(401, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { sink, run } = await runOf(deps(), request.params.id, request.params.run_id);
+      const view = sinkRunView(deps(), run, sink.name, true);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${reportCsvFilename(run.id)}"`)
+        .send(reportCsv(view.rows ?? []));
     },
   );
 

@@ -12,6 +12,7 @@ import { fieldProblems, httpStatusOf, serverHintOf, type FieldProblem } from '..
 import { html, type SafeHtml } from '../html.js';
 import { can } from '../can.js';
 import { checkSinkConfig, CONTENT_MAX, prepareSink } from '../sinks/config.js';
+import { reportCsv, reportCsvFilename } from '../sinks/report-csv.js';
 import {
   defaultSinkValues,
   FORM_FIELDS,
@@ -238,10 +239,28 @@ ${body}
 ${pageHeading(`Write-back to ${s.name}`)}
 <p><a href="/destinations/${s.id}">${s.name}</a> · run <code>${run.id}</code></p>
 ${runSummary(view, ctx.now)}
-${view.status === 'running' ? liveApply(view) : html`<h2>Report</h2>${reportTable(view.rows ?? [])}`}
+${view.status === 'running' ? liveApply(view) : html`<h2>Report</h2>${view.rows?.length ? html`<p class="form-actions"><a class="button" href="/destinations/${s.id}/runs/${run.id}/report.csv" download data-report-csv>Download CSV</a></p>` : ''}${reportTable(view.rows ?? [])}`}
 </section>`,
     });
   });
+
+  // Every row of the report as a CSV file (a spreadsheet-safe download; see sinks/report-csv.ts).
+  app.get<{ Params: { id: string; run_id: string } }>(
+    '/destinations/:id/runs/:run_id/report.csv',
+    async (request, reply) => {
+      const s = await store().sinks.findByNameOrId(request.params.id);
+      const run = await store().sinks.getRun(request.params.run_id);
+      if (!run || run.sink_id !== s.id)
+        throw new SnagError('missing', `No write-back run "${request.params.run_id}" of "${s.name}".`, {
+          hint: 'Its page lists its runs.',
+        });
+      const view = sinkRunView(deps(), run, s.name, true);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${reportCsvFilename(run.id)}"`)
+        .send(reportCsv(view.rows ?? []));
+    },
+  );
 }
 
 function destinationTile(s: DataSink, now: number): SafeHtml {
