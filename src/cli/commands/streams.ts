@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { catalog, DEFAULT_STREAMS, STREAMS } from '../../engine/index.js';
+// The catalog alone (the stream declarations), not the engine: this command prints it and runs nothing.
+import { catalog, DEFAULT_STREAMS, STREAMS } from '../../streams/catalog.js';
 import type { CommandGroup } from '../context.js';
 import { printJson, printLine, table } from '../output.js';
 
