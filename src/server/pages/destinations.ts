@@ -13,6 +13,7 @@ import { html, type SafeHtml } from '../html.js';
 import { can } from '../can.js';
 import { checkSinkConfig, CONTENT_MAX, prepareSink } from '../sinks/config.js';
 import { reportCsv, reportCsvFilename } from '../sinks/report-csv.js';
+import { failedRowsDiscard, failedRowsOf, retrySinkOf } from '../sinks/retry.js';
 import {
   defaultSinkValues,
   FORM_FIELDS,
@@ -145,15 +146,16 @@ ${ctx.can('writeback:apply') ? planForm(s.id, ctx.csrf ?? '', 'Plan') : html`<p 
 
   app.post<IdParams>('/destinations/:id/plan', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
-    return planPage(request, reply, s, null);
+    return planPage(request, reply, s, null, planOf(s));
   });
 
   /** The plan (read from Bugsnag now) with Apply; `confirmProblem`: an Apply refused for want of the discard's tick. */
   async function planPage(
     request: FastifyRequest,
     reply: FastifyReply,
-    s: Awaited<ReturnType<ReturnType<typeof store>['sinks']['findByNameOrId']>>,
+    s: SinkRecord,
     confirmProblem: FieldProblem | null,
+    at: PlanAt,
   ): Promise<FastifyReply> {
     let body: SafeHtml;
     let status = 200;
@@ -175,7 +177,7 @@ ${ctx.can('writeback:apply') ? planForm(s.id, ctx.csrf ?? '', 'Plan') : html`<p 
       body = html`<p class="lede" data-plan-summary>${String(v.rows)} rows with ${session.credential.name}: ${String(changing)} errors to change, ${String(v.writes)} write request${v.writes === 1 ? '' : 's'}. Nothing has been sent: planning only read the errors (${String(v.reads)} reads).</p>
 ${planTable(groups, `The changes, per operation and project`)}
 ${missing.length ? html`<ul class="warning" role="note">${missing.slice(0, 50).map((m) => html`<li>Row ${String(m.row)}: ${m.message}</li>`)}</ul>` : ''}
-<form method="post" action="/destinations/${s.id}/apply" class="apply-form">
+<form method="post" action="${at.apply}" class="apply-form">
 ${csrfInput(request.auth.kind === 'session' ? request.auth.session.csrfToken : '')}
 ${discards && !can(request, 'writeback:destructive') ? html`<p class="warning" role="note" data-role-note>This plan discards ${String(discards)} error${discards === 1 ? '' : 's'}: applying it needs an admin (the permission writeback:destructive). Ask an admin to apply it.</p>` : ''}
 ${discards && can(request, 'writeback:destructive') ? confirmBox(discards, confirmProblem) : ''}
@@ -191,7 +193,8 @@ ${discards && can(request, 'writeback:destructive') ? confirmBox(discards, confi
       title: `Plan · ${s.name}`,
       active: 'destinations',
       body: () => html`<section aria-labelledby="page-title" class="plan-page">
-${pageHeading(`Plan: ${s.name}`)}
+${pageHeading(at.heading)}
+${at.note ? html`<p class="lede" data-retry-note>${at.note}</p>` : ''}
 ${body}
 </section>`,
     });
@@ -199,6 +202,47 @@ ${body}
 
   app.post<IdParams & { Body: Body }>('/destinations/:id/apply', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
+    return applyAndGo(request, reply, s, planOf(s));
+  });
+
+  // Retry failed rows: the run's failed rows, read again from the destination's input, planned (POST) then applied.
+  app.post<{ Params: { id: string; run_id: string } }>(
+    '/destinations/:id/runs/:run_id/retry',
+    async (request, reply) => {
+      const { s, run } = await runOf(request.params.id, request.params.run_id);
+      return planPage(request, reply, await retryOf(s, run), null, retryAt(s, run.id));
+    },
+  );
+
+  app.post<{ Params: { id: string; run_id: string }; Body: Body }>(
+    '/destinations/:id/runs/:run_id/retry/apply',
+    async (request, reply) => {
+      const { s, run } = await runOf(request.params.id, request.params.run_id);
+      return applyAndGo(request, reply, await retryOf(s, run), retryAt(s, run.id));
+    },
+  );
+
+  async function runOf(sinkRef: string, runId: string) {
+    const s = await store().sinks.findByNameOrId(sinkRef);
+    const run = await store().sinks.getRun(runId);
+    if (!run || run.sink_id !== s.id)
+      throw new SnagError('missing', `No write-back run "${runId}" of "${s.name}".`, {
+        hint: 'Its page lists its runs.',
+      });
+    return { s, run };
+  }
+
+  /** The destination narrowed to the run's failed rows (none left: a 400 page saying so). */
+  async function retryOf(s: SinkRecord, run: Parameters<typeof retrySinkOf>[2]): Promise<SinkRecord> {
+    return retrySinkOf(deps().runtime, s, run);
+  }
+
+  async function applyAndGo(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    s: SinkRecord,
+    at: PlanAt,
+  ): Promise<FastifyReply> {
     const body = (request.body ?? {}) as Body;
     try {
       const live = await deps().sinkRuns.start(s, { confirm: body.confirm === '1' || body.confirm === 'on' });
@@ -209,10 +253,16 @@ ${body}
       if (!isSnagError(err) || err.code === 'internal') throw err;
       // A discard without its tick: the plan again, the problem on the tick box (not a page with nowhere to go).
       if (err.details.field === 'confirm')
-        return planPage(request, reply, s, {
-          message: 'Tick the box to confirm the discard.',
-          hint: 'Discarded errors drop their new events; nothing was sent.',
-        });
+        return planPage(
+          request,
+          reply,
+          s,
+          {
+            message: 'Tick the box to confirm the discard.',
+            hint: 'Discarded errors drop their new events; nothing was sent.',
+          },
+          at,
+        );
       return sendPage(request, reply, {
         status: httpStatusOf(err),
         title: `Plan · ${s.name}`,
@@ -221,7 +271,7 @@ ${body}
           html`<section aria-labelledby="page-title">${pageHeading(`Not applied: ${s.name}`)}${planError(err, s.id)}</section>`,
       });
     }
-  });
+  }
 
   app.get<{ Params: { id: string; run_id: string } }>('/destinations/:id/runs/:run_id', async (request, reply) => {
     const s = await store().sinks.findByNameOrId(request.params.id);
@@ -239,7 +289,7 @@ ${body}
 ${pageHeading(`Write-back to ${s.name}`)}
 <p><a href="/destinations/${s.id}">${s.name}</a> · run <code>${run.id}</code></p>
 ${runSummary(view, ctx.now)}
-${view.status === 'running' ? liveApply(view) : html`<h2>Report</h2>${view.rows?.length ? html`<p class="form-actions"><a class="button" href="/destinations/${s.id}/runs/${run.id}/report.csv" download data-report-csv>Download CSV</a></p>` : ''}${reportTable(view.rows ?? [])}`}
+${view.status === 'running' ? liveApply(view) : html`<h2>Report</h2>${view.rows?.length ? html`<div class="form-actions"><a class="button" href="/destinations/${s.id}/runs/${run.id}/report.csv" download data-report-csv>Download CSV</a>${retryForm(ctx, s.id, run)}</div>` : ''}${reportTable(view.rows ?? [])}`}
 </section>`,
     });
   });
@@ -261,6 +311,39 @@ ${view.status === 'running' ? liveApply(view) : html`<h2>Report</h2>${view.rows?
         .send(reportCsv(view.rows ?? []));
     },
   );
+}
+
+type SinkRecord = Parameters<typeof retrySinkOf>[1];
+
+/** Where a plan page sends its Apply, and how it is titled: the destination's own plan, or a retry of failed rows. */
+interface PlanAt {
+  apply: string;
+  heading: string;
+  note?: string;
+}
+
+function planOf(s: SinkRecord): PlanAt {
+  return { apply: `/destinations/${s.id}/apply`, heading: `Plan: ${s.name}` };
+}
+
+function retryAt(s: SinkRecord, runId: string): PlanAt {
+  return {
+    apply: `/destinations/${s.id}/runs/${runId}/retry/apply`,
+    heading: `Retry failed rows: ${s.name}`,
+    note: `Only the rows run ${runId} reported failed, read again from the destination's input (numbered from 1 here). What is already so is skipped.`,
+  };
+}
+
+/** Retry failed rows, for whom may apply them: an editor, or an admin when a failed row discards. */
+function retryForm(
+  ctx: { can: (p: Parameters<typeof can>[1]) => boolean; csrf?: string | null },
+  sinkId: string,
+  run: Parameters<typeof failedRowsOf>[0],
+): SafeHtml | string {
+  const failed = failedRowsOf(run).length;
+  if (!failed || !ctx.can('writeback:apply')) return '';
+  if (failedRowsDiscard(run) && !ctx.can('writeback:destructive')) return '';
+  return html`<form method="post" action="/destinations/${sinkId}/runs/${run.id}/retry" class="inline-form" data-form="retry">${csrfInput(ctx.csrf ?? '')}${submitButton(`Retry failed rows (${failed})`, { busyLabel: 'Planning…', className: 'button primary' })}</form>`;
 }
 
 function destinationTile(s: DataSink, now: number): SafeHtml {

@@ -190,6 +190,25 @@ function defaultsOf(config: SinkConfig): Record<string, unknown> {
   return config.operation ? { operation: config.operation.name, ...config.operation.params } : {};
 }
 
+/** Where the write-back core reads a sink's input: a `from` (a database query, or `-` with the file as stdin). */
+export async function inputSource(
+  runtime: Runtime,
+  input: SinkInput,
+): Promise<{ from: string; stdin?: () => Promise<string>; queryValues?: Array<string | number | boolean> }> {
+  if (input.type === 'file') return { from: '-', stdin: async () => input.content };
+  const db = await syncedDatabase(runtime, input.data_source_id);
+  if (input.type === 'query') return { from: db.from(input.query) };
+  // The filter is parsed, never pasted: its literals go as parameters (a destination saved before this check
+  // with a filter that is not a condition is refused here, before anything reaches the database).
+  const filter = input.filter ? compileFilter(input.filter, db.kind, FILTER_FIELD) : null;
+  return {
+    from: db.from(
+      `SELECT project_id, id AS error_id FROM errors${filter ? ` WHERE (${filter.sql})` : ''} ORDER BY project_id, id`,
+    ),
+    ...(filter ? { queryValues: filter.values } : {}),
+  };
+}
+
 /**
  * Reads the sink's input, checks it and plans it (reads from Bugsnag, sends nothing). `warnings` are what the input's
  * reading found worth saying (a database role that can write).
@@ -207,25 +226,7 @@ export async function prepareSink(
   }
   const config = configOf(sink);
   const input = config.input;
-  let from: string;
-  let stdin: (() => Promise<string>) | undefined;
-  let queryValues: Array<string | number | boolean> | undefined;
-  if (input.type === 'file') {
-    from = '-';
-    stdin = async () => input.content;
-  } else {
-    const db = await syncedDatabase(runtime, input.data_source_id);
-    if (input.type === 'query') from = db.from(input.query);
-    else {
-      // The filter is parsed, never pasted: its literals go as parameters (a destination saved before this check
-      // with a filter that is not a condition is refused here, before anything reaches the database).
-      const filter = input.filter ? compileFilter(input.filter, db.kind, FILTER_FIELD) : null;
-      queryValues = filter?.values;
-      from = db.from(
-        `SELECT project_id, id AS error_id FROM errors${filter ? ` WHERE (${filter.sql})` : ''} ORDER BY project_id, id`,
-      );
-    }
-  }
+  const { from, stdin, queryValues } = await inputSource(runtime, input);
   const warnings: string[] = [];
   try {
     const session = await prepareWriteback(runtime, sink.credential_id, from, {
