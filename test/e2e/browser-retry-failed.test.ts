@@ -39,7 +39,7 @@ describe.skipIf(!enabled)('web UI: Retry failed rows (Chromium)', () => {
     const project = projectsOf(sim)[0]!;
     const quiet: string[] = [];
     for (const id of await simErrorIds(sim, project, 30))
-      if ((await simError(sim, project, id)).comment_count === 0) quiet.push(id);
+      if (((await simError(sim, project, id)) as { comment_count?: number }).comment_count === 0) quiet.push(id);
     const [a, c, d] = quiet as [string, string, string];
     const rows = [
       { project_id: project, error_id: a, operation: 'fix' },
