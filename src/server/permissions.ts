@@ -191,6 +191,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Requirement>> = {
   'POST /destinations/:id/apply': applyRequirement,
   'GET /destinations/:id/runs/:run_id': 'read',
   'GET /destinations/:id/runs/:run_id/report.csv': 'read',
+  'GET /destinations/:id/preview': 'read',
   'POST /destinations/:id/runs/:run_id/retry': 'writeback:apply',
   'POST /destinations/:id/runs/:run_id/retry/apply': applyRequirement,
   'GET /users': 'users:manage',

@@ -14,6 +14,8 @@ import { can } from '../can.js';
 import { checkSinkConfig, CONTENT_MAX, prepareSink } from '../sinks/config.js';
 import { reportCsv, reportCsvFilename } from '../sinks/report-csv.js';
 import { failedRowsDiscard, failedRowsOf, retrySinkOf } from '../sinks/retry.js';
+import { PREVIEW_ROWS, previewTableInput } from '../sinks/table-preview.js';
+import { configOf } from '../sinks/config.js';
 import {
   defaultSinkValues,
   FORM_FIELDS,
@@ -95,6 +97,7 @@ ${view.description ? html`<p class="lede">${view.description}</p>` : ''}
 ${settings(view)}
 <div class="form-actions">
 ${ctx.can('writeback:apply') ? planForm(s.id, ctx.csrf ?? '', 'Plan') : ''}
+${(view.data_sink_config.input as { type?: string } | undefined)?.type === 'table' ? html`<a class="button" href="/destinations/${s.id}/preview" data-table-preview-link>Preview the table</a>` : ''}
 ${
   ctx.can('destinations:write')
     ? html`<a class="button" href="/destinations/${s.id}/edit">Edit</a>
@@ -115,6 +118,38 @@ ${
       )}</tbody></table>`
     : html`<p class="empty">Not applied yet.</p>`
 }
+</section>`,
+    });
+  });
+
+  // The first rows of a table input (the source's synced errors table, the filter applied): read-only, cut short.
+  app.get<IdParams>('/destinations/:id/preview', async (request, reply) => {
+    const s = await store().sinks.findByNameOrId(request.params.id);
+    const input = configOf(s).input;
+    if (input.type !== 'table')
+      throw new SnagError(
+        'missing',
+        `"${s.name}" reads a ${input.type}, not a synced table: there is no table to preview.`,
+        {
+          hint: 'Its page shows its input.',
+        },
+      );
+    const preview = await previewTableInput(deps().runtime, input);
+    return sendPage(request, reply, {
+      title: `Table preview · ${s.name}`,
+      active: 'destinations',
+      body: () => html`<section aria-labelledby="page-title" class="table-preview-page">
+${pageHeading(`Table preview: ${s.name}`)}
+<p class="lede">The first ${String(PREVIEW_ROWS)} rows of the synced <code>errors</code> table${input.filter ? html` where <code>${input.filter}</code>` : ''}, as the write-back reads them. Read-only; long values are cut short.</p>
+${
+  preview.rows.length
+    ? html`<div class="table-scroll" tabindex="0" role="region" aria-label="First rows of the errors table"><table class="data-table preview-table" data-table-preview>
+<thead><tr>${preview.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
+<tbody>${preview.rows.map((r) => html`<tr>${r.map((v) => html`<td>${v}</td>`)}</tr>`)}</tbody>
+</table></div>`
+    : html`<p class="empty">No rows: the table is empty, or the filter selects none.</p>`
+}
+<p><a class="button" href="/destinations/${s.id}">Back</a></p>
 </section>`,
     });
   });

@@ -148,7 +148,7 @@ export async function checkSinkConfig(runtime: Runtime, config: SinkConfig): Pro
   await syncedDatabase(runtime, input.data_source_id);
 }
 
-const FILTER_FIELD = `${INPUT_FIELD}.filter`;
+export const FILTER_FIELD = `${INPUT_FIELD}.filter`;
 
 function parseJsonlAt(text: string) {
   try {
@@ -163,7 +163,7 @@ function parseJsonlAt(text: string) {
  * Where the table and query inputs read: the source's synced database (SQLite file, or PostgreSQL schema), and the
  * write-back input `from` that runs a query there (one statement, read-only: see writeback/input-*.ts).
  */
-async function syncedDatabase(
+export async function syncedDatabase(
   runtime: Runtime,
   sourceRef: string,
 ): Promise<{ kind: 'sqlite' | 'postgres'; from: (query: string) => string }> {
