@@ -106,7 +106,7 @@ describe.skipIf(!enabled)('web UI: webhook panel and error history (Chromium)', 
   it('shows the full webhook URL, copies it, and rotates it after the confirmation', async () => {
     const page: TrackedPage = await web.page({ permissions: ['clipboard-read', 'clipboard-write'] });
     await loginInBrowser(page, server.url, server.key, `/sources/${sourceId}`);
-    const field = page.getByLabel('Webhook URL');
+    const field = page.getByLabel('Webhook URL', { exact: true });
     const first = await webhookPath();
     expect(await field.inputValue()).toBe(`${server.url}${first}`);
     expect(await field.getAttribute('readonly')).not.toBeNull();
