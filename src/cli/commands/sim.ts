@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import type { Simulator } from '../../sim/index.js';
 import type { CommandGroup } from '../context.js';
@@ -97,9 +96,11 @@ async function start(flags: SimFlags): Promise<Simulator> {
     },
   };
   // Loaded here, not at the top: every other command would otherwise load the whole simulator.
-  const [{ startSimulator }, { FaultSpecError }] = await Promise.all([
+  // zod too: the simulator validates with it, and `sim --help` need not load it.
+  const [{ startSimulator }, { FaultSpecError }, { z }] = await Promise.all([
     import('../../sim/index.js'),
     import('../../sim/http/faults.js'),
+    import('zod'),
   ]);
   try {
     return await startSimulator({ ...parsed.data, host: flags.host, faults: flags.faults, anchor: flags.anchor });
