@@ -14,6 +14,8 @@ export interface Case {
   label: string;
   /** Arguments to `node`. */
   args: string[];
+  /** Added to the environment of the process (e.g. a throwaway SNAGSYNC_HOME). */
+  env?: Record<string, string>;
 }
 
 export interface Sample {
@@ -37,6 +39,7 @@ function sample(c: Case): Sample {
   const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, ...c.args], {
     cwd: ROOT,
     encoding: 'utf8',
+    env: { ...process.env, ...c.env },
   });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`${c.label} exited ${r.status}: ${r.stderr}`);
@@ -59,7 +62,7 @@ export function filesLoaded(c: Case): number {
     const r = spawnSync(process.execPath, ['--import', LOAD_HOOK, ...c.args], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, SNAGSYNC_LOADS_FILE: file },
+      env: { ...process.env, ...c.env, SNAGSYNC_LOADS_FILE: file },
     });
     if (r.status !== 0) throw new Error(`${c.label} exited ${r.status}: ${r.stderr}`);
     return new Set(

@@ -40,6 +40,38 @@ describe('commands load lazily', () => {
     ).toEqual([]);
   });
 
+  // What a command's help must not load: the engine that runs syncs (client, runner, preview), the stores, the
+  // destinations, their drivers, Fastify and the simulator. Allowed: the declarations that options are generated from
+  // (the source configuration and its schedule and intervals, a destination URL's parser, serve's default port and
+  // limits: constants, no Fastify) and the URL modules the global --database-url option uses. store, users and tokens
+  // still load store modules for their help (not listed).
+  const heavy = (files: string[]) =>
+    files.filter(
+      (f) =>
+        (/^dist\/(engine|store|destinations|server|sim|runtime|queue|writeback)\b/.test(f) &&
+          !/^dist\/(engine\/(source-config|config|schedule|stream-intervals)|destinations\/(postgres\/)?url|store\/postgres\/url|server\/defaults)\.js$/.test(
+            f,
+          )) ||
+        /node_modules\/(fastify|@fastify|better-sqlite3|pg|pg-copy-streams|pino|cli-progress)\//.test(f),
+    );
+  const light = COMMANDS.map((c) => c.name).filter((n) => !['store', 'users', 'tokens'].includes(n));
+
+  it.each(light.map((n) => [n]))(
+    'snagsync %s --help loads no engine, store, destination, Fastify or simulator',
+    (name) => {
+      const { files, stdout } = loadedFiles(['bin/snagsync.js', name, '--help']);
+      expect(stdout).toContain(`Usage: snagsync ${name}`);
+      expect(files).toContain(`dist/cli/commands/${name}.js`);
+      expect(heavy(files)).toEqual([]);
+    },
+  );
+
+  it('snagsync streams prints the catalog from the stream declarations alone (no engine, store or destination)', () => {
+    const { files, stdout } = loadedFiles(['bin/snagsync.js', 'streams']);
+    expect(stdout).toContain('events');
+    expect(heavy(files)).toEqual([]);
+  });
+
   it.each(COMMANDS.map((c) => [c.name]))('%s: its module declares the command it is given', async (name) => {
     const program = buildProgram(io());
     const command = await loadCommand(program, COMMANDS.find((c) => c.name === name)!, io(), () => {});

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { check, discover, failWith, read, spec } from '../../protocols/airbyte/connector.js';
 import { lineWriter, readJsonFile } from '../../protocols/input.js';
 import type { CommandGroup } from '../context.js';
 import { onInterrupt } from './sync.js';
@@ -8,6 +7,9 @@ import { onInterrupt } from './sync.js';
  * `snagsync airbyte spec|check|discover|read`: the Airbyte source protocol, as the platform calls a connector image's
  * entry point. stdout carries protocol messages only (one JSON object a line); logs go into LOG messages.
  */
+/** The connector (engine, client, catalog), imported when a subcommand runs: `airbyte --help` loads only options. */
+const connector = () => import('../../protocols/airbyte/connector.js');
+
 export const registerAirbyte: CommandGroup = ({ command, io, setExitCode }) => {
   const airbyte = command;
   let token = '';
@@ -26,6 +28,7 @@ export const registerAirbyte: CommandGroup = ({ command, io, setExitCode }) => {
     try {
       setExitCode(await fn());
     } catch (err) {
+      const { failWith } = await connector();
       setExitCode(failWith({ emit, env: io.env }, err));
     }
   };
@@ -33,14 +36,14 @@ export const registerAirbyte: CommandGroup = ({ command, io, setExitCode }) => {
   airbyte
     .command('spec')
     .description('print the connector specification (SPEC)')
-    .action(() => guarded(() => spec({ emit, env: io.env })));
+    .action(() => guarded(async () => (await connector()).spec({ emit, env: io.env })));
   airbyte
     .command('check')
     .description('check the config: the token and host (CONNECTION_STATUS)')
     .requiredOption('--config <file>', 'the connector config (JSON)')
     .action(function (this: Command) {
       const o = this.opts<{ config: string }>();
-      return guarded(() => check({ emit, env: io.env }, config(o.config)));
+      return guarded(async () => (await connector()).check({ emit, env: io.env }, config(o.config)));
     });
   airbyte
     .command('discover')
@@ -48,7 +51,7 @@ export const registerAirbyte: CommandGroup = ({ command, io, setExitCode }) => {
     .requiredOption('--config <file>', 'the connector config (JSON)')
     .action(function (this: Command) {
       const o = this.opts<{ config: string }>();
-      return guarded(() => discover({ emit, env: io.env }, config(o.config)));
+      return guarded(async () => (await connector()).discover({ emit, env: io.env }, config(o.config)));
     });
   airbyte
     .command('read')
@@ -59,6 +62,7 @@ export const registerAirbyte: CommandGroup = ({ command, io, setExitCode }) => {
     .action(function (this: Command) {
       const o = this.opts<{ config: string; catalog: string; state?: string }>();
       return guarded(async () => {
+        const { read } = await connector();
         const controller = new AbortController();
         const stop = onInterrupt(io, controller);
         try {

@@ -1,18 +1,15 @@
 import { Option, type Command } from 'commander';
 import { SnagError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
-import {
-  bugsnagCredentialType,
-  createCredentialService,
-  TOKEN_HELP,
-  type CredentialService,
-  type InputMode,
-} from '../../credentials/index.js';
+// The credential type declares the options of add and update, so it is loaded with the command; the service, the
+// Bugsnag client and the store only when an action runs (`credentials --help` stays light).
+import { bugsnagCredentialType } from '../../credentials/bugsnag-type.js';
+import type { CredentialService, InputMode } from '../../credentials/index.js';
+import { TOKEN_HELP } from '../../credentials/input.js';
 import { passedTestJson } from '../../credentials/view.js';
 import type { CliContext, CommandGroup } from '../context.js';
 import { notice, printJson, printLine, type Io } from '../output.js';
 import { promptHidden, promptVisible, readAll, type TtyInput } from '../prompt.js';
-import { clientOptionsFromEnv } from '../../engine/client.js';
 import { withRuntime } from '../runtime.js';
 import { credentialDetails, credentialTable } from './credentials-format.js';
 import { namingOptions } from '../option-errors.js';
@@ -322,7 +319,11 @@ async function askHidden(io: Io): Promise<string> {
 }
 
 /** The credentials service over the snagsync home, for one command. */
-function withService(io: Io, fn: (service: CredentialService) => Promise<void>): Promise<void> {
+async function withService(io: Io, fn: (service: CredentialService) => Promise<void>): Promise<void> {
+  const [{ createCredentialService }, { clientOptionsFromEnv }] = await Promise.all([
+    import('../../credentials/index.js'),
+    import('../../engine/client.js'),
+  ]);
   return withRuntime(io, (rt) =>
     fn(
       createCredentialService({

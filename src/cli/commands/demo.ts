@@ -5,15 +5,13 @@ import type { Command } from 'commander';
 import { SnagError } from '../../core/errors.js';
 import { sleep } from '../../core/sleep.js';
 import { formatDuration } from '../../core/time.js';
-import { createCredentialService } from '../../credentials/index.js';
-import { createSource, startRun, STREAM_NAMES, type RunSummary } from '../../engine/index.js';
-import { openRuntime } from '../../runtime.js';
-import { createLogger, type LogLevel } from '../../core/log.js';
+import type { RunSummary } from '../../engine/index.js';
+import type { openRuntime } from '../../runtime.js';
+import type { LogLevel } from '../../core/log.js';
 import type { Simulator } from '../../sim/index.js';
 import type { CommandGroup } from '../context.js';
 import { numberOption } from '../options.js';
 import { notice, printLine, table, type Io } from '../output.js';
-import { attachProgress } from '../progress.js';
 import { untilSignal } from '../signals.js';
 import { onInterrupt } from './sync.js';
 
@@ -54,6 +52,12 @@ export const registerDemo: CommandGroup = ({ command, io, setExitCode }) => {
         rateLimit: DEMO_RATE_LIMIT,
         rateWindowMs: DEMO_WINDOW_MS,
       });
+      // Loaded when the demo runs (as the simulator above): `demo --help` loads only its options.
+      const [{ createCredentialService }, { createSource, STREAM_NAMES }, { openRuntime }] = await Promise.all([
+        import('../../credentials/index.js'),
+        import('../../engine/index.js'),
+        import('../../runtime.js'),
+      ]);
       // The demo is self-contained: a shared database configured for real work (SNAGSYNC_DATABASE_URL) is left alone.
       const rt = openRuntime({ env: { ...io.env, SNAGSYNC_HOME: home, SNAGSYNC_DATABASE_URL: '' }, home });
       const controller = new AbortController();
@@ -124,6 +128,7 @@ async function serveDemo(
   json: Record<string, unknown> | null,
 ): Promise<void> {
   const stopped = untilSignal();
+  const { createLogger } = await import('../../core/log.js');
   const logger = createLogger(io.stderr, (io.env.SNAGSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'warn');
   // Loaded here, not at the top: the plain demo needs no Fastify.
   const { startServer } = await import('../../server/start.js');
@@ -204,6 +209,10 @@ async function runWithProgress(
   signal: AbortSignal,
   client: { rateWindowMs: number },
 ): Promise<RunSummary> {
+  const [{ startRun }, { attachProgress }] = await Promise.all([
+    import('../../engine/index.js'),
+    import('../progress.js'),
+  ]);
   const handle = await startRun(rt, sourceId, { trigger: 'cli', signal, client });
   const progress = attachProgress(
     io,

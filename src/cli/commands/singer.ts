@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
 import { toSnagError } from '../../core/errors.js';
-import { parseConnectorConfig } from '../../protocols/config.js';
 import { lineWriter, readJsonFile } from '../../protocols/input.js';
-import {
-  defaultSelection,
-  parseSingerCatalog,
-  parseSingerState,
-  singerCatalog,
-} from '../../protocols/singer/catalog.js';
-import { runTap } from '../../protocols/singer/tap.js';
 import type { CommandGroup } from '../context.js';
 import { onInterrupt } from './sync.js';
 
@@ -38,6 +30,16 @@ export const registerSinger: CommandGroup = ({ command, io, setExitCode }) => {
       );
       const log = (line: string) => io.stderr.write(`${token ? line.split(token).join('[REDACTED]') : line}\n`);
       try {
+        // The tap (engine, client, catalog) is imported when it runs: `singer --help` loads only its options.
+        const [
+          { parseConnectorConfig },
+          { defaultSelection, parseSingerCatalog, parseSingerState, singerCatalog },
+          { runTap },
+        ] = await Promise.all([
+          import('../../protocols/config.js'),
+          import('../../protocols/singer/catalog.js'),
+          import('../../protocols/singer/tap.js'),
+        ]);
         const raw = readJsonFile(o.config, 'config');
         const config = parseConnectorConfig(raw);
         token = config.token.trim();

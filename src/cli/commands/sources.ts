@@ -2,16 +2,11 @@ import { Option, type Command } from 'commander';
 import type { z } from 'zod';
 import { SnagError } from '../../core/errors.js';
 import { existsSync } from 'node:fs';
-import { openDestination, parseDestinationUrl } from '../../destinations/index.js';
-import {
-  createSource,
-  describeSource,
-  previewStream,
-  removeSource,
-  SOURCE_CONFIG_SHAPE,
-  updateSource,
-  type SourceInput,
-} from '../../engine/index.js';
+import { parseDestinationUrl } from '../../destinations/url.js';
+// The options come from the source configuration's declaration, loaded with the command; the engine (client,
+// runner, preview), the destinations and the store only when an action runs, so `sources --help` stays light.
+import type { SourceInput } from '../../engine/index.js';
+import { SOURCE_CONFIG_SHAPE } from '../../engine/source-config.js';
 import { cliOptions } from '../../streams/options.js';
 import type { FirstSyncEstimate } from '../../engine/preview.js';
 import { formatDuration } from '../../core/time.js';
@@ -147,6 +142,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
         hint: 'Give the credential to read with (snagsync credentials list shows them).',
       });
     if (flags.destination !== undefined) await assertReachable(flags.destination);
+    const { createSource, describeSource } = await engine();
     await withRuntime(io, async (rt) => {
       const { source, warnings } = await createSource(rt, toInput(flags), { cwd: process.cwd() }).catch(
         (e: unknown) => {
@@ -168,7 +164,10 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
       const flags = this.opts<{ json?: boolean }>();
       await withRuntime(io, async (rt) => {
         const sources = await rt.store.sources.list();
-        if (flags.json) return printJson(io, sources.map(describeSource));
+        if (flags.json) {
+          const { describeSource } = await engine();
+          return printJson(io, sources.map(describeSource));
+        }
         if (sources.length === 0)
           return notice(io, 'No sources yet. Create one: snagsync sources create --name NAME --credential CREDENTIAL');
         const creds = new Map((await rt.store.credentials.list()).map((c) => [c.id, c.name]));
@@ -200,6 +199,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     .option('--json', 'print JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ json?: boolean }>();
+      const { describeSource } = await engine();
       await withRuntime(io, async (rt) => {
         const source = await rt.store.sources.findByNameOrId(ref);
         const view = { ...describeSource(source), checkpoints: await checkpoints(source) };
@@ -222,6 +222,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     true,
   ).action(async function (this: Command, ref: string) {
     const flags = this.opts<SourceFlags>();
+    const { updateSource, describeSource } = await engine();
     await withRuntime(io, async (rt) => {
       const { source, warnings } = await updateSource(rt, ref, toInput(flags), { cwd: process.cwd() }).catch(
         (e: unknown) => {
@@ -241,6 +242,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     .option('--json', 'print the removed source as JSON')
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ json?: boolean }>();
+      const { removeSource } = await engine();
       await withRuntime(io, async (rt) => {
         const removed = await removeSource(rt, ref);
         if (flags.json) return printJson(io, removed);
@@ -301,6 +303,7 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
     .action(async function (this: Command, ref: string) {
       const flags = this.opts<{ stream: string; limit: string; json?: boolean }>();
       const limit = numberOption('limit', flags.limit, { min: 1, max: 100 });
+      const { previewStream } = await engine();
       await withRuntime(io, async (rt) => {
         const result = await previewStream(rt, ref, flags.stream, { limit, estimate: true });
         if (flags.json) return printJson(io, result);
@@ -313,6 +316,9 @@ export const registerSources: CommandGroup = ({ command: group, io }) => {
       });
     });
 };
+
+/** The engine, imported when an action runs (not when the command is declared or its help printed). */
+const engine = () => import('../../engine/index.js');
 
 /** The checkpoints in the destination, summarised (read-only: a running sync is not disturbed). */
 /**
@@ -414,6 +420,7 @@ async function checkpoints(source: Source): Promise<Array<Record<string, unknown
     const target = parseDestinationUrl(source.destination);
     // Never create an empty database or folder just to show there is nothing in it.
     if (target.kind !== 'postgres' && !existsSync(target.kind === 'sqlite' ? target.path : target.dir)) return [];
+    const { openDestination } = await import('../../destinations/index.js');
     const dest = await openDestination(source.destination, { readOnly: true });
     try {
       const cps = await dest.readCheckpoints(source.id);

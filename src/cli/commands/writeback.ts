@@ -1,14 +1,15 @@
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { EXIT_CODES, SnagError, type ErrorCode } from '../../core/errors.js';
-import { planView, prepareWriteback, type WritebackReport, type WritebackSession } from '../../writeback/index.js';
+import type { planView, WritebackReport, WritebackSession } from '../../writeback/index.js';
 import type { CommandGroup } from '../context.js';
 import { notice, printJson, printLine, table, type Io } from '../output.js';
-import { progressMode } from '../progress.js';
 import { promptVisible, readAllBytes } from '../prompt.js';
 import { withRuntime } from '../runtime.js';
 import { onInterrupt } from './sync.js';
 import { numberOption } from '../options.js';
+
+/** The write-back engine, imported when an action runs: `writeback --help` loads only the options. */
+const writeback = () => import('../../writeback/index.js');
 
 interface Flags {
   credential: string;
@@ -37,13 +38,14 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
     wb.command('plan').description('show what would change (reads the errors from Bugsnag; changes nothing)'),
   ).action(async function (this: Command) {
     const flags = this.opts<Flags>();
+    const { planView, prepareWriteback } = await writeback();
     await withRuntime(io, async (rt) => {
       const s = await prepareWriteback(rt, flags.credential, flags.from, {
         stdin: () => readAllBytes(io.stdin),
         onWarning: (w) => notice(io, `snagsync: warning: ${w}`),
       });
       if (flags.json) printJson(io, planView(s.plan));
-      else printLine(io, formatPlan(s));
+      else printLine(io, formatPlan(s, planView(s.plan)));
     });
   });
 
@@ -53,6 +55,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
     .action(async function (this: Command) {
       const flags = this.opts<Flags>();
       const limit = numberOption('confirm-above', flags.confirmAbove, { min: 0 });
+      const { prepareWriteback } = await writeback();
       await withRuntime(io, async (rt) => {
         const controller = new AbortController();
         const stop = onInterrupt(io, controller);
@@ -63,7 +66,7 @@ export const registerWriteback: CommandGroup = ({ command, io, setExitCode }) =>
             signal: controller.signal,
           });
           await confirm(io, s, flags, limit);
-          const progress = startProgress(io, s.plan.rows);
+          const progress = await startProgress(io, s.plan.rows);
           const report = await s.apply({ onProgress: progress.update });
           progress.stop();
           if (flags.json) printJson(io, report);
@@ -94,12 +97,16 @@ async function confirm(io: Io, s: WritebackSession, flags: Flags, limit: number)
       hint: 'Check the changes with `snagsync writeback plan`, then rerun apply with --yes.',
     });
   }
-  notice(io, formatPlan(s));
+  notice(io, formatPlan(s, (await writeback()).planView(s.plan)));
   const answer = await promptVisible(`${what} Type yes to go on: `, io.stdin, io.stderr);
   if (answer.trim().toLowerCase() !== 'yes') throw new SnagError('aborted', 'Cancelled: nothing was sent.');
 }
 
-function startProgress(io: Io, total: number): { update: (done: number, total: number) => void; stop: () => void } {
+async function startProgress(
+  io: Io,
+  total: number,
+): Promise<{ update: (done: number, total: number) => void; stop: () => void }> {
+  const { progressMode } = await import('../progress.js');
   const mode = progressMode(io);
   if (mode === 'none') return { update: () => undefined, stop: () => undefined };
   if (mode === 'json') {
@@ -116,6 +123,7 @@ function startProgress(io: Io, total: number): { update: (done: number, total: n
       stop: () => undefined,
     };
   }
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { stream: io.stderr, format: 'write-back {bar} {value}/{total} rows', hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -124,8 +132,8 @@ function startProgress(io: Io, total: number): { update: (done: number, total: n
   return { update: (done) => bar.update(done), stop: () => bar.stop() };
 }
 
-function formatPlan(s: WritebackSession): string {
-  const v = planView(s.plan);
+/** The plan's view is computed by the caller, which has the write-back module loaded. */
+function formatPlan(s: WritebackSession, v: ReturnType<typeof planView>): string {
   const rows = v.groups.map((g) => ({
     operation: g.operation + (Object.keys(g.params).length ? ` ${JSON.stringify(g.params)}` : ''),
     project: g.project_id,
