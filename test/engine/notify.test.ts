@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
 import { startRun } from '../../src/engine/index.js';
+import { deliver } from '../../src/engine/notify/send.js';
 import { checkNotificationUrl, removeNotification, setNotification } from '../../src/engine/notify/settings.js';
 import { SERVER_SCOPE } from '../../src/store/notifications.js';
 import { makeHome, startSim, type Home } from './helpers.js';
@@ -185,4 +186,14 @@ describe('failure notifications', () => {
   ])('refuse %j as a notification URL', (url, message) => {
     expect(() => checkNotificationUrl(url)).toThrow(message);
   });
+
+  // A URL saved before a rule changed, or written to the store by hand, is refused again when sent: by the address
+  // guard of the client's transport, before any connection (nothing leaves for these addresses).
+  it.each([['https://169.254.169.254/latest'], ['http://[fe80::1]/x'], ['https://[::ffff:169.254.169.254]/x']])(
+    'never delivers to %j: refused before connecting, every attempt',
+    async (url) => {
+      const outcome = await deliver(url, { text: 'x' }, { attempts: 2, retryBaseMs: 1 });
+      expect(outcome).toMatch(/^not sent after 2 attempts: .* could not be reached \(.*(metadata|link-local)/);
+    },
+  );
 });

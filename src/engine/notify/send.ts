@@ -1,6 +1,6 @@
 import { redact } from '../../core/redact.js';
 import { sleep } from '../../core/sleep.js';
-import { assertHostAllowed } from '../../http/address-guard.js';
+import { nodeTransport } from '../../http/node-transport.js';
 import type { NotificationFormat } from '../../store/notifications.js';
 
 /**
@@ -82,6 +82,8 @@ export interface DeliveryOptions {
   retryBaseMs?: number;
 }
 
+const transport = nodeTransport();
+
 /**
  * Posts `body` to `url`; resolves to the outcome in words (never rejects, never names the URL — only its host).
  */
@@ -94,16 +96,15 @@ export async function deliver(url: string, body: unknown, options: DeliveryOptio
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await sleep(base * 2 ** (i - 1));
     try {
-      await assertHostAllowed(new URL(url).hostname);
-      const res = await fetch(url, {
+      // The client's transport: the address guard checks the very addresses it connects to, redirects not followed.
+      const res = await transport({
         method: 'POST',
+        url,
         headers: { 'content-type': 'application/json', 'user-agent': 'snagsync-notify' },
         body: JSON.stringify(body),
-        redirect: 'error',
         signal: AbortSignal.timeout(timeoutMs),
       });
-      await res.body?.cancel().catch(() => undefined);
-      if (res.ok) return `sent (HTTP ${res.status})`;
+      if (res.status >= 200 && res.status < 300) return `sent (HTTP ${res.status})`;
       last = `${host} answered HTTP ${res.status}`;
       if (res.status < 500 && res.status !== 408 && res.status !== 429)
         return `not sent: ${last}${res.status === 404 || res.status === 410 ? ' — the webhook may have been removed; enter a new URL' : ''}`;
