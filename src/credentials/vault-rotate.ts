@@ -146,49 +146,40 @@ export async function rotateMasterKey(options: RotateMasterKeyOptions): Promise<
     };
   };
 
-  let webhookSecretsResealed = 0;
-  const webhookSecretsUnreadable: string[] = [];
-  /** A webhook secret is sealed like a token, bound to its source's id (src/engine/webhooks/secret.ts). */
-  const resealWebhookSecret = (s: WebhookSecretEnvelope) => {
-    let envelope: ReturnType<typeof parseEnvelope>;
+  /**
+   * A secret sealed like a token but bound to another id (a webhook secret to its source, src/engine/webhooks/secret.ts;
+   * a notification URL to its `ntf_` id, src/engine/notify/settings.ts), sealed again under the new key. Null when it
+   * is already under the new key, or cannot be opened (bound elsewhere, its key gone, damaged): left as it is.
+   */
+  const resealSecret = (text: string, label: string, boundTo: (id: string) => boolean): string | null => {
     try {
-      envelope = parseEnvelope(s.secret_envelope, s.source_id);
+      const envelope = parseEnvelope(text, label);
+      if (envelope.keyId === next.id) return null;
+      const key = boundTo(envelope.credentialId) ? keyFor(envelope.keyId) : undefined;
+      if (!key) return null;
+      const secret = openEnvelope(key, envelope, label);
+      registerSecret(secret);
+      return sealEnvelope(next, envelope.credentialId, secret);
     } catch {
-      webhookSecretsUnreadable.push(s.source_id);
       return null;
     }
-    if (envelope.keyId === next.id) return null;
-    const key = envelope.credentialId === s.source_id ? keyFor(envelope.keyId) : undefined;
-    if (!key) {
-      webhookSecretsUnreadable.push(s.source_id);
-      return null;
-    }
-    let secret: string;
-    try {
-      secret = openEnvelope(key, envelope, s.source_id);
-    } catch {
-      webhookSecretsUnreadable.push(s.source_id);
-      return null;
-    }
-    registerSecret(secret);
-    webhookSecretsResealed++;
-    return { secret_envelope: sealEnvelope(next, s.source_id, secret), secret_key_id: next.id };
   };
 
-  /** A notification URL is sealed like a token, bound to an `ntf_` id (src/engine/notify/settings.ts). */
-  const resealNotificationUrl = (n: NotificationUrlEnvelope) => {
-    try {
-      const envelope = parseEnvelope(n.url_envelope, n.scope);
-      if (envelope.keyId === next.id || !envelope.credentialId.startsWith('ntf_')) return null;
-      const key = keyFor(envelope.keyId);
-      if (!key) return null;
-      const url = openEnvelope(key, envelope, n.scope);
-      registerSecret(url);
-      return { url_envelope: sealEnvelope(next, envelope.credentialId, url), url_key_id: next.id };
-    } catch {
-      // Unreadable before the rotation too: left as it is (its deliveries say so; entering the URL again fixes it).
+  let webhookSecretsResealed = 0;
+  const webhookSecretsUnreadable: string[] = [];
+  const resealWebhookSecret = (s: WebhookSecretEnvelope) => {
+    const sealed = resealSecret(s.secret_envelope, s.source_id, (id) => id === s.source_id);
+    if (sealed === null) {
+      if (s.secret_key_id !== next.id) webhookSecretsUnreadable.push(s.source_id);
       return null;
     }
+    webhookSecretsResealed++;
+    return { secret_envelope: sealed, secret_key_id: next.id };
+  };
+  // An unreadable URL was unreadable before the rotation too: its deliveries say so; entering the URL again fixes it.
+  const resealNotificationUrl = (n: NotificationUrlEnvelope) => {
+    const sealed = resealSecret(n.url_envelope, n.scope, (id) => id.startsWith('ntf_'));
+    return sealed === null ? null : { url_envelope: sealed, url_key_id: next.id };
   };
 
   const files = ring.source === 'file' ? new KeyFileSwitch(home, next) : null;
